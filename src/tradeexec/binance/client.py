@@ -1,0 +1,177 @@
+"""``BinanceClient``: the asynchronous Binance REST client.
+
+It is the typed-call groups (spot, wallet, margin, futures) on top of one ``Transport``.
+Settings resolve as explicit argument > environment > config file > defaults (see
+``tradeexec.config``); the default venue is the local exchange.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import TypeVar
+
+import aiohttp
+
+from tradeexec.binance.api import Params, RecvWindow
+from tradeexec.binance.auth import load_signer
+from tradeexec.binance.endpoints import Endpoint, lookup
+from tradeexec.binance.futures import FuturesApi
+from tradeexec.binance.margin import MarginApi
+from tradeexec.binance.ratelimit import BudgetUsage, RateLimitRule
+from tradeexec.binance.spot import SpotApi
+from tradeexec.binance.transport import Transport, check_recv_window
+from tradeexec.binance.wallet import WalletApi
+from tradeexec.config import ApiFamily, Settings, Venue, load_settings
+from tradeexec.errors import InvalidParameter
+
+__all__ = ["BinanceClient"]
+
+T = TypeVar("T")
+
+_PRIMARY_FAMILY = {
+    Venue.USDM_FUTURES: ApiFamily.USDM,
+    Venue.FUTURES_TESTNET: ApiFamily.USDM,
+    Venue.COINM_FUTURES: ApiFamily.COINM,
+}
+
+
+class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
+    """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
+
+    ``async with BinanceClient(api_key, api_secret) as client:`` opens one HTTP session and,
+    when the client can sign, measures the server-time offset. Give ``private_key`` (PEM
+    text, bytes or file path; RSA or Ed25519) instead of ``api_secret`` for asymmetric keys.
+    Every endpoint of the registry is callable with ``request``/``call``; the typed methods
+    check their arguments before sending. ``retry_base_delay`` is the first backoff of
+    idempotent retries (doubling each time); ``rate_limit_margin`` the share of each rate
+    limit the client lets itself use.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        *,
+        private_key: bytes | str | os.PathLike[str] | None = None,
+        private_key_password: bytes | str | None = None,
+        venue: Venue | str | None = None,
+        base_url: str | None = None,
+        recv_window: int | Decimal | str | None = None,
+        timeout: float | None = None,
+        rate_limit_margin: float = 0.8,
+        retry_base_delay: float = 1.0,
+        max_retries: int = 3,
+        wait_on_rate_limit: bool = True,
+        max_rate_limit_wait_s: float | None = None,
+        exchange_info_ttl: float = 300.0,
+        session: aiohttp.ClientSession | None = None,
+        config_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        window = None if recv_window is None else check_recv_window(recv_window)
+        self.settings: Settings = load_settings(
+            api_key=api_key,
+            api_secret=api_secret,
+            private_key=private_key,
+            private_key_password=private_key_password,
+            venue=venue,
+            base_url=base_url,
+            timeout=timeout,
+            config_path=config_path,
+        )
+        credentials = self.settings.credentials
+        signer = (
+            load_signer(
+                api_secret=credentials.api_secret.reveal() if credentials.api_secret else None,
+                private_key=credentials.private_key.reveal() if credentials.private_key else None,
+                private_key_password=(
+                    credentials.private_key_password.reveal() if credentials.private_key_password else None
+                ),
+            )
+            if credentials.can_sign
+            else None
+        )
+        self.exchange_info_ttl = exchange_info_ttl
+        self._transport = Transport(
+            self.settings.urls,
+            api_key=credentials.api_key,
+            signer=signer,
+            recv_window=window if window is not None else self.settings.recv_window,
+            timeout=self.settings.timeout,
+            safety_margin=rate_limit_margin,
+            retry_base_delay=retry_base_delay,
+            max_retries=max_retries,
+            wait_on_rate_limit=wait_on_rate_limit,
+            max_rate_limit_wait_s=max_rate_limit_wait_s,
+            session=session,
+        )
+        self._can_sign = signer is not None
+
+    def __repr__(self) -> str:
+        return (
+            f"BinanceClient(venue={self.settings.venue.value!r}, rest={self.settings.urls.rest!r}, "
+            f"credentials={self.settings.credentials!r})"
+        )
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> BinanceClient:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open the HTTP session and, if the client can sign, measure the clock offset."""
+        await self._transport.open()
+        if self._can_sign:
+            try:
+                await self._transport.sync_time(_PRIMARY_FAMILY.get(self.settings.venue, ApiFamily.SPOT))
+            except BaseException:
+                await self._transport.close()
+                raise
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    # ---------------------------------------------------------------- plumbing
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    async def sync_time(self, family: ApiFamily = ApiFamily.SPOT) -> float:
+        """Re-measure the server-time offset (ms); the client also does this on -1021."""
+        return await self._transport.sync_time(family)
+
+    def rate_limit_usage(self) -> dict[str, list[BudgetUsage]]:
+        """Current usage of every rate-limit budget, per API base."""
+        return {base: limiter.usage() for base, limiter in self._transport.limiters.items()}
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        decode: Callable[[bytes], T],
+        recv_window: RecvWindow,
+    ) -> T:
+        window = None if recv_window is None else check_recv_window(recv_window)
+        return await self._transport.request(_endpoint(method, path), params, decode, recv_window=window)
+
+    def _use_rate_limits(self, base: str, rules: Sequence[RateLimitRule]) -> None:
+        self._transport.limiter(base).configure(rules)
+
+
+def _endpoint(method: str, path: str) -> Endpoint:
+    if "?" in path:
+        raise InvalidParameter("path", "pass parameters in params, not in the path", path.split("?", 1)[0])
+    try:
+        return lookup(method, path)
+    except KeyError:
+        raise InvalidParameter("path", "not a Binance endpoint in the registry", f"{method} {path}") from None

@@ -1,0 +1,65 @@
+"""Checks of user-given request parameters, made before anything is sent.
+
+A wrong quantity that reaches Binance costs request weight, maybe an order-count slot, and
+returns an error code the caller has to map back to an argument; refused here, it names the
+argument. Numbers must be Decimal, int or str: a float has already lost the exact value the
+caller meant, so it is refused rather than rounded silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+from tradeexec.errors import InvalidParameter
+
+__all__ = ["Number", "check_decimal", "check_enum", "check_int", "check_symbol"]
+
+Number = Decimal | int | str
+E = TypeVar("E", bound=StrEnum)
+
+
+def check_decimal(field: str, value: object, *, allow_zero: bool = False) -> Decimal:
+    """A positive (or, with ``allow_zero``, non-negative) finite decimal."""
+    if isinstance(value, float):
+        raise InvalidParameter(field, "floats are refused", "pass a Decimal or str, e.g. Decimal('0.1')")
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise InvalidParameter(field, "must be a Decimal, int or str", type(value).__name__)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise InvalidParameter(field, "must be numeric", repr(value)) from None
+    if not number.is_finite():
+        raise InvalidParameter(field, "must be finite", str(value))
+    if number < 0 or (number == 0 and not allow_zero):
+        raise InvalidParameter(
+            field, "must be positive" if not allow_zero else "must not be negative", str(value)
+        )
+    return number
+
+
+def check_int(field: str, value: object, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(field, "must be an int", type(value).__name__)
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise InvalidParameter(field, f"must be in {bounds}", str(value))
+    return value
+
+
+def check_symbol(value: object, field: str = "symbol") -> str:
+    """A symbol as Binance spells it; non-ASCII symbols exist and are kept as they are."""
+    if not isinstance(value, str) or not value or not value.isprintable() or any(c.isspace() for c in value):
+        raise InvalidParameter(field, "must be a non-empty symbol without spaces", repr(value))
+    return value
+
+
+def check_enum(field: str, value: object, enum: type[E]) -> E:
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidParameter(field, f"must be one of {allowed}", repr(value)) from None

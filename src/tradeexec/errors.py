@@ -1,0 +1,89 @@
+"""The exception hierarchy every part of tradeexec raises.
+
+Callers branch on the type, never on message text: a local refusal (nothing was sent), an
+exchange error (the exchange answered no), and an unknown outcome (the order may exist) need
+three different reactions from an order manager, so each has its own class.
+"""
+
+from __future__ import annotations
+
+
+class TradeexecError(Exception):
+    """Base of every error raised by tradeexec."""
+
+
+class ConfigError(TradeexecError, ValueError):
+    """Bad configuration or credentials given by the user (malformed key, unknown venue)."""
+
+
+class InvalidParameter(TradeexecError, ValueError):
+    """A request parameter the user gave breaks a rule; raised before anything is sent.
+
+    ``field`` names the parameter, ``rule`` the rule it broke, ``detail`` the values involved.
+    """
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        self.field = field
+        self.rule = rule
+        self.detail = detail
+        super().__init__(f"{field}: {rule}: {detail}")
+
+
+class OrderRejectedLocally(InvalidParameter):
+    """The order would be rejected by the exchange's rules (filters, precision, risk limits),
+    so it was refused locally and never sent. ``rule`` is the exchange's filter name when one
+    applies (``"LOT_SIZE"``), so the message matches what Binance would have said."""
+
+    def __init__(self, rule: str, field: str, detail: str) -> None:
+        super().__init__(field, rule, detail)
+
+    def __str__(self) -> str:
+        return f"Filter failure: {self.rule} ({self.field}: {self.detail})"
+
+
+class TransportError(TradeexecError):
+    """The request could not be delivered or its answer could not be read (connection refused,
+    reset, timeout). For non-idempotent calls the client raises OrderStatusUnknown instead."""
+
+
+class OrderStatusUnknown(TradeexecError):
+    """An order placement or cancellation was sent but its outcome is unknown (timeout, 5xx,
+    -1007, dropped connection). The order may or may not exist: it must be looked up by
+    ``client_order_id``, never resent blindly."""
+
+    def __init__(self, symbol: str, client_order_id: str, cause: str) -> None:
+        self.symbol = symbol
+        self.client_order_id = client_order_id
+        self.cause = cause
+        super().__init__(
+            f"outcome unknown for order {client_order_id!r} on {symbol}: {cause}; "
+            "look it up by origClientOrderId before doing anything else"
+        )
+
+
+class BinanceAPIError(TradeexecError):
+    """The exchange answered with an error.
+
+    ``path`` is the request path only (no query string), so no signature, key or parameter
+    value can leak through the exception text.
+    """
+
+    def __init__(self, code: int, msg: str, http_status: int, path: str = "") -> None:
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.path = path
+        super().__init__(f"Binance error {code} (HTTP {http_status}) on {path or '?'}: {msg}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code, self.msg, self.http_status, self.path))
+
+
+class RateLimitBanActive(TradeexecError):
+    """The client holds back a request because the IP is banned (418) or a budget is blocked
+    after a 429 until ``until_ms``, and the caller asked not to wait."""
+
+    def __init__(self, until_ms: int, reason: str) -> None:
+        self.until_ms = until_ms
+        self.reason = reason
+        super().__init__(f"requests held back until {until_ms} (epoch ms): {reason}")

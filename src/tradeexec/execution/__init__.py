@@ -1,0 +1,1 @@
+"""The execution core: signals to orders, exactly once."""

@@ -1,0 +1,265 @@
+"""Balances, positions and PnL, kept true to the exchange.
+
+Fills move positions at once (so risk sees them before the next order), account snapshots
+and balance events overwrite balances with the exchange's truth, and ``reconcile`` compares
+what was tracked with what the exchange says: a difference means a fill was missed or
+double-counted, which is an alarm, not something to smooth over silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from tradeexec.binance.enums import Side
+
+__all__ = [
+    "AccountSnapshot",
+    "Balance",
+    "BalanceDiff",
+    "BalanceLike",
+    "Position",
+    "PositionSide",
+    "PositionTracker",
+    "PriceProvider",
+]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+
+PriceProvider = Callable[[str], Decimal | None]
+
+
+class BalanceLike(Protocol):
+    @property
+    def asset(self) -> str: ...
+    @property
+    def free(self) -> Decimal: ...
+    @property
+    def locked(self) -> Decimal: ...
+
+
+class AccountSnapshot(Protocol):
+    @property
+    def balances(self) -> Sequence[BalanceLike]: ...
+
+
+class PositionSide(StrEnum):
+    LONG = "LONG"
+    SHORT = "SHORT"
+    FLAT = "FLAT"
+
+
+@dataclass(slots=True)
+class Balance:
+    asset: str
+    free: Decimal = ZERO
+    locked: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+@dataclass(slots=True)
+class Position:
+    """A signed base quantity with its average entry price (fees paid in the traded assets
+    folded in) and realized PnL in the quote asset. ``kind``/``leverage`` admit futures."""
+
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    quantity: Decimal = ZERO
+    avg_entry_price: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: dict[str, Decimal] = field(default_factory=dict)
+    kind: str = "spot"
+    leverage: Decimal | None = None
+
+    @property
+    def side(self) -> PositionSide:
+        if self.quantity > 0:
+            return PositionSide.LONG
+        if self.quantity < 0:
+            return PositionSide.SHORT
+        return PositionSide.FLAT
+
+    @property
+    def entry_price(self) -> Decimal:
+        return self.avg_entry_price
+
+    def unrealized_pnl(self, mark: Decimal) -> Decimal:
+        return self.quantity * (mark - self.avg_entry_price) if self.quantity else ZERO
+
+    def _trade(self, delta: Decimal, unit_price: Decimal) -> None:
+        """Move the position by ``delta`` base at ``unit_price``: grow at a weighted average,
+        shrink realizing PnL against the average, flip with the rest at the new price."""
+        q = self.quantity
+        if q == 0 or (q > 0) == (delta > 0):
+            total = abs(q) + abs(delta)
+            self.avg_entry_price = (self.avg_entry_price * abs(q) + unit_price * abs(delta)) / total
+            self.quantity = q + delta
+            return
+        closing = min(abs(delta), abs(q))
+        self.realized_pnl += closing * (unit_price - self.avg_entry_price) * (1 if q > 0 else -1)
+        self.quantity = q + delta
+        if self.quantity == 0:
+            self.avg_entry_price = ZERO
+        elif (self.quantity > 0) != (q > 0):
+            self.avg_entry_price = unit_price
+
+
+@dataclass(slots=True, frozen=True)
+class BalanceDiff:
+    asset: str
+    tracked: Decimal
+    exchange: Decimal
+    exchange_free: Decimal
+    exchange_locked: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.exchange - self.tracked
+
+
+class PositionTracker:
+    """``on_alarm`` is called with the differences whenever a reconciliation finds any."""
+
+    def __init__(
+        self,
+        *,
+        prices: PriceProvider | None = None,
+        on_alarm: Callable[[list[BalanceDiff]], object] | None = None,
+        tolerance: Decimal = ZERO,
+    ) -> None:
+        self.prices = prices
+        self._on_alarm = on_alarm
+        self.tolerance = tolerance
+        self.balances: dict[str, Balance] = {}
+        self.positions: dict[str, Position] = {}
+
+    # ---- symbols and positions ----------------------------------------------------------
+
+    def register_symbol(self, symbol: str, base_asset: str, quote_asset: str) -> Position:
+        """Track ``symbol``; a spot position starts as the base asset already held, priced at
+        the current mark when one is known (its true cost is not knowable from the account)."""
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = Position(symbol, base_asset, quote_asset)
+            held = self.balances.get(base_asset)
+            if held is not None and held.total:
+                pos.quantity = held.total
+                pos.avg_entry_price = self._mark(symbol) or ZERO
+            self.positions[symbol] = pos
+        return pos
+
+    def position(self, symbol: str) -> Position | None:
+        return self.positions.get(symbol)
+
+    def apply_fill(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        price: Decimal,
+        *,
+        commission: Decimal = ZERO,
+        commission_asset: str | None = None,
+    ) -> Position:
+        """Apply one execution. Binance charges the fee in the asset received (or BNB), so a
+        fee in the base asset shrinks the base received and a fee in the quote asset shrinks
+        the proceeds; both are folded into the position's prices."""
+        pos = self.positions[symbol]
+        sign = 1 if side is Side.BUY else -1
+        base_fee = commission if commission_asset == pos.base_asset else ZERO
+        quote_fee = commission if commission_asset == pos.quote_asset else ZERO
+        delta = sign * qty - base_fee
+        quote_flow = -sign * qty * price - quote_fee
+        if commission and commission_asset:
+            pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
+        if delta:
+            pos._trade(delta, -quote_flow / delta)
+        self._adjust(pos.base_asset, delta)
+        self._adjust(pos.quote_asset, quote_flow)
+        if commission_asset and commission_asset not in (pos.base_asset, pos.quote_asset):
+            self._adjust(commission_asset, -commission)
+        return pos
+
+    def _adjust(self, asset: str, delta: Decimal) -> None:
+        bal = self.balances.setdefault(asset, Balance(asset))
+        bal.free += delta
+
+    # ---- balances from the exchange -----------------------------------------------------
+
+    def load_account(self, account: AccountSnapshot) -> None:
+        """Adopt the snapshot's balances as the truth (the start, or after a reconnect)."""
+        self.balances = {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
+
+    def apply_balances(self, balances: Iterable[BalanceLike]) -> None:
+        """An outboundAccountPosition event: the new free/locked of the assets it lists."""
+        for b in balances:
+            self.balances[b.asset] = Balance(b.asset, b.free, b.locked)
+
+    def balance(self, asset: str) -> Balance:
+        return self.balances.get(asset) or Balance(asset)
+
+    # ---- valuation ----------------------------------------------------------------------
+
+    def _mark(self, symbol: str) -> Decimal | None:
+        return self.prices(symbol) if self.prices is not None else None
+
+    def unrealized_pnl(self, symbol: str) -> Decimal:
+        pos = self.positions.get(symbol)
+        mark = self._mark(symbol)
+        return pos.unrealized_pnl(mark) if pos is not None and mark is not None else ZERO
+
+    def realized_pnl(self) -> Decimal:
+        return sum((p.realized_pnl for p in self.positions.values()), ZERO)
+
+    def total_pnl(self) -> Decimal:
+        """Realized plus unrealized over all symbols, in their quote assets (summed as-is:
+        meaningful when the symbols share one quote asset, as a daily-loss limit assumes)."""
+        return self.realized_pnl() + sum((self.unrealized_pnl(s) for s in self.positions), ZERO)
+
+    def gross_exposure(self) -> Decimal:
+        total = ZERO
+        for symbol, pos in self.positions.items():
+            mark = self._mark(symbol) or pos.avg_entry_price
+            total += abs(pos.quantity) * mark
+        return total
+
+    # ---- reconciliation -----------------------------------------------------------------
+
+    def reconcile(self, account: AccountSnapshot) -> list[BalanceDiff]:
+        """Compare tracked balance totals with the exchange's, adopt the exchange's, and raise
+        the alarm on any difference beyond ``tolerance``. Spot positions follow their base
+        asset's balance when only one tracked symbol trades that asset."""
+        diffs: list[BalanceDiff] = []
+        exchange = {b.asset: b for b in account.balances}
+        for asset in sorted(set(exchange) | set(self.balances)):
+            ex = exchange.get(asset)
+            ex_free = ex.free if ex is not None else ZERO
+            ex_locked = ex.locked if ex is not None else ZERO
+            tracked = self.balance(asset).total
+            if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
+                diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
+        self.load_account(account)
+        by_base: dict[str, list[Position]] = {}
+        for pos in self.positions.values():
+            if pos.kind == "spot":
+                by_base.setdefault(pos.base_asset, []).append(pos)
+        for base, positions in by_base.items():
+            if len(positions) == 1:
+                positions[0].quantity = self.balance(base).total
+        if diffs:
+            log.warning(
+                "position reconciliation: tracked balances disagree with the exchange: %s",
+                "; ".join(f"{d.asset} tracked {d.tracked} exchange {d.exchange}" for d in diffs),
+            )
+            if self._on_alarm is not None:
+                self._on_alarm(diffs)
+        return diffs

@@ -1,0 +1,280 @@
+"""Pre-trade risk limits, the kill switch, and the API key permission check.
+
+Every order passes here after rounding and before the journal: a refusal costs nothing and
+explains itself (which limit, which values), while an order that slips through costs money.
+The checks are pure arithmetic on values the caller passes in, so they take microseconds and
+can be tested without an exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from tradeexec.binance.enums import Side
+from tradeexec.errors import OrderRejectedLocally, TradeexecError
+
+__all__ = [
+    "Exposure",
+    "KeyPermissions",
+    "OrderRisk",
+    "RiskLimitExceeded",
+    "RiskLimits",
+    "RiskManager",
+    "UnsafeApiKey",
+]
+
+log = logging.getLogger(__name__)
+
+_DAY_MS = 86_400_000
+
+
+class RiskLimitExceeded(OrderRejectedLocally):
+    """A pre-trade limit refused the order; nothing was sent. ``limit`` names the limit."""
+
+    def __init__(self, limit: str, detail: str) -> None:
+        self.limit = limit
+        super().__init__(limit, "risk", detail)
+
+    def __str__(self) -> str:
+        return f"risk limit {self.limit}: {self.detail}"
+
+
+class UnsafeApiKey(TradeexecError):
+    """The API key has permissions a trading bot must not hold (or lacks an IP restriction)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("refusing to trade with this API key: " + "; ".join(reasons))
+
+
+class KeyPermissions(Protocol):
+    """What ``GET /sapi/v1/account/apiRestrictions`` says about the key."""
+
+    @property
+    def ip_restrict(self) -> bool: ...
+    @property
+    def enable_withdrawals(self) -> bool: ...
+    @property
+    def enable_internal_transfer(self) -> bool: ...
+    @property
+    def permits_universal_transfer(self) -> bool: ...
+
+
+@dataclass(slots=True, frozen=True)
+class RiskLimits:
+    """``None`` disables a limit. Notional and exposure are in the quote asset.
+    ``max_position`` maps symbols to the largest absolute base quantity held, with
+    ``default_max_position`` for the others."""
+
+    max_order_notional: Decimal | None = None
+    max_position: Mapping[str, Decimal] = field(default_factory=dict)
+    default_max_position: Decimal | None = None
+    max_gross_exposure: Decimal | None = None
+    max_open_orders: int | None = 50
+    # Binance counts 100 orders per 10 s per account by default; stay well below.
+    max_orders_per_second: float | None = 5.0
+    order_burst: int = 10
+    max_price_deviation_pct: Decimal | None = Decimal(5)
+    max_daily_loss: Decimal | None = None
+    require_ip_restriction: bool = True
+
+
+@dataclass(slots=True, frozen=True)
+class OrderRisk:
+    """The order as risk sees it: base quantity (estimated from the quote amount and the mark
+    for quote-quantity market orders) and the price it may trade at."""
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    mark_price: Decimal | None
+    is_limit: bool
+
+
+@dataclass(slots=True, frozen=True)
+class Exposure:
+    """The account as it stands before the order: base position in the symbol, the signed
+    quantity its open orders could still add, gross exposure over all symbols (quote) and
+    the number of open orders."""
+
+    position: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+    gross_exposure: Decimal = Decimal(0)
+    open_orders: int = 0
+
+
+KillCallback = Callable[[str], Awaitable[object] | object]
+
+
+class RiskManager:
+    def __init__(
+        self,
+        limits: RiskLimits | None = None,
+        *,
+        on_kill: KillCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits or RiskLimits()
+        self._on_kill = on_kill
+        self._clock = clock
+        self._tokens = float(self.limits.order_burst)
+        self._refilled_at = clock()
+        self._killed: str | None = None
+        self._key_problem: str | None = None
+        self._day: int | None = None
+        self._day_start_pnl = Decimal(0)
+        self.daily_pnl = Decimal(0)
+        self._kill_tasks: set[asyncio.Task[object]] = set()
+
+    # ---- kill switch --------------------------------------------------------------------
+
+    @property
+    def tripped(self) -> bool:
+        return self._killed is not None
+
+    @property
+    def trip_reason(self) -> str | None:
+        return self._killed
+
+    def trip(self, reason: str, *, emergency: bool = True) -> None:
+        """Stop new orders at once; with ``emergency`` also run the kill callback (usually the
+        emergency stop). Only the first trip runs it."""
+        if self._killed is not None:
+            return
+        self._killed = reason
+        log.error("KILL SWITCH tripped: %s; no new orders will be sent", reason)
+        if emergency and self._on_kill is not None:
+            result = self._on_kill(reason)
+            if inspect.isawaitable(result):
+                task: asyncio.Task[object] = asyncio.ensure_future(result)
+                self._kill_tasks.add(task)
+                task.add_done_callback(self._kill_tasks.discard)
+
+    async def wait_kill_callbacks(self) -> None:
+        """Await the emergency callbacks a trip started (for shutdown and tests)."""
+        if self._kill_tasks:
+            await asyncio.gather(*self._kill_tasks)
+
+    def reset(self) -> None:
+        """Re-arm after a human looked at why it tripped."""
+        log.warning("kill switch reset (was: %s)", self._killed)
+        self._killed = None
+
+    def ensure_can_trade(self) -> None:
+        if self._killed is not None:
+            raise RiskLimitExceeded("kill_switch", f"trading stopped: {self._killed}")
+        if self._key_problem is not None:
+            raise RiskLimitExceeded("api_key_permissions", self._key_problem)
+
+    # ---- API key ------------------------------------------------------------------------
+
+    def check_key_permissions(self, restrictions: KeyPermissions) -> None:
+        """Refuse to trade with a key that could move funds out, or (configurable) that works
+        from any IP: a leaked key must not be able to drain the account."""
+        reasons = []
+        if restrictions.enable_withdrawals:
+            reasons.append("the key can withdraw funds (enableWithdrawals)")
+        if restrictions.enable_internal_transfer:
+            reasons.append("the key can transfer between accounts (enableInternalTransfer)")
+        if restrictions.permits_universal_transfer:
+            reasons.append("the key can make universal transfers (permitsUniversalTransfer)")
+        if self.limits.require_ip_restriction and not restrictions.ip_restrict:
+            reasons.append("the key has no IP restriction (ipRestrict=false)")
+        if reasons:
+            self._key_problem = "; ".join(reasons)
+            log.error("refusing to trade: %s", self._key_problem)
+            raise UnsafeApiKey(reasons)
+        self._key_problem = None
+
+    # ---- daily loss ---------------------------------------------------------------------
+
+    def observe_pnl(self, total_pnl: Decimal, now_ms: int | None = None) -> None:
+        """Feed the account's total PnL (realized + unrealized); the first value seen in each
+        UTC day is that day's baseline. A loss beyond ``max_daily_loss`` trips the switch."""
+        now = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+        day = now // _DAY_MS
+        if day != self._day:
+            self._day = day
+            self._day_start_pnl = total_pnl
+        self.daily_pnl = total_pnl - self._day_start_pnl
+        limit = self.limits.max_daily_loss
+        if limit is not None and -self.daily_pnl >= limit:
+            self.trip(f"daily loss {-self.daily_pnl} reached the limit {limit}")
+
+    # ---- pre-trade check ----------------------------------------------------------------
+
+    def check_order(self, order: OrderRisk, exposure: Exposure) -> None:
+        """Raise RiskLimitExceeded naming the first limit the order breaks; on success one
+        order token is spent."""
+        self.ensure_can_trade()
+        lim = self.limits
+        notional = order.quantity * order.price
+        if lim.max_order_notional is not None and notional > lim.max_order_notional:
+            raise RiskLimitExceeded(
+                "max_order_notional",
+                f"{order.symbol} notional {notional} > limit {lim.max_order_notional}",
+            )
+        self._check_price_band(order)
+        signed = order.quantity if order.side is Side.BUY else -order.quantity
+        # Worst case: every open order in the same direction fills too.
+        after = (
+            exposure.position + signed + (exposure.pending if (exposure.pending > 0) == (signed > 0) else 0)
+        )
+        max_pos = lim.max_position.get(order.symbol, lim.default_max_position)
+        if max_pos is not None and abs(after) > max_pos and abs(after) > abs(exposure.position):
+            raise RiskLimitExceeded(
+                "max_position",
+                f"{order.symbol} position would be {after} (now {exposure.position}), limit {max_pos}",
+            )
+        if lim.max_gross_exposure is not None:
+            mark = order.mark_price or order.price
+            gross_after = exposure.gross_exposure - abs(exposure.position) * mark + abs(after) * mark
+            if gross_after > lim.max_gross_exposure and gross_after > exposure.gross_exposure:
+                raise RiskLimitExceeded(
+                    "max_gross_exposure",
+                    f"gross exposure would be {gross_after} (now {exposure.gross_exposure}), "
+                    f"limit {lim.max_gross_exposure}",
+                )
+        if lim.max_open_orders is not None and exposure.open_orders >= lim.max_open_orders:
+            raise RiskLimitExceeded(
+                "max_open_orders", f"{exposure.open_orders} open orders, limit {lim.max_open_orders}"
+            )
+        if lim.max_daily_loss is not None and -self.daily_pnl >= lim.max_daily_loss:
+            self.trip(f"daily loss {-self.daily_pnl} reached the limit {lim.max_daily_loss}")
+            self.ensure_can_trade()
+        self._take_token()
+
+    def _check_price_band(self, order: OrderRisk) -> None:
+        pct = self.limits.max_price_deviation_pct
+        if pct is None or not order.is_limit or not order.mark_price:
+            return
+        deviation = abs(order.price - order.mark_price) / order.mark_price * 100
+        if deviation > pct:
+            raise RiskLimitExceeded(
+                "max_price_deviation_pct",
+                f"{order.symbol} price {order.price} is {deviation.quantize(Decimal('0.01'))}% from "
+                f"mark {order.mark_price}, limit {pct}%",
+            )
+
+    def _take_token(self) -> None:
+        rate = self.limits.max_orders_per_second
+        if rate is None:
+            return
+        now = self._clock()
+        self._tokens = min(float(self.limits.order_burst), self._tokens + (now - self._refilled_at) * rate)
+        self._refilled_at = now
+        if self._tokens < 1.0:
+            raise RiskLimitExceeded(
+                "max_orders_per_second",
+                f"order rate above {rate}/s (burst {self.limits.order_burst}); retry in "
+                f"{(1.0 - self._tokens) / rate:.3f}s",
+            )
+        self._tokens -= 1.0

@@ -1,0 +1,191 @@
+"""Configuration of the local exchange, from code or from a TOML file.
+
+Everything a test may want to shrink (stream limits, ban lengths, listenKey validity) is a
+setting here rather than a constant in the code, so tests run in milliseconds what Binance
+does in minutes or hours.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tradeexec.errors import ConfigError
+
+KEY_TYPES = ("HMAC", "RSA", "ED25519")
+
+
+@dataclass(slots=True)
+class KeyConfig:
+    """One API key of an account. ``secret`` for HMAC, ``public_key`` (PEM) for RSA/Ed25519."""
+
+    api_key: str
+    key_type: str = "HMAC"
+    secret: str = field(default="", repr=False)
+    public_key: str = field(default="", repr=False)
+    enable_reading: bool = True
+    enable_spot_trading: bool = True
+    enable_withdrawals: bool = False
+    enable_internal_transfer: bool = False
+    ip_restrict: bool = False
+    allowed_ips: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.key_type = self.key_type.upper()
+        if self.key_type not in KEY_TYPES:
+            raise ConfigError(f"unknown key type {self.key_type!r}; expected one of {KEY_TYPES}")
+        if self.key_type == "HMAC" and not self.secret:
+            raise ConfigError(f"HMAC key {self.api_key[:6]}... needs a secret")
+        if self.key_type != "HMAC" and not self.public_key:
+            raise ConfigError(f"{self.key_type} key {self.api_key[:6]}... needs a public_key (PEM)")
+
+
+@dataclass(slots=True)
+class AccountConfig:
+    name: str
+    balances: dict[str, Decimal] = field(default_factory=dict)
+    keys: list[KeyConfig] = field(default_factory=list)
+    maker_commission: Decimal = Decimal("0.001")
+    taker_commission: Decimal = Decimal("0.001")
+
+
+@dataclass(slots=True)
+class RateLimitConfig:
+    """Binance's current spot limits (BINANCE-NOW.md); ban lengths in simulated ms."""
+
+    request_weight_per_minute: int = 6000
+    orders_per_10s: int = 100
+    orders_per_day: int = 200_000
+    raw_requests_per_5m: int = 61_000
+    first_ban_ms: int = 120_000
+    max_ban_ms: int = 3 * 86_400_000
+    violations_before_ban: int = 3
+    enabled: bool = True
+
+
+@dataclass(slots=True)
+class StreamConfig:
+    ping_interval_s: float = 20.0
+    pong_timeout_s: float = 60.0
+    max_lifetime_s: float = 86_400.0
+    inbound_messages_per_s: int = 5
+    max_streams_per_connection: int = 1024
+    listen_key_validity_ms: int = 3_600_000
+
+
+@dataclass(slots=True)
+class MarketConfig:
+    """The synthetic market: makers quote ``levels`` each side ``spread_ticks`` apart around a
+    random-walk mid that moves by up to ``volatility`` (relative) each step; takers trade every
+    ``taker_every`` steps."""
+
+    enabled: bool = True
+    interval_s: float = 0.2
+    levels: int = 5
+    level_qty_quote: Decimal = Decimal("2000")
+    spread_ticks: int = 2
+    level_gap_ticks: int = 5
+    volatility: Decimal = Decimal("0.0005")
+    taker_every: int = 3
+    taker_qty_quote: Decimal = Decimal("300")
+    start_prices: dict[str, Decimal] = field(
+        default_factory=lambda: {
+            "BTCUSDT": Decimal("60000"),
+            "ETHUSDT": Decimal("3000"),
+            "BNBUSDT": Decimal("500"),
+            "ETHBTC": Decimal("0.05"),
+        }
+    )
+
+
+DEFAULT_BALANCES = {
+    "USDT": Decimal("100000"),
+    "BTC": Decimal("1"),
+    "ETH": Decimal("10"),
+    "BNB": Decimal("100"),
+}
+
+
+@dataclass(slots=True)
+class SimConfig:
+    """``symbols`` are exchangeInfo symbol entries; empty means the rules module's defaults.
+    ``symbol_overrides`` replaces filters by type for a symbol: ``{"BTCUSDT": [{filterType...}]}``.
+    """
+
+    symbols: list[dict[str, Any]] = field(default_factory=list)
+    symbol_overrides: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    accounts: list[AccountConfig] = field(default_factory=list)
+    seed: int = 0
+    clock_speed: float = 1.0
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    streams: StreamConfig = field(default_factory=StreamConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)
+
+    @classmethod
+    def default(cls, api_key: str | None = None, api_secret: str | None = None) -> SimConfig:
+        """One funded account with an HMAC key (generated unless given)."""
+        cfg = cls()
+        cfg.ensure_default_account(api_key, api_secret)
+        return cfg
+
+    def ensure_default_account(self, api_key: str | None = None, api_secret: str | None = None) -> None:
+        """Add the default account when none is configured, or the given key to the first one."""
+        if not self.accounts:
+            self.accounts.append(AccountConfig(name="default", balances=dict(DEFAULT_BALANCES)))
+        first = self.accounts[0]
+        if api_key or api_secret or not any(k.key_type == "HMAC" for k in first.keys):
+            first.keys.insert(
+                0,
+                KeyConfig(
+                    api_key=api_key or secrets.token_urlsafe(48).replace("-", "A").replace("_", "b")[:64],
+                    secret=api_secret or secrets.token_urlsafe(48).replace("-", "C").replace("_", "d")[:64],
+                ),
+            )
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> SimConfig:
+        with open(path, "rb") as fh:
+            return cls.from_dict(tomllib.load(fh))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimConfig:
+        try:
+            accounts = [
+                AccountConfig(
+                    name=str(a["name"]),
+                    balances={k: Decimal(str(v)) for k, v in a.get("balances", {}).items()},
+                    keys=[_key(k) for k in a.get("keys", [])],
+                    maker_commission=Decimal(str(a.get("maker_commission", "0.001"))),
+                    taker_commission=Decimal(str(a.get("taker_commission", "0.001"))),
+                )
+                for a in data.get("accounts", [])
+            ]
+            market = dict(data.get("market", {}))
+            for k in ("level_qty_quote", "volatility", "taker_qty_quote"):
+                if k in market:
+                    market[k] = Decimal(str(market[k]))
+            if "start_prices" in market:
+                market["start_prices"] = {k: Decimal(str(v)) for k, v in market["start_prices"].items()}
+            return cls(
+                symbols=list(data.get("symbols", [])),
+                symbol_overrides=dict(data.get("symbol_overrides", {})),
+                accounts=accounts,
+                seed=int(data.get("seed", 0)),
+                clock_speed=float(data.get("clock_speed", 1.0)),
+                rate_limits=RateLimitConfig(**data.get("rate_limits", {})),
+                streams=StreamConfig(**data.get("streams", {})),
+                market=MarketConfig(**market),
+            )
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ConfigError(f"bad sim config: {exc}") from exc
+
+
+def _key(raw: dict[str, Any]) -> KeyConfig:
+    raw = dict(raw)
+    if "allowed_ips" in raw:
+        raw["allowed_ips"] = tuple(raw["allowed_ips"])
+    return KeyConfig(**raw)

@@ -1,0 +1,192 @@
+"""``LocalExchange``: the local exchange as one object — start it, point a client at its URLs,
+steer it from Python, stop it.
+
+It prints nothing: the CLI decides what to show (the URLs and, for the default account, the
+key and secret so that other programs can sign).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tradeexec.sim.admin import SimAdmin
+from tradeexec.sim.config import SimConfig
+from tradeexec.sim.engine import Order
+from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
+from tradeexec.sim.server import ADMIN_KEY, build_app
+from tradeexec.sim.state import SimState
+
+log = logging.getLogger(__name__)
+
+# Modules of the WebSocket side that add their routes when present: ``install(app, state)``.
+_WS_INSTALLERS = ("tradeexec.sim.ws_streams", "tradeexec.sim.ws_api", "tradeexec.sim.userdata")
+
+
+class LocalExchange:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        market: bool = True,
+    ) -> None:
+        if config is None:
+            config = SimConfig.default(api_key, api_secret)
+        elif api_key or api_secret or not config.accounts:
+            config.ensure_default_account(api_key, api_secret)
+        self.config = config
+        self.host = host
+        self._port = port
+        self._market_enabled = market and config.market.enabled
+        self.state = SimState(config)
+        self.app = build_app(self.state)
+        self.admin: SimAdmin = self.app[ADMIN_KEY]
+        self._install_ws()
+        self._runner: web.AppRunner | None = None
+        self._market_task: asyncio.Task[None] | None = None
+        self._bound_port: int | None = None
+
+    def _install_ws(self) -> None:
+        for name in _WS_INSTALLERS:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            install = getattr(module, "install", None)
+            if callable(install):
+                install(self.app, self.state)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._port)
+        await site.start()
+        self._runner = runner
+        address = runner.addresses[0]
+        self._bound_port = int(address[1])
+        if self._market_enabled:
+            from tradeexec.sim.market import SyntheticMarket
+
+            self._market_task = asyncio.create_task(SyntheticMarket(self.state).run(), name="sim-market")
+
+    async def stop(self) -> None:
+        if self._market_task is not None:
+            self._market_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._market_task
+            self._market_task = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> LocalExchange:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def serve_forever(self, on_started: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run until SIGINT/SIGTERM (the ``tradeexec sim serve`` command). ``on_started`` runs
+        once the port is bound, so a caller can announce the real URLs of port 0."""
+        asyncio.run(self._serve(on_started))
+
+    async def _serve(self, on_started: Callable[[], Awaitable[None]] | None) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with self:
+            if on_started is not None:
+                await on_started()
+            await stop.wait()
+
+    # ------------------------------------------------------------------ addresses and keys
+
+    @property
+    def port(self) -> int:
+        if self._bound_port is None:
+            raise RuntimeError("the exchange is not started")
+        return self._bound_port
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    def _hmac_key(self) -> tuple[str, str]:
+        for key in self.config.accounts[0].keys:
+            if key.key_type == "HMAC":
+                return key.api_key, key.secret
+        raise RuntimeError("the first account has no HMAC key")
+
+    @property
+    def api_key(self) -> str:
+        return self._hmac_key()[0]
+
+    @property
+    def api_secret(self) -> str:
+        return self._hmac_key()[1]
+
+    @property
+    def account(self) -> str:
+        return self.config.accounts[0].name
+
+    def __repr__(self) -> str:
+        where = self.rest_url if self._bound_port is not None else "not started"
+        return f"LocalExchange({where}, account={self.account!r}, api_key={self.api_key[:6]}...)"
+
+    # ------------------------------------------------------------------ steering
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.state.faults
+
+    @property
+    def fault_log(self) -> list[FaultRecord]:
+        return list(self.state.faults.log)
+
+    def inject(self, kind: FaultKind | str, target: str = "*", **kwargs: Any) -> FaultRule:
+        return self.state.faults.inject(kind, target, **kwargs)
+
+    def clear_faults(self, kind: FaultKind | str | None = None) -> None:
+        self.state.faults.clear(kind)
+
+    def set_price(self, symbol: str, price: Decimal | str) -> None:
+        self.admin.set_price(symbol, Decimal(price))
+
+    def add_liquidity(self, symbol: str, side: str, price: Decimal | str, quantity: Decimal | str) -> Order:
+        return self.admin.add_liquidity(symbol, side, Decimal(price), Decimal(quantity))
+
+    def deposit(self, asset: str, amount: Decimal | str, account: str | None = None) -> None:
+        self.admin.deposit(account or self.account, asset, Decimal(amount))
+
+    def balances(self, account: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+        """(free, locked) per asset, straight from the engine."""
+        return {a: (b.free, b.locked) for a, b in self.state.engine.balances(account or self.account).items()}
+
+    def reset(self) -> None:
+        self.state.reset()

@@ -1,0 +1,218 @@
+"""Server-side rate limits, enforced as Binance enforces them.
+
+Fixed windows on the simulated clock: REQUEST_WEIGHT per minute and RAW_REQUESTS per five
+minutes per IP, ORDERS per ten seconds and per day per account. Requests that keep coming
+after a 429 earn a 418 ban whose length doubles with every ban of that IP, from two minutes up
+to three days (both configurable, so tests can watch the escalation in milliseconds).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tradeexec.sim.clock import SimClock
+from tradeexec.sim.config import RateLimitConfig
+from tradeexec.sim.params import ApiError
+
+MINUTE_MS = 60_000
+RAW_WINDOW_MS = 5 * MINUTE_MS
+ORDER_WINDOW_MS = 10_000
+DAY_MS = 86_400_000
+
+
+@dataclass(slots=True)
+class _Counter:
+    window_ms: int
+    index: int = -1
+    used: int = 0
+
+    def current(self, now_ms: int) -> int:
+        return self.used if now_ms // self.window_ms == self.index else 0
+
+    def add(self, now_ms: int, amount: int) -> int:
+        idx = now_ms // self.window_ms
+        if idx != self.index:
+            self.index, self.used = idx, 0
+        self.used += amount
+        return self.used
+
+    def resets_in_ms(self, now_ms: int) -> int:
+        return (now_ms // self.window_ms + 1) * self.window_ms - now_ms
+
+
+@dataclass(slots=True)
+class _IpState:
+    weight: _Counter
+    raw: _Counter
+    violations: int = 0
+    bans: int = 0
+    banned_until: int = 0
+
+
+class RateLimiter:
+    def __init__(self, config: RateLimitConfig, clock: SimClock) -> None:
+        self.config = config
+        self.clock = clock
+        self._ips: dict[str, _IpState] = {}
+        self._orders: dict[str, tuple[_Counter, _Counter]] = {}
+
+    def rate_limits_json(self) -> list[dict[str, object]]:
+        """The ``rateLimits`` array of exchangeInfo."""
+        c = self.config
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": c.request_weight_per_minute,
+            },
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": c.orders_per_10s},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": c.orders_per_day},
+            {
+                "rateLimitType": "RAW_REQUESTS",
+                "interval": "MINUTE",
+                "intervalNum": 5,
+                "limit": c.raw_requests_per_5m,
+            },
+        ]
+
+    def _ip(self, ip: str) -> _IpState:
+        st = self._ips.get(ip)
+        if st is None:
+            st = self._ips[ip] = _IpState(_Counter(MINUTE_MS), _Counter(RAW_WINDOW_MS))
+        return st
+
+    def _retry_after(self, sim_ms: int) -> str:
+        return str(max(1, math.ceil(self.clock.sim_to_real_seconds(sim_ms))))
+
+    def charge_request(self, ip: str, weight: int) -> None:
+        """Count one request of ``weight`` from ``ip``; raise the 429/418 it earns."""
+        if not self.config.enabled:
+            return
+        now = self.clock.now_ms()
+        st = self._ip(ip)
+        if st.banned_until > now:
+            raise self._ban_error(ip, st, now)
+        used = st.weight.add(now, weight)
+        raw = st.raw.add(now, 1)
+        if used > self.config.request_weight_per_minute:
+            self._violate(ip, st, now)
+            raise ApiError(
+                -1003,
+                f"Too much request weight used; current limit is {self.config.request_weight_per_minute} "
+                "request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid "
+                "polling the API.",
+                429,
+                headers={"Retry-After": self._retry_after(st.weight.resets_in_ms(now))},
+            )
+        if raw > self.config.raw_requests_per_5m:
+            self._violate(ip, st, now)
+            raise ApiError(
+                -1003,
+                f"Too many requests; current limit is {self.config.raw_requests_per_5m} requests per "
+                "5 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+                429,
+                headers={"Retry-After": self._retry_after(st.raw.resets_in_ms(now))},
+            )
+        st.violations = 0
+
+    def _violate(self, ip: str, st: _IpState, now: int) -> None:
+        st.violations += 1
+        if st.violations > self.config.violations_before_ban:
+            length = min(self.config.first_ban_ms * 2**st.bans, self.config.max_ban_ms)
+            st.bans += 1
+            st.violations = 0
+            st.banned_until = now + length
+            raise self._ban_error(ip, st, now)
+
+    def _ban_error(self, ip: str, st: _IpState, now: int) -> ApiError:
+        return ApiError(
+            -1003,
+            f"Way too many requests; IP({ip}) banned until {st.banned_until}. "
+            "Please use WebSocket Streams for live updates to avoid bans.",
+            418,
+            headers={"Retry-After": self._retry_after(st.banned_until - now)},
+        )
+
+    def charge_order(self, account: str) -> None:
+        """Count one new order of ``account``; -1015 (429, no Retry-After) when over a limit.
+        The refused order is not counted, as Binance does not count rejected orders."""
+        if not self.config.enabled:
+            return
+        now = self.clock.now_ms()
+        short, day = self._order_counters(account)
+        if short.current(now) >= self.config.orders_per_10s:
+            raise ApiError(
+                -1015,
+                f"Too many new orders; current limit is {self.config.orders_per_10s} orders per 10 SECOND.",
+                429,
+            )
+        if day.current(now) >= self.config.orders_per_day:
+            raise ApiError(
+                -1015,
+                f"Too many new orders; current limit is {self.config.orders_per_day} orders per DAY.",
+                429,
+            )
+        short.add(now, 1)
+        day.add(now, 1)
+
+    def _order_counters(self, account: str) -> tuple[_Counter, _Counter]:
+        counters = self._orders.get(account)
+        if counters is None:
+            counters = self._orders[account] = (_Counter(ORDER_WINDOW_MS), _Counter(DAY_MS))
+        return counters
+
+    def used_weight(self, ip: str) -> int:
+        return self._ip(ip).weight.current(self.clock.now_ms())
+
+    def order_counts(self, account: str) -> tuple[int, int]:
+        now = self.clock.now_ms()
+        short, day = self._order_counters(account)
+        return short.current(now), day.current(now)
+
+    def headers(self, ip: str, account: str | None) -> dict[str, str]:
+        """The usage headers every REST response carries."""
+        out = {"X-MBX-USED-WEIGHT-1M": str(self.used_weight(ip))}
+        if account is not None:
+            short, day = self.order_counts(account)
+            out["X-MBX-ORDER-COUNT-10S"] = str(short)
+            out["X-MBX-ORDER-COUNT-1D"] = str(day)
+        return out
+
+    def order_usage_json(self, account: str) -> list[dict[str, object]]:
+        """GET /api/v3/rateLimit/order."""
+        short, day = self.order_counts(account)
+        return [
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND",
+                "intervalNum": 10,
+                "limit": self.config.orders_per_10s,
+                "count": short,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": self.config.orders_per_day,
+                "count": day,
+            },
+        ]
+
+    def reset(self) -> None:
+        self._ips.clear()
+        self._orders.clear()
+
+
+def weight_for(method: str, path: str, params: Mapping[str, str], default: int) -> int:
+    """The request weight from the shared endpoint registry; ``default`` for endpoints it
+    does not list (the wallet endpoints the local exchange adds)."""
+    from tradeexec.binance import endpoints
+
+    try:
+        spec = endpoints.lookup(method, path)
+    except KeyError:
+        return default
+    return int(spec.weight_for(params))

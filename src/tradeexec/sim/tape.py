@@ -1,0 +1,147 @@
+"""The public trade history of every symbol, from which klines, 24-hour and rolling tickers
+and the average price are computed.
+
+Kept apart from the engine because the engine only has to remember what matching needs,
+while market data needs every trade in time order; fed from the event bus so trades from any
+source (user orders, the synthetic market, a replay) count the same.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradeexec.sim.engine import Event, Trade, TradeEvent
+
+MAX_TRADES_PER_SYMBOL = 200_000
+
+
+@dataclass(slots=True)
+class Kline:
+    open_time: int
+    close_time: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    count: int
+    taker_buy_volume: Decimal
+    taker_buy_quote_volume: Decimal
+
+
+@dataclass(slots=True)
+class WindowStats:
+    """What a ticker reports over a time window; prices None when there was no trade."""
+
+    open_price: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    last: Trade | None
+    volume: Decimal
+    quote_volume: Decimal
+    first_id: int
+    last_id: int
+    count: int
+
+
+class TradeTape:
+    def __init__(self, symbols: Iterable[str]) -> None:
+        self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=MAX_TRADES_PER_SYMBOL) for s in symbols}
+        self._times: dict[str, deque[int]] = {s: deque(maxlen=MAX_TRADES_PER_SYMBOL) for s in self._trades}
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        for ev in events:
+            if isinstance(ev, TradeEvent):
+                self.add(ev.trade)
+
+    def add(self, trade: Trade) -> None:
+        trades = self._trades.get(trade.symbol)
+        if trades is None:
+            return
+        trades.append(trade)
+        self._times[trade.symbol].append(trade.time)
+
+    def trades(self, symbol: str, start: int | None = None, end: int | None = None) -> list[Trade]:
+        """Trades with ``start <= time <= end``, oldest first."""
+        trades = self._trades.get(symbol)
+        if not trades:
+            return []
+        times = self._times[symbol]
+        lo = 0 if start is None else bisect.bisect_left(times, start)
+        hi = len(times) if end is None else bisect.bisect_right(times, end)
+        return [trades[i] for i in range(lo, hi)]
+
+    def last_trade(self, symbol: str) -> Trade | None:
+        trades = self._trades.get(symbol)
+        return trades[-1] if trades else None
+
+    def window(self, symbol: str, start: int, end: int) -> WindowStats:
+        trades = self.trades(symbol, start, end)
+        if not trades:
+            return WindowStats(None, None, None, None, Decimal(0), Decimal(0), -1, -1, 0)
+        prices = [t.price for t in trades]
+        return WindowStats(
+            open_price=trades[0].price,
+            high=max(prices),
+            low=min(prices),
+            last=trades[-1],
+            volume=sum((t.qty for t in trades), Decimal(0)),
+            quote_volume=sum((t.quote_qty for t in trades), Decimal(0)),
+            first_id=trades[0].trade_id,
+            last_id=trades[-1].trade_id,
+            count=len(trades),
+        )
+
+    def average_price(self, symbol: str, now_ms: int, minutes: int) -> Decimal | None:
+        """Volume-weighted price of the last ``minutes``, or the last price if none traded."""
+        stats = self.window(symbol, now_ms - minutes * 60_000, now_ms)
+        if stats.volume > 0:
+            return stats.quote_volume / stats.volume
+        last = self.last_trade(symbol)
+        return last.price if last else None
+
+    def klines(
+        self, symbol: str, interval_ms: int, *, start: int | None, end: int | None, limit: int, now_ms: int
+    ) -> list[Kline]:
+        """Buckets aligned to ``interval_ms`` from epoch, only those with trades, like Binance's
+        klines for an idle symbol (it returns no candle where nothing traded)."""
+        if start is None and end is None:
+            end = now_ms
+            start = (now_ms // interval_ms - limit + 1) * interval_ms
+        trades = self.trades(symbol, start, end)
+        buckets: dict[int, Kline] = {}
+        for t in trades:
+            open_time = t.time // interval_ms * interval_ms
+            k = buckets.get(open_time)
+            taker_buy = not t.is_buyer_maker
+            if k is None:
+                buckets[open_time] = Kline(
+                    open_time,
+                    open_time + interval_ms - 1,
+                    t.price,
+                    t.price,
+                    t.price,
+                    t.price,
+                    t.qty,
+                    t.quote_qty,
+                    1,
+                    t.qty if taker_buy else Decimal(0),
+                    t.quote_qty if taker_buy else Decimal(0),
+                )
+                continue
+            k.high = max(k.high, t.price)
+            k.low = min(k.low, t.price)
+            k.close = t.price
+            k.volume += t.qty
+            k.quote_volume += t.quote_qty
+            k.count += 1
+            if taker_buy:
+                k.taker_buy_volume += t.qty
+                k.taker_buy_quote_volume += t.quote_qty
+        out = [buckets[k] for k in sorted(buckets)]
+        return out[-limit:] if start is None else out[:limit]

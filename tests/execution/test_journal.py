@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tradeexec.execution.journal import (
+    ExchangeEvent,
+    Intent,
+    Journal,
+    OrderState,
+    OutcomeKind,
+    RequestKind,
+)
+
+
+def make_intent(cid: str = "s_BTCUSDT_20260101000000_0123abcd", **kw: object) -> Intent:
+    fields: dict[str, object] = {
+        "client_order_id": cid,
+        "strategy": "s",
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": Decimal("0.00100000"),
+        "quote_quantity": None,
+        "price": Decimal("30000.01"),
+        "time_in_force": "GTC",
+        "stop_price": None,
+        "created_ms": 1_700_000_000_000,
+        "recv_window_ms": 5000,
+    }
+    fields.update(kw)
+    return Intent(**fields)  # type: ignore[arg-type]
+
+
+def fill(order_id: int, trade_id: int, executed: str, status: str, qty: str, price: str) -> ExchangeEvent:
+    return ExchangeEvent(
+        status=status,
+        executed_qty=Decimal(executed),
+        cumulative_quote=Decimal(executed) * Decimal(price),
+        update_ms=1_700_000_000_100 + trade_id,
+        order_id=order_id,
+        execution_type="TRADE",
+        trade_id=trade_id,
+        last_price=Decimal(price),
+        last_qty=Decimal(qty),
+        commission=Decimal("0.00000001"),
+        commission_asset="BTC",
+    )
+
+
+def test_lifecycle_is_derived_from_the_record_and_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        intent = j.record_intent(make_intent())
+        assert intent.id > 0
+        assert j.state(intent.client_order_id).state is OrderState.PENDING_NEW  # type: ignore[union-attr]
+        req = j.record_request(intent.id, RequestKind.PLACE, attempt=1)
+        assert j.state(intent.client_order_id).state is OrderState.UNKNOWN  # type: ignore[union-attr]
+        j.record_outcome(req, OutcomeKind.ACK)
+        assert j.state(intent.client_order_id).state is OrderState.NEW  # type: ignore[union-attr]
+        assert j.record_event(intent.id, fill(7, 1, "0.0004", "PARTIALLY_FILLED", "0.0004", "30000.01"))
+        assert j.record_event(intent.id, fill(7, 2, "0.001", "FILLED", "0.0006", "30000.01"))
+        assert [s.intent.client_order_id for s in j.in_flight()] == []
+    with Journal(path) as j:
+        state = j.state(intent.client_order_id)
+        assert state is not None
+        assert state.state is OrderState.FILLED
+        assert state.order_id == 7
+        assert state.executed_qty == Decimal("0.001")
+        fills = j.fills(intent.client_order_id)
+        assert [f.trade_id for f in fills] == [1, 2]
+        assert fills[0].last_qty == Decimal("0.0004")
+        assert fills[0].commission == Decimal("0.00000001")
+        assert j.intent(intent.client_order_id) == intent
+
+
+def test_decimals_are_stored_exactly_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    price = Decimal("0.10000000000000000555")  # not representable as a double
+    with Journal(path) as j:
+        intent = j.record_intent(make_intent(price=price, quantity=Decimal("1.10")))
+        assert j.intent(intent.client_order_id).price == price  # type: ignore[union-attr]
+        assert str(j.intent(intent.client_order_id).quantity) == "1.10"  # type: ignore[union-attr]
+    raw = sqlite3.connect(path).execute("SELECT price, typeof(price) FROM intents").fetchone()
+    assert raw == ("0.10000000000000000555", "text")
+
+
+def test_rows_can_never_be_updated_or_deleted(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        intent = j.record_intent(make_intent())
+        j.record_request(intent.id, RequestKind.PLACE, attempt=1)
+        for sql in (
+            "UPDATE intents SET symbol = 'ETHUSDT'",
+            "DELETE FROM intents",
+            "UPDATE requests SET attempt = 2",
+            "DELETE FROM requests",
+        ):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                j._conn.execute(sql)
+        assert j.intent(intent.client_order_id) == intent
+
+
+def test_duplicate_events_are_stored_once_and_late_events_do_not_move_state_back(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        intent = j.record_intent(make_intent())
+        j.record_outcome(j.record_request(intent.id, RequestKind.PLACE, attempt=1), OutcomeKind.ACK)
+        final = fill(9, 2, "0.001", "FILLED", "0.001", "30000")
+        late = fill(9, 1, "0.0004", "PARTIALLY_FILLED", "0.0004", "30000")
+        assert j.record_event(intent.id, final)
+        assert not j.record_event(intent.id, final)
+        assert j.record_event(intent.id, late)
+        state = j.state(intent.client_order_id)
+        assert state is not None and state.state is OrderState.FILLED
+        assert state.executed_qty == Decimal("0.001")
+        assert len(j.fills(intent.client_order_id)) == 2
+
+
+def test_unknown_then_not_found_stays_in_flight_and_reject_is_final(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        a = j.record_intent(make_intent("a"))
+        r = j.record_request(a.id, RequestKind.PLACE, attempt=1)
+        j.record_outcome(r, OutcomeKind.UNKNOWN, code=-1007, msg="timeout")
+        j.record_outcome(r, OutcomeKind.NOT_FOUND, code=-2013, msg="Order does not exist.")
+        b = j.record_intent(make_intent("b"))
+        j.record_outcome(
+            j.record_request(b.id, RequestKind.PLACE, attempt=1), OutcomeKind.REJECT, code=-2010, msg="x"
+        )
+        c = j.record_intent(make_intent("c"))  # journaled, never sent
+        assert {s.intent.client_order_id: s.state for s in j.in_flight()} == {
+            "a": OrderState.UNKNOWN,
+            "c": OrderState.PENDING_NEW,
+        }
+        b_state = j.state("b")
+        assert (
+            b_state is not None and b_state.state is OrderState.REJECTED and "-2010" in (b_state.reason or "")
+        )
+        j.record_outcome(
+            j.record_request(c.id, RequestKind.QUERY, attempt=1), OutcomeKind.ABANDONED, msg="stale"
+        )
+        assert [s.intent.client_order_id for s in j.in_flight()] == ["a"]
+        assert j.symbols() == {"BTCUSDT"}
+
+
+def test_corrupted_file_is_moved_aside_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        for i in range(200):
+            j.record_intent(make_intent(f"id{i}"))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] + b"\xff" * 100)  # torn, garbage tail
+    with caplog.at_level(logging.WARNING), Journal(path) as j:
+        assert j.recovered_from is not None and j.recovered_from.exists()
+        assert j.intents() == []
+        j.record_intent(make_intent("fresh"))
+        assert j.intent("fresh") is not None
+    assert any("unreadable" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_garbage_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with Journal(path) as j:
+        assert j.recovered_from is not None
+        assert j.recovered_from.read_bytes().startswith(b"this is not")
+
+
+def test_wal_mode_and_durability_settings(tmp_path: Path) -> None:
+    with Journal(tmp_path / "n.sqlite") as j:
+        assert j._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    with Journal(tmp_path / "f.sqlite", durability="full") as j:
+        assert j._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    with pytest.raises(ValueError):
+        Journal(tmp_path / "x.sqlite", durability="off")  # type: ignore[arg-type]
+
+
+def test_per_order_cost_is_tens_of_microseconds(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite") as j:
+        n = 500
+        start = time.perf_counter()
+        for i in range(n):
+            intent = j.record_intent(make_intent(f"p{i}"))
+            req = j.record_request(intent.id, RequestKind.PLACE, attempt=1)
+            j.record_outcome(req, OutcomeKind.ACK)
+        per_order = (time.perf_counter() - start) / n
+    # Three committed rows per order; generous bound for a shared CI machine.
+    assert per_order < 500e-6, per_order
