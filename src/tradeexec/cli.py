@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-market", action="store_true", help="no synthetic market activity")
     serve.set_defaults(handler=_cmd_sim_serve)
 
+    demo = sub.add_parser("demo", help="run the built-in strategy against the embedded exchange")
+    demo.add_argument("--duration", type=float, default=60.0, help="seconds of trading (default 60)")
+    demo.add_argument("--journal-dir", help="where to keep the journal (default: a new temp dir)")
+    demo.set_defaults(handler=_cmd_demo)
+
     price = sub.add_parser("price", help="last price of a symbol")
     price.add_argument("symbol")
     price.set_defaults(handler=_cmd_price)
@@ -117,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("--all", action="store_true")
     cancel.set_defaults(handler=_cmd_cancel)
 
-    for p in (price, book, balance, orders, order, cancel, serve):
+    for p in (demo, price, book, balance, orders, order, cancel, serve):
         _add_common(p)
     return parser
 
@@ -139,6 +144,34 @@ def _table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- commands
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tradeexec.demo import run_demo
+
+    if args.duration <= 0:
+        raise InvalidParameter("--duration", "must be positive", str(args.duration))
+    journal_dir = Path(args.journal_dir) if args.journal_dir else None
+    if journal_dir is not None:
+        journal_dir.mkdir(parents=True, exist_ok=True)
+    say = (lambda _msg: None) if args.json else print
+    summary = asyncio.run(run_demo(args.duration, journal_dir=journal_dir, say=say))
+    value = {
+        "signals": summary.signals,
+        "orders": summary.orders,
+        "exchange_orders": summary.exchange_orders,
+        "duplicates": summary.duplicates,
+        "faults": summary.faults,
+        "unknown_resolved": summary.unknown_resolved,
+        "end_balances": summary.end_balances,
+        "pnl": summary.pnl,
+        "journal": str(summary.journal_path),
+        "emergency": summary.emergency,
+    }
+    _emit(args, value, lambda _v: "\nsummary\n" + "\n".join("  " + line for line in summary.lines()))
+    return EXIT_OK if summary.duplicates == 0 else EXIT_FAILURE
 
 
 def _cmd_sim_serve(args: argparse.Namespace) -> int:

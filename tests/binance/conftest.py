@@ -94,9 +94,7 @@ class FakeBinance:
         return int(time.time() * 1000) + self.skew_ms
 
     async def handle(self, request: web.Request) -> web.Response:
-        seen = Seen(
-            request.method, request.path, request.rel_url.raw_query_string, dict(request.headers)
-        )
+        seen = Seen(request.method, request.path, request.rel_url.raw_query_string, dict(request.headers))
         self.seen.append(seen)
         key = (seen.method, seen.path)
         if key in self.hang:
@@ -145,7 +143,9 @@ class FakeBinance:
 
 
 def _json(status: int, body: Any, headers: dict[str, str]) -> web.Response:
-    return web.Response(status=status, body=json.dumps(body).encode(), headers=headers, content_type="application/json")
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), headers=headers, content_type="application/json"
+    )
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ async def fake() -> AsyncIterator[FakeBinance]:
     server = FakeBinance()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # the server side is not under test
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -11,12 +11,22 @@ from typing import Any
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
-from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderFill, OrderFull, OrderReport, TickerPrice
+from tradeexec.binance.models import (
+    ExecutionReport,
+    MyTrade,
+    Order,
+    OrderFill,
+    OrderFull,
+    OrderReport,
+    TickerPrice,
+)
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.errors import OrderStatusUnknown
 
-RULES = ExchangeRules.from_exchange_info({"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"], DEFAULT_SYMBOL_INFO["ETHUSDT"]]})
+RULES = ExchangeRules.from_exchange_info(
+    {"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"], DEFAULT_SYMBOL_INFO["ETHUSDT"]]}
+)
 
 
 class FakeOrderClient:
@@ -56,7 +66,9 @@ class FakeOrderClient:
         if fault == "lost_unknown":
             raise OrderStatusUnknown(symbol, new_client_order_id, "timeout before the exchange saw it")
         if fault == "reject":
-            raise OrderRejected(-2010, "Account has insufficient balance for requested action.", 400, "/api/v3/order")
+            raise OrderRejected(
+                -2010, "Account has insufficient balance for requested action.", 400, "/api/v3/order"
+            )
         existing = self.orders.get(new_client_order_id)
         if existing is not None and not existing.status.is_final:
             raise OrderRejected(-2010, "Duplicate order sent.", 400, "/api/v3/order")
@@ -126,17 +138,29 @@ class FakeOrderClient:
         )
         status = OrderStatus.FILLED if executed >= o.orig_qty else OrderStatus.PARTIALLY_FILLED
         self.orders[cid] = _with(
-            o, executed_qty=executed, cummulative_quote_qty=o.cummulative_quote_qty + qty * price, status=status,
+            o,
+            executed_qty=executed,
+            cummulative_quote_qty=o.cummulative_quote_qty + qty * price,
+            status=status,
             update_time=self.now,
         )
-        return OrderFill(price=price, qty=qty, commission=commission, commission_asset=asset, trade_id=trade_id)
+        return OrderFill(
+            price=price, qty=qty, commission=commission, commission_asset=asset, trade_id=trade_id
+        )
 
     def fill(self, cid: str, qty: Decimal, price: Decimal) -> ExecutionReport:
         """Fill a resting order and return the stream event Binance would send."""
         f = self._fill(cid, qty, price)
         o = self.orders[cid]
-        return report(o, ExecutionType.TRADE, trade_id=f.trade_id or 0, last_qty=qty, last_price=price,
-                      commission=f.commission, commission_asset=f.commission_asset)
+        return report(
+            o,
+            ExecutionType.TRADE,
+            trade_id=f.trade_id or 0,
+            last_qty=qty,
+            last_price=price,
+            commission=f.commission,
+            commission_asset=f.commission_asset,
+        )
 
     async def get_order(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
@@ -156,15 +180,27 @@ class FakeOrderClient:
         self.now += 1
         o = self.orders[orig_client_order_id] = _with(o, status=OrderStatus.CANCELED, update_time=self.now)
         return OrderReport(
-            symbol=o.symbol, order_id=o.order_id, client_order_id="cancel1", orig_client_order_id=o.client_order_id,
-            price=o.price, orig_qty=o.orig_qty, executed_qty=o.executed_qty,
-            cummulative_quote_qty=o.cummulative_quote_qty, status=o.status, time_in_force=o.time_in_force,
-            type=o.type, side=o.side, transact_time=self.now,
+            symbol=o.symbol,
+            order_id=o.order_id,
+            client_order_id="cancel1",
+            orig_client_order_id=o.client_order_id,
+            price=o.price,
+            orig_qty=o.orig_qty,
+            executed_qty=o.executed_qty,
+            cummulative_quote_qty=o.cummulative_quote_qty,
+            status=o.status,
+            time_in_force=o.time_in_force,
+            type=o.type,
+            side=o.side,
+            transact_time=self.now,
         )
 
     async def cancel_all_orders(self, symbol: str) -> Sequence[OrderReport]:
-        return [await self.cancel_order(symbol, orig_client_order_id=o.client_order_id)
-                for o in list(self.orders.values()) if o.symbol == symbol and not o.status.is_final]
+        return [
+            await self.cancel_order(symbol, orig_client_order_id=o.client_order_id)
+            for o in list(self.orders.values())
+            if o.symbol == symbol and not o.status.is_final
+        ]
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
         return [o for o in self.orders.values() if not o.status.is_final and symbol in (None, o.symbol)]
@@ -193,13 +229,33 @@ def report(
     time: int | None = None,
 ) -> ExecutionReport:
     return ExecutionReport(
-        event_time=o.update_time, symbol=o.symbol, client_order_id=o.client_order_id, side=o.side,
-        order_type=o.type, time_in_force=o.time_in_force, quantity=o.orig_qty, price=o.price,
-        stop_price=Decimal(0), iceberg_qty=Decimal(0), order_list_id=-1, orig_client_order_id="",
-        execution_type=x, order_status=status or o.status, reject_reason="NONE", order_id=o.order_id,
-        last_executed_qty=last_qty, cumulative_filled_qty=o.executed_qty if executed is None else executed,
-        last_executed_price=last_price, commission=commission, commission_asset=commission_asset,
-        transaction_time=time or o.update_time, trade_id=trade_id, is_working=True, is_maker=True,
-        order_creation_time=o.time, cumulative_quote_qty=o.cummulative_quote_qty,
-        last_quote_qty=last_qty * last_price, quote_order_qty=Decimal(0),
+        event_time=o.update_time,
+        symbol=o.symbol,
+        client_order_id=o.client_order_id,
+        side=o.side,
+        order_type=o.type,
+        time_in_force=o.time_in_force,
+        quantity=o.orig_qty,
+        price=o.price,
+        stop_price=Decimal(0),
+        iceberg_qty=Decimal(0),
+        order_list_id=-1,
+        orig_client_order_id="",
+        execution_type=x,
+        order_status=status or o.status,
+        reject_reason="NONE",
+        order_id=o.order_id,
+        last_executed_qty=last_qty,
+        cumulative_filled_qty=o.executed_qty if executed is None else executed,
+        last_executed_price=last_price,
+        commission=commission,
+        commission_asset=commission_asset,
+        transaction_time=time or o.update_time,
+        trade_id=trade_id,
+        is_working=True,
+        is_maker=True,
+        order_creation_time=o.time,
+        cumulative_quote_qty=o.cummulative_quote_qty,
+        last_quote_qty=last_qty * last_price,
+        quote_order_qty=Decimal(0),
     )

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,14 +180,14 @@ def test_wal_mode_and_durability_settings(tmp_path: Path) -> None:
         Journal(tmp_path / "x.sqlite", durability="off")  # type: ignore[arg-type]
 
 
-def test_per_order_cost_is_tens_of_microseconds(tmp_path: Path) -> None:
+def test_same_order_and_trade_ids_on_two_symbols_are_both_kept(tmp_path: Path) -> None:
+    # Binance numbers orders and trades per symbol: BTCUSDT order 9 / trade 2 and ETHUSDT
+    # order 9 / trade 2 are different fills, and dropping one would lose a position change.
     with Journal(tmp_path / "j.sqlite") as j:
-        n = 500
-        start = time.perf_counter()
-        for i in range(n):
-            intent = j.record_intent(make_intent(f"p{i}"))
-            req = j.record_request(intent.id, RequestKind.PLACE, attempt=1)
-            j.record_outcome(req, OutcomeKind.ACK)
-        per_order = (time.perf_counter() - start) / n
-    # Three committed rows per order; generous bound for a shared CI machine.
-    assert per_order < 500e-6, per_order
+        btc = j.record_intent(make_intent("a_BTCUSDT_20260101000000_00000001"))
+        eth = j.record_intent(make_intent("a_ETHUSDT_20260101000000_00000002", symbol="ETHUSDT"))
+        assert j.record_event(btc.id, fill(9, 2, "0.001", "FILLED", "0.001", "30000"))
+        assert j.record_event(eth.id, fill(9, 2, "0.5", "FILLED", "0.5", "2000"))
+        assert len(j.fills(btc.client_order_id)) == 1
+        assert len(j.fills(eth.client_order_id)) == 1
+

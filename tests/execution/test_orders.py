@@ -32,7 +32,9 @@ D = Decimal
 
 
 def test_client_order_id_format() -> None:
-    cid = make_client_order_id("tsmom", "BTCUSDT", now=datetime(2026, 2, 8, 12, 0, tzinfo=UTC), token="a1b2c3d4")
+    cid = make_client_order_id(
+        "tsmom", "BTCUSDT", now=datetime(2026, 2, 8, 12, 0, tzinfo=UTC), token="a1b2c3d4"
+    )
     # The safety guide's own example is 37 characters, one over Binance's limit.
     assert len("tsmom_BTCUSDT_20260208120000_a1b2c3d4") == 37
     assert cid == "tsmo_BTCUSDT_20260208120000_a1b2c3d4" and len(cid) == 36
@@ -46,7 +48,9 @@ def test_client_order_id_shortens_strategy_then_symbol() -> None:
     cid = make_client_order_id("mean_reversion_v2", "BTC/USDT", now=now, token="0000ffff")
     assert cid == "mean_BTCUSDT_20260208120000_0000ffff"
     assert len(make_client_order_id("s", "ABCDEFGHIJKLMNOP", now=now, token="0000ffff")) == 36
-    assert make_client_order_id("s", "ABCDEFGHIJKLMNOP", now=now, token="0000ffff").startswith("s_ABCDEFGHIJ_")
+    assert make_client_order_id("s", "ABCDEFGHIJKLMNOP", now=now, token="0000ffff").startswith(
+        "s_ABCDEFGHIJ_"
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -70,7 +74,9 @@ def client() -> FakeOrderClient:
 @pytest.fixture
 async def manager(client: FakeOrderClient, tmp_path: Path) -> AsyncIterator[OrderManager]:
     journal = Journal(tmp_path / "j.sqlite")
-    om = OrderManager(client, journal, strategy="t", poll_interval_s=3600, stale_after_s=0, resend_margin_ms=0)
+    om = OrderManager(
+        client, journal, strategy="t", poll_interval_s=3600, stale_after_s=0, resend_margin_ms=0
+    )
     await om.start()
     yield om
     await om.close()
@@ -91,7 +97,9 @@ async def test_submit_rounds_journals_and_sends(manager: OrderManager, client: F
     assert derived is not None and derived.state is OrderState.NEW and derived.order_id == sent.order_id
 
 
-async def test_too_small_is_refused_with_the_reason_and_not_sent(manager: OrderManager, client: FakeOrderClient) -> None:
+async def test_too_small_is_refused_with_the_reason_and_not_sent(
+    manager: OrderManager, client: FakeOrderClient
+) -> None:
     with pytest.raises(OrderRejectedLocally) as info:
         await manager.submit(limit("0.0001", "29000"))  # 2.9 USDT < NOTIONAL 5
     assert info.value.rule == "NOTIONAL"
@@ -108,7 +116,9 @@ async def test_risk_refusal_is_not_sent(client: FakeOrderClient, tmp_path: Path)
     assert client.place_calls == []
 
 
-async def test_exchange_rejection_is_journaled_and_raised(manager: OrderManager, client: FakeOrderClient) -> None:
+async def test_exchange_rejection_is_journaled_and_raised(
+    manager: OrderManager, client: FakeOrderClient
+) -> None:
     client.place_faults.append("reject")
     with pytest.raises(OrderRejected):
         await manager.submit(limit())
@@ -188,7 +198,9 @@ async def test_cancel_and_cancel_all(manager: OrderManager, client: FakeOrderCli
     assert all(o.status is OrderStatus.CANCELED for o in client.orders.values())
 
 
-async def test_cancel_of_a_filled_order_adopts_the_fill(manager: OrderManager, client: FakeOrderClient) -> None:
+async def test_cancel_of_a_filled_order_adopts_the_fill(
+    manager: OrderManager, client: FakeOrderClient
+) -> None:
     order = await manager.submit(limit())
     client.fill(order.client_order_id, D("0.001"), D("29000"))  # the stream missed it
     result = await manager.cancel(order.client_order_id)
@@ -216,13 +228,17 @@ async def test_poller_catches_fills_the_stream_missed(manager: OrderManager, cli
     assert pos is not None and pos.quantity == D("0.002") * D("0.999")
 
 
-async def test_market_order_fills_from_the_full_response(manager: OrderManager, client: FakeOrderClient) -> None:
+async def test_market_order_fills_from_the_full_response(
+    manager: OrderManager, client: FakeOrderClient
+) -> None:
     order = await manager.submit(OrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.001")))
     assert await order.wait_final(1) is OrderState.FILLED
     assert order.avg_price == D("30000") and len(order.fills) == 1
 
 
-async def test_reconcile_after_a_crash_settles_in_flight_intents(client: FakeOrderClient, tmp_path: Path) -> None:
+async def test_reconcile_after_a_crash_settles_in_flight_intents(
+    client: FakeOrderClient, tmp_path: Path
+) -> None:
     path = tmp_path / "j.sqlite"
     # First life: one order sent whose answer never came back, one journaled but never sent.
     with Journal(path) as journal:
@@ -238,7 +254,12 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(client: FakeOrd
         )
         del client_rules
         stray = await client.new_order(
-            "BTCUSDT", Side.SELL, OrderType.LIMIT, quantity=D("0.001"), price=D("40000"), new_client_order_id="manual1"
+            "BTCUSDT",
+            Side.SELL,
+            OrderType.LIMIT,
+            quantity=D("0.001"),
+            price=D("40000"),
+            new_client_order_id="manual1",
         )
         assert stray.status is OrderStatus.NEW
     # Second life.

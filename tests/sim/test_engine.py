@@ -158,7 +158,11 @@ def test_ioc_leftover_expires_and_releases(eng: Engine) -> None:
     assert r.order.status is OrderStatus.EXPIRED and r.order.executed_qty == 1
     assert bal(eng, "b", "USDT") == (D(1_000_000) - 100, 0)
     assert eng.depth(SYM, 5).bids == []
-    assert execs(r.events, "b") == [(2, "NEW", "NEW"), (2, "TRADE", "PARTIALLY_FILLED"), (2, "EXPIRED", "EXPIRED")]
+    assert execs(r.events, "b") == [
+        (2, "NEW", "NEW"),
+        (2, "TRADE", "PARTIALLY_FILLED"),
+        (2, "EXPIRED", "EXPIRED"),
+    ]
 
 
 def test_fok_all_or_nothing(eng: Engine) -> None:
@@ -192,7 +196,10 @@ def test_market_buy_insufficient_is_atomic(eng: Engine) -> None:
     before = eng.depth(SYM, 10)
     with pytest.raises(EngineReject) as exc:
         market(eng, "poor", BUY, qty="2")
-    assert (exc.value.code, exc.value.msg) == (-2010, "Account has insufficient balance for requested action.")
+    assert (exc.value.code, exc.value.msg) == (
+        -2010,
+        "Account has insufficient balance for requested action.",
+    )
     assert eng.depth(SYM, 10) == before
     assert eng.recent_trades(SYM) == []
     assert bal(eng, "poor", "USDT") == (D(150), 0)
@@ -326,20 +333,38 @@ def test_cancel_replace_modes(eng: Engine) -> None:
     old = limit(eng, "a", BUY, "1", "90").order
     new = OrderRequest(SYM, BUY, OrderType.LIMIT, quantity=D(2), price=D(95), time_in_force=GTC)
     res = eng.cancel_replace(
-        "a", SYM, cancel_order_id=old.order_id, cancel_orig_client_order_id=None, new=new, mode="STOP_ON_FAILURE", now_ms=5
+        "a",
+        SYM,
+        cancel_order_id=old.order_id,
+        cancel_orig_client_order_id=None,
+        new=new,
+        mode="STOP_ON_FAILURE",
+        now_ms=5,
     )
     assert res.ok and res.cancel_order is not None and res.cancel_order.status is OrderStatus.CANCELED
     assert res.new_result is not None and res.new_result.order.price == 95
     assert bal(eng, "a", "USDT") == (D(1_000_000) - 190, D(190))
     # cancel fails, STOP_ON_FAILURE: new order not attempted
     res = eng.cancel_replace(
-        "a", SYM, cancel_order_id=old.order_id, cancel_orig_client_order_id=None, new=new, mode="STOP_ON_FAILURE", now_ms=6
+        "a",
+        SYM,
+        cancel_order_id=old.order_id,
+        cancel_orig_client_order_id=None,
+        new=new,
+        mode="STOP_ON_FAILURE",
+        now_ms=6,
     )
     assert res.cancel_error is not None and res.cancel_error.code == -2011
     assert not res.new_attempted and res.events == []
     # cancel fails, ALLOW_FAILURE: new order placed anyway
     res = eng.cancel_replace(
-        "a", SYM, cancel_order_id=old.order_id, cancel_orig_client_order_id=None, new=new, mode="ALLOW_FAILURE", now_ms=7
+        "a",
+        SYM,
+        cancel_order_id=old.order_id,
+        cancel_orig_client_order_id=None,
+        new=new,
+        mode="ALLOW_FAILURE",
+        now_ms=7,
     )
     assert res.cancel_error is not None and res.new_result is not None and not res.ok
     # cancel succeeds, new fails (LIMIT_MAKER would take): the cancel stands
@@ -347,8 +372,13 @@ def test_cancel_replace_modes(eng: Engine) -> None:
     victim = limit(eng, "a", BUY, "1", "80").order
     maker = OrderRequest(SYM, BUY, OrderType.LIMIT_MAKER, quantity=D(1), price=D(96))
     res = eng.cancel_replace(
-        "a", SYM, cancel_order_id=None, cancel_orig_client_order_id=victim.client_order_id, new=maker,
-        mode="STOP_ON_FAILURE", now_ms=8,
+        "a",
+        SYM,
+        cancel_order_id=None,
+        cancel_orig_client_order_id=victim.client_order_id,
+        new=maker,
+        mode="STOP_ON_FAILURE",
+        now_ms=8,
     )
     assert res.cancel_order is not None and res.new_error is not None
     assert res.new_error.msg == "Order would immediately match and take."
@@ -480,7 +510,10 @@ def test_oco_price_relation(eng: Engine) -> None:
     set_last_price(eng, "100")
     with pytest.raises(EngineReject) as exc:
         oco(eng, SELL, "99", "95", "94")
-    assert (exc.value.code, exc.value.msg) == (-2010, "The relationship of the prices for the orders is not correct.")
+    assert (exc.value.code, exc.value.msg) == (
+        -2010,
+        "The relationship of the prices for the orders is not correct.",
+    )
     with pytest.raises(EngineReject):
         oco(eng, BUY, "101", "105", None)
 
@@ -549,6 +582,8 @@ def test_cancel_order_list(eng: Engine) -> None:
     assert ol.list_status_type == "ALL_DONE" and ol.order_list_id == order_list.order_list_id
     assert [o.status for o in orders] == [OrderStatus.CANCELED] * 2
     assert bal(eng, "a", "BTC") == (D(100), 0)
+    kinds = [type(ev).__name__ for ev in events]
+    assert kinds[:3] == ["ExecutionEvent", "ExecutionEvent", "ListStatusEvent"]
 
 
 # ---- self-trade prevention ---------------------------------------------------------------------
@@ -635,3 +670,31 @@ def test_queries(eng: Engine) -> None:
     with pytest.raises(EngineReject) as exc:
         eng.depth("NOPE", 5)
     assert exc.value.code == -1121
+
+
+def test_maker_and_taker_rates_apply_to_the_right_side() -> None:
+    e = Engine([SymbolSpec(SYM, "BTC", "USDT")])
+    e.create_account("m", {"BTC": D(1)}, maker_commission=D(0), taker_commission=D("0.01"))
+    e.create_account("t", {"USDT": D(1000)}, maker_commission=D("0.5"), taker_commission=D("0.002"))
+    limit(e, "m", SELL, "1", "100")
+    r = limit(e, "t", BUY, "1", "100")
+    (fill,) = r.fills
+    assert (fill.commission, fill.commission_asset, fill.is_maker) == (D("0.002"), "BTC", False)
+    assert bal(e, "t", "BTC") == (D("0.998"), 0)
+    assert bal(e, "m", "USDT") == (D(100), 0)  # maker rate 0
+    (maker_fill,) = e.my_trades("m", SYM)
+    assert maker_fill.is_maker and maker_fill.commission == 0 and maker_fill.commission_asset == "USDT"
+
+
+def test_same_inputs_same_outputs() -> None:
+    def run() -> list[Event]:
+        e = Engine([SymbolSpec(SYM, "BTC", "USDT")])
+        for name in ("a", "b"):
+            e.create_account(name, {"BTC": D(10), "USDT": D(10_000)})
+        out: list[Event] = []
+        out += limit(e, "a", SELL, "1", "100").events
+        out += limit(e, "b", BUY, "2", "101").events
+        out += e.cancel_all("b", SYM, 5)[1]
+        return out
+
+    assert run() == run()

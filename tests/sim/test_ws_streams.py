@@ -264,6 +264,10 @@ async def test_slow_consumer_is_dropped_not_buffered() -> None:
             x.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
         await recv_closed(ws)
         assert ws.close_code == aiohttp.WSCloseCode.POLICY_VIOLATION
+        for _ in range(200):  # the server forgets the connection once its handler has returned
+            if not len(x.ws.connections):
+                break
+            await asyncio.sleep(0.01)
         assert len(x.ws.connections) == 0
 
 

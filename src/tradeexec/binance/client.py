@@ -165,7 +165,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
         return await self._transport.request(_endpoint(method, path), params, decode, recv_window=window)
 
     def _use_rate_limits(self, base: str, rules: Sequence[RateLimitRule]) -> None:
-        self._transport.limiter(base).configure(rules)
+        self._transport.configure_limits(base, rules)
 
 
 def _endpoint(method: str, path: str) -> Endpoint:

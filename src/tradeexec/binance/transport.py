@@ -23,7 +23,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, TypeVar
@@ -133,6 +133,7 @@ class _Route:
     query string."""
 
     endpoint: Endpoint
+    host: str
     url: str
     headers: Mapping[str, str]
     signed: bool
@@ -207,9 +208,11 @@ class Transport:
             name: RateLimiter(rules, safety_margin=safety_margin, clock=clock)
             for name, rules in DEFAULT_LIMITS.items()
         }
-        self._offsets_ms: dict[ApiFamily, float] = {}
+        # Per host: one local exchange or proxy serving every family has one clock.
+        self._offsets_ms: dict[str, float] = {}
         self._routes: dict[tuple[str, str], _Route] = {}
         self._time_lock = asyncio.Lock()
+        self._last_headers: dict[str, tuple[Mapping[str, str], float]] = {}
 
     def __repr__(self) -> str:
         return f"Transport(rest={self.urls.rest!r}, key={'set' if self._has_key else 'none'})"
@@ -224,6 +227,12 @@ class Transport:
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, headers={"User-Agent": _USER_AGENT}
             )
+        # aiohttp silently resends PUT and DELETE (HTTP-idempotent, but a cancel or a
+        # keep-alive is not ours to resend) when a pooled connection turns out closed. That
+        # would send a cancellation twice; our own retry policy decides instead. There is no
+        # public switch, so the attribute is set when present (aiohttp 3.9 to 3.13).
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
 
     async def close(self) -> None:
         if self._session is not None and self._own_session:
@@ -234,11 +243,21 @@ class Transport:
         """The budget of an API base ("api", "sapi", "fapi", "dapi")."""
         return self.limiters[base]
 
+    def configure_limits(self, base: str, rules: Sequence[RateLimitRule]) -> None:
+        """Adopt new rate limits (from exchangeInfo) for an API base. A rule new to the
+        limiter starts empty, though the server already counts what was just spent, so the
+        counts of the last response are applied again to the new rules."""
+        limiter = self.limiters[base]
+        limiter.configure(rules)
+        last = self._last_headers.get(base)
+        if last is not None:
+            limiter.update_from_headers(last[0], sent_at=last[1])
+
     # ------------------------------------------------------------------ time
 
     def time_offset_ms(self, family: ApiFamily = ApiFamily.SPOT) -> float | None:
         """Server clock minus local clock, as last measured (None: not measured yet)."""
-        return self._offsets_ms.get(family)
+        return self._offsets_ms.get(self.urls.base_for(_TIME_PATHS[family]))
 
     async def sync_time(self, family: ApiFamily = ApiFamily.SPOT) -> float:
         """Measure the server-time offset: the server's time is taken to be read at the
@@ -246,13 +265,13 @@ class Transport:
         async with self._time_lock:
             return await self._measure(family)
 
-    async def _offset(self, family: ApiFamily) -> float:
-        offset = self._offsets_ms.get(family)
+    async def _offset(self, route: _Route) -> float:
+        offset = self._offsets_ms.get(route.host)
         if offset is None:
             async with self._time_lock:
-                offset = self._offsets_ms.get(family)
+                offset = self._offsets_ms.get(route.host)
                 if offset is None:
-                    offset = await self._measure(family)
+                    offset = await self._measure(route.family)
         return offset
 
     async def _measure(self, family: ApiFamily) -> float:
@@ -270,7 +289,7 @@ class Transport:
         except (msgspec.DecodeError, msgspec.ValidationError):
             raise TransportError(f"unreadable answer from {endpoint.path}") from None
         offset = server_ms - (started + ended) * 500.0
-        self._offsets_ms[family] = offset
+        self._offsets_ms[route.host] = offset
         log.debug("server time offset %s: %.1f ms (rtt %.1f ms)", family, offset, (ended - started) * 1000)
         return offset
 
@@ -317,10 +336,13 @@ class Transport:
                     raise OrderStatusUnknown(order_ref[0], order_ref[1], cause) from None
                 if route.idempotent and attempt < self.max_retries:
                     attempt += 1
-                    await self._backoff(route, attempt, cause)
+                    # A pooled connection the server had already closed: resend at once.
+                    stale = attempt == 1 and isinstance(exc, aiohttp.ServerDisconnectedError)
+                    await self._backoff(route, attempt, cause, immediate=stale)
                     continue
                 raise TransportError(f"{endpoint.method} {endpoint.path}: {cause}") from None
             route.limiter.update_from_headers(headers, sent_at=sent_at)
+            self._last_headers[endpoint.base] = (headers, sent_at)
             if status == 200:
                 return self._decode(route, decode, body, order_ref)
             error = self._error(route, status, headers, body)
@@ -345,9 +367,11 @@ class Transport:
         if route is None:
             method, path = endpoint.method, endpoint.path
             listen_key = "listenKey" in path or path.endswith("userDataStream")
+            host = self.urls.base_for(path)
             route = _Route(
                 endpoint=endpoint,
-                url=self.urls.base_for(path) + path,
+                host=host,
+                url=host + path,
                 headers=self._key_headers if endpoint.security.needs_key else {},
                 signed=endpoint.security.signed,
                 idempotent=method == "GET" or (listen_key and method in ("PUT", "DELETE")),
@@ -366,7 +390,7 @@ class Transport:
             raise InvalidParameter("params", "must be str, int, bool, Decimal or enum", str(exc)) from None
 
     async def _signed_query(self, route: _Route, args: Mapping[str, object], window: int | Decimal) -> str:
-        offset = await self._offset(route.family)
+        offset = await self._offset(route)
         stamped = {**args, "recvWindow": window, "timestamp": int(self._clock() * 1000 + offset)}
         assert self._signer is not None
         try:
@@ -431,8 +455,8 @@ class Transport:
                 raise OrderStatusUnknown(order_ref[0], order_ref[1], cause) from None
             raise TransportError(cause) from None
 
-    async def _backoff(self, route: _Route, attempt: int, cause: str) -> None:
-        delay = self.retry_base_delay * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+    async def _backoff(self, route: _Route, attempt: int, cause: str, *, immediate: bool = False) -> None:
+        delay = 0.0 if immediate else self.retry_base_delay * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         log.info(
             "%s %s: %s; retry %d/%d in %.2fs",
             route.endpoint.method,
@@ -446,7 +470,8 @@ class Transport:
 
 
 def _retryable(status: int, error: BinanceAPIError) -> bool:
-    return status >= 500 or status == 429 or error.code in _RETRY_CODES
+    # A 418 ban lasts minutes to days: waiting it out inside one call helps nobody.
+    return status != 418 and (status >= 500 or status == 429 or error.code in _RETRY_CODES)
 
 
 def _time_endpoint(family: ApiFamily) -> Endpoint:

@@ -72,20 +72,6 @@ class EmergencyReport:
         return out
 
 
-async def _attempt(policy: ErrorPolicy, report: EmergencyReport, what: str, call: Any, attempts: int) -> Any:
-    """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call()
-        except (TradeexecError, OSError, TimeoutError) as exc:
-            decision = policy.decide(exc, write=False, attempt=attempt, what=f"emergency: {what}")
-            report.errors.append(f"{what}: {exc}")
-            if decision.action in (Action.FAIL, Action.HALT) or attempt == attempts:
-                return None
-            await asyncio.sleep(min(decision.delay_s, policy.max_delay_s))
-    return None
-
-
 def _min_market_notional(rules: SymbolRules) -> Decimal:
     floor = ZERO
     if rules.notional is not None and rules.notional.apply_min_to_market:
@@ -121,126 +107,116 @@ async def emergency_stop(
 ) -> EmergencyReport:
     """Cancel all open orders on every symbol, then sell each of ``flatten_assets`` for
     ``quote_asset`` at market down to dust, then verify with the exchange."""
-    policy = policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000)
-    report = EmergencyReport()
-    await _cancel_everything(client, policy, report, attempts)
-    rules = await _attempt(policy, report, "exchange rules", client.rules, attempts)
+    stop = _Stop(
+        client, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
+    )
+    await stop.cancel_everything()
+    stop.rules = await stop.attempt("exchange rules", client.rules)
     for asset in flatten_assets or ():
-        await _flatten(client, policy, report, rules, asset, quote_asset, attempts, max_orders_per_asset)
-    await _verify(client, policy, report, rules, flatten_assets or (), quote_asset, attempts)
+        await stop.flatten(asset, quote_asset, max_orders_per_asset)
+    await stop.verify(flatten_assets or (), quote_asset)
+    report = stop.report
     for line in report.lines():
         (log.info if report.ok else log.warning)("emergency stop: %s", line)
     return report
 
 
-async def _cancel_everything(
-    client: EmergencyClient, policy: ErrorPolicy, report: EmergencyReport, attempts: int
-) -> None:
-    for _ in range(attempts):
-        open_orders = await _attempt(policy, report, "read open orders", client.open_orders, attempts)
-        if not open_orders:
-            return
-        for symbol in sorted({o.symbol for o in open_orders}):
-            done = await _attempt(
-                policy,
-                report,
-                f"cancel all on {symbol}",
-                lambda s=symbol: client.cancel_all_orders(s),
-                attempts,
-            )
-            if done is not None and symbol not in report.canceled_symbols:
-                report.canceled_symbols.append(symbol)
+class _Stop:
+    def __init__(self, client: EmergencyClient, policy: ErrorPolicy, attempts: int) -> None:
+        self.client = client
+        self.policy = policy
+        self.attempts = attempts
+        self.report = EmergencyReport()
+        self.rules: ExchangeRules | None = None
 
+    async def attempt(self, what: str, call: Any) -> Any:
+        """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await call()
+            except (TradeexecError, OSError, TimeoutError) as exc:
+                decision = self.policy.decide(exc, write=False, attempt=attempt, what=f"emergency: {what}")
+                self.report.errors.append(f"{what}: {exc}")
+                if decision.action in (Action.FAIL, Action.HALT) or attempt == self.attempts:
+                    return None
+                await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
+        return None
 
-async def _flatten(
-    client: EmergencyClient,
-    policy: ErrorPolicy,
-    report: EmergencyReport,
-    rules: ExchangeRules | None,
-    asset: str,
-    quote_asset: str,
-    attempts: int,
-    max_orders: int,
-) -> None:
-    symbol = f"{asset}{quote_asset}"
-    symbol_rules = rules.get(symbol) if rules is not None else None
-    if symbol_rules is None:
-        report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
-        return
-    for _ in range(max_orders):
-        account = await _attempt(policy, report, "read balances", client.account, attempts)
-        ticker = await _attempt(
-            policy, report, f"price of {symbol}", lambda: client.ticker_price(symbol), attempts
-        )
-        if account is None or ticker is None:
-            report.not_closed[asset] = "could not read the balance or the price"
-            return
-        held = next((b.free for b in account.balances if b.asset == asset), ZERO)
-        qty = _sellable(symbol_rules, held, ticker.price)
-        if qty == 0:
-            report.not_closed.pop(asset, None)
-            if held > 0:
-                report.dust[asset] = held
-            return
-        cid = make_client_order_id("emergency", symbol)
-        try:
-            # A lost answer needs no lookup here: the next pass reads the balance the sale
-            # left and sells only what remains.
-            await client.new_order(
-                symbol,
-                Side.SELL,
-                OrderType.MARKET,
-                quantity=qty,
-                new_client_order_id=cid,
-                new_order_resp_type=OrderResponseType.RESULT,
-            )
-            report.sold[asset] = report.sold.get(asset, ZERO) + qty
-        except OrderRejectedLocally as exc:
-            report.not_closed[asset] = f"refused locally: {exc}"
-            return
-        except (TradeexecError, OSError, TimeoutError) as exc:
-            decision = policy.decide(exc, write=True, what=f"emergency: sell {qty} {symbol}")
-            report.errors.append(f"sell {qty} {symbol}: {exc}")
-            report.not_closed[asset] = str(exc)
-            if decision.action is Action.HALT:
+    async def cancel_everything(self) -> None:
+        for _ in range(self.attempts):
+            open_orders = await self.attempt("read open orders", self.client.open_orders)
+            if not open_orders:
                 return
-            await asyncio.sleep(min(decision.delay_s, policy.max_delay_s))
-    report.not_closed.setdefault(asset, f"still above dust after {max_orders} orders")
+            for symbol in sorted({o.symbol for o in open_orders}):
+                done = await self.attempt(
+                    f"cancel all on {symbol}", lambda s=symbol: self.client.cancel_all_orders(s)
+                )
+                if done is not None and symbol not in self.report.canceled_symbols:
+                    self.report.canceled_symbols.append(symbol)
 
+    async def flatten(self, asset: str, quote_asset: str, max_orders: int) -> None:
+        report = self.report
+        symbol = f"{asset}{quote_asset}"
+        symbol_rules = self.rules.get(symbol) if self.rules is not None else None
+        if symbol_rules is None:
+            report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
+            return
+        for _ in range(max_orders):
+            account = await self.attempt("read balances", self.client.account)
+            ticker = await self.attempt(f"price of {symbol}", lambda: self.client.ticker_price(symbol))
+            if account is None or ticker is None:
+                report.not_closed[asset] = "could not read the balance or the price"
+                return
+            held = next((b.free for b in account.balances if b.asset == asset), ZERO)
+            qty = _sellable(symbol_rules, held, ticker.price)
+            if qty == 0:
+                report.not_closed.pop(asset, None)
+                return
+            try:
+                # A lost answer needs no lookup here: the next pass reads the balance the
+                # sale left and sells only what remains.
+                await self.client.new_order(
+                    symbol,
+                    Side.SELL,
+                    OrderType.MARKET,
+                    quantity=qty,
+                    new_client_order_id=make_client_order_id("emergency", symbol),
+                    new_order_resp_type=OrderResponseType.RESULT,
+                )
+                report.sold[asset] = report.sold.get(asset, ZERO) + qty
+            except OrderRejectedLocally as exc:
+                report.not_closed[asset] = f"refused locally: {exc}"
+                return
+            except (TradeexecError, OSError, TimeoutError) as exc:
+                decision = self.policy.decide(exc, write=True, what=f"emergency: sell {qty} {symbol}")
+                report.errors.append(f"sell {qty} {symbol}: {exc}")
+                report.not_closed[asset] = str(exc)
+                if decision.action is Action.HALT:
+                    return
+                await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
+        report.not_closed.setdefault(asset, f"still above dust after {max_orders} orders")
 
-async def _verify(
-    client: EmergencyClient,
-    policy: ErrorPolicy,
-    report: EmergencyReport,
-    rules: ExchangeRules | None,
-    assets: Sequence[str],
-    quote_asset: str,
-    attempts: int,
-) -> None:
-    open_orders = await _attempt(policy, report, "verify open orders", client.open_orders, attempts)
-    if open_orders is None:
-        report.open_orders_left.append("could not read open orders to verify")
-    else:
-        report.open_orders_left = [f"{o.symbol} {o.client_order_id} {o.status}" for o in open_orders]
-    account = await _attempt(policy, report, "verify balances", client.account, attempts)
-    if account is None:
-        for asset in assets:
-            report.not_closed.setdefault(asset, "could not read balances to verify")
-        return
-    for asset in assets:
-        symbol_rules = rules.get(f"{asset}{quote_asset}") if rules is not None else None
-        bal = next((b for b in account.balances if b.asset == asset), None)
-        held = bal.free + bal.locked if bal is not None else ZERO
-        if held == 0 or symbol_rules is None:
-            continue
-        ticker = await _attempt(
-            policy,
-            report,
-            f"price of {asset}",
-            lambda a=asset: client.ticker_price(f"{a}{quote_asset}"),
-            attempts,
-        )
-        if ticker is not None and _sellable(symbol_rules, held, ticker.price) > 0:
-            report.not_closed[asset] = f"{held} {asset} still held after the stop"
+    async def verify(self, assets: Sequence[str], quote_asset: str) -> None:
+        report = self.report
+        open_orders = await self.attempt("verify open orders", self.client.open_orders)
+        if open_orders is None:
+            report.open_orders_left.append("could not read open orders to verify")
         else:
-            report.dust[asset] = held
+            report.open_orders_left = [f"{o.symbol} {o.client_order_id} {o.status}" for o in open_orders]
+        account = await self.attempt("verify balances", self.client.account)
+        if account is None:
+            for asset in assets:
+                report.not_closed.setdefault(asset, "could not read balances to verify")
+            return
+        for asset in assets:
+            symbol = f"{asset}{quote_asset}"
+            symbol_rules = self.rules.get(symbol) if self.rules is not None else None
+            bal = next((b for b in account.balances if b.asset == asset), None)
+            held = bal.free + bal.locked if bal is not None else ZERO
+            if held == 0 or symbol_rules is None:
+                continue
+            ticker = await self.attempt(f"price of {symbol}", lambda s=symbol: self.client.ticker_price(s))
+            if ticker is not None and _sellable(symbol_rules, held, ticker.price) > 0:
+                report.not_closed[asset] = f"{held} {asset} still held after the stop"
+            else:
+                report.dust[asset] = held

@@ -209,7 +209,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     intent_id INTEGER NOT NULL REFERENCES intents(id),
-    dedupe_key TEXT NOT NULL UNIQUE,
+    dedupe_key TEXT NOT NULL,
     source TEXT NOT NULL,
     order_id INTEGER,
     execution_type TEXT,
@@ -222,7 +222,9 @@ CREATE TABLE IF NOT EXISTS events (
     commission_asset TEXT,
     trade_id INTEGER,
     order_time_ms INTEGER,
-    update_ms INTEGER NOT NULL
+    update_ms INTEGER NOT NULL,
+    -- Binance numbers orders and trades per symbol, so a key is unique only within its intent.
+    UNIQUE (intent_id, dedupe_key)
 );
 CREATE INDEX IF NOT EXISTS requests_by_intent ON requests(intent_id);
 CREATE INDEX IF NOT EXISTS outcomes_by_request ON outcomes(request_id);

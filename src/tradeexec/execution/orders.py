@@ -283,7 +283,7 @@ class OrderManager:
         self._clock_ms = clock_ms
         self.rules: ExchangeRules | None = None
         self._orders: dict[str, ManagedOrder] = {}
-        self._by_order_id: dict[int, ManagedOrder] = {}
+        self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -527,7 +527,7 @@ class OrderManager:
         order.updated_at = time.monotonic()
         if event.order_id is not None and order.order_id is None:
             order.order_id = event.order_id
-            self._by_order_id[event.order_id] = order
+            self._by_order_id[(order.symbol, event.order_id)] = order
         if event.order_time_ms is not None:
             order.order_time_ms = event.order_time_ms
         if event.trade_id is not None and event.trade_id not in order._trade_ids:
@@ -565,7 +565,7 @@ class OrderManager:
         cid = event.client_order_id
         if event.execution_type is ExecutionType.CANCELED and event.orig_client_order_id:
             cid = event.orig_client_order_id
-        order = self._orders.get(cid) or self._by_order_id.get(event.order_id)
+        order = self._orders.get(cid) or self._by_order_id.get((event.symbol, event.order_id))
         if order is None:
             log.debug("execution report for an order this manager does not track: %s", cid)
             return False
@@ -611,10 +611,10 @@ class OrderManager:
         running = ZERO
         quote = ZERO
         for t in sorted(trades, key=lambda t: t.id):
-            running += t.qty
-            quote += t.quote_qty
             if t.order_id != order.order_id:
                 continue
+            running += t.qty
+            quote += t.quote_qty
             self._apply(
                 order,
                 ExchangeEvent(
@@ -861,7 +861,14 @@ class OrderManager:
     async def _poll_loop(self) -> None:
         while True:
             await asyncio.sleep(self.poll_interval_s)
-            await self.poll_once()
+            try:
+                await self.poll_once()
+            except Exception:
+                # The poller is the fallback when the stream is down: it must outlive any
+                # one bad answer, loudly.
+                log.exception(
+                    "order poller: a polling round failed; next round in %.1fs", self.poll_interval_s
+                )
 
     async def poll_once(self) -> None:
         """Query every live order nobody has heard of for ``stale_after_s``, restart stalled
@@ -940,7 +947,7 @@ class OrderManager:
         order.last_place_ms = places[-1].sent_ms if places else 0
         self._orders[derived.intent.client_order_id] = order
         if order.order_id is not None:
-            self._by_order_id[order.order_id] = order
+            self._by_order_id[(order.symbol, order.order_id)] = order
         if self.rules is not None and derived.intent.symbol in self.rules:
             r = self.rules[derived.intent.symbol]
             self.positions.register_symbol(r.symbol, r.base_asset, r.quote_asset)

@@ -198,6 +198,21 @@ class PositionTracker:
     def load_account(self, account: AccountSnapshot) -> None:
         """Adopt the snapshot's balances as the truth (the start, or after a reconnect)."""
         self.balances = {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
+        self._sync_spot_positions()
+
+    def _sync_spot_positions(self) -> None:
+        """A spot position *is* its base asset's balance, when only one tracked symbol trades
+        that asset (two symbols sharing a base cannot be told apart from balances)."""
+        by_base: dict[str, list[Position]] = {}
+        for pos in self.positions.values():
+            if pos.kind == "spot":
+                by_base.setdefault(pos.base_asset, []).append(pos)
+        for base, positions in by_base.items():
+            if len(positions) == 1:
+                pos = positions[0]
+                pos.quantity = self.balance(base).total
+                if pos.quantity and not pos.avg_entry_price:
+                    pos.avg_entry_price = self._mark(pos.symbol) or ZERO
 
     def apply_balances(self, balances: Iterable[BalanceLike]) -> None:
         """An outboundAccountPosition event: the new free/locked of the assets it lists."""
@@ -248,13 +263,6 @@ class PositionTracker:
             if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
                 diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
         self.load_account(account)
-        by_base: dict[str, list[Position]] = {}
-        for pos in self.positions.values():
-            if pos.kind == "spot":
-                by_base.setdefault(pos.base_asset, []).append(pos)
-        for base, positions in by_base.items():
-            if len(positions) == 1:
-                positions[0].quantity = self.balance(base).total
         if diffs:
             log.warning(
                 "position reconciliation: tracked balances disagree with the exchange: %s",

@@ -257,9 +257,7 @@ class DepthEvent:
     event_time: int
 
 
-Event = (
-    ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradeEvent | DepthEvent
-)
+Event = ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradeEvent | DepthEvent
 
 
 @dataclass(slots=True)
@@ -340,6 +338,7 @@ _PRICED_TYPES = frozenset(
     {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 )
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ID_PAIRS = [x + y for x in _ID_ALPHABET for y in _ID_ALPHABET]  # 62**2 == 3844
 _ID_SPACE = 62**22
 # Odd and not a multiple of 31, hence invertible modulo 62**22: generated ids never repeat.
 _ID_MULTIPLIER = 0x2B7E151628AED2A6ABF7158809CF4F3C7
@@ -470,7 +469,14 @@ class _Symbol:
 
 
 class Engine:
-    """Binance's spot matching for the local exchange; every public method is one atomic call."""
+    """Binance's spot matching for the local exchange; every public method is one atomic call.
+
+    Choices where the reference is silent: a request's ``stp_mode`` NONE means "not sent", so
+    the engine default applies; a triggered stop keeps its type (as Binance reports it) and
+    emits a second NEW execution event with ``is_working`` set; a STOP_LOSS / TAKE_PROFIT
+    BUY (market once triggered) locks nothing and expires unfilled if the account cannot pay
+    for the book at trigger time; an OCO holds one lock, the larger need of its two legs.
+    """
 
     def __init__(
         self,
@@ -919,13 +925,14 @@ class Engine:
         return st
 
     def _new_client_id(self) -> str:
+        """22 characters like Binance's generated ids, from a counter (so runs repeat)."""
         self._id_counter += 1
         n = (self._id_counter * _ID_MULTIPLIER) % _ID_SPACE
-        chars = []
-        for _ in range(22):
-            n, r = divmod(n, 62)
-            chars.append(_ID_ALPHABET[r])
-        return "".join(chars)
+        pairs = []
+        for _ in range(11):
+            n, r = divmod(n, 3844)
+            pairs.append(_ID_PAIRS[r])
+        return "".join(pairs)
 
     def _check_client_id_free(self, account: str, symbol: str, client_id: str) -> None:
         known = self._by_client_id.get((account, symbol, client_id))

@@ -131,15 +131,20 @@ class WsConnection:
             transport.abort()
 
     def close_soon(self, code: int = WSCloseCode.OK, reason: str = "") -> None:
-        """Close with a close frame, from synchronous code (bus listeners, timers)."""
-        if self.closed or self._close_task is not None:
+        """Close with a close frame, from synchronous code (bus listeners, timers); nothing
+        more is sent from this moment."""
+        if self.closed:
             return
-        self._close_task = asyncio.get_running_loop().create_task(self.close(code, reason))
+        self._mark_closed()
+        self._close_task = asyncio.get_running_loop().create_task(self._send_close(code, reason))
 
     async def close(self, code: int = WSCloseCode.OK, reason: str = "") -> None:
         if self.closed:
             return
         self._mark_closed()
+        await self._send_close(code, reason)
+
+    async def _send_close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self.ws.close(code=code, message=reason.encode())
 

@@ -1,0 +1,217 @@
+"""Signals in: orders or target positions, from Python, an async iterator, or JSON lines.
+
+A strategy says *what* it wants; the Executor works out *which orders* get there and hands
+them to the order manager, which owns exactly-once submission. JSON lines let strategies in
+any language drive it through a pipe: one bad line is reported and skipped, never fatal.
+
+Line format (Decimals as strings or numbers)::
+
+    {"kind": "order", "symbol": "BTCUSDT", "side": "BUY", "quantity": "0.01",
+     "type": "LIMIT", "price": "60000", "time_in_force": "GTC"}
+    {"kind": "target", "symbol": "BTCUSDT", "target_quantity": "0.05"}
+    {"kind": "target", "symbol": "ETHUSDT", "target_notional": "1000"}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.rules import Rounding
+from tradeexec.errors import TradeexecError
+from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.positions import AccountSnapshot, PositionTracker
+from tradeexec.execution.risk import RiskManager
+
+__all__ = ["Executor", "ExecutorStats", "OrderSignal", "Signal", "TargetPosition", "decode_signal"]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+
+
+class OrderSignal(msgspec.Struct, frozen=True, tag_field="kind", tag="order", forbid_unknown_fields=True):
+    """One order: ``quantity`` (base) or ``quote_quantity`` (MARKET only). ``type`` defaults
+    to LIMIT when a price is given, MARKET otherwise."""
+
+    symbol: str
+    side: Side
+    quantity: Decimal | None = None
+    quote_quantity: Decimal | None = None
+    type: OrderType | None = None
+    price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+
+    def __post_init__(self) -> None:
+        if (self.quantity is None) == (self.quote_quantity is None):
+            raise ValueError("give exactly one of quantity and quote_quantity")
+        if self.quote_quantity is not None and self.order_type is not OrderType.MARKET:
+            raise ValueError("quote_quantity is for MARKET orders only")
+        if self.order_type is not OrderType.MARKET and self.price is None:
+            raise ValueError(f"{self.order_type} needs a price")
+
+    @property
+    def order_type(self) -> OrderType:
+        if self.type is not None:
+            return self.type
+        return OrderType.MARKET if self.price is None else OrderType.LIMIT
+
+
+class TargetPosition(msgspec.Struct, frozen=True, tag_field="kind", tag="target", forbid_unknown_fields=True):
+    """Hold ``target_quantity`` base (or ``target_notional`` quote at the mark) of ``symbol``.
+    Reached with a MARKET order, or a LIMIT order at ``price`` when one is given."""
+
+    symbol: str
+    target_quantity: Decimal | None = None
+    target_notional: Decimal | None = None
+    price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.target_quantity is None) == (self.target_notional is None):
+            raise ValueError("give exactly one of target_quantity and target_notional")
+
+
+Signal = OrderSignal | TargetPosition
+_DECODER: msgspec.json.Decoder[Signal] = msgspec.json.Decoder(Signal)
+
+
+def decode_signal(line: str | bytes) -> Signal:
+    """Parse one JSON line; raises msgspec.DecodeError/ValidationError with the reason."""
+    return _DECODER.decode(line)
+
+
+@dataclass(slots=True)
+class ExecutorStats:
+    signals: int = 0
+    orders: list[ManagedOrder] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(
+        self,
+        client: Any,
+        order_manager: OrderManager,
+        positions: PositionTracker,
+        risk: RiskManager,
+        *,
+        strategy: str = "executor",
+    ) -> None:
+        self.client = client
+        self.orders = order_manager
+        self.positions = positions
+        self.risk = risk
+        self.strategy = strategy
+        self._balances_loaded = False
+
+    async def submit(self, signal: Signal) -> list[ManagedOrder]:
+        """Turn one signal into orders; returns the orders submitted (maybe none)."""
+        if isinstance(signal, OrderSignal):
+            order = await self.orders.submit(
+                OrderIntent(
+                    symbol=signal.symbol,
+                    side=signal.side,
+                    type=signal.order_type,
+                    quantity=signal.quantity,
+                    quote_quantity=signal.quote_quantity,
+                    price=signal.price,
+                    time_in_force=signal.time_in_force,
+                    strategy=self.strategy,
+                )
+            )
+            return [order]
+        return await self._reach_target(signal)
+
+    async def _position(self, symbol: str) -> Decimal:
+        if not self._balances_loaded:
+            account: AccountSnapshot = await self.client.account()
+            self.positions.load_account(account)
+            self._balances_loaded = True
+        rules = self.orders._symbol_rules(symbol)
+        pos = self.positions.register_symbol(symbol, rules.base_asset, rules.quote_asset)
+        return pos.quantity
+
+    async def _reach_target(self, target: TargetPosition) -> list[ManagedOrder]:
+        symbol = target.symbol
+        rules = self.orders._symbol_rules(symbol)
+        mark = await self.orders.mark_price(symbol)
+        if target.target_quantity is not None:
+            wanted = target.target_quantity
+        elif mark:
+            wanted = (target.target_notional or ZERO) / mark
+        else:
+            raise TradeexecError(f"no price for {symbol} to turn a notional target into a quantity")
+        delta = wanted - await self._position(symbol)
+        # Open orders pulling the other way (or more than needed the same way) conflict.
+        pending = ZERO
+        for o in self.orders.open_orders(symbol):
+            signed = o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
+            if (signed > 0) != (delta > 0) or abs(pending + signed) > abs(delta):
+                await self.orders.cancel(o.client_order_id)
+            else:
+                pending += signed
+        delta = wanted - await self._position(symbol) - pending
+        side = Side.BUY if delta > 0 else Side.SELL
+        market = target.price is None
+        qty = rules.round_qty(abs(delta), Rounding.DOWN, market=market)
+        if qty <= 0:
+            return []
+        order = await self.orders.submit(
+            OrderIntent(
+                symbol=symbol,
+                side=side,
+                type=OrderType.MARKET if market else OrderType.LIMIT,
+                quantity=qty,
+                price=target.price,
+                strategy=self.strategy,
+            )
+        )
+        return [order]
+
+    async def run(self, signals: AsyncIterable[Signal]) -> ExecutorStats:
+        """Submit every signal; a refused or failed signal is logged and counted, and the
+        run goes on."""
+        stats = ExecutorStats()
+        async for signal in signals:
+            await self._one(signal, stats, where=f"signal {stats.signals + 1}")
+        return stats
+
+    async def run_jsonl(self, stream: AsyncIterable[str | bytes] | Iterable[str | bytes]) -> ExecutorStats:
+        """Read signals as JSON lines (a file, stdin, an asyncio StreamReader); blank lines
+        are skipped, bad lines are reported with their number and skipped."""
+        stats = ExecutorStats()
+        lineno = 0
+        async for raw in _lines(stream):
+            lineno += 1
+            if not raw.strip():
+                continue
+            try:
+                signal = decode_signal(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                stats.errors.append(f"line {lineno}: {exc}")
+                log.error("signal line %d skipped: %s", lineno, exc)
+                continue
+            await self._one(signal, stats, where=f"line {lineno}")
+        return stats
+
+    async def _one(self, signal: Signal, stats: ExecutorStats, *, where: str) -> None:
+        stats.signals += 1
+        try:
+            stats.orders += await self.submit(signal)
+        except (TradeexecError, ValueError) as exc:
+            stats.errors.append(f"{where}: {exc}")
+            log.error("%s refused: %s", where, exc)
+
+
+async def _lines(stream: AsyncIterable[str | bytes] | Iterable[str | bytes]) -> AsyncIterable[str | bytes]:
+    if isinstance(stream, AsyncIterable):
+        async for line in stream:
+            yield line
+    else:
+        for line in stream:
+            yield line
