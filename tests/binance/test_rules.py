@@ -11,25 +11,27 @@ from typing import Any
 import pytest
 
 from tradeexec.binance.enums import OrderType, Side, SymbolStatus
-from tradeexec.binance.rules import (
-    DEFAULT_SYMBOL_INFO,
+from tradeexec.binance.filters import (
     ExchangeMaxNumAlgoOrders,
     ExchangeMaxNumIcebergOrders,
     ExchangeMaxNumOrders,
-    ExchangeRules,
-    FilterFailure,
     LotSize,
-    MarketContext,
     MaxNumOrderAmends,
     Notional,
-    OrderCheck,
     PriceFilter,
-    Rounding,
-    RuleViolation,
-    SymbolRules,
     filter_to_json,
     parse_exchange_filters,
     parse_filters,
+)
+from tradeexec.binance.rules import (
+    DEFAULT_SYMBOL_INFO,
+    ExchangeRules,
+    FilterFailure,
+    MarketContext,
+    OrderCheck,
+    Rounding,
+    RuleViolation,
+    SymbolRules,
 )
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 

@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.filters import parse_exchange_filters
 from tradeexec.binance.rules import (
     DEFAULT_SYMBOL_INFO,
     FilterFailure,
@@ -18,7 +19,6 @@ from tradeexec.binance.rules import (
     OrderCheck,
     Rounding,
     SymbolRules,
-    parse_exchange_filters,
 )
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -4,6 +4,7 @@ real LocalExchange, with faults injected by the exchange."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +36,8 @@ async def venue() -> AsyncIterator[tuple[LocalExchange, BinanceClient]]:
             yield ex, client
 
 
-async def _manager(client: BinanceClient, path: Path, **kw: object) -> OrderManager:
+@contextlib.asynccontextmanager
+async def _manager(client: BinanceClient, path: Path, **kw: object) -> AsyncIterator[OrderManager]:
     om = OrderManager(
         client,
         Journal(path),
@@ -46,7 +48,11 @@ async def _manager(client: BinanceClient, path: Path, **kw: object) -> OrderMana
         **kw,  # type: ignore[arg-type]
     )
     await om.start()
-    return om
+    try:
+        yield om
+    finally:
+        await om.close()
+        om.journal.close()
 
 
 async def _settled(order: ManagedOrder) -> None:
@@ -78,8 +84,7 @@ async def test_unknown_placement_ends_with_exactly_one_order(
     venue: tuple[LocalExchange, BinanceClient], tmp_path: Path, fault: str
 ) -> None:
     ex, client = venue
-    om = await _manager(client, tmp_path / "j.sqlite")
-    try:
+    async with _manager(client, tmp_path / "j.sqlite") as om:
         ex.inject(fault, "/api/v3/order", count=1)
         order = await om.submit(_limit())
         assert order.state is OrderState.UNKNOWN
@@ -87,26 +92,19 @@ async def test_unknown_placement_ends_with_exactly_one_order(
         assert order.state is OrderState.NEW
         assert await _count_on_exchange(client, order.client_order_id) == 1
         assert any(r.kind.value == fault for r in ex.fault_log)
-    finally:
-        await om.close()
-        om.journal.close()
 
 
 async def test_placement_that_never_executed_is_resent_once_after_recv_window(
     venue: tuple[LocalExchange, BinanceClient], tmp_path: Path
 ) -> None:
     ex, client = venue
-    om = await _manager(client, tmp_path / "j.sqlite")
-    try:
+    async with _manager(client, tmp_path / "j.sqlite") as om:
         ex.inject("http_5xx", "/api/v3/order", count=1, status=503)
         order = await om.submit(_limit(recv_window_ms=300))
         assert order.state is OrderState.UNKNOWN
         await _settled(order)
         assert order.state is OrderState.NEW and order.place_attempts == 2
         assert await _count_on_exchange(client, order.client_order_id) == 1
-    finally:
-        await om.close()
-        om.journal.close()
 
 
 async def test_kill_switch_and_emergency_stop_leave_nothing_open(
@@ -122,8 +120,7 @@ async def test_kill_switch_and_emergency_stop_leave_nothing_open(
         assert report.ok, report.lines()
 
     risk = RiskManager(on_kill=on_kill)
-    om = await _manager(client, tmp_path / "j.sqlite", risk=risk)
-    try:
+    async with _manager(client, tmp_path / "j.sqlite", risk=risk) as om:
         for price in ("59000", "58500"):
             await om.submit(
                 OrderIntent(SYMBOL, Side.BUY, OrderType.LIMIT, quantity=D("0.01"), price=D(price))
@@ -139,6 +136,3 @@ async def test_kill_switch_and_emergency_stop_leave_nothing_open(
         assert btc.free + btc.locked < D("0.00001")  # below LOT_SIZE minQty: dust
         again = await emergency_stop(client, flatten_assets=["BTC"])  # idempotent
         assert again.ok and again.sold == {}
-    finally:
-        await om.close()
-        om.journal.close()

@@ -13,18 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.sim.conftest import Api, quiet_config
+from tests.sim.order_params import LIMIT_BUY
 from tradeexec.binance.auth import Ed25519Signer, HmacSigner, RsaSigner, encode_params
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig
 
-ORDER = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "50000",
-}
+ORDER = LIMIT_BUY
 
 
 def _pem(key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey) -> str:

@@ -17,6 +17,7 @@ from tradeexec.binance.enums import (
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
+    CancelReplaceResult,
     DepthEvent,
     Engine,
     EngineReject,
@@ -332,40 +333,28 @@ def test_cancel_all(eng: Engine) -> None:
 def test_cancel_replace_modes(eng: Engine) -> None:
     old = limit(eng, "a", BUY, "1", "90").order
     new = OrderRequest(SYM, BUY, OrderType.LIMIT, quantity=D(2), price=D(95), time_in_force=GTC)
-    res = eng.cancel_replace(
-        "a",
-        SYM,
-        cancel_order_id=old.order_id,
-        cancel_orig_client_order_id=None,
-        new=new,
-        mode="STOP_ON_FAILURE",
-        now_ms=5,
-    )
+
+    def replace_old(mode: str, now_ms: int) -> CancelReplaceResult:
+        return eng.cancel_replace(
+            "a",
+            SYM,
+            cancel_order_id=old.order_id,
+            cancel_orig_client_order_id=None,
+            new=new,
+            mode=mode,
+            now_ms=now_ms,
+        )
+
+    res = replace_old("STOP_ON_FAILURE", 5)
     assert res.ok and res.cancel_order is not None and res.cancel_order.status is OrderStatus.CANCELED
     assert res.new_result is not None and res.new_result.order.price == 95
     assert bal(eng, "a", "USDT") == (D(1_000_000) - 190, D(190))
     # cancel fails, STOP_ON_FAILURE: new order not attempted
-    res = eng.cancel_replace(
-        "a",
-        SYM,
-        cancel_order_id=old.order_id,
-        cancel_orig_client_order_id=None,
-        new=new,
-        mode="STOP_ON_FAILURE",
-        now_ms=6,
-    )
+    res = replace_old("STOP_ON_FAILURE", 6)
     assert res.cancel_error is not None and res.cancel_error.code == -2011
     assert not res.new_attempted and res.events == []
     # cancel fails, ALLOW_FAILURE: new order placed anyway
-    res = eng.cancel_replace(
-        "a",
-        SYM,
-        cancel_order_id=old.order_id,
-        cancel_orig_client_order_id=None,
-        new=new,
-        mode="ALLOW_FAILURE",
-        now_ms=7,
-    )
+    res = replace_old("ALLOW_FAILURE", 7)
     assert res.cancel_error is not None and res.new_result is not None and not res.ok
     # cancel succeeds, new fails (LIMIT_MAKER would take): the cancel stands
     limit(eng, "b", SELL, "1", "96")

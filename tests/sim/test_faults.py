@@ -9,18 +9,11 @@ import aiohttp
 import pytest
 
 from tests.sim.conftest import Api
+from tests.sim.order_params import LIMIT_BUY
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.faults import FaultKind
 
-ORDER = {
-    "symbol": "BTCUSDT",
-    "side": "BUY",
-    "type": "LIMIT",
-    "timeInForce": "GTC",
-    "quantity": "0.01",
-    "price": "50000",
-    "newClientOrderId": "fault-1",
-}
+ORDER = {**LIMIT_BUY, "newClientOrderId": "fault-1"}
 
 
 async def _lookup(api: Api) -> dict[str, object]:

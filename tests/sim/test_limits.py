@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from tests.sim.conftest import Api, quiet_config
+from tests.sim.order_params import LIMIT_BUY
 from tradeexec.binance.auth import HmacSigner
 from tradeexec.sim import LocalExchange
 
@@ -37,14 +38,7 @@ async def test_order_count_429_without_retry_after() -> None:
     cfg.rate_limits.orders_per_10s = 3
     async with LocalExchange(cfg, market=False) as ex, aiohttp.ClientSession() as session:
         api = Api(session, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
-        order = {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "50000",
-        }
+        order = LIMIT_BUY
         for i in range(3):
             r = await api.signed("POST", "/api/v3/order", order)
             assert r.status == 200 and r.headers["X-MBX-ORDER-COUNT-10S"] == str(i + 1)

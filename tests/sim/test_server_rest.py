@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.sim.conftest import Api
+from tests.sim.order_params import LIMIT_BUY
 from tradeexec.sim import LocalExchange
 
 
@@ -37,15 +38,7 @@ async def test_limit_order_place_query_cancel(api: Api, exchange: LocalExchange)
     placed = await api.signed(
         "POST",
         "/api/v3/order",
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "50000",
-            "newClientOrderId": "t1",
-        },
+        {**LIMIT_BUY, "newClientOrderId": "t1"},
         in_body=True,
     )
     assert placed.status == 200, placed.body
@@ -129,16 +122,7 @@ async def test_cancel_replace_partial_failure_is_409(api: Api, exchange: LocalEx
     r = await api.signed(
         "POST",
         "/api/v3/order/cancelReplace",
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "50000",
-            "cancelReplaceMode": "ALLOW_FAILURE",
-            "cancelOrderId": 424242,
-        },
+        {**LIMIT_BUY, "cancelReplaceMode": "ALLOW_FAILURE", "cancelOrderId": 424242},
     )
     assert r.status == 409, r.body
     assert r.body["code"] == -2021
@@ -146,16 +130,7 @@ async def test_cancel_replace_partial_failure_is_409(api: Api, exchange: LocalEx
     stop = await api.signed(
         "POST",
         "/api/v3/order/cancelReplace",
-        {
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "type": "LIMIT",
-            "timeInForce": "GTC",
-            "quantity": "0.01",
-            "price": "50000",
-            "cancelReplaceMode": "STOP_ON_FAILURE",
-            "cancelOrderId": 424242,
-        },
+        {**LIMIT_BUY, "cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrderId": 424242},
     )
     assert stop.status == 400 and stop.body["code"] == -2022
     assert stop.body["data"]["newOrderResult"] == "NOT_ATTEMPTED"

@@ -28,7 +28,9 @@ def _book(x: WsExchange) -> None:
 
 async def test_subscribe_list_unsubscribe_with_ids(wsx: WsExchange) -> None:
     async with wsx.http.ws_connect(f"{wsx.url}/ws") as ws:
-        await ws.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@trade", "ethusdt@depth@100ms"], "id": 1})
+        await ws.send_json(
+            {"method": "SUBSCRIBE", "params": ["btcusdt@trade", "ethusdt@depth@100ms"], "id": 1}
+        )
         assert await recv_json(ws) == {"result": None, "id": 1}
         await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 2})
         assert await recv_json(ws) == {"result": ["btcusdt@trade", "ethusdt@depth@100ms"], "id": 2}
@@ -46,14 +48,32 @@ async def test_subscribe_list_unsubscribe_with_ids(wsx: WsExchange) -> None:
         ('{"method": "SUBSCRIBE", ', 3, "Invalid JSON: "),
         ('{"params": [], "id": 1}', 2, "Invalid request: missing field `method`"),
         ('{"method": "FOO", "params": [], "id": 1}', 2, "Invalid request: unknown variant `FOO`"),
-        ('{"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": "x"}', 2,
-         "Invalid request: request ID must be an unsigned integer"),
-        ('{"method": "SUBSCRIBE", "params": ["btcusdt@nonsense"], "id": 7}', 2, "Invalid request: invalid stream"),
+        (
+            '{"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": "x"}',
+            2,
+            "Invalid request: request ID must be an unsigned integer",
+        ),
+        (
+            '{"method": "SUBSCRIBE", "params": ["btcusdt@nonsense"], "id": 7}',
+            2,
+            "Invalid request: invalid stream",
+        ),
         ('{"method": "SET_PROPERTY", "params": ["colour", true], "id": 8}', 0, "Unknown property"),
-        ('{"method": "SET_PROPERTY", "params": ["combined", "yes"], "id": 9}', 1,
-         "Invalid value type: expected Boolean"),
-        ('{"method": "GET_PROPERTY", "params": [5], "id": 10}', 2, "Invalid request: property name must be a string"),
-        ('{"method": "LIST_SUBSCRIPTIONS", "params": ["x"], "id": 11}', 2, "Invalid request: too many parameters"),
+        (
+            '{"method": "SET_PROPERTY", "params": ["combined", "yes"], "id": 9}',
+            1,
+            "Invalid value type: expected Boolean",
+        ),
+        (
+            '{"method": "GET_PROPERTY", "params": [5], "id": 10}',
+            2,
+            "Invalid request: property name must be a string",
+        ),
+        (
+            '{"method": "LIST_SUBSCRIPTIONS", "params": ["x"], "id": 11}',
+            2,
+            "Invalid request: too many parameters",
+        ),
     ],
 )
 async def test_bad_requests_get_binance_errors(wsx: WsExchange, raw: str, code: int, msg_start: str) -> None:
@@ -69,7 +89,10 @@ async def test_bad_requests_get_binance_errors(wsx: WsExchange, raw: str, code: 
 
 
 async def test_streams_per_connection_limit() -> None:
-    async with ws_exchange(ws_config(max_streams_per_connection=3)) as x, x.http.ws_connect(f"{x.url}/ws") as ws:
+    async with (
+        ws_exchange(ws_config(max_streams_per_connection=3)) as x,
+        x.http.ws_connect(f"{x.url}/ws") as ws,
+    ):
         await ws.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@trade", "btcusdt@aggTrade"], "id": 1})
         assert await recv_json(ws) == {"result": None, "id": 1}
         await ws.send_json({"method": "SUBSCRIBE", "params": ["ethusdt@trade", "bnbusdt@trade"], "id": 2})
@@ -96,8 +119,10 @@ async def test_trade_and_agg_trade_on_raw_combined_path(wsx: WsExchange) -> None
 
 
 async def test_combined_stream_wrapper_and_set_property(wsx: WsExchange) -> None:
-    async with wsx.http.ws_connect(f"{wsx.url}/stream?streams=btcusdt@trade") as combined, \
-            wsx.http.ws_connect(f"{wsx.url}/ws") as raw:
+    async with (
+        wsx.http.ws_connect(f"{wsx.url}/stream?streams=btcusdt@trade") as combined,
+        wsx.http.ws_connect(f"{wsx.url}/ws") as raw,
+    ):
         await raw.send_json({"method": "SET_PROPERTY", "params": ["combined", True], "id": 1})
         assert await recv_json(raw) == {"result": None, "id": 1}
         await raw.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 2})
@@ -122,7 +147,9 @@ def _apply(book: dict[str, dict[Decimal, Decimal]], event: dict[str, Any]) -> No
 
 
 async def _rest_depth(x: WsExchange) -> dict[str, Any]:
-    async with x.http.get(f"{x.ex.rest_url}/api/v3/depth", params={"symbol": "BTCUSDT", "limit": "1000"}) as r:
+    async with x.http.get(
+        f"{x.ex.rest_url}/api/v3/depth", params={"symbol": "BTCUSDT", "limit": "1000"}
+    ) as r:
         assert r.status == 200
         body: dict[str, Any] = await r.json()
         return body
@@ -144,8 +171,9 @@ async def test_depth_diffs_rebuild_the_rest_book(wsx: WsExchange, stream: str) -
         book = _as_book(snapshot)
         last = snapshot["lastUpdateId"]
         # Activity after the snapshot: new levels, a partial take, a cancel.
-        resting = wsx.order(symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC",
-                            price="60100", quantity="0.2")
+        resting = wsx.order(
+            symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="GTC", price="60100", quantity="0.2"
+        )
         wsx.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.7")
         wsx.cancel("BTCUSDT", resting["orderId"])
         wsx.liquidity("BTCUSDT", "BUY", "59995", "0.1")
@@ -176,11 +204,15 @@ async def test_partial_depth_and_book_ticker(wsx: WsExchange) -> None:
         ticker = await recv_until(ws, lambda m: m["stream"] == "btcusdt@bookTicker")
         partial = await recv_until(ws, lambda m: m["stream"] == "btcusdt@depth5@100ms")
     assert list(ticker["data"]) == ["u", "s", "b", "B", "a", "A"]
-    assert Decimal(ticker["data"]["b"]) == Decimal("59999") and Decimal(ticker["data"]["B"]) == Decimal("0.25")
+    assert Decimal(ticker["data"]["b"]) == Decimal("59999") and Decimal(ticker["data"]["B"]) == Decimal(
+        "0.25"
+    )
     assert Decimal(ticker["data"]["a"]) == Decimal("60010")
     depth = partial["data"]
     assert list(depth) == ["lastUpdateId", "bids", "asks"]
-    assert [Decimal(p) for p, _ in depth["bids"]] == [Decimal(p) for p in ("59999", "59990", "59980", "59970")]
+    assert [Decimal(p) for p, _ in depth["bids"]] == [
+        Decimal(p) for p in ("59999", "59990", "59980", "59970")
+    ]
     assert len(depth["asks"]) == 3 and depth["lastUpdateId"] == wsx.state.engine.last_update_id("BTCUSDT")
 
 
@@ -190,7 +222,9 @@ async def test_kline_and_tickers(wsx: WsExchange) -> None:
     wsx.liquidity("BTCUSDT", "SELL", "60000", "1")
     wsx.liquidity("BTCUSDT", "SELL", "60100", "1")
     wsx.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01")  # before subscribing
-    streams = "btcusdt@kline_1m/btcusdt@ticker/btcusdt@miniTicker/btcusdt@ticker_1h/!ticker@arr/!miniTicker@arr"
+    streams = (
+        "btcusdt@kline_1m/btcusdt@ticker/btcusdt@miniTicker/btcusdt@ticker_1h/!ticker@arr/!miniTicker@arr"
+    )
     async with wsx.http.ws_connect(f"{wsx.url}/stream?streams={streams}") as ws:
         wsx.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="1.5")  # takes both levels
         seen: dict[str, Any] = {}
@@ -205,7 +239,11 @@ async def test_kline_and_tickers(wsx: WsExchange) -> None:
         await recv_until(ws, wanted)
     k = seen["btcusdt@kline_1m"]["k"]
     assert k["i"] == "1m" and k["x"] is False and k["n"] == 3
-    assert (Decimal(k["o"]), Decimal(k["h"]), Decimal(k["c"])) == (Decimal(60000), Decimal(60100), Decimal(60100))
+    assert (Decimal(k["o"]), Decimal(k["h"]), Decimal(k["c"])) == (
+        Decimal(60000),
+        Decimal(60100),
+        Decimal(60100),
+    )
     assert Decimal(k["v"]) == Decimal("1.51") and k["T"] - k["t"] == 59_999 and k["L"] - k["f"] == 2
     ticker = seen["btcusdt@ticker"]
     assert ticker["e"] == "24hrTicker" and Decimal(ticker["c"]) == Decimal(60100) and ticker["n"] == 3
@@ -230,7 +268,7 @@ async def test_server_pings_and_closes_a_silent_client() -> None:
         # A client that answers pings (aiohttp does, inside receive) outlives the pong timeout.
         async with x.http.ws_connect(f"{x.url}/ws/btcusdt@trade") as ws:
             with pytest.raises(asyncio.TimeoutError):
-                await ws.receive(timeout=0.8)
+                await asyncio.wait_for(ws.receive(), 0.8)
             assert not ws.closed
 
 
@@ -294,7 +332,7 @@ async def test_fault_silence_stops_frames_and_pongs(wsx: WsExchange) -> None:
         wsx.order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01")
         await ws.ping(b"after")
         with pytest.raises(asyncio.TimeoutError):
-            await ws.receive(timeout=0.3)
+            await asyncio.wait_for(ws.receive(), 0.3)
         assert not ws.closed
     assert [r.kind for r in wsx.ex.fault_log] == [FaultKind.WS_SILENT]
 
@@ -314,3 +352,13 @@ async def test_fault_depth_gap_breaks_continuity(wsx: WsExchange) -> None:
         after = await recv_json(ws)
     assert after["U"] > first["u"] + 1
     assert [r.kind for r in wsx.ex.fault_log] == [FaultKind.DEPTH_GAP]
+
+
+async def test_registry_drop_handle(wsx: WsExchange) -> None:
+    async with wsx.http.ws_connect(f"{wsx.url}/ws") as ws, wsx.http.ws_connect(f"{wsx.url}/ws-api/v3") as api:
+        await ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 1})
+        await recv_json(ws)
+        assert wsx.ws.connections.drop("/ws/") == 0
+        assert wsx.ws.connections.drop("/ws") == 2  # "/ws" and "/ws-api/v3"
+        await recv_closed(ws)
+        await recv_closed(api)

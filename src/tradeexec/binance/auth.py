@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Final, Protocol
+from typing import ClassVar, Final, Generic, Protocol, Self, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -118,56 +118,58 @@ class HmacSigner:
         return "HmacSigner(<redacted>)"
 
 
-class RsaSigner:
-    """RSASSA-PKCS1-v1_5 with SHA-256, base64 (Binance's RSA key scheme)."""
+_Key = TypeVar("_Key", RSAPrivateKey, Ed25519PrivateKey)
+
+
+class _PemSigner(Generic[_Key]):
+    """What the two key-pair signers share: a PEM key that must be of their kind, and a repr
+    that never shows it."""
 
     __slots__ = ("_key",)
-    key_type = KEY_RSA
+    _key: _Key
+    _key_class: ClassVar[type[RSAPrivateKey] | type[Ed25519PrivateKey]]
+    _key_name: ClassVar[str]
 
     def __init__(self, private_key_pem: bytes, password: bytes | None = None) -> None:
         key = _load_private_key(private_key_pem, password)
-        if not isinstance(key, RSAPrivateKey):
-            raise ConfigError("the private key is not an RSA key")
-        self._key = key
+        if not isinstance(key, self._key_class):
+            raise ConfigError(f"the private key is not an {self._key_name} key")
+        self._key = cast(_Key, key)
 
     @classmethod
-    def from_key(cls, key: RSAPrivateKey) -> RsaSigner:
+    def from_key(cls, key: _Key) -> Self:
         signer = cls.__new__(cls)
         signer._key = key
         return signer
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+
+class RsaSigner(_PemSigner[RSAPrivateKey]):
+    """RSASSA-PKCS1-v1_5 with SHA-256, base64 (Binance's RSA key scheme)."""
+
+    __slots__ = ()
+    key_type = KEY_RSA
+    _key_class = RSAPrivateKey
+    _key_name = "RSA"
 
     def sign(self, payload: bytes) -> str:
         raw = self._key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(raw).decode("ascii")
 
-    def __repr__(self) -> str:
-        return "RsaSigner(<redacted>)"
 
-
-class Ed25519Signer:
+class Ed25519Signer(_PemSigner[Ed25519PrivateKey]):
     """Ed25519, base64. The key type Binance recommends, and the only one ``session.logon``
     and SBE market data accept."""
 
-    __slots__ = ("_key",)
+    __slots__ = ()
     key_type = KEY_ED25519
-
-    def __init__(self, private_key_pem: bytes, password: bytes | None = None) -> None:
-        key = _load_private_key(private_key_pem, password)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError("the private key is not an Ed25519 key")
-        self._key = key
-
-    @classmethod
-    def from_key(cls, key: Ed25519PrivateKey) -> Ed25519Signer:
-        signer = cls.__new__(cls)
-        signer._key = key
-        return signer
+    _key_class = Ed25519PrivateKey
+    _key_name = "Ed25519"
 
     def sign(self, payload: bytes) -> str:
         return base64.b64encode(self._key.sign(payload)).decode("ascii")
-
-    def __repr__(self) -> str:
-        return "Ed25519Signer(<redacted>)"
 
 
 def _load_private_key(pem: bytes, password: bytes | None) -> object:

@@ -75,6 +75,13 @@ class StreamConfig:
     inbound_messages_per_s: int = 5
     max_streams_per_connection: int = 1024
     listen_key_validity_ms: int = 3_600_000
+    # Binance removed spot listenKeys on 2026-02-20; kept on by default for older clients.
+    legacy_listen_key: bool = True
+    # Real seconds between interval updates of @depth@100ms-style (fast) and 1000 ms (slow) streams.
+    fast_interval_s: float = 0.1
+    slow_interval_s: float = 1.0
+    # Unsent frames a connection may hold before it is dropped as too slow.
+    send_queue: int = 65_536
 
 
 @dataclass(slots=True)

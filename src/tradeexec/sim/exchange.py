@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -25,11 +24,9 @@ from tradeexec.sim.engine import Order
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
 from tradeexec.sim.server import ADMIN_KEY, build_app
 from tradeexec.sim.state import SimState
+from tradeexec.sim.ws_routes import setup_ws_routes
 
 log = logging.getLogger(__name__)
-
-# Modules of the WebSocket side that add their routes when present: ``install(app, state)``.
-_WS_INSTALLERS = ("tradeexec.sim.ws_streams", "tradeexec.sim.ws_api", "tradeexec.sim.userdata")
 
 
 class LocalExchange:
@@ -54,20 +51,10 @@ class LocalExchange:
         self.state = SimState(config)
         self.app = build_app(self.state)
         self.admin: SimAdmin = self.app[ADMIN_KEY]
-        self._install_ws()
+        self.ws = setup_ws_routes(self.app, self.state)
         self._runner: web.AppRunner | None = None
         self._market_task: asyncio.Task[None] | None = None
         self._bound_port: int | None = None
-
-    def _install_ws(self) -> None:
-        for name in _WS_INSTALLERS:
-            try:
-                module = importlib.import_module(name)
-            except ImportError:
-                continue
-            install = getattr(module, "install", None)
-            if callable(install):
-                install(self.app, self.state)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -28,6 +28,7 @@ from tradeexec.sim import formats
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
+    EngineReject,
     Event,
     ExecutionEvent,
     ListStatusEvent,
@@ -145,18 +146,13 @@ class UserDataHub:
 
     def _client_ids(self, ev: ListStatusEvent) -> dict[int, str]:
         """The engine's order list keeps order ids only; the client ids come from the orders."""
-        lookup: Callable[..., object] | None = getattr(self.state.engine, "get_order", None)
         out: dict[int, str] = {}
-        if lookup is None:
-            return out
         for oid in ev.order_list.order_ids:
             try:
-                order = lookup(ev.account, ev.order_list.symbol, order_id=oid)
-            except Exception:
+                order = self.state.engine.get_order(ev.account, ev.order_list.symbol, order_id=oid)
+            except EngineReject:
                 continue
-            client_id = getattr(order, "client_order_id", None)
-            if isinstance(client_id, str):
-                out[oid] = client_id
+            out[oid] = order.client_order_id
         return out
 
     # ---- legacy listenKeys -----------------------------------------------------------------

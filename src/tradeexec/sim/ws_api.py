@@ -43,7 +43,7 @@ _EXECUTING = frozenset({
 REMOVED_METHODS = frozenset({"userDataStream.start", "userDataStream.ping", "userDataStream.stop"})
 MAX_SUBSCRIPTIONS = 1000
 
-Session = Callable[["WsApiSession", Params, dict[str, Any]], Any]
+SessionMethod = Callable[["WsApiSession", Params, dict[str, str]], Any]
 
 
 class _NoAnswer(Exception):
@@ -349,7 +349,7 @@ class _SubscriptionSink:
         self.push(payload)
 
 
-_SESSION_METHODS: dict[str, Session] = {
+_SESSION_METHODS: dict[str, SessionMethod] = {
     "session.logon": WsApiSession.session_logon,
     "session.status": WsApiSession.session_status,
     "session.logout": WsApiSession.session_logout,

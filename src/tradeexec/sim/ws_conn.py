@@ -92,6 +92,7 @@ class WsConnection:
                 "dropping slow WebSocket client %s on %s: %d frames unsent",
                 self.peer, self.target, len(self._out),
             )
+            self._out.clear()
             self.close_soon(WSCloseCode.POLICY_VIOLATION, "Slow consumer")
             return
         self._out.append(payload)
@@ -126,6 +127,7 @@ class WsConnection:
         if self.closed:
             return
         self._mark_closed()
+        self._out.clear()
         transport = self.request.transport
         if transport is not None:
             transport.abort()
@@ -145,12 +147,15 @@ class WsConnection:
         await self._send_close(code, reason)
 
     async def _send_close(self, code: int, reason: str) -> None:
+        """Frames queued before the decision to close still go out (a listenKeyExpired event,
+        the answers to the requests that came before the one over the limit)."""
         with contextlib.suppress(Exception):
+            while self._out and not self.silent:
+                await self.ws.send_frame(self._out.popleft(), WSMsgType.TEXT)
             await self.ws.close(code=code, message=reason.encode())
 
     def _mark_closed(self) -> None:
         self.closed = True
-        self._out.clear()
         self._wake.set()
         callbacks, self._on_close = self._on_close, []
         for fn in callbacks:

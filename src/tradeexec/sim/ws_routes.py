@@ -16,7 +16,7 @@ from tradeexec.sim.state import SimState
 from tradeexec.sim.userdata import ListenKeyRoutes, UserDataHub
 from tradeexec.sim.ws_api import WsApi
 from tradeexec.sim.ws_conn import ConnectionRegistry
-from tradeexec.sim.ws_streams import StreamHub, Timings
+from tradeexec.sim.ws_streams import StreamHub
 
 
 @dataclass(slots=True, frozen=True)
@@ -30,21 +30,13 @@ class WsServices:
 WS_KEY: web.AppKey[WsServices] = web.AppKey("sim_ws", WsServices)
 
 
-def setup_ws_routes(
-    app: web.Application,
-    state: SimState,
-    *,
-    legacy_listen_key: bool = True,
-    timings: Timings | None = None,
-    send_queue: int | None = None,
-) -> WsServices:
-    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and (unless
-    ``legacy_listen_key`` is False) ``POST/PUT/DELETE /api/v3/userDataStream`` and its
-    ``/sapi/v1`` twin. ``timings`` shortens the 100 ms / 1000 ms stream intervals for tests;
-    ``send_queue`` bounds each connection's unsent frames before it is dropped as too slow."""
+def setup_ws_routes(app: web.Application, state: SimState) -> WsServices:
+    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and (unless the
+    config's ``streams.legacy_listen_key`` is False) ``POST/PUT/DELETE /api/v3/userDataStream``
+    and its ``/sapi/v1`` twin. Intervals and queue bounds come from ``state.config.streams``."""
     registry = ConnectionRegistry()
     users = UserDataHub(state)
-    streams = StreamHub(state, users, registry, timings, send_queue)
+    streams = StreamHub(state, users, registry)
     api = WsApi(state, users, registry)
     services = WsServices(users, streams, api, registry)
     app[WS_KEY] = services
@@ -54,7 +46,7 @@ def setup_ws_routes(
     router.add_get("/ws/{streams:.+}", streams.handle_ws)
     router.add_get("/stream", streams.handle_stream)
     router.add_get("/ws-api/v3", api.handle)
-    if legacy_listen_key:
+    if state.config.streams.legacy_listen_key:
         ListenKeyRoutes(state, users).install(app)
 
     async def start(_: web.Application) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from tradeexec.binance.enums import KlineInterval
 from tradeexec.sim import formats
 from tradeexec.sim.engine import DepthEvent, DepthSnapshot, Event, Trade, TradeEvent
 from tradeexec.sim.faults import FaultKind
@@ -33,28 +34,12 @@ from tradeexec.sim.service import Service
 from tradeexec.sim.state import SimState
 from tradeexec.sim.tape import Kline
 from tradeexec.sim.userdata import UserDataHub
-from tradeexec.sim.ws_conn import DEFAULT_SEND_QUEUE, ConnectionRegistry, ConnLimits, WsConnection
+from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection
 
 log = logging.getLogger(__name__)
 
-KLINE_INTERVALS_MS = {
-    "1s": 1_000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-}
-WINDOWS = ("1h", "4h", "1d")
+# Calendar months have no fixed length, so the month candle has no stream here.
+KLINE_INTERVALS_MS = {i.value: i.milliseconds for i in KlineInterval if i is not KlineInterval.MO1}
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 
 _SYMBOL_STREAM = re.compile(
@@ -363,28 +348,16 @@ def _json_detail(exc: msgspec.DecodeError) -> str:
 # ---- the hub -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Timings:
-    """Real seconds between interval updates (Binance: 100 ms and 1000 ms)."""
-
-    fast_s: float = 0.1
-    slow_s: float = 1.0
-
-
 class StreamHub:
     def __init__(
         self,
         state: SimState,
         users: UserDataHub,
         registry: ConnectionRegistry,
-        timings: Timings | None = None,
-        send_queue: int | None = None,
     ) -> None:
         self.state = state
         self.users = users
         self.registry = registry
-        self.timings = timings or Timings()
-        self._send_queue = send_queue
         self.subs: dict[str, dict[StreamSession, None]] = {}
         self.specs: dict[str, StreamSpec] = {}
         self.depth_acc: dict[tuple[str, bool], DepthAccumulator] = {}
@@ -405,7 +378,7 @@ class StreamHub:
             pong_timeout_s=cfg.pong_timeout_s,
             max_lifetime_s=cfg.max_lifetime_s,
             inbound_per_s=cfg.inbound_messages_per_s,
-            send_queue=self._send_queue or DEFAULT_SEND_QUEUE,
+            send_queue=cfg.send_queue,
         )
 
     def parse(self, raw: str) -> StreamSpec | None:
@@ -527,17 +500,17 @@ class StreamHub:
 
     async def _timer_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        timings = self.timings
-        next_fast = loop.time() + timings.fast_s
-        next_slow = loop.time() + timings.slow_s
+        timings = self.state.config.streams
+        next_fast = loop.time() + timings.fast_interval_s
+        next_slow = loop.time() + timings.slow_interval_s
         while True:
             await asyncio.sleep(max(0.0, min(next_fast, next_slow) - loop.time()))
             now = loop.time()
             slow = now >= next_slow
             if now >= next_fast:
-                next_fast = max(next_fast + timings.fast_s, now)
+                next_fast = max(next_fast + timings.fast_interval_s, now)
             if slow:
-                next_slow = max(next_slow + timings.slow_s, now)
+                next_slow = max(next_slow + timings.slow_interval_s, now)
             try:
                 self.tick(fast=True, slow=slow)
             except Exception:

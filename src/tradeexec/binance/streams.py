@@ -1,0 +1,550 @@
+"""Market streams that survive: combined-stream connections, live subscriptions, sharding,
+reconnects and a gapless handover before Binance's 24-hour cut-off.
+
+Design choices:
+
+* Every connection is a combined stream (``/stream?streams=...``), so each frame names its
+  stream: the wrapper is decoded once with ``data`` left raw, then ``data`` is decoded by the
+  typed decoder cached for that stream name. Nothing else happens per frame unless two
+  connections overlap during a handover, when events are deduplicated.
+* The socket reader never waits for the consumer: events go to a callback, or to a bounded
+  queue whose overflow either drops the oldest event (counted in ``dropped``) or fails the
+  stream loudly (``StreamOverflow`` raised from the iterator).
+* Silence longer than ``silence_timeout_s`` (no data and no server ping) means the connection
+  is dead even if TCP has not noticed; it is replaced. Every connect, disconnect, reconnect and
+  handover is reported as a ``ConnectionEvent`` -- to ``on_state`` and in the iterator --
+  never swallowed.
+* Control messages (SUBSCRIBE ...) are paced per connection below Binance's 5 inbound
+  messages per second, leaving room for pongs, which the server counts too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Literal
+
+import aiohttp
+import msgspec
+
+from tradeexec.binance.models import (
+    AggTradeEvent,
+    BookTickerEvent,
+    CombinedStreamMessage,
+    DepthUpdateEvent,
+    StreamResponse,
+    TradeEvent,
+    market_decoder,
+)
+from tradeexec.errors import TradeexecError
+
+__all__ = [
+    "ConnectionEvent",
+    "ConnectionState",
+    "MarketStream",
+    "StreamEvent",
+    "StreamOverflow",
+    "StreamRequestError",
+]
+
+log = logging.getLogger(__name__)
+
+_COMBINED = msgspec.json.Decoder(CombinedStreamMessage)
+
+
+class _ErrorBody(msgspec.Struct, frozen=True):
+    code: int
+    msg: str = ""
+
+
+class _Answer(StreamResponse, frozen=True):
+    """Today's servers nest errors (``{"error": {"code", "msg"}, "id"}``); the 2022 reference
+    puts ``code`` and ``msg`` at the top. Both are read."""
+
+    error: _ErrorBody | None = None
+
+
+_RESPONSE = msgspec.json.Decoder(_Answer)
+_ENCODE = msgspec.json.Encoder().encode
+_DEFAULT_LIFETIME_S = 23.5 * 3600
+
+
+class StreamOverflow(TradeexecError):
+    """The consumer fell ``queue_size`` events behind with ``overflow="fail"``."""
+
+
+class StreamRequestError(TradeexecError):
+    """The server refused a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, or did not answer."""
+
+
+class ConnectionState(StrEnum):
+    CONNECTED = "connected"  # first connection of a shard
+    DISCONNECTED = "disconnected"  # a connection ended unplanned; a reconnect follows
+    RECONNECTED = "reconnected"  # back up, subscriptions restored
+    HANDOVER = "handover"  # planned replacement before the lifetime cut-off, no gap
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    state: ConnectionState
+    shard: int
+    reason: str = ""
+    attempt: int = 0
+
+
+StreamEvent = Any
+"""A decoded market event (see ``tradeexec.binance.models.MarketEvent``) or a list of them
+for ``!...@arr`` streams, or a ``BookTickerEvent`` / ``OrderBook`` by stream name."""
+
+
+def _dedupe_key(event: object) -> int | None:
+    """A per-stream increasing id, to drop what both connections deliver during a handover."""
+    if isinstance(event, DepthUpdateEvent):
+        return event.final_update_id
+    if isinstance(event, TradeEvent):
+        return event.trade_id
+    if isinstance(event, AggTradeEvent):
+        return event.agg_trade_id
+    if isinstance(event, BookTickerEvent):
+        return event.update_id
+    event_time = getattr(event, "event_time", None)
+    return event_time if isinstance(event_time, int) else getattr(event, "last_update_id", None)
+
+
+class _Pacer:
+    """At most ``rate`` sends per second on one connection."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+            self._next = max(now, self._next) + self._interval
+
+
+class _Route:
+    """Where one connection's events go while a handover overlaps two connections: the new
+    one buffers, the old one records the last id it delivered per stream."""
+
+    __slots__ = ("buffer", "first", "track")
+
+    def __init__(self, buffer: list[tuple[str, StreamEvent]] | None = None) -> None:
+        self.buffer = buffer
+        self.track: dict[str, int] | None = None
+        self.first = asyncio.Event()
+
+    def divert(self, name: str, event: StreamEvent) -> bool:
+        """True when the event was kept back (buffered)."""
+        if self.buffer is not None:
+            self.buffer.append((name, event))
+            self.first.set()
+            return True
+        if self.track is not None:
+            key = _dedupe_key(event)
+            if key is not None:
+                self.track[name] = key
+        return False
+
+
+class _Shard:
+    """One logical connection slot: its streams survive its physical connections."""
+
+    def __init__(self, index: int, streams: Iterable[str]) -> None:
+        self.index = index
+        self.streams: dict[str, None] = dict.fromkeys(streams)
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.pacer: _Pacer | None = None
+        self.ready = asyncio.Event()
+
+
+class MarketStream:
+    """Typed Binance market streams over one or more combined-stream connections.
+
+    ``async with MarketStream(ws_url, ["btcusdt@trade"]) as stream: async for ev in stream``
+    yields market events and ``ConnectionEvent``s. With ``on_event`` the events go to the
+    callback instead (synchronously, on the reader: keep it short), and the iterator carries
+    only connection events.
+    """
+
+    def __init__(
+        self,
+        url_base: str,
+        streams: Iterable[str] = (),
+        *,
+        on_event: Callable[[StreamEvent], None] | None = None,
+        on_state: Callable[[ConnectionEvent], None] | None = None,
+        queue_size: int = 10_000,
+        overflow: Literal["drop_oldest", "fail"] = "drop_oldest",
+        silence_timeout_s: float = 60.0,
+        max_streams_per_connection: int = 1024,
+        max_lifetime_s: float = _DEFAULT_LIFETIME_S,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        control_rate_per_s: float = 4.0,
+        request_timeout_s: float = 10.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if overflow not in ("drop_oldest", "fail"):
+            raise ValueError("overflow must be 'drop_oldest' or 'fail'")
+        self.url_base = url_base.rstrip("/")
+        self.on_event = on_event
+        self.on_state = on_state
+        self.queue_size = queue_size
+        self.overflow = overflow
+        self.silence_timeout_s = silence_timeout_s
+        self.max_streams = max_streams_per_connection
+        self.max_lifetime_s = max_lifetime_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.control_rate_per_s = control_rate_per_s
+        self.request_timeout_s = request_timeout_s
+        self.dropped = 0
+        self.duplicates = 0
+        self._session = session
+        self._own_session = session is None
+        self._shards: list[_Shard] = []
+        self._queue: deque[StreamEvent | ConnectionEvent] = deque()
+        self._wake = asyncio.Event()
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[_Answer]] = {}
+        self._decoders: dict[str, msgspec.json.Decoder[Any]] = {}
+        self._initial = list(dict.fromkeys(streams))
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> MarketStream:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Open the connections for the initial streams and wait until each is up (at most
+        ``request_timeout_s``)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        for i in range(0, max(len(self._initial), 1), self.max_streams):
+            self._add_shard(self._initial[i : i + self.max_streams])
+        ready = asyncio.gather(*(s.ready.wait() for s in self._shards))
+        await asyncio.wait_for(ready, self.request_timeout_s)
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = [s.task for s in self._shards if s.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for shard in self._shards:
+            if shard.ws is not None:
+                await shard.ws.close()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(StreamRequestError("stream closed"))
+        self._wake.set()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+
+    def _add_shard(self, streams: Iterable[str]) -> _Shard:
+        shard = _Shard(len(self._shards), streams)
+        self._shards.append(shard)
+        loop = asyncio.get_running_loop()
+        shard.task = loop.create_task(self._run(shard), name=f"market-stream-{shard.index}")
+        return shard
+
+    # ---- consuming -------------------------------------------------------------------------
+
+    def __aiter__(self) -> MarketStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent | ConnectionEvent:
+        queue = self._queue
+        while not queue:
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        return queue.popleft()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def _push(self, item: StreamEvent | ConnectionEvent) -> None:
+        queue = self._queue
+        if len(queue) >= self.queue_size:
+            if self.overflow == "fail":
+                if self._failure is None:
+                    self._failure = StreamOverflow(f"consumer fell {self.queue_size} events behind")
+                    log.error("market stream overflow: %d events queued", len(queue))
+                self.dropped += 1
+                self._wake.set()
+                return
+            queue.popleft()
+            self.dropped += 1
+        queue.append(item)
+        self._wake.set()
+
+    def _report(self, event: ConnectionEvent) -> None:
+        log.info("market stream shard %d %s %s", event.shard, event.state.value, event.reason)
+        self._push(event)
+        if self.on_state is not None:
+            self.on_state(event)
+
+    # ---- subscriptions ---------------------------------------------------------------------
+
+    def list_subscriptions(self) -> list[str]:
+        """Streams this client holds (the server's view: ``server_subscriptions``)."""
+        return [name for shard in self._shards for name in shard.streams]
+
+    async def server_subscriptions(self) -> list[str]:
+        names: list[str] = []
+        for shard in self._shards:
+            result = await self._request(shard, "LIST_SUBSCRIPTIONS", None)
+            names.extend(result or [])
+        return names
+
+    async def subscribe(self, streams: Iterable[str]) -> None:
+        """Subscribe live, opening more connections when the current ones are full."""
+        held = set(self.list_subscriptions())
+        new = [s for s in dict.fromkeys(streams) if s not in held]
+        for shard in self._shards:
+            room = self.max_streams - len(shard.streams)
+            if room <= 0 or not new:
+                continue
+            batch, new = new[:room], new[room:]
+            shard.streams.update(dict.fromkeys(batch))
+            await shard.ready.wait()
+            await self._request(shard, "SUBSCRIBE", batch)
+        while new:
+            batch, new = new[: self.max_streams], new[self.max_streams :]
+            shard = self._add_shard(batch)
+            await asyncio.wait_for(shard.ready.wait(), self.request_timeout_s)
+
+    async def unsubscribe(self, streams: Iterable[str]) -> None:
+        names = set(streams)
+        for shard in self._shards:
+            batch = [s for s in shard.streams if s in names]
+            if batch:
+                for name in batch:
+                    del shard.streams[name]
+                await self._request(shard, "UNSUBSCRIBE", batch)
+
+    async def _request(self, shard: _Shard, method: str, params: list[str] | None) -> Any:
+        await shard.ready.wait()
+        ws, pacer = shard.ws, shard.pacer
+        if ws is None or pacer is None:
+            raise StreamRequestError(f"{method}: shard {shard.index} has no connection")
+        return await self._send_request(ws, pacer, method, params)
+
+    async def _send_request(
+        self, ws: aiohttp.ClientWebSocketResponse, pacer: _Pacer, method: str, params: list[str] | None
+    ) -> Any:
+        await pacer.wait()
+        request_id = next(self._ids)
+        fut: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = fut
+        body: dict[str, Any] = {"method": method, "id": request_id}
+        if params is not None:
+            body["params"] = params
+        try:
+            await ws.send_bytes(_ENCODE(body))
+            answer = await asyncio.wait_for(fut, self.request_timeout_s)
+        except (TimeoutError, ConnectionError, aiohttp.ClientError) as exc:
+            raise StreamRequestError(f"{method} {params}: no answer ({type(exc).__name__})") from None
+        finally:
+            self._pending.pop(request_id, None)
+        if answer.error is not None:
+            raise StreamRequestError(f"{method} {params}: error {answer.error.code}: {answer.error.msg}")
+        if answer.code is not None:
+            raise StreamRequestError(f"{method} {params}: error {answer.code}: {answer.msg}")
+        return answer.result
+
+    # ---- connections -----------------------------------------------------------------------
+
+    def _url(self, streams: Iterable[str]) -> str:
+        return f"{self.url_base}/stream?streams={'/'.join(streams)}"
+
+    async def _connect(self, shard: _Shard) -> aiohttp.ClientWebSocketResponse:
+        assert self._session is not None
+        return await self._session.ws_connect(
+            self._url(shard.streams),
+            autoping=True,
+            max_msg_size=0,
+            timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
+        )
+
+    async def _run(self, shard: _Shard) -> None:
+        """Keep one shard connected until ``close``: reconnect with backoff and jitter, hand
+        over to a fresh connection before the lifetime cut-off."""
+        attempt = 0
+        first = True
+        carried: tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], _Route] | None = None
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            if carried is not None:
+                ws, reader, route = carried
+                carried = None
+            else:
+                try:
+                    ws = await self._connect(shard)
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    attempt += 1
+                    self._report(ConnectionEvent(
+                        ConnectionState.DISCONNECTED, shard.index, f"connect failed: {exc!r}", attempt
+                    ))
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                state = ConnectionState.CONNECTED if first else ConnectionState.RECONNECTED
+                self._report(ConnectionEvent(state, shard.index, attempt=attempt))
+                route = _Route()
+                reader = loop.create_task(self._read(ws, route))
+            first = False
+            attempt = 0
+            shard.ws = ws
+            shard.pacer = _Pacer(self.control_rate_per_s)
+            shard.ready.set()
+            done, _ = await asyncio.wait({reader}, timeout=self.max_lifetime_s)
+            if not done:
+                carried = await self._handover(shard, ws, reader, route)
+                if carried is not None:
+                    continue
+                await asyncio.wait({reader})
+            shard.ready.clear()
+            reason = reader.result()
+            await ws.close()
+            if self.closed:
+                return
+            attempt = 1
+            self._report(ConnectionEvent(ConnectionState.DISCONNECTED, shard.index, reason, attempt))
+            await asyncio.sleep(self._backoff(attempt))
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential, capped, with full jitter over its upper half so that many clients cut
+        off together do not come back together."""
+        delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return float(delay * random.uniform(0.5, 1.0))
+
+    async def _handover(
+        self,
+        shard: _Shard,
+        old: aiohttp.ClientWebSocketResponse,
+        old_reader: asyncio.Task[str],
+        old_route: _Route,
+    ) -> tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], _Route] | None:
+        """Open the replacement and buffer its events; drain the old connection by
+        unsubscribing it (the answer comes after every event it still had to send); then
+        replay the buffer without what the old connection already delivered. None if the
+        replacement could not be opened: the old connection keeps going."""
+        try:
+            new = await self._connect(shard)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("handover for shard %d failed: %r", shard.index, exc)
+            return None
+        old_route.track = {}
+        route = _Route(buffer=[])
+        reader = asyncio.get_running_loop().create_task(self._read(new, route))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(route.first.wait(), self.silence_timeout_s)
+        if not old_reader.done() and shard.pacer is not None:
+            try:
+                await self._send_request(old, shard.pacer, "UNSUBSCRIBE", list(shard.streams))
+            except StreamRequestError as exc:
+                log.warning("draining shard %d before handover failed: %s", shard.index, exc)
+        old_reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await old_reader
+        await old.close()
+        self._flush(route, old_route.track)
+        self._report(ConnectionEvent(ConnectionState.HANDOVER, shard.index, "planned, before lifetime"))
+        return new, reader, route
+
+    def _flush(self, route: _Route, delivered: dict[str, int]) -> None:
+        buffered, route.buffer = route.buffer or [], None
+        for name, event in buffered:
+            key = _dedupe_key(event)
+            last = delivered.get(name)
+            if key is not None and last is not None and key <= last:
+                self.duplicates += 1
+                continue
+            self._deliver(event)
+
+    def _deliver(self, event: StreamEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+        else:
+            self._push(event)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, route: _Route) -> str:
+        """Deliver frames until the connection ends; return why it ended."""
+        decoders = self._decoders
+        on_event = self.on_event
+        push = self._push
+        timeout = self.silence_timeout_s
+        while True:
+            try:
+                msg = await ws.receive(timeout=timeout)
+            except TimeoutError:
+                return f"silent for {timeout:.1f}s"
+            kind = msg.type
+            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
+                data = msg.data
+                try:
+                    wrapper = _COMBINED.decode(data)
+                except msgspec.ValidationError:
+                    self._answer(data)
+                    continue
+                name = wrapper.stream
+                decoder = decoders.get(name)
+                if decoder is None:
+                    decoder = decoders[name] = market_decoder(name)
+                event = decoder.decode(wrapper.data)
+                if (route.buffer is not None or route.track is not None) and route.divert(name, event):
+                    continue
+                if on_event is not None:
+                    on_event(event)
+                else:
+                    push(event)
+            elif kind is aiohttp.WSMsgType.CLOSE or kind is aiohttp.WSMsgType.CLOSING:
+                return f"closed by server: {ws.close_code} {msg.extra or ''}".strip()
+            elif kind is aiohttp.WSMsgType.CLOSED:
+                return f"connection closed ({ws.close_code})"
+            elif kind is aiohttp.WSMsgType.ERROR:
+                return f"connection error: {ws.exception()!r}"
+
+    def _answer(self, data: str | bytes) -> None:
+        try:
+            answer = _RESPONSE.decode(data)
+        except msgspec.DecodeError:
+            log.warning("unreadable frame on market stream: %.200r", data)
+            return
+        fut = self._pending.get(answer.id) if isinstance(answer.id, int) else None
+        if fut is not None and not fut.done():
+            fut.set_result(answer)
+        else:
+            log.warning("market stream answer matches no request: %r", answer)

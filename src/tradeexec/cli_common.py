@@ -1,0 +1,142 @@
+"""What every ``tradeexec`` command shares: exit codes, the common flags, output and the client.
+
+Kept apart from the command modules so that each of them can register its commands without
+importing the others, and so that the output rules (``--json`` on stdout, progress and errors
+on stderr, Decimal as text) are written once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+if TYPE_CHECKING:
+    from tradeexec.binance import BinanceClient
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USER_ERROR = 2
+EXIT_REJECTED = 3
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UserAbort(Exception):
+    """The user declined a confirmation; nothing was done."""
+
+
+def decimal_arg(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
+    return value
+
+
+def time_arg(text: str) -> int:
+    """Epoch milliseconds, or an ISO 8601 date/time (UTC unless it names a zone)."""
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither epoch milliseconds nor an ISO date like 2024-01-31T12:00"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def add_common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """The flags every command takes. Subcommand copies default to SUPPRESS so that a flag
+    given before the subcommand (``tradeexec --json price X``) is not reset by the
+    subcommand's own default; the top-level parser holds the real defaults."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    p.add_argument("--venue", default=default(None), help="local (default), spot, spot-testnet, ...")
+    p.add_argument("--base-url", default=default(None), help="REST base URL, e.g. http://127.0.0.1:8765")
+    p.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    p.add_argument(
+        "--debug", action="store_true", default=default(False), help="show tracebacks and debug logs"
+    )
+
+
+def add_command(
+    sub: Any, name: str, help_text: str, epilog: str, handler: Handler
+) -> argparse.ArgumentParser:
+    """A subcommand with the common flags, an examples epilog and its handler."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog="examples:\n" + epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(p)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def text(value: object) -> str:
+    """Decimals in plain notation (``0.00000000``, not ``0E-8``), keeping their precision."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return text(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    """JSON with every Decimal as a string in plain notation, so no consumer sees a float."""
+    return msgspec.json.encode(_plain(value), enc_hook=str).decode()
+
+
+def emit(args: argparse.Namespace, value: Any, human: Callable[[Any], str]) -> None:
+    sys.stdout.write((to_json(value) if args.json else human(value)) + "\n")
+    sys.stdout.flush()
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [list(map(str, header)), *[[text(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells)
+
+
+def run_with_client(args: argparse.Namespace, fn: Callable[[BinanceClient], Awaitable[int]]) -> int:
+    """Run ``fn`` with a client opened on the venue and base URL of the command line
+    (credentials from the environment)."""
+    from tradeexec.binance import BinanceClient
+
+    async def run() -> int:
+        async with BinanceClient(venue=args.venue, base_url=args.base_url) as client:
+            return await fn(client)
+
+    return asyncio.run(run())
+
+
+def confirm(question: str) -> None:
+    """Ask on the terminal; raise UserAbort unless the answer is ``yes``."""
+    if not sys.stdin.isatty():
+        raise UserAbort("no terminal to confirm on: pass --yes")
+    sys.stderr.write(f"{question} Type 'yes' to go on: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() != "yes":
+        raise UserAbort("not confirmed; nothing was done")
