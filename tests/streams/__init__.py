@@ -17,7 +17,6 @@ from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.ws_routes import WS_KEY, setup_ws_routes
 
-
 ED25519_API_KEY = "ed25519testkey" + "x" * 50
 
 
