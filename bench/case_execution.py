@@ -99,12 +99,15 @@ async def manager_round(n: int, durability: Literal["normal", "full"], directory
 
 def run(n: int, rounds: int) -> list[Result]:
     results = []
-    for durability, n_used in (("normal", n), ("full", max(1, n // 10))):
+    # The same durability at two history sizes shows whether the cost grows with the
+    # number of orders the manager has seen.
+    small = max(1, n // 10)
+    for durability, n_used in (("normal", small), ("normal", n), ("full", small)):
         samples = []
         for _ in range(rounds):
             with tempfile.TemporaryDirectory(prefix="tradeexec-bench-") as tmp:
                 samples.append(asyncio.run(manager_round(n_used, durability, Path(tmp))))  # type: ignore[arg-type]
-        impl = f"OrderManager, durability={durability}"
+        impl = f"OrderManager, durability={durability}, {n_used} orders"
         note = f"{n_used} MARKET orders per round, 1 fill each"
         results += [
             Result(

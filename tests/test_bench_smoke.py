@@ -68,7 +68,9 @@ def test_engine_case(server: ServerInfo) -> None:
 def test_execution_case() -> None:
     results = case_execution.run(n=10, rounds=1)
     assert {(r.impl, r.metric) for r in results} == {
-        (f"OrderManager, durability={d}", m) for d in ("normal", "full") for m in ("wall/order", "CPU/order")
+        (f"OrderManager, durability={d}, {k} orders", m)
+        for d, k in (("normal", 1), ("normal", 10), ("full", 1))
+        for m in ("wall/order", "CPU/order")
     }
     _check(results, {case_execution.CASE})
 
