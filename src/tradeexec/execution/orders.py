@@ -283,6 +283,8 @@ class OrderManager:
         self._clock_ms = clock_ms
         self.rules: ExchangeRules | None = None
         self._orders: dict[str, ManagedOrder] = {}
+        # Orders not yet final, so that open_orders() costs what is open, not all history.
+        self._live: dict[str, ManagedOrder] = {}
         self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -320,7 +322,13 @@ class OrderManager:
         return self._orders.get(client_order_id)
 
     def open_orders(self, symbol: str | None = None) -> list[ManagedOrder]:
-        return [o for o in self._orders.values() if not o.is_final and (symbol is None or o.symbol == symbol)]
+        return [o for o in self._live.values() if not o.is_final and (symbol is None or o.symbol == symbol)]
+
+    def _track(self, order: ManagedOrder) -> None:
+        cid = order.client_order_id
+        self._orders[cid] = order
+        if not order.is_final:
+            self._live[cid] = order
 
     def _symbol_rules(self, symbol: str) -> SymbolRules:
         if self.rules is None:
@@ -361,7 +369,7 @@ class OrderManager:
         )
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         order = ManagedOrder(self.journal.record_intent(intent))
-        self._orders[intent.client_order_id] = order
+        self._track(order)
         await self._place(order)
         return order
 
@@ -552,6 +560,8 @@ class OrderManager:
         if new.rank > order.state.rank:
             log.info("order %s: %s -> %s", order.client_order_id, order.state, new)
             order.state = new
+            if new.is_final:
+                self._live.pop(order.client_order_id, None)
         self._maybe_done(order)
 
     def _maybe_done(self, order: ManagedOrder) -> None:
@@ -945,7 +955,7 @@ class OrderManager:
         places = [r for r in self.journal.requests(derived.intent.id) if r.kind is RequestKind.PLACE]
         order.place_attempts = len(places)
         order.last_place_ms = places[-1].sent_ms if places else 0
-        self._orders[derived.intent.client_order_id] = order
+        self._track(order)
         if order.order_id is not None:
             self._by_order_id[(order.symbol, order.order_id)] = order
         if self.rules is not None and derived.intent.symbol in self.rules:
@@ -997,6 +1007,6 @@ class OrderManager:
             )
         )
         order = ManagedOrder(intent)
-        self._orders[intent.client_order_id] = order
+        self._track(order)
         self._apply_order(order, ex)
         log.warning("reconcile: adopted open order %s from the exchange", ex.client_order_id)
