@@ -30,7 +30,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from types import TracebackType
 from typing import Any, Literal
 
 import aiohttp
@@ -46,6 +45,7 @@ from tradeexec.binance.models import (
     market_decoder,
 )
 from tradeexec.errors import TradeexecError
+from tradeexec.lifecycle import AsyncService
 
 __all__ = [
     "ConnectionEvent",
@@ -172,7 +172,7 @@ class _Shard:
         self.ready = asyncio.Event()
 
 
-class MarketStream:
+class MarketStream(AsyncService):
     """Typed Binance market streams over one or more combined-stream connections.
 
     ``async with MarketStream(ws_url, ["btcusdt@trade"]) as stream: async for ev in stream``
@@ -228,15 +228,6 @@ class MarketStream:
         self._initial = list(dict.fromkeys(streams))
 
     # ---- lifecycle -------------------------------------------------------------------------
-
-    async def __aenter__(self) -> MarketStream:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Open the connections for the initial streams and wait until each is up (at most

@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from types import TracebackType
 
 import aiohttp
 import msgspec
@@ -44,6 +43,7 @@ from tradeexec.binance.models import (
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, TradeexecError, TransportError
+from tradeexec.lifecycle import AsyncService
 
 __all__ = ["ListenKeyUserData", "MissedBalances", "MissedOrderUpdate", "WsApiUserData"]
 
@@ -185,7 +185,7 @@ def _balances(account: Account) -> dict[str, tuple[Decimal, Decimal]]:
     return {b.asset: (b.free, b.locked) for b in account.balances}
 
 
-class WsApiUserData(_UserDataBase):
+class WsApiUserData(_UserDataBase, AsyncService):
     """User data over a ``WsApiClient`` session (spot default). ``rest`` serves the recovery
     after reconnects; without it reconnects are reported but nothing is recovered."""
 
@@ -201,15 +201,6 @@ class WsApiUserData(_UserDataBase):
         self.api = api
         self.subscription_id: int | None = None
         self._connects = 0
-
-    async def __aenter__(self) -> WsApiUserData:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Subscribe now and after every reconnect of the session. The session must be open."""
@@ -265,7 +256,7 @@ def _ignore(_: bytes) -> None:
     return None
 
 
-class ListenKeyUserData(_UserDataBase):
+class ListenKeyUserData(_UserDataBase, AsyncService):
     """The legacy listenKey flow over REST + ``<ws_url>/ws/<listenKey>``."""
 
     def __init__(
@@ -294,15 +285,6 @@ class ListenKeyUserData(_UserDataBase):
         self._own_session = session is None
         self._runner: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
-
-    async def __aenter__(self) -> ListenKeyUserData:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         if self._session is None:

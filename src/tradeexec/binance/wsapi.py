@@ -22,7 +22,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -47,6 +46,7 @@ from tradeexec.binance.spot import order_args
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.transport import new_client_order_id as make_client_order_id
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
+from tradeexec.lifecycle import AsyncService
 
 __all__ = ["WsApiClient"]
 
@@ -81,7 +81,7 @@ class _Lost(Exception):
     """The connection ended before the answer came."""
 
 
-class WsApiClient:
+class WsApiClient(AsyncService):
     """``async with WsApiClient(ws_api_url, api_key, signer) as api:`` then
     ``await api.place_order(...)``. ``on_event(subscription_id, raw_event)`` receives user data
     events pushed on this session; ``on_connect`` hooks run after every (re)connect and logon."""
@@ -127,15 +127,6 @@ class WsApiClient:
         return f"WsApiClient({self.url!r}, api_key={self.api_key[:6]}..., signer={self._signer!r})"
 
     # ---- lifecycle -------------------------------------------------------------------------
-
-    async def __aenter__(self) -> WsApiClient:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def start(self) -> None:
         """Connect (and log on) before returning; later drops reconnect in the background."""
