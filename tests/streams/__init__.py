@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tradeexec.binance.auth import Ed25519Signer
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig, SimConfig
-from tradeexec.sim.ws_routes import WS_KEY, setup_ws_routes
 
 ED25519_API_KEY = "ed25519testkey" + "x" * 50
 
@@ -36,8 +36,6 @@ async def local_exchange(config: SimConfig | None = None, **streams: float) -> A
     """A started exchange without synthetic market; ``streams`` overrides its stream config
     (ping interval, lifetime ...) for every connection opened afterwards."""
     ex = LocalExchange(config, market=False)
-    if WS_KEY not in ex.app:
-        setup_ws_routes(ex.app, ex.state)
     for name, value in streams.items():
         setattr(ex.state.config.streams, name, value)
     async with ex:
@@ -53,9 +51,27 @@ def random_orders(ex: LocalExchange, rng: random.Random, count: int, symbol: str
         ex.add_liquidity(symbol, side, price, Decimal(rng.randint(1, 50)) / 100)
 
 
-async def keep_trading(ex: LocalExchange, stop: asyncio.Event, seed: int = 1, per_tick: int = 3) -> None:
-    """Generate activity until ``stop`` is set (bounded by the caller's timeouts)."""
+async def keep_trading(
+    ex: LocalExchange, stop: asyncio.Event, seed: int = 1, per_tick: int = 3, max_ticks: int = 3000
+) -> None:
+    """Generate activity until ``stop`` is set, for at most ``max_ticks`` rounds (~30 s)."""
     rng = random.Random(seed)
-    while not stop.is_set():
+    for _ in range(max_ticks):
+        if stop.is_set():
+            return
         random_orders(ex, rng, per_tick)
         await asyncio.sleep(0.01)
+
+
+async def collect(stream: Any, until: Callable[[list[Any]], bool], timeout: float = 5.0) -> list[Any]:
+    """Items from ``stream`` (async iterable) until ``until(items)`` holds, within ``timeout``."""
+    seen: list[Any] = []
+
+    async def run() -> None:
+        async for item in stream:
+            seen.append(item)
+            if until(seen):
+                return
+
+    await asyncio.wait_for(run(), timeout)
+    return seen

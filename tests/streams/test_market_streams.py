@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.streams import keep_trading, local_exchange, random_orders
+from tests.streams import collect, keep_trading, local_exchange, random_orders
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
 from tradeexec.binance.streams import (
     ConnectionEvent,
@@ -23,20 +23,6 @@ from tradeexec.binance.streams import (
 pytestmark = pytest.mark.timeout(30)
 
 
-async def _collect(
-    stream: MarketStream, until: Callable[[list[Any]], bool], timeout: float = 5.0
-) -> list[Any]:
-    seen: list[Any] = []
-
-    async def run() -> None:
-        async for item in stream:
-            seen.append(item)
-            if until(seen):
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return seen
-
 
 def _states(items: list[Any]) -> list[ConnectionState]:
     return [i.state for i in items if isinstance(i, ConnectionEvent)]
@@ -48,7 +34,7 @@ async def test_typed_events_and_live_subscriptions() -> None:
         await stream.subscribe(["btcusdt@depth@100ms"])
         assert sorted(await stream.server_subscriptions()) == ["btcusdt@depth@100ms", "btcusdt@trade"]
         random_orders(ex, random.Random(3), 60)
-        items = await _collect(
+        items = await collect(
             stream,
             lambda s: {TradeEvent, DepthUpdateEvent} <= {type(i) for i in s},
         )
@@ -89,12 +75,12 @@ async def test_dropped_connection_reconnects_and_restores_subscriptions() -> Non
         await stream.subscribe(["btcusdt@depth@100ms"])
         ex.inject("ws_drop", "/stream", count=1)
         random_orders(ex, random.Random(5), 20)
-        items = await _collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
+        items = await collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
         assert _states(items)[-2:] == [ConnectionState.DISCONNECTED, ConnectionState.RECONNECTED]
         assert [s.state for s in states][-2:] == _states(items)[-2:]
         assert sorted(await stream.server_subscriptions()) == ["btcusdt@depth@100ms", "btcusdt@trade"]
         random_orders(ex, random.Random(6), 40)
-        await _collect(stream, lambda s: any(isinstance(i, TradeEvent) for i in s))
+        await collect(stream, lambda s: any(isinstance(i, TradeEvent) for i in s))
 
 
 async def test_silent_connection_is_replaced() -> None:
@@ -103,7 +89,7 @@ async def test_silent_connection_is_replaced() -> None:
     ) as stream:
         ex.inject("ws_silent", "/stream", count=1)
         random_orders(ex, random.Random(7), 20)
-        items = await _collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
+        items = await collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
         dropped = [
             i for i in items if isinstance(i, ConnectionEvent) and i.state is ConnectionState.DISCONNECTED
         ]
@@ -114,7 +100,7 @@ async def test_server_lifetime_close_is_reported_and_survived() -> None:
     async with local_exchange(max_lifetime_s=0.5) as ex, MarketStream(
         ex.ws_url, ["btcusdt@trade"], backoff_base_s=0.05
     ) as stream:
-        items = await _collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
+        items = await collect(stream, lambda s: ConnectionState.RECONNECTED in _states(s))
         reason = next(i.reason for i in items if isinstance(i, ConnectionEvent)
                       and i.state is ConnectionState.DISCONNECTED)
         assert "closed by server" in reason
@@ -148,9 +134,12 @@ async def test_planned_handover_before_lifetime_has_no_gap() -> None:
     assert len(depth) > 5
 
 
-async def _until(cond: Callable[[], bool]) -> None:
-    while not cond():
+async def _until(cond: Callable[[], bool], limit: int = 1000) -> None:
+    for _ in range(limit):
+        if cond():
+            return
         await asyncio.sleep(0.01)
+    raise AssertionError("condition not met")
 
 
 async def test_overflow_drop_oldest_counts_and_fail_raises() -> None:
@@ -162,4 +151,4 @@ async def test_overflow_drop_oldest_counts_and_fail_raises() -> None:
         async with MarketStream(ex.ws_url, ["btcusdt@trade"], queue_size=5, overflow="fail") as stream:
             random_orders(ex, random.Random(10), 200)
             with pytest.raises(StreamOverflow):
-                await _collect(stream, lambda s: False, timeout=5)
+                await collect(stream, lambda s: False, timeout=5)

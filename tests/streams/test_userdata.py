@@ -3,14 +3,13 @@ Ed25519 logon), the legacy listenKey flow, and recovery of events lost while dis
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from tests.streams import ED25519_API_KEY, ed25519_config, local_exchange
+from tests.streams import ED25519_API_KEY, collect, ed25519_config, local_exchange
 from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus
@@ -23,18 +22,6 @@ from tradeexec.sim.ws_routes import WS_KEY
 pytestmark = pytest.mark.timeout(30)
 LIMIT: dict[str, Any] = {"quantity": Decimal("0.01"), "price": Decimal("50000"), "time_in_force": "GTC"}
 
-
-async def _collect(stream: Any, until: Callable[[list[Any]], bool], timeout: float = 5.0) -> list[Any]:
-    seen: list[Any] = []
-
-    async def run() -> None:
-        async for item in stream:
-            seen.append(item)
-            if until(seen):
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return seen
 
 
 def _reconnected(items: list[Any]) -> bool:
@@ -51,7 +38,7 @@ async def test_ws_api_signature_subscription_delivers_typed_events() -> None:
     ) as api, WsApiUserData(api) as users:
         assert users.subscription_id is not None
         placed = await api.place_order("BTCUSDT", "BUY", "LIMIT", **LIMIT)
-        items = await _collect(users, lambda s: _has(ExecutionReport)(s) and _has(OutboundAccountPosition)(s))
+        items = await collect(users, lambda s: _has(ExecutionReport)(s) and _has(OutboundAccountPosition)(s))
         report = next(i for i in items if isinstance(i, ExecutionReport))
         assert report.order_id == placed.order_id and report.execution_type is ExecutionType.NEW
         position = next(i for i in items if isinstance(i, OutboundAccountPosition))
@@ -69,7 +56,7 @@ async def test_ws_api_reconnect_recovers_missed_order_and_balances() -> None:
         # The push of this order's events is what the fault cuts: the stream never sees it.
         ex.inject("ws_drop", "/ws-api/v3", count=1)
         placed = await rest.new_order("BTCUSDT", "BUY", "LIMIT", **LIMIT)
-        items = await _collect(users, lambda s: _has(MissedOrderUpdate)(s) and _has(MissedBalances)(s))
+        items = await collect(users, lambda s: _has(MissedOrderUpdate)(s) and _has(MissedBalances)(s))
         states = [i.state for i in items if isinstance(i, ConnectionEvent)]
         assert ConnectionState.RECONNECTED in states
         assert not any(isinstance(i, ExecutionReport) for i in items)
@@ -80,7 +67,7 @@ async def test_ws_api_reconnect_recovers_missed_order_and_balances() -> None:
         assert balances["USDT"][1] == Decimal("500")
         # the stream is subscribed again: the cancel arrives as a live event
         await api.cancel_order("BTCUSDT", order_id=placed.order_id)
-        items = await _collect(users, _has(ExecutionReport))
+        items = await collect(users, _has(ExecutionReport))
         assert next(i for i in items if isinstance(i, ExecutionReport)).order_status is OrderStatus.CANCELED
 
 
@@ -91,13 +78,13 @@ async def test_listen_key_flow_survives_expiry() -> None:
         first_key = users.listen_key
         assert first_key is not None
         await rest.new_order("BTCUSDT", "BUY", "LIMIT", **LIMIT)
-        await _collect(users, _has(ExecutionReport))
+        await collect(users, _has(ExecutionReport))
         assert ex.app[WS_KEY].users.expire_listen_key(first_key)
-        items = await _collect(users, _reconnected)
+        items = await collect(users, _reconnected)
         assert any(isinstance(i, ListenKeyExpired) for i in items)
         assert users.keys_created == 2 and users.listen_key != first_key
         await rest.cancel_all_orders("BTCUSDT")
-        items = await _collect(users, _has(ExecutionReport))
+        items = await collect(users, _has(ExecutionReport))
         assert next(i for i in items if isinstance(i, ExecutionReport)).order_status is OrderStatus.CANCELED
     assert ex.app[WS_KEY].users.listen_keys() == []  # closed on exit
 
@@ -109,7 +96,7 @@ async def test_listen_key_failed_keepalive_starts_over() -> None:
         key = users.listen_key
         assert key is not None
         ex.app[WS_KEY].users.close_listen_key(key)  # the server forgets it: keepalive answers -1125
-        items = await _collect(users, _reconnected)
+        items = await collect(users, _reconnected)
         reasons = [i.reason for i in items if isinstance(i, ConnectionEvent)]
         assert any("keepalive failed" in r or "closed" in r for r in reasons)
         assert users.listen_key != key

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.sim import formats
-from tradeexec.sim.engine import DepthEvent, DepthSnapshot, Event, Trade, TradeEvent
+from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, Trade, TradeEvent
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.service import Service
@@ -490,11 +490,11 @@ class StreamHub:
             self.deliver("!bookTicker", payload)
 
     def depth(self, symbol: str, limit: int) -> DepthSnapshot | None:
+        """None for a symbol the engine does not list (a stream named for it stays silent)."""
         try:
-            snap: DepthSnapshot = self.state.engine.depth(symbol, limit)
-        except Exception:
+            return self.state.engine.depth(symbol, limit)
+        except EngineReject:
             return None
-        return snap
 
     # ---- interval streams ------------------------------------------------------------------
 
