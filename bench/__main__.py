@@ -16,19 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import case_engine, case_execution, case_public, case_rest_orders
+from bench import (
+    case_book,
+    case_engine,
+    case_execution,
+    case_memory,
+    case_public,
+    case_rest_orders,
+    case_streams,
+    case_wsapi_orders,
+)
 from bench.common import Result, exchange_process, ratio_to
 
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 PACKAGES = ("tradeexec", "python-binance", "binance-connector", "ccxt", "aiohttp", "msgspec", "requests")
-# Cases of issue 7 with no bench module yet: the streams client and the local order book
-# were still being written when bench/ was.
-PENDING = {
-    "3 market stream throughput": "needs a bench module over tradeexec.binance.streams",
-    "4 local order book": "needs a bench module over tradeexec.book",
-    "7 memory over 1M stream messages": "needs a bench module over tradeexec.binance.streams",
-}
 
 
 def run_all(quick: bool, rounds: int) -> list[Result]:
@@ -36,10 +38,15 @@ def run_all(quick: bool, rounds: int) -> list[Result]:
     n_public = 100 if quick else 500
     n_manager = 300 if quick else 2000
     results = case_execution.run(n_manager, rounds)
+    results += case_book.run(5000 if quick else 20000, rounds)
     with exchange_process() as server:
         results += case_rest_orders.run(server, n_orders, rounds)
+        results += case_wsapi_orders.run(server, n_orders, rounds)
         results += case_public.run(server, n_public, rounds)
         results += case_engine.run(server, n_orders, rounds)
+        # Stream rounds are capped at 3: the slowest peer takes ~15 s per 100k depth diffs.
+        results += case_streams.run(server, 20_000 if quick else 100_000, min(rounds, 3))
+        results += case_memory.run(server, 100_000 if quick else 1_000_000)
     return sorted(results, key=lambda r: (r.case, r.metric, ["tradeexec", "baseline", "peer"].index(r.kind)))
 
 
@@ -64,12 +71,7 @@ def table(results: list[Result]) -> str:
         rows.append(
             f"| {r.case} | {r.impl} | {r.metric} | {_fmt(r.median)} | {r.unit} | {vs_peer} | {vs_base} |"
         )
-    rows += [f"| {case} | - | pending: {why} | | | | |" for case, why in pending()]
     return "\n".join(rows)
-
-
-def pending() -> list[tuple[str, str]]:
-    return list(PENDING.items())
 
 
 def environment() -> dict[str, Any]:
@@ -153,7 +155,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rounds": rounds,
             "quick": args.quick,
             "environment": env,
-            "pending": [{"case": c, "reason": why} for c, why in pending()],
             "results": [r.to_json() for r in results],
         }
         json_path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")

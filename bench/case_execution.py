@@ -81,7 +81,14 @@ async def manager_round(n: int, durability: Literal["normal", "full"], directory
     risk = RiskManager(
         RiskLimits(max_orders_per_second=None, max_open_orders=None, max_order_notional=Decimal(10**6))
     )
-    manager = OrderManager(InstantClient(), journal, strategy="bench", risk=risk, prices=lambda _s: MARK)  # type: ignore[arg-type]
+    manager = OrderManager(
+        InstantClient(),  # type: ignore[arg-type]
+        journal,
+        strategy="bench",
+        risk=risk,
+        prices=lambda _s: MARK,
+        preflight=False,  # the instant client has no key and no system status to check
+    )
     await manager.start(reconcile=False)
     intents = [
         OrderIntent(SYMBOL, Side.BUY if i % 2 == 0 else Side.SELL, OrderType.MARKET, quantity=QTY)

@@ -22,6 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
 # Rate limits are lifted for every client alike: the benchmark measures clients, not the
 # exchange's throttle (ccxt's own throttle is switched off for the same reason).
 _SIM_CONFIG = """
@@ -54,6 +62,9 @@ class ServerInfo:
     ws_url: str
     api_key: str
     api_secret: str
+    # An Ed25519 key of the same account, for WebSocket API sessions (session.logon).
+    ed25519_api_key: str = ""
+    ed25519_private_pem: bytes = field(default=b"", repr=False)
 
     def admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call the exchange's ``/_sim`` admin API: POST with a body, GET without."""
@@ -76,8 +87,13 @@ def exchange_process(startup_timeout_s: float = 30.0) -> Iterator[ServerInfo]:
     each side, and stop it on exit."""
     with tempfile.TemporaryDirectory(prefix="tradeexec-bench-") as tmp:
         cfg = Path(tmp) / "sim.toml"
-        cfg.write_text(_SIM_CONFIG)
         api_key, api_secret = secrets.token_hex(32), secrets.token_hex(32)
+        ed_key, ed_api_key = Ed25519PrivateKey.generate(), secrets.token_hex(32)
+        ed_public = ed_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        cfg.write_text(
+            f'{_SIM_CONFIG}\n[[accounts.keys]]\napi_key = "{ed_api_key}"\nkey_type = "ED25519"\n'
+            f'public_key = """{ed_public.decode()}"""\n'
+        )
         env = dict(os.environ)
         src = str(Path(__file__).resolve().parent.parent / "src")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
@@ -95,7 +111,8 @@ def exchange_process(startup_timeout_s: float = 30.0) -> Iterator[ServerInfo]:
             if not line:
                 raise RuntimeError(f"local exchange did not start (exit code {proc.poll()})")
             info = json.loads(line)
-            server = ServerInfo(info["rest_url"], info["ws_url"], api_key, api_secret)
+            ed_pem = ed_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+            server = ServerInfo(info["rest_url"], info["ws_url"], api_key, api_secret, ed_api_key, ed_pem)
             for i in range(100):
                 server.add_liquidity("SELL", str(int(ASK_PRICE) + i), "0.5")
                 server.add_liquidity("BUY", str(int(BID_PRICE) - i), "0.5")

@@ -4,8 +4,8 @@ Exit codes tell a script what went wrong without parsing text: 0 success, 2 the 
 was refused (nothing sent), 3 the exchange rejected the request (or, for ``keys check``, the
 key is unsafe), 1 anything else (network, exchange failure, an incomplete emergency stop).
 Errors print one line and a hint, never a traceback unless ``--debug``. The commands live in
-``cli_market``, ``cli_account``, ``cli_safety`` and ``cli_local``; this module builds the
-parser and maps exceptions to exit codes.
+``cli_demo``, ``cli_market``, ``cli_stream``, ``cli_account``, ``cli_safety`` and
+``cli_local``; this module builds the parser and maps exceptions to exit codes.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tradeexec import cli_account, cli_local, cli_market, cli_safety
+from tradeexec import cli_account, cli_demo, cli_local, cli_market, cli_safety, cli_stream
 from tradeexec.cli_common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
     EXIT_USER_ERROR,
+    UsageError,
     UserAbort,
     add_common,
     to_json,
@@ -38,6 +39,8 @@ __all__ = ["EXIT_FAILURE", "EXIT_REJECTED", "EXIT_USER_ERROR", "build_parser", "
 
 _EPILOG_MAIN = """examples:
   tradeexec demo --duration 30
+  tradeexec demo --venue testnet              # same strategy on the Binance spot testnet
+  tradeexec --base-url http://127.0.0.1:8765 stream btcusdt@trade btcusdt@depth5@100ms --count 20
   tradeexec sim serve --port 8765
   tradeexec --base-url http://127.0.0.1:8765 price BTCUSDT
   tradeexec --base-url http://127.0.0.1:8765 book BTCUSDT --depth 5 --json
@@ -67,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_local, cli_market, cli_account, cli_safety):
+    for module in (cli_demo, cli_local, cli_market, cli_stream, cli_account, cli_safety):
         module.register(sub)
     return parser
 
@@ -76,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (KeyboardInterrupt, EXIT_FAILURE, "interrupted; check 'tradeexec orders --open' for what was sent"),
     (UserAbort, EXIT_USER_ERROR, "nothing was done"),
+    (UsageError, EXIT_USER_ERROR, "nothing was done"),
     (InvalidParameter, EXIT_USER_ERROR, "nothing was sent; check the arguments (see --help)"),
     (ConfigError, EXIT_USER_ERROR, "check the credentials and --venue / --base-url (see --help)"),
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
@@ -106,8 +110,10 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
         ((code, hint) for kind, code, hint in _OUTCOMES if isinstance(exc, kind)),
         (EXIT_FAILURE, "this is a bug: rerun with --debug and report it"),
     )
+    if isinstance(exc, UsageError):
+        hint = exc.hint
     message = " ".join(str(exc).split()) or type(exc).__name__
-    if not isinstance(exc, TradeexecError | UserAbort):
+    if not isinstance(exc, TradeexecError | UserAbort | UsageError):
         message = f"{type(exc).__name__}: {message}"
     if args.json:
         sys.stderr.write(to_json({"error": message, "hint": hint, "exit_code": code}) + "\n")

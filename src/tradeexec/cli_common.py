@@ -32,6 +32,15 @@ class UserAbort(Exception):
     """The user declined a confirmation; nothing was done."""
 
 
+class UsageError(Exception):
+    """A command refused its arguments or environment before doing anything; ``hint`` is
+    the fix, printed on the line after the message."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def decimal_arg(text: str) -> Decimal:
     try:
         value = Decimal(text)

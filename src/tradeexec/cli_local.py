@@ -1,14 +1,13 @@
-"""Commands that need no exchange account: ``sim serve``, ``demo`` and ``journal show``."""
+"""Commands that need no exchange account: ``sim serve`` and ``journal show``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_FAILURE, EXIT_OK, add_command, emit, table, to_json
+from tradeexec.cli_common import EXIT_OK, add_command, emit, table, to_json
 from tradeexec.errors import InvalidParameter
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -25,12 +24,6 @@ def register(sub: Any) -> None:
     serve.add_argument("--api-secret", help="HMAC secret of the default account")
     serve.add_argument("--no-market", action="store_true", help="no synthetic market activity")
 
-    demo = add_command(
-        sub, "demo", "run the built-in strategy against the embedded exchange", _EX_DEMO, _cmd_demo
-    )
-    demo.add_argument("--duration", type=float, default=60.0, help="seconds of trading (default 60)")
-    demo.add_argument("--journal-dir", help="where to keep the journal (default: a new temp dir)")
-
     journal = sub.add_parser("journal", help="the order journal", description="the order journal")
     journal_sub = journal.add_subparsers(dest="journal_command", required=True, metavar="SUBCOMMAND")
     show = add_command(
@@ -45,9 +38,6 @@ def register(sub: Any) -> None:
 _EX_SERVE = """  tradeexec sim serve                       # random free port, prints URLs, key and secret
   tradeexec sim serve --port 8765 --api-key KEY --api-secret SECRET
   tradeexec sim serve --config sim.toml --no-market --json
-"""
-_EX_DEMO = """  tradeexec demo                            # about a minute, no keys, no network
-  tradeexec demo --duration 10 --journal-dir ./demo-run --json
 """
 _EX_JOURNAL = """  tradeexec journal show --path ./demo-run
   tradeexec journal show --path journal.sqlite --json
@@ -90,32 +80,6 @@ def _cmd_sim_serve(args: argparse.Namespace) -> int:
 
     ex.serve_forever(on_started=announce)
     return EXIT_OK
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from tradeexec.demo import run_demo
-
-    if args.duration <= 0:
-        raise InvalidParameter("--duration", "must be positive", str(args.duration))
-    journal_dir = Path(args.journal_dir) if args.journal_dir else None
-    if journal_dir is not None:
-        journal_dir.mkdir(parents=True, exist_ok=True)
-    say = (lambda _msg: None) if args.json else print
-    summary = asyncio.run(run_demo(args.duration, journal_dir=journal_dir, say=say))
-    value = {
-        "signals": summary.signals,
-        "orders": summary.orders,
-        "exchange_orders": summary.exchange_orders,
-        "duplicates": summary.duplicates,
-        "faults": summary.faults,
-        "unknown_resolved": summary.unknown_resolved,
-        "end_balances": summary.end_balances,
-        "pnl": summary.pnl,
-        "journal": str(summary.journal_path),
-        "emergency": summary.emergency,
-    }
-    emit(args, value, lambda _v: "\nsummary\n" + "\n".join("  " + line for line in summary.lines()))
-    return EXIT_OK if summary.duplicates == 0 else EXIT_FAILURE
 
 
 def _journal_file(text: str) -> Path:

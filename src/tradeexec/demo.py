@@ -1,25 +1,44 @@
 """``tradeexec demo``: the whole product on one screen, with no keys and no network.
 
-A moving-average cross on BTCUSDT and ETHUSDT produces target positions; the Executor, risk
+A moving-average cross on BTCUSDT and ETHUSDT, fed by the market stream (diff depth into a
+local order book, trades for the last price), produces target positions; the Executor, risk
 manager and order manager turn them into orders on the embedded local exchange while the
-exchange loses an order response and answers another with -1007; the order manager resolves
-both by client order ID; the emergency stop flattens everything; and the summary is checked
-against the exchange's own record (one exchange order per intent, no duplicates).
+exchange loses an order response, drops the market stream and answers another order with
+-1007; the order manager resolves both orders by client order ID, the stream reconnects and
+the books resync; the emergency stop flattens everything; and the summary is checked against
+the exchange's own record (one exchange order per intent, no duplicates).
+
+Everything the run sees goes into a ``DemoRecord``, which the terminal view
+(``tradeexec.demo_view``) and the HTML report (``tradeexec.demo_report``) only read: the
+demo neither draws nor formats, so it runs the same in a terminal, a pipe or a test.
+
+On ``testnet``/``live`` the same strategy trades through ``BinanceClient(venue=...)`` with
+no faults; it trades *around* what the account already holds (targets are offsets from the
+starting quantities) and, instead of the account-wide emergency stop, cancels only its own
+orders and returns each symbol to its starting quantity.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
+from tradeexec.binance.ratelimit import BudgetUsage
+from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.book import BookManager
+from tradeexec.config import Venue
+from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.emergency import emergency_stop
+from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal import Journal, OrderState, OutcomeKind
 from tradeexec.execution.orders import ManagedOrder, OrderManager
 from tradeexec.execution.positions import PositionTracker
@@ -34,6 +53,107 @@ START_QUOTE = Decimal("50000")
 TARGET_NOTIONAL = Decimal("2000")
 FAST, SLOW = 4, 12
 TICK_S = 0.25
+WARMUP_S = SLOW * TICK_S
+ORDER_PATH = "/api/v3/order"
+# When each fault is armed, as a share of the run (an order fault fires on the next order).
+FAULT_PLAN = (
+    (0.25, "lost_response", ORDER_PATH),
+    (0.45, "ws_drop", "/stream"),
+    (0.6, "error_1007", ORDER_PATH),
+)
+ZERO = Decimal(0)
+
+
+@dataclass
+class FaultEntry:
+    """One injected fault: when it was armed, when it hit, when and how the run recovered."""
+
+    kind: str
+    armed_s: float
+    fired_s: float | None = None
+    recovered_s: float | None = None
+    recovery: str = ""
+    order: ManagedOrder | None = None
+
+    @property
+    def status(self) -> str:
+        if self.recovered_s is not None:
+            return "recovered"
+        return "waiting to fire" if self.fired_s is None else "recovering"
+
+
+@dataclass(frozen=True, slots=True)
+class FillMark:
+    t: float  # seconds since the start of the run
+    symbol: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    client_order_id: str
+
+
+@dataclass
+class DemoRecord:
+    """What the run saw, as it saw it; read by the terminal view and the HTML report."""
+
+    venue: str = Venue.LOCAL.value
+    symbols: tuple[str, ...] = SYMBOLS
+    started: float = field(default_factory=time.time)
+    exchange_url: str = ""
+    phase: str = "starting"
+    stream_state: str = "connecting"
+    reconnects: int = 0
+    last_trade: dict[str, Decimal] = field(default_factory=dict)
+    prices: dict[str, list[tuple[float, Decimal]]] = field(default_factory=dict)
+    equity: list[tuple[float, Decimal]] = field(default_factory=list)
+    fills: list[FillMark] = field(default_factory=list)
+    faults: list[FaultEntry] = field(default_factory=list)
+    orders: list[ManagedOrder] = field(default_factory=list)
+    events: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=200))
+    rate_limits: list[BudgetUsage] = field(default_factory=list)
+    books: BookManager | None = None
+    positions: PositionTracker | None = None
+    journal_path: Path | None = None
+    say: Callable[[str], None] = field(default=print, repr=False)
+
+    def elapsed(self) -> float:
+        return time.time() - self.started
+
+    def log(self, msg: str) -> None:
+        t = self.elapsed()
+        self.events.append((t, msg))
+        self.say(f"[{t:6.1f}s] {msg}")
+
+    def top(self, symbol: str) -> tuple[Decimal, Decimal] | None:
+        """Best bid and ask of the local book, when it is in sync."""
+        book = self.books.books.get(symbol) if self.books is not None else None
+        if book is None or not book.in_sync:
+            return None
+        bid, ask = book.best_bid(), book.best_ask()
+        return (bid[0], ask[0]) if bid is not None and ask is not None else None
+
+    def mark(self, symbol: str) -> Decimal | None:
+        """The book's mid when in sync, else the last trade: what the strategy and the
+        valuation use, so both see the same price."""
+        top = self.top(symbol)
+        return (top[0] + top[1]) / 2 if top is not None else self.last_trade.get(symbol)
+
+    def equity_now(self) -> Decimal | None:
+        """Quote balance plus the demo symbols' base balances at their marks."""
+        if self.positions is None or not self.positions.balances:
+            return None
+        total = self.positions.balance(QUOTE).total
+        for symbol in self.symbols:
+            held = self.positions.balance(symbol.removesuffix(QUOTE)).total
+            if held:
+                mark = self.mark(symbol)
+                if mark is None:
+                    return None
+                total += held * mark
+        return total
+
+    def open_orders(self) -> list[ManagedOrder]:
+        return [o for o in self.orders if not o.is_final]
 
 
 @dataclass
@@ -48,30 +168,64 @@ class DemoSummary:
     start_quote: Decimal = START_QUOTE
     end_balances: dict[str, Decimal] = field(default_factory=dict)
     emergency: list[str] = field(default_factory=list)
+    fills: int = 0
+    reconnects: int = 0
+    report_path: Path | None = None
 
     @property
     def pnl(self) -> Decimal:
-        return self.end_balances.get(QUOTE, Decimal(0)) - self.start_quote
+        return self.end_balances.get(QUOTE, ZERO) - self.start_quote
+
+    def rows(self) -> list[tuple[str, str]]:
+        balances = ", ".join(f"{a} {v}" for a, v in sorted(self.end_balances.items()))
+        rows = [
+            ("signals", str(self.signals)),
+            ("orders submitted", str(self.orders)),
+            ("orders on exchange", str(self.exchange_orders)),
+            ("duplicate orders", str(self.duplicates)),
+            ("fills", str(self.fills)),
+            ("faults injected", f"{len(self.faults)} ({', '.join(self.faults) or 'none'})"),
+            ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
+            ("stream reconnects", str(self.reconnects)),
+            ("final balances", balances),
+            (f"PnL ({QUOTE})", format(self.pnl, "f")),
+            ("journal", str(self.journal_path)),
+        ]
+        if self.report_path is not None:
+            rows.append(("HTML report", str(self.report_path)))
+        return rows
 
     def lines(self) -> list[str]:
-        return [
-            f"signals              {self.signals}",
-            f"orders submitted     {self.orders}",
-            f"orders on exchange   {self.exchange_orders}",
-            f"duplicate orders     {self.duplicates}",
-            f"faults injected      {len(self.faults)} ({', '.join(self.faults) or 'none'})",
-            f"unknown outcomes     {self.unknown_resolved} resolved by client order id",
-            f"final balances       {', '.join(f'{a} {v}' for a, v in sorted(self.end_balances.items()))}",
-            f"PnL ({QUOTE})          {self.pnl}",
-            f"journal              {self.journal_path}",
-        ]
+        return [f"{name:<20} {value}" for name, value in self.rows()]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "signals": self.signals,
+            "orders": self.orders,
+            "exchange_orders": self.exchange_orders,
+            "duplicates": self.duplicates,
+            "fills": self.fills,
+            "faults": self.faults,
+            "unknown_resolved": self.unknown_resolved,
+            "reconnects": self.reconnects,
+            "end_balances": self.end_balances,
+            "pnl": self.pnl,
+            "journal": str(self.journal_path),
+            "report": str(self.report_path) if self.report_path is not None else None,
+            "emergency": self.emergency,
+        }
 
 
 class MovingAverageCross:
-    """Long ``TARGET_NOTIONAL`` while the fast average is above the slow one, flat otherwise.
-    Emits a target only when the side changes, so a quiet market sends nothing."""
+    """Long while the fast average is above the slow one, back to ``base`` otherwise. Emits a
+    target only when the side changes, so a quiet market sends nothing. ``base`` is what the
+    account held at the start (zero on the local exchange), so a real account's holdings are
+    never traded away. Targets carry the mid as a limit price: the orders rest in the book
+    until the market comes to them, and a flip before that cancels them."""
 
-    def __init__(self) -> None:
+    def __init__(self, notional: Decimal = TARGET_NOTIONAL, base: dict[str, Decimal] | None = None) -> None:
+        self.notional = notional
+        self.base = base or {}
         self.prices: dict[str, deque[Decimal]] = {s: deque(maxlen=SLOW) for s in SYMBOLS}
         self.long: dict[str, bool | None] = dict.fromkeys(SYMBOLS)
 
@@ -80,13 +234,17 @@ class MovingAverageCross:
         window.append(price)
         if len(window) < SLOW:
             return None
-        fast = sum(list(window)[-FAST:], Decimal(0)) / FAST
-        slow = sum(window, Decimal(0)) / SLOW
+        fast = sum(list(window)[-FAST:], ZERO) / FAST
+        slow = sum(window, ZERO) / SLOW
         long = fast > slow
         if long == self.long[symbol]:
             return None
         self.long[symbol] = long
-        return TargetPosition(symbol, target_notional=TARGET_NOTIONAL if long else Decimal(0))
+        base = self.base.get(symbol, ZERO)
+        if not base:
+            return TargetPosition(symbol, target_notional=self.notional if long else ZERO, price=price)
+        wanted = base + (self.notional / price if long else ZERO)
+        return TargetPosition(symbol, target_quantity=wanted, price=price)
 
 
 def _resolved_unknowns(journal: Journal, orders: list[ManagedOrder]) -> int:
@@ -109,72 +267,341 @@ def _config() -> SimConfig:
     return cfg
 
 
-async def run_demo(duration_s: float = 60.0, *, journal_dir: Path | None = None,
-                   say: Callable[[str], None] = print) -> DemoSummary:
+@contextlib.asynccontextmanager
+async def _venue_client(
+    venue: Venue | None, base_url: str | None, record: DemoRecord
+) -> AsyncIterator[tuple[BinanceClient, LocalExchange | None, str]]:
+    """The client, the embedded exchange (None on a real venue or a given URL) and the
+    stream base URL. A real venue's keys come from the environment (``load_settings``)."""
+    if base_url is None and venue in (None, Venue.LOCAL):
+        async with LocalExchange(_config()) as ex:
+            record.exchange_url = ex.rest_url
+            record.log(f"local exchange on {ex.rest_url} with a synthetic market")
+            async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
+                yield client, ex, ex.ws_url
+        return
+    async with BinanceClient(venue=venue, base_url=base_url) as client:
+        record.exchange_url = client.settings.urls.rest
+        record.venue = client.settings.venue.value
+        record.log(f"trading on {client.settings.venue.value} at {client.settings.urls.rest}")
+        yield client, None, client.settings.urls.stream
+
+
+class _Demo:
+    def __init__(
+        self,
+        record: DemoRecord,
+        summary: DemoSummary,
+        client: BinanceClient,
+        ex: LocalExchange | None,
+        duration_s: float,
+    ) -> None:
+        self.record = record
+        self.summary = summary
+        self.client = client
+        self.ex = ex
+        self.duration_s = duration_s
+        self.seen_faults = 0
+        self.seen_trades: set[tuple[str, int]] = set()
+        self.resyncs: dict[str, int] = {}
+        self.plan = [(max(WARMUP_S, share * duration_s), kind, target) for share, kind, target in FAULT_PLAN]
+
+    # ---- market data ----------------------------------------------------------------------
+
+    def on_market(self, event: object) -> None:
+        if isinstance(event, DepthUpdateEvent):
+            assert self.record.books is not None
+            self.record.books.on_diff(event)
+        elif isinstance(event, TradeEvent):
+            self.record.last_trade[event.symbol] = event.price
+
+    def on_stream_state(self, event: ConnectionEvent) -> None:
+        record = self.record
+        if event.state is ConnectionState.DISCONNECTED:
+            record.stream_state = "disconnected"
+            record.log(f"market stream disconnected: {event.reason or 'no reason given'}")
+            return
+        record.stream_state = "connected"
+        if event.state is ConnectionState.RECONNECTED:
+            record.reconnects += 1
+            record.log("market stream reconnected, subscriptions restored")
+            self.scan_between_orders()
+            for entry in record.faults:
+                if entry.kind == "ws_drop" and entry.fired_s is not None and entry.recovered_s is None:
+                    entry.recovered_s = record.elapsed()
+                    entry.recovery = "stream reconnected; books resync from a fresh snapshot"
+
+    # ---- faults ---------------------------------------------------------------------------
+
+    def arm_faults(self) -> None:
+        if self.ex is None:
+            return
+        elapsed = self.record.elapsed()
+        while self.plan and self.plan[0][0] <= elapsed:
+            _, kind, target = self.plan.pop(0)
+            self.ex.inject(kind, target, count=1)
+            self.record.faults.append(FaultEntry(kind, elapsed))
+            self.record.log(f"FAULT armed: {kind} on {target}")
+
+    def scan_faults(self) -> list[FaultEntry]:
+        """Mark as fired the faults the exchange's log says have hit; return those."""
+        if self.ex is None:
+            return []
+        log = self.ex.fault_log
+        fired = []
+        for rec in log[self.seen_faults :]:
+            entry = next((f for f in self.record.faults if f.kind == rec.kind and f.fired_s is None), None)
+            if entry is not None:
+                entry.fired_s = self.record.elapsed()
+                fired.append(entry)
+                self.record.log(f"FAULT hit: {rec.kind} on {rec.target}")
+        self.seen_faults = len(log)
+        return fired
+
+    def attach(self, order: ManagedOrder) -> None:
+        """An order fault that hit while ``order`` was being placed is that order's."""
+        for entry in self.scan_faults():
+            if entry.kind != "ws_drop":
+                entry.order = order
+
+    def scan_between_orders(self) -> None:
+        """An order fault that hit between placements hit one of the manager's own requests
+        (a lookup or a cancel), which it retries by itself."""
+        for entry in self.scan_faults():
+            if entry.kind != "ws_drop":
+                entry.recovered_s = entry.fired_s
+                entry.recovery = "hit a lookup or cancel of the manager, which retried it"
+
+    def check_recoveries(self) -> None:
+        record = self.record
+        for entry in record.faults:
+            order = entry.order
+            if entry.recovered_s is None and order is not None and order.state is not OrderState.UNKNOWN:
+                entry.recovered_s = record.elapsed()
+                entry.recovery = f"outcome resolved by client order id: {order.state}, sent once"
+                record.log(f"RECOVERED {entry.kind}: {order.client_order_id} is {order.state}")
+        if record.books is not None:
+            for symbol, book in record.books.books.items():
+                if book.resyncs > self.resyncs.get(symbol, 0) and book.in_sync:
+                    self.resyncs[symbol] = book.resyncs
+                    record.log(f"book {symbol} back in sync from a fresh snapshot (resync {book.resyncs})")
+
+    def disarm(self) -> None:
+        if self.ex is None:
+            return
+        self.ex.clear_faults()
+        self.scan_between_orders()
+        for entry in self.record.faults:
+            if entry.fired_s is None:
+                entry.recovery = "not triggered before the end (cleared)"
+
+    # ---- sampling -------------------------------------------------------------------------
+
+    def sample(self) -> None:
+        self.scan_between_orders()
+        record = self.record
+        t = record.elapsed()
+        for symbol in record.symbols:
+            mark = record.mark(symbol)
+            if mark is not None:
+                record.prices.setdefault(symbol, []).append((t, mark))
+        equity = record.equity_now()
+        if equity is not None:
+            record.equity.append((t, equity))
+        for order in record.orders:
+            for fill in order.fills:
+                key = (order.symbol, fill.trade_id or 0)
+                if fill.trade_id is None or key in self.seen_trades or fill.last_price is None:
+                    continue
+                self.seen_trades.add(key)
+                record.fills.append(
+                    FillMark(
+                        max(0.0, fill.update_ms / 1000 - record.started),
+                        order.symbol,
+                        str(order.side),
+                        fill.last_price,
+                        fill.last_qty or ZERO,
+                        order.client_order_id,
+                    )
+                )
+                record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
+        # The spot API's budgets ("api"): the only ones the demo spends.
+        record.rate_limits = self.client.rate_limit_usage().get("api", [])
+        self.check_recoveries()
+
+
+def user_data_feed(manager: OrderManager, client: BinanceClient) -> OrderFeed:
+    """The user data stream feeding the order manager (execution reports within
+    milliseconds); the manager's REST poller stays as the fallback while it is down."""
+    return OrderFeed.for_client(manager, client, backoff_base_s=0.2)
+
+
+async def run_demo(
+    duration_s: float = 60.0,
+    *,
+    journal_dir: Path | None = None,
+    say: Callable[[str], None] = print,
+    record: DemoRecord | None = None,
+    venue: Venue | None = None,
+    base_url: str | None = None,
+    notional: Decimal = TARGET_NOTIONAL,
+) -> DemoSummary:
+    """Run the demo for ``duration_s`` seconds of trading; ``record`` (made here if not given)
+    is filled as the run goes, for a view to draw while it runs. Without ``venue`` and
+    ``base_url`` it trades on an embedded local exchange, with faults."""
     journal_dir = journal_dir or Path(tempfile.mkdtemp(prefix="tradeexec-demo-"))
-    summary = DemoSummary(journal_path=journal_dir / "journal.sqlite")
-    started = time.monotonic()
-
-    def log(msg: str) -> None:
-        say(f"[{time.monotonic() - started:6.1f}s] {msg}")
-
-    async with LocalExchange(_config()) as ex:
-        log(f"local exchange on {ex.rest_url} with a synthetic market")
-        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
-            positions = PositionTracker()
-            risk = RiskManager(RiskLimits(require_ip_restriction=False))
-            journal = Journal(summary.journal_path)
-            manager = OrderManager(client, journal, strategy="demo", risk=risk, positions=positions,
-                                   poll_interval_s=0.2, stale_after_s=0.5)
+    record = record or DemoRecord()
+    record.say = say
+    record.venue = (venue or Venue.LOCAL).value
+    record.started = time.time()
+    record.journal_path = journal_dir / "journal.sqlite"
+    summary = DemoSummary(journal_path=record.journal_path)
+    async with _venue_client(venue, base_url, record) as (client, ex, stream_url):
+        demo = _Demo(record, summary, client, ex, duration_s)
+        record.books = BookManager(lambda s: client.depth(s, limit=100), max_levels=200)
+        streams = [f"{s.lower()}@{kind}" for s in SYMBOLS for kind in ("depth@100ms", "trade")]
+        positions = PositionTracker(prices=record.mark)
+        record.positions = positions
+        account = await client.account()
+        positions.load_account(account)
+        held = {b.asset: b.free + b.locked for b in account.balances}
+        summary.start_quote = held.get(QUOTE, ZERO)
+        base = {} if ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
+        risk = RiskManager(RiskLimits(require_ip_restriction=False))
+        journal = Journal(record.journal_path)
+        manager = OrderManager(
+            client,
+            journal,
+            strategy="demo",
+            risk=risk,
+            positions=positions,
+            prices=record.mark,
+            poll_interval_s=0.2,
+            stale_after_s=0.5,
+        )
+        executor = Executor(client, manager, positions, risk, strategy="demo")
+        strategy = MovingAverageCross(notional, base)
+        async with MarketStream(
+            stream_url,
+            streams,
+            on_event=demo.on_market,
+            on_state=demo.on_stream_state,
+            backoff_base_s=0.2,
+            silence_timeout_s=10.0,
+        ):
             await manager.start()
-            executor = Executor(client, manager, positions, risk, strategy="demo")
-            strategy = MovingAverageCross()
-            faults = {duration_s / 3: "lost_response", 2 * duration_s / 3: "error_1007"}
-            submitted: list[ManagedOrder] = []
             try:
-                deadline = started + duration_s
-                while time.monotonic() < deadline:
-                    elapsed = time.monotonic() - started
-                    for at, kind in list(faults.items()):
-                        if elapsed >= at:
-                            ex.inject(kind, "/api/v3/order", count=1)
-                            log(f"FAULT armed: next order gets {kind}")
-                            del faults[at]
-                    for symbol in SYMBOLS:
-                        ticker = await client.ticker_price(symbol)
-                        target = strategy.update(symbol, ticker.price)
-                        if target is None:
-                            continue
-                        summary.signals += 1
-                        log(f"signal {symbol} target {target.target_notional} {QUOTE} at {ticker.price}")
-                        for order in await executor.submit(target):
-                            submitted.append(order)
-                            log(f"  order {order.client_order_id} {order.side} {order.intent.quantity}"
-                                f" -> {order.state}")
-                    await asyncio.sleep(TICK_S)
-                for order in submitted:
-                    await order.wait_final(timeout=10)
-                summary.unknown_resolved = _resolved_unknowns(journal, submitted)
+                async with user_data_feed(manager, client):
+                    record.phase = "trading"
+                    await _trade(demo, executor, strategy, duration_s)
+                    record.phase = "settling"
+                    demo.disarm()
+                    await _settle(record, manager)
+                    demo.sample()
+                    summary.unknown_resolved = _resolved_unknowns(journal, record.orders)
+                    record.phase = "stopping"
+                    if ex is None:
+                        await _return_to_start(record, manager, executor, base)
             finally:
                 await manager.close()
                 journal.close()
-            log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
-            report = await emergency_stop(client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS],
-                                          quote_asset=QUOTE)
-            summary.emergency = report.lines()
-            for line in summary.emergency:
-                log("  " + line)
-            summary.orders = len(submitted)
-            summary.faults = [str(r.kind) for r in ex.fault_log]
-            ours = {o.client_order_id for o in submitted}
-            seen: dict[str, int] = {}
-            for symbol in SYMBOLS:
-                for o in await client.all_orders(symbol):
-                    if o.client_order_id in ours:
-                        seen[o.client_order_id] = seen.get(o.client_order_id, 0) + 1
-            summary.exchange_orders = sum(seen.values())
-            summary.duplicates = sum(n - 1 for n in seen.values())
-            account = await client.account()
-            summary.end_balances = {b.asset: b.free + b.locked for b in account.balances
-                                    if b.free or b.locked}
+            if ex is not None:
+                record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
+                report = await emergency_stop(
+                    client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
+                )
+                summary.emergency = report.lines()
+                for line in summary.emergency:
+                    record.log("  " + line)
+            await record.books.close()
+            await _check_exchange(client, record, summary)
+            positions.load_account(await client.account())
+            demo.sample()
+            record.phase = "done"
     return summary
+
+
+async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, duration_s: float) -> None:
+    record = demo.record
+    deadline = record.started + duration_s
+    while time.time() < deadline:
+        demo.arm_faults()
+        demo.sample()
+        for symbol in SYMBOLS:
+            price = record.mark(symbol)
+            target = strategy.update(symbol, price) if price is not None else None
+            if target is None:
+                continue
+            demo.summary.signals += 1
+            want = target.target_notional if target.target_quantity is None else target.target_quantity
+            record.log(f"signal {symbol} target {want} at {price}")
+            try:
+                orders = await executor.submit(target)
+            except (OrderRejectedLocally, BinanceAPIError) as exc:
+                # A refusal is one signal's business (a remainder below the minimum notional,
+                # a risk limit): the strategy goes on, as the Executor's own run loop does.
+                record.log(f"  refused: {exc}")
+                continue
+            for order in orders:
+                record.orders.append(order)
+                demo.attach(order)
+                record.log(
+                    f"  order {order.client_order_id} {order.side} {order.intent.quantity} -> {order.state}"
+                )
+        await asyncio.sleep(TICK_S)
+
+
+async def _settle(record: DemoRecord, manager: OrderManager) -> None:
+    """Let lost answers resolve, cancel what still rests (through the manager, so the
+    journal sees it) and wait until every order has a final state and all its fills."""
+    for _ in range(200):  # at most 10 s for the lookups of unknown outcomes
+        if not any(o.state is OrderState.UNKNOWN for o in record.orders):
+            break
+        await asyncio.sleep(0.05)
+    for order in record.open_orders():
+        if order.state is not OrderState.UNKNOWN:
+            record.log(f"cancel {order.client_order_id} (still resting)")
+            await manager.cancel(order.client_order_id)
+    for order in record.orders:
+        with contextlib.suppress(TimeoutError):
+            await order.wait_final(timeout=10)
+
+
+async def _return_to_start(
+    record: DemoRecord, manager: OrderManager, executor: Executor, base: dict[str, Decimal]
+) -> None:
+    """On a real account: cancel the demo's own orders and bring each symbol back to what
+    was held at the start; nothing else on the account is touched."""
+    record.log("STOP: return to the starting holdings")
+    for symbol, qty in base.items():
+        try:
+            orders = await executor.submit(TargetPosition(symbol, target_quantity=qty))
+        except (OrderRejectedLocally, BinanceAPIError) as exc:
+            record.log(f"  {symbol} left as it is: {exc}")  # e.g. the difference is below the minimum
+            continue
+        for order in orders:
+            record.orders.append(order)
+            with contextlib.suppress(TimeoutError):
+                await order.wait_final(timeout=10)
+
+
+async def _check_exchange(client: BinanceClient, record: DemoRecord, summary: DemoSummary) -> None:
+    """The summary from the exchange's own record: each intent exactly once, final balances."""
+    summary.orders = len(record.orders)
+    summary.faults = [f.kind for f in record.faults if f.fired_s is not None]
+    summary.reconnects = record.reconnects
+    ours = {o.client_order_id for o in record.orders}
+    seen: dict[str, int] = {}
+    for symbol in SYMBOLS:
+        for o in await client.all_orders(symbol):
+            if o.client_order_id in ours:
+                seen[o.client_order_id] = seen.get(o.client_order_id, 0) + 1
+    summary.exchange_orders = sum(seen.values())
+    summary.duplicates = sum(n - 1 for n in seen.values())
+    summary.fills = sum(len(o.fills) for o in record.orders)
+    account = await client.account()
+    summary.end_balances = {
+        b.asset: b.free + b.locked
+        for b in account.balances
+        if (b.free or b.locked) and b.asset in {QUOTE, *(s.removesuffix(QUOTE) for s in SYMBOLS)}
+    }

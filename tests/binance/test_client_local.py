@@ -76,3 +76,18 @@ async def test_filters_agree_with_the_exchange(client: BinanceClient) -> None:
             validate=False,
         )
     assert "PRICE_FILTER" in str(remote.value)
+
+
+async def test_orders_read_fresh_rules_without_reloading_and_reload_stale_ones(client: BinanceClient) -> None:
+    def weight() -> int:
+        return next(u.used for u in client.rate_limit_usage()["api"] if u.interval == "1M")
+
+    await client.rules()
+    order = {"quantity": "0.001", "price": "20000", "time_in_force": "GTC"}
+    before = weight()
+    await client.new_order("BTCUSDT", "BUY", "LIMIT", **order)  # type: ignore[arg-type]
+    assert weight() - before == 1  # the order alone: the cached rules were read as they are
+    client.exchange_info_ttl = 0.0  # every cached exchangeInfo is now stale
+    before = weight()
+    await client.new_order("BTCUSDT", "BUY", "LIMIT", **order)  # type: ignore[arg-type]
+    assert weight() - before == 1 + 20  # exchangeInfo (weight 20) was loaded again first

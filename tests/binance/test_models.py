@@ -179,6 +179,24 @@ def test_order_book_levels_are_exact_decimal_pairs() -> None:
     assert m.PartialDepthEvent is m.OrderBook
 
 
+def test_fast_order_book_decoder_matches_the_typed_one() -> None:
+    typed = msgspec.json.Decoder(m.OrderBook)
+    levels = [[f"{100 - i}.{i:08d}", f"0.{i + 1:08d}"] for i in range(50)]
+    body = msgspec.json.encode({"lastUpdateId": 7, "bids": levels, "asks": levels[::-1]})
+    for _ in range(2):  # the second pass answers from the memos
+        book = m.decode_order_book(body)
+        assert book == typed.decode(body)
+        exact(book.bids[3][0], "97.00000003")
+        exact(book.bids[3][1], "0.00000004")
+    # Numbers sent as JSON numbers are still accepted, exactly as the typed decoder does.
+    numeric = b'{"lastUpdateId":1,"bids":[[4.5,1.25]],"asks":[]}'
+    assert m.decode_order_book(numeric) == typed.decode(numeric)
+    exact(m.decode_order_book(numeric).bids[0][0], "4.5")
+    # A bad number is refused with the field named, never turned into a float or dropped.
+    with pytest.raises(msgspec.ValidationError, match=r"bids\[0\]\[1\]"):
+        m.decode_order_book(b'{"lastUpdateId":1,"bids":[["4.5","x"]],"asks":[]}')
+
+
 TRADES = """[
   {
     "id": 28457,

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
@@ -206,6 +207,35 @@ async def test_header_sync_adopts_higher_server_count_case_insensitively() -> No
     assert exc.value.until_ms == 180_000
 
 
+async def test_header_sync_from_aiohttp_headers_reads_only_the_rate_limit_headers() -> None:
+    t = FakeTime(120.0)
+    rl = limiter(list(DEFAULT_SPOT_LIMITS), t)
+    sent_at = rl.try_acquire(5, orders=1)
+    assert sent_at == 120.0
+    headers = CIMultiDictProxy(
+        CIMultiDict(
+            {
+                "X-MBX-USED-WEIGHT-1M": "4000",
+                "x-mbx-order-count-10s": "3",
+                "X-MBX-ORDER-COUNT-1D": "not a number",  # ignored, ours stays
+                "X-MBX-USED-WEIGHT": "4500",  # legacy header without interval: ignored
+            }
+        )
+    )
+    rl.update_from_headers(headers, sent_at=sent_at)
+    assert used(rl) == {
+        ("REQUEST_WEIGHT", "1M"): 4000,
+        ("ORDERS", "10S"): 3,
+        ("ORDERS", "1D"): 1,
+        ("RAW_REQUESTS", "5M"): 1,
+    }
+    t.now = 180.5  # a new minute: a late count for the old one is not carried over
+    rl.update_from_headers(headers, sent_at=sent_at)
+    assert used(rl)[("REQUEST_WEIGHT", "1M")] == 0
+    assert rl.try_acquire(4801) is None  # over the allowance: nothing charged
+    assert used(rl)[("RAW_REQUESTS", "5M")] == 1
+
+
 async def test_header_count_from_a_previous_window_is_not_carried_into_the_new_one() -> None:
     t = FakeTime(119.9)
     rl = limiter(list(DEFAULT_SPOT_LIMITS), t)
@@ -237,6 +267,23 @@ async def test_ws_api_rate_limits_sync() -> None:
     u = used(rl)
     assert u[("REQUEST_WEIGHT", "1M")] == 70
     assert u[("ORDERS", "10S")] == 4
+
+
+async def test_ws_api_rate_limits_skip_malformed_entries() -> None:
+    t = FakeTime(60.0)
+    rl = limiter(list(DEFAULT_SPOT_LIMITS), t)
+    weight = {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}
+    rl.update_from_ws(
+        [
+            {**weight, "intervalNum": [1], "count": 900},  # unhashable: skipped, not raised
+            {**weight},  # no count
+            {**weight, "count": "oops"},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "count": "12"},
+        ]
+    )
+    u = used(rl)
+    assert u[("REQUEST_WEIGHT", "1M")] == 0
+    assert u[("ORDERS", "10S")] == 12  # a count sent as text is still read
 
 
 async def test_429_with_retry_after_blocks_weight_until_then() -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from decimal import Decimal as D
 from typing import Any
@@ -690,6 +691,34 @@ def test_round_qty_uses_lot_size_or_market_lot_size() -> None:
     assert rules.round_qty(D("1.2345"), market=True) == D("1.2")
     assert rules.round_qty(D("1.2345")) == D("1.234")
     assert rules_with().round_qty(D("1.23456789")) == D("1.23456789")  # no LOT_SIZE: unchanged
+
+
+def test_rounding_and_checks_are_exact_beyond_the_default_precision() -> None:
+    # Up to 36 significant digits: the default context (28) would round every one of these.
+    rules = rules_with(
+        {"filterType": "LOT_SIZE", "minQty": "0", "maxQty": "0", "stepSize": "0.000000000000001"},
+        {**DOC_NOTIONAL, "maxNotional": "0", "minNotional": "1234567890123456789"},
+        baseAssetPrecision=20,
+        quoteAssetPrecision=20,
+    )
+    qty = D("1234567890123456789.12345678901234567")
+    assert str(rules.round_qty(qty)) == "1234567890123456789.123456789012345"
+    assert str(rules.round_qty(qty, Rounding.UP)) == "1234567890123456789.123456789012346"
+    on_grid = "1234567890123456789.123456789012345"
+    assert rules.check(order(price="1", quantity=on_grid)) is None
+    off_grid = on_grid + "01"
+    assert_fails(rules.check(order(price="1", quantity=off_grid)), "LOT_SIZE", "quantity")
+    # price * quantity falls short of minNotional by about 1E-20 (rounded, it would reach it).
+    short = order(price="0.99999999999999999999", quantity="1234567890123456789")
+    assert_fails(rules.check(short), "NOTIONAL", "quantity")
+
+
+def test_rules_follow_filters_given_to_replace() -> None:
+    no_lot = dataclasses.replace(BTC, filters=tuple(f for f in BTC.filters if not isinstance(f, LotSize)))
+    assert no_lot.lot_size is None and BTC.lot_size is not None
+    assert no_lot.round_qty(D("0.123456")) == D("0.123456")
+    assert no_lot.check(order(price="30000", quantity="0.00123456")) is None
+    assert_fails(BTC.check(order(price="30000", quantity="0.00123456")), "LOT_SIZE", "quantity")
 
 
 def test_rounding_refuses_non_finite_numbers() -> None:

@@ -114,6 +114,25 @@ async def test_signed_call_carries_timestamp_window_and_valid_signature(
     assert _signed_ok(seen.query)
 
 
+async def test_caller_given_stamps_are_replaced_and_recv_window_can_change(
+    fake: FakeBinance, client_kwargs: dict[str, Any]
+) -> None:
+    fake.reply("GET", "/api/v3/account", (200, ACCOUNT_BODY, {}))
+    async with BinanceClient(**client_kwargs) as client:
+        stamps = {"timestamp": 1, "recvWindow": 60000, "omitZeroBalances": True}
+        await client.call("GET", "/api/v3/account", stamps)
+        client.transport.recv_window = Decimal("2500.5")
+        await client.account()
+        with pytest.raises(InvalidParameter):
+            client.transport.recv_window = 60001
+    first, second = fake.requests_to("GET", "/api/v3/account")
+    names = [part.split("=")[0] for part in first.query.split("&")]
+    assert names == ["omitZeroBalances", "recvWindow", "timestamp", "signature"]
+    assert first.params["recvWindow"] == "5000" and first.params["timestamp"] != "1"
+    assert second.params["recvWindow"] == "2500.5"
+    assert _signed_ok(first.query) and _signed_ok(second.query)
+
+
 async def test_non_ascii_symbol_is_percent_encoded_and_signs(
     fake: FakeBinance, client_kwargs: dict[str, Any]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -81,3 +83,19 @@ def run_cli(args: Sequence[str], env: dict[str, str], *, secret: str = "", timeo
         if secret:
             assert secret not in stream, "the API secret was printed"
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def admin(
+    sim: Sim, path: str, body: dict[str, object], conn: http.client.HTTPConnection | None = None
+) -> None:
+    """POST to the local exchange's admin API (no key needed)."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection(urlsplit(sim.rest_url).netloc, timeout=10)
+    try:
+        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200, resp.read()
+        resp.read()
+    finally:
+        if own:
+            conn.close()

@@ -16,7 +16,7 @@ from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import Kline
 from tradeexec.cli_market import fetch_klines
 
-from . import Run, Sim, base_env, run_cli, sim_serve
+from . import Run, Sim, admin, base_env, run_cli, sim_serve
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -55,8 +55,8 @@ def test_price_human_and_json_with_flags_on_either_side(sim: Sim) -> None:
 
 
 def test_book_shows_levels_added_by_the_operator(sim: Sim) -> None:
-    _admin(sim, "/_sim/liquidity", {"symbol": "ETHUSDT", "side": "SELL", "price": "2100", "quantity": "1.5"})
-    _admin(sim, "/_sim/liquidity", {"symbol": "ETHUSDT", "side": "BUY", "price": "1900", "quantity": "2"})
+    admin(sim, "/_sim/liquidity", {"symbol": "ETHUSDT", "side": "SELL", "price": "2100", "quantity": "1.5"})
+    admin(sim, "/_sim/liquidity", {"symbol": "ETHUSDT", "side": "BUY", "price": "1900", "quantity": "2"})
     book = cli(sim, "book", "ETHUSDT", "--depth", "5", "--json")
     assert book.code == 0, book.err
     value = book.json()
@@ -134,19 +134,6 @@ def test_exchange_rejection_exits_3(sim: Sim) -> None:
 # ---------------------------------------------------------------- klines
 
 
-def _admin(
-    sim: Sim, path: str, body: dict[str, object], conn: http.client.HTTPConnection | None = None
-) -> None:
-    own = conn is None
-    conn = conn or http.client.HTTPConnection(urlsplit(sim.rest_url).netloc, timeout=10)
-    try:
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        assert resp.status == 200, resp.read()
-        resp.read()
-    finally:
-        if own:
-            conn.close()
 
 
 def _server_time(sim: Sim) -> int:
@@ -164,8 +151,8 @@ def test_klines_to_csv_pages_through_more_than_1000_candles(sim: Sim, tmp_path: 
     conn = http.client.HTTPConnection(urlsplit(sim.rest_url).netloc, timeout=10)
     try:
         for i in range(count):
-            _admin(sim, "/_sim/price", {"symbol": "BNBUSDT", "price": f"{300 + i % 7}.5"}, conn)
-            _admin(sim, "/_sim/clock", {"advance_ms": 1000}, conn)
+            admin(sim, "/_sim/price", {"symbol": "BNBUSDT", "price": f"{300 + i % 7}.5"}, conn)
+            admin(sim, "/_sim/clock", {"advance_ms": 1000}, conn)
     finally:
         conn.close()
     end = _server_time(sim)

@@ -20,6 +20,7 @@ from tradeexec.binance.models import (
     OrderReport,
     TickerPrice,
 )
+from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.errors import OrderStatusUnknown
@@ -38,6 +39,10 @@ class FakeOrderClient:
         self.place_calls: list[str] = []
         self.now = time.time_ns() // 1_000_000
         self._next_id = 1
+        self.restrictions = ApiRestrictions(
+            ip_restrict=True, create_time=0, enable_spot_and_margin_trading=True
+        )
+        self.system_status_code = SystemStatus.NORMAL
 
     async def rules(self) -> ExchangeRules:
         return RULES
@@ -205,8 +210,43 @@ class FakeOrderClient:
     async def open_orders(self, symbol: str | None = None) -> Sequence[Order]:
         return [o for o in self.orders.values() if not o.status.is_final and symbol in (None, o.symbol)]
 
-    async def my_trades(self, symbol: str, *, order_id: int | None = None) -> Sequence[MyTrade]:
-        return [t for t in self.trades if t.symbol == symbol and order_id in (None, t.order_id)]
+    async def all_orders(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        start_time: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Order]:
+        found = sorted(
+            (o for o in self.orders.values() if o.symbol == symbol and o.order_id >= (order_id or 0)),
+            key=lambda o: o.order_id,
+        )
+        return [o for o in found if start_time is None or o.time >= start_time][: limit or 500]
+
+    async def my_trades(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        start_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[MyTrade]:
+        return [
+            t
+            for t in self.trades
+            if t.symbol == symbol
+            and order_id in (None, t.order_id)
+            and (start_time is None or t.time >= start_time)
+            and t.id >= (from_id or 0)
+        ][: limit or 500]
+
+    async def api_restrictions(self) -> ApiRestrictions:
+        return self.restrictions
+
+    async def system_status(self) -> SystemStatus:
+        return SystemStatus(status=self.system_status_code, msg="")
 
 
 def _with(o: Order, **changes: Any) -> Order:

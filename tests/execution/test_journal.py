@@ -14,6 +14,7 @@ from tradeexec.execution.journal import (
     OrderState,
     OutcomeKind,
     RequestKind,
+    wal_damage,
 )
 
 
@@ -145,6 +146,46 @@ def test_unknown_then_not_found_stays_in_flight_and_reject_is_final(tmp_path: Pa
         assert j.symbols() == {"BTCUSDT"}
 
 
+def test_unsettled_adds_final_orders_with_fills_missing_and_agrees_with_exact_replay(
+    tmp_path: Path,
+) -> None:
+    """A kill between a final status row and its fills leaves an order that ``in_flight``
+    skips but a restart must finish; the SQL prefilter (REAL sums) must pick exactly what
+    the exact Decimal replay of every intent picks, including sums a double rounds off."""
+    with Journal(tmp_path / "j.sqlite") as j:
+
+        def order(cid: str, *events: ExchangeEvent) -> None:
+            intent = j.record_intent(make_intent(cid))
+            j.record_outcome(j.record_request(intent.id, RequestKind.PLACE, attempt=1), OutcomeKind.ACK)
+            for ev in events:
+                j.record_event(intent.id, ev)
+
+        status = ExchangeEvent("FILLED", Decimal("0.06"), Decimal("3600"), 1, "query", 9)
+        order(
+            "complete",
+            fill(9, 1, "0.01", "FILLED", "0.01", "60000"),
+            fill(9, 2, "0.06", "FILLED", "0.05", "1"),
+        )
+        order("short", status, fill(9, 1, "0.01", "FILLED", "0.01", "60000"))
+        order("no-fills", status)
+        # 0.1 + 0.2 is 0.30000000000000004 in a double and 0.7 + 0.1 is 0.7999999999999999
+        order("round-up", fill(9, 1, "0.1", "FILLED", "0.1", "1"), fill(9, 2, "0.3", "FILLED", "0.2", "1"))
+        order("round-down", fill(9, 1, "0.7", "FILLED", "0.7", "1"), fill(9, 2, "0.8", "FILLED", "0.1", "1"))
+        order("canceled-empty", ExchangeEvent("CANCELED", Decimal(0), Decimal(0), 1, "cancel", 9))
+        order("partial-open", fill(9, 1, "0.01", "PARTIALLY_FILLED", "0.01", "60000"))
+        order("acked")
+        rejected = j.record_intent(make_intent("rejected"))
+        j.record_outcome(j.record_request(rejected.id, RequestKind.PLACE, attempt=1), OutcomeKind.REJECT)
+        j.record_intent(make_intent("unsent"))
+
+        exact = {s.intent.client_order_id for s in map(j.derive, j.intents()) if not s.settled}
+        unsettled = {s.intent.client_order_id: s for s in j.unsettled()}
+        assert set(unsettled) == exact == {"short", "no-fills", "partial-open", "acked", "unsent"}
+        assert unsettled["short"].state is OrderState.FILLED
+        assert unsettled["short"].filled_qty == Decimal("0.01") < unsettled["short"].executed_qty
+        assert {s.intent.client_order_id for s in j.in_flight()} == {"partial-open", "acked", "unsent"}
+
+
 def test_corrupted_file_is_moved_aside_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -191,3 +232,52 @@ def test_same_order_and_trade_ids_on_two_symbols_are_both_kept(tmp_path: Path) -
         assert len(j.fills(btc.client_order_id)) == 1
         assert len(j.fills(eth.client_order_id)) == 1
 
+
+def _crash_copy(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """The journal's files as a killed process leaves them: records still in the WAL (the
+    connection is open when the files are copied, so nothing was checkpointed)."""
+    live = tmp_path / "live.sqlite"
+    with Journal(live) as j:
+        for i in range(n):
+            j.record_intent(make_intent(f"id{i}"))
+        crashed = tmp_path / "j.sqlite"
+        crashed.write_bytes(live.read_bytes())
+        wal = tmp_path / "j.sqlite-wal"
+        wal.write_bytes((tmp_path / "live.sqlite-wal").read_bytes())
+    return crashed, wal
+
+
+def test_intact_wal_after_a_crash_is_replayed_without_alarm(tmp_path: Path) -> None:
+    path, wal = _crash_copy(tmp_path, 20)
+    assert wal_damage(wal) is None
+    with Journal(path) as j:
+        assert j.recovered_from is None
+        assert len(j.intents()) == 20
+
+
+@pytest.mark.parametrize("damage", ["partial_frame", "torn_frame", "garbage_header"])
+def test_damaged_wal_tail_is_detected_kept_aside_and_flagged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    path, wal = _crash_copy(tmp_path, 20)
+    data = bytearray(wal.read_bytes())
+    if damage == "partial_frame":
+        data += b"\x00garbage" * 20
+    elif damage == "torn_frame":
+        data[-300:] = b"\xff" * 300  # the last frame's page half-written
+    else:
+        data[:32] = b"not a write-ahead log header....."
+    wal.write_bytes(bytes(data))
+    assert wal_damage(wal) is not None
+    with caplog.at_level(logging.WARNING), Journal(path) as j:
+        assert j.recovered_from is not None
+        assert j.recovered_from.with_name(j.recovered_from.name + "-wal").read_bytes() == bytes(data)
+        kept = len(j.intents())
+        # Garbage after the last frame costs nothing; a torn frame or header loses what
+        # followed it: either way the exchange must tell the rest.
+        assert kept == 20 if damage == "partial_frame" else kept < 20
+        j.record_intent(make_intent("fresh"))  # and the journal goes on
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(path) in m and "damaged write-ahead log" in m for m in warnings)
+    with Journal(path) as j:  # the next open is clean again
+        assert j.recovered_from is None and len(j.intents()) == kept + 1

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side
+from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import OrderRejected
-from tradeexec.errors import OrderRejectedLocally
+from tradeexec.binance.models import MyTrade, Order
+from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 from tradeexec.execution.journal import Journal, OrderState, RequestKind
 from tradeexec.execution.orders import (
     CLIENT_ORDER_ID_RE,
     OrderIntent,
     OrderManager,
+    _checked,
     make_client_order_id,
 )
 from tradeexec.execution.risk import RiskLimitExceeded, RiskLimits, RiskManager
@@ -226,6 +230,60 @@ async def test_poller_catches_fills_the_stream_missed(manager: OrderManager, cli
     assert [f.trade_id for f in order.fills] == [1, 2]
     pos = manager.positions.position("BTCUSDT")
     assert pos is not None and pos.quantity == D("0.002") * D("0.999")
+
+
+async def test_poller_keeps_fetching_fills_of_a_finished_order_until_it_has_them(
+    manager: OrderManager, client: FakeOrderClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = await manager.submit(OrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.001")))
+    assert await done.wait_final(1) is OrderState.FILLED
+    order = await manager.submit(limit("0.002"))
+    client.fill(order.client_order_id, D("0.002"), D("29000"))  # the stream missed it
+    asked: list[str] = []
+    real_get_order, real_my_trades = client.get_order, client.my_trades
+
+    async def get_order(symbol: str, **kw: Any) -> Order:
+        asked.append(kw["orig_client_order_id"])
+        return await real_get_order(symbol, **kw)
+
+    async def trades_down(symbol: str, **kw: Any) -> list[MyTrade]:
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(client, "get_order", get_order)
+    monkeypatch.setattr(client, "my_trades", trades_down)
+    await manager.poll_once()
+    # The lookup saw it filled, but its fills could not be fetched: final, yet not done.
+    assert order.state is OrderState.FILLED and order.fills == []
+    monkeypatch.setattr(client, "my_trades", real_my_trades)
+    await manager.poll_once()
+    assert await order.wait_final(1) is OrderState.FILLED
+    assert [f.last_qty for f in order.fills] == [D("0.002")]
+    # Only the order in flight was looked up; the one long done was left alone.
+    assert asked == [order.client_order_id]
+    await manager.poll_once()
+    assert asked == [order.client_order_id]
+
+
+def test_well_formed_intent_passes_validation_as_it_is() -> None:
+    intent = OrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.001"))
+    assert _checked(intent) is intent
+    loose = OrderIntent("BTCUSDT", "SELL", "LIMIT", quantity="0.5", price=7, recv_window_ms=60_000)  # type: ignore[arg-type]
+    checked = _checked(loose)
+    assert checked.side is Side.SELL and checked.type is OrderType.LIMIT
+    assert checked.time_in_force is TimeInForce.GTC
+    assert (checked.quantity, checked.price, checked.recv_window_ms) == (D("0.5"), D(7), 60_000)
+    assert type(checked.quantity) is D and type(checked.price) is D
+    for bad, field in (
+        ({"quantity": 0.5}, "quantity"),
+        ({"quantity": D("-1")}, "quantity"),
+        ({"side": "HOLD"}, "side"),
+        ({"recv_window_ms": 60_001}, "recvWindow"),
+        ({"price": D(1)}, "price"),  # MARKET orders take no price
+        ({"strategy": 3}, "strategy"),
+    ):
+        with pytest.raises(InvalidParameter) as err:
+            _checked(dataclasses.replace(intent, **bad))
+        assert err.value.field == field
 
 
 async def test_market_order_fills_from_the_full_response(

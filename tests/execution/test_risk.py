@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tradeexec.binance.enums import Side
-from tradeexec.errors import OrderRejectedLocally
+from tradeexec.errors import ConfigError, OrderRejectedLocally
 from tradeexec.execution.risk import (
     Exposure,
     OrderRisk,
@@ -121,14 +121,22 @@ class Restrictions:
 def test_key_permissions() -> None:
     rm = RiskManager()
     rm.check_key_permissions(Restrictions())
+    rm.check_key_permissions(Restrictions(ip_restrict=False))  # by default only a warning
     rm.check_order(order(), Exposure())
+    strict = RiskManager(RiskLimits(require_ip_restriction=True))
     with pytest.raises(UnsafeApiKey) as info:
-        rm.check_key_permissions(Restrictions(ip_restrict=False, enable_withdrawals=True))
+        strict.check_key_permissions(Restrictions(ip_restrict=False, enable_withdrawals=True))
     assert "enableWithdrawals" in str(info.value) and "IP restriction" in str(info.value)
-    assert refused(rm, order()).limit == "api_key_permissions"
-    for bad in (Restrictions(enable_internal_transfer=True), Restrictions(permits_universal_transfer=True)):
+    assert isinstance(info.value, ConfigError)
+    assert refused(strict, order()).limit == "api_key_permissions"
+    for bad in (
+        Restrictions(enable_withdrawals=True),
+        Restrictions(enable_internal_transfer=True),
+        Restrictions(permits_universal_transfer=True),
+    ):
         with pytest.raises(UnsafeApiKey):
             rm.check_key_permissions(bad)
-    RiskManager(RiskLimits(require_ip_restriction=False)).check_key_permissions(
-        Restrictions(ip_restrict=False)
-    )
+        assert refused(rm, order()).limit == "api_key_permissions"
+        RiskManager(RiskLimits(allow_fund_moving_key=True)).check_key_permissions(bad)
+    rm.check_key_permissions(Restrictions())  # a safe key clears the refusal
+    rm.check_order(order(), Exposure())

@@ -157,3 +157,42 @@ async def test_book_matches_exchange_snapshot_through_gaps() -> None:
     assert book.bids.as_dict() == dict(expected.bids)
     assert book.asks.as_dict() == dict(expected.asks)
     assert len(book.bids) >= 5 and len(book.asks) >= 5 and book.last_update_id > 500
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    updates=st.lists(st.tuples(st.booleans(), st.integers(1, 40), st.integers(0, 3)), max_size=80),
+    max_levels=st.integers(1, 12),
+    n=st.integers(0, 15),
+)
+def test_queries_and_trim_equal_reference_model(
+    updates: list[tuple[bool, int, int]], max_levels: int, n: int
+) -> None:
+    """Best, top N, the fill walk and trimming (which keeps the levels nearest the best) read
+    the same as a sorted dict model, whatever order levels arrived and left in."""
+    book = LocalOrderBook("BTCUSDT", max_levels=max_levels)
+    book.apply_snapshot(snapshot(1, {}, {}))
+    ref: dict[bool, dict[Decimal, Decimal]] = {True: {}, False: {}}
+    for uid, (is_bid, price, qty) in enumerate(updates, start=2):
+        level = [(price, qty)]
+        assert book.on_diff(diff(uid, uid, bids=level if is_bid else (), asks=() if is_bid else level))
+        side = ref[is_bid]
+        if qty:
+            side[D(price)] = D(qty)
+        else:
+            side.pop(D(price), None)
+        # The model trims the same way: the levels furthest from the best go first.
+        for price_ in sorted(side, reverse=not is_bid)[: max(0, len(side) - max_levels)]:
+            del side[price_]
+    want_bids = sorted(ref[True].items(), reverse=True)
+    want_asks = sorted(ref[False].items())
+    assert book.top(n) == (want_bids[:n], want_asks[:n])
+    assert book.best_bid() == (want_bids[0] if want_bids else None)
+    assert book.best_ask() == (want_asks[0] if want_asks else None)
+    assert list(book.bids.iter_levels()) == want_bids and list(book.asks.iter_levels()) == want_asks
+    estimate = book.estimate_fill("SELL", D(5))
+    if want_bids:
+        assert estimate is not None
+        assert estimate.filled == min(D(5), sum((q for _, q in want_bids), D(0)))
+    else:
+        assert estimate is None

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
@@ -37,6 +38,8 @@ KEY_ED25519: Final = "ED25519"
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
 
 _PEM_MARKER = b"-----BEGIN"
+_K = TypeVar("_K")
+_MAPPINGS: Final = (dict, Mapping)
 _SIGNATURE_PREFIX = "signature="
 
 
@@ -48,19 +51,23 @@ def _scalar(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Enum):
-        return _scalar(name, value.value)
+        return _scalar(name, value._value_)
     if isinstance(value, str):
         return value
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidParameter(name, "finite number", str(value))
-        # "f" never uses an exponent: Decimal("1E-8") -> "0.00000001".
-        return format(value, "f")
+        return _decimal_text(name, value)
     if isinstance(value, float):
         raise TypeError(f"parameter {name!r}: floats are refused, pass a Decimal or str so no rounding hides")
     raise TypeError(f"parameter {name!r}: cannot encode a {type(value).__name__}")
+
+
+def _decimal_text(name: str, value: Decimal) -> str:
+    if not value.is_finite():
+        raise InvalidParameter(name, "finite number", str(value))
+    # "f" never uses an exponent: Decimal("1E-8") -> "0.00000001".
+    return format(value, "f")
 
 
 def _value(name: str, value: object) -> str:
@@ -70,20 +77,65 @@ def _value(name: str, value: object) -> str:
     return _scalar(name, value)
 
 
+# What quote(safe="") leaves alone; text made only of these is sent as it is.
+_unreserved = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quoted(text: str) -> str:
+    if (text.isalnum() and text.isascii()) or _unreserved(text):
+        return text
+    return quote(text, safe="")
+
+
+# Parameter names and enum values come back on every request: their encoded text is kept,
+# up to a bound so that names made up by callers cannot grow it without end.
+_NAMES: dict[str, str] = {}
+_ENUM_TEXT: dict[object, str] = {}
+_MEMO_MAX: Final = 4096
+
+
+def _remember(memo: dict[_K, str], key: _K, text: str) -> str:
+    if len(memo) < _MEMO_MAX:
+        memo[key] = text
+    return text
+
+
+def encode_value(name: str, value: object) -> str:
+    """One parameter value as it is signed and sent (percent-encoded where needed)."""
+    # Exact types first: the order path sends str, int and Decimal, and an int or a finite
+    # Decimal written with "f" is digits, "." and "-" only, so never needs quoting.
+    if type(value) is str:
+        return _quoted(value)
+    if type(value) is Decimal:
+        return _decimal_text(name, value)
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, Enum):
+        # Keyed by the member's value: an enum member hashes through a Python-level __hash__.
+        raw = value._value_
+        text = _ENUM_TEXT.get(raw)
+        return _remember(_ENUM_TEXT, raw, _quoted(_scalar(name, raw))) if text is None else text
+    return _quoted(_value(name, value))
+
+
 def encode_params(params: Params) -> str:
     """Percent-encode ``params`` in the given order into the string that is signed and sent.
 
     ``None`` values are left out, so callers can pass optional parameters unconditionally.
     Reserved and non-ASCII characters are percent-encoded (UTF-8) with nothing left safe,
-    which is what Binance requires before signing.
+    which is what Binance requires before signing. One pass, and only text that holds a
+    character outside the unreserved set goes through ``quote``: this runs on every request.
     """
-    items = params.items() if isinstance(params, Mapping) else params
-    parts = [
-        f"{quote(name, safe='')}={quote(_value(name, value), safe='')}"
-        for name, value in items
-        if value is not None
-    ]
-    return "&".join(parts)
+    # dict first: isinstance against the Mapping ABC alone is slow, and dict is the usual case.
+    items = params.items() if isinstance(params, _MAPPINGS) else params
+    names = _NAMES
+    return "&".join(
+        [
+            f"{names.get(name) or _remember(names, name, _quoted(name))}={encode_value(name, value)}"
+            for name, value in items
+            if value is not None
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- signers
@@ -222,8 +274,12 @@ def load_signer(
 
 def signed_query(params: Params, signer: Signer) -> str:
     """The encoded parameters with the signature appended, ready to send as query or body."""
-    payload = encode_params(params)
-    signature = quote(signer.sign(payload.encode("ascii")), safe="")
+    return sign_payload(encode_params(params), signer)
+
+
+def sign_payload(payload: str, signer: Signer) -> str:
+    """``payload`` (already encoded, see :func:`encode_params`) with its signature appended."""
+    signature = _quoted(signer.sign(payload.encode("ascii")))
     return f"{payload}&{_SIGNATURE_PREFIX}{signature}" if payload else f"{_SIGNATURE_PREFIX}{signature}"
 
 

@@ -8,10 +8,10 @@ Settings resolve as explicit argument > environment > config file > defaults (se
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -24,8 +24,9 @@ from tradeexec.binance.ratelimit import BudgetUsage, RateLimitRule
 from tradeexec.binance.spot import SpotApi
 from tradeexec.binance.transport import Transport, check_recv_window
 from tradeexec.binance.wallet import WalletApi
+from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.config import ApiFamily, Settings, Venue, load_settings
-from tradeexec.errors import InvalidParameter
+from tradeexec.errors import ConfigError, InvalidParameter
 
 __all__ = ["BinanceClient"]
 
@@ -107,7 +108,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
             max_rate_limit_wait_s=max_rate_limit_wait_s,
             session=session,
         )
-        self._can_sign = signer is not None
+        self._signer = signer
 
     def __repr__(self) -> str:
         return (
@@ -129,7 +130,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
     async def open(self) -> None:
         """Open the HTTP session and, if the client can sign, measure the clock offset."""
         await self._transport.open()
-        if self._can_sign:
+        if self._signer is not None:
             try:
                 await self._transport.sync_time(_PRIMARY_FAMILY.get(self.settings.venue, ApiFamily.SPOT))
             except BaseException:
@@ -149,29 +150,53 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
         """Re-measure the server-time offset (ms); the client also does this on -1021."""
         return await self._transport.sync_time(family)
 
+    def ws_api(self, **options: Any) -> WsApiClient:
+        """A WebSocket API session on this client's venue, key and signer, charging the same
+        request budget: Binance counts REST and WebSocket API requests against one limit, so
+        two limiters would each believe they had the whole of it. ``options`` go to
+        :class:`WsApiClient` (timeouts, backoff, rules, callbacks)."""
+        url = self.settings.urls.ws_api
+        if url is None:
+            raise ConfigError(f"venue {self.settings.venue.value} has no WebSocket API")
+        api_key = self.settings.credentials.api_key
+        if api_key is None or self._signer is None:
+            raise ConfigError("the WebSocket API needs an API key and a secret or private key")
+        options.setdefault("limiter", self._transport.limiter("api"))
+        return WsApiClient(url, api_key, self._signer, **options)
+
     def rate_limit_usage(self) -> dict[str, list[BudgetUsage]]:
         """Current usage of every rate-limit budget, per API base."""
         return {base: limiter.usage() for base, limiter in self._transport.limiters.items()}
 
-    async def _call(
+    def _call(
         self,
         method: str,
         path: str,
         params: Params | None,
         decode: Callable[[bytes], T],
         recv_window: RecvWindow,
-    ) -> T:
+    ) -> Awaitable[T]:
         window = None if recv_window is None else check_recv_window(recv_window)
-        return await self._transport.request(_endpoint(method, path), params, decode, recv_window=window)
+        return self._transport.request(_endpoint(method, path), params, decode, recv_window=window)
 
     def _use_rate_limits(self, base: str, rules: Sequence[RateLimitRule]) -> None:
         self._transport.configure_limits(base, rules)
 
 
+# Every typed call names its endpoint with the same literal method and path, so the
+# registry lookup (upper-casing, splitting, building the key) is done once per call site.
+_ENDPOINTS: dict[tuple[str, str], Endpoint] = {}
+
+
 def _endpoint(method: str, path: str) -> Endpoint:
+    endpoint = _ENDPOINTS.get((method, path))
+    if endpoint is not None:
+        return endpoint
     if "?" in path:
         raise InvalidParameter("path", "pass parameters in params, not in the path", path.split("?", 1)[0])
     try:
-        return lookup(method, path)
+        endpoint = lookup(method, path)
     except KeyError:
         raise InvalidParameter("path", "not a Binance endpoint in the registry", f"{method} {path}") from None
+    _ENDPOINTS[(method, path)] = endpoint
+    return endpoint

@@ -13,8 +13,10 @@ PERCENT_PRICE_BY_SIDE without padding).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -48,15 +50,17 @@ __all__ = [
     "PercentPriceBySide",
     "PriceFilter",
     "Rounding",
+    "StaticCheck",
     "SymbolFilter",
     "TrailingDelta",
+    "account_filters",
     "check_account_filter",
-    "check_static_filter",
     "filter_to_json",
     "parse_exchange_filters",
     "parse_filters",
     "split_exchange_filters",
     "split_filters",
+    "static_checks",
 ]
 
 
@@ -362,64 +366,77 @@ class MarketContext:
 
 # ---------------------------------------------------------------------------------------------
 # Exact decimal arithmetic. Comparisons of Decimals are exact, but products and remainders
-# round to the context's precision, so grids and products are computed on scaled integers.
+# round to the current context's precision (28 digits by default; Binance's numbers have up to
+# 40), so they are computed in a context that cannot round: exact for every finite operand, and
+# cheaper than rebuilding the numbers' digits as integers.
 
-
-def _exponent(value: Decimal) -> int:
-    exp = value.as_tuple().exponent
-    assert isinstance(exp, int), "only finite values reach here"
-    return exp
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def _significant_exponent(value: Decimal) -> int:
     """The exponent of ``value`` without its trailing zeros (``0.01000000`` -> -2)."""
-    _, digits, exp = value.as_tuple()
-    assert isinstance(exp, int)
-    text = "".join(map(str, digits))
-    return exp + len(text) - len(text.rstrip("0")) if value else 0
-
-
-def _scaled(value: Decimal, exp: int) -> int:
-    """``value`` as an integer count of ``10**exp`` (``exp`` at most the value's exponent)."""
-    sign, digits, own = value.as_tuple()
-    assert isinstance(own, int)
-    mantissa = int("".join(map(str, digits))) if digits else 0
-    scale: int = 10 ** (own - exp)
-    return (-1 if sign else 1) * mantissa * scale
-
-
-def _from_scaled(n: int, exp: int) -> Decimal:
-    return Decimal((1 if n < 0 else 0, tuple(int(c) for c in str(abs(n))), exp))
+    if not value:
+        return 0
+    exp = _EXACT.normalize(value).as_tuple().exponent
+    assert isinstance(exp, int), "only finite values reach here"
+    return exp
 
 
 def exact_mul(a: Decimal, b: Decimal) -> Decimal:
     """``a * b`` without rounding (the default context keeps only 28 digits)."""
-    with localcontext() as ctx:
-        ctx.prec = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 2
-        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
-        return a * b
+    return _EXACT.multiply(a, b)
 
 
 def _on_grid(value: Decimal, base: Decimal, step: Decimal) -> bool:
-    exp = min(_exponent(value), _exponent(base), _exponent(step))
-    return (_scaled(value, exp) - _scaled(base, exp)) % _scaled(step, exp) == 0
+    return not _EXACT.remainder(_EXACT.subtract(value, base), step)
+
+
+def _floor_div(value: Decimal, step: Decimal) -> tuple[int, Decimal]:
+    """``value // step`` floored (Decimal's divmod truncates toward zero) and the remainder,
+    which is then in ``[0, step)``; ``step`` is positive."""
+    k, rest = _EXACT.divmod(value, step)
+    if rest < 0:
+        return int(k) - 1, _EXACT.add(rest, step)
+    return int(k), rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """The points ``base + k * step`` (``step`` positive), with what rounding onto them needs
+    worked out once: a symbol's grids are the same for every order."""
+
+    base: Decimal
+    step: Decimal
+    quantum: Decimal  # 1 at the grid's exponent, so results print like the exchange's numbers
+    origin_odd: bool  # whether ``base`` lies an odd (floored) count of steps from zero
+
+    @classmethod
+    def of(cls, base: Decimal, step: Decimal) -> _Grid:
+        grid_exp = min(_significant_exponent(base), _significant_exponent(step))
+        return cls(base, step, Decimal((0, (1,), grid_exp)), _floor_div(base, step)[0] % 2 == 1)
+
+    def round(self, value: Decimal, mode: Rounding) -> Decimal:
+        k, rest = _floor_div(_EXACT.subtract(value, self.base), self.step)
+        if rest and (mode is Rounding.UP or (mode is Rounding.NEAREST and self._past_half(k, rest))):
+            k += 1
+        return _EXACT.fma(self.step, k, self.base).quantize(self.quantum, context=_EXACT)
+
+    def _past_half(self, k: int, rest: Decimal) -> bool:
+        # A tie goes to the grid point with an even count of steps from zero (from the grid's
+        # origin below zero when minPrice/minQty is not itself on the step grid).
+        twice = _EXACT.add(rest, rest)
+        return twice > self.step or (twice == self.step and (k % 2 == 1) != self.origin_odd)
+
+
+@functools.lru_cache(maxsize=256)
+def _grid(base: Decimal, step: Decimal) -> _Grid:
+    return _Grid.of(base, step)
 
 
 def to_grid(value: Decimal, base: Decimal, step: Decimal, mode: Rounding) -> Decimal:
     """The point ``base + k * step`` chosen by ``mode``, written with the grid's exponent so
     that it prints like the exchange's own numbers (``0.01`` steps give ``123.45``)."""
-    exp = min(_exponent(value), _exponent(base), _exponent(step))
-    b, s = _scaled(base, exp), _scaled(step, exp)
-    k, rest = divmod(_scaled(value, exp) - b, s)
-    # A tie goes to the grid point with an even count of steps from zero (from the grid's
-    # origin below zero when minPrice/minQty is not itself on the step grid).
-    odd = (b // s + k) % 2
-    if rest and (
-        mode is Rounding.UP or (mode is Rounding.NEAREST and (2 * rest > s or (2 * rest == s and odd)))
-    ):
-        k += 1
-    grid_exp = min(_significant_exponent(base), _significant_exponent(step))
-    return _from_scaled((b + k * s) // 10 ** (grid_exp - exp), grid_exp)
+    return _grid(base, step).round(value, mode)
 
 
 def plain(value: Decimal) -> str:
@@ -439,10 +456,7 @@ def plain(value: Decimal) -> str:
 
 def decimal_places(value: Decimal) -> int:
     """Significant decimal places (trailing zeros do not count)."""
-    _, digits, exp = value.as_tuple()
-    assert isinstance(exp, int)
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return 0 if not any(digits) else max(0, -exp - trailing)
+    return max(0, -_significant_exponent(value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,12 +476,18 @@ def _reference_price(ctx: MarketContext, avg_price_mins: int) -> Decimal | None:
 class _Notional:
     field: str  # the parameter to blame
     value: Decimal
-    how: str  # how the value was reached, for the failure's detail
+    terms: tuple[tuple[str, Decimal], ...]  # the figure, or the two factors, giving the value
+
+    @property
+    def how(self) -> str:
+        """How the value was reached, for a failure's detail: built only when an order fails,
+        since formatting the numbers costs more than checking them."""
+        shown = " * ".join(f"{name} {plain(v)}" for name, v in self.terms)
+        return shown if len(self.terms) == 1 else f"{shown} = {plain(self.value)}"
 
 
 def _product(field: str, a: tuple[str, Decimal], b: tuple[str, Decimal]) -> _Notional:
-    value = exact_mul(a[1], b[1])
-    return _Notional(field, value, f"{a[0]} {plain(a[1])} * {b[0]} {plain(b[1])} = {plain(value)}")
+    return _Notional(field, exact_mul(a[1], b[1]), (a, b))
 
 
 def _notionals(order: OrderCheck, ctx: MarketContext, avg_price_mins: int) -> list[_Notional]:
@@ -478,7 +498,7 @@ def _notionals(order: OrderCheck, ctx: MarketContext, avg_price_mins: int) -> li
     if order.type is OrderType.MARKET:
         if order.quote_order_qty is not None:
             q = order.quote_order_qty
-            return [_Notional("quoteOrderQty", q, f"quoteOrderQty {plain(q)}")]
+            return [_Notional("quoteOrderQty", q, (("quoteOrderQty", q),))]
         ref = _reference_price(ctx, avg_price_mins)
         if qty is None or ref is None:
             return []
@@ -507,10 +527,18 @@ def _bounds(f: PriceFilter | LotSize | MarketLotSize) -> tuple[tuple[str, Decima
     return (("minQty", f.min_qty), ("maxQty", f.max_qty), ("stepSize", f.step_size))
 
 
-def _check_range_and_grid(
-    f: PriceFilter | LotSize | MarketLotSize, fld: str, value: Decimal
-) -> FilterFailure | None:
-    """The shared shape of PRICE_FILTER, LOT_SIZE and MARKET_LOT_SIZE; a limit of 0 is off."""
+def _within(value: Decimal, low: Decimal, high: Decimal, step: Decimal) -> bool:
+    """The shared test of PRICE_FILTER, LOT_SIZE and MARKET_LOT_SIZE; a limit of 0 is off."""
+    return not (
+        (low > 0 and value < low)
+        or (high > 0 and value > high)
+        or (step > 0 and not _on_grid(value, low, step))
+    )
+
+
+def _outside(f: PriceFilter | LotSize | MarketLotSize, fld: str, value: Decimal) -> FilterFailure:
+    """Why ``value`` fails ``_within`` for ``f``, in words: built only for a failure, since
+    formatting the numbers costs more than checking them."""
     name = str(f.__struct_config__.tag)
     (low_name, low), (high_name, high), (step_name, step) = _bounds(f)
     shown = plain(value)
@@ -518,16 +546,13 @@ def _check_range_and_grid(
         return _fail(name, fld, f"{shown} is below {low_name} {plain(low)}")
     if high > 0 and value > high:
         return _fail(name, fld, f"{shown} is above {high_name} {plain(high)}")
-    if step > 0 and not _on_grid(value, low, step):
-        return _fail(name, fld, f"{shown} is not {plain(low)} plus a multiple of {step_name} {plain(step)}")
-    return None
+    return _fail(name, fld, f"{shown} is not {plain(low)} plus a multiple of {step_name} {plain(step)}")
 
 
-def _price_filter(f: PriceFilter, order: OrderCheck) -> FilterFailure | None:
+def _price_filter(f: PriceFilter, order: OrderCheck, _ctx: MarketContext) -> FilterFailure | None:
     for fld, value in (("price", order.price), ("stopPrice", order.stop_price)):
-        failure = _check_range_and_grid(f, fld, value) if value is not None else None
-        if failure:
-            return failure
+        if value is not None and not _within(value, f.min_price, f.max_price, f.tick_size):
+            return _outside(f, fld, value)
     return None
 
 
@@ -535,11 +560,11 @@ def _percent_band(
     name: str, order: OrderCheck, ctx: MarketContext, band: tuple[str, Decimal, str, Decimal], mins: int
 ) -> FilterFailure | None:
     """PERCENT_PRICE and PERCENT_PRICE_BY_SIDE; ``band`` names and gives the two multipliers."""
-    up_name, up, down_name, down = band
-    ref = _reference_price(ctx, mins)
     price = order.price
+    ref = None if price is None else _reference_price(ctx, mins)
     if price is None or ref is None:
         return None
+    up_name, up, down_name, down = band
     high, low = exact_mul(ref, up), exact_mul(ref, down)
     if up > 0 and price > high:
         how = f"average price {plain(ref)} * {up_name} {plain(up)} = {plain(high)}"
@@ -565,18 +590,18 @@ def _percent_price_by_side(
     return _percent_band("PERCENT_PRICE_BY_SIDE", order, ctx, band, f.avg_price_mins)
 
 
-def _lot_size(f: LotSize, order: OrderCheck) -> FilterFailure | None:
+def _lot_size(f: LotSize, order: OrderCheck, _ctx: MarketContext) -> FilterFailure | None:
     for fld, value in (("quantity", order.quantity), ("icebergQty", order.iceberg_qty)):
-        failure = _check_range_and_grid(f, fld, value) if value is not None else None
-        if failure:
-            return failure
+        if value is not None and not _within(value, f.min_qty, f.max_qty, f.step_size):
+            return _outside(f, fld, value)
     return None
 
 
-def _market_lot_size(f: MarketLotSize, order: OrderCheck) -> FilterFailure | None:
-    if order.type is not OrderType.MARKET or order.quantity is None:
+def _market_lot_size(f: MarketLotSize, order: OrderCheck, _ctx: MarketContext) -> FilterFailure | None:
+    qty = order.quantity
+    if order.type is not OrderType.MARKET or qty is None or _within(qty, f.min_qty, f.max_qty, f.step_size):
         return None
-    return _check_range_and_grid(f, "quantity", order.quantity)
+    return _outside(f, "quantity", qty)
 
 
 def _min_notional(f: MinNotional, order: OrderCheck, ctx: MarketContext) -> FilterFailure | None:
@@ -612,12 +637,12 @@ def _notional(f: Notional, order: OrderCheck, ctx: MarketContext) -> FilterFailu
     return None
 
 
-def _iceberg_parts(f: IcebergParts, order: OrderCheck) -> FilterFailure | None:
+def _iceberg_parts(f: IcebergParts, order: OrderCheck, _ctx: MarketContext) -> FilterFailure | None:
     qty, part = order.quantity, order.iceberg_qty
     if qty is None or not part or part <= 0:
         return None
-    exp = min(_exponent(qty), _exponent(part))
-    parts = -(-_scaled(qty, exp) // _scaled(part, exp))
+    whole, rest = _floor_div(qty, part)
+    parts = whole + (1 if rest else 0)
     if parts > f.limit:
         return _fail(
             "ICEBERG_PARTS",
@@ -627,7 +652,7 @@ def _iceberg_parts(f: IcebergParts, order: OrderCheck) -> FilterFailure | None:
     return None
 
 
-def _trailing_delta(f: TrailingDelta, order: OrderCheck) -> FilterFailure | None:
+def _trailing_delta(f: TrailingDelta, order: OrderCheck, _ctx: MarketContext) -> FilterFailure | None:
     delta = order.trailing_delta
     if delta is None or order.type not in _ALGO_TYPES:
         return None
@@ -650,27 +675,31 @@ def _trailing_delta(f: TrailingDelta, order: OrderCheck) -> FilterFailure | None
     return None
 
 
-def check_static_filter(f: SymbolFilter, order: OrderCheck, ctx: MarketContext) -> FilterFailure | None:
-    match f:
-        case PriceFilter():
-            return _price_filter(f, order)
-        case PercentPrice():
-            return _percent_price(f, order, ctx)
-        case PercentPriceBySide():
-            return _percent_price_by_side(f, order, ctx)
-        case LotSize():
-            return _lot_size(f, order)
-        case MarketLotSize():
-            return _market_lot_size(f, order)
-        case MinNotional():
-            return _min_notional(f, order, ctx)
-        case Notional():
-            return _notional(f, order, ctx)
-        case IcebergParts():
-            return _iceberg_parts(f, order)
-        case TrailingDelta():
-            return _trailing_delta(f, order)
-    return None
+StaticCheck = Callable[[Any, OrderCheck, MarketContext], FilterFailure | None]
+# Looked up by the filter's exact type: a dict lookup instead of a chain of class patterns.
+_STATIC_CHECKS: dict[type, StaticCheck] = {
+    PriceFilter: _price_filter,
+    PercentPrice: _percent_price,
+    PercentPriceBySide: _percent_price_by_side,
+    LotSize: _lot_size,
+    MarketLotSize: _market_lot_size,
+    MinNotional: _min_notional,
+    Notional: _notional,
+    IcebergParts: _iceberg_parts,
+    TrailingDelta: _trailing_delta,
+}
+_ACCOUNT_TYPES = (MaxNumOrders, MaxNumAlgoOrders, MaxNumIcebergOrders, MaxPosition)
+
+
+def static_checks(filters: Sequence[SymbolFilter]) -> tuple[tuple[StaticCheck, SymbolFilter], ...]:
+    """Each filter that has a check of its own (one needing nothing but the order and the
+    market) with that check, looked up once: a symbol's filters are the same for every order."""
+    return tuple((check, f) for f in filters if (check := _STATIC_CHECKS.get(type(f))) is not None)
+
+
+def account_filters(filters: Sequence[SymbolFilter]) -> tuple[SymbolFilter, ...]:
+    """The filters ``check_account_filter`` checks, in their order."""
+    return tuple(f for f in filters if isinstance(f, _ACCOUNT_TYPES))
 
 
 def _count(name: str, open_now: int | None, limit: int, what: str) -> FilterFailure | None:

@@ -83,7 +83,7 @@ class MarginApi(RestApi):
             self_trade_prevention_mode=self_trade_prevention_mode,
         )
         params = {**args.params, "isIsolated": _isolated(is_isolated), "sideEffectType": side_effect_type}
-        model = OrderAck if args.params["newOrderRespType"] == OrderResponseType.ACK else MarginOrderResponse
+        model = OrderAck if params.get("newOrderRespType") == OrderResponseType.ACK else MarginOrderResponse
         return await self.request(
             "POST", "/sapi/v1/margin/order", params, model=model, recv_window=recv_window
         )

@@ -24,7 +24,7 @@ depth snapshots carry no ``e``; ``market_decoder(stream)`` picks their decoder b
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Final, TypeAlias
 
 import msgspec
 
@@ -710,6 +710,62 @@ def decode_cancel_open_orders(data: bytes) -> list[OrderReport | OrderList]:
         else _ORDER_REPORT_DECODER.decode(raw)
         for raw in _RAW_LIST_DECODER.decode(data)
     ]
+
+
+class _BookText(msgspec.Struct, rename="camel"):
+    """An order book as sent, its levels left as the wire text."""
+
+    last_update_id: int
+    bids: list[tuple[str, str]]
+    asks: list[tuple[str, str]]
+
+
+class _DecimalMemo(dict[str, Decimal]):
+    """Decimals by their wire text: building a Decimal costs several dict lookups, and the
+    same prices and quantities come back snapshot after snapshot. Decimals are immutable,
+    so one instance can serve every book. Bounded: it starts over when full."""
+
+    def __missing__(self, text: str) -> Decimal:
+        value = msgspec.convert(text, Decimal)  # exactly what the typed decoder accepts
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[text] = value
+        return value
+
+
+class _LevelMemo(dict[tuple[str, str], PriceLevel]):
+    """Whole levels by their wire text: below the top of a book most levels are unchanged
+    from one snapshot to the next. Bounded like ``_DecimalMemo``."""
+
+    def __missing__(self, level: tuple[str, str]) -> PriceLevel:
+        value = (_DECIMALS[level[0]], _DECIMALS[level[1]])
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        self[level] = value
+        return value
+
+
+_MEMO_SIZE: Final = 32768
+_DECIMALS = _DecimalMemo()
+_LEVELS = _LevelMemo()
+_BOOK_TEXT_DECODER = msgspec.json.Decoder(_BookText)
+
+
+def decode_order_book(data: bytes) -> OrderBook:
+    """A REST depth snapshot, the same ``OrderBook`` the typed decoder gives, about twice as
+    fast: a snapshot is up to 10,000 Decimals, and most of them are met again in the next."""
+    try:
+        book = _BOOK_TEXT_DECODER.decode(data)
+        level = _LEVELS.__getitem__
+        return OrderBook(
+            last_update_id=book.last_update_id,
+            bids=list(map(level, book.bids)),
+            asks=list(map(level, book.asks)),
+        )
+    except msgspec.ValidationError:
+        # Numbers not sent as strings, or not numbers: the typed decoder accepts the first
+        # and names the faulty field of the second.
+        return PARTIAL_DEPTH_DECODER.decode(data)
 
 
 def market_decoder(stream: str) -> msgspec.json.Decoder[Any]:

@@ -8,24 +8,43 @@ caller meant, so it is refused rather than rounded silently.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tradeexec.errors import InvalidParameter
 
-__all__ = ["Number", "check_decimal", "check_enum", "check_int", "check_symbol"]
+__all__ = [
+    "ORDER_ID_MAX",
+    "Number",
+    "check_client_id",
+    "check_decimal",
+    "check_enum",
+    "check_int",
+    "check_symbol",
+]
 
 Number = Decimal | int | str
 E = TypeVar("E", bound=StrEnum)
+ORDER_ID_MAX = (1 << 63) - 1  # order and list ids are int64 on the exchange
+_CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")  # Binance's rule for every client id
+_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+_ZERO = Decimal(0)
 
 
 def check_decimal(field: str, value: object, *, allow_zero: bool = False) -> Decimal:
     """A positive (or, with ``allow_zero``, non-negative) finite decimal."""
+    # The usual case, a positive finite Decimal, is accepted as it is in two tests.
+    if type(value) is Decimal and value.is_finite() and value > _ZERO:
+        return value
     if isinstance(value, float):
         raise InvalidParameter(field, "floats are refused", "pass a Decimal or str, e.g. Decimal('0.1')")
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise InvalidParameter(field, "must be a Decimal, int or str", type(value).__name__)
+    if isinstance(value, str) and not value.isascii():
+        # Decimal() reads any script's digits ("１２"); the exchange reads ASCII only.
+        raise InvalidParameter(field, "must be written in ASCII digits", repr(value))
     try:
         number = value if isinstance(value, Decimal) else Decimal(value)
     except (InvalidOperation, ValueError):
@@ -50,12 +69,30 @@ def check_int(field: str, value: object, low: int, high: int | None = None) -> i
 
 def check_symbol(value: object, field: str = "symbol") -> str:
     """A symbol as Binance spells it; non-ASCII symbols exist and are kept as they are."""
-    if not isinstance(value, str) or not value or not value.isprintable() or any(c.isspace() for c in value):
+    # isprintable() already refuses every whitespace character but the ASCII space.
+    if not isinstance(value, str) or not value or not value.isprintable() or " " in value:
         raise InvalidParameter(field, "must be a non-empty symbol without spaces", repr(value))
     return value
 
 
+def check_client_id(field: str, value: object) -> str:
+    """A client order or list id as Binance accepts it; anything else is refused there (-1100)."""
+    if not isinstance(value, str) or _CLIENT_ID.fullmatch(value) is None:
+        raise InvalidParameter(field, "must be 1 to 36 characters of A-Z a-z 0-9 . : / _ -", repr(value))
+    return value
+
+
 def check_enum(field: str, value: object, enum: type[E]) -> E:
+    # Every order checks several enums: a member passes as it is, and a str is looked up in a
+    # table built once per enum instead of going through the enum's constructor.
+    if type(value) is enum:
+        return value
+    members = _MEMBERS.get(enum)
+    if members is None:
+        members = _MEMBERS[enum] = {m.value: m for m in enum}
+    member = members.get(value) if isinstance(value, str) else None
+    if member is not None:
+        return cast(E, member)
     try:
         if not isinstance(value, str):
             raise ValueError(value)

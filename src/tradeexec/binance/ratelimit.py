@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from tradeexec.binance.enums import INTERVAL_LETTER, RateLimitInterval, RateLimitType
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
@@ -69,6 +70,9 @@ _HEADER_PREFIX = {
 }
 
 _RuleKey = tuple[RateLimitType, RateLimitInterval, int]
+# A rule as the WebSocket API's ``rateLimits`` entries spell it: raw strings, no enums.
+_WsKey = tuple[str, str, int]
+_CASE_INSENSITIVE = (CIMultiDictProxy, CIMultiDict)
 
 
 class _Window:
@@ -95,6 +99,17 @@ class _Window:
         if index != self.index:
             self.index = index
             self.used = 0
+
+    def adopt(self, count: int, now: float, sent_at: float | None) -> None:
+        """Take the server's ``count`` for this window if it is higher than ours, unless the
+        request was charged (``sent_at``) in an earlier window than ``now``'s."""
+        index = int(now // self.length)
+        if sent_at is not None and int(sent_at // self.length) != index:
+            return
+        if index != self.index:
+            self.index = index
+            self.used = 0
+        self.used = max(self.used, count)
 
     def end(self, now: float) -> float:
         return (int(now // self.length) + 1) * self.length
@@ -146,6 +161,8 @@ class RateLimiter:
         self._raw: list[_Window] = []
         self._orders: list[_Window] = []
         self._by_header: dict[str, _Window] = {}
+        self._header_windows: tuple[tuple[istr, _Window], ...] = ()
+        self._by_ws: dict[_WsKey, _Window] = {}
         self.configure(rate_limits)
 
     @property
@@ -178,21 +195,38 @@ class RateLimiter:
             for w in windows.values()
             if w.rule.rate_limit_type in _HEADER_PREFIX
         }
+        # istr names: a case-insensitive lookup with an istr skips folding the name each time.
+        self._header_windows = tuple((istr(name), w) for name, w in self._by_header.items())
+        self._by_ws = {
+            (w.rule.rate_limit_type.value, w.rule.interval.value, w.rule.interval_num): w
+            for w in windows.values()
+        }
+
+    def try_acquire(self, weight: int, *, orders: int = 0) -> float | None:
+        """Charge one request now if every budget has room and nobody is queued, and return
+        the clock reading it was charged at; None (nothing charged) if it would have to wait.
+        The transport's fast path: no coroutine for the common, uncontended case."""
+        now = self._clock()
+        if self._queued == 0 and weight >= 0 and orders >= 0 and self._fits(weight, orders, now):
+            self._add(weight, orders)
+            return now
+        return None
 
     async def acquire(
         self, weight: int, *, orders: int = 0, wait: bool = True, max_wait_s: float | None = None
-    ) -> None:
-        """Charge one request of ``weight`` (placing ``orders`` orders), waiting for room.
+    ) -> float:
+        """Charge one request of ``weight`` (placing ``orders`` orders), waiting for room,
+        and return the clock reading it was charged at.
 
         Raises ``InvalidParameter`` at once for a cost no window could ever hold, and
         ``RateLimitBanActive`` when the caller would have to wait but said not to, or
         longer than ``max_wait_s``. Time spent queued behind other callers counts against
         ``max_wait_s`` only when this caller reaches the head of the queue.
         """
+        now = self.try_acquire(weight, orders=orders)
+        if now is not None:
+            return now
         now = self._clock()
-        if self._queued == 0 and weight >= 0 and orders >= 0 and self._fits(weight, orders, now):
-            self._charge(weight, orders, now)
-            return
         self._check_possible(weight, orders)
         until, reason = self._blocked(weight, orders, now)
         if self._queued and not until:
@@ -210,7 +244,7 @@ class RateLimiter:
                     until, reason = self._blocked(weight, orders, now)
                     if not until:
                         self._charge(weight, orders, now)
-                        return
+                        return now
                     if deadline is not None and until > deadline:
                         raise RateLimitBanActive(int(until * 1000), f"{reason}; wait exceeds {max_wait_s}s")
                     await self._sleep(until - now + _WAKE_SLACK_S)
@@ -218,30 +252,38 @@ class RateLimiter:
             self._queued -= 1
 
     def _fits(self, weight: int, orders: int, now: float) -> bool:
+        # Rolls as it checks (rolling to `now` changes nothing a window reports), so that
+        # the fast path can add the cost straight after.
         if now < self._ip_block_until or (orders and now < self._orders_block_until):
             return False
         for w in self._weight:
-            if w.used_at(now) + weight > w.allowed:
+            w.roll(now)
+            if w.used + weight > w.allowed:
                 return False
         for w in self._raw:
-            if w.used_at(now) + 1 > w.allowed:
+            w.roll(now)
+            if w.used >= w.allowed:
                 return False
         if orders:
             for w in self._orders:
-                if w.used_at(now) + orders > w.allowed:
+                w.roll(now)
+                if w.used + orders > w.allowed:
                     return False
         return True
 
     def _charge(self, weight: int, orders: int, now: float) -> None:
-        for w in self._weight:
+        for w in self._windows.values():
             w.roll(now)
+        self._add(weight, orders)
+
+    def _add(self, weight: int, orders: int) -> None:
+        """Add a request's cost to windows ``_fits`` has just rolled to the current time."""
+        for w in self._weight:
             w.used += weight
         for w in self._raw:
-            w.roll(now)
             w.used += 1
         if orders:
             for w in self._orders:
-                w.roll(now)
                 w.used += orders
 
     def _check_possible(self, weight: int, orders: int) -> None:
@@ -277,6 +319,19 @@ class RateLimiter:
         is skipped so a boundary-crossing response cannot fill a fresh window.
         """
         now = self._clock()
+        if isinstance(headers, _CASE_INSENSITIVE):
+            # aiohttp's headers look up case-insensitively: ask for the few headers the
+            # rules name instead of lower-casing every header of every response.
+            get = headers.get
+            for header, rule_window in self._header_windows:
+                value = get(header)
+                if value is not None:
+                    try:
+                        count = int(value)
+                    except ValueError:
+                        continue
+                    rule_window.adopt(count, now, sent_at)
+            return
         for name, value in headers.items():
             window = self._by_header.get(name.lower())
             if window is not None:
@@ -287,18 +342,19 @@ class RateLimiter:
     ) -> None:
         """Adopt the counts a WebSocket API response reports in its ``rateLimits`` array."""
         now = self._clock()
+        by_ws = self._by_ws
         for entry in rate_limits:
+            # Looked up by the strings as sent: no enum is built for the entries of every answer.
             try:
-                key = (
-                    RateLimitType(entry["rateLimitType"]),
-                    RateLimitInterval(entry["interval"]),
-                    int(entry["intervalNum"]),
-                )
-            except (KeyError, ValueError, TypeError):
+                window = by_ws.get((entry["rateLimitType"], entry["interval"], entry["intervalNum"]))
+                count = entry["count"]
+            except (KeyError, TypeError):
                 continue
-            window = self._windows.get(key)
-            if window is not None and "count" in entry:
-                self._sync(window, entry["count"], now, sent_at)
+            if window is not None:
+                if type(count) is int:
+                    window.adopt(count, now, sent_at)
+                else:
+                    self._sync(window, count, now, sent_at)
 
     @staticmethod
     def _sync(window: _Window, value: object, now: float, sent_at: float | None) -> None:
@@ -306,10 +362,7 @@ class RateLimiter:
             count = int(str(value))
         except ValueError:
             return
-        if sent_at is not None and int(sent_at // window.length) != int(now // window.length):
-            return
-        window.roll(now)
-        window.used = max(window.used, count)
+        window.adopt(count, now, sent_at)
 
     def on_429(self, retry_after_s: float | None, *, order_count: bool = False) -> None:
         """Hold back the budget the server said is exhausted.

@@ -28,7 +28,7 @@ A check that needs a figure the caller did not give (``MarketContext``) is skipp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -58,16 +58,18 @@ from tradeexec.binance.filters import (
     PercentPriceBySide,
     PriceFilter,
     Rounding,
+    StaticCheck,
     SymbolFilter,
     TrailingDelta,
+    account_filters,
     check_account_filter,
-    check_static_filter,
     decimal_places,
     exact_mul,
     filter_to_json,
     plain,
     split_exchange_filters,
     split_filters,
+    static_checks,
     to_grid,
 )
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
@@ -138,27 +140,35 @@ _NO_CONTEXT = MarketContext()
 
 def _legal_text(value: Decimal) -> bool:
     """Whether ``format(value, "f")``, the text the client sends, matches LEGAL_NUMBER."""
-    if not value.is_finite() or value.is_signed():
+    # The exponent bounds come first: they refuse at once a number whose text would be huge.
+    if not value.is_finite() or value.is_signed() or not -_MAX_DIGITS <= value.adjusted() < _MAX_DIGITS:
         return False
-    _, digits, exp = value.as_tuple()
-    assert isinstance(exp, int)
-    return max(len(digits) + exp, 1) <= _MAX_DIGITS and max(-exp, 0) <= _MAX_DIGITS
+    return _shown_decimals(value) <= _MAX_DIGITS
+
+
+def _shown_decimals(value: Decimal) -> int:
+    """How many digits follow the point in ``format(value, "f")``, trailing zeros included."""
+    text = f"{value:f}"
+    point = text.find(".")
+    return 0 if point < 0 else len(text) - point - 1
 
 
 # ---------------------------------------------------------------------------------------------
 # The order's numbers
 
 
-def _numbers(order: OrderCheck) -> Iterator[tuple[str, Decimal]]:
-    for name, value in (
-        ("quantity", order.quantity),
-        ("quoteOrderQty", order.quote_order_qty),
-        ("price", order.price),
-        ("stopPrice", order.stop_price),
-        ("icebergQty", order.iceberg_qty),
-    ):
-        if value is not None:
-            yield name, value
+def _numbers(order: OrderCheck) -> list[tuple[str, Decimal]]:
+    return [
+        (name, value)
+        for name, value in (
+            ("quantity", order.quantity),
+            ("quoteOrderQty", order.quote_order_qty),
+            ("price", order.price),
+            ("stopPrice", order.stop_price),
+            ("icebergQty", order.iceberg_qty),
+        )
+        if value is not None
+    ]
 
 
 def _rejected(rule: str, fld: str, detail: str, msg: str, code: int = NEW_ORDER_REJECTED) -> FilterFailure:
@@ -205,6 +215,31 @@ _WIRE_KEYS = frozenset(f.encode_name for f in msgspec.structs.fields(_SymbolInfo
 _F = TypeVar("_F")
 
 
+def _first(filters: Sequence[SymbolFilter], kind: type[_F]) -> _F | None:
+    return next((f for f in filters if isinstance(f, kind)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every order's rounding and checks read of a symbol's filters, found once."""
+
+    price_filter: PriceFilter | None
+    lot_size: LotSize | None
+    market_lot_size: MarketLotSize | None
+    static_checks: tuple[tuple[StaticCheck, SymbolFilter], ...]
+    account_filters: tuple[SymbolFilter, ...]
+
+    @classmethod
+    def of(cls, filters: Sequence[SymbolFilter]) -> _Plan:
+        return cls(
+            _first(filters, PriceFilter),
+            _first(filters, LotSize),
+            _first(filters, MarketLotSize),
+            static_checks(filters),
+            account_filters(filters),
+        )
+
+
 def _status(text: str) -> SymbolStatus | str:
     try:
         return SymbolStatus(text)
@@ -246,6 +281,10 @@ class SymbolRules:
     unknown_filters: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
     # Top-level keys this version does not know, served back unchanged.
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    _plan: _Plan = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_plan", _Plan.of(self.filters))
 
     # -- construction and serialisation ---------------------------------------------------
 
@@ -326,14 +365,11 @@ class SymbolRules:
     # -- typed access to filters ----------------------------------------------------------
 
     def _first(self, kind: type[_F]) -> _F | None:
-        for f in self.filters:
-            if isinstance(f, kind):
-                return f
-        return None
+        return _first(self.filters, kind)
 
     @property
     def price_filter(self) -> PriceFilter | None:
-        return self._first(PriceFilter)
+        return self._plan.price_filter
 
     @property
     def percent_price(self) -> PercentPrice | None:
@@ -345,11 +381,11 @@ class SymbolRules:
 
     @property
     def lot_size(self) -> LotSize | None:
-        return self._first(LotSize)
+        return self._plan.lot_size
 
     @property
     def market_lot_size(self) -> MarketLotSize | None:
-        return self._first(MarketLotSize)
+        return self._plan.market_lot_size
 
     @property
     def min_notional(self) -> MinNotional | None:
@@ -396,14 +432,14 @@ class SymbolRules:
     def round_price(self, price: Decimal, mode: Rounding = Rounding.DOWN) -> Decimal:
         """``price`` on the tick grid that starts at minPrice; unchanged when the symbol has
         no tick. The result may still lie outside [minPrice, maxPrice]."""
-        f = self.price_filter
+        f = self._plan.price_filter
         return _round(price, "price", f.min_price, f.tick_size, mode) if f else _finite(price, "price")
 
     def round_qty(self, qty: Decimal, mode: Rounding = Rounding.DOWN, *, market: bool = False) -> Decimal:
         """``qty`` on the step grid that starts at minQty: MARKET_LOT_SIZE's when ``market``
         and its step is set (Binance leaves it 0 on most symbols), else LOT_SIZE's."""
-        grid: LotSize | MarketLotSize | None = self.lot_size
-        mls = self.market_lot_size
+        grid: LotSize | MarketLotSize | None = self._plan.lot_size
+        mls = self._plan.market_lot_size
         if market and mls is not None and mls.step_size > 0:
             grid = mls
         return (
@@ -416,7 +452,8 @@ class SymbolRules:
         """The checks Binance makes on the text of each number before any filter: -1100 for
         a value its pattern refuses (negative, non-finite, over 20 digits either side of the
         point), -1111 for more decimals than the asset's precision."""
-        for name, value in _numbers(order):
+        numbers = _numbers(order)
+        for name, value in numbers:
             if not _legal_text(value):
                 return _rejected(
                     "ILLEGAL_CHARS",
@@ -425,11 +462,11 @@ class SymbolRules:
                     f"Illegal characters found in parameter '{name}'; legal range is '{LEGAL_NUMBER}'.",
                     ILLEGAL_CHARS,
                 )
-        for name, value in _numbers(order):
+        for name, value in numbers:
             base_side = name in ("quantity", "icebergQty")
             allowed = self.base_asset_precision if base_side else self.quote_asset_precision
-            places = decimal_places(value)
-            if places > allowed:
+            # The text's decimals bound the significant ones; counting those costs more.
+            if _shown_decimals(value) > allowed and (places := decimal_places(value)) > allowed:
                 asset = (self.base_asset if base_side else self.quote_asset) or "the asset"
                 return _rejected(
                     "BAD_PRECISION",
@@ -507,14 +544,14 @@ class SymbolRules:
             return _rejected(
                 "INVALID_QUANTITY", "quantity", "0 is not a quantity", "Invalid quantity.", INVALID_MESSAGE
             )
-        for f in self.filters:
-            failure = check_static_filter(f, order, ctx)
+        for static_check, f in self._plan.static_checks:
+            failure = static_check(f, order, ctx)
             if failure:
                 return failure
         failure = _zero_notional(order) or self._check_support(order)
         if failure:
             return failure
-        for af in (*self.filters, *exchange_filters):
+        for af in (*self._plan.account_filters, *exchange_filters):
             failure = check_account_filter(af, order, ctx)
             if failure:
                 return failure
@@ -558,6 +595,10 @@ def _zero_notional(order: OrderCheck) -> FilterFailure | None:
 def _finite(value: Decimal, name: str) -> Decimal:
     if not value.is_finite():
         raise InvalidParameter(name, "not a finite number", f"cannot round {value}")
+    # Beyond the 20+20 digits of Binance's number format nothing can be sent, and the grid
+    # arithmetic on such exponents would build integers of millions of digits.
+    if value and not -40 <= value.adjusted() < 20:
+        raise InvalidParameter(name, "out of the exchange's number range", f"cannot round {value:.3E}")
     return value
 
 
@@ -565,7 +606,7 @@ def _round(value: Decimal, name: str, base: Decimal, step: Decimal, mode: Roundi
     _finite(value, name)
     if step <= 0:
         return value
-    return to_grid(value, base, step, Rounding(mode))
+    return to_grid(value, base, step, mode if type(mode) is Rounding else Rounding(mode))
 
 
 @dataclass(frozen=True, slots=True)

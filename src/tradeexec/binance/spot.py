@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import msgspec
 
-from tradeexec.binance.api import RecvWindow, RestApi
+from tradeexec.binance.api import RecvWindow, RestApi, decoder_for
 from tradeexec.binance.enums import (
     KlineInterval,
     OrderResponseType,
@@ -50,7 +50,15 @@ from tradeexec.binance.models import (
     Trade,
     decode_cancel_open_orders,
 )
-from tradeexec.binance.params import Number, check_decimal, check_enum, check_int, check_symbol
+from tradeexec.binance.params import (
+    ORDER_ID_MAX,
+    Number,
+    check_client_id,
+    check_decimal,
+    check_enum,
+    check_int,
+    check_symbol,
+)
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.errors import InvalidParameter
 
@@ -59,6 +67,11 @@ __all__ = ["OrderArgs", "SpotApi", "order_args"]
 _GET, _POST, _DELETE = "GET", "POST", "DELETE"
 _info_decoder = msgspec.json.Decoder(ExchangeInfo)
 _raw_decoder = msgspec.json.Decoder(dict[str, Any])
+# The order path's decoders, looked up once rather than per call.
+_DECODE_ACK = decoder_for(OrderAck)
+_DECODE_FULL = decoder_for(OrderFull)
+_DECODE_REPORT = decoder_for(OrderReport)
+_NO_MARKET: Final = MarketContext()
 
 # What each order type needs and refuses (Spot reference, "Other info" of POST /api/v3/order).
 _NEEDS_TIF: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
@@ -96,84 +109,86 @@ def order_args(
     self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
 ) -> OrderArgs:
     """Check a new order's arguments and build its parameters: each number positive and
-    exact, each mandatory parameter of the order type present, none it refuses sent."""
+    exact, each mandatory parameter of the order type present, none it refuses sent.
+
+    Every order passes here, so the parameters hold only what was given (an absent field
+    costs one comparison) and each value is checked once."""
     symbol = check_symbol(symbol)
     side = check_enum("side", side, Side)
     kind = check_enum("type", type, OrderType)
-    qty = _decimal("quantity", quantity)
-    quote_qty = _decimal("quoteOrderQty", quote_order_qty)
-    px = _decimal("price", price)
-    stop = _decimal("stopPrice", stop_price)
-    iceberg = _decimal("icebergQty", iceberg_qty)
-    delta = None if trailing_delta is None else check_int("trailingDelta", trailing_delta, 1)
-    tif = None if time_in_force is None else check_enum("timeInForce", time_in_force, TimeInForce)
-    resp = (
-        None
-        if new_order_resp_type is None
-        else check_enum("newOrderRespType", new_order_resp_type, OrderResponseType)
-    )
-    stp = (
-        None
-        if self_trade_prevention_mode is None
-        else check_enum("selfTradePreventionMode", self_trade_prevention_mode, SelfTradePreventionMode)
-    )
+    params: dict[str, object] = {"symbol": symbol, "side": side, "type": kind}
+    tif = qty = quote_qty = px = stop = iceberg = delta = None
+    if time_in_force is not None:
+        tif = params["timeInForce"] = check_enum("timeInForce", time_in_force, TimeInForce)
+    if quantity is not None:
+        qty = params["quantity"] = check_decimal("quantity", quantity)
+    if quote_order_qty is not None:
+        quote_qty = params["quoteOrderQty"] = check_decimal("quoteOrderQty", quote_order_qty)
+    if price is not None:
+        px = params["price"] = check_decimal("price", price)
     if new_client_order_id is not None:
-        check_symbol(new_client_order_id, "newClientOrderId")
+        params["newClientOrderId"] = check_client_id("newClientOrderId", new_client_order_id)
+    if stop_price is not None:
+        stop = params["stopPrice"] = check_decimal("stopPrice", stop_price)
+    if trailing_delta is not None:
+        delta = params["trailingDelta"] = check_int("trailingDelta", trailing_delta, 1)
+    if iceberg_qty is not None:
+        iceberg = params["icebergQty"] = check_decimal("icebergQty", iceberg_qty)
+    if new_order_resp_type is not None:
+        params["newOrderRespType"] = check_enum("newOrderRespType", new_order_resp_type, OrderResponseType)
+    if self_trade_prevention_mode is not None:
+        params["selfTradePreventionMode"] = check_enum(
+            "selfTradePreventionMode", self_trade_prevention_mode, SelfTradePreventionMode
+        )
+    check = OrderCheck(
+        symbol, side, kind, quantity=qty, quote_order_qty=quote_qty, price=px, stop_price=stop,
+        iceberg_qty=iceberg, trailing_delta=delta, time_in_force=tif,
+    )  # fmt: skip
+    _check_shape(check)
+    return OrderArgs(params, check)
 
-    def need(field: str, value: object) -> None:
-        if value is None:
-            raise InvalidParameter(field, f"mandatory for {kind.value} orders", "missing")
 
-    def refuse(field: str, value: object) -> None:
-        if value is not None:
-            raise InvalidParameter(field, f"not accepted for {kind.value} orders", "sent when not required")
-
+def _check_shape(order: OrderCheck) -> None:
+    """Each mandatory parameter of the order type present, none it refuses sent."""
+    kind, qty, tif, px = order.type, order.quantity, order.time_in_force, order.price
     if kind is OrderType.MARKET:
-        if (qty is None) == (quote_qty is None):
+        if (qty is None) == (order.quote_order_qty is None):
             raise InvalidParameter(
                 "quantity", "MARKET orders need exactly one of quantity or quoteOrderQty", ""
             )
-    else:
-        need("quantity", qty)
-        refuse("quoteOrderQty", quote_qty)
-    (need if kind in _NEEDS_TIF else refuse)("timeInForce", tif)
-    (need if kind in _NEEDS_PRICE else refuse)("price", px)
+    elif qty is None:
+        raise _missing("quantity", kind)
+    elif order.quote_order_qty is not None:
+        raise _refused("quoteOrderQty", kind)
+    if (tif is None) is (kind in _NEEDS_TIF):
+        raise _missing("timeInForce", kind) if tif is None else _refused("timeInForce", kind)
+    if (px is None) is (kind in _NEEDS_PRICE):
+        raise _missing("price", kind) if px is None else _refused("price", kind)
     if kind in _NEEDS_STOP:
-        if stop is None and delta is None:
+        if order.stop_price is None and order.trailing_delta is None:
             raise InvalidParameter(
                 "stopPrice", f"{kind.value} orders need stopPrice or trailingDelta", "missing"
             )
-    else:
-        refuse("stopPrice", stop)
-        refuse("trailingDelta", delta)
-    params: dict[str, object] = {
-        "symbol": symbol,
-        "side": side,
-        "type": kind,
-        "timeInForce": tif,
-        "quantity": qty,
-        "quoteOrderQty": quote_qty,
-        "price": px,
-        "newClientOrderId": new_client_order_id,
-        "stopPrice": stop,
-        "trailingDelta": delta,
-        "icebergQty": iceberg,
-        "newOrderRespType": resp,
-        "selfTradePreventionMode": stp,
-    }
-    check = OrderCheck(
-        symbol=symbol,
-        side=side,
-        type=kind,
-        quantity=qty,
-        quote_order_qty=quote_qty,
-        price=px,
-        stop_price=stop,
-        iceberg_qty=iceberg,
-        trailing_delta=delta,
-        time_in_force=tif,
-    )
-    return OrderArgs(params, check)
+    elif order.stop_price is not None:
+        raise _refused("stopPrice", kind)
+    elif order.trailing_delta is not None:
+        raise _refused("trailingDelta", kind)
+
+
+def _missing(field: str, kind: OrderType) -> InvalidParameter:
+    return InvalidParameter(field, f"mandatory for {kind.value} orders", "missing")
+
+
+def _refused(field: str, kind: OrderType) -> InvalidParameter:
+    return InvalidParameter(field, f"not accepted for {kind.value} orders", "sent when not required")
+
+
+def _client_id(field: str, value: str | None) -> str | None:
+    return None if value is None else check_client_id(field, value)
+
+
+def _order_id(field: str, value: int | None) -> int | None:
+    return None if value is None else check_int(field, value, 0, ORDER_ID_MAX)
 
 
 def _limit(value: int | None, high: int) -> int | None:
@@ -436,8 +451,9 @@ class SpotApi(RestApi):
             self_trade_prevention_mode=self_trade_prevention_mode,
         )
         await self._validate(args, validate, market)
-        model = OrderAck if args.params["newOrderRespType"] == OrderResponseType.ACK else OrderFull
-        return await self.request(_POST, "/api/v3/order", args.params, model=model, recv_window=recv_window)
+        params = args.params
+        decode = _DECODE_ACK if params.get("newOrderRespType") == OrderResponseType.ACK else _DECODE_FULL
+        return await self._call(_POST, "/api/v3/order", params, decode, recv_window)
 
     async def test_order(
         self,
@@ -470,6 +486,8 @@ class SpotApi(RestApi):
             trailing_delta=trailing_delta,
             iceberg_qty=iceberg_qty,
         )
+        if not isinstance(compute_commission_rates, bool):
+            raise InvalidParameter("computeCommissionRates", "must be a bool", repr(compute_commission_rates))
         await self._validate(args, validate, market)
         params = {**args.params, "computeCommissionRates": compute_commission_rates or None}
         return await self.request(
@@ -478,10 +496,20 @@ class SpotApi(RestApi):
 
     async def _validate(self, args: OrderArgs, validate: bool, market: MarketContext | None) -> None:
         if validate:
-            rules = await self.rules()
-            rules.validate(args.check, market or MarketContext())
+            rules = self._fresh_rules()
+            if rules is None:
+                rules = await self.rules()
+            rules.validate(args.check, market or _NO_MARKET)
         else:
             self._symbol(args.check.symbol)
+
+    def _fresh_rules(self) -> ExchangeRules | None:
+        """The cached rules while they are fresh: every order reads them, and reading needs
+        no lock (only a reload does)."""
+        cache = self._info_cache
+        if cache is not None and time.monotonic() - cache[0] <= self.exchange_info_ttl:
+            return cache[2]
+        return None
 
     async def get_order(
         self,
@@ -506,12 +534,14 @@ class SpotApi(RestApi):
     ) -> OrderReport:
         params = {
             **_one_order(self._symbol(symbol), order_id, orig_client_order_id),
-            "newClientOrderId": new_client_order_id,
+            "newClientOrderId": _client_id("newClientOrderId", new_client_order_id),
             "cancelRestrictions": cancel_restrictions,
         }
-        return await self.request(
-            _DELETE, "/api/v3/order", params, model=OrderReport, recv_window=recv_window
-        )
+        if cancel_restrictions not in (None, "ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
+            raise InvalidParameter(
+                "cancelRestrictions", "must be ONLY_NEW or ONLY_PARTIALLY_FILLED", repr(cancel_restrictions)
+            )
+        return await self._call(_DELETE, "/api/v3/order", params, _DECODE_REPORT, recv_window)
 
     async def cancel_all_orders(
         self, symbol: str, *, recv_window: RecvWindow = None
@@ -575,9 +605,9 @@ class SpotApi(RestApi):
         params = {
             **args.params,
             "cancelReplaceMode": cancel_replace_mode,
-            "cancelOrderId": cancel_order_id,
-            "cancelOrigClientOrderId": cancel_orig_client_order_id,
-            "cancelNewClientOrderId": cancel_new_client_order_id,
+            "cancelOrderId": _order_id("cancelOrderId", cancel_order_id),
+            "cancelOrigClientOrderId": _client_id("cancelOrigClientOrderId", cancel_orig_client_order_id),
+            "cancelNewClientOrderId": _client_id("cancelNewClientOrderId", cancel_new_client_order_id),
         }
         return await self.request(
             _POST, "/api/v3/order/cancelReplace", params, model=CancelReplaceResponse, recv_window=recv_window
@@ -628,9 +658,12 @@ class SpotApi(RestApi):
         new_order_resp_type: OrderResponseType | str = OrderResponseType.FULL,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: RecvWindow = None,
+        validate: bool = True,
+        market: MarketContext | None = None,
     ) -> OrderList:
         """An OCO pair (``POST /api/v3/order/oco``): a LIMIT_MAKER at ``price`` and a stop at
-        ``stop_price`` (STOP_LOSS_LIMIT when ``stop_limit_price`` is given)."""
+        ``stop_price`` (STOP_LOSS_LIMIT when ``stop_limit_price`` is given). ``validate``
+        checks both legs against the symbol's filters first, as ``new_order`` does."""
         limit_price = _decimal("stopLimitPrice", stop_limit_price)
         tif = (
             None
@@ -645,13 +678,13 @@ class SpotApi(RestApi):
             )
         params = {
             "symbol": self._symbol(symbol),
-            "listClientOrderId": list_client_order_id,
+            "listClientOrderId": _client_id("listClientOrderId", list_client_order_id),
             "side": check_enum("side", side, Side),
             "quantity": check_decimal("quantity", quantity),
-            "limitClientOrderId": limit_client_order_id,
+            "limitClientOrderId": _client_id("limitClientOrderId", limit_client_order_id),
             "price": check_decimal("price", price),
             "limitIcebergQty": _decimal("limitIcebergQty", limit_iceberg_qty),
-            "stopClientOrderId": stop_client_order_id,
+            "stopClientOrderId": _client_id("stopClientOrderId", stop_client_order_id),
             "stopPrice": check_decimal("stopPrice", stop_price),
             "stopLimitPrice": limit_price,
             "stopIcebergQty": _decimal("stopIcebergQty", stop_iceberg_qty),
@@ -665,6 +698,10 @@ class SpotApi(RestApi):
                 )
             ),
         }
+        if validate:
+            rules = await self.rules()
+            for leg in _oco_legs(params):
+                rules.validate(leg, market or _NO_MARKET)
         return await self.request(
             _POST, "/api/v3/order/oco", params, model=OrderList, recv_window=recv_window
         )
@@ -678,7 +715,10 @@ class SpotApi(RestApi):
     ) -> OrderList:
         if (order_list_id is None) == (orig_client_order_id is None):
             raise InvalidParameter("orderListId", "give exactly one of orderListId or origClientOrderId", "")
-        params = {"orderListId": order_list_id, "origClientOrderId": orig_client_order_id}
+        params = {
+            "orderListId": _order_id("orderListId", order_list_id),
+            "origClientOrderId": _client_id("origClientOrderId", orig_client_order_id),
+        }
         return await self.request(_GET, "/api/v3/orderList", params, model=OrderList, recv_window=recv_window)
 
     async def cancel_order_list(
@@ -694,9 +734,9 @@ class SpotApi(RestApi):
             raise InvalidParameter("orderListId", "give exactly one of orderListId or listClientOrderId", "")
         params = {
             "symbol": self._symbol(symbol),
-            "orderListId": order_list_id,
-            "listClientOrderId": list_client_order_id,
-            "newClientOrderId": new_client_order_id,
+            "orderListId": _order_id("orderListId", order_list_id),
+            "listClientOrderId": _client_id("listClientOrderId", list_client_order_id),
+            "newClientOrderId": _client_id("newClientOrderId", new_client_order_id),
         }
         return await self.request(
             _DELETE, "/api/v3/orderList", params, model=OrderList, recv_window=recv_window
@@ -774,8 +814,19 @@ def _one_order(symbol: str, order_id: int | None, orig_client_order_id: str | No
         raise InvalidParameter("orderId", "give orderId or origClientOrderId", "both missing")
     return {
         "symbol": symbol,
-        "orderId": None if order_id is None else check_int("orderId", order_id, 0),
-        "origClientOrderId": None
-        if orig_client_order_id is None
-        else check_symbol(orig_client_order_id, "origClientOrderId"),
+        "orderId": _order_id("orderId", order_id),
+        "origClientOrderId": _client_id("origClientOrderId", orig_client_order_id),
     }
+
+
+def _oco_legs(params: dict[str, Any]) -> tuple[OrderCheck, OrderCheck]:
+    """The two orders of an OCO as the filters see them: the LIMIT_MAKER and the stop."""
+    symbol, side, qty = params["symbol"], params["side"], params["quantity"]
+    limit_price = params["stopLimitPrice"]
+    return (
+        OrderCheck(symbol, side, OrderType.LIMIT_MAKER, quantity=qty, price=params["price"],
+                   iceberg_qty=params["limitIcebergQty"]),
+        OrderCheck(symbol, side, OrderType.STOP_LOSS if limit_price is None else OrderType.STOP_LOSS_LIMIT,
+                   quantity=qty, price=limit_price, stop_price=params["stopPrice"],
+                   iceberg_qty=params["stopIcebergQty"], time_in_force=params["stopLimitTimeInForce"]),
+    )  # fmt: skip

@@ -4,16 +4,22 @@ reconnects and a gapless handover before Binance's 24-hour cut-off.
 Design choices:
 
 * Every connection is a combined stream (``/stream?streams=...``), so each frame names its
-  stream: the wrapper is decoded once with ``data`` left raw, then ``data`` is decoded by the
-  typed decoder cached for that stream name. Nothing else happens per frame unless two
-  connections overlap during a handover, when events are deduplicated.
+  stream. While a connection carries only events tagged by ``e`` (trades, depth diffs,
+  klines, tickers), wrapper and event are decoded in one pass into the typed struct; other
+  streams (bookTicker, partial depth, ``@arr``) decode the wrapper with ``data`` left raw,
+  then ``data`` by the decoder cached for that stream name. Nothing else happens per frame
+  unless two connections overlap during a handover, when events are deduplicated.
 * The socket reader never waits for the consumer: events go to a callback, or to a bounded
   queue whose overflow either drops the oldest event (counted in ``dropped``) or fails the
   stream loudly (``StreamOverflow`` raised from the iterator).
 * Silence longer than ``silence_timeout_s`` (no data and no server ping) means the connection
-  is dead even if TCP has not noticed; it is replaced. Every connect, disconnect, reconnect and
-  handover is reported as a ``ConnectionEvent`` -- to ``on_state`` and in the iterator --
-  never swallowed.
+  is dead even if TCP has not noticed; it is replaced. A watchdog checks a frame counter a
+  few times per timeout instead of a receive timeout per frame, which cost as much as
+  decoding the frame.
+* Reconnects after unplanned drops back off exponentially with jitter; consecutive failures
+  keep growing the delay until a connection stays up for ``healthy_after_s``.
+* Every connect, disconnect, reconnect and handover is reported as a ``ConnectionEvent`` --
+  to ``on_state`` and in the iterator -- never swallowed.
 * Control messages (SUBSCRIBE ...) are paced per connection below Binance's 5 inbound
   messages per second, leaving room for pongs, which the server counts too.
 """
@@ -36,10 +42,12 @@ import aiohttp
 import msgspec
 
 from tradeexec.binance.models import (
+    MARKET_EVENT_DECODER,
     AggTradeEvent,
     BookTickerEvent,
     CombinedStreamMessage,
     DepthUpdateEvent,
+    MarketEvent,
     StreamResponse,
     TradeEvent,
     market_decoder,
@@ -59,6 +67,28 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _COMBINED = msgspec.json.Decoder(CombinedStreamMessage)
+
+
+class _TaggedMessage(msgspec.Struct, frozen=True, gc=False):
+    """A combined-stream frame whose event carries its ``e`` tag: decoded in one pass."""
+
+    stream: str
+    data: MarketEvent
+
+
+_TAGGED = msgspec.json.Decoder(_TaggedMessage)
+
+
+class _Frame(msgspec.Struct, frozen=True, gc=False):
+    """A frame decoded off the tagged path: bookTicker, partial depth, ``@arr`` lists."""
+
+    stream: str
+    data: Any
+# The reader lets an iterating consumer run once this many events wait, rather than decode
+# a whole socket read (hundreds of frames) first: events that pile up survive into the
+# garbage collector's older generations, which then cost more than the decoding.
+_HAND_OVER_AT = 32
+_WATCHDOG_CHECKS = 4  # per silence timeout: a dead connection is noticed within 1.25 timeouts
 
 
 class _ErrorBody(msgspec.Struct, frozen=True):
@@ -160,6 +190,42 @@ class _Route:
         return False
 
 
+class _Watchdog:
+    """Cancels a connection's reader when no frame arrived for ``timeout`` seconds. The reader
+    only bumps ``frames``; the check runs ``_WATCHDOG_CHECKS`` times per timeout."""
+
+    __slots__ = ("_handle", "_loop", "_seen", "_since", "_step", "_task", "_timeout", "frames", "silent")
+
+    def __init__(self, timeout: float, task: asyncio.Task[Any]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timeout = timeout
+        self._step = timeout / _WATCHDOG_CHECKS
+        self._task = task
+        self.frames = 0
+        self.silent = False
+        self._seen = 0
+        self._since = self._loop.time()
+        self._handle = self._loop.call_later(self._step, self._check)
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        if self.frames != self._seen:
+            self._seen = self.frames
+            self._since = now
+        elif now - self._since >= self._timeout:
+            self.silent = True
+            self._task.cancel()
+            return
+        self._handle = self._loop.call_later(self._step, self._check)
+
+    def stop(self) -> None:
+        self._handle.cancel()
+
+
+def _tagged(stream: str) -> bool:
+    return market_decoder(stream) is MARKET_EVENT_DECODER
+
+
 class _Shard:
     """One logical connection slot: its streams survive its physical connections."""
 
@@ -170,6 +236,13 @@ class _Shard:
         self.task: asyncio.Task[None] | None = None
         self.pacer: _Pacer | None = None
         self.ready = asyncio.Event()
+        self.tagged: bool
+        self.streams_changed()
+
+    def streams_changed(self) -> None:
+        """Whether the one-pass decoder fits every stream; a frame it does not fit still
+        decodes (by the general path), so this only decides which path is tried first."""
+        self.tagged = all(_tagged(name) for name in self.streams)
 
 
 class MarketStream(AsyncService):
@@ -195,6 +268,7 @@ class MarketStream(AsyncService):
         max_lifetime_s: float = _DEFAULT_LIFETIME_S,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        healthy_after_s: float = 60.0,
         control_rate_per_s: float = 4.0,
         request_timeout_s: float = 10.0,
         session: aiohttp.ClientSession | None = None,
@@ -211,9 +285,11 @@ class MarketStream(AsyncService):
         self.max_lifetime_s = max_lifetime_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.healthy_after_s = healthy_after_s
         self.control_rate_per_s = control_rate_per_s
         self.request_timeout_s = request_timeout_s
         self.dropped = 0
+        self.callback_errors = 0  # on_event raised; logged with its traceback
         self.duplicates = 0
         self._session = session
         self._own_session = session is None
@@ -330,6 +406,7 @@ class MarketStream(AsyncService):
                 continue
             batch, new = new[:room], new[room:]
             shard.streams.update(dict.fromkeys(batch))
+            shard.streams_changed()
             await shard.ready.wait()
             await self._request(shard, "SUBSCRIBE", batch)
         while new:
@@ -344,6 +421,7 @@ class MarketStream(AsyncService):
             if batch:
                 for name in batch:
                     del shard.streams[name]
+                shard.streams_changed()
                 await self._request(shard, "UNSUBSCRIBE", batch)
 
     async def _request(self, shard: _Shard, method: str, params: list[str] | None) -> Any:
@@ -385,7 +463,8 @@ class MarketStream(AsyncService):
         assert self._session is not None
         return await self._session.ws_connect(
             self._url(shard.streams),
-            autoping=True,
+            # Server pings come back from receive() so that they count as signs of life.
+            autoping=False,
             max_msg_size=0,
             timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
         )
@@ -393,30 +472,32 @@ class MarketStream(AsyncService):
     async def _run(self, shard: _Shard) -> None:
         """Keep one shard connected until ``close``: reconnect with backoff and jitter, hand
         over to a fresh connection before the lifetime cut-off."""
-        attempt = 0
+        failures = 0  # consecutive; forgiven once a connection stays up ``healthy_after_s``
         first = True
         carried: tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], _Route] | None = None
         loop = asyncio.get_running_loop()
+        up_since = loop.time()
         while not self._closed:
             if carried is not None:
+                # A handover continues the shard's uptime: it is not a recovery.
                 ws, reader, route = carried
                 carried = None
             else:
                 try:
                     ws = await self._connect(shard)
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                    attempt += 1
+                    failures += 1
                     self._report(ConnectionEvent(
-                        ConnectionState.DISCONNECTED, shard.index, f"connect failed: {exc!r}", attempt
+                        ConnectionState.DISCONNECTED, shard.index, f"connect failed: {exc!r}", failures
                     ))
-                    await asyncio.sleep(self._backoff(attempt))
+                    await asyncio.sleep(self._backoff(failures))
                     continue
                 state = ConnectionState.CONNECTED if first else ConnectionState.RECONNECTED
-                self._report(ConnectionEvent(state, shard.index, attempt=attempt))
+                self._report(ConnectionEvent(state, shard.index, attempt=failures))
                 route = _Route()
-                reader = loop.create_task(self._read(ws, route))
+                reader = loop.create_task(self._read(ws, route, shard))
+                up_since = loop.time()
             first = False
-            attempt = 0
             shard.ws = ws
             shard.pacer = _Pacer(self.control_rate_per_s)
             shard.ready.set()
@@ -431,9 +512,11 @@ class MarketStream(AsyncService):
             await ws.close()
             if self.closed:
                 return
-            attempt = 1
-            self._report(ConnectionEvent(ConnectionState.DISCONNECTED, shard.index, reason, attempt))
-            await asyncio.sleep(self._backoff(attempt))
+            if loop.time() - up_since >= self.healthy_after_s:
+                failures = 0
+            failures += 1
+            self._report(ConnectionEvent(ConnectionState.DISCONNECTED, shard.index, reason, failures))
+            await asyncio.sleep(self._backoff(failures))
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, capped, with full jitter over its upper half so that many clients cut
@@ -459,7 +542,7 @@ class MarketStream(AsyncService):
             return None
         old_route.track = {}
         route = _Route(buffer=[])
-        reader = asyncio.get_running_loop().create_task(self._read(new, route))
+        reader = asyncio.get_running_loop().create_task(self._read(new, route, shard))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(route.first.wait(), self.silence_timeout_s)
         if not old_reader.done() and shard.pacer is not None:
@@ -487,46 +570,100 @@ class MarketStream(AsyncService):
 
     def _deliver(self, event: StreamEvent) -> None:
         if self.on_event is not None:
-            self.on_event(event)
+            try:
+                self.on_event(event)
+            except Exception:
+                self._callback_failed(event)
         else:
             self._push(event)
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse, route: _Route) -> str:
+    def _callback_failed(self, event: StreamEvent) -> None:
+        """A raising callback is the user's bug, but ending the reader for it would silently
+        stop the market data of every stream on the connection: log it with its traceback,
+        count it, and keep delivering."""
+        self.callback_errors += 1
+        log.exception("market stream: on_event raised on a %s event", type(event).__name__)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, route: _Route, shard: _Shard) -> str:
         """Deliver frames until the connection ends; return why it ended."""
-        decoders = self._decoders
+        task = asyncio.current_task()
+        assert task is not None
+        watchdog = _Watchdog(self.silence_timeout_s, task)
+        try:
+            return await self._deliver_frames(ws, route, shard, watchdog)
+        except asyncio.CancelledError:
+            if not watchdog.silent:
+                raise
+            task.uncancel()
+            return f"silent for {self.silence_timeout_s:.1f}s"
+        finally:
+            watchdog.stop()
+
+    async def _deliver_frames(
+        self, ws: aiohttp.ClientWebSocketResponse, route: _Route, shard: _Shard, watchdog: _Watchdog
+    ) -> str:
+        """The hot loop: one receive, one decode (two off the tagged path), one call."""
         on_event = self.on_event
         push = self._push
-        timeout = self.silence_timeout_s
+        queue = self._queue
+        one_pass = _TAGGED.decode
+        decode = self._decode
+        text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+        message: _TaggedMessage | _Frame | None
         while True:
-            try:
-                msg = await ws.receive(timeout=timeout)
-            except TimeoutError:
-                return f"silent for {timeout:.1f}s"
+            msg = await ws.receive()
+            watchdog.frames += 1
             kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                data = msg.data
-                try:
-                    wrapper = _COMBINED.decode(data)
-                except msgspec.ValidationError:
-                    self._answer(data)
+            if kind is text or kind is binary:
+                if shard.tagged:
+                    try:
+                        message = one_pass(msg.data)
+                    except msgspec.DecodeError:
+                        message = decode(msg.data)
+                else:
+                    message = decode(msg.data)
+                if message is None:
                     continue
-                name = wrapper.stream
-                decoder = decoders.get(name)
-                if decoder is None:
-                    decoder = decoders[name] = market_decoder(name)
-                event = decoder.decode(wrapper.data)
-                if (route.buffer is not None or route.track is not None) and route.divert(name, event):
+                event = message.data
+                diverting = route.buffer is not None or route.track is not None
+                if diverting and route.divert(message.stream, event):
                     continue
                 if on_event is not None:
-                    on_event(event)
+                    try:
+                        on_event(event)
+                    except Exception:
+                        self._callback_failed(event)
                 else:
                     push(event)
+                    if len(queue) >= _HAND_OVER_AT:
+                        await asyncio.sleep(0)
+            elif kind is aiohttp.WSMsgType.PING:
+                await ws.pong(msg.data)
             elif kind is aiohttp.WSMsgType.CLOSE or kind is aiohttp.WSMsgType.CLOSING:
                 return f"closed by server: {ws.close_code} {msg.extra or ''}".strip()
             elif kind is aiohttp.WSMsgType.CLOSED:
                 return f"connection closed ({ws.close_code})"
             elif kind is aiohttp.WSMsgType.ERROR:
                 return f"connection error: {ws.exception()!r}"
+
+    def _decode(self, data: str | bytes) -> _Frame | None:
+        """Off the tagged path: the wrapper with ``data`` raw, then the decoder for that
+        stream. None for answers to requests (resolved here) and for frames that cannot be
+        read (logged)."""
+        try:
+            wrapper = _COMBINED.decode(data)
+        except msgspec.DecodeError:
+            self._answer(data)
+            return None
+        name = wrapper.stream
+        decoder = self._decoders.get(name)
+        if decoder is None:
+            decoder = self._decoders[name] = market_decoder(name)
+        try:
+            return _Frame(name, decoder.decode(wrapper.data))
+        except msgspec.DecodeError as exc:
+            log.warning("undecodable event on %s (%s): %.200r", name, exc, bytes(wrapper.data))
+            return None
 
     def _answer(self, data: str | bytes) -> None:
         try:

@@ -24,16 +24,17 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, TypeVar
 
 import aiohttp
 import msgspec
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from tradeexec.binance.auth import Signer, encode_params, signed_query
+from tradeexec.binance.auth import Signer, encode_params, encode_value, sign_payload
 from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.errors import error_from_response, outcome_unknown
@@ -75,6 +76,7 @@ _NEW_ORDER_SUFFIXES: Final = (
 )
 _NEW_LIST_SUFFIXES: Final = ("/order/oco", "/orderList/oco", "/orderList/oto", "/orderList/otoco")
 _QUERY_IN_TEXT = re.compile(r"\?\S*")
+_NO_HEADERS: Final[CIMultiDict[str]] = CIMultiDict()
 
 
 def _rule(kind: RateLimitType, interval: RateLimitInterval, num: int, limit: int) -> RateLimitRule:
@@ -130,17 +132,21 @@ _time_decoder = msgspec.json.Decoder(_ServerTime)
 @dataclass(slots=True)
 class _Route:
     """What the transport precomputes once per endpoint, so the hot path only builds the
-    query string."""
+    query string. ``weight`` is the fixed IP weight, or None when it depends on the
+    parameters (``endpoint.weight_for``)."""
 
     endpoint: Endpoint
     host: str
     url: str
-    headers: Mapping[str, str]
+    headers: CIMultiDict[str]
+    needs_key: bool
     signed: bool
     idempotent: bool
     is_order: bool
+    new_id_param: str | None
     family: ApiFamily
     limiter: RateLimiter
+    weight: int | None
 
 
 def _describe(exc: BaseException) -> str:
@@ -191,14 +197,15 @@ class Transport:
         if retry_base_delay < 0 or max_retries < 0:
             raise InvalidParameter("retry_base_delay", "retries and delays must not be negative", "")
         self.urls = urls
-        self.recv_window = check_recv_window(recv_window)
+        self.recv_window = recv_window
         self.retry_base_delay = retry_base_delay
         self.max_retries = max_retries
         self.wait_on_rate_limit = wait_on_rate_limit
         self.max_rate_limit_wait_s = max_rate_limit_wait_s
         self._signer = signer
         self._has_key = api_key is not None
-        self._key_headers: Mapping[str, str] = {"X-MBX-APIKEY": api_key} if api_key else {}
+        # A ready CIMultiDict: aiohttp would otherwise convert a plain dict on every request.
+        self._key_headers: CIMultiDict[str] = CIMultiDict({"X-MBX-APIKEY": api_key} if api_key else {})
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session = session
         self._own_session = session is None
@@ -213,6 +220,16 @@ class Transport:
         self._routes: dict[tuple[str, str], _Route] = {}
         self._time_lock = asyncio.Lock()
         self._last_headers: dict[str, tuple[Mapping[str, str], float]] = {}
+
+    @property
+    def recv_window(self) -> int | Decimal:
+        """The recvWindow (ms) of signed requests that do not give their own."""
+        return self._recv_window
+
+    @recv_window.setter
+    def recv_window(self, value: int | Decimal) -> None:
+        self._recv_window = check_recv_window(value)
+        self._recv_window_text = encode_value("recvWindow", self._recv_window)
 
     def __repr__(self) -> str:
         return f"Transport(rest={self.urls.rest!r}, key={'set' if self._has_key else 'none'})"
@@ -279,7 +296,7 @@ class Transport:
         route = self._route(endpoint)
         await self._acquire(route, endpoint.weight_for({}), 0)
         started = self._clock()
-        status, headers, body = await self._send_or_raise(route, route.url)
+        status, headers, body = await self._send_or_raise(route)
         ended = self._clock()
         route.limiter.update_from_headers(headers)
         if status != 200:
@@ -303,33 +320,53 @@ class Transport:
         *,
         recv_window: int | Decimal | None = None,
     ) -> T:
-        route = self._route(endpoint)
+        route = self._routes.get((endpoint.method, endpoint.path)) or self._route(endpoint)
         args = {k: v for k, v in params.items() if v is not None} if params else {}
-        if endpoint.security.needs_key:
+        signed = route.signed
+        if route.needs_key:
             if not self._has_key:
                 raise ConfigError(f"{endpoint.method} {endpoint.path} needs an API key")
-            if route.signed and self._signer is None:
+            if signed and self._signer is None:
                 raise ConfigError(
                     f"{endpoint.method} {endpoint.path} is signed and needs a secret or private key"
                 )
-        if route.signed:
-            window = self.recv_window if recv_window is None else check_recv_window(recv_window)
+        if signed:
+            window = (
+                self._recv_window_text
+                if recv_window is None
+                else encode_value("recvWindow", check_recv_window(recv_window))
+            )
+            # The transport stamps these two itself, after the caller's parameters.
+            args.pop("recvWindow", None)
+            args.pop("timestamp", None)
         elif recv_window is not None:
             raise InvalidParameter("recvWindow", "only signed endpoints take it", endpoint.path)
-        order_ref = _order_reference(endpoint, args) if route.is_order else None
-        # UID-counted weights (some SAPI calls) draw on a per-account budget far larger than
-        # the IP one; charging them to the IP budget would stall every other call.
-        weight = endpoint.weight_for(args) if endpoint.weight_kind == "IP" else 0
-        unsigned_query = "" if route.signed else self._encode(args)
+        order_ref = _order_reference(route, args) if route.is_order else None
+        weight = endpoint.weight_for(args) if route.weight is None else route.weight
+        orders = endpoint.orders
+        # Encoded once: only the timestamp and the signature change between attempts.
+        payload = self._encode(args)
+        limiter = route.limiter
         attempt = 0
         resynced = False
         while True:
             # Charged before signing: a wait for budget must not age the timestamp.
-            sent_at = await self._acquire(route, weight, endpoint.orders)
-            query = await self._signed_query(route, args, window) if route.signed else unsigned_query
-            url = URL(f"{route.url}?{query}", encoded=True) if query else URL(route.url, encoded=True)
+            sent_at = limiter.try_acquire(weight, orders=orders)
+            if sent_at is None:
+                sent_at = await self._acquire(route, weight, orders)
+            if signed:
+                offset = self._offsets_ms.get(route.host)
+                if offset is None:
+                    offset = await self._offset(route)
+                query = self._sign(payload, window, offset)
+            else:
+                query = payload
             try:
-                status, headers, body = await self._send(route, url)
+                # Awaited here rather than in a helper coroutine: one frame less to pass
+                # through each time the response wakes this request.
+                async with self._http(route, query) as resp:
+                    body = await resp.read()
+                status, headers = resp.status, resp.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
                 cause = _describe(exc)
                 if order_ref is not None and not isinstance(exc, aiohttp.ClientConnectorError):
@@ -341,12 +378,16 @@ class Transport:
                     await self._backoff(route, attempt, cause, immediate=stale)
                     continue
                 raise TransportError(f"{endpoint.method} {endpoint.path}: {cause}") from None
-            route.limiter.update_from_headers(headers, sent_at=sent_at)
+            log.debug("%s %s -> %d", endpoint.method, endpoint.path, status)
+            limiter.update_from_headers(headers, sent_at=sent_at)
             self._last_headers[endpoint.base] = (headers, sent_at)
             if status == 200:
-                return self._decode(route, decode, body, order_ref)
+                try:
+                    return decode(body)
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    raise _unreadable(route, exc, order_ref) from None
             error = self._error(route, status, headers, body)
-            if error.code == -1021 and route.signed and not resynced:
+            if error.code == -1021 and signed and not resynced:
                 resynced = True
                 log.info("%s %s: -1021, re-measuring server time", endpoint.method, endpoint.path)
                 await self.sync_time(route.family)
@@ -372,12 +413,15 @@ class Transport:
                 endpoint=endpoint,
                 host=host,
                 url=host + path,
-                headers=self._key_headers if endpoint.security.needs_key else {},
+                headers=self._key_headers if endpoint.security.needs_key else _NO_HEADERS,
+                needs_key=endpoint.security.needs_key,
                 signed=endpoint.security.signed,
                 idempotent=method == "GET" or (listen_key and method in ("PUT", "DELETE")),
                 is_order=method != "GET" and "order" in path.lower(),
+                new_id_param=_new_id_param(method, path),
                 family=ApiFamily.of_path(path),
                 limiter=self.limiters[endpoint.base],
+                weight=_fixed_ip_weight(endpoint),
             )
             self._routes[key] = route
         return route
@@ -389,41 +433,28 @@ class Transport:
         except TypeError as exc:
             raise InvalidParameter("params", "must be str, int, bool, Decimal or enum", str(exc)) from None
 
-    async def _signed_query(self, route: _Route, args: Mapping[str, object], window: int | Decimal) -> str:
-        offset = await self._offset(route)
-        stamped = {**args, "recvWindow": window, "timestamp": int(self._clock() * 1000 + offset)}
+    def _sign(self, payload: str, window: str, offset_ms: float) -> str:
+        stamp = f"recvWindow={window}&timestamp={int(self._clock() * 1000 + offset_ms)}"
         assert self._signer is not None
-        try:
-            return signed_query(stamped, self._signer)
-        except TypeError as exc:
-            raise InvalidParameter("params", "must be str, int, bool, Decimal or enum", str(exc)) from None
+        return sign_payload(f"{payload}&{stamp}" if payload else stamp, self._signer)
 
     async def _acquire(self, route: _Route, weight: int, orders: int) -> float:
-        await route.limiter.acquire(
+        return await route.limiter.acquire(
             weight, orders=orders, wait=self.wait_on_rate_limit, max_wait_s=self.max_rate_limit_wait_s
         )
-        return route.limiter.clock()
 
-    async def _send(self, route: _Route, url: URL) -> tuple[int, CIMultiDictProxy[str], bytes]:
+    def _http(self, route: _Route, query: str) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        """The HTTP request of ``route`` with ``query``, for ``async with``."""
         if self._session is None:
             raise TransportError("the client is not open: use `async with BinanceClient(...)`")
-        started = time.perf_counter()
-        async with self._session.request(
-            route.endpoint.method, url, headers=route.headers, timeout=self._timeout
-        ) as resp:
-            body = await resp.read()
-        log.debug(
-            "%s %s -> %d (%.1f ms)",
-            route.endpoint.method,
-            route.endpoint.path,
-            resp.status,
-            (time.perf_counter() - started) * 1000,
-        )
-        return resp.status, resp.headers, body
+        # Already encoded and signed: `encoded=True` keeps yarl from re-quoting it.
+        url = URL(f"{route.url}?{query}" if query else route.url, encoded=True)
+        return self._session.request(route.endpoint.method, url, headers=route.headers, timeout=self._timeout)
 
-    async def _send_or_raise(self, route: _Route, url: str) -> tuple[int, CIMultiDictProxy[str], bytes]:
+    async def _send_or_raise(self, route: _Route) -> tuple[int, CIMultiDictProxy[str], bytes]:
         try:
-            return await self._send(route, URL(url, encoded=True))
+            async with self._http(route, "") as resp:
+                return resp.status, resp.headers, await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransportError(f"GET {route.endpoint.path}: {_describe(exc)}") from None
 
@@ -443,18 +474,6 @@ class Transport:
         log.warning("%s %s failed: %s", route.endpoint.method, route.endpoint.path, error)
         return error
 
-    def _decode(
-        self, route: _Route, decode: Callable[[bytes], T], body: bytes, order_ref: tuple[str, str] | None
-    ) -> T:
-        try:
-            return decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            cause = f"unreadable answer from {route.endpoint.path}: {exc}"
-            if order_ref is not None:
-                # The exchange accepted the request; what it did is not known to us.
-                raise OrderStatusUnknown(order_ref[0], order_ref[1], cause) from None
-            raise TransportError(cause) from None
-
     async def _backoff(self, route: _Route, attempt: int, cause: str, *, immediate: bool = False) -> None:
         delay = 0.0 if immediate else self.retry_base_delay * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
         log.info(
@@ -469,6 +488,16 @@ class Transport:
         await self._sleep(delay)
 
 
+def _unreadable(
+    route: _Route, exc: Exception, order_ref: tuple[str, str] | None
+) -> OrderStatusUnknown | TransportError:
+    cause = f"unreadable answer from {route.endpoint.path}: {exc}"
+    if order_ref is not None:
+        # The exchange accepted the request; what it did is not known to us.
+        return OrderStatusUnknown(order_ref[0], order_ref[1], cause)
+    return TransportError(cause)
+
+
 def _retryable(status: int, error: BinanceAPIError) -> bool:
     # A 418 ban lasts minutes to days: waiting it out inside one call helps nobody.
     return status != 418 and (status >= 500 or status == 429 or error.code in _RETRY_CODES)
@@ -478,20 +507,35 @@ def _time_endpoint(family: ApiFamily) -> Endpoint:
     return lookup("GET", _TIME_PATHS[family])
 
 
-def _order_reference(endpoint: Endpoint, args: dict[str, object]) -> tuple[str, str]:
+def _fixed_ip_weight(endpoint: Endpoint) -> int | None:
+    """The IP weight charged for every call of ``endpoint``; None when it depends on the
+    parameters. UID-counted weights (some SAPI calls) draw on a per-account budget far larger
+    than the IP one; charging them to the IP budget would stall every other call."""
+    if endpoint.weight_kind != "IP":
+        return 0
+    return endpoint.weight if isinstance(endpoint.weight, int) else None
+
+
+def _new_id_param(method: str, path: str) -> str | None:
+    """The parameter carrying the client ID of what a request creates: an order, a list."""
+    if method == "POST":
+        if path.endswith(_NEW_ORDER_SUFFIXES):
+            return "newClientOrderId"
+        if path.endswith(_NEW_LIST_SUFFIXES):
+            return "listClientOrderId"
+    return None
+
+
+def _order_reference(route: _Route, args: dict[str, object]) -> tuple[str, str]:
     """(symbol, client order ID) identifying an order request; for a new order without an ID
     one is generated and added to ``args`` so the outcome can always be looked up."""
     symbol = str(args.get("symbol", ""))
-    path = endpoint.path
-    if endpoint.method == "POST":
-        if path.endswith(_NEW_ORDER_SUFFIXES):
-            if not args.get("newClientOrderId"):
-                args["newClientOrderId"] = new_client_order_id()
-            return symbol, str(args["newClientOrderId"])
-        if path.endswith(_NEW_LIST_SUFFIXES):
-            if not args.get("listClientOrderId"):
-                args["listClientOrderId"] = new_client_order_id()
-            return symbol, str(args["listClientOrderId"])
+    param = route.new_id_param
+    if param is not None:
+        client_id = args.get(param)
+        if not client_id:
+            client_id = args[param] = new_client_order_id()
+        return symbol, str(client_id)
     for name in (
         "origClientOrderId",
         "listClientOrderId",

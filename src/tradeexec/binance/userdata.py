@@ -45,7 +45,14 @@ from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, TradeexecError, TransportError
 from tradeexec.lifecycle import AsyncService
 
-__all__ = ["ListenKeyUserData", "MissedBalances", "MissedOrderUpdate", "WsApiUserData"]
+__all__ = [
+    "ListenKeyUserData",
+    "MissedBalances",
+    "MissedOrderUpdate",
+    "UserDataItem",
+    "UserDataStream",
+    "WsApiUserData",
+]
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +194,11 @@ def _balances(account: Account) -> dict[str, tuple[Decimal, Decimal]]:
 
 class WsApiUserData(_UserDataBase, AsyncService):
     """User data over a ``WsApiClient`` session (spot default). ``rest`` serves the recovery
-    after reconnects; without it reconnects are reported but nothing is recovered."""
+    after reconnects; without it reconnects are reported but nothing is recovered.
+
+    The session's drops are reported as this stream's DISCONNECTED (a consumer must know the
+    moment events stop, not only when they resume); RECONNECTED follows only once the
+    subscription is back, so events flow again when a consumer hears it."""
 
     def __init__(
         self,
@@ -200,13 +211,15 @@ class WsApiUserData(_UserDataBase, AsyncService):
         super().__init__(rest, on_event, queue_size)
         self.api = api
         self.subscription_id: int | None = None
-        self._connects = 0
+        self._session_state: Callable[[ConnectionEvent], None] | None = None
 
     async def start(self) -> None:
         """Subscribe now and after every reconnect of the session. The session must be open."""
         await self.seed()
         self.api.on_event = self._on_push
         self.api.on_connect.append(self._on_connect)
+        self._session_state = self.api.on_state
+        self.api.on_state = self._on_session_state
         await self._subscribe()
         self._report(ConnectionEvent(ConnectionState.CONNECTED, 0))
 
@@ -215,11 +228,15 @@ class WsApiUserData(_UserDataBase, AsyncService):
         self._wake.set()
         if self._on_connect in self.api.on_connect:
             self.api.on_connect.remove(self._on_connect)
+        if self.api.on_state == self._on_session_state:
+            self.api.on_state = self._session_state
         if self.api.connected and self.subscription_id is not None:
             with contextlib.suppress(TradeexecError):
                 await self.api.call(
-                    "userDataStream.unsubscribe", {"subscriptionId": self.subscription_id},
-                    _ignore, signed=False,
+                    "userDataStream.unsubscribe",
+                    {"subscriptionId": self.subscription_id},
+                    _ignore,
+                    signed=False,
                 )
 
     def _on_push(self, _subscription_id: int | None, raw: bytes) -> None:
@@ -233,11 +250,23 @@ class WsApiUserData(_UserDataBase, AsyncService):
         )
         self.subscription_id = answer.subscription_id
 
+    def _on_session_state(self, event: ConnectionEvent) -> None:
+        if self._session_state is not None:
+            self._session_state(event)
+        if event.state is ConnectionState.DISCONNECTED and not self._closed:
+            self._report(event)
+
     async def _on_connect(self) -> None:
         """Runs inside the session's reconnect, before requests are let through."""
+        try:
+            # Hooks run before the session lets requests through, hence no readiness wait.
+            await self._subscribe(wait_ready=False)
+        except (BinanceAPIError, TransportError) as exc:
+            # No subscription: the stream stays down (its consumers keep polling) until the
+            # session's next reconnect tries again.
+            self._report(ConnectionEvent(ConnectionState.DISCONNECTED, 0, f"resubscribe failed: {exc}"))
+            return
         self._report(ConnectionEvent(ConnectionState.RECONNECTED, 0))
-        # Hooks run before the session lets requests through, hence no readiness wait.
-        await self._subscribe(wait_ready=False)
         try:
             await self.recover()
         except (BinanceAPIError, TransportError) as exc:
@@ -325,7 +354,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
                 self._report(
                     ConnectionEvent(ConnectionState.DISCONNECTED, 0, f"connect failed: {exc}", attempt)
                 )
-                await asyncio.sleep(self.backoff_base_s * min(2 ** attempt, 60))
+                await asyncio.sleep(self.backoff_base_s * min(2**attempt, 60))
                 continue
             attempt = 0
             state = ConnectionState.CONNECTED if first else ConnectionState.RECONNECTED
@@ -371,3 +400,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
                 return f"closed by server ({ws.close_code})"
             elif msg.type is aiohttp.WSMsgType.ERROR:
                 return f"connection error: {ws.exception()!r}"
+
+
+UserDataStream = WsApiUserData | ListenKeyUserData
+"""Either transport: both are async iterables of ``UserDataItem`` with ``rest`` for recovery."""

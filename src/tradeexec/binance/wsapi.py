@@ -6,10 +6,16 @@ every request over its parameters *sorted by name*, which is what the WebSocket 
 (unlike REST, which signs the query as sent). Every answer's ``rateLimits`` feed the same
 ``RateLimiter`` budgets REST uses.
 
+Every request is charged to that limiter *before* it is sent, at the weight of the REST
+endpoint it mirrors (``order.place`` is ``POST /api/v3/order``): the WebSocket API draws on the
+same per-IP REQUEST_WEIGHT and per-account ORDERS budgets as REST, so a burst here must wait
+for room exactly as a REST burst would, or the server answers 429 and then bans.
+
 The rule that matters most: an order request whose answer is lost -- timeout, connection
-dropped, -1007, 5xx -- raises ``OrderStatusUnknown`` and is never sent again. The session
-itself reconnects (and logs on again) in the background; ``on_connect`` hooks let the user
-data stream resubscribe.
+dropped, -1007, 5xx -- raises ``OrderStatusUnknown`` and is never sent again. The one resend
+is after -1021 (timestamp outside recvWindow), see ``call``. The session itself reconnects
+(and logs on again) in the background; ``on_connect`` hooks let the user data stream
+resubscribe.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import aiohttp
 import msgspec
 
 from tradeexec.binance.auth import KEY_ED25519, Signer, encode_params
+from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import error_from_response, outcome_unknown
 from tradeexec.binance.models import (
@@ -40,9 +47,10 @@ from tradeexec.binance.models import (
     OrderReport,
     decode_cancel_open_orders,
 )
-from tradeexec.binance.params import Number
+from tradeexec.binance.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
 from tradeexec.binance.ratelimit import RateLimiter
-from tradeexec.binance.spot import order_args
+from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.spot import OrderArgs, order_args
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.transport import new_client_order_id as make_client_order_id
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
@@ -54,12 +62,47 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _ENCODE = msgspec.json.Encoder().encode
-_ORDER_METHODS = frozenset({"order.place", "order.cancel", "order.cancelReplace", "openOrders.cancelAll"})
+# The REST endpoint each WebSocket API method mirrors: its weight and order count are the
+# method's (Binance documents them as equal). Methods with no REST twin weigh _OWN_WEIGHT.
+_REST_TWIN: dict[str, tuple[str, str]] = {
+    "ping": ("GET", "/api/v3/ping"),
+    "time": ("GET", "/api/v3/time"),
+    "exchangeInfo": ("GET", "/api/v3/exchangeInfo"),
+    "depth": ("GET", "/api/v3/depth"),
+    "trades.recent": ("GET", "/api/v3/trades"),
+    "trades.historical": ("GET", "/api/v3/historicalTrades"),
+    "trades.aggregate": ("GET", "/api/v3/aggTrades"),
+    "klines": ("GET", "/api/v3/klines"),
+    "uiKlines": ("GET", "/api/v3/uiKlines"),
+    "avgPrice": ("GET", "/api/v3/avgPrice"),
+    "ticker.24hr": ("GET", "/api/v3/ticker/24hr"),
+    "ticker.price": ("GET", "/api/v3/ticker/price"),
+    "ticker.book": ("GET", "/api/v3/ticker/bookTicker"),
+    "ticker": ("GET", "/api/v3/ticker"),
+    "order.place": ("POST", "/api/v3/order"),
+    "order.test": ("POST", "/api/v3/order/test"),
+    "order.status": ("GET", "/api/v3/order"),
+    "order.cancel": ("DELETE", "/api/v3/order"),
+    "order.cancelReplace": ("POST", "/api/v3/order/cancelReplace"),
+    "openOrders.status": ("GET", "/api/v3/openOrders"),
+    "openOrders.cancelAll": ("DELETE", "/api/v3/openOrders"),
+    "orderList.place": ("POST", "/api/v3/order/oco"),
+    "orderList.status": ("GET", "/api/v3/orderList"),
+    "orderList.cancel": ("DELETE", "/api/v3/orderList"),
+    "openOrderLists.status": ("GET", "/api/v3/openOrderList"),
+    "allOrders": ("GET", "/api/v3/allOrders"),
+    "allOrderLists": ("GET", "/api/v3/allOrderList"),
+    "myTrades": ("GET", "/api/v3/myTrades"),
+    "account.status": ("GET", "/api/v3/account"),
+    "account.rateLimits.orders": ("GET", "/api/v3/rateLimit/order"),
+}
+_OWN_WEIGHT = 2  # session.* and userDataStream.*
 
 
 class _Error(msgspec.Struct, frozen=True):
     code: int
     msg: str = ""
+    data: dict[str, Any] | None = None  # on 429/418: ``retryAfter`` (epoch ms), ``serverTime``
 
 
 class _Envelope(msgspec.Struct, frozen=True, rename="camel"):
@@ -84,7 +127,9 @@ class _Lost(Exception):
 class WsApiClient(AsyncService):
     """``async with WsApiClient(ws_api_url, api_key, signer) as api:`` then
     ``await api.place_order(...)``. ``on_event(subscription_id, raw_event)`` receives user data
-    events pushed on this session; ``on_connect`` hooks run after every (re)connect and logon."""
+    events pushed on this session; ``on_connect`` hooks run after every (re)connect and logon.
+    With ``rules`` (e.g. ``await rest_client.rules()``) orders are also checked against the
+    symbol's filters before sending, as the REST client does."""
 
     def __init__(
         self,
@@ -100,8 +145,10 @@ class WsApiClient(AsyncService):
         on_event: Callable[[int | None, bytes], None] | None = None,
         on_state: Callable[[ConnectionEvent], None] | None = None,
         session: aiohttp.ClientSession | None = None,
+        rules: ExchangeRules | None = None,
     ) -> None:
         self.url = url
+        self.rules = rules
         self.api_key = api_key
         self._signer = signer
         self.recv_window = recv_window
@@ -122,6 +169,9 @@ class WsApiClient(AsyncService):
         self._closed = False
         self._runner: asyncio.Task[None] | None = None
         self._time_offset_ms = 0.0
+        self._time_syncs = 0  # how many times the offset was measured
+        self._time_lock = asyncio.Lock()
+        self._costs: dict[str, Endpoint | None] = {}
 
     def __repr__(self) -> str:
         return f"WsApiClient({self.url!r}, api_key={self.api_key[:6]}..., signer={self._signer!r})"
@@ -204,6 +254,19 @@ class WsApiClient(AsyncService):
         raw = await self._request("time", {}, sign=False)
         server = msgspec.json.decode(raw, type=dict[str, int])["serverTime"]
         self._time_offset_ms = server - (sent + time.time() * 1000) / 2
+        self._time_syncs += 1
+
+    async def _resync_time(self, seen: int) -> None:
+        """Re-measure the offset once for every request that saw -1021 with the offset
+        measured ``seen`` times: 32 requests in flight that all fail share one ``time``."""
+        async with self._time_lock:
+            if self._time_syncs == seen:
+                await self._sync_time()
+
+    @property
+    def time_offset_ms(self) -> float:
+        """Server time minus local time, as last measured (at connect or after -1021)."""
+        return self._time_offset_ms
 
     def _report(self, event: ConnectionEvent) -> None:
         log.info("WebSocket API %s %s", event.state.value, event.reason)
@@ -220,7 +283,7 @@ class WsApiClient(AsyncService):
         while True:
             msg = await ws.receive()
             if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
-                data = msg.data.encode() if isinstance(msg.data, str) else msg.data
+                data = msg.data  # text is decoded as is: no round trip back to bytes
                 try:
                     env = _ENVELOPE.decode(data)
                 except msgspec.DecodeError:
@@ -243,8 +306,9 @@ class WsApiClient(AsyncService):
     # ---- requests --------------------------------------------------------------------------
 
     def _signed(self, params: Mapping[str, object]) -> dict[str, object]:
-        """Add key, timestamp and signature. After logon only the timestamp is needed."""
-        out = {k: v for k, v in params.items() if v is not None}
+        """Wire values plus timestamp, and key and signature unless the session is logged on
+        (then the timestamp alone is needed). What is signed is exactly what is sent."""
+        out = _wire_params(params)
         out["timestamp"] = int(time.time() * 1000 + self._time_offset_ms)
         out.setdefault("recvWindow", self.recv_window)
         if self.logged_on:
@@ -254,30 +318,66 @@ class WsApiClient(AsyncService):
         out["signature"] = self._signer.sign(payload.encode("ascii"))
         return out
 
+    def _cost(self, method: str, params: Mapping[str, object]) -> tuple[int, int]:
+        """(request weight, orders) of ``method``: its REST twin's, from the endpoint registry."""
+        try:
+            endpoint = self._costs[method]
+        except KeyError:
+            twin = _REST_TWIN.get(method)
+            endpoint = self._costs[method] = None if twin is None else lookup(*twin)
+        if endpoint is None:
+            return _OWN_WEIGHT, 0
+        weight = endpoint.weight
+        return (weight if isinstance(weight, int) else weight(params)), endpoint.orders
+
     async def _request(self, method: str, params: Mapping[str, object], *, sign: bool) -> bytes:
         ws = self._ws
         if ws is None or ws.closed:
             raise _Lost("not connected")
-        body = self._signed(params) if sign else {k: v for k, v in params.items() if v is not None}
+        weight, orders = self._cost(method, params)
+        # Charged before signing, so that a wait for budget does not age the timestamp.
+        sent_at = self.limiter.try_acquire(weight, orders=orders)
+        if sent_at is None:
+            sent_at = await self.limiter.acquire(weight, orders=orders)
+            ws = self._ws
+            if ws is None or ws.closed:
+                raise _Lost("connection lost while waiting for rate-limit budget")
+        body = self._signed(params) if sign else _wire_params(params)
         request_id = next(self._ids)
-        fut: asyncio.Future[_Envelope] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[_Envelope] = loop.create_future()
         self._pending[request_id] = fut
-        sent_at = time.time()
-        wire = {"id": request_id, "method": method, "params": {k: _wire(v) for k, v in body.items()}}
+        timer = loop.call_later(self.request_timeout_s, _expire, fut)
         try:
-            await ws.send_bytes(_ENCODE(wire))
-            env = await asyncio.wait_for(fut, self.request_timeout_s)
+            await ws.send_bytes(_ENCODE({"id": request_id, "method": method, "params": body}))
+            env = await fut
         except (ConnectionError, aiohttp.ClientError) as exc:
             raise _Lost(repr(exc)) from None
         except TimeoutError:
             raise _Lost(f"no answer within {self.request_timeout_s}s") from None
         finally:
+            timer.cancel()
             self._pending.pop(request_id, None)
         if env.rate_limits:
             self.limiter.update_from_ws(env.rate_limits, sent_at=sent_at)
-        if env.error is not None:
-            raise error_from_response(env.status, env.error.code, env.error.msg, method)
+        error = env.error
+        if error is not None:
+            retry_after = None
+            if env.status in (418, 429):
+                retry_after = self._retry_after_s(error)
+                if env.status == 429:
+                    self.limiter.on_429(retry_after, order_count=error.code == -1015)
+                else:
+                    self.limiter.on_418(retry_after)
+            raise error_from_response(env.status, error.code, error.msg, method, retry_after)
         return bytes(env.result)
+
+    def _retry_after_s(self, error: _Error) -> float | None:
+        """Seconds until ``retryAfter`` (server epoch ms in the error's data), if given."""
+        until = (error.data or {}).get("retryAfter")
+        if not isinstance(until, int):
+            return None
+        return max(0.0, (until - self._time_offset_ms) / 1000 - time.time())
 
     async def call(
         self,
@@ -292,20 +392,38 @@ class WsApiClient(AsyncService):
         """One request. Order requests (``order_ref`` = symbol, client order id) whose answer
         is lost raise ``OrderStatusUnknown``; other lost answers raise ``TransportError``.
         ``wait_ready=False`` is for ``on_connect`` hooks, which run before the (re)connected
-        session lets other requests through."""
-        if wait_ready:
+        session lets other requests through.
+
+        -1021 (timestamp outside recvWindow) re-measures the server time and sends the
+        request once more, re-stamped -- orders included. That is not a blind resend: -1021
+        is a definite answer, given by the API front end before the request reaches the
+        matching engine, so the first attempt cannot have executed. Only a lost answer
+        leaves an order's fate open, and that is never resent.
+        """
+        if wait_ready and not self._ready.is_set():
             await asyncio.wait_for(self._ready.wait(), self.request_timeout_s)
-        try:
-            raw = await self._request(method, params, sign=signed)
-        except _Lost as exc:
-            if order_ref is not None:
-                raise OrderStatusUnknown(order_ref[0], order_ref[1], str(exc)) from None
-            raise TransportError(f"{method}: {exc}") from None
-        except BinanceAPIError as err:
-            if order_ref is not None and (outcome_unknown(err) or (err.http_status or 0) >= 500):
-                raise OrderStatusUnknown(order_ref[0], order_ref[1], str(err)) from err
-            raise
-        return decode(raw)
+        resynced = False
+        while True:
+            syncs = self._time_syncs
+            try:
+                raw = await self._request(method, params, sign=signed)
+            except _Lost as exc:
+                if order_ref is not None:
+                    raise OrderStatusUnknown(order_ref[0], order_ref[1], str(exc)) from None
+                raise TransportError(f"{method}: {exc}") from None
+            except BinanceAPIError as err:
+                if order_ref is not None and (outcome_unknown(err) or (err.http_status or 0) >= 500):
+                    raise OrderStatusUnknown(order_ref[0], order_ref[1], str(err)) from err
+                if err.code != -1021 or not signed or resynced:
+                    raise
+                resynced = True
+                log.info("%s: -1021, re-measuring server time before the one retry", method)
+                try:
+                    await self._resync_time(syncs)
+                except _Lost as exc:
+                    raise TransportError(f"{method}: -1021 and time re-measure failed: {exc}") from err
+                continue
+            return decode(raw)
 
     # ---- typed calls -----------------------------------------------------------------------
 
@@ -326,11 +444,20 @@ class WsApiClient(AsyncService):
         """``order.place``: the REST result types. The client order id is always set here, so
         an unknown outcome can be looked up."""
         args = order_args(
-            symbol, side, type, quantity=quantity, quote_order_qty=quote_order_qty, price=price,
-            time_in_force=time_in_force, stop_price=stop_price,
-            new_client_order_id=new_client_order_id or make_client_order_id(),
+            symbol,
+            side,
+            type,
+            quantity=quantity,
+            quote_order_qty=quote_order_qty,
+            price=price,
+            time_in_force=time_in_force,
+            stop_price=stop_price,
+            new_client_order_id=make_client_order_id()
+            if new_client_order_id is None
+            else new_client_order_id,
             new_order_resp_type=new_order_resp_type,
         )
+        self._validate(args)
         params = args.params
         decode = _ACK.decode if params["newOrderRespType"] == OrderResponseType.ACK else _FULL.decode
         ref = (str(params["symbol"]), str(params["newClientOrderId"]))
@@ -339,7 +466,7 @@ class WsApiClient(AsyncService):
     async def cancel_order(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
     ) -> OrderReport:
-        params = _one_order(symbol, order_id, orig_client_order_id)
+        params = _one_order(self._symbol(symbol), order_id, orig_client_order_id)
         ref = (symbol, orig_client_order_id or str(order_id))
         return await self.call("order.cancel", params, _REPORT.decode, order_ref=ref)
 
@@ -357,20 +484,27 @@ class WsApiClient(AsyncService):
         time_in_force: TimeInForce | str | None = None,
         new_client_order_id: str | None = None,
     ) -> CancelReplaceResponse:
-        if cancel_order_id is None and cancel_orig_client_order_id is None:
+        if cancel_replace_mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
             raise InvalidParameter(
-                "cancelOrderId", "give cancelOrderId or cancelOrigClientOrderId", "both missing"
+                "cancelReplaceMode", "must be STOP_ON_FAILURE or ALLOW_FAILURE", repr(cancel_replace_mode)
             )
         args = order_args(
-            symbol, side, type, quantity=quantity, price=price, time_in_force=time_in_force,
-            new_client_order_id=new_client_order_id or make_client_order_id(),
+            symbol,
+            side,
+            type,
+            quantity=quantity,
+            price=price,
+            time_in_force=time_in_force,
+            new_client_order_id=make_client_order_id()
+            if new_client_order_id is None
+            else new_client_order_id,
             new_order_resp_type=OrderResponseType.FULL,
         )
+        self._validate(args)
         params = {
             **args.params,
             "cancelReplaceMode": cancel_replace_mode,
-            "cancelOrderId": cancel_order_id,
-            "cancelOrigClientOrderId": cancel_orig_client_order_id,
+            **_ids(cancel_order_id, cancel_orig_client_order_id, "cancelOrderId", "cancelOrigClientOrderId"),
         }
         ref = (str(args.params["symbol"]), str(args.params["newClientOrderId"]))
         return await self.call("order.cancelReplace", params, _CANCEL_REPLACE.decode, order_ref=ref)
@@ -378,13 +512,25 @@ class WsApiClient(AsyncService):
     async def order_status(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
     ) -> Order:
-        params = _one_order(symbol, order_id, orig_client_order_id)
+        params = _one_order(self._symbol(symbol), order_id, orig_client_order_id)
         return await self.call("order.status", params, _ORDER.decode)
 
+    def _validate(self, args: OrderArgs) -> None:
+        if self.rules is not None:
+            self.rules.validate(args.check)
+
+    def _symbol(self, symbol: str) -> str:
+        """A well-formed symbol, and a listed one when the client has the rules."""
+        if self.rules is not None:
+            return self.rules[check_symbol(symbol)].symbol
+        return check_symbol(symbol)
+
     async def open_orders(self, symbol: str | None = None) -> list[Order]:
+        symbol = None if symbol is None else self._symbol(symbol)
         return await self.call("openOrders.status", {"symbol": symbol}, _ORDERS.decode)
 
     async def cancel_all(self, symbol: str) -> list[OrderReport | OrderList]:
+        self._symbol(symbol)
         return await self.call(
             "openOrders.cancelAll", {"symbol": symbol}, decode_cancel_open_orders, order_ref=(symbol, "*")
         )
@@ -403,15 +549,33 @@ _CANCEL_REPLACE = msgspec.json.Decoder(CancelReplaceResponse)
 
 
 def _one_order(symbol: str, order_id: int | None, orig_client_order_id: str | None) -> dict[str, object]:
+    return {"symbol": check_symbol(symbol), **_ids(order_id, orig_client_order_id)}
+
+
+def _ids(
+    order_id: int | None,
+    orig_client_order_id: str | None,
+    id_field: str = "orderId",
+    cid_field: str = "origClientOrderId",
+) -> dict[str, object]:
     if order_id is None and orig_client_order_id is None:
-        raise InvalidParameter("orderId", "give orderId or origClientOrderId", "both missing")
-    return {"symbol": symbol, "orderId": order_id, "origClientOrderId": orig_client_order_id}
+        raise InvalidParameter(id_field, f"give {id_field} or {cid_field}", "both missing")
+    return {
+        id_field: None if order_id is None else check_int(id_field, order_id, 0, ORDER_ID_MAX),
+        cid_field: None if orig_client_order_id is None else check_client_id(cid_field, orig_client_order_id),
+    }
 
 
-def _wire(value: object) -> object:
-    """JSON values as the WebSocket API wants them: numbers as exact strings, enums as text."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, str):
-        return str(value)
-    return value
+def _wire_params(params: Mapping[str, object]) -> dict[str, object]:
+    """Parameters as the WebSocket API wants them: ``None`` left out, Decimals as exact
+    fixed-point strings (``str`` could give ``1E-8``), enums as their text."""
+    return {
+        k: format(v, "f") if type(v) is Decimal else (str(v) if isinstance(v, str) else v)
+        for k, v in params.items()
+        if v is not None
+    }
+
+
+def _expire(fut: asyncio.Future[_Envelope]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())

@@ -11,9 +11,12 @@ Decimals are stored as TEXT: a REAL column would round prices and quantities.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
+import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -63,14 +66,17 @@ class OrderState(StrEnum):
     def from_exchange(cls, status: str) -> OrderState:
         """Map a Binance order status; PENDING_CANCEL is still live on the book (NEW), and
         EXPIRED_IN_MATCH (self-trade prevention) is an expiry."""
-        if status == "EXPIRED_IN_MATCH":
-            return cls.EXPIRED
-        if status == "PENDING_CANCEL":
-            return cls.NEW
-        return cls(status)
+        state = _FROM_EXCHANGE.get(status)
+        return cls(status) if state is None else state  # an unknown status raises ValueError
 
 
 FINAL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED, OrderState.EXPIRED})
+# A dict lookup: an Enum call costs more than the rest of folding an event.
+_FROM_EXCHANGE = {
+    **{s.value: s for s in OrderState},
+    "EXPIRED_IN_MATCH": OrderState.EXPIRED,
+    "PENDING_CANCEL": OrderState.NEW,
+}
 _RANK = {
     OrderState.PENDING_NEW: 0,
     OrderState.UNKNOWN: 1,
@@ -173,6 +179,14 @@ class DerivedState:
     cumulative_quote: Decimal
     last_request: RequestRecord | None
     reason: str | None
+    filled_qty: Decimal = Decimal(0)  # the sum of the fills on record
+
+    @property
+    def settled(self) -> bool:
+        """Final and every fill on record: nothing a restart still has to ask the exchange.
+        A final order whose fills fall short of its executed quantity (killed between the
+        status and its fills, or the fills' lookup failed) is not."""
+        return self.state.is_final and self.filled_qty >= self.executed_qty
 
 
 _SCHEMA = """
@@ -224,11 +238,11 @@ CREATE TABLE IF NOT EXISTS events (
     order_time_ms INTEGER,
     update_ms INTEGER NOT NULL,
     -- Binance numbers orders and trades per symbol, so a key is unique only within its intent.
+    -- This index also serves every lookup of an intent's events.
     UNIQUE (intent_id, dedupe_key)
 );
 CREATE INDEX IF NOT EXISTS requests_by_intent ON requests(intent_id);
 CREATE INDEX IF NOT EXISTS outcomes_by_request ON outcomes(request_id);
-CREATE INDEX IF NOT EXISTS events_by_intent ON events(intent_id);
 """
 _TABLES = ("intents", "requests", "outcomes", "events")
 _APPEND_ONLY = "".join(
@@ -259,12 +273,45 @@ _EVENT_COLUMNS = (
     "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
     " order_time_ms, trade_id, last_price, last_qty, commission, commission_asset"
 )
+
+
+def _columns_of(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
+
+
 # The latest outcome of each request (a request may be resolved later: unknown, then ack).
 _REQUESTS_OF = (
     "SELECT r.id, r.intent_id, r.kind, r.sent_ms, r.attempt, o.result, o.code, o.msg FROM requests r"
     " LEFT JOIN outcomes o ON o.id = (SELECT max(id) FROM outcomes WHERE request_id = r.id)"
     " WHERE r.intent_id = ? ORDER BY r.id"
 )
+
+# Candidates for ``Journal.unsettled``: every intent except those the record shows final with
+# their fills complete. An order is final by a final event status or, with no events, by an
+# abandonment or a rejected last placement (as ``derive_state`` decides). The fill total is
+# compared in REAL only to prefilter: a real shortfall is at least one lot step, far beyond a
+# double's rounding at any Binance quantity; a false candidate costs one exact replay.
+_UNSETTLED = f"""
+WITH ev AS (
+    SELECT intent_id,
+           max(status IN ('FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH')) AS final,
+           max(CAST(executed_qty AS REAL)) AS executed,
+           total(CAST(last_qty AS REAL)) FILTER (WHERE trade_id IS NOT NULL) AS filled
+    FROM events GROUP BY intent_id
+)
+SELECT {_columns_of("i", _INTENT_COLUMNS)}
+FROM intents i LEFT JOIN ev ON ev.intent_id = i.id
+WHERE CASE WHEN ev.intent_id IS NOT NULL THEN NOT ev.final OR ev.filled < ev.executed
+    ELSE NOT EXISTS (
+        SELECT 1 FROM requests r JOIN outcomes o ON o.request_id = r.id
+        WHERE r.intent_id = i.id AND o.result = 'abandoned'
+    ) AND coalesce((
+        SELECT o.result FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id
+        WHERE r.intent_id = i.id AND r.kind = 'place' ORDER BY r.id DESC, o.id DESC LIMIT 1
+    ), '') != 'reject'
+END
+ORDER BY i.id
+"""
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -279,10 +326,69 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
+
+
+_WAL_MAGIC = {0x377F0682: "<", 0x377F0683: ">"}  # checksum byte order: little, big endian
+_WAL_HEADER = 32
+_FRAME_HEADER = 24
+
+
+def _wal_checksum(data: bytes, order: str, s0: int, s1: int) -> tuple[int, int]:
+    words = struct.unpack(f"{order}{len(data) // 4}I", data)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
+
+
+def wal_damage(wal: Path) -> str | None:
+    """What is wrong with a write-ahead log's tail, or None if nothing is (or there is none).
+
+    SQLite replays frames up to the first one whose salt or running checksum is wrong and
+    silently ignores the rest, which is right after a crash mid-transaction but hides a
+    log overwritten by garbage or torn by a power loss. Frames of an older generation (other
+    salts, whole frames) are normal leftovers after a checkpoint; anything else after the
+    last good frame (a partial frame, a frame of this generation that fails its checksum,
+    a header that is not a WAL header) is damage."""
+    try:
+        data = wal.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data:
+        return None
+    if len(data) < _WAL_HEADER:
+        return f"{len(data)} bytes, shorter than a WAL header"
+    magic, _version, page_size, _seq, salt1, salt2, c0, c1 = struct.unpack(">8I", data[:_WAL_HEADER])
+    order = _WAL_MAGIC.get(magic)
+    if order is None or page_size < 512 or page_size & (page_size - 1):
+        return "the header is not a SQLite WAL header"
+    s0, s1 = _wal_checksum(data[:24], order, 0, 0)
+    if (s0, s1) != (c0, c1):
+        return "the header fails its checksum"
+    frame = _FRAME_HEADER + page_size
+    offset = _WAL_HEADER
+    while offset + frame <= len(data):
+        head = data[offset : offset + _FRAME_HEADER]
+        f_salt1, f_salt2, f0, f1 = struct.unpack(">4I", head[8:24])
+        if (f_salt1, f_salt2) != (salt1, salt2):
+            break  # an older generation's frames: left over, not damage
+        s0, s1 = _wal_checksum(head[:8], order, s0, s1)
+        s0, s1 = _wal_checksum(data[offset + _FRAME_HEADER : offset + frame], order, s0, s1)
+        if (s0, s1) != (f0, f1):
+            return f"frame {(offset - _WAL_HEADER) // frame} fails its checksum"
+        offset += frame
+    if (len(data) - _WAL_HEADER) % frame:
+        return f"{(len(data) - _WAL_HEADER) % frame} bytes of a partial frame at the end"
+    return None
+
+
 class Journal:
     """One SQLite connection in WAL mode; every ``record_*`` call is its own committed
     transaction, so when it returns the row is on disk (to the OS with
-    ``durability="normal"``, through power loss with ``"full"``)."""
+    ``durability="normal"``, through power loss with ``"full"``), unless it runs inside
+    ``transaction()``, whose rows are committed together when the block ends."""
 
     def __init__(self, path: str | Path, *, durability: Literal["normal", "full"] = "normal") -> None:
         if durability not in ("normal", "full"):
@@ -292,6 +398,9 @@ class Journal:
         # Set when the file on disk was unreadable and was moved aside: the caller must then
         # rebuild its view from the exchange, since the journal starts empty.
         self.recovered_from: Path | None = None
+        damage = wal_damage(self.path.with_name(self.path.name + "-wal"))
+        if damage is not None and self.path.exists():
+            self.recovered_from = self._copy_aside(damage)
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
@@ -304,6 +413,9 @@ class Journal:
             result = conn.execute("PRAGMA quick_check").fetchone()
             if result is None or result[0] != "ok":
                 raise sqlite3.DatabaseError(f"quick_check: {result[0] if result else 'no answer'}")
+            # Rows are small: 1 KiB pages make each commit write a quarter of the bytes to
+            # the WAL. Only takes effect on a new file.
+            conn.execute("PRAGMA page_size=1024")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durability == 'full' else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -314,8 +426,7 @@ class Journal:
         return conn
 
     def _move_aside(self, exc: sqlite3.DatabaseError) -> Path:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{_stamp()}")
         self.path.rename(aside)
         for suffix in ("-wal", "-shm"):
             companion = self.path.with_name(self.path.name + suffix)
@@ -326,6 +437,22 @@ class Journal:
             "in-flight orders must be rebuilt from the exchange",
             self.path,
             exc,
+            aside,
+        )
+        return aside
+
+    def _copy_aside(self, damage: str) -> Path:
+        """A damaged WAL tail: SQLite would drop it without a word, and with it records that
+        may have been committed (and orders sent). Keep a copy of the files for inspection,
+        open the intact part, and say loudly that the exchange must fill in the rest."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{_stamp()}")
+        shutil.copyfile(self.path, aside)
+        shutil.copyfile(self.path.with_name(self.path.name + "-wal"), aside.with_name(aside.name + "-wal"))
+        log.warning(
+            "journal %s has a damaged write-ahead log (%s); copied it to %s and kept the intact "
+            "part: records after the damage are lost, so orders must be rebuilt from the exchange",
+            self.path,
+            damage,
             aside,
         )
         return aside
@@ -341,7 +468,24 @@ class Journal:
     ) -> None:
         self.close()
 
-    # ---- writes (each commits before returning) -----------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit every record written in the block at once, when it ends. A commit is most of
+        a record's cost (and with ``durability="full"`` an fsync), so records that belong
+        together (an intent and its first request; an answer's outcome and its events) are
+        written as one. The block must not await: another task's records would join it.
+        Rows written before an exception are still committed: they record what happened,
+        and the caller's view already includes them. Nested blocks join the outer one."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    # ---- writes (each commits before returning, or with its transaction) --------------
 
     def record_intent(self, intent: Intent) -> Intent:
         """Journal the intent; returns it with its row id."""
@@ -454,7 +598,7 @@ class Journal:
     def fills(self, client_order_id: str) -> list[ExchangeEvent]:
         """The order's fills, one per exchange trade id, in the order they were recorded."""
         rows = self._conn.execute(
-            f"SELECT {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))}"
+            f"SELECT {_columns_of('e', _EVENT_COLUMNS)}"
             " FROM events e JOIN intents i ON i.id = e.intent_id"
             " WHERE i.client_order_id = ? AND e.trade_id IS NOT NULL ORDER BY e.id",
             (client_order_id,),
@@ -470,7 +614,15 @@ class Journal:
 
     def in_flight(self) -> list[DerivedState]:
         """Orders whose record has no final state: the ones a restart must look up."""
-        return [s for s in (self.derive(i) for i in self.intents()) if not s.state.is_final]
+        return [s for s in self.unsettled() if not s.state.is_final]
+
+    def unsettled(self) -> list[DerivedState]:
+        """Orders a restart must settle: not final, or final with fills missing.
+
+        SQL picks the candidates (one pass over indexes, no Python per order of history);
+        only they are replayed in Python, with exact Decimals, to drop the few false ones."""
+        rows = self._conn.execute(_UNSETTLED).fetchall()
+        return [s for s in (self.derive(_intent_from_row(r)) for r in rows) if not s.settled]
 
     def symbols(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT DISTINCT symbol FROM intents")}
@@ -485,9 +637,12 @@ def derive_state(
     order_id: int | None = None
     executed = Decimal(0)
     quote = Decimal(0)
+    filled = Decimal(0)
     seen_event = False
     for ev in events:
         seen_event = True
+        if ev.trade_id is not None and ev.last_qty is not None:
+            filled += ev.last_qty
         order_id = ev.order_id if ev.order_id is not None else order_id
         executed = max(executed, ev.executed_qty)
         quote = max(quote, ev.cumulative_quote)
@@ -502,7 +657,7 @@ def derive_state(
         state, reason = OrderState.CANCELED, next(r.msg for r in reqs if r.outcome is OutcomeKind.ABANDONED)
     elif not seen_event and last_place is not None:
         state, reason = _state_from_outcome(last_place)
-    return DerivedState(intent, state, order_id, executed, quote, reqs[-1] if reqs else None, reason)
+    return DerivedState(intent, state, order_id, executed, quote, reqs[-1] if reqs else None, reason, filled)
 
 
 def _state_from_outcome(req: RequestRecord) -> tuple[OrderState, str | None]:

@@ -18,20 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import operator
 import re
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import NoSuchOrder
 from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, TickerPrice
+from tradeexec.binance.models_wallet import SystemStatus
+from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
+from tradeexec.binance.spot import order_args
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TradeexecError
 from tradeexec.execution.journal import (
     DerivedState,
@@ -44,7 +49,7 @@ from tradeexec.execution.journal import (
 )
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import Exposure, OrderRisk, RiskManager
+from tradeexec.execution.risk import Exposure, KeyPermissions, OrderRisk, RiskManager
 
 __all__ = [
     "CLIENT_ORDER_ID_RE",
@@ -84,15 +89,32 @@ def make_client_order_id(
     """``{strategy}_{symbol}_{UTC yyyymmddHHMMSS}_{8 hex}`` within Binance's 36 characters:
     the timestamp and the random hex make it unique, so the strategy (down to one character),
     then the symbol, are shortened instead. ``token`` is random unless given."""
-    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S")
-    tail = token if token is not None else secrets.token_hex(4)
-    if not re.fullmatch(r"[0-9a-f]{8}", tail):
-        raise ValueError(f"token must be 8 lowercase hex digits, not {tail!r}")
+    stamp = _stamp(int(time.time())) if now is None else now.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    if token is None:
+        tail = secrets.token_hex(4)
+    elif _TOKEN_RE.fullmatch(token):
+        tail = token
+    else:
+        raise ValueError(f"token must be 8 lowercase hex digits, not {token!r}")
+    return f"{_prefix(strategy, symbol)}{stamp}_{tail}"
+
+
+_TOKEN_RE = re.compile(r"[0-9a-f]{8}")
+
+
+@functools.lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    # strftime costs more than the rest of the ID, and it changes once a second.
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(second))
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix(strategy: str, symbol: str) -> str:
     strat = _clean(strategy) or "s"
     sym = _clean(symbol) or "x"
     strat = strat[: max(1, _PARTS_BUDGET - len(sym))]
     sym = sym[: _PARTS_BUDGET - len(strat)]
-    return f"{strat}_{sym}_{stamp}_{tail}"
+    return f"{strat}_{sym}_"
 
 
 # ---- what the manager needs of a client ----------------------------------------------------
@@ -131,9 +153,30 @@ class OrderClient(Protocol):
 
     async def open_orders(self, symbol: str | None = None) -> Sequence[Order]: ...
 
-    async def my_trades(self, symbol: str, *, order_id: int | None = None) -> Sequence[MyTrade]: ...
+    async def all_orders(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        start_time: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Order]: ...
+
+    async def my_trades(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        start_time: int | None = None,
+        from_id: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[MyTrade]: ...
 
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
+
+    async def api_restrictions(self) -> KeyPermissions: ...
+
+    async def system_status(self) -> SystemStatus: ...
 
 
 # ---- orders ---------------------------------------------------------------------------------
@@ -155,11 +198,45 @@ class OrderIntent:
     recv_window_ms: int = 5000
 
 
+def _checked(request: OrderIntent) -> OrderIntent:
+    """The intent with its values checked (and enums parsed) as the client checks an order, so
+    a bad value is refused naming its field before it is rounded, journaled or sent."""
+    kind = check_enum("type", request.type, OrderType)
+    tif = request.time_in_force
+    if tif is None and kind in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+        tif = TimeInForce.GTC
+    check = order_args(
+        request.symbol, request.side, kind, quantity=request.quantity, quote_order_qty=request.quote_quantity,
+        price=request.price, time_in_force=tif, stop_price=request.stop_price,
+    ).check  # fmt: skip
+    if request.strategy is not None and not isinstance(request.strategy, str):
+        raise InvalidParameter("strategy", "must be a str", type(request.strategy).__name__)
+    recv_window_ms = check_int("recvWindow", request.recv_window_ms, 1, 60_000)
+    checked = (
+        check.side, kind, check.quantity, check.quote_order_qty, check.price, check.time_in_force,
+        check.stop_price,
+    )  # fmt: skip
+    given = (
+        request.side, request.type, request.quantity, request.quote_quantity, request.price,
+        request.time_in_force, request.stop_price,
+    )  # fmt: skip
+    # The checks hand back the very objects they accepted, so an intent built with enums and
+    # Decimals (the usual case) is already what they make of it and need not be copied.
+    if recv_window_ms is request.recv_window_ms and all(map(operator.is_, checked, given)):
+        return request
+    return OrderIntent(
+        request.symbol, check.side, kind, quantity=check.quantity, quote_quantity=check.quote_order_qty,
+        price=check.price, time_in_force=check.time_in_force, stop_price=check.stop_price,
+        strategy=request.strategy, recv_window_ms=recv_window_ms,
+    )  # fmt: skip
+
+
 class ManagedOrder:
     """The manager's live view of one order. Read it; only the manager changes it."""
 
     def __init__(self, intent: Intent) -> None:
         self.intent = intent
+        self.side = Side(intent.side)
         self.state = OrderState.PENDING_NEW
         self.order_id: int | None = None
         self.order_time_ms: int | None = None
@@ -182,10 +259,6 @@ class ManagedOrder:
     @property
     def symbol(self) -> str:
         return self.intent.symbol
-
-    @property
-    def side(self) -> Side:
-        return Side(self.intent.side)
 
     @property
     def is_final(self) -> bool:
@@ -235,10 +308,23 @@ class ReconcileReport:
 
 
 _DUPLICATE_MSG = "Duplicate order sent."
+# Client order IDs are unique only among open orders; an exchange order this much older than
+# an intent (beyond any clock skew) is someone else's use of the ID.
+_CLOCK_SKEW_MS = 60_000
+_PAGE = 1000  # the most allOrders and myTrades return at once
+_MAX_PAGES = 10
+_T = TypeVar("_T")
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _same_order(order: ManagedOrder, ex: Order) -> bool:
+    """Whether the exchange's order is this intent's: client order IDs are unique only among
+    open orders, so an order with another id, or older than the intent (beyond clock skew),
+    is an earlier use of the same ID."""
+    return order.order_id in (None, ex.order_id) and ex.time >= order.intent.created_ms - _CLOCK_SKEW_MS
 
 
 class OrderManager:
@@ -265,6 +351,8 @@ class OrderManager:
         max_resends: int = 3,
         max_resolve_attempts: int = 40,
         unsent_max_age_ms: int = 60_000,
+        live_poll_factor: float = 10.0,
+        preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self.client = client
@@ -280,11 +368,18 @@ class OrderManager:
         self.max_resends = max_resends
         self.max_resolve_attempts = max_resolve_attempts
         self.unsent_max_age_ms = unsent_max_age_ms
+        self.live_poll_factor = live_poll_factor
+        self.preflight = preflight
         self._clock_ms = clock_ms
+        self._stream_live = False
+        self._poll_wake = asyncio.Event()
         self.rules: ExchangeRules | None = None
         self._orders: dict[str, ManagedOrder] = {}
         # Orders not yet final, so that open_orders() costs what is open, not all history.
         self._live: dict[str, ManagedOrder] = {}
+        # Final orders whose fills are not all known yet: with the live ones, all the poller
+        # has to look at.
+        self._fills_due: dict[str, ManagedOrder] = {}
         self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -292,6 +387,10 @@ class OrderManager:
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def start(self, *, reconcile: bool = True) -> ReconcileReport | None:
+        """Preflight (unless ``preflight=False``), load the rules, reconcile, start the poller.
+        Raises ``UnsafeApiKey`` (a ``ConfigError``) when the key may move funds."""
+        if self.preflight:
+            await self._preflight()
         if self.rules is None:
             self.rules = await self.client.rules()
         report = await self.reconcile() if reconcile else None
@@ -309,6 +408,31 @@ class OrderManager:
                 await task
         self._poller = None
 
+    async def _preflight(self) -> None:
+        """Before any order: a key that can withdraw or transfer is refused (see
+        ``RiskLimits.allow_fund_moving_key``), and exchange maintenance pauses trading through
+        the policy. A venue without these endpoints (404: the testnet has no ``/sapi``) is
+        logged and skipped rather than fatal, since there nothing can be checked."""
+        try:
+            restrictions = await self.client.api_restrictions()
+        except BinanceAPIError as exc:
+            if exc.http_status != 404:
+                raise
+            log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
+        else:
+            self.risk.check_key_permissions(restrictions)
+        await self._check_system_status()
+
+    async def _check_system_status(self) -> None:
+        try:
+            status = await self.client.system_status()
+        except BinanceAPIError as exc:
+            if exc.http_status != 404:
+                raise
+            log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
+            return
+        self.policy.note_system_status(status.status, status.msg)
+
     async def __aenter__(self) -> OrderManager:
         await self.start()
         return self
@@ -323,6 +447,26 @@ class OrderManager:
 
     def open_orders(self, symbol: str | None = None) -> list[ManagedOrder]:
         return [o for o in self._live.values() if not o.is_final and (symbol is None or o.symbol == symbol)]
+
+    @property
+    def stream_live(self) -> bool:
+        """Whether the user data stream is delivering order updates (set by the feed).
+
+        Live: updates arrive by the stream, so the poller only looks at orders nobody has
+        heard of (UNKNOWN ones are resolved by their own tasks) every ``live_poll_factor``
+        poll intervals. Down (the default, also with no feed at all): the poller is the only
+        source of updates and runs every ``poll_interval_s`` (place and verify); a round that
+        is already due then runs at once. Catching up on what an outage hid is the feed's
+        resync, not the poller's."""
+        return self._stream_live
+
+    @stream_live.setter
+    def stream_live(self, live: bool) -> None:
+        if live != self._stream_live:
+            every = self.poll_interval_s * (self.live_poll_factor if live else 1.0)
+            log.info("user data stream %s: polling orders every %.1fs", "live" if live else "down", every)
+            self._stream_live = live
+            self._poll_wake.set()
 
     def _track(self, order: ManagedOrder) -> None:
         cid = order.client_order_id
@@ -348,6 +492,7 @@ class OrderManager:
         (including RiskLimitExceeded) when refused before sending and the exchange's error
         when it refused; returns the order when it was accepted or its outcome is unknown
         (then it is being resolved in the background)."""
+        request = _checked(request)
         self.risk.ensure_can_trade()
         self.policy.check_can_send()
         rules = self._symbol_rules(request.symbol)
@@ -368,9 +513,12 @@ class OrderManager:
             MarketContext(last_price=mark, open_orders=len(self.open_orders(request.symbol))),
         )
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
-        order = ManagedOrder(self.journal.record_intent(intent))
+        # The intent and its first placement request are one commit, made before the send.
+        with self.journal.transaction():
+            order = ManagedOrder(self.journal.record_intent(intent))
+            request_id = self._journal_place(order)
         self._track(order)
-        await self._place(order)
+        await self._send_place(order, request_id)
         return order
 
     def _rounded(self, request: OrderIntent, rules: SymbolRules) -> Intent:
@@ -427,18 +575,23 @@ class OrderManager:
 
     async def _place(self, order: ManagedOrder) -> None:
         """Send (or resend, same client order ID) the placement. Journal first."""
-        intent = order.intent
+        await self._send_place(order, self._journal_place(order))
+
+    def _journal_place(self, order: ManagedOrder) -> int:
         order.place_attempts += 1
         order.last_place_ms = self._clock_ms()
-        request_id = self.journal.record_request(
-            intent.id, RequestKind.PLACE, attempt=order.place_attempts, sent_ms=order.last_place_ms
+        return self.journal.record_request(
+            order.intent.id, RequestKind.PLACE, attempt=order.place_attempts, sent_ms=order.last_place_ms
         )
+
+    async def _send_place(self, order: ManagedOrder, request_id: int) -> None:
+        intent = order.intent
         if order.state is OrderState.PENDING_NEW:
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
         try:
             response = await self.client.new_order(
                 intent.symbol,
-                Side(intent.side),
+                order.side,
                 OrderType(intent.type),
                 quantity=intent.quantity,
                 quote_order_qty=intent.quote_quantity,
@@ -471,8 +624,11 @@ class OrderManager:
             self._outcome_unknown(order, request_id, str(exc))
             return
         self.policy.record_success()
-        self.journal.record_outcome(request_id, OutcomeKind.ACK)
-        await self._apply_response(order, response)
+        # The answer (its outcome and every event it carries) is one commit.
+        with self.journal.transaction():
+            self.journal.record_outcome(request_id, OutcomeKind.ACK)
+            self._apply_response(order, response)
+        await self._sync_fills(order)
 
     def _outcome_unknown(self, order: ManagedOrder, request_id: int, cause: str) -> None:
         self.journal.record_outcome(request_id, OutcomeKind.UNKNOWN, msg=cause)
@@ -486,7 +642,7 @@ class OrderManager:
                 self._resolve(order), name=f"resolve-{order.client_order_id}"
             )
 
-    async def _apply_response(self, order: ManagedOrder, response: Any) -> None:
+    def _apply_response(self, order: ManagedOrder, response: Any) -> None:
         """Fold a placement answer (ACK, RESULT or FULL) into the order."""
         update_ms = getattr(response, "transact_time", None) or self._clock_ms()
         order_id = response.order_id
@@ -496,10 +652,14 @@ class OrderManager:
             return
         executed = ZERO
         quote = ZERO
+        said: tuple[Decimal, Decimal] | None = None  # what the last fill event journaled
         for f in getattr(response, "fills", ()):
             executed += f.qty
-            quote += f.qty * f.price
+            # The exchange rounds each trade's quote to the asset's precision: never journal
+            # more than its own total says.
+            quote = min(quote + f.qty * f.price, response.cummulative_quote_qty)
             if f.trade_id is not None:
+                said = (executed, quote)
                 self._apply(
                     order,
                     ExchangeEvent(
@@ -517,13 +677,14 @@ class OrderManager:
                         commission_asset=f.commission_asset,
                     ),
                 )
+        if said == (response.executed_qty, response.cummulative_quote_qty):
+            return  # the last fill's event already said all the summary would
         self._apply(
             order,
             ExchangeEvent(
                 str(status), response.executed_qty, response.cummulative_quote_qty, update_ms, "ack", order_id
             ),
         )
-        await self._sync_fills(order)
 
     # ---- state machine --------------------------------------------------------------------
 
@@ -566,8 +727,13 @@ class OrderManager:
 
     def _maybe_done(self, order: ManagedOrder) -> None:
         # Final and every fill known: only then is the position right, so only then done.
-        if order.is_final and order.filled_qty >= order.executed_qty:
+        if not order.is_final:
+            return
+        if order.filled_qty >= order.executed_qty:
+            self._fills_due.pop(order.client_order_id, None)
             order._final.set()
+        else:
+            self._fills_due[order.client_order_id] = order
 
     def on_execution_report(self, event: ExecutionReport) -> bool:
         """Apply a user-data-stream order update; idempotent (duplicates and late messages
@@ -602,6 +768,22 @@ class OrderManager:
             self._spawn(self._sync_fills(order))
         return applied
 
+    def on_order_update(self, snapshot: Order) -> bool:
+        """Apply an order as REST reports it now (the user data stream's account of what it
+        missed while down); idempotent. Returns whether the order's state or executed
+        quantity moved. A snapshot carries no trades: missing fills are fetched by a task of
+        the manager's, so the caller (the stream's consumer) never waits on a request."""
+        order = self._orders.get(snapshot.client_order_id) or self._by_order_id.get(
+            (snapshot.symbol, snapshot.order_id)
+        )
+        if order is None or not _same_order(order, snapshot):
+            return False
+        before = (order.state, order.executed_qty)
+        self._apply_order(order, snapshot)
+        if order.executed_qty > order.filled_qty:
+            self._spawn(self._sync_fills(order))
+        return (order.state, order.executed_qty) != before
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -613,11 +795,34 @@ class OrderManager:
         if order.order_id is None or order.executed_qty <= order.filled_qty:
             self._maybe_done(order)
             return
+        trades = await self._fetch_trades(order, order.order_id)
+        with self.journal.transaction():
+            self._fold_trades(order, trades)
+
+    async def _fetch_trades(self, order: ManagedOrder, order_id: int) -> Sequence[MyTrade]:
+        """The order's trades, or none when asking failed (the fills stay due)."""
         try:
-            trades = await self.client.my_trades(order.symbol, order_id=order.order_id)
+            return await self.client.my_trades(order.symbol, order_id=order_id)
         except (TradeexecError, OSError, TimeoutError) as exc:
             self.policy.decide(exc, write=False, what=f"trades of {order.client_order_id}")
-            return
+            return ()
+
+    async def _settle_found(self, order: ManagedOrder, found: Order) -> None:
+        """Fold a lookup's answer and the fills it implies in one commit, trades fetched
+        first: a kill in between leaves neither (the order is still in flight and is looked
+        up again), never a final status without its fills. When the trades cannot be had the
+        status is journaled alone and the fills stay due (poller, next start's reconcile)."""
+        trades: Sequence[MyTrade] = ()
+        if found.executed_qty > order.filled_qty:
+            trades = await self._fetch_trades(order, found.order_id)
+        with self.journal.transaction():
+            self._apply_order(order, found)
+            self._fold_trades(order, trades)
+
+    def _fold_trades(self, order: ManagedOrder, trades: Sequence[MyTrade]) -> int:
+        """Apply the order's trades (all of them, in id order: each event carries the running
+        executed quantity); returns how many fills were new."""
+        known = len(order.fills)
         running = ZERO
         quote = ZERO
         for t in sorted(trades, key=lambda t: t.id):
@@ -643,6 +848,7 @@ class OrderManager:
                 ),
             )
         self._maybe_done(order)
+        return len(order.fills) - known
 
     # ---- resolution of unknown outcomes ---------------------------------------------------
 
@@ -661,7 +867,7 @@ class OrderManager:
             raise
         # Client order IDs are unique only among open orders: an order older than the intent
         # (beyond clock skew) is someone else's use of the same ID.
-        if found.time < intent.created_ms - 60_000:
+        if found.time < intent.created_ms - _CLOCK_SKEW_MS:
             self.journal.record_outcome(
                 request_id, OutcomeKind.NOT_FOUND, msg=f"order found is older ({found.time})"
             )
@@ -704,8 +910,7 @@ class OrderManager:
                 await asyncio.sleep(decision.delay_s or self.policy.backoff(attempt))
                 continue
             if found is not None:
-                self._apply_order(order, found)
-                await self._sync_fills(order)
+                await self._settle_found(order, found)
                 if order.cancel_requested and not order.is_final:
                     await self.cancel(order.client_order_id)
                 return
@@ -775,8 +980,7 @@ class OrderManager:
                 with contextlib.suppress(TradeexecError, OSError, TimeoutError):
                     found = await self._query(order)
                     if found is not None:
-                        self._apply_order(order, found)
-                        await self._sync_fills(order)
+                        await self._settle_found(order, found)
                 if order.is_final:
                     return order
                 if decision.action is Action.FAIL and not isinstance(
@@ -868,23 +1072,41 @@ class OrderManager:
 
     # ---- polling fallback -----------------------------------------------------------------
 
+    def _poll_interval(self) -> float:
+        return self.poll_interval_s * (self.live_poll_factor if self._stream_live else 1.0)
+
     async def _poll_loop(self) -> None:
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(self.poll_interval_s)
+            interval = self._poll_interval()
+            delay = last + interval - time.monotonic()
+            if delay > 0:
+                # Woken early when the stream's state changes: a stream going down must not
+                # leave the poller asleep for a live stream's long interval.
+                self._poll_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._poll_wake.wait()
+                continue
+            last = time.monotonic()
             try:
+                if self.policy.in_maintenance:
+                    # A ban or an outage while asking is expected here (the transport logged
+                    # it); the next round asks again.
+                    with contextlib.suppress(TradeexecError, OSError, TimeoutError):
+                        await self._check_system_status()
                 await self.poll_once()
             except Exception:
                 # The poller is the fallback when the stream is down: it must outlive any
                 # one bad answer, loudly.
-                log.exception(
-                    "order poller: a polling round failed; next round in %.1fs", self.poll_interval_s
-                )
+                log.exception("order poller: a polling round failed; next round in %.1fs", interval)
 
     async def poll_once(self) -> None:
         """Query every live order nobody has heard of for ``stale_after_s``, restart stalled
-        resolutions, and fetch missing fills."""
+        resolutions, and fetch missing fills. Orders that are over and complete are not looked
+        at, so a round costs what is in flight, not the whole history."""
         now = time.monotonic()
-        for order in list(self._orders.values()):
+        for order in [*self._live.values(), *self._fills_due.values()]:
             if order.state is OrderState.UNKNOWN:
                 self._start_resolver(order)
                 continue
@@ -901,22 +1123,35 @@ class OrderManager:
                 continue
             order.updated_at = time.monotonic()
             if found is not None:
-                self._apply_order(order, found)
-                await self._sync_fills(order)
+                await self._settle_found(order, found)
 
     # ---- reconciliation -------------------------------------------------------------------
 
     async def reconcile(self) -> ReconcileReport:
         """Settle everything the journal left in flight and compare with the exchange: each
         in-flight intent is looked up by client order ID (resent or abandoned per the rules
-        of ``_resolve``), open orders and recent trades of journaled symbols are read, and
-        orders on the exchange the journal does not know are reported (or adopted, when they
-        carry this manager's ID format and the journal was lost)."""
+        of ``_resolve``), a final order journaled with fills missing gets its trades, open
+        orders and recent trades of journaled symbols are read, and orders on the exchange
+        the journal does not know are reported (or adopted, when they carry this manager's
+        ID format and the journal was lost)."""
         report = ReconcileReport()
-        for derived in self.journal.in_flight():
+        unsettled = self.journal.unsettled()
+        since: dict[str, int] = {}  # per symbol, the earliest in-flight intent
+        for derived in unsettled:
+            if not derived.state.is_final:
+                symbol, created = derived.intent.symbol, derived.intent.created_ms
+                since[symbol] = min(since.get(symbol, created), created)
+        for derived in unsettled:
             intent = derived.intent
             order = self._orders.get(intent.client_order_id) or self._restore(derived)
             before = order.state
+            if before.is_final:
+                # Over, but killed (or the lookup failed) before all its fills were journaled:
+                # only its trades are missing, and nothing else would ever fetch them.
+                known = len(order.fills)
+                await self._sync_fills(order)
+                report.fills_added += len(order.fills) - known
+                continue
             if before is OrderState.PENDING_NEW:
                 if self._clock_ms() - intent.created_ms > self.unsent_max_age_ms:
                     self._abandon(order, "journaled but never sent; too old to send late")
@@ -930,7 +1165,7 @@ class OrderManager:
                 with contextlib.suppress(TradeexecError, OSError, TimeoutError):
                     found = await self._query(order)
                     if found is not None:
-                        self._apply_order(order, found)
+                        await self._settle_found(order, found)
             if order._resolver is not None and not order._resolver.done():
                 with contextlib.suppress(TradeexecError, OSError, TimeoutError):
                     await order._resolver
@@ -941,8 +1176,67 @@ class OrderManager:
                 report.unresolved.append(intent.client_order_id)
             if order.state is not before:
                 report.settled[intent.client_order_id] = (before, order.state)
+        for symbol, start in since.items():
+            await self._reconcile_recent(symbol, start - _CLOCK_SKEW_MS, report)
         await self._reconcile_open_orders(report)
         return report
+
+    async def _reconcile_recent(self, symbol: str, start_ms: int, report: ReconcileReport) -> None:
+        """Read the symbol's orders and trades since ``start_ms`` and fold in what the journal
+        lacks: an order that filled and closed while the process was dead (or whose lookup
+        failed just now) is settled with every fill, so positions match the exchange."""
+        try:
+            orders = await self._pages(
+                lambda after: self.client.all_orders(
+                    symbol, start_time=None if after else start_ms, order_id=after, limit=_PAGE
+                ),
+                lambda o: o.order_id,
+            )
+            trades = await self._pages(
+                lambda after: self.client.my_trades(
+                    symbol, start_time=None if after else start_ms, from_id=after, limit=_PAGE
+                ),
+                lambda t: t.id,
+            )
+        except (TradeexecError, OSError, TimeoutError) as exc:
+            self.policy.decide(exc, write=False, what=f"reconcile recent orders of {symbol}")
+            return
+        by_order: dict[int, list[MyTrade]] = {}
+        for t in trades:
+            by_order.setdefault(t.order_id, []).append(t)
+        for ex in orders:
+            order = self._orders.get(ex.client_order_id)
+            if order is None:
+                if not self._adoptable(ex):
+                    continue
+                order = self._adopt(ex)
+                report.adopted.append(ex.client_order_id)
+            elif not _same_order(order, ex):
+                continue
+            before = order.state
+            with self.journal.transaction():  # the status and the fills it implies, at once
+                self._apply_order(order, ex)
+                report.fills_added += self._fold_trades(order, by_order.get(ex.order_id, ()))
+            if order.state is not before and ex.client_order_id not in report.adopted:
+                first = report.settled.get(ex.client_order_id, (before, before))[0]
+                report.settled[ex.client_order_id] = (first, order.state)
+
+    @staticmethod
+    async def _pages(
+        fetch: Callable[[int | None], Awaitable[Sequence[_T]]], key: Callable[[_T], int]
+    ) -> list[_T]:
+        """Every item from a listing paged by id (``orderId`` / ``fromId``), within a bound."""
+        items = list(await fetch(None))
+        last = len(items)
+        for _ in range(_MAX_PAGES - 1):
+            if last < _PAGE:
+                break
+            page = await fetch(key(items[-1]) + 1)
+            items += page
+            last = len(page)
+        if last >= _PAGE:
+            log.warning("reconcile: more than %d items; only the first were read", len(items))
+        return items
 
     def _restore(self, derived: DerivedState) -> ManagedOrder:
         order = ManagedOrder(derived.intent)
@@ -956,6 +1250,7 @@ class OrderManager:
         order.place_attempts = len(places)
         order.last_place_ms = places[-1].sent_ms if places else 0
         self._track(order)
+        self._maybe_done(order)  # a final order with fills missing joins the poller's round
         if order.order_id is not None:
             self._by_order_id[(order.symbol, order.order_id)] = order
         if self.rules is not None and derived.intent.symbol in self.rules:
@@ -974,7 +1269,7 @@ class OrderManager:
             if order is not None:
                 self._apply_order(order, ex)
                 continue
-            if self.journal.recovered_from is not None and OUR_ID_RE.search(ex.client_order_id):
+            if self._adoptable(ex):
                 self._adopt(ex)
                 report.adopted.append(ex.client_order_id)
                 continue
@@ -987,7 +1282,15 @@ class OrderManager:
                 ", ".join(o.client_order_id for o in report.unmanaged_open_orders),
             )
 
-    def _adopt(self, ex: Order) -> None:
+    def _adoptable(self, ex: Order) -> bool:
+        """An order of ours (by its ID's format) that a damaged journal lost."""
+        return (
+            self.journal.recovered_from is not None
+            and OUR_ID_RE.search(ex.client_order_id) is not None
+            and self.journal.intent(ex.client_order_id) is None
+        )
+
+    def _adopt(self, ex: Order) -> ManagedOrder:
         """Journal an open order of ours found on the exchange after the journal was lost."""
         strategy = ex.client_order_id.split("_", 1)[0]
         intent = self.journal.record_intent(
@@ -1008,5 +1311,9 @@ class OrderManager:
         )
         order = ManagedOrder(intent)
         self._track(order)
+        if self.rules is not None and ex.symbol in self.rules:
+            r = self.rules[ex.symbol]
+            self.positions.register_symbol(r.symbol, r.base_asset, r.quote_asset)
         self._apply_order(order, ex)
-        log.warning("reconcile: adopted open order %s from the exchange", ex.client_order_id)
+        log.warning("reconcile: adopted order %s (%s) from the exchange", ex.client_order_id, ex.status)
+        return order

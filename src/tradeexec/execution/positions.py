@@ -219,6 +219,12 @@ class PositionTracker:
         for b in balances:
             self.balances[b.asset] = Balance(b.asset, b.free, b.locked)
 
+    def apply_balance_delta(self, asset: str, delta: Decimal) -> None:
+        """A balanceUpdate event (deposit, withdrawal, transfer): free moves by ``delta``. It is
+        not a trade, so no position or PnL changes; the account position event Binance sends
+        next overwrites the balance with the exchange's figure anyway."""
+        self._adjust(asset, delta)
+
     def balance(self, asset: str) -> Balance:
         return self.balances.get(asset) or Balance(asset)
 

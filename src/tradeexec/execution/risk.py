@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tradeexec.binance.enums import Side
-from tradeexec.errors import OrderRejectedLocally, TradeexecError
+from tradeexec.errors import ConfigError, OrderRejectedLocally
 
 __all__ = [
     "Exposure",
@@ -46,7 +46,7 @@ class RiskLimitExceeded(OrderRejectedLocally):
         return f"risk limit {self.limit}: {self.detail}"
 
 
-class UnsafeApiKey(TradeexecError):
+class UnsafeApiKey(ConfigError):
     """The API key has permissions a trading bot must not hold (or lacks an IP restriction)."""
 
     def __init__(self, reasons: list[str]) -> None:
@@ -83,7 +83,12 @@ class RiskLimits:
     order_burst: int = 10
     max_price_deviation_pct: Decimal | None = Decimal(5)
     max_daily_loss: Decimal | None = None
-    require_ip_restriction: bool = True
+    # Binance allows withdrawals only on IP-restricted keys, so refusing keys that can move
+    # funds already covers the worst leak; requiring the restriction too (as ``tradeexec keys
+    # check`` does) also keeps a leaked key from trading. The local exchange's keys have none.
+    require_ip_restriction: bool = False
+    # A key that can withdraw or transfer is refused unless this says it was meant.
+    allow_fund_moving_key: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -179,15 +184,21 @@ class RiskManager:
     def check_key_permissions(self, restrictions: KeyPermissions) -> None:
         """Refuse to trade with a key that could move funds out, or (configurable) that works
         from any IP: a leaked key must not be able to drain the account."""
-        reasons = []
+        moves_funds = []
         if restrictions.enable_withdrawals:
-            reasons.append("the key can withdraw funds (enableWithdrawals)")
+            moves_funds.append("the key can withdraw funds (enableWithdrawals)")
         if restrictions.enable_internal_transfer:
-            reasons.append("the key can transfer between accounts (enableInternalTransfer)")
+            moves_funds.append("the key can transfer between accounts (enableInternalTransfer)")
         if restrictions.permits_universal_transfer:
-            reasons.append("the key can make universal transfers (permitsUniversalTransfer)")
-        if self.limits.require_ip_restriction and not restrictions.ip_restrict:
-            reasons.append("the key has no IP restriction (ipRestrict=false)")
+            moves_funds.append("the key can make universal transfers (permitsUniversalTransfer)")
+        reasons = [] if self.limits.allow_fund_moving_key else moves_funds
+        if moves_funds and not reasons:
+            log.warning("trading with a key that can move funds, as allowed: %s", "; ".join(moves_funds))
+        if not restrictions.ip_restrict:
+            if self.limits.require_ip_restriction:
+                reasons.append("the key has no IP restriction (ipRestrict=false)")
+            else:
+                log.warning("the API key has no IP restriction: anyone holding it can trade")
         if reasons:
             self._key_problem = "; ".join(reasons)
             log.error("refusing to trade: %s", self._key_problem)

@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.params import check_decimal, check_symbol
 from tradeexec.binance.rules import Rounding
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
@@ -128,22 +129,33 @@ class Executor:
         return await self._reach_target(signal)
 
     async def _position(self, symbol: str) -> Decimal:
+        # Load once, and never over balances the tracker already keeps: fills arriving while
+        # the snapshot is in flight would be counted twice (or lost) by the overwrite.
         if not self._balances_loaded:
-            account: AccountSnapshot = await self.client.account()
-            self.positions.load_account(account)
             self._balances_loaded = True
+            if not self.positions.balances:
+                account: AccountSnapshot = await self.client.account()
+                self.positions.load_account(account)
         rules = self.orders._symbol_rules(symbol)
         pos = self.positions.register_symbol(symbol, rules.base_asset, rules.quote_asset)
         return pos.quantity
 
     async def _reach_target(self, target: TargetPosition) -> list[ManagedOrder]:
-        symbol = target.symbol
+        symbol = check_symbol(target.symbol)
         rules = self.orders._symbol_rules(symbol)
+        # A spot position cannot go below zero: a negative target is refused, not sold into.
+        quantity, notional = (
+            None if value is None else check_decimal(name, value, allow_zero=True)
+            for name, value in (("target_quantity", target.target_quantity),
+                                ("target_notional", target.target_notional))
+        )  # fmt: skip
+        if target.price is not None:
+            check_decimal("price", target.price)
         mark = await self.orders.mark_price(symbol)
-        if target.target_quantity is not None:
-            wanted = target.target_quantity
+        if quantity is not None:
+            wanted = quantity
         elif mark:
-            wanted = (target.target_notional or ZERO) / mark
+            wanted = (notional or ZERO) / mark
         else:
             raise TradeexecError(f"no price for {symbol} to turn a notional target into a quantity")
         delta = wanted - await self._position(symbol)

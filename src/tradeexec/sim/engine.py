@@ -21,7 +21,7 @@ import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, DivisionByZero, InvalidOperation, localcontext
+from decimal import ROUND_DOWN, ROUND_UP, Context, Decimal, DivisionByZero, InvalidOperation, localcontext
 from heapq import heappop, heappush
 from types import MappingProxyType
 from typing import ParamSpec, TypeVar
@@ -1235,7 +1235,11 @@ class Engine:
         now = self._now
         spec = st.spec
         ledger = self._ledger
-        quote = price * qty
+        # Amounts that change hands are whole units of each asset's precision, as on Binance,
+        # so balances never hold fractions of a unit the API could not show.
+        quote_unit = Decimal(1).scaleb(-spec.quote_precision)
+        base_unit = Decimal(1).scaleb(-spec.base_precision)
+        quote = (price * qty).quantize(quote_unit, ROUND_DOWN)
         taker_buys = taker.order.side is Side.BUY
         buyer, seller = (taker, maker) if taker_buys else (maker, taker)
         buyer_acct, seller_acct = buyer.order.account, seller.order.account
@@ -1246,12 +1250,13 @@ class Engine:
             ledger.consume_locked(buyer_acct, spec.quote_asset, reserved, reserved - quote)
         else:
             ledger.adjust_free(buyer_acct, spec.quote_asset, -quote)
-        buyer_fee = qty * self.commissions(buyer_acct)[1 if taker_buys else 0]
+        buyer_fee = (qty * self.commissions(buyer_acct)[1 if taker_buys else 0]).quantize(base_unit, ROUND_UP)
         ledger.adjust_free(buyer_acct, spec.base_asset, qty - buyer_fee)
         ledger.collect_fee(spec.base_asset, buyer_fee)
         seller.lock -= qty
         ledger.consume_locked(seller_acct, spec.base_asset, qty)
-        seller_fee = quote * self.commissions(seller_acct)[0 if taker_buys else 1]
+        seller_rate = self.commissions(seller_acct)[0 if taker_buys else 1]
+        seller_fee = (quote * seller_rate).quantize(quote_unit, ROUND_UP)
         ledger.adjust_free(seller_acct, spec.quote_asset, quote - seller_fee)
         ledger.collect_fee(spec.quote_asset, seller_fee)
 

@@ -16,6 +16,7 @@ from tradeexec.sim.state import SimState
 from tradeexec.sim.userdata import ListenKeyRoutes, UserDataHub
 from tradeexec.sim.ws_api import WsApi
 from tradeexec.sim.ws_conn import ConnectionRegistry
+from tradeexec.sim.ws_firehose import add_firehose_routes
 from tradeexec.sim.ws_streams import StreamHub
 
 
@@ -46,6 +47,7 @@ def setup_ws_routes(app: web.Application, state: SimState) -> WsServices:
     router.add_get("/ws/{streams:.+}", streams.handle_ws)
     router.add_get("/stream", streams.handle_stream)
     router.add_get("/ws-api/v3", api.handle)
+    add_firehose_routes(app)
     if state.config.streams.legacy_listen_key:
         ListenKeyRoutes(state, users).install(app)
 

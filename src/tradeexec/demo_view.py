@@ -1,0 +1,247 @@
+"""The demo's live terminal view: one screen drawn from a ``DemoRecord`` while the run goes.
+
+The view only reads the record; it is redrawn from the event loop (never from rich's refresh
+thread, which would read the record while the loop changes it), at most
+``refresh_per_second`` times a second, so a fast market cannot make the terminal the
+bottleneck. Off a terminal the demo prints plain log lines instead and the view is not used,
+except to render one frame on request (``screenshot``), which is how the README's picture
+and the tests get a real frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from tradeexec.demo import QUOTE, DemoRecord, DemoSummary
+
+__all__ = ["DemoView", "live_view", "screenshot", "summary_table"]
+
+_SIDE_STYLE = {"BUY": "green", "SELL": "red"}
+_FAULT_STYLE = {"recovered": "green", "recovering": "yellow", "waiting to fire": "dim"}
+
+
+def _num(value: Decimal | None, places: int | None = None) -> str:
+    if value is None:
+        return "-"
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return format(value, "f")
+
+
+def _signed(value: Decimal) -> Text:
+    return Text(f"{value:+.2f}", style="green" if value > 0 else "red" if value < 0 else "")
+
+
+def _grid(*cells: RenderableType) -> Table:
+    grid = Table.grid(expand=True, padding=(0, 1))
+    for _ in cells:
+        grid.add_column(ratio=1)
+    grid.add_row(*cells)
+    return grid
+
+
+def _table(*columns: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
+    for name in columns:
+        table.add_column(
+            name, justify="left" if name in {"symbol", "order", "fault", "what", "side"} else "right"
+        )
+    return table
+
+
+class DemoView:
+    """Panels for prices and book tops, positions and PnL, open orders, fills, faults and
+    their recovery, the rate-limit budgets and the latest events."""
+
+    def __init__(
+        self, record: DemoRecord, *, duration_s: float, console: Console | None = None, rows: int = 8
+    ) -> None:
+        self.record = record
+        self.duration_s = duration_s
+        self.console = console or Console()
+        self.rows = rows
+
+    def render(self) -> RenderableType:
+        return Group(
+            self._header(),
+            _grid(self._market(), self._positions()),
+            _grid(self._open_orders(), self._fills()),
+            _grid(self._faults(), self._rate_limits()),
+            self._events(),
+        )
+
+    def _header(self) -> Text:
+        r = self.record
+        stream = {"connected": "green", "disconnected": "red"}.get(r.stream_state, "yellow")
+        text = Text.assemble(
+            ("tradeexec demo", "bold"),
+            f"  venue {r.venue}  {r.exchange_url}  ",
+            (r.phase, "bold cyan"),
+            f"  {min(r.elapsed(), self.duration_s):5.1f}s / {self.duration_s:g}s  ",
+            "stream ",
+            (r.stream_state, stream),
+            f" ({r.reconnects} reconnects)",
+        )
+        return text
+
+    def _market(self) -> Panel:
+        table = _table("symbol", "last trade", "bid", "ask", "spread", "book")
+        for symbol in self.record.symbols:
+            top = self.record.top(symbol)
+            book = self.record.books.books.get(symbol) if self.record.books is not None else None
+            state = "-" if book is None else ("in sync" if book.in_sync else "resyncing")
+            table.add_row(
+                symbol,
+                _num(self.record.last_trade.get(symbol)),
+                _num(top[0]) if top else "-",
+                _num(top[1]) if top else "-",
+                _num(top[1] - top[0]) if top else "-",
+                Text(state, style="green" if state == "in sync" else "yellow"),
+            )
+        return Panel(table, title="market (stream + local order book)", border_style="blue")
+
+    def _positions(self) -> Panel:
+        table = _table("symbol", "qty", "entry", "mark", "unrealized", "realized")
+        positions = self.record.positions
+        if positions is not None:
+            for symbol in self.record.symbols:
+                pos = positions.position(symbol)
+                if pos is None:
+                    continue
+                mark = self.record.mark(symbol)
+                table.add_row(
+                    symbol,
+                    _num(pos.quantity),
+                    _num(pos.avg_entry_price, 2),
+                    _num(mark, 2),
+                    _signed(pos.unrealized_pnl(mark) if mark else Decimal(0)),
+                    _signed(pos.realized_pnl),
+                )
+        equity = self.record.equity
+        footer = Text("equity -")
+        if equity:
+            start, now = equity[0][1], equity[-1][1]
+            footer = Text.assemble(f"equity {now:.2f} {QUOTE}   PnL ", _signed(now - start))
+        return Panel(Group(table, footer), title="positions and PnL", border_style="blue")
+
+    def _open_orders(self) -> Panel:
+        table = _table("order", "symbol", "side", "qty", "price", "state")
+        for o in self.record.open_orders()[-self.rows :]:
+            table.add_row(
+                o.client_order_id,
+                o.symbol,
+                Text(str(o.side), _SIDE_STYLE.get(str(o.side), "")),
+                _num(o.intent.quantity),
+                _num(o.intent.price) if o.intent.price else "market",
+                str(o.state),
+            )
+        count = len(self.record.orders)
+        return Panel(table, title=f"open orders ({count} submitted in all)", border_style="blue")
+
+    def _fills(self) -> Panel:
+        table = _table("time", "symbol", "side", "qty", "price")
+        for f in self.record.fills[-self.rows :]:
+            table.add_row(
+                f"{f.t:6.1f}s",
+                f.symbol,
+                Text(f.side, _SIDE_STYLE.get(f.side, "")),
+                _num(f.qty),
+                _num(f.price),
+            )
+        return Panel(table, title=f"recent fills ({len(self.record.fills)})", border_style="blue")
+
+    def _faults(self) -> Panel:
+        table = _table("fault", "armed", "hit", "status", "what")
+        for f in self.record.faults:
+            hit = f"{f.fired_s:.1f}s" if f.fired_s is not None else "-"
+            what = f.recovery or (f.order.client_order_id if f.order is not None else "")
+            table.add_row(
+                f.kind, f"{f.armed_s:.1f}s", hit, Text(f.status, _FAULT_STYLE.get(f.status, "")), what
+            )
+        return Panel(table, title="faults injected and recovery", border_style="magenta")
+
+    def _rate_limits(self) -> Panel:
+        table = _table("budget", "window", "used", "allowed", "")
+        for u in self.record.rate_limits:
+            table.add_row(
+                str(u.rate_limit_type),
+                u.interval,
+                str(u.used),
+                str(u.allowed),
+                ProgressBar(total=max(u.allowed, 1), completed=u.used, width=16),
+            )
+        return Panel(table, title="rate-limit budget in use", border_style="blue")
+
+    def _events(self) -> Panel:
+        lines = list(self.record.events)[-self.rows :]
+        body = Text("\n").join(Text(f"{t:6.1f}s  {msg}", style=_event_style(msg)) for t, msg in lines)
+        return Panel(body, title="events", border_style="blue")
+
+
+def _event_style(msg: str) -> str:
+    if msg.startswith(("FAULT", "market stream disconnected")):
+        return "yellow"
+    if msg.startswith(("RECOVERED", "market stream reconnected", "book ")):
+        return "green"
+    return "bold red" if msg.startswith("EMERGENCY") else ""
+
+
+@contextlib.asynccontextmanager
+async def live_view(view: DemoView, *, refresh_per_second: float = 4.0) -> AsyncIterator[DemoView]:
+    """Redraw ``view`` in place until the block ends, then leave its last frame on screen."""
+    from rich.live import Live
+
+    async def refresh(live: Live) -> None:
+        while True:
+            await asyncio.sleep(1.0 / refresh_per_second)
+            live.update(view.render(), refresh=True)
+
+    with Live(view.render(), console=view.console, auto_refresh=False, transient=False) as live:
+        task = asyncio.get_running_loop().create_task(refresh(live))
+        try:
+            yield view
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            live.update(view.render(), refresh=True)
+
+
+def summary_table(summary: DemoSummary) -> Table:
+    table = Table(title="demo summary", box=box.ROUNDED, show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for name, value in summary.rows():
+        table.add_row(name, value)
+    return table
+
+
+def screenshot(
+    renderables: Iterable[RenderableType], path: Path, *, width: int = 150, title: str = "tradeexec demo"
+) -> Path:
+    """Render once into a recording console and save it by suffix: ``.svg`` (the README's
+    picture), ``.html`` or text (anything else, what tests read)."""
+    console = Console(
+        record=True, width=width, file=io.StringIO(), force_terminal=True, color_system="truecolor"
+    )
+    for renderable in renderables:
+        console.print(renderable)
+    if path.suffix == ".svg":
+        console.save_svg(str(path), title=title)
+    elif path.suffix == ".html":
+        console.save_html(str(path))
+    else:
+        console.save_text(str(path))
+    return path

@@ -1,0 +1,299 @@
+"""The user data stream driving the order manager and the position tracker.
+
+The stream is the fast path: an execution report reaches the manager within milliseconds and
+a balance event replaces the tracker's balances with the exchange's. It is also the path that
+fails quietly, so the feed tells the manager the moment it is down (``stream_live = False``:
+the manager's REST poller speeds up and follows every live order itself) and, after every
+reconnect, settles what was missed before trusting the stream again: the manager applies the
+order snapshots the stream's recovery reports (``MissedOrderUpdate``) and reconciles its
+in-flight orders with the exchange (fetching fills it never heard of), and only then are
+the tracked balances compared with the account. Comparing earlier would flag fills still on
+their way as differences, and applying the recovered balances first would make the comparison
+check nothing; so ``MissedBalances`` is folded into that reconciliation, which adopts the
+exchange's figures and raises the tracker's alarm on any difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.models import (
+    BalanceUpdate,
+    EventStreamTerminated,
+    ExecutionReport,
+    Order,
+    OutboundAccountPosition,
+)
+from tradeexec.binance.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.userdata import (
+    ListenKeyUserData,
+    MissedBalances,
+    MissedOrderUpdate,
+    UserDataItem,
+    UserDataStream,
+    WsApiUserData,
+)
+from tradeexec.config import Venue
+from tradeexec.errors import TradeexecError
+from tradeexec.execution.orders import ReconcileReport
+from tradeexec.execution.positions import AccountSnapshot, BalanceDiff, PositionTracker
+from tradeexec.lifecycle import AsyncService
+
+__all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
+
+log = logging.getLogger(__name__)
+
+_LISTEN_KEY_PATHS = {
+    Venue.USDM_FUTURES: "/fapi/v1/listenKey",
+    Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
+}
+_SPOT_LISTEN_KEY_PATH = "/api/v3/userDataStream"
+
+
+class FeedTarget(Protocol):
+    """What the feed drives; ``OrderManager`` is one."""
+
+    stream_live: bool
+    positions: PositionTracker
+
+    def on_execution_report(self, event: ExecutionReport) -> bool: ...
+
+    def on_order_update(self, snapshot: Order) -> bool: ...
+
+    async def reconcile(self) -> ReconcileReport: ...
+
+    async def poll_once(self) -> None: ...
+
+
+class AccountSource(Protocol):
+    async def account(self) -> AccountSnapshot: ...
+
+
+@dataclass(slots=True)
+class FeedStats:
+    """What the feed has seen; ``duplicate_reports`` are reports the manager already knew."""
+
+    reports: int = 0
+    duplicate_reports: int = 0
+    balance_events: int = 0
+    missed_orders: int = 0
+    missed_orders_applied: int = 0  # snapshots that moved a managed order
+    missed_balances: int = 0
+    disconnects: int = 0
+    reconnects: int = 0
+    resyncs: int = 0
+    resync_failures: int = 0
+    alarms: int = 0
+
+
+class OrderFeed(AsyncService):
+    """``async with OrderFeed(stream, manager):`` consumes ``stream`` until closed. Start the
+    manager first (its reconciliation at start is the baseline the feed builds on). ``rest``
+    reads the account for the baseline and for each reconciliation (default: the stream's).
+    ``owns`` are services the feed opens before the stream and closes after it (the
+    WebSocket API session of ``for_client``)."""
+
+    def __init__(
+        self,
+        stream: UserDataStream,
+        manager: FeedTarget,
+        *,
+        rest: AccountSource | None = None,
+        owns: Sequence[AsyncService] = (),
+        resync_attempts: int = 3,
+        resync_backoff_s: float = 0.5,
+    ) -> None:
+        if stream.on_event is not None:
+            raise ValueError("the feed reads the stream's queue; give the stream no on_event")
+        self.stream = stream
+        self.manager = manager
+        self.rest: AccountSource | None = rest if rest is not None else stream.rest
+        self.resync_attempts = resync_attempts
+        self.resync_backoff_s = resync_backoff_s
+        self.stats = FeedStats()
+        self.last_diffs: list[BalanceDiff] = []
+        self.last_reconcile: ReconcileReport | None = None
+        self._owns = tuple(owns)
+        self._live = False
+        self._synced = asyncio.Event()
+        self._resync_due = False
+        self._consumer: asyncio.Task[None] | None = None
+        self._resync: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_client(
+        cls,
+        manager: FeedTarget,
+        client: BinanceClient,
+        *,
+        legacy: bool = False,
+        backoff_base_s: float = 0.5,
+    ) -> OrderFeed:
+        """The stream the client's venue offers: a WebSocket API subscription for spot venues
+        (and the local exchange), a listenKey stream for USDT-M futures, or for spot when
+        ``legacy`` (deployments from before spot listenKeys were retired). The WebSocket API
+        session shares the client's key, signer and request budget (``client.ws_api()``); for
+        a separate Ed25519 session key, build ``OrderFeed(WsApiUserData(api, client), ...)``."""
+        settings = client.settings
+        urls = settings.urls
+        path = _LISTEN_KEY_PATHS.get(settings.venue)
+        if path is None and legacy:
+            path = _SPOT_LISTEN_KEY_PATH
+        if path is not None:
+            listen = ListenKeyUserData(client, urls.stream, path=path, backoff_base_s=backoff_base_s)
+            return cls(listen, manager)
+        api = client.ws_api(backoff_base_s=backoff_base_s)
+        return cls(WsApiUserData(api, client), manager, owns=(api,))
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def stream_live(self) -> bool:
+        """The stream is connected and subscribed (missed events may still be settling)."""
+        return self._live
+
+    async def start(self) -> None:
+        """Adopt the account as the tracker's baseline, then open the stream: in this order a
+        fill in between reaches the tracker once (by the manager's poller), never twice."""
+        started: list[AsyncService] = []
+        try:
+            for service in self._owns:
+                await service.start()
+                started.append(service)
+            if self.rest is not None:
+                self.manager.positions.load_account(await self.rest.account())
+            await self.stream.start()
+        except BaseException:
+            await self.stream.close()
+            for service in reversed(started):
+                await service.close()
+            raise
+        self._set_live(True)  # subscribed; its CONNECTED item, still queued, changes nothing
+        self._consumer = asyncio.get_running_loop().create_task(self._consume(), name="order-feed")
+
+    async def close(self) -> None:
+        self._set_live(False)
+        for task in (self._consumer, self._resync):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.stream.close()
+        for service in reversed(self._owns):
+            await service.close()
+
+    async def wait_synced(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Until the stream is live and no reconciliation is pending; TimeoutError after
+        ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            await self._synced.wait()
+
+    # ---- events ------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        async for item in self.stream:
+            try:
+                self.handle(item)
+            except Exception:
+                # One event the manager or tracker cannot take must not end the feed: the
+                # poller and the next reconciliation cover what it carried.
+                log.exception("order feed: could not apply %s", type(item).__name__)
+
+    def handle(self, item: UserDataItem) -> None:
+        """Apply one stream item (the consumer does this for every item of the stream)."""
+        positions = self.manager.positions
+        if isinstance(item, ExecutionReport):
+            self.stats.reports += 1
+            if not self.manager.on_execution_report(item):
+                self.stats.duplicate_reports += 1
+        elif isinstance(item, OutboundAccountPosition):
+            self.stats.balance_events += 1
+            positions.apply_balances(item.balances)
+        elif isinstance(item, BalanceUpdate):
+            self.stats.balance_events += 1
+            positions.apply_balance_delta(item.asset, item.delta)
+        elif isinstance(item, MissedOrderUpdate):
+            # The snapshot settles the order at once (its fills follow by the manager's own
+            # task); the resync the reconnect scheduled still checks the balances after.
+            self.stats.missed_orders += 1
+            if self.manager.on_order_update(item.order):
+                self.stats.missed_orders_applied += 1
+        elif isinstance(item, MissedBalances):
+            self.stats.missed_balances += 1
+            self._request_resync()
+        elif isinstance(item, ConnectionEvent):
+            self._on_connection(item)
+        elif isinstance(item, EventStreamTerminated):
+            log.warning("order feed: the exchange ended the user data subscription; polling")
+            self._set_live(False)
+
+    def _on_connection(self, event: ConnectionEvent) -> None:
+        if event.state is ConnectionState.DISCONNECTED:
+            self.stats.disconnects += 1
+            self._set_live(False)
+        elif event.state is ConnectionState.CONNECTED:
+            self._set_live(True)
+        elif event.state is ConnectionState.RECONNECTED:
+            self.stats.reconnects += 1
+            self._set_live(True)
+            self._request_resync()
+
+    def _set_live(self, live: bool) -> None:
+        if live != self._live:
+            log.info("order feed: user data stream %s", "live" if live else "down; REST polling")
+        self._live = live
+        self.manager.stream_live = live
+        settling = self._resync is not None and not self._resync.done()
+        if live and not settling:
+            self._synced.set()
+        else:
+            self._synced.clear()
+
+    # ---- reconciliation after a reconnect ------------------------------------------------
+
+    def _request_resync(self) -> None:
+        self._resync_due = True
+        self._synced.clear()
+        if self._resync is None or self._resync.done():
+            self._resync = asyncio.get_running_loop().create_task(
+                self._resync_loop(), name="order-feed-resync"
+            )
+
+    async def _resync_loop(self) -> None:
+        while self._resync_due:
+            self._resync_due = False
+            for attempt in range(1, self.resync_attempts + 1):
+                try:
+                    await self._resync_once()
+                    break
+                except (TradeexecError, OSError, TimeoutError) as exc:
+                    self.stats.resync_failures += 1
+                    log.error("order feed: reconciliation %d failed: %s", attempt, exc)
+                    await asyncio.sleep(self.resync_backoff_s * attempt)
+        if self._live:
+            self._synced.set()
+
+    async def _resync_once(self) -> None:
+        self.last_reconcile = await self.manager.reconcile()
+        # Orders that ended while nobody listened may still lack fills; the poller's pass
+        # fetches them, so the tracker holds every fill before it is compared.
+        await self.manager.poll_once()
+        self.stats.resyncs += 1
+        if self.rest is None:
+            log.warning("order feed: no REST client; balances not reconciled after the reconnect")
+            return
+        diffs = self.manager.positions.reconcile(await self.rest.account())
+        self.last_diffs = diffs
+        if diffs:
+            self.stats.alarms += 1
+            log.error(
+                "order feed: after the reconnect the tracked balances differed from the exchange "
+                "(adopted the exchange's): %s",
+                "; ".join(f"{d.asset} {d.tracked} -> {d.exchange}" for d in diffs),
+            )

@@ -1,0 +1,116 @@
+"""``tradeexec stream`` against a local exchange the test starts: bounded by count and by
+time, human lines and JSON lines, a trade seen as it happens, Ctrl-C as a clean exit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from queue import Empty, Queue
+
+import pytest
+
+from . import Sim, admin, base_env, run_cli, sim_serve
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    with sim_serve() as s:
+        yield s
+
+
+def _stream(sim: Sim, *args: str) -> list[str]:
+    run = run_cli(["--base-url", sim.rest_url, "stream", *args], sim.env(), timeout=30)
+    assert run.code == 0, run.err
+    assert "-- connected" in run.err  # connection changes on stderr, not mixed into the events
+    return run.out.splitlines()
+
+
+def test_count_bounds_the_run_and_json_lines_are_the_events(sim: Sim) -> None:
+    lines = _stream(sim, "BTCUSDT@depth5@100ms", "--count", "3", "--json")
+    assert len(lines) == 3
+    for line in lines:
+        book = json.loads(line)
+        assert set(book) >= {"lastUpdateId", "bids", "asks"}
+
+
+def test_duration_bounds_the_run(sim: Sim) -> None:
+    lines = _stream(sim, "ethusdt@depth5@100ms", "--duration", "1")
+    assert 2 <= len(lines) <= 20, lines  # ten a second, give or take start-up
+    assert all(" top " in line for line in lines)
+
+
+class _Watch:
+    """A ``tradeexec stream`` subprocess whose output lines are read as they come."""
+
+    def __init__(self, sim: Sim, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tradeexec.cli", "--base-url", sim.rest_url, "stream", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sim.env(),
+        )  # fmt: skip
+        self.out: Queue[str] = Queue()
+        self.err: Queue[str] = Queue()
+        self.readers = [
+            threading.Thread(target=lambda p=pipe, q=queue: [q.put(x) for x in p], daemon=True)
+            for pipe, queue in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def line(self, queue: Queue[str], timeout: float = 15.0) -> str:
+        try:
+            return queue.get(timeout=timeout)
+        except Empty:
+            self.proc.kill()
+            raise AssertionError("no output from tradeexec stream") from None
+
+    def finish(self, timeout: float = 15.0) -> int:
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def stderr(self) -> str:
+        """What the process wrote to stderr (call after it ended)."""
+        for reader in self.readers:
+            reader.join(5)  # the pipes close when the process ends
+        lines = []
+        while not self.err.empty():
+            lines.append(self.err.get_nowait())
+        return "".join(lines)
+
+
+def test_a_trade_shows_up_as_one_human_line(sim: Sim) -> None:
+    watch = _Watch(sim, "btcusdt@trade", "--count", "1")
+    assert watch.line(watch.err).startswith("-- connected")
+    admin(sim, "/_sim/liquidity", {"symbol": "BTCUSDT", "side": "SELL", "price": "61000", "quantity": "0.5"})
+    taker = run_cli(["--base-url", sim.rest_url, "order", "buy", "BTCUSDT", "0.002", "--price", "61000"],
+                    sim.env(), secret=sim.api_secret)  # fmt: skip
+    assert taker.code == 0, taker.err
+    line = watch.line(watch.out)
+    assert watch.finish() == 0
+    fields = line.split()
+    assert fields[1:3] == ["BTCUSDT", "trade"]
+    assert Decimal(fields[3]) == Decimal("0.002") and Decimal(fields[5]) == 61000
+    assert fields[6] == "(buy)"  # the taker bought
+
+
+def test_ctrl_c_exits_cleanly_with_0(sim: Sim) -> None:
+    watch = _Watch(sim, "btcusdt@depth5@100ms")
+    watch.line(watch.out)  # running and printing
+    watch.proc.send_signal(signal.SIGINT)
+    assert watch.finish() == 0
+    assert "Traceback" not in watch.stderr()
+
+
+def test_a_malformed_stream_name_is_refused_before_connecting() -> None:
+    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@"], base_env())
+    assert run.code == 2 and "expected <symbol>@<kind>" in run.err

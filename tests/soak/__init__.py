@@ -1,0 +1,1 @@
+"""Proofs of fault tolerance: the chaos soak and crash-restart tests."""

@@ -1,0 +1,185 @@
+"""Faults at random, from every kind the local exchange offers, and taps on the exchange that
+tell injected trouble from trouble the client caused.
+
+``ChaosMonkey`` arms one fault at a time (a one-shot rule, or a window for maintenance, clock
+skew and the IP ban) at random intervals. What actually fired is read back from the
+exchange's own fault log, so the report counts faults survived, not faults armed.
+
+``SimTaps`` wraps three calls of the running exchange: the rate limiter (a 429 or 418 it
+raises is the client's own pacing failing, unless the 418 comes from a ban the monkey
+imposed), and authentication (every signature received, for the secrets scan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from tradeexec.sim.exchange import LocalExchange
+from tradeexec.sim.faults import FaultKind
+from tradeexec.sim.params import ApiError
+
+CLIENT_IP = "127.0.0.1"
+# The local exchange has no fault kind for a 418 ban, so the monkey imposes one through the
+# rate limiter; it is counted under this name next to the exchange's own kinds.
+IP_BAN = "ip_ban_418"
+ALL_KINDS = (*(k.value for k in FaultKind), IP_BAN)
+# Faults that last a while (the exchange, or the client's IP, is unusable meanwhile) are armed
+# a quarter as often as one-shot faults: at one-shot rates they would leave no time to trade.
+WINDOWS = frozenset({FaultKind.MAINTENANCE.value, FaultKind.CLOCK_SKEW.value, IP_BAN})
+WINDOW_WEIGHT = 0.25
+
+
+class SimTaps:
+    def __init__(self, ex: LocalExchange) -> None:
+        self.ex = ex
+        self.signatures: set[str] = set()
+        self.client_429: list[str] = []  # rate-limit refusals the client's pacing earned
+        self.ban_refusals = 0  # requests refused during an injected ban
+        self.injected_ban_until = 0
+        limiter = ex.state.limiter
+        service = ex.state.service
+        self._charge_request = limiter.charge_request
+        self._charge_order = limiter.charge_order
+        self._authenticate = service.authenticate
+        limiter.charge_request = self._tap_request  # type: ignore[method-assign]
+        limiter.charge_order = self._tap_order  # type: ignore[method-assign]
+        service.authenticate = self._tap_authenticate  # type: ignore[method-assign]
+
+    def _tap_request(self, ip: str, weight: int) -> None:
+        try:
+            self._charge_request(ip, weight)
+        except ApiError as err:
+            banned_by_us = self.injected_ban_until and self._ban_until(ip) == self.injected_ban_until
+            if err.http_status == 418 and banned_by_us:
+                self.ban_refusals += 1
+            else:
+                self.client_429.append(f"{err.http_status} {err.code}: {err.msg}")
+            raise
+
+    def _tap_order(self, account: str) -> None:
+        try:
+            self._charge_order(account)
+        except ApiError as err:
+            self.client_429.append(f"{err.http_status} {err.code}: {err.msg}")
+            raise
+
+    def _tap_authenticate(self, security: Any, api_key: str | None, payload: bytes, signature: str | None,
+                          *args: Any, **kwargs: Any) -> Any:
+        if signature:
+            self.signatures.add(signature)
+        return self._authenticate(security, api_key, payload, signature, *args, **kwargs)
+
+    def _ban_until(self, ip: str) -> int:
+        return int(self.ex.state.limiter._ip(ip).banned_until)
+
+    def ban(self, ms: int) -> None:
+        """Ban the client's IP for ``ms`` simulated ms, as Binance's 418 does."""
+        until = self.ex.state.now_ms() + ms
+        self.ex.state.limiter._ip(CLIENT_IP).banned_until = until
+        self.injected_ban_until = until
+
+    def lift_ban(self) -> None:
+        state = self.ex.state.limiter._ip(CLIENT_IP)
+        if state.banned_until == self.injected_ban_until:
+            state.banned_until = 0
+
+
+class ChaosMonkey:
+    """``tick()`` after every intent arms a fault with probability ``rate``: chaos keeps pace
+    with the trading, so a slow stretch (a ban, a maintenance) does not turn into a storm."""
+
+    def __init__(self, ex: LocalExchange, taps: SimTaps, *, seed: int, rate: float) -> None:
+        self.ex = ex
+        self.taps = taps
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.armed: Counter[str] = Counter()
+        # Maintenance, clock skew and bans last a while; they run beside the one-shot faults.
+        self._windows: dict[str, asyncio.Task[None]] = {}
+        self._weights = [WINDOW_WEIGHT if k in WINDOWS else 1 for k in ALL_KINDS]
+        self._actions: dict[str, Callable[[], Any]] = {
+            FaultKind.LATENCY: self._latency,
+            FaultKind.HTTP_5XX: lambda: self._once(
+                FaultKind.HTTP_5XX, self._rest_target(), status=self.rng.choice((502, 503, 504))
+            ),
+            FaultKind.ERROR_1001: lambda: self._once(FaultKind.ERROR_1001, self._rest_target()),
+            FaultKind.ERROR_1003: lambda: self._once(FaultKind.ERROR_1003, self._rest_target()),
+            FaultKind.ERROR_1007: lambda: self._once(FaultKind.ERROR_1007, self._write_target()),
+            FaultKind.LOST_RESPONSE: lambda: self._once(FaultKind.LOST_RESPONSE, self._write_target()),
+            FaultKind.WS_DROP: lambda: self._once(FaultKind.WS_DROP, self._ws_target()),
+            FaultKind.WS_SILENT: lambda: self._once(FaultKind.WS_SILENT, self._ws_target()),
+            FaultKind.DEPTH_GAP: lambda: self._once(FaultKind.DEPTH_GAP, "*@depth*"),
+            FaultKind.LISTEN_KEY_EXPIRY: lambda: self._once(FaultKind.LISTEN_KEY_EXPIRY, "*"),
+            FaultKind.MAINTENANCE: self._maintenance,
+            FaultKind.CLOCK_SKEW: self._skew,
+            IP_BAN: self._ban,
+        }
+
+    def tick(self) -> None:
+        if self.rng.random() >= self.rate:
+            return
+        kind = self.rng.choices(ALL_KINDS, self._weights)[0]
+        window = self._windows.get(kind)
+        if window is not None and not window.done():
+            return  # that window is still open
+        self.armed[kind] += 1
+        result = self._actions[kind]()
+        if asyncio.iscoroutine(result):
+            self._windows[kind] = asyncio.get_running_loop().create_task(result, name=f"chaos-{kind}")
+
+    async def clear(self) -> None:
+        """Close every open window, then remove every rule: calm for the final checks."""
+        for task in self._windows.values():
+            task.cancel()
+        await asyncio.gather(*self._windows.values(), return_exceptions=True)
+        self.ex.clear_faults()
+        self.taps.lift_ban()
+
+    def fired(self) -> Counter[str]:
+        """Faults that struck, per kind, from the exchange's log (maintenance: requests
+        refused while it lasted) plus the requests refused by injected bans."""
+        counts = Counter(str(r.kind) for r in self.ex.fault_log)
+        counts[IP_BAN] = self.taps.ban_refusals
+        return counts
+
+    # ---- the faults ------------------------------------------------------------------------
+
+    def _once(self, kind: FaultKind, target: str, **kw: Any) -> None:
+        self.ex.inject(kind, target, count=self.rng.randint(1, 2), **kw)
+
+    def _rest_target(self) -> str:
+        return self.rng.choice(("/api/v3/order", "/api/v3/*", "*"))
+
+    def _write_target(self) -> str:
+        # POST and DELETE /api/v3/order (place, cancel) and DELETE openOrders (cancel all).
+        return self.rng.choice(("/api/v3/order", "/api/v3/order", "/api/v3/openOrders"))
+
+    def _ws_target(self) -> str:
+        # Market streams connect on /stream, the user data stream on /ws/<listenKey>.
+        return self.rng.choice(("/stream*", "/ws/*"))
+
+    def _latency(self) -> None:
+        # Mostly a slow answer; sometimes slower than the client's timeout.
+        ms = self.rng.choice((self.rng.randint(20, 300), self.rng.randint(1200, 2500)))
+        self._once(FaultKind.LATENCY, self._rest_target(), latency_ms=ms)
+
+    async def _maintenance(self) -> None:
+        self.ex.inject(FaultKind.MAINTENANCE)
+        await asyncio.sleep(self.rng.uniform(0.1, 0.5))
+        self.ex.clear_faults(FaultKind.MAINTENANCE)
+
+    async def _skew(self) -> None:
+        skew = self.rng.choice((-1, 1)) * self.rng.randint(800, 4000)
+        self.ex.inject(FaultKind.CLOCK_SKEW, skew_ms=skew)
+        await asyncio.sleep(self.rng.uniform(0.5, 2.0))
+        self.ex.clear_faults(FaultKind.CLOCK_SKEW)
+
+    async def _ban(self) -> None:
+        ms = self.rng.randint(200, 800)
+        self.taps.ban(ms)
+        await asyncio.sleep(ms / 1000)
+        self.taps.lift_ban()

@@ -1,0 +1,126 @@
+"""The promises, checked against the local exchange's own record (its engine), never against
+what the client believes: nothing doubled, nothing lost, every final state and every fill the
+same on both sides, balances equal to the last unit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tests.soak.strategy import Ledger
+from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
+from tradeexec.sim.engine import Fill, Order
+from tradeexec.sim.exchange import LocalExchange
+
+ALL = 10**9  # "every row": the engine's history queries take a limit
+
+
+@dataclass(slots=True)
+class Findings:
+    journal_intents: int = 0
+    exchange_orders: int = 0
+    fills: int = 0
+    rejected_by_exchange: int = 0
+    abandoned: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    unjournaled: list[str] = field(default_factory=list)
+    state_mismatches: list[str] = field(default_factory=list)
+    fill_mismatches: list[str] = field(default_factory=list)
+    balance_mismatches: list[str] = field(default_factory=list)
+    balance_drift: dict[str, Decimal] = field(default_factory=dict)  # asset -> |tracked - exchange|
+
+    def problems(self) -> list[str]:
+        """Everything but balances, which are judged on their own (see the soak tests)."""
+        out: list[str] = []
+        for name in ("duplicates", "lost", "unjournaled", "state_mismatches", "fill_mismatches"):
+            items: list[str] = getattr(self, name)
+            out += [f"{name}: {item}" for item in items[:20]]
+        return out
+
+
+def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions: PositionTracker,
+          ledger: Ledger) -> Findings:
+    found = Findings()
+    symbols = list(ex.state.symbol_info)
+    account = ex.account
+    on_exchange: dict[str, Order] = {}
+    counts: Counter[str] = Counter()
+    fills: dict[tuple[str, int], Fill] = {}
+    for symbol in symbols:
+        for order in ex.state.engine.all_orders(account, symbol, limit=ALL):
+            counts[order.client_order_id] += 1
+            on_exchange[order.client_order_id] = order
+        for fill in ex.state.engine.my_trades(account, symbol, limit=ALL):
+            fills[(symbol, fill.trade_id)] = fill
+    found.exchange_orders = sum(counts.values())
+    found.fills = len(fills)
+    found.duplicates = [f"{cid} placed {n} times" for cid, n in counts.items() if n > 1]
+
+    intents = journal.intents()
+    found.journal_intents = len(intents)
+    journaled = {i.client_order_id for i in intents}
+    found.unjournaled = [f"{o.symbol} {cid} ({o.status})" for cid, o in on_exchange.items()
+                         if cid not in journaled]
+    journal_fills: set[tuple[str, int]] = set()
+    for intent in intents:
+        cid = intent.client_order_id
+        derived = journal.derive(intent)
+        managed = manager.order(cid)
+        if managed is not None and managed.state is not derived.state:
+            found.state_mismatches.append(f"{cid}: manager {managed.state}, journal {derived.state}")
+        for fill in journal.fills(cid):
+            key = (intent.symbol, fill.trade_id or -1)
+            journal_fills.add(key)
+            theirs = fills.get(key)
+            if theirs is None or theirs.qty != fill.last_qty or theirs.price != fill.last_price:
+                found.fill_mismatches.append(f"{cid} trade {fill.trade_id}: journal {fill.last_qty}@"
+                                             f"{fill.last_price}, exchange {theirs}")
+        order = on_exchange.get(cid)
+        if order is None:
+            if derived.state is OrderState.REJECTED and derived.reason:
+                found.rejected_by_exchange += 1
+            elif derived.state is OrderState.CANCELED and derived.reason:
+                found.abandoned += 1
+            else:
+                found.lost.append(f"{cid}: not on the exchange; journal: {derived.state} ({derived.reason})")
+            continue
+        theirs_state = OrderState.from_exchange(order.status.value)
+        if (derived.state, derived.executed_qty, derived.cumulative_quote) != (
+            theirs_state, order.executed_qty, order.cummulative_quote_qty
+        ):
+            found.state_mismatches.append(
+                f"{cid}: journal {derived.state} {derived.executed_qty}/{derived.cumulative_quote}, "
+                f"exchange {order.status} {order.executed_qty}/{order.cummulative_quote_qty}"
+            )
+    journaled_ids = {(o.symbol, o.order_id) for cid, o in on_exchange.items() if cid in journaled}
+    ours = {key for key, f in fills.items() if (f.symbol, f.order_id) in journaled_ids}
+    found.fill_mismatches += [f"{s} trade {t} not in the journal" for s, t in sorted(ours - journal_fills)]
+
+    for record in ledger.records:
+        if record.outcome == "pending":
+            found.lost.append(f"intent {record.index} ({record.kind}) has no outcome")
+        found.lost += [f"intent {record.index}: order {cid} not journaled"
+                       for cid in record.orders if cid not in journaled]
+
+    found.balance_mismatches, found.balance_drift = _balances(ex, positions)
+    return found
+
+
+def _balances(ex: LocalExchange, positions: PositionTracker) -> tuple[list[str], dict[str, Decimal]]:
+    """Every asset's total (free + locked), and each spot position whose base asset no other
+    tracked symbol trades (a shared asset cannot be split between symbols from balances)."""
+    out = []
+    drift = {}
+    exchange = {a: free + locked for a, (free, locked) in ex.balances().items()}
+    for asset in sorted(set(exchange) | set(positions.balances)):
+        tracked = positions.balance(asset).total
+        drift[asset] = abs(tracked - exchange.get(asset, Decimal(0)))
+        if drift[asset]:
+            out.append(f"{asset}: tracked {tracked}, exchange {exchange.get(asset, Decimal(0))}")
+    traded = Counter(a for p in positions.positions.values() for a in (p.base_asset, p.quote_asset))
+    for symbol, pos in sorted(positions.positions.items()):
+        if traded[pos.base_asset] == 1 and pos.quantity != exchange.get(pos.base_asset, Decimal(0)):
+            out.append(f"position {symbol}: {pos.quantity}, exchange holds {exchange.get(pos.base_asset)}")
+    return out, drift

@@ -1,0 +1,205 @@
+"""The chaos soak (issue #8): random intents of every kind across four symbols through the
+execution core, against the real local exchange injecting every fault it knows, then the
+promises checked against the exchange's own record -- nothing doubled, nothing lost, every
+state, fill and balance equal, no self-inflicted rate limit, no unhandled exception -- and
+every log line, journal row, exception, repr and CLI output scanned for secrets.
+
+``make test`` runs a bounded soak once per module (each test below judges one promise of that
+run) and a short one signing with Ed25519 for the secrets scan; ``make soak``
+(TRADEEXEC_SOAK=full) runs 10,000 intents and prints the counts kept in tests/soak/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.soak.harness import SoakRun, SoakSettings, run_soak
+from tests.soak.leaks import Scanner, cli_output, journal_rows, log_lines
+from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.enums import OrderType, Side
+from tradeexec.execution import (
+    ErrorPolicy,
+    Executor,
+    Journal,
+    OrderIntent,
+    OrderManager,
+    PositionTracker,
+    RiskLimits,
+    RiskManager,
+    TargetPosition,
+)
+from tradeexec.sim.exchange import LocalExchange
+
+FULL = os.environ.get("TRADEEXEC_SOAK") == "full"
+UNIT = Decimal("0.00000001")  # the exchange's smallest unit of every asset
+# Trade quotes are rounded to UNIT by the exchange but computed as price * qty by the
+# PositionTracker (see test_balances_equal_to_the_last_unit), so each fill may move a
+# tracked balance off by up to one unit; a missed or doubled fill moves it by far more.
+BALANCE_BUG = (
+    "PositionTracker.apply_fill moves the quote balance by price*qty, while the exchange moves it "
+    "by the trade's quote rounded to the asset's precision; tracked balances drift by up to one "
+    "unit per fill. Needs the trade's quote amount (ExecutionReport.last_quote_qty, "
+    "MyTrade.quote_qty) carried to apply_fill."
+)
+
+MAINTENANCE_BUG = (
+    "ErrorPolicy counts every failed lookup during exchange maintenance (503 -1016) or an IP ban "
+    "(418) toward halt_after, and _resolve turns the resulting HALT into risk.trip(): a few orders "
+    "of unknown outcome during a maintenance window trip the kill switch for good."
+)
+
+
+def _soak(tmp: Path, settings: SoakSettings) -> SoakRun:
+    # Its own event loop, so that one soak can serve several tests as a module fixture.
+    run = asyncio.run(run_soak(settings, tmp))
+    print("\n" + "\n".join(run.lines()))
+    return run
+
+
+@pytest.fixture(scope="module")
+def soak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoakRun]:
+    yield _soak(tmp_path_factory.mktemp("soak"), SoakSettings(intents=150, seed=8))
+
+
+def _secrets_leaked(run: SoakRun) -> list[str]:
+    scanner = Scanner(run.secrets, run.signatures)
+    texts = [*log_lines(run.log_path), *journal_rows(run.journal_path), *cli_output(run.journal_path)]
+    texts += [("repr", r) for r in run.reprs]
+    texts += [("exception", r.reason) for r in run.ledger.records if r.reason]
+    texts += [("exception repr", r) for r in run.ledger.exception_reprs]
+    texts += [("unhandled", t) for t in run.failures + run.ledger.unexpected]
+    return scanner.scan_all(texts)
+
+
+def _within_rounding(run: SoakRun) -> dict[str, Decimal]:
+    allowed = run.findings.fills * UNIT
+    return {a: d for a, d in run.findings.balance_drift.items() if d > allowed}
+
+
+@pytest.mark.timeout(120)
+def test_soak_did_real_work_under_real_chaos(soak: SoakRun) -> None:
+    assert soak.ledger.outcomes()["orders"] > len(soak.ledger.records) // 3
+    assert soak.findings.exchange_orders > 50 and soak.findings.fills > 20
+    assert sum(1 for n in soak.faults_fired.values() if n) >= 9, soak.faults_fired
+    assert soak.signatures, "the exchange saw no signature: the secrets scan would prove nothing"
+
+
+def test_nothing_doubled_nothing_lost(soak: SoakRun) -> None:
+    f = soak.findings
+    assert (f.duplicates, f.lost, f.unjournaled) == ([], [], [])
+
+
+def test_every_final_state_and_fill_equals_the_exchanges(soak: SoakRun) -> None:
+    assert (soak.findings.state_mismatches, soak.findings.fill_mismatches) == ([], [])
+
+
+def test_no_self_inflicted_rate_limit_no_unhandled_exception(soak: SoakRun) -> None:
+    assert soak.client_429 == []
+    assert soak.failures + soak.ledger.unexpected == []
+    assert soak.kill_switch is None
+    assert soak.emergency is not None and soak.emergency.ok, soak.emergency
+
+
+def test_balances_agree_but_for_trade_quote_rounding(soak: SoakRun) -> None:
+    assert _within_rounding(soak) == {}
+    assert not [m for m in soak.findings.balance_mismatches if m.startswith("position")]
+
+
+@pytest.mark.xfail(strict=True, reason=BALANCE_BUG)
+def test_balances_equal_to_the_last_unit(soak: SoakRun) -> None:
+    assert soak.findings.balance_mismatches == []
+
+
+def test_no_secret_in_logs_journal_exceptions_reprs_or_cli(soak: SoakRun) -> None:
+    assert _secrets_leaked(soak) == []
+
+
+@pytest.mark.timeout(60)
+def test_no_secret_leaks_when_signing_with_ed25519(tmp_path: Path) -> None:
+    run = _soak(tmp_path, SoakSettings(intents=50, seed=21, key_type="ED25519"))
+    assert run.signatures and run.findings.exchange_orders > 0
+    assert _secrets_leaked(run) == []
+
+
+def test_the_secrets_scan_finds_what_it_looks_for() -> None:
+    signature = "3f" * 32
+    scanner = Scanner(["s3cretS3cretS3cretS3cretS3cretS3cret"], [signature, "ab+/cdEF" * 11 + "=="])
+    assert scanner.scan("t", f"GET /api?x=1&signature={signature}")
+    assert scanner.scan("t", f"prefix{signature[:30]}")  # a fragment is a leak too
+    assert scanner.scan("t", "sig=ab%2B%2FcdEFab%2B%2FcdEFab%2B%2FcdEFab%2B%2FcdEF")  # URL-encoded
+    assert scanner.scan("t", "key S3cretS3cretS3cretS3cretS3cret")
+    assert not scanner.scan("t", "nothing secret here, order 1234567890 BTCUSDT 60000.00")
+
+
+@pytest.mark.xfail(strict=True, reason=MAINTENANCE_BUG)
+@pytest.mark.timeout(30)
+async def test_maintenance_does_not_trip_the_kill_switch(tmp_path: Path) -> None:
+    """Found by the soak; fast backoff makes minutes of maintenance take seconds."""
+    async with LocalExchange(market=False) as ex:
+        ex.set_price("BTCUSDT", "60000")
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=1.0,
+                                 retry_base_delay=0.01) as client:
+            risk = RiskManager(RiskLimits(require_ip_restriction=False))
+            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), risk=risk,
+                                   policy=ErrorPolicy(base_delay_s=0.01, max_delay_s=0.05),
+                                   prices=lambda _: Decimal(60000), poll_interval_s=0.05)
+            async with manager:
+                ex.inject("maintenance")
+                orders = [
+                    await manager.submit(OrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT,
+                                                     quantity=Decimal("0.001"), price=Decimal(59000 + i)))
+                    for i in range(3)
+                ]
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5):  # maintenance lasts hours on Binance
+                        while not risk.tripped:
+                            await asyncio.sleep(0.05)
+                ex.clear_faults()
+                assert len(orders) == 3 and not risk.tripped, risk.trip_reason
+            manager.journal.close()
+
+
+@pytest.mark.timeout(30)
+async def test_a_fill_is_counted_once_when_the_executor_reads_the_account(tmp_path: Path) -> None:
+    """Found by the soak: the Executor re-read the account at its first target while fills
+    were still on their way to the tracker, which then counted them twice."""
+    async with LocalExchange(market=False) as ex:
+        ex.set_price("BTCUSDT", "60000")
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
+            positions = PositionTracker()
+            risk = RiskManager(RiskLimits(require_ip_restriction=False))
+            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), risk=risk, positions=positions,
+                                   poll_interval_s=3600, stale_after_s=0)
+            async with manager:
+                positions.load_account(await client.account())
+                order = await manager.submit(OrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT,
+                                                         quantity=Decimal("0.01"), price=Decimal(59000)))
+                ex.add_liquidity("BTCUSDT", "SELL", "59000", "0.01")  # fills it; no stream runs
+                executor = Executor(client, manager, positions, risk)
+                flat = TargetPosition("BTCUSDT", target_quantity=Decimal(0), price=Decimal(59000))
+                await executor.submit(flat)  # reads the account, then learns of the fill
+                await manager.poll_once()
+                assert order.state.value == "FILLED"
+            manager.journal.close()
+        btc_free, btc_locked = ex.balances()["BTC"]
+        assert positions.balance("BTC").total == btc_free + btc_locked
+
+
+@pytest.mark.soak
+@pytest.mark.skipif(not FULL, reason="the full soak runs with TRADEEXEC_SOAK=full (make soak)")
+@pytest.mark.timeout(7200)
+def test_full_chaos_soak(tmp_path: Path) -> None:
+    run = _soak(tmp_path, SoakSettings(intents=10_000, seed=2026, workers=4))
+    print("problems:", *run.problems()[:40], sep="\n  ")
+    print("balance mismatches:", *run.findings.balance_mismatches, sep="\n  ")
+    assert all(run.faults_fired[k] for k in run.faults_armed), run.faults_fired
+    assert run.problems() == []
+    assert _within_rounding(run) == {}
+    assert _secrets_leaked(run) == []
