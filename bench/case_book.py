@@ -2,7 +2,8 @@
 each one sequence-checked, to a book loaded from a 1000-level snapshot.
 
 Both libraries get the same messages in the form their own stream client hands over:
-tradeexec a ``DepthUpdateEvent`` as ``MarketStream`` decodes it (msgspec, Decimal prices),
+tradeexec a ``DepthUpdateEvent`` as ``MarketStream`` decodes it (``decode_depth_update``:
+msgspec, Decimal prices built through the shared memo of wire text),
 ccxt the dict ``json.loads`` makes (price strings, parsed to float by ccxt on apply). ccxt
 runs ccxt.pro's own ``binance.handle_order_book`` -- its sequence check (straddle, then
 ``U == nonce + 1``) and its ``OrderBookSide`` -- behind a stand-in for its socket client.
@@ -22,7 +23,7 @@ import msgspec
 
 from bench.clients import installed
 from bench.common import CCXT_SYMBOL, SYMBOL, Result, Sample, Stopwatch
-from tradeexec.binance.models import DepthUpdateEvent, OrderBook
+from tradeexec.binance.models import DEPTH_UPDATE_DECODER, DepthUpdateEvent, OrderBook
 from tradeexec.book import LocalOrderBook
 
 CASE = "4 local order book"
@@ -31,7 +32,7 @@ METRIC_RAW = "updates/s, from JSON bytes"
 SNAPSHOT_LEVELS = 1000
 TICK = Decimal("0.01")
 
-DIFF = msgspec.json.Decoder(DepthUpdateEvent)
+DIFF = DEPTH_UPDATE_DECODER
 
 
 class Stream(msgspec.Struct, frozen=True):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.case_streams import DEPTH_STREAM, ROUND_TIMEOUT_S, TRADE_STREAM
+from bench.case_streams import DEPTH_STREAM, ROUND_TIMEOUT_S, TRADE_STREAM, drain, until_disconnected
 from bench.common import Result, ServerInfo
 from tradeexec.sim.ws_firehose import firehose_url
 
@@ -54,31 +54,19 @@ class Sampler:
 
 async def consume(base: str, n: int, mode: str) -> dict[str, int]:
     """In the child: read ``n`` messages; the figures, in bytes."""
-    from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+    from tradeexec.binance.streams import MarketStream
 
     streams = [DEPTH_STREAM, TRADE_STREAM]
     done = asyncio.Event()
     sampler = Sampler(n, done.set)
     rss_start = rss_bytes()
-
-    def on_state(event: ConnectionEvent) -> None:
-        if event.state is ConnectionState.DISCONNECTED:
-            done.set()
-
     if mode == "callback":
-        async with MarketStream(base, streams, on_event=sampler, on_state=on_state) as stream:
+        async with MarketStream(base, streams, on_event=sampler, on_state=until_disconnected(done)) as stream:
             await asyncio.wait_for(done.wait(), ROUND_TIMEOUT_S)
             dropped = stream.dropped
     else:
         async with MarketStream(base, streams) as stream:
-            async for item in stream:
-                if type(item) is ConnectionEvent:
-                    if item.state is ConnectionState.DISCONNECTED:
-                        break
-                    continue
-                sampler(item)
-                if done.is_set():
-                    break
+            await drain(stream, sampler, done.is_set)
             dropped = stream.dropped
     return {
         "delivered": sampler.count,

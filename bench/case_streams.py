@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import msgspec
@@ -27,6 +27,9 @@ import msgspec
 from bench.clients import installed
 from bench.common import SYMBOL, Result, Sample, ServerInfo
 from tradeexec.sim.ws_firehose import firehose_url
+
+if TYPE_CHECKING:
+    from tradeexec.binance.streams import ConnectionEvent, MarketStream
 
 CASE_DEPTH = "3a depth-diff stream"
 CASE_TRADE = "3b trade stream"
@@ -77,40 +80,51 @@ Runner = Callable[[str, str, int], Awaitable[Round]]
 # ---- tradeexec -------------------------------------------------------------------------------
 
 
-async def tradeexec_callback(base: str, stream: str, count: int) -> Round:
-    from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
-
-    done = asyncio.Event()
-    counter = Counter(count, done.set)
+def until_disconnected(done: asyncio.Event) -> Callable[[ConnectionEvent], None]:
+    """An ``on_state`` that ends a callback round when the connection drops: the firehose
+    closes it after its last message, so a round with lost messages ends too."""
+    from tradeexec.binance.streams import ConnectionState
 
     def on_state(event: ConnectionEvent) -> None:
         if event.state is ConnectionState.DISCONNECTED:
             done.set()
 
+    return on_state
+
+
+async def drain(stream: MarketStream, sink: Callable[[Any], None], finished: Callable[[], bool]) -> None:
+    """An ``async for`` round: market events to ``sink`` until ``finished()`` or the
+    connection drops."""
+    from tradeexec.binance.streams import ConnectionEvent, ConnectionState
+
+    async for item in stream:
+        if type(item) is ConnectionEvent:
+            if item.state is ConnectionState.DISCONNECTED:
+                return
+            continue
+        sink(item)
+        if finished():
+            return
+
+
+async def tradeexec_callback(base: str, stream: str, count: int) -> Round:
+    from tradeexec.binance.streams import MarketStream
+
+    done = asyncio.Event()
+    counter = Counter(count, done.set)
     clock = Clock()
-    async with MarketStream(base, [stream], on_event=counter, on_state=on_state):
+    async with MarketStream(base, [stream], on_event=counter, on_state=until_disconnected(done)):
         await asyncio.wait_for(done.wait(), ROUND_TIMEOUT_S)
         return clock.round(counter.count)
 
 
 async def tradeexec_iterator(base: str, stream: str, count: int) -> Round:
-    from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+    from tradeexec.binance.streams import MarketStream
 
     counter = Counter(count, lambda: None)
-
-    async def consume(stream_: MarketStream) -> None:
-        async for item in stream_:
-            if type(item) is ConnectionEvent:
-                if item.state is ConnectionState.DISCONNECTED:
-                    return
-                continue
-            counter(item)
-            if counter.count == count:
-                return
-
     clock = Clock()
     async with MarketStream(base, [stream]) as ms:
-        await asyncio.wait_for(consume(ms), ROUND_TIMEOUT_S)
+        await asyncio.wait_for(drain(ms, counter, lambda: counter.count == count), ROUND_TIMEOUT_S)
         return clock.round(counter.count)
 
 

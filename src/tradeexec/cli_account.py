@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.models import OrderList
-from tradeexec.cli_common import EXIT_OK, add_command, decimal_arg, emit, run_with_client, table
+from tradeexec.cli_common import EXIT_OK, add_command, decimal_arg, emit, int_arg, run_with_client, table
 from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
         sub, "cancel", "cancel an order, or every open order of a symbol", _EX_CANCEL, _cmd_cancel
     )
     cancel.add_argument("symbol")
-    cancel.add_argument("order_id", nargs="?", type=int)
+    cancel.add_argument("order_id", nargs="?", type=int_arg)
     cancel.add_argument("--all", action="store_true", help="cancel every open order of the symbol")
 
 

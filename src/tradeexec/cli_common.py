@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -41,9 +43,38 @@ class UsageError(Exception):
         self.hint = hint
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _ascii(text: str) -> str:
+    """Python's number parsers read any script's digits ("٣" is 3, "１２" is 12); a command
+    line that means money or ids takes only what the user can see is ASCII."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"{text!r} has non-ASCII characters: write numbers with digits 0-9")
+    return text
+
+
+def int_arg(text: str) -> int:
+    """A whole number in ASCII digits; ranges are the option's own business."""
+    if _INTEGER.fullmatch(_ascii(text)) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def seconds_arg(text: str) -> float:
+    """A positive, finite number of seconds in ASCII digits."""
+    try:
+        value = float(_ascii(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number of seconds")
+    return value
+
+
 def decimal_arg(text: str) -> Decimal:
     try:
-        value = Decimal(text)
+        value = Decimal(_ascii(text))
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
     if not value.is_finite() or value <= 0:
@@ -53,7 +84,7 @@ def decimal_arg(text: str) -> Decimal:
 
 def time_arg(text: str) -> int:
     """Epoch milliseconds, or an ISO 8601 date/time (UTC unless it names a zone)."""
-    if text.isdigit():
+    if _ascii(text).isdigit():
         return int(text)
     try:
         when = datetime.fromisoformat(text)

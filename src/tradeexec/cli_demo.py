@@ -17,9 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_FAILURE, EXIT_OK, UsageError, add_command, decimal_arg, to_json
+from tradeexec.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    add_command,
+    decimal_arg,
+    seconds_arg,
+    to_json,
+)
 from tradeexec.config import Venue, load_settings
-from tradeexec.errors import InvalidParameter
 
 _ALIASES = {"testnet": Venue.SPOT_TESTNET, "live": Venue.SPOT}
 _SPOT_VENUES = (Venue.LOCAL, Venue.SPOT_TESTNET, Venue.SPOT_DEMO, Venue.SPOT)
@@ -38,7 +45,7 @@ def register(sub: Any) -> None:
     demo = add_command(
         sub, "demo", "run the built-in strategy, by default on an embedded exchange", _EX_DEMO, _cmd_demo
     )
-    demo.add_argument("--duration", type=float, default=60.0, help="seconds of trading (default 60)")
+    demo.add_argument("--duration", type=seconds_arg, default=60.0, help="seconds of trading (default 60)")
     demo.add_argument("--journal-dir", help="where to keep the journal (default: a new temp dir)")
     demo.add_argument("--report", help="HTML report path (default: report.html in the journal dir)")
     demo.add_argument("--screenshot", help="save the view's last frame: .svg, .html, or text")
@@ -95,8 +102,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from tradeexec.demo_report import write_report
     from tradeexec.demo_view import DemoView, live_view, screenshot, summary_table
 
-    if args.duration <= 0:
-        raise InvalidParameter("--duration", "must be positive", str(args.duration))
     target = demo_target(args)
     journal_dir = (
         Path(args.journal_dir) if args.journal_dir else Path(tempfile.mkdtemp(prefix="tradeexec-demo-"))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_OK, add_command, emit, table, to_json
+from tradeexec.cli_common import EXIT_OK, add_command, emit, int_arg, table, to_json
 from tradeexec.errors import InvalidParameter
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, metavar="SUBCOMMAND")
     serve = add_command(sim_sub, "serve", "run the local exchange until stopped", _EX_SERVE, _cmd_sim_serve)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument("--port", type=int_arg, default=0, help="0 picks a free port")
     serve.add_argument("--config", help="TOML file: symbols, accounts, keys, balances, clock")
     serve.add_argument("--api-key", help="API key of the default account")
     serve.add_argument("--api-secret", help="HMAC secret of the default account")

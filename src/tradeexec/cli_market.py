@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import Kline
-from tradeexec.cli_common import EXIT_OK, add_command, emit, run_with_client, table, text, time_arg, to_json
+from tradeexec.cli_common import (
+    EXIT_OK,
+    add_command,
+    emit,
+    int_arg,
+    run_with_client,
+    table,
+    text,
+    time_arg,
+    to_json,
+)
 from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -33,7 +43,7 @@ def register(sub: Any) -> None:
 
     book = add_command(sub, "book", "order book of a symbol", _EX_BOOK, _cmd_book)
     book.add_argument("symbol")
-    book.add_argument("--depth", type=int, default=10, help="levels per side (default 10)")
+    book.add_argument("--depth", type=int_arg, default=10, help="levels per side (default 10)")
 
     klines = add_command(sub, "klines", "candles of a symbol over a time range", _EX_KLINES, _cmd_klines)
     klines.add_argument("symbol")

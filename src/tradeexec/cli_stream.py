@@ -5,6 +5,11 @@ decoded, typed events, reconnects included. Events go to standard output (human 
 with ``--json`` the event as Binance sent it, one JSON object per line, prices as strings);
 connection changes go to standard error, so a pipe sees only events. ``--count`` and
 ``--duration`` bound the run; Ctrl-C ends it cleanly with exit code 0.
+
+A stream name Binance would refuse is refused here, before connecting, by the grammar of the
+"Web Socket Streams" section of the Spot API docs; a server that still refuses the first
+handshake (HTTP 4xx) ends the command as a user error instead of being retried, since
+retrying the same names cannot succeed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -21,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import (
     AggTradeEvent,
     BookTickerEvent,
@@ -31,8 +38,8 @@ from tradeexec.binance.models import (
     TickerEvent,
     TradeEvent,
 )
-from tradeexec.binance.streams import ConnectionEvent, MarketStream
-from tradeexec.cli_common import EXIT_OK, add_command, text
+from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.cli_common import EXIT_OK, UsageError, add_command, int_arg, seconds_arg, text
 from tradeexec.config import load_settings
 from tradeexec.errors import InvalidParameter
 
@@ -50,16 +57,35 @@ _EX_STREAM = """  tradeexec stream btcusdt@trade                         # until
 def register(sub: Any) -> None:
     p = add_command(sub, "stream", "print market stream events as they arrive", _EX_STREAM, _cmd_stream)
     p.add_argument("streams", nargs="+", metavar="STREAM", help="e.g. btcusdt@trade, btcusdt@depth@100ms")
-    p.add_argument("--count", type=int, help="stop after this many events")
-    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--count", type=int_arg, help="stop after this many events")
+    p.add_argument("--duration", type=seconds_arg, help="stop after this many seconds")
+
+
+_WINDOW = "(?:1h|4h|1d)"
+_INTERVAL = "(?:" + "|".join(re.escape(i.value) for i in KlineInterval) + ")"
+_SPEED = "(?:@100ms|@1000ms)?"
+_STREAM = re.compile(
+    rf"[a-z0-9\-_.]{{1,20}}@(?:trade|aggTrade|bookTicker|ticker|miniTicker|ticker_{_WINDOW}"
+    rf"|kline_{_INTERVAL}|depth(?:5|10|20)?{_SPEED})"
+    rf"|!(?:ticker|miniTicker|ticker_{_WINDOW})@arr|!bookTicker"
+)
+_KINDS = (
+    "kinds: trade aggTrade bookTicker ticker miniTicker ticker_<1h|4h|1d> kline_<1s..1M>"
+    " depth[5|10|20][@100ms]; all-market: !ticker@arr !miniTicker@arr !ticker_<1h|4h|1d>@arr !bookTicker"
+)
+# A handshake refused with one of these will not succeed on a retry; 418/429 are bans, not names.
+_REFUSED = re.compile(r"WSServerHandshakeError\(.*status=(4(?!18|29)\d\d)")
 
 
 def stream_name(raw: str) -> str:
     """Binance wants lowercase symbols but camel-case kinds (``btcusdt@bookTicker``)."""
     symbol, at, rest = raw.strip().partition("@")
-    if not symbol or (at and not rest):
-        raise InvalidParameter("STREAM", "expected <symbol>@<kind>, like btcusdt@trade", raw)
-    return (symbol if symbol.startswith("!") else symbol.lower()) + at + rest
+    name = (symbol if symbol.startswith("!") else symbol.lower()) + at + rest
+    if _STREAM.fullmatch(name) is None:
+        raise UsageError(
+            f"not a Binance stream name: {raw!r}; expected <symbol>@<kind>, like btcusdt@trade", _KINDS
+        )
+    return name
 
 
 def _clock(ms: int | None) -> str:
@@ -113,15 +139,33 @@ def _events(item: Any) -> Iterable[Any]:
 def _cmd_stream(args: argparse.Namespace) -> int:
     if args.count is not None and args.count <= 0:
         raise InvalidParameter("--count", "must be positive", str(args.count))
-    if args.duration is not None and args.duration <= 0:
-        raise InvalidParameter("--duration", "must be positive", str(args.duration))
     names = [stream_name(s) for s in args.streams]
     url = load_settings(venue=args.venue, base_url=args.base_url).urls.stream
     out = sys.stdout
 
     async def consume() -> None:
         seen = 0
-        async with MarketStream(url, names) as stream:
+        refused: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def first_refusal(event: ConnectionEvent) -> None:
+            if event.state is ConnectionState.DISCONNECTED and not refused.done():
+                status = _REFUSED.search(event.reason)
+                if status is not None:
+                    refused.set_result(status[1])
+            elif event.state is ConnectionState.CONNECTED and not refused.done():
+                refused.cancel()  # up once: later drops are the network's, and are retried
+
+        stream = MarketStream(url, names, on_state=first_refusal)
+        starting = asyncio.ensure_future(stream.start())
+        try:
+            first: set[asyncio.Future[Any]] = {starting, refused}
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if refused.done() and not refused.cancelled():
+                raise UsageError(
+                    f"the exchange refused the stream names (HTTP {refused.result()}): {' '.join(names)}",
+                    "check the names against the exchange's list of streams; " + _KINDS,
+                )
+            await starting
             async for item in stream:
                 if isinstance(item, ConnectionEvent):
                     reason = f": {item.reason}" if item.reason else ""
@@ -133,6 +177,9 @@ def _cmd_stream(args: argparse.Namespace) -> int:
                     if args.count is not None and seen >= args.count:
                         return
                 out.flush()
+        finally:
+            starting.cancel()
+            await stream.close()
 
     async def run() -> None:
         bound = asyncio.timeout(args.duration)

@@ -10,7 +10,9 @@ the exchange's own record (one exchange order per intent, no duplicates).
 
 Everything the run sees goes into a ``DemoRecord``, which the terminal view
 (``tradeexec.demo_view``) and the HTML report (``tradeexec.demo_report``) only read: the
-demo neither draws nor formats, so it runs the same in a terminal, a pipe or a test.
+demo neither draws nor formats, so it runs the same in a terminal, a pipe or a test. The
+record lives in ``tradeexec.demo_record``, the fault plan and its tracking in
+``tradeexec.demo_faults``, the strategy in ``tradeexec.demo_strategy``; this module runs them.
 
 On ``testnet``/``live`` the same strategy trades through ``BinanceClient(venue=...)`` with
 no faults; it trades *around* what the account already holds (targets are offsets from the
@@ -24,18 +26,18 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.ratelimit import BudgetUsage
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
+from tradeexec.demo_faults import FaultTracker
+from tradeexec.demo_record import QUOTE, START_QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary, FillMark
+from tradeexec.demo_strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.emergency import emergency_stop
 from tradeexec.execution.feed import OrderFeed
@@ -47,204 +49,10 @@ from tradeexec.execution.signals import Executor, TargetPosition
 from tradeexec.sim.config import AccountConfig, SimConfig
 from tradeexec.sim.exchange import LocalExchange
 
-SYMBOLS = ("BTCUSDT", "ETHUSDT")
-QUOTE = "USDT"
-START_QUOTE = Decimal("50000")
-TARGET_NOTIONAL = Decimal("2000")
-FAST, SLOW = 4, 12
+__all__ = ["QUOTE", "DemoRecord", "DemoSummary", "run_demo"]
+
 TICK_S = 0.25
 WARMUP_S = SLOW * TICK_S
-ORDER_PATH = "/api/v3/order"
-# When each fault is armed, as a share of the run (an order fault fires on the next order).
-FAULT_PLAN = (
-    (0.25, "lost_response", ORDER_PATH),
-    (0.45, "ws_drop", "/stream"),
-    (0.6, "error_1007", ORDER_PATH),
-)
-ZERO = Decimal(0)
-
-
-@dataclass
-class FaultEntry:
-    """One injected fault: when it was armed, when it hit, when and how the run recovered."""
-
-    kind: str
-    armed_s: float
-    fired_s: float | None = None
-    recovered_s: float | None = None
-    recovery: str = ""
-    order: ManagedOrder | None = None
-
-    @property
-    def status(self) -> str:
-        if self.recovered_s is not None:
-            return "recovered"
-        return "waiting to fire" if self.fired_s is None else "recovering"
-
-
-@dataclass(frozen=True, slots=True)
-class FillMark:
-    t: float  # seconds since the start of the run
-    symbol: str
-    side: str
-    price: Decimal
-    qty: Decimal
-    client_order_id: str
-
-
-@dataclass
-class DemoRecord:
-    """What the run saw, as it saw it; read by the terminal view and the HTML report."""
-
-    venue: str = Venue.LOCAL.value
-    symbols: tuple[str, ...] = SYMBOLS
-    started: float = field(default_factory=time.time)
-    exchange_url: str = ""
-    phase: str = "starting"
-    stream_state: str = "connecting"
-    reconnects: int = 0
-    last_trade: dict[str, Decimal] = field(default_factory=dict)
-    prices: dict[str, list[tuple[float, Decimal]]] = field(default_factory=dict)
-    equity: list[tuple[float, Decimal]] = field(default_factory=list)
-    fills: list[FillMark] = field(default_factory=list)
-    faults: list[FaultEntry] = field(default_factory=list)
-    orders: list[ManagedOrder] = field(default_factory=list)
-    events: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=200))
-    rate_limits: list[BudgetUsage] = field(default_factory=list)
-    books: BookManager | None = None
-    positions: PositionTracker | None = None
-    journal_path: Path | None = None
-    say: Callable[[str], None] = field(default=print, repr=False)
-
-    def elapsed(self) -> float:
-        return time.time() - self.started
-
-    def log(self, msg: str) -> None:
-        t = self.elapsed()
-        self.events.append((t, msg))
-        self.say(f"[{t:6.1f}s] {msg}")
-
-    def top(self, symbol: str) -> tuple[Decimal, Decimal] | None:
-        """Best bid and ask of the local book, when it is in sync."""
-        book = self.books.books.get(symbol) if self.books is not None else None
-        if book is None or not book.in_sync:
-            return None
-        bid, ask = book.best_bid(), book.best_ask()
-        return (bid[0], ask[0]) if bid is not None and ask is not None else None
-
-    def mark(self, symbol: str) -> Decimal | None:
-        """The book's mid when in sync, else the last trade: what the strategy and the
-        valuation use, so both see the same price."""
-        top = self.top(symbol)
-        return (top[0] + top[1]) / 2 if top is not None else self.last_trade.get(symbol)
-
-    def equity_now(self) -> Decimal | None:
-        """Quote balance plus the demo symbols' base balances at their marks."""
-        if self.positions is None or not self.positions.balances:
-            return None
-        total = self.positions.balance(QUOTE).total
-        for symbol in self.symbols:
-            held = self.positions.balance(symbol.removesuffix(QUOTE)).total
-            if held:
-                mark = self.mark(symbol)
-                if mark is None:
-                    return None
-                total += held * mark
-        return total
-
-    def open_orders(self) -> list[ManagedOrder]:
-        return [o for o in self.orders if not o.is_final]
-
-
-@dataclass
-class DemoSummary:
-    journal_path: Path
-    signals: int = 0
-    orders: int = 0
-    exchange_orders: int = 0
-    duplicates: int = 0
-    faults: list[str] = field(default_factory=list)
-    unknown_resolved: int = 0
-    start_quote: Decimal = START_QUOTE
-    end_balances: dict[str, Decimal] = field(default_factory=dict)
-    emergency: list[str] = field(default_factory=list)
-    fills: int = 0
-    reconnects: int = 0
-    report_path: Path | None = None
-
-    @property
-    def pnl(self) -> Decimal:
-        return self.end_balances.get(QUOTE, ZERO) - self.start_quote
-
-    def rows(self) -> list[tuple[str, str]]:
-        balances = ", ".join(f"{a} {v}" for a, v in sorted(self.end_balances.items()))
-        rows = [
-            ("signals", str(self.signals)),
-            ("orders submitted", str(self.orders)),
-            ("orders on exchange", str(self.exchange_orders)),
-            ("duplicate orders", str(self.duplicates)),
-            ("fills", str(self.fills)),
-            ("faults injected", f"{len(self.faults)} ({', '.join(self.faults) or 'none'})"),
-            ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
-            ("stream reconnects", str(self.reconnects)),
-            ("final balances", balances),
-            (f"PnL ({QUOTE})", format(self.pnl, "f")),
-            ("journal", str(self.journal_path)),
-        ]
-        if self.report_path is not None:
-            rows.append(("HTML report", str(self.report_path)))
-        return rows
-
-    def lines(self) -> list[str]:
-        return [f"{name:<20} {value}" for name, value in self.rows()]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "signals": self.signals,
-            "orders": self.orders,
-            "exchange_orders": self.exchange_orders,
-            "duplicates": self.duplicates,
-            "fills": self.fills,
-            "faults": self.faults,
-            "unknown_resolved": self.unknown_resolved,
-            "reconnects": self.reconnects,
-            "end_balances": self.end_balances,
-            "pnl": self.pnl,
-            "journal": str(self.journal_path),
-            "report": str(self.report_path) if self.report_path is not None else None,
-            "emergency": self.emergency,
-        }
-
-
-class MovingAverageCross:
-    """Long while the fast average is above the slow one, back to ``base`` otherwise. Emits a
-    target only when the side changes, so a quiet market sends nothing. ``base`` is what the
-    account held at the start (zero on the local exchange), so a real account's holdings are
-    never traded away. Targets carry the mid as a limit price: the orders rest in the book
-    until the market comes to them, and a flip before that cancels them."""
-
-    def __init__(self, notional: Decimal = TARGET_NOTIONAL, base: dict[str, Decimal] | None = None) -> None:
-        self.notional = notional
-        self.base = base or {}
-        self.prices: dict[str, deque[Decimal]] = {s: deque(maxlen=SLOW) for s in SYMBOLS}
-        self.long: dict[str, bool | None] = dict.fromkeys(SYMBOLS)
-
-    def update(self, symbol: str, price: Decimal) -> TargetPosition | None:
-        window = self.prices[symbol]
-        window.append(price)
-        if len(window) < SLOW:
-            return None
-        fast = sum(list(window)[-FAST:], ZERO) / FAST
-        slow = sum(window, ZERO) / SLOW
-        long = fast > slow
-        if long == self.long[symbol]:
-            return None
-        self.long[symbol] = long
-        base = self.base.get(symbol, ZERO)
-        if not base:
-            return TargetPosition(symbol, target_notional=self.notional if long else ZERO, price=price)
-        wanted = base + (self.notional / price if long else ZERO)
-        return TargetPosition(symbol, target_quantity=wanted, price=price)
 
 
 def _resolved_unknowns(journal: Journal, orders: list[ManagedOrder]) -> int:
@@ -288,6 +96,9 @@ async def _venue_client(
 
 
 class _Demo:
+    """The run's bookkeeping between ticks: market events into the books, fills and marks
+    into the record, faults followed by the tracker."""
+
     def __init__(
         self,
         record: DemoRecord,
@@ -299,12 +110,9 @@ class _Demo:
         self.record = record
         self.summary = summary
         self.client = client
-        self.ex = ex
-        self.duration_s = duration_s
-        self.seen_faults = 0
+        self.faults = FaultTracker(record, ex, duration_s, WARMUP_S)
         self.seen_trades: set[tuple[str, int]] = set()
         self.resyncs: dict[str, int] = {}
-        self.plan = [(max(WARMUP_S, share * duration_s), kind, target) for share, kind, target in FAULT_PLAN]
 
     # ---- market data ----------------------------------------------------------------------
 
@@ -325,80 +133,20 @@ class _Demo:
         if event.state is ConnectionState.RECONNECTED:
             record.reconnects += 1
             record.log("market stream reconnected, subscriptions restored")
-            self.scan_between_orders()
-            for entry in record.faults:
-                if entry.kind == "ws_drop" and entry.fired_s is not None and entry.recovered_s is None:
-                    entry.recovered_s = record.elapsed()
-                    entry.recovery = "stream reconnected; books resync from a fresh snapshot"
+            self.faults.stream_recovered()
 
-    # ---- faults ---------------------------------------------------------------------------
-
-    def arm_faults(self) -> None:
-        if self.ex is None:
-            return
-        elapsed = self.record.elapsed()
-        while self.plan and self.plan[0][0] <= elapsed:
-            _, kind, target = self.plan.pop(0)
-            self.ex.inject(kind, target, count=1)
-            self.record.faults.append(FaultEntry(kind, elapsed))
-            self.record.log(f"FAULT armed: {kind} on {target}")
-
-    def scan_faults(self) -> list[FaultEntry]:
-        """Mark as fired the faults the exchange's log says have hit; return those."""
-        if self.ex is None:
-            return []
-        log = self.ex.fault_log
-        fired = []
-        for rec in log[self.seen_faults :]:
-            entry = next((f for f in self.record.faults if f.kind == rec.kind and f.fired_s is None), None)
-            if entry is not None:
-                entry.fired_s = self.record.elapsed()
-                fired.append(entry)
-                self.record.log(f"FAULT hit: {rec.kind} on {rec.target}")
-        self.seen_faults = len(log)
-        return fired
-
-    def attach(self, order: ManagedOrder) -> None:
-        """An order fault that hit while ``order`` was being placed is that order's."""
-        for entry in self.scan_faults():
-            if entry.kind != "ws_drop":
-                entry.order = order
-
-    def scan_between_orders(self) -> None:
-        """An order fault that hit between placements hit one of the manager's own requests
-        (a lookup or a cancel), which it retries by itself."""
-        for entry in self.scan_faults():
-            if entry.kind != "ws_drop":
-                entry.recovered_s = entry.fired_s
-                entry.recovery = "hit a lookup or cancel of the manager, which retried it"
-
-    def check_recoveries(self) -> None:
+    def check_books(self) -> None:
         record = self.record
-        for entry in record.faults:
-            order = entry.order
-            if entry.recovered_s is None and order is not None and order.state is not OrderState.UNKNOWN:
-                entry.recovered_s = record.elapsed()
-                entry.recovery = f"outcome resolved by client order id: {order.state}, sent once"
-                record.log(f"RECOVERED {entry.kind}: {order.client_order_id} is {order.state}")
         if record.books is not None:
             for symbol, book in record.books.books.items():
                 if book.resyncs > self.resyncs.get(symbol, 0) and book.in_sync:
                     self.resyncs[symbol] = book.resyncs
                     record.log(f"book {symbol} back in sync from a fresh snapshot (resync {book.resyncs})")
 
-    def disarm(self) -> None:
-        if self.ex is None:
-            return
-        self.ex.clear_faults()
-        self.scan_between_orders()
-        for entry in self.record.faults:
-            if entry.fired_s is None:
-                entry.recovery = "not triggered before the end (cleared)"
-
     # ---- sampling -------------------------------------------------------------------------
 
     def sample(self) -> None:
-        self.scan_between_orders()
+        self.faults.scan_between_orders()
         record = self.record
         t = record.elapsed()
         for symbol in record.symbols:
@@ -409,25 +157,30 @@ class _Demo:
         if equity is not None:
             record.equity.append((t, equity))
         for order in record.orders:
-            for fill in order.fills:
-                key = (order.symbol, fill.trade_id or 0)
-                if fill.trade_id is None or key in self.seen_trades or fill.last_price is None:
-                    continue
-                self.seen_trades.add(key)
-                record.fills.append(
-                    FillMark(
-                        max(0.0, fill.update_ms / 1000 - record.started),
-                        order.symbol,
-                        str(order.side),
-                        fill.last_price,
-                        fill.last_qty or ZERO,
-                        order.client_order_id,
-                    )
-                )
-                record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
+            self.record_fills(order)
         # The spot API's budgets ("api"): the only ones the demo spends.
         record.rate_limits = self.client.rate_limit_usage().get("api", [])
-        self.check_recoveries()
+        self.faults.check_orders()
+        self.check_books()
+
+    def record_fills(self, order: ManagedOrder) -> None:
+        record = self.record
+        for fill in order.fills:
+            key = (order.symbol, fill.trade_id or 0)
+            if fill.trade_id is None or key in self.seen_trades or fill.last_price is None:
+                continue
+            self.seen_trades.add(key)
+            record.fills.append(
+                FillMark(
+                    max(0.0, fill.update_ms / 1000 - record.started),
+                    order.symbol,
+                    str(order.side),
+                    fill.last_price,
+                    fill.last_qty or ZERO,
+                    order.client_order_id,
+                )
+            )
+            record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
 
 
 def user_data_feed(manager: OrderManager, client: BinanceClient) -> OrderFeed:
@@ -495,7 +248,7 @@ async def run_demo(
                     record.phase = "trading"
                     await _trade(demo, executor, strategy, duration_s)
                     record.phase = "settling"
-                    demo.disarm()
+                    demo.faults.disarm()
                     await _settle(record, manager)
                     demo.sample()
                     summary.unknown_resolved = _resolved_unknowns(journal, record.orders)
@@ -525,7 +278,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
     record = demo.record
     deadline = record.started + duration_s
     while time.time() < deadline:
-        demo.arm_faults()
+        demo.faults.arm()
         demo.sample()
         for symbol in SYMBOLS:
             price = record.mark(symbol)
@@ -544,7 +297,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
                 continue
             for order in orders:
                 record.orders.append(order)
-                demo.attach(order)
+                demo.faults.attach(order)
                 record.log(
                     f"  order {order.client_order_id} {order.side} {order.intent.quantity} -> {order.state}"
                 )

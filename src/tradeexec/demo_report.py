@@ -15,7 +15,7 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from tradeexec.demo import QUOTE, DemoRecord, DemoSummary
+from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary
 
 __all__ = ["Marker", "equity_svg", "line_chart", "price_svg", "render_report", "write_report"]
 

@@ -24,7 +24,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from tradeexec.demo import QUOTE, DemoRecord, DemoSummary
+from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary
 
 __all__ = ["DemoView", "live_view", "screenshot", "summary_table"]
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradeexec.binance import models as m
 from tradeexec.binance import models_futures as mf
@@ -1335,6 +1337,73 @@ def test_depth_events() -> None:
     exact(partial.asks[0][0], "0.0026")
 
 
+_TYPED_DEPTH = msgspec.json.Decoder(m.DepthUpdateEvent)
+# Binance sends fixed-point text ("0.00100000"); the rest is what Decimal also reads, and the
+# fast decoder must read (or refuse) each exactly as the typed decoder does.
+_EDGE_NUMBERS = ["0.00000000", "0", "-0", "1e-8", "1E+3", "+1.5", " 1", "1_000", "NaN", "-inf", "", "x", "1.2.3"]
+_wire_numbers = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=8, min_value=0, max_value=10**7).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from(_EDGE_NUMBERS),
+)
+_levels = st.lists(st.lists(_wire_numbers, min_size=2, max_size=2), max_size=6)
+
+
+def _outcome(decode: Any, data: bytes) -> str:
+    """What a decoder made of ``data``, as text: Decimal('NaN') is not equal to itself, and
+    the repr also tells ``1.0`` from ``1.00``; or the error's kind and message."""
+    try:
+        return repr(decode(data))
+    except msgspec.DecodeError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(bids=_levels, asks=_levels, pu=st.none() | st.integers(0, 2**40))
+def test_fast_depth_decoder_equals_the_typed_one(
+    bids: list[list[str]], asks: list[list[str]], pu: int | None
+) -> None:
+    event: dict[str, Any] = {"e": "depthUpdate", "E": 5, "s": "BTCUSDT", "U": 10, "u": 12, "b": bids, "a": asks}
+    if pu is not None:
+        event["pu"] = pu
+    data = msgspec.json.encode(event)
+    expected = _outcome(_TYPED_DEPTH.decode, data)
+    for _ in range(2):  # the second pass answers from the memo
+        assert _outcome(m.decode_depth_update, data) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[[4.5,1.25]],"a":[]}',  # unquoted numbers
+        b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["4.5","x"]],"a":[]}',
+        b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["4.5"]],"a":[]}',
+        b'{"e":"depthUpdate","E":1,"s":"X","U":"1","u":2,"b":[],"a":[]}',
+        b'{"e":"trade","E":1,"s":"X","U":1,"u":2,"b":[],"a":[]}',
+        b'{"E":1,"s":"X","U":1,"u":2,"b":[],"a":[]}',
+        b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[],"a":[]',
+        b"",
+    ],
+)
+def test_fast_depth_decoder_accepts_and_refuses_as_the_typed_one(data: bytes) -> None:
+    assert _outcome(m.decode_depth_update, data) == _outcome(_TYPED_DEPTH.decode, data)
+
+
+def test_fast_depth_decoder_keeps_wire_exponents_and_a_bounded_memo() -> None:
+    event = m.decode_depth_update(
+        b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":[["1.0","1.00"]],"a":[["1.00","0.00000000"]]}'
+    )
+    exact(event.bids[0][0], "1.0")
+    exact(event.bids[0][1], "1.00")
+    exact(event.asks[0][1], "0.00000000")
+    assert m.DEPTH_UPDATE_DECODER.decode(j(DEPTH_UPDATE_EVENT)) == market(DEPTH_UPDATE_EVENT)
+    # More distinct numbers than the memo holds: it starts over instead of growing.
+    levels = [[f"{i}.5", f"0.{i:08d}"] for i in range(m._MEMO_SIZE // 2 + 10)]
+    many = msgspec.json.encode({"e": "depthUpdate", "E": 1, "s": "X", "U": 1, "u": 2, "b": levels, "a": []})
+    assert m.decode_depth_update(many) == _TYPED_DEPTH.decode(many)
+    assert 0 < len(m._DECIMALS) <= m._MEMO_SIZE
+
+
 def test_book_ticker_event() -> None:
     book = m.market_decoder("bnbusdt@bookTicker").decode(j(BOOK_TICKER_EVENT))
     assert isinstance(book, m.BookTickerEvent)
@@ -1345,8 +1414,9 @@ def test_book_ticker_event() -> None:
 
 
 def test_market_decoder_by_stream_name() -> None:
-    assert m.market_decoder("btcusdt@depth") is m.MARKET_EVENT_DECODER
-    assert m.market_decoder("btcusdt@depth@100ms") is m.MARKET_EVENT_DECODER
+    assert m.market_decoder("btcusdt@depth") is m.DEPTH_UPDATE_DECODER
+    assert m.market_decoder("btcusdt@depth@100ms") is m.DEPTH_UPDATE_DECODER
+    assert m.market_decoder("btcusdt@trade") is m.MARKET_EVENT_DECODER
     assert m.market_decoder("btcusdt@depth20") is m.PARTIAL_DEPTH_DECODER
     assert m.market_decoder("btcusdt@kline_1m") is m.MARKET_EVENT_DECODER
     arr = m.market_decoder("!ticker_4h@arr").decode(

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from queue import Empty, Queue
@@ -111,6 +112,42 @@ def test_ctrl_c_exits_cleanly_with_0(sim: Sim) -> None:
     assert "Traceback" not in watch.stderr()
 
 
-def test_a_malformed_stream_name_is_refused_before_connecting() -> None:
-    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@"], base_env())
-    assert run.code == 2 and "expected <symbol>@<kind>" in run.err
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("btcusdt@", "expected <symbol>@<kind>"),
+        ("btcusdt@trades", "not a Binance stream name: 'btcusdt@trades'"),
+        ("btcusdt@depth7", "not a Binance stream name"),
+        ("btcusdt@kline_2m", "not a Binance stream name"),
+        ("btcusdt@BOOKTICKER", "not a Binance stream name"),
+        ("!ticker", "not a Binance stream name"),
+        ("btc usdt@trade", "not a Binance stream name"),
+    ],
+)
+def test_a_malformed_stream_name_is_refused_before_connecting(name: str, says: str) -> None:
+    # Port 9 (discard) has no server: an attempt to connect would retry, not exit 2 at once.
+    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", name], base_env(), timeout=10)
+    assert run.code == 2 and says in run.err, run.err
+    assert run.err.count("error:") == 1 and "hint: kinds: trade aggTrade" in run.err
+
+
+def test_a_name_the_exchange_refuses_ends_at_once_as_a_user_error(sim: Sim) -> None:
+    # kline_1M passes the grammar (Binance has month candles) but this exchange has none:
+    # its handshake answers 400, which retrying cannot change.
+    started = time.monotonic()
+    run = run_cli(["--base-url", sim.rest_url, "stream", "btcusdt@trade", "btcusdt@kline_1M",
+                   "--duration", "30"], sim.env(), timeout=30)  # fmt: skip
+    assert run.code == 2, run.err
+    assert time.monotonic() - started < 8  # not the 10 s connect timeout, nor --duration
+    lines = run.err.splitlines()
+    refusal = "error: the exchange refused the stream names (HTTP 400): btcusdt@trade btcusdt@kline_1M"
+    assert lines[0] == refusal
+    assert lines[1].startswith("hint: check the names") and len(lines) == 2
+    assert run.out == ""
+
+
+def test_an_unreachable_exchange_is_still_retried_until_duration() -> None:
+    # Nothing listens on port 9: connection refusals are the network's, retried, not a user error.
+    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@trade", "--duration", "1"],
+                  base_env(), timeout=20)  # fmt: skip
+    assert run.code == 0 and "error" not in run.err, run.err

@@ -10,6 +10,7 @@ from tradeexec.errors import (
     BinanceAPIError,
     OrderRejectedLocally,
     OrderStatusUnknown,
+    RateLimitBanActive,
     TransportError,
 )
 from tradeexec.execution.policy import Action, BreakerState, ErrorPolicy, TradingHalted
@@ -38,6 +39,8 @@ def api(code: int, status: int, msg: str = "m") -> BinanceAPIError:
         (api(-1003, 429), False, Action.WAIT),
         (api(-1015, 429), True, Action.WAIT),
         (api(-1003, 418), True, Action.WAIT),
+        (api(-1016, 503), False, Action.WAIT),
+        (api(-1016, 503), True, Action.RESOLVE),
         (api(-2010, 400), True, Action.FAIL),
         (api(-1013, 400), True, Action.FAIL),
         (api(-1121, 400), True, Action.FAIL),
@@ -121,3 +124,24 @@ def test_maintenance_from_system_status_and_from_503s() -> None:
     assert policy.in_maintenance
     policy.note_system_status(0)
     assert not policy.in_maintenance
+
+
+def test_maintenance_and_bans_are_waited_out_never_counted_as_failures() -> None:
+    """Maintenance (503 -1016) and a ban (418, or the client holding requests back) stop
+    every request: however many lookups fail through them, neither the breaker nor the halt
+    trips, and trading resumes when the exchange says maintenance is over."""
+    policy = ErrorPolicy(halt_after=3, failure_threshold=2, maintenance_after_503=2)
+    maintenance = api(-1016, 503, "This service is no longer available.")
+    decisions = [policy.decide(maintenance, write=w) for w in (False, True) * 10]
+    decisions += [policy.decide(api(-1003, 418), write=w) for w in (False, True) * 10]
+    decisions += [policy.decide(RateLimitBanActive(0, "IP banned"), write=True) for _ in range(10)]
+    decisions += [policy.decide(TimeoutError(), write=False) for _ in range(10)]  # while in maintenance
+    assert {d.action for d in decisions} == {Action.WAIT, Action.RESOLVE, Action.RETRY}
+    assert decisions[0].action is Action.WAIT and "maintenance" in decisions[0].reason
+    assert decisions[1].action is Action.RESOLVE  # a write's outcome is still looked up
+    assert policy.breaker is BreakerState.CLOSED and policy.in_maintenance
+    policy.note_system_status(0)
+    policy.check_can_send()
+    # Ordinary failures still count, from zero.
+    actions = [policy.decide(api(-1000, 500), write=False).action for _ in range(3)]
+    assert actions == [Action.RETRY, Action.RETRY, Action.HALT] and policy.breaker is BreakerState.OPEN

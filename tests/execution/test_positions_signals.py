@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.models import Account, AssetBalance
+from tradeexec.binance.models import Account, AssetBalance, ExecutionReport
+from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
 from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import OrderManager
+from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
 from tradeexec.execution.positions import BalanceDiff, PositionSide, PositionTracker
+from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.execution.signals import Executor, OrderSignal, TargetPosition, decode_signal
+from tradeexec.sim.exchange import LocalExchange
 
 from .fakes import FakeOrderClient
 
@@ -51,6 +55,18 @@ def test_average_entry_realized_and_unrealized_pnl_with_fees() -> None:
     t.apply_fill("BTCUSDT", Side.SELL, D(3), D(100))  # through zero: a short (futures-ready)
     assert pos.side is PositionSide.SHORT and pos.quantity == D("-1.001") and pos.entry_price == 100
     assert t.balance("BTC").total == D("-1.001") and t.balance("USDT").total == D("109.87")
+
+
+def test_a_fill_moves_the_quote_by_the_amount_the_exchange_booked() -> None:
+    t = PositionTracker()
+    t.register_symbol("ETHBTC", "ETH", "BTC")
+    t.apply_fill("ETHBTC", Side.BUY, D("0.0123"), D("0.05123"), quote_qty=D("0.00063012"))
+    assert t.balance("BTC").total == D("-0.00063012")  # not price * qty, 0.000630129
+    t.apply_fill("ETHBTC", Side.SELL, D("0.0123"), D("0.05123"), quote_qty=D("0.00063012"),
+                 commission=D("0.00000064"), commission_asset="BTC")
+    assert t.balance("BTC").total == D("-0.00000064") and t.balance("ETH").total == 0
+    t.apply_fill("ETHBTC", Side.BUY, D("0.0123"), D("0.05123"))  # no quote known: price * qty
+    assert t.balance("BTC").total == D("-0.00063076900")
 
 
 def test_reconcile_reports_differences_raises_alarm_and_adopts_exchange() -> None:
@@ -136,3 +152,58 @@ async def test_run_jsonl_skips_bad_lines_and_reaches_targets(
     assert sell.side is Side.SELL and sell.intent.quantity == D(
         "0.01898"
     )  # 0.023986 held after fees, on the lot step
+
+
+async def _filled(
+    manager: OrderManager, ex: LocalExchange, side: Side, price: str, qty: str, *, rest: bool
+) -> ManagedOrder:
+    """An ETHBTC order filled at ``price``: against resting liquidity at once (the FULL answer
+    carries the fill), or resting and then hit (the stream or the poller's trades carry it)."""
+    counter = (Side.SELL if side is Side.BUY else Side.BUY).value
+    if not rest:
+        ex.add_liquidity("ETHBTC", counter, price, qty)
+    intent = OrderIntent("ETHBTC", side, OrderType.LIMIT, quantity=D(qty), price=D(price))
+    order = await manager.submit(intent)
+    if rest:
+        ex.add_liquidity("ETHBTC", counter, price, qty)
+    return order
+
+
+@pytest.mark.timeout(30)
+async def test_tracked_balances_equal_the_exchanges_whichever_way_fills_arrive(tmp_path: Path) -> None:
+    """ETHBTC prices times quantities have nine decimals; the exchange books each trade's quote
+    rounded down to eight. The tracker must move by that booked amount whether the fill came
+    in the order's FULL answer, from the REST trades, or from the user data stream."""
+    async with LocalExchange(market=False) as ex:
+        ex.set_price("ETHBTC", "0.05123")
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
+            positions = PositionTracker()
+            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), positions=positions,
+                                   risk=RiskManager(RiskLimits(require_ip_restriction=False)),
+                                   poll_interval_s=3600, stale_after_s=0)
+
+            def reports_only(item: UserDataItem) -> None:
+                # Balance events would overwrite the tracked balances with the exchange's and
+                # hide the tracker's own arithmetic, which is what is checked here.
+                if isinstance(item, ExecutionReport):
+                    manager.on_execution_report(item)
+
+            async with manager:
+                positions.load_account(await client.account())
+                full = await _filled(manager, ex, Side.BUY, "0.05123", "0.0123", rest=False)
+                trades = await _filled(manager, ex, Side.SELL, "0.05131", "0.0077", rest=True)
+                await manager.poll_once()
+                async with ListenKeyUserData(client, ex.ws_url, backoff_base_s=0.05, on_event=reports_only):
+                    streamed = await _filled(manager, ex, Side.BUY, "0.05127", "0.0131", rest=True)
+                    await streamed.wait_final(timeout=10)
+                journal = manager.journal
+                fills = [f for o in (full, trades, streamed) for f in journal.fills(o.client_order_id)]
+                assert [f.source for f in fills] == ["ack", "trades", "stream"]
+                trades_booked = ex.state.engine.my_trades(ex.account, "ETHBTC", limit=10)
+                booked = {t.trade_id: t.quote_qty for t in trades_booked}
+                assert [f.last_quote for f in fills] == [booked[f.trade_id or 0] for f in fills]
+                exchange = {a: free + locked for a, (free, locked) in ex.balances().items()}
+                assert {a: positions.balance(a).total for a in ("ETH", "BTC")} == {
+                    a: exchange[a] for a in ("ETH", "BTC")
+                }
+            manager.journal.close()

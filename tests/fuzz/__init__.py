@@ -18,12 +18,24 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp.http_exceptions import BadHttpMessage
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from tradeexec.sim import LocalExchange, SimConfig
 
 T = TypeVar("T")
 WAIT = 10.0  # upper bound of every cross-thread call
+ANSWER_WITHIN_S = 5.0  # the longest the exchange may take to answer one malformed request
+
+
+def fuzz_settings(max_examples: int) -> settings:
+    """No deadline (a round trip to the exchange thread varies with the machine's load) and
+    the module-scoped exchange fixture is meant to be shared by every example."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
 
 
 class LoopThread:

@@ -9,19 +9,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tradeexec.cli import main
 
-from . import UNICODE_JUNK, FuzzExchange, fuzz_exchange
+from . import UNICODE_JUNK, FuzzExchange, fuzz_exchange, fuzz_settings
 
 pytestmark = pytest.mark.timeout(180)
-FUZZ = settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+FUZZ = fuzz_settings(50)
 
 # Text argparse passes through as a value (not an option) but that is no valid number.
 bad_decimal_text = st.one_of(
@@ -149,3 +145,36 @@ def test_klines_refuses_bad_arguments(
     if (symbol, interval, start) == ("BTCUSDT", "1h", "1704067200000") and end is None:
         end = "1000"  # before --start
     refused(fx, "klines", symbol, interval, f"--start={start}", *([] if end is None else [f"--end={end}"]))
+
+
+# Digits of other scripts ("٣", "３", "৩"), alone or mixed with ASCII ones: Python's int(),
+# float() and Decimal() read them all as numbers, so without a check "٣" would be 3.
+unicode_digits = st.tuples(
+    st.text(alphabet="0123456789", max_size=3),
+    st.text(st.characters(whitelist_categories=("Nd",), min_codepoint=0x80), min_size=1, max_size=4),
+).map("".join)
+NUMERIC_OPTIONS = (
+    ("book", "BTCUSDT", "--depth={}"),
+    ("cancel", "BTCUSDT", "{}"),
+    ("klines", "BTCUSDT", "1h", "--start={}"),
+    ("klines", "BTCUSDT", "1h", "--start=1704067200000", "--end={}"),
+    ("order", "buy", "BTCUSDT", "{}"),
+    ("order", "buy", "BTCUSDT", "0.001", "--price={}"),
+    ("stream", "btcusdt@trade", "--count={}"),
+    ("stream", "btcusdt@trade", "--duration={}"),
+    ("demo", "--duration={}"),
+    ("sim", "serve", "--port={}"),
+)
+
+
+@FUZZ
+@given(digits=unicode_digits, command=st.sampled_from(NUMERIC_OPTIONS))
+def test_numbers_in_other_scripts_are_refused(
+    fx: FuzzExchange, digits: str, command: tuple[str, ...]
+) -> None:
+    error = refused(fx, *(word.format(digits) for word in command))
+    assert "non-ASCII" in error, error
+
+
+def test_an_arabic_indic_three_is_not_three(fx: FuzzExchange) -> None:
+    assert "'٣' has non-ASCII characters" in refused(fx, "book", "BTCUSDT", "--depth=٣")

@@ -5,6 +5,7 @@ naming the field, before anything is sent, and leave the exchange and the journa
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator, Mapping
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tradeexec.binance.auth import HmacSigner
@@ -37,16 +38,13 @@ from . import (
     bad_numbers,
     bad_symbols,
     fuzz_exchange,
+    fuzz_settings,
     out_of_range_price,
     out_of_range_qty,
 )
 
 pytestmark = pytest.mark.timeout(180)
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+FUZZ = fuzz_settings(60)
 Call = Callable[[], Coroutine[Any, Any, object]]
 
 not_none = bad_numbers.filter(lambda v: v is not None)
@@ -123,20 +121,6 @@ def test_the_base_order_passes_validation(fx: FuzzExchange, client: BinanceClien
 
 
 @FUZZ
-@given(case=mutations(ORDER, ORDER_BAD))
-def test_new_order_refuses_bad_arguments(fx: FuzzExchange, client: BinanceClient, case: Any) -> None:
-    field, kwargs = case
-    refused(fx, lambda: client.new_order(**kwargs), field)
-
-
-@FUZZ
-@given(case=mutations(ORDER, {k: v for k, v in ORDER_BAD.items() if not k.startswith(("new_", "self_"))}))
-def test_test_order_refuses_bad_arguments(fx: FuzzExchange, client: BinanceClient, case: Any) -> None:
-    field, kwargs = case
-    refused(fx, lambda: client.test_order(**kwargs), field)
-
-
-@FUZZ
 @given(flag=st.sampled_from(["yes", 1, "true", None, 0.0]))
 def test_test_order_refuses_a_non_bool_commission_flag(
     fx: FuzzExchange, client: BinanceClient, flag: object
@@ -154,15 +138,6 @@ CANCEL_BAD: dict[str, st.SearchStrategy[object]] = {
 }
 
 
-@FUZZ
-@given(case=mutations(CANCEL, CANCEL_BAD))
-def test_cancel_order_refuses_bad_arguments(fx: FuzzExchange, client: BinanceClient, case: Any) -> None:
-    field, kwargs = case
-    if field == "orig_client_order_id":
-        kwargs = {**kwargs, "order_id": None}
-    refused(fx, lambda: client.cancel_order(**kwargs), field)
-
-
 REPLACE = {**ORDER, "cancel_order_id": 1}
 REPLACE_BAD: dict[str, st.SearchStrategy[object]] = {
     **{k: v for k, v in ORDER_BAD.items() if k != "new_order_resp_type"},
@@ -172,15 +147,6 @@ REPLACE_BAD: dict[str, st.SearchStrategy[object]] = {
     "cancel_replace_mode": bad_enum_text,
     "new_order_resp_type": st.one_of(bad_opt_enum, st.just("ACK")),
 }
-
-
-@FUZZ
-@given(case=mutations(REPLACE, REPLACE_BAD))
-def test_cancel_replace_refuses_bad_arguments(fx: FuzzExchange, client: BinanceClient, case: Any) -> None:
-    field, kwargs = case
-    if field == "cancel_orig_client_order_id":
-        kwargs = {**kwargs, "cancel_order_id": None}
-    refused(fx, lambda: client.cancel_replace(**kwargs), field)
 
 
 OCO = {
@@ -201,13 +167,6 @@ OCO_BAD: dict[str, st.SearchStrategy[object]] = {
     "limit_iceberg_qty": not_none,
     "new_order_resp_type": bad_opt_enum,
 }
-
-
-@FUZZ
-@given(case=mutations(OCO, OCO_BAD))
-def test_new_oco_refuses_bad_arguments(fx: FuzzExchange, client: BinanceClient, case: Any) -> None:
-    field, kwargs = case
-    refused(fx, lambda: client.new_oco(**kwargs), field)
 
 
 @FUZZ
@@ -267,45 +226,50 @@ _NOT_ON_WS = ("iceberg_qty", "self_trade_prevention_mode", "trailing_delta", "re
 WS_ORDER_BAD = {k: v for k, v in ORDER_BAD.items() if k not in _NOT_ON_WS}
 
 
-@FUZZ
-@given(case=mutations(ORDER, WS_ORDER_BAD))
-def test_ws_api_place_order_refuses_bad_arguments(
-    fx: FuzzExchange, ws_client: WsApiClient, case: Any
-) -> None:
-    field, kwargs = case
-    refused(fx, lambda: ws_client.place_order(**kwargs), field)
-
-
-@FUZZ
-@given(
-    case=mutations(
-        CANCEL, {k: v for k, v in CANCEL_BAD.items() if k in ("symbol", "order_id", "orig_client_order_id")}
-    )
-)
-def test_ws_api_cancel_refuses_bad_arguments(fx: FuzzExchange, ws_client: WsApiClient, case: Any) -> None:
-    field, kwargs = case
-    if field == "orig_client_order_id":
-        kwargs = {**kwargs, "order_id": None}
-    refused(fx, lambda: ws_client.cancel_order(**kwargs), field)
-    refused(fx, lambda: ws_client.order_status(**kwargs), field)
-
-
-@FUZZ
-@given(
-    case=mutations(
-        {**{k: v for k, v in ORDER.items()}, "cancel_order_id": 1},
-        {
-            "symbol": bad_symbols, "side": bad_enum_text, "quantity": bad_quantity, "price": bad_price,
-            "cancel_order_id": bad_ints, "cancel_replace_mode": bad_enum_text,
-            "new_client_order_id": bad_client_ids,
-        },
-    )
+WS_REPLACE_BAD: dict[str, st.SearchStrategy[object]] = {
+    "symbol": bad_symbols, "side": bad_enum_text, "quantity": bad_quantity, "price": bad_price,
+    "cancel_order_id": bad_ints, "cancel_replace_mode": bad_enum_text, "new_client_order_id": bad_client_ids,
+}  # fmt: skip
+BY_CLIENT_ID = ("orig_client_order_id", "order_id")
+TEST_ORDER_BAD = {k: v for k, v in ORDER_BAD.items() if not k.startswith(("new_", "self_"))}
+WS_CANCEL_BAD = {k: v for k, v in CANCEL_BAD.items() if k in ("symbol", "order_id", "orig_client_order_id")}
+# (the client fixture, its methods that take the call, a valid call, bad values per field,
+#  the id a bad client order id must stand in for, or the lookup would use that id instead)
+ORDER_CALLS = (
+    ("client", ("new_order",), ORDER, ORDER_BAD, None),
+    ("client", ("test_order",), ORDER, TEST_ORDER_BAD, None),
+    ("client", ("cancel_order",), CANCEL, CANCEL_BAD, BY_CLIENT_ID),
+    ("client", ("cancel_replace",), REPLACE, REPLACE_BAD, ("cancel_orig_client_order_id", "cancel_order_id")),
+    ("client", ("new_oco",), OCO, OCO_BAD, None),
+    ("ws_client", ("place_order",), ORDER, WS_ORDER_BAD, None),
+    ("ws_client", ("cancel_order", "order_status"), CANCEL, WS_CANCEL_BAD, BY_CLIENT_ID),
+    ("ws_client", ("cancel_replace",), {**ORDER, "cancel_order_id": 1}, WS_REPLACE_BAD, None),
 )  # fmt: skip
-def test_ws_api_cancel_replace_refuses_bad_arguments(
-    fx: FuzzExchange, ws_client: WsApiClient, case: Any
+
+
+@pytest.mark.parametrize(
+    ("api", "methods", "base", "bad", "by_client_id"),
+    ORDER_CALLS,
+    ids=[f"{api}.{methods[0]}" for api, methods, *_ in ORDER_CALLS],
+)
+@FUZZ
+@given(data=st.data())
+def test_order_calls_refuse_bad_arguments(
+    fx: FuzzExchange,
+    request: pytest.FixtureRequest,
+    api: str,
+    methods: tuple[str, ...],
+    base: dict[str, object],
+    bad: dict[str, st.SearchStrategy[object]],
+    by_client_id: tuple[str, str] | None,
+    data: st.DataObject,
 ) -> None:
-    field, kwargs = case
-    refused(fx, lambda: ws_client.cancel_replace(**kwargs), field)
+    target = request.getfixturevalue(api)
+    field, kwargs = data.draw(mutations(base, bad), label="one bad field")
+    if by_client_id is not None and field == by_client_id[0]:
+        kwargs = {**kwargs, by_client_id[1]: None}
+    for method in methods:
+        refused(fx, functools.partial(getattr(target, method), **kwargs), field)
 
 
 @FUZZ

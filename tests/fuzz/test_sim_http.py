@@ -11,20 +11,15 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.endpoints import REGISTRY
 
-from . import WAIT, FuzzExchange, fuzz_exchange
+from . import ANSWER_WITHIN_S, WAIT, FuzzExchange, fuzz_exchange, fuzz_settings
 
 pytestmark = pytest.mark.timeout(180)
-FUZZ = settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-ANSWER_WITHIN_S = 5.0
+FUZZ = fuzz_settings(100)
 RAW_SAFE = "%&=+$,;:@/?[]!'()*~"
 
 

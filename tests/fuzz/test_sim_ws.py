@@ -10,18 +10,13 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from . import FuzzExchange, fuzz_exchange
+from . import ANSWER_WITHIN_S, FuzzExchange, fuzz_exchange, fuzz_settings
 
 pytestmark = pytest.mark.timeout(180)
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-ANSWER_WITHIN_S = 5.0
+FUZZ = fuzz_settings(60)
 # Normal end, policy violation (too many messages), too big, unsupported data, bad payload.
 CLEAN_CLOSE_CODES = {1000, 1003, 1007, 1008, 1009}
 HUGE = "x" * (2 << 20)  # over the 1 MiB frame limit
@@ -115,22 +110,15 @@ def _check_answer(msg: aiohttp.WSMessage, *, api: bool) -> None:
         assert isinstance(answer["error"]["code"], int) and answer["error"]["msg"], answer
 
 
+@pytest.mark.parametrize(("path", "api"), [("/ws", False), ("/ws-api/v3", True)], ids=["streams", "ws-api"])
 @FUZZ
 @given(frame=frames)
-def test_market_stream_endpoint_survives_bad_frames(fx: FuzzExchange, frame: tuple[str, str | bytes]) -> None:
+def test_endpoint_survives_bad_frames(
+    fx: FuzzExchange, path: str, api: bool, frame: tuple[str, str | bytes]
+) -> None:
     before = fx.fingerprint()
-    msg = fx.run(exchange_frame(fx, "/ws", *frame))
-    _check_answer(msg, api=False)
-    assert fx.fingerprint() == before
-    fx.assert_no_server_errors()
-
-
-@FUZZ
-@given(frame=frames)
-def test_ws_api_endpoint_survives_bad_frames(fx: FuzzExchange, frame: tuple[str, str | bytes]) -> None:
-    before = fx.fingerprint()
-    msg = fx.run(exchange_frame(fx, "/ws-api/v3", *frame))
-    _check_answer(msg, api=True)
+    msg = fx.run(exchange_frame(fx, path, *frame))
+    _check_answer(msg, api=api)
     assert fx.fingerprint() == before
     fx.assert_no_server_errors()
 

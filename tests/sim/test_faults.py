@@ -93,6 +93,24 @@ async def test_maintenance_and_clock_skew_via_admin_api(api: Api, exchange: Loca
     assert kinds == ["maintenance", "clock_skew"]
 
 
+async def test_ip_ban_via_admin_api_answers_418_until_it_lapses(api: Api, exchange: LocalExchange) -> None:
+    with pytest.raises(ValueError, match="duration_ms"):  # a 418 always says when the ban ends
+        exchange.inject(FaultKind.IP_BAN)
+    await api.admin("POST", "/_sim/faults", {"kind": "ip_ban", "target": "10.0.0.*", "duration_ms": 60_000})
+    assert (await api.public("GET", "/api/v3/ping")).status == 200  # another IP is banned
+
+    await api.admin("POST", "/_sim/faults", {"kind": "ip_ban", "target": "127.0.0.1", "duration_ms": 60_000})
+    ping = await api.public("GET", "/api/v3/ping")
+    assert (ping.status, ping.body["code"]) == (418, -1003) and int(ping.headers["Retry-After"]) > 0
+    assert "banned until" in ping.body["msg"]
+    assert (await api.signed("POST", "/api/v3/order", ORDER)).status == 418
+    await api.admin("POST", "/_sim/clock", {"advance_ms": 60_000})
+    assert (await api.public("GET", "/api/v3/ping")).status == 200  # lapsed, nobody cleared it
+    assert exchange.state.engine.open_orders(exchange.account) == []  # the banned placement never ran
+    kinds = [e["kind"] for e in await api.admin("GET", "/_sim/faults/log")]
+    assert kinds == ["ip_ban", "ip_ban"]
+
+
 def test_probability_is_seeded() -> None:
     def run() -> list[bool]:
         ex = LocalExchange(market=False)

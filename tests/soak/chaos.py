@@ -7,7 +7,7 @@ exchange's own fault log, so the report counts faults survived, not faults armed
 
 ``SimTaps`` wraps three calls of the running exchange: the rate limiter (a 429 or 418 it
 raises is the client's own pacing failing, unless the 418 comes from a ban the monkey
-imposed), and authentication (every signature received, for the secrets scan).
+injected), and authentication (every signature received, for the secrets scan).
 """
 
 from __future__ import annotations
@@ -23,13 +23,10 @@ from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError
 
 CLIENT_IP = "127.0.0.1"
-# The local exchange has no fault kind for a 418 ban, so the monkey imposes one through the
-# rate limiter; it is counted under this name next to the exchange's own kinds.
-IP_BAN = "ip_ban_418"
-ALL_KINDS = (*(k.value for k in FaultKind), IP_BAN)
+ALL_KINDS = tuple(k.value for k in FaultKind)
 # Faults that last a while (the exchange, or the client's IP, is unusable meanwhile) are armed
 # a quarter as often as one-shot faults: at one-shot rates they would leave no time to trade.
-WINDOWS = frozenset({FaultKind.MAINTENANCE.value, FaultKind.CLOCK_SKEW.value, IP_BAN})
+WINDOWS = frozenset({FaultKind.MAINTENANCE.value, FaultKind.CLOCK_SKEW.value, FaultKind.IP_BAN.value})
 WINDOW_WEIGHT = 0.25
 
 
@@ -38,8 +35,6 @@ class SimTaps:
         self.ex = ex
         self.signatures: set[str] = set()
         self.client_429: list[str] = []  # rate-limit refusals the client's pacing earned
-        self.ban_refusals = 0  # requests refused during an injected ban
-        self.injected_ban_until = 0
         limiter = ex.state.limiter
         service = ex.state.service
         self._charge_request = limiter.charge_request
@@ -53,10 +48,8 @@ class SimTaps:
         try:
             self._charge_request(ip, weight)
         except ApiError as err:
-            banned_by_us = self.injected_ban_until and self._ban_until(ip) == self.injected_ban_until
-            if err.http_status == 418 and banned_by_us:
-                self.ban_refusals += 1
-            else:
+            # An injected ban refuses before anything is counted: then no earned one can strike.
+            if not (err.http_status == 418 and self.ex.faults.active(FaultKind.IP_BAN, ip)):
                 self.client_429.append(f"{err.http_status} {err.code}: {err.msg}")
             raise
 
@@ -73,34 +66,23 @@ class SimTaps:
             self.signatures.add(signature)
         return self._authenticate(security, api_key, payload, signature, *args, **kwargs)
 
-    def _ban_until(self, ip: str) -> int:
-        return int(self.ex.state.limiter._ip(ip).banned_until)
-
-    def ban(self, ms: int) -> None:
-        """Ban the client's IP for ``ms`` simulated ms, as Binance's 418 does."""
-        until = self.ex.state.now_ms() + ms
-        self.ex.state.limiter._ip(CLIENT_IP).banned_until = until
-        self.injected_ban_until = until
-
-    def lift_ban(self) -> None:
-        state = self.ex.state.limiter._ip(CLIENT_IP)
-        if state.banned_until == self.injected_ban_until:
-            state.banned_until = 0
-
 
 class ChaosMonkey:
     """``tick()`` after every intent arms a fault with probability ``rate``: chaos keeps pace
     with the trading, so a slow stretch (a ban, a maintenance) does not turn into a storm."""
 
-    def __init__(self, ex: LocalExchange, taps: SimTaps, *, seed: int, rate: float) -> None:
+    def __init__(self, ex: LocalExchange, *, seed: int, rate: float, legacy_stream: bool) -> None:
         self.ex = ex
-        self.taps = taps
         self.rng = random.Random(seed)
+        # The user data stream runs on /ws/<listenKey> (legacy) or on the WebSocket API session.
+        self._user_ws = "/ws/*" if legacy_stream else "/ws-api/*"
         self.rate = rate
         self.armed: Counter[str] = Counter()
         # Maintenance, clock skew and bans last a while; they run beside the one-shot faults.
         self._windows: dict[str, asyncio.Task[None]] = {}
-        self._weights = [WINDOW_WEIGHT if k in WINDOWS else 1 for k in ALL_KINDS]
+        # Without a listenKey there is nothing for its expiry to strike: never armed then.
+        absent = set() if legacy_stream else {FaultKind.LISTEN_KEY_EXPIRY.value}
+        self._weights = [0 if k in absent else WINDOW_WEIGHT if k in WINDOWS else 1 for k in ALL_KINDS]
         self._actions: dict[str, Callable[[], Any]] = {
             FaultKind.LATENCY: self._latency,
             FaultKind.HTTP_5XX: lambda: self._once(
@@ -116,7 +98,7 @@ class ChaosMonkey:
             FaultKind.LISTEN_KEY_EXPIRY: lambda: self._once(FaultKind.LISTEN_KEY_EXPIRY, "*"),
             FaultKind.MAINTENANCE: self._maintenance,
             FaultKind.CLOCK_SKEW: self._skew,
-            IP_BAN: self._ban,
+            FaultKind.IP_BAN: self._ban,
         }
 
     def tick(self) -> None:
@@ -137,14 +119,11 @@ class ChaosMonkey:
             task.cancel()
         await asyncio.gather(*self._windows.values(), return_exceptions=True)
         self.ex.clear_faults()
-        self.taps.lift_ban()
 
     def fired(self) -> Counter[str]:
-        """Faults that struck, per kind, from the exchange's log (maintenance: requests
-        refused while it lasted) plus the requests refused by injected bans."""
-        counts = Counter(str(r.kind) for r in self.ex.fault_log)
-        counts[IP_BAN] = self.taps.ban_refusals
-        return counts
+        """Faults that struck, per kind, from the exchange's log (maintenance and bans: the
+        requests refused while they lasted)."""
+        return Counter(str(r.kind) for r in self.ex.fault_log)
 
     # ---- the faults ------------------------------------------------------------------------
 
@@ -159,8 +138,8 @@ class ChaosMonkey:
         return self.rng.choice(("/api/v3/order", "/api/v3/order", "/api/v3/openOrders"))
 
     def _ws_target(self) -> str:
-        # Market streams connect on /stream, the user data stream on /ws/<listenKey>.
-        return self.rng.choice(("/stream*", "/ws/*"))
+        # Market streams connect on /stream.
+        return self.rng.choice(("/stream*", self._user_ws))
 
     def _latency(self) -> None:
         # Mostly a slow answer; sometimes slower than the client's timeout.
@@ -179,7 +158,8 @@ class ChaosMonkey:
         self.ex.clear_faults(FaultKind.CLOCK_SKEW)
 
     async def _ban(self) -> None:
+        # The ban lapses by itself; the window stays open as long, so bans do not overlap.
         ms = self.rng.randint(200, 800)
-        self.taps.ban(ms)
+        self.ex.inject(FaultKind.IP_BAN, CLIENT_IP, duration_ms=ms)
         await asyncio.sleep(ms / 1000)
-        self.taps.lift_ban()
+        self.ex.clear_faults(FaultKind.IP_BAN)

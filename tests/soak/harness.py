@@ -23,9 +23,8 @@ from tests.soak.invariants import Findings, check
 from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
 from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.models import ExecutionReport
 from tradeexec.binance.streams import MarketStream
-from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
+from tradeexec.binance.userdata import ListenKeyUserData
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (
@@ -39,12 +38,12 @@ from tradeexec.execution import (
     RiskManager,
     emergency_stop,
 )
+from tradeexec.execution.feed import OrderFeed
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.exchange import LocalExchange
 
 ED25519_KEY = "soaked25519" + "k" * 53
 SETTLE_S = 90.0
-HALT_AFTER = 1_000_000
 
 
 @dataclass(slots=True)
@@ -54,6 +53,9 @@ class SoakSettings:
     workers: int = 3
     fault_rate: float = 0.5  # faults armed per intent
     key_type: Literal["HMAC", "ED25519"] = "HMAC"
+    # The user data stream: the spot default (a WebSocket API subscription), or the legacy
+    # listenKey stream, which is what the listenKey-expiry fault strikes.
+    legacy_stream: bool = False
 
 
 @dataclass(slots=True)
@@ -97,7 +99,8 @@ class SoakRun:
         outcomes = self.ledger.outcomes()
         out = [
             f"intents                  {len(self.ledger.records)} (seed {self.settings.seed}, "
-            f"{self.settings.workers} workers, {self.settings.key_type} key)",
+            f"{self.settings.workers} workers, {self.settings.key_type} key, "
+            f"{'listenKey' if self.settings.legacy_stream else 'WebSocket API'} user data)",
             f"  with orders            {outcomes['orders']}",
             f"  refused with reason    {outcomes['refused']}",
             f"  nothing to do          {outcomes['nothing']}",
@@ -192,7 +195,7 @@ async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
         run.secrets = [ex.api_secret] + ([pem] if pem else [])
         with Watch(run.log_path) as watch:
             started = time.monotonic()
-            await _soak(run, ex, taps, pem)
+            await _soak(run, ex, pem)
             run.wall_s = time.monotonic() - started
         run.failures += watch.failures
         run.log_lines = watch.lines
@@ -201,34 +204,27 @@ async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
     return run
 
 
-async def _soak(run: SoakRun, ex: LocalExchange, taps: SimTaps, pem: str | None) -> None:
+async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None) -> None:
     settings = run.settings
-    monkey = ChaosMonkey(ex, taps, seed=settings.seed, rate=settings.fault_rate)
+    monkey = ChaosMonkey(ex, seed=settings.seed, rate=settings.fault_rate,
+                         legacy_stream=settings.legacy_stream)
     async with _client(ex, pem) as client, _market(client, ex) as books:
         positions = PositionTracker(prices=lambda s: _mid(books, s))
         risk = RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None,
                                       max_open_orders=150))
         journal = Journal(run.journal_path)
-        # halt_after is out of reach here: with its default, one maintenance window or ban
-        # trips the kill switch for good (test_maintenance_does_not_trip_the_kill_switch).
-        policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3, halt_after=HALT_AFTER)
+        policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3)
         manager = OrderManager(client, journal, strategy="soak", risk=risk, positions=positions,
                                policy=policy, prices=lambda s: _mid(books, s), poll_interval_s=0.25,
                                stale_after_s=1.0, resend_margin_ms=500)
         async with contextlib.AsyncExitStack() as stack:
             await manager.start()
             stack.push_async_callback(_close_journal, manager, journal)
-            positions.load_account(await client.account())
+            opening = await client.account()  # nothing traded yet: the baseline fills replay onto
+            feed = _feed(manager, client, ex, legacy=settings.legacy_stream)
+            await feed.start()  # the tracker adopts the account, then the stream drives both
+            stack.push_async_callback(feed.close)
             executor = Executor(client, manager, positions, risk, strategy="soak")
-
-            def on_user(item: UserDataItem) -> None:
-                if isinstance(item, ExecutionReport):
-                    manager.on_execution_report(item)
-
-            users = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0,
-                                      backoff_base_s=0.05, on_event=on_user)
-            await users.start()
-            stack.push_async_callback(users.close)
 
             async def on_halted() -> None:
                 if policy.in_maintenance:
@@ -242,15 +238,24 @@ async def _soak(run: SoakRun, ex: LocalExchange, taps: SimTaps, pem: str | None)
             await _drive(strategy, monkey, settings)
             policy.note_system_status(0)
             await _settle(manager, journal)
-            run.findings = check(ex, journal, manager, positions, run.ledger)
+            run.findings = check(ex, journal, manager, positions, run.ledger, opening)
             run.kill_switch = risk.trip_reason
             run.emergency = await emergency_stop(client, flatten_assets=[])
             if ex.state.engine.open_orders(ex.account):
                 run.failures.append("open orders left after the emergency stop")
             run.faults_fired, run.faults_armed = monkey.fired(), monkey.armed
             run.reprs = [repr(x) for x in (client, client.transport, client.settings, manager, journal,
-                                           positions, risk, policy, users, executor, run.emergency)]
+                                           positions, risk, policy, feed, executor, run.emergency)]
             run.reprs += [repr(manager.order(i.client_order_id)) for i in journal.intents()]
+
+
+def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, legacy: bool) -> OrderFeed:
+    """The product's feed; the legacy stream is built by hand only to detect silence in
+    seconds rather than the default two minutes."""
+    if not legacy:
+        return OrderFeed.for_client(manager, client, backoff_base_s=0.05)
+    stream = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0, backoff_base_s=0.05)
+    return OrderFeed(stream, manager)
 
 
 async def _close_journal(manager: OrderManager, journal: Journal) -> None:

@@ -1,6 +1,8 @@
 """The promises, checked against the local exchange's own record (its engine), never against
 what the client believes: nothing doubled, nothing lost, every final state and every fill the
-same on both sides, balances equal to the last unit."""
+same on both sides, balances equal to the last unit -- both the live tracker's (which adopts
+the stream's balance events) and the journal's own account (its fills replayed onto the
+opening balances, which no balance event can correct)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tests.soak.strategy import Ledger
+from tradeexec.binance.enums import Side
 from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
+from tradeexec.execution.positions import AccountSnapshot
 from tradeexec.sim.engine import Fill, Order
 from tradeexec.sim.exchange import LocalExchange
 
@@ -29,7 +33,6 @@ class Findings:
     state_mismatches: list[str] = field(default_factory=list)
     fill_mismatches: list[str] = field(default_factory=list)
     balance_mismatches: list[str] = field(default_factory=list)
-    balance_drift: dict[str, Decimal] = field(default_factory=dict)  # asset -> |tracked - exchange|
 
     def problems(self) -> list[str]:
         """Everything but balances, which are judged on their own (see the soak tests)."""
@@ -41,7 +44,7 @@ class Findings:
 
 
 def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions: PositionTracker,
-          ledger: Ledger) -> Findings:
+          ledger: Ledger, opening: AccountSnapshot) -> Findings:
     found = Findings()
     symbols = list(ex.state.symbol_info)
     account = ex.account
@@ -104,23 +107,37 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
         found.lost += [f"intent {record.index}: order {cid} not journaled"
                        for cid in record.orders if cid not in journaled]
 
-    found.balance_mismatches, found.balance_drift = _balances(ex, positions)
+    found.balance_mismatches = _balances(ex, positions, "tracked")
+    found.balance_mismatches += _balances(ex, _replay(ex, journal, opening), "journal replay")
     return found
 
 
-def _balances(ex: LocalExchange, positions: PositionTracker) -> tuple[list[str], dict[str, Decimal]]:
+def _replay(ex: LocalExchange, journal: Journal, opening: AccountSnapshot) -> PositionTracker:
+    replay = PositionTracker()
+    replay.load_account(opening)
+    for symbol, info in ex.state.symbol_info.items():
+        replay.register_symbol(symbol, info["baseAsset"], info["quoteAsset"])
+    for intent in journal.intents():
+        for fill in journal.fills(intent.client_order_id):
+            assert fill.last_qty is not None and fill.last_price is not None
+            replay.apply_fill(intent.symbol, Side(intent.side), fill.last_qty, fill.last_price,
+                              commission=fill.commission or Decimal(0),
+                              commission_asset=fill.commission_asset, quote_qty=fill.last_quote)
+    return replay
+
+
+def _balances(ex: LocalExchange, positions: PositionTracker, label: str) -> list[str]:
     """Every asset's total (free + locked), and each spot position whose base asset no other
     tracked symbol trades (a shared asset cannot be split between symbols from balances)."""
     out = []
-    drift = {}
     exchange = {a: free + locked for a, (free, locked) in ex.balances().items()}
     for asset in sorted(set(exchange) | set(positions.balances)):
         tracked = positions.balance(asset).total
-        drift[asset] = abs(tracked - exchange.get(asset, Decimal(0)))
-        if drift[asset]:
-            out.append(f"{asset}: tracked {tracked}, exchange {exchange.get(asset, Decimal(0))}")
+        if tracked != exchange.get(asset, Decimal(0)):
+            out.append(f"{label} {asset}: {tracked}, exchange {exchange.get(asset, Decimal(0))}")
     traded = Counter(a for p in positions.positions.values() for a in (p.base_asset, p.quote_asset))
     for symbol, pos in sorted(positions.positions.items()):
         if traded[pos.base_asset] == 1 and pos.quantity != exchange.get(pos.base_asset, Decimal(0)):
-            out.append(f"position {symbol}: {pos.quantity}, exchange holds {exchange.get(pos.base_asset)}")
-    return out, drift
+            held = exchange.get(pos.base_asset)
+            out.append(f"{label} position {symbol}: {pos.quantity}, exchange holds {held}")
+    return out

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.streams import keep_trading, local_exchange, random_orders
-from tradeexec.binance.models import DepthUpdateEvent, OrderBook
+from tradeexec.binance.models import DepthUpdateEvent, OrderBook, decode_depth_update
 from tradeexec.binance.streams import MarketStream
 from tradeexec.book import BookManager, LocalOrderBook
 
@@ -122,6 +122,28 @@ def test_apply_and_resync_equal_reference_model(
 
 
 _BOOK = msgspec.json.Decoder(OrderBook)
+
+
+def test_books_fed_memoised_decimals_equal_books_fed_fresh_ones() -> None:
+    """The fast decoder hands the same Decimal objects to every diff and every book; two books
+    fed through it still equal one fed by the typed decoder, to the wire exponent."""
+    rng = random.Random(7)
+    typed = msgspec.json.Decoder(DepthUpdateEvent)
+    texts = ["100", "100.0", "100.00000000", "99.5", "101.25", "0", "0.00000000", "2.50", "3"]
+    frames = [
+        msgspec.json.encode({
+            "e": "depthUpdate", "E": i, "s": "BTCUSDT", "U": i + 1, "u": i + 1,
+            "b": [[rng.choice(texts[:4]), rng.choice(texts[5:])] for _ in range(3)],
+            "a": [[rng.choice(texts[3:5]), rng.choice(texts[5:])] for _ in range(3)],
+        })
+        for i in range(200)
+    ]
+    books = [LocalOrderBook("BTCUSDT") for _ in range(3)]
+    for book, decode in zip(books, (decode_depth_update, decode_depth_update, typed.decode), strict=True):
+        book.apply_snapshot(snapshot(0, {}, {}))
+        assert all(book.on_diff(decode(frame)) for frame in frames)
+    views = [[(str(p), str(q)) for side in book.top(10) for p, q in side] for book in books]
+    assert views[0] == views[1] == views[2] and views[0]
 
 
 @pytest.mark.timeout(30)

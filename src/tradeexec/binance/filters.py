@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -27,6 +27,7 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 __all__ = [
     "INVALID_MESSAGE",
     "NEW_ORDER_REJECTED",
+    "NO_MARKET",
     "ExchangeFilter",
     "ExchangeMaxNumAlgoOrders",
     "ExchangeMaxNumIcebergOrders",
@@ -362,6 +363,11 @@ class MarketContext:
     account_open_algo_orders: int | None = None
     account_open_iceberg_orders: int | None = None
     base_position: Decimal | None = None
+
+
+# No live figures: the context of an order checked without ``market``. Checks compare against
+# this one object by identity to skip at once every filter that has nothing to check without them.
+NO_MARKET: Final = MarketContext()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ the ``newOrderRespType`` the caller sent: ``OrderAck``, ``OrderResult``, ``Order
 
 Stream events are tagged unions on the ``e`` field, so ``MARKET_EVENT_DECODER`` and
 ``USER_EVENT_DECODER`` dispatch to the right struct in one pass. Book tickers and partial
-depth snapshots carry no ``e``; ``market_decoder(stream)`` picks their decoder by stream name.
+depth snapshots carry no ``e``; ``market_decoder(stream)`` picks their decoder by stream name,
+and gives diff depth streams ``decode_depth_update``, which memoises the level Decimals.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Final, TypeAlias
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeAlias, TypeVar
 
 import msgspec
 
@@ -515,13 +516,27 @@ class RollingWindowTicker1dEvent(RollingWindowTickerEvent, tag="1dTicker", froze
     window: ClassVar[str] = "1d"
 
 
-class DepthUpdateEvent(_SymbolEvent, tag="depthUpdate", frozen=True, kw_only=True):
+_Number = TypeVar("_Number", Decimal, str)
+
+
+class _DepthDiff(_SymbolEvent, Generic[_Number], frozen=True, kw_only=True):
+    """A diff depth event's fields, its levels typed by ``_Number``: ``Decimal`` for the
+    event delivered, ``str`` for the wire text ``decode_depth_update`` reads first."""
+
     first_update_id: int = msgspec.field(name="U")
     final_update_id: int = msgspec.field(name="u")
-    bids: list[PriceLevel] = msgspec.field(name="b")
-    asks: list[PriceLevel] = msgspec.field(name="a")
+    bids: list[tuple[_Number, _Number]] = msgspec.field(name="b")
+    asks: list[tuple[_Number, _Number]] = msgspec.field(name="a")
     # USDT-M futures only: the previous event's final update ID.
     prev_final_update_id: int | None = msgspec.field(name="pu", default=None)
+
+
+class DepthUpdateEvent(_DepthDiff[Decimal], tag="depthUpdate", frozen=True, kw_only=True):
+    """``<symbol>@depth``: decode it with ``decode_depth_update`` (``market_decoder`` does)."""
+
+
+class _DepthUpdateText(_DepthDiff[str], tag="depthUpdate", frozen=True, kw_only=True):
+    """A diff depth event as sent, its levels left as the wire text."""
 
 
 class BookTickerEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -722,8 +737,11 @@ class _BookText(msgspec.Struct, rename="camel"):
 
 class _DecimalMemo(dict[str, Decimal]):
     """Decimals by their wire text: building a Decimal costs several dict lookups, and the
-    same prices and quantities come back snapshot after snapshot. Decimals are immutable,
-    so one instance can serve every book. Bounded: it starts over when full."""
+    same prices and quantities come back snapshot after snapshot and diff after diff.
+    Sharing is safe because a Decimal is immutable (and the key is the exact text, so
+    ``"1.0"`` and ``"1.00"`` keep their own exponents): one instance can serve every book
+    and every event. Bounded: it starts over when full, so at most ``_MEMO_SIZE`` entries
+    (a few MB) live, whatever the stream sends."""
 
     def __missing__(self, text: str) -> Decimal:
         value = msgspec.convert(text, Decimal)  # exactly what the typed decoder accepts
@@ -768,7 +786,53 @@ def decode_order_book(data: bytes) -> OrderBook:
         return PARTIAL_DEPTH_DECODER.decode(data)
 
 
-def market_decoder(stream: str) -> msgspec.json.Decoder[Any]:
+_DEPTH_TEXT_DECODER = msgspec.json.Decoder(_DepthUpdateText)
+_DEPTH_UPDATE_DECODER = msgspec.json.Decoder(DepthUpdateEvent)
+
+
+def decode_depth_update(data: bytes | msgspec.Raw) -> DepthUpdateEvent:
+    """A diff depth event, the same ``DepthUpdateEvent`` the typed decoder gives, about three
+    times as fast into a book: levels near the top come back diff after diff, so their
+    Decimals are memo hits, and a memoised Decimal keeps its hash cached, which the book's
+    dict would otherwise compute afresh for every level (Decimal hashing is slow)."""
+    try:
+        diff = _DEPTH_TEXT_DECODER.decode(data)
+        dec = _DECIMALS
+        return DepthUpdateEvent(
+            event_time=diff.event_time,
+            symbol=diff.symbol,
+            first_update_id=diff.first_update_id,
+            final_update_id=diff.final_update_id,
+            bids=[(dec[price], dec[qty]) for price, qty in diff.bids],
+            asks=[(dec[price], dec[qty]) for price, qty in diff.asks],
+            prev_final_update_id=diff.prev_final_update_id,
+        )
+    except msgspec.ValidationError:
+        # As for snapshots: the typed decoder takes numbers sent unquoted and names the
+        # faulty field of anything else.
+        return _DEPTH_UPDATE_DECODER.decode(data)
+
+
+class DepthUpdateDecoder:
+    """``decode_depth_update`` behind the ``decode`` method of a msgspec decoder, so a
+    stream's payload decoder can be chosen by name like the others."""
+
+    __slots__ = ()
+
+    def decode(self, data: bytes | msgspec.Raw, /) -> DepthUpdateEvent:
+        return decode_depth_update(data)
+
+
+class PayloadDecoder(Protocol):
+    """What ``market_decoder`` gives: a msgspec decoder or ``DepthUpdateDecoder``."""
+
+    def decode(self, data: bytes | msgspec.Raw, /) -> Any: ...
+
+
+DEPTH_UPDATE_DECODER: Final = DepthUpdateDecoder()
+
+
+def market_decoder(stream: str) -> PayloadDecoder:
     """The decoder for a market stream's payloads, by stream name (``btcusdt@depth5@100ms``,
     ``!ticker@arr``, ``btcusdt@bookTicker`` ...)."""
     parts = stream.split("@")
@@ -779,4 +843,6 @@ def market_decoder(stream: str) -> msgspec.json.Decoder[Any]:
         return BOOK_TICKER_DECODER
     if kind in _PARTIAL_DEPTHS:
         return PARTIAL_DEPTH_DECODER
+    if kind == "depth":
+        return DEPTH_UPDATE_DECODER
     return MARKET_EVENT_DECODER

@@ -39,6 +39,7 @@ from tradeexec.binance.enums import OrderType, SymbolStatus
 from tradeexec.binance.filters import (
     INVALID_MESSAGE,
     NEW_ORDER_REJECTED,
+    NO_MARKET,
     ExchangeFilter,
     FilterFailure,
     IcebergParts,
@@ -135,22 +136,19 @@ class RuleViolation(OrderRejectedLocally):
         return (type(self), (self.failure,))
 
 
-_NO_CONTEXT = MarketContext()
-
-
-def _legal_text(value: Decimal) -> bool:
-    """Whether ``format(value, "f")``, the text the client sends, matches LEGAL_NUMBER."""
-    # The exponent bounds come first: they refuse at once a number whose text would be huge.
-    if not value.is_finite() or value.is_signed() or not -_MAX_DIGITS <= value.adjusted() < _MAX_DIGITS:
-        return False
-    return _shown_decimals(value) <= _MAX_DIGITS
+_NO_CONTEXT = NO_MARKET
 
 
 def _shown_decimals(value: Decimal) -> int:
-    """How many digits follow the point in ``format(value, "f")``, trailing zeros included."""
-    text = f"{value:f}"
-    point = text.find(".")
-    return 0 if point < 0 else len(text) - point - 1
+    """How many digits follow the point in ``format(value, "f")``, trailing zeros included,
+    or -1 when that text would not match LEGAL_NUMBER (signed, not finite, or more than 20
+    digits either side of the point). Read off the digit tuple: every order checks each of
+    its numbers, and formatting them as text costs several times more."""
+    sign, digits, exponent = value.as_tuple()
+    if sign or not isinstance(exponent, int) or not -_MAX_DIGITS <= len(digits) + exponent - 1 < _MAX_DIGITS:
+        return -1
+    shown = -exponent if exponent < 0 else 0
+    return shown if shown <= _MAX_DIGITS else -1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,9 +450,9 @@ class SymbolRules:
         """The checks Binance makes on the text of each number before any filter: -1100 for
         a value its pattern refuses (negative, non-finite, over 20 digits either side of the
         point), -1111 for more decimals than the asset's precision."""
-        numbers = _numbers(order)
-        for name, value in numbers:
-            if not _legal_text(value):
+        numbers = [(name, value, _shown_decimals(value)) for name, value in _numbers(order)]
+        for name, value, shown in numbers:
+            if shown < 0:
                 return _rejected(
                     "ILLEGAL_CHARS",
                     name,
@@ -462,11 +460,11 @@ class SymbolRules:
                     f"Illegal characters found in parameter '{name}'; legal range is '{LEGAL_NUMBER}'.",
                     ILLEGAL_CHARS,
                 )
-        for name, value in numbers:
+        for name, value, shown in numbers:
             base_side = name in ("quantity", "icebergQty")
             allowed = self.base_asset_precision if base_side else self.quote_asset_precision
             # The text's decimals bound the significant ones; counting those costs more.
-            if _shown_decimals(value) > allowed and (places := decimal_places(value)) > allowed:
+            if shown > allowed and (places := decimal_places(value)) > allowed:
                 asset = (self.base_asset if base_side else self.quote_asset) or "the asset"
                 return _rejected(
                     "BAD_PRECISION",
@@ -551,6 +549,9 @@ class SymbolRules:
         failure = _zero_notional(order) or self._check_support(order)
         if failure:
             return failure
+        if ctx is NO_MARKET:
+            # Every account filter compares a live count or position, and none is known.
+            return None
         for af in (*self._plan.account_filters, *exchange_filters):
             failure = check_account_filter(af, order, ctx)
             if failure:

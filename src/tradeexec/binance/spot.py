@@ -25,7 +25,7 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.filters import MarketContext, OrderCheck
+from tradeexec.binance.filters import NO_MARKET, MarketContext, OrderCheck
 from tradeexec.binance.models import (
     Account,
     AggTrade,
@@ -71,7 +71,6 @@ _raw_decoder = msgspec.json.Decoder(dict[str, Any])
 _DECODE_ACK = decoder_for(OrderAck)
 _DECODE_FULL = decoder_for(OrderFull)
 _DECODE_REPORT = decoder_for(OrderReport)
-_NO_MARKET: Final = MarketContext()
 
 # What each order type needs and refuses (Spot reference, "Other info" of POST /api/v3/order).
 _NEEDS_TIF: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
@@ -499,7 +498,7 @@ class SpotApi(RestApi):
             rules = self._fresh_rules()
             if rules is None:
                 rules = await self.rules()
-            rules.validate(args.check, market or _NO_MARKET)
+            rules.validate(args.check, market or NO_MARKET)
         else:
             self._symbol(args.check.symbol)
 
@@ -701,7 +700,7 @@ class SpotApi(RestApi):
         if validate:
             rules = await self.rules()
             for leg in _oco_legs(params):
-                rules.validate(leg, market or _NO_MARKET)
+                rules.validate(leg, market or NO_MARKET)
         return await self.request(
             _POST, "/api/v3/order/oco", params, model=OrderList, recv_window=recv_window
         )

@@ -4,10 +4,11 @@ reconnects and a gapless handover before Binance's 24-hour cut-off.
 Design choices:
 
 * Every connection is a combined stream (``/stream?streams=...``), so each frame names its
-  stream. While a connection carries only events tagged by ``e`` (trades, depth diffs,
-  klines, tickers), wrapper and event are decoded in one pass into the typed struct; other
-  streams (bookTicker, partial depth, ``@arr``) decode the wrapper with ``data`` left raw,
-  then ``data`` by the decoder cached for that stream name. Nothing else happens per frame
+  stream. While a connection carries only events tagged by ``e`` (trades, klines, tickers),
+  wrapper and event are decoded in one pass into the typed struct; other streams
+  (bookTicker, partial depth, ``@arr``, and depth diffs, whose level Decimals a memo makes
+  cheaper than that one pass) decode the wrapper with ``data`` left raw, then ``data`` by
+  the decoder cached for that stream name. Nothing else happens per frame
   unless two connections overlap during a handover, when events are deduplicated.
 * The socket reader never waits for the consumer: events go to a callback, or to a bounded
   queue whose overflow either drops the oldest event (counted in ``dropped``) or fails the
@@ -48,6 +49,7 @@ from tradeexec.binance.models import (
     CombinedStreamMessage,
     DepthUpdateEvent,
     MarketEvent,
+    PayloadDecoder,
     StreamResponse,
     TradeEvent,
     market_decoder,
@@ -80,7 +82,7 @@ _TAGGED = msgspec.json.Decoder(_TaggedMessage)
 
 
 class _Frame(msgspec.Struct, frozen=True, gc=False):
-    """A frame decoded off the tagged path: bookTicker, partial depth, ``@arr`` lists."""
+    """A frame decoded off the tagged path: bookTicker, depth, ``@arr`` lists."""
 
     stream: str
     data: Any
@@ -300,7 +302,7 @@ class MarketStream(AsyncService):
         self._closed = False
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[_Answer]] = {}
-        self._decoders: dict[str, msgspec.json.Decoder[Any]] = {}
+        self._decoders: dict[str, PayloadDecoder] = {}
         self._initial = list(dict.fromkeys(streams))
 
     # ---- lifecycle -------------------------------------------------------------------------

@@ -142,6 +142,7 @@ class WsApiClient(AsyncService):
         limiter: RateLimiter | None = None,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
+        silence_timeout_s: float = 30.0,
         on_event: Callable[[int | None, bytes], None] | None = None,
         on_state: Callable[[ConnectionEvent], None] | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -156,6 +157,7 @@ class WsApiClient(AsyncService):
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.silence_timeout_s = silence_timeout_s
         self.on_event = on_event
         self.on_state = on_state
         self.on_connect: list[Callable[[], Awaitable[None]]] = []
@@ -204,7 +206,13 @@ class WsApiClient(AsyncService):
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         assert self._session is not None
-        return await self._session.ws_connect(self.url, autoping=True, max_msg_size=0)
+        # A session can go silent with TCP still up (the server stops sending and answering):
+        # aiohttp's heartbeat pings after ``h`` seconds without traffic and gives up after
+        # another ``h / 2`` without a pong, so silence is noticed within ``silence_timeout_s``
+        # and the session is replaced like a dropped one.
+        return await self._session.ws_connect(
+            self.url, autoping=True, max_msg_size=0, heartbeat=self.silence_timeout_s / 1.5
+        )
 
     async def _run(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         attempt = 0

@@ -143,7 +143,9 @@ class RequestRecord:
 @dataclass(slots=True, frozen=True)
 class ExchangeEvent:
     """One thing the exchange said about an order: a stream update, a query answer or an
-    acknowledgement. ``trade_id`` is set only for a fill (with its last price/qty and fee)."""
+    acknowledgement. ``trade_id`` is set only for a fill (with its last price/qty and fee,
+    and ``last_quote``: the quote the trade moved as the exchange rounded it, which price
+    times quantity need not equal)."""
 
     status: str
     executed_qty: Decimal
@@ -158,6 +160,7 @@ class ExchangeEvent:
     last_qty: Decimal | None = None
     commission: Decimal | None = None
     commission_asset: str | None = None
+    last_quote: Decimal | None = None
 
     @property
     def dedupe_key(self) -> str:
@@ -237,6 +240,7 @@ CREATE TABLE IF NOT EXISTS events (
     trade_id INTEGER,
     order_time_ms INTEGER,
     update_ms INTEGER NOT NULL,
+    last_quote TEXT,
     -- Binance numbers orders and trades per symbol, so a key is unique only within its intent.
     -- This index also serves every lookup of an intent's events.
     UNIQUE (intent_id, dedupe_key)
@@ -263,7 +267,7 @@ _INSERT_OUTCOME = "INSERT INTO outcomes (request_id, result, code, msg, recorded
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (intent_id, dedupe_key, source, order_id, execution_type, status,"
     " executed_qty, cumulative_quote, last_price, last_qty, commission, commission_asset, trade_id,"
-    " order_time_ms, update_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " order_time_ms, update_ms, last_quote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INTENT_COLUMNS = (
     "id, client_order_id, strategy, symbol, side, type, quantity, quote_quantity, price,"
@@ -271,7 +275,7 @@ _INTENT_COLUMNS = (
 )
 _EVENT_COLUMNS = (
     "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
-    " order_time_ms, trade_id, last_price, last_qty, commission, commission_asset"
+    " order_time_ms, trade_id, last_price, last_qty, commission, commission_asset, last_quote"
 )
 
 
@@ -312,6 +316,14 @@ WHERE CASE WHEN ev.intent_id IS NOT NULL THEN NOT ev.final OR ev.filled < ev.exe
 END
 ORDER BY i.id
 """
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Columns added since a journal was created; old rows read NULL (for ``last_quote``:
+    unknown, so the fill's quote falls back to price times quantity)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    if "last_quote" not in have:
+        conn.execute("ALTER TABLE events ADD COLUMN last_quote TEXT")
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -420,6 +432,7 @@ class Journal:
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durability == 'full' else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.executescript(_SCHEMA + _APPEND_ONLY)
+            _add_missing_columns(conn)
         except sqlite3.DatabaseError:
             conn.close()
             raise
@@ -558,6 +571,7 @@ class Journal:
                 event.trade_id,
                 event.order_time_ms,
                 event.update_ms,
+                _dec(event.last_quote),
             ),
         )
         return cur.rowcount == 1
@@ -703,4 +717,5 @@ def _event_from_row(r: tuple[Any, ...]) -> ExchangeEvent:
         last_qty=_undec(r[10]),
         commission=_undec(r[11]),
         commission_asset=r[12],
+        last_quote=_undec(r[13]),
     )

@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
@@ -653,11 +653,14 @@ class OrderManager:
         executed = ZERO
         quote = ZERO
         said: tuple[Decimal, Decimal] | None = None  # what the last fill event journaled
+        # A FULL answer's fills carry no quote amount: the exchange books each trade's quote
+        # rounded down to the quote asset's precision, so that is what each fill moved.
+        quote_unit = Decimal(1).scaleb(-self._symbol_rules(order.symbol).quote_asset_precision)
         for f in getattr(response, "fills", ()):
             executed += f.qty
-            # The exchange rounds each trade's quote to the asset's precision: never journal
-            # more than its own total says.
-            quote = min(quote + f.qty * f.price, response.cummulative_quote_qty)
+            last_quote = (f.qty * f.price).quantize(quote_unit, rounding=ROUND_DOWN)
+            # Never journal more than the exchange's own total says.
+            quote = min(quote + last_quote, response.cummulative_quote_qty)
             if f.trade_id is not None:
                 said = (executed, quote)
                 self._apply(
@@ -675,6 +678,7 @@ class OrderManager:
                         last_qty=f.qty,
                         commission=f.commission,
                         commission_asset=f.commission_asset,
+                        last_quote=last_quote,
                     ),
                 )
         if said == (response.executed_qty, response.cummulative_quote_qty):
@@ -710,6 +714,7 @@ class OrderManager:
                     event.last_price,
                     commission=event.commission or ZERO,
                     commission_asset=event.commission_asset,
+                    quote_qty=event.last_quote,
                 )
                 self.risk.observe_pnl(self.positions.total_pnl())
         order.executed_qty = max(order.executed_qty, event.executed_qty)
@@ -762,6 +767,7 @@ class OrderManager:
                 last_qty=event.last_executed_qty if is_trade else None,
                 commission=event.commission if is_trade else None,
                 commission_asset=event.commission_asset if is_trade else None,
+                last_quote=event.last_quote_qty if is_trade else None,
             ),
         )
         if order.executed_qty > order.filled_qty:
@@ -845,6 +851,7 @@ class OrderManager:
                     last_qty=t.qty,
                     commission=t.commission,
                     commission_asset=t.commission_asset,
+                    last_quote=t.quote_qty,
                 ),
             )
         self._maybe_done(order)

@@ -38,6 +38,8 @@ _TRANSIENT_CODES = frozenset({-1000, -1001, -1004, -1008, -1021})
 _RATE_CODES = frozenset({-1003, -1015})
 # Key, signature, IP or permission problems: nothing further will succeed.
 _FATAL_CODES = frozenset({-1002, -1022, -2014, -2015})
+# SERVICE_SHUTTING_DOWN: what every path answers (HTTP 503) while the exchange is in maintenance.
+_MAINTENANCE_CODE = -1016
 _DEFAULT_WAIT_S = 60.0
 
 
@@ -75,7 +77,12 @@ class ErrorPolicy:
 
     ``failure_threshold`` consecutive failures open the breaker for ``cooldown_s``; after the
     cool-down one request may go through (half-open) and its result closes or re-opens it.
-    ``halt_after`` consecutive failures turn any decision into HALT.
+    The failure that makes ``halt_after`` consecutive ones is decided HALT.
+
+    Waiting is not failing: a rate limit, an IP ban (418) and exchange maintenance stop every
+    request, good or bad, until they pass, so they say nothing about the order path. They
+    never count toward the breaker or ``halt_after``; otherwise a few orders of unknown
+    outcome, looked up through a maintenance window, would halt trading for good.
     """
 
     def __init__(
@@ -136,6 +143,8 @@ class ErrorPolicy:
             return Decision(Action.WAIT, wait, f"rate limited {label}")
         if code in _FATAL_CODES:
             return Decision(Action.HALT, 0.0, f"credentials or permissions {label}")
+        if code == _MAINTENANCE_CODE and not write:
+            return Decision(Action.WAIT, retry_delay, f"exchange maintenance {label}")
         if isinstance(exc, ExecutionStatusUnknown) or code in _UNKNOWN_CODES or status >= 500:
             if write:
                 return Decision(Action.RESOLVE, retry_delay, f"execution status unknown {label}")
@@ -158,9 +167,11 @@ class ErrorPolicy:
             self._consecutive_503 += 1
             if self._consecutive_503 >= self.maintenance_after_503:
                 self.enter_maintenance(f"{self._consecutive_503} consecutive HTTP 503")
-        if decision.action in (Action.RETRY, Action.WAIT, Action.RESOLVE):
+        # A WAIT (rate limit, ban) is never a failure; nor is anything failing in maintenance.
+        counted = decision.action in (Action.RETRY, Action.RESOLVE) and not self._in_maintenance_error(exc)
+        if counted:
             self.record_failure()
-        if self._failures >= self.halt_after and decision.action is not Action.HALT:
+        if counted and self._failures >= self.halt_after:
             decision = Decision(
                 Action.HALT, 0.0, f"{self._failures} consecutive failures; last: {decision.reason}"
             )
@@ -176,6 +187,9 @@ class ErrorPolicy:
             decision.reason,
         )
         return decision
+
+    def _in_maintenance_error(self, exc: BaseException) -> bool:
+        return self.in_maintenance or (isinstance(exc, BinanceAPIError) and exc.code == _MAINTENANCE_CODE)
 
     # ---- circuit breaker ----------------------------------------------------------------
 

@@ -169,16 +169,22 @@ class PositionTracker:
         *,
         commission: Decimal = ZERO,
         commission_asset: str | None = None,
+        quote_qty: Decimal | None = None,
     ) -> Position:
         """Apply one execution. Binance charges the fee in the asset received (or BNB), so a
         fee in the base asset shrinks the base received and a fee in the quote asset shrinks
-        the proceeds; both are folded into the position's prices."""
+        the proceeds; both are folded into the position's prices.
+
+        ``quote_qty`` is the quote the trade moved as the exchange booked it (the trade's
+        ``quoteQty``, the stream's ``Y``): price times quantity rounded to the quote asset's
+        precision. Without it the unrounded product is used, and the tracked balance may
+        drift from the exchange's by up to one unit per fill."""
         pos = self.positions[symbol]
         sign = 1 if side is Side.BUY else -1
         base_fee = commission if commission_asset == pos.base_asset else ZERO
         quote_fee = commission if commission_asset == pos.quote_asset else ZERO
         delta = sign * qty - base_fee
-        quote_flow = -sign * qty * price - quote_fee
+        quote_flow = -sign * (qty * price if quote_qty is None else quote_qty) - quote_fee
         if commission and commission_asset:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
         if delta:

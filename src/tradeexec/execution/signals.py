@@ -82,8 +82,18 @@ _DECODER: msgspec.json.Decoder[Signal] = msgspec.json.Decoder(Signal)
 
 
 def decode_signal(line: str | bytes) -> Signal:
-    """Parse one JSON line; raises msgspec.DecodeError/ValidationError with the reason."""
-    return _DECODER.decode(line)
+    """Parse one JSON line; raises msgspec.DecodeError/ValidationError with the reason.
+
+    Decimal parsing reads any script's digits ("１２" is 12): a line whose text is not plain
+    ASCII (or hides it behind \\u escapes) has its values checked, so a quantity nobody typed
+    in 0-9 is refused rather than traded."""
+    signal = _DECODER.decode(line)
+    raw = line.encode() if isinstance(line, str) else line
+    if not raw.isascii() or b"\\u" in raw:
+        for key, value in msgspec.json.decode(raw).items():
+            if isinstance(value, str) and not value.isascii():
+                raise msgspec.ValidationError(f"Non-ASCII characters in {value!r} - at `$.{key}`")
+    return signal
 
 
 @dataclass(slots=True)

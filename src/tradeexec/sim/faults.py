@@ -4,7 +4,8 @@ A rule names a fault kind, a target (a glob over REST paths like ``/api/v3/order
 WebSocket API methods like ``order.place``), and how often it fires (probability from a seeded
 RNG, and optionally a count). Transports ask ``should(kind, target)`` or ``take(kind, target)``
 at the point where the fault would happen; every fault that fires is logged so a test can
-assert what the client actually lived through.
+assert what the client actually lived through. A rule given ``duration_ms`` lapses after that
+many simulated milliseconds (a maintenance window, an IP ban) without anyone clearing it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class FaultKind(StrEnum):
     LISTEN_KEY_EXPIRY = "listen_key_expiry"  # the user data stream's key expires now
     MAINTENANCE = "maintenance"  # system status 1 and 503 on every API path
     CLOCK_SKEW = "clock_skew"  # the server clock jumps by skew_ms
+    IP_BAN = "ip_ban"  # requests from IPs matching the target get 418 for duration_ms
 
 
 @dataclass(slots=True)
@@ -42,6 +44,7 @@ class FaultRule:
     status: int = 503
     skew_ms: int = 0
     rule_id: int = 0
+    until_ms: int | None = None  # simulated time the rule lapses; None = until cleared
 
 
 @dataclass(slots=True, frozen=True)
@@ -77,15 +80,22 @@ class FaultInjector:
         latency_ms: int = 0,
         status: int = 503,
         skew_ms: int = 0,
+        duration_ms: int | None = None,
     ) -> FaultRule:
         """Add a rule. CLOCK_SKEW applies at once (and is logged); MAINTENANCE holds until
-        cleared (or until its count is used up)."""
+        cleared, until its count is used up, or for ``duration_ms``. IP_BAN needs
+        ``duration_ms``: a 418 always says when the ban ends (``Retry-After``)."""
         kind = FaultKind(kind)
         if not 0.0 <= probability <= 1.0:
             raise ValueError("probability must be within [0, 1]")
         if kind is FaultKind.HTTP_5XX and not 500 <= status <= 599:
             raise ValueError("HTTP_5XX needs a 5xx status")
-        rule = FaultRule(kind, target, probability, count, latency_ms, status, skew_ms, self._next_id)
+        if duration_ms is not None and duration_ms <= 0:
+            raise ValueError("duration_ms must be positive")
+        if kind is FaultKind.IP_BAN and duration_ms is None:
+            raise ValueError("IP_BAN needs duration_ms")
+        until = None if duration_ms is None else self.clock.now_ms() + duration_ms
+        rule = FaultRule(kind, target, probability, count, latency_ms, status, skew_ms, self._next_id, until)
         self._next_id += 1
         if kind is FaultKind.CLOCK_SKEW:
             self.clock.skew_ms = skew_ms
@@ -108,10 +118,9 @@ class FaultInjector:
     def take(self, kind: FaultKind | str, target: str, detail: str = "") -> FaultRule | None:
         """The first matching rule that fires now (consuming one count and logging it)."""
         kind = FaultKind(kind)
+        now = self.clock.now_ms()
         for rule in self.rules:
-            if rule.kind is not kind or not fnmatchcase(target, rule.target):
-                continue
-            if rule.count is not None and rule.count <= 0:
+            if rule.kind is not kind or not fnmatchcase(target, rule.target) or not _live(rule, now):
                 continue
             if rule.probability < 1.0 and self._rng.random() >= rule.probability:
                 continue
@@ -127,10 +136,8 @@ class FaultInjector:
     def active(self, kind: FaultKind | str, target: str = "*") -> bool:
         """Whether a rule of this kind applies, without firing it (maintenance checks)."""
         kind = FaultKind(kind)
-        return any(
-            r.kind is kind and fnmatchcase(target, r.target) and (r.count is None or r.count > 0)
-            for r in self.rules
-        )
+        now = self.clock.now_ms()
+        return any(r.kind is kind and fnmatchcase(target, r.target) and _live(r, now) for r in self.rules)
 
     @property
     def maintenance(self) -> bool:
@@ -143,9 +150,16 @@ class FaultInjector:
         return [r.to_json() for r in self.log]
 
 
+def _live(rule: FaultRule, now_ms: int) -> bool:
+    """Neither used up nor lapsed."""
+    return (rule.count is None or rule.count > 0) and (rule.until_ms is None or now_ms < rule.until_ms)
+
+
 def _describe(rule: FaultRule) -> str:
     if rule.kind is FaultKind.LATENCY:
         return f"latency_ms={rule.latency_ms}"
     if rule.kind is FaultKind.HTTP_5XX:
         return f"status={rule.status}"
+    if rule.kind is FaultKind.IP_BAN:
+        return f"banned until {rule.until_ms}"
     return f"rule={rule.rule_id}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import RateLimitConfig
+from tradeexec.sim.faults import FaultInjector, FaultKind
 from tradeexec.sim.params import ApiError
 
 MINUTE_MS = 60_000
@@ -52,9 +53,10 @@ class _IpState:
 
 
 class RateLimiter:
-    def __init__(self, config: RateLimitConfig, clock: SimClock) -> None:
+    def __init__(self, config: RateLimitConfig, clock: SimClock, faults: FaultInjector | None = None) -> None:
         self.config = config
         self.clock = clock
+        self.faults = faults  # injected IP bans (FaultKind.IP_BAN) strike here, like earned ones
         self._ips: dict[str, _IpState] = {}
         self._orders: dict[str, tuple[_Counter, _Counter]] = {}
 
@@ -88,13 +90,17 @@ class RateLimiter:
         return str(max(1, math.ceil(self.clock.sim_to_real_seconds(sim_ms))))
 
     def charge_request(self, ip: str, weight: int) -> None:
-        """Count one request of ``weight`` from ``ip``; raise the 429/418 it earns."""
+        """Count one request of ``weight`` from ``ip``; raise the 429/418 it earns (or an
+        injected ban imposes)."""
+        now = self.clock.now_ms()
+        injected = self.faults.take(FaultKind.IP_BAN, ip) if self.faults is not None else None
+        if injected is not None and injected.until_ms is not None:
+            raise self._ban_error(ip, injected.until_ms, now)
         if not self.config.enabled:
             return
-        now = self.clock.now_ms()
         st = self._ip(ip)
         if st.banned_until > now:
-            raise self._ban_error(ip, st, now)
+            raise self._ban_error(ip, st.banned_until, now)
         used = st.weight.add(now, weight)
         raw = st.raw.add(now, 1)
         if used > self.config.request_weight_per_minute:
@@ -125,15 +131,15 @@ class RateLimiter:
             st.bans += 1
             st.violations = 0
             st.banned_until = now + length
-            raise self._ban_error(ip, st, now)
+            raise self._ban_error(ip, st.banned_until, now)
 
-    def _ban_error(self, ip: str, st: _IpState, now: int) -> ApiError:
+    def _ban_error(self, ip: str, until_ms: int, now: int) -> ApiError:
         return ApiError(
             -1003,
-            f"Way too many requests; IP({ip}) banned until {st.banned_until}. "
+            f"Way too many requests; IP({ip}) banned until {until_ms}. "
             "Please use WebSocket Streams for live updates to avoid bans.",
             418,
-            headers={"Retry-After": self._retry_after(st.banned_until - now)},
+            headers={"Retry-After": self._retry_after(until_ms - now)},
         )
 
     def charge_order(self, account: str) -> None:

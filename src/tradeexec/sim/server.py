@@ -253,6 +253,7 @@ class AdminRoutes:
             latency_ms=int(body.get("latency_ms", 0)),
             status=int(body.get("status", 503)),
             skew_ms=int(body.get("skew_ms", 0)),
+            duration_ms=None if body.get("duration_ms") is None else int(body["duration_ms"]),
         )
         return {"ruleId": rule.rule_id}
 

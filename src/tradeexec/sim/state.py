@@ -144,7 +144,7 @@ class SimState:
         self.clock = SimClock(config.clock_speed)
         self.bus = EventBus()
         self.faults = FaultInjector(self.clock, seed=config.seed)
-        self.limiter = RateLimiter(config.rate_limits, self.clock)
+        self.limiter = RateLimiter(config.rate_limits, self.clock, self.faults)
         self.symbol_info: dict[str, dict[str, Any]] = {}
         self.rules: dict[str, SymbolRules] = {}
         self.exchange_rules = ExchangeRules.from_exchange_info({"exchangeFilters": [], "symbols": []})

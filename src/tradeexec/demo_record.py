@@ -1,0 +1,160 @@
+"""What a demo run saw (``DemoRecord``) and what it concluded (``DemoSummary``).
+
+The demo writes these; the terminal view (``tradeexec.demo_view``) and the HTML report
+(``tradeexec.demo_report``) only read them, so neither depends on how the run trades.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from tradeexec.binance.ratelimit import BudgetUsage
+from tradeexec.book import BookManager
+from tradeexec.config import Venue
+from tradeexec.demo_faults import FaultEntry
+from tradeexec.execution.orders import ManagedOrder
+from tradeexec.execution.positions import PositionTracker
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+QUOTE = "USDT"
+START_QUOTE = Decimal("50000")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class FillMark:
+    t: float  # seconds since the start of the run
+    symbol: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    client_order_id: str
+
+
+@dataclass
+class DemoRecord:
+    """What the run saw, as it saw it; read by the terminal view and the HTML report."""
+
+    venue: str = Venue.LOCAL.value
+    symbols: tuple[str, ...] = SYMBOLS
+    started: float = field(default_factory=time.time)
+    exchange_url: str = ""
+    phase: str = "starting"
+    stream_state: str = "connecting"
+    reconnects: int = 0
+    last_trade: dict[str, Decimal] = field(default_factory=dict)
+    prices: dict[str, list[tuple[float, Decimal]]] = field(default_factory=dict)
+    equity: list[tuple[float, Decimal]] = field(default_factory=list)
+    fills: list[FillMark] = field(default_factory=list)
+    faults: list[FaultEntry] = field(default_factory=list)
+    orders: list[ManagedOrder] = field(default_factory=list)
+    events: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=200))
+    rate_limits: list[BudgetUsage] = field(default_factory=list)
+    books: BookManager | None = None
+    positions: PositionTracker | None = None
+    journal_path: Path | None = None
+    say: Callable[[str], None] = field(default=print, repr=False)
+
+    def elapsed(self) -> float:
+        return time.time() - self.started
+
+    def log(self, msg: str) -> None:
+        t = self.elapsed()
+        self.events.append((t, msg))
+        self.say(f"[{t:6.1f}s] {msg}")
+
+    def top(self, symbol: str) -> tuple[Decimal, Decimal] | None:
+        """Best bid and ask of the local book, when it is in sync."""
+        book = self.books.books.get(symbol) if self.books is not None else None
+        if book is None or not book.in_sync:
+            return None
+        bid, ask = book.best_bid(), book.best_ask()
+        return (bid[0], ask[0]) if bid is not None and ask is not None else None
+
+    def mark(self, symbol: str) -> Decimal | None:
+        """The book's mid when in sync, else the last trade: what the strategy and the
+        valuation use, so both see the same price."""
+        top = self.top(symbol)
+        return (top[0] + top[1]) / 2 if top is not None else self.last_trade.get(symbol)
+
+    def equity_now(self) -> Decimal | None:
+        """Quote balance plus the demo symbols' base balances at their marks."""
+        if self.positions is None or not self.positions.balances:
+            return None
+        total = self.positions.balance(QUOTE).total
+        for symbol in self.symbols:
+            held = self.positions.balance(symbol.removesuffix(QUOTE)).total
+            if held:
+                mark = self.mark(symbol)
+                if mark is None:
+                    return None
+                total += held * mark
+        return total
+
+    def open_orders(self) -> list[ManagedOrder]:
+        return [o for o in self.orders if not o.is_final]
+
+
+@dataclass
+class DemoSummary:
+    journal_path: Path
+    signals: int = 0
+    orders: int = 0
+    exchange_orders: int = 0
+    duplicates: int = 0
+    faults: list[str] = field(default_factory=list)
+    unknown_resolved: int = 0
+    start_quote: Decimal = START_QUOTE
+    end_balances: dict[str, Decimal] = field(default_factory=dict)
+    emergency: list[str] = field(default_factory=list)
+    fills: int = 0
+    reconnects: int = 0
+    report_path: Path | None = None
+
+    @property
+    def pnl(self) -> Decimal:
+        return self.end_balances.get(QUOTE, ZERO) - self.start_quote
+
+    def rows(self) -> list[tuple[str, str]]:
+        balances = ", ".join(f"{a} {v}" for a, v in sorted(self.end_balances.items()))
+        rows = [
+            ("signals", str(self.signals)),
+            ("orders submitted", str(self.orders)),
+            ("orders on exchange", str(self.exchange_orders)),
+            ("duplicate orders", str(self.duplicates)),
+            ("fills", str(self.fills)),
+            ("faults injected", f"{len(self.faults)} ({', '.join(self.faults) or 'none'})"),
+            ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
+            ("stream reconnects", str(self.reconnects)),
+            ("final balances", balances),
+            (f"PnL ({QUOTE})", format(self.pnl, "f")),
+            ("journal", str(self.journal_path)),
+        ]
+        if self.report_path is not None:
+            rows.append(("HTML report", str(self.report_path)))
+        return rows
+
+    def lines(self) -> list[str]:
+        return [f"{name:<20} {value}" for name, value in self.rows()]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "signals": self.signals,
+            "orders": self.orders,
+            "exchange_orders": self.exchange_orders,
+            "duplicates": self.duplicates,
+            "fills": self.fills,
+            "faults": self.faults,
+            "unknown_resolved": self.unknown_resolved,
+            "reconnects": self.reconnects,
+            "end_balances": self.end_balances,
+            "pnl": self.pnl,
+            "journal": str(self.journal_path),
+            "report": str(self.report_path) if self.report_path is not None else None,
+            "emergency": self.emergency,
+        }

@@ -1,0 +1,43 @@
+"""The demo's strategy: a moving-average cross that produces target positions."""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from tradeexec.demo_record import SYMBOLS, ZERO
+from tradeexec.execution.signals import TargetPosition
+
+TARGET_NOTIONAL = Decimal("2000")
+FAST, SLOW = 4, 12
+
+
+class MovingAverageCross:
+    """Long while the fast average is above the slow one, back to ``base`` otherwise. Emits a
+    target only when the side changes, so a quiet market sends nothing. ``base`` is what the
+    account held at the start (zero on the local exchange), so a real account's holdings are
+    never traded away. Targets carry the mid as a limit price: the orders rest in the book
+    until the market comes to them, and a flip before that cancels them."""
+
+    def __init__(self, notional: Decimal = TARGET_NOTIONAL, base: dict[str, Decimal] | None = None) -> None:
+        self.notional = notional
+        self.base = base or {}
+        self.prices: dict[str, deque[Decimal]] = {s: deque(maxlen=SLOW) for s in SYMBOLS}
+        self.long: dict[str, bool | None] = dict.fromkeys(SYMBOLS)
+
+    def update(self, symbol: str, price: Decimal) -> TargetPosition | None:
+        window = self.prices[symbol]
+        window.append(price)
+        if len(window) < SLOW:
+            return None
+        fast = sum(list(window)[-FAST:], ZERO) / FAST
+        slow = sum(window, ZERO) / SLOW
+        long = fast > slow
+        if long == self.long[symbol]:
+            return None
+        self.long[symbol] = long
+        base = self.base.get(symbol, ZERO)
+        if not base:
+            return TargetPosition(symbol, target_notional=self.notional if long else ZERO, price=price)
+        wanted = base + (self.notional / price if long else ZERO)
+        return TargetPosition(symbol, target_quantity=wanted, price=price)
