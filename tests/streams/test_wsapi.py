@@ -86,42 +86,27 @@ async def test_lost_answer_raises_unknown_and_is_not_resent() -> None:
         assert len(await api.open_orders("BTCUSDT")) == 1  # executed once, never resent
 
 
-async def test_dropped_connection_reconnects_and_logs_on_again() -> None:
-    config, signer = ed25519_config()
-    states: list[ConnectionEvent] = []
-    async with local_exchange(config) as ex, WsApiClient(
-        f"{ex.ws_url}/ws-api/v3", ED25519_API_KEY, signer, backoff_base_s=0.05, on_state=states.append
-    ) as api:
-        ex.inject("ws_drop", "/ws-api/v3", count=1)
-        with pytest.raises(OrderStatusUnknown):
-            await api.place_order("BTCUSDT", "BUY", "LIMIT", new_client_order_id="drop_1", **_limit())
-        async with asyncio.timeout(5):
-            while ConnectionState.RECONNECTED not in [s.state for s in states]:
-                await asyncio.sleep(0.02)
-        assert api.logged_on
-        assert [s.state for s in states][-2:] == [ConnectionState.DISCONNECTED, ConnectionState.RECONNECTED]
-        # The drop hit the request before the exchange executed it: the lookup says so, and
-        # the client did not resend it behind our back.
-        with pytest.raises(BinanceAPIError) as err:
-            await api.order_status("BTCUSDT", orig_client_order_id="drop_1")
-        assert err.value.code == -2013
-        assert await api.open_orders("BTCUSDT") == []
-
-
-async def test_silent_session_is_noticed_and_replaced() -> None:
+@pytest.mark.parametrize("fault", ["ws_drop", "ws_silent"])
+async def test_lost_session_is_replaced_and_logs_on_again(fault: str) -> None:
+    """A dropped session, and one that goes silent with TCP up (noticed by the heartbeat
+    within ``silence_timeout_s``, long before the request timeout), are both replaced."""
     config, signer = ed25519_config()
     states: list[ConnectionEvent] = []
     async with local_exchange(config) as ex, WsApiClient(
         f"{ex.ws_url}/ws-api/v3", ED25519_API_KEY, signer, backoff_base_s=0.05, silence_timeout_s=0.6,
         on_state=states.append,
     ) as api:
-        ex.inject("ws_silent", "/ws-api/v3", count=1)
-        # The request that trips the fault is never answered: its outcome is unknown, and
-        # the heartbeat (not the request timeout) is what ends the dead session.
+        ex.inject(fault, "/ws-api/v3", count=1)
         with pytest.raises(OrderStatusUnknown):
-            await api.place_order("BTCUSDT", "BUY", "LIMIT", new_client_order_id="silent_1", **_limit())
+            await api.place_order("BTCUSDT", "BUY", "LIMIT", new_client_order_id="lost_1", **_limit())
         async with asyncio.timeout(5):
             while ConnectionState.RECONNECTED not in [s.state for s in states]:
                 await asyncio.sleep(0.02)
         assert api.logged_on
+        assert [s.state for s in states][-2:] == [ConnectionState.DISCONNECTED, ConnectionState.RECONNECTED]
+        # The fault hit the request before the exchange executed it: the lookup says so, and
+        # the client did not resend it behind our back.
+        with pytest.raises(BinanceAPIError) as err:
+            await api.order_status("BTCUSDT", orig_client_order_id="lost_1")
+        assert err.value.code == -2013
         assert await api.open_orders("BTCUSDT") == []
