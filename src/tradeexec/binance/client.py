@@ -13,8 +13,6 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
-import aiohttp
-
 from tradeexec.binance.api import Params, RecvWindow
 from tradeexec.binance.auth import load_signer
 from tradeexec.binance.endpoints import Endpoint, lookup
@@ -68,7 +66,6 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
         wait_on_rate_limit: bool = True,
         max_rate_limit_wait_s: float | None = None,
         exchange_info_ttl: float = 300.0,
-        session: aiohttp.ClientSession | None = None,
         config_path: str | os.PathLike[str] | None = None,
     ) -> None:
         window = None if recv_window is None else check_recv_window(recv_window)
@@ -106,7 +103,6 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
             max_retries=max_retries,
             wait_on_rate_limit=wait_on_rate_limit,
             max_rate_limit_wait_s=max_rate_limit_wait_s,
-            session=session,
         )
         self._signer = signer
 

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from tradeexec.binance.enums import INTERVAL_LETTER, RateLimitInterval, RateLimitType
+from tradeexec.binance.http1 import Headers
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
 
 __all__ = [
@@ -72,7 +72,6 @@ _HEADER_PREFIX = {
 _RuleKey = tuple[RateLimitType, RateLimitInterval, int]
 # A rule as the WebSocket API's ``rateLimits`` entries spell it: raw strings, no enums.
 _WsKey = tuple[str, str, int]
-_CASE_INSENSITIVE = (CIMultiDictProxy, CIMultiDict)
 
 
 class _Window:
@@ -161,7 +160,6 @@ class RateLimiter:
         self._raw: list[_Window] = []
         self._orders: list[_Window] = []
         self._by_header: dict[str, _Window] = {}
-        self._header_windows: tuple[tuple[istr, _Window], ...] = ()
         self._by_ws: dict[_WsKey, _Window] = {}
         self.configure(rate_limits)
 
@@ -195,8 +193,6 @@ class RateLimiter:
             for w in windows.values()
             if w.rule.rate_limit_type in _HEADER_PREFIX
         }
-        # istr names: a case-insensitive lookup with an istr skips folding the name each time.
-        self._header_windows = tuple((istr(name), w) for name, w in self._by_header.items())
         self._by_ws = {
             (w.rule.rate_limit_type.value, w.rule.interval.value, w.rule.interval_num): w
             for w in windows.values()
@@ -319,11 +315,11 @@ class RateLimiter:
         is skipped so a boundary-crossing response cannot fill a fresh window.
         """
         now = self._clock()
-        if isinstance(headers, _CASE_INSENSITIVE):
-            # aiohttp's headers look up case-insensitively: ask for the few headers the
-            # rules name instead of lower-casing every header of every response.
-            get = headers.get
-            for header, rule_window in self._header_windows:
+        if isinstance(headers, Headers):
+            # Names already lower-cased by the parser: ask for the few headers the rules
+            # name instead of folding every header of every response.
+            get = headers.lower.get
+            for header, rule_window in self._by_header.items():
                 value = get(header)
                 if value is not None:
                     try:
