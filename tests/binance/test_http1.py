@@ -5,12 +5,21 @@ failure is classified, since the order path decides "unknown outcome" from that 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
 import itertools
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -383,3 +392,60 @@ def test_headers_fold_case_and_join_repeats() -> None:
     headers = Headers({"x-a": "1, 2"})
     assert headers["X-A"] == headers.get("x-a") == "1, 2"
     assert "X-a" in headers and len(headers) == 1 and list(headers) == ["x-a"]
+
+
+IP = "127.0.0.1"
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return cert_path, key_path
+
+
+async def test_https_verifies_the_server_and_reuses_the_tls_connection(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    script = Scripted([answer(b'{"tls":1}')])
+    server = await asyncio.start_server(script.serve, "127.0.0.1", 0, ssl=server_ctx)
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    trusting = HttpClient(timeout=5, ssl_context=ssl.create_default_context(cafile=str(cert)))
+    untrusting = HttpClient(timeout=5)
+    try:
+        origin = Origin(url)
+        for _ in range(2):
+            assert (await trusting.request(origin, request())).body == b'{"tls":1}'
+        # An unknown certificate is a failure to connect: nothing was sent.
+        with pytest.raises(ConnectFailed):
+            await untrusting.request(Origin(url), request())
+    finally:
+        await trusting.close()
+        await untrusting.close()
+        for _ in range(200):
+            if not script.open_now:
+                break
+            await asyncio.sleep(0.01)
+        server.close()
+        await server.wait_closed()
+    # One TLS connection carried both requests; the refused handshake never reached the handler.
+    assert script.connections == 1
