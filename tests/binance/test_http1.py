@@ -449,3 +449,19 @@ async def test_https_verifies_the_server_and_reuses_the_tls_connection(tmp_path:
         await server.wait_closed()
     # One TLS connection carried both requests; the refused handshake never reached the handler.
     assert script.connections == 1
+
+
+async def test_answers_larger_than_a_read_arrive_whole(scripted: Callable[..., Awaitable[Scripted]]) -> None:
+    """exchangeInfo is megabytes: many reads into the connection's buffer, in either framing."""
+    body = bytes(range(256)) * 12_000  # 3 MB
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:1_000_000], body[1_000_000:]))
+    server = await scripted(
+        answer(body), raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+    )
+    client = HttpClient(timeout=10)
+    try:
+        assert (await call(client, server.url)).body == body
+        assert (await call(client, server.url)).body == body
+    finally:
+        await client.close()
+    assert server.connections == 1

@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import aiohttp
 import msgspec
 
 from tradeexec.binance.auth import KEY_ED25519, Signer, encode_params
@@ -53,6 +52,7 @@ from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.spot import OrderArgs, order_args
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.transport import new_client_order_id as make_client_order_id
+from tradeexec.binance.wsconn import WsConnection, connect
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
 from tradeexec.lifecycle import AsyncService
 
@@ -61,7 +61,7 @@ __all__ = ["WsApiClient"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_ENCODE = msgspec.json.Encoder().encode
+_MAX_MESSAGE = 1 << 26  # a full exchangeInfo is several MB; anything far beyond is an attack
 # The REST endpoint each WebSocket API method mirrors: its weight and order count are the
 # method's (Binance documents them as equal). Methods with no REST twin weigh _OWN_WEIGHT.
 _REST_TWIN: dict[str, tuple[str, str]] = {
@@ -97,6 +97,8 @@ _REST_TWIN: dict[str, tuple[str, str]] = {
     "account.rateLimits.orders": ("GET", "/api/v3/rateLimit/order"),
 }
 _OWN_WEIGHT = 2  # session.* and userDataStream.*
+# A timer may fire this much before its time (the loop's clock resolution and rounding).
+_EARLY_S = 0.001
 
 
 class _Error(msgspec.Struct, frozen=True):
@@ -118,6 +120,15 @@ class _Envelope(msgspec.Struct, frozen=True, rename="camel"):
 
 
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+class _Request(msgspec.Struct):
+    id: int
+    method: str
+    params: dict[str, object]
+
+
+_ENCODE = msgspec.json.Encoder().encode
 
 
 class _Lost(Exception):
@@ -145,7 +156,6 @@ class WsApiClient(AsyncService):
         silence_timeout_s: float = 30.0,
         on_event: Callable[[int | None, bytes], None] | None = None,
         on_state: Callable[[ConnectionEvent], None] | None = None,
-        session: aiohttp.ClientSession | None = None,
         rules: ExchangeRules | None = None,
     ) -> None:
         self.url = url
@@ -162,11 +172,11 @@ class WsApiClient(AsyncService):
         self.on_state = on_state
         self.on_connect: list[Callable[[], Awaitable[None]]] = []
         self.logged_on = False
-        self._session = session
-        self._own_session = session is None
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ws: WsConnection | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[_Envelope]] = {}
+        # Requests in flight: the future their answer resolves, and when to give up on it.
+        self._pending: dict[int, tuple[asyncio.Future[_Envelope], float]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None  # armed at the nearest deadline
         self._ready = asyncio.Event()
         self._closed = False
         self._runner: asyncio.Task[None] | None = None
@@ -182,8 +192,6 @@ class WsApiClient(AsyncService):
 
     async def start(self) -> None:
         """Connect (and log on) before returning; later drops reconnect in the background."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
         ws = await self._open()
         self._runner = asyncio.get_running_loop().create_task(self._run(ws))
         await asyncio.wait_for(self._ready.wait(), self.request_timeout_s)
@@ -197,28 +205,33 @@ class WsApiClient(AsyncService):
         if self._ws is not None:
             await self._ws.close()
         self._fail_pending("client closed")
-        if self._own_session and self._session is not None:
-            await self._session.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
 
     @property
     def connected(self) -> bool:
         return self._ready.is_set()
 
-    async def _open(self) -> aiohttp.ClientWebSocketResponse:
-        assert self._session is not None
+    async def _open(self) -> WsConnection:
         # A session can go silent with TCP still up (the server stops sending and answering):
-        # aiohttp's heartbeat pings after ``h`` seconds without traffic and gives up after
-        # another ``h / 2`` without a pong, so silence is noticed within ``silence_timeout_s``
-        # and the session is replaced like a dropped one.
-        return await self._session.ws_connect(
-            self.url, autoping=True, max_msg_size=0, heartbeat=self.silence_timeout_s / 1.5
+        # the heartbeat pings after ``h`` seconds without traffic and gives up after another
+        # ``h / 2`` without a byte, so silence is noticed within ``silence_timeout_s`` and the
+        # session is replaced like a dropped one. Answers are dispatched from the connection's
+        # ``data_received``: no reader task between an answer and the request awaiting it.
+        return await connect(
+            self.url,
+            self._dispatch,
+            on_closed=self._fail_pending,
+            heartbeat_s=self.silence_timeout_s / 1.5,
+            max_msg_size=_MAX_MESSAGE,
+            timeout_s=self.request_timeout_s,
         )
 
-    async def _run(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _run(self, ws: WsConnection) -> None:
         attempt = 0
         first = True
         while not self._closed:
-            reader = asyncio.get_running_loop().create_task(self._read(ws))
             self._ws = ws
             try:
                 await self._session_setup()
@@ -229,7 +242,7 @@ class WsApiClient(AsyncService):
             first = False
             attempt = 0
             self._ready.set()
-            reason = await reader
+            reason = await ws.wait_closed()
             self._ready.clear()
             self.logged_on = False
             self._fail_pending(reason)
@@ -242,7 +255,7 @@ class WsApiClient(AsyncService):
                 try:
                     ws = await self._open()
                     break
-                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                except (OSError, TimeoutError) as exc:
                     reason = f"connect failed: {exc!r}"
 
     @property
@@ -283,33 +296,43 @@ class WsApiClient(AsyncService):
 
     def _fail_pending(self, reason: str) -> None:
         pending, self._pending = self._pending, {}
-        for fut in pending.values():
+        for fut, _ in pending.values():
             if not fut.done():
                 fut.set_exception(_Lost(reason))
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> str:
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
-                data = msg.data  # text is decoded as is: no round trip back to bytes
-                try:
-                    env = _ENVELOPE.decode(data)
-                except msgspec.DecodeError:
-                    log.warning("unreadable WebSocket API frame: %.200r", data)
-                    continue
-                if env.event:
-                    if self.on_event is not None:
-                        self.on_event(env.subscription_id, bytes(env.event))
-                    continue
-                fut = self._pending.pop(env.id, None) if isinstance(env.id, int) else None
-                if fut is not None and not fut.done():
-                    fut.set_result(env)
-                elif env.rate_limits:
-                    self.limiter.update_from_ws(env.rate_limits)
-            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                return f"closed by server ({ws.close_code})"
-            elif msg.type is aiohttp.WSMsgType.ERROR:
-                return f"connection error: {ws.exception()!r}"
+    def _dispatch(self, data: bytes) -> None:
+        """Every message of the session, called as its bytes arrive."""
+        try:
+            env = _ENVELOPE.decode(data)
+        except msgspec.DecodeError:
+            log.warning("unreadable WebSocket API frame: %.200r", data)
+            return
+        if env.event:
+            if self.on_event is not None:
+                self.on_event(env.subscription_id, bytes(env.event))
+            return
+        waiting = self._pending.pop(env.id, None) if type(env.id) is int else None
+        if waiting is not None and not waiting[0].done():
+            waiting[0].set_result(env)
+        elif env.rate_limits:
+            self.limiter.update_from_ws(env.rate_limits)
+
+    def _sweep(self) -> None:
+        """Fail the requests past their deadline: one timer for all requests in flight (at
+        the nearest deadline) rather than one per request, armed and cancelled per order."""
+        self._sweeper = None
+        pending = self._pending
+        if not pending:
+            return
+        now = asyncio.get_running_loop().time()
+        expired = [rid for rid, (_, deadline) in pending.items() if deadline <= now + _EARLY_S]
+        for rid in expired:
+            fut = pending.pop(rid)[0]
+            if not fut.done():
+                fut.set_exception(TimeoutError())
+        if pending:
+            nearest = min(deadline for _, deadline in pending.values())
+            self._sweeper = asyncio.get_running_loop().call_at(nearest, self._sweep)
 
     # ---- requests --------------------------------------------------------------------------
 
@@ -354,17 +377,22 @@ class WsApiClient(AsyncService):
         request_id = next(self._ids)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[_Envelope] = loop.create_future()
-        self._pending[request_id] = fut
-        timer = loop.call_later(self.request_timeout_s, _expire, fut)
+        timeout = self.request_timeout_s
+        deadline = loop.time() + timeout
+        self._pending[request_id] = (fut, deadline)
+        sweeper = self._sweeper
+        if sweeper is None or deadline < sweeper.when():
+            if sweeper is not None:
+                sweeper.cancel()
+            self._sweeper = loop.call_at(deadline, self._sweep)
         try:
-            await ws.send_bytes(_ENCODE({"id": request_id, "method": method, "params": body}))
+            ws.send_text(_ENCODE(_Request(request_id, method, body)))
             env = await fut
-        except (ConnectionError, aiohttp.ClientError) as exc:
+        except ConnectionError as exc:
             raise _Lost(repr(exc)) from None
         except TimeoutError:
-            raise _Lost(f"no answer within {self.request_timeout_s}s") from None
+            raise _Lost(f"no answer within {timeout}s") from None
         finally:
-            timer.cancel()
             self._pending.pop(request_id, None)
         if env.rate_limits:
             self.limiter.update_from_ws(env.rate_limits, sent_at=sent_at)
@@ -583,7 +611,3 @@ def _wire_params(params: Mapping[str, object]) -> dict[str, object]:
         if v is not None
     }
 
-
-def _expire(fut: asyncio.Future[_Envelope]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
