@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -18,6 +19,18 @@ from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig, SimConfig
 
 ED25519_API_KEY = "ed25519testkey" + "x" * 50
+
+
+@asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[int]:
+    """Serve ``app`` on 127.0.0.1 at a free port, yielded, until the block ends."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
 
 
 def ed25519_config() -> tuple[SimConfig, Ed25519Signer]:

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.sim.ws_helpers import WAIT, recv_json
-from tests.streams import local_exchange
+from tests.streams import local_exchange, serve_app
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
 from tradeexec.binance.streams import ConnectionEvent, MarketStream
 from tradeexec.sim.ws_firehose import add_firehose_routes, firehose_payloads, firehose_url
@@ -32,15 +32,8 @@ async def firehose(linger_s: float = 0.05) -> AsyncIterator[str]:
     """Only the firehose routes, with a short linger so the final close comes quickly."""
     app = web.Application()
     add_firehose_routes(app, linger_s=linger_s)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+    async with serve_app(app) as port:
         yield f"ws://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def _frames(ws: aiohttp.ClientWebSocketResponse, limit: int) -> list[bytes]:

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from tests.sim.ws_helpers import WAIT
-from tests.streams import local_exchange
+from tests.streams import local_exchange, serve_app
 from tradeexec.binance.wsconn import WsClosed, WsConnection, WsHandshakeError, connect
 
 pytestmark = pytest.mark.timeout(30)
@@ -58,15 +58,8 @@ async def ws_server(handler: Handler, max_msg_size: int = 1 << 20) -> AsyncItera
 
     app = web.Application()
     app.router.add_get("/ws", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
+    async with serve_app(app) as port:
         yield f"ws://127.0.0.1:{port}/ws", seen
-    finally:
-        await runner.cleanup()
 
 
 async def record_until_closed(ws: web.WebSocketResponse, request: web.Request) -> None:
