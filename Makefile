@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
 soak: $(STAMP)
-	TRADEEXEC_SOAK=full $(BIN)/pytest -m soak tests/soak -s
+	TRADEEXEC_SOAK=full $(BIN)/pytest -m "soak or adversarial" tests/soak tests/adversarial -s
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -87,3 +87,24 @@ class RateLimitBanActive(TradeexecError):
         self.until_ms = until_ms
         self.reason = reason
         super().__init__(f"requests held back until {until_ms} (epoch ms): {reason}")
+
+
+class JournalError(TradeexecError):
+    """The order journal cannot be used as asked. Nothing was sent because of it; the message
+    names the journal file and the cause."""
+
+
+class JournalLocked(JournalError):
+    """Another live process (named with its pid and host) is the journal's writer: two writers
+    on one journal would each resend the same unresolved orders."""
+
+
+class JournalUnavailable(JournalError):
+    """A journal read or write failed for a reason that is not corruption (locked database,
+    full or read-only disk, no file descriptors left). The journal is left where it is; an
+    order manager goes degraded (no new orders) until writes succeed again."""
+
+
+class JournalVersionError(JournalError):
+    """The journal's schema was written by a newer tradeexec (or is unknown): refused rather
+    than read wrongly."""
