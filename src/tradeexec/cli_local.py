@@ -100,7 +100,7 @@ def _cmd_journal_show(args: argparse.Namespace) -> int:
     from tradeexec.execution.journal import Journal
 
     path = _journal_file(args.path)
-    with Journal(path) as journal:
+    with Journal(path, read_only=True) as journal:
         orders = []
         for intent in journal.intents():
             st = journal.derive(intent)

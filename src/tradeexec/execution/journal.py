@@ -13,16 +13,20 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-import struct
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
+
+from tradeexec.errors import JournalError, JournalUnavailable, JournalVersionError
+from tradeexec.execution.journal_lock import TABLES, WriterLock
+from tradeexec.execution.journal_schema import SCHEMA_VERSION, prepare
+from tradeexec.execution.journal_wal import wal_damage
 
 __all__ = [
     "FINAL_STATES",
@@ -34,6 +38,7 @@ __all__ = [
     "OutcomeKind",
     "RequestKind",
     "RequestRecord",
+    "wal_damage",
 ]
 
 log = logging.getLogger(__name__)
@@ -192,71 +197,6 @@ class DerivedState:
         return self.state.is_final and self.filled_qty >= self.executed_qty
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS intents (
-    id INTEGER PRIMARY KEY,
-    client_order_id TEXT NOT NULL UNIQUE,
-    strategy TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    side TEXT NOT NULL,
-    type TEXT NOT NULL,
-    quantity TEXT,
-    quote_quantity TEXT,
-    price TEXT,
-    time_in_force TEXT,
-    stop_price TEXT,
-    created_ms INTEGER NOT NULL,
-    recv_window_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS requests (
-    id INTEGER PRIMARY KEY,
-    intent_id INTEGER NOT NULL REFERENCES intents(id),
-    kind TEXT NOT NULL,
-    sent_ms INTEGER NOT NULL,
-    attempt INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outcomes (
-    id INTEGER PRIMARY KEY,
-    request_id INTEGER NOT NULL REFERENCES requests(id),
-    result TEXT NOT NULL,
-    code INTEGER,
-    msg TEXT,
-    recorded_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    intent_id INTEGER NOT NULL REFERENCES intents(id),
-    dedupe_key TEXT NOT NULL,
-    source TEXT NOT NULL,
-    order_id INTEGER,
-    execution_type TEXT,
-    status TEXT NOT NULL,
-    executed_qty TEXT NOT NULL,
-    cumulative_quote TEXT NOT NULL,
-    last_price TEXT,
-    last_qty TEXT,
-    commission TEXT,
-    commission_asset TEXT,
-    trade_id INTEGER,
-    order_time_ms INTEGER,
-    update_ms INTEGER NOT NULL,
-    last_quote TEXT,
-    -- Binance numbers orders and trades per symbol, so a key is unique only within its intent.
-    -- This index also serves every lookup of an intent's events.
-    UNIQUE (intent_id, dedupe_key)
-);
-CREATE INDEX IF NOT EXISTS requests_by_intent ON requests(intent_id);
-CREATE INDEX IF NOT EXISTS outcomes_by_request ON outcomes(request_id);
-"""
-_TABLES = ("intents", "requests", "outcomes", "events")
-_APPEND_ONLY = "".join(
-    f"CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t} "
-    f"BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;\n"
-    f"CREATE TRIGGER IF NOT EXISTS {t}_no_delete BEFORE DELETE ON {t} "
-    f"BEGIN SELECT RAISE(ABORT, 'journal is append-only'); END;\n"
-    for t in _TABLES
-)
-
 _INSERT_INTENT = (
     "INSERT INTO intents (client_order_id, strategy, symbol, side, type, quantity, quote_quantity,"
     " price, time_in_force, stop_price, created_ms, recv_window_ms)"
@@ -265,10 +205,14 @@ _INSERT_INTENT = (
 _INSERT_REQUEST = "INSERT INTO requests (intent_id, kind, sent_ms, attempt) VALUES (?, ?, ?, ?)"
 _INSERT_OUTCOME = "INSERT INTO outcomes (request_id, result, code, msg, recorded_ms) VALUES (?, ?, ?, ?, ?)"
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (intent_id, dedupe_key, source, order_id, execution_type, status,"
+    "INSERT INTO events (intent_id, dedupe_key, source, order_id, execution_type, status,"
     " executed_qty, cumulative_quote, last_price, last_qty, commission, commission_asset, trade_id,"
     " order_time_ms, update_ms, last_quote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    # Only the dedupe key may skip a row: a NOT NULL or CHECK failure raises (OR IGNORE
+    # would skip those too, and take them for duplicates).
+    " ON CONFLICT (intent_id, dedupe_key) DO NOTHING"
 )
+_HAS_EVENT = "SELECT 1 FROM events WHERE intent_id = ? AND dedupe_key = ?"
 _INTENT_COLUMNS = (
     "id, client_order_id, strategy, symbol, side, type, quantity, quote_quantity, price,"
     " time_in_force, stop_price, created_ms, recv_window_ms"
@@ -318,14 +262,6 @@ ORDER BY i.id
 """
 
 
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Columns added since a journal was created; old rows read NULL (for ``last_quote``:
-    unknown, so the fill's quote falls back to price times quantity)."""
-    have = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
-    if "last_quote" not in have:
-        conn.execute("ALTER TABLE events ADD COLUMN last_quote TEXT")
-
-
 def _dec(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -338,113 +274,196 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class _Corrupt(Exception):
+    """Proof that the file is corrupt (a failed integrity check, or SQLite saying so)."""
+
+
+_CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    """Only SQLite's own verdict: a lock, a full disk, a read-only file or no descriptors
+    left are other errors, and moving a healthy journal aside for them loses it."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith(_CORRUPTION)
+
+
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
-
-
-_WAL_MAGIC = {0x377F0682: "<", 0x377F0683: ">"}  # checksum byte order: little, big endian
-_WAL_HEADER = 32
-_FRAME_HEADER = 24
-
-
-def _wal_checksum(data: bytes, order: str, s0: int, s1: int) -> tuple[int, int]:
-    words = struct.unpack(f"{order}{len(data) // 4}I", data)
-    for i in range(0, len(words), 2):
-        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
-        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
-    return s0, s1
-
-
-def wal_damage(wal: Path) -> str | None:
-    """What is wrong with a write-ahead log's tail, or None if nothing is (or there is none).
-
-    SQLite replays frames up to the first one whose salt or running checksum is wrong and
-    silently ignores the rest, which is right after a crash mid-transaction but hides a
-    log overwritten by garbage or torn by a power loss. Frames of an older generation (other
-    salts, whole frames) are normal leftovers after a checkpoint; anything else after the
-    last good frame (a partial frame, a frame of this generation that fails its checksum,
-    a header that is not a WAL header) is damage."""
-    try:
-        data = wal.read_bytes()
-    except FileNotFoundError:
-        return None
-    if not data:
-        return None
-    if len(data) < _WAL_HEADER:
-        return f"{len(data)} bytes, shorter than a WAL header"
-    magic, _version, page_size, _seq, salt1, salt2, c0, c1 = struct.unpack(">8I", data[:_WAL_HEADER])
-    order = _WAL_MAGIC.get(magic)
-    if order is None or page_size < 512 or page_size & (page_size - 1):
-        return "the header is not a SQLite WAL header"
-    s0, s1 = _wal_checksum(data[:24], order, 0, 0)
-    if (s0, s1) != (c0, c1):
-        return "the header fails its checksum"
-    frame = _FRAME_HEADER + page_size
-    offset = _WAL_HEADER
-    while offset + frame <= len(data):
-        head = data[offset : offset + _FRAME_HEADER]
-        f_salt1, f_salt2, f0, f1 = struct.unpack(">4I", head[8:24])
-        if (f_salt1, f_salt2) != (salt1, salt2):
-            break  # an older generation's frames: left over, not damage
-        s0, s1 = _wal_checksum(head[:8], order, s0, s1)
-        s0, s1 = _wal_checksum(data[offset + _FRAME_HEADER : offset + frame], order, s0, s1)
-        if (s0, s1) != (f0, f1):
-            return f"frame {(offset - _WAL_HEADER) // frame} fails its checksum"
-        offset += frame
-    if (len(data) - _WAL_HEADER) % frame:
-        return f"{(len(data) - _WAL_HEADER) % frame} bytes of a partial frame at the end"
-    return None
 
 
 class Journal:
     """One SQLite connection in WAL mode; every ``record_*`` call is its own committed
     transaction, so when it returns the row is on disk (to the OS with
     ``durability="normal"``, through power loss with ``"full"``), unless it runs inside
-    ``transaction()``, whose rows are committed together when the block ends."""
+    ``transaction()``, whose rows are committed together when the block ends.
 
-    def __init__(self, path: str | Path, *, durability: Literal["normal", "full"] = "normal") -> None:
+    One process writes a journal (``WriterLock``: a second writer gets JournalLocked naming
+    the holder); ``read_only=True`` opens a view for inspection that takes no lock and can run
+    beside the writer. Only proven corruption moves a journal aside: a lock held by another
+    program, no file descriptors left or a read-only file raise JournalUnavailable and leave
+    the file where it is, and so does any write that fails for such a reason later. ``lost``
+    says (and the log shouts) when the tables lack rows the last writer had committed."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durability: Literal["normal", "full"] = "normal",
+        read_only: bool = False,
+        busy_timeout_s: float = 2.0,
+    ) -> None:
         if durability not in ("normal", "full"):
             raise ValueError(f"durability must be 'normal' or 'full', not {durability!r}")
         self.path = Path(path)
         self.durability = durability
+        self.read_only = read_only
+        self._busy_timeout_s = busy_timeout_s
         # Set when the file on disk was unreadable and was moved aside: the caller must then
         # rebuild its view from the exchange, since the journal starts empty.
         self.recovered_from: Path | None = None
-        damage = wal_damage(self.path.with_name(self.path.name + "-wal"))
-        if damage is not None and self.path.exists():
-            self.recovered_from = self._copy_aside(damage)
+        self.lost: str | None = None
+        # The highest committed row id of each table (``TABLES`` order), which the lock's
+        # thread makes durable; inside ``transaction()`` rows go to a copy until COMMIT.
+        self._high = [0] * len(TABLES)
+        self._pending = self._high
+        self._lock: WriterLock | None = None
+        if read_only:
+            self._conn = self._connect_read_only()
+            return
+        self._lock = WriterLock(self.path)
         try:
-            self._conn = self._open()
-        except sqlite3.DatabaseError as exc:
-            self.recovered_from = self._move_aside(exc)
-            self._conn = self._open()
+            self._open_writer(self._lock)
+        except BaseException:
+            self._lock.release(None)
+            raise
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, cached_statements=64)
+    def _open_writer(self, lock: WriterLock) -> None:
+        previous = lock.previous
+        if previous is not None and any(previous.high) and not self.path.exists():
+            raise JournalUnavailable(
+                f"journal {self.path} is missing, but {lock.path} says it held {previous.high[0]} "
+                f"intents: restore the file, or delete {lock.path} to start an empty journal"
+            )
+        try:
+            damage = wal_damage(self.path.with_name(self.path.name + "-wal"))
+            if damage is not None and self.path.exists():
+                self.recovered_from = self._copy_aside(damage)
+        except OSError as exc:
+            raise self._unavailable("read its write-ahead log", exc) from exc
+        try:
+            self._conn, journal_id = self._connect()
+        except _Corrupt as exc:
+            self.recovered_from = self._move_aside(exc)
+            self._conn, journal_id = self._connect()
+            previous = None  # the watermark described the file just set aside
+        self._high[:] = self._max_ids()
+        if previous is not None:
+            self.lost = previous.lost_rows(journal_id, self._high)
+            if self.lost is not None:
+                log.error(
+                    "journal %s: %s; records were lost (power loss, or the write-ahead log was "
+                    "removed): orders must be rebuilt from the exchange",
+                    self.path,
+                    self.lost,
+                )
+        lock.journal_id = journal_id
+        try:
+            lock.track(self._high)
+        except OSError as exc:
+            self._conn.close()
+            raise self._unavailable(f"write its lock file {lock.path}", exc) from exc
+
+    def _connect(self) -> tuple[sqlite3.Connection, str]:
+        """Open, check and migrate the file; raises _Corrupt only for proven corruption and
+        JournalUnavailable (or JournalVersionError) for anything else."""
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=64,
+                timeout=self._busy_timeout_s,
+            )
+        except sqlite3.Error as exc:
+            raise self._unavailable("open it", exc) from exc
         try:
             result = conn.execute("PRAGMA quick_check").fetchone()
             if result is None or result[0] != "ok":
-                raise sqlite3.DatabaseError(f"quick_check: {result[0] if result else 'no answer'}")
+                raise _Corrupt(f"quick_check: {result[0] if result else 'no answer'}")
             # Rows are small: 1 KiB pages make each commit write a quarter of the bytes to
             # the WAL. Only takes effect on a new file.
             conn.execute("PRAGMA page_size=1024")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if self.durability == 'full' else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.executescript(_SCHEMA + _APPEND_ONLY)
-            _add_missing_columns(conn)
-        except sqlite3.DatabaseError:
+            journal_id = prepare(conn, self.path)
+            # The schema and every earlier row into the main file (fsynced): what the WAL
+            # holds from here on is only this run's rows.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            conn.close()
+            if _is_corruption(exc):
+                raise _Corrupt(f"{exc} ({exc.sqlite_errorname})") from exc
+            raise self._unavailable("open it", exc) from exc
+        except BaseException:
             conn.close()
             raise
+        return conn, journal_id
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A view that cannot write: no lock, no migration, nothing moved aside."""
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=self._busy_timeout_s,
+            )
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise self._unavailable("open it read-only", exc) from exc
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise JournalVersionError(
+                f"journal {self.path} has schema version {version}, written by a newer tradeexec; "
+                f"this one knows versions up to {SCHEMA_VERSION}: upgrade tradeexec"
+            )
         return conn
 
-    def _move_aside(self, exc: sqlite3.DatabaseError) -> Path:
+    def _max_ids(self) -> list[int]:
+        row = self._conn.execute(
+            "SELECT " + ", ".join(f"(SELECT coalesce(max(id), 0) FROM {t})" for t in TABLES)
+        ).fetchone()
+        return [int(v) for v in row]
+
+    def _unavailable(self, what: str, exc: BaseException) -> JournalError:
+        """The error a failed journal operation raises: JournalError for a refused row (a
+        constraint: a bug, not the disk) or a read-only view, JournalUnavailable otherwise."""
+        if isinstance(exc, sqlite3.Error):
+            cause = f"{exc} ({exc.sqlite_errorname})"
+        elif isinstance(exc, OSError):
+            cause = f"{exc.strerror} (errno {exc.errno})"
+        else:
+            cause = str(exc)
+        if self.read_only and what.startswith("record"):
+            return JournalError(f"journal {self.path} is open read-only: cannot {what}")
+        refused = isinstance(exc, sqlite3.IntegrityError)
+        if refused or (isinstance(exc, sqlite3.Error) and _is_corruption(exc)):
+            return JournalError(f"journal {self.path}: cannot {what}: {cause}")
+        return JournalUnavailable(f"journal {self.path}: cannot {what}: {cause}")
+
+    def _move_aside(self, exc: Exception) -> Path:
         aside = self.path.with_name(f"{self.path.name}.corrupt-{_stamp()}")
-        self.path.rename(aside)
-        for suffix in ("-wal", "-shm"):
-            companion = self.path.with_name(self.path.name + suffix)
-            if companion.exists():
-                companion.rename(aside.with_name(aside.name + suffix))
+        try:
+            self.path.rename(aside)
+            for suffix in ("-wal", "-shm"):
+                companion = self.path.with_name(self.path.name + suffix)
+                if companion.exists():
+                    companion.rename(aside.with_name(aside.name + suffix))
+        except OSError as err:
+            raise self._unavailable(f"move the corrupt file aside ({exc})", err) from err
         log.warning(
             "journal %s is unreadable (%s); moved it to %s and starting an empty journal: "
             "in-flight orders must be rebuilt from the exchange",
@@ -471,7 +490,16 @@ class Journal:
         return aside
 
     def close(self) -> None:
+        """Checkpoint, close, and leave a clean watermark; idempotent."""
+        lock, self._lock = self._lock, None
+        if lock is None:
+            self._conn.close()
+            return
+        high = list(self._high)
+        with suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+        lock.release(high)
 
     def __enter__(self) -> Journal:
         return self
@@ -488,39 +516,56 @@ class Journal:
         together (an intent and its first request; an answer's outcome and its events) are
         written as one. The block must not await: another task's records would join it.
         Rows written before an exception are still committed: they record what happened,
-        and the caller's view already includes them. Nested blocks join the outer one."""
+        and the caller's view already includes them. Nested blocks join the outer one.
+        A failed COMMIT rolls the block back and raises JournalUnavailable: none of its rows
+        were recorded."""
         if self._conn.in_transaction:
             yield
             return
-        self._conn.execute("BEGIN")
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._unavailable("begin a transaction", exc) from exc
+        self._pending = list(self._high)
         try:
             yield
         finally:
-            self._conn.execute("COMMIT")
+            pending, self._pending = self._pending, self._high
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise self._unavailable("commit a transaction", exc) from exc
+            self._high[:] = pending
 
     # ---- writes (each commits before returning, or with its transaction) --------------
 
     def record_intent(self, intent: Intent) -> Intent:
         """Journal the intent; returns it with its row id."""
-        cur = self._conn.execute(
-            _INSERT_INTENT,
-            (
-                intent.client_order_id,
-                intent.strategy,
-                intent.symbol,
-                intent.side,
-                intent.type,
-                _dec(intent.quantity),
-                _dec(intent.quote_quantity),
-                _dec(intent.price),
-                intent.time_in_force,
-                _dec(intent.stop_price),
-                intent.created_ms,
-                intent.recv_window_ms,
-            ),
-        )
+        try:
+            cur = self._conn.execute(
+                _INSERT_INTENT,
+                (
+                    intent.client_order_id,
+                    intent.strategy,
+                    intent.symbol,
+                    intent.side,
+                    intent.type,
+                    _dec(intent.quantity),
+                    _dec(intent.quote_quantity),
+                    _dec(intent.price),
+                    intent.time_in_force,
+                    _dec(intent.stop_price),
+                    intent.created_ms,
+                    intent.recv_window_ms,
+                ),
+            )
+        except sqlite3.Error as exc:
+            raise self._unavailable(f"record intent {intent.client_order_id}", exc) from exc
         row_id = cur.lastrowid
         assert row_id is not None
+        self._pending[0] = row_id
         return Intent(
             intent.client_order_id,
             intent.strategy,
@@ -540,41 +585,64 @@ class Journal:
     def record_request(
         self, intent_id: int, kind: RequestKind, *, attempt: int, sent_ms: int | None = None
     ) -> int:
-        cur = self._conn.execute(
-            _INSERT_REQUEST, (intent_id, kind.value, _now_ms() if sent_ms is None else sent_ms, attempt)
-        )
+        try:
+            cur = self._conn.execute(
+                _INSERT_REQUEST, (intent_id, kind.value, _now_ms() if sent_ms is None else sent_ms, attempt)
+            )
+        except sqlite3.Error as exc:
+            raise self._unavailable(f"record a {kind.value} request of intent {intent_id}", exc) from exc
         assert cur.lastrowid is not None
+        self._pending[1] = cur.lastrowid
         return cur.lastrowid
 
     def record_outcome(
         self, request_id: int, result: OutcomeKind, *, code: int | None = None, msg: str | None = None
     ) -> None:
-        self._conn.execute(_INSERT_OUTCOME, (request_id, result.value, code, msg, _now_ms()))
+        try:
+            cur = self._conn.execute(_INSERT_OUTCOME, (request_id, result.value, code, msg, _now_ms()))
+        except sqlite3.Error as exc:
+            raise self._unavailable(f"record the outcome of request {request_id}", exc) from exc
+        assert cur.lastrowid is not None
+        self._pending[2] = cur.lastrowid
 
     def record_event(self, intent_id: int, event: ExchangeEvent) -> bool:
-        """Journal an exchange event; False if the same event was already recorded."""
-        cur = self._conn.execute(
-            _INSERT_EVENT,
-            (
-                intent_id,
-                event.dedupe_key,
-                event.source,
-                event.order_id,
-                event.execution_type,
-                event.status,
-                str(event.executed_qty),
-                str(event.cumulative_quote),
-                _dec(event.last_price),
-                _dec(event.last_qty),
-                _dec(event.commission),
-                event.commission_asset,
-                event.trade_id,
-                event.order_time_ms,
-                event.update_ms,
-                _dec(event.last_quote),
-            ),
-        )
-        return cur.rowcount == 1
+        """Journal an exchange event; False if the same event was already recorded.
+
+        Only a row with the same ``(intent_id, dedupe_key)`` counts as recorded: any other
+        reason a row is not stored raises, and a skipped row is checked to be there."""
+        key = event.dedupe_key
+        try:
+            cur = self._conn.execute(
+                _INSERT_EVENT,
+                (
+                    intent_id,
+                    key,
+                    event.source,
+                    event.order_id,
+                    event.execution_type,
+                    event.status,
+                    str(event.executed_qty),
+                    str(event.cumulative_quote),
+                    _dec(event.last_price),
+                    _dec(event.last_qty),
+                    _dec(event.commission),
+                    event.commission_asset,
+                    event.trade_id,
+                    event.order_time_ms,
+                    event.update_ms,
+                    _dec(event.last_quote),
+                ),
+            )
+            if cur.rowcount == 1:
+                assert cur.lastrowid is not None
+                self._pending[3] = cur.lastrowid
+                return True
+            found = self._conn.execute(_HAS_EVENT, (intent_id, key)).fetchone()
+        except sqlite3.Error as exc:
+            raise self._unavailable(f"record event {key} of intent {intent_id}", exc) from exc
+        if found is None:
+            raise JournalError(f"journal {self.path}: event {key} of intent {intent_id} was not stored")
+        return False
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -640,6 +708,9 @@ class Journal:
 
     def symbols(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT DISTINCT symbol FROM intents")}
+
+    def strategies(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT DISTINCT strategy FROM intents")}
 
 
 def derive_state(

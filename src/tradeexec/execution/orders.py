@@ -24,7 +24,7 @@ import operator
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -38,6 +38,7 @@ from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
 from tradeexec.binance.spot import order_args
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TradeexecError
+from tradeexec.execution import adopt
 from tradeexec.execution.journal import (
     DerivedState,
     ExchangeEvent,
@@ -382,6 +383,7 @@ class OrderManager:
         self._fills_due: dict[str, ManagedOrder] = {}
         self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._poller: asyncio.Task[None] | None = None
+        self._scanned_for_adoption = False  # the first reconciliation reads wider (``adopt``)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -1134,14 +1136,17 @@ class OrderManager:
 
     # ---- reconciliation -------------------------------------------------------------------
 
-    async def reconcile(self) -> ReconcileReport:
+    async def reconcile(self, *, symbols: Iterable[str] = ()) -> ReconcileReport:
         """Settle everything the journal left in flight and compare with the exchange: each
         in-flight intent is looked up by client order ID (resent or abandoned per the rules
         of ``_resolve``), a final order journaled with fills missing gets its trades, open
-        orders and recent trades of journaled symbols are read, and orders on the exchange
-        the journal does not know are reported (or adopted, when they carry this manager's
-        ID format and the journal was lost)."""
+        orders and recent orders and trades are read, and orders on the exchange the journal
+        does not know are adopted when their ID is one this manager makes (``adopt``: the
+        journal may have lost them), else reported. The first reconciliation reads recent
+        orders of the journal's symbols, the open orders' symbols and ``symbols``; later ones
+        those of the orders in flight (see ``adopt.scan_windows``)."""
         report = ReconcileReport()
+        strategies = {self.strategy, *self.journal.strategies()}
         unsettled = self.journal.unsettled()
         since: dict[str, int] = {}  # per symbol, the earliest in-flight intent
         for derived in unsettled:
@@ -1183,12 +1188,20 @@ class OrderManager:
                 report.unresolved.append(intent.client_order_id)
             if order.state is not before:
                 report.settled[intent.client_order_id] = (before, order.state)
+        on_exchange = await self._open_orders_or_none()
+        if not self._scanned_for_adoption:
+            self._scanned_for_adoption = True
+            open_symbols = {o.symbol for o in on_exchange or ()}
+            since = adopt.scan_windows(since, self.journal.symbols(), open_symbols, symbols, self._clock_ms())
         for symbol, start in since.items():
-            await self._reconcile_recent(symbol, start - _CLOCK_SKEW_MS, report)
-        await self._reconcile_open_orders(report)
+            await self._reconcile_recent(symbol, start - _CLOCK_SKEW_MS, report, strategies)
+        if on_exchange is not None:
+            self._reconcile_open_orders(on_exchange, report, strategies)
         return report
 
-    async def _reconcile_recent(self, symbol: str, start_ms: int, report: ReconcileReport) -> None:
+    async def _reconcile_recent(
+        self, symbol: str, start_ms: int, report: ReconcileReport, strategies: set[str]
+    ) -> None:
         """Read the symbol's orders and trades since ``start_ms`` and fold in what the journal
         lacks: an order that filled and closed while the process was dead (or whose lookup
         failed just now) is settled with every fill, so positions match the exchange."""
@@ -1214,7 +1227,7 @@ class OrderManager:
         for ex in orders:
             order = self._orders.get(ex.client_order_id)
             if order is None:
-                if not self._adoptable(ex):
+                if not self._adoptable(ex, strategies):
                     continue
                 order = self._adopt(ex)
                 report.adopted.append(ex.client_order_id)
@@ -1265,18 +1278,22 @@ class OrderManager:
             self.positions.register_symbol(r.symbol, r.base_asset, r.quote_asset)
         return order
 
-    async def _reconcile_open_orders(self, report: ReconcileReport) -> None:
+    async def _open_orders_or_none(self) -> Sequence[Order] | None:
         try:
-            on_exchange = await self.client.open_orders()
+            return await self.client.open_orders()
         except (TradeexecError, OSError, TimeoutError) as exc:
             self.policy.decide(exc, write=False, what="reconcile open orders")
-            return
+            return None
+
+    def _reconcile_open_orders(
+        self, on_exchange: Sequence[Order], report: ReconcileReport, strategies: set[str]
+    ) -> None:
         for ex in on_exchange:
             order = self._orders.get(ex.client_order_id)
             if order is not None:
                 self._apply_order(order, ex)
                 continue
-            if self._adoptable(ex):
+            if self._adoptable(ex, strategies):
                 self._adopt(ex)
                 report.adopted.append(ex.client_order_id)
                 continue
@@ -1289,34 +1306,17 @@ class OrderManager:
                 ", ".join(o.client_order_id for o in report.unmanaged_open_orders),
             )
 
-    def _adoptable(self, ex: Order) -> bool:
-        """An order of ours (by its ID's format) that a damaged journal lost."""
+    def _adoptable(self, ex: Order, strategies: set[str]) -> bool:
+        """An order of ours (by its ID: see ``adopt``) that the journal does not have."""
+        cid = ex.client_order_id
         return (
-            self.journal.recovered_from is not None
-            and OUR_ID_RE.search(ex.client_order_id) is not None
-            and self.journal.intent(ex.client_order_id) is None
+            adopt.is_ours(cid, (_prefix(s, ex.symbol) for s in strategies), OUR_ID_RE.search(cid) is not None)
+            and self.journal.intent(cid) is None
         )
 
     def _adopt(self, ex: Order) -> ManagedOrder:
-        """Journal an open order of ours found on the exchange after the journal was lost."""
-        strategy = ex.client_order_id.split("_", 1)[0]
-        intent = self.journal.record_intent(
-            Intent(
-                client_order_id=ex.client_order_id,
-                strategy=strategy,
-                symbol=ex.symbol,
-                side=ex.side.value,
-                type=ex.type.value,
-                quantity=ex.orig_qty,
-                quote_quantity=ex.orig_quote_order_qty or None,
-                price=ex.price or None,
-                time_in_force=ex.time_in_force.value,
-                stop_price=ex.stop_price or None,
-                created_ms=ex.time,
-                recv_window_ms=5000,
-            )
-        )
-        order = ManagedOrder(intent)
+        """Journal an order of ours found on the exchange that the journal lacks."""
+        order = ManagedOrder(self.journal.record_intent(adopt.intent_of(ex)))
         self._track(order)
         if self.rules is not None and ex.symbol in self.rules:
             r = self.rules[ex.symbol]
