@@ -388,14 +388,15 @@ class OrderManager:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    async def start(self, *, reconcile: bool = True) -> ReconcileReport | None:
-        """Preflight (unless ``preflight=False``), load the rules, reconcile, start the poller.
+    async def start(self, *, reconcile: bool = True, symbols: Iterable[str] = ()) -> ReconcileReport | None:
+        """Preflight (unless ``preflight=False``), load the rules, reconcile (also reading
+        recent orders of ``symbols``: see ``reconcile``), start the poller.
         Raises ``UnsafeApiKey`` (a ``ConfigError``) when the key may move funds."""
         if self.preflight:
             await self._preflight()
         if self.rules is None:
             self.rules = await self.client.rules()
-        report = await self.reconcile() if reconcile else None
+        report = await self.reconcile(symbols=symbols) if reconcile else None
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
         return report
