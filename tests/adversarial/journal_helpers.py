@@ -8,8 +8,8 @@ commands below in its own process (the point of these tests is a *second* proces
 * ``open``       try to open it as a writer and print what happened as one JSON line
 * ``emfile``     the same with the file descriptor table full but for 0, 1, 2, ... slots
 * ``nobody``     the same after dropping root's privileges to ``nobody`` (when run as root)
-* ``sqlite-lock``hold SQLite's write lock on the file with a raw connection; ``ready`` then
-                 wait for stdin to close
+* ``sqlite-lock MODE`` hold SQLite's lock on the file with a raw connection (see
+                 ``_sqlite_lock``), print ``ready``, wait for stdin to close
 """
 
 from __future__ import annotations
@@ -147,8 +147,12 @@ def _hold(path: Path, count: int) -> None:
     journal.close()
 
 
-def _sqlite_lock(path: Path) -> None:
+def _sqlite_lock(path: Path, mode: str) -> None:
+    """``write``: a write transaction (other writers wait, readers go on); ``exclusive``:
+    exclusive locking mode, as a tool holding the file for itself (even reads wait)."""
     conn = sqlite3.connect(path, isolation_level=None)
+    if mode == "exclusive":
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
     conn.execute("BEGIN EXCLUSIVE")
     print(f"ready {os.getpid()}", flush=True)
     _wait_for_stdin_close()
@@ -179,7 +183,7 @@ def main(argv: list[str]) -> None:
     if command == "hold":
         _hold(path, int(argv[2]))
     elif command == "sqlite-lock":
-        _sqlite_lock(path)
+        _sqlite_lock(path, argv[2])
     elif command == "open":
         print(json.dumps(_try_open(path)))
     elif command == "emfile":

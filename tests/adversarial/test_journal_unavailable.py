@@ -30,9 +30,9 @@ def _journal(path: Path, intents: int) -> list[str]:
 def test_a_database_locked_by_another_process_is_unavailable_not_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     before = _journal(path, 2)
-    with child("sqlite-lock", str(path)):
+    with child("sqlite-lock", str(path), "exclusive"):
         with pytest.raises(JournalUnavailable) as refused:
-            Journal(path, busy_timeout_s=0.2)
+            Journal(path)  # waits out the default busy timeout (2 s), then gives up
         assert str(path) in str(refused.value) and "locked" in str(refused.value)
     assert siblings(path) == before  # nothing moved aside, nothing started empty
     with Journal(path) as journal:
@@ -44,7 +44,7 @@ def test_writes_while_another_process_holds_the_lock_raise_unavailable_then_reco
     journal = Journal(path, busy_timeout_s=0.2)
     try:
         fill(journal, 1)
-        with child("sqlite-lock", str(path)):
+        with child("sqlite-lock", str(path), "write"):
             with pytest.raises(JournalUnavailable, match="locked"):
                 journal.record_intent(intent(7))
             with pytest.raises(JournalUnavailable, match="locked"):
