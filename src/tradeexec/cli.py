@@ -30,6 +30,7 @@ from tradeexec.errors import (
     BinanceAPIError,
     ConfigError,
     InvalidParameter,
+    JournalError,
     OrderStatusUnknown,
     RateLimitBanActive,
     TradeexecError,
@@ -85,6 +86,7 @@ _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
     (OrderStatusUnknown, EXIT_FAILURE, "check with 'tradeexec orders --open' before retrying"),
     (RateLimitBanActive, EXIT_FAILURE, "wait for the rate-limit ban to end"),
+    (JournalError, EXIT_FAILURE, "the journal was left as it is; nothing was sent"),
     (TradeexecError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
     (OSError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
 )

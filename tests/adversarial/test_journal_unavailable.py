@@ -48,7 +48,7 @@ def test_writes_while_another_process_holds_the_lock_raise_unavailable_then_reco
             with pytest.raises(JournalUnavailable, match="locked"):
                 journal.record_intent(intent(7))
             with pytest.raises(JournalUnavailable, match="locked"):
-                fill(journal, 1, first=8)  # in a transaction: the commit fails, nothing is kept
+                fill(journal, 1, first=8)  # in a transaction: nothing of it is kept
         assert [i.client_order_id for i in journal.intents()] == [intent(0).client_order_id]
         fill(journal, 1, first=9)  # the lock is gone: writes work again on the same journal
         assert len(journal.intents()) == 2

@@ -6,12 +6,15 @@ silently, whatever the file holds; older versions are migrated."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.adversarial.journal_helpers import build_v1, fill, siblings
+from tests.adversarial.journal_helpers import REPO, build_v1, fill, siblings
+from tests.cli import base_env
 from tradeexec.errors import JournalError, JournalVersionError
 from tradeexec.execution.journal import ExchangeEvent, Journal, OrderState
 
@@ -48,7 +51,12 @@ def test_a_journal_of_a_newer_version_is_refused_and_left_alone(tmp_path: Path) 
     assert str(path) in str(refused.value) and "version 99" in str(refused.value)
     assert {name: (tmp_path / name).read_bytes() for name in before} == before
     with pytest.raises(JournalVersionError):
-        Journal(path, read_only=True)  # journal show refuses it too
+        Journal(path, read_only=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "tradeexec.cli", "journal", "show", "--path", str(path)],
+        cwd=REPO, env=base_env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode != 0 and "version 99" in shown.stderr and "left as it is" in shown.stderr
 
 
 def test_an_event_the_table_refuses_raises_instead_of_passing_for_a_duplicate(tmp_path: Path) -> None:
@@ -102,3 +110,14 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(JournalVersionError, match="not a tradeexec journal"):
         Journal(path)
+
+
+def test_a_read_only_view_of_a_journal_before_last_quote_says_how_to_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    build_v1(path, last_quote=False)
+    with pytest.raises(JournalVersionError, match="open it once as a writer"):
+        Journal(path, read_only=True)
+    with Journal(path):
+        pass
+    with Journal(path, read_only=True) as view:
+        assert len(view.fills(CID)) == 1

@@ -291,6 +291,12 @@ class Journal:
                 f"journal {self.path} has schema version {version}, written by a newer tradeexec; "
                 f"this one knows versions up to {SCHEMA_VERSION}: upgrade tradeexec"
             )
+        if "last_quote" not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+            conn.close()
+            raise JournalVersionError(
+                f"journal {self.path} predates events.last_quote and a view cannot migrate it: "
+                "open it once as a writer (start the order manager on it)"
+            )
         return conn
 
     def _max_ids(self) -> list[int]:
