@@ -22,6 +22,8 @@ from tradeexec.execution.journal import Journal
 
 pytestmark = pytest.mark.adversarial
 
+KILL_ROUNDS = 30 if os.environ.get("TRADEEXEC_SOAK") == "full" else 2
+
 
 def test_a_second_writer_in_another_process_is_refused_naming_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
@@ -44,6 +46,14 @@ def test_a_second_journal_in_the_same_process_is_refused_too(tmp_path: Path) -> 
         fill(first, 1)
         with pytest.raises(JournalLocked, match=f"pid {os.getpid()}"):
             Journal(path)
+
+
+def test_a_symlink_to_the_journal_meets_the_same_lock(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    alias = tmp_path / "other-name.sqlite"
+    alias.symlink_to(path)
+    with Journal(path), pytest.raises(JournalLocked):
+        Journal(alias)
 
 
 def test_a_read_only_view_and_journal_show_work_while_the_writer_runs(tmp_path: Path) -> None:
@@ -78,3 +88,17 @@ def test_a_sigkilled_writers_lock_is_taken_over(tmp_path: Path, caplog: pytest.L
             # The lock file now names this process, for the next would-be writer.
             assert run("open", str(path))["message"].count(f"pid {os.getpid()}") == 1
     assert f"pid {holder.pid}" in caplog.text and "without closing" in caplog.text
+
+
+def test_writers_killed_in_turn_hand_the_journal_on_without_loss(tmp_path: Path) -> None:
+    """Each round a new writer takes over from a SIGKILLed one, a rival is refused while it
+    lives, and no committed intent goes missing (nor is any reported lost)."""
+    path = tmp_path / "journal.sqlite"
+    for _ in range(KILL_ROUNDS):
+        with child("hold", str(path), "2") as holder:
+            with pytest.raises(JournalLocked, match=f"pid {holder.pid}"):
+                Journal(path)  # this process is the rival
+            holder.send_signal(signal.SIGKILL)
+            holder.wait(10)
+    with Journal(path) as journal:
+        assert len(journal.intents()) == 2 * KILL_ROUNDS and journal.lost is None

@@ -78,7 +78,10 @@ class WriterLock:
     """The exclusive lock on ``<journal>.lock``; ``previous`` is what the last holder left."""
 
     def __init__(self, journal: Path) -> None:
-        self.path = journal.with_name(journal.name + ".lock")
+        # Beside the file itself: a symlink to the journal under another name is still the
+        # same journal, and must meet the same lock.
+        real = journal.resolve()
+        self.path = real.with_name(real.name + ".lock")
         self.journal = journal
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
