@@ -34,6 +34,8 @@ def test_a_database_locked_by_another_process_is_unavailable_not_corrupt(tmp_pat
         with pytest.raises(JournalUnavailable) as refused:
             Journal(path)  # waits out the default busy timeout (2 s), then gives up
         assert str(path) in str(refused.value) and "locked" in str(refused.value)
+        with pytest.raises(JournalUnavailable, match="locked"):
+            Journal(path, read_only=True, busy_timeout_s=0.1)  # a view too: never a raw sqlite3 error
     assert siblings(path) == before  # nothing moved aside, nothing started empty
     with Journal(path) as journal:
         assert len(journal.intents()) == 2

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from tradeexec.errors import JournalError, JournalUnavailable, JournalVersionError
+from tradeexec.errors import JournalError, JournalUnavailable
 from tradeexec.execution.journal_lock import TABLES, WriterLock
 from tradeexec.execution.journal_records import (
     FINAL_STATES,
@@ -38,7 +38,7 @@ from tradeexec.execution.journal_records import (
     RequestRecord,
     derive_state,
 )
-from tradeexec.execution.journal_schema import SCHEMA_VERSION, prepare
+from tradeexec.execution.journal_schema import check_readable, prepare
 from tradeexec.execution.journal_wal import wal_damage
 
 __all__ = [
@@ -82,6 +82,8 @@ _EVENT_COLUMNS = (
     "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
     " order_time_ms, trade_id, last_price, last_qty, commission, commission_asset, last_quote"
 )
+_INTENT_BY_ID = f"SELECT {_INTENT_COLUMNS} FROM intents WHERE client_order_id = ?"
+_EVENTS_OF = f"SELECT {_EVENT_COLUMNS} FROM events WHERE intent_id = ? ORDER BY id"
 
 
 def _columns_of(alias: str, columns: str) -> str:
@@ -282,21 +284,16 @@ class Journal:
                 check_same_thread=False,
                 timeout=self._busy_timeout_s,
             )
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.Error as exc:
             raise self._unavailable("open it read-only", exc) from exc
-        if version > SCHEMA_VERSION:
+        try:
+            check_readable(conn, self.path)
+        except sqlite3.Error as exc:
             conn.close()
-            raise JournalVersionError(
-                f"journal {self.path} has schema version {version}, written by a newer tradeexec; "
-                f"this one knows versions up to {SCHEMA_VERSION}: upgrade tradeexec"
-            )
-        if "last_quote" not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+            raise self._unavailable("open it read-only", exc) from exc
+        except BaseException:
             conn.close()
-            raise JournalVersionError(
-                f"journal {self.path} predates events.last_quote and a view cannot migrate it: "
-                "open it once as a writer (start the order manager on it)"
-            )
+            raise
         return conn
 
     def _max_ids(self) -> list[int]:
@@ -511,17 +508,20 @@ class Journal:
             raise JournalError(f"journal {self.path}: event {key} of intent {intent_id} was not stored")
         return False
 
-    # ---- reads --------------------------------------------------------------------------
+    # ---- reads (a failure raises JournalUnavailable too) ------------------------------
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._unavailable("read it", exc) from exc
 
     def intent(self, client_order_id: str) -> Intent | None:
-        row = self._conn.execute(
-            f"SELECT {_INTENT_COLUMNS} FROM intents WHERE client_order_id = ?", (client_order_id,)
-        ).fetchone()
-        return None if row is None else _intent_from_row(row)
+        rows = self._rows(_INTENT_BY_ID, (client_order_id,))
+        return _intent_from_row(rows[0]) if rows else None
 
     def intents(self) -> list[Intent]:
-        rows = self._conn.execute(f"SELECT {_INTENT_COLUMNS} FROM intents ORDER BY id").fetchall()
-        return [_intent_from_row(r) for r in rows]
+        return [_intent_from_row(r) for r in self._rows(f"SELECT {_INTENT_COLUMNS} FROM intents ORDER BY id")]
 
     def requests(self, intent_id: int) -> list[RequestRecord]:
         return [
@@ -535,23 +535,21 @@ class Journal:
                 code=r[6],
                 msg=r[7],
             )
-            for r in self._conn.execute(_REQUESTS_OF, (intent_id,))
+            for r in self._rows(_REQUESTS_OF, (intent_id,))
         ]
 
     def events(self, intent_id: int) -> list[ExchangeEvent]:
-        rows = self._conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE intent_id = ? ORDER BY id", (intent_id,)
-        ).fetchall()
+        rows = self._rows(_EVENTS_OF, (intent_id,))
         return [_event_from_row(r) for r in rows]
 
     def fills(self, client_order_id: str) -> list[ExchangeEvent]:
         """The order's fills, one per exchange trade id, in the order they were recorded."""
-        rows = self._conn.execute(
+        rows = self._rows(
             f"SELECT {_columns_of('e', _EVENT_COLUMNS)}"
             " FROM events e JOIN intents i ON i.id = e.intent_id"
             " WHERE i.client_order_id = ? AND e.trade_id IS NOT NULL ORDER BY e.id",
             (client_order_id,),
-        ).fetchall()
+        )
         return [_event_from_row(r) for r in rows]
 
     def state(self, client_order_id: str) -> DerivedState | None:
@@ -570,14 +568,14 @@ class Journal:
 
         SQL picks the candidates (one pass over indexes, no Python per order of history);
         only they are replayed in Python, with exact Decimals, to drop the few false ones."""
-        rows = self._conn.execute(_UNSETTLED).fetchall()
+        rows = self._rows(_UNSETTLED)
         return [s for s in (self.derive(_intent_from_row(r)) for r in rows) if not s.settled]
 
     def symbols(self) -> set[str]:
-        return {r[0] for r in self._conn.execute("SELECT DISTINCT symbol FROM intents")}
+        return {r[0] for r in self._rows("SELECT DISTINCT symbol FROM intents")}
 
     def strategies(self) -> set[str]:
-        return {r[0] for r in self._conn.execute("SELECT DISTINCT strategy FROM intents")}
+        return {r[0] for r in self._rows("SELECT DISTINCT strategy FROM intents")}
 
 
 def _intent_from_row(r: tuple[Any, ...]) -> Intent:

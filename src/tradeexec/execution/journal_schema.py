@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tradeexec.errors import JournalVersionError
 
-__all__ = ["SCHEMA_VERSION", "prepare"]
+__all__ = ["SCHEMA_VERSION", "check_readable", "prepare"]
 
 SCHEMA_VERSION = 2
 
@@ -101,17 +101,31 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE events ADD COLUMN last_quote TEXT")
 
 
-def prepare(conn: sqlite3.Connection, path: Path) -> str:
-    """Bring the journal to ``SCHEMA_VERSION`` (creating it if the file is new) and return its
-    ``journal_id``. Raises JournalVersionError for a newer or a foreign file; each step is
-    idempotent, so a migration interrupted by a crash is finished by the next open."""
+def _check_version(conn: sqlite3.Connection, path: Path) -> None:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version > SCHEMA_VERSION:
         raise JournalVersionError(
             f"journal {path} has schema version {version}, written by a newer tradeexec; this "
             f"one knows versions up to {SCHEMA_VERSION}: upgrade tradeexec (the file was not changed)"
         )
+
+
+def check_readable(conn: sqlite3.Connection, path: Path) -> None:
+    """For a read-only view, which cannot migrate: refuse what it would read wrongly."""
+    _check_version(conn, path)
+    if "last_quote" not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+        raise JournalVersionError(
+            f"journal {path} predates events.last_quote and a view cannot migrate it: "
+            "open it once as a writer (start the order manager on it)"
+        )
+
+
+def prepare(conn: sqlite3.Connection, path: Path) -> str:
+    """Bring the journal to ``SCHEMA_VERSION`` (creating it if the file is new) and return its
+    ``journal_id``. Raises JournalVersionError for a newer or a foreign file; each step is
+    idempotent, so a migration interrupted by a crash is finished by the next open."""
+    _check_version(conn, path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if tables and "intents" not in tables:
         raise JournalVersionError(
             f"journal {path} is an SQLite file but not a tradeexec journal "
