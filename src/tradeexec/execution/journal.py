@@ -165,8 +165,10 @@ class Journal:
     the holder); ``read_only=True`` opens a view for inspection that takes no lock and can run
     beside the writer. Only proven corruption moves a journal aside: a lock held by another
     program, no file descriptors left or a read-only file raise JournalUnavailable and leave
-    the file where it is, and so does any write that fails for such a reason later. ``lost``
-    says (and the log shouts) when the tables lack rows the last writer had committed."""
+    the file where it is, and so does any read or write that fails for such a reason later.
+    ``lost`` says (and the log shouts) when the tables lack rows the last writer had committed
+    more than a fraction of a second before it ended (the watermark's lag, see
+    ``journal_lock``); what it cannot see, the manager's start adopts from the exchange."""
 
     def __init__(
         self,
@@ -213,7 +215,7 @@ class Journal:
             if damage is not None and self.path.exists():
                 self.recovered_from = self._copy_aside(damage)
         except OSError as exc:
-            raise self._unavailable("read its write-ahead log", exc) from exc
+            raise self._unavailable("check its write-ahead log (or copy a damaged one aside)", exc) from exc
         try:
             self._conn, journal_id = self._connect()
         except _Corrupt as exc:
