@@ -264,6 +264,11 @@ class Transport:
 
     # ------------------------------------------------------------------ time
 
+    def timestamp_ms(self, family: ApiFamily = ApiFamily.SPOT) -> int:
+        """The ``timestamp`` a signed request of ``family`` would carry now: the clock plus
+        the measured offset (none yet: the clock alone; the first signed request measures)."""
+        return int(self._clock() * 1000 + (self.time_offset_ms(family) or 0.0))
+
     def time_offset_ms(self, family: ApiFamily = ApiFamily.SPOT) -> float | None:
         """Server clock minus local clock, as last measured (None: not measured yet)."""
         return self._offsets_ms.get(self.urls.base_for(_TIME_PATHS[family]))
