@@ -983,7 +983,7 @@ class OrderManager:
                 break
             verdict = await self._judge(order)  # the server time is read before the lookup
             try:
-                found = await self._query(order, verdict.why if verdict.dead else "")
+                found = await self._query(order, verdict.why)
             except Exception as exc:
                 decision = self.policy.decide(
                     exc, write=False, attempt=attempt, what=f"resolve {order.client_order_id}"

@@ -1,0 +1,112 @@
+"""Attacks on the resend rule: an emergency stop while an order's outcome is unknown, and a
+clock step (the exchange's back, the client's forward) while an order is on the wire.
+
+Each runs the real order manager and client against the local exchange over 127.0.0.1; the
+placement is kept in flight by the exchange's own fault injection (a 503 that never executed,
+or an answer delayed past the client's timeout)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.resend_helpers import (
+    QTY,
+    SYMBOL,
+    btc_held,
+    manager,
+    market_buy,
+    orders_with_id,
+    resolution_over,
+    venue,
+    wait_for,
+)
+from tradeexec.execution.emergency import EmergencyReport, emergency_stop
+from tradeexec.execution.journal import OrderState, OutcomeKind, RequestKind
+from tradeexec.execution.risk import RiskManager
+
+pytestmark = pytest.mark.adversarial
+
+
+@pytest.mark.parametrize("how", ["kill_switch", "emergency_stop"])
+async def test_no_resend_after_a_stop(tmp_path: Path, how: str) -> None:
+    """A market buy whose placement never executed (503) is UNKNOWN when the stop begins.
+    Its resolver later finds it missing past its recvWindow: before the fix it resent it
+    and re-opened the position the stop had just closed (here: the stop cancels everything
+    and the BTC held must not change)."""
+    reports: list[EmergencyReport] = []
+    async with venue() as v:
+
+        async def on_kill(reason: str) -> None:
+            reports.append(await emergency_stop(v.client, flatten_assets=[]))
+
+        risk = RiskManager(on_kill=on_kill)
+        async with manager(v, tmp_path / "j.sqlite", risk=risk) as om:
+            held = await btc_held(v.client)
+            v.ex.inject("http_5xx", "/api/v3/order", count=1, status=503)
+            order = await om.submit(market_buy(recv_window_ms=500))
+            assert order.state is OrderState.UNKNOWN
+            if how == "kill_switch":
+                risk.trip("attack: stop while an outcome is unknown")
+                await wait_for("the kill callback", lambda: bool(reports), 30)
+            else:  # the stop itself, told of the manager's risk manager, trips the switch
+                reports.append(await emergency_stop(v.client, flatten_assets=[], risk=risk))
+            assert reports[0].ok, reports[0].lines()
+            await resolution_over(order, 15)
+
+            assert await orders_with_id(v.client, order.client_order_id) == []
+            assert order.state is OrderState.CANCELED
+            places = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.PLACE]
+            assert all(r.outcome is OutcomeKind.ABANDONED for r in places[1:])  # held at the wire
+            assert order.reason is not None and "kill switch" in order.reason
+            derived = om.journal.state(order.client_order_id)
+            assert derived is not None and derived.state is OrderState.CANCELED
+            assert derived.reason is not None and "kill switch" in derived.reason
+            assert await btc_held(v.client) == held  # no position re-opened behind the stop
+
+
+@pytest.mark.parametrize("step", ["exchange_back", "client_forward"])
+async def test_clock_step_while_on_the_wire_does_not_double_the_order(tmp_path: Path, step: str) -> None:
+    """The placement's answer is delayed past the client's timeout; meanwhile a clock steps.
+    Exchange back 3 s: the original is still accepted 2.5 s after it was signed with a
+    1.5 s recvWindow. Client forward 7 s: the local clock says the window passed at once.
+    A resend judged on the local wall clock fills next to the original: two FILLED orders
+    with one client order ID."""
+    latency_ms = 2500 if step == "exchange_back" else 1000
+    async with venue(timeout=0.3) as v, manager(v, tmp_path / "j.sqlite") as om:
+        held = await btc_held(v.client)
+        v.ex.inject("latency", "/api/v3/order", latency_ms=latency_ms, count=1)
+        sent = time.monotonic()
+        order = await om.submit(market_buy(recv_window_ms=1500))
+        assert order.state is OrderState.UNKNOWN  # the original is still on its way
+        if step == "exchange_back":
+            v.ex.inject("clock_skew", skew_ms=-3000)
+        else:
+            v.clock.step_s += 7
+        await resolution_over(order, 20)
+        cid = order.client_order_id
+        statuses: list[str] = []
+
+        async def landed() -> None:
+            statuses[:] = await orders_with_id(v.client, cid)
+
+        # The original has landed by the end of its delay; a duplicate shows up by then too.
+        deadline = sent + latency_ms / 1000 + 1.0
+        while time.monotonic() < deadline and len(statuses) < 2:
+            await landed()
+            await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait
+        await landed()
+
+        assert statuses == ["FILLED"], statuses
+        assert order.state is OrderState.FILLED and order.place_attempts == 1
+        position = om.positions.position(SYMBOL)
+        bought = await btc_held(v.client) - held
+        assert position is not None and position.quantity == bought and QTY / 2 < bought <= QTY
+        # The journal says what the resend rule compared, and why it did not resend.
+        queries = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.QUERY]
+        not_found = [r.msg or "" for r in queries if r.outcome is OutcomeKind.NOT_FOUND]
+        assert not_found and all("signed timestamp" in m and "server time" in m for m in not_found)
+        assert not any("can no longer execute" in m for m in not_found)
