@@ -210,6 +210,11 @@ class JournalGuard:
 
     def _write_backlog(self, due: _Backlog) -> None:
         intent_id = due.order.intent.id
+        on_file = self.journal.intent(due.order.client_order_id)
+        if on_file is None or on_file.id != intent_id:
+            # Its intent's own commit failed: no trace of the order to complete, and none a
+            # restart could act on (it was never sent).
+            return
         for event in due.events:
             self.journal.record_event(intent_id, event)  # a duplicate is ignored by its key
         if due.outcomes:
