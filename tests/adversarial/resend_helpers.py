@@ -58,22 +58,19 @@ async def venue(*, timeout: float = 2.0) -> AsyncIterator[Venue]:
 
 @contextlib.asynccontextmanager
 async def manager(v: Venue, path: Path, **kw: Any) -> AsyncIterator[OrderManager]:
-    om = OrderManager(
-        v.client,
-        Journal(path),
-        strategy="adv",
-        poll_interval_s=0.05,
-        stale_after_s=0.05,
-        resend_margin_ms=300,
-        clock_ms=v.clock.ms,
-        **kw,
-    )
-    await om.start()
-    try:
-        yield om
-    finally:
-        await om.close()
-        om.journal.close()
+    """A started manager on ``v``'s client whose own wall clock steps with the client's."""
+    with Journal(path) as journal:
+        async with OrderManager(
+            v.client,
+            journal,
+            strategy="adv",
+            poll_interval_s=0.05,
+            stale_after_s=0.05,
+            resend_margin_ms=300,
+            clock_ms=v.clock.ms,
+            **kw,
+        ) as om:
+            yield om
 
 
 def market_buy(recv_window_ms: int) -> OrderIntent:

@@ -4,9 +4,16 @@ The rules it lives by:
 
 * Nothing is sent before it is journaled (intent, then each request, each committed).
 * An order whose answer was lost is UNKNOWN and is looked up by its client order ID, never
-  resent blindly. It is resent (with the same ID) only when a lookup *sent after* the
-  original request's recvWindow had passed says the order does not exist: from then on the
-  exchange can no longer accept the original, so the resend cannot make a duplicate.
+  resent blindly. It is resent (with the same ID) only when a lookup says the order does not
+  exist *after* the exchange's own clock, read before that lookup, and the monotonic clock
+  both show the original request's recvWindow has passed (``resend_rule``): from then on the
+  exchange can no longer accept the original, so the resend cannot make a duplicate. No
+  local wall-clock step can make that judgement early.
+* Nothing is placed once the kill switch has tripped (one check right before the wire);
+  an order not sent because of it is journaled as abandoned, with the reason.
+* A journal write that fails after an order is journaled never reaches the caller: the
+  manager degrades (no new orders), follows the order in memory, and journals what happened
+  once it can (``journal_guard``).
 * State only moves forward (PENDING_NEW -> UNKNOWN -> NEW -> PARTIALLY_FILLED -> final), so
   late, duplicated or out-of-order stream messages and polls cannot undo what is known.
 * The user data stream drives updates through ``on_execution_report``; a background poller
@@ -400,6 +407,8 @@ class OrderManager:
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._guard = JournalGuard(journal)
+        # Any placement a previous process made was sent before this moment.
+        self._born_mono = time.monotonic()
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -974,10 +983,11 @@ class OrderManager:
         request can no longer be accepted, resend it with the same ID (or give it up if a
         cancel was asked for meanwhile)."""
         if order.sent is None:
-            # Restored from the journal: sent before this process, with a timestamp about the
-            # journaled time plus today's offset; the monotonic wait then starts now.
+            # Restored from the journal: sent by an earlier process, so before this one began
+            # (the monotonic wait counts from then), signed at about the journaled time plus
+            # today's offset (a wall clock stepped since is what the monotonic wait covers).
             offset = self.client.timestamp_ms() - self._clock_ms()
-            order.sent = SendMark(order.last_place_ms + offset, time.monotonic())
+            order.sent = SendMark(order.last_place_ms + offset, self._born_mono)
         for attempt in range(1, self.max_resolve_attempts + 1):
             if order.state is not OrderState.UNKNOWN:
                 break

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 __all__ = ["SendMark", "Verdict", "judge"]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class SendMark:
     """What is known about the last placement of an order, taken when it was sent."""
 
