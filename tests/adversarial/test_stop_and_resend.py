@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from tests.adversarial.resend_helpers import (
     QTY,
     SYMBOL,
+    Venue,
     btc_held,
     manager,
     market_buy,
@@ -26,6 +28,7 @@ from tests.adversarial.resend_helpers import (
 )
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
 from tradeexec.execution.journal import OrderState, OutcomeKind, RequestKind
+from tradeexec.execution.orders import ManagedOrder, OrderManager
 from tradeexec.execution.risk import RiskManager
 
 pytestmark = pytest.mark.adversarial
@@ -87,26 +90,46 @@ async def test_clock_step_while_on_the_wire_does_not_double_the_order(tmp_path: 
         else:
             v.clock.step_s += 7
         await resolution_over(order, 20)
-        cid = order.client_order_id
-        statuses: list[str] = []
+        await _filled_once(v, om, order, held, sent + latency_ms / 1000 + 1.0)
 
-        async def landed() -> None:
-            statuses[:] = await orders_with_id(v.client, cid)
 
-        # The original has landed by the end of its delay; a duplicate shows up by then too.
-        deadline = sent + latency_ms / 1000 + 1.0
-        while time.monotonic() < deadline and len(statuses) < 2:
-            await landed()
-            await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait
-        await landed()
+async def test_restart_on_a_clock_stepped_forward_does_not_double_the_order(tmp_path: Path) -> None:
+    """The process ends with the placement on the wire and restarts at once on a wall clock
+    stepped 7 s forward: by the journaled send time the recvWindow is long over, but the
+    original is still on its way. Reconciliation must find it, not resend next to it."""
+    path = tmp_path / "j.sqlite"
+    async with venue(timeout=0.3) as v:
+        held = await btc_held(v.client)
+        v.ex.inject("latency", "/api/v3/order", latency_ms=1000, count=1)
+        sent = time.monotonic()
+        async with manager(v, path) as first:
+            cid = (await first.submit(market_buy(recv_window_ms=1500))).client_order_id
+            assert first.order(cid).state is OrderState.UNKNOWN  # type: ignore[union-attr]
+        v.clock.step_s += 7
+        async with manager(v, path) as om:
+            order = om.order(cid)
+            assert order is not None
+            await resolution_over(order, 20)
+            await _filled_once(v, om, order, held, sent + 2.0)
 
-        assert statuses == ["FILLED"], statuses
-        assert order.state is OrderState.FILLED and order.place_attempts == 1
-        position = om.positions.position(SYMBOL)
-        bought = await btc_held(v.client) - held
-        assert position is not None and position.quantity == bought and QTY / 2 < bought <= QTY
-        # The journal says what the resend rule compared, and why it did not resend.
-        queries = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.QUERY]
-        not_found = [r.msg or "" for r in queries if r.outcome is OutcomeKind.NOT_FOUND]
-        assert not_found and all("signed timestamp" in m and "server time" in m for m in not_found)
-        assert not any("can no longer execute" in m for m in not_found)
+
+async def _filled_once(v: Venue, om: OrderManager, order: ManagedOrder, held: Decimal, until: float) -> None:
+    """One FILLED order with the client order ID, counted once, and a journal that says what
+    the resend rule compared. The original has landed by ``until`` (monotonic), and so has
+    any duplicate."""
+    cid = order.client_order_id
+    statuses = await orders_with_id(v.client, cid)
+    while time.monotonic() < until and len(statuses) < 2:
+        await asyncio.sleep(0.05)  # poll interval of a deadline-bounded wait
+        statuses = await orders_with_id(v.client, cid)
+    statuses = await orders_with_id(v.client, cid)
+
+    assert statuses == ["FILLED"], statuses
+    assert order.state is OrderState.FILLED and order.place_attempts == 1
+    position = om.positions.position(SYMBOL)
+    bought = await btc_held(v.client) - held
+    assert position is not None and position.quantity == bought and QTY / 2 < bought <= QTY
+    queries = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.QUERY]
+    not_found = [r.msg or "" for r in queries if r.outcome is OutcomeKind.NOT_FOUND]
+    assert all("signed timestamp" in m and "server time" in m for m in not_found), not_found
+    assert not any("can no longer execute" in m for m in not_found)
