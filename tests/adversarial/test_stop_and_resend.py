@@ -27,7 +27,7 @@ from tests.adversarial.resend_helpers import (
     wait_for,
 )
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
-from tradeexec.execution.journal import OrderState, OutcomeKind, RequestKind
+from tradeexec.execution.journal import Intent, Journal, OrderState, OutcomeKind, RequestKind
 from tradeexec.execution.orders import ManagedOrder, OrderManager
 from tradeexec.execution.risk import RiskManager
 
@@ -133,3 +133,30 @@ async def _filled_once(v: Venue, om: OrderManager, order: ManagedOrder, held: De
     not_found = [r.msg or "" for r in queries if r.outcome is OutcomeKind.NOT_FOUND]
     assert all("signed timestamp" in m and "server time" in m for m in not_found), not_found
     assert not any("can no longer execute" in m for m in not_found)
+
+
+@pytest.mark.parametrize("placed", [False, True])
+async def test_reconcile_after_a_stop_sends_no_journaled_intent(tmp_path: Path, placed: bool) -> None:
+    """A process journaled an intent (and, with ``placed``, its placement request) and died:
+    the order is PENDING_NEW (never sent) or UNKNOWN (maybe sent). The next process starts
+    with its kill switch tripped: reconcile must neither send the first nor resend the
+    second once found missing, but journal each abandoned, with the reason."""
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        intent = journal.record_intent(
+            Intent("adv_BTCUSDT_20260101000000_0badcafe", "adv", SYMBOL, "BUY", "MARKET", QTY, None, None,
+                   None, None, int(time.time() * 1000), 500)
+        )  # fmt: skip
+        if placed:
+            journal.record_request(intent.id, RequestKind.PLACE, attempt=1)
+    async with venue() as v:
+        risk = RiskManager()
+        risk.trip("attack: stopped before the restart", emergency=False)
+        async with manager(v, path, risk=risk) as om:
+            order = om.order(intent.client_order_id)
+            assert order is not None and order.state is OrderState.CANCELED
+            assert order.reason is not None and "kill switch" in order.reason
+            assert await orders_with_id(v.client, intent.client_order_id) == []
+            derived = om.journal.state(intent.client_order_id)
+            assert derived is not None and derived.state is OrderState.CANCELED
+            assert derived.reason is not None and "kill switch" in derived.reason
