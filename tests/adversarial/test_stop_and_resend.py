@@ -8,6 +8,7 @@ or an answer delayed past the client's timeout)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -71,7 +72,11 @@ async def test_no_resend_after_a_stop(tmp_path: Path, how: str) -> None:
             assert await btc_held(v.client) == held  # no position re-opened behind the stop
 
 
-@pytest.mark.parametrize("step", ["exchange_back", "client_forward"])
+# ``make soak`` (TRADEEXEC_SOAK=full) also steps the client's clock by a minute and an hour.
+_FORWARD_STEPS_S = [7] + ([60, 3600] if os.environ.get("TRADEEXEC_SOAK") == "full" else [])
+
+
+@pytest.mark.parametrize("step", ["exchange_back", *(f"client_forward_{s}" for s in _FORWARD_STEPS_S)])
 async def test_clock_step_while_on_the_wire_does_not_double_the_order(tmp_path: Path, step: str) -> None:
     """The placement's answer is delayed past the client's timeout; meanwhile a clock steps.
     Exchange back 3 s: the original is still accepted 2.5 s after it was signed with a
@@ -88,7 +93,7 @@ async def test_clock_step_while_on_the_wire_does_not_double_the_order(tmp_path: 
         if step == "exchange_back":
             v.ex.inject("clock_skew", skew_ms=-3000)
         else:
-            v.clock.step_s += 7
+            v.clock.step_s += int(step.rsplit("_", 1)[1])
         await resolution_over(order, 20)
         await _filled_once(v, om, order, held, sent + latency_ms / 1000 + 1.0)
 
