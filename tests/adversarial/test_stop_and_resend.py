@@ -27,9 +27,10 @@ from tests.adversarial.resend_helpers import (
     venue,
     wait_for,
 )
+from tradeexec.binance.enums import OrderType, Side
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
 from tradeexec.execution.journal import Intent, Journal, OrderState, OutcomeKind, RequestKind
-from tradeexec.execution.orders import ManagedOrder, OrderManager
+from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
 from tradeexec.execution.risk import RiskManager
 
 pytestmark = pytest.mark.adversarial
@@ -165,3 +166,30 @@ async def test_reconcile_after_a_stop_sends_no_journaled_intent(tmp_path: Path, 
             derived = om.journal.state(intent.client_order_id)
             assert derived is not None and derived.state is OrderState.CANCELED
             assert derived.reason is not None and "kill switch" in derived.reason
+
+
+async def test_an_order_landing_after_the_stop_is_canceled(tmp_path: Path) -> None:
+    """A limit buy is on the wire (its answer late) when the stop cancels every open order;
+    it lands afterwards and rests on the book. Resolution finds it: it must cancel it, not
+    leave an order the stop reported gone."""
+    reports: list[EmergencyReport] = []
+    async with venue(timeout=0.3) as v:
+
+        async def on_kill(reason: str) -> None:
+            reports.append(await emergency_stop(v.client, flatten_assets=[]))
+
+        risk = RiskManager(on_kill=on_kill)
+        async with manager(v, tmp_path / "j.sqlite", risk=risk) as om:
+            v.ex.inject("latency", "/api/v3/order", latency_ms=1000, count=1)
+            order = await om.submit(
+                OrderIntent(SYMBOL, Side.BUY, OrderType.LIMIT, quantity=QTY, price=Decimal(59000),
+                            recv_window_ms=1500)
+            )  # fmt: skip
+            assert order.state is OrderState.UNKNOWN
+            risk.trip("attack: stop while a limit order is on the wire")
+            await wait_for("the kill callback", lambda: bool(reports), 30)
+            assert reports[0].ok and reports[0].canceled_symbols == [], reports[0].lines()
+            await resolution_over(order, 15)
+            assert order.state is OrderState.CANCELED and order.place_attempts == 1
+            assert await orders_with_id(v.client, order.client_order_id) == ["CANCELED"]
+            assert await v.client.open_orders(SYMBOL) == []

@@ -1005,7 +1005,9 @@ class OrderManager:
                 continue
             if found is not None:
                 await self._settle_found(order, found)
-                if order.cancel_requested and not order.is_final:
+                # Found live after a stop: it landed after the stop canceled everything, so
+                # the stop's work is finished here.
+                if (order.cancel_requested or self.risk.tripped) and not order.is_final:
                     await self.cancel(order.client_order_id)
                 return
             if not verdict.dead:
