@@ -39,6 +39,9 @@ class InstantClient:
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=MARK)
 
+    def timestamp_ms(self) -> int:
+        return 1_700_000_000_000 + self._next
+
     async def new_order(
         self,
         symbol: str,

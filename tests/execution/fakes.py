@@ -18,6 +18,7 @@ from tradeexec.binance.models import (
     OrderFill,
     OrderFull,
     OrderReport,
+    ServerTime,
     TickerPrice,
 )
 from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
@@ -244,6 +245,12 @@ class FakeOrderClient:
 
     async def api_restrictions(self) -> ApiRestrictions:
         return self.restrictions
+
+    async def server_time(self) -> ServerTime:
+        return ServerTime(server_time=time.time_ns() // 1_000_000)
+
+    def timestamp_ms(self) -> int:
+        return time.time_ns() // 1_000_000
 
     async def system_status(self) -> SystemStatus:
         return SystemStatus(status=self.system_status_code, msg="")

@@ -8,6 +8,7 @@ Settings resolve as explicit argument > environment > config file > defaults (se
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -67,6 +68,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
         max_rate_limit_wait_s: float | None = None,
         exchange_info_ttl: float = 300.0,
         config_path: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         window = None if recv_window is None else check_recv_window(recv_window)
         self.settings: Settings = load_settings(
@@ -103,6 +105,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
             max_retries=max_retries,
             wait_on_rate_limit=wait_on_rate_limit,
             max_rate_limit_wait_s=max_rate_limit_wait_s,
+            clock=clock,
         )
         self._signer = signer
 
@@ -141,6 +144,10 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
     @property
     def transport(self) -> Transport:
         return self._transport
+
+    def timestamp_ms(self, family: ApiFamily = ApiFamily.SPOT) -> int:
+        """The ``timestamp`` a signed request would carry now (local clock + server offset)."""
+        return self._transport.timestamp_ms(family)
 
     async def sync_time(self, family: ApiFamily = ApiFamily.SPOT) -> float:
         """Re-measure the server-time offset (ms); the client also does this on -1021."""

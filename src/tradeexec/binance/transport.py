@@ -217,6 +217,7 @@ class Transport:
         }
         # Per host: one local exchange or proxy serving every family has one clock.
         self._offsets_ms: dict[str, float] = {}
+        self._time_hosts: dict[ApiFamily, str] = {}  # the host whose clock each family signs by
         self._routes: dict[tuple[str, str], _Route] = {}
         self._time_lock = asyncio.Lock()
         self._last_headers: dict[str, tuple[Mapping[str, str], float]] = {}
@@ -263,6 +264,14 @@ class Transport:
             limiter.update_from_headers(last[0], sent_at=last[1])
 
     # ------------------------------------------------------------------ time
+
+    def timestamp_ms(self, family: ApiFamily = ApiFamily.SPOT) -> int:
+        """The ``timestamp`` a signed request of ``family`` would carry now: the clock plus
+        the measured offset (none yet: the clock alone; the first signed request measures)."""
+        host = self._time_hosts.get(family)
+        if host is None:
+            host = self._time_hosts[family] = self.urls.base_for(_TIME_PATHS[family])
+        return int(self._clock() * 1000 + (self._offsets_ms.get(host) or 0.0))
 
     def time_offset_ms(self, family: ApiFamily = ApiFamily.SPOT) -> float | None:
         """Server clock minus local clock, as last measured (None: not measured yet)."""

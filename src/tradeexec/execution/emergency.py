@@ -22,6 +22,7 @@ from tradeexec.binance.rules import ExchangeRules, Rounding, SymbolRules
 from tradeexec.errors import OrderRejectedLocally, TradeexecError
 from tradeexec.execution.orders import make_client_order_id
 from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.execution.risk import RiskManager
 
 __all__ = ["EmergencyClient", "EmergencyReport", "emergency_stop"]
 
@@ -104,9 +105,17 @@ async def emergency_stop(
     attempts: int = 3,
     max_orders_per_asset: int = 10,
     policy: ErrorPolicy | None = None,
+    risk: RiskManager | None = None,
 ) -> EmergencyReport:
     """Cancel all open orders on every symbol, then sell each of ``flatten_assets`` for
-    ``quote_asset`` at market down to dust, then verify with the exchange."""
+    ``quote_asset`` at market down to dust, then verify with the exchange.
+
+    ``risk``, the order manager's risk manager in the same process, has its kill switch
+    tripped first: from then on the manager sends nothing (no new order, no resend of one
+    whose answer was lost), so nothing it does can reopen what the stop closes. The stop's
+    own sells go straight to the client."""
+    if risk is not None:
+        risk.trip("emergency stop", emergency=False)
     stop = _Stop(
         client, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
     )

@@ -4,9 +4,16 @@ The rules it lives by:
 
 * Nothing is sent before it is journaled (intent, then each request, each committed).
 * An order whose answer was lost is UNKNOWN and is looked up by its client order ID, never
-  resent blindly. It is resent (with the same ID) only when a lookup *sent after* the
-  original request's recvWindow had passed says the order does not exist: from then on the
-  exchange can no longer accept the original, so the resend cannot make a duplicate.
+  resent blindly. It is resent (with the same ID) only when a lookup says the order does not
+  exist *after* the exchange's own clock, read before that lookup, and the monotonic clock
+  both show the original request's recvWindow has passed (``resend_rule``): from then on the
+  exchange can no longer accept the original, so the resend cannot make a duplicate. No
+  local wall-clock step can make that judgement early.
+* Nothing is placed once the kill switch has tripped (one check right before the wire);
+  an order not sent because of it is journaled as abandoned, with the reason.
+* A journal write that fails after an order is journaled never reaches the caller: the
+  manager degrades (no new orders), follows the order in memory, and journals what happened
+  once it can (``journal_guard``).
 * State only moves forward (PENDING_NEW -> UNKNOWN -> NEW -> PARTIALLY_FILLED -> final), so
   late, duplicated or out-of-order stream messages and polls cannot undo what is known.
 * The user data stream drives updates through ``on_execution_report``; a background poller
@@ -32,12 +39,18 @@ from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import NoSuchOrder
-from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, TickerPrice
+from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
 from tradeexec.binance.models_wallet import SystemStatus
 from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
 from tradeexec.binance.spot import order_args
-from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TradeexecError
+from tradeexec.errors import (
+    BinanceAPIError,
+    InvalidParameter,
+    JournalUnavailable,
+    OrderStatusUnknown,
+    TradeexecError,
+)
 from tradeexec.execution import adopt
 from tradeexec.execution.journal import (
     DerivedState,
@@ -48,9 +61,11 @@ from tradeexec.execution.journal import (
     OutcomeKind,
     RequestKind,
 )
+from tradeexec.execution.journal_guard import JOURNAL_ERRORS, JournalGuard
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import Exposure, KeyPermissions, OrderRisk, RiskManager
+from tradeexec.execution.resend_rule import SendMark, Verdict, judge, monotonic_wait_s
+from tradeexec.execution.risk import Exposure, KeyPermissions, OrderRisk, RiskLimitExceeded, RiskManager
 
 __all__ = [
     "CLIENT_ORDER_ID_RE",
@@ -179,6 +194,13 @@ class OrderClient(Protocol):
 
     async def system_status(self) -> SystemStatus: ...
 
+    async def server_time(self) -> ServerTime: ...
+
+    def timestamp_ms(self) -> int:
+        """The ``timestamp`` the client would sign a request with now (its local clock plus
+        its measured server-time offset)."""
+        ...
+
 
 # ---- orders ---------------------------------------------------------------------------------
 
@@ -249,6 +271,7 @@ class ManagedOrder:
         self.place_attempts = 0
         self.last_place_ms = 0
         self.cancel_requested = False
+        self.sent: SendMark | None = None  # the last placement, for the resend rule
         self._final = asyncio.Event()
         self._trade_ids: set[int] = set()
         self._resolver: asyncio.Task[None] | None = None
@@ -385,6 +408,9 @@ class OrderManager:
         self._poller: asyncio.Task[None] | None = None
         self._scanned_for_adoption = False  # the first reconciliation reads wider (``adopt``)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._guard = JournalGuard(journal)
+        # Any placement a previous process made was sent before this moment.
+        self._born_mono = time.monotonic()
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -471,6 +497,13 @@ class OrderManager:
             self._stream_live = live
             self._poll_wake.set()
 
+    @property
+    def journal_problem(self) -> str | None:
+        """Why the journal cannot be written, while it cannot (None when it is fine). Until
+        then no new order is sent, and orders in flight are followed in memory and journaled
+        once writes succeed again (the poller and ``submit`` retry)."""
+        return self._guard.problem
+
     def _track(self, order: ManagedOrder) -> None:
         cid = order.client_order_id
         self._orders[cid] = order
@@ -498,6 +531,11 @@ class OrderManager:
         request = _checked(request)
         self.risk.ensure_can_trade()
         self.policy.check_can_send()
+        if not self._guard.catch_up():
+            raise JournalUnavailable(
+                f"order refused, nothing sent: {self._guard.problem}; no new orders until it can be "
+                f"written again ({self._guard.orders_due()} orders wait to be journaled)"
+            )
         rules = self._symbol_rules(request.symbol)
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
@@ -517,12 +555,30 @@ class OrderManager:
         )
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
-        with self.journal.transaction():
-            order = ManagedOrder(self.journal.record_intent(intent))
-            request_id = self._journal_place(order)
+        order: ManagedOrder | None = None
+        try:
+            with self.journal.transaction():
+                order = ManagedOrder(self.journal.record_intent(intent))
+                request_id = self._journal_place(order)
+        except JOURNAL_ERRORS as exc:
+            self._refuse_unjournaled(order, exc)
+            raise JournalUnavailable(
+                f"order refused, nothing sent: journal {self.journal.path} could not be written: {exc}"
+            ) from exc
         self._track(order)
-        await self._send_place(order, request_id)
+        if not await self._send_place(order, request_id):
+            raise RiskLimitExceeded("kill_switch", f"trading stopped, order not sent: {order.reason}")
         return order
+
+    def _refuse_unjournaled(self, order: ManagedOrder | None, exc: BaseException) -> None:
+        """A journal write before the send failed: the order is not sent and must not use up
+        the order rate. Its intent row may have reached the file all the same, so the order is
+        kept and journaled as abandoned (now or by the catch-up): a restart must not send it."""
+        self.risk.refund_token()
+        if order is not None:
+            self._guard.fail(order, exc)
+            self._track(order)
+            self._abandon(order, f"never sent: the journal could not record it ({exc})")
 
     def _rounded(self, request: OrderIntent, rules: SymbolRules) -> Intent:
         is_market = request.type is OrderType.MARKET
@@ -576,9 +632,17 @@ class OrderManager:
             open_orders=len(self.open_orders()),
         )
 
-    async def _place(self, order: ManagedOrder) -> None:
-        """Send (or resend, same client order ID) the placement. Journal first."""
-        await self._send_place(order, self._journal_place(order))
+    async def _place(self, order: ManagedOrder) -> bool:
+        """Send (or resend, same client order ID) the placement. Journal first: while the
+        journal cannot be written nothing is sent (False, the order is left as it was)."""
+        if self._guard.degraded:
+            return False
+        try:
+            request_id = self._journal_place(order)
+        except JOURNAL_ERRORS as exc:
+            self._guard.fail(order, exc)
+            return False
+        return await self._send_place(order, request_id)
 
     def _journal_place(self, order: ManagedOrder) -> int:
         order.place_attempts += 1
@@ -587,24 +651,38 @@ class OrderManager:
             order.intent.id, RequestKind.PLACE, attempt=order.place_attempts, sent_ms=order.last_place_ms
         )
 
-    async def _send_place(self, order: ManagedOrder, request_id: int) -> None:
+    async def _send_place(self, order: ManagedOrder, request_id: int) -> bool:
+        """Put the placement on the wire, unless the kill switch is tripped: False then, and
+        the order is abandoned. Every placement and resend passes this one check right before
+        the wire, so no path (resolver, reconcile, replace, the Executor) sends after a stop;
+        the emergency stop's own sells do not come through here."""
+        stop = self.risk.trip_reason
+        if stop is not None:
+            self._abandon(order, f"not sent: kill switch tripped ({stop})")
+            return False
         intent = order.intent
         if order.state is OrderState.PENDING_NEW:
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
+        signed_lo = self.client.timestamp_ms()
+        sent_mono = time.monotonic()
         try:
-            response = await self.client.new_order(
-                intent.symbol,
-                order.side,
-                OrderType(intent.type),
-                quantity=intent.quantity,
-                quote_order_qty=intent.quote_quantity,
-                price=intent.price,
-                time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
-                stop_price=intent.stop_price,
-                new_client_order_id=intent.client_order_id,
-                new_order_resp_type=OrderResponseType.FULL,
-                recv_window=intent.recv_window_ms,
-            )
+            try:
+                response = await self.client.new_order(
+                    intent.symbol,
+                    order.side,
+                    OrderType(intent.type),
+                    quantity=intent.quantity,
+                    quote_order_qty=intent.quote_quantity,
+                    price=intent.price,
+                    time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
+                    stop_price=intent.stop_price,
+                    new_client_order_id=intent.client_order_id,
+                    new_order_resp_type=OrderResponseType.FULL,
+                    recv_window=intent.recv_window_ms,
+                )
+            finally:
+                # The latest timestamp it can have been signed with (a -1021 re-signs it).
+                order.sent = SendMark(max(signed_lo, self.client.timestamp_ms()), sent_mono)
         except asyncio.CancelledError:
             self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
             raise
@@ -614,9 +692,9 @@ class OrderManager:
             # so it is looked up, never marked rejected.
             if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == _DUPLICATE_MSG:
                 self._outcome_unknown(order, request_id, str(exc))
-                return
+                return True
             code = exc.code if isinstance(exc, BinanceAPIError) else None
-            self.journal.record_outcome(request_id, OutcomeKind.REJECT, code=code, msg=str(exc))
+            self._guard.outcome(order, request_id, OutcomeKind.REJECT, code=code, msg=str(exc))
             order.reason = str(exc)
             self._set_state(order, OrderState.REJECTED)
             if decision.action is Action.HALT:
@@ -625,16 +703,17 @@ class OrderManager:
         except Exception as exc:  # timeouts, dropped connections, OrderStatusUnknown
             self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
             self._outcome_unknown(order, request_id, str(exc))
-            return
+            return True
         self.policy.record_success()
         # The answer (its outcome and every event it carries) is one commit.
-        with self.journal.transaction():
-            self.journal.record_outcome(request_id, OutcomeKind.ACK)
+        with self._guard.transaction(order):
+            self._guard.outcome(order, request_id, OutcomeKind.ACK)
             self._apply_response(order, response)
         await self._sync_fills(order)
+        return True
 
     def _outcome_unknown(self, order: ManagedOrder, request_id: int, cause: str) -> None:
-        self.journal.record_outcome(request_id, OutcomeKind.UNKNOWN, msg=cause)
+        self._guard.outcome(order, request_id, OutcomeKind.UNKNOWN, msg=cause)
         order.reason = cause
         log.warning("order %s outcome unknown (%s); resolving by lookup", order.client_order_id, cause)
         self._start_resolver(order)
@@ -698,7 +777,7 @@ class OrderManager:
     def _apply(self, order: ManagedOrder, event: ExchangeEvent) -> bool:
         """Journal and fold one exchange event; False for a duplicate. Fills move the
         position; the status only moves forward."""
-        if not self.journal.record_event(order.intent.id, event):
+        if not self._guard.event(order, event):
             return False
         order.updated_at = time.monotonic()
         if event.order_id is not None and order.order_id is None:
@@ -805,7 +884,7 @@ class OrderManager:
             self._maybe_done(order)
             return
         trades = await self._fetch_trades(order, order.order_id)
-        with self.journal.transaction():
+        with self._guard.transaction(order):
             self._fold_trades(order, trades)
 
     async def _fetch_trades(self, order: ManagedOrder, order_id: int) -> Sequence[MyTrade]:
@@ -824,7 +903,7 @@ class OrderManager:
         trades: Sequence[MyTrade] = ()
         if found.executed_qty > order.filled_qty:
             trades = await self._fetch_trades(order, found.order_id)
-        with self.journal.transaction():
+        with self._guard.transaction(order):
             self._apply_order(order, found)
             self._fold_trades(order, trades)
 
@@ -862,27 +941,29 @@ class OrderManager:
 
     # ---- resolution of unknown outcomes ---------------------------------------------------
 
-    async def _query(self, order: ManagedOrder) -> Order | None:
+    async def _query(self, order: ManagedOrder, note: str = "") -> Order | None:
         """Look the order up by client order ID; None when the exchange says it does not
-        exist (or the order found is an older one that reused the ID). Other errors raise."""
+        exist (or the order found is an older one that reused the ID). Other errors raise.
+        ``note`` (what a resend would rest on) joins a not-found outcome in the journal."""
         intent = order.intent
-        request_id = self.journal.record_request(intent.id, RequestKind.QUERY, attempt=1)
+        guard = self._guard
+        request_id = guard.request(order, RequestKind.QUERY, attempt=1)
+        note = f"; {note}" if note else ""
         try:
             found = await self.client.get_order(intent.symbol, orig_client_order_id=intent.client_order_id)
         except NoSuchOrder as exc:
-            self.journal.record_outcome(request_id, OutcomeKind.NOT_FOUND, code=exc.code, msg=exc.msg)
+            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=exc.code, msg=exc.msg + note)
             return None
         except BaseException as exc:
-            self.journal.record_outcome(request_id, OutcomeKind.UNKNOWN, msg=str(exc))
+            guard.outcome(order, request_id, OutcomeKind.UNKNOWN, msg=str(exc))
             raise
         # Client order IDs are unique only among open orders: an order older than the intent
         # (beyond clock skew) is someone else's use of the same ID.
         if found.time < intent.created_ms - _CLOCK_SKEW_MS:
-            self.journal.record_outcome(
-                request_id, OutcomeKind.NOT_FOUND, msg=f"order found is older ({found.time})"
-            )
+            older = f"order found is older ({found.time}){note}"
+            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, msg=older)
             return None
-        self.journal.record_outcome(request_id, OutcomeKind.ACK)
+        guard.outcome(order, request_id, OutcomeKind.ACK)
         self.policy.record_success()
         return found
 
@@ -904,12 +985,18 @@ class OrderManager:
         """Settle an UNKNOWN order: adopt what the exchange has, or, once the original
         request can no longer be accepted, resend it with the same ID (or give it up if a
         cancel was asked for meanwhile)."""
+        if order.sent is None:
+            # Restored from the journal: sent by an earlier process, so before this one began
+            # (the monotonic wait counts from then), signed at about the journaled time plus
+            # today's offset (a wall clock stepped since is what the monotonic wait covers).
+            offset = self.client.timestamp_ms() - self._clock_ms()
+            order.sent = SendMark(order.last_place_ms + offset, self._born_mono)
         for attempt in range(1, self.max_resolve_attempts + 1):
             if order.state is not OrderState.UNKNOWN:
                 break
-            asked_ms = self._clock_ms()
+            verdict = await self._judge(order)  # the server time is read before the lookup
             try:
-                found = await self._query(order)
+                found = await self._query(order, verdict.why)
             except Exception as exc:
                 decision = self.policy.decide(
                     exc, write=False, attempt=attempt, what=f"resolve {order.client_order_id}"
@@ -921,13 +1008,16 @@ class OrderManager:
                 continue
             if found is not None:
                 await self._settle_found(order, found)
-                if order.cancel_requested and not order.is_final:
+                # Found live after a stop: it landed after the stop canceled everything, so
+                # the stop's work is finished here.
+                if (order.cancel_requested or self.risk.tripped) and not order.is_final:
                     await self.cancel(order.client_order_id)
                 return
-            deadline = order.last_place_ms + order.intent.recv_window_ms + self.resend_margin_ms
-            if asked_ms <= deadline:
+            if not verdict.dead:
                 # The original may still be accepted: ask again once it no longer can be.
-                await asyncio.sleep(max(0, deadline - self._clock_ms()) / 1000 + 0.001)
+                window_s = (order.intent.recv_window_ms + self.resend_margin_ms) / 1000
+                wait_s = verdict.wait_s or self.policy.backoff(attempt)
+                await asyncio.sleep(min(wait_s, window_s) + 0.001)
                 continue
             if order.cancel_requested or order.place_attempts > self.max_resends:
                 why = (
@@ -941,7 +1031,9 @@ class OrderManager:
                 "order %s never reached the exchange; resending with the same ID", order.client_order_id
             )
             with contextlib.suppress(BinanceAPIError, InvalidParameter):  # journaled as REJECTED
-                await self._place(order)
+                if not await self._place(order) and order.state is OrderState.UNKNOWN:
+                    # The journal cannot record a resend, so none is sent; look again later.
+                    await asyncio.sleep(self.policy.backoff(attempt))
         if not order.is_final and order.state is OrderState.UNKNOWN:
             log.error(
                 "order %s still unknown after %d lookups; the poller keeps trying",
@@ -949,13 +1041,22 @@ class OrderManager:
                 self.max_resolve_attempts,
             )
 
+    async def _judge(self, order: ManagedOrder) -> Verdict:
+        """The resend rule (``resend_rule``) for the lookup about to be made: the server
+        time is fetched only once the monotonic half holds, and its failure is doubt."""
+        mark = order.sent
+        assert mark is not None
+        window, margin = order.intent.recv_window_ms, self.resend_margin_ms
+        server_ms: int | None = None
+        if monotonic_wait_s(mark, window, margin, time.monotonic()) <= 0:
+            try:
+                server_ms = (await self.client.server_time()).server_time
+            except (TradeexecError, OSError, TimeoutError) as exc:
+                self.policy.decide(exc, write=False, what=f"server time to resolve {order.client_order_id}")
+        return judge(mark, window, margin, server_ms=server_ms, now_mono=time.monotonic())
+
     def _abandon(self, order: ManagedOrder, why: str) -> None:
-        reqs = self.journal.requests(order.intent.id)
-        if reqs:
-            self.journal.record_outcome(reqs[-1].id, OutcomeKind.ABANDONED, msg=why)
-        else:
-            rid = self.journal.record_request(order.intent.id, RequestKind.QUERY, attempt=1)
-            self.journal.record_outcome(rid, OutcomeKind.ABANDONED, msg=why)
+        self._guard.abandon(order, why)
         order.reason = why
         log.warning("order %s abandoned: %s", order.client_order_id, why)
         self._set_state(order, OrderState.CANCELED)
@@ -973,7 +1074,7 @@ class OrderManager:
             self._start_resolver(order)
             return order
         for attempt in range(1, max_attempts + 1):
-            request_id = self.journal.record_request(order.intent.id, RequestKind.CANCEL, attempt=attempt)
+            request_id = self._guard.request(order, RequestKind.CANCEL, attempt=attempt)
             try:
                 report = await self.client.cancel_order(order.symbol, orig_client_order_id=client_order_id)
             except Exception as exc:
@@ -982,7 +1083,7 @@ class OrderManager:
                 )
                 code = exc.code if isinstance(exc, BinanceAPIError) else None
                 kind = OutcomeKind.UNKNOWN if decision.action is Action.RESOLVE else OutcomeKind.REJECT
-                self.journal.record_outcome(request_id, kind, code=code, msg=str(exc))
+                self._guard.outcome(order, request_id, kind, code=code, msg=str(exc))
                 if decision.action is Action.HALT:
                     raise
                 # Refused (e.g. -2011: already filled or canceled) or unknown: the exchange
@@ -1000,7 +1101,7 @@ class OrderManager:
                 await asyncio.sleep(decision.delay_s)
                 continue
             self.policy.record_success()
-            self.journal.record_outcome(request_id, OutcomeKind.ACK)
+            self._guard.outcome(order, request_id, OutcomeKind.ACK)
             self._apply_cancel_report(order, report)
             await self._sync_fills(order)
             return order
@@ -1025,7 +1126,7 @@ class OrderManager:
         settle each managed order from the answer or, failing that, by lookup."""
         managed = self.open_orders(symbol)
         request_ids = {
-            o.client_order_id: self.journal.record_request(o.intent.id, RequestKind.CANCEL, attempt=1)
+            o.client_order_id: (o, self._guard.request(o, RequestKind.CANCEL, attempt=1))
             for o in managed
             if o.state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW)
         }
@@ -1035,16 +1136,16 @@ class OrderManager:
             reports = await self.client.cancel_all_orders(symbol)
         except Exception as exc:
             decision = self.policy.decide(exc, write=True, what=f"cancel all {symbol}")
-            for rid in request_ids.values():
+            for o, rid in request_ids.values():
                 kind = OutcomeKind.UNKNOWN if decision.action is Action.RESOLVE else OutcomeKind.REJECT
-                self.journal.record_outcome(rid, kind, msg=str(exc))
+                self._guard.outcome(o, rid, kind, msg=str(exc))
             reports = []
         for report in reports:
             cid = str(getattr(report, "orig_client_order_id", None) or getattr(report, "client_order_id", ""))
             order = self._orders.get(cid)
             if order is not None and hasattr(report, "status"):
                 if cid in request_ids:
-                    self.journal.record_outcome(request_ids.pop(cid), OutcomeKind.ACK)
+                    self._guard.outcome(order, request_ids.pop(cid)[1], OutcomeKind.ACK)
                 self._apply_cancel_report(order, report)
         for order in managed:
             if not order.is_final:
@@ -1115,6 +1216,7 @@ class OrderManager:
         """Query every live order nobody has heard of for ``stale_after_s``, restart stalled
         resolutions, and fetch missing fills. Orders that are over and complete are not looked
         at, so a round costs what is in flight, not the whole history."""
+        self._guard.catch_up()
         now = time.monotonic()
         for order in [*self._live.values(), *self._fills_due.values()]:
             if order.state is OrderState.UNKNOWN:
@@ -1170,8 +1272,10 @@ class OrderManager:
                     self._abandon(order, "journaled but never sent; too old to send late")
                     report.abandoned.append(intent.client_order_id)
                     continue
-                await self._place(order)
-                report.resent.append(intent.client_order_id)
+                if await self._place(order):
+                    report.resent.append(intent.client_order_id)
+                elif order.state is OrderState.CANCELED:
+                    report.abandoned.append(intent.client_order_id)
             elif before is OrderState.UNKNOWN:
                 self._start_resolver(order)
             else:

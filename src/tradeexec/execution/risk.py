@@ -289,3 +289,9 @@ class RiskManager:
                 f"{(1.0 - self._tokens) / rate:.3f}s",
             )
         self._tokens -= 1.0
+
+    def refund_token(self) -> None:
+        """Give back the token of an order that passed the checks but was never sent (its
+        journal write failed): only orders that went out count against the rate."""
+        if self.limits.max_orders_per_second is not None:
+            self._tokens = min(float(self.limits.order_burst), self._tokens + 1.0)
