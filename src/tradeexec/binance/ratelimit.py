@@ -203,6 +203,9 @@ class RateLimiter:
         self._weight = by_type[RateLimitType.REQUEST_WEIGHT]
         self._raw = by_type[RateLimitType.RAW_REQUESTS]
         self._orders = by_type[RateLimitType.ORDERS]
+        # What a shared charge touches, with the cost kind: 0 weight, 1 one request, 2 orders.
+        self._shared_requests = [(w, 0) for w in self._weight] + [(w, 1) for w in self._raw]
+        self._shared_orders = self._shared_requests + [(w, 2) for w in self._orders]
         self._by_header = {
             _HEADER_PREFIX[w.rule.rate_limit_type] + w.label.lower(): w
             for w in windows.values()
@@ -310,21 +313,15 @@ class RateLimiter:
         """Charge the store, all windows or none; the windows mirror its new counts."""
         if now < self._ip_block_until or (orders and now < self._orders_block_until):
             return False
-        windows = self._weight + self._raw + (self._orders if orders else [])
-        charges: list[Charge] = []
-        for w in self._weight:
-            charges.append((w.key, int(now // w.length), weight, w.allowed))
-        for w in self._raw:
-            charges.append((w.key, int(now // w.length), 1, w.allowed))
-        if orders:
-            for w in self._orders:
-                charges.append((w.key, int(now // w.length), orders, w.allowed))
+        costs = (weight, 1, orders)
+        windows = self._shared_orders if orders else self._shared_requests
+        charges: list[Charge] = [(w.key, int(now // w.length), costs[kind], w.allowed) for w, kind in windows]
         assert self._store is not None
         counts = self._store.try_charge(charges)
         if counts is None:
             return False
-        for w, (_key, index, _cost, _allowed), count in zip(windows, charges, counts, strict=True):
-            w.index, w.used = index, count
+        for (w, _kind), charge, count in zip(windows, charges, counts, strict=True):
+            w.index, w.used = charge[1], count
         return True
 
     def _pull(self, now: float) -> None:
