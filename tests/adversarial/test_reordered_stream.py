@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.stream_proxy import StreamProxy
+from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.userdata import ListenKeyUserData
+from tradeexec.binance.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal import Journal, OrderState
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
@@ -69,9 +71,21 @@ async def _trade(ex: LocalExchange, om: OrderManager, rng: random.Random) -> Man
     return order
 
 
+def _feed(
+    transport: str, ex: LocalExchange, client: BinanceClient, om: OrderManager, proxy: StreamProxy
+) -> OrderFeed:
+    """The listenKey stream, or the WebSocket API session (whose answers the proxy reorders
+    and repeats too) carrying the user data subscription, both through the proxy."""
+    if transport == "listen-key":
+        return OrderFeed(ListenKeyUserData(client, proxy.url, backoff_base_s=0.05), om, balance_check_s=0.2)
+    api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05)
+    return OrderFeed(WsApiUserData(api, client), om, owns=(api,), balance_check_s=0.2)
+
+
+@pytest.mark.parametrize("transport", ["listen-key", "ws-api"])
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_balances_equal_the_exchanges_through_a_reordering_duplicating_stream(
-    tmp_path: Path, seed: int
+    tmp_path: Path, seed: int, transport: str
 ) -> None:
     rng = random.Random(seed)
     async with (
@@ -89,8 +103,7 @@ async def test_balances_equal_the_exchanges_through_a_reordering_duplicating_str
         )  # fmt: skip
         await om.start()
         try:
-            stream = ListenKeyUserData(client, proxy.url, backoff_base_s=0.05)
-            async with OrderFeed(stream, om, balance_check_s=0.2) as feed:
+            async with _feed(transport, ex, client, om, proxy) as feed:
                 orders = [await _trade(ex, om, rng) for _ in range(ROUNDS)]
                 for order in orders:
                     assert await order.wait_final(WAIT) is OrderState.FILLED
