@@ -39,7 +39,7 @@ D = Decimal
 NEVER = 3600.0  # keeps the poller out: the stream alone carries the fills
 WAIT = 10.0
 ROUNDS = 80 if SOAK else 16
-SEEDS = tuple(range(1, 9)) if SOAK else (1, 2)
+SEEDS = tuple(range(1, 13)) if SOAK else (1, 2, 3, 4)
 MARKETS = {"BTCUSDT": (D("60000"), D("0.001"), "BTC"), "ETHUSDT": (D("3000"), D("0.01"), "ETH")}
 
 

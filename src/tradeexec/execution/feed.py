@@ -297,7 +297,7 @@ class OrderFeed(AsyncService):
                 log.error("order feed: balance check failed: %s", exc)
                 return
             self.stats.balance_checks += 1
-            self.manager.positions.load_account(account)
+            self.manager.positions.adopt_balances(account)
 
     @property
     def balances_settled(self) -> bool:

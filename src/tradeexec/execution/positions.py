@@ -213,16 +213,22 @@ class PositionTracker:
     # ---- balances from the exchange -----------------------------------------------------
 
     def load_account(self, account: AccountSnapshot) -> None:
-        """Adopt the snapshot's balances as the truth (the start, or after a reconnect); an
-        asset it does not list holds nothing. Per asset, a figure stated later than the
-        snapshot's ``update_time`` is kept."""
+        """Adopt the snapshot's balances as the truth and set spot positions from them (the
+        start, or after a reconnect once every fill is in)."""
+        self.adopt_balances(account)
+        self._sync_spot_positions()
+
+    def adopt_balances(self, account: AccountSnapshot) -> None:
+        """Adopt the snapshot's balances, positions untouched: while fills may still be on
+        their way, a position set from a balance that already includes one would count it
+        again when it arrives. An asset the snapshot does not list holds nothing; per asset,
+        a figure stated later than the snapshot's ``update_time`` is kept."""
         stamp = _stamp(account)
         listed = {b.asset: b for b in account.balances}
         for asset in sorted(self.book.assets() | set(listed)):
             b = listed.get(asset)
             free, locked = (b.free, b.locked) if b is not None else (ZERO, ZERO)
             self.book.state(asset, free, locked, stamp, snapshot=True)
-        self._sync_spot_positions()
 
     def _sync_spot_positions(self) -> None:
         """A spot position *is* its base asset's balance, when only one tracked symbol trades
@@ -286,11 +292,12 @@ class PositionTracker:
 
     def reconcile(self, account: AccountSnapshot) -> list[BalanceDiff]:
         """Compare tracked balance totals with the exchange's, adopt the exchange's, and raise
-        the alarm on any difference beyond ``tolerance``. Spot positions follow their base
-        asset's balance when only one tracked symbol trades that asset.
+        the alarm on any difference beyond ``tolerance``; then spot positions follow their
+        base asset's balance when only one tracked symbol trades that asset.
 
         Tracked means as of the snapshot's ``update_time``: fills timed after it are not in
-        the exchange's figure yet, and an asset stated later than it is not compared."""
+        the exchange's figure yet, and an asset stated later than it is not compared.
+        Positions are set from the balances only when they differed."""
         diffs: list[BalanceDiff] = []
         stamp = _stamp(account)
         exchange = {b.asset: b for b in account.balances}
@@ -303,8 +310,11 @@ class PositionTracker:
             tracked = self.book.total_as_of(asset, stamp)
             if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
                 diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
-        self.load_account(account)
+        self.adopt_balances(account)
         if diffs:
+            # Only a difference moves positions to the balances: without one they agree
+            # already, and resetting them could count again a fill still on its way.
+            self._sync_spot_positions()
             log.warning(
                 "position reconciliation: tracked balances disagree with the exchange: %s",
                 "; ".join(f"{d.asset} tracked {d.tracked} exchange {d.exchange}" for d in diffs),
