@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.execution.balances import MAX_PENDING, BalanceBook
+from tradeexec.execution.positions import PositionTracker
 
 D = Decimal
+
+
+@dataclass
+class Bal:
+    asset: str
+    free: Decimal
+    locked: Decimal
+
+
+@dataclass
+class Snapshot:
+    balances: list[Bal]
+    update_time: int
 
 
 def test_an_older_statement_arriving_last_is_ignored() -> None:
@@ -54,3 +69,16 @@ def test_moves_no_statement_covers_are_bounded() -> None:
     assert book.total_as_of("ETH", None) == MAX_PENDING + 5
     book.state("ETH", D(3), D(0), 10**9)
     assert book.view["ETH"].total == 3
+
+
+def test_a_snapshot_read_after_a_figure_is_as_new_as_it_whatever_its_update_time() -> None:
+    """An exchange whose account ``updateTime`` lags its balance events must not make the
+    tracker keep an event's figure over a later read: ``seen`` dates the read."""
+    tracker = PositionTracker()
+    tracker.apply_balances([Bal("BTC", D(2), D(0))], at=500)
+    lagging = Snapshot([Bal("BTC", D(3), D(0))], update_time=100)
+    tracker.adopt_balances(lagging)  # dated 100 only: older than the event, ignored
+    assert tracker.balance("BTC").total == 2
+    tracker.adopt_balances(lagging, seen=tracker.book.newest)
+    assert tracker.balance("BTC").total == 3
+    assert tracker.reconcile(lagging, seen=tracker.book.newest) == []

@@ -63,6 +63,7 @@ class BalanceBook:
         self.view: dict[str, Balance] = {}
         self.stale = 0
         self.doubts = 0
+        self.newest = _NEVER  # the latest exchange time of any figure held
         self._assets: dict[str, _Asset] = {}
 
     def state(
@@ -84,6 +85,7 @@ class BalanceBook:
                 if self.on_doubt is not None:
                     self.on_doubt(asset)
             a.stamp = at
+            self.newest = max(self.newest, at)
             a.pending = {k: m for k, m in a.pending.items() if m[0] is not None and m[0] > at}
         else:
             a.pending = {}

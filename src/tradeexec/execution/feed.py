@@ -290,6 +290,8 @@ class OrderFeed(AsyncService):
             self._check_due = False
             if self.rest is None:
                 return
+            positions = self.manager.positions
+            seen = positions.book.newest
             try:
                 account = await self.rest.account()
             except (TradeexecError, OSError, TimeoutError) as exc:
@@ -297,7 +299,7 @@ class OrderFeed(AsyncService):
                 log.error("order feed: balance check failed: %s", exc)
                 return
             self.stats.balance_checks += 1
-            self.manager.positions.adopt_balances(account)
+            positions.adopt_balances(account, seen=seen)
 
     @property
     def balances_settled(self) -> bool:
@@ -337,7 +339,9 @@ class OrderFeed(AsyncService):
         if self.rest is None:
             log.warning("order feed: no REST client; balances not reconciled after the reconnect")
             return
-        diffs = self.manager.positions.reconcile(await self.rest.account())
+        positions = self.manager.positions
+        seen = positions.book.newest
+        diffs = positions.reconcile(await self.rest.account(), seen=seen)
         self.last_diffs = diffs
         if diffs:
             self.stats.alarms += 1

@@ -55,9 +55,14 @@ class AccountSnapshot(Protocol):
     def balances(self) -> Sequence[BalanceLike]: ...
 
 
-def _stamp(account: AccountSnapshot) -> int | None:
+def _stamp(account: AccountSnapshot, seen: int | None) -> int | None:
+    """The exchange time a snapshot is as new as: its ``update_time``, and at least
+    ``seen``, the newest figure held when it was requested (a read made after a figure
+    arrived includes it, whatever time the exchange stamps the account with)."""
     stamp = getattr(account, "update_time", None)
-    return stamp if isinstance(stamp, int) else None
+    if not isinstance(stamp, int):
+        return seen
+    return stamp if seen is None else max(stamp, seen)
 
 
 class PositionSide(StrEnum):
@@ -212,18 +217,19 @@ class PositionTracker:
 
     # ---- balances from the exchange -----------------------------------------------------
 
-    def load_account(self, account: AccountSnapshot) -> None:
+    def load_account(self, account: AccountSnapshot, *, seen: int | None = None) -> None:
         """Adopt the snapshot's balances as the truth and set spot positions from them (the
-        start, or after a reconnect once every fill is in)."""
-        self.adopt_balances(account)
+        start, or after a reconnect once every fill is in). ``seen``: ``book.newest`` read
+        just before the snapshot was requested."""
+        self.adopt_balances(account, seen=seen)
         self._sync_spot_positions()
 
-    def adopt_balances(self, account: AccountSnapshot) -> None:
+    def adopt_balances(self, account: AccountSnapshot, *, seen: int | None = None) -> None:
         """Adopt the snapshot's balances, positions untouched: while fills may still be on
         their way, a position set from a balance that already includes one would count it
         again when it arrives. An asset the snapshot does not list holds nothing; per asset,
         a figure stated later than the snapshot's ``update_time`` is kept."""
-        stamp = _stamp(account)
+        stamp = _stamp(account, seen)
         listed = {b.asset: b for b in account.balances}
         for asset in sorted(self.book.assets() | set(listed)):
             b = listed.get(asset)
@@ -290,7 +296,7 @@ class PositionTracker:
 
     # ---- reconciliation -----------------------------------------------------------------
 
-    def reconcile(self, account: AccountSnapshot) -> list[BalanceDiff]:
+    def reconcile(self, account: AccountSnapshot, *, seen: int | None = None) -> list[BalanceDiff]:
         """Compare tracked balance totals with the exchange's, adopt the exchange's, and raise
         the alarm on any difference beyond ``tolerance``; then spot positions follow their
         base asset's balance when only one tracked symbol trades that asset.
@@ -299,7 +305,7 @@ class PositionTracker:
         the exchange's figure yet, and an asset stated later than it is not compared.
         Positions are set from the balances only when they differed."""
         diffs: list[BalanceDiff] = []
-        stamp = _stamp(account)
+        stamp = _stamp(account, seen)
         exchange = {b.asset: b for b in account.balances}
         for asset in sorted(set(exchange) | self.book.assets()):
             if stamp is not None and stamp < self.book.stamp(asset):
@@ -310,7 +316,7 @@ class PositionTracker:
             tracked = self.book.total_as_of(asset, stamp)
             if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
                 diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
-        self.adopt_balances(account)
+        self.adopt_balances(account, seen=seen)
         if diffs:
             # Only a difference moves positions to the balances: without one they agree
             # already, and resetting them could count again a fill still on its way.
