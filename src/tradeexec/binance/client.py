@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from tradeexec.binance.api import Params, RecvWindow
 from tradeexec.binance.auth import load_signer
+from tradeexec.binance.budget import open_budget
 from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.futures import FuturesApi
 from tradeexec.binance.margin import MarginApi
@@ -48,6 +49,11 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
     check their arguments before sending. ``retry_base_delay`` is the first backoff of
     idempotent retries (doubling each time); ``rate_limit_margin`` the share of each rate
     limit the client lets itself use.
+
+    ``shared_budget`` shares the rate-limit counts with every other process of the same key
+    and venue on this machine (a memory-mapped file, ``tradeexec.binance.budget``): True or
+    ``"auto"`` for the default directory, a directory, or False; by default the directory
+    in ``$TRADEEXEC_BUDGET_DIR`` when set (``auto`` allowed there too), else not shared.
     """
 
     def __init__(
@@ -69,6 +75,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
         exchange_info_ttl: float = 300.0,
         config_path: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
+        shared_budget: bool | str | os.PathLike[str] | None = None,
     ) -> None:
         window = None if recv_window is None else check_recv_window(recv_window)
         self.settings: Settings = load_settings(
@@ -94,6 +101,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
             else None
         )
         self.exchange_info_ttl = exchange_info_ttl
+        self.budget = open_budget(shared_budget, credentials.api_key, self.settings.urls.rest)
         self._transport = Transport(
             self.settings.urls,
             api_key=credentials.api_key,
@@ -106,6 +114,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
             wait_on_rate_limit=wait_on_rate_limit,
             max_rate_limit_wait_s=max_rate_limit_wait_s,
             clock=clock,
+            budget=self.budget,
         )
         self._signer = signer
 

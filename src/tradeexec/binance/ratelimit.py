@@ -4,7 +4,8 @@ Binance counts usage in fixed windows aligned to its clock and answers an exhaus
 with 429, then bans the IP (418) if the client keeps going. The only safe client is one that
 charges every request *before* sending it, stays under a safety margin of each limit, and
 re-syncs from the counts the server reports (which include other processes on the same IP or
-account). This module is that budget keeper; it does no I/O besides sleeping.
+account). This module is that budget keeper; it does no I/O besides sleeping, and, when its
+counts are shared with other processes of the account (a ``BudgetStore``), charging them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from tradeexec.binance.budget import BudgetStore, Charge
 from tradeexec.binance.enums import INTERVAL_LETTER, RateLimitInterval, RateLimitType
 from tradeexec.binance.http1 import Headers
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
@@ -78,15 +80,16 @@ class _Window:
     """Usage of one rule in the current fixed window; ``index`` is which window (time
     divided by the window length) ``used`` belongs to, so a stale count resets lazily."""
 
-    __slots__ = ("allowed", "index", "label", "length", "rule", "used")
+    __slots__ = ("allowed", "index", "key", "label", "length", "rule", "used")
 
-    def __init__(self, rule: RateLimitRule, margin: float) -> None:
+    def __init__(self, rule: RateLimitRule, margin: float, namespace: str) -> None:
         self.rule = rule
         self.length = rule.interval.milliseconds * rule.interval_num / 1000.0
         # The epsilon keeps 0.29 * 100 from flooring to 28; at least 1 so a tiny limit
         # still lets requests through one at a time.
         self.allowed = max(1, math.floor(rule.limit * margin + 1e-9))
         self.label = f"{rule.interval_num}{INTERVAL_LETTER[rule.interval]}"
+        self.key = f"{namespace}:{rule.rate_limit_type.value}:{self.label}"  # in a shared store
         self.used = 0
         self.index = -1
 
@@ -99,16 +102,19 @@ class _Window:
             self.index = index
             self.used = 0
 
-    def adopt(self, count: int, now: float, sent_at: float | None) -> None:
+    def adopt(self, count: int, now: float, sent_at: float | None) -> bool:
         """Take the server's ``count`` for this window if it is higher than ours, unless the
-        request was charged (``sent_at``) in an earlier window than ``now``'s."""
+        request was charged (``sent_at``) in an earlier window than ``now``'s; True if taken."""
         index = int(now // self.length)
         if sent_at is not None and int(sent_at // self.length) != index:
-            return
+            return False
         if index != self.index:
             self.index = index
             self.used = 0
-        self.used = max(self.used, count)
+        if count <= self.used:
+            return False
+        self.used = count
+        return True
 
     def end(self, now: float) -> float:
         return (int(now // self.length) + 1) * self.length
@@ -133,6 +139,11 @@ class RateLimiter:
     that blocks it resets; everyone else waits behind it in arrival order. A burst therefore
     cannot starve a large request or overshoot a window, and the uncontended path is a
     handful of comparisons.
+
+    With a ``store`` the counts live there, shared with every limiter of the account's other
+    processes (``namespace`` tells the API bases apart in it): each charge is one atomic
+    check-and-charge in the store, and the exchange's reported counts lift the shared ones.
+    The store's clock is every process's own, so the machines' clocks should agree (NTP).
     """
 
     def __init__(
@@ -142,9 +153,13 @@ class RateLimiter:
         safety_margin: float = 0.8,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        store: BudgetStore | None = None,
+        namespace: str = "api",
     ) -> None:
         if not 0.0 < safety_margin <= 1.0:
             raise InvalidParameter("safety_margin", "must be in (0, 1]", repr(safety_margin))
+        self._store = store
+        self._namespace = namespace
         self._margin = safety_margin
         self._clock = clock
         self._sleep = sleep
@@ -176,7 +191,7 @@ class RateLimiter:
             key = _rule_key(rule)
             if key in windows and windows[key].rule.limit <= rule.limit:
                 continue  # duplicate rule: the stricter one wins
-            window = _Window(rule, self._margin)
+            window = _Window(rule, self._margin, self._namespace)
             old = self._windows.get(key)
             if old is not None:
                 window.used, window.index = old.used, old.index
@@ -188,6 +203,9 @@ class RateLimiter:
         self._weight = by_type[RateLimitType.REQUEST_WEIGHT]
         self._raw = by_type[RateLimitType.RAW_REQUESTS]
         self._orders = by_type[RateLimitType.ORDERS]
+        # What a shared charge touches, with the cost kind: 0 weight, 1 one request, 2 orders.
+        self._shared_requests = [(w, 0) for w in self._weight] + [(w, 1) for w in self._raw]
+        self._shared_orders = self._shared_requests + [(w, 2) for w in self._orders]
         self._by_header = {
             _HEADER_PREFIX[w.rule.rate_limit_type] + w.label.lower(): w
             for w in windows.values()
@@ -203,9 +221,12 @@ class RateLimiter:
         the clock reading it was charged at; None (nothing charged) if it would have to wait.
         The transport's fast path: no coroutine for the common, uncontended case."""
         now = self._clock()
-        if self._queued == 0 and weight >= 0 and orders >= 0 and self._fits(weight, orders, now):
-            self._add(weight, orders)
-            return now
+        if self._queued == 0 and weight >= 0 and orders >= 0:
+            if self._store is not None:
+                return now if self._charge_shared(weight, orders, now) else None
+            if self._fits(weight, orders, now):
+                self._add(weight, orders)
+                return now
         return None
 
     async def acquire(
@@ -237,10 +258,16 @@ class RateLimiter:
             async with self._lock:
                 while True:
                     now = self._clock()
+                    if self._store is not None:
+                        self._pull(now)
                     until, reason = self._blocked(weight, orders, now)
                     if not until:
-                        self._charge(weight, orders, now)
-                        return now
+                        if self._store is None:
+                            self._charge(weight, orders, now)
+                            return now
+                        if self._charge_shared(weight, orders, now):
+                            return now
+                        continue  # a peer took the room meanwhile: look again
                     if deadline is not None and until > deadline:
                         raise RateLimitBanActive(int(until * 1000), f"{reason}; wait exceeds {max_wait_s}s")
                     await self._sleep(until - now + _WAKE_SLACK_S)
@@ -281,6 +308,34 @@ class RateLimiter:
         if orders:
             for w in self._orders:
                 w.used += orders
+
+    def _charge_shared(self, weight: int, orders: int, now: float) -> bool:
+        """Charge the store, all windows or none; the windows mirror its new counts."""
+        if now < self._ip_block_until or (orders and now < self._orders_block_until):
+            return False
+        costs = (weight, 1, orders)
+        windows = self._shared_orders if orders else self._shared_requests
+        charges: list[Charge] = [(w.key, int(now // w.length), costs[kind], w.allowed) for w, kind in windows]
+        assert self._store is not None
+        counts = self._store.try_charge(charges)
+        if counts is None:
+            return False
+        for (w, _kind), charge, count in zip(windows, charges, counts, strict=True):
+            w.index, w.used = charge[1], count
+        return True
+
+    def _pull(self, now: float) -> None:
+        """Mirror the store's counts into the windows (before judging a wait on them)."""
+        assert self._store is not None
+        windows = list(self._windows.values())
+        indexes = [int(now // w.length) for w in windows]
+        counts = self._store.counts([(w.key, i) for w, i in zip(windows, indexes, strict=True)])
+        for w, index, count in zip(windows, indexes, counts, strict=True):
+            w.index, w.used = index, count
+
+    def _push(self, window: _Window) -> None:
+        if self._store is not None:
+            self._store.raise_to(window.key, window.index, window.used)
 
     def _check_possible(self, weight: int, orders: int) -> None:
         if weight < 0 or orders < 0:
@@ -326,7 +381,8 @@ class RateLimiter:
                         count = int(value)
                     except ValueError:
                         continue
-                    rule_window.adopt(count, now, sent_at)
+                    if rule_window.adopt(count, now, sent_at):
+                        self._push(rule_window)
             return
         for name, value in headers.items():
             window = self._by_header.get(name.lower())
@@ -348,17 +404,18 @@ class RateLimiter:
                 continue
             if window is not None:
                 if type(count) is int:
-                    window.adopt(count, now, sent_at)
+                    if window.adopt(count, now, sent_at):
+                        self._push(window)
                 else:
                     self._sync(window, count, now, sent_at)
 
-    @staticmethod
-    def _sync(window: _Window, value: object, now: float, sent_at: float | None) -> None:
+    def _sync(self, window: _Window, value: object, now: float, sent_at: float | None) -> None:
         try:
             count = int(str(value))
         except ValueError:
             return
-        window.adopt(count, now, sent_at)
+        if window.adopt(count, now, sent_at):
+            self._push(window)
 
     def on_429(self, retry_after_s: float | None, *, order_count: bool = False) -> None:
         """Hold back the budget the server said is exhausted.
@@ -400,6 +457,8 @@ class RateLimiter:
 
     def usage(self) -> list[BudgetUsage]:
         now = self._clock()
+        if self._store is not None:
+            self._pull(now)
         return [
             BudgetUsage(
                 rate_limit_type=w.rule.rate_limit_type,

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from tradeexec.binance.auth import Signer, encode_params, encode_value, sign_payload
+from tradeexec.binance.budget import BudgetStore
 from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.errors import error_from_response, outcome_unknown
@@ -190,6 +191,7 @@ class Transport:
         max_rate_limit_wait_s: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        budget: BudgetStore | None = None,
     ) -> None:
         if api_key is not None and not re.fullmatch(r"[\x21-\x7e]+", api_key):
             raise ConfigError("api_key: must be non-empty printable ASCII without spaces")
@@ -212,7 +214,7 @@ class Transport:
         self._clock = clock
         self._sleep = sleep
         self.limiters = {
-            name: RateLimiter(rules, safety_margin=safety_margin, clock=clock)
+            name: RateLimiter(rules, safety_margin=safety_margin, clock=clock, store=budget, namespace=name)
             for name, rules in DEFAULT_LIMITS.items()
         }
         # Per host: one local exchange or proxy serving every family has one clock.

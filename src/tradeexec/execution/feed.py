@@ -11,6 +11,11 @@ the tracked balances compared with the account. Comparing earlier would flag fil
 their way as differences, and applying the recovered balances first would make the comparison
 check nothing; so ``MissedBalances`` is folded into that reconciliation, which adopts the
 exchange's figures and raises the tracker's alarm on any difference.
+
+Balance events are applied in the exchange's order, not the stream's (see ``BalanceBook``):
+a stale one changes nothing. When two figures of one asset carry the same millisecond the
+tracker cannot order them and says so (``on_doubt``); the feed then reads the account and
+adopts it, at most once per ``balance_check_s``, so a doubt never outlives that interval.
 """
 
 from __future__ import annotations
@@ -90,6 +95,8 @@ class FeedStats:
     resyncs: int = 0
     resync_failures: int = 0
     alarms: int = 0
+    stale_balance_events: int = 0  # older than the figure held: ignored
+    balance_checks: int = 0  # account reads to settle a doubt about a balance
 
 
 class OrderFeed(AsyncService):
@@ -108,6 +115,7 @@ class OrderFeed(AsyncService):
         owns: Sequence[AsyncService] = (),
         resync_attempts: int = 3,
         resync_backoff_s: float = 0.5,
+        balance_check_s: float = 1.0,
     ) -> None:
         if stream.on_event is not None:
             raise ValueError("the feed reads the stream's queue; give the stream no on_event")
@@ -125,6 +133,9 @@ class OrderFeed(AsyncService):
         self._resync_due = False
         self._consumer: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
+        self.balance_check_s = balance_check_s
+        self._check: asyncio.Task[None] | None = None
+        self._check_due = False
 
     @classmethod
     def for_client(
@@ -168,6 +179,7 @@ class OrderFeed(AsyncService):
                 started.append(service)
             if self.rest is not None:
                 self.manager.positions.load_account(await self.rest.account())
+                self.manager.positions.book.on_doubt = self._doubt
             await self.stream.start()
         except BaseException:
             await self.stream.close()
@@ -179,7 +191,9 @@ class OrderFeed(AsyncService):
 
     async def close(self) -> None:
         self._set_live(False)
-        for task in (self._consumer, self._resync):
+        if self.manager.positions.book.on_doubt == self._doubt:
+            self.manager.positions.book.on_doubt = None
+        for task in (self._consumer, self._resync, self._check):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -214,10 +228,12 @@ class OrderFeed(AsyncService):
                 self.stats.duplicate_reports += 1
         elif isinstance(item, OutboundAccountPosition):
             self.stats.balance_events += 1
-            positions.apply_balances(item.balances)
+            if not positions.apply_balances(item.balances, item.last_update_time):
+                self.stats.stale_balance_events += 1
         elif isinstance(item, BalanceUpdate):
             self.stats.balance_events += 1
-            positions.apply_balance_delta(item.asset, item.delta)
+            key = ("balanceUpdate", item.asset, item.delta, item.clear_time, item.event_time)
+            positions.apply_balance_delta(item.asset, item.delta, item.clear_time, key)
         elif isinstance(item, MissedOrderUpdate):
             # The snapshot settles the order at once (its fills follow by the manager's own
             # task); the resync the reconnect scheduled still checks the balances after.
@@ -255,6 +271,41 @@ class OrderFeed(AsyncService):
         else:
             self._synced.clear()
 
+    # ---- a doubt about a balance ----------------------------------------------------------
+
+    def _doubt(self, asset: str) -> None:
+        log.info("order feed: %s stated twice in one millisecond; reading the account", asset)
+        self._check_due = True
+        if self._check is None or self._check.done():
+            self._check = asyncio.get_running_loop().create_task(
+                self._check_loop(), name="order-feed-balance-check"
+            )
+
+    async def _check_loop(self) -> None:
+        """Adopt the account, again after ``balance_check_s`` while doubts keep coming.
+        The wait comes first, so that the events of the burst that raised the doubt are in
+        before the account is read (and at most one read per interval)."""
+        while self._check_due:
+            await asyncio.sleep(self.balance_check_s)
+            self._check_due = False
+            if self.rest is None:
+                return
+            positions = self.manager.positions
+            seen = positions.book.newest
+            try:
+                account = await self.rest.account()
+            except (TradeexecError, OSError, TimeoutError) as exc:
+                # The next doubt, or the next reconnect's reconciliation, reads it again.
+                log.error("order feed: balance check failed: %s", exc)
+                return
+            self.stats.balance_checks += 1
+            positions.adopt_balances(account, seen=seen)
+
+    @property
+    def balances_settled(self) -> bool:
+        """No doubt about a balance is waiting for its account read."""
+        return not self._check_due and (self._check is None or self._check.done())
+
     # ---- reconciliation after a reconnect ------------------------------------------------
 
     def _request_resync(self) -> None:
@@ -288,7 +339,9 @@ class OrderFeed(AsyncService):
         if self.rest is None:
             log.warning("order feed: no REST client; balances not reconciled after the reconnect")
             return
-        diffs = self.manager.positions.reconcile(await self.rest.account())
+        positions = self.manager.positions
+        seen = positions.book.newest
+        diffs = positions.reconcile(await self.rest.account(), seen=seen)
         self.last_diffs = diffs
         if diffs:
             self.stats.alarms += 1

@@ -797,6 +797,8 @@ class OrderManager:
                     commission=event.commission or ZERO,
                     commission_asset=event.commission_asset,
                     quote_qty=event.last_quote,
+                    trade_id=event.trade_id,
+                    time_ms=event.update_ms,
                 )
                 self.risk.observe_pnl(self.positions.total_pnl())
         order.executed_qty = max(order.executed_qty, event.executed_qty)

@@ -1,21 +1,25 @@
 """Balances, positions and PnL, kept true to the exchange.
 
-Fills move positions at once (so risk sees them before the next order), account snapshots
-and balance events overwrite balances with the exchange's truth, and ``reconcile`` compares
-what was tracked with what the exchange says: a difference means a fill was missed or
-double-counted, which is an alarm, not something to smooth over silently.
+Positions and PnL come from fills (each trade once: the manager dedupes by trade id) and move
+at once, so risk sees them before the next order. Balances are the exchange's own figures,
+from balance events and account snapshots ordered by the exchange's time (``BalanceBook``:
+a stale or repeated event changes nothing, whatever order the stream delivers), plus the
+fills the exchange has not stated yet. ``reconcile`` compares what was tracked with what the
+exchange says: a difference means a fill was missed or double-counted, which is an alarm,
+not something to smooth over silently.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
 from tradeexec.binance.enums import Side
+from tradeexec.execution.balances import Balance, BalanceBook
 
 __all__ = [
     "AccountSnapshot",
@@ -44,25 +48,27 @@ class BalanceLike(Protocol):
 
 
 class AccountSnapshot(Protocol):
+    """An account's balances; an ``update_time`` attribute (ms, the exchange's time of the
+    figures, as ``Account`` has) orders the snapshot against the stream's balance events."""
+
     @property
     def balances(self) -> Sequence[BalanceLike]: ...
+
+
+def _stamp(account: AccountSnapshot, seen: int | None) -> int | None:
+    """The exchange time a snapshot is as new as: its ``update_time``, and at least
+    ``seen``, the newest figure held when it was requested (a read made after a figure
+    arrived includes it, whatever time the exchange stamps the account with)."""
+    stamp = getattr(account, "update_time", None)
+    if not isinstance(stamp, int):
+        return seen
+    return stamp if seen is None else max(stamp, seen)
 
 
 class PositionSide(StrEnum):
     LONG = "LONG"
     SHORT = "SHORT"
     FLAT = "FLAT"
-
-
-@dataclass(slots=True)
-class Balance:
-    asset: str
-    free: Decimal = ZERO
-    locked: Decimal = ZERO
-
-    @property
-    def total(self) -> Decimal:
-        return self.free + self.locked
 
 
 @dataclass(slots=True)
@@ -127,7 +133,8 @@ class BalanceDiff:
 
 
 class PositionTracker:
-    """``on_alarm`` is called with the differences whenever a reconciliation finds any."""
+    """``on_alarm`` is called with the differences whenever a reconciliation finds any;
+    ``on_doubt`` (see ``BalanceBook``) with an asset whose figure only a snapshot can settle."""
 
     def __init__(
         self,
@@ -139,8 +146,13 @@ class PositionTracker:
         self.prices = prices
         self._on_alarm = on_alarm
         self.tolerance = tolerance
-        self.balances: dict[str, Balance] = {}
+        self.book = BalanceBook()
         self.positions: dict[str, Position] = {}
+
+    @property
+    def balances(self) -> dict[str, Balance]:
+        """Asset -> current balance (read only: the book keeps them)."""
+        return self.book.view
 
     # ---- symbols and positions ----------------------------------------------------------
 
@@ -170,6 +182,8 @@ class PositionTracker:
         commission: Decimal = ZERO,
         commission_asset: str | None = None,
         quote_qty: Decimal | None = None,
+        trade_id: int | None = None,
+        time_ms: int | None = None,
     ) -> Position:
         """Apply one execution. Binance charges the fee in the asset received (or BNB), so a
         fee in the base asset shrinks the base received and a fee in the quote asset shrinks
@@ -178,7 +192,11 @@ class PositionTracker:
         ``quote_qty`` is the quote the trade moved as the exchange booked it (the trade's
         ``quoteQty``, the stream's ``Y``): price times quantity rounded to the quote asset's
         precision. Without it the unrounded product is used, and the tracked balance may
-        drift from the exchange's by up to one unit per fill."""
+        drift from the exchange's by up to one unit per fill.
+
+        ``time_ms`` is the trade's time on the exchange: a balance figure stated at or after
+        it already includes the trade, which then moves the position but not the balances.
+        ``trade_id`` keys the balance move, so a trade given twice moves balances once."""
         pos = self.positions[symbol]
         sign = 1 if side is Side.BUY else -1
         base_fee = commission if commission_asset == pos.base_asset else ZERO
@@ -189,22 +207,34 @@ class PositionTracker:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
         if delta:
             pos._trade(delta, -quote_flow / delta)
-        self._adjust(pos.base_asset, delta)
-        self._adjust(pos.quote_asset, quote_flow)
+        key: Hashable = ("trade", symbol, trade_id) if trade_id is not None else object()
+        book = self.book
+        book.move(pos.base_asset, delta, time_ms, key)
+        book.move(pos.quote_asset, quote_flow, time_ms, key)
         if commission_asset and commission_asset not in (pos.base_asset, pos.quote_asset):
-            self._adjust(commission_asset, -commission)
+            book.move(commission_asset, -commission, time_ms, key)
         return pos
-
-    def _adjust(self, asset: str, delta: Decimal) -> None:
-        bal = self.balances.setdefault(asset, Balance(asset))
-        bal.free += delta
 
     # ---- balances from the exchange -----------------------------------------------------
 
-    def load_account(self, account: AccountSnapshot) -> None:
-        """Adopt the snapshot's balances as the truth (the start, or after a reconnect)."""
-        self.balances = {b.asset: Balance(b.asset, b.free, b.locked) for b in account.balances}
+    def load_account(self, account: AccountSnapshot, *, seen: int | None = None) -> None:
+        """Adopt the snapshot's balances as the truth and set spot positions from them (the
+        start, or after a reconnect once every fill is in). ``seen``: ``book.newest`` read
+        just before the snapshot was requested."""
+        self.adopt_balances(account, seen=seen)
         self._sync_spot_positions()
+
+    def adopt_balances(self, account: AccountSnapshot, *, seen: int | None = None) -> None:
+        """Adopt the snapshot's balances, positions untouched: while fills may still be on
+        their way, a position set from a balance that already includes one would count it
+        again when it arrives. An asset the snapshot does not list holds nothing; per asset,
+        a figure stated later than the snapshot's ``update_time`` is kept."""
+        stamp = _stamp(account, seen)
+        listed = {b.asset: b for b in account.balances}
+        for asset in sorted(self.book.assets() | set(listed)):
+            b = listed.get(asset)
+            free, locked = (b.free, b.locked) if b is not None else (ZERO, ZERO)
+            self.book.state(asset, free, locked, stamp, snapshot=True)
 
     def _sync_spot_positions(self) -> None:
         """A spot position *is* its base asset's balance, when only one tracked symbol trades
@@ -220,16 +250,21 @@ class PositionTracker:
                 if pos.quantity and not pos.avg_entry_price:
                     pos.avg_entry_price = self._mark(pos.symbol) or ZERO
 
-    def apply_balances(self, balances: Iterable[BalanceLike]) -> None:
-        """An outboundAccountPosition event: the new free/locked of the assets it lists."""
+    def apply_balances(self, balances: Iterable[BalanceLike], at: int | None = None) -> bool:
+        """An outboundAccountPosition event: the free/locked of the assets it lists as of
+        ``at`` (its ``u``, ms). False if any asset's figure was older than the one held."""
+        fresh = True
         for b in balances:
-            self.balances[b.asset] = Balance(b.asset, b.free, b.locked)
+            fresh = self.book.state(b.asset, b.free, b.locked, at) and fresh
+        return fresh
 
-    def apply_balance_delta(self, asset: str, delta: Decimal) -> None:
-        """A balanceUpdate event (deposit, withdrawal, transfer): free moves by ``delta``. It is
-        not a trade, so no position or PnL changes; the account position event Binance sends
-        next overwrites the balance with the exchange's figure anyway."""
-        self._adjust(asset, delta)
+    def apply_balance_delta(
+        self, asset: str, delta: Decimal, at: int | None = None, key: Hashable | None = None
+    ) -> None:
+        """A balanceUpdate event (deposit, withdrawal, transfer) at ``at`` (its ``T``): free
+        moves by ``delta`` unless a figure as new is held or ``key`` was seen. It is not a
+        trade, so no position or PnL changes."""
+        self.book.move(asset, delta, at, key if key is not None else object())
 
     def balance(self, asset: str) -> Balance:
         return self.balances.get(asset) or Balance(asset)
@@ -261,21 +296,31 @@ class PositionTracker:
 
     # ---- reconciliation -----------------------------------------------------------------
 
-    def reconcile(self, account: AccountSnapshot) -> list[BalanceDiff]:
+    def reconcile(self, account: AccountSnapshot, *, seen: int | None = None) -> list[BalanceDiff]:
         """Compare tracked balance totals with the exchange's, adopt the exchange's, and raise
-        the alarm on any difference beyond ``tolerance``. Spot positions follow their base
-        asset's balance when only one tracked symbol trades that asset."""
+        the alarm on any difference beyond ``tolerance``; then spot positions follow their
+        base asset's balance when only one tracked symbol trades that asset.
+
+        Tracked means as of the snapshot's ``update_time``: fills timed after it are not in
+        the exchange's figure yet, and an asset stated later than it is not compared.
+        Positions are set from the balances only when they differed."""
         diffs: list[BalanceDiff] = []
+        stamp = _stamp(account, seen)
         exchange = {b.asset: b for b in account.balances}
-        for asset in sorted(set(exchange) | set(self.balances)):
+        for asset in sorted(set(exchange) | self.book.assets()):
+            if stamp is not None and stamp < self.book.stamp(asset):
+                continue  # a later figure is held: the snapshot is the older news
             ex = exchange.get(asset)
             ex_free = ex.free if ex is not None else ZERO
             ex_locked = ex.locked if ex is not None else ZERO
-            tracked = self.balance(asset).total
+            tracked = self.book.total_as_of(asset, stamp)
             if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
                 diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
-        self.load_account(account)
+        self.adopt_balances(account, seen=seen)
         if diffs:
+            # Only a difference moves positions to the balances: without one they agree
+            # already, and resetting them could count again a fill still on its way.
+            self._sync_spot_positions()
             log.warning(
                 "position reconciliation: tracked balances disagree with the exchange: %s",
                 "; ".join(f"{d.asset} tracked {d.tracked} exchange {d.exchange}" for d in diffs),

@@ -58,7 +58,8 @@ class RateLimitConfig:
     """Binance's current spot limits (BINANCE-NOW.md); ban lengths in simulated ms."""
 
     request_weight_per_minute: int = 6000
-    orders_per_10s: int = 100
+    orders_per_10s: int = 100  # per ``orders_window_s``, which is 10 s at Binance
+    orders_window_s: int = 10  # the short order window; a test may shorten it
     orders_per_day: int = 200_000
     raw_requests_per_5m: int = 61_000
     first_ban_ms: int = 120_000

@@ -19,7 +19,6 @@ from tradeexec.sim.params import ApiError
 
 MINUTE_MS = 60_000
 RAW_WINDOW_MS = 5 * MINUTE_MS
-ORDER_WINDOW_MS = 10_000
 DAY_MS = 86_400_000
 
 
@@ -70,7 +69,12 @@ class RateLimiter:
                 "intervalNum": 1,
                 "limit": c.request_weight_per_minute,
             },
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": c.orders_per_10s},
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND",
+                "intervalNum": c.orders_window_s,
+                "limit": c.orders_per_10s,
+            },
             {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": c.orders_per_day},
             {
                 "rateLimitType": "RAW_REQUESTS",
@@ -152,7 +156,8 @@ class RateLimiter:
         if short.current(now) >= self.config.orders_per_10s:
             raise ApiError(
                 -1015,
-                f"Too many new orders; current limit is {self.config.orders_per_10s} orders per 10 SECOND.",
+                f"Too many new orders; current limit is {self.config.orders_per_10s} orders per "
+                f"{self.config.orders_window_s} SECOND.",
                 429,
             )
         if day.current(now) >= self.config.orders_per_day:
@@ -167,7 +172,8 @@ class RateLimiter:
     def _order_counters(self, account: str) -> tuple[_Counter, _Counter]:
         counters = self._orders.get(account)
         if counters is None:
-            counters = self._orders[account] = (_Counter(ORDER_WINDOW_MS), _Counter(DAY_MS))
+            short = _Counter(self.config.orders_window_s * 1000)
+            counters = self._orders[account] = (short, _Counter(DAY_MS))
         return counters
 
     def used_weight(self, ip: str) -> int:
@@ -183,7 +189,7 @@ class RateLimiter:
         out = {"X-MBX-USED-WEIGHT-1M": str(self.used_weight(ip))}
         if account is not None:
             short, day = self.order_counts(account)
-            out["X-MBX-ORDER-COUNT-10S"] = str(short)
+            out[f"X-MBX-ORDER-COUNT-{self.config.orders_window_s}S"] = str(short)
             out["X-MBX-ORDER-COUNT-1D"] = str(day)
         return out
 
@@ -194,7 +200,7 @@ class RateLimiter:
             {
                 "rateLimitType": "ORDERS",
                 "interval": "SECOND",
-                "intervalNum": 10,
+                "intervalNum": self.config.orders_window_s,
                 "limit": self.config.orders_per_10s,
                 "count": short,
             },
