@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from tradeexec.plain_numbers import PLAIN_INTEGER, RULE, is_plain_decimal
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
@@ -43,48 +43,43 @@ class UsageError(Exception):
         self.hint = hint
 
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-
-
-def _ascii(text: str) -> str:
-    """Python's number parsers read any script's digits ("٣" is 3, "１２" is 12); a command
-    line that means money or ids takes only what the user can see is ASCII."""
-    if not text.isascii():
-        raise argparse.ArgumentTypeError(f"{text!r} has non-ASCII characters: write numbers with digits 0-9")
+def _plain_number(text: str, what: str) -> str:
+    """Python's number parsers take ``0.0_5`` for 0.05, ``1e3``, ``inf``, spaces and any
+    script's digits; a command line that means money, ids or time takes plain ASCII decimals
+    only (argparse puts the argument's name before the message)."""
+    if not is_plain_decimal(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}: {RULE}")
     return text
 
 
 def int_arg(text: str) -> int:
     """A whole number in ASCII digits; ranges are the option's own business."""
-    if _INTEGER.fullmatch(_ascii(text)) is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    if not text.isascii() or PLAIN_INTEGER.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number: write digits 0-9 only")
     return int(text)
 
 
 def seconds_arg(text: str) -> float:
-    """A positive, finite number of seconds in ASCII digits."""
-    try:
-        value = float(_ascii(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number of seconds")
+    """A positive number of seconds in plain ASCII decimal notation."""
+    value = float(_plain_number(text, "a number of seconds"))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
     return value
 
 
 def decimal_arg(text: str) -> Decimal:
-    try:
-        value = Decimal(_ascii(text))
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
+    """A positive decimal in plain ASCII notation, kept exactly as written."""
+    value = Decimal(_plain_number(text, "a plain decimal number"))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
     return value
 
 
 def time_arg(text: str) -> int:
     """Epoch milliseconds, or an ISO 8601 date/time (UTC unless it names a zone)."""
-    if _ascii(text).isdigit():
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"{text!r} has non-ASCII characters: write dates with digits 0-9")
+    if text.isdigit():
         return int(text)
     try:
         when = datetime.fromisoformat(text)
