@@ -10,6 +10,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
+from tradeexec.binance.params import check_decimal
+from tradeexec.errors import InvalidParameter
 from tradeexec.execution.signals import decode_signal
 
 from ..cli import Run, Sim, admin, base_env, run_cli, sim_serve
@@ -87,6 +89,14 @@ def test_signal_line_numbers_must_be_plain_decimals(value: str) -> None:
     target = f'{{"kind": "target", "symbol": "BTCUSDT", "target_notional": {value}}}'
     with pytest.raises(msgspec.ValidationError, match=r"\$\.target_notional"):
         decode_signal(target)
+
+
+@pytest.mark.parametrize("bad", ["0.0_5", "5e-2", " 0.05", "NaN", "٠.٥"])
+def test_library_number_text_must_be_plain_decimal(bad: str) -> None:
+    """What the CLI and signal lines hand to the client is checked there again."""
+    with pytest.raises(InvalidParameter, match="quantity"):
+        check_decimal("quantity", bad)
+    assert check_decimal("quantity", "0.05") == Decimal("0.05")
 
 
 def test_signal_line_plain_numbers_still_read() -> None:
