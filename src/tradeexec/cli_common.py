@@ -167,6 +167,39 @@ def run_with_client(args: argparse.Namespace, fn: Callable[[BinanceClient], Awai
     return asyncio.run(run())
 
 
+async def key_problems(client: BinanceClient, *, allow_any_ip: bool) -> tuple[Any, list[str]]:
+    """The key's permissions and why it must not trade, judged as the order manager judges
+    them: no IP whitelist is refused on every real venue unless ``allow_any_ip`` (the
+    ``--allow-any-ip`` flag) says so, and a key that can move funds is refused everywhere."""
+    from tradeexec.execution.risk import RiskLimits, RiskManager, UnsafeApiKey
+
+    restrictions = await client.api_restrictions()
+    risk = RiskManager(RiskLimits(require_ip_restriction=False if allow_any_ip else None))
+    try:
+        risk.check_key_permissions(restrictions, local_exchange=client.settings.local_exchange)
+    except UnsafeApiKey as exc:
+        return restrictions, exc.reasons
+    return restrictions, []
+
+
+async def refuse_unsafe_key(client: BinanceClient, *, allow_any_ip: bool) -> None:
+    """Before an order: raise ``UnsafeApiKey`` (exit 2, nothing sent) for a key that must not
+    trade. A venue without the permission endpoint (the testnet has no ``/sapi``: 404) cannot
+    be asked, as in the order manager's preflight."""
+    from tradeexec.errors import BinanceAPIError
+    from tradeexec.execution.risk import UnsafeApiKey
+
+    try:
+        _, reasons = await key_problems(client, allow_any_ip=allow_any_ip)
+    except BinanceAPIError as exc:
+        if exc.http_status != 404:
+            raise
+        sys.stderr.write("note: the venue cannot report the key's permissions; not checked\n")
+        return
+    if reasons:
+        raise UnsafeApiKey(reasons)
+
+
 def confirm(question: str) -> None:
     """Ask on the terminal; raise UserAbort unless the answer is ``yes``."""
     if not sys.stdin.isatty():
