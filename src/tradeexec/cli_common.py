@@ -34,6 +34,15 @@ class UserAbort(Exception):
     """The user declined a confirmation; nothing was done."""
 
 
+class CommandFailed(Exception):
+    """A command could not do what it was asked for a reason outside the user's input (exit
+    1); ``hint`` is what to check, printed on the line after the message."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 class UsageError(Exception):
     """A command refused its arguments or environment before doing anything; ``hint`` is
     the fix, printed on the line after the message."""
