@@ -52,18 +52,26 @@ class UsageError(Exception):
         self.hint = hint
 
 
+def _ascii(text: str) -> str:
+    """Python's number parsers read any script's digits ("٣" is 3, "１２" is 12); a command
+    line that means money or ids takes only what the user can see is ASCII."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"{text!r} has non-ASCII characters: write numbers with digits 0-9")
+    return text
+
+
 def _plain_number(text: str, what: str) -> str:
-    """Python's number parsers take ``0.0_5`` for 0.05, ``1e3``, ``inf``, spaces and any
-    script's digits; a command line that means money, ids or time takes plain ASCII decimals
-    only (argparse puts the argument's name before the message)."""
-    if not is_plain_decimal(text):
+    """Python's number parsers also take ``0.0_5`` for 0.05, ``1e3``, ``inf`` and spaces; a
+    command line that means money, ids or time takes plain ASCII decimals only (argparse puts
+    the argument's name before the message)."""
+    if not is_plain_decimal(_ascii(text)):
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}: {RULE}")
     return text
 
 
 def int_arg(text: str) -> int:
     """A whole number in ASCII digits; ranges are the option's own business."""
-    if not text.isascii() or PLAIN_INTEGER.fullmatch(text) is None:
+    if PLAIN_INTEGER.fullmatch(_ascii(text)) is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number: write digits 0-9 only")
     return int(text)
 
@@ -86,9 +94,7 @@ def decimal_arg(text: str) -> Decimal:
 
 def time_arg(text: str) -> int:
     """Epoch milliseconds, or an ISO 8601 date/time (UTC unless it names a zone)."""
-    if not text.isascii():
-        raise argparse.ArgumentTypeError(f"{text!r} has non-ASCII characters: write dates with digits 0-9")
-    if text.isdigit():
+    if _ascii(text).isdigit():
         return int(text)
     try:
         when = datetime.fromisoformat(text)
