@@ -21,6 +21,7 @@ from tradeexec.cli_common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
     EXIT_USER_ERROR,
+    CommandFailed,
     UsageError,
     UserAbort,
     add_common,
@@ -81,6 +82,7 @@ _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (KeyboardInterrupt, EXIT_FAILURE, "interrupted; check 'tradeexec orders --open' for what was sent"),
     (UserAbort, EXIT_USER_ERROR, "nothing was done"),
     (UsageError, EXIT_USER_ERROR, "nothing was done"),
+    (CommandFailed, EXIT_FAILURE, ""),
     (InvalidParameter, EXIT_USER_ERROR, "nothing was sent; check the arguments (see --help)"),
     (ConfigError, EXIT_USER_ERROR, "check the credentials and --venue / --base-url (see --help)"),
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
@@ -112,10 +114,10 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
         ((code, hint) for kind, code, hint in _OUTCOMES if isinstance(exc, kind)),
         (EXIT_FAILURE, "this is a bug: rerun with --debug and report it"),
     )
-    if isinstance(exc, UsageError):
+    if isinstance(exc, UsageError | CommandFailed):
         hint = exc.hint
     message = " ".join(str(exc).split()) or type(exc).__name__
-    if not isinstance(exc, TradeexecError | UserAbort | UsageError):
+    if not isinstance(exc, TradeexecError | UserAbort | UsageError | CommandFailed):
         message = f"{type(exc).__name__}: {message}"
     if args.json:
         sys.stderr.write(to_json({"error": message, "hint": hint, "exit_code": code}) + "\n")

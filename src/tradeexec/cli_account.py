@@ -6,7 +6,17 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.models import OrderList
-from tradeexec.cli_common import EXIT_OK, add_command, decimal_arg, emit, int_arg, run_with_client, table
+from tradeexec.binance.price_context import price_context
+from tradeexec.cli_common import (
+    EXIT_OK,
+    add_command,
+    decimal_arg,
+    emit,
+    int_arg,
+    refuse_unsafe_key,
+    run_with_client,
+    table,
+)
 from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -30,6 +40,10 @@ def register(sub: Any) -> None:
     order.add_argument("--type", dest="order_type", help="LIMIT (default with --price) or MARKET")
     order.add_argument("--tif", help="GTC (default for LIMIT), IOC, FOK")
     order.add_argument("--test", action="store_true", help="validate on the exchange without placing")
+    order.add_argument(
+        "--allow-any-ip", action="store_true",
+        help="trade with a key that has no IP whitelist on a real venue (not advised)",
+    )  # fmt: skip
 
     cancel = add_command(
         sub, "cancel", "cancel an order, or every open order of a symbol", _EX_CANCEL, _cmd_cancel
@@ -50,7 +64,9 @@ _EX_ORDER = """  tradeexec order buy BTCUSDT 0.001 --price 20000          # LIMI
   tradeexec order sell BTCUSDT 0.001                        # MARKET
   tradeexec order buy BTCUSDT 0.001 --price 20000 --tif IOC
   tradeexec order buy BTCUSDT 0.001 --price 20000 --test   # checked, not placed
-  an order breaking a symbol filter is refused locally (exit 2) and never sent.
+  an order breaking a symbol filter is refused locally (exit 2) and never sent; the price
+  band (PERCENT_PRICE_BY_SIDE) is checked against the exchange's current average price.
+  a key that can move funds, or (on a real venue) has no IP whitelist, is refused (exit 2).
 """
 _EX_CANCEL = """  tradeexec cancel BTCUSDT 12345
   tradeexec cancel BTCUSDT --all
@@ -110,7 +126,14 @@ def _cmd_order(args: argparse.Namespace) -> int:
 
     async def run(client: BinanceClient) -> int:
         symbol, side = args.symbol.upper(), args.side.upper()
-        kwargs: dict[str, Any] = {"quantity": args.quantity, "price": args.price, "time_in_force": tif}
+        await refuse_unsafe_key(client, allow_any_ip=args.allow_any_ip)
+        # The price band (PERCENT_PRICE_BY_SIDE) and MARKET notionals are judged against the
+        # live average price: fetched first, so a breach is refused here and never sent.
+        rules = (await client.rules()).get(symbol)
+        market = await price_context(client, rules) if rules is not None else None
+        kwargs: dict[str, Any] = {
+            "quantity": args.quantity, "price": args.price, "time_in_force": tif, "market": market,
+        }  # fmt: skip
         if args.test:
             await client.test_order(symbol, side, order_type, **kwargs)
             emit(args, {"test": "ok"}, lambda _v: "test order accepted (nothing placed)")

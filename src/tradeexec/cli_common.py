@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from tradeexec.plain_numbers import PLAIN_INTEGER, RULE, is_plain_decimal
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
@@ -34,6 +34,15 @@ class UserAbort(Exception):
     """The user declined a confirmation; nothing was done."""
 
 
+class CommandFailed(Exception):
+    """A command could not do what it was asked for a reason outside the user's input (exit
+    1); ``hint`` is what to check, printed on the line after the message."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 class UsageError(Exception):
     """A command refused its arguments or environment before doing anything; ``hint`` is
     the fix, printed on the line after the message."""
@@ -41,9 +50,6 @@ class UsageError(Exception):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
-
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _ascii(text: str) -> str:
@@ -54,31 +60,35 @@ def _ascii(text: str) -> str:
     return text
 
 
+def _plain_number(text: str, what: str) -> str:
+    """Python's number parsers also take ``0.0_5`` for 0.05, ``1e3``, ``inf`` and spaces; a
+    command line that means money, ids or time takes plain ASCII decimals only (argparse puts
+    the argument's name before the message)."""
+    if not is_plain_decimal(_ascii(text)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}: {RULE}")
+    return text
+
+
 def int_arg(text: str) -> int:
     """A whole number in ASCII digits; ranges are the option's own business."""
-    if _INTEGER.fullmatch(_ascii(text)) is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    if PLAIN_INTEGER.fullmatch(_ascii(text)) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number: write digits 0-9 only")
     return int(text)
 
 
 def seconds_arg(text: str) -> float:
-    """A positive, finite number of seconds in ASCII digits."""
-    try:
-        value = float(_ascii(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number of seconds")
+    """A positive number of seconds in plain ASCII decimal notation."""
+    value = float(_plain_number(text, "a number of seconds"))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
     return value
 
 
 def decimal_arg(text: str) -> Decimal:
-    try:
-        value = Decimal(_ascii(text))
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive finite number")
+    """A positive decimal in plain ASCII notation, kept exactly as written."""
+    value = Decimal(_plain_number(text, "a plain decimal number"))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
     return value
 
 
@@ -170,6 +180,39 @@ def run_with_client(args: argparse.Namespace, fn: Callable[[BinanceClient], Awai
             return await fn(client)
 
     return asyncio.run(run())
+
+
+async def key_problems(client: BinanceClient, *, allow_any_ip: bool) -> tuple[Any, list[str]]:
+    """The key's permissions and why it must not trade, judged as the order manager judges
+    them: no IP whitelist is refused on every real venue unless ``allow_any_ip`` (the
+    ``--allow-any-ip`` flag) says so, and a key that can move funds is refused everywhere."""
+    from tradeexec.execution.risk import RiskLimits, RiskManager, UnsafeApiKey
+
+    restrictions = await client.api_restrictions()
+    risk = RiskManager(RiskLimits(require_ip_restriction=False if allow_any_ip else None))
+    try:
+        risk.check_key_permissions(restrictions, local_exchange=client.settings.local_exchange)
+    except UnsafeApiKey as exc:
+        return restrictions, exc.reasons
+    return restrictions, []
+
+
+async def refuse_unsafe_key(client: BinanceClient, *, allow_any_ip: bool) -> None:
+    """Before an order: raise ``UnsafeApiKey`` (exit 2, nothing sent) for a key that must not
+    trade. A venue without the permission endpoint (the testnet has no ``/sapi``: 404) cannot
+    be asked, as in the order manager's preflight."""
+    from tradeexec.errors import BinanceAPIError
+    from tradeexec.execution.risk import UnsafeApiKey
+
+    try:
+        _, reasons = await key_problems(client, allow_any_ip=allow_any_ip)
+    except BinanceAPIError as exc:
+        if exc.http_status != 404:
+            raise
+        sys.stderr.write("note: the venue cannot report the key's permissions; not checked\n")
+        return
+    if reasons:
+        raise UnsafeApiKey(reasons)
 
 
 def confirm(question: str) -> None:

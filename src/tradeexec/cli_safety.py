@@ -13,6 +13,7 @@ from tradeexec.cli_common import (
     add_command,
     confirm,
     emit,
+    key_problems,
     run_with_client,
     table,
 )
@@ -41,7 +42,8 @@ def register(sub: Any) -> None:
     )  # fmt: skip
     check.add_argument(
         "--allow-any-ip", action="store_true",
-        help="accept a key without an IP restriction (testnet or local keys)",
+        help="accept a key without an IP restriction on a real venue (the local exchange's keys"
+        " need none)",
     )  # fmt: skip
 
     stop = add_command(
@@ -55,8 +57,9 @@ def register(sub: Any) -> None:
 
 _EX_KEYS = """  tradeexec keys check
   tradeexec keys check --json
-  tradeexec keys check --allow-any-ip      # a testnet key, where IP restriction is not needed
-  exit code 0: safe to trade with; 3: unsafe (the reasons are printed).
+  tradeexec keys check --allow-any-ip      # accept a key without an IP whitelist (not advised)
+  a key without an IP whitelist is unsafe on every real venue (live, testnet, demo); the
+  local exchange's keys have none and pass. exit code 0: safe to trade with; 3: unsafe.
 """
 _EX_STOP = """  tradeexec emergency-stop                          # cancel all open orders (asks first)
   tradeexec emergency-stop --assets BTC,ETH --yes   # ... and sell BTC and ETH for USDT
@@ -66,16 +69,8 @@ _EX_STOP = """  tradeexec emergency-stop                          # cancel all o
 
 
 def _cmd_keys_check(args: argparse.Namespace) -> int:
-    from tradeexec.execution.risk import RiskLimits, RiskManager, UnsafeApiKey
-
     async def run(client: BinanceClient) -> int:
-        restrictions = await client.api_restrictions()
-        risk = RiskManager(RiskLimits(require_ip_restriction=not args.allow_any_ip))
-        reasons: list[str] = []
-        try:
-            risk.check_key_permissions(restrictions)
-        except UnsafeApiKey as exc:
-            reasons = exc.reasons
+        restrictions, reasons = await key_problems(client, allow_any_ip=args.allow_any_ip)
         value = {
             "permissions": {wire: getattr(restrictions, attr) for attr, wire in _PERMISSIONS},
             "safe": not reasons,

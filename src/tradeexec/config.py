@@ -11,6 +11,7 @@ settings object can be logged, printed or put in an exception without leaking a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from tradeexec.errors import ConfigError
 
@@ -230,6 +232,33 @@ class Settings:
     credentials: Credentials = field(default_factory=Credentials)
     recv_window: int = 5000
     timeout: float = 10.0
+
+    @property
+    def local_exchange(self) -> bool:
+        """The local venue on a loopback host. Only there may a key without an IP whitelist
+        trade by default (``RiskLimits.require_ip_restriction``): the local exchange's keys
+        have no IP list, while a real venue's key without one trades from anywhere it leaks
+        to. Checking the host too keeps ``--base-url https://api.binance.com`` under the
+        default venue from passing for local."""
+        return self.venue is Venue.LOCAL and _loopback(urlsplit(self.urls.rest).hostname or "")
+
+
+def _loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1); never a name that merely
+    starts like one (``127.example.com``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_exchange(client: object) -> bool:
+    """Whether ``client`` (a ``BinanceClient``, by its ``settings``) trades on the local
+    exchange; anything else, a test double included, counts as a real venue."""
+    settings = getattr(client, "settings", None)
+    return isinstance(settings, Settings) and settings.local_exchange
 
 
 def _read_file(path: Path) -> dict[str, Any]:

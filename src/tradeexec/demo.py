@@ -44,7 +44,7 @@ from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal import Journal, OrderState, OutcomeKind
 from tradeexec.execution.orders import ManagedOrder, OrderManager
 from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import RiskLimits, RiskManager
+from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.signals import Executor, TargetPosition
 from tradeexec.sim.config import AccountConfig, SimConfig
 from tradeexec.sim.exchange import LocalExchange
@@ -220,7 +220,7 @@ async def run_demo(
         held = {b.asset: b.free + b.locked for b in account.balances}
         summary.start_quote = held.get(QUOTE, ZERO)
         base = {} if ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
-        risk = RiskManager(RiskLimits(require_ip_restriction=False))
+        risk = RiskManager()  # key audit by venue: a real venue's key needs an IP whitelist
         journal = Journal(record.journal_path)
         manager = OrderManager(
             client,

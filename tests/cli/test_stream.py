@@ -3,6 +3,7 @@ time, human lines and JSON lines, a trade seen as it happens, Ctrl-C as a clean 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -13,9 +14,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from queue import Empty, Queue
 
+import aiohttp
+import msgspec
 import pytest
 
-from . import Sim, admin, base_env, run_cli, sim_serve
+from tradeexec.cli_stream import wire_lines
+
+from . import Run, Sim, admin, base_env, run_cli, sim_serve
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -146,8 +151,101 @@ def test_a_name_the_exchange_refuses_ends_at_once_as_a_user_error(sim: Sim) -> N
     assert run.out == ""
 
 
-def test_an_unreachable_exchange_is_still_retried_until_duration() -> None:
-    # Nothing listens on port 9: connection refusals are the network's, retried, not a user error.
-    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@trade", "--duration", "1"],
-                  base_env(), timeout=20)  # fmt: skip
-    assert run.code == 0 and "error" not in run.err, run.err
+def _one_clear_error(run: Run) -> str:
+    """Exactly an error line and a hint, no object reprs, nothing on stdout."""
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), run.err
+    assert "Error(" not in run.err and "ConnectionKey" not in run.err and "TimeoutError" not in run.err
+    assert run.out == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize("bound", [[], ["--count", "1"], ["--duration", "30"]])
+def test_an_unreachable_exchange_fails_with_one_clear_line(bound: list[str]) -> None:
+    # Nothing listens on port 9: a stream that never connected has received nothing, and
+    # says so with exit 1 after a few attempts, rather than exit 0 or retrying forever.
+    started = time.monotonic()
+    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@trade", *bound],
+                  base_env(), timeout=30)  # fmt: skip
+    assert run.code == 1, (run.code, run.err)
+    assert time.monotonic() - started < 15
+    line = _one_clear_error(run)
+    assert "ws://127.0.0.1:9" in line and "3 attempts" in line and "refused" in line.lower(), line
+
+
+def test_duration_over_before_the_first_connection_is_a_failure() -> None:
+    run = run_cli(["--base-url", "http://127.0.0.1:9", "stream", "btcusdt@trade", "--duration", "0.2"],
+                  base_env(), timeout=30)  # fmt: skip
+    assert run.code == 1
+    assert "no connection to the stream server" in _one_clear_error(run)
+
+
+def test_a_wrong_url_path_is_a_user_error(sim: Sim) -> None:
+    run = run_cli(["--base-url", sim.rest_url + "/nowhere", "stream", "btcusdt@trade", "--count", "1"],
+                  sim.env(), timeout=30)  # fmt: skip
+    assert run.code == 2
+    assert "HTTP 404" in _one_clear_error(run)
+
+
+def test_a_stream_that_ends_before_count_fails(sim: Sim) -> None:
+    # No trades happen on this symbol: --duration ends the run with 0 of 5 events.
+    run = run_cli(["--base-url", sim.rest_url, "stream", "ethbtc@trade", "--count", "5", "--duration", "1"],
+                  sim.env(), timeout=30)  # fmt: skip
+    assert run.code == 1
+    lines = run.err.strip().splitlines()
+    assert lines[0].startswith("-- connected") and len(lines) == 3, run.err
+    assert lines[1] == "error: the stream ended after 0 of 5 events: --duration 1 s is over"
+
+
+def test_a_server_that_dies_is_reported_in_words_and_ctrl_c_before_count_fails() -> None:
+    with sim_serve() as own:
+        watch = _Watch(own, "btcusdt@trade", "--count", "3")
+        assert watch.line(watch.err).startswith("-- connected")
+    # The server is gone (leaving the block ends it): each retry is one line in words, not
+    # an aiohttp object's repr.
+    drops = [watch.line(watch.err) for _ in range(3)]
+    for line in drops:
+        assert line.startswith("-- disconnected (connection 0): "), line
+        assert "Error(" not in line and "ConnectionKey" not in line and "<" not in line, line
+    assert any("cannot connect to 127.0.0.1:" in line for line in drops), drops
+    watch.proc.send_signal(signal.SIGINT)
+    assert watch.finish() == 1
+    rest = watch.stderr()
+    assert "error: the stream ended after 0 of 3 events: interrupted" in rest, rest
+    assert "Traceback" not in rest
+
+
+async def test_json_lines_are_the_payloads_exactly_as_the_wire_carried_them(sim: Sim) -> None:
+    """A kline whose taker sold carries ``"V":"0.00000000"``: printed as sent, not ``0E-8``,
+    with every field the server sent, in its order."""
+    name = "bnbusdt@kline_1m"
+    ws_url = "ws" + sim.rest_url.removeprefix("http") + f"/stream?streams={name}"
+    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
+        watch = _Watch(sim, name, "--count", "1", "--json")
+        assert watch.line(watch.err).startswith("-- connected")
+        admin(sim, "/_sim/liquidity", {"symbol": "BNBUSDT", "side": "BUY", "price": "500", "quantity": "1"})
+        taker = run_cli(["--base-url", sim.rest_url, "order", "sell", "BNBUSDT", "0.1"],
+                        sim.env(), secret=sim.api_secret)  # fmt: skip
+        assert taker.code == 0, taker.err
+        printed = watch.line(watch.out).rstrip("\n")
+        assert watch.finish() == 0
+        # The same event, as this raw subscriber got it (klines also tick every second).
+        event_time = json.loads(printed)["E"]
+        wire = ""
+        async with asyncio.timeout(15):
+            while json.loads(wire or "{}").get("E") != event_time:
+                frame = await ws.receive()
+                wire = bytes(msgspec.json.decode(frame.data, type=_Wrapper).data).decode()
+    assert printed == wire
+    assert '"V":"0.00000000"' in printed and "E-" not in printed
+
+
+class _Wrapper(msgspec.Struct):
+    stream: str
+    data: msgspec.Raw
+
+
+def test_an_all_market_array_gives_one_wire_line_per_event() -> None:
+    first, second = '{"e":"24hrMiniTicker","c":"0.00000000"}', '{"e":"24hrMiniTicker","c":"1.10"}'
+    assert wire_lines(msgspec.Raw(f"[{first}, {second}]".encode())) == [first, second]
+    assert wire_lines(b'{"u":1,"b":"0.00000000"}') == ['{"u":1,"b":"0.00000000"}']

@@ -121,7 +121,7 @@ class Restrictions:
 def test_key_permissions() -> None:
     rm = RiskManager()
     rm.check_key_permissions(Restrictions())
-    rm.check_key_permissions(Restrictions(ip_restrict=False))  # by default only a warning
+    rm.check_key_permissions(Restrictions(ip_restrict=False), local_exchange=True)  # local keys have none
     rm.check_order(order(), Exposure())
     strict = RiskManager(RiskLimits(require_ip_restriction=True))
     with pytest.raises(UnsafeApiKey) as info:

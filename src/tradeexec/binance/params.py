@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar, cast
 
 from tradeexec.errors import InvalidParameter
+from tradeexec.plain_numbers import RULE, is_plain_decimal
 
 __all__ = [
     "ORDER_ID_MAX",
@@ -42,9 +43,10 @@ def check_decimal(field: str, value: object, *, allow_zero: bool = False) -> Dec
         raise InvalidParameter(field, "floats are refused", "pass a Decimal or str, e.g. Decimal('0.1')")
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise InvalidParameter(field, "must be a Decimal, int or str", type(value).__name__)
-    if isinstance(value, str) and not value.isascii():
-        # Decimal() reads any script's digits ("１２"); the exchange reads ASCII only.
-        raise InvalidParameter(field, "must be written in ASCII digits", repr(value))
+    if isinstance(value, str) and not is_plain_decimal(value):
+        # Decimal() reads any script's digits ("１２") and "0.0_5" as 0.05: text is taken only
+        # in the plain notation the exchange reads.
+        raise InvalidParameter(field, "must be a plain decimal", f"{value!r}: {RULE}")
     try:
         number = value if isinstance(value, Decimal) else Decimal(value)
     except (InvalidOperation, ValueError):

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import random
 import time
 from collections import deque
@@ -64,6 +65,7 @@ __all__ = [
     "StreamEvent",
     "StreamOverflow",
     "StreamRequestError",
+    "describe_failure",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,10 +129,41 @@ class ConnectionState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ConnectionEvent:
+    """``reason`` is a sentence for people; ``status`` the HTTP status of a refused
+    handshake (a 4xx other than 418/429 means the request itself is wrong: retrying the same
+    names cannot succeed)."""
+
     state: ConnectionState
     shard: int
     reason: str = ""
     attempt: int = 0
+    status: int | None = None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Why a connection failed, in words (not an object's repr): what a person reads on a
+    status line."""
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return f"handshake refused: HTTP {exc.status} {exc.message}".rstrip()
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        why = os.strerror(error.errno) if error.errno else str(error) or type(error).__name__
+        return f"cannot connect to {exc.host}:{exc.port}: {why}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Passthrough:
+    """The payload decoder of a ``raw`` stream: the bytes as the server sent them."""
+
+    @staticmethod
+    def decode(data: bytes | msgspec.Raw, /) -> bytes | msgspec.Raw:
+        return data
+
+
+_PASSTHROUGH = _Passthrough()
 
 
 StreamEvent = Any
@@ -231,8 +264,9 @@ def _tagged(stream: str) -> bool:
 class _Shard:
     """One logical connection slot: its streams survive its physical connections."""
 
-    def __init__(self, index: int, streams: Iterable[str]) -> None:
+    def __init__(self, index: int, streams: Iterable[str], raw: bool = False) -> None:
         self.index = index
+        self.raw = raw
         self.streams: dict[str, None] = dict.fromkeys(streams)
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.task: asyncio.Task[None] | None = None
@@ -244,7 +278,7 @@ class _Shard:
     def streams_changed(self) -> None:
         """Whether the one-pass decoder fits every stream; a frame it does not fit still
         decodes (by the general path), so this only decides which path is tried first."""
-        self.tagged = all(_tagged(name) for name in self.streams)
+        self.tagged = not self.raw and all(_tagged(name) for name in self.streams)
 
 
 class MarketStream(AsyncService):
@@ -253,7 +287,9 @@ class MarketStream(AsyncService):
     ``async with MarketStream(ws_url, ["btcusdt@trade"]) as stream: async for ev in stream``
     yields market events and ``ConnectionEvent``s. With ``on_event`` the events go to the
     callback instead (synchronously, on the reader: keep it short), and the iterator carries
-    only connection events.
+    only connection events. With ``raw`` each event is the payload exactly as the server
+    sent it (``msgspec.Raw``: a JSON object, or an array for ``!...@arr``), undecoded, for
+    consumers that pass the wire on; raw events are not deduplicated during a handover.
     """
 
     def __init__(
@@ -274,6 +310,7 @@ class MarketStream(AsyncService):
         control_rate_per_s: float = 4.0,
         request_timeout_s: float = 10.0,
         session: aiohttp.ClientSession | None = None,
+        raw: bool = False,
     ) -> None:
         if overflow not in ("drop_oldest", "fail"):
             raise ValueError("overflow must be 'drop_oldest' or 'fail'")
@@ -304,6 +341,7 @@ class MarketStream(AsyncService):
         self._pending: dict[int, asyncio.Future[_Answer]] = {}
         self._decoders: dict[str, PayloadDecoder] = {}
         self._initial = list(dict.fromkeys(streams))
+        self.raw = raw
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -334,7 +372,7 @@ class MarketStream(AsyncService):
             await self._session.close()
 
     def _add_shard(self, streams: Iterable[str]) -> _Shard:
-        shard = _Shard(len(self._shards), streams)
+        shard = _Shard(len(self._shards), streams, self.raw)
         self._shards.append(shard)
         loop = asyncio.get_running_loop()
         shard.task = loop.create_task(self._run(shard), name=f"market-stream-{shard.index}")
@@ -489,9 +527,11 @@ class MarketStream(AsyncService):
                     ws = await self._connect(shard)
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                     failures += 1
+                    status = exc.status if isinstance(exc, aiohttp.WSServerHandshakeError) else None
                     self._report(ConnectionEvent(
-                        ConnectionState.DISCONNECTED, shard.index, f"connect failed: {exc!r}", failures
-                    ))
+                        ConnectionState.DISCONNECTED, shard.index, f"connect failed: {describe_failure(exc)}",
+                        failures, status,
+                    ))  # fmt: skip
                     await asyncio.sleep(self._backoff(failures))
                     continue
                 state = ConnectionState.CONNECTED if first else ConnectionState.RECONNECTED
@@ -540,7 +580,7 @@ class MarketStream(AsyncService):
         try:
             new = await self._connect(shard)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("handover for shard %d failed: %r", shard.index, exc)
+            log.warning("handover for shard %d failed: %s", shard.index, describe_failure(exc))
             return None
         old_route.track = {}
         route = _Route(buffer=[])
@@ -646,7 +686,8 @@ class MarketStream(AsyncService):
             elif kind is aiohttp.WSMsgType.CLOSED:
                 return f"connection closed ({ws.close_code})"
             elif kind is aiohttp.WSMsgType.ERROR:
-                return f"connection error: {ws.exception()!r}"
+                error = ws.exception()
+                return f"connection error: {describe_failure(error) if error else 'unknown'}"
 
     def _decode(self, data: str | bytes) -> _Frame | None:
         """Off the tagged path: the wrapper with ``data`` raw, then the decoder for that
@@ -660,7 +701,7 @@ class MarketStream(AsyncService):
         name = wrapper.stream
         decoder = self._decoders.get(name)
         if decoder is None:
-            decoder = self._decoders[name] = market_decoder(name)
+            decoder = self._decoders[name] = _PASSTHROUGH if self.raw else market_decoder(name)
         try:
             return _Frame(name, decoder.decode(wrapper.data))
         except msgspec.DecodeError as exc:

@@ -44,6 +44,7 @@ from tradeexec.binance.models_wallet import SystemStatus
 from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
 from tradeexec.binance.spot import order_args
+from tradeexec.config import is_local_exchange
 from tradeexec.errors import (
     BinanceAPIError,
     InvalidParameter,
@@ -449,7 +450,7 @@ class OrderManager:
                 raise
             log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
         else:
-            self.risk.check_key_permissions(restrictions)
+            self.risk.check_key_permissions(restrictions, local_exchange=is_local_exchange(self.client))
         await self._check_system_status()
 
     async def _check_system_status(self) -> None:

@@ -83,10 +83,11 @@ class RiskLimits:
     order_burst: int = 10
     max_price_deviation_pct: Decimal | None = Decimal(5)
     max_daily_loss: Decimal | None = None
-    # Binance allows withdrawals only on IP-restricted keys, so refusing keys that can move
-    # funds already covers the worst leak; requiring the restriction too (as ``tradeexec keys
-    # check`` does) also keeps a leaked key from trading. The local exchange's keys have none.
-    require_ip_restriction: bool = False
+    # A key without an IP whitelist must never trade: a leaked one trades from anywhere.
+    # None (the default): required, except on the local exchange (``Settings.local_exchange``),
+    # whose keys have no IP list. False relaxes it everywhere -- an explicit choice, warned
+    # about at every check; True requires it on the local exchange too.
+    require_ip_restriction: bool | None = None
     # A key that can withdraw or transfer is refused unless this says it was meant.
     allow_fund_moving_key: bool = False
 
@@ -181,9 +182,10 @@ class RiskManager:
 
     # ---- API key ------------------------------------------------------------------------
 
-    def check_key_permissions(self, restrictions: KeyPermissions) -> None:
-        """Refuse to trade with a key that could move funds out, or (configurable) that works
-        from any IP: a leaked key must not be able to drain the account."""
+    def check_key_permissions(self, restrictions: KeyPermissions, *, local_exchange: bool = False) -> None:
+        """Refuse to trade with a key that could move funds out, or that works from any IP
+        (unless ``local_exchange`` or ``RiskLimits.require_ip_restriction`` relax that): a
+        leaked key must not be able to drain the account."""
         moves_funds = []
         if restrictions.enable_withdrawals:
             moves_funds.append("the key can withdraw funds (enableWithdrawals)")
@@ -194,10 +196,11 @@ class RiskManager:
         reasons = [] if self.limits.allow_fund_moving_key else moves_funds
         if moves_funds and not reasons:
             log.warning("trading with a key that can move funds, as allowed: %s", "; ".join(moves_funds))
+        required = self.limits.require_ip_restriction
         if not restrictions.ip_restrict:
-            if self.limits.require_ip_restriction:
+            if required or (required is None and not local_exchange):
                 reasons.append("the key has no IP restriction (ipRestrict=false)")
-            else:
+            elif required is False:
                 log.warning("the API key has no IP restriction: anyone holding it can trade")
         if reasons:
             self._key_problem = "; ".join(reasons)

@@ -29,6 +29,7 @@ from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
+from tradeexec.plain_numbers import RULE, is_plain_decimal
 
 __all__ = ["Executor", "ExecutorStats", "OrderSignal", "Signal", "TargetPosition", "decode_signal"]
 
@@ -79,6 +80,8 @@ class TargetPosition(msgspec.Struct, frozen=True, tag_field="kind", tag="target"
 
 Signal = OrderSignal | TargetPosition
 _DECODER: msgspec.json.Decoder[Signal] = msgspec.json.Decoder(Signal)
+_RAW_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_DECIMAL_FIELDS = frozenset(("quantity", "quote_quantity", "price", "target_quantity", "target_notional"))
 
 
 def decode_signal(line: str | bytes) -> Signal:
@@ -93,6 +96,13 @@ def decode_signal(line: str | bytes) -> Signal:
         for key, value in msgspec.json.decode(raw).items():
             if isinstance(value, str) and not value.isascii():
                 raise msgspec.ValidationError(f"Non-ASCII characters in {value!r} - at `$.{key}`")
+    # Decimal reads "0.0_5" as 0.05 and takes exponents: each number is checked as written.
+    for key, value in _RAW_FIELDS.decode(raw).items():
+        if key in _DECIMAL_FIELDS:
+            text = bytes(value)
+            if text != b"null" and not is_plain_decimal(text.strip(b'"')):
+                shown = text.decode(errors="replace")
+                raise msgspec.ValidationError(f"{shown} is not a plain decimal: {RULE} - at `$.{key}`")
     return signal
 
 
