@@ -138,7 +138,7 @@ class Service(WalletOps):
         client_ip: str | None = None,
     ) -> ApiAccount | None:
         """Binance's checks, in Binance's order: key format (-2014), known key, IP and
-        permissions (-2015), timestamp and recvWindow (-1102/-1131/-1021), signature (-1022).
+        permissions (-2015), timestamp and recvWindow (-1102/-1021), signature (-1022).
         ``payload`` is exactly what was signed (query then body, no separator, signature
         removed). Returns None for NONE security when no key was sent."""
         if not security.needs_key:
@@ -169,7 +169,11 @@ class Service(WalletOps):
                 raise illegal("recvWindow", "^[0-9]{1,20}(\\.[0-9]{1,3})?$")
             window = Decimal(raw_window)
             if window > MAX_RECV_WINDOW:
-                raise ApiError(-1131, f"recvWindow must be less than {MAX_RECV_WINDOW}.")
+                # -1131 (BAD_RECV_WINDOW) left Binance's error list; this is its current answer.
+                raise ApiError(
+                    -1102,
+                    f"'recvWindow' contains unexpected value. Cannot be greater than {MAX_RECV_WINDOW}.",
+                )
         raw_ts = params.get("timestamp")
         if raw_ts is None or not re.fullmatch(r"[0-9]{1,20}", raw_ts):
             raise mandatory("timestamp")
@@ -440,7 +444,7 @@ class Service(WalletOps):
         m = re.fullmatch(r"([0-9]{1,3})([mhd])", window)
         size = int(m.group(1)) * _ROLLING_UNITS[m.group(2)] if m else 0
         if not m or not 60_000 <= size <= 7 * 86_400_000:
-            raise ApiError(-1100, "Illegal characters found in parameter 'windowSize'.")
+            raise illegal("windowSize", "^[0-9]{1,3}[mhd]$")
         now = self._now()
         rows = [self._ticker(s, now - size, now, full) for s in symbols]
         return rows[0] if p.get("symbol") else rows

@@ -327,7 +327,7 @@ class WsApiSession:
         if any(acct == account for acct, _h, _b in self.subscriptions.values()):
             raise ApiError(-2035, "User Data Stream subscription already active.")
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
-            raise ApiError(-2039, "Maximum subscription limit reached.")
+            raise ApiError(-2042, "Maximum subscription ID reached for this connection.")
         sub_id = self._next_subscription
         self._next_subscription += 1
         handle = self.api.users.subscribe(account, _SubscriptionSink(self.conn, sub_id))
