@@ -154,15 +154,19 @@ async def exchange(keys: Keys) -> AsyncIterator[LocalExchange]:
         yield ex
 
 
+@pytest.fixture(params=["HMAC", "RSA", "ED25519"])
+def credentials(request: pytest.FixtureRequest, keys: Keys) -> tuple[str, Signer]:
+    return keys.signers[request.param]
+
+
 FULL_SYMBOL = "币安人生USDT"
 ORDER = {"symbol": FULL_SYMBOL, "side": "BUY", "type": "MARKET", "quantity": "40"}
 
 
-@pytest.mark.parametrize("key_type", ["HMAC", "RSA", "ED25519"])
 async def test_rest_accepts_the_percent_encoded_payload_only(
-    exchange: LocalExchange, keys: Keys, key_type: str
+    exchange: LocalExchange, credentials: tuple[str, Signer]
 ) -> None:
-    api_key, signer = keys.signers[key_type]
+    api_key, signer = credentials
     answers = []
     async with aiohttp.ClientSession() as http:
         for raw in (False, True):  # raw: signed before percent-encoding, as Binance refuses since 2026-01
@@ -175,11 +179,10 @@ async def test_rest_accepts_the_percent_encoded_payload_only(
     assert answers == [(200, None), (400, -1022)]
 
 
-@pytest.mark.parametrize("key_type", ["HMAC", "RSA", "ED25519"])
 async def test_websocket_api_accepts_the_raw_utf8_payload_only(
-    exchange: LocalExchange, keys: Keys, key_type: str
+    exchange: LocalExchange, credentials: tuple[str, Signer]
 ) -> None:
-    api_key, signer = keys.signers[key_type]
+    api_key, signer = credentials
     answers = []
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{exchange.ws_url}/ws-api/v3") as ws:
         for n, encoded in enumerate((False, True)):
