@@ -149,10 +149,24 @@ def ws_signature_payload(params: Params) -> bytes:
     JSON, not as a query string. Client and local exchange both build the payload here.
     """
     items = params.items() if isinstance(params, _MAPPINGS) else params
-    pairs = sorted(
-        (name, _value(name, value)) for name, value in items if value is not None and name != "signature"
-    )
-    return "&".join([f"{name}={text}" for name, text in pairs]).encode("utf-8")
+    pairs: list[tuple[str, str]] = []
+    for name, value in items:
+        # Exact types first, as in encode_value: this runs for every WebSocket API order.
+        kind = type(value)
+        if kind is str:
+            pairs.append((name, cast(str, value)))
+        elif kind is int:
+            pairs.append((name, str(value)))
+        elif kind is Decimal:
+            pairs.append((name, _decimal_text(name, cast(Decimal, value))))
+        elif value is not None and name != "signature":
+            pairs.append((name, _value(name, value)))
+    pairs.sort(key=_by_name)
+    return "&".join([f"{name}={text}" for name, text in pairs if name != "signature"]).encode("utf-8")
+
+
+def _by_name(pair: tuple[str, str]) -> str:
+    return pair[0]
 
 
 # --------------------------------------------------------------------------- signers

@@ -35,6 +35,7 @@ SYMBOL_MAX_LEN = 20
 SYMBOL_LEGAL = "^[A-Z0-9-_.\\u0080-\\U0010FFFF]{1,20}$"
 SYMBOL_RULE = "must be 1 to 20 characters of A-Z 0-9 - _ . or printable non-ASCII characters"
 _SYMBOL_ASCII = re.compile(r"[A-Z0-9_.\-]{1,20}")
+_GOOD_SYMBOLS: set[str] = set()
 _SYMBOL_ASCII_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")  # Binance's rule for every client id
 _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
@@ -77,12 +78,17 @@ def check_int(field: str, value: object, low: int, high: int | None = None) -> i
 
 def is_symbol(value: str) -> bool:
     """Whether ``value`` follows Binance's symbol rule (:data:`SYMBOL_LEGAL`)."""
-    # Nearly every symbol is ASCII: one regex match decides those.
-    if _SYMBOL_ASCII.fullmatch(value):
+    # Every order checks its symbol, and a process trades few: symbols that passed once are
+    # remembered (up to a bound, so that made-up names cannot grow the set without end).
+    if value in _GOOD_SYMBOLS:
         return True
-    return 0 < len(value) <= SYMBOL_MAX_LEN and all(
-        c in _SYMBOL_ASCII_CHARS or (c > "\x7f" and c.isprintable()) for c in value
+    good = _SYMBOL_ASCII.fullmatch(value) is not None or (
+        0 < len(value) <= SYMBOL_MAX_LEN
+        and all(c in _SYMBOL_ASCII_CHARS or (c > "\x7f" and c.isprintable()) for c in value)
     )
+    if good and len(_GOOD_SYMBOLS) < 4096:
+        _GOOD_SYMBOLS.add(value)
+    return good
 
 
 def check_symbol(value: object, field: str = "symbol") -> str:
