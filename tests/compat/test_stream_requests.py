@@ -74,3 +74,8 @@ async def test_a_unicode_symbol_streams_by_url_and_by_subscription(wsx: WsExchan
         wsx.order(symbol="币安人生USDT", side="BUY", type="MARKET", quantity="50")
         wrapped = await recv_until(ws, lambda m: m.get("stream") == "币安人生usdt@trade")
         assert wrapped["data"]["s"] == "币安人生USDT"
+
+
+async def test_a_stream_shaped_name_the_exchange_does_not_serve_is_refused_at_once(wsx: WsExchange) -> None:
+    async with wsx.http.get(f"{wsx.url}/ws/btcusdt@nonsense") as r:
+        assert r.status == 400 and (await r.json())["msg"] == "Invalid stream name: btcusdt@nonsense"

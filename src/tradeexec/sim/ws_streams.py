@@ -620,9 +620,16 @@ class StreamHub:
         return await self._serve(request, names, combined=True)
 
     async def _serve(self, request: web.Request, names: list[str], *, combined: bool) -> web.StreamResponse:
-        # Binance opens the connection whatever the path names, and a name that is no stream
-        # simply carries nothing: ccxt connects to ``/ws/<n>`` and subscribes afterwards.
-        specs = [spec for spec in map(self.parse, names) if spec is not None]
+        # A path segment that is not stream-shaped (no '@', no '!') names nothing and opens a
+        # connection that subscribes afterwards, as ccxt does with ``/ws/<n>``; a stream-shaped
+        # name this exchange does not serve is refused, so a typo fails at once.
+        specs: list[StreamSpec] = []
+        for raw in names:
+            spec = self.parse(raw)
+            if spec is not None:
+                specs.append(spec)
+            elif "@" in raw or raw.startswith("!"):
+                return web.json_response({"code": -1121, "msg": f"Invalid stream name: {raw}"}, status=400)
         if len(specs) > self.max_streams:
             return web.json_response({"code": 4, "msg": "Too many subscriptions"}, status=400)
         conn = WsConnection(request, self.limits(), self.state.faults, request.path, self.registry)
