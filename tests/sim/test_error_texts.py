@@ -21,7 +21,7 @@ import pytest
 
 from tests.sim.conftest import Api, Reply
 from tests.sim.order_params import LIMIT_BUY
-from tradeexec.binance.auth import HmacSigner
+from tradeexec.binance.auth import HmacSigner, ws_signature_payload
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.faults import FaultKind
 
@@ -114,7 +114,10 @@ UNDOCUMENTED: dict[tuple[int, str], str] = {
 }
 
 # Codes no request can trigger: only a bug in the exchange produces them.
-UNTRIGGERABLE = {-1000: "answer to an internal error"}
+UNTRIGGERABLE = {
+    -1000: "answer to an internal error",
+    -2042: "a connection's 1000th subscription: one per account, so 1000 accounts",
+}
 
 
 def _template_re(template: str) -> re.Pattern[str]:
@@ -295,6 +298,15 @@ async def _ws_api(exchange: LocalExchange, *requests: str) -> list[Any]:
     return answers
 
 
+def _ws_signed(exchange: LocalExchange, request_id: int, method: str) -> str:
+    params: dict[str, object] = {"apiKey": exchange.api_key, "timestamp": exchange.state.now_ms()}
+    params["signature"] = HmacSigner(exchange.api_secret).sign(ws_signature_payload(params))
+    return msgspec.json.encode({"id": request_id, "method": method, "params": params}).decode()
+
+
+WS_CODES = [-1135, -1020, -2036, -1020, -1135, -4056, None, -2035]
+
+
 async def test_websocket_api_errors_have_binance_codes_and_texts(exchange: LocalExchange) -> None:
     key = exchange.api_key
     answers = await _ws_api(
@@ -304,11 +316,14 @@ async def test_websocket_api_errors_have_binance_codes_and_texts(exchange: Local
         '{"id": 2, "method": "userDataStream.unsubscribe", "params": {"subscriptionId": 5}}',
         msgspec.json.encode({"id": 3, "method": "userDataStream.start", "params": {"apiKey": key}}).decode(),
         '{"id": 4, "method": "depth", "params": {"symbol": "BTCUSDT", "limit": [1]}}',
+        _ws_signed(exchange, 5, "session.logon"),  # an HMAC key cannot log on
+        _ws_signed(exchange, 6, "userDataStream.subscribe.signature"),
+        _ws_signed(exchange, 7, "userDataStream.subscribe.signature"),  # the account's second
     )
-    expected = [-1135, -1020, -2036, -1020, -1135]
-    assert [a["error"]["code"] for a in answers] == expected, answers
+    assert [a.get("error", {}).get("code") for a in answers] == WS_CODES, answers
     for answer in answers:
-        assert documented(answer["error"]["code"], answer["error"]["msg"]), answer
+        if "error" in answer:
+            assert documented(answer["error"]["code"], answer["error"]["msg"]), answer
 
 
 def test_every_code_the_exchange_raises_has_a_case() -> None:
@@ -323,7 +338,7 @@ def test_every_code_the_exchange_raises_has_a_case() -> None:
             raised.add(int(m[1]))
             if m[2] is not None:
                 texts.add((int(m[1]), m[2]))
-    covered = {c.code for c in CASES} | {-1135, -2035, -2036, -2042, -1125, -4056} | set(UNTRIGGERABLE)
+    covered = {c.code for c in CASES} | {c for c in WS_CODES if c is not None} | set(UNTRIGGERABLE)
     assert raised - covered == set(), "codes raised by the exchange without a case here"
     assert raised >= {-1003, -2010, -1022}  # the scan itself works
     wrong = sorted(t for t in texts if not documented(*t))
