@@ -97,3 +97,6 @@ async def test_margin_and_futures_lists_are_empty_and_spot_symbols_do_not_claim_
     spot = await api.public("GET", "/api/v3/exchangeInfo")
     assert not any(s["isMarginTradingAllowed"] for s in spot.body["symbols"])
     assert not any("MARGIN" in group for s in spot.body["symbols"] for group in s["permissionSets"])
+    # Nor what the local exchange has no endpoint for: OTO/OPO lists, amendments, pegged orders.
+    unserved = ("otoAllowed", "opoAllowed", "amendAllowed", "pegInstructionsAllowed")
+    assert not any(s[flag] for s in spot.body["symbols"] for flag in unserved)

@@ -51,13 +51,15 @@ def _symbol(
         "orderTypes": list(_ORDER_TYPES),
         "icebergAllowed": True,
         "ocoAllowed": True,
-        "otoAllowed": True,
-        "opoAllowed": True,
+        # The local exchange serves OCO but not OTO/OTOCO/OPO lists, order amendment or pegged
+        # orders: advertised as off so that no client plans on them.
+        "otoAllowed": False,
+        "opoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": True,
         "cancelReplaceAllowed": True,
-        "amendAllowed": True,
-        "pegInstructionsAllowed": True,
+        "amendAllowed": False,
+        "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True,
         # Margin is not served by the local exchange, so no symbol advertises it.
         "isMarginTradingAllowed": False,
