@@ -16,6 +16,7 @@ from tradeexec.binance.auth import HmacSigner, ws_signature_payload
 from tradeexec.sim import LocalExchange, SimConfig
 
 pytestmark = pytest.mark.compat
+pytest_plugins = ("tests.compat.rest_api",)
 
 MAKER, TAKER = Decimal("0.0002"), Decimal("0.0004")
 
@@ -27,12 +28,6 @@ async def ex() -> AsyncIterator[LocalExchange]:
     cfg.accounts[0].maker_commission, cfg.accounts[0].taker_commission = MAKER, TAKER
     async with LocalExchange(cfg, market=False) as exchange:
         yield exchange
-
-
-@pytest.fixture
-async def api(ex: LocalExchange) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield Api(session, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
 
 
 async def test_trade_fee_is_the_accounts_fee(api: Api) -> None:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 
 from tests.sim.conftest import Api
@@ -19,6 +18,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.sim import LocalExchange
 
 pytestmark = pytest.mark.compat
+pytest_plugins = ("tests.compat.rest_api",)
 
 SYMBOL = "币安人生USDT"
 BUY = {
@@ -36,12 +36,6 @@ async def ex() -> AsyncIterator[LocalExchange]:
     async with LocalExchange(market=False) as exchange:
         exchange.add_liquidity(SYMBOL, "SELL", "0.15", "10000")
         yield exchange
-
-
-@pytest.fixture
-async def api(ex: LocalExchange) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield Api(session, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
 
 
 async def test_exchange_info_lists_the_symbol(api: Api) -> None:
