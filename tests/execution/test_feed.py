@@ -92,6 +92,7 @@ def _assert_true_to_exchange(v: Venue) -> None:
 @pytest.mark.parametrize("legacy", [False, True], ids=["ws-api", "listen-key"])
 async def test_fills_arrive_through_the_stream_without_polling(venue: Venue, legacy: bool) -> None:
     v = venue
+    v.ex.state.config.streams.legacy_listen_key = legacy  # Binance's spot default is off
     async with OrderFeed.for_client(v.om, v.client, legacy=legacy, backoff_base_s=0.05) as feed:
         assert isinstance(feed.stream, ListenKeyUserData if legacy else WsApiUserData)
         assert feed.stream_live and v.om.stream_live

@@ -176,6 +176,7 @@ async def test_tracked_balances_equal_the_exchanges_whichever_way_fills_arrive(t
     in the order's FULL answer, from the REST trades, or from the user data stream."""
     async with LocalExchange(market=False) as ex:
         ex.set_price("ETHBTC", "0.05123")
+        ex.state.config.streams.legacy_listen_key = True  # the listenKey stream below
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
             positions = PositionTracker()
             manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), positions=positions,

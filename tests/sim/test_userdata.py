@@ -103,6 +103,7 @@ async def test_subscribe_signature_hmac_and_unsubscribe(wsx: WsExchange) -> None
 
 
 async def test_legacy_listen_key_stream(wsx: WsExchange) -> None:
+    wsx.state.config.streams.legacy_listen_key = True
     headers = {"X-MBX-APIKEY": wsx.ex.api_key}
     base = f"{wsx.ex.rest_url}/api/v3/userDataStream"
     async with wsx.http.post(base, headers=headers) as r:
@@ -129,7 +130,7 @@ async def test_legacy_listen_key_stream(wsx: WsExchange) -> None:
 
 
 async def test_listen_key_keepalive_and_expiry() -> None:
-    async with ws_exchange(ws_config(listen_key_validity_ms=60_000)) as x:
+    async with ws_exchange(ws_config(listen_key_validity_ms=60_000, legacy_listen_key=True)) as x:
         users = x.ws.users
         key = users.create_listen_key(x.ex.account)
         async with (
@@ -178,9 +179,29 @@ async def test_listen_key_expiry_fault(wsx: WsExchange) -> None:
     assert [r.kind for r in wsx.ex.fault_log] == [FaultKind.LISTEN_KEY_EXPIRY]
 
 
-async def test_legacy_listen_key_can_be_disabled() -> None:
-    async with (
-        ws_exchange(legacy_listen_key=False) as x,
-        x.http.post(f"{x.ex.rest_url}/api/v3/userDataStream", headers={"X-MBX-APIKEY": x.ex.api_key}) as r,
-    ):
-        assert r.status in (404, 405)
+async def test_legacy_listen_keys_are_one_switch_for_rest_and_the_websocket_api(wsx: WsExchange) -> None:
+    """Binance removed both on 2026-02-20: by default both refuse; the switch opens both."""
+    headers = {"X-MBX-APIKEY": wsx.ex.api_key}
+    rest = f"{wsx.ex.rest_url}/api/v3/userDataStream"
+    async with wsx.http.post(rest, headers=headers) as r:
+        assert (r.status, await r.json()) == (410, {"code": -1020, "msg": "This operation is not supported."})
+    async with wsx.http.ws_connect(f"{wsx.url}/ws-api/v3") as api:
+        await api.send_json({"id": 1, "method": "userDataStream.start", "params": {"apiKey": wsx.ex.api_key}})
+        answer = await recv_json(api)
+        assert answer["status"] == 400
+        assert answer["error"] == {"code": -1020, "msg": "This operation is not supported."}
+
+        wsx.state.config.streams.legacy_listen_key = True
+        await api.send_json({"id": 2, "method": "userDataStream.start", "params": {"apiKey": wsx.ex.api_key}})
+        key = (await recv_json(api))["result"]["listenKey"]
+        async with wsx.http.post(rest, headers=headers) as r:
+            assert r.status == 200 and (await r.json())["listenKey"] == key  # one key per account
+        async with wsx.http.ws_connect(f"{wsx.url}/ws/{key}") as ws:
+            wsx.order(**BUY)
+            assert (await recv_json(ws))["e"] == "executionReport"
+        params = {"apiKey": wsx.ex.api_key, "listenKey": key}
+        await api.send_json({"id": 3, "method": "userDataStream.ping", "params": params})
+        assert (await recv_json(api))["result"] == {}
+        await api.send_json({"id": 4, "method": "userDataStream.stop", "params": params})
+        assert (await recv_json(api))["result"] == {}
+        assert key not in wsx.ws.users.listen_keys()

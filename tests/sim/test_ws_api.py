@@ -183,11 +183,11 @@ async def test_session_logon_refuses_hmac_keys(wsx: WsExchange) -> None:
             -1135,
             "Invalid 'params' in JSON request; expected an object.",
         ),
-        ('{"id": 4, "method": "no.such.method"}', -1020, "Unsupported operation."),
+        ('{"id": 4, "method": "no.such.method"}', -1020, "This operation is not supported."),
         (
             '{"id": 5, "method": "userDataStream.start", "params": {"apiKey": "k"}}',
             -1020,
-            "Unsupported operation.",
+            "This operation is not supported.",
         ),
         ('{"id": 6, "method": "depth", "params": {"symbol": "NOPE"}}', -1121, "Invalid symbol."),
         (

@@ -49,7 +49,7 @@ async def test_subscribe_list_unsubscribe_with_ids(wsx: WsExchange) -> None:
         ('{"params": [], "id": 1}', 2, "Invalid request: missing field `method`"),
         ('{"method": "FOO", "params": [], "id": 1}', 2, "Invalid request: unknown variant `FOO`"),
         (
-            '{"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": "x"}',
+            '{"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": "not an id!"}',
             2,
             "Invalid request: request ID must be an unsigned integer",
         ),

@@ -132,6 +132,7 @@ class SoakRun:
 def _config(settings: SoakSettings) -> tuple[SimConfig, str | None]:
     config = SimConfig.default()
     config.seed = settings.seed
+    config.streams.legacy_listen_key = settings.legacy_stream
     # Room for a fast soak; the client still learns these limits from exchangeInfo and paces
     # itself by them, which is what the client-paced 429 count checks.
     config.rate_limits.request_weight_per_minute = 30_000

@@ -72,7 +72,7 @@ async def test_ws_api_reconnect_recovers_missed_order_and_balances() -> None:
 
 
 async def test_listen_key_flow_survives_expiry() -> None:
-    async with local_exchange() as ex, BinanceClient(
+    async with local_exchange(legacy_listen_key=True) as ex, BinanceClient(
         ex.api_key, ex.api_secret, base_url=ex.rest_url
     ) as rest, ListenKeyUserData(rest, ex.ws_url, backoff_base_s=0.05) as users:
         first_key = users.listen_key
@@ -90,7 +90,7 @@ async def test_listen_key_flow_survives_expiry() -> None:
 
 
 async def test_listen_key_failed_keepalive_starts_over() -> None:
-    async with local_exchange() as ex, BinanceClient(
+    async with local_exchange(legacy_listen_key=True) as ex, BinanceClient(
         ex.api_key, ex.api_secret, base_url=ex.rest_url
     ) as rest, ListenKeyUserData(rest, ex.ws_url, keepalive_s=0.2, backoff_base_s=0.05) as users:
         key = users.listen_key

@@ -1,7 +1,8 @@
 """Request signing for Binance: the exact bytes that are signed, and the three key types.
 
-Binance signs the request *as sent*: since January 2026 the payload must be percent-encoded
-before the signature is computed, otherwise the server answers -1022. So one function,
+REST signs the request *as sent*: since January 2026 the payload must be percent-encoded
+before the signature is computed, otherwise the server answers -1022 (the WebSocket API signs
+raw UTF-8 instead, see :func:`ws_signature_payload`). So one function,
 :func:`encode_params`, produces the string that is both signed and put on the wire; nothing
 re-encodes it afterwards. The verification half lives here too, so the local exchange checks
 signatures with the same rules the client signs with.
@@ -136,6 +137,36 @@ def encode_params(params: Params) -> str:
             if value is not None
         ]
     )
+
+
+def ws_signature_payload(params: Params) -> bytes:
+    """What a WebSocket API request signs: every parameter but ``signature``, sorted by name,
+    as ``name=value`` pairs joined by ``&``, in UTF-8 *without* percent-encoding.
+
+    The two APIs differ here on purpose: REST signs the percent-encoded query it sends (the
+    REST document's ``１２３４５６`` example signs ``%EF%BC%91...``), while the WebSocket API
+    document signs the same example over the raw characters, since its parameters travel as
+    JSON, not as a query string. Client and local exchange both build the payload here.
+    """
+    items = params.items() if isinstance(params, _MAPPINGS) else params
+    pairs: list[tuple[str, str]] = []
+    for name, value in items:
+        # Exact types first, as in encode_value: this runs for every WebSocket API order.
+        kind = type(value)
+        if kind is str:
+            pairs.append((name, cast(str, value)))
+        elif kind is int:
+            pairs.append((name, str(value)))
+        elif kind is Decimal:
+            pairs.append((name, _decimal_text(name, cast(Decimal, value))))
+        elif value is not None and name != "signature":
+            pairs.append((name, _value(name, value)))
+    pairs.sort(key=_by_name)
+    return "&".join([f"{name}={text}" for name, text in pairs if name != "signature"]).encode("utf-8")
+
+
+def _by_name(pair: tuple[str, str]) -> str:
+    return pair[0]
 
 
 # --------------------------------------------------------------------------- signers

@@ -24,11 +24,20 @@ __all__ = [
     "check_enum",
     "check_int",
     "check_symbol",
+    "is_symbol",
 ]
 
 Number = Decimal | int | str
 E = TypeVar("E", bound=StrEnum)
 ORDER_ID_MAX = (1 << 63) - 1  # order and list ids are int64 on the exchange
+SYMBOL_MAX_LEN = 20
+# Binance's rule for symbol and asset names since its 2025-12 Unicode change: the old ASCII
+# set, plus any printable non-ASCII character (sent as UTF-8, percent-encoded in REST).
+SYMBOL_LEGAL = "^[A-Z0-9-_.\\u0080-\\U0010FFFF]{1,20}$"
+SYMBOL_RULE = "must be 1 to 20 characters of A-Z 0-9 - _ . or printable non-ASCII characters"
+_SYMBOL_ASCII = re.compile(r"[A-Z0-9_.\-]{1,20}")
+_GOOD_SYMBOLS: set[str] = set()
+_SYMBOL_ASCII_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")  # Binance's rule for every client id
 _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 _ZERO = Decimal(0)
@@ -69,12 +78,29 @@ def check_int(field: str, value: object, low: int, high: int | None = None) -> i
     return value
 
 
+def is_symbol(value: str) -> bool:
+    """Whether ``value`` follows Binance's symbol rule (:data:`SYMBOL_LEGAL`)."""
+    # Every order checks its symbol, and a process trades few: symbols that passed once are
+    # remembered (up to a bound, so that made-up names cannot grow the set without end).
+    if value in _GOOD_SYMBOLS:
+        return True
+    good = _SYMBOL_ASCII.fullmatch(value) is not None or (
+        0 < len(value) <= SYMBOL_MAX_LEN
+        and all(c in _SYMBOL_ASCII_CHARS or (c > "\x7f" and c.isprintable()) for c in value)
+    )
+    if good and len(_GOOD_SYMBOLS) < 4096:
+        _GOOD_SYMBOLS.add(value)
+    return good
+
+
 def check_symbol(value: object, field: str = "symbol") -> str:
-    """A symbol as Binance spells it; non-ASCII symbols exist and are kept as they are."""
-    # isprintable() already refuses every whitespace character but the ASCII space.
-    if not isinstance(value, str) or not value or not value.isprintable() or " " in value:
-        raise InvalidParameter(field, "must be a non-empty symbol without spaces", repr(value))
-    return value
+    """A symbol (or asset) as Binance spells it; non-ASCII symbols exist and are kept as they
+    are. Anything else would cost a request and come back as -1100, so it is refused here."""
+    if isinstance(value, str) and is_symbol(value):
+        return value
+    long = isinstance(value, str) and len(value) > 40
+    shown = f"{str(value)[:40]!r}... ({len(str(value))} characters)" if long else repr(value)
+    raise InvalidParameter(field, SYMBOL_RULE, shown)
 
 
 def check_client_id(field: str, value: object) -> str:

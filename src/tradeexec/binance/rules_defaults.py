@@ -4,6 +4,8 @@ They follow live Binance spot entries of 2025-2026 in shape and values (field se
 order, tick and step sizes, notional floors, order-count caps), so that a client tuned
 against the local exchange meets the same rules on the real one. MARKET_LOT_SIZE.maxQty is
 recomputed by Binance from recent volume; the figures here are one recent reading.
+``币安人生USDT`` is one of the non-ASCII symbols Binance lists since its December 2025 change,
+so clients meet UTF-8 symbols (percent-encoded in signatures) against the local exchange too.
 """
 
 from __future__ import annotations
@@ -49,15 +51,18 @@ def _symbol(
         "orderTypes": list(_ORDER_TYPES),
         "icebergAllowed": True,
         "ocoAllowed": True,
-        "otoAllowed": True,
-        "opoAllowed": True,
+        # The local exchange serves OCO but not OTO/OTOCO/OPO lists, order amendment or pegged
+        # orders: advertised as off so that no client plans on them.
+        "otoAllowed": False,
+        "opoAllowed": False,
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": True,
         "cancelReplaceAllowed": True,
-        "amendAllowed": True,
-        "pegInstructionsAllowed": True,
+        "amendAllowed": False,
+        "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True,
-        "isMarginTradingAllowed": True,
+        # Margin is not served by the local exchange, so no symbol advertises it.
+        "isMarginTradingAllowed": False,
         "filters": [
             {"filterType": "PRICE_FILTER", "minPrice": min_price, "maxPrice": max_price, "tickSize": tick},
             {"filterType": "LOT_SIZE", "minQty": min_qty, "maxQty": max_qty, "stepSize": step},
@@ -97,7 +102,7 @@ def _symbol(
             {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": 10},
         ],
         "permissions": [],
-        "permissionSets": [["SPOT", "MARGIN", "TRD_GRP_004", "TRD_GRP_005", "TRD_GRP_006"]],
+        "permissionSets": [["SPOT", "TRD_GRP_004", "TRD_GRP_005", "TRD_GRP_006"]],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
         "allowedSelfTradePreventionModes": list(_STP_MODES),
     }
@@ -139,5 +144,14 @@ DEFAULT_SYMBOL_INFO: dict[str, dict[str, Any]] = {
         lot=("0.00010000", "100000.00000000", "0.00010000"),
         market_max_qty="1855.98432430",
         min_notional="0.00010000",
+    ),
+    "币安人生USDT": _symbol(
+        "币安人生USDT",
+        "币安人生",
+        "USDT",
+        price=("0.00001000", "1000.00000000", "0.00001000"),
+        lot=("1.00000000", "92141578.00000000", "1.00000000"),
+        market_max_qty="3541224.59000000",
+        min_notional="5.00000000",
     ),
 }

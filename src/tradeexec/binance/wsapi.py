@@ -2,9 +2,9 @@
 
 Requests are matched to answers by id. Ed25519 keys log the session on once
 (``session.logon``) and then send signed requests without signatures; HMAC and RSA keys sign
-every request over its parameters *sorted by name*, which is what the WebSocket API verifies
-(unlike REST, which signs the query as sent). Every answer's ``rateLimits`` feed the same
-``RateLimiter`` budgets REST uses.
+every request over its parameters *sorted by name*, in raw UTF-8, which is what the WebSocket
+API verifies (unlike REST, which signs the percent-encoded query as sent). Every answer's
+``rateLimits`` feed the same ``RateLimiter`` budgets REST uses.
 
 Every request is charged to that limiter *before* it is sent, at the weight of the REST
 endpoint it mirrors (``order.place`` is ``POST /api/v3/order``): the WebSocket API draws on the
@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tradeexec.binance.auth import KEY_ED25519, Signer, encode_params
+from tradeexec.binance.auth import KEY_ED25519, Signer, ws_signature_payload
 from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import error_from_response, outcome_unknown
@@ -345,8 +345,7 @@ class WsApiClient(AsyncService):
         if self.logged_on:
             return out
         out["apiKey"] = self.api_key
-        payload = encode_params(sorted(out.items()))
-        out["signature"] = self._signer.sign(payload.encode("ascii"))
+        out["signature"] = self._signer.sign(ws_signature_payload(out))
         return out
 
     def _cost(self, method: str, params: Mapping[str, object]) -> tuple[int, int]:

@@ -76,8 +76,10 @@ class StreamConfig:
     inbound_messages_per_s: int = 5
     max_streams_per_connection: int = 1024
     listen_key_validity_ms: int = 3_600_000
-    # Binance removed spot listenKeys on 2026-02-20; kept on by default for older clients.
-    legacy_listen_key: bool = True
+    # Binance removed spot listenKeys on 2026-02-20 (REST userDataStream and the WebSocket API's
+    # userDataStream.start/ping/stop alike). Off, both answer as Binance now does; on, both
+    # work again, together, for clients written before the change. Read at each request.
+    legacy_listen_key: bool = False
     # Real seconds between interval updates of @depth@100ms-style (fast) and 1000 ms (slow) streams.
     fast_interval_s: float = 0.1
     slow_interval_s: float = 1.0
@@ -106,6 +108,7 @@ class MarketConfig:
             "ETHUSDT": Decimal("3000"),
             "BNBUSDT": Decimal("500"),
             "ETHBTC": Decimal("0.05"),
+            "币安人生USDT": Decimal("0.15"),
         }
     )
 

@@ -99,12 +99,12 @@ class RateLimiter:
         now = self.clock.now_ms()
         injected = self.faults.take(FaultKind.IP_BAN, ip) if self.faults is not None else None
         if injected is not None and injected.until_ms is not None:
-            raise self._ban_error(ip, injected.until_ms, now)
+            raise self._ban_error(injected.until_ms, now)
         if not self.config.enabled:
             return
         st = self._ip(ip)
         if st.banned_until > now:
-            raise self._ban_error(ip, st.banned_until, now)
+            raise self._ban_error(st.banned_until, now)
         used = st.weight.add(now, weight)
         raw = st.raw.add(now, 1)
         if used > self.config.request_weight_per_minute:
@@ -135,12 +135,12 @@ class RateLimiter:
             st.bans += 1
             st.violations = 0
             st.banned_until = now + length
-            raise self._ban_error(ip, st.banned_until, now)
+            raise self._ban_error(st.banned_until, now)
 
-    def _ban_error(self, ip: str, until_ms: int, now: int) -> ApiError:
+    def _ban_error(self, until_ms: int, now: int) -> ApiError:
         return ApiError(
             -1003,
-            f"Way too many requests; IP({ip}) banned until {until_ms}. "
+            f"Way too much request weight used; IP banned until {until_ms}. "
             "Please use WebSocket Streams for live updates to avoid bans.",
             418,
             headers={"Retry-After": self._retry_after(until_ms - now)},

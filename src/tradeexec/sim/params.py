@@ -13,16 +13,16 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
+from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
+
 E = TypeVar("E", bound=StrEnum)
 
 MAX_PARAMS = 50
 DECIMAL_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 INT_RE = re.compile(r"^-?[0-9]{1,20}$")
-SYMBOL_RE = re.compile(r"^[A-Z0-9\-_.]{1,20}$")
 CLIENT_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
 _LEGAL_DECIMAL = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _LEGAL_INT = "^[0-9]{1,20}$"
-_LEGAL_SYMBOL = "^[A-Z0-9-_.]{1,20}$"
 _LEGAL_CLIENT_ID = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 
 
@@ -171,8 +171,8 @@ class Params:
         value = self.require(name) if required else self.get(name)
         if value is None:
             return None
-        if not SYMBOL_RE.match(value):
-            raise illegal(name, _LEGAL_SYMBOL)
+        if not is_symbol(value):
+            raise illegal(name, SYMBOL_LEGAL)
         return value
 
     def client_id(self, name: str) -> str | None:

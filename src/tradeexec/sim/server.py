@@ -269,16 +269,23 @@ class AdminRoutes:
         return {"serverTime": self.state.now_ms()}
 
 
+UNSUPPORTED = ApiError(-1020, "This operation is not supported.")
+
+
 @web.middleware
 async def _headers_on_everything(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown paths and methods answer like Binance's front (404/405), still with headers."""
+    """Unknown paths and methods answer with their HTTP status (404/405) and, like every other
+    answer, a JSON body in Binance's error shape and the usage headers: a client that decodes
+    every answer as JSON must not trip over a text page."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status >= 400 and not request.path.startswith("/_sim"):
-            state = request.app[STATE_KEY]
-            exc.headers.update(state.limiter.headers(request.remote or "unknown", None))
-        raise
+        if exc.status < 400 or request.path.startswith("/_sim"):
+            raise
+        state = request.app[STATE_KEY]
+        headers = {**exc.headers, **state.limiter.headers(request.remote or "unknown", None)}
+        headers.pop("Content-Type", None)
+        return _json(UNSUPPORTED.body(), exc.status, headers)
 
 
 def build_app(state: SimState) -> web.Application:

@@ -26,9 +26,11 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
+from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
 from tradeexec.sim import checks, views
 from tradeexec.sim.engine import EngineReject, ExecutionEvent, Order, OrderRequest
 from tradeexec.sim.params import ApiError, Params, illegal, mandatory, not_required
+from tradeexec.sim.wallet_ops import WalletOps, wallet_operations
 
 if TYPE_CHECKING:
     from tradeexec.sim.state import ApiAccount, SimState
@@ -39,7 +41,8 @@ API_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 MAX_RECV_WINDOW = 60_000
 DEFAULT_RECV_WINDOW = Decimal(5000)
 INVALID_SYMBOL = "Invalid symbol."
-SYMBOLS_LEGAL = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
+_SYMBOL_ITEM = SYMBOL_LEGAL[1:-1]
+SYMBOLS_LEGAL = f'^\\[("{_SYMBOL_ITEM}"(,"{_SYMBOL_ITEM}"){{0,}}){{0,1}}\\]$'
 _NEEDS_TIF = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 _NEEDS_PRICE = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
 _NEEDS_STOP = {
@@ -103,10 +106,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("account_status", "GET", "/sapi/v1/account/status", _U, 1),
     Operation("api_trading_status", "GET", "/sapi/v1/account/apiTradingStatus", _U, 1),
     Operation("api_restrictions", "GET", "/sapi/v1/account/apiRestrictions", _U, 1),
+    *wallet_operations(),
 )
 
 
-class Service:
+class Service(WalletOps):
     """Binance's spot API over one ``SimState``. Operations take ``(params, account)`` where
     ``account`` is what ``authenticate`` returned (None for public endpoints)."""
 
@@ -134,7 +138,7 @@ class Service:
         client_ip: str | None = None,
     ) -> ApiAccount | None:
         """Binance's checks, in Binance's order: key format (-2014), known key, IP and
-        permissions (-2015), timestamp and recvWindow (-1102/-1131/-1021), signature (-1022).
+        permissions (-2015), timestamp and recvWindow (-1102/-1021), signature (-1022).
         ``payload`` is exactly what was signed (query then body, no separator, signature
         removed). Returns None for NONE security when no key was sent."""
         if not security.needs_key:
@@ -165,7 +169,11 @@ class Service:
                 raise illegal("recvWindow", "^[0-9]{1,20}(\\.[0-9]{1,3})?$")
             window = Decimal(raw_window)
             if window > MAX_RECV_WINDOW:
-                raise ApiError(-1131, f"recvWindow must be less than {MAX_RECV_WINDOW}.")
+                # -1131 (BAD_RECV_WINDOW) left Binance's error list; this is its current answer.
+                raise ApiError(
+                    -1102,
+                    f"'recvWindow' contains unexpected value. Cannot be greater than {MAX_RECV_WINDOW}.",
+                )
         raw_ts = params.get("timestamp")
         if raw_ts is None or not re.fullmatch(r"[0-9]{1,20}", raw_ts):
             raise mandatory("timestamp")
@@ -205,9 +213,9 @@ class Service:
             return [self._symbol(p)]
         if many is None:
             return None
-        if not re.fullmatch(SYMBOLS_LEGAL.replace("\\\\", "\\"), many.replace(" ", "")):
+        names = _symbol_list(many)
+        if names is None:
             raise illegal("symbols", SYMBOLS_LEGAL)
-        names = json.loads(many)
         if len(names) > 100:
             raise ApiError(-1101, "Too many values sent for parameter 'symbols', maximum allowed up to 100.")
         for name in names:
@@ -436,7 +444,7 @@ class Service:
         m = re.fullmatch(r"([0-9]{1,3})([mhd])", window)
         size = int(m.group(1)) * _ROLLING_UNITS[m.group(2)] if m else 0
         if not m or not 60_000 <= size <= 7 * 86_400_000:
-            raise ApiError(-1100, "Illegal characters found in parameter 'windowSize'.")
+            raise illegal("windowSize", "^[0-9]{1,3}[mhd]$")
         now = self._now()
         rows = [self._ticker(s, now - size, now, full) for s in symbols]
         return rows[0] if p.get("symbol") else rows
@@ -1055,6 +1063,17 @@ def _replace_failure(
 
 def _err_body(err: ApiError | None) -> dict[str, Any] | None:
     return None if err is None else {"code": err.code, "msg": err.msg}
+
+
+def _symbol_list(raw: str) -> list[str] | None:
+    """A JSON array of well-formed symbols (spaces between items allowed), or None."""
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) and is_symbol(n) for n in names):
+        return None
+    return names
 
 
 def _permissions_of(info: dict[str, Any]) -> list[str]:

@@ -65,6 +65,45 @@ def unknown_listen_key() -> ApiError:
     return ApiError(-1125, "This listenKey does not exist.")
 
 
+def listen_keys_removed() -> ApiError:
+    """Binance's answer since 2026-02-20 to the spot listenKey requests, over REST (HTTP 410
+    Gone) and, with the WebSocket API's status, to ``userDataStream.start/ping/stop``."""
+    return ApiError(-1020, "This operation is not supported.", 410)
+
+
+class LegacyListenKeys:
+    """The listenKey operations shared by REST and the WebSocket API, behind the one switch
+    ``streams.legacy_listen_key`` (read at each call, so tests may flip it on a live exchange)."""
+
+    def __init__(self, state: SimState, hub: UserDataHub) -> None:
+        self.state = state
+        self.hub = hub
+
+    def check_enabled(self, status: int = 410) -> None:
+        """Binance's removal answer unless the switch is on (``status``: 410 over REST, 400 on
+        the WebSocket API, where an unknown method answers so)."""
+        if not self.state.config.streams.legacy_listen_key:
+            err = listen_keys_removed()
+            err.http_status = status
+            raise err
+
+    def create(self, params: Params, account: str) -> dict[str, str]:
+        params.ensure_all_read()
+        return {"listenKey": self.hub.create_listen_key(account)}
+
+    def keepalive(self, params: Params, account: str) -> dict[str, str]:
+        key = params.require("listenKey")
+        params.ensure_all_read()
+        self.hub.keepalive(key, account)
+        return {}
+
+    def close(self, params: Params, account: str) -> dict[str, str]:
+        key = params.require("listenKey")
+        params.ensure_all_read()
+        self.hub.close_listen_key(key, account)
+        return {}
+
+
 class UserDataHub:
     """account -> sinks, fed by the bus; plus the legacy listenKey store and its expiry."""
 
@@ -239,22 +278,22 @@ _encode_json = msgspec.json.Encoder().encode
 class ListenKeyRoutes:
     """POST/PUT/DELETE of a listenKey (USER_STREAM: API key, no signature).
 
-    Binance removed these for spot on 2026-02-20; the local exchange keeps them (by default)
-    because old clients still open their user data stream this way.
+    Binance removed these for spot on 2026-02-20: they answer as Binance does unless the
+    ``legacy_listen_key`` switch is on, for old clients that still open their stream this way.
     """
 
     PATHS = ("/api/v3/userDataStream", "/sapi/v1/userDataStream")
     WEIGHT = 2
 
-    def __init__(self, state: SimState, hub: UserDataHub) -> None:
+    def __init__(self, state: SimState, legacy: LegacyListenKeys) -> None:
         self.state = state
-        self.hub = hub
+        self.legacy = legacy
 
     def install(self, app: web.Application) -> None:
         for path in self.PATHS:
-            app.router.add_post(path, self._wrap(self._create))
-            app.router.add_put(path, self._wrap(self._keepalive))
-            app.router.add_delete(path, self._wrap(self._close))
+            app.router.add_post(path, self._wrap(self.legacy.create))
+            app.router.add_put(path, self._wrap(self.legacy.keepalive))
+            app.router.add_delete(path, self._wrap(self.legacy.close))
 
     def _wrap(
         self, op: Callable[[Params, str], dict[str, str]]
@@ -272,6 +311,7 @@ class ListenKeyRoutes:
                 return self._answer(ApiError(-1100, "Illegal characters found in a parameter."), ip, known)
             try:
                 state.limiter.charge_request(ip, self.WEIGHT)
+                self.legacy.check_enabled()
                 params = Params(pairs)
                 account = state.service.authenticate(
                     SecurityType.USER_STREAM, api_key, b"", None, params, client_ip=request.remote
@@ -294,18 +334,3 @@ class ListenKeyRoutes:
             headers=headers,
         )
 
-    def _create(self, params: Params, account: str) -> dict[str, str]:
-        params.ensure_all_read()
-        return {"listenKey": self.hub.create_listen_key(account)}
-
-    def _keepalive(self, params: Params, account: str) -> dict[str, str]:
-        key = params.require("listenKey")
-        params.ensure_all_read()
-        self.hub.keepalive(key, account)
-        return {}
-
-    def _close(self, params: Params, account: str) -> dict[str, str]:
-        key = params.require("listenKey")
-        params.ensure_all_read()
-        self.hub.close_listen_key(key, account)
-        return {}

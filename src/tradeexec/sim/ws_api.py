@@ -3,7 +3,7 @@
 A request ``{"id", "method", "params"}`` runs the same operation of the shared ``Service`` as
 its REST twin, so codes, messages and state changes are identical; only the envelope differs
 (``{"id", "status", "result" | "error", "rateLimits"}``). Signatures cover every parameter but
-``signature``, sorted by name and percent-encoded, as the current docs require. A session
+``signature``, sorted by name, in raw UTF-8, as the current docs require. A session
 authenticated with ``session.logon`` (Ed25519 keys only) sends later requests without apiKey
 or signature, and may subscribe to its account's user data stream; any session may subscribe
 to accounts it can sign for with ``userDataStream.subscribe.signature``.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -21,26 +20,24 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.auth import KEY_ED25519, encode_params
+from tradeexec.binance.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.binance.enums import SecurityType
 from tradeexec.sim import formats, limits
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.service import Operation
 from tradeexec.sim.state import ApiAccount, SimState
-from tradeexec.sim.userdata import UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection
+from tradeexec.sim.userdata import LegacyListenKeys, UserDataHub
+from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection, valid_request_id
 
 log = logging.getLogger(__name__)
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
-_ID_RE = re.compile(r"^[a-zA-Z0-9\-_]{1,36}$")
 _ORDER_METHODS = frozenset({"order.place", "order.cancelReplace", "orderList.place", "orderList.place.oco"})
 _EXECUTING = frozenset({
     "order.place", "order.cancel", "order.cancelReplace", "openOrders.cancelAll",
     "orderList.place", "orderList.place.oco", "orderList.cancel",
 })
-REMOVED_METHODS = frozenset({"userDataStream.start", "userDataStream.ping", "userDataStream.stop"})
 MAX_SUBSCRIPTIONS = 1000
 
 SessionMethod = Callable[["WsApiSession", Params, dict[str, str]], Any]
@@ -51,7 +48,7 @@ class _NoAnswer(Exception):
 
 
 def _unsupported() -> ApiError:
-    return ApiError(-1020, "Unsupported operation.")
+    return ApiError(-1020, "This operation is not supported.")
 
 
 def _params_value(name: str, value: Any) -> str:
@@ -100,8 +97,7 @@ class WsApiSession:
         if not isinstance(request, dict):
             return self._failure(None, ApiError(-1135, "Invalid JSON Request"), None)
         request_id = request.get("id")
-        if not (request_id is None or (isinstance(request_id, int) and not isinstance(request_id, bool))
-                or (isinstance(request_id, str) and _ID_RE.match(request_id))):
+        if not valid_request_id(request_id):
             return self._failure(None, ApiError(
                 -1135,
                 "Invalid 'id' in JSON request; expected an integer, a string matching "
@@ -309,14 +305,29 @@ class WsApiSession:
         self._drop_subscription(sub_id)
         return {}
 
-    def removed(self, params: Params, _: dict[str, str]) -> Any:
-        raise _unsupported()
+    def _legacy_account(self, params: Params, values: dict[str, str]) -> str:
+        """userDataStream.start/ping/stop: refused as Binance does unless the legacy switch is
+        on; then USER_STREAM security (apiKey, or the logged-on session's key)."""
+        self.api.legacy.check_enabled(400)
+        account = self._authenticate(SecurityType.USER_STREAM, params, values)
+        if account is None:
+            raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        return account.account
+
+    def legacy_start(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+        return self.api.legacy.create(params, self._legacy_account(params, values))
+
+    def legacy_ping(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+        return self.api.legacy.keepalive(params, self._legacy_account(params, values))
+
+    def legacy_stop(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+        return self.api.legacy.close(params, self._legacy_account(params, values))
 
     def _add_subscription(self, account: str, *, by_logon: bool) -> int:
         if any(acct == account for acct, _h, _b in self.subscriptions.values()):
             raise ApiError(-2035, "User Data Stream subscription already active.")
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
-            raise ApiError(-2039, "Maximum subscription limit reached.")
+            raise ApiError(-2042, "Maximum subscription ID reached for this connection.")
         sub_id = self._next_subscription
         self._next_subscription += 1
         handle = self.api.users.subscribe(account, _SubscriptionSink(self.conn, sub_id))
@@ -357,16 +368,16 @@ _SESSION_METHODS: dict[str, SessionMethod] = {
     "userDataStream.subscribe": WsApiSession.uds_subscribe,
     "userDataStream.subscribe.signature": WsApiSession.uds_subscribe_signature,
     "userDataStream.unsubscribe": WsApiSession.uds_unsubscribe,
-    **{m: WsApiSession.removed for m in REMOVED_METHODS},
+    "userDataStream.start": WsApiSession.legacy_start,
+    "userDataStream.ping": WsApiSession.legacy_ping,
+    "userDataStream.stop": WsApiSession.legacy_stop,
 }
 
 
 def signed_payload(values: dict[str, str]) -> tuple[bytes, str | None]:
-    """What a WebSocket API signature covers: every parameter but ``signature``, sorted by
-    name, percent-encoded into a query string."""
-    signature = values.get("signature")
-    items = sorted((k, v) for k, v in values.items() if k != "signature")
-    return encode_params(items).encode("ascii"), signature
+    """What a WebSocket API signature covers, and the signature: every parameter but
+    ``signature``, sorted by name, in raw UTF-8 (Binance's WebSocket API document)."""
+    return ws_signature_payload(values), values.get("signature")
 
 
 class WsApi:
@@ -374,6 +385,7 @@ class WsApi:
         self.state = state
         self.users = users
         self.registry = registry
+        self.legacy = LegacyListenKeys(state, users)
 
     def limits(self) -> ConnLimits:
         cfg = self.state.config.streams

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SEND_QUEUE = 65_536
 _CLOSE_TIMEOUT_S = 2.0
+_ID_TEXT = re.compile(r"[a-zA-Z0-9_-]{1,36}")
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
+def valid_request_id(value: object) -> bool:
+    """Binance's rule for the ``id`` of a request on the WebSocket API and on the market streams
+    alike: a 64-bit signed integer, a string of up to 36 letters, digits, '-' or '_' (a UUID
+    fits), or null. The answer echoes it back unchanged."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return _ID_TEXT.fullmatch(value) is not None
+    return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
 
 
 @dataclass(slots=True, frozen=True)

@@ -32,9 +32,10 @@ WS_KEY: web.AppKey[WsServices] = web.AppKey("sim_ws", WsServices)
 
 
 def setup_ws_routes(app: web.Application, state: SimState) -> WsServices:
-    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and (unless the
-    config's ``streams.legacy_listen_key`` is False) ``POST/PUT/DELETE /api/v3/userDataStream``
-    and its ``/sapi/v1`` twin. Intervals and queue bounds come from ``state.config.streams``."""
+    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and
+    ``POST/PUT/DELETE /api/v3/userDataStream`` and its ``/sapi/v1`` twin, which answer only
+    while ``streams.legacy_listen_key`` is on. Intervals and queue bounds come from
+    ``state.config.streams``."""
     registry = ConnectionRegistry()
     users = UserDataHub(state)
     streams = StreamHub(state, users, registry)
@@ -48,8 +49,7 @@ def setup_ws_routes(app: web.Application, state: SimState) -> WsServices:
     router.add_get("/stream", streams.handle_stream)
     router.add_get("/ws-api/v3", api.handle)
     add_firehose_routes(app)
-    if state.config.streams.legacy_listen_key:
-        ListenKeyRoutes(state, users).install(app)
+    ListenKeyRoutes(state, api.legacy).install(app)
 
     async def start(_: web.Application) -> None:
         users.start()

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +35,7 @@ from tradeexec.sim.service import Service
 from tradeexec.sim.state import SimState
 from tradeexec.sim.tape import Kline
 from tradeexec.sim.userdata import UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection
+from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection, valid_request_id
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,11 @@ KLINE_INTERVALS_MS = {i.value: i.milliseconds for i in KlineInterval if i is not
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 
 _SYMBOL_STREAM = re.compile(
-    r"^(?P<symbol>[a-z0-9\-_.]{1,20})@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker"
+    r"^(?P<symbol>(?:[a-z0-9\-_.]|[^\x00-\x7f@/]){1,20})@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker"
     r"|ticker_(?P<window>1h|4h|1d)|kline_(?P<interval>[0-9]{1,2}[smhdw])"
     r"|depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|1000ms))?)$"
 )
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _ALL_STREAM = re.compile(r"^!(?:(?P<kind>ticker|miniTicker)@arr|ticker_(?P<window>1h|4h|1d)@arr|bookTicker)$")
 
 
@@ -67,7 +69,8 @@ def parse_stream(raw: str, listen_key_account: Callable[[str], str | None]) -> S
     """The stream ``raw`` names, or None when it is not a stream this exchange knows."""
     m = _SYMBOL_STREAM.match(raw)
     if m is not None:
-        symbol = m["symbol"].upper()
+        # Only ASCII letters change case: str.upper() would rewrite some non-ASCII symbols.
+        symbol = m["symbol"].translate(_ASCII_UPPER)
         kind = m["kind"]
         if m["window"]:
             return StreamSpec(raw, "rolling", symbol, m["window"])
@@ -227,8 +230,8 @@ class StreamSession:
                 f"`LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY` at line 1 column {len(data)}",
                 request_id,
             )
-        if isinstance(request_id, bool) or not isinstance(request_id, int) or request_id < 0:
-            return _error(2, "Invalid request: request ID must be an unsigned integer", request_id)
+        if not valid_request_id(request_id):
+            return _error(2, "Invalid request: request ID must be an unsigned integer", None)
         params = request.get("params", [])
         if not isinstance(params, list):
             return _error(2, "Invalid request: params must be an array", request_id)
@@ -242,7 +245,7 @@ class StreamSession:
             return {"result": list(self.streams), "id": request_id}
         return self._property(method, params, request_id)
 
-    def _subscribe(self, params: list[Any], request_id: int) -> dict[str, Any]:
+    def _subscribe(self, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
         specs: list[StreamSpec] = []
         for raw in params:
             if not isinstance(raw, str):
@@ -258,7 +261,7 @@ class StreamSession:
             self.add(spec)
         return {"result": None, "id": request_id}
 
-    def _unsubscribe(self, params: list[Any], request_id: int) -> dict[str, Any]:
+    def _unsubscribe(self, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
         for raw in params:
             if not isinstance(raw, str):
                 return _error(2, "Invalid request: stream name must be a string", request_id)
@@ -266,7 +269,7 @@ class StreamSession:
             self.remove(raw)
         return {"result": None, "id": request_id}
 
-    def _property(self, method: str, params: list[Any], request_id: int) -> dict[str, Any]:
+    def _property(self, method: str, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
         if not params:
             return _error(2, "Invalid request: property name must be a string", request_id)
         name = params[0]
@@ -617,12 +620,16 @@ class StreamHub:
         return await self._serve(request, names, combined=True)
 
     async def _serve(self, request: web.Request, names: list[str], *, combined: bool) -> web.StreamResponse:
+        # A path segment that is not stream-shaped (no '@', no '!') names nothing and opens a
+        # connection that subscribes afterwards, as ccxt does with ``/ws/<n>``; a stream-shaped
+        # name this exchange does not serve is refused, so a typo fails at once.
         specs: list[StreamSpec] = []
         for raw in names:
             spec = self.parse(raw)
-            if spec is None:
+            if spec is not None:
+                specs.append(spec)
+            elif "@" in raw or raw.startswith("!"):
                 return web.json_response({"code": -1121, "msg": f"Invalid stream name: {raw}"}, status=400)
-            specs.append(spec)
         if len(specs) > self.max_streams:
             return web.json_response({"code": 4, "msg": "Too many subscriptions"}, status=400)
         conn = WsConnection(request, self.limits(), self.state.faults, request.path, self.registry)
