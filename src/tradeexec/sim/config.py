@@ -86,19 +86,38 @@ class StreamConfig:
 
 @dataclass(slots=True)
 class MarketConfig:
-    """The synthetic market: makers quote ``levels`` each side ``spread_ticks`` apart around a
-    random-walk mid that moves by up to ``volatility`` (relative) each step; takers trade every
-    ``taker_every`` steps."""
+    """The synthetic market (``sim/market.py``), stepped every ``interval_s`` of market time.
+
+    Book: ``levels`` per side, the best bid and ask ``spread_ticks`` apart, the last ``span``
+    (relative) beyond the best; level ``i`` holds about ``level_qty_quote * (1 + depth_growth * i)`` (in
+    USDT; converted for other quote assets) with log-normal noise ``qty_noise``. Price: a random
+    walk of ``volatility`` per square-root second (the long-run level) whose variance clusters
+    (GARCH(1,1) with ``garch_alpha``/``garch_beta``) and jumps by about ``jump_size`` with
+    probability ``jump_prob`` per step. Trades: ``trades_per_s`` market orders a second per
+    symbol, of about ``taker_qty_quote`` (log-normal, ``taker_qty_noise``).
+
+    ``replay_files`` (Binance public-data CSV or zip files, one symbol each, named
+    ``<SYMBOL>-...`` or given by ``replay_symbol``) replace the synthetic market with a replay
+    at ``replay_speed`` times market time (``sim/replay.py``).
+    """
 
     enabled: bool = True
     interval_s: float = 0.2
-    levels: int = 5
-    level_qty_quote: Decimal = Decimal("2000")
-    spread_ticks: int = 2
-    level_gap_ticks: int = 5
-    volatility: Decimal = Decimal("0.0005")
-    taker_every: int = 3
+    levels: int = 60
+    spread_ticks: int = 1
+    span: float = 0.008
+    level_qty_quote: Decimal = Decimal("10000")
+    depth_growth: float = 0.1
+    qty_noise: float = 0.35
+    refresh_levels: int = 1
+    volatility: float = 0.0001
+    garch_alpha: float = 0.08
+    garch_beta: float = 0.9
+    jump_prob: float = 0.002
+    jump_size: float = 0.002
+    trades_per_s: float = 4.0
     taker_qty_quote: Decimal = Decimal("300")
+    taker_qty_noise: float = 1.0
     start_prices: dict[str, Decimal] = field(
         default_factory=lambda: {
             "BTCUSDT": Decimal("60000"),
@@ -107,6 +126,9 @@ class MarketConfig:
             "ETHBTC": Decimal("0.05"),
         }
     )
+    replay_files: list[str] = field(default_factory=list)
+    replay_speed: float = 1.0
+    replay_symbol: str = ""
 
 
 DEFAULT_BALANCES = {
@@ -172,7 +194,7 @@ class SimConfig:
                 for a in data.get("accounts", [])
             ]
             market = dict(data.get("market", {}))
-            for k in ("level_qty_quote", "volatility", "taker_qty_quote"):
+            for k in ("level_qty_quote", "taker_qty_quote"):
                 if k in market:
                     market[k] = Decimal(str(market[k]))
             if "start_prices" in market:

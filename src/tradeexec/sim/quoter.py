@@ -1,0 +1,163 @@
+"""The market maker's incremental re-quoting: only the levels that must change do.
+
+A market maker that cancels its book and quotes it again at every step empties both sides for
+a moment (book tickers with a zero bid, market orders that expire) and makes every depth diff
+a rewrite of the whole book. This quoter keeps a level wherever the new ladder still wants one
+near it, adds only the levels that are missing and cancels only those that are stale, and it
+adds before it cancels, the retreating side first, so that no side is ever empty and its own
+new quotes never meet its own old ones.
+
+Quotes are ordinary GTC LIMIT orders of an internal account going through the engine, so
+users' orders match against them exactly as they match against any other order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from bisect import bisect_left
+from collections.abc import Sequence
+from decimal import Decimal
+
+from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.sim.book_shape import Grid, ShapeParams, level_qty, side_prices
+from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
+from tradeexec.sim.state import SimState
+
+
+class Quoter:
+    """Keeps ``account``'s ladder on every symbol it is asked to quote. ``refresh`` random
+    kept levels per side and step get a new size (placed before the old one is cancelled)."""
+
+    def __init__(self, state: SimState, account: str, rng: random.Random, *, refresh: int = 1) -> None:
+        self.state = state
+        self.account = account
+        self.rng = rng
+        self.refresh = refresh
+        # (symbol, side) -> price -> order id of our quote there
+        self._own: dict[tuple[str, Side], dict[Decimal, int]] = {}
+        self._engine = state.engine
+        self._handle = state.bus.add_listener(self._on_events)
+
+    def close(self) -> None:
+        self.state.bus.remove_listener(self._handle)
+
+    def levels(self, symbol: str, side: Side) -> dict[Decimal, int]:
+        """Our quotes on one side: price -> order id (read-only view for tests)."""
+        return dict(self._own.get((symbol, side), {}))
+
+    def _on_events(self, events: Sequence[Event]) -> None:
+        """Forget quotes that are gone (filled, or canceled by anyone)."""
+        for ev in events:
+            if isinstance(ev, ExecutionEvent) and ev.account == self.account and ev.order.status.is_final:
+                own = self._own.get((ev.order.symbol, ev.order.side))
+                if own is not None and own.get(ev.order.price) == ev.order.order_id:
+                    del own[ev.order.price]
+
+    def requote(
+        self, symbol: str, top: tuple[Decimal, Decimal], params: ShapeParams, grid: Grid, *, rising: bool
+    ) -> None:
+        """Move the ladder to ``top`` (best bid, best ask; bid < ask). ``rising``: the market
+        went up, so the asks retreat first."""
+        if self.state.engine is not self._engine:  # the exchange was reset: our orders are gone
+            self._engine = self.state.engine
+            self._own.clear()
+        order = (Side.SELL, Side.BUY) if rising else (Side.BUY, Side.SELL)
+        for side in order:
+            best = top[0] if side is Side.BUY else top[1]
+            targets = side_prices(params, best, grid, bid=side is Side.BUY)
+            if targets:
+                self._requote_side(symbol, side, targets, params, grid)
+
+    def _requote_side(
+        self, symbol: str, side: Side, targets: list[Decimal], params: ShapeParams, grid: Grid
+    ) -> None:
+        own = self._own.get((symbol, side))
+        if own is None:
+            own = self._own[(symbol, side)] = self._adopt(symbol, side)
+        # Each target level owns the prices nearer to it than to its neighbours (a cell); the
+        # cells are computed on ascending prices whatever the side.
+        ascending = sorted(targets)
+        bounds = [(a + b) / 2 for a, b in itertools.pairwise(ascending)]
+        low = ascending[0] - (bounds[0] - ascending[0] if bounds else grid.tick)
+        high = ascending[-1] + (ascending[-1] - bounds[-1] if bounds else grid.tick)
+        best = targets[0]
+        kept: dict[int, Decimal] = {}  # cell -> the price we keep there
+        stale: list[Decimal] = []
+        for price in sorted(own, key=lambda p: abs(p - ascending[bisect_left(bounds, p)])):
+            crossing = price > best if side is Side.BUY else price < best
+            if crossing or not low <= price <= high:
+                stale.append(price)
+                continue
+            cell = bisect_left(bounds, price)
+            if cell in kept:
+                stale.append(price)
+            else:
+                kept[cell] = price
+        index = {p: i for i, p in enumerate(targets)}
+        for cell, price in enumerate(ascending):
+            if cell not in kept:
+                self._quote(symbol, side, price, level_qty(params, index[price], price, grid, self.rng), own)
+        for price in stale:
+            self._cancel(symbol, own, price)
+        for price in self._refresh_choice(kept):
+            old = own.get(price)
+            if old is None:
+                continue
+            cell = bisect_left(bounds, price)
+            qty = level_qty(params, index[ascending[cell]], price, grid, self.rng)
+            self._quote(symbol, side, price, qty, own)
+            if own.get(price) != old:
+                self._cancel_id(symbol, old)
+
+    def _adopt(self, symbol: str, side: Side) -> dict[Decimal, int]:
+        """Take over the quotes the account already has (an earlier quoter's, before a restart
+        or between two replays): unknown to us they would never be moved or cancelled."""
+        own: dict[Decimal, int] = {}
+        for order in self.state.engine.open_orders(self.account, symbol):
+            if order.side is not side:
+                continue
+            if order.price in own:
+                self._cancel_id(symbol, order.order_id)
+            else:
+                own[order.price] = order.order_id
+        return own
+
+    def _refresh_choice(self, kept: dict[int, Decimal]) -> list[Decimal]:
+        if self.refresh <= 0 or not kept:
+            return []
+        prices = sorted(kept.values())
+        return self.rng.sample(prices, min(self.refresh, len(prices)))
+
+    def _quote(self, symbol: str, side: Side, price: Decimal, qty: Decimal, own: dict[Decimal, int]) -> None:
+        req = OrderRequest(
+            symbol,
+            side,
+            OrderType.LIMIT,
+            quantity=qty,
+            price=price,
+            time_in_force=TimeInForce.GTC,
+            # Never trade with our own older quotes; a user's order in the way trades normally.
+            stp_mode=SelfTradePreventionMode.EXPIRE_TAKER,
+        )
+        try:
+            result = self.state.engine.place(self.account, req, self.state.now_ms())
+        except EngineReject:
+            return
+        self.state.publish(result.events)
+        if not result.order.status.is_final:
+            own[price] = result.order.order_id
+
+    def _cancel(self, symbol: str, own: dict[Decimal, int], price: Decimal) -> None:
+        order_id = own.pop(price, None)
+        if order_id is not None:
+            self._cancel_id(symbol, order_id)
+
+    def _cancel_id(self, symbol: str, order_id: int) -> None:
+        try:
+            _, events = self.state.engine.cancel(
+                self.account, symbol, order_id=order_id, now_ms=self.state.now_ms()
+            )
+        except EngineReject:
+            return  # already filled
+        self.state.publish(events)
