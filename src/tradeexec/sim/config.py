@@ -130,6 +130,26 @@ class MarketConfig:
     replay_speed: float = 1.0
     replay_symbol: str = ""
 
+    def __post_init__(self) -> None:
+        rules = (
+            ("interval_s", self.interval_s > 0, "must be positive"),
+            ("levels", self.levels >= 1, "must be at least 1"),
+            ("spread_ticks", self.spread_ticks >= 1, "must be at least 1"),
+            ("span", self.span > 0, "must be positive"),
+            ("level_qty_quote", self.level_qty_quote > 0, "must be positive"),
+            ("volatility", self.volatility >= 0, "must not be negative"),
+            ("garch_alpha", self.garch_alpha >= 0, "must not be negative"),
+            ("garch_beta", self.garch_beta >= 0 and self.garch_alpha + self.garch_beta < 1,
+             "must not be negative, and garch_alpha + garch_beta must be below 1"),
+            ("jump_prob", 0 <= self.jump_prob <= 1, "must be between 0 and 1"),
+            ("trades_per_s", 0 <= self.trades_per_s <= 1000, "must be between 0 and 1000"),
+            ("taker_qty_quote", self.taker_qty_quote > 0, "must be positive"),
+            ("replay_speed", self.replay_speed >= 0, "must be 0 (no waiting) or positive"),
+        )  # fmt: skip
+        for name, ok, rule in rules:
+            if not ok:
+                raise ConfigError(f"market.{name} {rule} (got {getattr(self, name)!r})")
+
 
 DEFAULT_BALANCES = {
     "USDT": Decimal("100000"),

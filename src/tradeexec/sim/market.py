@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, Side
@@ -30,13 +29,42 @@ _FUNDS = Decimal("1000000000000")
 _USD = ("USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USD")
 
 
-@dataclass(slots=True)
-class _Walk:
-    """One symbol's mid: log price and the GARCH variance of the next step's return."""
+class PriceWalk:
+    """A log-price random walk whose variance clusters, GARCH(1,1):
+    ``var' = omega + alpha * shock**2 + beta * var`` with ``omega`` set so that the long-run
+    variance per step is ``step_var``; plus a jump of ``N(0, jump_size)`` with probability
+    ``jump_prob`` per step (news: the rare large move a pure diffusion never makes)."""
 
-    log_mid: float
-    variance: float
-    last_shock: float = 0.0
+    def __init__(
+        self,
+        rng: random.Random,
+        price: float,
+        *,
+        step_var: float,
+        alpha: float,
+        beta: float,
+        jump_prob: float,
+        jump_size: float,
+    ) -> None:
+        if alpha < 0 or beta < 0 or alpha + beta >= 1:
+            raise ValueError("GARCH needs alpha >= 0, beta >= 0 and alpha + beta < 1")
+        self.rng = rng
+        self.log_price = math.log(price)
+        self.variance = step_var
+        self.omega = step_var * (1.0 - alpha - beta)
+        self.alpha, self.beta = alpha, beta
+        self.jump_prob, self.jump_size = jump_prob, jump_size
+        self._shock = 0.0
+
+    def next(self) -> float:
+        """The next price."""
+        self.variance = self.omega + self.alpha * self._shock**2 + self.beta * self.variance
+        self._shock = math.sqrt(self.variance) * self.rng.gauss(0.0, 1.0)
+        move = self._shock
+        if self.rng.random() < self.jump_prob:
+            move += self.rng.gauss(0.0, self.jump_size)
+        self.log_price += move
+        return math.exp(self.log_price)
 
 
 def ensure_accounts(state: SimState, names: tuple[str, ...]) -> None:
@@ -86,12 +114,19 @@ class SyntheticMarket:
         self.quoter = Quoter(state, MAKER, self.rng, refresh=self.cfg.refresh_levels)
         self._grids = {s: grid_of(state, s) for s in state.symbol_info}
         self._params = {s: shape_params(state, s) for s in state.symbol_info}
-        self._step_var = self.cfg.volatility**2 * self.cfg.interval_s
-        self._walks: dict[str, _Walk] = {}
+        self._walks: dict[str, PriceWalk] = {}
         for symbol in state.symbol_info:
             start = state.engine.last_price(symbol) or self.cfg.start_prices.get(symbol, Decimal(100))
             self.mid[symbol] = start
-            self._walks[symbol] = _Walk(math.log(float(start)), self._step_var)
+            self._walks[symbol] = PriceWalk(
+                self.rng,
+                float(start),
+                step_var=self.cfg.volatility**2 * self.cfg.interval_s,
+                alpha=self.cfg.garch_alpha,
+                beta=self.cfg.garch_beta,
+                jump_prob=self.cfg.jump_prob,
+                jump_size=self.cfg.jump_size,
+            )
 
     def close(self) -> None:
         self.quoter.close()
@@ -119,18 +154,8 @@ class SyntheticMarket:
                 self._take(symbol)
 
     def _walk(self, symbol: str) -> Decimal:
-        w = self._walks[symbol]
-        alpha, beta = self.cfg.garch_alpha, self.cfg.garch_beta
-        omega = self._step_var * max(0.0, 1.0 - alpha - beta)
-        w.variance = omega + alpha * w.last_shock**2 + beta * w.variance
-        shock = math.sqrt(w.variance) * self.rng.gauss(0.0, 1.0)
-        w.last_shock = shock
-        if self.rng.random() < self.cfg.jump_prob:
-            shock += self.rng.gauss(0.0, self.cfg.jump_size)
-        w.log_mid += shock
         grid = self._grids[symbol]
-        mid = grid.floor_price(Decimal(repr(math.exp(w.log_mid))))
-        return max(mid, grid.tick)
+        return max(grid.floor_price(Decimal(repr(self._walks[symbol].next()))), grid.tick)
 
     def _poisson(self, lam: float) -> int:
         """Knuth's method: small rates only (a few arrivals per step)."""

@@ -13,16 +13,47 @@ users' orders match against them exactly as they match against any other order.
 
 from __future__ import annotations
 
-import itertools
 import random
 from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.book_shape import Grid, ShapeParams, level_qty, side_prices
+from tradeexec.sim.book_shape import Grid, ShapeParams, level_qty, offsets
 from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
 from tradeexec.sim.state import SimState
+
+
+def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]:
+    """Which quotes to keep and which target levels to add, in ticks from the side's best
+    price (``existing`` ascending; ``targets`` strictly ascending from 0).
+
+    A quote is kept if it is on the right side of the best, not beyond the last level, and
+    not closer to the previous kept quote than half the ladder's spacing there; a target is
+    added if no kept quote lies within half its spacing. So a small move of the mid changes a
+    few levels near the top and leaves the rest alone, while the ladder's density stays within
+    a factor of two of the target's. Returns (kept offsets, indexes of targets to add).
+    """
+    n = len(targets)
+    tol = []
+    for i in range(n):
+        gaps = [targets[j + 1] - targets[j] for j in (i - 1, i) if 0 <= j < n - 1]
+        tol.append(min(gaps) // 2 if gaps else 0)
+    limit = targets[-1] + tol[-1]
+    keep: list[int] = []
+    for off in existing:
+        if off < 0 or off > limit:
+            continue
+        nearest = min(bisect_left(targets, off), n - 1)
+        if keep and off - keep[-1] < max(1, tol[nearest]):
+            continue
+        keep.append(off)
+    add = []
+    for i, t in enumerate(targets):
+        j = bisect_left(keep, t - tol[i])
+        if j == len(keep) or keep[j] > t + tol[i]:
+            add.append(i)
+    return keep, add
 
 
 class Quoter:
@@ -65,48 +96,33 @@ class Quoter:
         order = (Side.SELL, Side.BUY) if rising else (Side.BUY, Side.SELL)
         for side in order:
             best = top[0] if side is Side.BUY else top[1]
-            targets = side_prices(params, best, grid, bid=side is Side.BUY)
-            if targets:
-                self._requote_side(symbol, side, targets, params, grid)
+            self._requote_side(symbol, side, best, params, grid)
 
-    def _requote_side(
-        self, symbol: str, side: Side, targets: list[Decimal], params: ShapeParams, grid: Grid
-    ) -> None:
+    def _requote_side(self, symbol: str, side: Side, best: Decimal, params: ShapeParams, grid: Grid) -> None:
         own = self._own.get((symbol, side))
         if own is None:
             own = self._own[(symbol, side)] = self._adopt(symbol, side)
-        # Each target level owns the prices nearer to it than to its neighbours (a cell); the
-        # cells are computed on ascending prices whatever the side.
-        ascending = sorted(targets)
-        bounds = [(a + b) / 2 for a, b in itertools.pairwise(ascending)]
-        low = ascending[0] - (bounds[0] - ascending[0] if bounds else grid.tick)
-        high = ascending[-1] + (ascending[-1] - bounds[-1] if bounds else grid.tick)
-        best = targets[0]
-        kept: dict[int, Decimal] = {}  # cell -> the price we keep there
-        stale: list[Decimal] = []
-        for price in sorted(own, key=lambda p: abs(p - ascending[bisect_left(bounds, p)])):
-            crossing = price > best if side is Side.BUY else price < best
-            if crossing or not low <= price <= high:
-                stale.append(price)
-                continue
-            cell = bisect_left(bounds, price)
-            if cell in kept:
-                stale.append(price)
-            else:
-                kept[cell] = price
-        index = {p: i for i, p in enumerate(targets)}
-        for cell, price in enumerate(ascending):
-            if cell not in kept:
-                self._quote(symbol, side, price, level_qty(params, index[price], price, grid, self.rng), own)
-        for price in stale:
-            self._cancel(symbol, own, price)
-        for price in self._refresh_choice(kept):
-            old = own.get(price)
+        sign = -1 if side is Side.BUY else 1
+        targets = offsets(params, best, grid.tick)
+        if side is Side.BUY:  # no level at or below zero
+            targets = [t for t in targets if best - t * grid.tick > 0]
+        if not targets:
+            return
+        existing = {int((p - best) / grid.tick) * sign: p for p in own}
+        keep, add = plan(sorted(existing), targets)
+        for i in add:
+            price = best + sign * targets[i] * grid.tick
+            self._quote(symbol, side, price, level_qty(params, i, price, grid, self.rng), own)
+        kept = set(keep)
+        for off, price in existing.items():
+            if off not in kept:
+                self._cancel(symbol, own, price)
+        for off in self._refresh_choice(keep):
+            price, old = existing[off], own.get(existing[off])
             if old is None:
                 continue
-            cell = bisect_left(bounds, price)
-            qty = level_qty(params, index[ascending[cell]], price, grid, self.rng)
-            self._quote(symbol, side, price, qty, own)
+            index = min(range(len(targets)), key=lambda i: abs(targets[i] - off))
+            self._quote(symbol, side, price, level_qty(params, index, price, grid, self.rng), own)
             if own.get(price) != old:
                 self._cancel_id(symbol, old)
 
@@ -123,11 +139,10 @@ class Quoter:
                 own[order.price] = order.order_id
         return own
 
-    def _refresh_choice(self, kept: dict[int, Decimal]) -> list[Decimal]:
+    def _refresh_choice(self, kept: list[int]) -> list[int]:
         if self.refresh <= 0 or not kept:
             return []
-        prices = sorted(kept.values())
-        return self.rng.sample(prices, min(self.refresh, len(prices)))
+        return self.rng.sample(kept, min(self.refresh, len(kept)))
 
     def _quote(self, symbol: str, side: Side, price: Decimal, qty: Decimal, own: dict[Decimal, int]) -> None:
         req = OrderRequest(

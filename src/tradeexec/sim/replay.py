@@ -302,8 +302,6 @@ def check_replay_config(state: SimState) -> list[tuple[str, Kind]]:
     starts: a clear error naming the file or setting beats a replay task that dies in the
     background."""
     cfg = state.config.market
-    if cfg.replay_speed < 0:
-        raise ConfigError(f"market.replay_speed must be 0 (no waiting) or positive, not {cfg.replay_speed}")
     out = []
     for path in cfg.replay_files:
         kind, records = read(path)
