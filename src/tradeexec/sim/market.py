@@ -56,12 +56,13 @@ class PriceWalk:
         self.jump_prob, self.jump_size = jump_prob, jump_size
         self._shock = 0.0
 
-    def next(self) -> float:
-        """The next price."""
+    def next(self, steps: float = 1.0) -> float:
+        """The price ``steps`` steps later (a fraction or a few: the variance and the jump
+        chance scale with the time that passed)."""
         self.variance = self.omega + self.alpha * self._shock**2 + self.beta * self.variance
-        self._shock = math.sqrt(self.variance) * self.rng.gauss(0.0, 1.0)
+        self._shock = math.sqrt(self.variance * steps) * self.rng.gauss(0.0, 1.0)
         move = self._shock
-        if self.rng.random() < self.jump_prob:
+        if self.rng.random() < self.jump_prob * steps:
             move += self.rng.gauss(0.0, self.jump_size)
         self.log_price += move
         return math.exp(self.log_price)
@@ -110,6 +111,7 @@ class SyntheticMarket:
         self.cfg = state.config.market
         self.rng = random.Random(state.config.seed if seed is None else seed)
         self.steps = 0
+        self._last_ms: int | None = None
         self.mid: dict[str, Decimal] = {}
         self.quoter = Quoter(state, MAKER, self.rng, refresh=self.cfg.refresh_levels)
         self._grids = {s: grid_of(state, s) for s in state.symbol_info}
@@ -141,21 +143,29 @@ class SyntheticMarket:
             self.close()
 
     def step(self) -> None:
-        """One round: move each mid, move the ladder to it, then let the takers trade."""
+        """One round: move each mid, move the ladder to it, then let the takers trade. A round
+        covers the market time since the last one (``interval_s`` at least, five at most), so
+        a loop that falls behind a sped-up clock keeps the configured volatility and trade rate
+        per second of market time."""
         ensure_accounts(self.state, (MAKER, TAKER))
         self.steps += 1
+        now = self.state.now_ms()
+        interval_ms = self.cfg.interval_s * 1000
+        elapsed = now - self._last_ms if self._last_ms is not None else interval_ms
+        self._last_ms = now
+        steps = min(max(elapsed / interval_ms, 1.0), 5.0)
         for symbol in self.state.symbol_info:
             before = self.mid[symbol]
-            self.mid[symbol] = self._walk(symbol)
+            self.mid[symbol] = self._walk(symbol, steps)
             grid = self._grids[symbol]
             top = top_of_book(self.mid[symbol], grid, self.cfg.spread_ticks)
             self.quoter.requote(symbol, top, self._params[symbol], grid, rising=self.mid[symbol] > before)
-            for _ in range(self._poisson(self.cfg.trades_per_s * self.cfg.interval_s)):
+            for _ in range(self._poisson(self.cfg.trades_per_s * self.cfg.interval_s * steps)):
                 self._take(symbol)
 
-    def _walk(self, symbol: str) -> Decimal:
+    def _walk(self, symbol: str, steps: float) -> Decimal:
         grid = self._grids[symbol]
-        return max(grid.floor_price(Decimal(repr(self._walks[symbol].next()))), grid.tick)
+        return max(grid.floor_price(Decimal(repr(self._walks[symbol].next(steps)))), grid.tick)
 
     def _poisson(self, lam: float) -> int:
         """Knuth's method: small rates only (a few arrivals per step)."""

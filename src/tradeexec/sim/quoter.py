@@ -13,6 +13,7 @@ users' orders match against them exactly as they match against any other order.
 
 from __future__ import annotations
 
+import itertools
 import random
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -23,37 +24,33 @@ from tradeexec.sim.book_shape import Grid, ShapeParams, level_qty, offsets
 from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
 from tradeexec.sim.state import SimState
 
+PER_CELL = 2
+
 
 def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]:
     """Which quotes to keep and which target levels to add, in ticks from the side's best
-    price (``existing`` ascending; ``targets`` strictly ascending from 0).
+    price (``targets`` strictly ascending from 0).
 
-    A quote is kept if it is on the right side of the best, not beyond the last level, and
-    not closer to the previous kept quote than half the ladder's spacing there; a target is
-    added if no kept quote lies within half its spacing. So a small move of the mid changes a
-    few levels near the top and leaves the rest alone, while the ladder's density stays within
-    a factor of two of the target's. Returns (kept offsets, indexes of targets to add).
+    Each target owns the offsets nearer to it than to its neighbours (its cell; the last cell
+    ends as far beyond the last target as the one before it). A quote is kept if it lies in a
+    cell and is one of the ``PER_CELL`` nearest to that cell's target; a target is added if
+    its cell holds no quote. So a small move of the mid changes a few levels near the top and
+    leaves the rest alone, the ladder's density stays within ``PER_CELL`` times the target's,
+    and a plan applied once leaves nothing for the next plan to change. Returns (kept offsets
+    ascending, indexes of the targets to add).
     """
-    n = len(targets)
-    tol = []
-    for i in range(n):
-        gaps = [targets[j + 1] - targets[j] for j in (i - 1, i) if 0 <= j < n - 1]
-        tol.append(min(gaps) // 2 if gaps else 0)
-    limit = targets[-1] + tol[-1]
-    keep: list[int] = []
+    bounds = [(a + b) / 2 for a, b in itertools.pairwise(targets)]
+    limit = targets[-1] + (targets[-1] - bounds[-1] if bounds else 0)
+    cells: dict[int, list[int]] = {}
     for off in existing:
-        if off < 0 or off > limit:
-            continue
-        nearest = min(bisect_left(targets, off), n - 1)
-        if keep and off - keep[-1] < max(1, tol[nearest]):
-            continue
-        keep.append(off)
-    add = []
-    for i, t in enumerate(targets):
-        j = bisect_left(keep, t - tol[i])
-        if j == len(keep) or keep[j] > t + tol[i]:
-            add.append(i)
-    return keep, add
+        if 0 <= off <= limit:
+            cells.setdefault(bisect_left(bounds, off), []).append(off)
+    keep: list[int] = []
+    for cell, offs in cells.items():
+        offs.sort(key=lambda o: (abs(o - targets[cell]), o))
+        keep.extend(offs[:PER_CELL])
+    keep.sort()
+    return keep, [i for i in range(len(targets)) if i not in cells]
 
 
 class Quoter:
