@@ -104,6 +104,7 @@ def test_plan_covers_every_target_and_is_stable(targets: list[int], existing: se
     assert set(keep) <= existing and keep == sorted(keep)
     assert all(0 <= k <= targets[-1] + targets[-1] for k in keep)
     after = sorted(set(keep) | {targets[i] for i in add})
+    assert after[0] == 0  # the best price is always quoted exactly
     # every target has a level near it; the result is a ladder the next plan leaves alone
     again_keep, again_add = plan(after, targets)
     assert again_add == [] and again_keep == after

@@ -34,7 +34,8 @@ def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]
     Each target owns the offsets nearer to it than to its neighbours (its cell; the last cell
     ends as far beyond the last target as the one before it). A quote is kept if it lies in a
     cell and is one of the ``PER_CELL`` nearest to that cell's target; a target is added if
-    its cell holds no quote. So a small move of the mid changes a few levels near the top and
+    its cell holds no quote, and the first target (the best price) whenever no quote is exactly
+    there. So a small move of the mid changes a few levels near the top and
     leaves the rest alone, the ladder's density stays within ``PER_CELL`` times the target's,
     and a plan applied once leaves nothing for the next plan to change. Returns (kept offsets
     ascending, indexes of the targets to add).
@@ -48,9 +49,15 @@ def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]
     keep: list[int] = []
     for cell, offs in cells.items():
         offs.sort(key=lambda o: (abs(o - targets[cell]), o))
-        keep.extend(offs[:PER_CELL])
+        # the best level is always exactly at the best price (the quoted spread): if it is
+        # missing, it is added, and leaves room for one fewer near it
+        room = PER_CELL - 1 if cell == 0 and offs[0] != 0 else PER_CELL
+        keep.extend(offs[:room])
     keep.sort()
-    return keep, [i for i in range(len(targets)) if i not in cells]
+    add = [i for i in range(len(targets)) if i not in cells]
+    if 0 in cells and keep[0] != 0:
+        add.insert(0, 0)
+    return keep, add
 
 
 class Quoter:

@@ -173,7 +173,7 @@ def _records(path: Path, kind: Kind, rows: Iterable[list[str]]) -> Generator[Rec
             yield from _parse(kind, row)
         except (IndexError, ValueError, InvalidOperation) as exc:
             raise ConfigError(
-                f"replay file {path}: data row {line} is not a {kind.value} row: {row!r}"
+                f"replay file {path}: data row {line} is not a valid {kind.value} row: {row!r}"
             ) from exc
 
 
