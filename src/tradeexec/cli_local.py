@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_OK, add_command, emit, int_arg, table, to_json
-from tradeexec.errors import InvalidParameter
+from tradeexec.cli_common import EXIT_OK, UsageError, add_command, emit, int_arg, table, to_json
+from tradeexec.errors import ConfigError, InvalidParameter
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -68,14 +68,17 @@ def _cmd_sim_serve(args: argparse.Namespace) -> int:
     generated = not args.api_secret and (
         config is None or not any(k.key_type == "HMAC" for a in config.accounts[:1] for k in a.keys)
     )
-    ex = LocalExchange(
-        config,
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
-        market=not args.no_market,
-    )
+    try:
+        ex = LocalExchange(
+            config,
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            market=not args.no_market,
+        )
+    except ConfigError as exc:  # a market setting or replay file: not a credentials problem
+        raise UsageError(str(exc), "fix the file or setting named; nothing was started") from exc
 
     async def announce() -> None:
         info = {"rest_url": ex.rest_url, "ws_url": ex.ws_url, "api_key": ex.api_key}

@@ -199,3 +199,7 @@ def test_sim_serve_replays_a_file() -> None:
 def test_sim_serve_refuses_a_bad_replay_file(tmp_path: Path) -> None:
     run = run_cli(["sim", "serve", "--port", "0", "--replay", str(tmp_path / "BTCUSDT-none.csv")], base_env())
     assert run.code == 2 and "BTCUSDT-none.csv" in run.err and "no such file" in run.err
+    assert "credentials" not in run.err  # the hint is about the file, not the keys
+    sample = str(DATA / "BTCUSDT-aggTrades-sample.csv")
+    run = run_cli(["sim", "serve", "--port", "0", "--replay", sample, "--speed", "-1"], base_env())
+    assert run.code == 2 and "market.replay_speed must be 0" in run.err

@@ -131,6 +131,11 @@ class MarketConfig:
     replay_symbol: str = ""
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse settings the market cannot run with, naming the setting (again at start:
+        code and the CLI may change them after construction)."""
         rules = (
             ("interval_s", self.interval_s > 0, "must be positive"),
             ("levels", self.levels >= 1, "must be at least 1"),

@@ -56,7 +56,9 @@ class LocalExchange:
         self._port = port
         self._market_enabled = market and config.market.enabled
         self.state = SimState(config)
-        # A bad replay file is the user's error: say so now, not from a background task.
+        # A bad market setting or replay file is the user's error: say so now, not from a
+        # background task.
+        config.market.check()
         self._replay = bool(check_replay_config(self.state))
         self.app = build_app(self.state)
         self.admin: SimAdmin = self.app[ADMIN_KEY]

@@ -35,10 +35,10 @@ def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]
     ends as far beyond the last target as the one before it). A quote is kept if it lies in a
     cell and is one of the ``PER_CELL`` nearest to that cell's target; a target is added if
     its cell holds no quote, and the first target (the best price) whenever no quote is exactly
-    there. So a small move of the mid changes a few levels near the top and
-    leaves the rest alone, the ladder's density stays within ``PER_CELL`` times the target's,
-    and a plan applied once leaves nothing for the next plan to change. Returns (kept offsets
-    ascending, indexes of the targets to add).
+    there. So a small move of the mid changes a few levels near the top and leaves the rest
+    alone, the ladder's density stays within ``PER_CELL`` times the target's, and a plan
+    applied once leaves nothing for the next plan to change. Returns (kept offsets ascending,
+    indexes of the targets to add).
     """
     bounds = [(a + b) / 2 for a, b in itertools.pairwise(targets)]
     limit = targets[-1] + (targets[-1] - bounds[-1] if bounds else 0)
@@ -55,7 +55,7 @@ def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]
         keep.extend(offs[:room])
     keep.sort()
     add = [i for i in range(len(targets)) if i not in cells]
-    if 0 in cells and keep[0] != 0:
+    if 0 in cells and 0 not in keep:
         add.insert(0, 0)
     return keep, add
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
+import random
 import zipfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -212,8 +213,6 @@ class Player:
     """Applies records to the exchange: quotes move the maker's ladder, prints trade."""
 
     def __init__(self, state: SimState, symbol: str, *, seed: int = 0) -> None:
-        import random
-
         if symbol not in state.symbol_info:
             raise ConfigError(f"replay symbol {symbol!r} is not a symbol of this exchange")
         self.state = state
