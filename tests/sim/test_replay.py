@@ -105,7 +105,7 @@ def test_exchange_refuses_a_replay_it_cannot_play_before_starting(tmp_path: Path
         type(cfg.market)(replay_speed=-1)
 
 
-def test_quotes_set_the_top_of_the_book_and_keep_it_deep() -> None:
+def test_quotes_set_the_top_of_the_book_with_its_sizes_and_keep_it_deep() -> None:
     ex = LocalExchange(quiet_config(), market=False)
     watch = Watch(ex.state)
     ex.state.bus.add_listener(watch)
@@ -114,8 +114,8 @@ def test_quotes_set_the_top_of_the_book_and_keep_it_deep() -> None:
     for n, record in enumerate(itertools.islice(records, 500)):
         assert isinstance(record, Quote)
         player.apply(record)
-        bid, _, ask, _ = ex.state.engine.book_ticker("BTCUSDT")
-        assert (bid, ask) == (record.bid, record.ask)
+        recorded = (record.bid, record.bid_qty, record.ask, record.ask_qty)
+        assert ex.state.engine.book_ticker("BTCUSDT") == recorded
         if n % 100 == 0:
             snap = ex.state.engine.depth("BTCUSDT", 5000)
             assert len(snap.bids) >= 50 and len(snap.asks) >= 50

@@ -130,6 +130,20 @@ class Quoter:
             if own.get(price) != old:
                 self._cancel_id(symbol, old)
 
+    def resize(self, symbol: str, side: Side, price: Decimal, qty: Decimal) -> None:
+        """Make our quote at ``price`` hold ``qty`` (a replayed best level's recorded size):
+        the new size is placed before the old one is cancelled, so the level never empties."""
+        own = self._own.get((symbol, side), {})
+        old = own.get(price)
+        if old is None:
+            return
+        order = self.state.engine.get_order(self.account, symbol, order_id=old)
+        if order.orig_qty - order.executed_qty == qty:
+            return
+        self._quote(symbol, side, price, qty, own)
+        if own.get(price) != old:
+            self._cancel_id(symbol, old)
+
     def _adopt(self, symbol: str, side: Side) -> dict[Decimal, int]:
         """Take over the quotes the account already has (an earlier quoter's, before a restart
         or between two replays): unknown to us they would never be moved or cancelled."""

@@ -3,7 +3,8 @@
 Readers turn the published CSV files — aggTrades, trades, bookTicker and klines, with or
 without their header row, plain or in the published zip — into one kind of record: a quote
 (best bid and ask) or a print (a trade at a price). The player re-creates the market those
-records describe: the maker's ladder (``quoter``) around each recorded best bid/ask, and each
+records describe: the maker's ladder (``quoter``) around each recorded best bid/ask, holding
+the recorded sizes at the best levels (the levels behind them are synthetic), and each
 recorded trade printed at its recorded price and size. Users' orders sit in the same book, so
 they fill when the replayed market trades through them, in queue order at the same price.
 
@@ -232,6 +233,9 @@ class Player:
             bid = self.grid.floor_price(record.bid)
             ask = max(self.grid.ceil_price(record.ask), bid + self.grid.tick)
             self._move((bid, ask))
+            # the best levels hold what was recorded there
+            self.quoter.resize(self.symbol, Side.BUY, bid, self.grid.qty(record.bid_qty))
+            self.quoter.resize(self.symbol, Side.SELL, ask, self.grid.qty(record.ask_qty))
         else:
             price = self.grid.floor_price(record.price)
             if price <= 0:
