@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_OK, add_command, emit, int_arg, table, to_json
-from tradeexec.errors import InvalidParameter
+from tradeexec.cli_common import EXIT_OK, UsageError, add_command, emit, int_arg, table, to_json
+from tradeexec.errors import ConfigError, InvalidParameter
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -23,6 +23,15 @@ def register(sub: Any) -> None:
     serve.add_argument("--api-key", help="API key of the default account")
     serve.add_argument("--api-secret", help="HMAC secret of the default account")
     serve.add_argument("--no-market", action="store_true", help="no synthetic market activity")
+    serve.add_argument(
+        "--replay", action="append", metavar="FILE",
+        help="replay a Binance public-data file (aggTrades, trades, bookTicker or klines; CSV or zip) "
+        "instead of the synthetic market; repeat for more files",
+    )  # fmt: skip
+    serve.add_argument(
+        "--speed", type=float, default=None, metavar="N",
+        help="replay at N times the recorded pace (default 1; 0: as fast as possible)",
+    )  # fmt: skip
 
     journal = sub.add_parser("journal", help="the order journal", description="the order journal")
     journal_sub = journal.add_subparsers(dest="journal_command", required=True, metavar="SUBCOMMAND")
@@ -38,6 +47,7 @@ def register(sub: Any) -> None:
 _EX_SERVE = """  tradeexec sim serve                       # random free port, prints URLs, key and secret
   tradeexec sim serve --port 8765 --api-key KEY --api-secret SECRET
   tradeexec sim serve --config sim.toml --no-market --json
+  tradeexec sim serve --replay BTCUSDT-aggTrades-2024-01-01.zip --speed 10
 """
 _EX_JOURNAL = """  tradeexec journal show --path ./demo-run
   tradeexec journal show --path journal.sqlite --json
@@ -48,19 +58,27 @@ def _cmd_sim_serve(args: argparse.Namespace) -> int:
     from tradeexec.sim import LocalExchange, SimConfig
 
     config = SimConfig.from_toml(args.config) if args.config else None
+    if args.replay or args.speed is not None:
+        config = config or SimConfig()
+        config.market.replay_files = list(args.replay or config.market.replay_files)
+        if args.speed is not None:
+            config.market.replay_speed = args.speed
     # The secret is shown only when the exchange made it up: one the user chose (on the
     # command line or in the config file) is never repeated on the terminal.
     generated = not args.api_secret and (
         config is None or not any(k.key_type == "HMAC" for a in config.accounts[:1] for k in a.keys)
     )
-    ex = LocalExchange(
-        config,
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
-        market=not args.no_market,
-    )
+    try:
+        ex = LocalExchange(
+            config,
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            market=not args.no_market,
+        )
+    except ConfigError as exc:  # a market setting or replay file: not a credentials problem
+        raise UsageError(str(exc), "fix the file or setting named; nothing was started") from exc
 
     async def announce() -> None:
         info = {"rest_url": ex.rest_url, "ws_url": ex.ws_url, "api_key": ex.api_key}

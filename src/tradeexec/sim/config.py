@@ -89,19 +89,38 @@ class StreamConfig:
 
 @dataclass(slots=True)
 class MarketConfig:
-    """The synthetic market: makers quote ``levels`` each side ``spread_ticks`` apart around a
-    random-walk mid that moves by up to ``volatility`` (relative) each step; takers trade every
-    ``taker_every`` steps."""
+    """The synthetic market (``sim/market.py``), stepped every ``interval_s`` of market time.
+
+    Book: ``levels`` per side, the best bid and ask ``spread_ticks`` apart, the last ``span``
+    (relative) beyond the best; level ``i`` holds about ``level_qty_quote * (1 + depth_growth * i)`` (in
+    USDT; converted for other quote assets) with log-normal noise ``qty_noise``. Price: a random
+    walk of ``volatility`` per square-root second (the long-run level) whose variance clusters
+    (GARCH(1,1) with ``garch_alpha``/``garch_beta``) and jumps by about ``jump_size`` with
+    probability ``jump_prob`` per step. Trades: ``trades_per_s`` market orders a second per
+    symbol, of about ``taker_qty_quote`` (log-normal, ``taker_qty_noise``).
+
+    ``replay_files`` (Binance public-data CSV or zip files, one symbol each, named
+    ``<SYMBOL>-...`` or given by ``replay_symbol``) replace the synthetic market with a replay
+    at ``replay_speed`` times market time (``sim/replay.py``).
+    """
 
     enabled: bool = True
     interval_s: float = 0.2
-    levels: int = 5
-    level_qty_quote: Decimal = Decimal("2000")
-    spread_ticks: int = 2
-    level_gap_ticks: int = 5
-    volatility: Decimal = Decimal("0.0005")
-    taker_every: int = 3
+    levels: int = 60
+    spread_ticks: int = 1
+    span: float = 0.008
+    level_qty_quote: Decimal = Decimal("10000")
+    depth_growth: float = 0.1
+    qty_noise: float = 0.35
+    refresh_levels: int = 1
+    volatility: float = 0.0001
+    garch_alpha: float = 0.08
+    garch_beta: float = 0.9
+    jump_prob: float = 0.002
+    jump_size: float = 0.002
+    trades_per_s: float = 4.0
     taker_qty_quote: Decimal = Decimal("300")
+    taker_qty_noise: float = 1.0
     start_prices: dict[str, Decimal] = field(
         default_factory=lambda: {
             "BTCUSDT": Decimal("60000"),
@@ -111,6 +130,34 @@ class MarketConfig:
             "币安人生USDT": Decimal("0.15"),
         }
     )
+    replay_files: list[str] = field(default_factory=list)
+    replay_speed: float = 1.0
+    replay_symbol: str = ""
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Refuse settings the market cannot run with, naming the setting (again at start:
+        code and the CLI may change them after construction)."""
+        rules = (
+            ("interval_s", self.interval_s > 0, "must be positive"),
+            ("levels", self.levels >= 1, "must be at least 1"),
+            ("spread_ticks", self.spread_ticks >= 1, "must be at least 1"),
+            ("span", self.span > 0, "must be positive"),
+            ("level_qty_quote", self.level_qty_quote > 0, "must be positive"),
+            ("volatility", self.volatility >= 0, "must not be negative"),
+            ("garch_alpha", self.garch_alpha >= 0, "must not be negative"),
+            ("garch_beta", self.garch_beta >= 0 and self.garch_alpha + self.garch_beta < 1,
+             "must not be negative, and garch_alpha + garch_beta must be below 1"),
+            ("jump_prob", 0 <= self.jump_prob <= 1, "must be between 0 and 1"),
+            ("trades_per_s", 0 <= self.trades_per_s <= 1000, "must be between 0 and 1000"),
+            ("taker_qty_quote", self.taker_qty_quote > 0, "must be positive"),
+            ("replay_speed", self.replay_speed >= 0, "must be 0 (no waiting) or positive"),
+        )  # fmt: skip
+        for name, ok, rule in rules:
+            if not ok:
+                raise ConfigError(f"market.{name} {rule} (got {getattr(self, name)!r})")
 
 
 DEFAULT_BALANCES = {
@@ -176,7 +223,7 @@ class SimConfig:
                 for a in data.get("accounts", [])
             ]
             market = dict(data.get("market", {}))
-            for k in ("level_qty_quote", "volatility", "taker_qty_quote"):
+            for k in ("level_qty_quote", "taker_qty_quote"):
                 if k in market:
                     market[k] = Decimal(str(market[k]))
             if "start_prices" in market:

@@ -22,11 +22,18 @@ from tradeexec.sim.admin import SimAdmin
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import Order
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
+from tradeexec.sim.replay import check_replay_config, run_configured
 from tradeexec.sim.server import ADMIN_KEY, build_app
 from tradeexec.sim.state import SimState
 from tradeexec.sim.ws_routes import setup_ws_routes
 
 log = logging.getLogger(__name__)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """A market or replay task that dies takes the market with it: say why in the log."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 class LocalExchange:
@@ -49,11 +56,15 @@ class LocalExchange:
         self._port = port
         self._market_enabled = market and config.market.enabled
         self.state = SimState(config)
+        # A bad market setting or replay file is the user's error: say so now, not from a
+        # background task.
+        config.market.check()
+        self._replay = bool(check_replay_config(self.state))
         self.app = build_app(self.state)
         self.admin: SimAdmin = self.app[ADMIN_KEY]
         self.ws = setup_ws_routes(self.app, self.state)
         self._runner: web.AppRunner | None = None
-        self._market_task: asyncio.Task[None] | None = None
+        self._market_task: asyncio.Task[Any] | None = None
         self._bound_port: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -68,10 +79,14 @@ class LocalExchange:
         self._runner = runner
         address = runner.addresses[0]
         self._bound_port = int(address[1])
-        if self._market_enabled:
+        if self._replay:
+            self._market_task = asyncio.create_task(run_configured(self.state), name="sim-replay")
+            self._market_task.add_done_callback(_log_failure)
+        elif self._market_enabled:
             from tradeexec.sim.market import SyntheticMarket
 
             self._market_task = asyncio.create_task(SyntheticMarket(self.state).run(), name="sim-market")
+            self._market_task.add_done_callback(_log_failure)
 
     async def stop(self) -> None:
         if self._market_task is not None:

@@ -1,0 +1,160 @@
+"""The default synthetic market, measured the way a client sees it, so that it cannot quietly
+regress into a market no real one looks like: a side that empties at every requote, a book
+a normal order sweeps, diffs that rewrite the whole book, a price that never clusters."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+from decimal import Decimal
+
+import aiohttp
+
+from tests.sim.market_shape_helpers import Watch, median, percentile, quote_depth_within, wait_market_time
+from tradeexec.binance.enums import OrderType, Side
+from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.sim.config import DEFAULT_BALANCES
+from tradeexec.sim.engine import OrderRequest
+from tradeexec.sim.market import MAKER, TAKER, PriceWalk, SyntheticMarket
+
+MARKET_MS = 60_000
+SPEED = 15.0  # 60 s of market in about 4 s of wall time
+USDT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT")
+
+
+async def test_default_market_over_a_minute_never_empty_deep_and_incremental() -> None:
+    cfg = SimConfig.default()
+    cfg.clock_speed = SPEED
+    ex = LocalExchange(cfg)
+    watch = Watch(ex.state, window_ms=100)
+    ex.state.bus.add_listener(watch)
+    async with ex:
+        await wait_market_time(ex.state, MARKET_MS, wall_timeout_s=60)
+        depth = {s: quote_depth_within(ex.state, s, Decimal("0.01")) for s in USDT_SYMBOLS}
+        levels = {s: ex.state.engine.depth(s, 5000) for s in ex.state.symbol_info}
+    # never an empty side, never a crossed book, on any symbol, after any engine call
+    assert watch.empty_sides == [] and watch.crossed == []
+    for symbol, snap in levels.items():
+        assert len(snap.bids) >= 50 and len(snap.asks) >= 50, symbol
+    for symbol, (mid, bid_value, ask_value) in depth.items():
+        base = symbol.removesuffix("USDT")
+        # the default account's whole balance of either asset fits within 1 % of the mid, twice
+        assert bid_value >= 2 * DEFAULT_BALANCES[base] * mid, (symbol, bid_value)
+        assert ask_value >= 2 * DEFAULT_BALANCES["USDT"], (symbol, ask_value)
+    for symbol in ex.state.symbol_info:
+        sizes = watch.windows[symbol]
+        book_levels = len(levels[symbol].bids) + len(levels[symbol].asks)
+        # diffs carry the levels that changed, never a rewrite of the book (a requote that
+        # replaces every level shows each one twice: 200 %). A window here is one step of a
+        # loop that lags the sped-up clock, so it covers more market time than 100 ms and
+        # the bound is loose; test_diff_depth_stream_carries_small_updates measures 100 ms.
+        assert median(sizes) <= 0.35 * book_levels, (symbol, median(sizes))
+        assert percentile(sizes, 0.95) <= 0.75 * book_levels, (symbol, sorted(sizes)[-10:])
+        # trades at a plausible rate: about four market orders a second, a few prints each
+        rate = watch.trades.get(symbol, 0) / (MARKET_MS / 1000)
+        assert 1 <= rate <= 60, (symbol, rate)
+
+
+async def test_diff_depth_stream_carries_small_updates() -> None:
+    """What a @depth@100ms subscriber receives at normal speed: each diff is a small part of
+    the book (the levels that changed), and the updates chain without gaps."""
+    async with LocalExchange(SimConfig.default()) as ex, aiohttp.ClientSession() as session:
+        async with asyncio.timeout(10):  # subscribe once the book is built, as a client joins a market
+            while len(ex.state.engine.depth("BTCUSDT", 100).asks) < 50:
+                await asyncio.sleep(0.02)
+        async with session.ws_connect(f"{ex.ws_url}/ws/btcusdt@depth@100ms") as ws:
+            sizes: list[int] = []
+            last_u: int | None = None
+            async with asyncio.timeout(20):
+                while len(sizes) < 15:
+                    msg = await ws.receive_json()
+                    if last_u is not None:
+                        assert msg["U"] == last_u + 1
+                    last_u = msg["u"]
+                    sizes.append(len(msg["b"]) + len(msg["a"]))
+        snap = ex.state.engine.depth("BTCUSDT", 5000)
+    book_levels = len(snap.bids) + len(snap.asks)
+    assert book_levels >= 100
+    assert median(sizes) <= 0.25 * book_levels, (median(sizes), book_levels)
+    assert percentile(sizes, 0.9) <= 0.5 * book_levels, (sorted(sizes), book_levels)  # jumps rewrite more
+
+
+def test_market_is_deterministic_for_a_seed() -> None:
+    def run(seed: int) -> list[object]:
+        cfg = SimConfig.default()
+        cfg.market.enabled = False
+        ex = LocalExchange(cfg, market=False)
+        ex.state.clock.freeze(1_700_000_000_000)
+        m = SyntheticMarket(ex.state, seed=seed)
+        out: list[object] = []
+        for _ in range(40):
+            m.step()
+            ex.state.clock.advance(200)
+            out.append(ex.state.engine.depth("BTCUSDT", 5000))
+            out.append([t.price for t in ex.state.engine.recent_trades("BTCUSDT", 5)])
+        m.close()
+        return out
+
+    first = run(7)
+    assert first == run(7)
+    assert first != run(8)
+
+
+def _returns(jump_prob: float, alpha: float = 0.08, beta: float = 0.9) -> list[float]:
+    walk = PriceWalk(random.Random(3), 60000.0, step_var=1e-8, alpha=alpha, beta=beta, jump_prob=jump_prob,
+                     jump_size=0.002)  # fmt: skip
+    prices = [walk.next() for _ in range(20_000)]
+    return [math.log(b / a) for a, b in itertools.pairwise(prices)]
+
+
+def _clustering(returns: list[float]) -> float:
+    """Lag-1 autocorrelation of squared returns."""
+    sq = [r * r for r in returns]
+    mean = sum(sq) / len(sq)
+    var = sum((x - mean) ** 2 for x in sq) / len(sq)
+    return sum((a - mean) * (b - mean) for a, b in itertools.pairwise(sq)) / len(sq) / var
+
+
+def _kurtosis(returns: list[float]) -> float:
+    m2 = sum(r * r for r in returns) / len(returns)
+    return sum(r**4 for r in returns) / len(returns) / m2**2
+
+
+def test_walk_clusters_volatility_and_jumps() -> None:
+    """Squared returns are autocorrelated (calm and busy spells) and jumps fatten the tails;
+    a plain Gaussian walk (alpha = beta = 0, no jumps) has neither."""
+    garch = _returns(0.0)
+    plain = _returns(0.0, alpha=0.0, beta=0.0)
+    assert _clustering(garch) > 0.1 > abs(_clustering(plain))
+    assert _kurtosis(_returns(0.002)) > 10 > 4 > _kurtosis(plain)
+    # the long-run variance is what was configured
+    assert 0.7e-8 < sum(r * r for r in garch) / len(garch) < 1.4e-8
+
+
+async def test_user_trades_against_the_market_keep_every_balance_whole() -> None:
+    """The maker and taker are ordinary accounts: whatever a client does against them, each
+    asset's total over all accounts plus the fees collected stays what it was."""
+    cfg = SimConfig.default()
+    cfg.clock_speed = SPEED
+    async with LocalExchange(cfg) as ex:
+        await wait_market_time(ex.state, 2_000, wall_timeout_s=20)
+        engine = ex.state.engine
+
+        def totals() -> dict[str, Decimal]:
+            out: dict[str, Decimal] = dict(engine.fees_collected())
+            for account in ex.state.accounts:
+                for asset, bal in engine.balances(account).items():
+                    out[asset] = out.get(asset, Decimal(0)) + bal.free + bal.locked
+            return out
+
+        before = totals()
+        for side, qty in ((Side.SELL, "1"), (Side.BUY, "0.5"), (Side.SELL, "0.4")):
+            req = OrderRequest("BTCUSDT", side, OrderType.MARKET, quantity=Decimal(qty))
+            r = engine.place(ex.account, req, ex.state.now_ms())
+            ex.state.publish(r.events)
+            assert r.order.status == "FILLED"
+        await wait_market_time(ex.state, 2_000, wall_timeout_s=20)
+        assert totals() == before
+        assert MAKER in ex.state.accounts and TAKER in ex.state.accounts
