@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tradeexec import cli_account, cli_demo, cli_local, cli_market, cli_safety, cli_stream
+from tradeexec import cli_account, cli_demo, cli_local, cli_market, cli_run, cli_safety, cli_stream
 from tradeexec.cli_common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_demo, cli_local, cli_market, cli_stream, cli_account, cli_safety):
+    for module in (cli_demo, cli_run, cli_local, cli_market, cli_stream, cli_account, cli_safety):
         module.register(sub)
     return parser
 

@@ -11,8 +11,8 @@ settings object can be logged, printed or put in an exception without leaking a 
 
 from __future__ import annotations
 
+import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 
 from tradeexec.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_LOCAL_URL",
@@ -30,6 +32,7 @@ __all__ = [
     "Venue",
     "VenueUrls",
     "load_settings",
+    "locate_config",
     "venue_urls",
 ]
 
@@ -232,18 +235,28 @@ class Settings:
     timeout: float = 10.0
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"config file {path}: {type(exc).__name__}: cannot read") from None
-    # A [binance] table is accepted as well as top-level keys.
-    section = data.get("binance", data)
-    if not isinstance(section, dict):
-        raise ConfigError(f"config file {path}: [binance] must be a table")
+def locate_config(config_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The config file and whether it was named on purpose (argument or ``TRADEEXEC_CONFIG``):
+    a named file that is missing is an error, the default one may be absent."""
+    named = _first(config_path, env.get("TRADEEXEC_CONFIG"))
+    return Path(named or _DEFAULT_CONFIG_PATH).expanduser(), named is not None
+
+
+def _read_file(path: Path, required: bool, env: Mapping[str, str]) -> dict[str, Any]:
+    """The file's connection keys, with ``*_env`` keys replaced by the variables they name."""
+    from tradeexec.config_file import read_config
+
+    config = read_config(path, required=required)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    section = dict(config.connection)
+    for key in ("api_key", "api_secret", "private_key_password"):
+        name = section.pop(f"{key}_env", None)
+        if name is None:
+            continue
+        if not env.get(name):
+            raise ConfigError(f"{config.where(f'{key}_env')}: {key}_env names {name}, which is not set")
+        section.setdefault(key, env[name])
     return section
 
 
@@ -289,8 +302,7 @@ def load_settings(
     with a file's secret.
     """
     env = os.environ if env is None else env
-    path = Path(_first(config_path, env.get("TRADEEXEC_CONFIG")) or _DEFAULT_CONFIG_PATH).expanduser()
-    file = _read_file(path)
+    file = _read_file(*locate_config(config_path, env), env)
 
     credentials = _credentials_from_sources(
         (api_key, api_secret, private_key, private_key_password),

@@ -41,6 +41,7 @@ class DemoRecord:
     """What the run saw, as it saw it; read by the terminal view and the HTML report."""
 
     venue: str = Venue.LOCAL.value
+    title: str = "tradeexec demo"
     symbols: tuple[str, ...] = SYMBOLS
     started: float = field(default_factory=time.time)
     exchange_url: str = ""
@@ -103,6 +104,7 @@ class DemoRecord:
 @dataclass
 class DemoSummary:
     journal_path: Path
+    title: str = "demo summary"
     signals: int = 0
     orders: int = 0
     exchange_orders: int = 0
@@ -115,9 +117,14 @@ class DemoSummary:
     fills: int = 0
     reconnects: int = 0
     report_path: Path | None = None
+    # Equity at the marks at the start and the end, for a run that may end holding
+    # positions (``tradeexec run``); the demo ends flat, so its quote balance is its PnL.
+    equity: tuple[Decimal, Decimal] | None = None
 
     @property
     def pnl(self) -> Decimal:
+        if self.equity is not None:
+            return self.equity[1] - self.equity[0]
         return self.end_balances.get(QUOTE, ZERO) - self.start_quote
 
     def rows(self) -> list[tuple[str, str]]:

@@ -86,7 +86,7 @@ class DemoView:
         r = self.record
         stream = {"connected": "green", "disconnected": "red"}.get(r.stream_state, "yellow")
         text = Text.assemble(
-            ("tradeexec demo", "bold"),
+            (r.title, "bold"),
             f"  venue {r.venue}  {r.exchange_url}  ",
             (r.phase, "bold cyan"),
             f"  {min(r.elapsed(), self.duration_s):5.1f}s / {self.duration_s:g}s  ",
@@ -220,7 +220,7 @@ async def live_view(view: DemoView, *, refresh_per_second: float = 4.0) -> Async
 
 
 def summary_table(summary: DemoSummary) -> Table:
-    table = Table(title="demo summary", box=box.ROUNDED, show_header=False)
+    table = Table(title=summary.title, box=box.ROUNDED, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
     for name, value in summary.rows():
