@@ -255,7 +255,7 @@ def _read_file(path: Path, required: bool, env: Mapping[str, str]) -> dict[str, 
         if name is None:
             continue
         if not env.get(name):
-            raise ConfigError(f"{config.where(f'{key}_env')}: {key}_env names {name}, which is not set")
+            raise ConfigError(f"{config.cite(f'{key}_env')}: {key}_env names {name}, which is not set")
         section.setdefault(key, env[name])
     return section
 

@@ -81,6 +81,11 @@ class ConfigFile:
         line = self.lines.get(dotted) or self.lines.get(f"binance.{dotted}")
         return f"{self.path}" + (f":{line}" if line else "")
 
+    def cite(self, dotted: str) -> str:
+        """``config file PATH, line N`` of a key, the way every refusal names it."""
+        line = self.lines.get(dotted) or self.lines.get(f"binance.{dotted}")
+        return f"config file {self.path}" + (f", line {line}" if line else "")
+
     def risk_limits(self, **overrides: Any) -> RiskLimits:
         return RiskLimits(**{**self.risk, **overrides})
 
