@@ -16,7 +16,17 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tradeexec import cli_account, cli_demo, cli_local, cli_market, cli_run, cli_safety, cli_stream
+from tradeexec import (
+    __version__,
+    cli_account,
+    cli_demo,
+    cli_local,
+    cli_market,
+    cli_order,
+    cli_run,
+    cli_safety,
+    cli_stream,
+)
 from tradeexec.cli_common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
@@ -69,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"tradeexec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_demo, cli_run, cli_local, cli_market, cli_stream, cli_account, cli_safety):
+    for module in (cli_demo, cli_run, cli_local, cli_market, cli_stream, cli_account, cli_order, cli_safety):
         module.register(sub)
     return parser
 

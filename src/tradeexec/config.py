@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,6 +40,7 @@ __all__ = [
 DEFAULT_LOCAL_URL: Final = "http://127.0.0.1:8765"
 _DEFAULT_CONFIG_PATH: Final = Path("~/.config/tradeexec/config.toml")
 _PEM_MARKER: Final = b"-----BEGIN"
+_API_PATH: Final = re.compile(r"/(?:api|sapi|fapi|dapi)(?:/v\d+)?$")
 
 T = TypeVar("T", str, bytes)
 
@@ -191,6 +193,13 @@ def venue_urls(venue: Venue | str = Venue.LOCAL, base_url: str | None = None) ->
     rest = (base_url or DEFAULT_LOCAL_URL).rstrip("/")
     if not rest.startswith(("http://", "https://")):
         raise ConfigError(f"base_url: must start with http:// or https://, got {rest!r}")
+    path = _API_PATH.search(rest)
+    if path is not None:
+        # Other clients want ".../api/v3"; here it would become ".../api/v3/api/v3/order".
+        raise ConfigError(
+            f"base_url: give the host only, {rest[: path.start()]!r}, not {rest!r}: "
+            f"the client adds {path.group(0)!r} (and /sapi, /fapi) itself"
+        )
     ws = "ws" + rest.removeprefix("http")
     known = _VENUES.get(venue)
     return VenueUrls(

@@ -1,0 +1,100 @@
+"""``tradeexec order``: place one order from the command line, with a fat-finger check.
+
+A price typed by hand is one slipped digit away from buying at twice the market. Before a
+priced order is sent, the mark (the book's mid, the last price when one side is empty) is
+read and a BUY priced more than ``--max-deviation`` percent above it, or a SELL that far
+below it, is refused locally (exit 2) naming the rule and the distance; ``--allow-far-price``
+sends it anyway. A price far on the passive side is only a resting order and is let through.
+"""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from tradeexec.cli_account import order_row, orders_table
+from tradeexec.cli_common import EXIT_OK, UsageError, add_command, decimal_arg, emit, run_with_client
+
+if TYPE_CHECKING:
+    from tradeexec.binance import BinanceClient
+
+MAX_DEVIATION_PCT = Decimal(5)
+_PRICED = {"LIMIT", "LIMIT_MAKER"}
+
+_EX_ORDER = """  tradeexec order buy BTCUSDT 0.001 --price 20000          # LIMIT GTC
+  tradeexec order SELL BTCUSDT 0.001                        # MARKET (sides and types in any case)
+  tradeexec order buy BTCUSDT --quote-qty 100               # MARKET, spend 100 USDT
+  tradeexec order buy BTCUSDT 0.001 --price 20000 --tif IOC
+  tradeexec order buy BTCUSDT 0.001 --price 20000 --test   # checked, not placed
+  tradeexec order buy BTCUSDT 0.001 --price 99000 --allow-far-price
+  an order breaking a symbol filter, or priced more than 5% through the mark, is refused
+  locally (exit 2) and never sent. The answer shows the average price, the executed
+  quantity, the fees and the transaction time.
+"""
+
+
+def register(sub: Any) -> None:
+    order = add_command(sub, "order", "place an order", _EX_ORDER, _cmd_order)
+    order.add_argument("side", type=str.lower, choices=["buy", "sell"])
+    order.add_argument("symbol")
+    order.add_argument("quantity", type=decimal_arg, nargs="?", help="base quantity (or --quote-qty)")
+    order.add_argument("--quote-qty", type=decimal_arg, help="MARKET only: quote to spend or receive")
+    order.add_argument("--price", type=decimal_arg)
+    order.add_argument("--type", dest="order_type", help="LIMIT (default with --price) or MARKET, any case")
+    order.add_argument("--tif", help="GTC (default for LIMIT), IOC, FOK")
+    order.add_argument("--test", action="store_true", help="validate on the exchange without placing")
+    order.add_argument(
+        "--max-deviation", type=decimal_arg, default=MAX_DEVIATION_PCT, metavar="PCT",
+        help=f"refuse a price more than PCT%% through the mark (default {MAX_DEVIATION_PCT})",
+    )  # fmt: skip
+    order.add_argument("--allow-far-price", action="store_true", help="skip the fat-finger check")
+
+
+def check_fat_finger(side: str, price: Decimal, mark: Decimal, max_pct: Decimal) -> None:
+    """Refuse a BUY more than ``max_pct`` percent above ``mark`` or a SELL that far below."""
+    through = (price - mark) if side == "BUY" else (mark - price)
+    pct = through / mark * 100
+    if pct > max_pct:
+        where = "above" if side == "BUY" else "below"
+        raise UsageError(
+            f"fat-finger check: {side} limit {price} is {pct:.2f}% {where} the mark {mark} "
+            f"(rule: at most {max_pct}% through the mark); nothing was sent",
+            "check the price, or pass --allow-far-price (or --max-deviation PCT)",
+        )
+
+
+async def _mark(client: BinanceClient, symbol: str) -> Decimal | None:
+    top = await client.book_ticker(symbol)
+    if top.bid_price and top.ask_price:
+        return (top.bid_price + top.ask_price) / 2
+    return (await client.ticker_price(symbol)).price or None
+
+
+def _cmd_order(args: argparse.Namespace) -> int:
+    if (args.quantity is None) == (args.quote_qty is None):
+        raise UsageError("give exactly one of QUANTITY and --quote-qty", "e.g. order buy BTCUSDT 0.001")
+    order_type = (args.order_type or ("LIMIT" if args.price is not None else "MARKET")).upper()
+    if args.quote_qty is not None and order_type != "MARKET":
+        raise UsageError(f"--quote-qty is for MARKET orders, not {order_type}", "drop --price / --type")
+    tif = args.tif.upper() if args.tif else ("GTC" if order_type == "LIMIT" else None)
+
+    async def run(client: BinanceClient) -> int:
+        symbol, side = args.symbol.upper(), args.side.upper()
+        if args.price is not None and order_type in _PRICED and not args.allow_far_price:
+            mark = await _mark(client, symbol)
+            if mark is not None:  # a symbol nothing has traded in yet has no mark to be far from
+                check_fat_finger(side, args.price, mark, args.max_deviation)
+        kwargs: dict[str, Any] = {
+            "quantity": args.quantity, "quote_order_qty": args.quote_qty, "price": args.price,
+            "time_in_force": tif,
+        }  # fmt: skip
+        if args.test:
+            await client.test_order(symbol, side, order_type, **kwargs)
+            emit(args, {"test": "ok"}, lambda _v: "test order accepted (nothing placed)")
+            return EXIT_OK
+        resp = await client.new_order(symbol, side, order_type, **kwargs)
+        emit(args, order_row(resp), lambda v: orders_table([v]))
+        return EXIT_OK
+
+    return run_with_client(args, run)
