@@ -42,6 +42,7 @@ from tradeexec.errors import (
     InvalidParameter,
     OrderStatusUnknown,
     RateLimitBanActive,
+    StrategyFailed,
     TradeexecError,
 )
 
@@ -96,6 +97,7 @@ _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
     (OrderStatusUnknown, EXIT_FAILURE, "check with 'tradeexec orders --open' before retrying"),
     (RateLimitBanActive, EXIT_FAILURE, "wait for the rate-limit ban to end"),
+    (StrategyFailed, EXIT_FAILURE, "fix the strategy; its resting orders were cancelled"),
     (TradeexecError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
     (OSError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
 )

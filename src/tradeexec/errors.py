@@ -41,6 +41,11 @@ class OrderRejectedLocally(InvalidParameter):
         return f"Filter failure: {self.rule} ({self.field}: {self.detail})"
 
 
+class StrategyFailed(TradeexecError):
+    """A user's strategy raised; the run cancelled its resting orders and checked the
+    exchange before reporting it. The strategy's exception is the ``__cause__``."""
+
+
 class TransportError(TradeexecError):
     """The request could not be delivered or its answer could not be read (connection refused,
     reset, timeout). For non-idempotent calls the client raises OrderStatusUnknown instead."""

@@ -35,7 +35,7 @@ import msgspec
 
 from tradeexec.config import Venue
 from tradeexec.demo_record import DemoRecord, DemoSummary
-from tradeexec.errors import ConfigError
+from tradeexec.errors import ConfigError, StrategyFailed
 from tradeexec.execution.risk import RiskLimits
 from tradeexec.execution.signals import decode_signal
 from tradeexec.session import SessionPlan, TradingSession, settle
@@ -136,11 +136,15 @@ async def run_strategy(
         deadline = record.started + plan.duration_s
         ctx = StrategyContext(record, summary, session.executor, params=plan.params, deadline=deadline)
         sampler = asyncio.create_task(_sample_until(session, deadline))
+        failure: Exception | None = None
         try:
             if isinstance(plan.strategy, PythonStrategy):
                 await _bounded(plan.strategy.fn(ctx), deadline, record)
             else:
                 await _run_program(plan.strategy, ctx, deadline, record)
+        except Exception as exc:  # the strategy's own error: settle its orders, then report it
+            failure = exc
+            record.log(f"strategy failed: {type(exc).__name__}: {exc}")
         finally:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,7 +154,25 @@ async def run_strategy(
         session.sample()
     if len(record.equity) >= 2:
         summary.equity = (record.equity[0][1], record.equity[-1][1])
+    if failure is not None:
+        raise StrategyFailed(
+            f"strategy {plan.name} raised {type(failure).__name__}: {failure}{_where(failure)}"
+        ) from failure
     return summary
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at file:line)`` of the innermost frame outside tradeexec and the standard library:
+    the strategy's own line that failed."""
+    ours = (str(Path(__file__).parent), str(Path(asyncio.__file__).parent.parent))
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(ours):
+            where = f" (at {filename}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return where
 
 
 def _register_symbols(session: TradingSession) -> None:

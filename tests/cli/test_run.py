@@ -145,3 +145,26 @@ def test_a_symbol_the_venue_does_not_list_is_refused(tmp_path: Path) -> None:
     run = run_cli(["run", str(strategy), "--symbols", "NOPEUSDT", "--duration", "1",
                    "--journal-dir", str(tmp_path / "j")], _env(tmp_path))  # fmt: skip
     _refused(run, "symbols: NOPEUSDT is not listed")
+
+
+def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(tmp_path: Path) -> None:
+    strategy = tmp_path / "broken.py"
+    strategy.write_text(
+        "from decimal import Decimal\n"
+        "async def strategy(ctx):\n"
+        "    async for _ in ctx.ticks(0.2):\n"
+        "        mid = ctx.mid('BTCUSDT')\n"
+        "        if mid is not None:\n"
+        "            price = (mid * Decimal('0.97')).quantize(1)\n"
+        "            await ctx.order('BTCUSDT', 'buy', Decimal('0.001'), price=price)\n"
+        "            raise RuntimeError('my bug')\n",
+        encoding="utf-8",
+    )
+    journal_dir = tmp_path / "journal"
+    run = run_cli(["run", str(strategy), "--duration", "20", "--journal-dir", str(journal_dir)],
+                  _env(tmp_path))  # fmt: skip
+    assert run.code == 1, run
+    assert "strategy broken raised RuntimeError: my bug" in run.err and f"{strategy}:8" in run.err, run.err
+    intents = _journal(journal_dir)
+    assert len(intents) == 1 and intents[0][1], intents  # the resting order was cancelled: final
+    assert "cancel " in run.out and "(still resting)" in run.out
