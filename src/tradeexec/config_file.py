@@ -129,14 +129,18 @@ class _Checker:
             f"{self.at(table, key)}: unknown key {where}{key!r}; expected one of {', '.join(sorted(allowed))}"
         )
 
-    def typed(self, table: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    def typed(
+        self, table: str, key: str, value: Any, kind: type | tuple[type, ...], what: str, *,
+        secret: bool = False,
+    ) -> Any:  # fmt: skip
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             ok = False
         else:
             ok = isinstance(value, kind)
         if not ok:
-            got = type(value).__name__
-            raise ConfigError(f"{self.at(table, key)}: {key} must be {what}, got {got} {value!r}")
+            # A secret of the wrong type is still a secret: the message names only its type.
+            got = type(value).__name__ + ("" if secret else f" {value!r}")
+            raise ConfigError(f"{self.at(table, key)}: {key} must be {what}, got {got}")
         self.at(table, key)
         return value
 
@@ -192,6 +196,10 @@ def read_config(path: Path | None, *, required: bool) -> ConfigFile:
             raise check.unknown("strategy", key, _STRATEGY_KEYS)
         kind = _STRATEGY_KEYS[key]
         out.strategy[key] = check.typed("strategy", key, value, kind, _what(kind))
+    duration = out.strategy.get("duration")
+    if duration is not None and not 0 < duration < float("inf"):
+        where = check.at("strategy", "duration")
+        raise ConfigError(f"{where}: duration must be a positive number of seconds")
     symbols = out.strategy.get("symbols")
     if symbols is not None and (not symbols or not all(isinstance(s, str) for s in symbols)):
         raise ConfigError(f"{check.at('strategy', 'symbols')}: symbols must be a non-empty list of strings")
@@ -204,7 +212,7 @@ def read_config(path: Path | None, *, required: bool) -> ConfigFile:
 
 def _connection_value(check: _Checker, table: str, key: str, value: Any, warnings: list[str]) -> Any:
     kind, secret = CONNECTION_KEYS[key]
-    check.typed(table, key, value, kind, _what(kind))
+    check.typed(table, key, value, kind, _what(kind), secret=secret or key == "api_key")
     if secret and value:
         warnings.append(
             f"{check.at(table, key)}: {key} is written in the file; prefer "

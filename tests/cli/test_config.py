@@ -35,6 +35,7 @@ def _file(tmp_path: Path, text: str) -> Path:
         ('[strategy]\nsymbols = "BTCUSDT"\n', 2, "symbols must be a list"),
         ('[journal]\ndir = "x"\npath = "y"\n', 3, "unknown key [journal] 'path'"),
         ('risk = 5\n', 1, "risk must be a table"),
+        ("[strategy]\nduration = -5\n", 2, "duration must be a positive number of seconds"),
     ],
 )
 def test_refusals_name_file_line_and_key(tmp_path: Path, text: str, line: int, needle: str) -> None:
@@ -99,3 +100,27 @@ def test_config_check_shows_sources_and_masks_secrets(tmp_path: Path) -> None:
     assert rows["venue"] == ("local", "argument --venue")
     human = run_cli(["config", "check"], env, secret=SECRET)
     assert human.code == 0 and f"config file: {path}" in human.out and "AbCdEfGh" not in human.out
+
+
+def test_a_secret_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:
+    path = _file(tmp_path, "api_key = 918273645546372819\napi_secret = 1234567890123456789\n")
+    with pytest.raises(ConfigError) as caught:
+        read_config(path, required=True)
+    assert "line 1: api_key must be a string, got int" in str(caught.value)
+    assert "918273645546372819" not in str(caught.value)
+    path.write_text('api_key = "k"\napi_secret = 1234567890123456789\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_config(path, required=True)
+    assert "line 2: api_secret must be a string" in str(caught.value)
+    assert "1234567890123456789" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("config", "env"), [('venue = "spot"\n', {}), ("", {"TRADEEXEC_VENUE": "spot"})])
+def test_live_from_the_config_or_environment_still_needs_the_flag(
+    tmp_path: Path, config: str, env: dict[str, str]
+) -> None:
+    strategy = tmp_path / "s.py"
+    strategy.write_text("async def strategy(ctx):\n    pass\n", encoding="utf-8")
+    path = _file(tmp_path, config)
+    run = run_cli(["run", str(strategy)], base_env(TRADEEXEC_CONFIG=str(path), **env))
+    assert run.code == 2 and "--i-understand-live" in run.err, run
