@@ -31,13 +31,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import msgspec
-
 from tradeexec.config import Venue
 from tradeexec.demo_record import DemoRecord, DemoSummary
 from tradeexec.errors import ConfigError, StrategyFailed
 from tradeexec.execution.risk import RiskLimits
-from tradeexec.execution.signals import decode_signal
+from tradeexec.execution.signals import decode_lines
 from tradeexec.session import SessionPlan, TradingSession, settle
 from tradeexec.strategy_api import StrategyContext
 
@@ -226,16 +224,8 @@ async def _run_program(
     stdout = proc.stdout
 
     async def read() -> None:
-        lineno = 0
-        while line := await stdout.readline():
-            lineno += 1
-            if not line.strip():
-                continue
-            try:
-                signal = decode_signal(line)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                record.log(f"  line {lineno} skipped: {exc}")
-                continue
+        skipped = lambda lineno, exc: record.log(f"  line {lineno} skipped: {exc}")  # noqa: E731
+        async for _, signal in decode_lines(stdout, skipped):
             await ctx.submit(signal)
 
     try:
