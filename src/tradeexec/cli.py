@@ -51,6 +51,8 @@ __all__ = ["EXIT_FAILURE", "EXIT_REJECTED", "EXIT_USER_ERROR", "build_parser", "
 _EPILOG_MAIN = """examples:
   tradeexec demo --duration 30
   tradeexec demo --venue testnet              # same strategy on the Binance spot testnet
+  tradeexec run my_strategy.py --duration 60  # your async def strategy(ctx), see the README
+  tradeexec config check                      # the settings in effect and where each came from
   tradeexec --base-url http://127.0.0.1:8765 stream btcusdt@trade btcusdt@depth5@100ms --count 20
   tradeexec sim serve --port 8765
   tradeexec --base-url http://127.0.0.1:8765 price BTCUSDT
@@ -59,7 +61,8 @@ _EPILOG_MAIN = """examples:
   tradeexec --base-url http://127.0.0.1:8765 cancel BTCUSDT --all
   tradeexec <command> --help                  # each command's options and examples
 
-credentials come from BINANCE_API_KEY / BINANCE_API_SECRET / BINANCE_PRIVATE_KEY_PATH.
+credentials come from BINANCE_API_KEY / BINANCE_API_SECRET / BINANCE_PRIVATE_KEY_PATH,
+or the config file (TRADEEXEC_CONFIG, default ~/.config/tradeexec/config.toml).
 exit codes: 0 ok, 2 bad input (nothing sent), 3 refused by the exchange, 1 other failure.
 """
 

@@ -72,8 +72,14 @@ class RunPlan:
 
     @property
     def name(self) -> str:
-        raw = self.strategy.name if isinstance(self.strategy, PythonStrategy) else Path(self.strategy[0]).stem
-        return re.sub(r"[^A-Za-z0-9]", "", raw)[:8] or "run"
+        """The strategy's name as the user knows it: the module's or the program's."""
+        strategy = self.strategy
+        return strategy.name if isinstance(strategy, PythonStrategy) else Path(strategy[0]).stem
+
+    @property
+    def tag(self) -> str:
+        """The name's first letters and digits: the prefix of the run's client order IDs."""
+        return re.sub(r"[^A-Za-z0-9]", "", self.name)[:8] or "run"
 
 
 def load_strategy(spec: str) -> PythonStrategy:
@@ -128,7 +134,7 @@ async def run_strategy(
     record.started = time.time()
     record.journal_path = plan.journal_dir / "journal.sqlite"
     summary = DemoSummary(journal_path=record.journal_path, title=f"{plan.name} summary")
-    session_plan = SessionPlan(plan.name, plan.venue, plan.base_url, plan.risk)
+    session_plan = SessionPlan(plan.tag, plan.venue, plan.base_url, plan.risk)
     async with TradingSession.open(record, summary, session_plan) as session:
         _register_symbols(session)
         deadline = record.started + plan.duration_s

@@ -60,7 +60,9 @@ def test_the_readme_strategy_runs_and_every_order_is_on_the_exchange_once(tmp_pa
     assert all(final for _, final, _ in intents), intents
     assert summary["fills"] == sum(n for _, _, n in intents) >= 1
     report = Path(summary["report"]).read_text(encoding="utf-8")
-    assert "tradeexec run firststr report" in report and intents[0][0] in report
+    assert "tradeexec run first_strategy report" in report and intents[0][0] in report
+    # Client order IDs start with the strategy's name, as far as Binance's 36 characters allow.
+    assert all("firststrategy".startswith(cid.split("_")[0]) for cid, _, _ in intents), intents
 
 
 def test_a_program_writing_json_lines_drives_the_run(tmp_path: Path) -> None:
