@@ -123,8 +123,8 @@ class DemoSummary:
 
     @property
     def pnl(self) -> Decimal:
-        if self.equity is not None:
-            return self.equity[1] - self.equity[0]
+        if self.equity is not None:  # valued at marks: to the satoshi, not the mid's 1e-16
+            return (self.equity[1] - self.equity[0]).quantize(Decimal("1e-8"))
         return self.end_balances.get(QUOTE, ZERO) - self.start_quote
 
     def rows(self) -> list[tuple[str, str]]:

@@ -44,6 +44,7 @@ __all__ = ["DEFAULT_SYMBOLS", "PythonStrategy", "RunPlan", "load_strategy", "run
 DEFAULT_SYMBOLS = ("BTCUSDT",)
 SAMPLE_S = 0.25
 PROGRAM_GRACE_S = 5.0
+STOP_GRACE_S = 5.0
 StrategyFn = Callable[[StrategyContext], Awaitable[Any]]
 
 
@@ -141,6 +142,7 @@ async def run_strategy(
         ctx = StrategyContext(record, summary, session.executor, params=plan.params, deadline=deadline)
         sampler = asyncio.create_task(_sample_until(session, deadline))
         failure: Exception | None = None
+        interrupted = False
         try:
             if isinstance(plan.strategy, PythonStrategy):
                 await _bounded(plan.strategy.fn(ctx), deadline, record)
@@ -149,13 +151,19 @@ async def run_strategy(
         except Exception as exc:  # the strategy's own error: settle its orders, then report it
             failure = exc
             record.log(f"strategy failed: {type(exc).__name__}: {exc}")
+        except asyncio.CancelledError:  # Ctrl-C: the run's resting orders go before it ends
+            interrupted = True
+            record.log("interrupted: cancelling this run's resting orders")
         finally:
+            ctx.close()
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
         record.phase = "settling"
         await settle(record, session.manager)
         session.sample()
+    if interrupted:
+        raise asyncio.CancelledError
     if len(record.equity) >= 2:
         summary.equity = (record.equity[0][1], record.equity[-1][1])
     if failure is not None:
@@ -198,20 +206,30 @@ async def _sample_until(session: TradingSession, deadline: float) -> None:
 
 
 async def _bounded(work: Awaitable[Any], deadline: float, record: DemoRecord) -> None:
-    """The strategy until it returns or the deadline; its own exception ends the run
-    (logged, then raised), a strategy that outlives the deadline is cancelled."""
+    """The strategy until it returns or the deadline; its own exception (a TimeoutError of
+    its own included) is raised, a strategy that outlives the deadline is cancelled, and so
+    is one whose run is cancelled (Ctrl-C)."""
     task = asyncio.ensure_future(work)
     try:
-        await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - time.time()))
-        record.log("strategy returned")
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        record.log("duration over: strategy stopped")
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.time()))
     except BaseException:
-        task.cancel()
+        await _stop(task)
         raise
+    if task in done:
+        task.result()
+        record.log("strategy returned")
+    else:
+        await _stop(task)
+        record.log("duration over: strategy stopped")
+
+
+async def _stop(task: asyncio.Future[Any]) -> None:
+    """Cancel and give it ``STOP_GRACE_S``; one that ignores the cancel can no longer send
+    anything anyway (the context refuses once the run is over)."""
+    task.cancel()
+    await asyncio.wait({task}, timeout=STOP_GRACE_S)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: an error on the way out is not the run's outcome
 
 
 async def _run_program(

@@ -46,13 +46,18 @@ class StrategyContext:
         self.params: Mapping[str, Any] = params
         self.symbols: tuple[str, ...] = record.symbols
         self._deadline = deadline
+        self._closed = False
 
     # ---- time -----------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        """True until the run's duration is over."""
-        return time.time() < self._deadline
+        """True until the run's duration is over (or the run was stopped)."""
+        return not self._closed and time.time() < self._deadline
+
+    def close(self) -> None:
+        """The run is over: from now on nothing the strategy asks for is sent."""
+        self._closed = True
 
     async def ticks(self, every_s: float = 1.0) -> AsyncIterator[float]:
         """Yield the seconds since the start every ``every_s`` seconds until the run ends."""
@@ -148,6 +153,11 @@ class StrategyContext:
     async def submit(self, signal: Signal) -> list[ManagedOrder]:
         """Any signal (also what the JSON-lines reader decodes); refusals are logged."""
         record = self._record
+        if not self.running:
+            # A strategy that outlives its run (it caught the cancel, or a program line came
+            # late) must not trade after the stop.
+            record.log(f"  not sent, the run is over: {signal}")
+            return []
         self._summary.signals += 1
         try:
             orders = await self._executor.submit(signal)

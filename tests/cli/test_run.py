@@ -5,7 +5,10 @@ config file; and the refusals (exit 2, nothing started) of a bad strategy or con
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -170,3 +173,75 @@ def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(
     intents = _journal(journal_dir)
     assert len(intents) == 1 and intents[0][1], intents  # the resting order was cancelled: final
     assert "cancel " in run.out and "(still resting)" in run.out
+
+
+def test_nothing_is_sent_after_the_run_is_over(tmp_path: Path) -> None:
+    strategy = tmp_path / "late.py"
+    strategy.write_text(
+        "import asyncio\n"
+        "from decimal import Decimal\n"
+        "async def strategy(ctx):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            await asyncio.sleep(60)\n"
+        "        except asyncio.CancelledError:  # refuses to stop, and trades instead\n"
+        "            got = await ctx.order('BTCUSDT', 'BUY', quote_quantity=Decimal('100'))\n"
+        "            ctx.log(f'late order: {got}')\n"
+        "            return\n",
+        encoding="utf-8",
+    )
+    journal_dir = tmp_path / "journal"
+    run = run_cli(["run", str(strategy), "--duration", "2", "--journal-dir", str(journal_dir)],
+                  _env(tmp_path))  # fmt: skip
+    assert run.code == 0, run
+    assert "not sent, the run is over" in run.out and "late order: None" in run.out, run.out
+    assert _journal(journal_dir) == []
+
+
+def test_ctrl_c_cancels_the_runs_resting_orders_before_it_exits(tmp_path: Path) -> None:
+    strategy = tmp_path / "resting.py"
+    strategy.write_text(
+        "from decimal import Decimal\n"
+        "async def strategy(ctx):\n"
+        "    async for _ in ctx.ticks(0.2):\n"
+        "        mid = ctx.mid('BTCUSDT')\n"
+        "        if mid is not None and not ctx.open_orders():\n"
+        "            price = (mid * Decimal('0.97')).quantize(1)\n"
+        "            order = await ctx.order('BTCUSDT', 'buy', Decimal('0.001'), price=price)\n"
+        "            ctx.log(f'RESTING {order.state}')\n",
+        encoding="utf-8",
+    )
+    journal_dir = tmp_path / "journal"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tradeexec.cli", "run", str(strategy), "--duration", "120",
+         "--journal-dir", str(journal_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
+    )  # fmt: skip
+    try:
+        seen = _wait_for_line(proc, "strategy: RESTING NEW", timeout=60)
+        assert seen, "the strategy never placed its order"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 1 and "interrupted" in err, (out, err)
+    assert "Traceback" not in err
+    intents = _journal(journal_dir)
+    assert len(intents) == 1 and intents[0][1], intents  # canceled on the way out: final
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> bool:
+    """Read the child's stdout on a thread until ``needle`` shows, or ``timeout``."""
+    found = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if needle in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    return found.wait(timeout)
