@@ -5,18 +5,16 @@ config file; and the refusals (exit 2, nothing started) of a bad strategy or con
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tradeexec.execution.journal import Journal
+from tests.adversarial.strategy_run_helpers import config_env as _env
+from tests.adversarial.strategy_run_helpers import journal_intents as _journal
 
-from . import Run, base_env, run_cli
+from . import Run, run_cli
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -28,21 +26,6 @@ def readme_strategy() -> str:
     found = [b for b in blocks if "async def strategy(ctx)" in b]
     assert len(found) == 1, "the README shows exactly one strategy"
     return found[0]
-
-
-def _env(tmp_path: Path, config: str = "") -> dict[str, str]:
-    path = tmp_path / "run.toml"
-    path.write_text(config, encoding="utf-8")
-    return base_env(TRADEEXEC_CONFIG=str(path))
-
-
-def _journal(journal_dir: Path) -> list[tuple[str, bool, int]]:
-    """(client order id, final, fills) of every intent, from the journal file itself."""
-    with Journal(journal_dir / "journal.sqlite") as journal:
-        return [
-            (i.client_order_id, journal.derive(i).state.is_final, len(journal.fills(i.client_order_id)))
-            for i in journal.intents()
-        ]
 
 
 def test_the_readme_strategy_runs_and_every_order_is_on_the_exchange_once(tmp_path: Path) -> None:
@@ -150,98 +133,3 @@ def test_a_symbol_the_venue_does_not_list_is_refused(tmp_path: Path) -> None:
     run = run_cli(["run", str(strategy), "--symbols", "NOPEUSDT", "--duration", "1",
                    "--journal-dir", str(tmp_path / "j")], _env(tmp_path))  # fmt: skip
     _refused(run, "symbols: NOPEUSDT is not listed")
-
-
-def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(tmp_path: Path) -> None:
-    strategy = tmp_path / "broken.py"
-    strategy.write_text(
-        "from decimal import Decimal\n"
-        "async def strategy(ctx):\n"
-        "    async for _ in ctx.ticks(0.2):\n"
-        "        mid = ctx.mid('BTCUSDT')\n"
-        "        if mid is not None:\n"
-        "            price = (mid * Decimal('0.97')).quantize(1)\n"
-        "            await ctx.order('BTCUSDT', 'buy', Decimal('0.001'), price=price)\n"
-        "            raise RuntimeError('my bug')\n",
-        encoding="utf-8",
-    )
-    journal_dir = tmp_path / "journal"
-    run = run_cli(["run", str(strategy), "--duration", "20", "--journal-dir", str(journal_dir)],
-                  _env(tmp_path))  # fmt: skip
-    assert run.code == 1, run
-    assert "strategy broken raised RuntimeError: my bug" in run.err and f"{strategy}:8" in run.err, run.err
-    intents = _journal(journal_dir)
-    assert len(intents) == 1 and intents[0][1], intents  # the resting order was cancelled: final
-    assert "cancel " in run.out and "(still resting)" in run.out
-
-
-def test_nothing_is_sent_after_the_run_is_over(tmp_path: Path) -> None:
-    strategy = tmp_path / "late.py"
-    strategy.write_text(
-        "import asyncio\n"
-        "from decimal import Decimal\n"
-        "async def strategy(ctx):\n"
-        "    while True:\n"
-        "        try:\n"
-        "            await asyncio.sleep(60)\n"
-        "        except asyncio.CancelledError:  # refuses to stop, and trades instead\n"
-        "            got = await ctx.order('BTCUSDT', 'BUY', quote_quantity=Decimal('100'))\n"
-        "            ctx.log(f'late order: {got}')\n"
-        "            return\n",
-        encoding="utf-8",
-    )
-    journal_dir = tmp_path / "journal"
-    run = run_cli(["run", str(strategy), "--duration", "2", "--journal-dir", str(journal_dir)],
-                  _env(tmp_path))  # fmt: skip
-    assert run.code == 0, run
-    assert "not sent, the run is over" in run.out and "late order: None" in run.out, run.out
-    assert _journal(journal_dir) == []
-
-
-def test_ctrl_c_cancels_the_runs_resting_orders_before_it_exits(tmp_path: Path) -> None:
-    strategy = tmp_path / "resting.py"
-    strategy.write_text(
-        "from decimal import Decimal\n"
-        "async def strategy(ctx):\n"
-        "    async for _ in ctx.ticks(0.2):\n"
-        "        mid = ctx.mid('BTCUSDT')\n"
-        "        if mid is not None and not ctx.open_orders():\n"
-        "            price = (mid * Decimal('0.97')).quantize(1)\n"
-        "            order = await ctx.order('BTCUSDT', 'buy', Decimal('0.001'), price=price)\n"
-        "            ctx.log(f'RESTING {order.state}')\n",
-        encoding="utf-8",
-    )
-    journal_dir = tmp_path / "journal"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tradeexec.cli", "run", str(strategy), "--duration", "120",
-         "--journal-dir", str(journal_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
-    )  # fmt: skip
-    try:
-        seen = _wait_for_line(proc, "strategy: RESTING NEW", timeout=60)
-        assert seen, "the strategy never placed its order"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-    assert proc.returncode == 1 and "interrupted" in err, (out, err)
-    assert "Traceback" not in err
-    intents = _journal(journal_dir)
-    assert len(intents) == 1 and intents[0][1], intents  # canceled on the way out: final
-
-
-def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> bool:
-    """Read the child's stdout on a thread until ``needle`` shows, or ``timeout``."""
-    found = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if needle in line:
-                found.set()
-                return
-
-    threading.Thread(target=read, daemon=True).start()
-    return found.wait(timeout)
