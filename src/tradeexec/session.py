@@ -4,7 +4,7 @@ A session opens the venue (an embedded local exchange, or a real venue with keys
 settings), keeps a local order book per symbol from the diff-depth stream, follows the
 account's positions, wires the journal, the risk manager, the order manager and its user
 data feed, and writes everything it sees into a ``DemoRecord`` that the terminal view and
-the HTML report read. The caller only trades inside ``open_session``; on the way out the
+the HTML report read. The caller only trades inside ``TradingSession.open``; on the way out the
 session closes the order manager, checks the exchange's own record (one exchange order per
 intent, no duplicates) and reloads the final balances, so every run ends with the same
 proof whatever strategy it ran.
@@ -34,7 +34,7 @@ from tradeexec.execution.signals import Executor
 from tradeexec.sim.config import AccountConfig, SimConfig
 from tradeexec.sim.exchange import LocalExchange
 
-__all__ = ["SessionPlan", "TradingSession", "check_exchange", "open_session", "settle"]
+__all__ = ["SessionPlan", "TradingSession", "check_exchange", "settle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +182,10 @@ class TradingSession:
     async def open(
         cls, record: DemoRecord, summary: DemoSummary, plan: SessionPlan, **extra: Any
     ) -> AsyncIterator[Self]:
-        """Everything up and trading inside; see ``open_session``. ``extra`` goes to the
-        subclass's constructor."""
+        """Open the venue, the market stream and books of ``record.symbols``, the journal at
+        ``record.journal_path`` and the order manager with its user data feed; the caller
+        trades inside. On exit the exchange's record is checked into ``summary``. ``extra``
+        goes to the subclass's constructor."""
         assert record.journal_path is not None
         async with _venue_client(plan.venue, plan.base_url, record) as (client, ex, stream_url):
             session = cls(record, summary, client, ex, **extra)
@@ -232,15 +234,6 @@ class TradingSession:
                 positions.load_account(await client.account())
                 session.sample()
                 record.phase = "done"
-
-
-def open_session(
-    record: DemoRecord, summary: DemoSummary, plan: SessionPlan
-) -> contextlib.AbstractAsyncContextManager[TradingSession]:
-    """Open the venue, the market stream and books of ``record.symbols``, the journal at
-    ``record.journal_path`` and the order manager with its user data feed; trade inside;
-    on exit the exchange's record is checked into ``summary``."""
-    return TradingSession.open(record, summary, plan)
 
 
 async def settle(record: DemoRecord, manager: OrderManager) -> None:
