@@ -10,11 +10,14 @@ sends it anyway. A price far on the passive side is only a resting order and is 
 from __future__ import annotations
 
 import argparse
+import os
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.cli_account import order_row, orders_table
 from tradeexec.cli_common import EXIT_OK, UsageError, add_command, decimal_arg, emit, run_with_client
+from tradeexec.config import locate_config
+from tradeexec.config_file import read_config
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
@@ -45,10 +48,20 @@ def register(sub: Any) -> None:
     order.add_argument("--tif", help="GTC (default for LIMIT), IOC, FOK")
     order.add_argument("--test", action="store_true", help="validate on the exchange without placing")
     order.add_argument(
-        "--max-deviation", type=decimal_arg, default=MAX_DEVIATION_PCT, metavar="PCT",
-        help=f"refuse a price more than PCT%% through the mark (default {MAX_DEVIATION_PCT})",
+        "--max-deviation", type=decimal_arg, metavar="PCT",
+        help="refuse a price more than PCT%% through the mark (default: [risk] max_price_deviation_pct "
+        f"of the config file, else {MAX_DEVIATION_PCT})",
     )  # fmt: skip
     order.add_argument("--allow-far-price", action="store_true", help="skip the fat-finger check")
+
+
+def max_deviation(args: argparse.Namespace) -> Decimal:
+    """``--max-deviation`` > the config file's ``[risk] max_price_deviation_pct`` > 5%."""
+    if args.max_deviation is not None:
+        return Decimal(args.max_deviation)
+    path, named = locate_config(None, os.environ)
+    configured = read_config(path, required=named).risk.get("max_price_deviation_pct")
+    return MAX_DEVIATION_PCT if configured is None else Decimal(configured)
 
 
 def check_fat_finger(side: str, price: Decimal, mark: Decimal, max_pct: Decimal) -> None:
@@ -84,7 +97,7 @@ def _cmd_order(args: argparse.Namespace) -> int:
         if args.price is not None and order_type in _PRICED and not args.allow_far_price:
             mark = await _mark(client, symbol)
             if mark is not None:  # a symbol nothing has traded in yet has no mark to be far from
-                check_fat_finger(side, args.price, mark, args.max_deviation)
+                check_fat_finger(side, args.price, mark, max_deviation(args))
         kwargs: dict[str, Any] = {
             "quantity": args.quantity, "quote_order_qty": args.quote_qty, "price": args.price,
             "time_in_force": tif,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_version() -> None:
     assert run.code == 0 and run.out.strip() == f"tradeexec {__version__}"
 
 
-def test_fat_finger_is_refused_locally_naming_the_rule_and_distance(sim: Sim) -> None:
+def test_fat_finger_is_refused_locally_naming_the_rule_and_distance(sim: Sim, tmp_path: Path) -> None:
     far = cli(sim, "order", "buy", "BTCUSDT", "0.001", "--price", "66000")
     assert far.code == 2, far
     assert "fat-finger check" in far.err and "10.00% above the mark 60000" in far.err, far.err
@@ -55,6 +56,12 @@ def test_fat_finger_is_refused_locally_naming_the_rule_and_distance(sim: Sim) ->
     assert open_orders(sim) == []  # nothing reached the exchange
     wider = cli(sim, "order", "buy", "BTCUSDT", "0.001", "--price", "66000", "--max-deviation=12", "--test")
     assert wider.code == 0, wider.err
+    config = tmp_path / "risk.toml"
+    config.write_text('[risk]\nmax_price_deviation_pct = "2"\n', encoding="utf-8")
+    argv = ["--base-url", sim.rest_url, "order", "buy", "BTCUSDT", "0.001", "--price", "61800", "--test"]
+    assert cli(sim, *argv[2:]).code == 0  # 3% is within the default 5%
+    strict = run_cli(argv, {**sim.env(), "TRADEEXEC_CONFIG": str(config)}, secret=sim.api_secret)
+    assert strict.code == 2 and "at most 2% through the mark" in strict.err, strict.err
     # A price far on the passive side is a resting order, not a fat finger.
     passive = cli(sim, "order", "buy", "BTCUSDT", "0.001", "--price", "30000", "--json")
     assert passive.code == 0, passive.err
