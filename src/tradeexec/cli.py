@@ -39,10 +39,12 @@ from tradeexec.cli_common import (
 from tradeexec.errors import (
     BinanceAPIError,
     ConfigError,
+    ConfigFileError,
     InvalidParameter,
     OrderStatusUnknown,
     RateLimitBanActive,
     StrategyFailed,
+    StrategyLoadError,
     TradeexecError,
 )
 
@@ -96,6 +98,8 @@ _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (UserAbort, EXIT_USER_ERROR, "nothing was done"),
     (UsageError, EXIT_USER_ERROR, "nothing was done"),
     (InvalidParameter, EXIT_USER_ERROR, "nothing was sent; check the arguments (see --help)"),
+    (ConfigFileError, EXIT_USER_ERROR, "fix the file; 'tradeexec config check' shows the settings in effect"),
+    (StrategyLoadError, EXIT_USER_ERROR, "see 'Your first strategy' in the README"),
     (ConfigError, EXIT_USER_ERROR, "check the credentials and --venue / --base-url (see --help)"),
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
     (OrderStatusUnknown, EXIT_FAILURE, "check with 'tradeexec orders --open' before retrying"),

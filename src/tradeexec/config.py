@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 
-from tradeexec.errors import ConfigError
+from tradeexec.errors import ConfigError, ConfigFileError
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ def _read_file(path: Path, required: bool, env: Mapping[str, str]) -> dict[str, 
         if name is None:
             continue
         if not env.get(name):
-            raise ConfigError(f"{config.cite(f'{key}_env')}: {key}_env names {name}, which is not set")
+            raise ConfigFileError(f"{config.cite(f'{key}_env')}: {key}_env names {name}, which is not set")
         section.setdefault(key, env[name])
     return section
 

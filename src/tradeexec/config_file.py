@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, get_type_hints
 
-from tradeexec.errors import ConfigError
+from tradeexec.errors import ConfigFileError
 from tradeexec.execution.risk import RiskLimits
 
 __all__ = ["CONNECTION_KEYS", "ConfigFile", "find_line", "read_config"]
@@ -123,9 +123,9 @@ class _Checker:
             self.lines[f"{table}.{key}" if table else key] = line
         return f"config file {self.path}" + (f", line {line}" if line else "")
 
-    def unknown(self, table: str, key: str, allowed: Any) -> ConfigError:
+    def unknown(self, table: str, key: str, allowed: Any) -> ConfigFileError:
         where = f"[{table}] " if table else ""
-        return ConfigError(
+        return ConfigFileError(
             f"{self.at(table, key)}: unknown key {where}{key!r}; expected one of {', '.join(sorted(allowed))}"
         )
 
@@ -140,7 +140,7 @@ class _Checker:
         if not ok:
             # A secret of the wrong type is still a secret: the message names only its type.
             got = type(value).__name__ + ("" if secret else f" {value!r}")
-            raise ConfigError(f"{self.at(table, key)}: {key} must be {what}, got {got}")
+            raise ConfigFileError(f"{self.at(table, key)}: {key} must be {what}, got {got}")
         self.at(table, key)
         return value
 
@@ -161,23 +161,23 @@ def read_config(path: Path | None, *, required: bool) -> ConfigFile:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         if required:
-            raise ConfigError(
+            raise ConfigFileError(
                 f"config file {path}: not found (named by --config or TRADEEXEC_CONFIG)"
             ) from None
         return ConfigFile()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path}: cannot read: {type(exc).__name__}") from None
+        raise ConfigFileError(f"config file {path}: cannot read: {type(exc).__name__}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+        raise ConfigFileError(f"config file {path}: not valid TOML: {exc}") from None
     check = _Checker(path, text)
     connection: dict[str, Any] = {}
     out = ConfigFile(path=path, lines=check.lines)
     for key, value in data.items():
         if key in _TABLES:
             if not isinstance(value, dict):
-                raise ConfigError(f"{check.at('', key)}: {key} must be a table ([{key}])")
+                raise ConfigFileError(f"{check.at('', key)}: {key} must be a table ([{key}])")
             continue
         if key not in CONNECTION_KEYS:
             raise check.unknown("", key, [*CONNECTION_KEYS, *(f"[{t}]" for t in _TABLES)])
@@ -199,10 +199,11 @@ def read_config(path: Path | None, *, required: bool) -> ConfigFile:
     duration = out.strategy.get("duration")
     if duration is not None and not 0 < duration < float("inf"):
         where = check.at("strategy", "duration")
-        raise ConfigError(f"{where}: duration must be a positive number of seconds")
+        raise ConfigFileError(f"{where}: duration must be a positive number of seconds")
     symbols = out.strategy.get("symbols")
     if symbols is not None and (not symbols or not all(isinstance(s, str) for s in symbols)):
-        raise ConfigError(f"{check.at('strategy', 'symbols')}: symbols must be a non-empty list of strings")
+        where = check.at("strategy", "symbols")
+        raise ConfigFileError(f"{where}: symbols must be a non-empty list of strings")
     for key, value in data.get("risk", {}).items():
         if key not in _RISK_FIELDS:
             raise check.unknown("risk", key, _RISK_FIELDS)
@@ -242,7 +243,7 @@ def _risk_value(check: _Checker, key: str, value: Any) -> Any:
 
 def _decimal(check: _Checker, key: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConfigError(
+        raise ConfigFileError(
             f"{check.at('risk', key)}: {key} must be a decimal as a string (\"0.1\") or an integer, "
             f"got {type(value).__name__} {value!r}"
         )
@@ -251,7 +252,7 @@ def _decimal(check: _Checker, key: str, value: Any) -> Decimal:
     except InvalidOperation:
         number = Decimal("nan")
     if not number.is_finite() or number < 0:
-        raise ConfigError(f"{check.at('risk', key)}: {key} must be a non-negative decimal, got {value!r}")
+        raise ConfigFileError(f"{check.at('risk', key)}: {key} must be a non-negative decimal, got {value!r}")
     check.at("risk", key)
     return number
 

@@ -16,6 +16,14 @@ class ConfigError(TradeexecError, ValueError):
     """Bad configuration or credentials given by the user (malformed key, unknown venue)."""
 
 
+class ConfigFileError(ConfigError):
+    """The config file breaks a rule; the message names the file, the line and the key."""
+
+
+class StrategyLoadError(ConfigError):
+    """A strategy file or module cannot be run: missing, broken, or no ``strategy(ctx)``."""
+
+
 class InvalidParameter(TradeexecError, ValueError):
     """A request parameter the user gave breaks a rule; raised before anything is sent.
 

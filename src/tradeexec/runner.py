@@ -21,7 +21,9 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import os
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,7 +35,7 @@ from typing import Any
 
 from tradeexec.config import Venue
 from tradeexec.demo_record import DemoRecord, DemoSummary
-from tradeexec.errors import ConfigError, StrategyFailed
+from tradeexec.errors import InvalidParameter, StrategyFailed, StrategyLoadError
 from tradeexec.execution.risk import RiskLimits
 from tradeexec.execution.signals import decode_lines
 from tradeexec.session import SessionPlan, TradingSession, settle
@@ -88,39 +90,48 @@ def load_strategy(spec: str) -> PythonStrategy:
     module = _import(spec)
     fn = getattr(module, "strategy", None)
     if fn is None or not callable(fn):
-        raise ConfigError(
+        raise StrategyLoadError(
             f"{spec}: defines no 'async def strategy(ctx)'; "
             "to run a program that prints JSON-lines signals, use 'tradeexec run --program'"
         )
     if not inspect.iscoroutinefunction(fn):
-        raise ConfigError(f"{spec}: strategy must be 'async def strategy(ctx)', not a plain function")
+        raise StrategyLoadError(f"{spec}: strategy must be 'async def strategy(ctx)', not a plain function")
     symbols = getattr(module, "SYMBOLS", None)
     if symbols is not None and (
         isinstance(symbols, str) or not all(isinstance(s, str) for s in symbols) or not symbols
     ):
-        raise ConfigError(f"{spec}: SYMBOLS must be a non-empty list of symbol names like ['BTCUSDT']")
+        raise StrategyLoadError(f"{spec}: SYMBOLS must be a non-empty list of symbol names like ['BTCUSDT']")
     params = getattr(module, "PARAMS", {})
     if not isinstance(params, Mapping):
-        raise ConfigError(f"{spec}: PARAMS must be a dict of parameter defaults")
+        raise StrategyLoadError(f"{spec}: PARAMS must be a dict of parameter defaults")
     name = Path(spec).stem if spec.endswith(".py") else spec.rsplit(".", 1)[-1]
     return PythonStrategy(name, fn, tuple(s.upper() for s in symbols) if symbols else None, dict(params))
 
 
 def _import(spec: str) -> ModuleType:
+    """Import as ``python FILE`` / ``python -m MODULE`` would: the file's folder (or the
+    current one) first on the path, so a strategy can import its own helper modules."""
     if spec.endswith(".py"):
         path = Path(spec)
         if not path.is_file():
-            raise ConfigError(f"strategy file {spec}: not found")
+            raise StrategyLoadError(f"strategy file {spec}: not found")
+        sys.path.insert(0, str(path.resolve().parent))
         loader_spec = importlib.util.spec_from_file_location(f"tradeexec_strategy_{path.stem}", path)
         if loader_spec is None or loader_spec.loader is None:
-            raise ConfigError(f"strategy file {spec}: cannot be loaded as a Python module")
+            raise StrategyLoadError(f"strategy file {spec}: cannot be loaded as a Python module")
         module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            raise StrategyLoadError(f"strategy {spec}: SyntaxError: {exc.msg} (line {exc.lineno})") from None
+        except Exception as exc:  # its imports and top-level code are the user's
+            raise StrategyLoadError(f"strategy {spec}: {type(exc).__name__}: {exc}{_where(exc)}") from None
         return module
+    sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"strategy {spec}: no such file or module ({exc.name} not found)") from None
+        raise StrategyLoadError(f"strategy {spec}: no such file or module ({exc.name} not found)") from None
 
 
 async def run_strategy(
@@ -181,7 +192,7 @@ def _where(exc: BaseException) -> str:
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(ours):
+        if not filename.startswith(ours) and not filename.startswith("<"):  # <frozen importlib...>
             where = f" (at {filename}:{tb.tb_lineno})"
         tb = tb.tb_next
     return where
@@ -194,7 +205,7 @@ def _register_symbols(session: TradingSession) -> None:
     assert rules is not None and session.record.positions is not None
     for symbol in session.record.symbols:
         if symbol not in rules:
-            raise ConfigError(f"symbols: {symbol} is not listed on {session.record.venue}")
+            raise InvalidParameter("symbols", f"not listed on {session.record.venue}", symbol)
         r = rules[symbol]
         session.record.positions.register_symbol(symbol, r.base_asset, r.quote_asset)
 
@@ -242,7 +253,7 @@ async def _run_program(
             *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE
         )
     except OSError as exc:
-        raise ConfigError(f"strategy program {argv[0]}: cannot start: {exc.strerror}") from None
+        raise StrategyLoadError(f"strategy program {argv[0]}: cannot start: {exc.strerror}") from None
     record.log(f"program {' '.join(argv)} started (pid {proc.pid})")
     assert proc.stdout is not None
     stdout = proc.stdout

@@ -59,6 +59,7 @@ def test_a_named_config_file_that_is_missing_is_an_error(tmp_path: Path) -> None
         load_settings(env={"TRADEEXEC_CONFIG": str(tmp_path / "absent.toml")})
     run = run_cli(["config", "check"], base_env(TRADEEXEC_CONFIG=str(tmp_path / "absent.toml")))
     assert run.code == 2 and "absent.toml: not found" in run.err, run
+    assert "hint: fix the file; 'tradeexec config check' shows the settings in effect" in run.err
 
 
 def test_keys_from_named_environment_variables(tmp_path: Path) -> None:

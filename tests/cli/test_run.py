@@ -5,6 +5,7 @@ config file; and the refusals (exit 2, nothing started) of a bad strategy or con
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -118,13 +119,20 @@ def test_refusals_before_anything_starts(tmp_path: Path) -> None:
     plain = tmp_path / "plain.py"
     plain.write_text("print('hello')\n", encoding="utf-8")
     env = _env(tmp_path)
-    _refused(run_cli(["run", str(plain)], env), "defines no 'async def strategy(ctx)'", "--program")
+    _refused(run_cli(["run", str(plain)], env), "defines no 'async def strategy(ctx)'", "--program",
+             "hint: see 'Your first strategy' in the README")  # fmt: skip
     sync = tmp_path / "sync.py"
     sync.write_text("def strategy(ctx):\n    pass\n", encoding="utf-8")
     _refused(run_cli(["run", str(sync)], env), "must be 'async def strategy(ctx)'")
     _refused(run_cli(["run", str(tmp_path / "absent.py")], env), "absent.py: not found")
     _refused(run_cli(["run", str(sync), "--venue", "live"], env), "--i-understand-live")
     _refused(run_cli(["run", str(plain), "extra"], env), "takes no ARGS")
+    broken = tmp_path / "broken.py"
+    broken.write_text("import asyncio\nasync def strategy(ctx)\n    pass\n", encoding="utf-8")
+    _refused(run_cli(["run", str(broken)], env), f"strategy {broken}: SyntaxError", "line 2")
+    missing = tmp_path / "needs.py"
+    missing.write_text("import no_such_module_here\n", encoding="utf-8")
+    _refused(run_cli(["run", str(missing)], env), "ModuleNotFoundError", "no_such_module_here")
 
 
 def test_a_symbol_the_venue_does_not_list_is_refused(tmp_path: Path) -> None:
@@ -132,4 +140,19 @@ def test_a_symbol_the_venue_does_not_list_is_refused(tmp_path: Path) -> None:
     strategy.write_text("async def strategy(ctx):\n    pass\n", encoding="utf-8")
     run = run_cli(["run", str(strategy), "--symbols", "NOPEUSDT", "--duration", "1",
                    "--journal-dir", str(tmp_path / "j")], _env(tmp_path))  # fmt: skip
-    _refused(run, "symbols: NOPEUSDT is not listed")
+    _refused(run, "symbols: not listed on local: NOPEUSDT")
+
+
+def test_a_strategy_imports_its_own_helpers_by_file_or_module_name(tmp_path: Path) -> None:
+    (tmp_path / "mylib.py").write_text("MESSAGE = 'helper imported'\n", encoding="utf-8")
+    (tmp_path / "mine.py").write_text(
+        "import mylib\nasync def strategy(ctx):\n    ctx.log(mylib.MESSAGE)\n", encoding="utf-8"
+    )
+    argv = ["run", str(tmp_path / "mine.py"), "--duration", "1", "--journal-dir", str(tmp_path / "a")]
+    by_file = run_cli(argv, _env(tmp_path))
+    assert by_file.code == 0 and "strategy: helper imported" in by_file.out, by_file
+    by_name = subprocess.run(
+        [sys.executable, "-m", "tradeexec.cli", "run", "mine", "--duration", "1", "--journal-dir", "b"],
+        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert by_name.returncode == 0 and "strategy: helper imported" in by_name.stdout, by_name.stderr
