@@ -140,7 +140,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     venue_chosen, url = trading_venue(venue, base_url, live_ok=args.i_understand_live, command="run")
     if args.program:
-        strategy: PythonStrategy | list[str] = [args.strategy, *_program_args(args.program_args)]
+        strategy: PythonStrategy | list[str] = [args.strategy, *args.program_args]
         module_symbols: tuple[str, ...] | None = None
         defaults: Mapping[str, Any] = {}
     else:
@@ -166,10 +166,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return run_strategy(plan, record=record, say=say)
 
     return present_run(args, duration, Path(journal).expanduser() if journal else None, start)
-
-
-def _program_args(rest: list[str]) -> list[str]:
-    return rest[1:] if rest[:1] == ["--"] else rest
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
