@@ -8,7 +8,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.cli import base_env
+from tests.cli import Run, base_env, run_cli
 from tradeexec.execution.journal import Journal
 
 
@@ -41,3 +41,15 @@ def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float) -> b
 
     threading.Thread(target=read, daemon=True).start()
     return found.wait(timeout)
+
+
+def run_source(
+    tmp_path: Path, name: str, source: str, *argv: str, config: str = ""
+) -> tuple[Run, Path, Path]:
+    """``tradeexec run`` of ``source`` saved as ``name.py``, with its own journal directory
+    and config file; returns the run, the strategy file and the journal directory."""
+    strategy = tmp_path / f"{name}.py"
+    strategy.write_text(source, encoding="utf-8")
+    journal_dir = tmp_path / "journal"
+    args = ["run", str(strategy), "--journal-dir", str(journal_dir), *argv]
+    return run_cli(args, config_env(tmp_path, config)), strategy, journal_dir

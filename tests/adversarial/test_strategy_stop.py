@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.strategy_run_helpers import config_env, journal_intents, wait_for_line
-from tests.cli import run_cli
+from tests.adversarial.strategy_run_helpers import config_env, journal_intents, run_source, wait_for_line
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(600)]
 
@@ -25,8 +24,8 @@ FULL = os.environ.get("TRADEEXEC_SOAK") == "full"
 
 
 def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(tmp_path: Path) -> None:
-    strategy = tmp_path / "broken.py"
-    strategy.write_text(
+    run, strategy, journal_dir = run_source(
+        tmp_path, "broken",
         "from decimal import Decimal\n"
         "async def strategy(ctx):\n"
         "    async for _ in ctx.ticks(0.2):\n"
@@ -35,11 +34,8 @@ def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(
         "            price = (mid * Decimal('0.97')).quantize(1)\n"
         "            await ctx.order('BTCUSDT', 'buy', Decimal('0.001'), price=price)\n"
         "            raise RuntimeError('my bug')\n",
-        encoding="utf-8",
-    )
-    journal_dir = tmp_path / "journal"
-    run = run_cli(["run", str(strategy), "--duration", "20", "--journal-dir", str(journal_dir)],
-                  config_env(tmp_path))  # fmt: skip
+        "--duration", "20",
+    )  # fmt: skip
     assert run.code == 1, run
     assert "strategy broken raised RuntimeError: my bug" in run.err and f"{strategy}:8" in run.err, run.err
     intents = journal_intents(journal_dir)
@@ -48,8 +44,8 @@ def test_a_failing_strategy_exits_1_naming_its_line_and_leaves_no_resting_order(
 
 
 def test_nothing_is_sent_after_the_run_is_over(tmp_path: Path) -> None:
-    strategy = tmp_path / "late.py"
-    strategy.write_text(
+    run, _, journal_dir = run_source(
+        tmp_path, "late",
         "import asyncio\n"
         "from decimal import Decimal\n"
         "async def strategy(ctx):\n"
@@ -60,11 +56,8 @@ def test_nothing_is_sent_after_the_run_is_over(tmp_path: Path) -> None:
         "            got = await ctx.order('BTCUSDT', 'BUY', quote_quantity=Decimal('100'))\n"
         "            ctx.log(f'late order: {got}')\n"
         "            return\n",
-        encoding="utf-8",
-    )
-    journal_dir = tmp_path / "journal"
-    run = run_cli(["run", str(strategy), "--duration", "2", "--journal-dir", str(journal_dir)],
-                  config_env(tmp_path))  # fmt: skip
+        "--duration", "2",
+    )  # fmt: skip
     assert run.code == 0, run
     assert "not sent, the run is over" in run.out and "late order: None" in run.out, run.out
     assert journal_intents(journal_dir) == []
