@@ -208,8 +208,11 @@ def _key_source(config: ConfigFile) -> str:
     """Where the key pair came from, in ``load_settings``' order (environment, then file)."""
     if any(os.environ.get(n) for n in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "BINANCE_PRIVATE_KEY_PATH")):
         return "environment BINANCE_*"
-    for key in ("api_key_env", "api_key", "private_key_path"):
-        if key in config.connection:
+    conn = config.connection
+    if "api_key_env" in conn:
+        return f"environment {conn['api_key_env']}, named in config file {config.where('api_key_env')}"
+    for key in ("api_key", "private_key_path"):
+        if key in conn:
             return f"config file {config.where(key)}"
     return "-"
 

@@ -125,3 +125,13 @@ def test_live_from_the_config_or_environment_still_needs_the_flag(
     path = _file(tmp_path, config)
     run = run_cli(["run", str(strategy)], base_env(TRADEEXEC_CONFIG=str(path), **env))
     assert run.code == 2 and "--i-understand-live" in run.err, run
+
+
+def test_config_check_names_the_variable_a_key_comes_from(tmp_path: Path) -> None:
+    path = _file(tmp_path, 'venue = "spot-testnet"\napi_key_env = "MY_KEY"\napi_secret_env = "MY_SECRET"\n')
+    env = base_env(TRADEEXEC_CONFIG=str(path), MY_KEY="WxYz" + "k" * 60, MY_SECRET=SECRET)
+    run = run_cli(["config", "check", "--json"], env, secret=SECRET)
+    assert run.code == 0, run.err
+    rows = {r["setting"]: (r["value"], r["source"]) for r in run.json()["settings"]}
+    assert rows["api_key"] == ("WxYz…", f"environment MY_KEY, named in config file {path}:2")
+    assert "k" * 60 not in run.out
