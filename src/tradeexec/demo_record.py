@@ -42,6 +42,9 @@ class DemoRecord:
 
     venue: str = Venue.LOCAL.value
     title: str = "tradeexec demo"
+    # The demo injects faults and ends with the emergency stop; a user's run does neither,
+    # and its view and report leave those panels out.
+    with_faults: bool = True
     symbols: tuple[str, ...] = SYMBOLS
     started: float = field(default_factory=time.time)
     exchange_url: str = ""

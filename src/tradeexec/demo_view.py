@@ -78,9 +78,14 @@ class DemoView:
             self._header(),
             _grid(self._market(), self._positions()),
             _grid(self._open_orders(), self._fills()),
-            _grid(self._faults(), self._rate_limits()),
+            self._faults_and_limits(),
             self._events(),
         )
+
+    def _faults_and_limits(self) -> RenderableType:
+        if not self.record.with_faults:
+            return self._rate_limits()
+        return _grid(self._faults(), self._rate_limits())
 
     def _header(self) -> Text:
         r = self.record

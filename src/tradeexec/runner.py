@@ -141,6 +141,7 @@ async def run_strategy(
     record = record or DemoRecord()
     record.say = say
     record.title = f"tradeexec run {plan.name}"
+    record.with_faults = False
     record.symbols = plan.symbols
     record.venue = (plan.venue or Venue.LOCAL).value
     record.started = time.time()
