@@ -18,6 +18,7 @@ from tradeexec.cli_account import order_row, orders_table
 from tradeexec.cli_common import EXIT_OK, UsageError, add_command, decimal_arg, emit, run_with_client
 from tradeexec.config import locate_config
 from tradeexec.config_file import read_config
+from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
@@ -87,6 +88,9 @@ async def _mark(client: BinanceClient, symbol: str) -> Decimal | None:
 def _cmd_order(args: argparse.Namespace) -> int:
     if (args.quantity is None) == (args.quote_qty is None):
         raise UsageError("give exactly one of QUANTITY and --quote-qty", "e.g. order buy BTCUSDT 0.001")
+    for flag, value in (("--type", args.order_type), ("--tif", args.tif)):
+        if value is not None and not value.strip():
+            raise InvalidParameter(flag, "must not be empty", "e.g. --type LIMIT --tif GTC")
     order_type = (args.order_type or ("LIMIT" if args.price is not None else "MARKET")).upper()
     if args.quote_qty is not None and order_type != "MARKET":
         raise UsageError(f"--quote-qty is for MARKET orders, not {order_type}", "drop --price / --type")

@@ -105,3 +105,11 @@ def test_base_url_with_the_api_path_is_refused_with_the_fix(sim: Sim, suffix: st
     run = run_cli(["--base-url", sim.rest_url + suffix, "price", "BTCUSDT"], sim.env(), secret=sim.api_secret)
     assert run.code == 2, run
     assert f"give the host only, '{sim.rest_url}'" in run.err, run.err
+
+
+@pytest.mark.parametrize("flag", ["--type=", "--tif= "])
+def test_an_empty_type_or_tif_is_refused_not_defaulted(sim: Sim, flag: str) -> None:
+    before = open_orders(sim)
+    run = cli(sim, "order", "buy", "BTCUSDT", "0.001", "--price", "59000", flag)
+    assert run.code == 2 and "must not be empty" in run.err, run
+    assert open_orders(sim) == before
