@@ -99,6 +99,9 @@ def _cmd_order(args: argparse.Namespace) -> int:
     async def run(client: BinanceClient) -> int:
         symbol, side = args.symbol.upper(), args.side.upper()
         if args.price is not None and order_type in _PRICED and not args.allow_far_price:
+            # exchangeInfo first (the order needs it anyway): an unlisted symbol is then
+            # refused locally, before the mark is asked for.
+            await client.rules()
             mark = await _mark(client, symbol)
             if mark is not None:  # a symbol nothing has traded in yet has no mark to be far from
                 check_fat_finger(side, args.price, mark, max_deviation(args))
