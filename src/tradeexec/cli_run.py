@@ -156,10 +156,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     duration = float(r.pick("duration", DEFAULT_DURATION_S, arg=args.duration, key="strategy.duration"))
     journal = r.pick("journal", None, arg=args.journal_dir, key="journal.dir")
     params = _params(args, defaults, config)
-    # The embedded exchange's keys have no IP restriction to require; a real venue keeps the
-    # default unless the file says otherwise.
+    # The embedded exchange's keys have no IP restriction to require; a real venue keeps
+    # RiskLimits' default unless the file says otherwise.
     local = venue_chosen is None and "require_ip_restriction" not in config.risk
-    risk = config.risk_limits(**({"require_ip_restriction": False} if local else {})) if config.risk else None
+    risk = config.risk_limits(**({"require_ip_restriction": False} if local else {}))
 
     def start(record: DemoRecord, say: Callable[[str], None], where: Path) -> Awaitable[DemoSummary]:
         plan = RunPlan(strategy, duration, where, symbols, params, venue_chosen, url, risk)
