@@ -98,7 +98,7 @@ def load_strategy(spec: str) -> PythonStrategy:
         raise StrategyLoadError(f"{spec}: strategy must be 'async def strategy(ctx)', not a plain function")
     symbols = getattr(module, "SYMBOLS", None)
     if symbols is not None and (
-        isinstance(symbols, str) or not all(isinstance(s, str) for s in symbols) or not symbols
+        not isinstance(symbols, list | tuple) or not symbols or not all(isinstance(s, str) for s in symbols)
     ):
         raise StrategyLoadError(f"{spec}: SYMBOLS must be a non-empty list of symbol names like ['BTCUSDT']")
     params = getattr(module, "PARAMS", {})
@@ -110,28 +110,35 @@ def load_strategy(spec: str) -> PythonStrategy:
 
 def _import(spec: str) -> ModuleType:
     """Import as ``python FILE`` / ``python -m MODULE`` would: the file's folder (or the
-    current one) first on the path, so a strategy can import its own helper modules."""
-    if spec.endswith(".py"):
-        path = Path(spec)
-        if not path.is_file():
-            raise StrategyLoadError(f"strategy file {spec}: not found")
-        sys.path.insert(0, str(path.resolve().parent))
-        loader_spec = importlib.util.spec_from_file_location(f"tradeexec_strategy_{path.stem}", path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise StrategyLoadError(f"strategy file {spec}: cannot be loaded as a Python module")
-        module = importlib.util.module_from_spec(loader_spec)
-        try:
-            loader_spec.loader.exec_module(module)
-        except SyntaxError as exc:
-            raise StrategyLoadError(f"strategy {spec}: SyntaxError: {exc.msg} (line {exc.lineno})") from None
-        except Exception as exc:  # its imports and top-level code are the user's
-            raise StrategyLoadError(f"strategy {spec}: {type(exc).__name__}: {exc}{_where(exc)}") from None
-        return module
-    sys.path.insert(0, os.getcwd())
+    current one) first on the path, so a strategy can import its own helper modules. What
+    its code raises on import is the user's to fix: refused with the reason and the line."""
+    is_file = spec.endswith(".py")
+    if is_file and not Path(spec).is_file():
+        raise StrategyLoadError(f"strategy file {spec}: not found")
+    sys.path.insert(0, str(Path(spec).resolve().parent) if is_file else os.getcwd())
     try:
-        return importlib.import_module(spec)
+        return _exec_file(Path(spec)) if is_file else importlib.import_module(spec)
+    except StrategyLoadError:
+        raise
     except ModuleNotFoundError as exc:
-        raise StrategyLoadError(f"strategy {spec}: no such file or module ({exc.name} not found)") from None
+        if not is_file and exc.name and (spec + ".").startswith(exc.name + "."):  # the module itself
+            raise StrategyLoadError(f"strategy {spec}: no such file or module ({exc.name})") from None
+        raise StrategyLoadError(f"strategy {spec}: ModuleNotFoundError: {exc}{_where(exc)}") from None
+    except SyntaxError as exc:
+        raise StrategyLoadError(
+            f"strategy {spec}: SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
+        ) from None
+    except Exception as exc:
+        raise StrategyLoadError(f"strategy {spec}: {type(exc).__name__}: {exc}{_where(exc)}") from None
+
+
+def _exec_file(path: Path) -> ModuleType:
+    loader_spec = importlib.util.spec_from_file_location(f"tradeexec_strategy_{path.stem}", path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise StrategyLoadError(f"strategy file {path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+    return module
 
 
 async def run_strategy(

@@ -134,6 +134,9 @@ def test_refusals_before_anything_starts(tmp_path: Path) -> None:
     missing = tmp_path / "needs.py"
     missing.write_text("import no_such_module_here\n", encoding="utf-8")
     _refused(run_cli(["run", str(missing)], env), "ModuleNotFoundError", "no_such_module_here")
+    _refused(run_cli(["run", "no_such_strategy_module"], env), "no such file or module")
+    (tmp_path / "badsyms.py").write_text("SYMBOLS = 'BTCUSDT'\nasync def strategy(ctx):\n    pass\n")
+    _refused(run_cli(["run", str(tmp_path / "badsyms.py")], env), "SYMBOLS must be a non-empty list")
 
 
 def test_a_symbol_the_venue_does_not_list_is_refused(tmp_path: Path) -> None:
