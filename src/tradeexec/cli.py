@@ -16,7 +16,17 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tradeexec import cli_account, cli_demo, cli_local, cli_market, cli_safety, cli_stream
+from tradeexec import (
+    __version__,
+    cli_account,
+    cli_demo,
+    cli_local,
+    cli_market,
+    cli_order,
+    cli_run,
+    cli_safety,
+    cli_stream,
+)
 from tradeexec.cli_common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
@@ -30,10 +40,13 @@ from tradeexec.cli_common import (
 from tradeexec.errors import (
     BinanceAPIError,
     ConfigError,
+    ConfigFileError,
     InvalidParameter,
     JournalError,
     OrderStatusUnknown,
     RateLimitBanActive,
+    StrategyFailed,
+    StrategyLoadError,
     TradeexecError,
 )
 
@@ -42,6 +55,8 @@ __all__ = ["EXIT_FAILURE", "EXIT_REJECTED", "EXIT_USER_ERROR", "build_parser", "
 _EPILOG_MAIN = """examples:
   tradeexec demo --duration 30
   tradeexec demo --venue testnet              # same strategy on the Binance spot testnet
+  tradeexec run my_strategy.py --duration 60  # your async def strategy(ctx), see the README
+  tradeexec config check                      # the settings in effect and where each came from
   tradeexec --base-url http://127.0.0.1:8765 stream btcusdt@trade btcusdt@depth5@100ms --count 20
   tradeexec sim serve --port 8765
   tradeexec --base-url http://127.0.0.1:8765 price BTCUSDT
@@ -50,7 +65,8 @@ _EPILOG_MAIN = """examples:
   tradeexec --base-url http://127.0.0.1:8765 cancel BTCUSDT --all
   tradeexec <command> --help                  # each command's options and examples
 
-credentials come from BINANCE_API_KEY / BINANCE_API_SECRET / BINANCE_PRIVATE_KEY_PATH.
+credentials come from BINANCE_API_KEY / BINANCE_API_SECRET / BINANCE_PRIVATE_KEY_PATH,
+or the config file (TRADEEXEC_CONFIG, default ~/.config/tradeexec/config.toml).
 exit codes: 0 ok, 2 bad input (nothing sent), 3 refused by the exchange, 1 other failure.
 """
 
@@ -71,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"tradeexec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_demo, cli_local, cli_market, cli_stream, cli_account, cli_safety):
+    for module in (cli_demo, cli_run, cli_local, cli_market, cli_stream, cli_account, cli_order, cli_safety):
         module.register(sub)
     return parser
 
@@ -84,11 +101,14 @@ _OUTCOMES: tuple[tuple[type[BaseException], int, str], ...] = (
     (UsageError, EXIT_USER_ERROR, "nothing was done"),
     (CommandFailed, EXIT_FAILURE, ""),
     (InvalidParameter, EXIT_USER_ERROR, "nothing was sent; check the arguments (see --help)"),
+    (ConfigFileError, EXIT_USER_ERROR, "fix the file; 'tradeexec config check' shows the settings in effect"),
+    (StrategyLoadError, EXIT_USER_ERROR, "see 'Your first strategy' in the README"),
     (ConfigError, EXIT_USER_ERROR, "check the credentials and --venue / --base-url (see --help)"),
     (BinanceAPIError, EXIT_REJECTED, "the exchange refused the request"),
     (OrderStatusUnknown, EXIT_FAILURE, "check with 'tradeexec orders --open' before retrying"),
     (RateLimitBanActive, EXIT_FAILURE, "wait for the rate-limit ban to end"),
     (JournalError, EXIT_FAILURE, "the journal was left as it is; nothing was sent"),
+    (StrategyFailed, EXIT_FAILURE, "fix the strategy; its resting orders were cancelled"),
     (TradeexecError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
     (OSError, EXIT_FAILURE, "is the exchange reachable at --base-url / --venue?"),
 )

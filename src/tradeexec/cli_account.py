@@ -1,19 +1,21 @@
-"""Account commands: ``balance``, ``orders``, ``order`` and ``cancel``."""
+"""Account commands: ``balance``, ``orders``, ``trades`` and ``cancel`` (``order`` is in
+``cli_order``)."""
 
 from __future__ import annotations
 
 import argparse
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.models import OrderList
-from tradeexec.binance.price_context import price_context
 from tradeexec.cli_common import (
     EXIT_OK,
+    UsageError,
     add_command,
-    decimal_arg,
     emit,
     int_arg,
-    refuse_unsafe_key,
     run_with_client,
     table,
 )
@@ -22,55 +24,56 @@ from tradeexec.errors import InvalidParameter
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
 
-_ORDER_KEYS = ("symbol", "orderId", "side", "type", "price", "origQty", "executedQty", "status")
+_ORDER_KEYS = ("symbol", "orderId", "side", "type", "price", "origQty", "executedQty", "avgPrice", "status",
+               "time")  # fmt: skip
+_TRADE_KEYS = ("time", "symbol", "id", "orderId", "side", "price", "qty", "quoteQty", "commission",
+               "commissionAsset", "maker")  # fmt: skip
 
 
 def register(sub: Any) -> None:
     add_command(sub, "balance", "non-zero balances of the account", _EX_BALANCE, _cmd_balance)
 
-    orders = add_command(sub, "orders", "orders of the account", _EX_ORDERS, _cmd_orders)
-    orders.add_argument("--symbol", help="one symbol (required for the full history)")
-    orders.add_argument("--open", action="store_true", help="only open orders")
-
-    order = add_command(sub, "order", "place an order", _EX_ORDER, _cmd_order)
-    order.add_argument("side", choices=["buy", "sell"])
-    order.add_argument("symbol")
-    order.add_argument("quantity", type=decimal_arg)
-    order.add_argument("--price", type=decimal_arg)
-    order.add_argument("--type", dest="order_type", help="LIMIT (default with --price) or MARKET")
-    order.add_argument("--tif", help="GTC (default for LIMIT), IOC, FOK")
-    order.add_argument("--test", action="store_true", help="validate on the exchange without placing")
-    order.add_argument(
-        "--allow-any-ip", action="store_true",
-        help="trade with a key that has no IP whitelist on a real venue (not advised)",
+    orders = add_command(sub, "orders", "open orders, or every order of a symbol", _EX_ORDERS, _cmd_orders)
+    orders.add_argument("--symbol", help="one symbol (required for the history)")
+    orders.add_argument("--open", action="store_true", help="only open orders (the default)")
+    orders.add_argument(
+        "--all", "--history", dest="history", action="store_true",
+        help="every order of --symbol, open and closed (Binance keeps the history per symbol)",
     )  # fmt: skip
+
+    trades = add_command(sub, "trades", "fills of the account in a symbol", _EX_TRADES, _cmd_trades)
+    trades.add_argument("symbol")
+    trades.add_argument("--order-id", type=int_arg, help="only the fills of this order")
+    trades.add_argument("--limit", type=int_arg, default=50, help="the last N fills (default 50, max 1000)")
 
     cancel = add_command(
         sub, "cancel", "cancel an order, or every open order of a symbol", _EX_CANCEL, _cmd_cancel
     )
     cancel.add_argument("symbol")
     cancel.add_argument("order_id", nargs="?", type=int_arg)
+    cancel.add_argument("--client-id", help="the order's client order ID (newClientOrderId)")
     cancel.add_argument("--all", action="store_true", help="cancel every open order of the symbol")
 
 
 _EX_BALANCE = """  tradeexec balance
   tradeexec balance --json
 """
-_EX_ORDERS = """  tradeexec orders --open
-  tradeexec orders --symbol BTCUSDT          # full history of one symbol
-  tradeexec orders --open --symbol BTCUSDT --json
+_EX_ORDERS = """  tradeexec orders                           # open orders of every symbol
+  tradeexec orders --symbol BTCUSDT          # open orders of one symbol
+  tradeexec orders --symbol BTCUSDT --all    # every order of BTCUSDT, open and closed
+  tradeexec orders --symbol BTCUSDT --history --json
 """
-_EX_ORDER = """  tradeexec order buy BTCUSDT 0.001 --price 20000          # LIMIT GTC
-  tradeexec order sell BTCUSDT 0.001                        # MARKET
-  tradeexec order buy BTCUSDT 0.001 --price 20000 --tif IOC
-  tradeexec order buy BTCUSDT 0.001 --price 20000 --test   # checked, not placed
-  an order breaking a symbol filter is refused locally (exit 2) and never sent; the price
-  band (PERCENT_PRICE_BY_SIDE) is checked against the exchange's current average price.
-  a key that can move funds, or (on a real venue) has no IP whitelist, is refused (exit 2).
+_EX_TRADES = """  tradeexec trades BTCUSDT
+  tradeexec trades BTCUSDT --order-id 12345 --json
 """
 _EX_CANCEL = """  tradeexec cancel BTCUSDT 12345
+  tradeexec cancel BTCUSDT --client-id demo_BTCUSDT_20260101120000_1a2b3c4d
   tradeexec cancel BTCUSDT --all
 """
+
+
+def _iso(ms: int | None) -> str:
+    return "" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
 def _cmd_balance(args: argparse.Namespace) -> int:
@@ -86,9 +89,12 @@ def _cmd_balance(args: argparse.Namespace) -> int:
 
 
 def order_row(o: Any) -> dict[str, Any]:
+    """An order (placement answer, query or cancel) as one row: with the average price, the
+    executed quantity, the fees (from the fills, when the answer has them) and the time."""
     if isinstance(o, OrderList):
         return {"symbol": o.symbol, "orderListId": o.order_list_id, "status": str(o.list_order_status)}
-    return {
+    executed: Decimal = o.executed_qty
+    row = {
         "symbol": o.symbol,
         "orderId": o.order_id,
         "clientOrderId": o.client_order_id,
@@ -96,65 +102,91 @@ def order_row(o: Any) -> dict[str, Any]:
         "type": str(o.type),
         "price": o.price,
         "origQty": o.orig_qty,
-        "executedQty": o.executed_qty,
+        "executedQty": executed,
+        "avgPrice": o.cummulative_quote_qty / executed if executed else None,
         "status": str(o.status),
+        "time": _iso(getattr(o, "transact_time", None) or getattr(o, "update_time", None)),
     }
+    fills = getattr(o, "fills", None)
+    if fills:
+        fees: dict[str, Decimal] = defaultdict(Decimal)
+        for fill in fills:
+            fees[fill.commission_asset] += fill.commission
+        row["fees"] = dict(fees)
+    return row
 
 
 def orders_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no orders"
-    return table([[r.get(k, "") for k in _ORDER_KEYS] for r in rows], _ORDER_KEYS)
+    text = table([[_cell(r.get(k)) for k in _ORDER_KEYS] for r in rows], _ORDER_KEYS)
+    fees = [f"fees of {r['orderId']}: " + ", ".join(f"{v} {a}" for a, v in r["fees"].items())
+            for r in rows if r.get("fees")]  # fmt: skip
+    return "\n".join([text, *fees])
+
+
+def _cell(value: Any) -> Any:
+    return "-" if value is None else value
 
 
 def _cmd_orders(args: argparse.Namespace) -> int:
+    symbol = args.symbol.upper() if args.symbol else None
+    if args.history and args.open:
+        raise UsageError("--open and --all/--history ask for different orders", "give one of them")
+    if args.history and symbol is None:
+        raise UsageError("--all/--history needs --symbol", "Binance keeps the order history per symbol")
+    shown = (
+        f"every order of {symbol}, open and closed" if args.history
+        else f"open orders of {symbol or 'every symbol'}"
+    )  # fmt: skip
+
     async def run(client: BinanceClient) -> int:
-        symbol = args.symbol.upper() if args.symbol else None
-        if args.open or symbol is None:
-            found = await client.open_orders(symbol)
-        else:
-            found = await client.all_orders(symbol)
-        emit(args, [order_row(o) for o in found], orders_table)
+        found = await (client.all_orders(symbol) if args.history and symbol else client.open_orders(symbol))
+        emit(args, [order_row(o) for o in found], lambda rows: f"{shown}:\n{orders_table(rows)}")
         return EXIT_OK
 
     return run_with_client(args, run)
 
 
-def _cmd_order(args: argparse.Namespace) -> int:
-    order_type = (args.order_type or ("LIMIT" if args.price is not None else "MARKET")).upper()
-    tif = args.tif.upper() if args.tif else ("GTC" if order_type == "LIMIT" else None)
+def _cmd_trades(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 1000:
+        raise InvalidParameter("--limit", "must be in 1..1000", str(args.limit))
+    symbol = args.symbol.upper()
 
     async def run(client: BinanceClient) -> int:
-        symbol, side = args.symbol.upper(), args.side.upper()
-        await refuse_unsafe_key(client, allow_any_ip=args.allow_any_ip)
-        # The price band (PERCENT_PRICE_BY_SIDE) and MARKET notionals are judged against the
-        # live average price: fetched first, so a breach is refused here and never sent.
-        rules = (await client.rules()).get(symbol)
-        market = await price_context(client, rules) if rules is not None else None
-        kwargs: dict[str, Any] = {
-            "quantity": args.quantity, "price": args.price, "time_in_force": tif, "market": market,
-        }  # fmt: skip
-        if args.test:
-            await client.test_order(symbol, side, order_type, **kwargs)
-            emit(args, {"test": "ok"}, lambda _v: "test order accepted (nothing placed)")
-            return EXIT_OK
-        resp = await client.new_order(symbol, side, order_type, **kwargs)
-        emit(args, order_row(resp), lambda v: orders_table([v]))
+        found = await client.my_trades(symbol, order_id=args.order_id, limit=args.limit)
+        rows = [
+            {"time": _iso(t.time), "symbol": t.symbol, "id": t.id, "orderId": t.order_id,
+             "side": "BUY" if t.is_buyer else "SELL", "price": t.price, "qty": t.qty, "quoteQty": t.quote_qty,
+             "commission": t.commission, "commissionAsset": t.commission_asset, "maker": t.is_maker}
+            for t in found
+        ]  # fmt: skip
+
+        def human(v: list[dict[str, Any]]) -> str:
+            body = table([[r[k] for k in _TRADE_KEYS] for r in v], _TRADE_KEYS) if v else "no fills"
+            return f"fills of {symbol} (newest last):\n{body}"
+
+        emit(args, rows, human)
         return EXIT_OK
 
     return run_with_client(args, run)
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
-    if args.all == (args.order_id is not None):
-        raise InvalidParameter("ORDER_ID", "give exactly one of ORDER_ID or --all", "e.g. cancel X --all")
+    given = [args.order_id is not None, args.client_id is not None, args.all]
+    if sum(given) != 1:
+        raise InvalidParameter(
+            "ORDER_ID", "give exactly one of ORDER_ID, --client-id or --all", "e.g. cancel X --all"
+        )
 
     async def run(client: BinanceClient) -> int:
         symbol = args.symbol.upper()
         if args.all:
             canceled: list[Any] = list(await client.cancel_all_orders(symbol))
         else:
-            canceled = [await client.cancel_order(symbol, order_id=args.order_id)]
+            canceled = [
+                await client.cancel_order(symbol, order_id=args.order_id, orig_client_order_id=args.client_id)
+            ]
         emit(args, [order_row(o) for o in canceled], orders_table)
         return EXIT_OK
 

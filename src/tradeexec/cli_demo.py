@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradeexec.cli_common import (
     EXIT_FAILURE,
@@ -27,6 +28,9 @@ from tradeexec.cli_common import (
     to_json,
 )
 from tradeexec.config import Venue, load_settings
+
+if TYPE_CHECKING:
+    from tradeexec.demo_record import DemoRecord, DemoSummary
 
 _ALIASES = {"testnet": Venue.SPOT_TESTNET, "live": Venue.SPOT}
 _SPOT_VENUES = (Venue.LOCAL, Venue.SPOT_TESTNET, Venue.SPOT_DEMO, Venue.SPOT)
@@ -68,21 +72,24 @@ class DemoTarget:
     notional: Decimal
 
 
-def demo_target(args: argparse.Namespace) -> DemoTarget:
-    """Resolve ``--venue`` / ``--base-url`` and refuse what must not start."""
-    raw = getattr(args, "venue", None)
+def trading_venue(
+    raw: str | None, base_url: str | None, *, live_ok: bool, command: str
+) -> tuple[Venue | None, str | None]:
+    """Resolve a venue name (``testnet`` and ``live`` are aliases) and refuse what must not
+    start: a venue that is not spot, live without ``--i-understand-live``, a real venue
+    without keys that can sign. ``(None, None)`` is the embedded local exchange."""
     venue = None if raw is None else _ALIASES.get(str(raw).lower()) or Venue.parse(raw)
-    base_url = getattr(args, "base_url", None)
     if venue not in (None, *_SPOT_VENUES):
-        raise UsageError(f"the demo trades spot, not {venue.value}", "use --venue testnet or --venue live")
-    if venue is Venue.SPOT and not args.i_understand_live:
+        raise UsageError(
+            f"the {command} trades spot, not {venue.value}", "use --venue testnet or --venue live"
+        )
+    if venue is Venue.SPOT and not live_ok:
         raise UsageError(
             "--venue live trades real money and needs --i-understand-live",
             "add --i-understand-live, or try --venue testnet first",
         )
-    notional = args.notional or (LIVE_NOTIONAL if venue is Venue.SPOT else Decimal("2000"))
     if base_url is None and venue in (None, Venue.LOCAL):
-        return DemoTarget(None, None, notional)
+        return None, None
     settings = load_settings(venue=venue, base_url=base_url)
     if not settings.credentials.api_key or not settings.credentials.can_sign:
         where = (
@@ -92,46 +99,73 @@ def demo_target(args: argparse.Namespace) -> DemoTarget:
             f"no API key to trade on {settings.venue.value}",
             f"export BINANCE_API_KEY=... BINANCE_API_SECRET=... (keys from {where})",
         )
-    return DemoTarget(settings.venue, base_url, notional)
+    return settings.venue, base_url
+
+
+def demo_target(args: argparse.Namespace) -> DemoTarget:
+    """Resolve ``--venue`` / ``--base-url`` and refuse what must not start."""
+    venue, base_url = trading_venue(
+        getattr(args, "venue", None), getattr(args, "base_url", None), live_ok=args.i_understand_live,
+        command="demo",
+    )  # fmt: skip
+    notional = args.notional or (LIVE_NOTIONAL if venue is Venue.SPOT else Decimal("2000"))
+    return DemoTarget(venue, base_url, notional)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from tradeexec.demo import run_demo
+
+    target = demo_target(args)
+    journal_dir = Path(args.journal_dir) if args.journal_dir else None
+    return present_run(
+        args,
+        args.duration,
+        journal_dir,
+        lambda record, say, where: run_demo(
+            args.duration,
+            journal_dir=where,
+            say=say,
+            record=record,
+            venue=target.venue,
+            base_url=target.base_url,
+            notional=target.notional,
+        ),
+    )
+
+
+RunFn = Callable[["DemoRecord", Callable[[str], None], Path], Awaitable["DemoSummary"]]
+
+
+def present_run(args: argparse.Namespace, duration_s: float, journal_dir: Path | None, run_fn: RunFn) -> int:
+    """Run ``run_fn`` (the demo or a user's strategy) with the live view in a terminal, one
+    line per event in a pipe, nothing but the summary with ``--json``; then write the HTML
+    report (and the screenshot) and print the summary. ``args`` has ``report``,
+    ``screenshot`` and ``json``. Exit 1 when the exchange shows a duplicate order."""
     from rich.console import Console
 
-    from tradeexec.demo import DemoRecord, run_demo
+    from tradeexec.demo_record import DemoRecord
     from tradeexec.demo_report import write_report
     from tradeexec.demo_view import DemoView, live_view, screenshot, summary_table
 
-    target = demo_target(args)
-    journal_dir = (
-        Path(args.journal_dir) if args.journal_dir else Path(tempfile.mkdtemp(prefix="tradeexec-demo-"))
-    )
-    journal_dir.mkdir(parents=True, exist_ok=True)
+    where = journal_dir or Path(tempfile.mkdtemp(prefix=f"tradeexec-{args.command}-"))
+    where.mkdir(parents=True, exist_ok=True)
     console = Console()
     interactive = console.is_terminal and not args.json
     record = DemoRecord()
-    view = DemoView(record, duration_s=args.duration, console=console)
+    view = DemoView(record, duration_s=duration_s, console=console)
 
     def say(line: str) -> None:
         if not args.json and not interactive:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
 
-    async def run() -> Any:
+    async def run() -> DemoSummary:
         shown = live_view(view) if interactive else contextlib.nullcontext(view)
         async with shown:
-            return await run_demo(
-                args.duration,
-                journal_dir=journal_dir,
-                say=say,
-                record=record,
-                venue=target.venue,
-                base_url=target.base_url,
-                notional=target.notional,
-            )
+            return await run_fn(record, say, where)
 
     summary = asyncio.run(run())
-    write_report(record, summary, Path(args.report) if args.report else journal_dir / "report.html")
+    write_report(record, summary, Path(args.report) if args.report else where / "report.html")
     if args.screenshot:
         screenshot([view.render(), summary_table(summary)], Path(args.screenshot))
     if args.json:

@@ -12,8 +12,9 @@ settings object can be logged, printed or put in an exception without leaking a 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
-import tomllib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from tradeexec.errors import ConfigError
+from tradeexec.errors import ConfigError, ConfigFileError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_LOCAL_URL",
@@ -32,12 +35,14 @@ __all__ = [
     "Venue",
     "VenueUrls",
     "load_settings",
+    "locate_config",
     "venue_urls",
 ]
 
 DEFAULT_LOCAL_URL: Final = "http://127.0.0.1:8765"
 _DEFAULT_CONFIG_PATH: Final = Path("~/.config/tradeexec/config.toml")
 _PEM_MARKER: Final = b"-----BEGIN"
+_API_PATH: Final = re.compile(r"/(?:api|sapi|fapi|dapi)(?:/v\d+)?$")
 
 T = TypeVar("T", str, bytes)
 
@@ -190,6 +195,13 @@ def venue_urls(venue: Venue | str = Venue.LOCAL, base_url: str | None = None) ->
     rest = (base_url or DEFAULT_LOCAL_URL).rstrip("/")
     if not rest.startswith(("http://", "https://")):
         raise ConfigError(f"base_url: must start with http:// or https://, got {rest!r}")
+    path = _API_PATH.search(rest)
+    if path is not None:
+        # Other clients want ".../api/v3"; here it would become ".../api/v3/api/v3/order".
+        raise ConfigError(
+            f"base_url: give the host only, {rest[: path.start()]!r}, not {rest!r}: "
+            f"the client adds {path.group(0)!r} (and /sapi, /fapi) itself"
+        )
     ws = "ws" + rest.removeprefix("http")
     known = _VENUES.get(venue)
     return VenueUrls(
@@ -261,18 +273,28 @@ def is_local_exchange(client: object) -> bool:
     return isinstance(settings, Settings) and settings.local_exchange
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"config file {path}: {type(exc).__name__}: cannot read") from None
-    # A [binance] table is accepted as well as top-level keys.
-    section = data.get("binance", data)
-    if not isinstance(section, dict):
-        raise ConfigError(f"config file {path}: [binance] must be a table")
+def locate_config(config_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The config file and whether it was named on purpose (argument or ``TRADEEXEC_CONFIG``):
+    a named file that is missing is an error, the default one may be absent."""
+    named = _first(config_path, env.get("TRADEEXEC_CONFIG"))
+    return Path(named or _DEFAULT_CONFIG_PATH).expanduser(), named is not None
+
+
+def _read_file(path: Path, required: bool, env: Mapping[str, str]) -> dict[str, Any]:
+    """The file's connection keys, with ``*_env`` keys replaced by the variables they name."""
+    from tradeexec.config_file import read_config
+
+    config = read_config(path, required=required)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    section = dict(config.connection)
+    for key in ("api_key", "api_secret", "private_key_password"):
+        name = section.pop(f"{key}_env", None)
+        if name is None:
+            continue
+        if not env.get(name):
+            raise ConfigFileError(f"{config.cite(f'{key}_env')}: {key}_env names {name}, which is not set")
+        section.setdefault(key, env[name])
     return section
 
 
@@ -318,8 +340,7 @@ def load_settings(
     with a file's secret.
     """
     env = os.environ if env is None else env
-    path = Path(_first(config_path, env.get("TRADEEXEC_CONFIG")) or _DEFAULT_CONFIG_PATH).expanduser()
-    file = _read_file(path)
+    file = _read_file(*locate_config(config_path, env), env)
 
     credentials = _credentials_from_sources(
         (api_key, api_secret, private_key, private_key_password),

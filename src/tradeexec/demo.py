@@ -26,27 +26,21 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
-from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_faults import FaultTracker
-from tradeexec.demo_record import QUOTE, START_QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary, FillMark
+from tradeexec.demo_record import QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary
 from tradeexec.demo_strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.emergency import emergency_stop
-from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal import Journal, OrderState, OutcomeKind
 from tradeexec.execution.orders import ManagedOrder, OrderManager
-from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.signals import Executor, TargetPosition
-from tradeexec.sim.config import AccountConfig, SimConfig
+from tradeexec.session import SessionPlan, TradingSession, settle
 from tradeexec.sim.exchange import LocalExchange
 
 __all__ = ["QUOTE", "DemoRecord", "DemoSummary", "run_demo"]
@@ -69,35 +63,9 @@ def _resolved_unknowns(journal: Journal, orders: list[ManagedOrder]) -> int:
     return count
 
 
-def _config() -> SimConfig:
-    cfg = SimConfig(accounts=[AccountConfig(name="demo", balances={QUOTE: START_QUOTE})])
-    cfg.ensure_default_account()
-    return cfg
-
-
-@contextlib.asynccontextmanager
-async def _venue_client(
-    venue: Venue | None, base_url: str | None, record: DemoRecord
-) -> AsyncIterator[tuple[BinanceClient, LocalExchange | None, str]]:
-    """The client, the embedded exchange (None on a real venue or a given URL) and the
-    stream base URL. A real venue's keys come from the environment (``load_settings``)."""
-    if base_url is None and venue in (None, Venue.LOCAL):
-        async with LocalExchange(_config()) as ex:
-            record.exchange_url = ex.rest_url
-            record.log(f"local exchange on {ex.rest_url} with a synthetic market")
-            async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
-                yield client, ex, ex.ws_url
-        return
-    async with BinanceClient(venue=venue, base_url=base_url) as client:
-        record.exchange_url = client.settings.urls.rest
-        record.venue = client.settings.venue.value
-        record.log(f"trading on {client.settings.venue.value} at {client.settings.urls.rest}")
-        yield client, None, client.settings.urls.stream
-
-
-class _Demo:
-    """The run's bookkeeping between ticks: market events into the books, fills and marks
-    into the record, faults followed by the tracker."""
+class _Demo(TradingSession):
+    """The session plus the demo's faults: armed as the run goes, followed to recovery, and
+    on the local exchange the account-wide emergency stop at the end."""
 
     def __init__(
         self,
@@ -107,86 +75,28 @@ class _Demo:
         ex: LocalExchange | None,
         duration_s: float,
     ) -> None:
-        self.record = record
-        self.summary = summary
-        self.client = client
+        super().__init__(record, summary, client, ex)
         self.faults = FaultTracker(record, ex, duration_s, WARMUP_S)
-        self.seen_trades: set[tuple[str, int]] = set()
-        self.resyncs: dict[str, int] = {}
 
-    # ---- market data ----------------------------------------------------------------------
+    def on_reconnected(self) -> None:
+        self.faults.stream_recovered()
 
-    def on_market(self, event: object) -> None:
-        if isinstance(event, DepthUpdateEvent):
-            assert self.record.books is not None
-            self.record.books.on_diff(event)
-        elif isinstance(event, TradeEvent):
-            self.record.last_trade[event.symbol] = event.price
-
-    def on_stream_state(self, event: ConnectionEvent) -> None:
-        record = self.record
-        if event.state is ConnectionState.DISCONNECTED:
-            record.stream_state = "disconnected"
-            record.log(f"market stream disconnected: {event.reason or 'no reason given'}")
-            return
-        record.stream_state = "connected"
-        if event.state is ConnectionState.RECONNECTED:
-            record.reconnects += 1
-            record.log("market stream reconnected, subscriptions restored")
-            self.faults.stream_recovered()
-
-    def check_books(self) -> None:
-        record = self.record
-        if record.books is not None:
-            for symbol, book in record.books.books.items():
-                if book.resyncs > self.resyncs.get(symbol, 0) and book.in_sync:
-                    self.resyncs[symbol] = book.resyncs
-                    record.log(f"book {symbol} back in sync from a fresh snapshot (resync {book.resyncs})")
-
-    # ---- sampling -------------------------------------------------------------------------
-
-    def sample(self) -> None:
+    def before_sample(self) -> None:
         self.faults.scan_between_orders()
-        record = self.record
-        t = record.elapsed()
-        for symbol in record.symbols:
-            mark = record.mark(symbol)
-            if mark is not None:
-                record.prices.setdefault(symbol, []).append((t, mark))
-        equity = record.equity_now()
-        if equity is not None:
-            record.equity.append((t, equity))
-        for order in record.orders:
-            self.record_fills(order)
-        # The spot API's budgets ("api"): the only ones the demo spends.
-        record.rate_limits = self.client.rate_limit_usage().get("api", [])
+
+    def after_sample(self) -> None:
         self.faults.check_orders()
-        self.check_books()
 
-    def record_fills(self, order: ManagedOrder) -> None:
-        record = self.record
-        for fill in order.fills:
-            key = (order.symbol, fill.trade_id or 0)
-            if fill.trade_id is None or key in self.seen_trades or fill.last_price is None:
-                continue
-            self.seen_trades.add(key)
-            record.fills.append(
-                FillMark(
-                    max(0.0, fill.update_ms / 1000 - record.started),
-                    order.symbol,
-                    str(order.side),
-                    fill.last_price,
-                    fill.last_qty or ZERO,
-                    order.client_order_id,
-                )
-            )
-            record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
-
-
-def user_data_feed(manager: OrderManager, client: BinanceClient) -> OrderFeed:
-    """The user data stream feeding the order manager (execution reports within
-    milliseconds); the manager's REST poller stays as the fallback while it is down."""
-    return OrderFeed.for_client(manager, client, backoff_base_s=0.2)
+    async def after_trading(self) -> None:
+        if self.ex is None:
+            return
+        self.record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
+        report = await emergency_stop(
+            self.client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
+        )
+        self.summary.emergency = report.lines()
+        for line in self.summary.emergency:
+            self.record.log("  " + line)
 
 
 async def run_demo(
@@ -209,68 +119,20 @@ async def run_demo(
     record.started = time.time()
     record.journal_path = journal_dir / "journal.sqlite"
     summary = DemoSummary(journal_path=record.journal_path)
-    async with _venue_client(venue, base_url, record) as (client, ex, stream_url):
-        demo = _Demo(record, summary, client, ex, duration_s)
-        record.books = BookManager(lambda s: client.depth(s, limit=100), max_levels=200)
-        streams = [f"{s.lower()}@{kind}" for s in SYMBOLS for kind in ("depth@100ms", "trade")]
-        positions = PositionTracker(prices=record.mark)
-        record.positions = positions
-        account = await client.account()
-        positions.load_account(account)
-        held = {b.asset: b.free + b.locked for b in account.balances}
-        summary.start_quote = held.get(QUOTE, ZERO)
-        base = {} if ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
-        risk = RiskManager()  # key audit by venue: a real venue's key needs an IP whitelist
-        journal = Journal(record.journal_path)
-        manager = OrderManager(
-            client,
-            journal,
-            strategy="demo",
-            risk=risk,
-            positions=positions,
-            prices=record.mark,
-            poll_interval_s=0.2,
-            stale_after_s=0.5,
-        )
-        executor = Executor(client, manager, positions, risk, strategy="demo")
+    plan = SessionPlan("demo", venue, base_url)
+    async with _Demo.open(record, summary, plan, duration_s=duration_s) as demo:
+        held = demo.held
+        base = {} if demo.ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
         strategy = MovingAverageCross(notional, base)
-        async with MarketStream(
-            stream_url,
-            streams,
-            on_event=demo.on_market,
-            on_state=demo.on_stream_state,
-            backoff_base_s=0.2,
-            silence_timeout_s=10.0,
-        ):
-            await manager.start()
-            try:
-                async with user_data_feed(manager, client):
-                    record.phase = "trading"
-                    await _trade(demo, executor, strategy, duration_s)
-                    record.phase = "settling"
-                    demo.faults.disarm()
-                    await _settle(record, manager)
-                    demo.sample()
-                    summary.unknown_resolved = _resolved_unknowns(journal, record.orders)
-                    record.phase = "stopping"
-                    if ex is None:
-                        await _return_to_start(record, manager, executor, base)
-            finally:
-                await manager.close()
-                journal.close()
-            if ex is not None:
-                record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
-                report = await emergency_stop(
-                    client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
-                )
-                summary.emergency = report.lines()
-                for line in summary.emergency:
-                    record.log("  " + line)
-            await record.books.close()
-            await _check_exchange(client, record, summary)
-            positions.load_account(await client.account())
-            demo.sample()
-            record.phase = "done"
+        await _trade(demo, demo.executor, strategy, duration_s)
+        record.phase = "settling"
+        demo.faults.disarm()
+        await settle(record, demo.manager)
+        demo.sample()
+        summary.unknown_resolved = _resolved_unknowns(demo.journal, record.orders)
+        record.phase = "stopping"
+        if demo.ex is None:
+            await _return_to_start(record, demo.manager, demo.executor, base)
     return summary
 
 
@@ -304,22 +166,6 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
         await asyncio.sleep(TICK_S)
 
 
-async def _settle(record: DemoRecord, manager: OrderManager) -> None:
-    """Let lost answers resolve, cancel what still rests (through the manager, so the
-    journal sees it) and wait until every order has a final state and all its fills."""
-    for _ in range(200):  # at most 10 s for the lookups of unknown outcomes
-        if not any(o.state is OrderState.UNKNOWN for o in record.orders):
-            break
-        await asyncio.sleep(0.05)
-    for order in record.open_orders():
-        if order.state is not OrderState.UNKNOWN:
-            record.log(f"cancel {order.client_order_id} (still resting)")
-            await manager.cancel(order.client_order_id)
-    for order in record.orders:
-        with contextlib.suppress(TimeoutError):
-            await order.wait_final(timeout=10)
-
-
 async def _return_to_start(
     record: DemoRecord, manager: OrderManager, executor: Executor, base: dict[str, Decimal]
 ) -> None:
@@ -336,25 +182,3 @@ async def _return_to_start(
             record.orders.append(order)
             with contextlib.suppress(TimeoutError):
                 await order.wait_final(timeout=10)
-
-
-async def _check_exchange(client: BinanceClient, record: DemoRecord, summary: DemoSummary) -> None:
-    """The summary from the exchange's own record: each intent exactly once, final balances."""
-    summary.orders = len(record.orders)
-    summary.faults = [f.kind for f in record.faults if f.fired_s is not None]
-    summary.reconnects = record.reconnects
-    ours = {o.client_order_id for o in record.orders}
-    seen: dict[str, int] = {}
-    for symbol in SYMBOLS:
-        for o in await client.all_orders(symbol):
-            if o.client_order_id in ours:
-                seen[o.client_order_id] = seen.get(o.client_order_id, 0) + 1
-    summary.exchange_orders = sum(seen.values())
-    summary.duplicates = sum(n - 1 for n in seen.values())
-    summary.fills = sum(len(o.fills) for o in record.orders)
-    account = await client.account()
-    summary.end_balances = {
-        b.asset: b.free + b.locked
-        for b in account.balances
-        if (b.free or b.locked) and b.asset in {QUOTE, *(s.removesuffix(QUOTE) for s in SYMBOLS)}
-    }

@@ -41,6 +41,10 @@ class DemoRecord:
     """What the run saw, as it saw it; read by the terminal view and the HTML report."""
 
     venue: str = Venue.LOCAL.value
+    title: str = "tradeexec demo"
+    # The demo injects faults and ends with the emergency stop; a user's run does neither,
+    # and its view and report leave those panels out.
+    with_faults: bool = True
     symbols: tuple[str, ...] = SYMBOLS
     started: float = field(default_factory=time.time)
     exchange_url: str = ""
@@ -103,6 +107,7 @@ class DemoRecord:
 @dataclass
 class DemoSummary:
     journal_path: Path
+    title: str = "demo summary"
     signals: int = 0
     orders: int = 0
     exchange_orders: int = 0
@@ -115,9 +120,14 @@ class DemoSummary:
     fills: int = 0
     reconnects: int = 0
     report_path: Path | None = None
+    # Equity at the marks at the start and the end, for a run that may end holding
+    # positions (``tradeexec run``); the demo ends flat, so its quote balance is its PnL.
+    equity: tuple[Decimal, Decimal] | None = None
 
     @property
     def pnl(self) -> Decimal:
+        if self.equity is not None:  # valued at marks: to the satoshi, not the mid's 1e-16
+            return (self.equity[1] - self.equity[0]).quantize(Decimal("1e-8"))
         return self.end_balances.get(QUOTE, ZERO) - self.start_quote
 
     def rows(self) -> list[tuple[str, str]]:

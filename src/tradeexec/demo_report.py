@@ -175,10 +175,15 @@ code{background:#f4f4f4;padding:1px 4px}svg{display:block;margin:8px 0;border:1p
 def render_report(record: DemoRecord, summary: DemoSummary) -> str:
     charts = "".join(price_svg(record, s) for s in record.symbols)
     journal = escape(str(summary.journal_path))
+    title = escape(f"{record.title} report")
+    faults = (
+        f"<h2>Faults and recovery</h2>{_faults_table(record)}"
+        f"<h2>Emergency stop</h2><pre>{escape(chr(10).join(summary.emergency) or 'not run')}</pre>"
+    )
     return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>tradeexec demo report</title>"
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
         f"<style>{_CSS}</style></head><body>"
-        f"<h1>tradeexec demo report</h1>"
+        f"<h1>{title}</h1>"
         f"<p>venue <b>{escape(record.venue)}</b> at <code>{escape(record.exchange_url)}</code>; "
         f"journal <code class=journal>{journal}</code> "
         f"(<code>tradeexec journal show --path {journal}</code>)</p>"
@@ -186,8 +191,7 @@ def render_report(record: DemoRecord, summary: DemoSummary) -> str:
         f"<h2>Equity</h2>{equity_svg(record)}"
         f"<h2>Prices and fills</h2>{charts}"
         f"<h2>Orders</h2>{_orders_table(record)}"
-        f"<h2>Faults and recovery</h2>{_faults_table(record)}"
-        f"<h2>Emergency stop</h2><pre>{escape(chr(10).join(summary.emergency) or 'not run')}</pre>"
+        f"{faults if record.with_faults else ''}"
         f"</body></html>\n"
     )
 

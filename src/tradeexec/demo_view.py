@@ -78,15 +78,20 @@ class DemoView:
             self._header(),
             _grid(self._market(), self._positions()),
             _grid(self._open_orders(), self._fills()),
-            _grid(self._faults(), self._rate_limits()),
+            self._faults_and_limits(),
             self._events(),
         )
+
+    def _faults_and_limits(self) -> RenderableType:
+        if not self.record.with_faults:
+            return self._rate_limits()
+        return _grid(self._faults(), self._rate_limits())
 
     def _header(self) -> Text:
         r = self.record
         stream = {"connected": "green", "disconnected": "red"}.get(r.stream_state, "yellow")
         text = Text.assemble(
-            ("tradeexec demo", "bold"),
+            (r.title, "bold"),
             f"  venue {r.venue}  {r.exchange_url}  ",
             (r.phase, "bold cyan"),
             f"  {min(r.elapsed(), self.duration_s):5.1f}s / {self.duration_s:g}s  ",
@@ -220,7 +225,7 @@ async def live_view(view: DemoView, *, refresh_per_second: float = 4.0) -> Async
 
 
 def summary_table(summary: DemoSummary) -> Table:
-    table = Table(title="demo summary", box=box.ROUNDED, show_header=False)
+    table = Table(title=summary.title, box=box.ROUNDED, show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
     for name, value in summary.rows():

@@ -16,6 +16,14 @@ class ConfigError(TradeexecError, ValueError):
     """Bad configuration or credentials given by the user (malformed key, unknown venue)."""
 
 
+class ConfigFileError(ConfigError):
+    """The config file breaks a rule; the message names the file, the line and the key."""
+
+
+class StrategyLoadError(ConfigError):
+    """A strategy file or module cannot be run: missing, broken, or no ``strategy(ctx)``."""
+
+
 class InvalidParameter(TradeexecError, ValueError):
     """A request parameter the user gave breaks a rule; raised before anything is sent.
 
@@ -39,6 +47,11 @@ class OrderRejectedLocally(InvalidParameter):
 
     def __str__(self) -> str:
         return f"Filter failure: {self.rule} ({self.field}: {self.detail})"
+
+
+class StrategyFailed(TradeexecError):
+    """A user's strategy raised; the run cancelled its resting orders and checked the
+    exchange before reporting it. The strategy's exception is the ``__cause__``."""
 
 
 class TransportError(TradeexecError):

@@ -171,5 +171,6 @@ def client_kwargs(fake: FakeBinance, tmp_path: Any, monkeypatch: pytest.MonkeyPa
     # Isolate from the developer's environment and config file.
     for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "BINANCE_PRIVATE_KEY_PATH", "TRADEEXEC_VENUE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRADEEXEC_CONFIG", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").touch()  # a named config file that is missing is an error
+    monkeypatch.setenv("TRADEEXEC_CONFIG", str(tmp_path / "empty.toml"))
     return {"api_key": API_KEY, "api_secret": API_SECRET, "base_url": fake.url, "retry_base_delay": 0.01}

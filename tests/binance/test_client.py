@@ -239,7 +239,8 @@ def test_settings_precedence(tmp_path: Path) -> None:
     )
     explicit = load_settings(api_key="arg-key", api_secret="arg-secret", venue="local", env=env)
     assert (explicit.credentials.api_key, explicit.venue) == ("arg-key", Venue.LOCAL)
-    default = load_settings(env={"TRADEEXEC_CONFIG": str(tmp_path / "none.toml")})
+    (tmp_path / "empty.toml").touch()
+    default = load_settings(env={"TRADEEXEC_CONFIG": str(tmp_path / "empty.toml")})
     assert (
         default.venue is Venue.LOCAL and default.credentials.api_key is None and default.recv_window == 5000
     )
@@ -253,10 +254,11 @@ def test_private_key_path_from_environment(tmp_path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     (tmp_path / "key.pem").write_bytes(pem)
+    (tmp_path / "empty.toml").touch()
     env = {
         "BINANCE_API_KEY": "k",
         "BINANCE_PRIVATE_KEY_PATH": str(tmp_path / "key.pem"),
-        "TRADEEXEC_CONFIG": str(tmp_path / "none.toml"),
+        "TRADEEXEC_CONFIG": str(tmp_path / "empty.toml"),
     }
     settings = load_settings(env=env)
     assert settings.credentials.private_key is not None and settings.credentials.private_key.reveal() == pem

@@ -23,8 +23,9 @@ async def exchange() -> AsyncIterator[LocalExchange]:
 
 @pytest.fixture
 async def client(exchange: LocalExchange, tmp_path: Path) -> AsyncIterator[BinanceClient]:
+    (tmp_path / "empty.toml").touch()
     async with BinanceClient(
-        exchange.api_key, exchange.api_secret, base_url=exchange.rest_url, config_path=tmp_path / "none.toml"
+        exchange.api_key, exchange.api_secret, base_url=exchange.rest_url, config_path=tmp_path / "empty.toml"
     ) as c:
         yield c
 

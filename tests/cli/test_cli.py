@@ -103,7 +103,7 @@ def test_order_list_and_cancel_by_id_and_all(sim: Sim) -> None:
     rest = cli(sim, "cancel", "BTCUSDT", "--all")
     assert rest.code == 0 and rest.out.count("CANCELED") == 2, rest.out
     assert cli(sim, "orders", "--open", "--json").json() == []
-    history = cli(sim, "orders", "--symbol", "BTCUSDT", "--json").json()
+    history = cli(sim, "orders", "--symbol", "BTCUSDT", "--history", "--json").json()
     assert {o["status"] for o in history} == {"CANCELED"}
 
 

@@ -182,7 +182,8 @@ def _args(venue: str | None, *, live: bool = False, notional: Decimal | None = N
 
 @pytest.fixture
 def keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("TRADEEXEC_CONFIG", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").touch()  # a named config file that is missing is an error
+    monkeypatch.setenv("TRADEEXEC_CONFIG", str(tmp_path / "empty.toml"))
     monkeypatch.setenv("BINANCE_API_KEY", "k" * 64)
     monkeypatch.setenv("BINANCE_API_SECRET", "s" * 64)
 
@@ -212,7 +213,8 @@ def test_venue_plumbing(keys: None) -> None:
     ],
 )
 def test_venue_refusals_exit_2_with_the_fix(argv: list[str], message: str, hint: str, tmp_path: Path) -> None:
-    env = base_env(TRADEEXEC_CONFIG=str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").touch()
+    env = base_env(TRADEEXEC_CONFIG=str(tmp_path / "empty.toml"))
     run = run_cli(["demo", *argv, "--duration", "1"], env)
     assert run.code == 2, run
     error, fix = run.err.strip().splitlines()

@@ -91,7 +91,7 @@ SIDES = st.sampled_from(["buy", "sell"])
 def test_order_refuses_bad_arguments(
     fx: FuzzExchange, side: str, symbol: str, qty: str, price: str | None, kind: str | None, tif: str | None
 ) -> None:
-    good = (side in ("buy", "sell"), symbol == "BTCUSDT", qty == "0.001", price in (None, "60000"),
+    good = (side.lower() in ("buy", "sell"), symbol == "BTCUSDT", qty == "0.001", price in (None, "60000"),
             kind is None, tif is None or price is None)  # fmt: skip
     if all(good):
         kind = "STOP"  # every other argument is fine: make one bad

@@ -15,7 +15,7 @@ Line format (Decimals as strings or numbers)::
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -31,7 +31,15 @@ from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.plain_numbers import RULE, is_plain_decimal
 
-__all__ = ["Executor", "ExecutorStats", "OrderSignal", "Signal", "TargetPosition", "decode_signal"]
+__all__ = [
+    "Executor",
+    "ExecutorStats",
+    "OrderSignal",
+    "Signal",
+    "TargetPosition",
+    "decode_lines",
+    "decode_signal",
+]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -217,17 +225,12 @@ class Executor:
         """Read signals as JSON lines (a file, stdin, an asyncio StreamReader); blank lines
         are skipped, bad lines are reported with their number and skipped."""
         stats = ExecutorStats()
-        lineno = 0
-        async for raw in _lines(stream):
-            lineno += 1
-            if not raw.strip():
-                continue
-            try:
-                signal = decode_signal(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                stats.errors.append(f"line {lineno}: {exc}")
-                log.error("signal line %d skipped: %s", lineno, exc)
-                continue
+
+        def skipped(lineno: int, exc: Exception) -> None:
+            stats.errors.append(f"line {lineno}: {exc}")
+            log.error("signal line %d skipped: %s", lineno, exc)
+
+        async for lineno, signal in decode_lines(stream, skipped):
             await self._one(signal, stats, where=f"line {lineno}")
         return stats
 
@@ -238,6 +241,24 @@ class Executor:
         except (TradeexecError, ValueError) as exc:
             stats.errors.append(f"{where}: {exc}")
             log.error("%s refused: %s", where, exc)
+
+
+async def decode_lines(
+    stream: AsyncIterable[str | bytes] | Iterable[str | bytes], on_error: Callable[[int, Exception], None]
+) -> AsyncIterator[tuple[int, Signal]]:
+    """``(line number, signal)`` of every line that decodes; blank lines are skipped, and a
+    bad line goes to ``on_error`` with its number and the reason, never ending the stream."""
+    lineno = 0
+    async for raw in _lines(stream):
+        lineno += 1
+        if not raw.strip():
+            continue
+        try:
+            signal = decode_signal(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            on_error(lineno, exc)
+            continue
+        yield lineno, signal
 
 
 async def _lines(stream: AsyncIterable[str | bytes] | Iterable[str | bytes]) -> AsyncIterable[str | bytes]:
