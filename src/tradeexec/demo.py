@@ -35,7 +35,9 @@ from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
+from tradeexec.demo_exchange import fetch_exchange_record
 from tradeexec.demo_faults import FaultTracker
+from tradeexec.demo_figures import symbol_grids
 from tradeexec.demo_record import QUOTE, START_QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary, FillMark
 from tradeexec.demo_strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
@@ -217,6 +219,7 @@ async def run_demo(
         record.positions = positions
         account = await client.account()
         positions.load_account(account)
+        record.grids = symbol_grids(await client.rules(), SYMBOLS)
         held = {b.asset: b.free + b.locked for b in account.balances}
         summary.start_quote = held.get(QUOTE, ZERO)
         base = {} if ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
@@ -260,6 +263,7 @@ async def run_demo(
                 journal.close()
             if ex is not None:
                 record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
+                record.stop_arrivals = {s: record.arrival(s) for s in SYMBOLS}
                 report = await emergency_stop(
                     client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
                 )
@@ -268,6 +272,9 @@ async def run_demo(
                     record.log("  " + line)
             await record.books.close()
             await _check_exchange(client, record, summary)
+            record.exchange = await fetch_exchange_record(
+                client, SYMBOLS, {o.client_order_id for o in record.orders}, int(record.started * 1000)
+            )
             positions.load_account(await client.account())
             demo.sample()
             record.phase = "done"
@@ -288,6 +295,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
             demo.summary.signals += 1
             want = target.target_notional if target.target_quantity is None else target.target_quantity
             record.log(f"signal {symbol} target {want} at {price}")
+            arrival = record.arrival(symbol, price)
             try:
                 orders = await executor.submit(target)
             except (OrderRejectedLocally, BinanceAPIError) as exc:
@@ -296,7 +304,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
                 record.log(f"  refused: {exc}")
                 continue
             for order in orders:
-                record.orders.append(order)
+                record.add_order(order, arrival)
                 demo.faults.attach(order)
                 record.log(
                     f"  order {order.client_order_id} {order.side} {order.intent.quantity} -> {order.state}"
@@ -327,13 +335,14 @@ async def _return_to_start(
     was held at the start; nothing else on the account is touched."""
     record.log("STOP: return to the starting holdings")
     for symbol, qty in base.items():
+        arrival = record.arrival(symbol)
         try:
             orders = await executor.submit(TargetPosition(symbol, target_quantity=qty))
         except (OrderRejectedLocally, BinanceAPIError) as exc:
             record.log(f"  {symbol} left as it is: {exc}")  # e.g. the difference is below the minimum
             continue
         for order in orders:
-            record.orders.append(order)
+            record.add_order(order, arrival)
             with contextlib.suppress(TimeoutError):
                 await order.wait_final(timeout=10)
 
