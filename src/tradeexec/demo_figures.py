@@ -69,6 +69,11 @@ class Grid:
     def qty(self, value: Decimal | None) -> str:
         return "-" if value is None else _shown(value, self.step)
 
+    def held(self, value: Decimal) -> str:
+        """A holding: on the step, except dust (less than one step, which no order can
+        trade) shown as such rather than rounded up to a step or down to nothing."""
+        return f"<{_shown(self.step, self.step)}" if 0 < abs(value) < self.step else self.qty(value)
+
 
 def symbol_grids(rules: ExchangeRules, symbols: Iterable[str]) -> dict[str, Grid]:
     """Each symbol's tick (PRICE_FILTER) and step (LOT_SIZE); the default grid (eight places)

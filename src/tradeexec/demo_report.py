@@ -125,31 +125,46 @@ def _maker_taker(o: OrderFigures) -> str:
 
 
 _ORDER_HEADER = (
-    "client order id", "origin", "symbol", "side", "type", "qty", "limit", "state", "filled",
-    "avg price", "arrival mid", "slippage (bps)", f"fee ({QUOTE})", "maker/taker",
-    "signal→ack (ms)", "ack→fill (ms)",
+    "client order id", "origin", "side", "qty", "limit price", "state", "filled", "avg price",
+    "arrival mid", "slippage (bps)", f"fee ({QUOTE})", "maker/taker", "signal→ack (ms)", "ack→fill (ms)",
 )  # fmt: skip
-_ORDER_NUMERIC = frozenset({5, 6, 8, 9, 10, 11, 12, 14, 15})
+_ORDER_NUMERIC = frozenset({3, 4, 6, 7, 8, 9, 10, 12, 13})
 
 
 def _orders_table(record: DemoRecord, figures: RunFigures | None) -> str:
     """Every order of the run: the strategy's in the order placed, with the state its order
-    manager settled on, then the emergency stop's; figures where the exchange has the order."""
+    manager settled on, then the emergency stop's; figures where the exchange has the order.
+    (The symbol is in the client order id; a market order has "market" as its limit price.)"""
     on_exchange = {o.client_order_id: o for o in figures.orders} if figures is not None else {}
     rows = []
     for m in record.orders:
         grid = record.grid(m.symbol)
         o = on_exchange.pop(m.client_order_id, None)
         intent = m.intent
-        head = (m.client_order_id, "strategy", m.symbol, intent.side, intent.type, grid.qty(intent.quantity),
-                grid.price(intent.price) if intent.price is not None else "market", str(m.state))  # fmt: skip
+        limit = grid.price(intent.price) if intent.price is not None else "market"
+        head = (m.client_order_id, "strategy", intent.side, grid.qty(intent.quantity), limit, str(m.state))
         rows.append(head + (_order_cells(o, record) if o is not None else ("-",) * 8))
     for o in on_exchange.values():
         grid = record.grid(o.symbol)
-        head = (o.client_order_id, o.origin, o.symbol, o.side, o.type, grid.qty(o.orig_qty),
-                grid.price(o.price) if o.price is not None else "market", o.status)  # fmt: skip
-        rows.append(head + _order_cells(o, record))
+        limit = grid.price(o.price) if o.price is not None else "market"
+        rows.append(
+            (
+                o.client_order_id,
+                o.origin,
+                o.side,
+                grid.qty(o.orig_qty),
+                limit,
+                o.status,
+                *_order_cells(o, record),
+            )
+        )
     return _rows(rows, _ORDER_HEADER, "orders", _ORDER_NUMERIC)
+
+
+def _signed(value: Decimal) -> str:
+    """One decimal with its sign, and no "-0.0" for a tiny gain."""
+    shown = round(value, 1)
+    return f"{shown if shown else abs(shown):+.1f}"
 
 
 def _order_cells(o: OrderFigures, record: DemoRecord) -> tuple[str, ...]:
@@ -161,7 +176,7 @@ def _order_cells(o: OrderFigures, record: DemoRecord) -> tuple[str, ...]:
         grid.qty(o.executed_qty),
         grid.price(o.avg_price),
         grid.price(arrival),
-        "-" if bps is None else f"{bps:+.1f}",
+        "-" if bps is None else _signed(bps),
         money(o.fees(QUOTE)),
         _maker_taker(o),
         "-" if ack is None else str(ack),
@@ -203,7 +218,8 @@ def _faults_table(record: DemoRecord) -> str:
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1240px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse;font-size:12.5px}
-td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+th{font-weight:600}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.orders td:first-child,table.trades td:last-child{font-family:ui-monospace,monospace;font-size:11.5px}
 p.note{font-size:13px;color:#555;max-width:900px}

@@ -34,8 +34,11 @@ _FAULT_STYLE = {"recovered": "green", "recovering": "yellow", "waiting to fire":
 
 
 def _signed(value: Decimal) -> Text:
+    """A quote amount to the cent, coloured by the sign of what is shown (no red "0.00")."""
+    shown = money(value)
+    cents = Decimal(shown)
     return Text(
-        ("+" if value > 0 else "") + money(value), style="green" if value > 0 else "red" if value < 0 else ""
+        ("+" if cents > 0 else "") + shown, style="green" if cents > 0 else "red" if cents < 0 else ""
     )
 
 
@@ -134,7 +137,7 @@ class DemoView:
                 grid = self.record.grid(symbol)
                 table.add_row(
                     symbol,
-                    grid.qty(pos.quantity),
+                    grid.held(pos.quantity),
                     grid.price(pos.avg_entry_price),
                     grid.price(mark),
                     _signed(pos.unrealized_pnl(mark) if mark else Decimal(0)),

@@ -155,3 +155,6 @@ def test_shown_numbers_sit_on_their_grid_and_round_half_even(value: Decimal, uni
     assert abs(Decimal(shown) - value) <= Decimal(1).scaleb(-places) / 2
     assert not (shown.startswith("-") and Decimal(shown) == 0)  # never "-0.00"
     assert money(value) == Grid(tick=Decimal("0.01")).price(value)
+    # A holding below one step is dust, never rounded up to a tradable step nor down to zero.
+    held = Grid(step=unit).held(value)
+    assert held == (f"<{Grid(step=unit).qty(unit)}" if 0 < abs(value) < unit else shown)
