@@ -154,7 +154,8 @@ class DemoSummary:
         return self.end_balances.get(QUOTE, ZERO) - self.start_quote
 
     def rows(self) -> list[tuple[str, str]]:
-        balances = ", ".join(f"{a} {v}" for a, v in sorted(self.end_balances.items()))
+        # As the exchange holds them, in plain digits (str() would write dust as 1.1E-7).
+        balances = ", ".join(f"{a} {v:f}" for a, v in sorted(self.end_balances.items()))
         rows = [
             ("signals", str(self.signals)),
             ("orders submitted", str(self.orders)),

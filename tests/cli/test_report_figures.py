@@ -103,10 +103,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
             super().__init__(*args, **kwargs)
             kept.append(self)
 
+    real_stop = demo_module.emergency_stop
+
+    async def stop_with_a_holding(client: Any, **kwargs: Any) -> Any:
+        # Whether the strategy ends long is up to the market; a deposit makes sure the stop
+        # has something to sell, so its market order and its fill are always in the report.
+        kept[0].admin.deposit("demo", "ETH", Decimal("0.5"))
+        return await real_stop(client, **kwargs)
+
     out = tmp_path_factory.mktemp("figures")
     record = DemoRecord()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(demo_module, "LocalExchange", KeptExchange)
+        mp.setattr(demo_module, "emergency_stop", stop_with_a_holding)
         summary = asyncio.run(run_demo(8.0, journal_dir=out, say=lambda _: None, record=record))
     path = write_report(record, summary, out / "report.html")
     assert len(kept) == 1
@@ -253,3 +262,10 @@ def test_view_fits_its_width_without_cutting_a_number(run: DemoRun, width: int, 
         assert numbers and all(re.fullmatch(r"\d+\.\d{2}", n) for n in numbers[:4]), row
     side_by_side = any("market (stream" in line and "positions and PnL" in line for line in lines)
     assert side_by_side is (width >= 150)
+
+
+def test_summary_writes_dust_balances_in_plain_digits() -> None:
+    summary = DemoSummary(
+        Path("journal.sqlite"), end_balances={"BTC": Decimal("1.1E-7"), "USDT": Decimal("5E+4")}
+    )
+    assert dict(summary.rows())["final balances"] == "BTC 0.00000011, USDT 50000"
