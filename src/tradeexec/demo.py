@@ -182,7 +182,9 @@ class _Demo:
                     order.client_order_id,
                 )
             )
-            record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
+            grid = record.grid(order.symbol)
+            qty, price = grid.qty(fill.last_qty), grid.price(fill.last_price)
+            record.log(f"fill {order.symbol} {order.side} {qty} @ {price}")
 
 
 def user_data_feed(manager: OrderManager, client: BinanceClient) -> OrderFeed:
@@ -294,7 +296,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
                 continue
             demo.summary.signals += 1
             want = target.target_notional if target.target_quantity is None else target.target_quantity
-            record.log(f"signal {symbol} target {want} at {price}")
+            record.log(f"signal {symbol} target {want} at {record.grid(symbol).price(price)}")
             arrival = record.arrival(symbol, price)
             try:
                 orders = await executor.submit(target)

@@ -161,7 +161,7 @@ class DemoSummary:
             ("orders submitted", str(self.orders)),
             ("orders on exchange", str(self.exchange_orders)),
             ("duplicate orders", str(self.duplicates)),
-            ("fills", str(self.fills)),
+            ("strategy fills", str(self.fills)),
             ("faults injected", f"{len(self.faults)} ({', '.join(self.faults) or 'none'})"),
             ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
             ("stream reconnects", str(self.reconnects)),
