@@ -216,7 +216,9 @@ def test_latency_and_slippage_against_the_arrival_mid(run: DemoRun) -> None:
         sign = 1 if str(o.side) == "BUY" else -1
         cost = sum((sign * f.qty * (f.price - arrival.mid) for f in mine), Decimal(0))
         bps = cost / (o.executed_qty * arrival.mid) * 10_000
-        assert row["slippage (bps)"] == f"{bps:+.1f}"
+        shown = row["slippage (bps)"]
+        assert re.fullmatch(r"[+-]\d+\.\d", shown) and shown != "-0.0", shown
+        assert Decimal(shown) == round(bps, 1), (shown, bps)
         checked += 1
     assert checked >= 2
 
