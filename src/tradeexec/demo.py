@@ -275,7 +275,7 @@ async def run_demo(
             await record.books.close()
             await _check_exchange(client, record, summary)
             record.exchange = await fetch_exchange_record(
-                client, SYMBOLS, {o.client_order_id for o in record.orders}, int(record.started * 1000)
+                client, SYMBOLS, record.orders, int(record.started * 1000)
             )
             positions.load_account(await client.account())
             demo.sample()

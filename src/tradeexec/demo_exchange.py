@@ -9,40 +9,23 @@ their client order id.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
 
+from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import MyTrade, Order
 from tradeexec.demo_figures import is_emergency
+from tradeexec.errors import TradeexecError
+from tradeexec.execution.orders import ManagedOrder
 
 __all__ = ["ExchangeRecord", "fetch_exchange_record"]
 
+log = logging.getLogger(__name__)
+
 _PAGE = 1000  # the most allOrders and myTrades answer at once
-_MAX_PAGES = 20  # a demo places tens of orders; this bounds a runaway loop, not a real run
+_MAX_PAGES = 20  # a demo places tens of orders; this bounds a runaway loop
 _SKEW_MS = 60_000  # look this far before the start, for a clock ahead of the exchange's
-
-T = TypeVar("T")
-
-
-class RecordClient(Protocol):
-    async def all_orders(
-        self,
-        symbol: str,
-        *,
-        order_id: int | None = None,
-        start_time: int | None = None,
-        limit: int | None = None,
-    ) -> list[Order]: ...
-
-    async def my_trades(
-        self,
-        symbol: str,
-        *,
-        from_id: int | None = None,
-        start_time: int | None = None,
-        limit: int | None = None,
-    ) -> list[MyTrade]: ...
 
 
 @dataclass
@@ -53,47 +36,43 @@ class ExchangeRecord:
     trades: list[MyTrade] = field(default_factory=list)
 
 
-async def _pages(
-    first: Callable[[], Awaitable[list[T]]], after: Callable[[T], Awaitable[list[T]]]
-) -> list[T]:
-    """Every row from ``first()`` on, a page at a time, at most ``_MAX_PAGES`` pages."""
-    rows: list[T] = []
-    page = await first()
+async def _orders_from(client: BinanceClient, symbol: str, first_id: int | None, since: int) -> list[Order]:
+    """``allOrders`` from ``first_id`` on, a page at a time (at most ``_MAX_PAGES``); from
+    ``since`` when no order id is known (the exchange then answers the most recent page)."""
+    if first_id is None:
+        return await client.all_orders(symbol, start_time=since, limit=_PAGE)
+    rows: list[Order] = []
     for _ in range(_MAX_PAGES):
+        page = await client.all_orders(symbol, order_id=first_id, limit=_PAGE)
         rows += page
         if len(page) < _PAGE:
             break
-        page = await after(page[-1])
+        first_id = page[-1].order_id + 1
     return rows
 
 
-async def _symbol_record(
-    client: RecordClient, symbol: str, ours: Collection[str], since: int
-) -> tuple[list[Order], list[MyTrade]]:
-    orders = await _pages(
-        lambda: client.all_orders(symbol, start_time=since, limit=_PAGE),
-        lambda last: client.all_orders(symbol, order_id=last.order_id + 1, limit=_PAGE),
-    )
-    mine = [
-        o for o in orders
-        if o.client_order_id in ours or (is_emergency(o.client_order_id, symbol) and o.time >= since)
-    ]  # fmt: skip
-    ids = {o.order_id for o in mine}
-    trades = await _pages(
-        lambda: client.my_trades(symbol, start_time=since, limit=_PAGE),
-        lambda last: client.my_trades(symbol, from_id=last.id + 1, limit=_PAGE),
-    )
-    return sorted(mine, key=lambda o: (o.time, o.order_id)), [t for t in trades if t.order_id in ids]
-
-
 async def fetch_exchange_record(
-    client: RecordClient, symbols: Sequence[str], ours: Collection[str], started_ms: int
-) -> ExchangeRecord:
-    """The orders since ``started_ms`` whose client order id is in ``ours`` or is the
-    emergency stop's, and the trades of those orders, in the exchange's order."""
+    client: BinanceClient, symbols: Sequence[str], placed: Sequence[ManagedOrder], started_ms: int
+) -> ExchangeRecord | None:
+    """The orders the run ``placed`` and the emergency stop's since ``started_ms``, found
+    from the first order id the run knows of on each symbol, and each one's trades
+    (``myTrades`` by order id), in the exchange's order; None (and a warning) when the
+    exchange cannot be read, so the report says so instead of the run failing after it
+    has traded."""
     record = ExchangeRecord()
-    for symbol in symbols:
-        orders, trades = await _symbol_record(client, symbol, ours, started_ms - _SKEW_MS)
-        record.orders += orders
-        record.trades += trades
+    since = started_ms - _SKEW_MS
+    ours = {o.client_order_id for o in placed}
+    try:
+        for symbol in symbols:
+            known = [o.order_id for o in placed if o.symbol == symbol and o.order_id is not None]
+            orders = await _orders_from(client, symbol, min(known, default=None), since)
+            stop = [o for o in orders if is_emergency(o.client_order_id, symbol) and o.time >= since]
+            mine = sorted([o for o in orders if o.client_order_id in ours] + stop, key=lambda o: o.order_id)
+            record.orders += mine
+            for o in mine:
+                if o.executed_qty > 0:
+                    record.trades += await client.my_trades(symbol, order_id=o.order_id, limit=_PAGE)
+    except (TradeexecError, OSError, TimeoutError) as exc:
+        log.warning("could not read the exchange's record of the run: %s", exc)
+        return None
     return record
