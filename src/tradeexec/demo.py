@@ -275,7 +275,11 @@ async def run_demo(
             await record.books.close()
             await _check_exchange(client, record, summary)
             record.exchange = await fetch_exchange_record(
-                client, SYMBOLS, record.orders, int(record.started * 1000)
+                client,
+                SYMBOLS,
+                record.orders,
+                int(record.started * 1000),
+                stop_ran=bool(record.stop_arrivals),
             )
             positions.load_account(await client.account())
             demo.sample()

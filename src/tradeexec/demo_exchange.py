@@ -52,10 +52,17 @@ async def _orders_from(client: BinanceClient, symbol: str, first_id: int | None,
 
 
 async def fetch_exchange_record(
-    client: BinanceClient, symbols: Sequence[str], placed: Sequence[ManagedOrder], started_ms: int
+    client: BinanceClient,
+    symbols: Sequence[str],
+    placed: Sequence[ManagedOrder],
+    started_ms: int,
+    *,
+    stop_ran: bool,
 ) -> ExchangeRecord | None:
-    """The orders the run ``placed`` and the emergency stop's since ``started_ms``, found
-    from the first order id the run knows of on each symbol, and each one's trades
+    """The orders the run ``placed`` and, if ``stop_ran``, the emergency stop's since
+    ``started_ms`` (never on an account where the demo ran no stop, so another program's
+    orders are not taken for its), found from the first order id the run knows of on each
+    symbol, and each one's trades
     (``myTrades`` by order id), in the exchange's order; None (and a warning) when the
     exchange cannot be read, so the report says so instead of the run failing after it
     has traded."""
@@ -66,7 +73,9 @@ async def fetch_exchange_record(
         for symbol in symbols:
             known = [o.order_id for o in placed if o.symbol == symbol and o.order_id is not None]
             orders = await _orders_from(client, symbol, min(known, default=None), since)
-            stop = [o for o in orders if is_emergency(o.client_order_id, symbol) and o.time >= since]
+            stop = [
+                o for o in orders if stop_ran and is_emergency(o.client_order_id, symbol) and o.time >= since
+            ]
             mine = sorted([o for o in orders if o.client_order_id in ours] + stop, key=lambda o: o.order_id)
             record.orders += mine
             for o in mine:

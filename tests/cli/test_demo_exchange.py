@@ -44,9 +44,12 @@ async def test_every_page_and_only_the_runs_orders(monkeypatch: pytest.MonkeyPat
             await client.new_order(
                 "BTCUSDT", "BUY", "MARKET", quantity=Decimal("0.001"), new_client_order_id=stop
             )
-            record = await fetch_exchange_record(client, ["BTCUSDT", "ETHUSDT"], placed, started_ms)  # type: ignore[arg-type]
+            symbols = ["BTCUSDT", "ETHUSDT"]
+            record = await fetch_exchange_record(client, symbols, placed, started_ms, stop_ran=True)  # type: ignore[arg-type]
+            no_stop = await fetch_exchange_record(client, symbols, placed, started_ms, stop_ran=False)  # type: ignore[arg-type]
     assert record is not None
     assert [o.client_order_id for o in record.orders] == [*ours, stop]
+    assert no_stop is not None and [o.client_order_id for o in no_stop.orders] == ours
     assert len(record.trades) == 6  # 1 + 2 + 1 + 1 of ours, 1 of the stop's; none of the other's
     assert len({t.id for t in record.trades}) == 6
     by_order = {o.order_id: o.executed_qty for o in record.orders}
@@ -62,6 +65,6 @@ async def test_an_unreachable_exchange_gives_no_record_and_a_warning(
     async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
         await ex.stop()  # the exchange goes away after the run has traded
         with caplog.at_level(logging.WARNING, logger="tradeexec.demo_exchange"):
-            assert await fetch_exchange_record(client, ["BTCUSDT"], [], 0) is None
+            assert await fetch_exchange_record(client, ["BTCUSDT"], [], 0, stop_ran=True) is None
     assert "could not read the exchange's record of the run" in caplog.text
     assert ex.api_secret not in caplog.text
