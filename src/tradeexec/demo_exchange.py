@@ -35,6 +35,13 @@ class ExchangeRecord:
     orders: list[Order] = field(default_factory=list)
     trades: list[MyTrade] = field(default_factory=list)
 
+    def client_order_id(self, trade: MyTrade) -> str:
+        """The client order id of a trade's order (order ids are unique per symbol only)."""
+        for o in self.orders:
+            if (o.symbol, o.order_id) == (trade.symbol, trade.order_id):
+                return o.client_order_id
+        return str(trade.order_id)
+
 
 async def _orders_from(client: BinanceClient, symbol: str, first_id: int | None, since: int) -> list[Order]:
     """``allOrders`` from ``first_id`` on, a page at a time (at most ``_MAX_PAGES``); from

@@ -228,7 +228,13 @@ def order_figures(
 ) -> OrderFigures:
     emergency = is_emergency(order.client_order_id, order.symbol)
     """The figures of one exchange order from its own trades (by order id)."""
-    mine = tuple(sorted((t for t in trades if t.order_id == order.order_id), key=lambda t: t.id))
+    # Order ids are unique per symbol only (as on Binance): a trade is this order's by both.
+    mine = tuple(
+        sorted(
+            (t for t in trades if (t.symbol, t.order_id) == (order.symbol, order.order_id)),
+            key=lambda t: t.id,
+        )
+    )
     return OrderFigures(
         client_order_id=order.client_order_id,
         symbol=order.symbol,

@@ -39,12 +39,11 @@ def _markers(record: DemoRecord, symbol: str) -> list[Marker]:
     record is read (a run that failed), the fills the order manager saw."""
     grid = record.grid(symbol)
     if record.exchange is not None:
-        sides = {o.order_id: str(o.side) for o in record.exchange.orders}
         return [
             Marker(
                 t.time / 1000 - record.started,
                 t.price,
-                sides.get(t.order_id, "BUY" if t.is_buyer else "SELL"),
+                "BUY" if t.is_buyer else "SELL",
                 f"{'BUY' if t.is_buyer else 'SELL'} {grid.qty(t.qty)} {symbol} @ {grid.price(t.price)}"
                 f" ({'maker' if t.is_maker else 'taker'}, order {t.order_id})",
             )
@@ -187,14 +186,13 @@ def _order_cells(o: OrderFigures, record: DemoRecord) -> tuple[str, ...]:
 def _trades_table(record: DemoRecord) -> str:
     if record.exchange is None:
         return "<p>the exchange's trades were not read (the run did not finish)</p>"
-    cids = {o.order_id: o.client_order_id for o in record.exchange.orders}
     rows = []
     for t in sorted(record.exchange.trades, key=lambda t: (t.time, t.id)):
         grid = record.grid(t.symbol)
         rows.append((
             f"{t.time / 1000 - record.started:.2f}s", t.symbol, "BUY" if t.is_buyer else "SELL",
             grid.qty(t.qty), grid.price(t.price), money(t.quote_qty), f"{t.commission} {t.commission_asset}",
-            "maker" if t.is_maker else "taker", t.id, cids.get(t.order_id, str(t.order_id)),
+            "maker" if t.is_maker else "taker", t.id, record.exchange.client_order_id(t),
         ))  # fmt: skip
     header = ("time", "symbol", "side", "qty", "price", f"quote ({QUOTE})", "commission", "role", "trade id",
               "order")  # fmt: skip

@@ -185,10 +185,9 @@ class DemoView:
         r = self.record
         if r.exchange is None:
             return r.fills
-        cids = {o.order_id: o.client_order_id for o in r.exchange.orders}
         return [
             FillMark(t.time / 1000 - r.started, t.symbol, "BUY" if t.is_buyer else "SELL", t.price, t.qty,
-                     cids.get(t.order_id, ""))
+                     r.exchange.client_order_id(t))
             for t in sorted(r.exchange.trades, key=lambda t: (t.time, t.id))
         ]  # fmt: skip
 

@@ -14,6 +14,7 @@ import pytest
 import tradeexec.demo_exchange as demo_exchange
 from tradeexec.binance.client import BinanceClient
 from tradeexec.demo_exchange import fetch_exchange_record
+from tradeexec.demo_figures import run_figures
 from tradeexec.execution.orders import make_client_order_id
 from tradeexec.sim import LocalExchange
 
@@ -68,3 +69,26 @@ async def test_an_unreachable_exchange_gives_no_record_and_a_warning(
             assert await fetch_exchange_record(client, ["BTCUSDT"], [], 0, stop_ran=True) is None
     assert "could not read the exchange's record of the run" in caplog.text
     assert ex.api_secret not in caplog.text
+
+
+async def test_orders_with_the_same_id_on_two_symbols_keep_their_own_trades() -> None:
+    """Binance numbers orders per symbol: BTCUSDT's order 2 and ETHUSDT's order 2 are two
+    orders, and neither may count the other's fills."""
+    async with LocalExchange(market=False) as ex:
+        ex.add_liquidity("BTCUSDT", "SELL", "60000", "0.01")  # order 1 on each symbol
+        ex.add_liquidity("ETHUSDT", "SELL", "3000", "0.5")
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url) as client:
+            placed = []
+            for symbol, qty in (("BTCUSDT", "0.002"), ("ETHUSDT", "0.3")):
+                cid = make_client_order_id("demo", symbol)
+                done = await client.new_order(
+                    symbol, "BUY", "MARKET", quantity=Decimal(qty), new_client_order_id=cid
+                )
+                placed.append(SimpleNamespace(client_order_id=cid, symbol=symbol, order_id=done.order_id))
+            record = await fetch_exchange_record(client, ["BTCUSDT", "ETHUSDT"], placed, 0, stop_ran=False)  # type: ignore[arg-type]
+    assert record is not None and placed[0].order_id == placed[1].order_id  # the same number, twice
+    figures = run_figures(record.orders, record.trades, {}, quote="USDT", equity=[])
+    assert [(o.symbol, o.executed_qty, len(o.trades)) for o in figures.orders] == [
+        ("BTCUSDT", Decimal("0.002"), 1), ("ETHUSDT", Decimal("0.3"), 1),
+    ]  # fmt: skip
+    assert [record.client_order_id(t) for t in record.trades] == [p.client_order_id for p in placed]

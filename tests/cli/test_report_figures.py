@@ -132,9 +132,13 @@ def test_trades_table_is_the_exchange_fills(run: DemoRun) -> None:
     rows = tables(run.html)["trades"]
     fills = sorted(run.engine_fills(), key=lambda f: (f.time, f.trade_id))
     assert len(rows) == len(fills)
-    cids = {o.order_id: o.client_order_id for o in run.engine_orders()}
+    cids = {(o.symbol, o.order_id): o.client_order_id for o in run.engine_orders()}
     for row, f in zip(rows, fills, strict=True):
-        assert (row["symbol"], row["trade id"], row["order"]) == (f.symbol, str(f.trade_id), cids[f.order_id])
+        assert (row["symbol"], row["trade id"], row["order"]) == (
+            f.symbol,
+            str(f.trade_id),
+            cids[f.symbol, f.order_id],
+        )
         assert row["side"] == ("BUY" if f.is_buyer else "SELL")
         assert row["price"] == on(f.price, TICK[f.symbol]) and Decimal(row["price"]) == f.price
         assert row["qty"] == on(f.qty, STEP[f.symbol]) and Decimal(row["qty"]) == f.qty
@@ -177,7 +181,7 @@ def test_orders_table_has_every_exchange_order_with_its_fills(run: DemoRun) -> N
     assert set(rows) == {o.client_order_id for o in orders}
     for o in orders:
         row = rows[o.client_order_id]
-        mine = [f for f in fills if f.order_id == o.order_id]
+        mine = [f for f in fills if (f.symbol, f.order_id) == (o.symbol, o.order_id)]
         tick, step = TICK[o.symbol], STEP[o.symbol]
         assert row["origin"] == ("emergency stop" if o in emergency else "strategy")
         assert row["side"] == str(o.side)
@@ -210,7 +214,7 @@ def test_latency_and_slippage_against_the_arrival_mid(run: DemoRun) -> None:
         assert row["arrival mid"] == on(arrival.mid, TICK[o.symbol])
         assert row["signal→ack (ms)"] == str(o.time - arrival.signal_ms)
         assert 0 <= o.time - arrival.signal_ms < 10_000
-        mine = [f for f in fills if f.order_id == o.order_id]
+        mine = [f for f in fills if (f.symbol, f.order_id) == (o.symbol, o.order_id)]
         if not mine:
             continue
         sign = 1 if str(o.side) == "BUY" else -1
