@@ -38,8 +38,10 @@ def line_chart(
     markers: Sequence[Marker] = (),
     css_class: str = "chart",
     fmt: Callable[[Decimal], str] = _plain,
+    span: tuple[float, float] | None = None,
 ) -> str:
-    """An SVG line chart of ``points`` (seconds, value) with optional buy/sell markers."""
+    """An SVG line chart of ``points`` (seconds, value) with optional buy/sell markers;
+    ``span`` fixes the time axis, so charts of one run line up under each other."""
     values = [v for _, v in points] + [m.price for m in markers]
     times = [t for t, _ in points] + [m.t for m in markers]
     head = (
@@ -53,7 +55,7 @@ def line_chart(
     lo, hi = min(values), max(values)
     if hi == lo:
         lo, hi = lo - 1, hi + 1
-    t0, t1 = min(times), max(times)
+    t0, t1 = span or (min(times), max(times))
     span_t = (t1 - t0) or 1.0
     plot_w, plot_h = _W - _PAD_L - _PAD_R, _H - _PAD_T - _PAD_B
 

@@ -25,12 +25,20 @@ __all__ = ["equity_svg", "price_svg", "render_report", "write_report"]
 _PCT = Decimal(100)
 
 
+def _span(record: DemoRecord) -> tuple[float, float]:
+    """The run's time axis: from its start to its last sample or fill."""
+    times = [t for t, _ in record.equity] + [t for s in record.prices.values() for t, _ in s]
+    times += [m.t for s in record.symbols for m in _markers(record, s)]
+    return 0.0, max(times, default=1.0) or 1.0
+
+
 def equity_svg(record: DemoRecord) -> str:
     return line_chart(
         record.equity,
         title=f"equity ({QUOTE}, balances at the book's mid)",
         css_class="equity",
         fmt=money,
+        span=_span(record),
     )
 
 
@@ -64,6 +72,7 @@ def price_svg(record: DemoRecord, symbol: str) -> str:
         markers=_markers(record, symbol),
         css_class=f"price price-{symbol.lower()}",
         fmt=record.grid(symbol).price,
+        span=_span(record),
     )
 
 
