@@ -27,6 +27,8 @@ __all__ = [
     "Grid",
     "OrderFigures",
     "RunFigures",
+    "fee_in_quote",
+    "is_emergency",
     "max_drawdown",
     "money",
     "order_figures",
@@ -219,16 +221,10 @@ class OrderFigures:
         return sum(1 for t in self.trades if t.is_maker)
 
 
-def order_figures(
-    order: Order,
-    trades: Sequence[MyTrade],
-    arrival: Arrival | None,
-    *,
-    origin: str | None = None,
-) -> OrderFigures:
+def order_figures(order: Order, trades: Sequence[MyTrade], arrival: Arrival | None) -> OrderFigures:
+    """The figures of one exchange order from its own trades among ``trades``: order ids
+    are unique per symbol only (as on Binance), so a trade is this order's by both."""
     emergency = is_emergency(order.client_order_id, order.symbol)
-    """The figures of one exchange order from its own trades (by order id)."""
-    # Order ids are unique per symbol only (as on Binance): a trade is this order's by both.
     mine = tuple(
         sorted(
             (t for t in trades if (t.symbol, t.order_id) == (order.symbol, order.order_id)),
@@ -241,7 +237,7 @@ def order_figures(
         side=str(order.side),
         type=str(order.type),
         status=str(order.status),
-        origin=origin or ("emergency stop" if emergency else "strategy"),
+        origin="emergency stop" if emergency else "strategy",
         price=order.price if order.price > 0 else None,
         orig_qty=order.orig_qty,
         executed_qty=sum((t.qty for t in mine), ZERO),

@@ -104,7 +104,7 @@ def _figures_table(figures: RunFigures) -> str:
     takers, taker_quote = figures.split(False)
     filled = sum((o.quote_qty for o in figures.orders if o.slippage_quote is not None), Decimal(0))
     slip = figures.slippage_quote
-    bps = f" ({slip / filled * 10_000:.1f} bps of the filled notional)" if filled else ""
+    bps = f" ({_signed(slip / filled * 10_000)} bps of the filled notional)" if filled else ""
     ratio = figures.turnover_ratio
     dd = figures.drawdown
     unpriced = "".join(f" + {v} {a}" for a, v in sorted(figures.unpriced_fees.items()))

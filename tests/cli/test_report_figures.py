@@ -170,6 +170,17 @@ def test_figures_table_matches_the_exchange_fills(run: DemoRun) -> None:
     ratio = turnover / run.record.equity[0][1]
     assert f"({ratio:.2f}x the starting equity)" in figures["turnover (USDT)"]
     assert figures["fees (USDT)"] == on(sum((_fee_usdt(f) for f in fills), Decimal(0)), CENT)
+    # Slippage: every fill against the mid when its order's signal came (the stop's: when it began).
+    record = run.record
+    arrival = {
+        (o.symbol, o.order_id): record.arrivals.get(o.client_order_id) or record.stop_arrivals[o.symbol]
+        for o in run.engine_orders()
+    }
+    cost = sum(
+        (f.qty * (f.price - arrival[f.symbol, f.order_id].mid) * (1 if f.is_buyer else -1) for f in fills),
+        Decimal(0),
+    )
+    assert figures["slippage against the arrival mid (USDT)"].split()[0] == on(cost, CENT)
 
 
 def test_orders_table_has_every_exchange_order_with_its_fills(run: DemoRun) -> None:
