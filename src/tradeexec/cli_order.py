@@ -14,8 +14,8 @@ import os
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.cli_account import order_row, orders_table
 from tradeexec.binance.price_context import price_context
+from tradeexec.cli_account import order_row, orders_table
 from tradeexec.cli_common import (
     EXIT_OK,
     UsageError,

@@ -91,6 +91,7 @@ class _Demo(TradingSession):
         if self.ex is None:
             return
         self.record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
+        self.record.stop_arrivals = {s: self.record.arrival(s) for s in SYMBOLS}
         report = await emergency_stop(
             self.client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
         )
@@ -149,7 +150,8 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
                 continue
             demo.summary.signals += 1
             want = target.target_notional if target.target_quantity is None else target.target_quantity
-            record.log(f"signal {symbol} target {want} at {price}")
+            record.log(f"signal {symbol} target {want} at {record.grid(symbol).price(price)}")
+            arrival = record.arrival(symbol, price)
             try:
                 orders = await executor.submit(target)
             except (OrderRejectedLocally, BinanceAPIError) as exc:
@@ -158,7 +160,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
                 record.log(f"  refused: {exc}")
                 continue
             for order in orders:
-                record.orders.append(order)
+                record.add_order(order, arrival)
                 demo.faults.attach(order)
                 record.log(
                     f"  order {order.client_order_id} {order.side} {order.intent.quantity} -> {order.state}"
@@ -173,12 +175,13 @@ async def _return_to_start(
     was held at the start; nothing else on the account is touched."""
     record.log("STOP: return to the starting holdings")
     for symbol, qty in base.items():
+        arrival = record.arrival(symbol)
         try:
             orders = await executor.submit(TargetPosition(symbol, target_quantity=qty))
         except (OrderRejectedLocally, BinanceAPIError) as exc:
             record.log(f"  {symbol} left as it is: {exc}")  # e.g. the difference is below the minimum
             continue
         for order in orders:
-            record.orders.append(order)
+            record.add_order(order, arrival)
             with contextlib.suppress(TimeoutError):
                 await order.wait_final(timeout=10)

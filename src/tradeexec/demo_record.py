@@ -16,7 +16,9 @@ from pathlib import Path
 from tradeexec.binance.ratelimit import BudgetUsage
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
+from tradeexec.demo_exchange import ExchangeRecord
 from tradeexec.demo_faults import FaultEntry
+from tradeexec.demo_figures import Arrival, Grid, RunFigures, money, run_figures
 from tradeexec.execution.orders import ManagedOrder
 from tradeexec.execution.positions import PositionTracker
 
@@ -63,6 +65,13 @@ class DemoRecord:
     positions: PositionTracker | None = None
     journal_path: Path | None = None
     say: Callable[[str], None] = field(default=print, repr=False)
+    # Each symbol's tick and step, for showing its numbers; the signal time and arrival mid
+    # of each order (by client order id) and of the emergency stop (by symbol); and, once
+    # the run is over, the exchange's own orders and trades, from which the figures come.
+    grids: dict[str, Grid] = field(default_factory=dict)
+    arrivals: dict[str, Arrival] = field(default_factory=dict)
+    stop_arrivals: dict[str, Arrival] = field(default_factory=dict)
+    exchange: ExchangeRecord | None = None
 
     def elapsed(self) -> float:
         return time.time() - self.started
@@ -103,6 +112,30 @@ class DemoRecord:
     def open_orders(self) -> list[ManagedOrder]:
         return [o for o in self.orders if not o.is_final]
 
+    def grid(self, symbol: str) -> Grid:
+        return self.grids.get(symbol) or Grid()
+
+    def arrival(self, symbol: str, mid: Decimal | None = None) -> Arrival:
+        """Now, and the mid the decision was made on (the current mark unless given)."""
+        return Arrival(int(time.time() * 1000), self.mark(symbol) if mid is None else mid)
+
+    def add_order(self, order: ManagedOrder, arrival: Arrival) -> None:
+        self.orders.append(order)
+        self.arrivals[order.client_order_id] = arrival
+
+    def figures(self) -> RunFigures | None:
+        """The run's figures from the exchange's record; None until it has been read."""
+        if self.exchange is None:
+            return None
+        return run_figures(
+            self.exchange.orders,
+            self.exchange.trades,
+            self.arrivals,
+            quote=QUOTE,
+            equity=[v for _, v in self.equity],
+            stop_arrivals=self.stop_arrivals,
+        )
+
 
 @dataclass
 class DemoSummary:
@@ -131,18 +164,19 @@ class DemoSummary:
         return self.end_balances.get(QUOTE, ZERO) - self.start_quote
 
     def rows(self) -> list[tuple[str, str]]:
-        balances = ", ".join(f"{a} {v}" for a, v in sorted(self.end_balances.items()))
+        # As the exchange holds them, in plain digits (str() would write dust as 1.1E-7).
+        balances = ", ".join(f"{a} {v:f}" for a, v in sorted(self.end_balances.items()))
         rows = [
             ("signals", str(self.signals)),
             ("orders submitted", str(self.orders)),
             ("orders on exchange", str(self.exchange_orders)),
             ("duplicate orders", str(self.duplicates)),
-            ("fills", str(self.fills)),
+            ("strategy fills", str(self.fills)),
             ("faults injected", f"{len(self.faults)} ({', '.join(self.faults) or 'none'})"),
             ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
             ("stream reconnects", str(self.reconnects)),
             ("final balances", balances),
-            (f"PnL ({QUOTE})", format(self.pnl, "f")),
+            (f"PnL ({QUOTE})", money(self.pnl)),
             ("journal", str(self.journal_path)),
         ]
         if self.report_path is not None:

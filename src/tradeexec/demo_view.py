@@ -18,13 +18,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary
+from tradeexec.demo_figures import money
+from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary, FillMark
 
 __all__ = ["DemoView", "live_view", "screenshot", "summary_table"]
 
@@ -32,33 +33,45 @@ _SIDE_STYLE = {"BUY": "green", "SELL": "red"}
 _FAULT_STYLE = {"recovered": "green", "recovering": "yellow", "waiting to fire": "dim"}
 
 
-def _num(value: Decimal | None, places: int | None = None) -> str:
-    if value is None:
-        return "-"
-    if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places))
-    return format(value, "f")
-
-
 def _signed(value: Decimal) -> Text:
-    return Text(f"{value:+.2f}", style="green" if value > 0 else "red" if value < 0 else "")
+    """A quote amount to the cent, coloured by the sign of what is shown (no red "0.00")."""
+    shown = money(value)
+    cents = Decimal(shown)
+    return Text(
+        ("+" if cents > 0 else "") + shown, style="green" if cents > 0 else "red" if cents < 0 else ""
+    )
 
 
-def _grid(*cells: RenderableType) -> Table:
-    grid = Table.grid(expand=True, padding=(0, 1))
-    for _ in cells:
-        grid.add_column(ratio=1)
-    grid.add_row(*cells)
-    return grid
+_TEXT_COLUMNS = {"symbol", "order", "fault", "what", "side", "budget"}
 
 
 def _table(*columns: str) -> Table:
+    """Numbers never wrap and are never cut: a numeric column is as wide as its widest
+    figure, and only the text columns (``_TEXT_COLUMNS``) give way when space is short."""
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
     for name in columns:
-        table.add_column(
-            name, justify="left" if name in {"symbol", "order", "fault", "what", "side"} else "right"
-        )
+        text = name in _TEXT_COLUMNS or name == "what"
+        table.add_column(name, justify="left" if text else "right", no_wrap=not text, overflow="fold")
     return table
+
+
+class _Pair:
+    """Two panels side by side when each gets at least ``min_width`` columns, one above the
+    other when not: an 80 or 100 column terminal gets whole numbers, not two cut columns."""
+
+    def __init__(self, left: RenderableType, right: RenderableType, min_width: int = 74) -> None:
+        self.left, self.right, self.min_width = left, right, min_width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= 2 * self.min_width + 1:
+            grid = Table.grid(expand=True, padding=(0, 1))
+            grid.add_column(ratio=1)
+            grid.add_column(ratio=1)
+            grid.add_row(self.left, self.right)
+            yield grid
+        else:
+            yield self.left
+            yield self.right
 
 
 class DemoView:
@@ -76,8 +89,8 @@ class DemoView:
     def render(self) -> RenderableType:
         return Group(
             self._header(),
-            _grid(self._market(), self._positions()),
-            _grid(self._open_orders(), self._fills()),
+            _Pair(self._market(), self._positions()),
+            _Pair(self._open_orders(), self._fills()),
             self._faults_and_limits(),
             self._events(),
         )
@@ -85,19 +98,18 @@ class DemoView:
     def _faults_and_limits(self) -> RenderableType:
         if not self.record.with_faults:
             return self._rate_limits()
-        return _grid(self._faults(), self._rate_limits())
+        return _Pair(self._faults(), self._rate_limits())
 
     def _header(self) -> Text:
         r = self.record
         stream = {"connected": "green", "disconnected": "red"}.get(r.stream_state, "yellow")
         text = Text.assemble(
             (r.title, "bold"),
-            f"  venue {r.venue}  {r.exchange_url}  ",
+            f"  {r.venue} {r.exchange_url}  ",
             (r.phase, "bold cyan"),
-            f"  {min(r.elapsed(), self.duration_s):5.1f}s / {self.duration_s:g}s  ",
-            "stream ",
+            f" {min(r.elapsed(), self.duration_s):.1f}s/{self.duration_s:g}s  stream ",
             (r.stream_state, stream),
-            f" ({r.reconnects} reconnects)",
+            f", {r.reconnects} reconnect{'' if r.reconnects == 1 else 's'}",
         )
         return text
 
@@ -107,12 +119,13 @@ class DemoView:
             top = self.record.top(symbol)
             book = self.record.books.books.get(symbol) if self.record.books is not None else None
             state = "-" if book is None else ("in sync" if book.in_sync else "resyncing")
+            price = self.record.grid(symbol).price
             table.add_row(
                 symbol,
-                _num(self.record.last_trade.get(symbol)),
-                _num(top[0]) if top else "-",
-                _num(top[1]) if top else "-",
-                _num(top[1] - top[0]) if top else "-",
+                price(self.record.last_trade.get(symbol)),
+                price(top[0]) if top else "-",
+                price(top[1]) if top else "-",
+                price(top[1] - top[0]) if top else "-",
                 Text(state, style="green" if state == "in sync" else "yellow"),
             )
         return Panel(table, title="market (stream + local order book)", border_style="blue")
@@ -126,11 +139,12 @@ class DemoView:
                 if pos is None:
                     continue
                 mark = self.record.mark(symbol)
+                grid = self.record.grid(symbol)
                 table.add_row(
                     symbol,
-                    _num(pos.quantity),
-                    _num(pos.avg_entry_price, 2),
-                    _num(mark, 2),
+                    grid.held(pos.quantity),
+                    grid.price(pos.avg_entry_price),
+                    grid.price(mark),
                     _signed(pos.unrealized_pnl(mark) if mark else Decimal(0)),
                     _signed(pos.realized_pnl),
                 )
@@ -138,18 +152,19 @@ class DemoView:
         footer = Text("equity -")
         if equity:
             start, now = equity[0][1], equity[-1][1]
-            footer = Text.assemble(f"equity {now:.2f} {QUOTE}   PnL ", _signed(now - start))
+            footer = Text.assemble(f"equity {money(now)} {QUOTE}   PnL ", _signed(now - start))
         return Panel(Group(table, footer), title="positions and PnL", border_style="blue")
 
     def _open_orders(self) -> Panel:
         table = _table("order", "symbol", "side", "qty", "price", "state")
         for o in self.record.open_orders()[-self.rows :]:
+            grid = self.record.grid(o.symbol)
             table.add_row(
                 o.client_order_id,
                 o.symbol,
                 Text(str(o.side), _SIDE_STYLE.get(str(o.side), "")),
-                _num(o.intent.quantity),
-                _num(o.intent.price) if o.intent.price else "market",
+                grid.qty(o.intent.quantity),
+                grid.price(o.intent.price) if o.intent.price else "market",
                 str(o.state),
             )
         count = len(self.record.orders)
@@ -157,15 +172,29 @@ class DemoView:
 
     def _fills(self) -> Panel:
         table = _table("time", "symbol", "side", "qty", "price")
-        for f in self.record.fills[-self.rows :]:
+        fills = self._fill_marks()
+        for f in fills[-self.rows :]:
+            grid = self.record.grid(f.symbol)
             table.add_row(
                 f"{f.t:6.1f}s",
                 f.symbol,
                 Text(f.side, _SIDE_STYLE.get(f.side, "")),
-                _num(f.qty),
-                _num(f.price),
+                grid.qty(f.qty),
+                grid.price(f.price),
             )
-        return Panel(table, title=f"recent fills ({len(self.record.fills)})", border_style="blue")
+        return Panel(table, title=f"recent fills ({len(fills)})", border_style="blue")
+
+    def _fill_marks(self) -> list[FillMark]:
+        """The fills the order manager saw while the run goes; once the exchange's record is
+        read, its trades (the emergency stop's sales too)."""
+        r = self.record
+        if r.exchange is None:
+            return r.fills
+        return [
+            FillMark(t.time / 1000 - r.started, t.symbol, "BUY" if t.is_buyer else "SELL", t.price, t.qty,
+                     r.exchange.client_order_id(t))
+            for t in sorted(r.exchange.trades, key=lambda t: (t.time, t.id))
+        ]  # fmt: skip
 
     def _faults(self) -> Panel:
         table = _table("fault", "armed", "hit", "status", "what")

@@ -24,6 +24,8 @@ from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
+from tradeexec.demo_exchange import fetch_exchange_record
+from tradeexec.demo_figures import symbol_grids
 from tradeexec.demo_record import QUOTE, START_QUOTE, ZERO, DemoRecord, DemoSummary, FillMark
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal import Journal, OrderState
@@ -175,7 +177,9 @@ class TradingSession:
                     order.client_order_id,
                 )
             )
-            record.log(f"fill {order.symbol} {order.side} {fill.last_qty} @ {fill.last_price}")
+            grid = record.grid(order.symbol)
+            qty, price = grid.qty(fill.last_qty), grid.price(fill.last_price)
+            record.log(f"fill {order.symbol} {order.side} {qty} @ {price}")
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -195,6 +199,7 @@ class TradingSession:
             record.positions = positions
             account = await client.account()
             positions.load_account(account)
+            record.grids = symbol_grids(await client.rules(), record.symbols)
             session.held = {b.asset: b.free + b.locked for b in account.balances}
             summary.start_quote = session.held.get(QUOTE, ZERO)
             risk = RiskManager(plan.risk or RiskLimits())  # key audit by venue: IP whitelist on real venues
@@ -231,6 +236,13 @@ class TradingSession:
                 await session.after_trading()
                 await record.books.close()
                 await check_exchange(client, record, summary)
+                record.exchange = await fetch_exchange_record(
+                    client,
+                    record.symbols,
+                    record.orders,
+                    int(record.started * 1000),
+                    stop_ran=bool(record.stop_arrivals),
+                )
                 positions.load_account(await client.account())
                 session.sample()
                 record.phase = "done"

@@ -159,12 +159,13 @@ class StrategyContext:
             record.log(f"  not sent, the run is over: {signal}")
             return []
         self._summary.signals += 1
+        arrival = record.arrival(signal.symbol)  # the mid the decision was made on
         try:
             orders = await self._executor.submit(signal)
         except (OrderRejectedLocally, BinanceAPIError) as exc:
             record.log(f"  refused: {exc}")
             return []
         for order in orders:
-            record.orders.append(order)
+            record.add_order(order, arrival)
             record.log(f"  order {order.client_order_id} {order.side} {order.intent.quantity}: {order.state}")
         return orders

@@ -93,8 +93,12 @@ def test_terminal_view_shows_its_panels_with_real_content(demo: tuple[dict[str, 
     weight = next(line for line in view.splitlines() if "REQUEST_WEIGHT" in line and " 1M " in line)
     used, allowed = (int(n) for n in weight.split("1M")[1].split()[:2])
     assert 0 < used < allowed
-    # Fills of the journal's orders, and the summary with its numbers.
-    assert f"recent fills ({summary['fills']})" in view
+    # Fills as the exchange booked them (the report's trades table): the journal's orders'
+    # and the emergency stop's sales; and the summary with its numbers.
+    trades = Path(summary["report"]).read_text(encoding="utf-8").split('<table class="trades">')[1]
+    exchange_fills = trades.split("</table>")[0].count("<tr>") - 1
+    assert exchange_fills >= summary["fills"]
+    assert f"recent fills ({exchange_fills})" in view
     assert re.search(rf"│ orders submitted\s+│ {summary['orders']}\s", view)
     assert str(summary["journal"]) in view
 
@@ -113,8 +117,11 @@ def test_html_report_has_its_charts_and_the_real_orders(demo: tuple[dict[str, An
     orders = _journal_orders(journal_dir)
     buys = sum(n for side, _, n in orders.values() if side == "BUY")
     sells = sum(n for side, _, n in orders.values() if side == "SELL")
-    assert html.count('class="fill-buy"') == buys and html.count('class="fill-sell"') == sells
     assert buys + sells == summary["fills"]
+    # The markers are the exchange's trades: the journal's fills and the emergency stop's sales.
+    trades = html.split('<table class="trades">')[1].split("</table>")[0]
+    stop_sales = len(re.findall(r"<td>emer_\w+</td></tr>", trades))
+    assert html.count('class="fill-buy"') == buys and html.count('class="fill-sell"') == sells + stop_sales
     table = html.split('<table class="orders">')[1].split("</table>")[0]
     for cid, (side, state, _) in orders.items():
         row = next(r for r in table.split("<tr>") if f"<td>{cid}</td>" in r)
