@@ -32,9 +32,10 @@ BUY = OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=Decimal("0.01"))
 
 
 def disk_full(journal: Path) -> None:
-    """No file may grow past the largest of the journal's files as they are now."""
-    files = [journal, journal.with_name(journal.name + "-wal")]
-    limit = max(f.stat().st_size for f in files if f.exists())
+    """No file may grow past the write-ahead log as it is now (the file every commit grows;
+    the journal checkpoints it to nothing at open, so the main file's size would leave room)."""
+    wal = journal.with_name(journal.name + "-wal")
+    limit = wal.stat().st_size if wal.exists() else journal.stat().st_size
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
 

@@ -118,7 +118,9 @@ def test_signal_line_plain_numbers_still_read() -> None:
 def test_price_outside_the_band_is_refused_locally_and_never_sent(
     sim: Sim, side: str, price: str, bound: str, test_only: bool
 ) -> None:
-    run = cli(sim, "order", side, SYMBOL, "0.1", "--price", price, *(["--test"] if test_only else []))
+    # --allow-far-price: past the fat-finger check (its own local refusal), the band still holds.
+    run = cli(sim, "order", side, SYMBOL, "0.1", "--price", price, "--allow-far-price",
+              *(["--test"] if test_only else []))
     assert run.code == 2, (run.code, run.out, run.err)
     line = error_line(run)
     assert "PERCENT_PRICE_BY_SIDE" in line and bound in line and "300" in line, line
@@ -131,7 +133,7 @@ def test_price_outside_the_band_is_refused_locally_and_never_sent(
 )
 def test_price_on_the_band_edge_is_placed(sim: Sim, side: str, price: str) -> None:
     """Binance's bounds are inclusive: average * multiplier itself passes."""
-    placed = cli(sim, "order", side, SYMBOL, "0.1", "--price", price, "--json")
+    placed = cli(sim, "order", side, SYMBOL, "0.1", "--price", price, "--allow-far-price", "--json")
     assert placed.code == 0, placed.err
     assert placed.json()["status"] == "NEW"  # nothing rests to match it: the average stays put
     assert cli(sim, "cancel", SYMBOL, "--all").code == 0

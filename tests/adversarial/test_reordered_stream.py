@@ -93,6 +93,8 @@ async def test_balances_equal_the_exchanges_through_a_reordering_duplicating_str
         BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client,
         StreamProxy(ex.ws_url, seed=seed) as proxy,
     ):
+        # The listenKey stream is legacy (gone on Binance since 2026-02-20): switched on here.
+        ex.state.config.streams.legacy_listen_key = transport == "listen-key"
         for symbol, (price, _unit, _base) in MARKETS.items():
             ex.set_price(symbol, price)
         ex.deposit("ETH", "5")

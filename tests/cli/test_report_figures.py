@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import tradeexec.demo as demo_module
+import tradeexec.session as session_module
 from tradeexec.demo import run_demo
 from tradeexec.demo_record import DemoRecord, DemoSummary
 from tradeexec.demo_report import write_report
@@ -114,7 +115,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     out = tmp_path_factory.mktemp("figures")
     record = DemoRecord()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(demo_module, "LocalExchange", KeptExchange)
+        mp.setattr(session_module, "LocalExchange", KeptExchange)
         mp.setattr(demo_module, "emergency_stop", stop_with_a_holding)
         summary = asyncio.run(run_demo(8.0, journal_dir=out, say=lambda _: None, record=record))
     path = write_report(record, summary, out / "report.html")
