@@ -40,14 +40,22 @@ async def market_exchange() -> AsyncIterator[LocalExchange]:
         yield ex
 
 
-def test_the_guard_refuses_connections_off_this_machine() -> None:
+def test_the_guard_refuses_connections_off_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    reached: list[object] = []
+
+    def real_connect(self: socket.socket, address: object) -> None:
+        reached.append(address)  # stands in for the system call: nothing may leave the machine
+        raise AssertionError("the guard let a non-loopback connect through")
+
+    monkeypatch.setattr(socket.socket, "connect", real_connect)
     with pytest.raises(AssertionError, match=r"192\.0\.2\.1"), loopback_only():
         sock = socket.socket()
         try:
             with pytest.raises(ConnectionRefusedError):
-                sock.connect(("192.0.2.1", 443))  # TEST-NET-1: never routed
+                sock.connect(("192.0.2.1", 443))  # TEST-NET-1
         finally:
             sock.close()
+    assert reached == []
 
 
 async def test_ccxt_default_options_load_markets_trade_and_read_balances() -> None:
