@@ -178,7 +178,9 @@ class OrderFeed(AsyncService):
                 await service.start()
                 started.append(service)
             if self.rest is not None:
-                self.manager.positions.load_account(await self.rest.account())
+                positions = self.manager.positions
+                seen = positions.book.mark()
+                positions.load_account(await self.rest.account(), seen=seen)
                 self.manager.positions.book.on_doubt = self._doubt
             await self.stream.start()
         except BaseException:
@@ -291,7 +293,7 @@ class OrderFeed(AsyncService):
             if self.rest is None:
                 return
             positions = self.manager.positions
-            seen = positions.book.newest
+            seen = positions.book.mark()
             try:
                 account = await self.rest.account()
             except (TradeexecError, OSError, TimeoutError) as exc:
@@ -340,7 +342,7 @@ class OrderFeed(AsyncService):
             log.warning("order feed: no REST client; balances not reconciled after the reconnect")
             return
         positions = self.manager.positions
-        seen = positions.book.newest
+        seen = positions.book.mark()
         diffs = positions.reconcile(await self.rest.account(), seen=seen)
         self.last_diffs = diffs
         if diffs:

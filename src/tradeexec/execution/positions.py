@@ -55,14 +55,10 @@ class AccountSnapshot(Protocol):
     def balances(self) -> Sequence[BalanceLike]: ...
 
 
-def _stamp(account: AccountSnapshot, seen: int | None) -> int | None:
-    """The exchange time a snapshot is as new as: its ``update_time``, and at least
-    ``seen``, the newest figure held when it was requested (a read made after a figure
-    arrived includes it, whatever time the exchange stamps the account with)."""
+def _stamp(account: AccountSnapshot) -> int | None:
+    """The exchange time a snapshot is as new as: its ``update_time`` when it has one."""
     stamp = getattr(account, "update_time", None)
-    if not isinstance(stamp, int):
-        return seen
-    return stamp if seen is None else max(stamp, seen)
+    return stamp if isinstance(stamp, int) else None
 
 
 class PositionSide(StrEnum):
@@ -219,8 +215,8 @@ class PositionTracker:
 
     def load_account(self, account: AccountSnapshot, *, seen: int | None = None) -> None:
         """Adopt the snapshot's balances as the truth and set spot positions from them (the
-        start, or after a reconnect once every fill is in). ``seen``: ``book.newest`` read
-        just before the snapshot was requested."""
+        start, or after a reconnect once every fill is in). ``seen``: ``book.mark()`` read
+        just before the snapshot was requested (what arrived before it is inside it)."""
         self.adopt_balances(account, seen=seen)
         self._sync_spot_positions()
 
@@ -229,12 +225,12 @@ class PositionTracker:
         their way, a position set from a balance that already includes one would count it
         again when it arrives. An asset the snapshot does not list holds nothing; per asset,
         a figure stated later than the snapshot's ``update_time`` is kept."""
-        stamp = _stamp(account, seen)
+        stamp = _stamp(account)
         listed = {b.asset: b for b in account.balances}
         for asset in sorted(self.book.assets() | set(listed)):
             b = listed.get(asset)
             free, locked = (b.free, b.locked) if b is not None else (ZERO, ZERO)
-            self.book.state(asset, free, locked, stamp, snapshot=True)
+            self.book.state(asset, free, locked, stamp, snapshot=True, seen=seen)
 
     def _sync_spot_positions(self) -> None:
         """A spot position *is* its base asset's balance, when only one tracked symbol trades
@@ -301,19 +297,22 @@ class PositionTracker:
         the alarm on any difference beyond ``tolerance``; then spot positions follow their
         base asset's balance when only one tracked symbol trades that asset.
 
-        Tracked means as of the snapshot's ``update_time``: fills timed after it are not in
-        the exchange's figure yet, and an asset stated later than it is not compared.
+        Tracked means as of the snapshot: what arrived before ``seen`` (``book.mark()`` read
+        before the request) is in the exchange's figure, and so are fills timed up to its
+        ``update_time``; an asset stated later than it, by a statement that arrived while it
+        was on its way, is not compared.
         Positions are set from the balances only when they differed."""
         diffs: list[BalanceDiff] = []
-        stamp = _stamp(account, seen)
+        stamp = _stamp(account)
         exchange = {b.asset: b for b in account.balances}
         for asset in sorted(set(exchange) | self.book.assets()):
-            if stamp is not None and stamp < self.book.stamp(asset):
+            asked_after = seen is not None and self.book.stated_before(asset, seen)
+            if not asked_after and stamp is not None and stamp < self.book.stamp(asset):
                 continue  # a later figure is held: the snapshot is the older news
             ex = exchange.get(asset)
             ex_free = ex.free if ex is not None else ZERO
             ex_locked = ex.locked if ex is not None else ZERO
-            tracked = self.book.total_as_of(asset, stamp)
+            tracked = self.book.total_as_of(asset, stamp, seen)
             if abs(tracked - (ex_free + ex_locked)) > self.tolerance:
                 diffs.append(BalanceDiff(asset, tracked, ex_free + ex_locked, ex_free, ex_locked))
         self.adopt_balances(account, seen=seen)
