@@ -115,7 +115,7 @@ def _journal_file(text: str) -> Path:
 
 
 def _cmd_journal_show(args: argparse.Namespace) -> int:
-    from tradeexec.execution.journal import Journal
+    from tradeexec.execution.journal.store import Journal
 
     path = _journal_file(args.path)
     with Journal(path, read_only=True) as journal:

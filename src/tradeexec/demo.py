@@ -37,8 +37,11 @@ from tradeexec.demo_record import QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary
 from tradeexec.demo_strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.emergency import emergency_stop
-from tradeexec.execution.journal import Journal, OrderState, OutcomeKind
-from tradeexec.execution.orders import ManagedOrder, OrderManager
+from tradeexec.execution.journal.records import OutcomeKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.signals import Executor, TargetPosition
 from tradeexec.session import SessionPlan, TradingSession, settle
 from tradeexec.sim.exchange import LocalExchange

@@ -17,7 +17,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import MyTrade, Order
 from tradeexec.demo_figures import is_emergency
 from tradeexec.errors import TradeexecError
-from tradeexec.execution.orders import ManagedOrder
+from tradeexec.execution.orders.managed import ManagedOrder
 
 __all__ = ["ExchangeRecord", "fetch_exchange_record"]
 

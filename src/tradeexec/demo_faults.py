@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tradeexec.execution.journal import OrderState
-from tradeexec.execution.orders import ManagedOrder
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.state import OrderState
 
 if TYPE_CHECKING:
     from tradeexec.demo_record import DemoRecord

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from tradeexec.binance.models import MyTrade, Order
 from tradeexec.binance.rules import ExchangeRules
-from tradeexec.execution.orders import make_client_order_id
+from tradeexec.execution.orders.ids import make_client_order_id
 
 __all__ = [
     "Arrival",

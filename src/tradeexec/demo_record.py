@@ -19,7 +19,7 @@ from tradeexec.config import Venue
 from tradeexec.demo_exchange import ExchangeRecord
 from tradeexec.demo_faults import FaultEntry
 from tradeexec.demo_figures import Arrival, Grid, RunFigures, money, run_figures
-from tradeexec.execution.orders import ManagedOrder
+from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.positions import PositionTracker
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")

@@ -28,8 +28,10 @@ from tradeexec.demo_exchange import fetch_exchange_record
 from tradeexec.demo_figures import symbol_grids
 from tradeexec.demo_record import QUOTE, START_QUOTE, ZERO, DemoRecord, DemoSummary, FillMark
 from tradeexec.execution.feed import OrderFeed
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import ManagedOrder, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.execution.signals import Executor

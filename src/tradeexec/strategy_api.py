@@ -22,7 +22,7 @@ from typing import Any
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.demo_record import ZERO, DemoRecord, DemoSummary
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
-from tradeexec.execution.orders import ManagedOrder
+from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.signals import Executor, OrderSignal, Signal, TargetPosition
 
 __all__ = ["StrategyContext"]

@@ -22,8 +22,9 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.execution.journal import Journal
-from tradeexec.execution.orders import OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.sim.exchange import LocalExchange
 

@@ -28,7 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tradeexec.execution.journal import Intent, Journal, RequestKind
+from tradeexec.execution.journal.records import Intent, RequestKind
+from tradeexec.execution.journal.store import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 HOLD_MAX_S = 60.0

@@ -14,8 +14,11 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.exchange import LocalExchange
 
 D = Decimal

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from tests.cli import Run, base_env, run_cli
-from tradeexec.execution.journal import Journal
+from tradeexec.execution.journal.store import Journal
 
 
 def config_env(tmp_path: Path, config: str = "") -> dict[str, str]:

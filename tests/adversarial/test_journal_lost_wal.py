@@ -19,8 +19,10 @@ import pytest
 from tests.adversarial.journal_helpers import child
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.sim.exchange import LocalExchange
 

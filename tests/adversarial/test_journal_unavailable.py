@@ -16,7 +16,7 @@ import pytest
 
 from tests.adversarial.journal_helpers import child, fill, intent, run, siblings
 from tradeexec.errors import JournalError, JournalUnavailable
-from tradeexec.execution.journal import Journal
+from tradeexec.execution.journal.store import Journal
 
 pytestmark = pytest.mark.adversarial
 

@@ -16,7 +16,9 @@ import pytest
 from tests.adversarial.journal_helpers import REPO, build_v1, fill, siblings
 from tests.cli import base_env
 from tradeexec.errors import JournalError, JournalVersionError
-from tradeexec.execution.journal import ExchangeEvent, Journal, OrderState
+from tradeexec.execution.journal.records import ExchangeEvent
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.state import OrderState
 
 pytestmark = pytest.mark.adversarial
 

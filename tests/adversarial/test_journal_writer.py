@@ -18,7 +18,7 @@ import pytest
 from tests.adversarial.journal_helpers import REPO, child, fill, run
 from tests.cli import base_env
 from tradeexec.errors import JournalError, JournalLocked
-from tradeexec.execution.journal import Journal
+from tradeexec.execution.journal.store import Journal
 
 pytestmark = pytest.mark.adversarial
 

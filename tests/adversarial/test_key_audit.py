@@ -16,8 +16,9 @@ from tradeexec.binance import BinanceClient
 from tradeexec.binance.enums import Side
 from tradeexec.binance.models_wallet import ApiRestrictions
 from tradeexec.config import Settings, Venue, venue_urls
-from tradeexec.execution.journal import Journal
-from tradeexec.execution.orders import OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.risk import RiskLimits, RiskManager, UnsafeApiKey
 from tradeexec.sim.exchange import LocalExchange
 

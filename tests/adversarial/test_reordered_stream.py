@@ -27,8 +27,11 @@ from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.userdata import ListenKeyUserData, WsApiUserData
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.sim.exchange import LocalExchange
 

@@ -29,8 +29,12 @@ from tests.adversarial.resend_helpers import (
 )
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
-from tradeexec.execution.journal import Intent, Journal, OrderState, OutcomeKind, RequestKind
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskManager
 
 pytestmark = pytest.mark.adversarial

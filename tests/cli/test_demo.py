@@ -17,7 +17,7 @@ from tradeexec.cli_common import UsageError
 from tradeexec.cli_demo import DemoTarget, demo_target
 from tradeexec.config import Venue
 from tradeexec.errors import ConfigError
-from tradeexec.execution.journal import Journal
+from tradeexec.execution.journal.store import Journal
 
 from . import Run, base_env, run_cli
 

@@ -15,7 +15,7 @@ import tradeexec.demo_exchange as demo_exchange
 from tradeexec.binance.client import BinanceClient
 from tradeexec.demo_exchange import fetch_exchange_record
 from tradeexec.demo_figures import run_figures
-from tradeexec.execution.orders import make_client_order_id
+from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.sim import LocalExchange
 
 pytestmark = pytest.mark.timeout(60)

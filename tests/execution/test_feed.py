@@ -23,8 +23,12 @@ from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
-from tradeexec.execution.journal import Journal, OrderState, RequestKind
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.journal.records import RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.exchange import LocalExchange
 
 pytestmark = pytest.mark.timeout(30)

@@ -14,9 +14,13 @@ import pytest
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.execution.emergency import EmergencyClient, emergency_stop
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import ManagedOrder, OrderClient, OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimitExceeded, RiskManager
+from tradeexec.execution.venue import OrderClient
 from tradeexec.sim.exchange import LocalExchange
 
 D = Decimal

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tradeexec.execution.journal import (
-    ExchangeEvent,
-    Intent,
-    Journal,
-    OrderState,
-    OutcomeKind,
-    RequestKind,
-    wal_damage,
-)
+from tradeexec.execution.journal.records import ExchangeEvent, Intent, OutcomeKind, RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.journal.wal import wal_damage
+from tradeexec.execution.orders.state import OrderState
 
 
 def make_intent(cid: str = "s_BTCUSDT_20260101000000_0123abcd", **kw: object) -> Intent:

@@ -15,8 +15,9 @@ import pytest
 from tradeexec.binance.models import Order
 from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
 from tradeexec.errors import BinanceAPIError, ConfigError
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import TradingHalted
 from tradeexec.execution.risk import RiskLimits, RiskManager, UnsafeApiKey
 

@@ -17,14 +17,12 @@ from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side,
 from tradeexec.binance.errors import OrderRejected
 from tradeexec.binance.models import MyTrade, Order
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
-from tradeexec.execution.journal import Journal, OrderState, RequestKind
-from tradeexec.execution.orders import (
-    CLIENT_ORDER_ID_RE,
-    OrderIntent,
-    OrderManager,
-    _checked,
-    make_client_order_id,
-)
+from tradeexec.execution.journal.records import RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.ids import CLIENT_ORDER_ID_RE, make_client_order_id
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent, checked, rounded
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimitExceeded, RiskLimits, RiskManager
 
 from .fakes import FakeOrderClient, report
@@ -266,13 +264,13 @@ async def test_poller_keeps_fetching_fills_of_a_finished_order_until_it_has_them
 
 def test_well_formed_intent_passes_validation_as_it_is() -> None:
     intent = OrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.001"))
-    assert _checked(intent) is intent
+    assert checked(intent) is intent
     loose = OrderIntent("BTCUSDT", "SELL", "LIMIT", quantity="0.5", price=7, recv_window_ms=60_000)  # type: ignore[arg-type]
-    checked = _checked(loose)
-    assert checked.side is Side.SELL and checked.type is OrderType.LIMIT
-    assert checked.time_in_force is TimeInForce.GTC
-    assert (checked.quantity, checked.price, checked.recv_window_ms) == (D("0.5"), D(7), 60_000)
-    assert type(checked.quantity) is D and type(checked.price) is D
+    fixed = checked(loose)
+    assert fixed.side is Side.SELL and fixed.type is OrderType.LIMIT
+    assert fixed.time_in_force is TimeInForce.GTC
+    assert (fixed.quantity, fixed.price, fixed.recv_window_ms) == (D("0.5"), D(7), 60_000)
+    assert type(fixed.quantity) is D and type(fixed.price) is D
     for bad, field in (
         ({"quantity": 0.5}, "quantity"),
         ({"quantity": D("-1")}, "quantity"),
@@ -282,7 +280,7 @@ def test_well_formed_intent_passes_validation_as_it_is() -> None:
         ({"strategy": 3}, "strategy"),
     ):
         with pytest.raises(InvalidParameter) as err:
-            _checked(dataclasses.replace(intent, **bad))
+            checked(dataclasses.replace(intent, **bad))
         assert err.value.field == field
 
 
@@ -308,9 +306,8 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(
         sent._resolver.cancel()  # killed before it could resolve
         await om.close()
         unsent = journal.record_intent(
-            om._rounded(limit(price="28600"), client_rules := (await client.rules())["BTCUSDT"])
+            rounded(limit(price="28600"), (await client.rules())["BTCUSDT"], om.strategy, om._clock_ms())
         )
-        del client_rules
         stray = await client.new_order(
             "BTCUSDT",
             Side.SELL,

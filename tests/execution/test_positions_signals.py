@@ -11,8 +11,11 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.models import Account, AssetBalance, ExecutionReport
 from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
-from tradeexec.execution.journal import Journal, OrderState
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.positions import BalanceDiff, PositionSide, PositionTracker
 from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.execution.signals import Executor, OrderSignal, TargetPosition, decode_signal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tradeexec.execution.resend_rule import SendMark, judge
+from tradeexec.execution.orders.resend_rule import SendMark, judge
 
 MARK = SendMark(signed_ms=1_000_000, sent_mono=100.0)
 WINDOW, MARGIN = 5000, 1000

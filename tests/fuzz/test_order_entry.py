@@ -21,8 +21,9 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.errors import InvalidParameter
-from tradeexec.execution.journal import Journal
-from tradeexec.execution.orders import OrderIntent, OrderManager
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.signals import Executor, OrderSignal, TargetPosition

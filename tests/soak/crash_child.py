@@ -36,8 +36,11 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.execution.journal import ExchangeEvent, Intent, Journal, OrderState
-from tradeexec.execution.orders import OrderIntent, OrderManager
+from tradeexec.execution.journal.records import ExchangeEvent, Intent
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimits, RiskManager
 
 SYMBOL = "BTCUSDT"

@@ -26,7 +26,8 @@ import pytest
 
 from tests.soak.crash_child import STEPS, SYMBOL, plan, tag
 from tradeexec.binance.enums import Side
-from tradeexec.execution.journal import Journal, OrderState
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.engine import Order
 from tradeexec.sim.exchange import LocalExchange
 

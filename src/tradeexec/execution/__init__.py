@@ -4,14 +4,14 @@ emergency stop."""
 from __future__ import annotations
 
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
-from tradeexec.execution.journal import DerivedState, ExchangeEvent, Intent, Journal, OrderState
-from tradeexec.execution.orders import (
-    ManagedOrder,
-    OrderIntent,
-    OrderManager,
-    ReconcileReport,
-    make_client_order_id,
-)
+from tradeexec.execution.journal.records import ExchangeEvent, Intent
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.ids import make_client_order_id
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.reconcile import ReconcileReport
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import DerivedState, OrderState
 from tradeexec.execution.policy import Action, BreakerState, Decision, ErrorPolicy, TradingHalted
 from tradeexec.execution.positions import Balance, BalanceDiff, Position, PositionSide, PositionTracker
 from tradeexec.execution.risk import (

@@ -46,7 +46,7 @@ from tradeexec.binance.userdata import (
 )
 from tradeexec.config import Venue
 from tradeexec.errors import TradeexecError
-from tradeexec.execution.orders import ReconcileReport
+from tradeexec.execution.orders.reconcile import ReconcileReport
 from tradeexec.execution.positions import AccountSnapshot, BalanceDiff, PositionTracker
 from tradeexec.lifecycle import AsyncService
 

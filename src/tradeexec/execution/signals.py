@@ -26,7 +26,9 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.binance.params import check_decimal, check_symbol
 from tradeexec.binance.rules import Rounding
 from tradeexec.errors import TradeexecError
-from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.plain_numbers import RULE, is_plain_decimal

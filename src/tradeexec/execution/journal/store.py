@@ -7,9 +7,11 @@ it); the state of an order is derived from its record, so no write can lose hist
 
 Decimals are stored as TEXT: a REAL column would round prices and quantities.
 
-The parts: ``journal_records`` (what is recorded and the state it implies), ``journal_schema``
-(tables, version, migrations), ``journal_lock`` (one writer; the watermark that exposes lost
-records), ``journal_wal`` (telling a damaged write-ahead log from a crash's torn tail).
+The parts: ``records`` (what is recorded), ``rows`` (the SQL and the row <-> record mapping),
+``schema`` (tables, version, migrations), ``lock`` (one writer; the watermark that exposes
+lost records), ``wal`` (telling a damaged write-ahead log from a crash's torn tail), ``guard``
+(what the order manager does while the journal cannot be written). The state a record
+implies is replayed by ``orders.state.derive_state``.
 """
 
 from __future__ import annotations
@@ -20,117 +22,21 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 from tradeexec.errors import JournalError, JournalUnavailable
-from tradeexec.execution.journal_lock import TABLES, WriterLock
-from tradeexec.execution.journal_records import (
-    FINAL_STATES,
-    DerivedState,
-    ExchangeEvent,
-    Intent,
-    OrderState,
-    OutcomeKind,
-    RequestKind,
-    RequestRecord,
-    derive_state,
-)
-from tradeexec.execution.journal_schema import check_readable, prepare
-from tradeexec.execution.journal_wal import wal_damage
+from tradeexec.execution.journal import rows as sql
+from tradeexec.execution.journal.lock import TABLES, WriterLock
+from tradeexec.execution.journal.records import ExchangeEvent, Intent, OutcomeKind, RequestKind, RequestRecord
+from tradeexec.execution.journal.schema import check_readable, prepare
+from tradeexec.execution.journal.wal import wal_damage
+from tradeexec.execution.orders.state import DerivedState, derive_state
 
-__all__ = [
-    "FINAL_STATES",
-    "DerivedState",
-    "ExchangeEvent",
-    "Intent",
-    "Journal",
-    "OrderState",
-    "OutcomeKind",
-    "RequestKind",
-    "RequestRecord",
-    "derive_state",
-    "wal_damage",
-]
+__all__ = ["Journal"]
 
 log = logging.getLogger(__name__)
-
-
-_INSERT_INTENT = (
-    "INSERT INTO intents (client_order_id, strategy, symbol, side, type, quantity, quote_quantity,"
-    " price, time_in_force, stop_price, created_ms, recv_window_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_REQUEST = "INSERT INTO requests (intent_id, kind, sent_ms, attempt) VALUES (?, ?, ?, ?)"
-_INSERT_OUTCOME = "INSERT INTO outcomes (request_id, result, code, msg, recorded_ms) VALUES (?, ?, ?, ?, ?)"
-_INSERT_EVENT = (
-    "INSERT INTO events (intent_id, dedupe_key, source, order_id, execution_type, status,"
-    " executed_qty, cumulative_quote, last_price, last_qty, commission, commission_asset, trade_id,"
-    " order_time_ms, update_ms, last_quote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    # Only the dedupe key may skip a row: a NOT NULL or CHECK failure raises (OR IGNORE
-    # would skip those too, and take them for duplicates).
-    " ON CONFLICT (intent_id, dedupe_key) DO NOTHING"
-)
-_HAS_EVENT = "SELECT 1 FROM events WHERE intent_id = ? AND dedupe_key = ?"
-_INTENT_COLUMNS = (
-    "id, client_order_id, strategy, symbol, side, type, quantity, quote_quantity, price,"
-    " time_in_force, stop_price, created_ms, recv_window_ms"
-)
-_EVENT_COLUMNS = (
-    "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
-    " order_time_ms, trade_id, last_price, last_qty, commission, commission_asset, last_quote"
-)
-_INTENT_BY_ID = f"SELECT {_INTENT_COLUMNS} FROM intents WHERE client_order_id = ?"
-_EVENTS_OF = f"SELECT {_EVENT_COLUMNS} FROM events WHERE intent_id = ? ORDER BY id"
-
-
-def _columns_of(alias: str, columns: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
-
-
-# The latest outcome of each request (a request may be resolved later: unknown, then ack).
-_REQUESTS_OF = (
-    "SELECT r.id, r.intent_id, r.kind, r.sent_ms, r.attempt, o.result, o.code, o.msg FROM requests r"
-    " LEFT JOIN outcomes o ON o.id = (SELECT max(id) FROM outcomes WHERE request_id = r.id)"
-    " WHERE r.intent_id = ? ORDER BY r.id"
-)
-
-# Candidates for ``Journal.unsettled``: every intent except those the record shows final with
-# their fills complete. An order is final by a final event status or, with no events, by an
-# abandonment or a rejected last placement (as ``derive_state`` decides). The fill total is
-# compared in REAL only to prefilter: a real shortfall is at least one lot step, far beyond a
-# double's rounding at any Binance quantity; a false candidate costs one exact replay.
-_UNSETTLED = f"""
-WITH ev AS (
-    SELECT intent_id,
-           max(status IN ('FILLED', 'CANCELED', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH')) AS final,
-           max(CAST(executed_qty AS REAL)) AS executed,
-           total(CAST(last_qty AS REAL)) FILTER (WHERE trade_id IS NOT NULL) AS filled
-    FROM events GROUP BY intent_id
-)
-SELECT {_columns_of("i", _INTENT_COLUMNS)}
-FROM intents i LEFT JOIN ev ON ev.intent_id = i.id
-WHERE CASE WHEN ev.intent_id IS NOT NULL THEN NOT ev.final OR ev.filled < ev.executed
-    ELSE NOT EXISTS (
-        SELECT 1 FROM requests r JOIN outcomes o ON o.request_id = r.id
-        WHERE r.intent_id = i.id AND o.result = 'abandoned'
-    ) AND coalesce((
-        SELECT o.result FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id
-        WHERE r.intent_id = i.id AND r.kind = 'place' ORDER BY r.id DESC, o.id DESC LIMIT 1
-    ), '') != 'reject'
-END
-ORDER BY i.id
-"""
-
-
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _undec(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 def _now_ms() -> int:
@@ -411,18 +317,18 @@ class Journal:
         """Journal the intent; returns it with its row id."""
         try:
             cur = self._conn.execute(
-                _INSERT_INTENT,
+                sql.INSERT_INTENT,
                 (
                     intent.client_order_id,
                     intent.strategy,
                     intent.symbol,
                     intent.side,
                     intent.type,
-                    _dec(intent.quantity),
-                    _dec(intent.quote_quantity),
-                    _dec(intent.price),
+                    sql.dec(intent.quantity),
+                    sql.dec(intent.quote_quantity),
+                    sql.dec(intent.price),
                     intent.time_in_force,
-                    _dec(intent.stop_price),
+                    sql.dec(intent.stop_price),
                     intent.created_ms,
                     intent.recv_window_ms,
                 ),
@@ -453,7 +359,8 @@ class Journal:
     ) -> int:
         try:
             cur = self._conn.execute(
-                _INSERT_REQUEST, (intent_id, kind.value, _now_ms() if sent_ms is None else sent_ms, attempt)
+                sql.INSERT_REQUEST,
+                (intent_id, kind.value, _now_ms() if sent_ms is None else sent_ms, attempt),
             )
         except sqlite3.Error as exc:
             raise self._unavailable(f"record a {kind.value} request of intent {intent_id}", exc) from exc
@@ -465,7 +372,7 @@ class Journal:
         self, request_id: int, result: OutcomeKind, *, code: int | None = None, msg: str | None = None
     ) -> None:
         try:
-            cur = self._conn.execute(_INSERT_OUTCOME, (request_id, result.value, code, msg, _now_ms()))
+            cur = self._conn.execute(sql.INSERT_OUTCOME, (request_id, result.value, code, msg, _now_ms()))
         except sqlite3.Error as exc:
             raise self._unavailable(f"record the outcome of request {request_id}", exc) from exc
         assert cur.lastrowid is not None
@@ -479,7 +386,7 @@ class Journal:
         key = event.dedupe_key
         try:
             cur = self._conn.execute(
-                _INSERT_EVENT,
+                sql.INSERT_EVENT,
                 (
                     intent_id,
                     key,
@@ -489,21 +396,21 @@ class Journal:
                     event.status,
                     str(event.executed_qty),
                     str(event.cumulative_quote),
-                    _dec(event.last_price),
-                    _dec(event.last_qty),
-                    _dec(event.commission),
+                    sql.dec(event.last_price),
+                    sql.dec(event.last_qty),
+                    sql.dec(event.commission),
                     event.commission_asset,
                     event.trade_id,
                     event.order_time_ms,
                     event.update_ms,
-                    _dec(event.last_quote),
+                    sql.dec(event.last_quote),
                 ),
             )
             if cur.rowcount == 1:
                 assert cur.lastrowid is not None
                 self._pending[3] = cur.lastrowid
                 return True
-            found = self._conn.execute(_HAS_EVENT, (intent_id, key)).fetchone()
+            found = self._conn.execute(sql.HAS_EVENT, (intent_id, key)).fetchone()
         except sqlite3.Error as exc:
             raise self._unavailable(f"record event {key} of intent {intent_id}", exc) from exc
         if found is None:
@@ -519,11 +426,12 @@ class Journal:
             raise self._unavailable("read it", exc) from exc
 
     def intent(self, client_order_id: str) -> Intent | None:
-        rows = self._rows(_INTENT_BY_ID, (client_order_id,))
-        return _intent_from_row(rows[0]) if rows else None
+        rows = self._rows(sql.INTENT_BY_ID, (client_order_id,))
+        return sql.intent_from_row(rows[0]) if rows else None
 
     def intents(self) -> list[Intent]:
-        return [_intent_from_row(r) for r in self._rows(f"SELECT {_INTENT_COLUMNS} FROM intents ORDER BY id")]
+        found = self._rows(f"SELECT {sql.INTENT_COLUMNS} FROM intents ORDER BY id")
+        return [sql.intent_from_row(r) for r in found]
 
     def requests(self, intent_id: int) -> list[RequestRecord]:
         return [
@@ -537,22 +445,22 @@ class Journal:
                 code=r[6],
                 msg=r[7],
             )
-            for r in self._rows(_REQUESTS_OF, (intent_id,))
+            for r in self._rows(sql.REQUESTS_OF, (intent_id,))
         ]
 
     def events(self, intent_id: int) -> list[ExchangeEvent]:
-        rows = self._rows(_EVENTS_OF, (intent_id,))
-        return [_event_from_row(r) for r in rows]
+        rows = self._rows(sql.EVENTS_OF, (intent_id,))
+        return [sql.event_from_row(r) for r in rows]
 
     def fills(self, client_order_id: str) -> list[ExchangeEvent]:
         """The order's fills, one per exchange trade id, in the order they were recorded."""
         rows = self._rows(
-            f"SELECT {_columns_of('e', _EVENT_COLUMNS)}"
+            f"SELECT {sql.columns_of('e', sql.EVENT_COLUMNS)}"
             " FROM events e JOIN intents i ON i.id = e.intent_id"
             " WHERE i.client_order_id = ? AND e.trade_id IS NOT NULL ORDER BY e.id",
             (client_order_id,),
         )
-        return [_event_from_row(r) for r in rows]
+        return [sql.event_from_row(r) for r in rows]
 
     def state(self, client_order_id: str) -> DerivedState | None:
         intent = self.intent(client_order_id)
@@ -570,48 +478,11 @@ class Journal:
 
         SQL picks the candidates (one pass over indexes, no Python per order of history);
         only they are replayed in Python, with exact Decimals, to drop the few false ones."""
-        rows = self._rows(_UNSETTLED)
-        return [s for s in (self.derive(_intent_from_row(r)) for r in rows) if not s.settled]
+        rows = self._rows(sql.UNSETTLED)
+        return [s for s in (self.derive(sql.intent_from_row(r)) for r in rows) if not s.settled]
 
     def symbols(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT DISTINCT symbol FROM intents")}
 
     def strategies(self) -> set[str]:
         return {r[0] for r in self._rows("SELECT DISTINCT strategy FROM intents")}
-
-
-def _intent_from_row(r: tuple[Any, ...]) -> Intent:
-    return Intent(
-        id=int(r[0]),
-        client_order_id=str(r[1]),
-        strategy=str(r[2]),
-        symbol=str(r[3]),
-        side=str(r[4]),
-        type=str(r[5]),
-        quantity=_undec(r[6]),
-        quote_quantity=_undec(r[7]),
-        price=_undec(r[8]),
-        time_in_force=r[9],
-        stop_price=_undec(r[10]),
-        created_ms=int(r[11]),
-        recv_window_ms=int(r[12]),
-    )
-
-
-def _event_from_row(r: tuple[Any, ...]) -> ExchangeEvent:
-    return ExchangeEvent(
-        status=str(r[0]),
-        executed_qty=Decimal(str(r[1])),
-        cumulative_quote=Decimal(str(r[2])),
-        update_ms=int(r[3]),
-        source=str(r[4]),
-        order_id=r[5],
-        execution_type=r[6],
-        order_time_ms=r[7],
-        trade_id=r[8],
-        last_price=_undec(r[9]),
-        last_qty=_undec(r[10]),
-        commission=_undec(r[11]),
-        commission_asset=r[12],
-        last_quote=_undec(r[13]),
-    )

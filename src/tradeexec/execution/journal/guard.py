@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tradeexec.errors import JournalError
-from tradeexec.execution.journal import ExchangeEvent, Intent, Journal, OutcomeKind, RequestKind
+from tradeexec.execution.journal.records import ExchangeEvent, Intent, OutcomeKind, RequestKind
+from tradeexec.execution.journal.store import Journal
 
 __all__ = ["JOURNAL_ERRORS", "GuardedOrder", "JournalGuard"]
 

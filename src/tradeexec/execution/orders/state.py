@@ -1,7 +1,10 @@
-"""What the journal records about an order, and the state its record implies.
+"""The order state machine, in one place: the states, the exchange statuses each maps to,
+the one transition rule (an order only moves forward), and the replay of an order's journal
+record into its state (``derive_state``), which a restart relies on.
 
-Kept apart from the storage (``journal``) so the rules of the life cycle (an event only moves
-an order forward; without events the last placement's outcome decides) read on their own.
+``OrderManager`` applies the same rule live (``tracking.OrderTracking._set_state``); the
+journal (``journal.store``) replays with ``derive_state``: both go through ``advances``, so
+the live order and the replayed one cannot disagree on what an event does.
 """
 
 from __future__ import annotations
@@ -11,17 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-__all__ = [
-    "FINAL_STATES",
-    "DerivedState",
-    "ExchangeEvent",
-    "Intent",
-    "OrderState",
-    "OutcomeKind",
-    "RequestKind",
-    "RequestRecord",
-    "derive_state",
-]
+from tradeexec.execution.journal.records import ExchangeEvent, Intent, OutcomeKind, RequestKind, RequestRecord
+
+__all__ = ["FINAL_STATES", "DerivedState", "OrderState", "advances", "derive_state"]
 
 
 class OrderState(StrEnum):
@@ -74,86 +69,10 @@ _RANK = {
 }
 
 
-class RequestKind(StrEnum):
-    PLACE = "place"
-    CANCEL = "cancel"
-    REPLACE = "replace"
-    QUERY = "query"
-
-
-class OutcomeKind(StrEnum):
-    """ACK: the exchange accepted; REJECT: it refused (nothing happened); UNKNOWN: no answer;
-    NOT_FOUND: a lookup confirmed the order does not exist; ABANDONED: an order confirmed
-    never to have reached the exchange that is given up (too old to send late, or canceled
-    before it existed), which ends it as CANCELED."""
-
-    ACK = "ack"
-    REJECT = "reject"
-    UNKNOWN = "unknown"
-    NOT_FOUND = "not_found"
-    ABANDONED = "abandoned"
-
-
-@dataclass(slots=True, frozen=True)
-class Intent:
-    """What the strategy asked for, after rounding to the symbol's rules."""
-
-    client_order_id: str
-    strategy: str
-    symbol: str
-    side: str
-    type: str
-    quantity: Decimal | None
-    quote_quantity: Decimal | None
-    price: Decimal | None
-    time_in_force: str | None
-    stop_price: Decimal | None
-    created_ms: int
-    recv_window_ms: int
-    id: int = 0  # journal row id; 0 until recorded
-
-
-@dataclass(slots=True, frozen=True)
-class RequestRecord:
-    id: int
-    intent_id: int
-    kind: RequestKind
-    sent_ms: int
-    attempt: int
-    outcome: OutcomeKind | None
-    code: int | None
-    msg: str | None
-
-
-@dataclass(slots=True, frozen=True)
-class ExchangeEvent:
-    """One thing the exchange said about an order: a stream update, a query answer or an
-    acknowledgement. ``trade_id`` is set only for a fill (with its last price/qty and fee,
-    and ``last_quote``: the quote the trade moved as the exchange rounded it, which price
-    times quantity need not equal)."""
-
-    status: str
-    executed_qty: Decimal
-    cumulative_quote: Decimal
-    update_ms: int
-    source: str = "stream"
-    order_id: int | None = None
-    execution_type: str | None = None
-    order_time_ms: int | None = None
-    trade_id: int | None = None
-    last_price: Decimal | None = None
-    last_qty: Decimal | None = None
-    commission: Decimal | None = None
-    commission_asset: str | None = None
-    last_quote: Decimal | None = None
-
-    @property
-    def dedupe_key(self) -> str:
-        """Fills are unique by trade id; other updates by what they say and when, so a
-        stream message and a poll reporting the same thing are stored once."""
-        if self.trade_id is not None:
-            return f"T:{self.order_id}:{self.trade_id}"
-        return f"U:{self.order_id}:{self.execution_type}:{self.status}:{self.executed_qty}:{self.update_ms}"
+def advances(current: OrderState, new: OrderState) -> bool:
+    """The transition rule: ``new`` replaces ``current`` only when it is further along the
+    life cycle, so late, duplicated or out-of-order reports never undo what is known."""
+    return _RANK[new] > _RANK[current]
 
 
 @dataclass(slots=True, frozen=True)
@@ -196,7 +115,7 @@ def derive_state(
         executed = max(executed, ev.executed_qty)
         quote = max(quote, ev.cumulative_quote)
         new = OrderState.from_exchange(ev.status)
-        if new.rank > state.rank:
+        if advances(state, new):
             state = new
     reqs = list(requests)
     places = [r for r in reqs if r.kind is RequestKind.PLACE]

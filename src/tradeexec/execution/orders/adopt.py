@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from tradeexec.binance.models import Order
-from tradeexec.execution.journal import Intent
+from tradeexec.execution.journal.records import Intent
 
 __all__ = ["ADOPT_WINDOW_MS", "intent_of", "is_ours", "scan_windows"]
 

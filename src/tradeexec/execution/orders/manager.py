@@ -1,0 +1,532 @@
+"""The order manager: every intent sent exactly once and followed to its end.
+
+The rules it lives by:
+
+* Nothing is sent before it is journaled (intent, then each request, each committed).
+* An order whose answer was lost is UNKNOWN and is looked up by its client order ID, never
+  resent blindly. It is resent (with the same ID) only when a lookup says the order does not
+  exist *after* the exchange's own clock, read before that lookup, and the monotonic clock
+  both show the original request's recvWindow has passed (``resend_rule``): from then on the
+  exchange can no longer accept the original, so the resend cannot make a duplicate. No
+  local wall-clock step can make that judgement early.
+* Nothing is placed once the kill switch has tripped (one check right before the wire);
+  an order not sent because of it is journaled as abandoned, with the reason.
+* A journal write that fails after an order is journaled never reaches the caller: the
+  manager degrades (no new orders), follows the order in memory, and journals what happened
+  once it can (``journal_guard``).
+* State only moves forward (PENDING_NEW -> UNKNOWN -> NEW -> PARTIALLY_FILLED -> final), so
+  late, duplicated or out-of-order stream messages and polls cannot undo what is known.
+* The user data stream drives updates through ``on_execution_report``; a background poller
+  queries orders nobody has heard of for a while, so a dead stream delays but never loses an
+  update, and callers never block on it (``await order.wait_final(timeout)``).
+"""
+
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
+from tradeexec.binance.rules import MarketContext, OrderCheck
+from tradeexec.config import is_local_exchange
+from tradeexec.errors import (
+    BinanceAPIError,
+    InvalidParameter,
+    JournalUnavailable,
+    OrderStatusUnknown,
+    TradeexecError,
+)
+from tradeexec.execution.journal.guard import JOURNAL_ERRORS
+from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
+from tradeexec.execution.orders.request import OrderIntent, checked, rounded
+from tradeexec.execution.orders.resend_rule import SendMark
+from tradeexec.execution.orders.state import OrderState
+from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.execution.positions import PositionTracker
+from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
+from tradeexec.execution.venue import OrderClient
+
+__all__ = ["OrderManager"]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+_DUPLICATE_MSG = "Duplicate order sent."
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class OrderManager(Reconciling):
+    """Journal, risk, rules and policy around a client. Use ``async with`` or call
+    ``start()`` (loads rules, reconciles, starts the poller) and ``close()``.
+
+    ``prices`` gives a mark per symbol (for risk and notional checks); without it the
+    client's ``ticker_price`` is asked when a check needs a price.
+
+    Its layers, each a module of ``orders``: ``tracking`` (the orders and how exchange events
+    change them), ``resolve`` (unknown outcomes), ``reconcile`` (start-up), and this one
+    (lifecycle, submit and send, cancel and replace, the poller).
+    """
+
+    def __init__(
+        self,
+        client: OrderClient,
+        journal: Journal,
+        *,
+        strategy: str = "tx",
+        risk: RiskManager | None = None,
+        positions: PositionTracker | None = None,
+        policy: ErrorPolicy | None = None,
+        prices: Callable[[str], Decimal | None] | None = None,
+        poll_interval_s: float = 1.0,
+        stale_after_s: float = 5.0,
+        resend_margin_ms: int = 1000,
+        max_resends: int = 3,
+        max_resolve_attempts: int = 40,
+        unsent_max_age_ms: int = 60_000,
+        live_poll_factor: float = 10.0,
+        preflight: bool = True,
+        clock_ms: Callable[[], int] = _now_ms,
+    ) -> None:
+        super().__init__(
+            client,
+            journal,
+            risk=risk or RiskManager(),
+            positions=positions or PositionTracker(),
+            policy=policy or ErrorPolicy(),
+            clock_ms=clock_ms,
+        )
+        self.strategy = strategy
+        self.prices = prices
+        self.poll_interval_s = poll_interval_s
+        self.stale_after_s = stale_after_s
+        self.resend_margin_ms = resend_margin_ms
+        self.max_resends = max_resends
+        self.max_resolve_attempts = max_resolve_attempts
+        self.unsent_max_age_ms = unsent_max_age_ms
+        self.live_poll_factor = live_poll_factor
+        self.preflight = preflight
+        self._stream_live = False
+        self._poll_wake = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._scanned_for_adoption = False
+        self._born_mono = time.monotonic()
+
+    async def start(self, *, reconcile: bool = True, symbols: Iterable[str] = ()) -> ReconcileReport | None:
+        """Preflight (unless ``preflight=False``), load the rules, reconcile (also reading
+        recent orders of ``symbols``: see ``reconcile``), start the poller.
+        Raises ``UnsafeApiKey`` (a ``ConfigError``) when the key may move funds."""
+        if self.preflight:
+            await self._preflight()
+        if self.rules is None:
+            self.rules = await self.client.rules()
+        report = await self.reconcile(symbols=symbols) if reconcile else None
+        if self._poller is None:
+            self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
+        return report
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._poller, *self._tasks) if t is not None]
+        tasks += [o._resolver for o in self._orders.values() if o._resolver is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._poller = None
+
+    async def _preflight(self) -> None:
+        """Before any order: a key that can withdraw or transfer is refused (see
+        ``RiskLimits.allow_fund_moving_key``), and exchange maintenance pauses trading through
+        the policy. A venue without these endpoints (404: the testnet has no ``/sapi``) is
+        logged and skipped rather than fatal, since there nothing can be checked."""
+        try:
+            restrictions = await self.client.api_restrictions()
+        except BinanceAPIError as exc:
+            if exc.http_status != 404:
+                raise
+            log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
+        else:
+            self.risk.check_key_permissions(restrictions, local_exchange=is_local_exchange(self.client))
+        await self._check_system_status()
+
+    async def _check_system_status(self) -> None:
+        try:
+            status = await self.client.system_status()
+        except BinanceAPIError as exc:
+            if exc.http_status != 404:
+                raise
+            log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
+            return
+        self.policy.note_system_status(status.status, status.msg)
+
+    async def __aenter__(self) -> OrderManager:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def order(self, client_order_id: str) -> ManagedOrder | None:
+        return self._orders.get(client_order_id)
+
+    def open_orders(self, symbol: str | None = None) -> list[ManagedOrder]:
+        return [o for o in self._live.values() if not o.is_final and (symbol is None or o.symbol == symbol)]
+
+
+    @property
+    def stream_live(self) -> bool:
+        """Whether the user data stream is delivering order updates (set by the feed).
+
+        Live: updates arrive by the stream, so the poller only looks at orders nobody has
+        heard of (UNKNOWN ones are resolved by their own tasks) every ``live_poll_factor``
+        poll intervals. Down (the default, also with no feed at all): the poller is the only
+        source of updates and runs every ``poll_interval_s`` (place and verify); a round that
+        is already due then runs at once. Catching up on what an outage hid is the feed's
+        resync, not the poller's."""
+        return self._stream_live
+
+    @stream_live.setter
+    def stream_live(self, live: bool) -> None:
+        if live != self._stream_live:
+            every = self.poll_interval_s * (self.live_poll_factor if live else 1.0)
+            log.info("user data stream %s: polling orders every %.1fs", "live" if live else "down", every)
+            self._stream_live = live
+            self._poll_wake.set()
+
+    @property
+    def journal_problem(self) -> str | None:
+        """Why the journal cannot be written, while it cannot (None when it is fine). Until
+        then no new order is sent, and orders in flight are followed in memory and journaled
+        once writes succeed again (the poller and ``submit`` retry)."""
+        return self._guard.problem
+
+    async def mark_price(self, symbol: str) -> Decimal | None:
+        price = self.prices(symbol) if self.prices is not None else None
+        if price is None:
+            price = (await self.client.ticker_price(symbol)).price
+        return price
+
+    async def submit(self, request: OrderIntent) -> ManagedOrder:
+        """Round, validate, risk-check, journal and send. Raises OrderRejectedLocally
+        (including RiskLimitExceeded) when refused before sending and the exchange's error
+        when it refused; returns the order when it was accepted or its outcome is unknown
+        (then it is being resolved in the background)."""
+        request = checked(request)
+        self.risk.ensure_can_trade()
+        self.policy.check_can_send()
+        if not self._guard.catch_up():
+            raise JournalUnavailable(
+                f"order refused, nothing sent: {self._guard.problem}; no new orders until it can be "
+                f"written again ({self._guard.orders_due()} orders wait to be journaled)"
+            )
+        rules = self._symbol_rules(request.symbol)
+        self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
+        mark = await self.mark_price(request.symbol)
+        intent = rounded(request, rules, self.strategy, self._clock_ms())
+        rules.validate(
+            OrderCheck(
+                symbol=intent.symbol,
+                side=request.side,
+                type=request.type,
+                quantity=intent.quantity,
+                quote_order_qty=intent.quote_quantity,
+                price=intent.price,
+                stop_price=intent.stop_price,
+                time_in_force=request.time_in_force,
+            ),
+            MarketContext(last_price=mark, open_orders=len(self.open_orders(request.symbol))),
+        )
+        self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
+        # The intent and its first placement request are one commit, made before the send.
+        order: ManagedOrder | None = None
+        try:
+            with self.journal.transaction():
+                order = ManagedOrder(self.journal.record_intent(intent))
+                request_id = self._journal_place(order)
+        except JOURNAL_ERRORS as exc:
+            self._refuse_unjournaled(order, exc)
+            raise JournalUnavailable(
+                f"order refused, nothing sent: journal {self.journal.path} could not be written: {exc}"
+            ) from exc
+        self._track(order)
+        if not await self._send_place(order, request_id):
+            raise RiskLimitExceeded("kill_switch", f"trading stopped, order not sent: {order.reason}")
+        return order
+
+    def _refuse_unjournaled(self, order: ManagedOrder | None, exc: BaseException) -> None:
+        """A journal write before the send failed: the order is not sent and must not use up
+        the order rate. Its intent row may have reached the file all the same, so the order is
+        kept and journaled as abandoned (now or by the catch-up): a restart must not send it."""
+        self.risk.refund_token()
+        if order is not None:
+            self._guard.fail(order, exc)
+            self._track(order)
+            self._abandon(order, f"never sent: the journal could not record it ({exc})")
+
+    def _order_risk(self, intent: Intent, request: OrderIntent, mark: Decimal | None) -> OrderRisk:
+        price = intent.price or mark or ZERO
+        qty = intent.quantity
+        if qty is None:
+            qty = (intent.quote_quantity or ZERO) / price if price else ZERO
+        return OrderRisk(intent.symbol, request.side, qty, price, mark, is_limit=intent.price is not None)
+
+    def _exposure(self, symbol: str) -> Exposure:
+        pos = self.positions.position(symbol)
+        pending = ZERO
+        for o in self.open_orders(symbol):
+            pending += o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
+        return Exposure(
+            position=pos.quantity if pos is not None else ZERO,
+            pending=pending,
+            gross_exposure=self.positions.gross_exposure(),
+            open_orders=len(self.open_orders()),
+        )
+
+    async def _place(self, order: ManagedOrder) -> bool:
+        """Send (or resend, same client order ID) the placement. Journal first: while the
+        journal cannot be written nothing is sent (False, the order is left as it was)."""
+        if self._guard.degraded:
+            return False
+        try:
+            request_id = self._journal_place(order)
+        except JOURNAL_ERRORS as exc:
+            self._guard.fail(order, exc)
+            return False
+        return await self._send_place(order, request_id)
+
+    def _journal_place(self, order: ManagedOrder) -> int:
+        order.place_attempts += 1
+        order.last_place_ms = self._clock_ms()
+        return self.journal.record_request(
+            order.intent.id, RequestKind.PLACE, attempt=order.place_attempts, sent_ms=order.last_place_ms
+        )
+
+    async def _send_place(self, order: ManagedOrder, request_id: int) -> bool:
+        """Put the placement on the wire, unless the kill switch is tripped: False then, and
+        the order is abandoned. Every placement and resend passes this one check right before
+        the wire, so no path (resolver, reconcile, replace, the Executor) sends after a stop;
+        the emergency stop's own sells do not come through here."""
+        stop = self.risk.trip_reason
+        if stop is not None:
+            self._abandon(order, f"not sent: kill switch tripped ({stop})")
+            return False
+        intent = order.intent
+        if order.state is OrderState.PENDING_NEW:
+            order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
+        signed_lo = self.client.timestamp_ms()
+        sent_mono = time.monotonic()
+        try:
+            try:
+                response = await self.client.new_order(
+                    intent.symbol,
+                    order.side,
+                    OrderType(intent.type),
+                    quantity=intent.quantity,
+                    quote_order_qty=intent.quote_quantity,
+                    price=intent.price,
+                    time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
+                    stop_price=intent.stop_price,
+                    new_client_order_id=intent.client_order_id,
+                    new_order_resp_type=OrderResponseType.FULL,
+                    recv_window=intent.recv_window_ms,
+                )
+            finally:
+                # The latest timestamp it can have been signed with (a -1021 re-signs it).
+                order.sent = SendMark(max(signed_lo, self.client.timestamp_ms()), sent_mono)
+        except asyncio.CancelledError:
+            self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
+            raise
+        except (BinanceAPIError, InvalidParameter) as exc:
+            decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
+            # "Duplicate order sent." means an open order already carries this ID: it exists,
+            # so it is looked up, never marked rejected.
+            if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == _DUPLICATE_MSG:
+                self._outcome_unknown(order, request_id, str(exc))
+                return True
+            code = exc.code if isinstance(exc, BinanceAPIError) else None
+            self._guard.outcome(order, request_id, OutcomeKind.REJECT, code=code, msg=str(exc))
+            order.reason = str(exc)
+            self._set_state(order, OrderState.REJECTED)
+            if decision.action is Action.HALT:
+                self.risk.trip(f"exchange refused the key: {exc}", emergency=False)
+            raise
+        except Exception as exc:  # timeouts, dropped connections, OrderStatusUnknown
+            self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
+            self._outcome_unknown(order, request_id, str(exc))
+            return True
+        self.policy.record_success()
+        # The answer (its outcome and every event it carries) is one commit.
+        with self._guard.transaction(order):
+            self._guard.outcome(order, request_id, OutcomeKind.ACK)
+            self._apply_response(order, response)
+        await self._sync_fills(order)
+        return True
+
+    async def cancel(self, client_order_id: str, *, max_attempts: int = 5) -> ManagedOrder:
+        """Cancel and return the order in its resulting state (CANCELED, or FILLED if it
+        filled first). An UNKNOWN order is canceled once resolved, or never sent again."""
+        order = self._orders[client_order_id]
+        order.cancel_requested = True
+        if order.state.is_final:
+            return order
+        if order.state in (OrderState.UNKNOWN, OrderState.PENDING_NEW):
+            self._start_resolver(order)
+            return order
+        for attempt in range(1, max_attempts + 1):
+            request_id = self._guard.request(order, RequestKind.CANCEL, attempt=attempt)
+            try:
+                report = await self.client.cancel_order(order.symbol, orig_client_order_id=client_order_id)
+            except Exception as exc:
+                decision = self.policy.decide(
+                    exc, write=True, attempt=attempt, what=f"cancel {client_order_id}"
+                )
+                code = exc.code if isinstance(exc, BinanceAPIError) else None
+                kind = OutcomeKind.UNKNOWN if decision.action is Action.RESOLVE else OutcomeKind.REJECT
+                self._guard.outcome(order, request_id, kind, code=code, msg=str(exc))
+                if decision.action is Action.HALT:
+                    raise
+                # Refused (e.g. -2011: already filled or canceled) or unknown: the exchange
+                # knows which; look it up and stop if it is over.
+                with contextlib.suppress(TradeexecError, OSError, TimeoutError):
+                    found = await self._query(order)
+                    if found is not None:
+                        await self._settle_found(order, found)
+                if order.is_final:
+                    return order
+                if decision.action is Action.FAIL and not isinstance(
+                    exc, BinanceAPIError | OrderStatusUnknown
+                ):
+                    raise
+                await asyncio.sleep(decision.delay_s)
+                continue
+            self.policy.record_success()
+            self._guard.outcome(order, request_id, OutcomeKind.ACK)
+            self._apply_cancel_report(order, report)
+            await self._sync_fills(order)
+            return order
+        return order
+
+    async def cancel_all(self, symbol: str) -> list[ManagedOrder]:
+        """Cancel every open order on ``symbol`` in one request (``DELETE openOrders``), then
+        settle each managed order from the answer or, failing that, by lookup."""
+        managed = self.open_orders(symbol)
+        request_ids = {
+            o.client_order_id: (o, self._guard.request(o, RequestKind.CANCEL, attempt=1))
+            for o in managed
+            if o.state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW)
+        }
+        for o in managed:
+            o.cancel_requested = True
+        try:
+            reports = await self.client.cancel_all_orders(symbol)
+        except Exception as exc:
+            decision = self.policy.decide(exc, write=True, what=f"cancel all {symbol}")
+            for o, rid in request_ids.values():
+                kind = OutcomeKind.UNKNOWN if decision.action is Action.RESOLVE else OutcomeKind.REJECT
+                self._guard.outcome(o, rid, kind, msg=str(exc))
+            reports = []
+        for report in reports:
+            cid = str(getattr(report, "orig_client_order_id", None) or getattr(report, "client_order_id", ""))
+            order = self._orders.get(cid)
+            if order is not None and hasattr(report, "status"):
+                if cid in request_ids:
+                    self._guard.outcome(order, request_ids.pop(cid)[1], OutcomeKind.ACK)
+                self._apply_cancel_report(order, report)
+        for order in managed:
+            if not order.is_final:
+                await self.cancel(order.client_order_id)
+        return managed
+
+    async def replace(
+        self, client_order_id: str, *, price: Decimal | None = None, quantity: Decimal | None = None
+    ) -> ManagedOrder | None:
+        """Cancel, then place what is left at the new price/quantity. Two journaled steps
+        rather than ``cancelReplace``: each leg then has its own request, outcome and
+        unknown-outcome resolution. None when nothing is left (the old order filled)."""
+        old = await self.cancel(client_order_id)
+        if old.state is not OrderState.CANCELED:
+            await old.wait_final(None if old.is_final else self.stale_after_s * 10)
+        if old.state is OrderState.FILLED or old.state is not OrderState.CANCELED:
+            return None
+        intent = old.intent
+        left = quantity if quantity is not None else (intent.quantity or ZERO) - old.executed_qty
+        if left <= 0:
+            return None
+        return await self.submit(
+            OrderIntent(
+                symbol=intent.symbol,
+                side=Side(intent.side),
+                type=OrderType(intent.type),
+                quantity=left,
+                price=price if price is not None else intent.price,
+                time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
+                stop_price=intent.stop_price,
+                strategy=intent.strategy,
+                recv_window_ms=intent.recv_window_ms,
+            )
+        )
+
+    def _poll_interval(self) -> float:
+        return self.poll_interval_s * (self.live_poll_factor if self._stream_live else 1.0)
+
+    async def _poll_loop(self) -> None:
+        last = time.monotonic()
+        while True:
+            interval = self._poll_interval()
+            delay = last + interval - time.monotonic()
+            if delay > 0:
+                # Woken early when the stream's state changes: a stream going down must not
+                # leave the poller asleep for a live stream's long interval.
+                self._poll_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._poll_wake.wait()
+                continue
+            last = time.monotonic()
+            try:
+                if self.policy.in_maintenance:
+                    # A ban or an outage while asking is expected here (the transport logged
+                    # it); the next round asks again.
+                    with contextlib.suppress(TradeexecError, OSError, TimeoutError):
+                        await self._check_system_status()
+                await self.poll_once()
+            except Exception:
+                # The poller is the fallback when the stream is down: it must outlive any
+                # one bad answer, loudly.
+                log.exception("order poller: a polling round failed; next round in %.1fs", interval)
+
+    async def poll_once(self) -> None:
+        """Query every live order nobody has heard of for ``stale_after_s``, restart stalled
+        resolutions, and fetch missing fills. Orders that are over and complete are not looked
+        at, so a round costs what is in flight, not the whole history."""
+        self._guard.catch_up()
+        now = time.monotonic()
+        for order in [*self._live.values(), *self._fills_due.values()]:
+            if order.state is OrderState.UNKNOWN:
+                self._start_resolver(order)
+                continue
+            if order.is_final:
+                if order.executed_qty > order.filled_qty:
+                    await self._sync_fills(order)
+                continue
+            if now - order.updated_at < self.stale_after_s or order.state is OrderState.PENDING_NEW:
+                continue
+            try:
+                found = await self._query(order)
+            except Exception as exc:
+                self.policy.decide(exc, write=False, what=f"poll {order.client_order_id}")
+                continue
+            order.updated_at = time.monotonic()
+            if found is not None:
+                await self._settle_found(order, found)
+

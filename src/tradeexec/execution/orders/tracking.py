@@ -1,0 +1,366 @@
+"""How the order manager folds what the exchange says into its orders: placement answers,
+stream updates, lookups and trades become journaled ``ExchangeEvent``s, applied once each
+(duplicates change nothing), moving the order forward only (``state.advances``) and the
+position by each new fill.
+
+``OrderTracking`` is the bottom layer of ``OrderManager`` (``tracking`` <- ``resolve`` <-
+``reconcile`` <- ``manager``): it holds the orders and what they are applied to (journal,
+positions, risk, policy), so every layer above changes orders only through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from tradeexec.binance.enums import ExecutionType
+from tradeexec.binance.errors import NoSuchOrder
+from tradeexec.binance.models import ExecutionReport, MyTrade, Order
+from tradeexec.binance.rules import ExchangeRules, SymbolRules
+from tradeexec.errors import TradeexecError
+from tradeexec.execution.journal.guard import JournalGuard
+from tradeexec.execution.journal.records import ExchangeEvent, OutcomeKind, RequestKind
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.state import OrderState, advances
+from tradeexec.execution.policy import ErrorPolicy
+from tradeexec.execution.positions import PositionTracker
+from tradeexec.execution.risk import RiskManager
+from tradeexec.execution.venue import OrderClient
+
+__all__ = ["CLOCK_SKEW_MS", "OrderTracking", "same_order"]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+# Client order IDs are unique only among open orders; an exchange order this much older than
+# an intent (beyond any clock skew) is someone else's use of the ID.
+CLOCK_SKEW_MS = 60_000
+
+
+def same_order(order: ManagedOrder, ex: Order) -> bool:
+    """Whether the exchange's order is this intent's: client order IDs are unique only among
+    open orders, so an order with another id, or older than the intent (beyond clock skew),
+    is an earlier use of the same ID."""
+    return order.order_id in (None, ex.order_id) and ex.time >= order.intent.created_ms - CLOCK_SKEW_MS
+
+
+class OrderTracking:
+    """The orders, and the one way each changes: ``_apply`` (journal, fold, move forward)."""
+
+    def __init__(
+        self,
+        client: OrderClient,
+        journal: Journal,
+        *,
+        risk: RiskManager,
+        positions: PositionTracker,
+        policy: ErrorPolicy,
+        clock_ms: Callable[[], int],
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.risk = risk
+        self.positions = positions
+        self.policy = policy
+        self._clock_ms = clock_ms
+        self.rules: ExchangeRules | None = None
+        self._orders: dict[str, ManagedOrder] = {}
+        # Orders not yet final, so that open_orders() costs what is open, not all history.
+        self._live: dict[str, ManagedOrder] = {}
+        # Final orders whose fills are not all known yet: with the live ones, all the poller
+        # has to look at.
+        self._fills_due: dict[str, ManagedOrder] = {}
+        self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._guard = JournalGuard(journal)
+
+    def _track(self, order: ManagedOrder) -> None:
+        cid = order.client_order_id
+        self._orders[cid] = order
+        if not order.is_final:
+            self._live[cid] = order
+
+    def _symbol_rules(self, symbol: str) -> SymbolRules:
+        if self.rules is None:
+            raise TradeexecError("OrderManager.start() must run before orders are submitted")
+        return self.rules[symbol]
+
+    def _apply_response(self, order: ManagedOrder, response: Any) -> None:
+        """Fold a placement answer (ACK, RESULT or FULL) into the order."""
+        update_ms = getattr(response, "transact_time", None) or self._clock_ms()
+        order_id = response.order_id
+        status = getattr(response, "status", None)
+        if status is None:  # ACK: accepted, nothing more known yet
+            self._apply(order, ExchangeEvent("NEW", ZERO, ZERO, update_ms, "ack", order_id, "NEW"))
+            return
+        executed = ZERO
+        quote = ZERO
+        said: tuple[Decimal, Decimal] | None = None  # what the last fill event journaled
+        # A FULL answer's fills carry no quote amount: the exchange books each trade's quote
+        # rounded down to the quote asset's precision, so that is what each fill moved.
+        quote_unit = Decimal(1).scaleb(-self._symbol_rules(order.symbol).quote_asset_precision)
+        for f in getattr(response, "fills", ()):
+            executed += f.qty
+            last_quote = (f.qty * f.price).quantize(quote_unit, rounding=ROUND_DOWN)
+            # Never journal more than the exchange's own total says.
+            quote = min(quote + last_quote, response.cummulative_quote_qty)
+            if f.trade_id is not None:
+                said = (executed, quote)
+                self._apply(
+                    order,
+                    ExchangeEvent(
+                        str(status) if executed >= response.executed_qty else "PARTIALLY_FILLED",
+                        executed,
+                        quote,
+                        update_ms,
+                        "ack",
+                        order_id,
+                        ExecutionType.TRADE.value,
+                        trade_id=f.trade_id,
+                        last_price=f.price,
+                        last_qty=f.qty,
+                        commission=f.commission,
+                        commission_asset=f.commission_asset,
+                        last_quote=last_quote,
+                    ),
+                )
+        if said == (response.executed_qty, response.cummulative_quote_qty):
+            return  # the last fill's event already said all the summary would
+        self._apply(
+            order,
+            ExchangeEvent(
+                str(status), response.executed_qty, response.cummulative_quote_qty, update_ms, "ack", order_id
+            ),
+        )
+
+    def _apply(self, order: ManagedOrder, event: ExchangeEvent) -> bool:
+        """Journal and fold one exchange event; False for a duplicate. Fills move the
+        position; the status only moves forward."""
+        if not self._guard.event(order, event):
+            return False
+        order.updated_at = time.monotonic()
+        if event.order_id is not None and order.order_id is None:
+            order.order_id = event.order_id
+            self._by_order_id[(order.symbol, event.order_id)] = order
+        if event.order_time_ms is not None:
+            order.order_time_ms = event.order_time_ms
+        if event.trade_id is not None and event.trade_id not in order._trade_ids:
+            order._trade_ids.add(event.trade_id)
+            order.fills.append(event)
+            if event.last_qty and event.last_price is not None:
+                self.positions.apply_fill(
+                    order.symbol,
+                    order.side,
+                    event.last_qty,
+                    event.last_price,
+                    commission=event.commission or ZERO,
+                    commission_asset=event.commission_asset,
+                    quote_qty=event.last_quote,
+                    trade_id=event.trade_id,
+                    time_ms=event.update_ms,
+                )
+                self.risk.observe_pnl(self.positions.total_pnl())
+        order.executed_qty = max(order.executed_qty, event.executed_qty)
+        order.cumulative_quote = max(order.cumulative_quote, event.cumulative_quote)
+        self._set_state(order, OrderState.from_exchange(event.status))
+        return True
+
+    def _set_state(self, order: ManagedOrder, new: OrderState) -> None:
+        if advances(order.state, new):
+            log.info("order %s: %s -> %s", order.client_order_id, order.state, new)
+            order.state = new
+            if new.is_final:
+                self._live.pop(order.client_order_id, None)
+        self._maybe_done(order)
+
+    def _maybe_done(self, order: ManagedOrder) -> None:
+        # Final and every fill known: only then is the position right, so only then done.
+        if not order.is_final:
+            return
+        if order.filled_qty >= order.executed_qty:
+            self._fills_due.pop(order.client_order_id, None)
+            order._final.set()
+        else:
+            self._fills_due[order.client_order_id] = order
+
+    def on_execution_report(self, event: ExecutionReport) -> bool:
+        """Apply a user-data-stream order update; idempotent (duplicates and late messages
+        change nothing). Returns False when the event was a duplicate or not ours."""
+        cid = event.client_order_id
+        if event.execution_type is ExecutionType.CANCELED and event.orig_client_order_id:
+            cid = event.orig_client_order_id
+        order = self._orders.get(cid) or self._by_order_id.get((event.symbol, event.order_id))
+        if order is None:
+            log.debug("execution report for an order this manager does not track: %s", cid)
+            return False
+        is_trade = event.execution_type is ExecutionType.TRADE
+        applied = self._apply(
+            order,
+            ExchangeEvent(
+                status=event.order_status.value,
+                executed_qty=event.cumulative_filled_qty,
+                cumulative_quote=event.cumulative_quote_qty,
+                update_ms=event.transaction_time,
+                source="stream",
+                order_id=event.order_id,
+                execution_type=event.execution_type.value,
+                order_time_ms=event.order_creation_time,
+                trade_id=event.trade_id if is_trade else None,
+                last_price=event.last_executed_price if is_trade else None,
+                last_qty=event.last_executed_qty if is_trade else None,
+                commission=event.commission if is_trade else None,
+                commission_asset=event.commission_asset if is_trade else None,
+                last_quote=event.last_quote_qty if is_trade else None,
+            ),
+        )
+        if order.executed_qty > order.filled_qty:
+            self._spawn(self._sync_fills(order))
+        return applied
+
+    def on_order_update(self, snapshot: Order) -> bool:
+        """Apply an order as REST reports it now (the user data stream's account of what it
+        missed while down); idempotent. Returns whether the order's state or executed
+        quantity moved. A snapshot carries no trades: missing fills are fetched by a task of
+        the manager's, so the caller (the stream's consumer) never waits on a request."""
+        order = self._orders.get(snapshot.client_order_id) or self._by_order_id.get(
+            (snapshot.symbol, snapshot.order_id)
+        )
+        if order is None or not same_order(order, snapshot):
+            return False
+        before = (order.state, order.executed_qty)
+        self._apply_order(order, snapshot)
+        if order.executed_qty > order.filled_qty:
+            self._spawn(self._sync_fills(order))
+        return (order.state, order.executed_qty) != before
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sync_fills(self, order: ManagedOrder) -> None:
+        """Fetch the order's trades when its executed quantity is ahead of the fills known
+        (stream down, or a poll saw the fill first). Retried by the poller on failure."""
+        if order.order_id is None or order.executed_qty <= order.filled_qty:
+            self._maybe_done(order)
+            return
+        trades = await self._fetch_trades(order, order.order_id)
+        with self._guard.transaction(order):
+            self._fold_trades(order, trades)
+
+    async def _fetch_trades(self, order: ManagedOrder, order_id: int) -> Sequence[MyTrade]:
+        """The order's trades, or none when asking failed (the fills stay due)."""
+        try:
+            return await self.client.my_trades(order.symbol, order_id=order_id)
+        except (TradeexecError, OSError, TimeoutError) as exc:
+            self.policy.decide(exc, write=False, what=f"trades of {order.client_order_id}")
+            return ()
+
+    async def _settle_found(self, order: ManagedOrder, found: Order) -> None:
+        """Fold a lookup's answer and the fills it implies in one commit, trades fetched
+        first: a kill in between leaves neither (the order is still in flight and is looked
+        up again), never a final status without its fills. When the trades cannot be had the
+        status is journaled alone and the fills stay due (poller, next start's reconcile)."""
+        trades: Sequence[MyTrade] = ()
+        if found.executed_qty > order.filled_qty:
+            trades = await self._fetch_trades(order, found.order_id)
+        with self._guard.transaction(order):
+            self._apply_order(order, found)
+            self._fold_trades(order, trades)
+
+    def _fold_trades(self, order: ManagedOrder, trades: Sequence[MyTrade]) -> int:
+        """Apply the order's trades (all of them, in id order: each event carries the running
+        executed quantity); returns how many fills were new."""
+        known = len(order.fills)
+        running = ZERO
+        quote = ZERO
+        for t in sorted(trades, key=lambda t: t.id):
+            if t.order_id != order.order_id:
+                continue
+            running += t.qty
+            quote += t.quote_qty
+            self._apply(
+                order,
+                ExchangeEvent(
+                    str(order.state if order.state.is_final else OrderState.PARTIALLY_FILLED),
+                    running,
+                    quote,
+                    t.time,
+                    "trades",
+                    order.order_id,
+                    ExecutionType.TRADE.value,
+                    trade_id=t.id,
+                    last_price=t.price,
+                    last_qty=t.qty,
+                    commission=t.commission,
+                    commission_asset=t.commission_asset,
+                    last_quote=t.quote_qty,
+                ),
+            )
+        self._maybe_done(order)
+        return len(order.fills) - known
+
+    async def _query(self, order: ManagedOrder, note: str = "") -> Order | None:
+        """Look the order up by client order ID; None when the exchange says it does not
+        exist (or the order found is an older one that reused the ID). Other errors raise.
+        ``note`` (what a resend would rest on) joins a not-found outcome in the journal."""
+        intent = order.intent
+        guard = self._guard
+        request_id = guard.request(order, RequestKind.QUERY, attempt=1)
+        note = f"; {note}" if note else ""
+        try:
+            found = await self.client.get_order(intent.symbol, orig_client_order_id=intent.client_order_id)
+        except NoSuchOrder as exc:
+            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=exc.code, msg=exc.msg + note)
+            return None
+        except BaseException as exc:
+            guard.outcome(order, request_id, OutcomeKind.UNKNOWN, msg=str(exc))
+            raise
+        # Client order IDs are unique only among open orders: an order older than the intent
+        # (beyond clock skew) is someone else's use of the same ID.
+        if found.time < intent.created_ms - CLOCK_SKEW_MS:
+            older = f"order found is older ({found.time}){note}"
+            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, msg=older)
+            return None
+        guard.outcome(order, request_id, OutcomeKind.ACK)
+        self.policy.record_success()
+        return found
+
+    def _apply_order(self, order: ManagedOrder, found: Order) -> None:
+        self._apply(
+            order,
+            ExchangeEvent(
+                status=found.status.value,
+                executed_qty=found.executed_qty,
+                cumulative_quote=found.cummulative_quote_qty,
+                update_ms=found.update_time,
+                source="query",
+                order_id=found.order_id,
+                order_time_ms=found.time,
+            ),
+        )
+
+    def _apply_cancel_report(self, order: ManagedOrder, report: Any) -> None:
+        self._apply(
+            order,
+            ExchangeEvent(
+                status=str(report.status),
+                executed_qty=report.executed_qty,
+                cumulative_quote=report.cummulative_quote_qty,
+                update_ms=getattr(report, "transact_time", None) or self._clock_ms(),
+                source="cancel",
+                order_id=report.order_id,
+                execution_type=ExecutionType.CANCELED.value,
+            ),
+        )
+
+    def _abandon(self, order: ManagedOrder, why: str) -> None:
+        self._guard.abandon(order, why)
+        order.reason = why
+        log.warning("order %s abandoned: %s", order.client_order_id, why)
+        self._set_state(order, OrderState.CANCELED)
+
