@@ -18,6 +18,7 @@ from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.models import OrderFill, OrderFull, TickerPrice
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
 
 CASE = "6 order manager overhead"
@@ -85,7 +86,7 @@ async def manager_round(n: int, durability: Literal["normal", "full"], directory
         RiskLimits(max_orders_per_second=None, max_open_orders=None, max_order_notional=Decimal(10**6))
     )
     manager = OrderManager(
-        InstantClient(),  # type: ignore[arg-type]
+        SpotVenue(InstantClient()),  # type: ignore[arg-type]
         journal,
         strategy="bench",
         risk=risk,

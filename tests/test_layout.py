@@ -44,7 +44,7 @@ SAME_NAME_ALLOWED: dict[str, set[str]] = {
     "BookSide": {"tradeexec.book", "tradeexec.sim.book"},
     "Disconnected": {"tradeexec.binance.errors", "tradeexec.binance.http1"},
     "Grid": {"tradeexec.demo_figures", "tradeexec.sim.book_shape"},
-    "KeyPermissions": {"tradeexec.execution.risk", "tradeexec.sim.state"},
+    "KeyPermissions": {"tradeexec.sim.state", "tradeexec.venue.protocol"},
     "Kline": {"tradeexec.binance.models", "tradeexec.sim.tape"},
     "ListenKey": {"tradeexec.binance.models", "tradeexec.sim.userdata"},
     "Order": {"tradeexec.binance.models", "tradeexec.sim.engine"},
@@ -56,19 +56,12 @@ SAME_NAME_ALLOWED: dict[str, set[str]] = {
 }
 # Core modules still importing an adapter (issue 14: the venue-neutral core).
 CORE_ADAPTER_IMPORTS_ALLOWED = {
-    "tradeexec.execution.emergency",
-    "tradeexec.execution.feed",
-    "tradeexec.execution.orders.adopt",
-    "tradeexec.execution.orders.managed",
-    "tradeexec.execution.orders.manager",
-    "tradeexec.execution.orders.reconcile",
-    "tradeexec.execution.orders.request",
-    "tradeexec.execution.orders.tracking",
-    "tradeexec.execution.policy",
-    "tradeexec.execution.positions",
-    "tradeexec.execution.risk",
-    "tradeexec.execution.signals",
-    "tradeexec.execution.venue",
+    "tradeexec.execution.emergency",  # its own client protocol, Binance models and rules
+    "tradeexec.execution.feed",  # Binance's user data stream items, listenKey paths
+    "tradeexec.execution.orders.manager",  # symbol rules (filters, OrderCheck, MarketContext)
+    "tradeexec.execution.orders.request",  # parameter checkers, order_args, rules
+    "tradeexec.execution.orders.tracking",  # symbol rules
+    "tradeexec.execution.signals",  # parameter checkers, Rounding
 }
 
 

@@ -74,6 +74,29 @@ class OrderStatusUnknown(TradeexecError):
         )
 
 
+class OrderNotFound(TradeexecError):
+    """The venue says no order with the ID asked for exists (Binance: -2013). A lookup's
+    "no" is an answer, not a failure: the resend rule rests on it."""
+
+
+class OutcomeUnknown(TradeexecError):
+    """The venue answered that it cannot say whether the request was executed (Binance:
+    -1006, -1007, any 5xx). An order must be looked up by client order ID, never resent."""
+
+
+class DuplicateOrderId(TradeexecError):
+    """The venue refused a placement because an open order already carries its client order
+    ID (Binance: "Duplicate order sent."): the order exists, so it is looked up, never
+    taken for rejected."""
+
+
+class Throttled(TradeexecError):
+    """The venue refused the request for the rate of requests (Binance: 429, 418 ban);
+    ``retry_after_s`` is how long it asked to wait, None when it did not say."""
+
+    retry_after_s: float | None = None
+
+
 class BinanceAPIError(TradeexecError):
     """The exchange answered with an error.
 

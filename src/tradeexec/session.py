@@ -22,6 +22,7 @@ from typing import Any, Self
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.binance.venue import SpotVenue, user_data_stream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_exchange import fetch_exchange_record
@@ -207,7 +208,7 @@ class TradingSession:
             risk = RiskManager(plan.risk or RiskLimits())  # key audit by venue: IP whitelist on real venues
             session.journal = Journal(record.journal_path)
             session.manager = OrderManager(
-                client,
+                SpotVenue(client),
                 session.journal,
                 strategy=plan.strategy,
                 risk=risk,
@@ -229,7 +230,8 @@ class TradingSession:
                 try:
                     # The user data stream feeds the manager execution reports within
                     # milliseconds; its REST poller stays as the fallback while it is down.
-                    async with OrderFeed.for_client(session.manager, client, backoff_base_s=0.2):
+                    stream, owns = user_data_stream(client, backoff_base_s=0.2)
+                    async with OrderFeed(stream, session.manager, owns=owns):
                         record.phase = "trading"
                         yield session
                 finally:

@@ -22,6 +22,7 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
@@ -95,7 +96,7 @@ async def run(mode: str, journal_path: Path) -> dict[str, Any]:
             limits = RiskLimits(max_orders_per_second=0.001, order_burst=2)
             journal = Journal(journal_path)
             om = OrderManager(
-                client,  # type: ignore[arg-type]
+                SpotVenue(client),  # type: ignore[arg-type]
                 journal,
                 risk=RiskManager(limits),
                 poll_interval_s=0.05,

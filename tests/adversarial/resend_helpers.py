@@ -14,6 +14,7 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -64,7 +65,7 @@ async def manager(v: Venue, path: Path, **kw: Any) -> AsyncIterator[OrderManager
     """A started manager on ``v``'s client whose own wall clock steps with the client's."""
     with Journal(path) as journal:
         async with OrderManager(
-            v.client,
+            SpotVenue(v.client),
             journal,
             strategy="adv",
             poll_interval_s=0.05,

@@ -19,6 +19,7 @@ import pytest
 from tests.adversarial.journal_helpers import child
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
@@ -92,7 +93,8 @@ def _manager(
     client: BinanceClient, journal: Journal, positions: PositionTracker | None = None
 ) -> OrderManager:
     return OrderManager(
-        client, journal, strategy="lw", positions=positions, poll_interval_s=3600, stale_after_s=3600
+        SpotVenue(client), journal, strategy="lw", positions=positions, poll_interval_s=3600,
+        stale_after_s=3600,
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from tradeexec.binance import BinanceClient
 from tradeexec.binance.enums import Side
 from tradeexec.binance.models_wallet import ApiRestrictions
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.config import Settings, Venue, venue_urls
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
@@ -70,7 +71,7 @@ async def exchange() -> AsyncIterator[LocalExchange]:
 
 async def _first_order(ex: LocalExchange, journal: Path, venue: Venue) -> None:
     async with BinanceClient(ex.api_key, ex.api_secret, venue=venue, base_url=ex.rest_url) as client:
-        manager = OrderManager(client, Journal(journal), strategy="audit")
+        manager = OrderManager(SpotVenue(client), Journal(journal), strategy="audit")
         try:
             await manager.start()
             intent = OrderIntent("BTCUSDT", Side.BUY, quantity=Decimal("0.001"), price=Decimal("59000"))

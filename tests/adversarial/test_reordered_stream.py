@@ -25,6 +25,7 @@ from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.store import Journal
@@ -102,7 +103,7 @@ async def test_balances_equal_the_exchanges_through_a_reordering_duplicating_str
             ex.set_price(symbol, price)
         ex.deposit("ETH", "5")
         om = OrderManager(
-            client, Journal(tmp_path / "j.sqlite"), strategy="reorder",
+            SpotVenue(client), Journal(tmp_path / "j.sqlite"), strategy="reorder",
             risk=RiskManager(RiskLimits(max_orders_per_second=None)),
             poll_interval_s=NEVER, stale_after_s=NEVER,
         )  # fmt: skip

@@ -65,6 +65,7 @@ class FakeOrderClient:
         new_client_order_id: str | None = None,
         new_order_resp_type: Any = None,
         recv_window: int | None = None,
+        validate: bool = True,
     ) -> OrderFull:
         assert new_client_order_id is not None and quantity is not None
         self.place_calls.append(new_client_order_id)

@@ -21,6 +21,7 @@ from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side
 from tradeexec.binance.models import ExecutionReport, OutboundAccountPosition
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
+from tradeexec.binance.venue import SpotVenue, user_data_stream
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.records import RequestKind
@@ -55,7 +56,7 @@ async def venue(tmp_path: Path) -> AsyncIterator[Venue]:
     ):
         ex.set_price(SYMBOL, PRICE)
         om = OrderManager(
-            client,
+            SpotVenue(client),
             Journal(tmp_path / "j.sqlite"),
             strategy="feed",
             poll_interval_s=NEVER,
@@ -93,11 +94,16 @@ def _assert_true_to_exchange(v: Venue) -> None:
     assert position.quantity == sum(exchange["BTC"])
 
 
+def _feed(v: Venue, *, legacy: bool = False) -> OrderFeed:
+    stream, owns = user_data_stream(v.client, legacy=legacy, backoff_base_s=0.05)
+    return OrderFeed(stream, v.om, owns=owns)
+
+
 @pytest.mark.parametrize("legacy", [False, True], ids=["ws-api", "listen-key"])
 async def test_fills_arrive_through_the_stream_without_polling(venue: Venue, legacy: bool) -> None:
     v = venue
     v.ex.state.config.streams.legacy_listen_key = legacy  # Binance's spot default is off
-    async with OrderFeed.for_client(v.om, v.client, legacy=legacy, backoff_base_s=0.05) as feed:
+    async with _feed(v, legacy=legacy) as feed:
         assert isinstance(feed.stream, ListenKeyUserData if legacy else WsApiUserData)
         assert feed.stream_live and v.om.stream_live
         order = await _resting_buy(v.om, "0.02")
@@ -118,7 +124,7 @@ async def test_fills_arrive_through_the_stream_without_polling(venue: Venue, leg
 
 async def test_stream_outage_mid_fill_ends_with_the_right_order_and_position(venue: Venue) -> None:
     v = venue
-    async with OrderFeed.for_client(v.om, v.client, backoff_base_s=0.05) as feed:
+    async with _feed(v) as feed:
         order = await _resting_buy(v.om, "0.03")
         v.ex.add_liquidity(SYMBOL, "SELL", PRICE, "0.01")
         await _until(lambda: order.state is OrderState.PARTIALLY_FILLED, "first fill by stream")

@@ -13,6 +13,7 @@ import pytest
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.emergency import EmergencyClient, emergency_stop
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
@@ -20,16 +21,15 @@ from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimitExceeded, RiskManager
-from tradeexec.execution.venue import OrderClient
 from tradeexec.sim.exchange import LocalExchange
 
 D = Decimal
 SYMBOL = "BTCUSDT"
 
 
-def _typed(client: BinanceClient) -> tuple[OrderClient, EmergencyClient]:
-    # mypy checks here that the real client satisfies both protocols.
-    return client, client
+def _typed(client: BinanceClient) -> EmergencyClient:
+    # mypy checks here that the real client satisfies the protocol.
+    return client
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ async def venue() -> AsyncIterator[tuple[LocalExchange, BinanceClient]]:
 @contextlib.asynccontextmanager
 async def _manager(client: BinanceClient, path: Path, **kw: object) -> AsyncIterator[OrderManager]:
     om = OrderManager(
-        client,
+        SpotVenue(client),
         Journal(path),
         strategy="it",
         poll_interval_s=0.05,

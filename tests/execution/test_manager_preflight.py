@@ -14,6 +14,7 @@ import pytest
 
 from tradeexec.binance.models import Order
 from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import BinanceAPIError, ConfigError
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
@@ -29,7 +30,7 @@ WAIT = 5.0
 
 @contextlib.asynccontextmanager
 async def _started(client: FakeOrderClient, path: Path, **kw: Any) -> AsyncIterator[OrderManager]:
-    om = OrderManager(client, Journal(path), strategy="pf", resend_margin_ms=0, **kw)
+    om = OrderManager(SpotVenue(client), Journal(path), strategy="pf", resend_margin_ms=0, **kw)
     try:
         await om.start()
         yield om

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
@@ -24,7 +25,8 @@ D = Decimal
 
 def _manager(client: BinanceClient, path: Path, positions: PositionTracker | None = None) -> OrderManager:
     return OrderManager(
-        client, Journal(path), strategy="rc", positions=positions, poll_interval_s=3600, stale_after_s=3600
+        SpotVenue(client), Journal(path), strategy="rc", positions=positions, poll_interval_s=3600,
+        stale_after_s=3600,
     )
 
 

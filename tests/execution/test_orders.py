@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import OrderRejected
 from tradeexec.binance.models import MyTrade, Order
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 from tradeexec.execution.journal.records import RequestKind
 from tradeexec.execution.journal.store import Journal
@@ -77,7 +78,7 @@ def client() -> FakeOrderClient:
 async def manager(client: FakeOrderClient, tmp_path: Path) -> AsyncIterator[OrderManager]:
     journal = Journal(tmp_path / "j.sqlite")
     om = OrderManager(
-        client, journal, strategy="t", poll_interval_s=3600, stale_after_s=0, resend_margin_ms=0
+        SpotVenue(client), journal, strategy="t", poll_interval_s=3600, stale_after_s=0, resend_margin_ms=0
     )
     await om.start()
     yield om
@@ -110,7 +111,7 @@ async def test_too_small_is_refused_with_the_reason_and_not_sent(
 
 async def test_risk_refusal_is_not_sent(client: FakeOrderClient, tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
-        om = OrderManager(client, journal, risk=RiskManager(RiskLimits(max_order_notional=D(100))))
+        om = OrderManager(SpotVenue(client), journal, risk=RiskManager(RiskLimits(max_order_notional=D(100))))
         await om.start()
         with pytest.raises(RiskLimitExceeded, match="max_order_notional"):
             await om.submit(limit("0.01", "29000"))
@@ -298,7 +299,7 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(
     path = tmp_path / "j.sqlite"
     # First life: one order sent whose answer never came back, one journaled but never sent.
     with Journal(path) as journal:
-        om = OrderManager(client, journal, strategy="t", resend_margin_ms=0)
+        om = OrderManager(SpotVenue(client), journal, strategy="t", resend_margin_ms=0)
         await om.start()
         client.place_faults.append("placed_unknown")
         sent = await om.submit(limit(recv_window_ms=50))
@@ -319,7 +320,7 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(
         assert stray.status is OrderStatus.NEW
     # Second life.
     with Journal(path) as journal:
-        om = OrderManager(client, journal, strategy="t", resend_margin_ms=0)
+        om = OrderManager(SpotVenue(client), journal, strategy="t", resend_margin_ms=0)
         rep = await om.start()
         assert rep is not None
         assert rep.settled[sent.client_order_id] == (OrderState.UNKNOWN, OrderState.NEW)

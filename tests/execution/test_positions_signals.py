@@ -11,6 +11,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.models import Account, AssetBalance, ExecutionReport
 from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -110,7 +111,7 @@ def test_decode_signal_lines() -> None:
 async def executor(tmp_path: Path) -> AsyncIterator[tuple[Executor, FakeOrderClient]]:
     client = FakeOrderClient()
     journal = Journal(tmp_path / "j.sqlite")
-    om = OrderManager(client, journal, poll_interval_s=3600)
+    om = OrderManager(SpotVenue(client), journal, poll_interval_s=3600)
     await om.start()
 
     async def account() -> Account:
@@ -182,7 +183,7 @@ async def test_tracked_balances_equal_the_exchanges_whichever_way_fills_arrive(t
         ex.state.config.streams.legacy_listen_key = True  # the listenKey stream below
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
             positions = PositionTracker()
-            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), positions=positions,
+            manager = OrderManager(SpotVenue(client), Journal(tmp_path / "j.sqlite"), positions=positions,
                                    risk=RiskManager(RiskLimits(require_ip_restriction=False)),
                                    poll_interval_s=3600, stale_after_s=0)
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.binance.wsapi import WsApiClient
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.store import Journal
@@ -303,7 +304,7 @@ class Trading:
         self.risk = RiskManager()
         marks = {"BTCUSDT": D("60000"), "ETHUSDT": D("3000")}
         self.om = OrderManager(
-            client, self.journal, strategy="fz", positions=self.positions, risk=self.risk,
+            SpotVenue(client), self.journal, strategy="fz", positions=self.positions, risk=self.risk,
             prices=marks.get, poll_interval_s=3600,
         )  # fmt: skip
         self.executor = Executor(client, self.om, self.positions, self.risk, strategy="fz")

@@ -36,6 +36,7 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
@@ -156,7 +157,7 @@ async def run(rest_url: str, journal_path: str) -> dict[str, str]:
         timeout=2.0,
     ) as rest:
         om = OrderManager(
-            CrashingClient(rest, crash),
+            SpotVenue(CrashingClient(rest, crash)),
             journal,
             risk=risk,
             poll_interval_s=0.05,

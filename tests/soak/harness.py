@@ -25,6 +25,7 @@ from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.streams import MarketStream
 from tradeexec.binance.userdata import ListenKeyUserData
+from tradeexec.binance.venue import SpotVenue, user_data_stream
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (
@@ -215,7 +216,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None) -> None:
                                       max_open_orders=150))
         journal = Journal(run.journal_path)
         policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3)
-        manager = OrderManager(client, journal, strategy="soak", risk=risk, positions=positions,
+        manager = OrderManager(SpotVenue(client), journal, strategy="soak", risk=risk, positions=positions,
                                policy=policy, prices=lambda s: _mid(books, s), poll_interval_s=0.25,
                                stale_after_s=1.0, resend_margin_ms=500)
         async with contextlib.AsyncExitStack() as stack:
@@ -254,7 +255,8 @@ def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, le
     """The product's feed; the legacy stream is built by hand only to detect silence in
     seconds rather than the default two minutes."""
     if not legacy:
-        return OrderFeed.for_client(manager, client, backoff_base_s=0.05)
+        stream, owns = user_data_stream(client, backoff_base_s=0.05)
+        return OrderFeed(stream, manager, owns=owns)
     stream = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0, backoff_base_s=0.05)
     return OrderFeed(stream, manager)
 

@@ -26,6 +26,7 @@ from tests.soak.harness import SoakRun, SoakSettings, run_soak
 from tests.soak.leaks import Scanner, cli_output, journal_rows, log_lines
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution import (
     ErrorPolicy,
     Executor,
@@ -123,7 +124,7 @@ async def test_maintenance_does_not_trip_the_kill_switch(tmp_path: Path) -> None
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=1.0,
                                  retry_base_delay=0.01) as client:
             risk = RiskManager(RiskLimits(require_ip_restriction=False))
-            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), risk=risk,
+            manager = OrderManager(SpotVenue(client), Journal(tmp_path / "j.sqlite"), risk=risk,
                                    policy=ErrorPolicy(base_delay_s=0.01, max_delay_s=0.05),
                                    prices=lambda _: Decimal(60000), poll_interval_s=0.05)
             async with manager:
@@ -151,8 +152,8 @@ async def test_a_fill_is_counted_once_when_the_executor_reads_the_account(tmp_pa
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
             positions = PositionTracker()
             risk = RiskManager(RiskLimits(require_ip_restriction=False))
-            manager = OrderManager(client, Journal(tmp_path / "j.sqlite"), risk=risk, positions=positions,
-                                   poll_interval_s=3600, stale_after_s=0)
+            manager = OrderManager(SpotVenue(client), Journal(tmp_path / "j.sqlite"), risk=risk,
+                                   positions=positions, poll_interval_s=3600, stale_after_s=0)
             async with manager:
                 positions.load_account(await client.account())
                 order = await manager.submit(OrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT,

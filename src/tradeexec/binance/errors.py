@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from tradeexec.errors import BinanceAPIError
+from tradeexec.errors import BinanceAPIError, OrderNotFound, OutcomeUnknown, Throttled
 
 # ============================================================================ classes
 
@@ -44,7 +44,7 @@ class ServerBusy(ServerOrNetworkError):
     """-1004 / -1008: the server is overloaded; back off and retry."""
 
 
-class ExecutionStatusUnknown(ServerOrNetworkError):
+class ExecutionStatusUnknown(ServerOrNetworkError, OutcomeUnknown):
     """-1006 / -1007 (and every 5xx): the request may or may not have been executed. An order
     must be looked up by client order ID, never resent."""
 
@@ -138,7 +138,7 @@ class CancelRejected(_EngineReject):
     """-2011: the cancel was refused (often: the order is already gone)."""
 
 
-class NoSuchOrder(RequestError):
+class NoSuchOrder(RequestError, OrderNotFound):
     """-2013: the queried order does not exist."""
 
 
@@ -213,7 +213,7 @@ class CancelReplacePartialSuccess(CancelReplaceFailed):
     """409: a cancel-replace where one half succeeded; the body says which."""
 
 
-class RateLimited(BinanceAPIError):
+class RateLimited(BinanceAPIError, Throttled):
     """429: back off for ``retry_after_s`` seconds (None when Binance gave no Retry-After)."""
 
     def __init__(

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from tradeexec.binance.enums import OrderResponseType, OrderType, Side
+from tradeexec.binance.enums import OrderResponseType
 from tradeexec.binance.models import Account, Order, TickerPrice
 from tradeexec.binance.rules import ExchangeRules, Rounding, SymbolRules
 from tradeexec.errors import OrderRejectedLocally, TradeexecError
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.risk import RiskManager
+from tradeexec.venue.vocab import OrderType, Side
 
 __all__ = ["EmergencyClient", "EmergencyReport", "emergency_stop"]
 

@@ -27,38 +27,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import (
     BalanceUpdate,
     EventStreamTerminated,
     ExecutionReport,
-    Order,
     OutboundAccountPosition,
 )
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.userdata import (
-    ListenKeyUserData,
     MissedBalances,
     MissedOrderUpdate,
     UserDataItem,
     UserDataStream,
-    WsApiUserData,
 )
-from tradeexec.config import Venue
+from tradeexec.binance.venue import snapshot
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders.reconcile import ReconcileReport
 from tradeexec.execution.positions import AccountSnapshot, BalanceDiff, PositionTracker
 from tradeexec.lifecycle import AsyncService
+from tradeexec.venue.records import ExecutionUpdate, OrderSnapshot
 
 __all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
 
 log = logging.getLogger(__name__)
-
-_LISTEN_KEY_PATHS = {
-    Venue.USDM_FUTURES: "/fapi/v1/listenKey",
-    Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
-}
-_SPOT_LISTEN_KEY_PATH = "/api/v3/userDataStream"
 
 
 class FeedTarget(Protocol):
@@ -67,9 +58,9 @@ class FeedTarget(Protocol):
     stream_live: bool
     positions: PositionTracker
 
-    def on_execution_report(self, event: ExecutionReport) -> bool: ...
+    def on_execution_report(self, event: ExecutionUpdate) -> bool: ...
 
-    def on_order_update(self, snapshot: Order) -> bool: ...
+    def on_order_update(self, snapshot: OrderSnapshot) -> bool: ...
 
     async def reconcile(self) -> ReconcileReport: ...
 
@@ -104,7 +95,7 @@ class OrderFeed(AsyncService):
     manager first (its reconciliation at start is the baseline the feed builds on). ``rest``
     reads the account for the baseline and for each reconciliation (default: the stream's).
     ``owns`` are services the feed opens before the stream and closes after it (the
-    WebSocket API session of ``for_client``)."""
+    WebSocket API session of ``tradeexec.binance.venue.spot_feed``)."""
 
     def __init__(
         self,
@@ -136,31 +127,6 @@ class OrderFeed(AsyncService):
         self.balance_check_s = balance_check_s
         self._check: asyncio.Task[None] | None = None
         self._check_due = False
-
-    @classmethod
-    def for_client(
-        cls,
-        manager: FeedTarget,
-        client: BinanceClient,
-        *,
-        legacy: bool = False,
-        backoff_base_s: float = 0.5,
-    ) -> OrderFeed:
-        """The stream the client's venue offers: a WebSocket API subscription for spot venues
-        (and the local exchange), a listenKey stream for USDT-M futures, or for spot when
-        ``legacy`` (deployments from before spot listenKeys were retired). The WebSocket API
-        session shares the client's key, signer and request budget (``client.ws_api()``); for
-        a separate Ed25519 session key, build ``OrderFeed(WsApiUserData(api, client), ...)``."""
-        settings = client.settings
-        urls = settings.urls
-        path = _LISTEN_KEY_PATHS.get(settings.venue)
-        if path is None and legacy:
-            path = _SPOT_LISTEN_KEY_PATH
-        if path is not None:
-            listen = ListenKeyUserData(client, urls.stream, path=path, backoff_base_s=backoff_base_s)
-            return cls(listen, manager)
-        api = client.ws_api(backoff_base_s=backoff_base_s)
-        return cls(WsApiUserData(api, client), manager, owns=(api,))
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -240,7 +206,7 @@ class OrderFeed(AsyncService):
             # The snapshot settles the order at once (its fills follow by the manager's own
             # task); the resync the reconnect scheduled still checks the balances after.
             self.stats.missed_orders += 1
-            if self.manager.on_order_update(item.order):
+            if self.manager.on_order_update(snapshot(item.order)):
                 self.stats.missed_orders_applied += 1
         elif isinstance(item, MissedBalances):
             self.stats.missed_balances += 1

@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tradeexec.binance.errors import ExecutionStatusUnknown, RateLimited
 from tradeexec.errors import (
     BinanceAPIError,
     InvalidParameter,
     OrderStatusUnknown,
+    OutcomeUnknown,
     RateLimitBanActive,
+    Throttled,
     TradeexecError,
     TransportError,
 )
@@ -126,6 +127,13 @@ class ErrorPolicy:
             return Decision(Action.WAIT, wait, f"requests held back: {exc.reason}")
         if isinstance(exc, BinanceAPIError):
             return self._classify_api(exc, write=write, retry_delay=retry_delay)
+        # The neutral classes, as any venue raises them (Binance's errors subclass them).
+        if isinstance(exc, Throttled):
+            wait = _DEFAULT_WAIT_S if exc.retry_after_s is None else exc.retry_after_s
+            return Decision(Action.WAIT, wait, f"rate limited: {exc}")
+        if isinstance(exc, OutcomeUnknown):
+            action = Action.RESOLVE if write else Action.RETRY
+            return Decision(action, retry_delay, f"execution status unknown: {exc}")
         if isinstance(exc, TransportError | TimeoutError | ConnectionError):
             if write:
                 return Decision(Action.RESOLVE, retry_delay, f"no answer to a write: {exc!r}")
@@ -136,7 +144,7 @@ class ErrorPolicy:
         code, status = exc.code, exc.http_status
         label = f"{code} (HTTP {status}): {exc.msg}"
         if status in (418, 429) or code in _RATE_CODES:
-            retry_after = exc.retry_after_s if isinstance(exc, RateLimited) else None
+            retry_after = exc.retry_after_s if isinstance(exc, Throttled) else None
             wait = _DEFAULT_WAIT_S if retry_after is None else retry_after
             if status != 418 and code == -1015 and retry_after is None:
                 wait = max(retry_delay, 1.0)  # order-count limit: next 10 s window, no header
@@ -145,7 +153,7 @@ class ErrorPolicy:
             return Decision(Action.HALT, 0.0, f"credentials or permissions {label}")
         if code == _MAINTENANCE_CODE and not write:
             return Decision(Action.WAIT, retry_delay, f"exchange maintenance {label}")
-        if isinstance(exc, ExecutionStatusUnknown) or code in _UNKNOWN_CODES or status >= 500:
+        if isinstance(exc, OutcomeUnknown) or code in _UNKNOWN_CODES or status >= 500:
             if write:
                 return Decision(Action.RESOLVE, retry_delay, f"execution status unknown {label}")
             return Decision(Action.RETRY, retry_delay, f"server error {label}")

@@ -18,8 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from tradeexec.binance.enums import Side
 from tradeexec.execution.balances import Balance, BalanceBook
+from tradeexec.venue.vocab import Side
 
 __all__ = [
     "AccountSnapshot",

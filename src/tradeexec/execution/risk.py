@@ -15,10 +15,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
 
-from tradeexec.binance.enums import Side
 from tradeexec.errors import ConfigError, OrderRejectedLocally
+from tradeexec.venue.protocol import KeyPermissions
+from tradeexec.venue.vocab import Side
 
 __all__ = [
     "Exposure",
@@ -52,19 +52,6 @@ class UnsafeApiKey(ConfigError):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__("refusing to trade with this API key: " + "; ".join(reasons))
-
-
-class KeyPermissions(Protocol):
-    """What ``GET /sapi/v1/account/apiRestrictions`` says about the key."""
-
-    @property
-    def ip_restrict(self) -> bool: ...
-    @property
-    def enable_withdrawals(self) -> bool: ...
-    @property
-    def enable_internal_transfer(self) -> bool: ...
-    @property
-    def permits_universal_transfer(self) -> bool: ...
 
 
 @dataclass(slots=True, frozen=True)

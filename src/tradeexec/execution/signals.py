@@ -22,7 +22,6 @@ from typing import Any
 
 import msgspec
 
-from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.binance.params import check_decimal, check_symbol
 from tradeexec.binance.rules import Rounding
 from tradeexec.errors import TradeexecError
@@ -32,6 +31,7 @@ from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.plain_numbers import RULE, is_plain_decimal
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
     "Executor",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
+
 __all__ = ["ExchangeEvent", "Intent", "OutcomeKind", "RequestKind", "RequestRecord"]
 
 
@@ -34,17 +36,19 @@ class OutcomeKind(StrEnum):
 
 @dataclass(slots=True, frozen=True)
 class Intent:
-    """What the strategy asked for, after rounding to the symbol's rules."""
+    """What the strategy asked for, after rounding to the symbol's rules: the one order
+    request, journaled before it is sent and handed as it is to the venue (it is a
+    ``tradeexec.venue.records.PlacementRequest``)."""
 
     client_order_id: str
     strategy: str
     symbol: str
-    side: str
-    type: str
+    side: Side
+    type: OrderType
     quantity: Decimal | None
     quote_quantity: Decimal | None
     price: Decimal | None
-    time_in_force: str | None
+    time_in_force: TimeInForce | None
     stop_price: Decimal | None
     created_ms: int
     recv_window_ms: int

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
     "EVENTS_OF",
@@ -103,19 +104,18 @@ def undec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-
 def intent_from_row(r: tuple[Any, ...]) -> Intent:
     return Intent(
         id=int(r[0]),
         client_order_id=str(r[1]),
         strategy=str(r[2]),
         symbol=str(r[3]),
-        side=str(r[4]),
-        type=str(r[5]),
+        side=Side(r[4]),
+        type=OrderType(r[5]),
         quantity=undec(r[6]),
         quote_quantity=undec(r[7]),
         price=undec(r[8]),
-        time_in_force=r[9],
+        time_in_force=None if r[9] is None else TimeInForce(r[9]),
         stop_price=undec(r[10]),
         created_ms=int(r[11]),
         recv_window_ms=int(r[12]),

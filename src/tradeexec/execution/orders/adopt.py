@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tradeexec.binance.models import Order
 from tradeexec.execution.journal.records import Intent
+from tradeexec.venue.records import OrderSnapshot
 
 __all__ = ["ADOPT_WINDOW_MS", "intent_of", "is_ours", "scan_windows"]
 
@@ -59,19 +59,19 @@ def scan_windows(
     return windows
 
 
-def intent_of(ex: Order) -> Intent:
+def intent_of(ex: OrderSnapshot) -> Intent:
     """The intent an exchange order implies, for a journal that lacks it."""
     return Intent(
         client_order_id=ex.client_order_id,
         strategy=ex.client_order_id.split("_", 1)[0],
         symbol=ex.symbol,
-        side=ex.side.value,
-        type=ex.type.value,
-        quantity=ex.orig_qty,
-        quote_quantity=ex.orig_quote_order_qty or None,
-        price=ex.price or None,
-        time_in_force=ex.time_in_force.value,
-        stop_price=ex.stop_price or None,
-        created_ms=ex.time,
+        side=ex.side,
+        type=ex.type,
+        quantity=ex.quantity,
+        quote_quantity=ex.quote_quantity,
+        price=ex.price,
+        time_in_force=ex.time_in_force,
+        stop_price=ex.stop_price,
+        created_ms=ex.created_ms,
         recv_window_ms=_DEFAULT_RECV_WINDOW_MS,
     )

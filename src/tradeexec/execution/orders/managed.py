@@ -7,7 +7,6 @@ import asyncio
 import time
 from decimal import Decimal
 
-from tradeexec.binance.enums import Side
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
 from tradeexec.execution.orders.resend_rule import SendMark
 from tradeexec.execution.orders.state import OrderState
@@ -22,7 +21,7 @@ class ManagedOrder:
 
     def __init__(self, intent: Intent) -> None:
         self.intent = intent
-        self.side = Side(intent.side)
+        self.side = intent.side
         self.state = OrderState.PENDING_NEW
         self.order_id: int | None = None
         self.order_time_ms: int | None = None

@@ -31,11 +31,10 @@ import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.rules import MarketContext, OrderCheck
-from tradeexec.config import is_local_exchange
 from tradeexec.errors import (
     BinanceAPIError,
+    DuplicateOrderId,
     InvalidParameter,
     JournalUnavailable,
     OrderStatusUnknown,
@@ -52,13 +51,13 @@ from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
-from tradeexec.execution.venue import OrderClient
+from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.vocab import Side
 
 __all__ = ["OrderManager"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
-_DUPLICATE_MSG = "Duplicate order sent."
 
 
 def _now_ms() -> int:
@@ -66,11 +65,12 @@ def _now_ms() -> int:
 
 
 class OrderManager(Reconciling):
-    """Journal, risk, rules and policy around a client. Use ``async with`` or call
-    ``start()`` (loads rules, reconciles, starts the poller) and ``close()``.
+    """Journal, risk, rules and policy around a venue (``tradeexec.venue.protocol.TradingVenue``;
+    for Binance spot ``SpotVenue(client)``). Use ``async with`` or call ``start()`` (loads
+    rules, reconciles, starts the poller) and ``close()``.
 
     ``prices`` gives a mark per symbol (for risk and notional checks); without it the
-    client's ``ticker_price`` is asked when a check needs a price.
+    venue's ``mark_price`` is asked when a check needs a price.
 
     Its layers, each a module of ``orders``: ``tracking`` (the orders and how exchange events
     change them), ``resolve`` (unknown outcomes), ``reconcile`` (start-up), and this one
@@ -79,7 +79,7 @@ class OrderManager(Reconciling):
 
     def __init__(
         self,
-        client: OrderClient,
+        venue: TradingVenue,
         journal: Journal,
         *,
         strategy: str = "tx",
@@ -98,7 +98,7 @@ class OrderManager(Reconciling):
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         super().__init__(
-            client,
+            venue,
             journal,
             risk=risk or RiskManager(),
             positions=positions or PositionTracker(),
@@ -128,7 +128,7 @@ class OrderManager(Reconciling):
         if self.preflight:
             await self._preflight()
         if self.rules is None:
-            self.rules = await self.client.rules()
+            self.rules = await self.venue.rules()
         report = await self.reconcile(symbols=symbols) if reconcile else None
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
@@ -150,24 +150,24 @@ class OrderManager(Reconciling):
         the policy. A venue without these endpoints (404: the testnet has no ``/sapi``) is
         logged and skipped rather than fatal, since there nothing can be checked."""
         try:
-            restrictions = await self.client.api_restrictions()
+            restrictions = await self.venue.key_permissions()
         except BinanceAPIError as exc:
             if exc.http_status != 404:
                 raise
             log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
         else:
-            self.risk.check_key_permissions(restrictions, local_exchange=is_local_exchange(self.client))
+            self.risk.check_key_permissions(restrictions, local_exchange=self.venue.is_local)
         await self._check_system_status()
 
     async def _check_system_status(self) -> None:
         try:
-            status = await self.client.system_status()
+            status = await self.venue.status()
         except BinanceAPIError as exc:
             if exc.http_status != 404:
                 raise
             log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
             return
-        self.policy.note_system_status(status.status, status.msg)
+        self.policy.note_system_status(1 if status.maintenance else 0, status.msg)
 
     async def __aenter__(self) -> OrderManager:
         await self.start()
@@ -213,7 +213,7 @@ class OrderManager(Reconciling):
     async def mark_price(self, symbol: str) -> Decimal | None:
         price = self.prices(symbol) if self.prices is not None else None
         if price is None:
-            price = (await self.client.ticker_price(symbol)).price
+            price = await self.venue.mark_price(symbol)
         return price
 
     async def submit(self, request: OrderIntent) -> ManagedOrder:
@@ -323,34 +323,22 @@ class OrderManager(Reconciling):
         intent = order.intent
         if order.state is OrderState.PENDING_NEW:
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
-        signed_lo = self.client.timestamp_ms()
+        signed_lo = self.venue.timestamp_ms()
         sent_mono = time.monotonic()
         try:
             try:
-                response = await self.client.new_order(
-                    intent.symbol,
-                    order.side,
-                    OrderType(intent.type),
-                    quantity=intent.quantity,
-                    quote_order_qty=intent.quote_quantity,
-                    price=intent.price,
-                    time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
-                    stop_price=intent.stop_price,
-                    new_client_order_id=intent.client_order_id,
-                    new_order_resp_type=OrderResponseType.FULL,
-                    recv_window=intent.recv_window_ms,
-                )
+                response = await self.venue.place(intent)
             finally:
                 # The latest timestamp it can have been signed with (a -1021 re-signs it).
-                order.sent = SendMark(max(signed_lo, self.client.timestamp_ms()), sent_mono)
+                order.sent = SendMark(max(signed_lo, self.venue.timestamp_ms()), sent_mono)
         except asyncio.CancelledError:
             self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
             raise
-        except (BinanceAPIError, InvalidParameter) as exc:
+        except (BinanceAPIError, InvalidParameter, DuplicateOrderId) as exc:
             decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
-            # "Duplicate order sent." means an open order already carries this ID: it exists,
-            # so it is looked up, never marked rejected.
-            if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == _DUPLICATE_MSG:
+            # An open order already carries this ID: it exists, so it is looked up, never
+            # marked rejected.
+            if decision.action is Action.RESOLVE or isinstance(exc, DuplicateOrderId):
                 self._outcome_unknown(order, request_id, str(exc))
                 return True
             code = exc.code if isinstance(exc, BinanceAPIError) else None
@@ -385,7 +373,7 @@ class OrderManager(Reconciling):
         for attempt in range(1, max_attempts + 1):
             request_id = self._guard.request(order, RequestKind.CANCEL, attempt=attempt)
             try:
-                report = await self.client.cancel_order(order.symbol, orig_client_order_id=client_order_id)
+                report = await self.venue.cancel(order.symbol, client_order_id)
             except Exception as exc:
                 decision = self.policy.decide(
                     exc, write=True, attempt=attempt, what=f"cancel {client_order_id}"
@@ -428,17 +416,17 @@ class OrderManager(Reconciling):
         for o in managed:
             o.cancel_requested = True
         try:
-            reports = await self.client.cancel_all_orders(symbol)
+            reports = await self.venue.cancel_all(symbol)
         except Exception as exc:
             decision = self.policy.decide(exc, write=True, what=f"cancel all {symbol}")
             for o, rid in request_ids.values():
                 kind = OutcomeKind.UNKNOWN if decision.action is Action.RESOLVE else OutcomeKind.REJECT
                 self._guard.outcome(o, rid, kind, msg=str(exc))
-            reports = []
+            reports = ()
         for report in reports:
-            cid = str(getattr(report, "orig_client_order_id", None) or getattr(report, "client_order_id", ""))
+            cid = report.client_order_id
             order = self._orders.get(cid)
-            if order is not None and hasattr(report, "status"):
+            if order is not None:
                 if cid in request_ids:
                     self._guard.outcome(order, request_ids.pop(cid)[1], OutcomeKind.ACK)
                 self._apply_cancel_report(order, report)
@@ -465,11 +453,11 @@ class OrderManager(Reconciling):
         return await self.submit(
             OrderIntent(
                 symbol=intent.symbol,
-                side=Side(intent.side),
-                type=OrderType(intent.type),
+                side=intent.side,
+                type=intent.type,
                 quantity=left,
                 price=price if price is not None else intent.price,
-                time_in_force=None if intent.time_in_force is None else TimeInForce(intent.time_in_force),
+                time_in_force=intent.time_in_force,
                 stop_price=intent.stop_price,
                 strategy=intent.strategy,
                 recv_window_ms=intent.recv_window_ms,

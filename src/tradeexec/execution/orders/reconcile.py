@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tradeexec.binance.models import MyTrade, Order
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.journal.records import RequestKind
 from tradeexec.execution.orders import adopt
@@ -22,6 +21,7 @@ from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.resolve import Resolving
 from tradeexec.execution.orders.state import DerivedState, OrderState
 from tradeexec.execution.orders.tracking import CLOCK_SKEW_MS, same_order
+from tradeexec.venue.records import OrderSnapshot, TradeRecord
 
 __all__ = ["ReconcileReport", "Reconciling"]
 
@@ -40,7 +40,7 @@ class ReconcileReport:
     abandoned: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     adopted: list[str] = field(default_factory=list)
-    unmanaged_open_orders: list[Order] = field(default_factory=list)
+    unmanaged_open_orders: list[OrderSnapshot] = field(default_factory=list)
     fills_added: int = 0
 
     @property
@@ -128,21 +128,21 @@ class Reconciling(Resolving):
         failed just now) is settled with every fill, so positions match the exchange."""
         try:
             orders = await self._pages(
-                lambda after: self.client.all_orders(
-                    symbol, start_time=None if after else start_ms, order_id=after, limit=_PAGE
+                lambda after: self.venue.recent_orders(
+                    symbol, since_ms=None if after else start_ms, from_order_id=after, limit=_PAGE
                 ),
                 lambda o: o.order_id,
             )
             trades = await self._pages(
-                lambda after: self.client.my_trades(
-                    symbol, start_time=None if after else start_ms, from_id=after, limit=_PAGE
+                lambda after: self.venue.recent_trades(
+                    symbol, since_ms=None if after else start_ms, from_trade_id=after, limit=_PAGE
                 ),
                 lambda t: t.id,
             )
         except (TradeexecError, OSError, TimeoutError) as exc:
             self.policy.decide(exc, write=False, what=f"reconcile recent orders of {symbol}")
             return
-        by_order: dict[int, list[MyTrade]] = {}
+        by_order: dict[int, list[TradeRecord]] = {}
         for t in trades:
             by_order.setdefault(t.order_id, []).append(t)
         for ex in orders:
@@ -199,15 +199,15 @@ class Reconciling(Resolving):
             self.positions.register_symbol(r.symbol, r.base_asset, r.quote_asset)
         return order
 
-    async def _open_orders_or_none(self) -> Sequence[Order] | None:
+    async def _open_orders_or_none(self) -> Sequence[OrderSnapshot] | None:
         try:
-            return await self.client.open_orders()
+            return await self.venue.open_orders()
         except (TradeexecError, OSError, TimeoutError) as exc:
             self.policy.decide(exc, write=False, what="reconcile open orders")
             return None
 
     def _reconcile_open_orders(
-        self, on_exchange: Sequence[Order], report: ReconcileReport, strategies: set[str]
+        self, on_exchange: Sequence[OrderSnapshot], report: ReconcileReport, strategies: set[str]
     ) -> None:
         for ex in on_exchange:
             order = self._orders.get(ex.client_order_id)
@@ -227,14 +227,14 @@ class Reconciling(Resolving):
                 ", ".join(o.client_order_id for o in report.unmanaged_open_orders),
             )
 
-    def _adoptable(self, ex: Order, strategies: set[str]) -> bool:
+    def _adoptable(self, ex: OrderSnapshot, strategies: set[str]) -> bool:
         """An order of ours (by its ID: see ``adopt``) that the journal does not have."""
         cid = ex.client_order_id
         prefixes = (id_prefix(s, ex.symbol) for s in strategies)
         ours = adopt.is_ours(cid, prefixes, OUR_ID_RE.search(cid) is not None)
         return ours and self.journal.intent(cid) is None
 
-    def _adopt(self, ex: Order) -> ManagedOrder:
+    def _adopt(self, ex: OrderSnapshot) -> ManagedOrder:
         """Journal an order of ours found on the exchange that the journal lacks."""
         order = ManagedOrder(self.journal.record_intent(adopt.intent_of(ex)))
         self._track(order)

@@ -9,13 +9,13 @@ import operator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import Rounding, SymbolRules
 from tradeexec.binance.spot import order_args
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.orders.ids import make_client_order_id
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = ["OrderIntent", "checked", "rounded"]
 
@@ -91,12 +91,12 @@ def rounded(request: OrderIntent, rules: SymbolRules, strategy: str, created_ms:
         client_order_id=make_client_order_id(request.strategy or strategy, request.symbol),
         strategy=request.strategy or strategy,
         symbol=request.symbol,
-        side=request.side.value,
-        type=request.type.value,
+        side=request.side,
+        type=request.type,
         quantity=qty,
         quote_quantity=quote,
         price=price,
-        time_in_force=None if tif is None else tif.value,
+        time_in_force=tif,
         stop_price=stop,
         created_ms=created_ms,
         recv_window_ms=request.recv_window_ms,

@@ -63,7 +63,7 @@ class Resolving(OrderTracking, abc.ABC):
             # Restored from the journal: sent by an earlier process, so before this one began
             # (the monotonic wait counts from then), signed at about the journaled time plus
             # today's offset (a wall clock stepped since is what the monotonic wait covers).
-            offset = self.client.timestamp_ms() - self._clock_ms()
+            offset = self.venue.timestamp_ms() - self._clock_ms()
             order.sent = SendMark(order.last_place_ms + offset, self._born_mono)
         for attempt in range(1, self.max_resolve_attempts + 1):
             if order.state is not OrderState.UNKNOWN:
@@ -124,7 +124,7 @@ class Resolving(OrderTracking, abc.ABC):
         server_ms: int | None = None
         if monotonic_wait_s(mark, window, margin, time.monotonic()) <= 0:
             try:
-                server_ms = (await self.client.server_time()).server_time
+                server_ms = await self.venue.server_time_ms()
             except (TradeexecError, OSError, TimeoutError) as exc:
                 self.policy.decide(exc, write=False, what=f"server time to resolve {order.client_order_id}")
         return judge(mark, window, margin, server_ms=server_ms, now_mono=time.monotonic())

@@ -17,11 +17,8 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from tradeexec.binance.enums import ExecutionType
-from tradeexec.binance.errors import NoSuchOrder
-from tradeexec.binance.models import ExecutionReport, MyTrade, Order
 from tradeexec.binance.rules import ExchangeRules, SymbolRules
-from tradeexec.errors import TradeexecError
+from tradeexec.errors import BinanceAPIError, OrderNotFound, TradeexecError
 from tradeexec.execution.journal.guard import JournalGuard
 from tradeexec.execution.journal.records import ExchangeEvent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
@@ -30,7 +27,9 @@ from tradeexec.execution.orders.state import OrderState, advances
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
-from tradeexec.execution.venue import OrderClient
+from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
+from tradeexec.venue.vocab import ExecutionType
 
 __all__ = ["CLOCK_SKEW_MS", "OrderTracking", "same_order"]
 
@@ -41,11 +40,11 @@ ZERO = Decimal(0)
 CLOCK_SKEW_MS = 60_000
 
 
-def same_order(order: ManagedOrder, ex: Order) -> bool:
+def same_order(order: ManagedOrder, ex: OrderSnapshot) -> bool:
     """Whether the exchange's order is this intent's: client order IDs are unique only among
     open orders, so an order with another id, or older than the intent (beyond clock skew),
     is an earlier use of the same ID."""
-    return order.order_id in (None, ex.order_id) and ex.time >= order.intent.created_ms - CLOCK_SKEW_MS
+    return order.order_id in (None, ex.order_id) and ex.created_ms >= order.intent.created_ms - CLOCK_SKEW_MS
 
 
 class OrderTracking:
@@ -53,7 +52,7 @@ class OrderTracking:
 
     def __init__(
         self,
-        client: OrderClient,
+        venue: TradingVenue,
         journal: Journal,
         *,
         risk: RiskManager,
@@ -61,7 +60,7 @@ class OrderTracking:
         policy: ErrorPolicy,
         clock_ms: Callable[[], int],
     ) -> None:
-        self.client = client
+        self.venue = venue
         self.journal = journal
         self.risk = risk
         self.positions = positions
@@ -89,11 +88,11 @@ class OrderTracking:
             raise TradeexecError("OrderManager.start() must run before orders are submitted")
         return self.rules[symbol]
 
-    def _apply_response(self, order: ManagedOrder, response: Any) -> None:
-        """Fold a placement answer (ACK, RESULT or FULL) into the order."""
-        update_ms = getattr(response, "transact_time", None) or self._clock_ms()
+    def _apply_response(self, order: ManagedOrder, response: PlaceAnswer) -> None:
+        """Fold a placement answer (an acknowledgement, or the result with its fills)."""
+        update_ms = response.transact_ms or self._clock_ms()
         order_id = response.order_id
-        status = getattr(response, "status", None)
+        status = response.status
         if status is None:  # ACK: accepted, nothing more known yet
             self._apply(order, ExchangeEvent("NEW", ZERO, ZERO, update_ms, "ack", order_id, "NEW"))
             return
@@ -103,11 +102,11 @@ class OrderTracking:
         # A FULL answer's fills carry no quote amount: the exchange books each trade's quote
         # rounded down to the quote asset's precision, so that is what each fill moved.
         quote_unit = Decimal(1).scaleb(-self._symbol_rules(order.symbol).quote_asset_precision)
-        for f in getattr(response, "fills", ()):
+        for f in response.fills:
             executed += f.qty
             last_quote = (f.qty * f.price).quantize(quote_unit, rounding=ROUND_DOWN)
             # Never journal more than the exchange's own total says.
-            quote = min(quote + last_quote, response.cummulative_quote_qty)
+            quote = min(quote + last_quote, response.cumulative_quote)
             if f.trade_id is not None:
                 said = (executed, quote)
                 self._apply(
@@ -128,12 +127,12 @@ class OrderTracking:
                         last_quote=last_quote,
                     ),
                 )
-        if said == (response.executed_qty, response.cummulative_quote_qty):
+        if said == (response.executed_qty, response.cumulative_quote):
             return  # the last fill's event already said all the summary would
         self._apply(
             order,
             ExchangeEvent(
-                str(status), response.executed_qty, response.cummulative_quote_qty, update_ms, "ack", order_id
+                str(status), response.executed_qty, response.cumulative_quote, update_ms, "ack", order_id
             ),
         )
 
@@ -187,7 +186,7 @@ class OrderTracking:
         else:
             self._fills_due[order.client_order_id] = order
 
-    def on_execution_report(self, event: ExecutionReport) -> bool:
+    def on_execution_report(self, event: ExecutionUpdate) -> bool:
         """Apply a user-data-stream order update; idempotent (duplicates and late messages
         change nothing). Returns False when the event was a duplicate or not ours."""
         cid = event.client_order_id
@@ -221,7 +220,7 @@ class OrderTracking:
             self._spawn(self._sync_fills(order))
         return applied
 
-    def on_order_update(self, snapshot: Order) -> bool:
+    def on_order_update(self, snapshot: OrderSnapshot) -> bool:
         """Apply an order as REST reports it now (the user data stream's account of what it
         missed while down); idempotent. Returns whether the order's state or executed
         quantity moved. A snapshot carries no trades: missing fills are fetched by a task of
@@ -252,27 +251,27 @@ class OrderTracking:
         with self._guard.transaction(order):
             self._fold_trades(order, trades)
 
-    async def _fetch_trades(self, order: ManagedOrder, order_id: int) -> Sequence[MyTrade]:
+    async def _fetch_trades(self, order: ManagedOrder, order_id: int) -> Sequence[TradeRecord]:
         """The order's trades, or none when asking failed (the fills stay due)."""
         try:
-            return await self.client.my_trades(order.symbol, order_id=order_id)
+            return await self.venue.recent_trades(order.symbol, order_id=order_id)
         except (TradeexecError, OSError, TimeoutError) as exc:
             self.policy.decide(exc, write=False, what=f"trades of {order.client_order_id}")
             return ()
 
-    async def _settle_found(self, order: ManagedOrder, found: Order) -> None:
+    async def _settle_found(self, order: ManagedOrder, found: OrderSnapshot) -> None:
         """Fold a lookup's answer and the fills it implies in one commit, trades fetched
         first: a kill in between leaves neither (the order is still in flight and is looked
         up again), never a final status without its fills. When the trades cannot be had the
         status is journaled alone and the fills stay due (poller, next start's reconcile)."""
-        trades: Sequence[MyTrade] = ()
+        trades: Sequence[TradeRecord] = ()
         if found.executed_qty > order.filled_qty:
             trades = await self._fetch_trades(order, found.order_id)
         with self._guard.transaction(order):
             self._apply_order(order, found)
             self._fold_trades(order, trades)
 
-    def _fold_trades(self, order: ManagedOrder, trades: Sequence[MyTrade]) -> int:
+    def _fold_trades(self, order: ManagedOrder, trades: Sequence[TradeRecord]) -> int:
         """Apply the order's trades (all of them, in id order: each event carries the running
         executed quantity); returns how many fills were new."""
         known = len(order.fills)
@@ -289,7 +288,7 @@ class OrderTracking:
                     str(order.state if order.state.is_final else OrderState.PARTIALLY_FILLED),
                     running,
                     quote,
-                    t.time,
+                    t.time_ms,
                     "trades",
                     order.order_id,
                     ExecutionType.TRADE.value,
@@ -304,7 +303,7 @@ class OrderTracking:
         self._maybe_done(order)
         return len(order.fills) - known
 
-    async def _query(self, order: ManagedOrder, note: str = "") -> Order | None:
+    async def _query(self, order: ManagedOrder, note: str = "") -> OrderSnapshot | None:
         """Look the order up by client order ID; None when the exchange says it does not
         exist (or the order found is an older one that reused the ID). Other errors raise.
         ``note`` (what a resend would rest on) joins a not-found outcome in the journal."""
@@ -313,45 +312,46 @@ class OrderTracking:
         request_id = guard.request(order, RequestKind.QUERY, attempt=1)
         note = f"; {note}" if note else ""
         try:
-            found = await self.client.get_order(intent.symbol, orig_client_order_id=intent.client_order_id)
-        except NoSuchOrder as exc:
-            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=exc.code, msg=exc.msg + note)
+            found = await self.venue.lookup(intent.symbol, intent.client_order_id)
+        except OrderNotFound as exc:
+            code, msg = (exc.code, exc.msg) if isinstance(exc, BinanceAPIError) else (None, str(exc))
+            guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=code, msg=msg + note)
             return None
         except BaseException as exc:
             guard.outcome(order, request_id, OutcomeKind.UNKNOWN, msg=str(exc))
             raise
         # Client order IDs are unique only among open orders: an order older than the intent
         # (beyond clock skew) is someone else's use of the same ID.
-        if found.time < intent.created_ms - CLOCK_SKEW_MS:
-            older = f"order found is older ({found.time}){note}"
+        if found.created_ms < intent.created_ms - CLOCK_SKEW_MS:
+            older = f"order found is older ({found.created_ms}){note}"
             guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, msg=older)
             return None
         guard.outcome(order, request_id, OutcomeKind.ACK)
         self.policy.record_success()
         return found
 
-    def _apply_order(self, order: ManagedOrder, found: Order) -> None:
+    def _apply_order(self, order: ManagedOrder, found: OrderSnapshot) -> None:
         self._apply(
             order,
             ExchangeEvent(
                 status=found.status.value,
                 executed_qty=found.executed_qty,
-                cumulative_quote=found.cummulative_quote_qty,
-                update_ms=found.update_time,
+                cumulative_quote=found.cumulative_quote,
+                update_ms=found.updated_ms,
                 source="query",
                 order_id=found.order_id,
-                order_time_ms=found.time,
+                order_time_ms=found.created_ms,
             ),
         )
 
-    def _apply_cancel_report(self, order: ManagedOrder, report: Any) -> None:
+    def _apply_cancel_report(self, order: ManagedOrder, report: CancelAnswer) -> None:
         self._apply(
             order,
             ExchangeEvent(
                 status=str(report.status),
                 executed_qty=report.executed_qty,
-                cumulative_quote=report.cummulative_quote_qty,
-                update_ms=getattr(report, "transact_time", None) or self._clock_ms(),
+                cumulative_quote=report.cumulative_quote,
+                update_ms=report.transact_ms or self._clock_ms(),
                 source="cancel",
                 order_id=report.order_id,
                 execution_type=ExecutionType.CANCELED.value,

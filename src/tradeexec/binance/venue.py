@@ -1,0 +1,208 @@
+"""Binance spot as a ``tradeexec.venue.protocol.TradingVenue``: the adapter the execution
+core trades through.
+
+It maps the core's calls onto ``BinanceClient`` (the tests' doubles of it have the same
+calls) and Binance's answers onto the neutral records. The order vocabulary is shared
+(``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value; a
+placement goes out with the core's already checked and filter-validated request
+(``validate=False``: the core validated it once, with the live mark price), asking for the
+FULL answer so that fills arrive with it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.enums import OrderResponseType
+from tradeexec.binance.models import MyTrade, Order, OrderReport
+from tradeexec.binance.models_wallet import SystemStatus
+from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.userdata import ListenKeyUserData, UserDataStream, WsApiUserData
+from tradeexec.config import Venue, is_local_exchange
+from tradeexec.errors import BinanceAPIError, DuplicateOrderId
+from tradeexec.lifecycle import AsyncService
+from tradeexec.venue.protocol import KeyPermissions
+from tradeexec.venue.records import (
+    CancelAnswer,
+    OrderSnapshot,
+    PlaceAnswer,
+    PlacementFill,
+    PlacementRequest,
+    TradeRecord,
+    VenueStatus,
+)
+
+__all__ = ["SpotVenue", "cancel_answer", "snapshot", "trade_record", "user_data_stream"]
+
+DUPLICATE_ORDER_MSG = "Duplicate order sent."
+_LISTEN_KEY_PATHS = {
+    Venue.USDM_FUTURES: "/fapi/v1/listenKey",
+    Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
+}
+_SPOT_LISTEN_KEY_PATH = "/api/v3/userDataStream"
+_ZERO = Decimal(0)
+
+
+def snapshot(o: Order) -> OrderSnapshot:
+    """A Binance order as the core reads one."""
+    return OrderSnapshot(
+        symbol=o.symbol,
+        order_id=o.order_id,
+        client_order_id=o.client_order_id,
+        side=o.side,
+        type=o.type,
+        status=o.status,
+        time_in_force=o.time_in_force,
+        quantity=o.orig_qty,
+        quote_quantity=o.orig_quote_order_qty or None,
+        price=o.price or None,
+        stop_price=o.stop_price or None,
+        executed_qty=o.executed_qty,
+        cumulative_quote=o.cummulative_quote_qty,
+        created_ms=o.time,
+        updated_ms=o.update_time,
+    )
+
+
+def cancel_answer(r: OrderReport) -> CancelAnswer:
+    return CancelAnswer(
+        client_order_id=r.orig_client_order_id or r.client_order_id,
+        order_id=r.order_id,
+        status=r.status,
+        executed_qty=r.executed_qty,
+        cumulative_quote=r.cummulative_quote_qty,
+        transact_ms=r.transact_time,
+    )
+
+
+def trade_record(t: MyTrade) -> TradeRecord:
+    return TradeRecord(
+        id=t.id,
+        order_id=t.order_id,
+        price=t.price,
+        qty=t.qty,
+        quote_qty=t.quote_qty,
+        commission=t.commission,
+        commission_asset=t.commission_asset,
+        time_ms=t.time,
+    )
+
+
+def _place_answer(response: Any) -> PlaceAnswer:
+    status = getattr(response, "status", None)
+    transact_ms = getattr(response, "transact_time", None)
+    if status is None:  # ACK: accepted, nothing more known yet
+        return PlaceAnswer(response.order_id, None, _ZERO, _ZERO, transact_ms)
+    fills = [
+        PlacementFill(f.price, f.qty, f.commission, f.commission_asset, f.trade_id) for f in response.fills
+    ]
+    return PlaceAnswer(
+        response.order_id, status, response.executed_qty, response.cummulative_quote_qty, transact_ms, fills
+    )
+
+
+class SpotVenue:
+    """Binance spot (or the local exchange) through ``client``."""
+
+    def __init__(self, client: BinanceClient) -> None:
+        self.client = client
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_exchange(self.client)
+
+    async def rules(self) -> ExchangeRules:
+        return await self.client.rules()
+
+    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+        try:
+            response = await self.client.new_order(
+                request.symbol,
+                request.side,
+                request.type,
+                quantity=request.quantity,
+                quote_order_qty=request.quote_quantity,
+                price=request.price,
+                time_in_force=request.time_in_force,
+                stop_price=request.stop_price,
+                new_client_order_id=request.client_order_id,
+                new_order_resp_type=OrderResponseType.FULL,
+                recv_window=request.recv_window_ms,
+                validate=False,
+            )
+        except BinanceAPIError as exc:
+            if exc.msg == DUPLICATE_ORDER_MSG:
+                raise DuplicateOrderId(str(exc)) from exc
+            raise
+        return _place_answer(response)
+
+    async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
+        return snapshot(await self.client.get_order(symbol, orig_client_order_id=client_order_id))
+
+    async def cancel(self, symbol: str, client_order_id: str) -> CancelAnswer:
+        return cancel_answer(await self.client.cancel_order(symbol, orig_client_order_id=client_order_id))
+
+    async def cancel_all(self, symbol: str) -> list[CancelAnswer]:
+        # Order lists in the answer are not the core's (it places single orders only).
+        answers = await self.client.cancel_all_orders(symbol)
+        return [cancel_answer(r) for r in answers if isinstance(r, OrderReport)]
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderSnapshot]:
+        return [snapshot(o) for o in await self.client.open_orders(symbol)]
+
+    async def recent_orders(
+        self, symbol: str, *, since_ms: int | None = None, from_order_id: int | None = None, limit: int
+    ) -> list[OrderSnapshot]:
+        found = await self.client.all_orders(symbol, start_time=since_ms, order_id=from_order_id, limit=limit)
+        return [snapshot(o) for o in found]
+
+    async def recent_trades(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        since_ms: int | None = None,
+        from_trade_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[TradeRecord]:
+        found = await self.client.my_trades(
+            symbol, order_id=order_id, start_time=since_ms, from_id=from_trade_id, limit=limit
+        )
+        return [trade_record(t) for t in found]
+
+    async def mark_price(self, symbol: str) -> Decimal:
+        return (await self.client.ticker_price(symbol)).price
+
+    async def key_permissions(self) -> KeyPermissions:
+        return await self.client.api_restrictions()
+
+    async def status(self) -> VenueStatus:
+        status = await self.client.system_status()
+        return VenueStatus(maintenance=status.status == SystemStatus.MAINTENANCE, msg=status.msg)
+
+    async def server_time_ms(self) -> int:
+        return (await self.client.server_time()).server_time
+
+    def timestamp_ms(self) -> int:
+        return self.client.timestamp_ms()
+
+
+def user_data_stream(
+    client: BinanceClient, *, legacy: bool = False, backoff_base_s: float = 0.5
+) -> tuple[UserDataStream, tuple[AsyncService, ...]]:
+    """The user data stream the client's venue offers, and the services it needs running
+    (``OrderFeed(stream, manager, owns=services)``): a WebSocket API subscription for spot
+    venues (and the local exchange), a listenKey stream for USDT-M futures, or for spot when
+    ``legacy`` (deployments from before spot listenKeys were retired). The WebSocket API
+    session shares the client's key, signer and request budget (``client.ws_api()``); for a
+    separate Ed25519 session key, build ``WsApiUserData(api, client)`` instead."""
+    settings = client.settings
+    path = _LISTEN_KEY_PATHS.get(settings.venue)
+    if path is None and legacy:
+        path = _SPOT_LISTEN_KEY_PATH
+    if path is not None:
+        return ListenKeyUserData(client, settings.urls.stream, path=path, backoff_base_s=backoff_base_s), ()
+    api = client.ws_api(backoff_base_s=backoff_base_s)
+    return WsApiUserData(api, client), (api,)

@@ -1,0 +1,119 @@
+"""``TradingVenue``: the interface between the execution core and an exchange account.
+
+The order manager makes every exchange call through it: place, cancel, look an order up by
+its client order ID, list open and recent orders and trades, read the venue's clock, status
+and key permissions. Binance spot implements it today (``tradeexec.binance.venue.SpotVenue``,
+an adapter over ``BinanceClient``); a test double implements it with no Binance type at all
+(``tests/execution/fake_venue.py``), which keeps it from being shaped by one venue.
+
+What the core branches on in an error is neutral too (``tradeexec.errors``): ``OrderNotFound``
+(a lookup's "no such order"), ``OutcomeUnknown`` (the venue cannot say whether a request was
+executed), ``Throttled`` (too many requests), ``DuplicateOrderId`` (an open order already has
+the client order ID). An adapter raises those, or subclasses of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from tradeexec.venue.records import (
+    CancelAnswer,
+    OrderSnapshot,
+    PlaceAnswer,
+    PlacementRequest,
+    TradeRecord,
+    VenueStatus,
+)
+
+if TYPE_CHECKING:
+    # Symbol rules are still Binance's model (filters, rounding): the next step of issue 14.
+    from tradeexec.binance.rules import ExchangeRules
+
+__all__ = ["KeyPermissions", "TradingVenue"]
+
+
+class KeyPermissions(Protocol):
+    """What the venue says the API key may do; a key that can move funds is refused."""
+
+    @property
+    def ip_restrict(self) -> bool: ...
+    @property
+    def enable_withdrawals(self) -> bool: ...
+    @property
+    def enable_internal_transfer(self) -> bool: ...
+    @property
+    def permits_universal_transfer(self) -> bool: ...
+
+
+class TradingVenue(Protocol):
+    """An exchange account, as the execution core uses it."""
+
+    @property
+    def is_local(self) -> bool:
+        """Whether this is the local (simulated) exchange, where no real funds exist."""
+        ...
+
+    async def rules(self) -> ExchangeRules:
+        """Every symbol's trading rules (rounding, filters)."""
+        ...
+
+    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+        """Send one order. Raises ``OutcomeUnknown``/``OrderStatusUnknown`` (or a transport
+        error) when the answer was lost, ``DuplicateOrderId`` when an open order already has
+        the ID, another ``TradeexecError`` when the venue refused it."""
+        ...
+
+    async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
+        """The order carrying the client order ID; raises ``OrderNotFound`` when none does."""
+        ...
+
+    async def cancel(self, symbol: str, client_order_id: str) -> CancelAnswer: ...
+
+    async def cancel_all(self, symbol: str) -> Sequence[CancelAnswer]:
+        """Cancel every open order on the symbol in one request."""
+        ...
+
+    async def open_orders(self, symbol: str | None = None) -> Sequence[OrderSnapshot]: ...
+
+    async def recent_orders(
+        self, symbol: str, *, since_ms: int | None = None, from_order_id: int | None = None, limit: int
+    ) -> Sequence[OrderSnapshot]:
+        """Orders from ``since_ms``, or from order id ``from_order_id`` on (inclusive),
+        oldest first, at most ``limit``."""
+        ...
+
+    async def recent_trades(
+        self,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        since_ms: int | None = None,
+        from_trade_id: int | None = None,
+        limit: int | None = None,
+    ) -> Sequence[TradeRecord]:
+        """The account's trades: of one order, or from ``since_ms`` / from a trade id on
+        (inclusive), oldest first, at most ``limit``."""
+        ...
+
+    async def mark_price(self, symbol: str) -> Decimal:
+        """The symbol's last price, for risk and notional checks."""
+        ...
+
+    async def key_permissions(self) -> KeyPermissions:
+        """Raises ``BinanceAPIError`` with HTTP 404 where the venue has no such endpoint."""
+        ...
+
+    async def status(self) -> VenueStatus:
+        """Raises ``BinanceAPIError`` with HTTP 404 where the venue has no such endpoint."""
+        ...
+
+    async def server_time_ms(self) -> int:
+        """The venue's clock, read now (the resend rule rests on it)."""
+        ...
+
+    def timestamp_ms(self) -> int:
+        """The timestamp a request signed now would carry (local clock plus the measured
+        offset to the venue's)."""
+        ...

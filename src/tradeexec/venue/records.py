@@ -1,0 +1,169 @@
+"""What a venue answers, in the execution core's words: plain frozen records an adapter builds
+from its own wire models (``tradeexec.binance.venue`` for Binance spot), so the core reads
+one shape whatever the venue. Money is ``Decimal``; times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
+
+__all__ = [
+    "CancelAnswer",
+    "ExecutionUpdate",
+    "OrderSnapshot",
+    "PlaceAnswer",
+    "PlacementFill",
+    "PlacementRequest",
+    "TradeRecord",
+    "VenueStatus",
+]
+
+
+class PlacementRequest(Protocol):
+    """One order as it goes on the wire: checked, rounded to the symbol's rules and journaled
+    (``execution.journal.records.Intent`` is the one the core sends)."""
+
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def type(self) -> OrderType: ...
+    @property
+    def quantity(self) -> Decimal | None: ...
+    @property
+    def quote_quantity(self) -> Decimal | None: ...
+    @property
+    def price(self) -> Decimal | None: ...
+    @property
+    def time_in_force(self) -> TimeInForce | None: ...
+    @property
+    def stop_price(self) -> Decimal | None: ...
+    @property
+    def recv_window_ms(self) -> int: ...
+
+
+@dataclass(slots=True, frozen=True)
+class PlacementFill:
+    """One trade of an order, as a placement's answer reports it. ``trade_id`` is None when
+    the venue gives none (the core then waits for the order's trades)."""
+
+    price: Decimal
+    qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    trade_id: int | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class PlaceAnswer:
+    """The venue's answer to a placement. ``status`` None: accepted, nothing more known yet
+    (an acknowledgement); then the quantities are zero and ``fills`` empty."""
+
+    order_id: int
+    status: OrderStatus | None
+    executed_qty: Decimal
+    cumulative_quote: Decimal
+    transact_ms: int | None
+    fills: Sequence[PlacementFill] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class CancelAnswer:
+    """The venue's answer about one canceled order (alone, or one of a cancel-all)."""
+
+    client_order_id: str
+    order_id: int
+    status: OrderStatus
+    executed_qty: Decimal
+    cumulative_quote: Decimal
+    transact_ms: int | None
+
+
+@dataclass(slots=True, frozen=True)
+class OrderSnapshot:
+    """An order as the venue reports it now (a lookup, open orders, recent orders)."""
+
+    symbol: str
+    order_id: int
+    client_order_id: str
+    side: Side
+    type: OrderType
+    status: OrderStatus
+    time_in_force: TimeInForce
+    quantity: Decimal
+    quote_quantity: Decimal | None
+    price: Decimal | None
+    stop_price: Decimal | None
+    executed_qty: Decimal
+    cumulative_quote: Decimal
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass(slots=True, frozen=True)
+class TradeRecord:
+    """One of the account's trades (``TradingVenue.recent_trades``); ``quote_qty`` is the quote the
+    trade moved as the venue booked it, which price times quantity need not equal."""
+
+    id: int
+    order_id: int
+    price: Decimal
+    qty: Decimal
+    quote_qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    time_ms: int
+
+
+class ExecutionUpdate(Protocol):
+    """An order update from the venue's user stream: what the core reads of one. Binance's
+    ``ExecutionReport`` is one as it is decoded, so the stream's hot path copies nothing."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def orig_client_order_id(self) -> str | None: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def execution_type(self) -> ExecutionType: ...
+    @property
+    def order_status(self) -> OrderStatus: ...
+    @property
+    def cumulative_filled_qty(self) -> Decimal: ...
+    @property
+    def cumulative_quote_qty(self) -> Decimal: ...
+    @property
+    def transaction_time(self) -> int: ...
+    @property
+    def order_creation_time(self) -> int | None: ...
+    @property
+    def trade_id(self) -> int | None: ...
+    @property
+    def last_executed_price(self) -> Decimal: ...
+    @property
+    def last_executed_qty(self) -> Decimal: ...
+    @property
+    def commission(self) -> Decimal: ...
+    @property
+    def commission_asset(self) -> str | None: ...
+    @property
+    def last_quote_qty(self) -> Decimal | None: ...
+
+
+@dataclass(slots=True, frozen=True)
+class VenueStatus:
+    """Whether the venue trades now: ``maintenance`` pauses new orders (``ErrorPolicy``)."""
+
+    maintenance: bool
+    msg: str = ""

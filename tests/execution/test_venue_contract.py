@@ -1,0 +1,190 @@
+"""The order manager's core guarantees, run against two venues through one interface
+(``TradingVenue``): ``FakeVenue`` (neutral records and errors only, no Binance word) and
+``SpotVenue`` over a real ``BinanceClient`` talking to the real local exchange. If the core
+leaned on anything Binance-shaped beyond the interface, the fake's runs would fail."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.rules import SymbolRules
+from tradeexec.binance.venue import SpotVenue
+from tradeexec.errors import DuplicateOrderId
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.orders.request import OrderIntent
+from tradeexec.execution.orders.state import OrderState
+from tradeexec.execution.positions import PositionTracker
+from tradeexec.execution.risk import RiskLimits, RiskManager
+from tradeexec.sim.exchange import LocalExchange
+from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.records import PlacementRequest
+from tradeexec.venue.vocab import OrderType, Side
+
+from .fake_venue import FakeVenue, LosingVenue
+
+D = Decimal
+SYMBOL = "BTCUSDT"
+QTY = D("0.01")
+
+
+@pytest.fixture(params=["fake", "local"])
+async def venue(request: pytest.FixtureRequest) -> AsyncIterator[TradingVenue]:
+    if request.param == "fake":
+        yield FakeVenue(D("60000"))
+        return
+    async with LocalExchange(market=False) as ex:
+        ex.set_price(SYMBOL, "60000")
+        ex.add_liquidity(SYMBOL, "SELL", "60000", "1")
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
+            yield SpotVenue(client)
+
+
+@contextlib.asynccontextmanager
+async def _manager(venue: TradingVenue, path: Path) -> AsyncIterator[OrderManager]:
+    om = OrderManager(
+        venue,
+        Journal(path),
+        strategy="vc",
+        risk=RiskManager(RiskLimits(require_ip_restriction=False)),
+        positions=PositionTracker(),
+        poll_interval_s=3600,
+        stale_after_s=3600,
+        resend_margin_ms=50,
+    )
+    await om.start()
+    try:
+        yield om
+    finally:
+        await om.close()
+        om.journal.close()
+
+
+async def _resolved(order: ManagedOrder) -> OrderState:
+    async with asyncio.timeout(10):
+        while order.state in (OrderState.UNKNOWN, OrderState.PENDING_NEW):
+            if order._resolver is not None:
+                await order._resolver
+            else:
+                await asyncio.sleep(0.01)
+    return order.state
+
+
+async def _copies(venue: TradingVenue, cid: str) -> int:
+    found = await venue.recent_orders(SYMBOL, since_ms=0, limit=1000)
+    return sum(1 for o in found if o.client_order_id == cid)
+
+
+def _market() -> OrderIntent:
+    return OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=QTY, recv_window_ms=100)
+
+
+def _limit(price: str = "59000") -> OrderIntent:
+    """A buy below the market: it rests."""
+    return OrderIntent(SYMBOL, Side.BUY, OrderType.LIMIT, quantity=QTY, price=D(price), recv_window_ms=100)
+
+
+async def test_a_market_order_fills_and_moves_the_position(venue: TradingVenue, tmp_path: Path) -> None:
+    async with _manager(venue, tmp_path / "j.sqlite") as om:
+        order = await om.submit(_market())
+        assert await order.wait_final(5) is OrderState.FILLED
+        assert order.filled_qty == QTY and order.avg_price == D("60000")
+        pos = om.positions.position(SYMBOL)
+        assert pos is not None and pos.quantity == QTY - pos.fees.get("BTC", D(0))  # a fee in BTC is BTC paid
+        assert om.journal.state(order.client_order_id).state is OrderState.FILLED  # type: ignore[union-attr]
+
+
+async def test_a_resting_order_is_canceled(venue: TradingVenue, tmp_path: Path) -> None:
+    async with _manager(venue, tmp_path / "j.sqlite") as om:
+        order = await om.submit(_limit())
+        assert order.state is OrderState.NEW
+        assert [o.client_order_id for o in await venue.open_orders(SYMBOL)] == [order.client_order_id]
+        assert (await om.cancel(order.client_order_id)).state is OrderState.CANCELED
+        assert await venue.open_orders(SYMBOL) == []
+
+
+async def test_a_lost_answer_is_looked_up_not_resent(venue: TradingVenue, tmp_path: Path) -> None:
+    losing = LosingVenue(venue)
+    async with _manager(losing, tmp_path / "j.sqlite") as om:  # type: ignore[arg-type]
+        losing.faults.append("unanswered")
+        order = await om.submit(_limit())
+        assert await _resolved(order) is OrderState.NEW
+        assert order.place_attempts == 1
+        assert await _copies(venue, order.client_order_id) == 1
+
+
+async def test_an_order_that_never_arrived_is_resent_once_with_its_id(
+    venue: TradingVenue, tmp_path: Path
+) -> None:
+    """The lookup's "no such order" is the venue's neutral ``OrderNotFound``: the resolver
+    must take it as an answer (resend after the recvWindow), not as a failure to retry."""
+    losing = LosingVenue(venue)
+    async with _manager(losing, tmp_path / "j.sqlite") as om:  # type: ignore[arg-type]
+        losing.faults.append("lost")
+        order = await om.submit(_limit())
+        assert await _resolved(order) is OrderState.NEW
+        assert order.place_attempts == 2
+        assert await _copies(venue, order.client_order_id) == 1
+
+
+async def test_a_second_placement_of_an_open_id_is_a_duplicate(venue: TradingVenue, tmp_path: Path) -> None:
+    async with _manager(venue, tmp_path / "j.sqlite") as om:
+        order = await om.submit(_limit())
+        intent: PlacementRequest = order.intent
+        with pytest.raises(DuplicateOrderId):
+            await venue.place(intent)
+        assert await _copies(venue, order.client_order_id) == 1
+
+
+async def test_a_restart_settles_what_filled_while_down(venue: TradingVenue, tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    losing = LosingVenue(venue)
+    async with _manager(losing, path) as om:  # type: ignore[arg-type]
+        losing.faults.append("unanswered")
+        order = await om.submit(_market())
+        cid = order.client_order_id
+        if order._resolver is not None:  # killed before it could look the order up
+            order._resolver.cancel()
+    async with _manager(venue, path) as om2:
+        again = om2.order(cid)
+        assert again is not None and again.state is OrderState.FILLED
+        assert again.filled_qty == QTY
+        pos = om2.positions.position(SYMBOL)
+        assert pos is not None and pos.quantity == QTY - pos.fees.get("BTC", D(0))
+        assert await _copies(venue, cid) == 1
+
+
+async def test_an_order_is_filter_validated_once_on_its_way_to_the_wire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core validates with the live mark; the adapter must not have the client validate
+    the same order again (it did: twice per order on the hot path)."""
+    calls: list[str] = []
+    real = SymbolRules.check
+
+    def counting(self: SymbolRules, *args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        while frame is not None and not frame.f_globals.get("__name__", "").startswith("tradeexec.sim"):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:  # not the local exchange's own check of what it received
+            calls.append(self.symbol)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SymbolRules, "check", counting)  # every validation goes through it
+    async with LocalExchange(market=False) as ex:
+        ex.set_price(SYMBOL, "60000")
+        client = BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0)
+        async with client, _manager(SpotVenue(client), tmp_path / "j.sqlite") as om:
+            order = await om.submit(_limit())
+            assert order.state is OrderState.NEW
+    assert calls == [SYMBOL]
