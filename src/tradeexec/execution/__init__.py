@@ -1,5 +1,13 @@
 """The execution core: signals to orders, exactly once, with positions, risk and an
-emergency stop."""
+emergency stop. It trades through a ``tradeexec.venue.protocol.TradingVenue`` (Binance spot:
+``tradeexec.binance.venue.SpotVenue``).
+
+Where things are: ``orders/`` (``state``: the order state machine; ``resend_rule``: when an
+unanswered order may be sent again; ``request``, ``ids``, ``managed``, and the manager in
+layers ``tracking`` <- ``resolve`` <- ``reconcile`` <- ``manager``), ``journal/`` (the
+durable record), ``signals`` (the Executor), ``risk``, ``positions``, ``balances``,
+``policy`` (error handling), ``emergency``, ``feed`` (the user data stream).
+"""
 
 from __future__ import annotations
 
