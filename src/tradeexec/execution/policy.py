@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from tradeexec.errors import (
     BinanceAPIError,
+    DuplicateOrderId,
     InvalidParameter,
     OrderStatusUnknown,
     OutcomeUnknown,
@@ -134,6 +135,8 @@ class ErrorPolicy:
         if isinstance(exc, OutcomeUnknown):
             action = Action.RESOLVE if write else Action.RETRY
             return Decision(action, retry_delay, f"execution status unknown: {exc}")
+        if isinstance(exc, DuplicateOrderId):  # the order exists: the manager looks it up
+            return Decision(Action.FAIL, 0.0, f"duplicate client order ID: {exc}")
         if isinstance(exc, TransportError | TimeoutError | ConnectionError):
             if write:
                 return Decision(Action.RESOLVE, retry_delay, f"no answer to a write: {exc!r}")
