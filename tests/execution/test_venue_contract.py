@@ -113,27 +113,19 @@ async def test_a_resting_order_is_canceled(venue: TradingVenue, tmp_path: Path) 
         assert await venue.open_orders(SYMBOL) == []
 
 
-async def test_a_lost_answer_is_looked_up_not_resent(venue: TradingVenue, tmp_path: Path) -> None:
-    losing = LosingVenue(venue)
-    async with _manager(losing, tmp_path / "j.sqlite") as om:  # type: ignore[arg-type]
-        losing.faults.append("unanswered")
-        order = await om.submit(_limit())
-        assert await _resolved(order) is OrderState.NEW
-        assert order.place_attempts == 1
-        assert await _copies(venue, order.client_order_id) == 1
-
-
-async def test_an_order_that_never_arrived_is_resent_once_with_its_id(
-    venue: TradingVenue, tmp_path: Path
+@pytest.mark.parametrize(("fault", "placements"), [("unanswered", 1), ("lost", 2)])
+async def test_a_lost_answer_ends_with_exactly_one_order(
+    venue: TradingVenue, tmp_path: Path, fault: str, placements: int
 ) -> None:
-    """The lookup's "no such order" is the venue's neutral ``OrderNotFound``: the resolver
-    must take it as an answer (resend after the recvWindow), not as a failure to retry."""
+    """Placed but unanswered: looked up, found, never resent. Never arrived: the lookup's
+    "no such order" is the venue's neutral ``OrderNotFound``, which the resolver must take as
+    an answer (resend once the recvWindow is over, same ID), not as a failure to retry."""
     losing = LosingVenue(venue)
     async with _manager(losing, tmp_path / "j.sqlite") as om:  # type: ignore[arg-type]
-        losing.faults.append("lost")
+        losing.faults.append(fault)
         order = await om.submit(_limit())
         assert await _resolved(order) is OrderState.NEW
-        assert order.place_attempts == 2
+        assert order.place_attempts == placements
         assert await _copies(venue, order.client_order_id) == 1
 
 
