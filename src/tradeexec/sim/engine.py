@@ -34,11 +34,10 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.sim.accounts import Balance, Ledger
-from tradeexec.sim.book import BookSide
+from tradeexec.sim.accounts import Holding, Ledger
+from tradeexec.sim.book import PriceLevels
 
 __all__ = [
-    "Balance",
     "BalanceEvent",
     "BalanceUpdateEvent",
     "CancelReplaceResult",
@@ -49,14 +48,15 @@ __all__ = [
     "Event",
     "ExecutionEvent",
     "Fill",
+    "Holding",
     "ListStatusEvent",
-    "Order",
-    "OrderList",
+    "OrderListRecord",
+    "OrderRecord",
     "OrderRequest",
     "PlaceResult",
     "SymbolSpec",
-    "Trade",
-    "TradeEvent",
+    "TradePrint",
+    "TradePrintEvent",
 ]
 
 
@@ -101,7 +101,7 @@ class OrderRequest:
 
 
 @dataclass(slots=True)
-class Order:
+class OrderRecord:
     """The engine's record of an order; mutable, the engine owns it. Callers that keep a
     value across calls copy what they need."""
 
@@ -129,9 +129,9 @@ class Order:
     order_list_id: int = -1
     stp_mode: SelfTradePreventionMode = SelfTradePreventionMode.NONE
 
-    def snapshot(self) -> Order:
+    def snapshot(self) -> OrderRecord:
         """A copy for events and answers, so that later matching cannot change what was sent."""
-        return Order(
+        return OrderRecord(
             account=self.account,
             symbol=self.symbol,
             order_id=self.order_id,
@@ -177,7 +177,7 @@ class Fill:
 
 
 @dataclass(slots=True, frozen=True)
-class Trade:
+class TradePrint:
     """A public trade (one per maker/taker match)."""
 
     trade_id: int
@@ -199,7 +199,7 @@ class ExecutionEvent:
     """-> executionReport. ``order`` is a snapshot (copy) taken when the event happened."""
 
     account: str
-    order: Order
+    order: OrderRecord
     execution_type: ExecutionType
     reject_reason: str = "NONE"
     last_fill: Fill | None = None
@@ -213,7 +213,7 @@ class BalanceEvent:
     """-> outboundAccountPosition: the new free/locked of every asset the change touched."""
 
     account: str
-    balances: dict[str, Balance]
+    balances: dict[str, Holding]
     event_time: int
 
 
@@ -232,15 +232,15 @@ class ListStatusEvent:
     """-> listStatus (OCO order lists)."""
 
     account: str
-    order_list: OrderList
+    order_list: OrderListRecord
     event_time: int
 
 
 @dataclass(slots=True, frozen=True)
-class TradeEvent:
+class TradePrintEvent:
     """-> public trade / aggTrade streams."""
 
-    trade: Trade
+    trade: TradePrint
 
 
 @dataclass(slots=True, frozen=True)
@@ -257,11 +257,11 @@ class DepthEvent:
     event_time: int
 
 
-Event = ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradeEvent | DepthEvent
+Event = ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradePrintEvent | DepthEvent
 
 
 @dataclass(slots=True)
-class OrderList:
+class OrderListRecord:
     order_list_id: int
     contingency_type: str
     list_status_type: str
@@ -271,8 +271,8 @@ class OrderList:
     symbol: str
     order_ids: list[int] = field(default_factory=list)
 
-    def snapshot(self) -> OrderList:
-        return OrderList(
+    def snapshot(self) -> OrderListRecord:
+        return OrderListRecord(
             order_list_id=self.order_list_id,
             contingency_type=self.contingency_type,
             list_status_type=self.list_status_type,
@@ -286,7 +286,7 @@ class OrderList:
 
 @dataclass(slots=True, frozen=True)
 class PlaceResult:
-    order: Order  # snapshot after matching
+    order: OrderRecord  # snapshot after matching
     fills: list[Fill]  # the taker's fills, for newOrderRespType=FULL
     events: list[Event]
 
@@ -304,7 +304,7 @@ class CancelReplaceResult:
     order that was not attempted (STOP_ON_FAILURE after a failed cancel) has neither result
     nor error. The server answers 200 when ``ok``, else Binance's 409 with both halves."""
 
-    cancel_order: Order | None
+    cancel_order: OrderRecord | None
     cancel_error: EngineReject | None
     new_result: PlaceResult | None
     new_error: EngineReject | None
@@ -384,7 +384,7 @@ class _Live:
         "visible",
     )
 
-    def __init__(self, order: Order, limit_price: Decimal | None) -> None:
+    def __init__(self, order: OrderRecord, limit_price: Decimal | None) -> None:
         self.order = order
         self.limit_price = limit_price  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
         self.remaining = order.orig_qty
@@ -401,7 +401,7 @@ class _Live:
 class _Oco:
     __slots__ = ("account", "limit", "order_list", "stop")
 
-    def __init__(self, account: str, order_list: OrderList, stop: _Live, limit: _Live) -> None:
+    def __init__(self, account: str, order_list: OrderListRecord, stop: _Live, limit: _Live) -> None:
         self.account = account
         self.order_list = order_list
         self.stop = stop
@@ -448,12 +448,12 @@ class _Symbol:
     def __init__(self, spec: SymbolSpec) -> None:
         self.spec = spec
         self.step = spec.step_size if spec.step_size > 0 else Decimal(1).scaleb(-spec.base_precision)
-        self.bids: BookSide[_Live] = BookSide(is_bid=True)
-        self.asks: BookSide[_Live] = BookSide(is_bid=False)
+        self.bids: PriceLevels[_Live] = PriceLevels(is_bid=True)
+        self.asks: PriceLevels[_Live] = PriceLevels(is_bid=False)
         self.next_order_id = 1
-        self.orders: dict[int, Order] = {}
+        self.orders: dict[int, OrderRecord] = {}
         self.live: dict[int, _Live] = {}
-        self.trades: list[Trade] = []
+        self.trades: list[TradePrint] = []
         self.last_price: Decimal | None = None
         self.update_id = 0
         self.stops_up: list[tuple[Decimal, int]] = []  # (stop price, id): fire when price >= stop
@@ -461,10 +461,10 @@ class _Symbol:
         self.trailing: dict[int, _Live] = {}
         self.new_prices: list[Decimal] = []  # trade prices not yet shown to the stop orders
 
-    def side(self, side: Side) -> BookSide[_Live]:
+    def side(self, side: Side) -> PriceLevels[_Live]:
         return self.bids if side is Side.BUY else self.asks
 
-    def opposite(self, side: Side) -> BookSide[_Live]:
+    def opposite(self, side: Side) -> PriceLevels[_Live]:
         return self.asks if side is Side.BUY else self.bids
 
 
@@ -490,9 +490,9 @@ class Engine:
         self._ledger = Ledger()
         self._rates: dict[str, tuple[Decimal, Decimal]] = {}
         self._open: dict[str, dict[str, dict[int, _Live]]] = {}
-        self._history: dict[tuple[str, str], list[Order]] = {}
+        self._history: dict[tuple[str, str], list[OrderRecord]] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
-        self._by_client_id: dict[tuple[str, str, str], Order] = {}
+        self._by_client_id: dict[tuple[str, str, str], OrderRecord] = {}
         self._lists: dict[int, _Oco] = {}
         self._lists_by_client_id: dict[tuple[str, str], _Oco] = {}
         self._next_list_id = 0
@@ -542,7 +542,7 @@ class Engine:
         self._events.append(BalanceUpdateEvent(account, asset, amount, now_ms))
         return self._end(None)
 
-    def balances(self, account: str) -> dict[str, Balance]:
+    def balances(self, account: str) -> dict[str, Holding]:
         return self._ledger.snapshot(account)
 
     # ---- orders ------------------------------------------------------------------------------
@@ -578,7 +578,7 @@ class Engine:
         limit_iceberg_qty: Decimal | None = None,
         stop_iceberg_qty: Decimal | None = None,
         stp_mode: SelfTradePreventionMode = SelfTradePreventionMode.NONE,
-    ) -> tuple[OrderList, list[Order], list[Event]]:
+    ) -> tuple[OrderListRecord, list[OrderRecord], list[Event]]:
         """An OCO: a LIMIT_MAKER leg and a STOP_LOSS(_LIMIT) leg sharing one lock; the orders
         come back stop leg first, as Binance lists them."""
         st = self._symbol(symbol)
@@ -635,7 +635,7 @@ class Engine:
             stp=stp,
             list_id=list_id,
         )
-        order_list = OrderList(
+        order_list = OrderListRecord(
             order_list_id=list_id,
             contingency_type="OCO",
             list_status_type="EXEC_STARTED",
@@ -668,7 +668,7 @@ class Engine:
         client_order_id: str | None = None,
         new_client_order_id: str | None = None,
         now_ms: int,
-    ) -> tuple[Order, list[Event]]:
+    ) -> tuple[OrderRecord, list[Event]]:
         """Cancels one order (both legs when it belongs to an executing OCO). The cancel's own
         client id (generated when not given) is in the CANCELED event's
         ``cancel_client_order_id``."""
@@ -680,7 +680,7 @@ class Engine:
         return live.order.snapshot(), events
 
     @_exact
-    def cancel_all(self, account: str, symbol: str, now_ms: int) -> tuple[list[Order], list[Event]]:
+    def cancel_all(self, account: str, symbol: str, now_ms: int) -> tuple[list[OrderRecord], list[Event]]:
         st = self._symbol(symbol)
         lives = list(self._open.get(account, {}).get(symbol, {}).values())
         if not lives:
@@ -703,7 +703,7 @@ class Engine:
         list_client_order_id: str | None = None,
         new_client_order_id: str | None = None,
         now_ms: int,
-    ) -> tuple[OrderList, list[Order], list[Event]]:
+    ) -> tuple[OrderListRecord, list[OrderRecord], list[Event]]:
         st = self._symbol(symbol)
         oco = self._find_list(account, order_list_id, list_client_order_id)
         if oco is None or not oco.executing or oco.order_list.symbol != symbol:
@@ -733,7 +733,7 @@ class Engine:
         if new.symbol != symbol:
             raise EngineReject(-1121, "Invalid symbol.")
         self._begin(now_ms)
-        canceled: Order | None = None
+        canceled: OrderRecord | None = None
         cancel_error: EngineReject | None = None
         try:
             live = self._find_open(st, account, cancel_order_id, cancel_orig_client_order_id)
@@ -764,9 +764,9 @@ class Engine:
 
     def get_order(
         self, account: str, symbol: str, *, order_id: int | None = None, client_order_id: str | None = None
-    ) -> Order:
+    ) -> OrderRecord:
         st = self._symbol(symbol)
-        order: Order | None = None
+        order: OrderRecord | None = None
         if order_id is not None:
             order = st.orders.get(order_id)
         elif client_order_id is not None:
@@ -777,20 +777,20 @@ class Engine:
 
     def get_order_list(
         self, account: str, *, order_list_id: int | None = None, list_client_order_id: str | None = None
-    ) -> tuple[OrderList, list[Order]]:
+    ) -> tuple[OrderListRecord, list[OrderRecord]]:
         oco = self._find_list(account, order_list_id, list_client_order_id)
         if oco is None:
             raise EngineReject(-2011, "Order list does not exist.")
         return oco.order_list.snapshot(), [oco.stop.order.snapshot(), oco.limit.order.snapshot()]
 
-    def order_lists(self, account: str, *, open_only: bool = False) -> list[OrderList]:
+    def order_lists(self, account: str, *, open_only: bool = False) -> list[OrderListRecord]:
         return [
             oco.order_list.snapshot()
             for oco in self._lists.values()
             if oco.account == account and (oco.executing or not open_only)
         ]
 
-    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
+    def open_orders(self, account: str, symbol: str | None = None) -> list[OrderRecord]:
         return [live.order.snapshot() for live in self._open_lives(account, symbol)]
 
     def open_order_count(self, account: str, symbol: str | None = None) -> int:
@@ -815,7 +815,7 @@ class Engine:
         start_time: int | None = None,
         end_time: int | None = None,
         limit: int = 500,
-    ) -> list[Order]:
+    ) -> list[OrderRecord]:
         """Binance's allOrders: from ``order_id`` onwards when given, else the most recent."""
         self._symbol(symbol)
         orders = [
@@ -857,7 +857,7 @@ class Engine:
     def last_update_id(self, symbol: str) -> int:
         return self._symbol(symbol).update_id
 
-    def recent_trades(self, symbol: str, limit: int = 500, from_id: int | None = None) -> list[Trade]:
+    def recent_trades(self, symbol: str, limit: int = 500, from_id: int | None = None) -> list[TradePrint]:
         trades = self._symbol(symbol).trades
         if from_id is not None:
             start = max(from_id, 1) - 1
@@ -1085,7 +1085,7 @@ class Engine:
         order_id = st.next_order_id
         st.next_order_id += 1
         is_stop = order_type in _STOP_TYPES
-        order = Order(
+        order = OrderRecord(
             account=account,
             symbol=symbol,
             order_id=order_id,
@@ -1260,7 +1260,7 @@ class Engine:
         ledger.adjust_free(seller_acct, spec.quote_asset, quote - seller_fee)
         ledger.collect_fee(spec.quote_asset, seller_fee)
 
-        trade = Trade(
+        trade = TradePrint(
             trade_id=len(st.trades) + 1,
             symbol=spec.symbol,
             price=price,
@@ -1292,14 +1292,16 @@ class Engine:
             book.requeue(price, maker.order.order_id, maker.visible)
         self._emit(taker, ExecutionType.TRADE, taker_fill)
         self._emit(maker, ExecutionType.TRADE, maker_fill)
-        self._events.append(TradeEvent(trade))
+        self._events.append(TradePrintEvent(trade))
         oco = maker.oco
         if oco is not None and oco.executing:
             self._finish_list(oco, expire=oco.stop)
             if maker.remaining:
                 self._release_excess(st, maker)
 
-    def _record_fill(self, st: _Symbol, live: _Live, trade: Trade, fee: Decimal, *, is_maker: bool) -> Fill:
+    def _record_fill(
+        self, st: _Symbol, live: _Live, trade: TradePrint, fee: Decimal, *, is_maker: bool
+    ) -> Fill:
         order = live.order
         is_buyer = order.side is Side.BUY
         live.remaining -= trade.qty

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradeexec.binance.enums import (
     KlineInterval,
@@ -28,12 +28,11 @@ from tradeexec.binance.enums import (
 )
 from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
 from tradeexec.sim import checks, views
-from tradeexec.sim.engine import EngineReject, ExecutionEvent, Order, OrderRequest
+from tradeexec.sim.config import SimConfig
+from tradeexec.sim.engine import EngineReject, ExecutionEvent, OrderRecord, OrderRequest
 from tradeexec.sim.params import ApiError, Params, illegal, mandatory, not_required
+from tradeexec.sim.state import ApiAccount, SimState
 from tradeexec.sim.wallet_ops import WalletOps, wallet_operations
-
-if TYPE_CHECKING:
-    from tradeexec.sim.state import ApiAccount, SimState
 
 __all__ = ["OPERATIONS", "ApiError", "Operation", "Params", "Service"]
 
@@ -570,7 +569,7 @@ class Service(WalletOps):
         shared rules module, so client and exchange cannot disagree."""
         checks.check_order(self.state, account.account, req)
 
-    def _place(self, account: ApiAccount, req: OrderRequest) -> tuple[Order, list[Any], int]:
+    def _place(self, account: ApiAccount, req: OrderRequest) -> tuple[OrderRecord, list[Any], int]:
         self.state.limiter.charge_order(account.account)
         now = self._now()
         result = self._engine(lambda: self.state.engine.place(account.account, req, now))
@@ -578,7 +577,9 @@ class Service(WalletOps):
         return result.order, result.fills, now
 
     @staticmethod
-    def _order_answer(order: Order, fills: list[Any], now: int, resp: OrderResponseType) -> dict[str, Any]:
+    def _order_answer(
+        order: OrderRecord, fills: list[Any], now: int, resp: OrderResponseType
+    ) -> dict[str, Any]:
         if resp is OrderResponseType.ACK:
             return views.order_ack(order, now)
         if resp is OrderResponseType.RESULT:
@@ -1031,7 +1032,7 @@ class Service(WalletOps):
         }
 
 
-def _cancel_client_id(events: list[Any], order: Order) -> str:
+def _cancel_client_id(events: list[Any], order: OrderRecord) -> str:
     """The client id the engine gave the cancel itself (Binance answers it as clientOrderId)."""
     for e in events:
         if isinstance(e, ExecutionEvent) and e.order.order_id == order.order_id and e.cancel_client_order_id:
@@ -1085,3 +1086,13 @@ def _permissions_of(info: dict[str, Any]) -> list[str]:
 
 def _uid(account: str) -> int:
     return int.from_bytes(account.encode()[:6].ljust(6, b"\0"), "big") % 1_000_000_000
+
+
+class WireState(SimState):
+    """A ``SimState`` with the Binance API over it: what the REST server, the WebSocket API and
+    the streams are given. The state below (engine, keys, limits) knows nothing of the API, so
+    it is built here, on top, and the dependency points one way."""
+
+    def __init__(self, config: SimConfig) -> None:
+        super().__init__(config)
+        self.service = Service(self)

@@ -28,14 +28,13 @@ from aiohttp import web
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.sim import formats
-from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, Trade, TradeEvent
+from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, TradePrint, TradePrintEvent
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Service
-from tradeexec.sim.state import SimState
-from tradeexec.sim.tape import Kline
+from tradeexec.sim.service import Service, WireState
+from tradeexec.sim.tape import Candle
 from tradeexec.sim.userdata import UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection, valid_request_id
+from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +140,17 @@ class KlineBuilder:
     interval: str
     interval_ms: int
     open_time: int
-    kline: Kline | None = None
+    kline: Candle | None = None
     first_id: int = -1
     last_id: int = -1
     last_price: Decimal | None = None
 
-    def add(self, t: Trade) -> None:
+    def add(self, t: TradePrint) -> None:
         k = self.kline
         taker_buy = not t.is_buyer_maker
         zero = Decimal(0)
         if k is None:
-            self.kline = Kline(
+            self.kline = Candle(
                 self.open_time, self.close_time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
                 t.qty if taker_buy else zero, t.quote_qty if taker_buy else zero,
             )
@@ -192,7 +191,9 @@ class KlineBuilder:
 class StreamSession:
     """One market-stream connection: its subscriptions and its ``combined`` property."""
 
-    def __init__(self, hub: StreamHub, conn: WsConnection, combined: bool, owned_key: str | None) -> None:
+    def __init__(
+        self, hub: StreamHub, conn: WsServerConnection, combined: bool, owned_key: str | None
+    ) -> None:
         self.hub = hub
         self.conn = conn
         self.combined = combined
@@ -354,7 +355,7 @@ def _json_detail(exc: msgspec.DecodeError) -> str:
 class StreamHub:
     def __init__(
         self,
-        state: SimState,
+        state: WireState,
         users: UserDataHub,
         registry: ConnectionRegistry,
     ) -> None:
@@ -454,12 +455,12 @@ class StreamHub:
             return
         now = self.state.now_ms()
         for ev in events:
-            if isinstance(ev, TradeEvent):
+            if isinstance(ev, TradePrintEvent):
                 self._on_trade(ev.trade, now)
             elif isinstance(ev, DepthEvent):
                 self._on_depth(ev, now)
 
-    def _on_trade(self, t: Trade, now: int) -> None:
+    def _on_trade(self, t: TradePrint, now: int) -> None:
         sym = t.symbol.lower()
         self._changed.add(t.symbol)
         name = f"{sym}@trade"
@@ -632,7 +633,7 @@ class StreamHub:
                 return web.json_response({"code": -1121, "msg": f"Invalid stream name: {raw}"}, status=400)
         if len(specs) > self.max_streams:
             return web.json_response({"code": 4, "msg": "Too many subscriptions"}, status=400)
-        conn = WsConnection(request, self.limits(), self.state.faults, request.path, self.registry)
+        conn = WsServerConnection(request, self.limits(), self.state.faults, request.path, self.registry)
         owned = next((s.name for s in specs if s.kind == "listenKey"), None) if not combined else None
         session = StreamSession(self, conn, combined, owned)
         conn.on_close(session.close)
