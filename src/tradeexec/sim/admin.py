@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim import views
+from tradeexec.sim.binance import views
 from tradeexec.sim.engine import OrderRecord, OrderRequest
 
 if TYPE_CHECKING:

@@ -19,13 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from tradeexec.sim.admin import SimAdmin
+from tradeexec.sim.binance.service import WireState
+from tradeexec.sim.binance.ws_routes import setup_ws_routes
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
 from tradeexec.sim.replay import check_replay_config, run_configured
 from tradeexec.sim.server import ADMIN_KEY, build_app
-from tradeexec.sim.service import WireState
-from tradeexec.sim.ws_routes import setup_ws_routes
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from aiohttp import web
 from tradeexec.binance.auth import extract_signature
 from tradeexec.sim import limits
 from tradeexec.sim.admin import SimAdmin
+from tradeexec.sim.binance.service import Operation, WireState
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Operation, WireState
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Everything the local exchange's transports share: engine, rules, keys, clock, event bus,
-faults, limits and the API service.
+faults and limits.
 
 REST routes, the WebSocket API, market streams and the user data stream all hold the same
-``SimState``, so an order placed over one transport is seen by every other one at once and
+state (as a ``binance.service.WireState``, which adds the API service on top: this module
+knows nothing of the wire), so an order placed over one transport is seen by every other one at once and
 every state change reaches every listener in the order it happened.
 """
 

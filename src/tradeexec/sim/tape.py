@@ -33,6 +33,29 @@ class Candle:
     taker_buy_volume: Decimal
     taker_buy_quote_volume: Decimal
 
+    @classmethod
+    def opened_by(cls, t: TradePrint, open_time: int, close_time: int) -> Candle:
+        """The candle whose first trade is ``t``. The one place a candle is built from trades,
+        for both the REST klines and the kline streams, so the two can never disagree."""
+        taker_buy = not t.is_buyer_maker
+        zero = Decimal(0)
+        return cls(
+            open_time, close_time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
+            t.qty if taker_buy else zero, t.quote_qty if taker_buy else zero,
+        )  # fmt: skip
+
+    def add(self, t: TradePrint) -> None:
+        """Fold a later trade of the same interval into the candle."""
+        self.high = max(self.high, t.price)
+        self.low = min(self.low, t.price)
+        self.close = t.price
+        self.volume += t.qty
+        self.quote_volume += t.quote_qty
+        self.count += 1
+        if not t.is_buyer_maker:
+            self.taker_buy_volume += t.qty
+            self.taker_buy_quote_volume += t.quote_qty
+
 
 @dataclass(slots=True)
 class WindowStats:
@@ -118,30 +141,9 @@ class TradeTape:
         for t in trades:
             open_time = t.time // interval_ms * interval_ms
             k = buckets.get(open_time)
-            taker_buy = not t.is_buyer_maker
             if k is None:
-                buckets[open_time] = Candle(
-                    open_time,
-                    open_time + interval_ms - 1,
-                    t.price,
-                    t.price,
-                    t.price,
-                    t.price,
-                    t.qty,
-                    t.quote_qty,
-                    1,
-                    t.qty if taker_buy else Decimal(0),
-                    t.quote_qty if taker_buy else Decimal(0),
-                )
-                continue
-            k.high = max(k.high, t.price)
-            k.low = min(k.low, t.price)
-            k.close = t.price
-            k.volume += t.qty
-            k.quote_volume += t.quote_qty
-            k.count += 1
-            if taker_buy:
-                k.taker_buy_volume += t.qty
-                k.taker_buy_quote_volume += t.quote_qty
+                buckets[open_time] = Candle.opened_by(t, open_time, open_time + interval_ms - 1)
+            else:
+                k.add(t)
         out = [buckets[k] for k in sorted(buckets)]
         return out[-limit:] if start is None else out[:limit]

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from tradeexec.sim.service import WireState
-from tradeexec.sim.userdata import ListenKeyRoutes, UserDataHub
-from tradeexec.sim.ws_api import WsApi
-from tradeexec.sim.ws_conn import ConnectionRegistry
-from tradeexec.sim.ws_firehose import add_firehose_routes
-from tradeexec.sim.ws_streams import StreamHub
+from tradeexec.sim.binance.service import WireState
+from tradeexec.sim.binance.userdata import ListenKeyRoutes, UserDataHub
+from tradeexec.sim.binance.ws_api import WsApi
+from tradeexec.sim.binance.ws_conn import ConnectionRegistry
+from tradeexec.sim.binance.ws_firehose import add_firehose_routes
+from tradeexec.sim.binance.ws_streams import StreamHub
 
 
 @dataclass(slots=True, frozen=True)

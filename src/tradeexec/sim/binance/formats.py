@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from tradeexec.sim.binance.views import dec
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -26,7 +27,6 @@ from tradeexec.sim.engine import (
     TradePrint,
 )
 from tradeexec.sim.tape import Candle
-from tradeexec.sim.views import dec
 
 _encode = msgspec.json.Encoder().encode
 

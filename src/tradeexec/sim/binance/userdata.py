@@ -24,7 +24,8 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.sim import formats
+from tradeexec.sim.binance import formats
+from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -35,7 +36,6 @@ from tradeexec.sim.engine import (
 )
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import WireState
 from tradeexec.sim.state import ApiAccount
 
 log = logging.getLogger(__name__)

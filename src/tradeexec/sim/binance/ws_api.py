@@ -22,13 +22,14 @@ from aiohttp import web
 
 from tradeexec.binance.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.binance.enums import SecurityType
-from tradeexec.sim import formats, limits
+from tradeexec.sim import limits
+from tradeexec.sim.binance import formats
+from tradeexec.sim.binance.service import Operation, WireState
+from tradeexec.sim.binance.userdata import LegacyListenKeys, UserDataHub
+from tradeexec.sim.binance.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Operation, WireState
 from tradeexec.sim.state import ApiAccount
-from tradeexec.sim.userdata import LegacyListenKeys, UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
 
 log = logging.getLogger(__name__)
 
