@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.sim.book_shape import ShapeParams, TickGrid, book, offsets, top_of_book
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import DepthEvent, EngineReject, Event, OrderRequest
-from tradeexec.sim.quoter import Quoter, plan
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, book, offsets, top_of_book
+from tradeexec.sim.market.quoter import Quoter, plan
 from tradeexec.sim.state import SimState
 
 ticks = st.sampled_from([Decimal(x) for x in ("0.01", "0.00001", "0.1", "1", "0.00000001")])

@@ -24,7 +24,7 @@ from tradeexec.sim.binance.ws_routes import setup_ws_routes
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
-from tradeexec.sim.replay import check_replay_config, run_configured
+from tradeexec.sim.market.replay import check_replay_config, run_configured
 from tradeexec.sim.server import ADMIN_KEY, build_app
 
 log = logging.getLogger(__name__)

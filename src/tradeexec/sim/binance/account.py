@@ -13,6 +13,8 @@ from tradeexec.sim.state import ApiAccount
 
 
 class AccountOps(ServiceBase):
+    """The account and /sapi account-status endpoints."""
+
     def account(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
         assert account is not None
         omit_zero = p.boolean("omitZeroBalances") or False

@@ -19,20 +19,10 @@ from tradeexec.sim.params import ApiError, Params, illegal, mandatory
 from tradeexec.sim.state import ApiAccount, SimState
 
 API_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
-
-
 MAX_RECV_WINDOW = 60_000
-
-
 DEFAULT_RECV_WINDOW = Decimal(5000)
-
-
 INVALID_SYMBOL = "Invalid symbol."
-
-
 _SYMBOL_ITEM = SYMBOL_LEGAL[1:-1]
-
-
 SYMBOLS_LEGAL = f'^\\[("{_SYMBOL_ITEM}"(,"{_SYMBOL_ITEM}"){{0,}}){{0,1}}\\]$'
 
 

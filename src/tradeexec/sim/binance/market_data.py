@@ -17,6 +17,8 @@ _ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 class MarketDataOps(ServiceBase):
+    """The public market data endpoints, read from the engine and the trade tape."""
+
     def ping(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
         p.ensure_all_read()
         return {}

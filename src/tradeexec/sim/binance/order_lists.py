@@ -14,6 +14,8 @@ from tradeexec.sim.state import ApiAccount
 
 
 class OrderListOps(TradingOps):
+    """The OCO endpoints; built on the order parsing and filter checks of ``TradingOps``."""
+
     def new_oco(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
         """POST /api/v3/order/oco (legacy parameter names)."""
         return self._oco(p, account, above_below=False)

@@ -27,8 +27,6 @@ __all__ = ["OPERATIONS", "ApiError", "Operation", "Params", "Service", "WireStat
 
 
 _N, _M, _T, _U = SecurityType.NONE, SecurityType.MARKET_DATA, SecurityType.TRADE, SecurityType.USER_DATA
-
-
 OPERATIONS: tuple[Operation, ...] = (
     Operation("ping", "GET", "/api/v3/ping", _N, 1, "ping"),
     Operation("time", "GET", "/api/v3/time", _N, 1, "time"),

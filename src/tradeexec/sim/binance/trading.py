@@ -14,11 +14,7 @@ from tradeexec.sim.params import ApiError, Params, mandatory, not_required
 from tradeexec.sim.state import ApiAccount
 
 _NEEDS_TIF = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
-
-
 _NEEDS_PRICE = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
-
-
 _NEEDS_STOP = {
     OrderType.STOP_LOSS,
     OrderType.STOP_LOSS_LIMIT,
@@ -28,6 +24,8 @@ _NEEDS_STOP = {
 
 
 class TradingOps(ServiceBase):
+    """The order endpoints; each parses, checks filters, then makes one engine call."""
+
     def _order_request(
         self, p: Params, account: ApiAccount, *, allow_test_extras: bool = False, check: bool = True
     ) -> tuple[OrderRequest, OrderResponseType]:

@@ -164,6 +164,8 @@ class SymbolBook:
 
 
 class EngineCore:
+    """State and bookkeeping shared by every job of the engine (see the module docstring)."""
+
     def __init__(
         self,
         symbols: Iterable[SymbolSpec],

@@ -28,6 +28,8 @@ class MatchPlan:
 
 
 class Matching(EngineCore):
+    """Adds the matching loop: plan a taker's matches, then execute them fill by fill."""
+
     def _plan(
         self,
         st: SymbolBook,

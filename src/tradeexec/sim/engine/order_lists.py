@@ -12,6 +12,8 @@ from tradeexec.sim.engine.triggers import Triggers
 
 
 class OrderLists(Triggers):
+    """Adds OCO order lists: place both legs under one lock, cancel the list as one."""
+
     @exact
     def place_oco(
         self,

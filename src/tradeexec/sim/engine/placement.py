@@ -23,6 +23,8 @@ from tradeexec.sim.engine.triggers import stop_hit
 
 
 class Placement(OrderLists):
+    """Adds the order entry points: place, cancel, cancel all, cancel-replace."""
+
     @exact
     def place(self, account: str, req: OrderRequest, now_ms: int) -> PlaceResult:
         st = self._symbol(req.symbol)

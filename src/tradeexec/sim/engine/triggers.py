@@ -24,6 +24,8 @@ def stop_hit(order_type: OrderType, side: Side, stop: Decimal, price: Decimal) -
 
 
 class Triggers(Matching):
+    """Adds stop orders: arm, watch trade prices, fire into the matching loop."""
+
     def _arm(self, st: SymbolBook, live: LiveOrder) -> None:
         order = live.order
         if order.trailing_delta is not None:

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.book_shape import ShapeParams, TickGrid, level_qty, offsets
 from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, level_qty, offsets
 from tradeexec.sim.state import SimState
 
 PER_CELL = 2

@@ -18,9 +18,9 @@ import random
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.sim.book_shape import ShapeParams, TickGrid, top_of_book
 from tradeexec.sim.engine import EngineReject, OrderRequest
-from tradeexec.sim.quoter import Quoter
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, top_of_book
+from tradeexec.sim.market.quoter import Quoter
 from tradeexec.sim.state import SimState
 
 MAKER = "__sim_maker__"
