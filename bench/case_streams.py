@@ -26,7 +26,7 @@ import msgspec
 
 from bench.clients import installed
 from bench.common import SYMBOL, Result, Sample, ServerInfo
-from tradeexec.sim.ws_firehose import firehose_url
+from tradeexec.sim.binance.ws_firehose import firehose_url
 
 if TYPE_CHECKING:
     from tradeexec.binance.streams import ConnectionEvent, MarketStream

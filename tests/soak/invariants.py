@@ -14,7 +14,7 @@ from tests.soak.strategy import Ledger
 from tradeexec.binance.enums import Side
 from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
 from tradeexec.execution.positions import AccountSnapshot
-from tradeexec.sim.engine import Fill, Order
+from tradeexec.sim.engine import Fill, OrderRecord
 from tradeexec.sim.exchange import LocalExchange
 
 ALL = 10**9  # "every row": the engine's history queries take a limit
@@ -48,7 +48,7 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
     found = Findings()
     symbols = list(ex.state.symbol_info)
     account = ex.account
-    on_exchange: dict[str, Order] = {}
+    on_exchange: dict[str, OrderRecord] = {}
     counts: Counter[str] = Counter()
     fills: dict[tuple[str, int], Fill] = {}
     for symbol in symbols:

@@ -17,7 +17,7 @@ from tradeexec.binance.models import ExecutionReport, ListenKeyExpired, Outbound
 from tradeexec.binance.streams import ConnectionEvent, ConnectionState
 from tradeexec.binance.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
 from tradeexec.binance.wsapi import WsApiClient
-from tradeexec.sim.ws_routes import WS_KEY
+from tradeexec.sim.binance.ws_routes import WS_KEY
 
 pytestmark = pytest.mark.timeout(30)
 LIMIT: dict[str, Any] = {"quantity": Decimal("0.01"), "price": Decimal("50000"), "time_in_force": "GTC"}

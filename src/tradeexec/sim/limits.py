@@ -51,7 +51,7 @@ class _IpState:
     banned_until: int = 0
 
 
-class RateLimiter:
+class RateLimitEnforcer:
     def __init__(self, config: RateLimitConfig, clock: SimClock, faults: FaultInjector | None = None) -> None:
         self.config = config
         self.clock = clock

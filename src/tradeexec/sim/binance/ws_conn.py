@@ -59,7 +59,7 @@ class ConnLimits:
 TextHandler = Callable[[bytes], Awaitable[None]]
 
 
-class WsConnection:
+class WsServerConnection:
     """Owns one ``WebSocketResponse``: call ``await run(on_text)`` from the request handler."""
 
     def __init__(
@@ -274,18 +274,18 @@ class ConnectionRegistry:
     """Every open connection, so shutdown and fault handles can reach them all."""
 
     def __init__(self) -> None:
-        self._conns: set[WsConnection] = set()
+        self._conns: set[WsServerConnection] = set()
 
-    def add(self, conn: WsConnection) -> None:
+    def add(self, conn: WsServerConnection) -> None:
         self._conns.add(conn)
 
-    def discard(self, conn: WsConnection) -> None:
+    def discard(self, conn: WsServerConnection) -> None:
         self._conns.discard(conn)
 
     def __len__(self) -> int:
         return len(self._conns)
 
-    def connections(self, target_prefix: str = "") -> list[WsConnection]:
+    def connections(self, target_prefix: str = "") -> list[WsServerConnection]:
         return [c for c in self._conns if c.target.startswith(target_prefix)]
 
     def drop(self, target_prefix: str = "") -> int:

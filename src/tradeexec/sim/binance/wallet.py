@@ -14,15 +14,14 @@ nothing in it: an empty list, or an exchangeInfo without symbols.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradeexec.binance.enums import SecurityType
+from tradeexec.sim.binance.dispatch import ServiceBase
+from tradeexec.sim.binance.operation import Operation
+from tradeexec.sim.binance.views import dec
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.views import dec
-
-if TYPE_CHECKING:
-    from tradeexec.sim.service import Operation
-    from tradeexec.sim.state import ApiAccount, SimState
+from tradeexec.sim.state import ApiAccount
 
 # Parameters a client may sign a request with whatever its security type; the lists below
 # read them so that a client that signs every /sapi request (ccxt does) is not refused.
@@ -31,8 +30,6 @@ _SIGNING = ("timestamp", "recvWindow", "signature")
 
 def wallet_operations() -> tuple[Operation, ...]:
     """The operations of this module, for ``service.OPERATIONS``."""
-    from tradeexec.sim.service import Operation
-
     n, m, u = SecurityType.NONE, SecurityType.MARKET_DATA, SecurityType.USER_DATA
     return (
         Operation("account_commission", "GET", "/api/v3/account/commission", u, 20, "account.commission"),
@@ -51,13 +48,8 @@ def _rate(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-class WalletOps:
+class WalletOps(ServiceBase):
     """Mixed into ``Service``: handlers named by :func:`wallet_operations`."""
-
-    state: SimState
-
-    def _symbol(self, p: Params, name: str = "symbol") -> str:
-        raise NotImplementedError  # provided by Service
 
     def _fees(self, account: ApiAccount | None) -> tuple[Decimal, Decimal]:
         assert account is not None

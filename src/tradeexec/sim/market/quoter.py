@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.book_shape import Grid, ShapeParams, level_qty, offsets
 from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, level_qty, offsets
 from tradeexec.sim.state import SimState
 
 PER_CELL = 2
@@ -90,7 +90,7 @@ class Quoter:
                     del own[ev.order.price]
 
     def requote(
-        self, symbol: str, top: tuple[Decimal, Decimal], params: ShapeParams, grid: Grid, *, rising: bool
+        self, symbol: str, top: tuple[Decimal, Decimal], params: ShapeParams, grid: TickGrid, *, rising: bool
     ) -> None:
         """Move the ladder to ``top`` (best bid, best ask; bid < ask). ``rising``: the market
         went up, so the asks retreat first."""
@@ -102,7 +102,9 @@ class Quoter:
             best = top[0] if side is Side.BUY else top[1]
             self._requote_side(symbol, side, best, params, grid)
 
-    def _requote_side(self, symbol: str, side: Side, best: Decimal, params: ShapeParams, grid: Grid) -> None:
+    def _requote_side(
+        self, symbol: str, side: Side, best: Decimal, params: ShapeParams, grid: TickGrid
+    ) -> None:
         own = self._own.get((symbol, side))
         if own is None:
             own = self._own[(symbol, side)] = self._adopt(symbol, side)

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from tradeexec.sim.state import SimState
-from tradeexec.sim.userdata import ListenKeyRoutes, UserDataHub
-from tradeexec.sim.ws_api import WsApi
-from tradeexec.sim.ws_conn import ConnectionRegistry
-from tradeexec.sim.ws_firehose import add_firehose_routes
-from tradeexec.sim.ws_streams import StreamHub
+from tradeexec.sim.binance.service import WireState
+from tradeexec.sim.binance.userdata import ListenKeyRoutes, UserDataHub
+from tradeexec.sim.binance.ws_api import WsApi
+from tradeexec.sim.binance.ws_conn import ConnectionRegistry
+from tradeexec.sim.binance.ws_firehose import add_firehose_routes
+from tradeexec.sim.binance.ws_streams import StreamHub
 
 
 @dataclass(slots=True, frozen=True)
@@ -31,7 +31,7 @@ class WsServices:
 WS_KEY: web.AppKey[WsServices] = web.AppKey("sim_ws", WsServices)
 
 
-def setup_ws_routes(app: web.Application, state: SimState) -> WsServices:
+def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
     """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and
     ``POST/PUT/DELETE /api/v3/userDataStream`` and its ``/sapi/v1`` twin, which answer only
     while ``streams.legacy_listen_key`` is on. Intervals and queue bounds come from

@@ -19,7 +19,7 @@ Level = tuple[Decimal, Decimal]  # (price, quantity)
 
 
 @dataclass(slots=True, frozen=True)
-class Grid:
+class TickGrid:
     """A symbol's price tick and quantity step (PRICE_FILTER.tickSize, LOT_SIZE.stepSize)."""
 
     tick: Decimal
@@ -61,21 +61,21 @@ def offsets(params: ShapeParams, ref_price: Decimal, tick: Decimal) -> list[int]
     return out
 
 
-def top_of_book(mid: Decimal, grid: Grid, spread_ticks: int) -> tuple[Decimal, Decimal]:
+def top_of_book(mid: Decimal, grid: TickGrid, spread_ticks: int) -> tuple[Decimal, Decimal]:
     """Best bid and ask ``spread_ticks`` (at least one) apart around ``mid``."""
     spread = max(spread_ticks, 1) * grid.tick
     bid = max(grid.floor_price(mid - spread / 2), grid.tick)
     return bid, bid + spread
 
 
-def level_qty(params: ShapeParams, index: int, price: Decimal, grid: Grid, rng: random.Random) -> Decimal:
+def level_qty(params: ShapeParams, index: int, price: Decimal, grid: TickGrid, rng: random.Random) -> Decimal:
     """The size of a new level ``index`` levels from the best, on the step grid."""
     noise = math.exp(rng.gauss(0.0, params.qty_noise)) if params.qty_noise > 0 else 1.0
     scale = Decimal(str(round((1.0 + params.growth * index) * noise, 6)))
     return grid.qty(params.top_qty_quote * scale / price)
 
 
-def side_prices(params: ShapeParams, best: Decimal, grid: Grid, *, bid: bool) -> list[Decimal]:
+def side_prices(params: ShapeParams, best: Decimal, grid: TickGrid, *, bid: bool) -> list[Decimal]:
     """The level prices of one side from its best price outwards, above zero."""
     out: list[Decimal] = []
     for off in offsets(params, best, grid.tick):
@@ -87,7 +87,7 @@ def side_prices(params: ShapeParams, best: Decimal, grid: Grid, *, bid: bool) ->
 
 
 def book(
-    params: ShapeParams, mid: Decimal, grid: Grid, rng: random.Random, *, spread_ticks: int = 1
+    params: ShapeParams, mid: Decimal, grid: TickGrid, rng: random.Random, *, spread_ticks: int = 1
 ) -> tuple[list[Level], list[Level]]:
     """A whole fresh book around ``mid``: (bids, asks), each best first."""
     best_bid, best_ask = top_of_book(mid, grid, spread_ticks)

@@ -16,7 +16,7 @@ _ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
-class Balance:
+class Holding:
     free: Decimal = _ZERO
     locked: Decimal = _ZERO
 
@@ -25,14 +25,14 @@ class Ledger:
     __slots__ = ("_accounts", "_touched", "fees")
 
     def __init__(self) -> None:
-        self._accounts: dict[str, dict[str, Balance]] = {}
+        self._accounts: dict[str, dict[str, Holding]] = {}
         self._touched: dict[str, dict[str, None]] = {}
         self.fees: dict[str, Decimal] = {}
 
     def open(self, account: str, balances: Mapping[str, Decimal]) -> None:
         if account in self._accounts:
             raise ValueError(f"account {account!r} already exists")
-        self._accounts[account] = {asset: Balance(free=amount) for asset, amount in balances.items()}
+        self._accounts[account] = {asset: Holding(free=amount) for asset, amount in balances.items()}
 
     def exists(self, account: str) -> bool:
         return account in self._accounts
@@ -41,14 +41,14 @@ class Ledger:
         bal = self._accounts.get(account, {}).get(asset)
         return _ZERO if bal is None else bal.free
 
-    def snapshot(self, account: str) -> dict[str, Balance]:
-        return {a: Balance(b.free, b.locked) for a, b in self._accounts.get(account, {}).items()}
+    def snapshot(self, account: str) -> dict[str, Holding]:
+        return {a: Holding(b.free, b.locked) for a, b in self._accounts.get(account, {}).items()}
 
-    def _get(self, account: str, asset: str) -> Balance:
+    def _get(self, account: str, asset: str) -> Holding:
         assets = self._accounts.setdefault(account, {})
         bal = assets.get(asset)
         if bal is None:
-            bal = assets[asset] = Balance()
+            bal = assets[asset] = Holding()
         self._touched.setdefault(account, {})[asset] = None
         return bal
 
@@ -76,12 +76,12 @@ class Ledger:
         if amount:
             self.fees[asset] = self.fees.get(asset, _ZERO) + amount
 
-    def flush(self) -> list[tuple[str, dict[str, Balance]]]:
+    def flush(self) -> list[tuple[str, dict[str, Holding]]]:
         """The (account, changed balances) pairs since the last flush, in first-touch order."""
         out = []
         for account, assets in self._touched.items():
             bals = self._accounts[account]
-            out.append((account, {a: Balance(bals[a].free, bals[a].locked) for a in assets}))
+            out.append((account, {a: Holding(bals[a].free, bals[a].locked) for a in assets}))
         self._touched.clear()
         return out
 

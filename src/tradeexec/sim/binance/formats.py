@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from tradeexec.sim.binance.views import dec
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -22,11 +23,10 @@ from tradeexec.sim.engine import (
     Event,
     ExecutionEvent,
     ListStatusEvent,
-    Order,
-    Trade,
+    OrderRecord,
+    TradePrint,
 )
-from tradeexec.sim.tape import Kline
-from tradeexec.sim.views import dec
+from tradeexec.sim.tape import Candle
 
 _encode = msgspec.json.Encoder().encode
 
@@ -45,7 +45,7 @@ def _levels(levels: Iterable[Level]) -> list[list[str]]:
 
 
 def execution_report(ev: ExecutionEvent) -> bytes:
-    o: Order = ev.order
+    o: OrderRecord = ev.order
     fill = ev.last_fill
     body: dict[str, Any] = {
         "e": "executionReport",
@@ -150,7 +150,7 @@ def user_event(ev: Event) -> bytes | None:
 # ---- market streams ------------------------------------------------------------------------
 
 
-def trade(t: Trade, event_time: int) -> bytes:
+def trade(t: TradePrint, event_time: int) -> bytes:
     return _encode(
         {
             "e": "trade",
@@ -168,7 +168,7 @@ def trade(t: Trade, event_time: int) -> bytes:
     )
 
 
-def agg_trade(t: Trade, event_time: int) -> bytes:
+def agg_trade(t: TradePrint, event_time: int) -> bytes:
     """One aggregate per trade: its id is the trade id, so it matches REST aggTrades only if
     those are unaggregated too; Binance allows aggregates of a single trade."""
     return _encode(
@@ -234,7 +234,7 @@ def kline(
     *,
     open_time: int,
     close_time: int,
-    k: Kline | None,
+    k: Candle | None,
     first_id: int,
     last_id: int,
     closed: bool,

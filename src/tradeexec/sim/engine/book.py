@@ -20,7 +20,7 @@ T = TypeVar("T")
 _ZERO = Decimal(0)
 
 
-class BookSide(Generic[T]):
+class PriceLevels(Generic[T]):
     __slots__ = ("_before", "_levels", "_prices", "_qty", "is_bid")
 
     def __init__(self, *, is_bid: bool) -> None:

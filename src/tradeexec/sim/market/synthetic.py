@@ -18,9 +18,9 @@ import random
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.sim.book_shape import Grid, ShapeParams, top_of_book
 from tradeexec.sim.engine import EngineReject, OrderRequest
-from tradeexec.sim.quoter import Quoter
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, top_of_book
+from tradeexec.sim.market.quoter import Quoter
 from tradeexec.sim.state import SimState
 
 MAKER = "__sim_maker__"
@@ -76,10 +76,10 @@ def ensure_accounts(state: SimState, names: tuple[str, ...]) -> None:
             state.add_account(name, dict.fromkeys(assets, _FUNDS))
 
 
-def grid_of(state: SimState, symbol: str) -> Grid:
+def grid_of(state: SimState, symbol: str) -> TickGrid:
     rules = state.rules[symbol]
     pf, lot = rules.price_filter, rules.lot_size
-    return Grid(
+    return TickGrid(
         pf.tick_size if pf and pf.tick_size > 0 else Decimal("0.00000001"),
         lot.step_size if lot and lot.step_size > 0 else Decimal("0.00000001"),
     )

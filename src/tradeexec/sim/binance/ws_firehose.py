@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
-from tradeexec.sim.ws_streams import StreamSpec, parse_stream
+from tradeexec.sim.binance.stream_names import StreamSpec, parse_stream
 
 __all__ = [
     "FIREHOSE_PATH",

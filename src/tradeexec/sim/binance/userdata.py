@@ -24,7 +24,8 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.sim import formats
+from tradeexec.sim.binance import formats
+from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -35,7 +36,7 @@ from tradeexec.sim.engine import (
 )
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.state import ApiAccount, SimState
+from tradeexec.sim.state import ApiAccount
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class UserSink(Protocol):
 
 
 @dataclass(slots=True)
-class ListenKey:
+class ListenKeyLease:
     key: str
     account: str
     expires_at: int  # simulated ms
@@ -75,7 +76,7 @@ class LegacyListenKeys:
     """The listenKey operations shared by REST and the WebSocket API, behind the one switch
     ``streams.legacy_listen_key`` (read at each call, so tests may flip it on a live exchange)."""
 
-    def __init__(self, state: SimState, hub: UserDataHub) -> None:
+    def __init__(self, state: WireState, hub: UserDataHub) -> None:
         self.state = state
         self.hub = hub
 
@@ -107,12 +108,12 @@ class LegacyListenKeys:
 class UserDataHub:
     """account -> sinks, fed by the bus; plus the legacy listenKey store and its expiry."""
 
-    def __init__(self, state: SimState) -> None:
+    def __init__(self, state: WireState) -> None:
         self.state = state
         self._sinks: dict[str, dict[int, UserSink]] = {}
         self._owner: dict[int, str] = {}
         self._next_handle = 1
-        self._keys: dict[str, ListenKey] = {}
+        self._keys: dict[str, ListenKeyLease] = {}
         self._key_sinks: dict[str, dict[int, UserSink]] = {}
         self._bus_handle: int | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -208,7 +209,7 @@ class UserDataHub:
                 lk.expires_at = now + self.validity_ms
                 return lk.key
         key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(60))
-        self._keys[key] = ListenKey(key, account, now + self.validity_ms)
+        self._keys[key] = ListenKeyLease(key, account, now + self.validity_ms)
         self._wake.set()
         return key
 
@@ -285,7 +286,7 @@ class ListenKeyRoutes:
     PATHS = ("/api/v3/userDataStream", "/sapi/v1/userDataStream")
     WEIGHT = 2
 
-    def __init__(self, state: SimState, legacy: LegacyListenKeys) -> None:
+    def __init__(self, state: WireState, legacy: LegacyListenKeys) -> None:
         self.state = state
         self.legacy = legacy
 

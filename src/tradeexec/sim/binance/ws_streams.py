@@ -11,179 +11,32 @@ absolute quantity of every level touched in between, which makes them continuous
 REST snapshot's ``lastUpdateId``.
 """
 
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import re
-import string
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.enums import KlineInterval
-from tradeexec.sim import formats
-from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, Trade, TradeEvent
+from tradeexec.sim.binance import formats
+from tradeexec.sim.binance.service import Service, WireState
+from tradeexec.sim.binance.stream_builders import DepthAccumulator, KlineBuilder
+from tradeexec.sim.binance.stream_names import KLINE_INTERVALS_MS, StreamSpec, parse_stream
+from tradeexec.sim.binance.userdata import UserDataHub
+from tradeexec.sim.binance.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
+from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, TradePrint, TradePrintEvent
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Service
-from tradeexec.sim.state import SimState
-from tradeexec.sim.tape import Kline
-from tradeexec.sim.userdata import UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection, valid_request_id
 
 log = logging.getLogger(__name__)
 
-# Calendar months have no fixed length, so the month candle has no stream here.
-KLINE_INTERVALS_MS = {i.value: i.milliseconds for i in KlineInterval if i is not KlineInterval.MO1}
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
-
-_SYMBOL_STREAM = re.compile(
-    r"^(?P<symbol>(?:[a-z0-9\-_.]|[^\x00-\x7f@/]){1,20})@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker"
-    r"|ticker_(?P<window>1h|4h|1d)|kline_(?P<interval>[0-9]{1,2}[smhdw])"
-    r"|depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|1000ms))?)$"
-)
-_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
-_ALL_STREAM = re.compile(r"^!(?:(?P<kind>ticker|miniTicker)@arr|ticker_(?P<window>1h|4h|1d)@arr|bookTicker)$")
-
-
-@dataclass(slots=True, frozen=True)
-class StreamSpec:
-    """A parsed stream name. ``name`` is canonical: what LIST_SUBSCRIPTIONS and the combined
-    wrapper report."""
-
-    name: str
-    kind: str  # trade aggTrade bookTicker ticker miniTicker rolling kline depth partial listenKey
-    symbol: str = ""  # upper case; "" for the all-market streams
-    interval: str = ""  # kline interval or rolling window
-    levels: int = 0
-    fast: bool = False  # 100ms (depth) rather than 1000ms
-
-
-def parse_stream(raw: str, listen_key_account: Callable[[str], str | None]) -> StreamSpec | None:
-    """The stream ``raw`` names, or None when it is not a stream this exchange knows."""
-    m = _SYMBOL_STREAM.match(raw)
-    if m is not None:
-        # Only ASCII letters change case: str.upper() would rewrite some non-ASCII symbols.
-        symbol = m["symbol"].translate(_ASCII_UPPER)
-        kind = m["kind"]
-        if m["window"]:
-            return StreamSpec(raw, "rolling", symbol, m["window"])
-        if m["interval"]:
-            interval = m["interval"]
-            return StreamSpec(raw, "kline", symbol, interval) if interval in KLINE_INTERVALS_MS else None
-        if kind.startswith("depth"):
-            fast = m["speed"] == "100ms"
-            if m["levels"]:
-                return StreamSpec(raw, "partial", symbol, levels=int(m["levels"]), fast=fast)
-            return StreamSpec(raw, "depth", symbol, fast=fast)
-        return StreamSpec(raw, kind, symbol)
-    m = _ALL_STREAM.match(raw)
-    if m is not None:
-        if raw == "!bookTicker":
-            return StreamSpec(raw, "bookTicker")
-        if m["window"]:
-            return StreamSpec(raw, "rolling", "", m["window"])
-        return StreamSpec(raw, m["kind"])
-    if listen_key_account(raw) is not None:
-        return StreamSpec(raw, "listenKey")
-    return None
-
-
-# ---- per-symbol builders ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class DepthAccumulator:
-    """Engine depth events merged over one interval: the last quantity per level wins."""
-
-    first_id: int = -1
-    last_id: int = -1
-    bids: dict[Decimal, Decimal] = field(default_factory=dict)
-    asks: dict[Decimal, Decimal] = field(default_factory=dict)
-
-    def add(self, ev: DepthEvent) -> None:
-        if self.first_id < 0:
-            self.first_id = ev.first_update_id
-        self.last_id = ev.last_update_id
-        for price, qty in ev.bids:
-            self.bids[price] = qty
-        for price, qty in ev.asks:
-            self.asks[price] = qty
-
-    def flush(self, symbol: str, event_time: int) -> bytes | None:
-        if self.first_id < 0:
-            return None
-        payload = formats.depth_update(
-            symbol,
-            first_id=self.first_id,
-            last_id=self.last_id,
-            bids=sorted(self.bids.items(), reverse=True),
-            asks=sorted(self.asks.items()),
-            event_time=event_time,
-        )
-        self.first_id = self.last_id = -1
-        self.bids.clear()
-        self.asks.clear()
-        return payload
-
-
-@dataclass(slots=True)
-class KlineBuilder:
-    """The open candle of one symbol and interval, kept up to date from the trade tape."""
-
-    symbol: str
-    interval: str
-    interval_ms: int
-    open_time: int
-    kline: Kline | None = None
-    first_id: int = -1
-    last_id: int = -1
-    last_price: Decimal | None = None
-
-    def add(self, t: Trade) -> None:
-        k = self.kline
-        taker_buy = not t.is_buyer_maker
-        zero = Decimal(0)
-        if k is None:
-            self.kline = Kline(
-                self.open_time, self.close_time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
-                t.qty if taker_buy else zero, t.quote_qty if taker_buy else zero,
-            )
-            self.first_id = t.trade_id
-        else:
-            k.high = max(k.high, t.price)
-            k.low = min(k.low, t.price)
-            k.close = t.price
-            k.volume += t.qty
-            k.quote_volume += t.quote_qty
-            k.count += 1
-            if taker_buy:
-                k.taker_buy_volume += t.qty
-                k.taker_buy_quote_volume += t.quote_qty
-        self.last_id = t.trade_id
-        self.last_price = t.price
-
-    @property
-    def close_time(self) -> int:
-        return self.open_time + self.interval_ms - 1
-
-    def payload(self, closed: bool, event_time: int) -> bytes:
-        return formats.kline(
-            self.symbol, self.interval, open_time=self.open_time, close_time=self.close_time, k=self.kline,
-            first_id=self.first_id, last_id=self.last_id, closed=closed, event_time=event_time,
-            last_price=self.last_price,
-        )
-
-    def roll(self, now_ms: int) -> None:
-        self.open_time = now_ms // self.interval_ms * self.interval_ms
-        self.kline = None
-        self.first_id = self.last_id = -1
 
 
 # ---- sessions ------------------------------------------------------------------------------
@@ -192,7 +45,9 @@ class KlineBuilder:
 class StreamSession:
     """One market-stream connection: its subscriptions and its ``combined`` property."""
 
-    def __init__(self, hub: StreamHub, conn: WsConnection, combined: bool, owned_key: str | None) -> None:
+    def __init__(
+        self, hub: StreamHub, conn: WsServerConnection, combined: bool, owned_key: str | None
+    ) -> None:
         self.hub = hub
         self.conn = conn
         self.combined = combined
@@ -354,7 +209,7 @@ def _json_detail(exc: msgspec.DecodeError) -> str:
 class StreamHub:
     def __init__(
         self,
-        state: SimState,
+        state: WireState,
         users: UserDataHub,
         registry: ConnectionRegistry,
     ) -> None:
@@ -454,12 +309,12 @@ class StreamHub:
             return
         now = self.state.now_ms()
         for ev in events:
-            if isinstance(ev, TradeEvent):
+            if isinstance(ev, TradePrintEvent):
                 self._on_trade(ev.trade, now)
             elif isinstance(ev, DepthEvent):
                 self._on_depth(ev, now)
 
-    def _on_trade(self, t: Trade, now: int) -> None:
+    def _on_trade(self, t: TradePrint, now: int) -> None:
         sym = t.symbol.lower()
         self._changed.add(t.symbol)
         name = f"{sym}@trade"
@@ -632,7 +487,7 @@ class StreamHub:
                 return web.json_response({"code": -1121, "msg": f"Invalid stream name: {raw}"}, status=400)
         if len(specs) > self.max_streams:
             return web.json_response({"code": 4, "msg": "Too many subscriptions"}, status=400)
-        conn = WsConnection(request, self.limits(), self.state.faults, request.path, self.registry)
+        conn = WsServerConnection(request, self.limits(), self.state.faults, request.path, self.registry)
         owned = next((s.name for s in specs if s.kind == "listenKey"), None) if not combined else None
         session = StreamSession(self, conn, combined, owned)
         conn.on_close(session.close)

@@ -22,13 +22,14 @@ from aiohttp import web
 
 from tradeexec.binance.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.binance.enums import SecurityType
-from tradeexec.sim import formats, limits
+from tradeexec.sim import limits
+from tradeexec.sim.binance import formats
+from tradeexec.sim.binance.service import Operation, WireState
+from tradeexec.sim.binance.userdata import LegacyListenKeys, UserDataHub
+from tradeexec.sim.binance.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Operation
-from tradeexec.sim.state import ApiAccount, SimState
-from tradeexec.sim.userdata import LegacyListenKeys, UserDataHub
-from tradeexec.sim.ws_conn import ConnectionRegistry, ConnLimits, WsConnection, valid_request_id
+from tradeexec.sim.state import ApiAccount
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _params_value(name: str, value: Any) -> str:
 class WsApiSession:
     """One ``/ws-api/v3`` connection: its logon, its subscriptions, its requests."""
 
-    def __init__(self, api: WsApi, conn: WsConnection, return_rate_limits: bool) -> None:
+    def __init__(self, api: WsApi, conn: WsServerConnection, return_rate_limits: bool) -> None:
         self.api = api
         self.state = api.state
         self.conn = conn
@@ -349,7 +350,7 @@ class _SubscriptionSink:
 
     __slots__ = ("conn", "sub_id")
 
-    def __init__(self, conn: WsConnection, sub_id: int) -> None:
+    def __init__(self, conn: WsServerConnection, sub_id: int) -> None:
         self.conn = conn
         self.sub_id = sub_id
 
@@ -381,7 +382,7 @@ def signed_payload(values: dict[str, str]) -> tuple[bytes, str | None]:
 
 
 class WsApi:
-    def __init__(self, state: SimState, users: UserDataHub, registry: ConnectionRegistry) -> None:
+    def __init__(self, state: WireState, users: UserDataHub, registry: ConnectionRegistry) -> None:
         self.state = state
         self.users = users
         self.registry = registry
@@ -397,7 +398,7 @@ class WsApi:
         )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        conn = WsConnection(request, self.limits(), self.state.faults, request.path, self.registry)
+        conn = WsServerConnection(request, self.limits(), self.state.faults, request.path, self.registry)
         session = WsApiSession(self, conn, request.query.get("returnRateLimits", "true") != "false")
         conn.on_close(session.close)
         return await conn.run(session.on_text)

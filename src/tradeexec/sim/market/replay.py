@@ -36,8 +36,8 @@ from pathlib import Path
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
 from tradeexec.errors import ConfigError
 from tradeexec.sim.engine import EngineReject, OrderRequest
-from tradeexec.sim.market import MAKER, ensure_accounts, grid_of, shape_params
-from tradeexec.sim.quoter import Quoter
+from tradeexec.sim.market.quoter import Quoter
+from tradeexec.sim.market.synthetic import MAKER, ensure_accounts, grid_of, shape_params
 from tradeexec.sim.state import SimState
 
 TAPE = "__sim_tape__"

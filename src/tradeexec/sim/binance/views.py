@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tradeexec.sim.engine import Fill, Order, OrderList, Trade
+from tradeexec.sim.engine import Fill, OrderListRecord, OrderRecord, TradePrint
 
 
 def dec(value: Decimal) -> str:
@@ -17,11 +17,11 @@ def dec(value: Decimal) -> str:
     return f"{value:.8f}"
 
 
-def tif(order: Order) -> str:
+def tif(order: OrderRecord) -> str:
     return str(order.time_in_force) if order.time_in_force is not None else "GTC"
 
 
-def order_ack(order: Order, transact_time: int) -> dict[str, Any]:
+def order_ack(order: OrderRecord, transact_time: int) -> dict[str, Any]:
     return {
         "symbol": order.symbol,
         "orderId": order.order_id,
@@ -31,7 +31,7 @@ def order_ack(order: Order, transact_time: int) -> dict[str, Any]:
     }
 
 
-def _conditional(order: Order, out: dict[str, Any]) -> None:
+def _conditional(order: OrderRecord, out: dict[str, Any]) -> None:
     if order.iceberg_qty:
         out["icebergQty"] = dec(order.iceberg_qty)
     if order.stop_price:
@@ -42,7 +42,7 @@ def _conditional(order: Order, out: dict[str, Any]) -> None:
             out["trailingTime"] = order.trailing_time
 
 
-def order_result(order: Order, transact_time: int) -> dict[str, Any]:
+def order_result(order: OrderRecord, transact_time: int) -> dict[str, Any]:
     out = order_ack(order, transact_time)
     out.update(
         price=dec(order.price),
@@ -71,13 +71,13 @@ def fill(f: Fill) -> dict[str, Any]:
     }
 
 
-def order_full(order: Order, transact_time: int, fills: list[Fill]) -> dict[str, Any]:
+def order_full(order: OrderRecord, transact_time: int, fills: list[Fill]) -> dict[str, Any]:
     out = order_result(order, transact_time)
     out["fills"] = [fill(f) for f in fills]
     return out
 
 
-def order_query(order: Order) -> dict[str, Any]:
+def order_query(order: OrderRecord) -> dict[str, Any]:
     """GET /api/v3/order, openOrders, allOrders."""
     return {
         "symbol": order.symbol,
@@ -103,7 +103,7 @@ def order_query(order: Order) -> dict[str, Any]:
     }
 
 
-def order_canceled(order: Order, cancel_client_id: str, transact_time: int) -> dict[str, Any]:
+def order_canceled(order: OrderRecord, cancel_client_id: str, transact_time: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "symbol": order.symbol,
         "origClientOrderId": order.client_order_id,
@@ -127,7 +127,7 @@ def order_canceled(order: Order, cancel_client_id: str, transact_time: int) -> d
 
 
 def order_list(
-    ol: OrderList, orders: list[Order], reports: list[dict[str, Any]] | None = None
+    ol: OrderListRecord, orders: list[OrderRecord], reports: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     by_id = {o.order_id: o for o in orders}
     out: dict[str, Any] = {
@@ -167,7 +167,7 @@ def my_trade(f: Fill, order_list_id: int = -1) -> dict[str, Any]:
     }
 
 
-def public_trade(t: Trade) -> dict[str, Any]:
+def public_trade(t: TradePrint) -> dict[str, Any]:
     return {
         "id": t.trade_id,
         "price": dec(t.price),
@@ -179,7 +179,7 @@ def public_trade(t: Trade) -> dict[str, Any]:
     }
 
 
-def agg_trade(t: Trade) -> dict[str, Any]:
+def agg_trade(t: TradePrint) -> dict[str, Any]:
     """One aggregate per trade: the engine reports each match as its own trade."""
     return {
         "a": t.trade_id,
