@@ -49,7 +49,7 @@ def register(sub: Any) -> None:
     )  # fmt: skip
 
     stop = add_command(
-        sub, "emergency-stop", "cancel every open order and sell the given assets at market",
+        sub, "emergency-stop", "cancel every open order and sell the given assets near the best bid",
         _EX_STOP, _cmd_emergency_stop,
     )  # fmt: skip
     stop.add_argument("--assets", help="comma-separated assets to sell down to dust, e.g. BTC,ETH")

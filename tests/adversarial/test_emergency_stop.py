@@ -18,7 +18,10 @@ from decimal import Decimal
 import pytest
 
 from tests.adversarial.emergency_stop_helpers import FAST, assert_report_is_the_record, stop_orders, venue
+from tests.cli import Run, Sim, admin, run_cli, sim_serve
+from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, TimeInForce
+from tradeexec.binance.models import MyTrade
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.emergency import SellSettings, emergency_stop
 from tradeexec.sim import SimConfig
@@ -163,3 +166,41 @@ async def test_random_books_report_equals_record(seed: int) -> None:
 def test_settings_refuse_nonsense(bps: Decimal, passes: int) -> None:
     with pytest.raises(InvalidParameter, match=r"max_slippage_bps|passes"):
         SellSettings(max_slippage_bps=bps, passes=passes)
+
+
+# ---------------------------------------------------------------- the command, in a subprocess
+
+
+def _cli(sim: Sim, *args: str) -> Run:
+    return run_cli(["--base-url", sim.rest_url, *args], sim.env(), secret=sim.api_secret)
+
+
+async def _my_trades(sim: Sim, symbol: str) -> list[MyTrade]:
+    async with BinanceClient(sim.api_key, sim.api_secret, base_url=sim.rest_url, timeout=3.0) as client:
+        return await client.my_trades(symbol)
+
+
+def test_cli_reports_what_executed_from_the_exchange() -> None:
+    """The issue's run: ``emergency-stop --assets BTC,ETH --yes`` on an account holding 1 BTC
+    printed "sold 8.64766 BTC". The JSON figures must be the account's own trades."""
+    with sim_serve() as sim:
+        admin(sim, "/_sim/price", {"symbol": BTC, "price": "60000"})
+        for price, qty in (("60000", "0.6"), ("59950", "1")):
+            admin(sim, "/_sim/liquidity", {"symbol": BTC, "side": "BUY", "price": price, "quantity": qty})
+        for bad in ("10000", "-5", "abc"):
+            refused = _cli(sim, "emergency-stop", "--assets", "BTC", "--max-slippage-bps", bad, "--yes")
+            assert refused.code == 2 and "--max-slippage-bps" in refused.err, refused.err
+        assert asyncio.run(_my_trades(sim, BTC)) == []  # nothing was sent
+        run = _cli(
+            sim, "emergency-stop", "--assets", "BTC,ETH", "--max-slippage-bps", "20", "--yes", "--json"
+        )
+        assert run.code == 1, run.err  # ETH has no price: incomplete
+        value = run.json()
+        trades = asyncio.run(_my_trades(sim, BTC))
+        btc = value["sold"]["BTC"]
+        assert D(btc["quantity"]) == sum(t.qty for t in trades) == 1
+        assert D(btc["proceeds"]) == sum(t.quote_qty for t in trades)
+        assert {a: D(v) for a, v in btc["fees"].items()} == {"USDT": sum(t.commission for t in trades)}
+        assert btc["orders"] == len({t.order_id for t in trades}) == 1
+        assert value["not_closed"] == {"ETH": "10 ETH left: no price (no bid in the book and no last price)"}
+        assert not any("E-" in line or "E+" in line for line in value["lines"]), value["lines"]
