@@ -187,7 +187,7 @@ def test_cli_reports_what_executed_from_the_exchange() -> None:
         admin(sim, "/_sim/price", {"symbol": BTC, "price": "60000"})
         for price, qty in (("60000", "0.6"), ("59950", "1")):
             admin(sim, "/_sim/liquidity", {"symbol": BTC, "side": "BUY", "price": price, "quantity": qty})
-        for bad in ("10000", "-5", "abc"):
+        for bad in ("10000", "0"):
             refused = _cli(sim, "emergency-stop", "--assets", "BTC", "--max-slippage-bps", bad, "--yes")
             assert refused.code == 2 and "--max-slippage-bps" in refused.err, refused.err
         assert asyncio.run(_my_trades(sim, BTC)) == []  # nothing was sent

@@ -191,7 +191,7 @@ class AssetSeller:
                 why = "no price (no bid in the book and no last price)"
                 continue
             if bid <= 0:
-                why = f"no bid in the book (last price {last})"
+                why = f"no bid in the book (last price {self.shown(last)})"
                 continue
             anchor = anchor or bid
             price = limit_sell_price(
@@ -202,7 +202,7 @@ class AssetSeller:
                 continue
             qty = sellable_qty(self.rules, held, price)
             if qty == 0:
-                why = f"below the minimum order at {price}, the lowest price allowed"
+                why = f"below the minimum order at {self.shown(price)}, the lowest price allowed"
                 continue
             why, go_on = await self.sell(qty, price, max(anchor, bid))
             if not go_on:
@@ -228,14 +228,15 @@ class AssetSeller:
         except OrderRejectedLocally as exc:
             return f"sell {plain_qty(qty)} at {price} refused locally: {exc}", False
         except (TradeexecError, OSError, TimeoutError) as exc:
-            # The order may have executed: confirm() reads back what it did.
-            self.unconfirmed.append(cid)
-            self.report.errors.append(f"sell {qty} {self.symbol} at {price}: {exc}")
+            self.report.errors.append(f"sell {plain_qty(qty)} {self.symbol} at {price}: {exc}")
             decision = self.policy.decide(exc, write=True, what=f"emergency: sell {qty} {self.symbol}")
-            if decision.action is Action.HALT:
-                return f"halted: {decision.reason}", False
+            if decision.action is Action.RESOLVE:
+                # The order may have executed: confirm() reads back what it did.
+                self.unconfirmed.append(cid)
+            elif decision.action in (Action.HALT, Action.FAIL):
+                return f"stopped selling: {decision.reason}", False
             await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
-            return f"the last sell's answer was lost ({exc})", True
+            return f"the last sell failed: {decision.reason}", True
         self.sale.add_order(answer.executed_qty, answer.cummulative_quote_qty, answer.fills)
         if answer.executed_qty == 0:
             return f"no bid within {self.bps} of {self.shown(bid)}", True
