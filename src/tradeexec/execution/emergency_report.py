@@ -95,11 +95,13 @@ class EmergencyReport:
     open_orders_left: list[str] = field(default_factory=list)
     not_closed: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    unconfirmed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """No open order left and every configured asset sold down to dust."""
-        return not self.open_orders_left and not self.not_closed
+        """No open order left, every configured asset sold down to dust, and the figures
+        complete: an order whose outcome could not be read back leaves the report open."""
+        return not self.open_orders_left and not self.not_closed and not self.unconfirmed
 
     def lines(self) -> list[str]:
         out = [f"canceled open orders on: {', '.join(self.canceled_symbols) or 'none'}"]
@@ -107,6 +109,7 @@ class EmergencyReport:
         out += [f"dust left: {plain_qty(qty)} {asset}" for asset, qty in self.dust.items()]
         out += [f"OPEN ORDER LEFT: {o}" for o in self.open_orders_left]
         out += [f"NOT CLOSED: {asset}: {why}" for asset, why in self.not_closed.items()]
+        out += [f"UNCONFIRMED: {u}" for u in self.unconfirmed]
         out += [f"error: {e}" for e in self.errors]
         out.append("EMERGENCY STOP COMPLETE" if self.ok else "EMERGENCY STOP INCOMPLETE")
         return out
@@ -120,5 +123,6 @@ class EmergencyReport:
             "open_orders_left": self.open_orders_left,
             "not_closed": self.not_closed,
             "errors": self.errors,
+            "unconfirmed": self.unconfirmed,
             "lines": self.lines(),
         }

@@ -23,9 +23,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
+from tradeexec.binance.models import Order
 from tradeexec.binance.rules import Rounding, SymbolRules
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderRejectedLocally, TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, plain_qty
@@ -137,7 +138,7 @@ class AssetSeller:
         self.asset = asset
         self.symbol = rules.symbol
         self.quote_asset = quote_asset
-        self.unconfirmed: list[str] = []  # client order ids whose answer was lost
+        self.lost: list[str] = []  # client order ids whose answer was lost
 
     @property
     def sale(self) -> AssetSale:
@@ -167,9 +168,7 @@ class AssetSeller:
         why = await self.passes()
         # Orders whose answer was lost are counted from the exchange's record, even when the
         # balance says they sold everything.
-        missing = await self.confirm()
-        if missing is not None:
-            self.report.errors.append(f"{self.asset}: {missing}")
+        await self.confirm()
         return why
 
     async def passes(self) -> str | None:
@@ -232,7 +231,7 @@ class AssetSeller:
             decision = self.policy.decide(exc, write=True, what=f"emergency: sell {qty} {self.symbol}")
             if decision.action is Action.RESOLVE:
                 # The order may have executed: confirm() reads back what it did.
-                self.unconfirmed.append(cid)
+                self.lost.append(cid)
             elif decision.action in (Action.HALT, Action.FAIL):
                 return f"stopped selling: {decision.reason}", False
             await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
@@ -243,22 +242,35 @@ class AssetSeller:
         taken = f"{plain_qty(answer.executed_qty)} of {plain_qty(qty)}"
         return f"the book took only {taken} within {self.bps} of {self.shown(bid)}", True
 
-    async def confirm(self) -> str | None:
-        """Read back each order whose answer was lost, and count what it executed from the
-        exchange's order and trades; why not, for one it could not read."""
-        missing = None
-        for cid in self.unconfirmed:
-            try:
-                order = await self.client.get_order(self.symbol, orig_client_order_id=cid)
-            except (TradeexecError, OSError, TimeoutError) as exc:
-                if not (isinstance(exc, BinanceAPIError) and exc.code == UNKNOWN_ORDER):
-                    missing = f"could not read back order {cid}: {exc}"
+    async def confirm(self) -> None:
+        """Read back each order whose answer was lost and count what it executed from the
+        exchange's order and its trades. One that cannot be read back after the retries is
+        listed as unconfirmed: the report must not present figures it does not have."""
+        for cid in self.lost:
+            order = await self.attempt(f"read back order {cid}", partial(self._lookup, cid))
+            if order is False:
                 continue  # -2013: it never reached the matching engine, so it did nothing
+            if order is None:
+                self.report.unconfirmed.append(
+                    f"{self.symbol} order {cid}: could not read back what it executed (not counted above)"
+                )
+                continue
             trades = await self.attempt(
                 f"trades of {cid}", partial(self.client.my_trades, self.symbol, order_id=order.order_id)
             )
-            if trades is None:
-                missing = f"could not read the trades of order {cid}"
             self.sale.add_order(order.executed_qty, order.cummulative_quote_qty, trades or ())
-        self.unconfirmed.clear()
-        return missing
+            if trades is None and order.executed_qty:
+                self.report.unconfirmed.append(
+                    f"{self.symbol} order {cid}: its quantity is counted above, its fees could not be read"
+                )
+        self.lost.clear()
+
+    async def _lookup(self, cid: str) -> Order | Literal[False]:
+        """The order, or False if the exchange says it does not exist."""
+        try:
+            order: Order = await self.client.get_order(self.symbol, orig_client_order_id=cid)
+        except BinanceAPIError as exc:
+            if exc.code == UNKNOWN_ORDER:
+                return False
+            raise
+        return order
