@@ -36,6 +36,7 @@ pytestmark = pytest.mark.adversarial
 
 D = Decimal
 BTC = "BTCUSDT"
+NO_PRICE = "no price (no bid in the book and no last price)"
 ROUNDS = 25 if os.environ.get("TRADEEXEC_SOAK") == "full" else 3
 
 
@@ -50,7 +51,7 @@ async def test_thin_book_report_counts_fills_not_requests() -> None:
         line = "sold 0.10000 BTC on BTCUSDT at average 60000 for 6000 USDT, fees 6 USDT, 1 order"
         assert line in report.lines()
         assert not report.ok and report.lines()[-1] == "EMERGENCY STOP INCOMPLETE"
-        assert report.not_closed["BTC"].startswith("0.9 BTC left: no bid in the book")
+        assert report.not_closed["BTC"].startswith("0.90000 BTC left: no bid in the book")
         assert ex.balances()["BTC"] == (D("0.9"), D(0))
 
 
@@ -69,7 +70,8 @@ async def test_a_hole_in_the_book_is_not_walked_down() -> None:
         for order in stop_orders(ex, BTC):
             assert order.type is OrderType.LIMIT and order.time_in_force is TimeInForce.IOC
             assert order.price >= D("59700")  # 60000 less 50 bps
-        assert report.not_closed == {"BTC": "0.5 BTC left: no bid within 50 bps of 60000.00 after 3 passes"}
+        why = "0.50000 BTC left: no bid within 50 bps of 60000.00 after 3 passes"
+        assert report.not_closed == {"BTC": why}
         assert ex.balances()["BTC"] == (D("0.5"), D(0))
         assert ex.state.engine.book_ticker(BTC)[:2] == (D("50000"), D("5"))  # untouched
 
@@ -87,7 +89,7 @@ async def test_price_zero_is_never_dust() -> None:
         assert report.sold["ETH"].quantity == D("10")
         assert ex.balances()["ETH"] == (D(0), D(0))
         # BNB: no bid and no last price. Not dust, not closed, nothing sent.
-        assert report.not_closed == {"BNB": "100 BNB left: no price (no bid in the book and no last price)"}
+        assert report.not_closed == {"BNB": f"100.000 BNB left: {NO_PRICE}"}
         assert "BNB" not in report.dust and "BNB" not in report.sold
         assert stop_orders(ex, "BNBUSDT") == []
         assert ex.balances()["BNB"] == (D("100"), D(0))
@@ -236,5 +238,5 @@ def test_cli_reports_what_executed_from_the_exchange() -> None:
         assert D(btc["proceeds"]) == sum(t.quote_qty for t in trades)
         assert {a: D(v) for a, v in btc["fees"].items()} == {"USDT": sum(t.commission for t in trades)}
         assert btc["orders"] == len({t.order_id for t in trades}) == 1
-        assert value["not_closed"] == {"ETH": "10 ETH left: no price (no bid in the book and no last price)"}
+        assert value["not_closed"] == {"ETH": f"10.0000 ETH left: {NO_PRICE}"}
         assert not any("E-" in line or "E+" in line for line in value["lines"]), value["lines"]

@@ -19,7 +19,7 @@ from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInFo
 from tradeexec.binance.models import Account, MyTrade, Order, OrderBook, TickerPrice
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.errors import TradeexecError
-from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, plain_qty
+from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings, sellable_qty
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.risk import RiskManager
@@ -164,7 +164,7 @@ class _Stop:
                 continue
             bid, last = await seller.prices()
             value = bid or last
-            left = f"{plain_qty(held)} {asset} left"
+            left = f"{seller.amount(held)} {asset} left"
             if value <= 0:
                 report.not_closed[asset] = f"{left}: no price (no bid in the book and no last price)"
             elif sellable_qty(seller.rules, held, value) > 0:

@@ -141,12 +141,21 @@ class AssetSeller:
         self.lost: list[str] = []  # client order ids whose answer was lost
 
     @property
+    def step(self) -> Decimal | None:
+        return self.rules.lot_size.step_size if self.rules.lot_size is not None else None
+
+    @property
     def sale(self) -> AssetSale:
         sale = self.report.sold.get(self.asset)
         if sale is None:
-            step = self.rules.lot_size.step_size if self.rules.lot_size is not None else None
-            sale = self.report.sold[self.asset] = AssetSale(self.asset, self.symbol, self.quote_asset, step)
+            sale = self.report.sold[self.asset] = AssetSale(
+                self.asset, self.symbol, self.quote_asset, self.step
+            )
         return sale
+
+    def amount(self, qty: Decimal) -> str:
+        """A quantity to the symbol's step (plain, whatever its size)."""
+        return plain_qty(qty, self.step)
 
     @property
     def bps(self) -> str:
@@ -225,9 +234,9 @@ class AssetSeller:
                 new_order_resp_type=OrderResponseType.FULL,
             )
         except OrderRejectedLocally as exc:
-            return f"sell {plain_qty(qty)} at {price} refused locally: {exc}", False
+            return f"sell {self.amount(qty)} at {price} refused locally: {exc}", False
         except (TradeexecError, OSError, TimeoutError) as exc:
-            self.report.errors.append(f"sell {plain_qty(qty)} {self.symbol} at {price}: {exc}")
+            self.report.errors.append(f"sell {self.amount(qty)} {self.symbol} at {price}: {exc}")
             decision = self.policy.decide(exc, write=True, what=f"emergency: sell {qty} {self.symbol}")
             if decision.action is Action.RESOLVE:
                 # The order may have executed: confirm() reads back what it did.
@@ -239,7 +248,7 @@ class AssetSeller:
         self.sale.add_order(answer.executed_qty, answer.cummulative_quote_qty, answer.fills)
         if answer.executed_qty == 0:
             return f"no bid within {self.bps} of {self.shown(bid)}", True
-        taken = f"{plain_qty(answer.executed_qty)} of {plain_qty(qty)}"
+        taken = f"{self.amount(answer.executed_qty)} of {self.amount(qty)}"
         return f"the book took only {taken} within {self.bps} of {self.shown(bid)}", True
 
     async def confirm(self) -> None:
