@@ -3,8 +3,10 @@
 It needs nothing but a client: no journal, no order manager, no state from a previous run,
 because it is what runs when those may be broken. Every step reads the exchange afresh, which
 makes it idempotent (running it twice sells nothing twice: the second run finds nothing left)
-and makes a lost answer harmless (the next pass sees the balance the sale left). Failures do
-not stop it; they are retried a bounded number of times and whatever is left is reported.
+and makes a lost answer harmless (the next pass sees the balance the sale left; the order is
+read back afterwards so the report counts what it did). Failures do not stop it; they are
+retried a bounded number of times and whatever is left is reported, with the reason.
+The sells themselves are in ``emergency_sell``, the report in ``emergency_report``.
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ async def emergency_stop(
     ``quote_asset`` down to dust, then verify with the exchange.
 
     ``selling`` says how carefully (``SellSettings``): by default each asset is sold in at
-    most 5 passes, each a LIMIT IOC 50 bps below the best bid read just before it
-    (``emergency_sell`` says why). The report counts what the exchange says executed.
+    most 5 passes, each a LIMIT IOC at most 50 bps below the best bid the first pass saw,
+    the book and balance re-read before each (``emergency_sell`` says why). The report
+    counts what the exchange says executed, never what was asked for.
 
     ``risk``, the order manager's risk manager in the same process, has its kill switch
     tripped first: from then on the manager sends nothing (no new order, no resend of one
