@@ -3,7 +3,7 @@ emergency stop."""
 
 from __future__ import annotations
 
-from tradeexec.execution.emergency import EmergencyReport, emergency_stop
+from tradeexec.execution.emergency import AssetSale, EmergencyReport, SellSettings, emergency_stop
 from tradeexec.execution.journal import DerivedState, ExchangeEvent, Intent, Journal, OrderState
 from tradeexec.execution.orders import (
     ManagedOrder,
@@ -26,6 +26,7 @@ from tradeexec.execution.signals import Executor, ExecutorStats, OrderSignal, Si
 
 __all__ = [
     "Action",
+    "AssetSale",
     "Balance",
     "BalanceDiff",
     "BreakerState",
@@ -52,6 +53,7 @@ __all__ = [
     "RiskLimitExceeded",
     "RiskLimits",
     "RiskManager",
+    "SellSettings",
     "Signal",
     "TargetPosition",
     "TradingHalted",
