@@ -402,7 +402,6 @@ class OrderManager:
         self.positions = positions or PositionTracker()
         self.policy = policy or ErrorPolicy()
         self.marks = Marks(prices or self.positions.prices, client, mark_refresh_s)
-        self.positions.prices = self.marks
         self.valuation = Valuation(self.positions, self.marks, valuation_asset)
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s

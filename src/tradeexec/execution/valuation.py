@@ -115,6 +115,7 @@ class Valuation:
     def __init__(self, tracker: PositionTracker, marks: Marks, quote: str = VALUATION_ASSET) -> None:
         self.tracker = tracker
         self.marks = marks
+        tracker.prices = marks  # positions' marks (gross exposure) are the same marks
         self.quote = quote
         self.start_equity: Decimal | None = None
         self.unvalued: list[str] = []  # held assets with no market against ``quote``
