@@ -39,13 +39,11 @@ async def held_venue(
 
 @contextlib.asynccontextmanager
 async def held_manager(client: BinanceClient, path: Path, **kw: Any) -> AsyncIterator[OrderManager]:
-    om = OrderManager(client, Journal(path), strategy="held", poll_interval_s=0.05, stale_after_s=0.2, **kw)
-    try:
-        await om.start()
-        yield om
-    finally:
-        await om.close()
-        om.journal.close()
+    with Journal(path) as journal:
+        async with OrderManager(
+            client, journal, strategy="held", poll_interval_s=0.05, stale_after_s=0.2, **kw
+        ) as om:
+            yield om
 
 
 def exchange_value(ex: LocalExchange, marks: Mapping[str, Decimal], quote: str = "USDT") -> Decimal:

@@ -54,6 +54,9 @@ class FakeOrderClient:
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=self.price)
 
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return [TickerPrice(symbol=s, price=self.price) for s in symbols or ()]
+
     async def account(self) -> Account:
         """What the account holds at the start (``self.held``, nothing by default)."""
         balances = [AssetBalance(asset=a, free=q, locked=Decimal(0)) for a, q in self.held.items()]

@@ -200,6 +200,8 @@ class OrderClient(Protocol):
 
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
 
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]: ...
+
     async def account(self) -> Account: ...
 
     async def api_restrictions(self) -> KeyPermissions: ...
@@ -383,7 +385,7 @@ class OrderManager:
         positions: PositionTracker | None = None,
         policy: ErrorPolicy | None = None,
         prices: MarkSource | None = None,
-        mark_refresh_s: float | None = 1.0,
+        mark_refresh_s: float | None = 2.0,
         valuation_asset: str = VALUATION_ASSET,
         poll_interval_s: float = 1.0,
         stale_after_s: float = 5.0,

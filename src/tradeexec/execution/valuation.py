@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Protocol
 
 from tradeexec.binance.models import Account, TickerPrice
 from tradeexec.binance.rules import ExchangeRules
-from tradeexec.errors import ConfigError
+from tradeexec.errors import ConfigError, TradeexecError
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
 
@@ -49,6 +49,8 @@ MarkSource = Callable[[str], Decimal | None]
 
 class TickerClient(Protocol):
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]: ...
 
 
 class AccountClient(TickerClient, Protocol):
@@ -96,17 +98,18 @@ class Marks:
         return None
 
     async def refresh(self) -> None:
-        """Every watched symbol's ticker; a failed read keeps the last price (logged)."""
+        """Every watched symbol's ticker in one request (weight 4 however many: an account
+        holding dozens of coins costs no more); a failed read keeps the last prices (logged)."""
         if self.refresh_s is None or not self._watched:
             return
-        symbols = sorted(self._watched)
-        asks = (self._client.ticker_price(s) for s in symbols)
-        answers = await asyncio.gather(*asks, return_exceptions=True)
-        for symbol, answer in zip(symbols, answers, strict=True):
-            if isinstance(answer, BaseException):
-                log.warning("mark refresh: ticker %s failed (%s); keeping the last price", symbol, answer)
-            elif answer.price > 0:
-                self._ticker[symbol] = answer.price
+        try:
+            answers = await self._client.ticker_prices(sorted(self._watched))
+        except (TradeexecError, OSError, TimeoutError) as exc:
+            log.warning("mark refresh: ticker failed (%s); keeping the last prices", exc)
+            return
+        for answer in answers:
+            if answer.price > 0:
+                self._ticker[answer.symbol] = answer.price
 
 
 class Valuation:
