@@ -116,6 +116,12 @@ class BalanceBook:
         else:
             view.free += delta
 
+    @property
+    def stated(self) -> bool:
+        """Whether the exchange has stated any figure yet (a snapshot or a balance event):
+        fills alone say what moved, not what is held."""
+        return self.newest != _NEVER
+
     def total_as_of(self, asset: str, at: int | None) -> Decimal:
         """The total the exchange should state for ``asset`` at ``at``: the held statement
         plus the moves timed up to ``at`` (all of them when ``at`` is None)."""

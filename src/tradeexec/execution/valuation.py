@@ -195,7 +195,7 @@ class Valuation:
                 "book's mid) or leave mark_refresh_s set so the ticker is polled; without marks, "
                 "held coins would count as worth 0 in PnL and exposure"
             )
-        if not self.tracker.book.assets():
+        if not self.tracker.book.stated:  # fills the reconciliation applied are not holdings
             self.tracker.load_account(await client.account())
         self.cover(rules)
         await self.marks.refresh()
