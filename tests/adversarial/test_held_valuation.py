@@ -78,7 +78,7 @@ async def test_daily_loss_switch_fires_on_a_fall_in_held_coins(tmp_path: Path) -
         async with held_manager(client, tmp_path / "j.sqlite", risk=risk) as om:
             assert not risk.tripped
             ex.set_price(ETH, "2900")
-            assert await until(lambda: risk.tripped, 5), f"daily pnl {risk.daily_pnl}"
+            assert await until(lambda: risk.tripped, 10), f"daily pnl {risk.daily_pnl}"
             assert "daily loss" in (risk.trip_reason or "")
             with pytest.raises(RiskLimitExceeded) as info:
                 await om.submit(_market(Side.SELL, "0.01"))
@@ -93,7 +93,7 @@ async def test_a_fall_within_the_limit_does_not_trip(tmp_path: Path) -> None:
         risk = RiskManager(RiskLimits(max_daily_loss=D(500)))
         async with held_manager(client, tmp_path / "j.sqlite", risk=risk) as om:
             ex.set_price(ETH, "2990")
-            assert await until(lambda: risk.daily_pnl == D(-100), 5), f"daily pnl {risk.daily_pnl}"
+            assert await until(lambda: risk.daily_pnl == D(-100), 10), f"daily pnl {risk.daily_pnl}"
             assert not risk.tripped
             assert om.valuation.pnl() == D(-100)
 
