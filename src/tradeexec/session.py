@@ -224,6 +224,11 @@ class TradingSession:
                 silence_timeout_s=10.0,
             ):
                 await session.manager.start()
+                # The run's PnL counts from here: all held at the marks the manager started on.
+                record.valuation = session.manager.valuation
+                start_equity = record.valuation.start_equity
+                if start_equity is not None:
+                    record.equity.append((record.elapsed(), start_equity))
                 try:
                     # The user data stream feeds the manager execution reports within
                     # milliseconds; its REST poller stays as the fallback while it is down.

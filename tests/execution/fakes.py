@@ -12,6 +12,8 @@ from typing import Any
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
 from tradeexec.binance.models import (
+    Account,
+    AssetBalance,
     ExecutionReport,
     MyTrade,
     Order,
@@ -44,12 +46,25 @@ class FakeOrderClient:
             ip_restrict=True, create_time=0, enable_spot_and_margin_trading=True
         )
         self.system_status_code = SystemStatus.NORMAL
+        self.held: dict[str, Decimal] = {}
 
     async def rules(self) -> ExchangeRules:
         return RULES
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=self.price)
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return [TickerPrice(symbol=s, price=self.price) for s in symbols or ()]
+
+    async def account(self) -> Account:
+        """What the account holds at the start (``self.held``, nothing by default)."""
+        balances = [AssetBalance(asset=a, free=q, locked=Decimal(0)) for a, q in self.held.items()]
+        return Account(
+            maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0,
+            can_trade=True, can_withdraw=False, can_deposit=True, update_time=0,
+            account_type="SPOT", balances=balances,
+        )  # fmt: skip
 
     async def new_order(
         self,

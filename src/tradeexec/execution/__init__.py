@@ -23,6 +23,7 @@ from tradeexec.execution.risk import (
     UnsafeApiKey,
 )
 from tradeexec.execution.signals import Executor, ExecutorStats, OrderSignal, Signal, TargetPosition
+from tradeexec.execution.valuation import Marks, MarkSource, NoPriceSource, Valuation
 
 __all__ = [
     "Action",
@@ -41,6 +42,9 @@ __all__ = [
     "Intent",
     "Journal",
     "ManagedOrder",
+    "MarkSource",
+    "Marks",
+    "NoPriceSource",
     "OrderIntent",
     "OrderManager",
     "OrderRisk",
@@ -58,6 +62,7 @@ __all__ = [
     "TargetPosition",
     "TradingHalted",
     "UnsafeApiKey",
+    "Valuation",
     "emergency_stop",
     "make_client_order_id",
 ]

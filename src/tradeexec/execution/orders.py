@@ -39,7 +39,15 @@ from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import NoSuchOrder
-from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
+from tradeexec.binance.models import (
+    Account,
+    ExecutionReport,
+    MyTrade,
+    Order,
+    OrderReport,
+    ServerTime,
+    TickerPrice,
+)
 from tradeexec.binance.models_wallet import SystemStatus
 from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
@@ -67,6 +75,7 @@ from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.resend_rule import SendMark, Verdict, judge, monotonic_wait_s
 from tradeexec.execution.risk import Exposure, KeyPermissions, OrderRisk, RiskLimitExceeded, RiskManager
+from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
 
 __all__ = [
     "CLIENT_ORDER_ID_RE",
@@ -190,6 +199,10 @@ class OrderClient(Protocol):
     ) -> Sequence[MyTrade]: ...
 
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]: ...
+
+    async def account(self) -> Account: ...
 
     async def api_restrictions(self) -> KeyPermissions: ...
 
@@ -356,8 +369,10 @@ class OrderManager:
     """Journal, risk, rules and policy around a client. Use ``async with`` or call
     ``start()`` (loads rules, reconciles, starts the poller) and ``close()``.
 
-    ``prices`` gives a mark per symbol (for risk and notional checks); without it the
-    client's ``ticker_price`` is asked when a check needs a price.
+    ``prices`` gives a mark per symbol (for risk, notional checks and valuation); behind it
+    the client's ticker is polled every ``mark_refresh_s`` (None: off). ``start`` values what
+    the account holds in ``valuation_asset`` and refuses to start when it cannot (see
+    ``tradeexec.execution.valuation``): PnL and every limit count coins held before the start.
     """
 
     def __init__(
@@ -369,7 +384,9 @@ class OrderManager:
         risk: RiskManager | None = None,
         positions: PositionTracker | None = None,
         policy: ErrorPolicy | None = None,
-        prices: Callable[[str], Decimal | None] | None = None,
+        prices: MarkSource | None = None,
+        mark_refresh_s: float | None = 2.0,
+        valuation_asset: str = VALUATION_ASSET,
         poll_interval_s: float = 1.0,
         stale_after_s: float = 5.0,
         resend_margin_ms: int = 1000,
@@ -386,7 +403,8 @@ class OrderManager:
         self.risk = risk or RiskManager()
         self.positions = positions or PositionTracker()
         self.policy = policy or ErrorPolicy()
-        self.prices = prices
+        self.marks = Marks(prices or self.positions.prices, client, mark_refresh_s)
+        self.valuation = Valuation(self.positions, self.marks, valuation_asset)
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s
         self.resend_margin_ms = resend_margin_ms
@@ -425,6 +443,8 @@ class OrderManager:
             self.rules = await self.client.rules()
         report = await self.reconcile(symbols=symbols) if reconcile else None
         if self._poller is None:
+            await self.valuation.start(self.client, self.rules, self.risk)
+            self._spawn(self.valuation.run(self.risk))
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
         return report
 
@@ -517,10 +537,8 @@ class OrderManager:
         return self.rules[symbol]
 
     async def mark_price(self, symbol: str) -> Decimal | None:
-        price = self.prices(symbol) if self.prices is not None else None
-        if price is None:
-            price = (await self.client.ticker_price(symbol)).price
-        return price
+        """Read, not fetched: only a symbol no source has priced yet is asked once."""
+        return self.marks(symbol) or await self.marks.fetch(symbol)
 
     # ---- submit ---------------------------------------------------------------------------
 
@@ -801,7 +819,7 @@ class OrderManager:
                     trade_id=event.trade_id,
                     time_ms=event.update_ms,
                 )
-                self.risk.observe_pnl(self.positions.total_pnl())
+                self.valuation.observe(self.risk)
         order.executed_qty = max(order.executed_qty, event.executed_qty)
         order.cumulative_quote = max(order.cumulative_quote, event.cumulative_quote)
         self._set_state(order, OrderState.from_exchange(event.status))
