@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradeexec.binance.models import OrderFill, OrderFull, TickerPrice
+from tradeexec.binance.models import AvgPrice, OrderFill, OrderFull, TickerPrice
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
@@ -38,6 +38,9 @@ class InstantClient:
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=MARK)
+
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=MARK)
 
     def timestamp_ms(self) -> int:
         return 1_700_000_000_000 + self._next

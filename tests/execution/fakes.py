@@ -12,6 +12,7 @@ from typing import Any
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
 from tradeexec.binance.models import (
+    AvgPrice,
     ExecutionReport,
     MyTrade,
     Order,
@@ -50,6 +51,9 @@ class FakeOrderClient:
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=self.price)
+
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=self.price)
 
     async def new_order(
         self,

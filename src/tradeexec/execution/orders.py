@@ -39,7 +39,15 @@ from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import NoSuchOrder
-from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
+from tradeexec.binance.models import (
+    AvgPrice,
+    ExecutionReport,
+    MyTrade,
+    Order,
+    OrderReport,
+    ServerTime,
+    TickerPrice,
+)
 from tradeexec.binance.models_wallet import SystemStatus
 from tradeexec.binance.params import check_enum, check_int
 from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
@@ -53,6 +61,7 @@ from tradeexec.errors import (
     TradeexecError,
 )
 from tradeexec.execution import adopt
+from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal import (
     DerivedState,
     ExchangeEvent,
@@ -190,6 +199,8 @@ class OrderClient(Protocol):
     ) -> Sequence[MyTrade]: ...
 
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
+
+    async def avg_price(self, symbol: str) -> AvgPrice: ...
 
     async def api_restrictions(self) -> KeyPermissions: ...
 
@@ -356,8 +367,10 @@ class OrderManager:
     """Journal, risk, rules and policy around a client. Use ``async with`` or call
     ``start()`` (loads rules, reconciles, starts the poller) and ``close()``.
 
-    ``prices`` gives a mark per symbol (for risk and notional checks); without it the
-    client's ``ticker_price`` is asked when a check needs a price.
+    ``prices`` gives a mark per symbol (for risk checks, and filters judged at the last
+    price); without it the client's ``ticker_price`` is asked when a check needs a price.
+    Filters the exchange judges at its average price are checked at ``average_prices``'
+    cached figure (see ``execution/avg_prices.py``).
     """
 
     def __init__(
@@ -379,8 +392,10 @@ class OrderManager:
         live_poll_factor: float = 10.0,
         preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
+        average_prices: AveragePrices | None = None,
     ) -> None:
         self.client = client
+        self.average_prices = average_prices or AveragePrices(client)
         self.journal = journal
         self.strategy = strategy
         self.risk = risk or RiskManager()
@@ -429,6 +444,7 @@ class OrderManager:
         return report
 
     async def close(self) -> None:
+        await self.average_prices.close()
         tasks = [t for t in (self._poller, *self._tasks) if t is not None]
         tasks += [o._resolver for o in self._orders.values() if o._resolver is not None]
         for task in tasks:
@@ -540,6 +556,7 @@ class OrderManager:
         rules = self._symbol_rules(request.symbol)
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
+        average = await self.average_prices.get(rules)
         intent = self._rounded(request, rules)
         rules.validate(
             OrderCheck(
@@ -552,7 +569,9 @@ class OrderManager:
                 stop_price=intent.stop_price,
                 time_in_force=request.time_in_force,
             ),
-            MarketContext(last_price=mark, open_orders=len(self.open_orders(request.symbol))),
+            MarketContext(
+                last_price=mark, weighted_avg_price=average, open_orders=len(self.open_orders(request.symbol))
+            ),
         )
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
