@@ -3,8 +3,9 @@ mid and average price are set apart, and a real client that counts what it sends
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -38,19 +39,44 @@ class CountingClient(BinanceClient):
         return await super().avg_price(symbol)
 
 
+class FakeClock:
+    """Monotonic seconds moved by hand: cache ages without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Until ``condition()`` holds, or fail after ``timeout_s``."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
 def book_mid(ex: LocalExchange, symbol: str) -> Decimal | None:
     """The local exchange's own book mid: what a session's mark is."""
     bid, _bq, ask, _aq = ex.state.engine.book_ticker(symbol)
     return (bid + ask) / 2 if bid and ask else None
 
 
-def split_prices(ex: LocalExchange, *, average: str, mid: str, depth: str = "1") -> None:
+def print_trades(ex: LocalExchange, price: str, n: int) -> None:
+    """``n`` minimum-size trades at ``price``: the average price moves toward it (a resting
+    bid above ``price`` would take the trades instead: see ``split_prices(bids=False)``)."""
+    for _ in range(n):
+        ex.set_price(SYMBOL, price)
+
+
+def split_prices(ex: LocalExchange, *, average: str, mid: str, depth: str = "1", bids: bool = True) -> None:
     """Trades print at ``average`` (the only trade, so the exchange's average price), then
     the book is moved so that its mid is ``mid``: the two references disagree."""
     ex.set_price(SYMBOL, average)
     spread = Decimal("10")
     ex.add_liquidity(SYMBOL, "SELL", Decimal(mid) + spread, depth)
-    ex.add_liquidity(SYMBOL, "BUY", Decimal(mid) - spread, depth)
+    if bids:
+        ex.add_liquidity(SYMBOL, "BUY", Decimal(mid) - spread, depth)
 
 
 @dataclass
@@ -61,13 +87,15 @@ class Venue:
 
 
 @contextlib.asynccontextmanager
-async def venue(tmp_path: Path, **manager_kw: Any) -> AsyncIterator[Venue]:
-    """A market-less local exchange, a counting client and a started order manager whose
-    mark is the book mid (as in a session)."""
+async def venue(tmp_path: Path, max_retries: int = 3, **manager_kw: Any) -> AsyncIterator[Venue]:
+    """A market-less local exchange, a counting client and an order manager (not started)
+    whose mark is the book mid (as in a session)."""
     async with contextlib.AsyncExitStack() as stack:
         ex = await stack.enter_async_context(LocalExchange(market=False))
         client = await stack.enter_async_context(
-            CountingClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0)
+            CountingClient(
+                ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0, max_retries=max_retries
+            )
         )
         manager = OrderManager(
             client,

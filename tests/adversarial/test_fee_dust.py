@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.dust_helpers import SYMBOL, split_prices, venue
+from tests.adversarial.dust_helpers import SYMBOL, Venue, split_prices, venue
 from tradeexec.execution.signals import Executor, Residual, TargetPosition
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
@@ -25,7 +25,7 @@ async def test_target_mode_leaves_fee_dust_and_reports_it(
     async with venue(tmp_path) as v:
         split_prices(v.ex, average="60000", mid="60000", depth="5")
         await v.manager.start()
-        executor = Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+        executor = _executor(v)
         held = v.ex.balances()["BTC"][0]
         target = held + D("0.01")
         caplog.set_level(logging.INFO, logger="tradeexec.execution")
@@ -48,7 +48,7 @@ async def test_target_reached_exactly_reports_no_residual(tmp_path: Path) -> Non
     async with venue(tmp_path) as v:
         split_prices(v.ex, average="60000", mid="60000", depth="5")
         await v.manager.start()
-        executor = Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+        executor = _executor(v)
         held = v.ex.balances()["BTC"][0]
         stats = await executor.run(_ticks(TargetPosition(SYMBOL, target_quantity=held), 2))
         assert stats.errors == [] and stats.orders == [] and v.client.placed == []
@@ -61,13 +61,53 @@ async def test_a_delta_above_the_minimums_is_still_sent(tmp_path: Path) -> None:
     async with venue(tmp_path) as v:
         split_prices(v.ex, average="60000", mid="60000", depth="5")
         await v.manager.start()
-        executor = Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+        executor = _executor(v)
         held = v.ex.balances()["BTC"][0]
         (order,) = await executor.submit(TargetPosition(SYMBOL, target_quantity=held - D("0.0001")))
         assert order.intent.side == "SELL" and order.intent.quantity == D("0.0001")
         assert len(v.client.placed) == 1 and executor.residuals == {}
 
 
+def _executor(v: Venue) -> Executor:
+    return Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+
+
 async def _ticks(signal: TargetPosition, n: int):  # type: ignore[no-untyped-def]
     for _ in range(n):
         yield signal
+
+
+@pytest.mark.parametrize(
+    ("offset", "price", "rule"),
+    [
+        ("0.000004", None, "rounds to 0"),  # under one lot step
+        ("-0.00002", None, "NOTIONAL"),  # past the target: a 1.2 USDT sell
+        ("0.00005", "59000", "NOTIONAL"),  # a LIMIT target: price * quantity = 2.95
+    ],
+)
+async def test_dust_either_way_and_for_limit_targets(
+    tmp_path: Path, offset: str, price: str | None, rule: str
+) -> None:
+    async with venue(tmp_path) as v:
+        split_prices(v.ex, average="60000", mid="60000", depth="5")
+        await v.manager.start()
+        executor = _executor(v)
+        held = v.ex.balances()["BTC"][0]
+        limit = None if price is None else D(price)
+        signal = TargetPosition(SYMBOL, target_quantity=held + D(offset), price=limit)
+        assert await executor.submit(signal) == []
+        assert v.client.placed == []
+        residual = executor.residuals[SYMBOL]
+        assert residual.quantity == D(offset) and rule in residual.reason
+
+
+async def test_too_big_is_an_error_not_a_residual(tmp_path: Path) -> None:
+    """Only minimums make dust: a delta above LOT_SIZE maxQty is refused with the rule named."""
+    async with venue(tmp_path) as v:
+        split_prices(v.ex, average="60000", mid="60000", depth="5")
+        await v.manager.start()
+        executor = _executor(v)
+        huge = TargetPosition(SYMBOL, target_quantity=D("9500"), price=D("60000"))
+        stats = await executor.run(_ticks(huge, 1))
+        assert len(stats.errors) == 1 and "LOT_SIZE" in stats.errors[0] and "maxQty" in stats.errors[0]
+        assert stats.residuals == {} and v.client.placed == []
