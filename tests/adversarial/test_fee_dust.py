@@ -4,8 +4,10 @@ minimum notional and must be left alone and reported, never sent and never raise
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,11 +24,7 @@ TICKS = 30 if os.environ.get("TRADEEXEC_SOAK") == "full" else 4
 async def test_target_mode_leaves_fee_dust_and_reports_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with venue(tmp_path) as v:
-        split_prices(v.ex, average="60000", mid="60000", depth="5")
-        await v.manager.start()
-        executor = _executor(v)
-        held = v.ex.balances()["BTC"][0]
+    async with _trading(tmp_path) as (v, executor, held):
         target = held + D("0.01")
         caplog.set_level(logging.INFO, logger="tradeexec.execution")
         stats = await executor.run(_ticks(TargetPosition(SYMBOL, target_quantity=target), TICKS))
@@ -45,11 +43,7 @@ async def test_target_mode_leaves_fee_dust_and_reports_it(
 
 
 async def test_target_reached_exactly_reports_no_residual(tmp_path: Path) -> None:
-    async with venue(tmp_path) as v:
-        split_prices(v.ex, average="60000", mid="60000", depth="5")
-        await v.manager.start()
-        executor = _executor(v)
-        held = v.ex.balances()["BTC"][0]
+    async with _trading(tmp_path) as (v, executor, held):
         stats = await executor.run(_ticks(TargetPosition(SYMBOL, target_quantity=held), 2))
         assert stats.errors == [] and stats.orders == [] and v.client.placed == []
         assert stats.residuals == {} and executor.residuals == {}
@@ -58,18 +52,21 @@ async def test_target_reached_exactly_reports_no_residual(tmp_path: Path) -> Non
 async def test_a_delta_above_the_minimums_is_still_sent(tmp_path: Path) -> None:
     """The dust rule must not swallow a real order: 0.0001 BTC at 60000 is 6 USDT, above
     minNotional 5, and goes out."""
-    async with venue(tmp_path) as v:
-        split_prices(v.ex, average="60000", mid="60000", depth="5")
-        await v.manager.start()
-        executor = _executor(v)
-        held = v.ex.balances()["BTC"][0]
+    async with _trading(tmp_path) as (v, executor, held):
         (order,) = await executor.submit(TargetPosition(SYMBOL, target_quantity=held - D("0.0001")))
         assert order.intent.side == "SELL" and order.intent.quantity == D("0.0001")
         assert len(v.client.placed) == 1 and executor.residuals == {}
 
 
-def _executor(v: Venue) -> Executor:
-    return Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+@contextlib.asynccontextmanager
+async def _trading(tmp_path: Path) -> AsyncIterator[tuple[Venue, Executor, Decimal]]:
+    """A started manager on a book at 60000 (average price 60000 too), its Executor, and the
+    BTC the account holds."""
+    async with venue(tmp_path) as v:
+        split_prices(v.ex, average="60000", mid="60000", depth="5")
+        await v.manager.start()
+        executor = Executor(v.client, v.manager, v.manager.positions, v.manager.risk, strategy="dust")
+        yield v, executor, v.ex.balances()["BTC"][0]
 
 
 async def _ticks(signal: TargetPosition, n: int):  # type: ignore[no-untyped-def]
@@ -88,11 +85,7 @@ async def _ticks(signal: TargetPosition, n: int):  # type: ignore[no-untyped-def
 async def test_dust_either_way_and_for_limit_targets(
     tmp_path: Path, offset: str, price: str | None, rule: str
 ) -> None:
-    async with venue(tmp_path) as v:
-        split_prices(v.ex, average="60000", mid="60000", depth="5")
-        await v.manager.start()
-        executor = _executor(v)
-        held = v.ex.balances()["BTC"][0]
+    async with _trading(tmp_path) as (v, executor, held):
         limit = None if price is None else D(price)
         signal = TargetPosition(SYMBOL, target_quantity=held + D(offset), price=limit)
         assert await executor.submit(signal) == []
@@ -103,10 +96,7 @@ async def test_dust_either_way_and_for_limit_targets(
 
 async def test_too_big_is_an_error_not_a_residual(tmp_path: Path) -> None:
     """Only minimums make dust: a delta above LOT_SIZE maxQty is refused with the rule named."""
-    async with venue(tmp_path) as v:
-        split_prices(v.ex, average="60000", mid="60000", depth="5")
-        await v.manager.start()
-        executor = _executor(v)
+    async with _trading(tmp_path) as (v, executor, _held):
         huge = TargetPosition(SYMBOL, target_quantity=D("9500"), price=D("60000"))
         stats = await executor.run(_ticks(huge, 1))
         assert len(stats.errors) == 1 and "LOT_SIZE" in stats.errors[0] and "maxQty" in stats.errors[0]
