@@ -151,3 +151,14 @@ async def test_average_price_unavailable_falls_back_to_the_mark_and_retries_late
         await wait_for(lambda: v.client.avg_calls == 2 and not v.manager.average_prices._inflight)
         entry = v.manager.average_prices._entries[SYMBOL]
         assert entry.price is not None and entry.price > 50000 and not entry.failed
+
+
+async def test_an_order_refused_for_another_rule_costs_no_request(tmp_path: Path) -> None:
+    """A first order refused by a filter that needs no live price (here LOT_SIZE maxQty) is
+    refused before the average price is asked for: a bad order sends nothing at all."""
+    async with venue(tmp_path) as v:
+        split_prices(v.ex, average="60000", mid="60000")
+        await v.manager.start()
+        with pytest.raises(RuleViolation, match="LOT_SIZE"):
+            await v.manager.submit(_market_buy("9500"))
+        assert v.client.avg_calls == 0 and v.client.placed == []

@@ -53,7 +53,8 @@ class _Entry:
 
 
 class AveragePrices:
-    """Per-symbol cache of GET /api/v3/avgPrice; ``get`` is the only entry point."""
+    """Per-symbol cache of GET /api/v3/avgPrice: ``peek`` on the per-order path, ``get``
+    when the figure may be awaited."""
 
     def __init__(
         self,
@@ -81,20 +82,32 @@ class AveragePrices:
             self._needed[rules.symbol] = need
         return need
 
+    def peek(self, rules: SymbolRules) -> tuple[bool, Decimal | None]:
+        """``(ready, price)`` without waiting: ``ready`` False when the figure must be
+        fetched before use (none yet, or older than ``max_age_s``); past ``refresh_s`` a
+        background refresh starts. ``(True, None)`` when no filter needs the figure or the
+        exchange has none. Costs no request and no wait: the per-order path."""
+        if not self.needed(rules):
+            return True, None
+        entry = self._entries.get(rules.symbol)
+        if entry is None:
+            return False, None
+        age = self._clock() - entry.at
+        if age >= self.max_age_s and not entry.failed:
+            return False, entry.price
+        if age >= self.refresh_s:
+            self._fetching(rules.symbol)
+        return True, entry.price
+
     async def get(self, rules: SymbolRules) -> Decimal | None:
         """The exchange's average price of the symbol, or None when no filter needs it or
-        none is known (see the module's docstring for when this waits on a request)."""
-        if not self.needed(rules):
-            return None
-        symbol = rules.symbol
-        entry = self._entries.get(symbol)
-        if entry is None or (not entry.failed and self._clock() - entry.at >= self.max_age_s):
-            # Shielded: a caller given up on must not cancel the request others wait on.
-            await asyncio.shield(self._fetching(symbol))
-            entry = self._entries[symbol]
-        elif self._clock() - entry.at >= self.refresh_s:
-            self._fetching(symbol)
-        return entry.price
+        none is known; waits on a request when ``peek`` is not ready."""
+        ready, price = self.peek(rules)
+        if ready:
+            return price
+        # Shielded: a caller given up on must not cancel the request others wait on.
+        await asyncio.shield(self._fetching(rules.symbol))
+        return self._entries[rules.symbol].price
 
     def _fetching(self, symbol: str) -> asyncio.Task[None]:
         """The request for ``symbol`` under way, started if none is: one at a time."""

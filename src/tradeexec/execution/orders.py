@@ -556,23 +556,26 @@ class OrderManager:
         rules = self._symbol_rules(request.symbol)
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
-        average = await self.average_prices.get(rules)
         intent = self._rounded(request, rules)
-        rules.validate(
-            OrderCheck(
-                symbol=intent.symbol,
-                side=request.side,
-                type=request.type,
-                quantity=intent.quantity,
-                quote_order_qty=intent.quote_quantity,
-                price=intent.price,
-                stop_price=intent.stop_price,
-                time_in_force=request.time_in_force,
-            ),
-            MarketContext(
-                last_price=mark, weighted_avg_price=average, open_orders=len(self.open_orders(request.symbol))
-            ),
+        check = OrderCheck(
+            symbol=intent.symbol,
+            side=request.side,
+            type=request.type,
+            quantity=intent.quantity,
+            quote_order_qty=intent.quote_quantity,
+            price=intent.price,
+            stop_price=intent.stop_price,
+            time_in_force=request.time_in_force,
         )
+        open_now = len(self.open_orders(request.symbol))
+        ready, average = self.average_prices.peek(rules)
+        if not ready:
+            # The exchange's average price must be fetched first (see avg_prices.py): an
+            # order refused by the filters that need no live price costs no request.
+            rules.validate(check, MarketContext(open_orders=open_now))
+            average = await self.average_prices.get(rules)
+        market = MarketContext(last_price=mark, weighted_avg_price=average, open_orders=open_now)
+        rules.validate(check, market)
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None
