@@ -101,3 +101,20 @@ async def test_too_big_is_an_error_not_a_residual(tmp_path: Path) -> None:
         stats = await executor.run(_ticks(huge, 1))
         assert len(stats.errors) == 1 and "LOT_SIZE" in stats.errors[0] and "maxQty" in stats.errors[0]
         assert stats.residuals == {} and v.client.placed == []
+
+
+async def test_a_notional_targets_moving_residual_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notional target's residual changes with the mark every tick: kept current, logged
+    once (when it appears), not once per tick."""
+    async with _trading(tmp_path) as (v, executor, held):
+        caplog.set_level(logging.INFO, logger="tradeexec.execution")
+        signal = TargetPosition(SYMBOL, target_notional=(held + D("0.00002")) * 60000)
+        seen = []
+        for bid in ("59995", "59998", "60000"):
+            v.ex.add_liquidity(SYMBOL, "BUY", bid, "1")  # the mid moves up each tick
+            assert await executor.submit(signal) == []
+            seen.append(executor.residuals[SYMBOL].quantity)
+        assert len(set(seen)) == 3 and v.client.placed == []
+        assert len([r for r in caplog.records if "residual" in r.getMessage()]) == 1

@@ -251,14 +251,14 @@ class Executor:
         return None if failure is None else f"{failure.filter}: {failure.detail}"
 
     def _note_residual(self, symbol: str, delta: Decimal, reason: str | None) -> None:
-        """Keep (and log once at INFO, not every tick) the residual the target leaves."""
+        """Keep the residual the target leaves, logged at INFO when one appears: not every
+        tick (a notional target's residual moves with the mark, and would log each time)."""
         if reason is None:
             self.residuals.pop(symbol, None)
             return
-        residual = Residual(symbol, delta, reason)
-        if self.residuals.get(symbol) != residual:
+        if symbol not in self.residuals:
             log.info("%s: residual %s left, not sent (%s)", symbol, delta, reason)
-        self.residuals[symbol] = residual
+        self.residuals[symbol] = Residual(symbol, delta, reason)
 
     async def run(self, signals: AsyncIterable[Signal]) -> ExecutorStats:
         """Submit every signal; a refused or failed signal is logged and counted, and the
