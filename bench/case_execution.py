@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradeexec.binance.models import Account, AssetBalance, OrderFill, OrderFull, TickerPrice
+from tradeexec.binance.models import Account, AssetBalance, AvgPrice, OrderFill, OrderFull, TickerPrice
 from tradeexec.binance.rules import ExchangeRules
 from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
@@ -51,6 +51,8 @@ class InstantClient:
             maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0, can_trade=True,
             can_withdraw=False, can_deposit=True, update_time=0, account_type="SPOT", balances=held,
         )  # fmt: skip
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=MARK)
 
     def timestamp_ms(self) -> int:
         return 1_700_000_000_000 + self._next

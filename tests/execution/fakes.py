@@ -14,6 +14,7 @@ from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
 from tradeexec.binance.models import (
     Account,
     AssetBalance,
+    AvgPrice,
     ExecutionReport,
     MyTrade,
     Order,
@@ -65,6 +66,8 @@ class FakeOrderClient:
             can_trade=True, can_withdraw=False, can_deposit=True, update_time=0,
             account_type="SPOT", balances=balances,
         )  # fmt: skip
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=self.price)
 
     async def new_order(
         self,

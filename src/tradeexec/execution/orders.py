@@ -41,6 +41,7 @@ from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType,
 from tradeexec.binance.errors import NoSuchOrder
 from tradeexec.binance.models import (
     Account,
+    AvgPrice,
     ExecutionReport,
     MyTrade,
     Order,
@@ -61,6 +62,7 @@ from tradeexec.errors import (
     TradeexecError,
 )
 from tradeexec.execution import adopt
+from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal import (
     DerivedState,
     ExchangeEvent,
@@ -203,6 +205,7 @@ class OrderClient(Protocol):
     async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]: ...
 
     async def account(self) -> Account: ...
+    async def avg_price(self, symbol: str) -> AvgPrice: ...
 
     async def api_restrictions(self) -> KeyPermissions: ...
 
@@ -373,6 +376,8 @@ class OrderManager:
     the client's ticker is polled every ``mark_refresh_s`` (None: off). ``start`` values what
     the account holds in ``valuation_asset`` and refuses to start when it cannot (see
     ``tradeexec.execution.valuation``): PnL and every limit count coins held before the start.
+    Filters the exchange judges at its average price are checked at ``average_prices``'
+    cached figure (see ``execution/avg_prices.py``).
     """
 
     def __init__(
@@ -396,8 +401,10 @@ class OrderManager:
         live_poll_factor: float = 10.0,
         preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
+        average_prices: AveragePrices | None = None,
     ) -> None:
         self.client = client
+        self.average_prices = average_prices or AveragePrices(client)
         self.journal = journal
         self.strategy = strategy
         self.risk = risk or RiskManager()
@@ -449,6 +456,7 @@ class OrderManager:
         return report
 
     async def close(self) -> None:
+        await self.average_prices.close()
         tasks = [t for t in (self._poller, *self._tasks) if t is not None]
         tasks += [o._resolver for o in self._orders.values() if o._resolver is not None]
         for task in tasks:
@@ -559,19 +567,25 @@ class OrderManager:
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
         intent = self._rounded(request, rules)
-        rules.validate(
-            OrderCheck(
-                symbol=intent.symbol,
-                side=request.side,
-                type=request.type,
-                quantity=intent.quantity,
-                quote_order_qty=intent.quote_quantity,
-                price=intent.price,
-                stop_price=intent.stop_price,
-                time_in_force=request.time_in_force,
-            ),
-            MarketContext(last_price=mark, open_orders=len(self.open_orders(request.symbol))),
+        check = OrderCheck(
+            symbol=intent.symbol,
+            side=request.side,
+            type=request.type,
+            quantity=intent.quantity,
+            quote_order_qty=intent.quote_quantity,
+            price=intent.price,
+            stop_price=intent.stop_price,
+            time_in_force=request.time_in_force,
         )
+        open_now = len(self.open_orders(request.symbol))
+        ready, average = self.average_prices.peek(rules)
+        if not ready:
+            # The exchange's average price must be fetched first (see avg_prices.py): an
+            # order refused by the filters that need no live price costs no request.
+            rules.validate(check, MarketContext(open_orders=open_now))
+            average = await self.average_prices.get(rules)
+        market = MarketContext(last_price=mark, weighted_avg_price=average, open_orders=open_now)
+        rules.validate(check, market)
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None
