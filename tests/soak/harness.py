@@ -156,16 +156,18 @@ class SoakRun:
         return out
 
     def after_stop(self) -> int:
-        """Orders that reached the exchange signed after the stop began: must be none."""
+        """Orders that reached the exchange signed after the stop began: must be none. The
+        stop reads the signing clock and trips the kill switch with no await between, so an
+        order signed in that same millisecond was signed before it: strictly later only."""
         if self.stop_signed_ms is None:
             return 0
-        return sum(1 for a in self.arrivals if a.signed_ms >= self.stop_signed_ms)
+        return sum(1 for a in self.arrivals if a.signed_ms > self.stop_signed_ms)
 
     def in_flight_at_stop(self) -> int:
         """Signed before the stop, arrived after it (the stop must find and cancel them)."""
         if self.stop_began is None or self.stop_signed_ms is None:
             return 0
-        return sum(1 for a in self.arrivals if a.at >= self.stop_began and a.signed_ms < self.stop_signed_ms)
+        return sum(1 for a in self.arrivals if a.at >= self.stop_began and a.signed_ms <= self.stop_signed_ms)
 
 
 def _config(settings: SoakSettings) -> tuple[SimConfig, str | None]:
@@ -243,7 +245,6 @@ async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
         run.log_lines = watch.lines
         run.signatures = taps.signatures
         run.client_429 = taps.client_429
-        run.arrivals = orders.arrivals
     return run
 
 
@@ -264,6 +265,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
         # rather than holding the event loop for the default 2 s.
         journal = Journal(run.journal_path, busy_timeout_s=0.2)
         orders.journal = journal
+        run.arrivals = orders.arrivals  # the same list: judged at the end, as it is then
         policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3)
         manager = OrderManager(client, journal, strategy="soak", risk=risk, positions=positions,
                                policy=policy, prices=lambda s: _mid(books, s), poll_interval_s=0.25,
@@ -333,7 +335,7 @@ def _late_orders(run: SoakRun, journal: Journal) -> list[str]:
         return []
     out = []
     for a in run.arrivals:
-        if a.signed_ms < run.stop_signed_ms:
+        if a.signed_ms <= run.stop_signed_ms:
             continue
         intent = journal.intent(a.client_order_id)
         sends = [] if intent is None else [
