@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -233,6 +234,14 @@ def _mid(books: BookManager, symbol: str) -> Decimal | None:
 async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
     run = SoakRun(settings, workdir)
     config, pem = _config(settings)
+    try:
+        await _on_exchange(run, config, pem)
+    except Exception:  # e.g. the exchange failing as it stops: judged with the rest, not lost
+        run.failures.append(f"soak ended by an exception:\n{traceback.format_exc()}")
+    return run
+
+
+async def _on_exchange(run: SoakRun, config: SimConfig, pem: str | None) -> None:
     async with LocalExchange(config) as ex:
         taps = SimTaps(ex)
         orders = OrderTap(ex)
@@ -245,7 +254,6 @@ async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
         run.log_lines = watch.lines
         run.signatures = taps.signatures
         run.client_429 = taps.client_429
-    return run
 
 
 async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderTap) -> None:
@@ -279,7 +287,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
             feed = _feed(manager, client, ex, legacy=settings.legacy_stream,
                          proxy=proxy if settings.stream_proxy else None)
             await feed.start()  # the tracker adopts the account, then the stream drives both
-            stack.push_async_callback(feed.close)
+            stack.push_async_callback(_close_feed, run, feed)
             executor = Executor(client, manager, positions, risk, strategy="soak")
 
             async def on_halted() -> None:
@@ -388,6 +396,14 @@ def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, le
     api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05,
                       silence_timeout_s=6.0)
     return OrderFeed(WsApiUserData(api, client), manager, owns=(api,))
+
+
+async def _close_feed(run: SoakRun, feed: OrderFeed) -> None:
+    """A stream whose task died re-raises at close: an unhandled exception of the run."""
+    try:
+        await feed.close()
+    except Exception:
+        run.failures.append(f"user data stream died:\n{traceback.format_exc()}")
 
 
 async def _close_journal(manager: OrderManager, journal: Journal) -> None:
