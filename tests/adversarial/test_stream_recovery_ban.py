@@ -7,7 +7,9 @@ dies for good when its reconnect recovery meets a rate-limit ban the client will
 exception ends the stream's task: no more execution reports, and ``close()`` re-raises it.
 In the soak a ban of under a second became one of several seconds because the limiter times
 bans on the (stepped) wall clock; on Binance a 418 lasts minutes to days, so any real ban met
-at a reconnect does it. Kept as a strict xfail until src is fixed (src/tradeexec/binance)."""
+at a reconnect does it. The WebSocket API stream has the same hole (``WsApiUserData._on_connect``
+runs ``recover()`` as a session-setup hook; the full soak saw ``WsApiClient._run`` end with
+RateLimitBanActive after a 429 block). Kept as a strict xfail until src is fixed."""
 
 from __future__ import annotations
 
