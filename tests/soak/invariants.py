@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tests.soak.outside import Arrival
 from tests.soak.strategy import Ledger
 from tradeexec.binance.enums import Side
 from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
@@ -110,6 +111,17 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
     found.balance_mismatches = _balances(ex, positions, "tracked")
     found.balance_mismatches += _balances(ex, _replay(ex, journal, opening), "journal replay")
     return found
+
+
+def outside_problems(arrivals: list[Arrival], journal_problem: str | None) -> list[str]:
+    """Issue 13's promises over the whole run: every order that reached the exchange had its
+    intent and placement request in the journal first (the lock windows included), and the
+    manager's journal alarm is down once the journal works again."""
+    out = [f"{a.client_order_id} reached the exchange before the journal recorded it"
+           for a in arrivals if not a.journaled_first]
+    if journal_problem is not None:
+        out.append(f"journal alarm still raised at the end: {journal_problem}")
+    return out
 
 
 def _replay(ex: LocalExchange, journal: Journal, opening: AccountSnapshot) -> PositionTracker:
