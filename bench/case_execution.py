@@ -16,8 +16,8 @@ from typing import Any, Literal
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.models import OrderFill, OrderFull, TickerPrice
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.symbol_rules import ExchangeRules
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
 
 CASE = "6 order manager overhead"

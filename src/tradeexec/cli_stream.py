@@ -42,7 +42,7 @@ from tradeexec.binance.models import (
     TickerEvent,
     TradeEvent,
 )
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState, MarketStream
 from tradeexec.cli_common import (
     EXIT_OK,
     CommandFailed,

@@ -14,9 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance import models as m
-from tradeexec.binance import models_futures as mf
-from tradeexec.binance import models_margin as mm
-from tradeexec.binance import models_wallet as mw
 from tradeexec.binance.enums import (
     ContingencyType,
     ExecutionType,
@@ -30,7 +27,10 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.ratelimit import RateLimitRule
+from tradeexec.binance.models import futures as mf
+from tradeexec.binance.models import margin as mm
+from tradeexec.binance.models import wallet as mw
+from tradeexec.binance.net.ratelimit import RateLimitRule
 
 _COMMENT = re.compile(r"\s*//[^\n]*")
 

@@ -1,4 +1,4 @@
-"""Unit tests of binance/rules.py against the examples and messages of Binance's docs
+"""Unit tests of binance/rules/symbol_rules.py against the examples and messages of Binance's docs
 (filters.md and errors.md of binance-spot-api-docs)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tradeexec.binance.enums import OrderType, Side, SymbolStatus
-from tradeexec.binance.filters import (
+from tradeexec.binance.rules.filters import (
     ExchangeMaxNumAlgoOrders,
     ExchangeMaxNumIcebergOrders,
     ExchangeMaxNumOrders,
@@ -24,7 +24,7 @@ from tradeexec.binance.filters import (
     parse_exchange_filters,
     parse_filters,
 )
-from tradeexec.binance.rules import (
+from tradeexec.binance.rules.symbol_rules import (
     DEFAULT_SYMBOL_INFO,
     ExchangeRules,
     FilterFailure,

@@ -21,9 +21,9 @@ from tradeexec.binance.models import (
     ServerTime,
     TickerPrice,
 )
-from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.symbol_rules import ExchangeRules
 from tradeexec.errors import OrderStatusUnknown
 
 RULES = ExchangeRules.from_exchange_info(

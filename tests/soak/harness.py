@@ -23,8 +23,8 @@ from tests.soak.invariants import Findings, check
 from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
 from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.streams import MarketStream
-from tradeexec.binance.userdata import ListenKeyUserData
+from tradeexec.binance.ws.streams import MarketStream
+from tradeexec.binance.ws.userdata import ListenKeyUserData
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (

@@ -12,7 +12,7 @@ import pytest
 
 from tests.streams import collect, keep_trading, local_exchange, random_orders
 from tradeexec.binance.models import BookTickerEvent, DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import (
+from tradeexec.binance.ws.streams import (
     ConnectionEvent,
     ConnectionState,
     MarketStream,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, overload
 import msgspec
 
 from tradeexec.binance.models import OrderBook, decode_order_book
-from tradeexec.binance.ratelimit import RateLimitRule
+from tradeexec.binance.net.ratelimit import RateLimitRule
 
 __all__ = ["Params", "RecvWindow", "RestApi", "decoder_for"]
 

@@ -40,10 +40,16 @@ from typing import Any, Protocol, TypeVar
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import NoSuchOrder
 from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
-from tradeexec.binance.models_wallet import SystemStatus
-from tradeexec.binance.params import check_enum, check_int
-from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
-from tradeexec.binance.spot import order_args
+from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rest.params import check_enum, check_int
+from tradeexec.binance.rest.spot import order_args
+from tradeexec.binance.rules.symbol_rules import (
+    ExchangeRules,
+    MarketContext,
+    OrderCheck,
+    Rounding,
+    SymbolRules,
+)
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import (
     BinanceAPIError,

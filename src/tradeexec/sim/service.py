@@ -26,7 +26,7 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
+from tradeexec.binance.rest.params import SYMBOL_LEGAL, is_symbol
 from tradeexec.sim import checks, views
 from tradeexec.sim.engine import EngineReject, ExecutionEvent, Order, OrderRequest
 from tradeexec.sim.params import ApiError, Params, illegal, mandatory, not_required

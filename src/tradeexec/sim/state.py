@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.binance.auth import KEY_HMAC, Verifier
-from tradeexec.binance.rules import ExchangeRules, SymbolRules
+from tradeexec.binance.net.auth import KEY_HMAC, Verifier
+from tradeexec.binance.rules.symbol_rules import ExchangeRules, SymbolRules
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec
@@ -130,7 +130,7 @@ class KeyStore:
 
 
 def _default_symbols() -> list[dict[str, Any]]:
-    from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+    from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 
     return [dict(s) for s in DEFAULT_SYMBOL_INFO.values()]
 

@@ -40,7 +40,7 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.ratelimit import RateLimitRule
+from tradeexec.binance.net.ratelimit import RateLimitRule
 
 PriceLevel: TypeAlias = tuple[Decimal, Decimal]
 """One order book level: (price, quantity)."""

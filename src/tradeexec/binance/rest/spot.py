@@ -25,7 +25,6 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.filters import NO_MARKET, MarketContext, OrderCheck
 from tradeexec.binance.models import (
     Account,
     AggTrade,
@@ -50,7 +49,7 @@ from tradeexec.binance.models import (
     Trade,
     decode_cancel_open_orders,
 )
-from tradeexec.binance.params import (
+from tradeexec.binance.rest.params import (
     ORDER_ID_MAX,
     Number,
     check_client_id,
@@ -59,7 +58,8 @@ from tradeexec.binance.params import (
     check_int,
     check_symbol,
 )
-from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.rules.filters import NO_MARKET, MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import ExchangeRules
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["OrderArgs", "SpotApi", "order_args"]

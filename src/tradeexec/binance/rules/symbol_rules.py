@@ -36,7 +36,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from tradeexec.binance.enums import OrderType, SymbolStatus
-from tradeexec.binance.filters import (
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.filters import (
     INVALID_MESSAGE,
     NEW_ORDER_REJECTED,
     NO_MARKET,
@@ -73,7 +74,6 @@ from tradeexec.binance.filters import (
     static_checks,
     to_grid,
 )
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 
 # The filters' own names are in filters.py; the four handed on here are what a check takes and gives.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tradeexec.binance.api import RecvWindow, RestApi
-from tradeexec.binance.models_wallet import AccountStatus, ApiRestrictions, ApiTradingStatus, SystemStatus
+from tradeexec.binance.models.wallet import AccountStatus, ApiRestrictions, ApiTradingStatus, SystemStatus
 
 __all__ = ["WalletApi"]
 

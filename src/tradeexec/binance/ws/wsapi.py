@@ -32,8 +32,6 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tradeexec.binance.auth import KEY_ED25519, Signer, ws_signature_payload
-from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import error_from_response, outcome_unknown
 from tradeexec.binance.models import (
@@ -46,13 +44,15 @@ from tradeexec.binance.models import (
     OrderReport,
     decode_cancel_open_orders,
 )
-from tradeexec.binance.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
-from tradeexec.binance.ratelimit import RateLimiter
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.spot import OrderArgs, order_args
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.transport import new_client_order_id as make_client_order_id
-from tradeexec.binance.wsconn import WsConnection, connect
+from tradeexec.binance.net.auth import KEY_ED25519, Signer, ws_signature_payload
+from tradeexec.binance.net.ratelimit import RateLimiter
+from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
+from tradeexec.binance.net.wsconn import WsConnection, connect
+from tradeexec.binance.rest.endpoints import Endpoint, lookup
+from tradeexec.binance.rest.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
+from tradeexec.binance.rest.spot import OrderArgs, order_args
+from tradeexec.binance.rules.symbol_rules import ExchangeRules
+from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
 from tradeexec.lifecycle import AsyncService
 

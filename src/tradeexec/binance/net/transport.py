@@ -32,13 +32,20 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from tradeexec.binance.auth import Signer, encode_params, encode_value, sign_payload
-from tradeexec.binance.budget import BudgetStore
-from tradeexec.binance.endpoints import Endpoint, lookup
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.errors import error_from_response, outcome_unknown
-from tradeexec.binance.http1 import ConnectFailed, Disconnected, HttpClient, HttpError, Origin, Response
-from tradeexec.binance.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.net.auth import Signer, encode_params, encode_value, sign_payload
+from tradeexec.binance.net.budget import BudgetStore
+from tradeexec.binance.net.http1 import (
+    ConnectFailed,
+    ConnectionDropped,
+    HttpClient,
+    HttpError,
+    Origin,
+    Response,
+)
+from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.config import ApiFamily, VenueUrls
 from tradeexec.errors import (
     BinanceAPIError,
@@ -241,7 +248,7 @@ class Transport:
 
     async def open(self) -> None:
         # Nothing is ever resent behind the transport's back: a request on a pooled
-        # connection the server had closed fails as ``Disconnected`` and the retry policy
+        # connection the server had closed fails as ``ConnectionDropped`` and the retry policy
         # below decides (aiohttp used to resend PUT and DELETE, i.e. cancels, on its own).
         if self._http is None:
             self._http = HttpClient(timeout=self._timeout, limit_per_host=32, keepalive_s=30.0)
@@ -376,7 +383,7 @@ class Transport:
                 if route.idempotent and attempt < self.max_retries:
                     attempt += 1
                     # A pooled connection the server had already closed: resend at once.
-                    stale = attempt == 1 and isinstance(exc, Disconnected) and exc.nothing_received
+                    stale = attempt == 1 and isinstance(exc, ConnectionDropped) and exc.nothing_received
                     await self._backoff(route, attempt, cause, immediate=stale)
                     continue
                 raise TransportError(f"{endpoint.method} {endpoint.path}: {cause}") from None

@@ -16,7 +16,7 @@ the local exchange's server.
 What a caller can rely on, because the order path's exactly-once rule is built on it:
 
 * ``ConnectFailed``: no connection was made, so nothing was sent; any request may be retried.
-* ``Disconnected``: the request was written and the connection broke before a whole answer
+* ``ConnectionDropped``: the request was written and the connection broke before a whole answer
   came back; the server may have acted on it. ``nothing_received`` tells a keep-alive
   connection the server had already closed (no byte of an answer) from one cut mid-answer.
 * ``TimeoutError``: no whole answer within the timeout; the server may have acted.
@@ -41,7 +41,7 @@ from tradeexec.errors import ConfigError
 
 __all__ = [
     "ConnectFailed",
-    "Disconnected",
+    "ConnectionDropped",
     "Headers",
     "HttpClient",
     "HttpError",
@@ -67,7 +67,7 @@ class ConnectFailed(HttpError):
     """The connection could not be opened (refused, DNS, TLS): nothing was sent."""
 
 
-class Disconnected(HttpError):
+class ConnectionDropped(HttpError):
     """The connection closed after the request was written and before a whole answer."""
 
     def __init__(self, message: str, *, nothing_received: bool) -> None:
@@ -199,7 +199,9 @@ class _Connection(asyncio.BufferedProtocol):
             received = self._received
             where = "in the middle of the answer" if received else "before answering"
             waiter.set_exception(
-                Disconnected(f"{self.origin!r} closed the connection {where}", nothing_received=not received)
+                ConnectionDropped(
+                    f"{self.origin!r} closed the connection {where}", nothing_received=not received
+                )
             )
             self._waiter = None
 

@@ -14,7 +14,7 @@ import msgspec
 from tradeexec.binance.api import RecvWindow, RestApi
 from tradeexec.binance.enums import Side
 from tradeexec.binance.models import ListenKey
-from tradeexec.binance.models_futures import (
+from tradeexec.binance.models.futures import (
     FuturesAccount,
     FuturesBalance,
     FuturesOrder,
@@ -22,8 +22,8 @@ from tradeexec.binance.models_futures import (
     LeverageResponse,
     MarginTypeResponse,
 )
-from tradeexec.binance.params import Number, check_decimal, check_enum, check_int, check_symbol
-from tradeexec.binance.ratelimit import RateLimitRule
+from tradeexec.binance.net.ratelimit import RateLimitRule
+from tradeexec.binance.rest.params import Number, check_decimal, check_enum, check_int, check_symbol
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["FuturesApi"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
 from tradeexec.binance.models import AvgPrice, TickerPrice
-from tradeexec.binance.rules import MarketContext, SymbolRules
+from tradeexec.binance.rules.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
+from tradeexec.binance.rules.symbol_rules import MarketContext, SymbolRules
 
 __all__ = ["PriceSource", "price_context"]
 

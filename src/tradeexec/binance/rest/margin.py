@@ -12,9 +12,9 @@ from typing import Any, Literal
 from tradeexec.binance.api import RecvWindow, RestApi
 from tradeexec.binance.enums import OrderResponseType, OrderType, SelfTradePreventionMode, Side, TimeInForce
 from tradeexec.binance.models import OrderAck
-from tradeexec.binance.models_margin import MarginAccount, MarginOrder, MarginOrderResponse, TranIdResponse
-from tradeexec.binance.params import Number, check_decimal, check_symbol
-from tradeexec.binance.spot import order_args
+from tradeexec.binance.models.margin import MarginAccount, MarginOrder, MarginOrderResponse, TranIdResponse
+from tradeexec.binance.rest.params import Number, check_decimal, check_symbol
+from tradeexec.binance.rest.spot import order_args
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["MarginApi"]

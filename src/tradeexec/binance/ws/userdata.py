@@ -40,8 +40,8 @@ from tradeexec.binance.models import (
     OutboundAccountPosition,
     UserEvent,
 )
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, TradeexecError, TransportError
 from tradeexec.lifecycle import AsyncService
 

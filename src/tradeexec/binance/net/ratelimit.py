@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 
-from tradeexec.binance.budget import BudgetStore, Charge
 from tradeexec.binance.enums import INTERVAL_LETTER, RateLimitInterval, RateLimitType
-from tradeexec.binance.http1 import Headers
+from tradeexec.binance.net.budget import BudgetStore, Charge
+from tradeexec.binance.net.http1 import Headers
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
 
 __all__ = [
