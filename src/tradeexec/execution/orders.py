@@ -38,7 +38,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
-from tradeexec.binance.errors import NoSuchOrder
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, NoSuchOrder
 from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
 from tradeexec.binance.models.wallet import SystemStatus
 from tradeexec.binance.rest.params import check_enum, check_int
@@ -338,7 +338,6 @@ class ReconcileReport:
         return not (self.unresolved or self.unmanaged_open_orders)
 
 
-_DUPLICATE_MSG = "Duplicate order sent."
 # Client order IDs are unique only among open orders; an exchange order this much older than
 # an intent (beyond any clock skew) is someone else's use of the ID.
 _CLOCK_SKEW_MS = 60_000
@@ -697,7 +696,7 @@ class OrderManager:
             decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
             # "Duplicate order sent." means an open order already carries this ID: it exists,
             # so it is looked up, never marked rejected.
-            if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == _DUPLICATE_MSG:
+            if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == MSG_DUPLICATE_ORDER:
                 self._outcome_unknown(order, request_id, str(exc))
                 return True
             code = exc.code if isinstance(exc, BinanceAPIError) else None

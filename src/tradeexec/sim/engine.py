@@ -34,6 +34,7 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.accounts import Balance, Ledger
 from tradeexec.sim.book import BookSide
 
@@ -584,13 +585,13 @@ class Engine:
         st = self._symbol(symbol)
         ids = [i for i in (limit_client_order_id, stop_client_order_id) if i is not None]
         if len(set(ids)) != len(ids):
-            raise EngineReject(-2010, "Duplicate order sent.")
+            raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
         for cid in ids:
             self._check_client_id_free(account, symbol, cid)
         if list_client_order_id is not None:
             known = self._lists_by_client_id.get((account, list_client_order_id))
             if known is not None and known.executing:
-                raise EngineReject(-2010, "Duplicate order sent.")
+                raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
         last = st.last_price
         if side is Side.SELL:
             ok = price > stop_price and (last is None or price > last > stop_price)
@@ -937,7 +938,7 @@ class Engine:
     def _check_client_id_free(self, account: str, symbol: str, client_id: str) -> None:
         known = self._by_client_id.get((account, symbol, client_id))
         if known is not None and not known.status.is_final:
-            raise EngineReject(-2010, "Duplicate order sent.")
+            raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
 
     def _find_open(
         self, st: _Symbol, account: str, order_id: int | None, client_order_id: str | None
