@@ -9,7 +9,7 @@ from decimal import Decimal
 import msgspec
 
 from tradeexec.binance.enums import Side
-from tradeexec.binance.models import Model
+from tradeexec.binance.models.base import Model
 
 
 class FuturesOrder(Model, frozen=True, kw_only=True):

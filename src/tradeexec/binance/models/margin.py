@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tradeexec.binance.models import AssetBalance, Model, Order, OrderFull
+from tradeexec.binance.models.account import AssetBalance
+from tradeexec.binance.models.base import Model
+from tradeexec.binance.models.orders import Order, OrderFull
 
 
 class TranIdResponse(Model, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import msgspec
 
-from tradeexec.binance.models import Model
+from tradeexec.binance.models.base import Model
 
 
 class SystemStatus(Model, frozen=True, kw_only=True):
