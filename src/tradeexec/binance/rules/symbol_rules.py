@@ -37,15 +37,16 @@ import msgspec
 
 from tradeexec.binance.enums import OrderType, SymbolStatus
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.filter_checks import (
+    StaticCheck,
+    account_filters,
+    check_account_filter,
+    static_checks,
+)
 from tradeexec.binance.rules.filters import (
-    INVALID_MESSAGE,
-    NEW_ORDER_REJECTED,
-    NO_MARKET,
     ExchangeFilter,
-    FilterFailure,
     IcebergParts,
     LotSize,
-    MarketContext,
     MarketLotSize,
     MaxNumAlgoOrders,
     MaxNumIcebergOrders,
@@ -55,24 +56,23 @@ from tradeexec.binance.rules.filters import (
     MaxPosition,
     MinNotional,
     Notional,
-    OrderCheck,
     PercentPrice,
     PercentPriceBySide,
     PriceFilter,
-    Rounding,
-    StaticCheck,
     SymbolFilter,
     TrailingDelta,
-    account_filters,
-    check_account_filter,
-    decimal_places,
-    exact_mul,
     filter_to_json,
-    plain,
     split_exchange_filters,
     split_filters,
-    static_checks,
-    to_grid,
+)
+from tradeexec.binance.rules.grid import Rounding, decimal_places, exact_mul, plain, to_grid
+from tradeexec.binance.rules.order_check import (
+    INVALID_MESSAGE,
+    NEW_ORDER_REJECTED,
+    NO_MARKET,
+    FilterFailure,
+    MarketContext,
+    OrderCheck,
 )
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 
