@@ -17,7 +17,7 @@ from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.models import OrderFill, OrderFull, TickerPrice
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
-from tradeexec.binance.rules.symbol_rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
 
 CASE = "6 order manager overhead"

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from tradeexec.binance.enums import OrderType, Side, SymbolStatus
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.filters import (
     ExchangeMaxNumAlgoOrders,
     ExchangeMaxNumIcebergOrders,
@@ -24,16 +26,10 @@ from tradeexec.binance.rules.filters import (
     parse_exchange_filters,
     parse_filters,
 )
-from tradeexec.binance.rules.symbol_rules import (
-    DEFAULT_SYMBOL_INFO,
-    ExchangeRules,
-    FilterFailure,
-    MarketContext,
-    OrderCheck,
-    Rounding,
-    RuleViolation,
-    SymbolRules,
-)
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import FilterFailure, MarketContext, OrderCheck
+from tradeexec.binance.rules.order_numbers import RuleViolation
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 
 BUY, SELL = Side.BUY, Side.SELL

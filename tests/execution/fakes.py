@@ -23,7 +23,7 @@ from tradeexec.binance.models import (
 )
 from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
-from tradeexec.binance.rules.symbol_rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import OrderStatusUnknown
 
 RULES = ExchangeRules.from_exchange_info(

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side
 from tradeexec.binance.models import Account, Order, TickerPrice
-from tradeexec.binance.rules.symbol_rules import ExchangeRules, Rounding, SymbolRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import OrderRejectedLocally, TradeexecError
 from tradeexec.execution.orders import make_client_order_id
 from tradeexec.execution.policy import Action, ErrorPolicy

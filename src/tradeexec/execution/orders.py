@@ -43,13 +43,10 @@ from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderRepor
 from tradeexec.binance.models.wallet import SystemStatus
 from tradeexec.binance.rest.params import check_enum, check_int
 from tradeexec.binance.rest.spot import order_args
-from tradeexec.binance.rules.symbol_rules import (
-    ExchangeRules,
-    MarketContext,
-    OrderCheck,
-    Rounding,
-    SymbolRules,
-)
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import (
     BinanceAPIError,

@@ -24,7 +24,7 @@ import msgspec
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.binance.rest.params import check_decimal, check_symbol
-from tradeexec.binance.rules.symbol_rules import Rounding
+from tradeexec.binance.rules.grid import Rounding
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradeexec.binance.enums import Side
-from tradeexec.binance.rules.symbol_rules import MarketContext, OrderCheck
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
 from tradeexec.sim.engine import OrderRequest
 from tradeexec.sim.params import ApiError
 

@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.net.auth import KEY_HMAC, Verifier
-from tradeexec.binance.rules.symbol_rules import ExchangeRules, SymbolRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from tradeexec.binance.models import AvgPrice, TickerPrice
 from tradeexec.binance.rules.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
-from tradeexec.binance.rules.symbol_rules import MarketContext, SymbolRules
+from tradeexec.binance.rules.order_check import MarketContext
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 
 __all__ = ["PriceSource", "price_context"]
 

@@ -58,8 +58,8 @@ from tradeexec.binance.rest.params import (
     check_int,
     check_symbol,
 )
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.order_check import NO_MARKET, MarketContext, OrderCheck
-from tradeexec.binance.rules.symbol_rules import ExchangeRules
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["OrderArgs", "SpotApi", "order_args"]

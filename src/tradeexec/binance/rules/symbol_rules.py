@@ -1,4 +1,4 @@
-"""Binance's trading rules for a symbol: rounding to its grids and checking an order against
+r"""Binance's trading rules for a symbol: rounding to its grids and checking an order against
 its filters, with Binance's own codes and messages.
 
 The client checks an order here before sending it and the local exchange checks the same
@@ -23,8 +23,7 @@ happens. Checks the API gateway makes come before checks of the matching engine:
    exchange filters. Their -2010 code is what Binance answers for them (observed, e.g.
    ``{"code":-2010,"msg":"Filter failure: MAX_NUM_ORDERS"}``); the static filters answer -1013.
 
-A check that needs a figure the caller did not give (``MarketContext``) is skipped.
-"""
+A check that needs a figure the caller did not give (``MarketContext``) is skipped."""
 
 from __future__ import annotations
 
@@ -36,7 +35,6 @@ from typing import Any, TypeVar
 import msgspec
 
 from tradeexec.binance.enums import OrderType, SymbolStatus
-from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.binance.rules.filter_checks import (
     StaticCheck,
     account_filters,
@@ -62,46 +60,29 @@ from tradeexec.binance.rules.filters import (
     SymbolFilter,
     TrailingDelta,
     filter_to_json,
-    split_exchange_filters,
     split_filters,
 )
-from tradeexec.binance.rules.grid import Rounding, decimal_places, exact_mul, plain, to_grid
+from tradeexec.binance.rules.grid import Rounding, decimal_places, plain
 from tradeexec.binance.rules.order_check import (
     INVALID_MESSAGE,
-    NEW_ORDER_REJECTED,
     NO_MARKET,
     FilterFailure,
     MarketContext,
     OrderCheck,
 )
-from tradeexec.errors import InvalidParameter, OrderRejectedLocally
-
-# The filters' own names are in filters.py; the four handed on here are what a check takes and gives.
-__all__ = [
-    "BAD_PRECISION",
-    "BAD_SYMBOL",
-    "DEFAULT_SYMBOL_INFO",
-    "ILLEGAL_CHARS",
-    "LEGAL_NUMBER",
-    "UNKNOWN_ORDER_COMPOSITION",
-    "ExchangeRules",
-    "FilterFailure",
-    "MarketContext",
-    "OrderCheck",
-    "Rounding",
-    "RuleViolation",
-    "SymbolRules",
-]
-
-# Binance's error codes for the refusals made here (the filters' own are in filters.py).
-ILLEGAL_CHARS = -1100
-BAD_PRECISION = -1111
-BAD_SYMBOL = -1121
-UNKNOWN_ORDER_COMPOSITION = -1014
-
-# The pattern Binance gives in its -1100 message for decimal parameters.
-LEGAL_NUMBER = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
-_MAX_DIGITS = 20
+from tradeexec.binance.rules.order_numbers import (
+    BAD_PRECISION,
+    ILLEGAL_CHARS,
+    LEGAL_NUMBER,
+    UNKNOWN_ORDER_COMPOSITION,
+    RuleViolation,
+    check_finite,
+    order_numbers,
+    rejection,
+    round_checked,
+    shown_decimals,
+    zero_notional,
+)
 
 # The order in which exchangeInfo lists order types.
 _ORDER_TYPES = (
@@ -121,59 +102,6 @@ _TYPE_NOT_SUPPORTED = {
     OrderType.TAKE_PROFIT_LIMIT: "Take profit limit orders are not supported for this symbol.",
 }
 
-
-class RuleViolation(OrderRejectedLocally):
-    """OrderRejectedLocally carrying the failure, so a caller can read Binance's code."""
-
-    def __init__(self, failure: FilterFailure) -> None:
-        super().__init__(failure.filter, failure.field, failure.detail)
-        self.failure = failure
-
-    def __str__(self) -> str:
-        return f"{self.failure.message} ({self.field}: {self.detail})"
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.failure,))
-
-
-_NO_CONTEXT = NO_MARKET
-
-
-def _shown_decimals(value: Decimal) -> int:
-    """How many digits follow the point in ``format(value, "f")``, trailing zeros included,
-    or -1 when that text would not match LEGAL_NUMBER (signed, not finite, or more than 20
-    digits either side of the point). Read off the digit tuple: every order checks each of
-    its numbers, and formatting them as text costs several times more."""
-    sign, digits, exponent = value.as_tuple()
-    if sign or not isinstance(exponent, int) or not -_MAX_DIGITS <= len(digits) + exponent - 1 < _MAX_DIGITS:
-        return -1
-    shown = -exponent if exponent < 0 else 0
-    return shown if shown <= _MAX_DIGITS else -1
-
-
-# ---------------------------------------------------------------------------------------------
-# The order's numbers
-
-
-def _numbers(order: OrderCheck) -> list[tuple[str, Decimal]]:
-    return [
-        (name, value)
-        for name, value in (
-            ("quantity", order.quantity),
-            ("quoteOrderQty", order.quote_order_qty),
-            ("price", order.price),
-            ("stopPrice", order.stop_price),
-            ("icebergQty", order.iceberg_qty),
-        )
-        if value is not None
-    ]
-
-
-def _rejected(rule: str, fld: str, detail: str, msg: str, code: int = NEW_ORDER_REJECTED) -> FilterFailure:
-    return FilterFailure(rule, fld, detail, code, msg)
-
-
-# ---------------------------------------------------------------------------------------------
 # Symbol and exchange rules
 
 
@@ -431,7 +359,9 @@ class SymbolRules:
         """``price`` on the tick grid that starts at minPrice; unchanged when the symbol has
         no tick. The result may still lie outside [minPrice, maxPrice]."""
         f = self._plan.price_filter
-        return _round(price, "price", f.min_price, f.tick_size, mode) if f else _finite(price, "price")
+        if f is None:
+            return check_finite(price, "price")
+        return round_checked(price, "price", f.min_price, f.tick_size, mode)
 
     def round_qty(self, qty: Decimal, mode: Rounding = Rounding.DOWN, *, market: bool = False) -> Decimal:
         """``qty`` on the step grid that starts at minQty: MARKET_LOT_SIZE's when ``market``
@@ -440,9 +370,9 @@ class SymbolRules:
         mls = self._plan.market_lot_size
         if market and mls is not None and mls.step_size > 0:
             grid = mls
-        return (
-            _round(qty, "quantity", grid.min_qty, grid.step_size, mode) if grid else _finite(qty, "quantity")
-        )
+        if grid is None:
+            return check_finite(qty, "quantity")
+        return round_checked(qty, "quantity", grid.min_qty, grid.step_size, mode)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -450,10 +380,10 @@ class SymbolRules:
         """The checks Binance makes on the text of each number before any filter: -1100 for
         a value its pattern refuses (negative, non-finite, over 20 digits either side of the
         point), -1111 for more decimals than the asset's precision."""
-        numbers = [(name, value, _shown_decimals(value)) for name, value in _numbers(order)]
+        numbers = [(name, value, shown_decimals(value)) for name, value in order_numbers(order)]
         for name, value, shown in numbers:
             if shown < 0:
-                return _rejected(
+                return rejection(
                     "ILLEGAL_CHARS",
                     name,
                     f"{value} does not match {LEGAL_NUMBER}",
@@ -466,7 +396,7 @@ class SymbolRules:
             # The text's decimals bound the significant ones; counting those costs more.
             if shown > allowed and (places := decimal_places(value)) > allowed:
                 asset = (self.base_asset if base_side else self.quote_asset) or "the asset"
-                return _rejected(
+                return rejection(
                     "BAD_PRECISION",
                     name,
                     f"{plain(value)} has {places} decimals, {asset} allows {allowed}",
@@ -477,18 +407,18 @@ class SymbolRules:
 
     def _check_support(self, order: OrderCheck) -> FilterFailure | None:
         if self.status != SymbolStatus.TRADING:
-            return _rejected(
+            return rejection(
                 "MARKET_CLOSED", "symbol", f"{self.symbol} is {self.status}", "Market is closed."
             )
         if order.type not in self.order_types:
             if order.type in _TYPE_NOT_SUPPORTED:
-                return _rejected(
+                return rejection(
                     "ORDER_TYPE_NOT_SUPPORTED",
                     "type",
                     f"{order.type} is not enabled on {self.symbol}",
                     _TYPE_NOT_SUPPORTED[order.type],
                 )
-            return _rejected(
+            return rejection(
                 "ORDER_TYPE_NOT_SUPPORTED",
                 "type",
                 f"{order.type} is not enabled on {self.symbol}",
@@ -498,28 +428,28 @@ class SymbolRules:
         iceberg = order.iceberg_qty
         if iceberg and iceberg > 0:
             if not self.iceberg_allowed:
-                return _rejected(
+                return rejection(
                     "ICEBERG_NOT_SUPPORTED",
                     "icebergQty",
                     f"icebergQty is not enabled on {self.symbol}",
                     "Iceberg orders are not supported for this symbol.",
                 )
             if order.quantity is not None and iceberg > order.quantity:
-                return _rejected(
+                return rejection(
                     "ICEBERG_QTY_EXCEEDS_QTY",
                     "icebergQty",
                     f"{plain(iceberg)} is above quantity {plain(order.quantity)}",
                     "IcebergQty exceeds QTY.",
                 )
         if order.quote_order_qty is not None and not self.quote_order_qty_market_allowed:
-            return _rejected(
+            return rejection(
                 "QUOTE_ORDER_QTY_NOT_SUPPORTED",
                 "quoteOrderQty",
                 f"quoteOrderQty is not enabled on {self.symbol}",
                 "Quote order qty market orders are not support for this symbol.",
             )
         if order.trailing_delta is not None and not self.allow_trailing_stop:
-            return _rejected(
+            return rejection(
                 "TRAILING_STOP_NOT_SUPPORTED",
                 "trailingDelta",
                 f"trailing stops are not enabled on {self.symbol}",
@@ -530,7 +460,7 @@ class SymbolRules:
     def check(
         self,
         order: OrderCheck,
-        ctx: MarketContext = _NO_CONTEXT,
+        ctx: MarketContext = NO_MARKET,
         exchange_filters: Sequence[ExchangeFilter] = (),
     ) -> FilterFailure | None:
         """The first reason Binance would refuse ``order``, in the order the module docstring
@@ -539,14 +469,14 @@ class SymbolRules:
         if failure:
             return failure
         if order.quantity is not None and order.quantity == 0:
-            return _rejected(
+            return rejection(
                 "INVALID_QUANTITY", "quantity", "0 is not a quantity", "Invalid quantity.", INVALID_MESSAGE
             )
         for static_check, f in self._plan.static_checks:
             failure = static_check(f, order, ctx)
             if failure:
                 return failure
-        failure = _zero_notional(order) or self._check_support(order)
+        failure = zero_notional(order) or self._check_support(order)
         if failure:
             return failure
         if ctx is NO_MARKET:
@@ -561,115 +491,10 @@ class SymbolRules:
     def validate(
         self,
         order: OrderCheck,
-        ctx: MarketContext = _NO_CONTEXT,
+        ctx: MarketContext = NO_MARKET,
         exchange_filters: Sequence[ExchangeFilter] = (),
     ) -> None:
         """Raise ``RuleViolation`` (an ``OrderRejectedLocally``) if ``check`` finds a failure."""
         failure = self.check(order, ctx, exchange_filters)
-        if failure:
-            raise RuleViolation(failure)
-
-
-def _zero_notional(order: OrderCheck) -> FilterFailure | None:
-    if order.type is OrderType.MARKET:
-        qoq = order.quote_order_qty
-        if qoq is not None and qoq <= 0:
-            return _rejected(
-                "ZERO_NOTIONAL",
-                "quoteOrderQty",
-                f"quoteOrderQty {plain(qoq)} is not positive",
-                "Price * QTY is zero or less.",
-                INVALID_MESSAGE,
-            )
-        return None
-    if order.price is not None and order.quantity is not None and exact_mul(order.price, order.quantity) <= 0:
-        return _rejected(
-            "ZERO_NOTIONAL",
-            "price",
-            f"price {plain(order.price)} * quantity {plain(order.quantity)} is not positive",
-            "Price * QTY is zero or less.",
-            INVALID_MESSAGE,
-        )
-    return None
-
-
-def _finite(value: Decimal, name: str) -> Decimal:
-    if not value.is_finite():
-        raise InvalidParameter(name, "not a finite number", f"cannot round {value}")
-    # Beyond the 20+20 digits of Binance's number format nothing can be sent, and the grid
-    # arithmetic on such exponents would build integers of millions of digits.
-    if value and not -40 <= value.adjusted() < 20:
-        raise InvalidParameter(name, "out of the exchange's number range", f"cannot round {value:.3E}")
-    return value
-
-
-def _round(value: Decimal, name: str, base: Decimal, step: Decimal, mode: Rounding) -> Decimal:
-    _finite(value, name)
-    if step <= 0:
-        return value
-    return to_grid(value, base, step, mode if type(mode) is Rounding else Rounding(mode))
-
-
-@dataclass(frozen=True, slots=True)
-class ExchangeRules:
-    """The whole of exchangeInfo: every symbol's rules, the exchange filters, the rate limits."""
-
-    symbols: Mapping[str, SymbolRules] = field(default_factory=dict, hash=False)
-    exchange_filters: tuple[ExchangeFilter, ...] = ()
-    rate_limits: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
-    timezone: str = "UTC"
-    unknown_exchange_filters: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
-
-    @classmethod
-    def from_exchange_info(cls, info: Mapping[str, Any]) -> ExchangeRules:
-        """From a decoded GET /api/v3/exchangeInfo answer; absent lists count as empty."""
-        known, unknown = split_exchange_filters(list(info.get("exchangeFilters") or []))
-        symbols = (SymbolRules.from_symbol_info(s) for s in info.get("symbols") or [])
-        return cls(
-            symbols={s.symbol: s for s in symbols},
-            exchange_filters=tuple(known),
-            rate_limits=tuple(info.get("rateLimits") or ()),
-            timezone=str(info.get("timezone", "UTC")),
-            unknown_exchange_filters=tuple(unknown),
-        )
-
-    def to_exchange_info(self, server_time: int) -> dict[str, Any]:
-        """The exchangeInfo answer the local exchange serves."""
-        return {
-            "timezone": self.timezone,
-            "serverTime": server_time,
-            "rateLimits": [dict(r) for r in self.rate_limits],
-            "exchangeFilters": [filter_to_json(f) for f in self.exchange_filters]
-            + [dict(u) for u in self.unknown_exchange_filters],
-            "symbols": [s.to_symbol_info() for s in self.symbols.values()],
-        }
-
-    def __getitem__(self, symbol: str) -> SymbolRules:
-        rules = self.symbols.get(symbol)
-        if rules is None:
-            raise InvalidParameter("symbol", "unknown symbol", f"{symbol!r} is not in exchangeInfo")
-        return rules
-
-    def __contains__(self, symbol: object) -> bool:
-        return symbol in self.symbols
-
-    def get(self, symbol: str) -> SymbolRules | None:
-        return self.symbols.get(symbol)
-
-    def check(self, order: OrderCheck, ctx: MarketContext = _NO_CONTEXT) -> FilterFailure | None:
-        """``SymbolRules.check`` with this exchange's filters; -1121 for an unknown symbol."""
-        rules = self.symbols.get(order.symbol)
-        if rules is None:
-            return _rejected(
-                "BAD_SYMBOL",
-                "symbol",
-                f"{order.symbol!r} is not in exchangeInfo",
-                "Invalid symbol.",
-                BAD_SYMBOL,
-            )
-        return rules.check(order, ctx, self.exchange_filters)
-
-    def validate(self, order: OrderCheck, ctx: MarketContext = _NO_CONTEXT) -> None:
-        failure = self.check(order, ctx)
         if failure:
             raise RuleViolation(failure)

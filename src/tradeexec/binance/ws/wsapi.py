@@ -51,7 +51,7 @@ from tradeexec.binance.net.wsconn import WsConnection, connect
 from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.binance.rest.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
 from tradeexec.binance.rest.spot import OrderArgs, order_args
-from tradeexec.binance.rules.symbol_rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
 from tradeexec.lifecycle import AsyncService
