@@ -41,8 +41,8 @@ from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType,
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, NoSuchOrder
 from tradeexec.binance.models import ExecutionReport, MyTrade, Order, OrderReport, ServerTime, TickerPrice
 from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rest.order_args import order_args
 from tradeexec.binance.rest.params import check_enum, check_int
-from tradeexec.binance.rest.spot import order_args
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.grid import Rounding
 from tradeexec.binance.rules.order_check import MarketContext, OrderCheck

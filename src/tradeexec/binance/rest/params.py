@@ -9,6 +9,7 @@ caller meant, so it is refused rather than rounded silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar, cast
@@ -24,7 +25,13 @@ __all__ = [
     "check_enum",
     "check_int",
     "check_symbol",
+    "check_symbols",
     "is_symbol",
+    "opt_client_id",
+    "opt_decimal",
+    "opt_limit",
+    "opt_order_id",
+    "opt_time",
 ]
 
 Number = Decimal | int | str
@@ -128,3 +135,32 @@ def check_enum(field: str, value: object, enum: type[E]) -> E:
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
         raise InvalidParameter(field, f"must be one of {allowed}", repr(value)) from None
+
+
+# Optional parameters: None stays None (left off the wire), anything else is checked.
+
+
+def opt_decimal(field: str, value: Number | None) -> Decimal | None:
+    return None if value is None else check_decimal(field, value)
+
+
+def opt_client_id(field: str, value: str | None) -> str | None:
+    return None if value is None else check_client_id(field, value)
+
+
+def opt_order_id(field: str, value: int | None) -> int | None:
+    return None if value is None else check_int(field, value, 0, ORDER_ID_MAX)
+
+
+def opt_limit(value: int | None, high: int) -> int | None:
+    return None if value is None else check_int("limit", value, 1, high)
+
+
+def opt_time(field: str, value: int | None) -> int | None:
+    return None if value is None else check_int(field, value, 0)
+
+
+def check_symbols(symbols: Sequence[str]) -> list[str]:
+    if isinstance(symbols, str) or not symbols:
+        raise InvalidParameter("symbols", "must be a non-empty list of symbols", repr(symbols))
+    return [check_symbol(s, "symbols") for s in symbols]

@@ -1,24 +1,16 @@
-"""Typed calls of the Spot API, grouped as Binance's reference groups them: general, market
-data, trading, account.
+"""Typed calls of the Spot API's trading and account groups, on top of ``SpotMarketApi``.
 
 Every argument is checked before anything is sent (see ``params.py``); new orders are, by
 default, also checked against the symbol's exchange rules, fetched once and cached, so an
-order Binance would refuse for a filter never costs a request or an order-count slot.
-"""
+order Binance would refuse for a filter never costs a request or an order-count slot."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
-import msgspec
-
-from tradeexec.binance.api import RecvWindow, RestApi, decoder_for
+from tradeexec.binance.api import RecvWindow, decoder_for
 from tradeexec.binance.enums import (
-    KlineInterval,
     OrderResponseType,
     OrderType,
     SelfTradePreventionMode,
@@ -27,385 +19,41 @@ from tradeexec.binance.enums import (
 )
 from tradeexec.binance.models import (
     Account,
-    AggTrade,
-    AvgPrice,
-    BookTicker,
     CancelReplaceResponse,
-    ExchangeInfo,
-    Kline,
     MyTrade,
     Order,
     OrderAck,
-    OrderBook,
     OrderFull,
     OrderList,
     OrderReport,
     RateLimitOrderCount,
-    RollingTicker,
-    ServerTime,
     TestOrderResponse,
-    Ticker24hr,
-    TickerPrice,
-    Trade,
     decode_cancel_open_orders,
 )
+from tradeexec.binance.rest.order_args import OrderArgs, order_args
 from tradeexec.binance.rest.params import (
-    ORDER_ID_MAX,
     Number,
-    check_client_id,
     check_decimal,
     check_enum,
-    check_int,
-    check_symbol,
+    opt_client_id,
+    opt_decimal,
+    opt_limit,
+    opt_order_id,
+    opt_time,
 )
+from tradeexec.binance.rest.spot_market import SpotMarketApi
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.order_check import NO_MARKET, MarketContext, OrderCheck
 from tradeexec.errors import InvalidParameter
 
-__all__ = ["OrderArgs", "SpotApi", "order_args"]
-
 _GET, _POST, _DELETE = "GET", "POST", "DELETE"
-_info_decoder = msgspec.json.Decoder(ExchangeInfo)
-_raw_decoder = msgspec.json.Decoder(dict[str, Any])
 # The order path's decoders, looked up once rather than per call.
 _DECODE_ACK = decoder_for(OrderAck)
 _DECODE_FULL = decoder_for(OrderFull)
 _DECODE_REPORT = decoder_for(OrderReport)
-
-# What each order type needs and refuses (Spot reference, "Other info" of POST /api/v3/order).
-_NEEDS_TIF: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-_NEEDS_PRICE: Final = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
-_NEEDS_STOP: Final = frozenset(
-    {OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT}
-)
-
-
-class OrderArgs(msgspec.Struct, frozen=True):
-    """An order's checked wire parameters and the same order as the rules see it."""
-
-    params: dict[str, object]
-    check: OrderCheck
-
-
-def _decimal(field: str, value: Number | None) -> Decimal | None:
-    return None if value is None else check_decimal(field, value)
-
-
-def order_args(
-    symbol: str,
-    side: Side | str,
-    type: OrderType | str,
-    *,
-    quantity: Number | None = None,
-    quote_order_qty: Number | None = None,
-    price: Number | None = None,
-    time_in_force: TimeInForce | str | None = None,
-    stop_price: Number | None = None,
-    trailing_delta: int | None = None,
-    iceberg_qty: Number | None = None,
-    new_client_order_id: str | None = None,
-    new_order_resp_type: OrderResponseType | str | None = None,
-    self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
-) -> OrderArgs:
-    """Check a new order's arguments and build its parameters: each number positive and
-    exact, each mandatory parameter of the order type present, none it refuses sent.
-
-    Every order passes here, so the parameters hold only what was given (an absent field
-    costs one comparison) and each value is checked once."""
-    symbol = check_symbol(symbol)
-    side = check_enum("side", side, Side)
-    kind = check_enum("type", type, OrderType)
-    params: dict[str, object] = {"symbol": symbol, "side": side, "type": kind}
-    tif = qty = quote_qty = px = stop = iceberg = delta = None
-    if time_in_force is not None:
-        tif = params["timeInForce"] = check_enum("timeInForce", time_in_force, TimeInForce)
-    if quantity is not None:
-        qty = params["quantity"] = check_decimal("quantity", quantity)
-    if quote_order_qty is not None:
-        quote_qty = params["quoteOrderQty"] = check_decimal("quoteOrderQty", quote_order_qty)
-    if price is not None:
-        px = params["price"] = check_decimal("price", price)
-    if new_client_order_id is not None:
-        params["newClientOrderId"] = check_client_id("newClientOrderId", new_client_order_id)
-    if stop_price is not None:
-        stop = params["stopPrice"] = check_decimal("stopPrice", stop_price)
-    if trailing_delta is not None:
-        delta = params["trailingDelta"] = check_int("trailingDelta", trailing_delta, 1)
-    if iceberg_qty is not None:
-        iceberg = params["icebergQty"] = check_decimal("icebergQty", iceberg_qty)
-    if new_order_resp_type is not None:
-        params["newOrderRespType"] = check_enum("newOrderRespType", new_order_resp_type, OrderResponseType)
-    if self_trade_prevention_mode is not None:
-        params["selfTradePreventionMode"] = check_enum(
-            "selfTradePreventionMode", self_trade_prevention_mode, SelfTradePreventionMode
-        )
-    check = OrderCheck(
-        symbol, side, kind, quantity=qty, quote_order_qty=quote_qty, price=px, stop_price=stop,
-        iceberg_qty=iceberg, trailing_delta=delta, time_in_force=tif,
-    )  # fmt: skip
-    _check_shape(check)
-    return OrderArgs(params, check)
-
-
-def _check_shape(order: OrderCheck) -> None:
-    """Each mandatory parameter of the order type present, none it refuses sent."""
-    kind, qty, tif, px = order.type, order.quantity, order.time_in_force, order.price
-    if kind is OrderType.MARKET:
-        if (qty is None) == (order.quote_order_qty is None):
-            raise InvalidParameter(
-                "quantity", "MARKET orders need exactly one of quantity or quoteOrderQty", ""
-            )
-    elif qty is None:
-        raise _missing("quantity", kind)
-    elif order.quote_order_qty is not None:
-        raise _refused("quoteOrderQty", kind)
-    if (tif is None) is (kind in _NEEDS_TIF):
-        raise _missing("timeInForce", kind) if tif is None else _refused("timeInForce", kind)
-    if (px is None) is (kind in _NEEDS_PRICE):
-        raise _missing("price", kind) if px is None else _refused("price", kind)
-    if kind in _NEEDS_STOP:
-        if order.stop_price is None and order.trailing_delta is None:
-            raise InvalidParameter(
-                "stopPrice", f"{kind.value} orders need stopPrice or trailingDelta", "missing"
-            )
-    elif order.stop_price is not None:
-        raise _refused("stopPrice", kind)
-    elif order.trailing_delta is not None:
-        raise _refused("trailingDelta", kind)
-
-
-def _missing(field: str, kind: OrderType) -> InvalidParameter:
-    return InvalidParameter(field, f"mandatory for {kind.value} orders", "missing")
-
-
-def _refused(field: str, kind: OrderType) -> InvalidParameter:
-    return InvalidParameter(field, f"not accepted for {kind.value} orders", "sent when not required")
-
-
-def _client_id(field: str, value: str | None) -> str | None:
-    return None if value is None else check_client_id(field, value)
-
-
-def _order_id(field: str, value: int | None) -> int | None:
-    return None if value is None else check_int(field, value, 0, ORDER_ID_MAX)
-
-
-def _limit(value: int | None, high: int) -> int | None:
-    return None if value is None else check_int("limit", value, 1, high)
-
-
-def _time(field: str, value: int | None) -> int | None:
-    return None if value is None else check_int(field, value, 0)
-
-
-def _symbols(symbols: Sequence[str]) -> list[str]:
-    if isinstance(symbols, str) or not symbols:
-        raise InvalidParameter("symbols", "must be a non-empty list of symbols", repr(symbols))
-    return [check_symbol(s, "symbols") for s in symbols]
-
-
-class SpotApi(RestApi):
-    """Spot general, market data, trading and account calls. The exchangeInfo cache lives
-    here because order validation reads it."""
-
-    exchange_info_ttl: float = 300.0
-    _info_cache: tuple[float, ExchangeInfo, ExchangeRules] | None = None
-    _info_lock: asyncio.Lock | None = None
-
-    # ---------------------------------------------------------------- general
-
-    async def ping(self) -> None:
-        await self.request(_GET, "/api/v3/ping")
-
-    async def server_time(self) -> ServerTime:
-        return await self.request(_GET, "/api/v3/time", model=ServerTime)
-
-    async def exchange_info(
-        self,
-        symbol: str | None = None,
-        *,
-        symbols: Sequence[str] | None = None,
-        permissions: Sequence[str] | None = None,
-        refresh: bool = False,
-    ) -> ExchangeInfo:
-        """The whole exchangeInfo is cached for ``exchange_info_ttl`` seconds and its rate
-        limits adopted; a filtered answer (symbol, symbols, permissions) is never cached."""
-        if symbol is not None or symbols is not None or permissions is not None:
-            params = {
-                "symbol": None if symbol is None else check_symbol(symbol),
-                "symbols": None if symbols is None else _symbols(symbols),
-                "permissions": None if permissions is None else list(permissions),
-            }
-            return await self.request(_GET, "/api/v3/exchangeInfo", params, model=ExchangeInfo)
-        return (await self._load_exchange_info(refresh))[0]
-
-    async def rules(self, *, refresh: bool = False) -> ExchangeRules:
-        """The exchange rules of the cached exchangeInfo, for validation and rounding."""
-        return (await self._load_exchange_info(refresh))[1]
-
-    def cached_rules(self) -> ExchangeRules | None:
-        """The rules if exchangeInfo was loaded (even if stale), without any request."""
-        return None if self._info_cache is None else self._info_cache[2]
-
-    async def _load_exchange_info(self, refresh: bool) -> tuple[ExchangeInfo, ExchangeRules]:
-        if self._info_lock is None:
-            self._info_lock = asyncio.Lock()
-        async with self._info_lock:
-            cache = self._info_cache
-            if cache is None or refresh or time.monotonic() - cache[0] > self.exchange_info_ttl:
-                info, raw = await self._call(_GET, "/api/v3/exchangeInfo", None, _decode_info, None)
-                cache = (time.monotonic(), info, ExchangeRules.from_exchange_info(raw))
-                self._info_cache = cache
-                if info.rate_limits:
-                    self._use_rate_limits("api", info.rate_limits)
-            return cache[1], cache[2]
-
-    def _symbol(self, symbol: str) -> str:
-        """A well-formed symbol, and a listed one when exchangeInfo is loaded."""
-        check_symbol(symbol)
-        rules = self.cached_rules()
-        if rules is not None and symbol not in rules:
-            raise InvalidParameter("symbol", "unknown symbol", f"{symbol!r} is not in exchangeInfo")
-        return symbol
-
-    # ---------------------------------------------------------------- market data
-
-    async def depth(self, symbol: str, limit: int | None = None) -> OrderBook:
-        params = {"symbol": self._symbol(symbol), "limit": _limit(limit, 5000)}
-        return await self.request(_GET, "/api/v3/depth", params, model=OrderBook)
-
-    async def recent_trades(self, symbol: str, limit: int | None = None) -> list[Trade]:
-        params = {"symbol": self._symbol(symbol), "limit": _limit(limit, 1000)}
-        return await self.request(_GET, "/api/v3/trades", params, model=list[Trade])
-
-    async def historical_trades(
-        self, symbol: str, limit: int | None = None, from_id: int | None = None
-    ) -> list[Trade]:
-        params = {
-            "symbol": self._symbol(symbol),
-            "limit": _limit(limit, 1000),
-            "fromId": _time("fromId", from_id),
-        }
-        return await self.request(_GET, "/api/v3/historicalTrades", params, model=list[Trade])
-
-    async def agg_trades(
-        self,
-        symbol: str,
-        *,
-        from_id: int | None = None,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        limit: int | None = None,
-    ) -> list[AggTrade]:
-        params = {
-            "symbol": self._symbol(symbol),
-            "fromId": _time("fromId", from_id),
-            "startTime": _time("startTime", start_time),
-            "endTime": _time("endTime", end_time),
-            "limit": _limit(limit, 1000),
-        }
-        return await self.request(_GET, "/api/v3/aggTrades", params, model=list[AggTrade])
-
-    async def klines(
-        self,
-        symbol: str,
-        interval: KlineInterval | str,
-        *,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        limit: int | None = None,
-        time_zone: str | None = None,
-    ) -> list[Kline]:
-        return await self._klines(
-            "/api/v3/klines",
-            symbol=symbol,
-            interval=interval,
-            start_time=start_time,
-            end_time=end_time,
-            limit=limit,
-            time_zone=time_zone,
-        )
-
-    async def ui_klines(
-        self,
-        symbol: str,
-        interval: KlineInterval | str,
-        *,
-        start_time: int | None = None,
-        end_time: int | None = None,
-        limit: int | None = None,
-        time_zone: str | None = None,
-    ) -> list[Kline]:
-        """Klines modified for presentation of candlestick charts (``/api/v3/uiKlines``)."""
-        return await self._klines(
-            "/api/v3/uiKlines",
-            symbol=symbol,
-            interval=interval,
-            start_time=start_time,
-            end_time=end_time,
-            limit=limit,
-            time_zone=time_zone,
-        )
-
-    async def _klines(
-        self,
-        path: str,
-        *,
-        symbol: str,
-        interval: KlineInterval | str,
-        start_time: int | None,
-        end_time: int | None,
-        limit: int | None,
-        time_zone: str | None,
-    ) -> list[Kline]:
-        params = {
-            "symbol": self._symbol(symbol),
-            "interval": check_enum("interval", interval, KlineInterval),
-            "startTime": _time("startTime", start_time),
-            "endTime": _time("endTime", end_time),
-            "limit": _limit(limit, 1000),
-            "timeZone": time_zone,
-        }
-        return await self.request(_GET, path, params, model=list[Kline])
-
-    async def avg_price(self, symbol: str) -> AvgPrice:
-        return await self.request(_GET, "/api/v3/avgPrice", {"symbol": self._symbol(symbol)}, model=AvgPrice)
-
-    async def ticker_24hr(self, symbol: str) -> Ticker24hr:
-        params = {"symbol": self._symbol(symbol)}
-        return await self.request(_GET, "/api/v3/ticker/24hr", params, model=Ticker24hr)
-
-    async def tickers_24hr(self, symbols: Sequence[str] | None = None) -> list[Ticker24hr]:
-        """Several symbols, or all without ``symbols`` (weight grows with the count)."""
-        params = {"symbols": None if symbols is None else _symbols(symbols)}
-        return await self.request(_GET, "/api/v3/ticker/24hr", params, model=list[Ticker24hr])
-
-    async def ticker_price(self, symbol: str) -> TickerPrice:
-        params = {"symbol": self._symbol(symbol)}
-        return await self.request(_GET, "/api/v3/ticker/price", params, model=TickerPrice)
-
-    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
-        params = {"symbols": None if symbols is None else _symbols(symbols)}
-        return await self.request(_GET, "/api/v3/ticker/price", params, model=list[TickerPrice])
-
-    async def book_ticker(self, symbol: str) -> BookTicker:
-        params = {"symbol": self._symbol(symbol)}
-        return await self.request(_GET, "/api/v3/ticker/bookTicker", params, model=BookTicker)
-
-    async def book_tickers(self, symbols: Sequence[str] | None = None) -> list[BookTicker]:
-        params = {"symbols": None if symbols is None else _symbols(symbols)}
-        return await self.request(_GET, "/api/v3/ticker/bookTicker", params, model=list[BookTicker])
-
-    async def rolling_ticker(self, symbol: str, window_size: str | None = None) -> RollingTicker:
-        """Rolling-window statistics (``/api/v3/ticker``), ``window_size`` like "1d" or "15m"."""
-        params = {"symbol": self._symbol(symbol), "windowSize": window_size}
-        return await self.request(_GET, "/api/v3/ticker", params, model=RollingTicker)
-
-    async def rolling_tickers(
-        self, symbols: Sequence[str], window_size: str | None = None
-    ) -> list[RollingTicker]:
-        params = {"symbols": _symbols(symbols), "windowSize": window_size}
-        return await self.request(_GET, "/api/v3/ticker", params, model=list[RollingTicker])
+class SpotApi(SpotMarketApi):
+    """Spot general, market data, trading and account calls: ``SpotMarketApi`` plus the order
+    and account calls. New orders are, by default, checked against the cached exchange rules."""
 
     # ---------------------------------------------------------------- trading
 
@@ -533,7 +181,7 @@ class SpotApi(RestApi):
     ) -> OrderReport:
         params = {
             **_one_order(self._symbol(symbol), order_id, orig_client_order_id),
-            "newClientOrderId": _client_id("newClientOrderId", new_client_order_id),
+            "newClientOrderId": opt_client_id("newClientOrderId", new_client_order_id),
             "cancelRestrictions": cancel_restrictions,
         }
         if cancel_restrictions not in (None, "ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
@@ -604,9 +252,9 @@ class SpotApi(RestApi):
         params = {
             **args.params,
             "cancelReplaceMode": cancel_replace_mode,
-            "cancelOrderId": _order_id("cancelOrderId", cancel_order_id),
-            "cancelOrigClientOrderId": _client_id("cancelOrigClientOrderId", cancel_orig_client_order_id),
-            "cancelNewClientOrderId": _client_id("cancelNewClientOrderId", cancel_new_client_order_id),
+            "cancelOrderId": opt_order_id("cancelOrderId", cancel_order_id),
+            "cancelOrigClientOrderId": opt_client_id("cancelOrigClientOrderId", cancel_orig_client_order_id),
+            "cancelNewClientOrderId": opt_client_id("cancelNewClientOrderId", cancel_new_client_order_id),
         }
         return await self.request(
             _POST, "/api/v3/order/cancelReplace", params, model=CancelReplaceResponse, recv_window=recv_window
@@ -630,10 +278,10 @@ class SpotApi(RestApi):
     ) -> list[Order]:
         params = {
             "symbol": self._symbol(symbol),
-            "orderId": _time("orderId", order_id),
-            "startTime": _time("startTime", start_time),
-            "endTime": _time("endTime", end_time),
-            "limit": _limit(limit, 1000),
+            "orderId": opt_time("orderId", order_id),
+            "startTime": opt_time("startTime", start_time),
+            "endTime": opt_time("endTime", end_time),
+            "limit": opt_limit(limit, 1000),
         }
         return await self.request(
             _GET, "/api/v3/allOrders", params, model=list[Order], recv_window=recv_window
@@ -663,7 +311,7 @@ class SpotApi(RestApi):
         """An OCO pair (``POST /api/v3/order/oco``): a LIMIT_MAKER at ``price`` and a stop at
         ``stop_price`` (STOP_LOSS_LIMIT when ``stop_limit_price`` is given). ``validate``
         checks both legs against the symbol's filters first, as ``new_order`` does."""
-        limit_price = _decimal("stopLimitPrice", stop_limit_price)
+        limit_price = opt_decimal("stopLimitPrice", stop_limit_price)
         tif = (
             None
             if stop_limit_time_in_force is None
@@ -677,16 +325,16 @@ class SpotApi(RestApi):
             )
         params = {
             "symbol": self._symbol(symbol),
-            "listClientOrderId": _client_id("listClientOrderId", list_client_order_id),
+            "listClientOrderId": opt_client_id("listClientOrderId", list_client_order_id),
             "side": check_enum("side", side, Side),
             "quantity": check_decimal("quantity", quantity),
-            "limitClientOrderId": _client_id("limitClientOrderId", limit_client_order_id),
+            "limitClientOrderId": opt_client_id("limitClientOrderId", limit_client_order_id),
             "price": check_decimal("price", price),
-            "limitIcebergQty": _decimal("limitIcebergQty", limit_iceberg_qty),
-            "stopClientOrderId": _client_id("stopClientOrderId", stop_client_order_id),
+            "limitIcebergQty": opt_decimal("limitIcebergQty", limit_iceberg_qty),
+            "stopClientOrderId": opt_client_id("stopClientOrderId", stop_client_order_id),
             "stopPrice": check_decimal("stopPrice", stop_price),
             "stopLimitPrice": limit_price,
-            "stopIcebergQty": _decimal("stopIcebergQty", stop_iceberg_qty),
+            "stopIcebergQty": opt_decimal("stopIcebergQty", stop_iceberg_qty),
             "stopLimitTimeInForce": tif,
             "newOrderRespType": check_enum("newOrderRespType", new_order_resp_type, OrderResponseType),
             "selfTradePreventionMode": (
@@ -715,8 +363,8 @@ class SpotApi(RestApi):
         if (order_list_id is None) == (orig_client_order_id is None):
             raise InvalidParameter("orderListId", "give exactly one of orderListId or origClientOrderId", "")
         params = {
-            "orderListId": _order_id("orderListId", order_list_id),
-            "origClientOrderId": _client_id("origClientOrderId", orig_client_order_id),
+            "orderListId": opt_order_id("orderListId", order_list_id),
+            "origClientOrderId": opt_client_id("origClientOrderId", orig_client_order_id),
         }
         return await self.request(_GET, "/api/v3/orderList", params, model=OrderList, recv_window=recv_window)
 
@@ -733,9 +381,9 @@ class SpotApi(RestApi):
             raise InvalidParameter("orderListId", "give exactly one of orderListId or listClientOrderId", "")
         params = {
             "symbol": self._symbol(symbol),
-            "orderListId": _order_id("orderListId", order_list_id),
-            "listClientOrderId": _client_id("listClientOrderId", list_client_order_id),
-            "newClientOrderId": _client_id("newClientOrderId", new_client_order_id),
+            "orderListId": opt_order_id("orderListId", order_list_id),
+            "listClientOrderId": opt_client_id("listClientOrderId", list_client_order_id),
+            "newClientOrderId": opt_client_id("newClientOrderId", new_client_order_id),
         }
         return await self.request(
             _DELETE, "/api/v3/orderList", params, model=OrderList, recv_window=recv_window
@@ -751,10 +399,10 @@ class SpotApi(RestApi):
         recv_window: RecvWindow = None,
     ) -> list[OrderList]:
         params = {
-            "fromId": _time("fromId", from_id),
-            "startTime": _time("startTime", start_time),
-            "endTime": _time("endTime", end_time),
-            "limit": _limit(limit, 1000),
+            "fromId": opt_time("fromId", from_id),
+            "startTime": opt_time("startTime", start_time),
+            "endTime": opt_time("endTime", end_time),
+            "limit": opt_limit(limit, 1000),
         }
         return await self.request(
             _GET, "/api/v3/allOrderList", params, model=list[OrderList], recv_window=recv_window
@@ -786,11 +434,11 @@ class SpotApi(RestApi):
     ) -> list[MyTrade]:
         params = {
             "symbol": self._symbol(symbol),
-            "orderId": _time("orderId", order_id),
-            "startTime": _time("startTime", start_time),
-            "endTime": _time("endTime", end_time),
-            "fromId": _time("fromId", from_id),
-            "limit": _limit(limit, 1000),
+            "orderId": opt_time("orderId", order_id),
+            "startTime": opt_time("startTime", start_time),
+            "endTime": opt_time("endTime", end_time),
+            "fromId": opt_time("fromId", from_id),
+            "limit": opt_limit(limit, 1000),
         }
         return await self.request(
             _GET, "/api/v3/myTrades", params, model=list[MyTrade], recv_window=recv_window
@@ -802,19 +450,13 @@ class SpotApi(RestApi):
             _GET, "/api/v3/rateLimit/order", model=list[RateLimitOrderCount], recv_window=recv_window
         )
 
-
-def _decode_info(body: bytes) -> tuple[ExchangeInfo, dict[str, Any]]:
-    # The rules are built from the raw answer (they keep filters Binance adds later).
-    return _info_decoder.decode(body), _raw_decoder.decode(body)
-
-
 def _one_order(symbol: str, order_id: int | None, orig_client_order_id: str | None) -> dict[str, object]:
     if order_id is None and orig_client_order_id is None:
         raise InvalidParameter("orderId", "give orderId or origClientOrderId", "both missing")
     return {
         "symbol": symbol,
-        "orderId": _order_id("orderId", order_id),
-        "origClientOrderId": _client_id("origClientOrderId", orig_client_order_id),
+        "orderId": opt_order_id("orderId", order_id),
+        "origClientOrderId": opt_client_id("origClientOrderId", orig_client_order_id),
     }
 
 

@@ -49,8 +49,8 @@ from tradeexec.binance.net.ratelimit import RateLimiter
 from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
 from tradeexec.binance.net.wsconn import WsConnection, connect
 from tradeexec.binance.rest.endpoints import Endpoint, lookup
+from tradeexec.binance.rest.order_args import OrderArgs, order_args
 from tradeexec.binance.rest.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
-from tradeexec.binance.rest.spot import OrderArgs, order_args
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
