@@ -19,7 +19,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side
 from tradeexec.binance.models import ExecutionReport, OutboundAccountPosition
 from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed

@@ -14,7 +14,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus
 from tradeexec.binance.models import ExecutionReport, ListenKeyExpired, OutboundAccountPosition
 from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.sim.ws_routes import WS_KEY

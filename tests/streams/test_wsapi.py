@@ -12,7 +12,7 @@ from tests.streams import ED25519_API_KEY, ed25519_config, local_exchange
 from tradeexec.binance.enums import OrderStatus, RateLimitType
 from tradeexec.binance.models import OrderFull
 from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, OrderStatusUnknown
 

@@ -35,7 +35,7 @@ from tradeexec.binance.models import (
     Order,
     OutboundAccountPosition,
 )
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.userdata import (
     ListenKeyUserData,
     MissedBalances,

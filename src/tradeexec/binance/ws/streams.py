@@ -22,8 +22,7 @@ Design choices:
 * Every connect, disconnect, reconnect and handover is reported as a ``ConnectionEvent`` --
   to ``on_state`` and in the iterator -- never swallowed.
 * Control messages (SUBSCRIBE ...) are paced per connection below Binance's 5 inbound
-  messages per second, leaving room for pongs, which the server counts too.
-"""
+  messages per second, leaving room for pongs, which the server counts too."""
 
 from __future__ import annotations
 
@@ -31,256 +30,46 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import random
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, Literal
 
 import aiohttp
 import msgspec
 
 from tradeexec.binance.models import (
-    MARKET_EVENT_DECODER,
-    AggTradeEvent,
-    BookTickerEvent,
-    CombinedStreamMessage,
-    DepthUpdateEvent,
-    MarketEvent,
     PayloadDecoder,
-    StreamResponse,
-    TradeEvent,
     market_decoder,
 )
-from tradeexec.errors import TradeexecError
+from tradeexec.binance.ws.connection import (
+    ConnectionEvent,
+    ConnectionState,
+    StreamOverflow,
+    StreamRequestError,
+    describe_failure,
+)
+from tradeexec.binance.ws.stream_frames import (
+    COMBINED_DECODER,
+    CONTROL_ANSWER_DECODER,
+    PASSTHROUGH,
+    TAGGED_FRAME_DECODER,
+    ControlAnswer,
+    StreamEvent,
+    TaggedFrame,
+    UntaggedFrame,
+    dedupe_key,
+)
+from tradeexec.binance.ws.stream_shards import HandoverRoute, SendPacer, SilenceWatchdog, StreamShard
 from tradeexec.lifecycle import AsyncService
 
-__all__ = [
-    "ConnectionEvent",
-    "ConnectionState",
-    "MarketStream",
-    "StreamEvent",
-    "StreamOverflow",
-    "StreamRequestError",
-    "describe_failure",
-]
-
 log = logging.getLogger(__name__)
-
-_COMBINED = msgspec.json.Decoder(CombinedStreamMessage)
-
-
-class _TaggedMessage(msgspec.Struct, frozen=True, gc=False):
-    """A combined-stream frame whose event carries its ``e`` tag: decoded in one pass."""
-
-    stream: str
-    data: MarketEvent
-
-
-_TAGGED = msgspec.json.Decoder(_TaggedMessage)
-
-
-class _Frame(msgspec.Struct, frozen=True, gc=False):
-    """A frame decoded off the tagged path: bookTicker, depth, ``@arr`` lists."""
-
-    stream: str
-    data: Any
 # The reader lets an iterating consumer run once this many events wait, rather than decode
 # a whole socket read (hundreds of frames) first: events that pile up survive into the
 # garbage collector's older generations, which then cost more than the decoding.
 _HAND_OVER_AT = 32
-_WATCHDOG_CHECKS = 4  # per silence timeout: a dead connection is noticed within 1.25 timeouts
-
-
-class _ErrorBody(msgspec.Struct, frozen=True):
-    code: int
-    msg: str = ""
-
-
-class _Answer(StreamResponse, frozen=True):
-    """Today's servers nest errors (``{"error": {"code", "msg"}, "id"}``); the 2022 reference
-    puts ``code`` and ``msg`` at the top. Both are read."""
-
-    error: _ErrorBody | None = None
-
-
-_RESPONSE = msgspec.json.Decoder(_Answer)
 _ENCODE = msgspec.json.Encoder().encode
 _DEFAULT_LIFETIME_S = 23.5 * 3600
-
-
-class StreamOverflow(TradeexecError):
-    """The consumer fell ``queue_size`` events behind with ``overflow="fail"``."""
-
-
-class StreamRequestError(TradeexecError):
-    """The server refused a SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS, or did not answer."""
-
-
-class ConnectionState(StrEnum):
-    CONNECTED = "connected"  # first connection of a shard
-    DISCONNECTED = "disconnected"  # a connection ended unplanned; a reconnect follows
-    RECONNECTED = "reconnected"  # back up, subscriptions restored
-    HANDOVER = "handover"  # planned replacement before the lifetime cut-off, no gap
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionEvent:
-    """``reason`` is a sentence for people; ``status`` the HTTP status of a refused
-    handshake (a 4xx other than 418/429 means the request itself is wrong: retrying the same
-    names cannot succeed)."""
-
-    state: ConnectionState
-    shard: int
-    reason: str = ""
-    attempt: int = 0
-    status: int | None = None
-
-
-def describe_failure(exc: BaseException) -> str:
-    """Why a connection failed, in words (not an object's repr): what a person reads on a
-    status line."""
-    if isinstance(exc, aiohttp.WSServerHandshakeError):
-        return f"handshake refused: HTTP {exc.status} {exc.message}".rstrip()
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        error = exc.os_error
-        why = os.strerror(error.errno) if error.errno else str(error) or type(error).__name__
-        return f"cannot connect to {exc.host}:{exc.port}: {why}"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _Passthrough:
-    """The payload decoder of a ``raw`` stream: the bytes as the server sent them."""
-
-    @staticmethod
-    def decode(data: bytes | msgspec.Raw, /) -> bytes | msgspec.Raw:
-        return data
-
-
-_PASSTHROUGH = _Passthrough()
-
-
-StreamEvent = Any
-"""A decoded market event (see ``tradeexec.binance.models.MarketEvent``) or a list of them
-for ``!...@arr`` streams, or a ``BookTickerEvent`` / ``OrderBook`` by stream name."""
-
-
-def _dedupe_key(event: object) -> int | None:
-    """A per-stream increasing id, to drop what both connections deliver during a handover."""
-    if isinstance(event, DepthUpdateEvent):
-        return event.final_update_id
-    if isinstance(event, TradeEvent):
-        return event.trade_id
-    if isinstance(event, AggTradeEvent):
-        return event.agg_trade_id
-    if isinstance(event, BookTickerEvent):
-        return event.update_id
-    event_time = getattr(event, "event_time", None)
-    return event_time if isinstance(event_time, int) else getattr(event, "last_update_id", None)
-
-
-class _Pacer:
-    """At most ``rate`` sends per second on one connection."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-            self._next = max(now, self._next) + self._interval
-
-
-class _Route:
-    """Where one connection's events go while a handover overlaps two connections: the new
-    one buffers, the old one records the last id it delivered per stream."""
-
-    __slots__ = ("buffer", "first", "track")
-
-    def __init__(self, buffer: list[tuple[str, StreamEvent]] | None = None) -> None:
-        self.buffer = buffer
-        self.track: dict[str, int] | None = None
-        self.first = asyncio.Event()
-
-    def divert(self, name: str, event: StreamEvent) -> bool:
-        """True when the event was kept back (buffered)."""
-        if self.buffer is not None:
-            self.buffer.append((name, event))
-            self.first.set()
-            return True
-        if self.track is not None:
-            key = _dedupe_key(event)
-            if key is not None:
-                self.track[name] = key
-        return False
-
-
-class _Watchdog:
-    """Cancels a connection's reader when no frame arrived for ``timeout`` seconds. The reader
-    only bumps ``frames``; the check runs ``_WATCHDOG_CHECKS`` times per timeout."""
-
-    __slots__ = ("_handle", "_loop", "_seen", "_since", "_step", "_task", "_timeout", "frames", "silent")
-
-    def __init__(self, timeout: float, task: asyncio.Task[Any]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._timeout = timeout
-        self._step = timeout / _WATCHDOG_CHECKS
-        self._task = task
-        self.frames = 0
-        self.silent = False
-        self._seen = 0
-        self._since = self._loop.time()
-        self._handle = self._loop.call_later(self._step, self._check)
-
-    def _check(self) -> None:
-        now = self._loop.time()
-        if self.frames != self._seen:
-            self._seen = self.frames
-            self._since = now
-        elif now - self._since >= self._timeout:
-            self.silent = True
-            self._task.cancel()
-            return
-        self._handle = self._loop.call_later(self._step, self._check)
-
-    def stop(self) -> None:
-        self._handle.cancel()
-
-
-def _tagged(stream: str) -> bool:
-    return market_decoder(stream) is MARKET_EVENT_DECODER
-
-
-class _Shard:
-    """One logical connection slot: its streams survive its physical connections."""
-
-    def __init__(self, index: int, streams: Iterable[str], raw: bool = False) -> None:
-        self.index = index
-        self.raw = raw
-        self.streams: dict[str, None] = dict.fromkeys(streams)
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.pacer: _Pacer | None = None
-        self.ready = asyncio.Event()
-        self.tagged: bool
-        self.streams_changed()
-
-    def streams_changed(self) -> None:
-        """Whether the one-pass decoder fits every stream; a frame it does not fit still
-        decodes (by the general path), so this only decides which path is tried first."""
-        self.tagged = not self.raw and all(_tagged(name) for name in self.streams)
-
-
 class MarketStream(AsyncService):
     """Typed Binance market streams over one or more combined-stream connections.
 
@@ -332,13 +121,13 @@ class MarketStream(AsyncService):
         self.duplicates = 0
         self._session = session
         self._own_session = session is None
-        self._shards: list[_Shard] = []
+        self._shards: list[StreamShard] = []
         self._queue: deque[StreamEvent | ConnectionEvent] = deque()
         self._wake = asyncio.Event()
         self._failure: BaseException | None = None
         self._closed = False
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[_Answer]] = {}
+        self._pending: dict[int, asyncio.Future[ControlAnswer]] = {}
         self._decoders: dict[str, PayloadDecoder] = {}
         self._initial = list(dict.fromkeys(streams))
         self.raw = raw
@@ -371,8 +160,8 @@ class MarketStream(AsyncService):
         if self._own_session and self._session is not None:
             await self._session.close()
 
-    def _add_shard(self, streams: Iterable[str]) -> _Shard:
-        shard = _Shard(len(self._shards), streams, self.raw)
+    def _add_shard(self, streams: Iterable[str]) -> StreamShard:
+        shard = StreamShard(len(self._shards), streams, self.raw)
         self._shards.append(shard)
         loop = asyncio.get_running_loop()
         shard.task = loop.create_task(self._run(shard), name=f"market-stream-{shard.index}")
@@ -464,7 +253,7 @@ class MarketStream(AsyncService):
                 shard.streams_changed()
                 await self._request(shard, "UNSUBSCRIBE", batch)
 
-    async def _request(self, shard: _Shard, method: str, params: list[str] | None) -> Any:
+    async def _request(self, shard: StreamShard, method: str, params: list[str] | None) -> Any:
         await shard.ready.wait()
         ws, pacer = shard.ws, shard.pacer
         if ws is None or pacer is None:
@@ -472,11 +261,11 @@ class MarketStream(AsyncService):
         return await self._send_request(ws, pacer, method, params)
 
     async def _send_request(
-        self, ws: aiohttp.ClientWebSocketResponse, pacer: _Pacer, method: str, params: list[str] | None
+        self, ws: aiohttp.ClientWebSocketResponse, pacer: SendPacer, method: str, params: list[str] | None
     ) -> Any:
         await pacer.wait()
         request_id = next(self._ids)
-        fut: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[ControlAnswer] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = fut
         body: dict[str, Any] = {"method": method, "id": request_id}
         if params is not None:
@@ -499,7 +288,7 @@ class MarketStream(AsyncService):
     def _url(self, streams: Iterable[str]) -> str:
         return f"{self.url_base}/stream?streams={'/'.join(streams)}"
 
-    async def _connect(self, shard: _Shard) -> aiohttp.ClientWebSocketResponse:
+    async def _connect(self, shard: StreamShard) -> aiohttp.ClientWebSocketResponse:
         assert self._session is not None
         return await self._session.ws_connect(
             self._url(shard.streams),
@@ -509,12 +298,12 @@ class MarketStream(AsyncService):
             timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
         )
 
-    async def _run(self, shard: _Shard) -> None:
+    async def _run(self, shard: StreamShard) -> None:
         """Keep one shard connected until ``close``: reconnect with backoff and jitter, hand
         over to a fresh connection before the lifetime cut-off."""
         failures = 0  # consecutive; forgiven once a connection stays up ``healthy_after_s``
         first = True
-        carried: tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], _Route] | None = None
+        carried: tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], HandoverRoute] | None = None
         loop = asyncio.get_running_loop()
         up_since = loop.time()
         while not self._closed:
@@ -536,12 +325,12 @@ class MarketStream(AsyncService):
                     continue
                 state = ConnectionState.CONNECTED if first else ConnectionState.RECONNECTED
                 self._report(ConnectionEvent(state, shard.index, attempt=failures))
-                route = _Route()
+                route = HandoverRoute()
                 reader = loop.create_task(self._read(ws, route, shard))
                 up_since = loop.time()
             first = False
             shard.ws = ws
-            shard.pacer = _Pacer(self.control_rate_per_s)
+            shard.pacer = SendPacer(self.control_rate_per_s)
             shard.ready.set()
             done, _ = await asyncio.wait({reader}, timeout=self.max_lifetime_s)
             if not done:
@@ -568,11 +357,11 @@ class MarketStream(AsyncService):
 
     async def _handover(
         self,
-        shard: _Shard,
+        shard: StreamShard,
         old: aiohttp.ClientWebSocketResponse,
         old_reader: asyncio.Task[str],
-        old_route: _Route,
-    ) -> tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], _Route] | None:
+        old_route: HandoverRoute,
+    ) -> tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], HandoverRoute] | None:
         """Open the replacement and buffer its events; drain the old connection by
         unsubscribing it (the answer comes after every event it still had to send); then
         replay the buffer without what the old connection already delivered. None if the
@@ -583,7 +372,7 @@ class MarketStream(AsyncService):
             log.warning("handover for shard %d failed: %s", shard.index, describe_failure(exc))
             return None
         old_route.track = {}
-        route = _Route(buffer=[])
+        route = HandoverRoute(buffer=[])
         reader = asyncio.get_running_loop().create_task(self._read(new, route, shard))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(route.first.wait(), self.silence_timeout_s)
@@ -600,10 +389,10 @@ class MarketStream(AsyncService):
         self._report(ConnectionEvent(ConnectionState.HANDOVER, shard.index, "planned, before lifetime"))
         return new, reader, route
 
-    def _flush(self, route: _Route, delivered: dict[str, int]) -> None:
+    def _flush(self, route: HandoverRoute, delivered: dict[str, int]) -> None:
         buffered, route.buffer = route.buffer or [], None
         for name, event in buffered:
-            key = _dedupe_key(event)
+            key = dedupe_key(event)
             last = delivered.get(name)
             if key is not None and last is not None and key <= last:
                 self.duplicates += 1
@@ -626,11 +415,13 @@ class MarketStream(AsyncService):
         self.callback_errors += 1
         log.exception("market stream: on_event raised on a %s event", type(event).__name__)
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse, route: _Route, shard: _Shard) -> str:
+    async def _read(
+        self, ws: aiohttp.ClientWebSocketResponse, route: HandoverRoute, shard: StreamShard
+    ) -> str:
         """Deliver frames until the connection ends; return why it ended."""
         task = asyncio.current_task()
         assert task is not None
-        watchdog = _Watchdog(self.silence_timeout_s, task)
+        watchdog = SilenceWatchdog(self.silence_timeout_s, task)
         try:
             return await self._deliver_frames(ws, route, shard, watchdog)
         except asyncio.CancelledError:
@@ -642,16 +433,20 @@ class MarketStream(AsyncService):
             watchdog.stop()
 
     async def _deliver_frames(
-        self, ws: aiohttp.ClientWebSocketResponse, route: _Route, shard: _Shard, watchdog: _Watchdog
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        route: HandoverRoute,
+        shard: StreamShard,
+        watchdog: SilenceWatchdog,
     ) -> str:
         """The hot loop: one receive, one decode (two off the tagged path), one call."""
         on_event = self.on_event
         push = self._push
         queue = self._queue
-        one_pass = _TAGGED.decode
+        one_pass = TAGGED_FRAME_DECODER.decode
         decode = self._decode
         text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
-        message: _TaggedMessage | _Frame | None
+        message: TaggedFrame | UntaggedFrame | None
         while True:
             msg = await ws.receive()
             watchdog.frames += 1
@@ -689,28 +484,28 @@ class MarketStream(AsyncService):
                 error = ws.exception()
                 return f"connection error: {describe_failure(error) if error else 'unknown'}"
 
-    def _decode(self, data: str | bytes) -> _Frame | None:
+    def _decode(self, data: str | bytes) -> UntaggedFrame | None:
         """Off the tagged path: the wrapper with ``data`` raw, then the decoder for that
         stream. None for answers to requests (resolved here) and for frames that cannot be
         read (logged)."""
         try:
-            wrapper = _COMBINED.decode(data)
+            wrapper = COMBINED_DECODER.decode(data)
         except msgspec.DecodeError:
             self._answer(data)
             return None
         name = wrapper.stream
         decoder = self._decoders.get(name)
         if decoder is None:
-            decoder = self._decoders[name] = _PASSTHROUGH if self.raw else market_decoder(name)
+            decoder = self._decoders[name] = PASSTHROUGH if self.raw else market_decoder(name)
         try:
-            return _Frame(name, decoder.decode(wrapper.data))
+            return UntaggedFrame(name, decoder.decode(wrapper.data))
         except msgspec.DecodeError as exc:
             log.warning("undecodable event on %s (%s): %.200r", name, exc, bytes(wrapper.data))
             return None
 
     def _answer(self, data: str | bytes) -> None:
         try:
-            answer = _RESPONSE.decode(data)
+            answer = CONTROL_ANSWER_DECODER.decode(data)
         except msgspec.DecodeError:
             log.warning("unreadable frame on market stream: %.200r", data)
             return

@@ -40,7 +40,7 @@ from tradeexec.binance.models import (
     OutboundAccountPosition,
     UserEvent,
 )
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, TradeexecError, TransportError
 from tradeexec.lifecycle import AsyncService

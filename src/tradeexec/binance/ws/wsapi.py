@@ -52,7 +52,7 @@ from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.binance.rest.order_args import OrderArgs, order_args
 from tradeexec.binance.rest.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
-from tradeexec.binance.ws.streams import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
 from tradeexec.lifecycle import AsyncService
 
