@@ -187,6 +187,8 @@ PARTIAL_DEPTH_DECODER = msgspec.json.Decoder(OrderBook)
 COMBINED_STREAM_DECODER = msgspec.json.Decoder(CombinedStreamMessage)
 
 _PARTIAL_DEPTHS = frozenset({"depth5", "depth10", "depth20"})
+
+
 class _BookText(msgspec.Struct, rename="camel"):
     """An order book as sent, its levels left as the wire text."""
 

@@ -51,6 +51,8 @@ _GET, _POST, _DELETE = "GET", "POST", "DELETE"
 _DECODE_ACK = decoder_for(OrderAck)
 _DECODE_FULL = decoder_for(OrderFull)
 _DECODE_REPORT = decoder_for(OrderReport)
+
+
 class SpotApi(SpotMarketApi):
     """Spot general, market data, trading and account calls: ``SpotMarketApi`` plus the order
     and account calls. New orders are, by default, checked against the cached exchange rules."""
@@ -449,6 +451,7 @@ class SpotApi(SpotMarketApi):
         return await self.request(
             _GET, "/api/v3/rateLimit/order", model=list[RateLimitOrderCount], recv_window=recv_window
         )
+
 
 def _one_order(symbol: str, order_id: int | None, orig_client_order_id: str | None) -> dict[str, object]:
     if order_id is None and orig_client_order_id is None:

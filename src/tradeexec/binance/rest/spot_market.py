@@ -40,6 +40,8 @@ from tradeexec.errors import InvalidParameter
 _GET = "GET"
 _info_decoder = msgspec.json.Decoder(ExchangeInfo)
 _raw_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
 class SpotMarketApi(RestApi):
     """Spot general and market data calls, and the exchangeInfo cache (here because both
     market data and order validation read it)."""
@@ -242,6 +244,7 @@ class SpotMarketApi(RestApi):
     ) -> list[RollingTicker]:
         params = {"symbols": check_symbols(symbols), "windowSize": window_size}
         return await self.request(_GET, "/api/v3/ticker", params, model=list[RollingTicker])
+
 
 def _decode_info(body: bytes) -> tuple[ExchangeInfo, dict[str, Any]]:
     # The rules are built from the raw answer (they keep filters Binance adds later).

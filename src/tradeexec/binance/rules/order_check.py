@@ -14,6 +14,8 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 # matching engine does (the filters that need the account's open orders or position).
 INVALID_MESSAGE = -1013
 NEW_ORDER_REJECTED = -2010
+
+
 @dataclass(frozen=True, slots=True)
 class FilterFailure:
     """Why Binance would refuse an order. ``filter`` is the filter's name for filter failures

@@ -25,6 +25,8 @@ UNKNOWN_ORDER_COMPOSITION = -1014
 # The pattern Binance gives in its -1100 message for decimal parameters.
 LEGAL_NUMBER = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _MAX_DIGITS = 20
+
+
 class RuleViolation(OrderRejectedLocally):
     """OrderRejectedLocally carrying the failure, so a caller can read Binance's code."""
 
@@ -37,6 +39,7 @@ class RuleViolation(OrderRejectedLocally):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.failure,))
+
 
 def shown_decimals(value: Decimal) -> int:
     """How many digits follow the point in ``format(value, "f")``, trailing zeros included,

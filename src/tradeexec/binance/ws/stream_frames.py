@@ -39,6 +39,8 @@ class UntaggedFrame(msgspec.Struct, frozen=True, gc=False):
 
     stream: str
     data: Any
+
+
 class ControlError(msgspec.Struct, frozen=True):
     code: int
     msg: str = ""
@@ -52,6 +54,8 @@ class ControlAnswer(StreamResponse, frozen=True):
 
 
 CONTROL_ANSWER_DECODER = msgspec.json.Decoder(ControlAnswer)
+
+
 class Passthrough:
     """The payload decoder of a ``raw`` stream: the bytes as the server sent them."""
 
@@ -80,5 +84,7 @@ def dedupe_key(event: object) -> int | None:
         return event.update_id
     event_time = getattr(event, "event_time", None)
     return event_time if isinstance(event_time, int) else getattr(event, "last_update_id", None)
+
+
 def is_tagged_stream(stream: str) -> bool:
     return market_decoder(stream) is MARKET_EVENT_DECODER

@@ -14,6 +14,8 @@ import aiohttp
 from tradeexec.binance.ws.stream_frames import StreamEvent, dedupe_key, is_tagged_stream
 
 WATCHDOG_CHECKS = 4  # per silence timeout: a dead connection is noticed within 1.25 timeouts
+
+
 class SendPacer:
     """At most ``rate`` sends per second on one connection."""
 
@@ -84,6 +86,8 @@ class SilenceWatchdog:
 
     def stop(self) -> None:
         self._handle.cancel()
+
+
 class StreamShard:
     """One logical connection slot: its streams survive its physical connections."""
 

@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 _HAND_OVER_AT = 32
 _ENCODE = msgspec.json.Encoder().encode
 _DEFAULT_LIFETIME_S = 23.5 * 3600
+
+
 class MarketStream(AsyncService):
     """Typed Binance market streams over one or more combined-stream connections.
 

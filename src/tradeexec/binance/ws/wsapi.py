@@ -15,8 +15,7 @@ The rule that matters most: an order request whose answer is lost -- timeout, co
 dropped, -1007, 5xx -- raises ``OrderStatusUnknown`` and is never sent again. The one resend
 is after -1021 (timestamp outside recvWindow), see ``call``. The session itself reconnects
 (and logs on again) in the background; ``on_connect`` hooks let the user data stream
-resubscribe.
-"""
+resubscribe."""
 
 from __future__ import annotations
 
@@ -27,8 +26,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
@@ -50,85 +48,30 @@ from tradeexec.binance.net.transport import new_client_order_id as make_client_o
 from tradeexec.binance.net.wsconn import WsConnection, connect
 from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.binance.rest.order_args import OrderArgs, order_args
-from tradeexec.binance.rest.params import ORDER_ID_MAX, Number, check_client_id, check_int, check_symbol
+from tradeexec.binance.rest.params import Number, check_symbol
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.wsapi_wire import (
+    ENCODE,
+    ENVELOPE_DECODER,
+    OWN_WEIGHT,
+    REST_TWIN,
+    WsApiEnvelope,
+    WsApiErrorBody,
+    WsApiRequest,
+    one_order_params,
+    order_id_params,
+    wire_params,
+)
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown, TransportError
 from tradeexec.lifecycle import AsyncService
-
-__all__ = ["WsApiClient"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _MAX_MESSAGE = 1 << 26  # a full exchangeInfo is several MB; anything far beyond is an attack
-# The REST endpoint each WebSocket API method mirrors: its weight and order count are the
-# method's (Binance documents them as equal). Methods with no REST twin weigh _OWN_WEIGHT.
-_REST_TWIN: dict[str, tuple[str, str]] = {
-    "ping": ("GET", "/api/v3/ping"),
-    "time": ("GET", "/api/v3/time"),
-    "exchangeInfo": ("GET", "/api/v3/exchangeInfo"),
-    "depth": ("GET", "/api/v3/depth"),
-    "trades.recent": ("GET", "/api/v3/trades"),
-    "trades.historical": ("GET", "/api/v3/historicalTrades"),
-    "trades.aggregate": ("GET", "/api/v3/aggTrades"),
-    "klines": ("GET", "/api/v3/klines"),
-    "uiKlines": ("GET", "/api/v3/uiKlines"),
-    "avgPrice": ("GET", "/api/v3/avgPrice"),
-    "ticker.24hr": ("GET", "/api/v3/ticker/24hr"),
-    "ticker.price": ("GET", "/api/v3/ticker/price"),
-    "ticker.book": ("GET", "/api/v3/ticker/bookTicker"),
-    "ticker": ("GET", "/api/v3/ticker"),
-    "order.place": ("POST", "/api/v3/order"),
-    "order.test": ("POST", "/api/v3/order/test"),
-    "order.status": ("GET", "/api/v3/order"),
-    "order.cancel": ("DELETE", "/api/v3/order"),
-    "order.cancelReplace": ("POST", "/api/v3/order/cancelReplace"),
-    "openOrders.status": ("GET", "/api/v3/openOrders"),
-    "openOrders.cancelAll": ("DELETE", "/api/v3/openOrders"),
-    "orderList.place": ("POST", "/api/v3/order/oco"),
-    "orderList.status": ("GET", "/api/v3/orderList"),
-    "orderList.cancel": ("DELETE", "/api/v3/orderList"),
-    "openOrderLists.status": ("GET", "/api/v3/openOrderList"),
-    "allOrders": ("GET", "/api/v3/allOrders"),
-    "allOrderLists": ("GET", "/api/v3/allOrderList"),
-    "myTrades": ("GET", "/api/v3/myTrades"),
-    "account.status": ("GET", "/api/v3/account"),
-    "account.rateLimits.orders": ("GET", "/api/v3/rateLimit/order"),
-}
-_OWN_WEIGHT = 2  # session.* and userDataStream.*
 # A timer may fire this much before its time (the loop's clock resolution and rounding).
 _EARLY_S = 0.001
-
-
-class _Error(msgspec.Struct, frozen=True):
-    code: int
-    msg: str = ""
-    data: dict[str, Any] | None = None  # on 429/418: ``retryAfter`` (epoch ms), ``serverTime``
-
-
-class _Envelope(msgspec.Struct, frozen=True, rename="camel"):
-    """Every frame of the WebSocket API: an answer (``id``) or a user data event (``event``)."""
-
-    id: int | str | None = None
-    status: int = 200
-    result: msgspec.Raw = msgspec.Raw(b"null")
-    error: _Error | None = None
-    rate_limits: list[dict[str, Any]] | None = None
-    subscription_id: int | None = None
-    event: msgspec.Raw = msgspec.Raw(b"")  # empty: not an event (msgspec has no ``Raw | None``)
-
-
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
-
-
-class _Request(msgspec.Struct):
-    id: int
-    method: str
-    params: dict[str, object]
-
-
-_ENCODE = msgspec.json.Encoder().encode
 
 
 class _Lost(Exception):
@@ -173,9 +116,9 @@ class WsApiClient(AsyncService):
         self.on_connect: list[Callable[[], Awaitable[None]]] = []
         self.logged_on = False
         self._ws: WsConnection | None = None
-        self._ids = itertools.count(1)
+        self.order_id_params = itertools.count(1)
         # Requests in flight: the future their answer resolves, and when to give up on it.
-        self._pending: dict[int, tuple[asyncio.Future[_Envelope], float]] = {}
+        self._pending: dict[int, tuple[asyncio.Future[WsApiEnvelope], float]] = {}
         self._sweeper: asyncio.TimerHandle | None = None  # armed at the nearest deadline
         self._ready = asyncio.Event()
         self._closed = False
@@ -303,7 +246,7 @@ class WsApiClient(AsyncService):
     def _dispatch(self, data: bytes) -> None:
         """Every message of the session, called as its bytes arrive."""
         try:
-            env = _ENVELOPE.decode(data)
+            env = ENVELOPE_DECODER.decode(data)
         except msgspec.DecodeError:
             log.warning("unreadable WebSocket API frame: %.200r", data)
             return
@@ -339,7 +282,7 @@ class WsApiClient(AsyncService):
     def _signed(self, params: Mapping[str, object]) -> dict[str, object]:
         """Wire values plus timestamp, and key and signature unless the session is logged on
         (then the timestamp alone is needed). What is signed is exactly what is sent."""
-        out = _wire_params(params)
+        out = wire_params(params)
         out["timestamp"] = int(time.time() * 1000 + self._time_offset_ms)
         out.setdefault("recvWindow", self.recv_window)
         if self.logged_on:
@@ -353,10 +296,10 @@ class WsApiClient(AsyncService):
         try:
             endpoint = self._costs[method]
         except KeyError:
-            twin = _REST_TWIN.get(method)
+            twin = REST_TWIN.get(method)
             endpoint = self._costs[method] = None if twin is None else lookup(*twin)
         if endpoint is None:
-            return _OWN_WEIGHT, 0
+            return OWN_WEIGHT, 0
         weight = endpoint.weight
         return (weight if isinstance(weight, int) else weight(params)), endpoint.orders
 
@@ -372,10 +315,10 @@ class WsApiClient(AsyncService):
             ws = self._ws
             if ws is None or ws.closed:
                 raise _Lost("connection lost while waiting for rate-limit budget")
-        body = self._signed(params) if sign else _wire_params(params)
-        request_id = next(self._ids)
+        body = self._signed(params) if sign else wire_params(params)
+        request_id = next(self.order_id_params)
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[_Envelope] = loop.create_future()
+        fut: asyncio.Future[WsApiEnvelope] = loop.create_future()
         timeout = self.request_timeout_s
         deadline = loop.time() + timeout
         self._pending[request_id] = (fut, deadline)
@@ -385,7 +328,7 @@ class WsApiClient(AsyncService):
                 sweeper.cancel()
             self._sweeper = loop.call_at(deadline, self._sweep)
         try:
-            ws.send_text(_ENCODE(_Request(request_id, method, body)))
+            ws.send_text(ENCODE(WsApiRequest(request_id, method, body)))
             env = await fut
         except ConnectionError as exc:
             raise _Lost(repr(exc)) from None
@@ -407,7 +350,7 @@ class WsApiClient(AsyncService):
             raise error_from_response(env.status, error.code, error.msg, method, retry_after)
         return bytes(env.result)
 
-    def _retry_after_s(self, error: _Error) -> float | None:
+    def _retry_after_s(self, error: WsApiErrorBody) -> float | None:
         """Seconds until ``retryAfter`` (server epoch ms in the error's data), if given."""
         until = (error.data or {}).get("retryAfter")
         if not isinstance(until, int):
@@ -501,7 +444,7 @@ class WsApiClient(AsyncService):
     async def cancel_order(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
     ) -> OrderReport:
-        params = _one_order(self._symbol(symbol), order_id, orig_client_order_id)
+        params = one_order_params(self._symbol(symbol), order_id, orig_client_order_id)
         ref = (symbol, orig_client_order_id or str(order_id))
         return await self.call("order.cancel", params, _REPORT.decode, order_ref=ref)
 
@@ -539,7 +482,9 @@ class WsApiClient(AsyncService):
         params = {
             **args.params,
             "cancelReplaceMode": cancel_replace_mode,
-            **_ids(cancel_order_id, cancel_orig_client_order_id, "cancelOrderId", "cancelOrigClientOrderId"),
+            **order_id_params(
+                cancel_order_id, cancel_orig_client_order_id, "cancelOrderId", "cancelOrigClientOrderId"
+            ),
         }
         ref = (str(args.params["symbol"]), str(args.params["newClientOrderId"]))
         return await self.call("order.cancelReplace", params, _CANCEL_REPLACE.decode, order_ref=ref)
@@ -547,7 +492,7 @@ class WsApiClient(AsyncService):
     async def order_status(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
     ) -> Order:
-        params = _one_order(self._symbol(symbol), order_id, orig_client_order_id)
+        params = one_order_params(self._symbol(symbol), order_id, orig_client_order_id)
         return await self.call("order.status", params, _ORDER.decode)
 
     def _validate(self, args: OrderArgs) -> None:
@@ -581,32 +526,3 @@ _ORDER = msgspec.json.Decoder(Order)
 _ORDERS = msgspec.json.Decoder(list[Order])
 _ACCOUNT = msgspec.json.Decoder(Account)
 _CANCEL_REPLACE = msgspec.json.Decoder(CancelReplaceResponse)
-
-
-def _one_order(symbol: str, order_id: int | None, orig_client_order_id: str | None) -> dict[str, object]:
-    return {"symbol": check_symbol(symbol), **_ids(order_id, orig_client_order_id)}
-
-
-def _ids(
-    order_id: int | None,
-    orig_client_order_id: str | None,
-    id_field: str = "orderId",
-    cid_field: str = "origClientOrderId",
-) -> dict[str, object]:
-    if order_id is None and orig_client_order_id is None:
-        raise InvalidParameter(id_field, f"give {id_field} or {cid_field}", "both missing")
-    return {
-        id_field: None if order_id is None else check_int(id_field, order_id, 0, ORDER_ID_MAX),
-        cid_field: None if orig_client_order_id is None else check_client_id(cid_field, orig_client_order_id),
-    }
-
-
-def _wire_params(params: Mapping[str, object]) -> dict[str, object]:
-    """Parameters as the WebSocket API wants them: ``None`` left out, Decimals as exact
-    fixed-point strings (``str`` could give ``1E-8``), enums as their text."""
-    return {
-        k: format(v, "f") if type(v) is Decimal else (str(v) if isinstance(v, str) else v)
-        for k, v in params.items()
-        if v is not None
-    }
-
