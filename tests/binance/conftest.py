@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from tradeexec.binance.net.auth import extract_signature, verify_hmac
-from tradeexec.binance.rest.endpoints import lookup
+from tradeexec.binance.net.endpoints import lookup
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.binance.rest.endpoints import (
+from tradeexec.binance.net.endpoints import (
     REGISTRY,
     RETIRED_ON_BINANCE,
     Endpoint,

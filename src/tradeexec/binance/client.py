@@ -14,12 +14,12 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
-from tradeexec.binance.api import Params, RecvWindow
 from tradeexec.binance.net.auth import load_signer
 from tradeexec.binance.net.budget import open_budget
+from tradeexec.binance.net.endpoints import Endpoint, lookup
 from tradeexec.binance.net.ratelimit import BudgetUsage, RateLimitRule
 from tradeexec.binance.net.transport import Transport, check_recv_window
-from tradeexec.binance.rest.endpoints import Endpoint, lookup
+from tradeexec.binance.rest.api import Params, RecvWindow
 from tradeexec.binance.rest.futures import FuturesApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi

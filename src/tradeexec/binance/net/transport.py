@@ -36,6 +36,7 @@ from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.errors import error_from_response, outcome_unknown
 from tradeexec.binance.net.auth import Signer, encode_params, encode_value, sign_payload
 from tradeexec.binance.net.budget import BudgetStore
+from tradeexec.binance.net.endpoints import Endpoint, lookup
 from tradeexec.binance.net.http1 import (
     ConnectFailed,
     ConnectionDropped,
@@ -45,7 +46,6 @@ from tradeexec.binance.net.http1 import (
     Response,
 )
 from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
-from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.config import ApiFamily, VenueUrls
 from tradeexec.errors import (
     BinanceAPIError,

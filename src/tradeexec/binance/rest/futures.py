@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 import msgspec
 
-from tradeexec.binance.api import RecvWindow, RestApi
 from tradeexec.binance.enums import Side
 from tradeexec.binance.models import ListenKey
 from tradeexec.binance.models.futures import (
@@ -23,6 +22,7 @@ from tradeexec.binance.models.futures import (
     MarginTypeResponse,
 )
 from tradeexec.binance.net.ratelimit import RateLimitRule
+from tradeexec.binance.rest.api import RecvWindow, RestApi
 from tradeexec.binance.rest.params import Number, check_decimal, check_enum, check_int, check_symbol
 from tradeexec.errors import InvalidParameter
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from tradeexec.binance.api import RecvWindow, RestApi
 from tradeexec.binance.enums import OrderResponseType, OrderType, SelfTradePreventionMode, Side, TimeInForce
 from tradeexec.binance.models import OrderAck
 from tradeexec.binance.models.margin import MarginAccount, MarginOrder, MarginOrderResponse, TranIdResponse
+from tradeexec.binance.rest.api import RecvWindow, RestApi
 from tradeexec.binance.rest.order_args import order_args
 from tradeexec.binance.rest.params import Number, check_decimal, check_symbol
 from tradeexec.errors import InvalidParameter

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tradeexec.binance.api import RecvWindow, decoder_for
 from tradeexec.binance.enums import (
     OrderResponseType,
     OrderType,
@@ -30,6 +29,7 @@ from tradeexec.binance.models import (
     TestOrderResponse,
     decode_cancel_open_orders,
 )
+from tradeexec.binance.rest.api import RecvWindow, decoder_for
 from tradeexec.binance.rest.order_args import OrderArgs, order_args
 from tradeexec.binance.rest.params import (
     Number,

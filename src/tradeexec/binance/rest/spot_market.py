@@ -10,7 +10,6 @@ from typing import Any
 
 import msgspec
 
-from tradeexec.binance.api import RestApi
 from tradeexec.binance.enums import (
     KlineInterval,
 )
@@ -27,6 +26,7 @@ from tradeexec.binance.models import (
     TickerPrice,
     Trade,
 )
+from tradeexec.binance.rest.api import RestApi
 from tradeexec.binance.rest.params import (
     check_enum,
     check_symbol,

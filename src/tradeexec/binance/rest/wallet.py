@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tradeexec.binance.api import RecvWindow, RestApi
 from tradeexec.binance.models.wallet import AccountStatus, ApiRestrictions, ApiTradingStatus, SystemStatus
+from tradeexec.binance.rest.api import RecvWindow, RestApi
 
 __all__ = ["WalletApi"]
 

@@ -24,11 +24,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import aiohttp
 import msgspec
 
-from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderStatus
 from tradeexec.binance.models import (
     USER_EVENT_DECODER,
@@ -44,6 +44,10 @@ from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, TradeexecError, TransportError
 from tradeexec.lifecycle import AsyncService
+
+if TYPE_CHECKING:
+    # Annotations only: the client builds on ws/, so ws/ imports it for type checking alone.
+    from tradeexec.binance.client import BinanceClient
 
 __all__ = [
     "ListenKeyUserData",

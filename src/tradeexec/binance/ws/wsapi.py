@@ -43,10 +43,10 @@ from tradeexec.binance.models import (
     decode_cancel_open_orders,
 )
 from tradeexec.binance.net.auth import KEY_ED25519, Signer, ws_signature_payload
+from tradeexec.binance.net.endpoints import Endpoint, lookup
 from tradeexec.binance.net.ratelimit import RateLimiter
 from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
 from tradeexec.binance.net.wsconn import WsConnection, connect
-from tradeexec.binance.rest.endpoints import Endpoint, lookup
 from tradeexec.binance.rest.order_args import OrderArgs, order_args
 from tradeexec.binance.rest.params import Number, check_symbol
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
