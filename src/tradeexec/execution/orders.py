@@ -691,8 +691,8 @@ class OrderManager:
             raise
         except (BinanceAPIError, InvalidParameter) as exc:
             decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
-            # "Duplicate order sent." means an open order already carries this ID: it exists,
-            # so it is looked up, never marked rejected.
+            # A duplicate-order rejection (MSG_DUPLICATE_ORDER) means an open order already
+            # carries this ID: it exists, so it is looked up, never marked rejected.
             if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == MSG_DUPLICATE_ORDER:
                 self._outcome_unknown(order, request_id, str(exc))
                 return True
