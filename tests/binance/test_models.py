@@ -142,7 +142,7 @@ def test_exchange_info() -> None:
     eth, new = info.symbols
     assert eth.symbol == "ETHBTC" and eth.base_asset_precision == 8
     assert eth.order_types[0] == "LIMIT" and eth.oco_allowed and not eth.oto_allowed
-    # Filters stay raw (rules.py converts them), with their strings untouched.
+    # Filters stay raw (binance/rules/ converts them), with their strings untouched.
     assert eth.filters[0] == {
         "filterType": "PRICE_FILTER",
         "minPrice": "0.00000100",

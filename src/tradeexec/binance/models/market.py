@@ -13,7 +13,7 @@ from tradeexec.binance.net.ratelimit import RateLimitRule
 
 
 class SymbolInfo(Model, frozen=True, kw_only=True):
-    """One exchangeInfo symbol. ``filters`` stay raw: ``rules.py`` owns their meaning."""
+    """One exchangeInfo symbol. ``filters`` stay raw: ``binance/rules/`` owns their meaning."""
 
     symbol: str
     status: str

@@ -16,7 +16,7 @@ from tradeexec.binance.rules.order_check import (
 )
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 
-# Binance's error codes for the refusals made here (the filters' own are in filters.py).
+# Binance's error codes for the refusals made here (the filters' own are in order_check.py).
 ILLEGAL_CHARS = -1100
 BAD_PRECISION = -1111
 BAD_SYMBOL = -1121
