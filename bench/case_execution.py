@@ -17,8 +17,8 @@ from typing import Any, Literal
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.models import Account, AssetBalance, AvgPrice, OrderFill, OrderFull, TickerPrice
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
 
 CASE = "6 order manager overhead"

@@ -63,7 +63,7 @@ class Sampler:
 
 async def consume(base: str, n: int, mode: str) -> dict[str, int]:
     """In the child: read ``n`` messages; the figures, in bytes."""
-    from tradeexec.binance.streams import MarketStream
+    from tradeexec.binance.ws.streams import MarketStream
 
     streams = [DEPTH_STREAM, TRADE_STREAM]
     done = asyncio.Event()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from tradeexec.binance.ratelimit import BudgetUsage
+from tradeexec.binance.net.ratelimit import BudgetUsage
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_exchange import ExchangeRecord

@@ -21,7 +21,8 @@ from typing import Any, Self
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_exchange import fetch_exchange_record

@@ -24,7 +24,7 @@ from tests.adversarial.dust_helpers import (
     wait_for,
 )
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.rules import RuleViolation
+from tradeexec.binance.rules.order_numbers import RuleViolation
 from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal import OrderState
 from tradeexec.execution.orders import OrderIntent

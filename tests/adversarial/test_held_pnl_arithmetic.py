@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from tradeexec.binance.enums import Side
 from tradeexec.binance.models import TickerPrice
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.valuation import Marks, Valuation
 

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.userdata import ListenKeyUserData
+from tradeexec.binance.ws.userdata import ListenKeyUserData
 from tradeexec.sim.exchange import LocalExchange
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
-from tradeexec.binance.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
 
 W, ORD, R = RateLimitType.REQUEST_WEIGHT, RateLimitType.ORDERS, RateLimitType.RAW_REQUESTS

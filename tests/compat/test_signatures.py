@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from tradeexec.binance.auth import (
+from tradeexec.binance.net.auth import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,

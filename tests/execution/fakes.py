@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
-from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, CancelRejected, NoSuchOrder, OrderRejected
 from tradeexec.binance.models import (
     Account,
     AssetBalance,
@@ -24,9 +24,9 @@ from tradeexec.binance.models import (
     ServerTime,
     TickerPrice,
 )
-from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import OrderStatusUnknown
 
 RULES = ExchangeRules.from_exchange_info(
@@ -95,7 +95,7 @@ class FakeOrderClient:
             )
         existing = self.orders.get(new_client_order_id)
         if existing is not None and not existing.status.is_final:
-            raise OrderRejected(-2010, "Duplicate order sent.", 400, "/api/v3/order")
+            raise OrderRejected(-2010, MSG_DUPLICATE_ORDER, 400, "/api/v3/order")
         self.now += 1
         order = Order(
             symbol=symbol,

@@ -10,7 +10,7 @@ import pytest
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.models import Account, AssetBalance, ExecutionReport
-from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
+from tradeexec.binance.ws.userdata import ListenKeyUserData, UserDataItem
 from tradeexec.execution.journal import Journal, OrderState
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager
 from tradeexec.execution.positions import BalanceDiff, PositionSide, PositionTracker

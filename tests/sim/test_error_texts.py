@@ -21,7 +21,7 @@ import pytest
 
 from tests.sim.conftest import Api, Reply
 from tests.sim.order_params import LIMIT_BUY
-from tradeexec.binance.auth import HmacSigner, ws_signature_payload
+from tradeexec.binance.net.auth import HmacSigner, ws_signature_payload
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.faults import FaultKind
 

@@ -16,7 +16,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tradeexec.binance.auth import Ed25519Signer, HmacSigner, Signer, encode_params
+from tradeexec.binance.net.auth import Ed25519Signer, HmacSigner, Signer, encode_params
 from tradeexec.sim import LocalExchange, SimConfig
 from tradeexec.sim.binance.ws_routes import WS_KEY, WsServices
 from tradeexec.sim.config import KeyConfig

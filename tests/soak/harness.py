@@ -26,11 +26,11 @@ from tests.soak.invariants import Findings, check, outside_problems
 from tests.soak.outside import KINDS, Arrival, OrderTap, OutsideChaos
 from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
 from tests.soak.watch import Watch
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.streams import MarketStream
-from tradeexec.binance.userdata import ListenKeyUserData, WsApiUserData
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.binance.ws.streams import MarketStream
+from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (

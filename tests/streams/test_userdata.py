@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from tests.streams import ED25519_API_KEY, collect, ed25519_config, local_exchange
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus
 from tradeexec.binance.models import ExecutionReport, ListenKeyExpired, OutboundAccountPosition
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.sim.binance.ws_routes import WS_KEY
 
 pytestmark = pytest.mark.timeout(30)

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
 from tradeexec.binance.models import AvgPrice
-from tradeexec.binance.rules import SymbolRules
+from tradeexec.binance.rules.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import TradeexecError
 
 __all__ = ["AveragePrices", "AvgPriceClient"]

@@ -8,7 +8,7 @@ after tick. Such a delta is dust: left alone and reported, not sent and not rais
 Only the *minimums* make a delta dust. A maximum, a price band or any other failure still
 goes to the order manager, which refuses it with the rule named: too big is an error, too
 small is a residual. The minimums are judged by the exchange's own filter checks
-(``binance/filters.py``), given copies of the filters with everything but the minimum off, so
+(``binance/rules/filters.py``), given copies of the filters with everything but the minimum off, so
 that "too small" here is exactly what the exchange would refuse as too small.
 """
 
@@ -19,18 +19,10 @@ from decimal import Decimal
 
 import msgspec
 
-from tradeexec.binance.filters import (
-    FilterFailure,
-    LotSize,
-    MarketContext,
-    MarketLotSize,
-    MinNotional,
-    Notional,
-    OrderCheck,
-    SymbolFilter,
-    static_checks,
-)
-from tradeexec.binance.rules import SymbolRules
+from tradeexec.binance.rules.filter_checks import static_checks
+from tradeexec.binance.rules.filters import LotSize, MarketLotSize, MinNotional, Notional, SymbolFilter
+from tradeexec.binance.rules.order_check import FilterFailure, MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 
 __all__ = ["below_minimum"]
 

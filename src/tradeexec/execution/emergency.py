@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.models import Account, MyTrade, Order, OrderBook, TickerPrice
-from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings, sellable_qty

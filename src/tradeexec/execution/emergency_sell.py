@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
 from tradeexec.binance.models import Order
-from tradeexec.binance.rules import Rounding, SymbolRules
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderRejectedLocally, TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, plain_qty
 from tradeexec.execution.orders import make_client_order_id

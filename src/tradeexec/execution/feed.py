@@ -35,8 +35,8 @@ from tradeexec.binance.models import (
     Order,
     OutboundAccountPosition,
 )
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.userdata import (
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import (
     ListenKeyUserData,
     MissedBalances,
     MissedOrderUpdate,

@@ -38,7 +38,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol, TypeVar
 
 from tradeexec.binance.enums import ExecutionType, OrderResponseType, OrderType, Side, TimeInForce
-from tradeexec.binance.errors import NoSuchOrder
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, NoSuchOrder
 from tradeexec.binance.models import (
     Account,
     AvgPrice,
@@ -49,10 +49,13 @@ from tradeexec.binance.models import (
     ServerTime,
     TickerPrice,
 )
-from tradeexec.binance.models_wallet import SystemStatus
-from tradeexec.binance.params import check_enum, check_int
-from tradeexec.binance.rules import ExchangeRules, MarketContext, OrderCheck, Rounding, SymbolRules
-from tradeexec.binance.spot import order_args
+from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rest.order_args import order_args
+from tradeexec.binance.rest.params import check_enum, check_int
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import (
     BinanceAPIError,
@@ -348,7 +351,7 @@ class ReconcileReport:
         return not (self.unresolved or self.unmanaged_open_orders)
 
 
-_DUPLICATE_MSG = "Duplicate order sent."
+_DUPLICATE_MSG = MSG_DUPLICATE_ORDER
 # Client order IDs are unique only among open orders; an exchange order this much older than
 # an intent (beyond any clock skew) is someone else's use of the ID.
 _CLOCK_SKEW_MS = 60_000
@@ -721,7 +724,7 @@ class OrderManager:
             raise
         except (BinanceAPIError, InvalidParameter) as exc:
             decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
-            # "Duplicate order sent." means an open order already carries this ID: it exists,
+            # MSG_DUPLICATE_ORDER means an open order already carries this ID: it exists,
             # so it is looked up, never marked rejected.
             if decision.action is Action.RESOLVE or getattr(exc, "msg", "") == _DUPLICATE_MSG:
                 self._outcome_unknown(order, request_id, str(exc))

@@ -23,8 +23,10 @@ from typing import Any
 import msgspec
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.binance.params import check_decimal, check_symbol
-from tradeexec.binance.rules import MarketContext, OrderCheck, Rounding, SymbolRules
+from tradeexec.binance.rest.params import check_decimal, check_symbol
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.dust import below_minimum
 from tradeexec.execution.orders import ManagedOrder, OrderIntent, OrderManager

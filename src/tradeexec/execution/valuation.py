@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from tradeexec.binance.models import Account, TickerPrice
-from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import ConfigError, TradeexecError
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager

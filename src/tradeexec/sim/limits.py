@@ -221,7 +221,7 @@ class RateLimitEnforcer:
 def weight_for(method: str, path: str, params: Mapping[str, str], default: int) -> int:
     """The request weight from the shared endpoint registry; ``default`` for endpoints it
     does not list (the wallet endpoints the local exchange adds)."""
-    from tradeexec.binance import endpoints
+    from tradeexec.binance.net import endpoints
 
     try:
         spec = endpoints.lookup(method, path)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tradeexec.binance.auth import KEY_HMAC, Verifier
-from tradeexec.binance.rules import ExchangeRules, SymbolRules
+from tradeexec.binance.net.auth import KEY_HMAC, Verifier
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec
@@ -128,7 +129,7 @@ class KeyStore:
 
 
 def _default_symbols() -> list[dict[str, Any]]:
-    from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+    from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 
     return [dict(s) for s in DEFAULT_SYMBOL_INFO.values()]
 

@@ -1,6 +1,6 @@
 """The exchange side of order validation: the shared rules module, fed with live figures.
 
-``binance/rules.py`` decides; this module only gathers what its filters need from the engine
+``binance/rules/symbol_rules.py`` decides; this module only gathers what its filters need from the engine
 (last and average price, open-order counts, base position) and turns a failure into the
 error answer Binance gives.
 """
@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradeexec.binance.enums import Side
-from tradeexec.binance.rules import MarketContext, OrderCheck
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
 from tradeexec.sim.engine import OrderRequest
 from tradeexec.sim.params import ApiError
 

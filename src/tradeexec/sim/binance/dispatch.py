@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
+from tradeexec.binance.rest.params import SYMBOL_LEGAL, is_symbol
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.engine import EngineReject
 from tradeexec.sim.params import ApiError, Params, illegal, mandatory

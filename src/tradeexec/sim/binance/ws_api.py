@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.net.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.sim import limits
 from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.service import Operation, WireState

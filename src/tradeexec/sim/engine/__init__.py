@@ -9,7 +9,7 @@ implementation keeps these names and signatures and may add to them):
   send them; the server turns them into user-data-stream and market-stream messages.
 * A refusal raises ``EngineReject(code, msg)`` with Binance's code and exact message text
   (e.g. -2010 "Account has insufficient balance for requested action.") and changes nothing.
-* Symbol filters are NOT checked here: the server checks them with ``binance/rules.py`` before
+* Symbol filters are NOT checked here: the server checks them with ``binance/rules/symbol_rules.py`` before
   calling ``place``. The engine checks what only it can know: balances, duplicate open client
   order IDs, LIMIT_MAKER that would take, stop prices that would trigger immediately,
   FOK/IOC outcomes, liquidity.

@@ -23,6 +23,7 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine.accounts import Holding, Ledger
 from tradeexec.sim.engine.book import PriceLevels
 from tradeexec.sim.engine.events import (
@@ -287,7 +288,7 @@ class EngineCore:
     def _check_client_id_free(self, account: str, symbol: str, client_id: str) -> None:
         known = self._by_client_id.get((account, symbol, client_id))
         if known is not None and not known.status.is_final:
-            raise EngineReject(-2010, "Duplicate order sent.")
+            raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
 
     def _find_open(
         self, st: SymbolBook, account: str, order_id: int | None, client_order_id: str | None

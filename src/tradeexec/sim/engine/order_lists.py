@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeexec.binance.enums import ExecutionType, OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine.core import ZERO, LiveOco, SymbolBook, exact
 from tradeexec.sim.engine.events import Event, ListStatusEvent
 from tradeexec.sim.engine.records import EngineReject, OrderListRecord, OrderRecord
@@ -40,13 +41,13 @@ class OrderLists(Triggers):
         st = self._symbol(symbol)
         ids = [i for i in (limit_client_order_id, stop_client_order_id) if i is not None]
         if len(set(ids)) != len(ids):
-            raise EngineReject(-2010, "Duplicate order sent.")
+            raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
         for cid in ids:
             self._check_client_id_free(account, symbol, cid)
         if list_client_order_id is not None:
             known = self._lists_by_client_id.get((account, list_client_order_id))
             if known is not None and known.executing:
-                raise EngineReject(-2010, "Duplicate order sent.")
+                raise EngineReject(-2010, MSG_DUPLICATE_ORDER)
         last = st.last_price
         if side is Side.SELL:
             ok = price > stop_price and (last is None or price > last > stop_price)
