@@ -9,7 +9,7 @@ In the soak a ban of under a second became one of several seconds because the li
 bans on the (stepped) wall clock; on Binance a 418 lasts minutes to days, so any real ban met
 at a reconnect does it. The WebSocket API stream has the same hole (``WsApiUserData._on_connect``
 runs ``recover()`` as a session-setup hook; the full soak saw ``WsApiClient._run`` end with
-RateLimitBanActive after a 429 block). Kept as a strict xfail until src is fixed."""
+RateLimitBanActive after a 429 block). Both now outlive any failure of the recovery."""
 
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ async def _until(cond: object, what: str, timeout_s: float) -> None:
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="src bug found by the soak: RateLimitBanActive escapes recover()")
 async def test_a_ban_met_during_recovery_does_not_end_the_listen_key_stream() -> None:
     async with LocalExchange(market=False) as ex:
         ex.state.config.streams.legacy_listen_key = True  # legacy (gone on spot since 2026-02-20)

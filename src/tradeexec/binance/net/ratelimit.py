@@ -155,6 +155,7 @@ class RateLimiter:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         store: BudgetStore | None = None,
         namespace: str = "api",
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 0.0 < safety_margin <= 1.0:
             raise InvalidParameter("safety_margin", "must be in (0, 1]", repr(safety_margin))
@@ -162,13 +163,17 @@ class RateLimiter:
         self._namespace = namespace
         self._margin = safety_margin
         self._clock = clock
+        self._monotonic = monotonic
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self._queued = 0
-        # Epoch seconds until which IP-wide requests / order placements are held back.
-        self._ip_block_until = 0.0
+        # Monotonic deadlines (0.0: none) until which IP-wide requests / order placements are
+        # held back. A 429/418 block is a duration the server gave: timed on the wall clock,
+        # a step of that clock would stretch it (refusing for nothing) or cut it short
+        # (sending while banned, which lengthens a ban).
+        self._ip_block_mono = 0.0
         self._ip_block_reason = ""
-        self._orders_block_until = 0.0
+        self._orders_block_mono = 0.0
         self._orders_block_reason = ""
         self._windows: dict[_RuleKey, _Window] = {}
         self._weight: list[_Window] = []
@@ -277,7 +282,7 @@ class RateLimiter:
     def _fits(self, weight: int, orders: int, now: float) -> bool:
         # Rolls as it checks (rolling to `now` changes nothing a window reports), so that
         # the fast path can add the cost straight after.
-        if now < self._ip_block_until or (orders and now < self._orders_block_until):
+        if (self._ip_block_mono or self._orders_block_mono) and self._held(orders):
             return False
         for w in self._weight:
             w.roll(now)
@@ -311,7 +316,7 @@ class RateLimiter:
 
     def _charge_shared(self, weight: int, orders: int, now: float) -> bool:
         """Charge the store, all windows or none; the windows mirror its new counts."""
-        if now < self._ip_block_until or (orders and now < self._orders_block_until):
+        if (self._ip_block_mono or self._orders_block_mono) and self._held(orders):
             return False
         costs = (weight, 1, orders)
         windows = self._shared_orders if orders else self._shared_requests
@@ -345,13 +350,29 @@ class RateLimiter:
                 if cost > w.allowed:
                     raise InvalidParameter(name, "exceeds the whole allowance", f"{cost} > {w.describe(0)}")
 
+    def _held(self, orders: int) -> bool:
+        """Whether a 429/418 block holds the request back; clears the blocks that ended."""
+        mono = self._monotonic()
+        if self._ip_block_mono and mono >= self._ip_block_mono:
+            self._ip_block_mono = 0.0
+        if self._orders_block_mono and mono >= self._orders_block_mono:
+            self._orders_block_mono = 0.0
+        return bool(self._ip_block_mono or (orders and self._orders_block_mono))
+
+    def _block_end(self, deadline: float, now: float) -> float:
+        """A monotonic block deadline as a reading of ``clock`` (0.0: no block left)."""
+        left = deadline - self._monotonic() if deadline else 0.0
+        return now + left if left > 0 else 0.0
+
     def _blocked(self, weight: int, orders: int, now: float) -> tuple[float, str]:
         """When the request could go at the earliest (0.0: now) and what holds it back."""
         until, reason = 0.0, ""
-        if now < self._ip_block_until:
-            until, reason = self._ip_block_until, self._ip_block_reason
-        if orders and now < self._orders_block_until and self._orders_block_until > until:
-            until, reason = self._orders_block_until, self._orders_block_reason
+        ip_until = self._block_end(self._ip_block_mono, now)
+        if ip_until:
+            until, reason = ip_until, self._ip_block_reason
+        orders_until = self._block_end(self._orders_block_mono, now) if orders else 0.0
+        if orders_until > until:
+            until, reason = orders_until, self._orders_block_reason
         checks = [(w, weight) for w in self._weight] + [(w, 1) for w in self._raw]
         if orders:
             checks += [(w, orders) for w in self._orders]
@@ -433,27 +454,27 @@ class RateLimiter:
             until = max(full) if full else min(w.end(now) for w in windows)
         else:
             until = now + 1.0
+        deadline = self._monotonic() + (until - now)
         if order_count:
-            if until > self._orders_block_until:
-                self._orders_block_until = until
+            if deadline > self._orders_block_mono:
+                self._orders_block_mono = deadline
                 self._orders_block_reason = "ORDERS blocked after HTTP 429 (-1015 too many orders)"
-        elif until > self._ip_block_until:
-            self._ip_block_until = until
+        elif deadline > self._ip_block_mono:
+            self._ip_block_mono = deadline
             self._ip_block_reason = "REQUEST_WEIGHT blocked after HTTP 429 (too many requests)"
 
     def on_418(self, retry_after_s: float | None) -> None:
         """Hold back every request until the IP ban ends."""
-        now = self._clock()
-        until = now + (_DEFAULT_BAN_S if retry_after_s is None else retry_after_s)
-        if until > self._ip_block_until:
-            self._ip_block_until = until
+        deadline = self._monotonic() + (_DEFAULT_BAN_S if retry_after_s is None else retry_after_s)
+        if deadline > self._ip_block_mono:
+            self._ip_block_mono = deadline
             self._ip_block_reason = "IP banned by Binance (HTTP 418)"
 
     def blocked_until(self) -> float | None:
-        """Epoch seconds when the longest active 429/418 block ends, or None."""
+        """Epoch seconds (on ``clock``) when the longest active 429/418 block ends, or None."""
         now = self._clock()
-        until = max(self._ip_block_until, self._orders_block_until)
-        return until if until > now else None
+        until = self._block_end(max(self._ip_block_mono, self._orders_block_mono), now)
+        return until or None
 
     def usage(self) -> list[BudgetUsage]:
         now = self._clock()

@@ -59,6 +59,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# What a recovery after a reconnect may meet and must outlive: any refusal (an API error, a
+# rate-limit ban the client will not wait out), a dropped or timed-out request. The stream
+# stays up and its consumers reconcile by REST; the recovery is tried again at the next
+# reconnect.
+_RECOVERY_FAILURES = (TradeexecError, aiohttp.ClientError, OSError, TimeoutError)
 
 _OPEN = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_NEW})
 
@@ -273,7 +278,7 @@ class WsApiUserData(_UserDataBase, AsyncService):
         self._report(ConnectionEvent(ConnectionState.RECONNECTED, 0))
         try:
             await self.recover()
-        except (BinanceAPIError, TransportError) as exc:
+        except _RECOVERY_FAILURES as exc:
             log.error("user data recovery failed: %s", exc)
             self._report(ConnectionEvent(ConnectionState.DISCONNECTED, 0, f"recovery failed: {exc}"))
 
@@ -366,7 +371,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
             if not first:
                 try:
                     await self.recover()
-                except (BinanceAPIError, TransportError) as exc:
+                except _RECOVERY_FAILURES as exc:
                     log.error("user data recovery failed: %s", exc)
             first = False
             self._ready.set()
