@@ -129,11 +129,7 @@ def test_no_secret_in_logs_journal_exceptions_reprs_or_cli(soak: SoakRun) -> Non
 
 @pytest.mark.timeout(60)
 def test_ed25519_on_the_listen_key_stream_leaks_nothing_and_keeps_every_promise(tmp_path: Path) -> None:
-    # Without the client's clock steps: on this stream they expose a src bug kept as a strict
-    # xfail in tests/adversarial/test_stream_recovery_ban.py (a stretched ban ends the stream).
-    outside = tuple(k for k in KINDS if k != "client_clock_step")
-    run = _soak(tmp_path, SoakSettings(intents=50, seed=24, key_type="ED25519", legacy_stream=True,
-                                       outside_kinds=outside))
+    run = _soak(tmp_path, SoakSettings(intents=50, seed=24, key_type="ED25519", legacy_stream=True))
     assert run.signatures and run.findings.exchange_orders > 0
     assert _secrets_leaked(run) == []
     assert run.faults_fired["listen_key_expiry"], run.faults_fired
