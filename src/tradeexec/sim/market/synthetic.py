@@ -54,14 +54,18 @@ class PriceWalk:
         self.omega = step_var * (1.0 - alpha - beta)
         self.alpha, self.beta = alpha, beta
         self.jump_prob, self.jump_size = jump_prob, jump_size
-        self._shock = 0.0
+        self._shock_sq = 0.0
 
     def next(self, steps: float = 1.0) -> float:
         """The price ``steps`` steps later (a fraction or a few: the variance and the jump
         chance scale with the time that passed)."""
-        self.variance = self.omega + self.alpha * self._shock**2 + self.beta * self.variance
-        self._shock = math.sqrt(self.variance * steps) * self.rng.gauss(0.0, 1.0)
-        move = self._shock
+        self.variance = self.omega + self.alpha * self._shock_sq + self.beta * self.variance
+        z = self.rng.gauss(0.0, 1.0)
+        # The variance recursion is fed the shock of *one* step: fed the whole move of a
+        # late loop round (several steps), alpha * steps + beta passes 1 and the variance
+        # grows without bound (an OverflowError in a long soak whose loop fell behind).
+        self._shock_sq = self.variance * z * z
+        move = math.sqrt(self.variance * steps) * z
         if self.rng.random() < self.jump_prob * steps:
             move += self.rng.gauss(0.0, self.jump_size)
         self.log_price += move
