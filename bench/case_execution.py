@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradeexec.binance.models import OrderFill, OrderFull, TickerPrice
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.models import Account, AssetBalance, AvgPrice, OrderFill, OrderFull, TickerPrice
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution import Journal, OrderIntent, OrderManager, RiskLimits, RiskManager
 
@@ -39,6 +40,20 @@ class InstantClient:
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=MARK)
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return [TickerPrice(symbol=s, price=MARK) for s in symbols or ()]
+
+    async def account(self) -> Account:
+        """Coins held at the start: the manager values them, and every fill re-values them."""
+        held = [AssetBalance(asset="USDT", free=Decimal(10**6), locked=Decimal(0)),
+                AssetBalance(asset="BTC", free=Decimal(1), locked=Decimal(0))]  # fmt: skip
+        return Account(
+            maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0, can_trade=True,
+            can_withdraw=False, can_deposit=True, update_time=0, account_type="SPOT", balances=held,
+        )  # fmt: skip
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=MARK)
 
     def timestamp_ms(self) -> int:
         return 1_700_000_000_000 + self._next

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.case_streams import DEPTH_STREAM, ROUND_TIMEOUT_S, TRADE_STREAM, drain, until_disconnected
 from bench.common import Result, ServerInfo
-from tradeexec.sim.ws_firehose import firehose_url
+from tradeexec.sim.binance.ws_firehose import firehose_url
 
 CASE = "7 memory"
 MODES = ("callback", "async for")
@@ -63,7 +63,7 @@ class Sampler:
 
 async def consume(base: str, n: int, mode: str) -> dict[str, int]:
     """In the child: read ``n`` messages; the figures, in bytes."""
-    from tradeexec.binance.streams import MarketStream
+    from tradeexec.binance.ws.streams import MarketStream
 
     streams = [DEPTH_STREAM, TRADE_STREAM]
     done = asyncio.Event()

@@ -26,10 +26,11 @@ import msgspec
 
 from bench.clients import installed
 from bench.common import SYMBOL, Result, Sample, ServerInfo
-from tradeexec.sim.ws_firehose import firehose_url
+from tradeexec.sim.binance.ws_firehose import firehose_url
 
 if TYPE_CHECKING:
-    from tradeexec.binance.streams import ConnectionEvent, MarketStream
+    from tradeexec.binance.ws.connection import ConnectionEvent
+    from tradeexec.binance.ws.streams import MarketStream
 
 CASE_DEPTH = "3a depth-diff stream"
 CASE_TRADE = "3b trade stream"
@@ -83,7 +84,7 @@ Runner = Callable[[str, str, int], Awaitable[Round]]
 def until_disconnected(done: asyncio.Event) -> Callable[[ConnectionEvent], None]:
     """An ``on_state`` that ends a callback round when the connection drops: the firehose
     closes it after its last message, so a round with lost messages ends too."""
-    from tradeexec.binance.streams import ConnectionState
+    from tradeexec.binance.ws.connection import ConnectionState
 
     def on_state(event: ConnectionEvent) -> None:
         if event.state is ConnectionState.DISCONNECTED:
@@ -95,7 +96,7 @@ def until_disconnected(done: asyncio.Event) -> Callable[[ConnectionEvent], None]
 async def drain(stream: MarketStream, sink: Callable[[Any], None], finished: Callable[[], bool]) -> None:
     """An ``async for`` round: market events to ``sink`` until ``finished()`` or the
     connection drops."""
-    from tradeexec.binance.streams import ConnectionEvent, ConnectionState
+    from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 
     async for item in stream:
         if type(item) is ConnectionEvent:
@@ -108,7 +109,7 @@ async def drain(stream: MarketStream, sink: Callable[[Any], None], finished: Cal
 
 
 async def tradeexec_callback(base: str, stream: str, count: int) -> Round:
-    from tradeexec.binance.streams import MarketStream
+    from tradeexec.binance.ws.streams import MarketStream
 
     done = asyncio.Event()
     counter = Counter(count, done.set)
@@ -119,7 +120,7 @@ async def tradeexec_callback(base: str, stream: str, count: int) -> Round:
 
 
 async def tradeexec_iterator(base: str, stream: str, count: int) -> Round:
-    from tradeexec.binance.streams import MarketStream
+    from tradeexec.binance.ws.streams import MarketStream
 
     counter = Counter(count, lambda: None)
     clock = Clock()

@@ -22,9 +22,9 @@ from bench.common import (
     request_results,
 )
 from tradeexec.binance import BinanceClient
-from tradeexec.binance.auth import load_signer
 from tradeexec.binance.enums import OrderResponseType
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import load_signer
+from tradeexec.binance.ws.wsapi import WsApiClient
 
 IMPL = "tradeexec over WebSocket API"
 

@@ -14,7 +14,7 @@ import os
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.binance.price_context import price_context
+from tradeexec.binance.rest.price_context import price_context
 from tradeexec.cli_account import order_row, orders_table
 from tradeexec.cli_common import (
     EXIT_OK,

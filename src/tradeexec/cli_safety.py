@@ -12,11 +12,13 @@ from tradeexec.cli_common import (
     UserAbort,
     add_command,
     confirm,
+    decimal_arg,
     emit,
     key_problems,
     run_with_client,
     table,
 )
+from tradeexec.execution.emergency_sell import DEFAULT_MAX_SLIPPAGE_BPS, DEFAULT_PASSES
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
@@ -47,11 +49,20 @@ def register(sub: Any) -> None:
     )  # fmt: skip
 
     stop = add_command(
-        sub, "emergency-stop", "cancel every open order and sell the given assets at market",
+        sub, "emergency-stop", "cancel every open order and sell the given assets near the best bid",
         _EX_STOP, _cmd_emergency_stop,
     )  # fmt: skip
     stop.add_argument("--assets", help="comma-separated assets to sell down to dust, e.g. BTC,ETH")
     stop.add_argument("--quote", default="USDT", help="asset to sell them for (default USDT)")
+    stop.add_argument(
+        "--max-slippage-bps", type=decimal_arg, default=DEFAULT_MAX_SLIPPAGE_BPS, metavar="BPS",
+        help="each sell is a LIMIT IOC this many basis points below the best bid, never lower"
+        f" (default {DEFAULT_MAX_SLIPPAGE_BPS}, i.e. 0.5%%)",
+    )  # fmt: skip
+    stop.add_argument(
+        "--passes", type=int, default=DEFAULT_PASSES,
+        help=f"sells per asset at most, the book and balance re-read before each (default {DEFAULT_PASSES})",
+    )  # fmt: skip
     stop.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
@@ -64,6 +75,9 @@ _EX_KEYS = """  tradeexec keys check
 _EX_STOP = """  tradeexec emergency-stop                          # cancel all open orders (asks first)
   tradeexec emergency-stop --assets BTC,ETH --yes   # ... and sell BTC and ETH for USDT
   tradeexec emergency-stop --assets BTC --quote FDUSD --yes --json
+  tradeexec emergency-stop --assets ETH --max-slippage-bps 100 --passes 8 --yes
+  each sell is a LIMIT IOC below the best bid, never a MARKET order; the report shows what
+  executed (quantity, average price, proceeds, fees), and what is left and why.
   --json never prompts, so it needs --yes. exit code 0: complete; 1: something was left.
 """
 
@@ -91,29 +105,25 @@ def _cmd_keys_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_emergency_stop(args: argparse.Namespace) -> int:
-    from tradeexec.execution.emergency import emergency_stop
+    from tradeexec.errors import InvalidParameter
+    from tradeexec.execution.emergency import SellSettings, emergency_stop
 
     assets = [a.strip().upper() for a in (args.assets or "").split(",") if a.strip()]
     quote = args.quote.upper()
+    try:
+        selling = SellSettings(max_slippage_bps=args.max_slippage_bps, passes=args.passes)
+    except InvalidParameter as exc:
+        raise UserAbort(f"--{exc.field.replace('_', '-')} {exc.rule}, {exc.detail}") from None
     if not args.yes:
         if args.json:
             raise UserAbort("--json never prompts: pass --yes to confirm the emergency stop")
-        selling = f" and sell {', '.join(assets)} for {quote} at market" if assets else ""
-        confirm(f"This cancels EVERY open order{selling}.")
+        bps = f"{selling.max_slippage_bps:f}"
+        what = f" and sell {', '.join(assets)} for {quote} down to {bps} bps below the bid" if assets else ""
+        confirm(f"This cancels EVERY open order{what}.")
 
     async def run(client: BinanceClient) -> int:
-        report = await emergency_stop(client, flatten_assets=assets, quote_asset=quote)
-        value = {
-            "ok": report.ok,
-            "canceled_symbols": report.canceled_symbols,
-            "sold": report.sold,
-            "dust": report.dust,
-            "open_orders_left": report.open_orders_left,
-            "not_closed": report.not_closed,
-            "errors": report.errors,
-            "lines": report.lines(),
-        }
-        emit(args, value, lambda _v: "\n".join(report.lines()))
+        report = await emergency_stop(client, flatten_assets=assets, quote_asset=quote, selling=selling)
+        emit(args, report.as_dict(), lambda _v: "\n".join(report.lines()))
         return EXIT_OK if report.ok else EXIT_FAILURE
 
     return run_with_client(args, run)

@@ -42,7 +42,8 @@ from tradeexec.binance.models import (
     TickerEvent,
     TradeEvent,
 )
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.cli_common import (
     EXIT_OK,
     CommandFailed,

@@ -182,8 +182,11 @@ async def _return_to_start(
         try:
             orders = await executor.submit(TargetPosition(symbol, target_quantity=qty))
         except (OrderRejectedLocally, BinanceAPIError) as exc:
-            record.log(f"  {symbol} left as it is: {exc}")  # e.g. the difference is below the minimum
+            record.log(f"  {symbol} left as it is: {exc}")
             continue
+        residual = executor.residuals.get(symbol)
+        if residual is not None:  # the difference is below the exchange's minimum: not sent
+            record.log(f"  {symbol} {residual.quantity} from the start left as it is: {residual.reason}")
         for order in orders:
             record.add_order(order, arrival)
             with contextlib.suppress(TimeoutError):

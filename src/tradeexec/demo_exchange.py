@@ -3,7 +3,7 @@
 The report's figures are computed from this record, not from what the order manager
 believed (see ``tradeexec.demo_figures``): ``allOrders`` says when each order was accepted
 and what became of it, ``myTrades`` gives each fill with its commission and maker flag. The
-emergency stop's market orders, which no order manager placed, are found here too, by
+emergency stop's sell orders, which no order manager placed, are found here too, by
 their client order id.
 """
 

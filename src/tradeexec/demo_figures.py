@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from tradeexec.binance.models import MyTrade, Order
-from tradeexec.binance.rules import ExchangeRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.execution.orders.ids import make_client_order_id
 
 __all__ = [

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from tradeexec.binance.ratelimit import BudgetUsage
+from tradeexec.binance.net.ratelimit import BudgetUsage
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_exchange import ExchangeRecord
@@ -21,6 +21,7 @@ from tradeexec.demo_faults import FaultEntry
 from tradeexec.demo_figures import Arrival, Grid, RunFigures, money, run_figures
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.positions import PositionTracker
+from tradeexec.execution.valuation import Valuation
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QUOTE = "USDT"
@@ -63,6 +64,7 @@ class DemoRecord:
     rate_limits: list[BudgetUsage] = field(default_factory=list)
     books: BookManager | None = None
     positions: PositionTracker | None = None
+    valuation: Valuation | None = None
     journal_path: Path | None = None
     say: Callable[[str], None] = field(default=print, repr=False)
     # Each symbol's tick and step, for showing its numbers; the signal time and arrival mid
@@ -96,18 +98,10 @@ class DemoRecord:
         return (top[0] + top[1]) / 2 if top is not None else self.last_trade.get(symbol)
 
     def equity_now(self) -> Decimal | None:
-        """Quote balance plus the demo symbols' base balances at their marks."""
-        if self.positions is None or not self.positions.balances:
-            return None
-        total = self.positions.balance(QUOTE).total
-        for symbol in self.symbols:
-            held = self.positions.balance(symbol.removesuffix(QUOTE)).total
-            if held:
-                mark = self.mark(symbol)
-                if mark is None:
-                    return None
-                total += held * mark
-        return total
+        """Everything the account holds at the marks, in the quote asset (the order manager's
+        valuation: coins held before the run count at the market, never at 0); None until
+        the manager is up or while a held coin has no mark."""
+        return self.valuation.equity() if self.valuation is not None else None
 
     def open_orders(self) -> list[ManagedOrder]:
         return [o for o in self.orders if not o.is_final]
@@ -153,8 +147,9 @@ class DemoSummary:
     fills: int = 0
     reconnects: int = 0
     report_path: Path | None = None
-    # Equity at the marks at the start and the end, for a run that may end holding
-    # positions (``tradeexec run``); the demo ends flat, so its quote balance is its PnL.
+    # Equity at the marks at the start (what was held then, at the market) and at the end,
+    # for a run that may end holding positions (``tradeexec run``); the demo ends flat, so
+    # its quote balance is its PnL.
     equity: tuple[Decimal, Decimal] | None = None
 
     @property

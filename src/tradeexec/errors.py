@@ -86,7 +86,7 @@ class OutcomeUnknown(TradeexecError):
 
 class DuplicateOrderId(TradeexecError):
     """The venue refused a placement because an open order already carries its client order
-    ID (Binance: "Duplicate order sent."): the order exists, so it is looked up, never
+    ID (Binance: MSG_DUPLICATE_ORDER): the order exists, so it is looked up, never
     taken for rejected."""
 
 

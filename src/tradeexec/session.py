@@ -21,8 +21,9 @@ from typing import Any, Self
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState, MarketStream
 from tradeexec.binance.venue import SpotVenue, user_data_stream
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo_exchange import fetch_exchange_record
@@ -227,6 +228,11 @@ class TradingSession:
                 silence_timeout_s=10.0,
             ):
                 await session.manager.start()
+                # The run's PnL counts from here: all held at the marks the manager started on.
+                record.valuation = session.manager.valuation
+                start_equity = record.valuation.start_equity
+                if start_equity is not None:
+                    record.equity.append((record.elapsed(), start_equity))
                 try:
                     # The user data stream feeds the manager execution reports within
                     # milliseconds; its REST poller stays as the fallback while it is down.

@@ -10,8 +10,11 @@ come down with, decided by a seeded random generator,
 * a frame delivered and then delivered again later, after newer frames;
 * whatever is held released, newest first, once the server has been quiet ``flush_s``.
 
-Nothing is lost: every frame arrives at least once. ``settle`` waits until nothing is held
-and nothing was forwarded for a while, which is when a consumer has seen everything.
+Nothing is lost: every frame arrives at least once. With ``heartbeat_s`` the proxy pings the
+server and drops the client's connection when the server stops answering (the proxy answers
+the client's pings itself, so a silent server would otherwise go unnoticed behind it).
+``settle`` waits until nothing is held and nothing was forwarded for a while, which is when a
+consumer has seen everything.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class StreamProxy:
         max_hold: int = 3,
         max_held: int = 4,
         flush_s: float = 0.05,
+        heartbeat_s: float | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.hold = hold
@@ -63,6 +67,7 @@ class StreamProxy:
         self.max_hold = max_hold
         self.max_held = max_held
         self.flush_s = flush_s
+        self.heartbeat_s = heartbeat_s
         self.stats = ProxyStats()
         self.url = ""
         self._rng = random.Random(seed)
@@ -104,7 +109,8 @@ class StreamProxy:
         await down.prepare(request)
         assert self._session is not None
         self.stats.connections += 1
-        async with self._session.ws_connect(self.upstream + request.path_qs) as up:
+        upstream = self.upstream + request.path_qs
+        async with self._session.ws_connect(upstream, heartbeat=self.heartbeat_s) as up:
             pump_up = asyncio.get_running_loop().create_task(self._client_to_server(down, up))
             try:
                 await self._server_to_client(up, down)

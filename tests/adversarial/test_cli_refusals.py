@@ -10,7 +10,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from tradeexec.binance.params import check_decimal
+from tradeexec.binance.rest.params import check_decimal
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.signals import decode_signal
 

@@ -14,7 +14,7 @@ import pytest
 
 from tradeexec.binance import BinanceClient
 from tradeexec.binance.enums import Side
-from tradeexec.binance.models_wallet import ApiRestrictions
+from tradeexec.binance.models.wallet import ApiRestrictions
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.config import Settings, Venue, venue_urls
 from tradeexec.execution.journal.store import Journal

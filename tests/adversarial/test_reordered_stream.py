@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.stream_proxy import StreamProxy
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder

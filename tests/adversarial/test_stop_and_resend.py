@@ -138,7 +138,8 @@ async def _filled_once(v: Venue, om: OrderManager, order: ManagedOrder, held: De
     assert order.state is OrderState.FILLED and order.place_attempts == 1
     position = om.positions.position(SYMBOL)
     bought = await btc_held(v.client) - held
-    assert position is not None and position.quantity == bought and QTY / 2 < bought <= QTY
+    # The position is the BTC held: what the account had at the start plus what was bought.
+    assert position is not None and position.quantity == held + bought and QTY / 2 < bought <= QTY
     queries = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.QUERY]
     not_found = [r.msg or "" for r in queries if r.outcome is OutcomeKind.NOT_FOUND]
     assert all("signed timestamp" in m and "server time" in m for m in not_found), not_found

@@ -19,9 +19,9 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 
-from tradeexec.binance.auth import extract_signature, verify_hmac
-from tradeexec.binance.endpoints import lookup
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.net.auth import extract_signature, verify_hmac
+from tradeexec.binance.net.endpoints import lookup
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 API_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeexec.binance.auth import (
+from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.net.auth import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,
@@ -29,7 +30,6 @@ from tradeexec.binance.auth import (
     verify_hmac,
     verify_rsa,
 )
-from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.errors import ConfigError, InvalidParameter
 
 # The key pair published in the Spot API reference ("SIGNED Endpoint Examples").

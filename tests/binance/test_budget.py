@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.binance.test_ratelimit import DAY, MIN, ORD, SEC, FakeTime, W, used
-from tradeexec.binance.budget import FileBudget, budget_path, default_budget_dir, open_budget
-from tradeexec.binance.ratelimit import RateLimiter, RateLimitRule
+from tradeexec.binance.net.budget import FileBudget, budget_path, default_budget_dir, open_budget
+from tradeexec.binance.net.ratelimit import RateLimiter, RateLimitRule
 from tradeexec.errors import ConfigError
 
 RULES = [

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tradeexec.binance.endpoints import (
+from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.net.endpoints import (
     REGISTRY,
     RETIRED_ON_BINANCE,
     Endpoint,
     lookup,
 )
-from tradeexec.binance.enums import SecurityType
 
 ENDPOINT_LIST = Path("/work/shared/seeds/spot-api-endpoints.txt")
 

@@ -23,9 +23,9 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeexec.binance.http1 import (
+from tradeexec.binance.net.http1 import (
     ConnectFailed,
-    Disconnected,
+    ConnectionDropped,
     Headers,
     HttpClient,
     Origin,
@@ -237,7 +237,7 @@ async def test_a_cut_connection_is_disconnected_and_says_whether_anything_came(
     server = await scripted(handler)
     client = HttpClient(timeout=5)
     try:
-        with pytest.raises(Disconnected) as info:
+        with pytest.raises(ConnectionDropped) as info:
             await client.request(Origin(server.url), request(f"/api/v3/order?{SECRET_QUERY}", "POST"))
     finally:
         await client.close()

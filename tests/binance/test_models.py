@@ -14,9 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance import models as m
-from tradeexec.binance import models_futures as mf
-from tradeexec.binance import models_margin as mm
-from tradeexec.binance import models_wallet as mw
 from tradeexec.binance.enums import (
     ContingencyType,
     ExecutionType,
@@ -30,7 +27,11 @@ from tradeexec.binance.enums import (
     Side,
     TimeInForce,
 )
-from tradeexec.binance.ratelimit import RateLimitRule
+from tradeexec.binance.models import futures as mf
+from tradeexec.binance.models import margin as mm
+from tradeexec.binance.models import market_events
+from tradeexec.binance.models import wallet as mw
+from tradeexec.binance.net.ratelimit import RateLimitRule
 
 _COMMENT = re.compile(r"\s*//[^\n]*")
 
@@ -141,7 +142,7 @@ def test_exchange_info() -> None:
     eth, new = info.symbols
     assert eth.symbol == "ETHBTC" and eth.base_asset_precision == 8
     assert eth.order_types[0] == "LIMIT" and eth.oco_allowed and not eth.oto_allowed
-    # Filters stay raw (rules.py converts them), with their strings untouched.
+    # Filters stay raw (binance/rules/ converts them), with their strings untouched.
     assert eth.filters[0] == {
         "filterType": "PRICE_FILTER",
         "minPrice": "0.00000100",
@@ -1398,10 +1399,10 @@ def test_fast_depth_decoder_keeps_wire_exponents_and_a_bounded_memo() -> None:
     exact(event.asks[0][1], "0.00000000")
     assert m.DEPTH_UPDATE_DECODER.decode(j(DEPTH_UPDATE_EVENT)) == market(DEPTH_UPDATE_EVENT)
     # More distinct numbers than the memo holds: it starts over instead of growing.
-    levels = [[f"{i}.5", f"0.{i:08d}"] for i in range(m._MEMO_SIZE // 2 + 10)]
+    levels = [[f"{i}.5", f"0.{i:08d}"] for i in range(market_events._MEMO_SIZE // 2 + 10)]
     many = msgspec.json.encode({"e": "depthUpdate", "E": 1, "s": "X", "U": 1, "u": 2, "b": levels, "a": []})
     assert m.decode_depth_update(many) == _TYPED_DEPTH.decode(many)
-    assert 0 < len(m._DECIMALS) <= m._MEMO_SIZE
+    assert 0 < len(market_events._DECIMALS) <= market_events._MEMO_SIZE
 
 
 def test_book_ticker_event() -> None:

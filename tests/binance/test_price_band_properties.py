@@ -16,8 +16,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.filters import parse_filters
-from tradeexec.binance.rules import MarketContext, OrderCheck, SymbolRules
+from tradeexec.binance.rules.filters import parse_filters
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 
 SETTINGS = settings(max_examples=300, deadline=None)
 

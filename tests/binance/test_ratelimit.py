@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
-from tradeexec.binance.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
 from tradeexec.errors import InvalidParameter, RateLimitBanActive
 
 W, ORD, R = RateLimitType.REQUEST_WEIGHT, RateLimitType.ORDERS, RateLimitType.RAW_REQUESTS
@@ -25,10 +25,14 @@ class FakeTime:
     """A virtual clock whose sleep advances it, so minutes of waiting take no real time."""
 
     def __init__(self, start: float) -> None:
-        self.now = start
+        self.now = start  # real elapsed time (the monotonic clock)
+        self.step = 0.0  # how far the wall clock was stepped (NTP) from it
         self.sleeps: list[float] = []
 
     def clock(self) -> float:
+        return self.now + self.step
+
+    def monotonic(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
@@ -39,7 +43,7 @@ class FakeTime:
 
 
 def limiter(rules: list[RateLimitRule], t: FakeTime, margin: float = 0.8) -> RateLimiter:
-    return RateLimiter(rules, safety_margin=margin, clock=t.clock, sleep=t.sleep)
+    return RateLimiter(rules, safety_margin=margin, clock=t.clock, sleep=t.sleep, monotonic=t.monotonic)
 
 
 def used(rl: RateLimiter) -> dict[tuple[str, str], int]:
@@ -425,3 +429,21 @@ def test_day_window_resets_at_utc_midnight() -> None:
     rl = limiter([RateLimitRule(ORD, DAY, 1, 10)], t)
     (u,) = rl.usage()
     assert u.resets_at == 86_400.0 * 20_001
+
+
+@pytest.mark.parametrize("step_s", [-30.0, 30.0])
+async def test_a_ban_lasts_what_the_server_said_whatever_the_wall_clock_does(step_s: float) -> None:
+    """Found by the chaos soak: bans timed on the wall clock grew by a step back (a 0.8 s
+    ban refused requests for seconds) and shrank by a step forward (sending while banned,
+    which on Binance lengthens the ban)."""
+    t = FakeTime(1_000.0)
+    rl = limiter(list(DEFAULT_SPOT_LIMITS), t)
+    rl.on_418(2.0)
+    t.step = step_s  # NTP steps the wall clock while the ban runs
+    until = rl.blocked_until()
+    assert until is not None and until - t.clock() == pytest.approx(2.0)
+    with pytest.raises(RateLimitBanActive):
+        await rl.acquire(1, wait=False)
+    await rl.acquire(1, max_wait_s=2.5)  # waits out the two seconds, no more
+    assert t.now == pytest.approx(1_002.0, abs=0.05)
+    assert rl.blocked_until() is None

@@ -1,4 +1,4 @@
-"""Unit tests of binance/rules.py against the examples and messages of Binance's docs
+"""Unit tests of binance/rules/symbol_rules.py against the examples and messages of Binance's docs
 (filters.md and errors.md of binance-spot-api-docs)."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tradeexec.binance.enums import OrderType, Side, SymbolStatus
-from tradeexec.binance.filters import (
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.filters import (
     ExchangeMaxNumAlgoOrders,
     ExchangeMaxNumIcebergOrders,
     ExchangeMaxNumOrders,
@@ -24,16 +26,10 @@ from tradeexec.binance.filters import (
     parse_exchange_filters,
     parse_filters,
 )
-from tradeexec.binance.rules import (
-    DEFAULT_SYMBOL_INFO,
-    ExchangeRules,
-    FilterFailure,
-    MarketContext,
-    OrderCheck,
-    Rounding,
-    RuleViolation,
-    SymbolRules,
-)
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import FilterFailure, MarketContext, OrderCheck
+from tradeexec.binance.rules.order_numbers import RuleViolation
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import InvalidParameter, OrderRejectedLocally
 
 BUY, SELL = Side.BUY, Side.SELL

@@ -1,4 +1,4 @@
-"""Property tests of binance/rules.py: rounding lands on the grid and where it should,
+"""Property tests of binance/rules/symbol_rules.py: rounding lands on the grid and where it should,
 LOT_SIZE agrees with rounding, check() never raises, exchangeInfo entries round-trip."""
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, Side
-from tradeexec.binance.filters import parse_exchange_filters
-from tradeexec.binance.rules import (
-    DEFAULT_SYMBOL_INFO,
-    FilterFailure,
-    MarketContext,
-    OrderCheck,
-    Rounding,
-    SymbolRules,
-)
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.filters import parse_exchange_filters
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import FilterFailure, MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

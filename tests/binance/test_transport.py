@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import pytest
 
-from tradeexec.binance.auth import extract_signature, verify_hmac
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.errors import (
     BadSymbol,
@@ -21,6 +20,7 @@ from tradeexec.binance.errors import (
     RateLimited,
     WAFRejected,
 )
+from tradeexec.binance.net.auth import extract_signature, verify_hmac
 from tradeexec.errors import (
     InvalidParameter,
     OrderStatusUnknown,

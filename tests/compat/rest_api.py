@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from tests.sim.conftest import Api
-from tradeexec.binance.auth import HmacSigner
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.sim import LocalExchange
 
 

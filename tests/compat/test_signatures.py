@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from tradeexec.binance.auth import (
+from tradeexec.binance.net.auth import (
     Ed25519Signer,
     HmacSigner,
     RsaSigner,
@@ -32,8 +32,8 @@ from tradeexec.binance.auth import (
     ws_signature_payload,
 )
 from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.sim.binance.ws_api import _params_value, signed_payload
 from tradeexec.sim.config import KeyConfig
-from tradeexec.sim.ws_api import _params_value, signed_payload
 
 pytestmark = pytest.mark.compat
 

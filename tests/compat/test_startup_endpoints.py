@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from tests.sim.conftest import Api
-from tradeexec.binance.auth import HmacSigner, ws_signature_payload
+from tradeexec.binance.net.auth import HmacSigner, ws_signature_payload
 from tradeexec.sim import LocalExchange, SimConfig
 
 pytestmark = pytest.mark.compat

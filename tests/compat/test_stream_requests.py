@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.sim.ws_helpers import WsExchange, recv_json, recv_until
-from tradeexec.sim.ws_conn import valid_request_id
+from tradeexec.sim.binance.ws_conn import valid_request_id
 
 pytestmark = pytest.mark.compat
 pytest_plugins = ("tests.sim.conftest_ws",)

@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 
 from tests.cli import base_env, run_cli
-from tradeexec.binance.params import check_symbol
+from tradeexec.binance.rest.params import check_symbol
 from tradeexec.errors import InvalidParameter
 
 pytestmark = pytest.mark.compat

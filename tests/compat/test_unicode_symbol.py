@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.sim.conftest import Api
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.sim import LocalExchange
 
 pytestmark = pytest.mark.compat

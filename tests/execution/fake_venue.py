@@ -5,7 +5,8 @@ from Binance's where a real venue's would (its own order ids from 10_000, its ow
 texts, no error codes), so nothing in the core can lean on Binance's.
 
 MARKET orders fill at once at ``price``; LIMIT orders rest until ``fill_resting``. The symbol
-rules are the one part still Binance's model (see ``tradeexec.venue.protocol``).
+rules, and the account/ticker/average-price reads of valuation, are the parts still in
+Binance's models (see ``tradeexec.venue.protocol`` and ``orders.manager.ManagerVenue``).
 
 ``LosingVenue`` wraps any venue and loses placement answers, the fault the resolver exists
 for: ``"lost"`` (the request never reached the venue) or ``"unanswered"`` (it was placed, the
@@ -15,11 +16,13 @@ answer never came back).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.models import Account, AvgPrice, TickerPrice
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import DuplicateOrderId, OrderNotFound, OutcomeUnknown, TradeexecError
 from tradeexec.venue.protocol import KeyPermissions, TradingVenue
 from tradeexec.venue.records import (
@@ -182,8 +185,23 @@ class FakeVenue:
         ]
         return found[: limit or 1000]
 
-    async def mark_price(self, symbol: str) -> Decimal:
-        return self.price
+    # What valuation and the average-price filters read: Binance's shapes, as the manager's
+    # ``ManagerVenue`` still asks for them.
+    async def ticker_price(self, symbol: str) -> TickerPrice:
+        return TickerPrice(symbol=symbol, price=self.price)
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return [TickerPrice(symbol=s, price=self.price) for s in symbols or ["BTCUSDT"]]
+
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=self.price)
+
+    async def account(self) -> Account:
+        return Account(
+            maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0,
+            can_trade=True, can_withdraw=False, can_deposit=False, update_time=_now_ms(),
+            account_type="SPOT", balances=[],
+        )  # fmt: skip
 
     async def key_permissions(self) -> KeyPermissions:
         return _Permissions()

@@ -10,8 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
-from tradeexec.binance.errors import CancelRejected, NoSuchOrder, OrderRejected
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, CancelRejected, NoSuchOrder, OrderRejected
 from tradeexec.binance.models import (
+    Account,
+    AssetBalance,
+    AvgPrice,
     ExecutionReport,
     MyTrade,
     Order,
@@ -21,9 +24,9 @@ from tradeexec.binance.models import (
     ServerTime,
     TickerPrice,
 )
-from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import OrderStatusUnknown
 
 RULES = ExchangeRules.from_exchange_info(
@@ -44,12 +47,27 @@ class FakeOrderClient:
             ip_restrict=True, create_time=0, enable_spot_and_margin_trading=True
         )
         self.system_status_code = SystemStatus.NORMAL
+        self.held: dict[str, Decimal] = {}
 
     async def rules(self) -> ExchangeRules:
         return RULES
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=self.price)
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return [TickerPrice(symbol=s, price=self.price) for s in symbols or ()]
+
+    async def account(self) -> Account:
+        """What the account holds at the start (``self.held``, nothing by default)."""
+        balances = [AssetBalance(asset=a, free=q, locked=Decimal(0)) for a, q in self.held.items()]
+        return Account(
+            maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0,
+            can_trade=True, can_withdraw=False, can_deposit=True, update_time=0,
+            account_type="SPOT", balances=balances,
+        )  # fmt: skip
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return AvgPrice(mins=5, price=self.price)
 
     async def new_order(
         self,
@@ -78,7 +96,7 @@ class FakeOrderClient:
             )
         existing = self.orders.get(new_client_order_id)
         if existing is not None and not existing.status.is_final:
-            raise OrderRejected(-2010, "Duplicate order sent.", 400, "/api/v3/order")
+            raise OrderRejected(-2010, MSG_DUPLICATE_ORDER, 400, "/api/v3/order")
         self.now += 1
         order = Order(
             symbol=symbol,

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 from tests.streams import collect, local_exchange
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side
 from tradeexec.binance.models import ExecutionReport, OutboundAccountPosition
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue, user_data_stream
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.records import RequestKind
 from tradeexec.execution.journal.store import Journal

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tradeexec.binance.models import Order
-from tradeexec.binance.models_wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import BinanceAPIError, ConfigError
 from tradeexec.execution.journal.store import Journal

@@ -10,8 +10,8 @@ import pytest
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.models import Account, AssetBalance, ExecutionReport
-from tradeexec.binance.userdata import ListenKeyUserData, UserDataItem
 from tradeexec.binance.venue import SpotVenue
+from tradeexec.binance.ws.userdata import ListenKeyUserData, UserDataItem
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager

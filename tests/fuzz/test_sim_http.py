@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tradeexec.binance.endpoints import REGISTRY
+from tradeexec.binance.net.endpoints import REGISTRY
 
 from . import ANSWER_WITHIN_S, WAIT, FuzzExchange, fuzz_exchange, fuzz_settings
 

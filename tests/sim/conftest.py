@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tradeexec.binance.auth import HmacSigner, Signer, encode_params
+from tradeexec.binance.net.auth import HmacSigner, Signer, encode_params
 from tradeexec.sim import LocalExchange, SimConfig
 
 

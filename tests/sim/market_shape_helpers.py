@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tradeexec.sim.engine import DepthEvent, Event, TradeEvent
+from tradeexec.sim.engine import DepthEvent, Event, TradePrintEvent
 from tradeexec.sim.state import SimState
 
 
@@ -35,7 +35,7 @@ class Watch:
             if isinstance(ev, DepthEvent):
                 symbols.add(ev.symbol)
                 self._diff(ev)
-            elif isinstance(ev, TradeEvent):
+            elif isinstance(ev, TradePrintEvent):
                 self.trades[ev.trade.symbol] = self.trades.get(ev.trade.symbol, 0) + 1
         for symbol in symbols:
             bid, _, ask, _ = engine.book_ticker(symbol)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.sim.conftest import Api, quiet_config
 from tests.sim.order_params import LIMIT_BUY
-from tradeexec.binance.auth import Ed25519Signer, HmacSigner, RsaSigner, encode_params
+from tradeexec.binance.net.auth import Ed25519Signer, HmacSigner, RsaSigner, encode_params
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig
 

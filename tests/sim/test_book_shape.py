@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.sim.book_shape import Grid, ShapeParams, book, offsets, top_of_book
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import DepthEvent, EngineReject, Event, OrderRequest
-from tradeexec.sim.quoter import Quoter, plan
+from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, book, offsets, top_of_book
+from tradeexec.sim.market.quoter import Quoter, plan
 from tradeexec.sim.state import SimState
 
 ticks = st.sampled_from([Decimal(x) for x in ("0.01", "0.00001", "0.1", "1", "0.00000001")])
@@ -43,7 +43,7 @@ params = st.builds(
 def test_book_is_never_crossed_on_grid_and_deepens_away_from_the_mid(
     p: ShapeParams, tick: Decimal, step: Decimal, mid_ticks: int, spread: int, seed: int
 ) -> None:
-    grid = Grid(tick, step)
+    grid = TickGrid(tick, step)
     mid = mid_ticks * tick + tick / 3  # off the grid on purpose
     bids, asks = book(p, mid, grid, random.Random(seed), spread_ticks=spread)
     assert len(asks) == p.levels and 1 <= len(bids) <= p.levels
@@ -67,7 +67,7 @@ def test_sizes_grow_away_from_the_mid_without_noise(p: ShapeParams, tick: Decima
     aside), so a bigger order always finds more behind the best."""
     step = Decimal("0.00000001")
     quiet = ShapeParams(p.levels, p.span, p.top_qty_quote, p.growth, 0.0)
-    bids, asks = book(quiet, mid_ticks * tick, Grid(tick, step), random.Random(0))
+    bids, asks = book(quiet, mid_ticks * tick, TickGrid(tick, step), random.Random(0))
     for side in (bids, asks):
         values = [price * qty for price, qty in side]
         for (a, b), (price, _) in zip(itertools.pairwise(values), side[1:], strict=False):
@@ -86,7 +86,7 @@ def test_offsets_start_at_the_best_and_reach_the_span(p: ShapeParams, tick: Deci
 
 @given(mid=st.integers(1, 10**6), spread=st.integers(0, 9), tick=ticks)
 def test_top_of_book_is_spread_apart(mid: int, spread: int, tick: Decimal) -> None:
-    bid, ask = top_of_book(mid * tick + tick / 2, Grid(tick, tick), spread)
+    bid, ask = top_of_book(mid * tick + tick / 2, TickGrid(tick, tick), spread)
     assert 0 < bid < ask and ask - bid == max(spread, 1) * tick
 
 
@@ -151,7 +151,7 @@ def test_quoter_keeps_both_sides_through_moves_and_user_orders(
     state = SimState(cfg)
     symbol, maker = "BTCUSDT", "__maker__"
     state.add_account(maker, {"BTC": Decimal(10**9), "USDT": Decimal(10**12)})
-    grid = Grid(Decimal("0.01"), Decimal("0.00001"))
+    grid = TickGrid(Decimal("0.01"), Decimal("0.00001"))
     shape = ShapeParams(levels=30, span=0.004, top_qty_quote=Decimal(5000))
     watch = _Book(state, symbol)
     state.bus.add_listener(watch)

@@ -27,7 +27,7 @@ from tradeexec.sim.engine import (
     OrderRequest,
     PlaceResult,
     SymbolSpec,
-    TradeEvent,
+    TradePrintEvent,
 )
 
 SYM = "BTCUSDT"
@@ -172,7 +172,7 @@ def test_fok_all_or_nothing(eng: Engine) -> None:
     assert r.order.status is OrderStatus.EXPIRED and r.order.executed_qty == 0
     assert eng.depth(SYM, 5).asks == [(D(100), D(1))]
     assert bal(eng, "b", "USDT") == (D(1_000_000), 0)
-    assert not any(isinstance(ev, (TradeEvent, DepthEvent)) for ev in r.events)
+    assert not any(isinstance(ev, (TradePrintEvent, DepthEvent)) for ev in r.events)
     r = limit(eng, "b", BUY, "1", "100", FOK)
     assert r.order.status is OrderStatus.FILLED
 
@@ -606,7 +606,7 @@ def test_event_order_for_a_taker(eng: Engine) -> None:
         "ExecutionEvent",  # taker NEW
         "ExecutionEvent",  # taker TRADE
         "ExecutionEvent",  # maker TRADE
-        "TradeEvent",
+        "TradePrintEvent",
         "BalanceEvent",
         "BalanceEvent",
         "DepthEvent",

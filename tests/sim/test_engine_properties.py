@@ -23,10 +23,10 @@ from tradeexec.sim.engine import (
     EngineReject,
     Event,
     ExecutionEvent,
-    Order,
+    OrderRecord,
     OrderRequest,
     SymbolSpec,
-    TradeEvent,
+    TradePrintEvent,
 )
 
 SYM = "BTCUSDT"
@@ -51,10 +51,10 @@ stop_types = st.sampled_from(
 )
 
 
-def expected_locks(orders: list[Order]) -> tuple[D, D]:
+def expected_locks(orders: list[OrderRecord]) -> tuple[D, D]:
     """(quote, base) that ``orders`` (one account's open orders) must hold locked."""
     quote = base = D(0)
-    legs: dict[int, list[Order]] = defaultdict(list)
+    legs: dict[int, list[OrderRecord]] = defaultdict(list)
     for o in orders:
         if o.order_list_id != -1:
             legs[o.order_list_id].append(o)
@@ -112,7 +112,7 @@ class EngineMachine(RuleBasedStateMachine):
         return out
 
     def _absorb(self, events: list[Event]) -> None:
-        fills: dict[int, list[tuple[bool, D, Order]]] = defaultdict(list)
+        fills: dict[int, list[tuple[bool, D, OrderRecord]]] = defaultdict(list)
         for ev in events:
             if isinstance(ev, DepthEvent):
                 assert ev.first_update_id == self.last_u + 1
@@ -127,7 +127,7 @@ class EngineMachine(RuleBasedStateMachine):
             elif isinstance(ev, ExecutionEvent) and ev.last_fill is not None:
                 f = ev.last_fill
                 fills[f.trade_id].append((f.is_maker, f.price, ev.order))
-            elif isinstance(ev, TradeEvent):
+            elif isinstance(ev, TradePrintEvent):
                 assert ev.trade.qty > 0 and ev.trade.quote_qty == ev.trade.price * ev.trade.qty
         for trade_id, sides_ in fills.items():
             assert sorted(m for m, _, _ in sides_) == [False, True], trade_id

@@ -21,7 +21,7 @@ import pytest
 
 from tests.sim.conftest import Api, Reply
 from tests.sim.order_params import LIMIT_BUY
-from tradeexec.binance.auth import HmacSigner, ws_signature_payload
+from tradeexec.binance.net.auth import HmacSigner, ws_signature_payload
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.faults import FaultKind
 
@@ -332,7 +332,7 @@ def test_every_code_the_exchange_raises_has_a_case() -> None:
     sources = Path(__file__).parents[2] / "src" / "tradeexec" / "sim"
     raised: set[int] = set()
     texts: set[tuple[int, str]] = set()
-    for path in sources.glob("*.py"):
+    for path in sources.rglob("*.py"):
         text = path.read_text()
         for m in re.finditer(r"(?:ApiError|EngineReject)\(\s*(-\d+)(?:,\s*\"([^\"]*)\"\s*[,)])?", text):
             raised.add(int(m[1]))

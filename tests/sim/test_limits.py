@@ -6,7 +6,7 @@ import aiohttp
 
 from tests.sim.conftest import Api, quiet_config
 from tests.sim.order_params import LIMIT_BUY
-from tradeexec.binance.auth import HmacSigner
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.sim import LocalExchange
 
 

@@ -11,7 +11,7 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.engine import OrderRequest
 from tradeexec.sim.market import SyntheticMarket
-from tradeexec.sim.replay import play, read
+from tradeexec.sim.market.replay import play, read
 
 
 def test_synthetic_market_is_seeded_and_moves() -> None:

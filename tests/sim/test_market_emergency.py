@@ -21,10 +21,10 @@ ASSETS = ("BTC", "ETH", "BNB")
 async def test_emergency_stop_flattens_default_balances_near_the_mid() -> None:
     async with LocalExchange(SimConfig.default()) as ex:
         engine = ex.state.engine
-        # A symbol that has never traded has no ticker price, and the stop then takes what is
-        # held for dust (reported to the owner of emergency.py): wait for a first trade.
+        # Only wait for the books: a symbol that has not traded yet shows a ticker price of 0,
+        # which the stop must not take for "worthless" (it values holdings at the best bid).
         async with asyncio.timeout(20):
-            while any(engine.last_price(f"{a}USDT") is None for a in ASSETS):
+            while any(engine.book_ticker(f"{a}USDT")[0] == 0 for a in ASSETS):
                 await asyncio.sleep(0.02)
         mids = {a: sum(engine.book_ticker(f"{a}USDT")[::2]) / 2 for a in ASSETS}
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
@@ -37,7 +37,7 @@ async def test_emergency_stop_flattens_default_balances_near_the_mid() -> None:
             assert free + locked == 0, (asset, free, locked)
             fills = engine.my_trades(ex.account, symbol)
             assert sum(f.qty for f in fills) == DEFAULT_BALANCES[asset]
-            # one MARKET order per asset was enough: the book took the whole balance
+            # one LIMIT IOC per asset was enough: the book took the whole balance
             assert len({f.order_id for f in fills}) == 1, asset
             worst = min(f.price for f in fills)
             assert worst >= mids[asset] * Decimal("0.98"), (asset, worst, mids[asset])

@@ -11,6 +11,8 @@ import random
 from decimal import Decimal
 
 import aiohttp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.sim.market_shape_helpers import Watch, median, percentile, quote_depth_within, wait_market_time
 from tradeexec.binance.enums import OrderType, Side
@@ -160,3 +162,18 @@ async def test_user_trades_against_the_market_keep_every_balance_whole() -> None
         await wait_market_time(ex.state, 2_000, wall_timeout_s=20)
         assert totals() == before
         assert MAKER in ex.state.accounts and TAKER in ex.state.accounts
+
+
+@given(steps=st.floats(min_value=1.0, max_value=5.0))
+@settings(max_examples=25, deadline=None)
+def test_late_rounds_keep_the_variance_stationary(steps: float) -> None:
+    """A market loop that falls behind walks up to five steps a round. Seen in a long soak:
+    the variance recursion fed each round's whole move had alpha * 5 + beta = 1.3 > 1 and
+    grew until the price overflowed. Per step it must stay about ``step_var``."""
+    walk = PriceWalk(random.Random(5), 60000.0, step_var=1e-8, alpha=0.08, beta=0.9, jump_prob=0.0,
+                     jump_size=0.0)  # fmt: skip
+    variances = []
+    for _ in range(5_000):
+        walk.next(steps)
+        variances.append(walk.variance)
+    assert sum(variances[-1000:]) / 1000 < 10 * 1e-8

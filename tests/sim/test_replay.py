@@ -23,7 +23,7 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.errors import ConfigError
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.engine import OrderRequest
-from tradeexec.sim.replay import TAPE, Kind, Player, Print, Quote, play, read
+from tradeexec.sim.market.replay import TAPE, Kind, Player, Print, Quote, play, read
 
 D = Decimal
 EXPECTED_KIND = {

@@ -18,7 +18,7 @@ from tests.sim.ws_helpers import (
     ws_exchange,
     ws_signed,
 )
-from tradeexec.binance.auth import Ed25519Signer, HmacSigner
+from tradeexec.binance.net.auth import Ed25519Signer, HmacSigner
 from tradeexec.sim.faults import FaultKind
 
 pytest_plugins = ("tests.sim.conftest_ws",)

@@ -16,12 +16,12 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tradeexec.binance.auth import Ed25519Signer, HmacSigner, Signer, encode_params
+from tradeexec.binance.net.auth import Ed25519Signer, HmacSigner, Signer, encode_params
 from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.sim.binance.ws_routes import WS_KEY, WsServices
 from tradeexec.sim.config import KeyConfig
 from tradeexec.sim.params import Params
 from tradeexec.sim.state import ApiAccount
-from tradeexec.sim.ws_routes import WS_KEY, WsServices
 
 WAIT = 5.0  # upper bound of every wait; tests finish as soon as the awaited thing happens
 # Short stream intervals so tests see 100 ms / 1000 ms updates quickly.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,14 +19,19 @@ from typing import Literal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.adversarial.resend_helpers import SteppedClock
+from tests.adversarial.stream_proxy import StreamProxy
 from tests.soak.chaos import ChaosMonkey, SimTaps
-from tests.soak.invariants import Findings, check
+from tests.soak.invariants import Findings, check, outside_problems
+from tests.soak.outside import KINDS, Arrival, OrderTap, OutsideChaos
 from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
 from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.streams import MarketStream
-from tradeexec.binance.userdata import ListenKeyUserData
+from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue, user_data_stream
+from tradeexec.binance.ws.streams import MarketStream
+from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (
@@ -57,6 +63,13 @@ class SoakSettings:
     # The user data stream: the spot default (a WebSocket API subscription), or the legacy
     # listenKey stream, which is what the listenKey-expiry fault strikes.
     legacy_stream: bool = False
+    # Issue 13's outside faults (see outside.py), armed per intent at this rate.
+    outside_kinds: tuple[str, ...] = KINDS
+    outside_rate: float = 0.15
+    # The user data stream through a proxy reordering and repeating its frames (HMAC, WS API).
+    stream_proxy: bool = False
+    # The emergency stop fires at a random intent, the workers still submitting.
+    stop_mid_run: bool = False
 
 
 @dataclass(slots=True)
@@ -76,6 +89,14 @@ class SoakRun:
     reprs: list[str] = field(default_factory=list)
     log_lines: int = 0
     wall_s: float = 0.0
+    arrivals: list[Arrival] = field(default_factory=list)  # the exchange's order entry
+    outside_log: list[str] = field(default_factory=list)
+    outside_problems: list[str] = field(default_factory=list)
+    writer_refusals: list[str] = field(default_factory=list)
+    degraded_windows: int = 0  # journal lock windows that raised the manager's alarm
+    stop_at: int | None = None  # the intent index the mid-run stop fired after
+    stop_began: float | None = None  # time.monotonic(), and the client's signing clock, then
+    stop_signed_ms: int | None = None
 
     @property
     def journal_path(self) -> Path:
@@ -86,10 +107,10 @@ class SoakRun:
         return self.workdir / "soak.log"
 
     def problems(self) -> list[str]:
-        out = self.findings.problems()
+        out = self.findings.problems() + self.outside_problems[:20]
         out += [f"client-paced rate limit: {x}" for x in self.client_429[:10]]
         out += [f"unhandled: {x}" for x in (self.failures + self.ledger.unexpected)[:10]]
-        if self.kill_switch is not None:
+        if self.kill_switch != ("emergency stop" if self.settings.stop_mid_run else None):
             out.append(f"kill switch tripped: {self.kill_switch}")
         if self.emergency is None or not self.emergency.ok:
             out.append(f"emergency stop: {self.emergency.lines() if self.emergency else 'did not run'}")
@@ -119,6 +140,13 @@ class SoakRun:
             f"unhandled exceptions     {len(self.failures) + len(self.ledger.unexpected)}",
             f"kill switch              {self.kill_switch or 'not tripped'}",
             f"replace timeouts         {self.ledger.core_timeouts} (TimeoutError from the core)",
+            f"orders after the stop    {self.after_stop()} (signed after it began; "
+            f"{self.in_flight_at_stop()} were on the wire)",
+            f"journaled before sent    {sum(a.journaled_first for a in self.arrivals)} of "
+            f"{len(self.arrivals)} orders reaching the exchange",
+            f"journal alarm raised     in {self.degraded_windows} of {self.faults_fired['journal_locked']} "
+            f"lock windows",
+            f"second writers refused   {len(self.writer_refusals)}",
             f"log lines captured       {self.log_lines}",
             f"wall time                {self.wall_s:.1f} s",
             "refusals by reason:",
@@ -128,6 +156,20 @@ class SoakRun:
               for kind in sorted(set(self.faults_armed) | set(self.faults_fired))),
         ]
         return out
+
+    def after_stop(self) -> int:
+        """Orders that reached the exchange signed after the stop began: must be none. The
+        stop reads the signing clock and trips the kill switch with no await between, so an
+        order signed in that same millisecond was signed before it: strictly later only."""
+        if self.stop_signed_ms is None:
+            return 0
+        return sum(1 for a in self.arrivals if a.signed_ms > self.stop_signed_ms)
+
+    def in_flight_at_stop(self) -> int:
+        """Signed before the stop, arrived after it (the stop must find and cancel them)."""
+        if self.stop_began is None or self.stop_signed_ms is None:
+            return 0
+        return sum(1 for a in self.arrivals if a.at >= self.stop_began and a.signed_ms <= self.stop_signed_ms)
 
 
 def _config(settings: SoakSettings) -> tuple[SimConfig, str | None]:
@@ -152,8 +194,9 @@ def _config(settings: SoakSettings) -> tuple[SimConfig, str | None]:
     return config, pem
 
 
-def _client(ex: LocalExchange, pem: str | None) -> BinanceClient:
-    common = {"base_url": ex.rest_url, "timeout": 1.0, "retry_base_delay": 0.05, "max_rate_limit_wait_s": 5.0}
+def _client(ex: LocalExchange, pem: str | None, clock: SteppedClock) -> BinanceClient:
+    common = {"base_url": ex.rest_url, "timeout": 1.0, "retry_base_delay": 0.05, "max_rate_limit_wait_s": 5.0,
+              "clock": clock.time}
     if pem is None:
         return BinanceClient(ex.api_key, ex.api_secret, **common)  # type: ignore[arg-type]
     return BinanceClient(ED25519_KEY, private_key=pem, **common)  # type: ignore[arg-type]
@@ -192,40 +235,60 @@ def _mid(books: BookManager, symbol: str) -> Decimal | None:
 async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
     run = SoakRun(settings, workdir)
     config, pem = _config(settings)
+    try:
+        await _on_exchange(run, config, pem)
+    except Exception:  # e.g. the exchange failing as it stops: judged with the rest, not lost
+        run.failures.append(f"soak ended by an exception:\n{traceback.format_exc()}")
+    return run
+
+
+async def _on_exchange(run: SoakRun, config: SimConfig, pem: str | None) -> None:
     async with LocalExchange(config) as ex:
         taps = SimTaps(ex)
+        orders = OrderTap(ex)
         run.secrets = [ex.api_secret] + ([pem] if pem else [])
         with Watch(run.log_path) as watch:
             started = time.monotonic()
-            await _soak(run, ex, pem)
+            await _soak(run, ex, pem, orders)
             run.wall_s = time.monotonic() - started
         run.failures += watch.failures
         run.log_lines = watch.lines
         run.signatures = taps.signatures
         run.client_429 = taps.client_429
-    return run
 
 
-async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None) -> None:
+async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderTap) -> None:
     settings = run.settings
     monkey = ChaosMonkey(ex, seed=settings.seed, rate=settings.fault_rate,
                          legacy_stream=settings.legacy_stream)
-    async with _client(ex, pem) as client, _market(client, ex) as books:
+    clock = SteppedClock()
+    async with (
+        _client(ex, pem, clock) as client,
+        _market(client, ex) as books,
+        StreamProxy(ex.ws_url, seed=settings.seed, heartbeat_s=2.0) as proxy,
+    ):
         positions = PositionTracker(prices=lambda s: _mid(books, s))
         risk = RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None,
                                       max_open_orders=150))
-        journal = Journal(run.journal_path)
+        # A short busy timeout: a journal locked by another process fails a write in 0.2 s
+        # rather than holding the event loop for the default 2 s.
+        journal = Journal(run.journal_path, busy_timeout_s=0.2)
+        orders.journal = journal
+        run.arrivals = orders.arrivals  # the same list: judged at the end, as it is then
         policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3)
         manager = OrderManager(SpotVenue(client), journal, strategy="soak", risk=risk, positions=positions,
                                policy=policy, prices=lambda s: _mid(books, s), poll_interval_s=0.25,
-                               stale_after_s=1.0, resend_margin_ms=500)
+                               stale_after_s=1.0, resend_margin_ms=500, clock_ms=clock.ms)
+        outside = OutsideChaos(ex, run.journal_path, clock, lambda: manager.journal_problem,
+                               seed=settings.seed, rate=settings.outside_rate, kinds=settings.outside_kinds)
         async with contextlib.AsyncExitStack() as stack:
             await manager.start()
             stack.push_async_callback(_close_journal, manager, journal)
             opening = await client.account()  # nothing traded yet: the baseline fills replay onto
-            feed = _feed(manager, client, ex, legacy=settings.legacy_stream)
+            feed = _feed(manager, client, ex, legacy=settings.legacy_stream,
+                         proxy=proxy if settings.stream_proxy else None)
             await feed.start()  # the tracker adopts the account, then the stream drives both
-            stack.push_async_callback(feed.close)
+            stack.push_async_callback(_close_feed, run, feed)
             executor = Executor(client, manager, positions, risk, strategy="soak")
 
             async def on_halted() -> None:
@@ -235,30 +298,114 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None) -> None:
                         policy.note_system_status(status.status, status.msg)
                 await asyncio.sleep(0.1)
 
+            quarter = settings.intents // 4
+            stop = _MidRunStop(run, client, risk,
+                               quarter + monkey.rng.randrange(quarter) if settings.stop_mid_run else None)
+
+            def after_each() -> None:
+                monkey.tick()
+                outside.tick()
+                stop.tick()
+
             strategy = RandomStrategy(executor, manager, run.ledger, total=settings.intents,
-                                      seed=settings.seed, on_halted=on_halted, after_each=monkey.tick)
-            await _drive(strategy, monkey, settings)
+                                      seed=settings.seed, on_halted=on_halted, after_each=after_each)
+            try:
+                await _drive(strategy, monkey, settings)
+            finally:
+                await outside.clear()
+                await stop.done()
             policy.note_system_status(0)
             await _settle(manager, journal)
+            await proxy.settle(timeout=20)
             run.findings = check(ex, journal, manager, positions, run.ledger, opening)
             run.kill_switch = risk.trip_reason
             run.emergency = await emergency_stop(client, flatten_assets=[])
             if ex.state.engine.open_orders(ex.account):
                 run.failures.append("open orders left after the emergency stop")
             run.faults_fired, run.faults_armed = monkey.fired(), monkey.armed
+            run.faults_fired += outside.fired
+            run.faults_armed += outside.armed
+            if settings.stream_proxy:
+                run.faults_fired["stream_reorder"] = proxy.stats.held
+                run.faults_fired["stream_duplicate"] = proxy.stats.duplicated
+            run.outside_log, run.writer_refusals = outside.log, outside.refusals
+            run.degraded_windows = outside.degraded_seen
+            run.outside_problems = outside.problems + outside_problems(run.arrivals, manager.journal_problem)
+            run.outside_problems += _late_orders(run, journal)
             run.reprs = [repr(x) for x in (client, client.transport, client.settings, manager, journal,
                                            positions, risk, policy, feed, executor, run.emergency)]
             run.reprs += [repr(manager.order(i.client_order_id)) for i in journal.intents()]
 
 
-def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, legacy: bool) -> OrderFeed:
+def _late_orders(run: SoakRun, journal: Journal) -> list[str]:
+    """Each order signed after the stop began that reached the exchange, with what the
+    journal says of its placements (ms from the stop's start), to tell how it got through."""
+    if run.stop_signed_ms is None:
+        return []
+    out = []
+    for a in run.arrivals:
+        if a.signed_ms <= run.stop_signed_ms:
+            continue
+        intent = journal.intent(a.client_order_id)
+        sends = [] if intent is None else [
+            f"{r.kind} #{r.attempt} at {r.sent_ms - run.stop_signed_ms:+d} ms: {r.outcome} {r.msg or ''}"
+            for r in journal.requests(intent.id)
+        ]
+        out.append(f"{a.client_order_id} signed {a.signed_ms - run.stop_signed_ms:+d} ms after the stop "
+                   f"began reached the exchange; journal: {sends}")
+    return out
+
+
+class _MidRunStop:
+    """The emergency stop, fired once ``at`` intents have been handed out (None: never),
+    beside the workers, which go on submitting: each is refused from then on."""
+
+    def __init__(self, run: SoakRun, client: BinanceClient, risk: RiskManager, at: int | None) -> None:
+        self.run, self.client, self.risk, self.at = run, client, risk, at
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count == self.at:
+            self._task = asyncio.get_running_loop().create_task(self._stop(), name="mid-run stop")
+
+    async def _stop(self) -> None:
+        self.run.stop_at = self.count
+        self.run.stop_began = time.monotonic()
+        self.run.stop_signed_ms = self.client.timestamp_ms()
+        report = await emergency_stop(self.client, flatten_assets=[], risk=self.risk)
+        if not report.ok:
+            self.run.failures.append("mid-run emergency stop: " + "; ".join(report.lines()))
+
+    async def done(self) -> None:
+        if self._task is not None:
+            await self._task
+
+
+def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, legacy: bool,
+          proxy: StreamProxy | None) -> OrderFeed:
     """The product's feed; the legacy stream is built by hand only to detect silence in
-    seconds rather than the default two minutes."""
-    if not legacy:
+    seconds rather than the default two minutes, and the WebSocket API session by hand only
+    to run it through the reordering proxy."""
+    if legacy:
+        listen = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0,
+                                   backoff_base_s=0.05)
+        return OrderFeed(listen, manager)
+    if proxy is None:
         stream, owns = user_data_stream(client, backoff_base_s=0.05)
         return OrderFeed(stream, manager, owns=owns)
-    stream = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0, backoff_base_s=0.05)
-    return OrderFeed(stream, manager)
+    api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05,
+                      silence_timeout_s=6.0)
+    return OrderFeed(WsApiUserData(api, client), manager, owns=(api,))
+
+
+async def _close_feed(run: SoakRun, feed: OrderFeed) -> None:
+    """A stream whose task died re-raises at close: an unhandled exception of the run."""
+    try:
+        await feed.close()
+    except Exception:
+        run.failures.append(f"user data stream died:\n{traceback.format_exc()}")
 
 
 async def _close_journal(manager: OrderManager, journal: Journal) -> None:

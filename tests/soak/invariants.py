@@ -10,11 +10,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tests.soak.outside import Arrival
 from tests.soak.strategy import Ledger
 from tradeexec.binance.enums import Side
 from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
 from tradeexec.execution.positions import AccountSnapshot
-from tradeexec.sim.engine import Fill, Order
+from tradeexec.sim.engine import Fill, OrderRecord
 from tradeexec.sim.exchange import LocalExchange
 
 ALL = 10**9  # "every row": the engine's history queries take a limit
@@ -48,7 +49,7 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
     found = Findings()
     symbols = list(ex.state.symbol_info)
     account = ex.account
-    on_exchange: dict[str, Order] = {}
+    on_exchange: dict[str, OrderRecord] = {}
     counts: Counter[str] = Counter()
     fills: dict[tuple[str, int], Fill] = {}
     for symbol in symbols:
@@ -110,6 +111,17 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
     found.balance_mismatches = _balances(ex, positions, "tracked")
     found.balance_mismatches += _balances(ex, _replay(ex, journal, opening), "journal replay")
     return found
+
+
+def outside_problems(arrivals: list[Arrival], journal_problem: str | None) -> list[str]:
+    """Issue 13's promises over the whole run: every order that reached the exchange had its
+    intent and placement request in the journal first (the lock windows included), and the
+    manager's journal alarm is down once the journal works again."""
+    out = [f"{a.client_order_id} reached the exchange before the journal recorded it"
+           for a in arrivals if not a.journaled_first]
+    if journal_problem is not None:
+        out.append(f"journal alarm still raised at the end: {journal_problem}")
+    return out
 
 
 def _replay(ex: LocalExchange, journal: Journal, opening: AccountSnapshot) -> PositionTracker:

@@ -28,7 +28,7 @@ from tests.soak.crash_child import STEPS, SYMBOL, plan, tag
 from tradeexec.binance.enums import Side
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.state import OrderState
-from tradeexec.sim.engine import Order
+from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.exchange import LocalExchange
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ async def _crash_then_finish(runs: Runs, points: tuple[str, ...], random_kills: 
 
 def _check_invariants(runs: Runs, tracked: dict[str, Decimal]) -> None:
     ex = runs.ex
-    on_exchange: dict[str, Order] = {
+    on_exchange: dict[str, OrderRecord] = {
         o.client_order_id: o for o in ex.state.engine.all_orders(ex.account, SYMBOL, limit=ALL)
     }
     exchange_tags = Counter(cid.split("_", 1)[0] for cid in on_exchange)

@@ -14,7 +14,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tradeexec.binance.auth import Ed25519Signer
+from tradeexec.binance.net.auth import Ed25519Signer
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import KeyConfig, SimConfig
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.streams import keep_trading, local_exchange, random_orders
 from tradeexec.binance.models import DepthUpdateEvent, OrderBook, decode_depth_update
-from tradeexec.binance.streams import MarketStream
+from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager, LocalOrderBook
 
 D = Decimal

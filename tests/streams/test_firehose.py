@@ -16,8 +16,9 @@ from aiohttp import web
 from tests.sim.ws_helpers import WAIT, recv_json
 from tests.streams import local_exchange, serve_app
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import ConnectionEvent, MarketStream
-from tradeexec.sim.ws_firehose import add_firehose_routes, firehose_payloads, firehose_url
+from tradeexec.binance.ws.connection import ConnectionEvent
+from tradeexec.binance.ws.streams import MarketStream
+from tradeexec.sim.binance.ws_firehose import add_firehose_routes, firehose_payloads, firehose_url
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -12,13 +12,13 @@ import pytest
 
 from tests.streams import collect, keep_trading, local_exchange, random_orders
 from tradeexec.binance.models import BookTickerEvent, DepthUpdateEvent, TradeEvent
-from tradeexec.binance.streams import (
+from tradeexec.binance.ws.connection import (
     ConnectionEvent,
     ConnectionState,
-    MarketStream,
     StreamOverflow,
     StreamRequestError,
 )
+from tradeexec.binance.ws.streams import MarketStream
 
 pytestmark = pytest.mark.timeout(30)
 

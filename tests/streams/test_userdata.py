@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from tests.streams import ED25519_API_KEY, collect, ed25519_config, local_exchange
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus
 from tradeexec.binance.models import ExecutionReport, ListenKeyExpired, OutboundAccountPosition
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
-from tradeexec.binance.wsapi import WsApiClient
-from tradeexec.sim.ws_routes import WS_KEY
+from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedBalances, MissedOrderUpdate, WsApiUserData
+from tradeexec.binance.ws.wsapi import WsApiClient
+from tradeexec.sim.binance.ws_routes import WS_KEY
 
 pytestmark = pytest.mark.timeout(30)
 LIMIT: dict[str, Any] = {"quantity": Decimal("0.01"), "price": Decimal("50000"), "time_in_force": "GTC"}

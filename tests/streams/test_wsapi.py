@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from tests.streams import ED25519_API_KEY, ed25519_config, local_exchange
-from tradeexec.binance.auth import HmacSigner
 from tradeexec.binance.enums import OrderStatus, RateLimitType
 from tradeexec.binance.models import OrderFull
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError, OrderStatusUnknown
 
 pytestmark = pytest.mark.timeout(30)

@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 
 from tests.streams import ED25519_API_KEY, ed25519_config, local_exchange
-from tradeexec.binance.auth import HmacSigner, Signer
 from tradeexec.binance.enums import OrderStatus, RateLimitInterval, RateLimitType
-from tradeexec.binance.ratelimit import RateLimiter, RateLimitRule
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import HmacSigner, Signer
+from tradeexec.binance.net.ratelimit import RateLimiter, RateLimitRule
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import BinanceAPIError
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.config import SimConfig

@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from tests.sim.ws_helpers import WAIT
 from tests.streams import local_exchange, serve_app
-from tradeexec.binance.wsconn import WsClosed, WsConnection, WsHandshakeError, connect
+from tradeexec.binance.net.wsconn import WsClosed, WsConnection, WsHandshakeError, connect
 
 pytestmark = pytest.mark.timeout(30)
 

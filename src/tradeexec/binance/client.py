@@ -14,17 +14,17 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
-from tradeexec.binance.api import Params, RecvWindow
-from tradeexec.binance.auth import load_signer
-from tradeexec.binance.budget import open_budget
-from tradeexec.binance.endpoints import Endpoint, lookup
-from tradeexec.binance.futures import FuturesApi
-from tradeexec.binance.margin import MarginApi
-from tradeexec.binance.ratelimit import BudgetUsage, RateLimitRule
-from tradeexec.binance.spot import SpotApi
-from tradeexec.binance.transport import Transport, check_recv_window
-from tradeexec.binance.wallet import WalletApi
-from tradeexec.binance.wsapi import WsApiClient
+from tradeexec.binance.net.auth import load_signer
+from tradeexec.binance.net.budget import open_budget
+from tradeexec.binance.net.endpoints import Endpoint, lookup
+from tradeexec.binance.net.ratelimit import BudgetUsage, RateLimitRule
+from tradeexec.binance.net.transport import Transport, check_recv_window
+from tradeexec.binance.rest.api import Params, RecvWindow
+from tradeexec.binance.rest.futures import FuturesApi
+from tradeexec.binance.rest.margin import MarginApi
+from tradeexec.binance.rest.spot import SpotApi
+from tradeexec.binance.rest.wallet import WalletApi
+from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.config import ApiFamily, Settings, Venue, load_settings
 from tradeexec.errors import ConfigError, InvalidParameter
 
@@ -51,7 +51,7 @@ class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
     limit the client lets itself use.
 
     ``shared_budget`` shares the rate-limit counts with every other process of the same key
-    and venue on this machine (a memory-mapped file, ``tradeexec.binance.budget``): True or
+    and venue on this machine (a memory-mapped file, ``tradeexec.binance.net.budget``): True or
     ``"auto"`` for the default directory, a directory, or False; by default the directory
     in ``$TRADEEXEC_BUDGET_DIR`` when set (``auto`` allowed there too), else not shared.
     """

@@ -11,15 +11,17 @@ FULL answer so that fills arrive with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderResponseType
-from tradeexec.binance.models import MyTrade, Order, OrderReport
-from tradeexec.binance.models_wallet import SystemStatus
-from tradeexec.binance.rules import ExchangeRules
-from tradeexec.binance.userdata import ListenKeyUserData, UserDataStream, WsApiUserData
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
+from tradeexec.binance.models import Account, AvgPrice, MyTrade, Order, OrderReport, TickerPrice
+from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.ws.userdata import ListenKeyUserData, UserDataStream, WsApiUserData
 from tradeexec.config import Venue, is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId
 from tradeexec.lifecycle import AsyncService
@@ -36,7 +38,7 @@ from tradeexec.venue.records import (
 
 __all__ = ["SpotVenue", "cancel_answer", "snapshot", "trade_record", "user_data_stream"]
 
-DUPLICATE_ORDER_MSG = "Duplicate order sent."
+DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
 _LISTEN_KEY_PATHS = {
     Venue.USDM_FUTURES: "/fapi/v1/listenKey",
     Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
@@ -172,8 +174,20 @@ class SpotVenue:
         )
         return [trade_record(t) for t in found]
 
-    async def mark_price(self, symbol: str) -> Decimal:
-        return (await self.client.ticker_price(symbol)).price
+    # The reads valuation and the average-price filters make (``OrderManager``'s
+    # ``ManagerVenue``): still Binance's models, handed through as they are.
+
+    async def ticker_price(self, symbol: str) -> TickerPrice:
+        return await self.client.ticker_price(symbol)
+
+    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
+        return await self.client.ticker_prices(symbols)
+
+    async def account(self) -> Account:
+        return await self.client.account()
+
+    async def avg_price(self, symbol: str) -> AvgPrice:
+        return await self.client.avg_price(symbol)
 
     async def key_permissions(self) -> KeyPermissions:
         return await self.client.api_restrictions()

@@ -6,12 +6,13 @@ Where things are: ``orders/`` (``state``: the order state machine; ``resend_rule
 unanswered order may be sent again; ``request``, ``ids``, ``managed``, and the manager in
 layers ``tracking`` <- ``resolve`` <- ``reconcile`` <- ``manager``), ``journal/`` (the
 durable record), ``signals`` (the Executor), ``risk``, ``positions``, ``balances``,
-``policy`` (error handling), ``emergency``, ``feed`` (the user data stream).
+``valuation``, ``avg_prices``, ``dust``, ``policy`` (error handling), ``emergency``, ``feed``
+(the user data stream).
 """
 
 from __future__ import annotations
 
-from tradeexec.execution.emergency import EmergencyReport, emergency_stop
+from tradeexec.execution.emergency import AssetSale, EmergencyReport, SellSettings, emergency_stop
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.ids import make_client_order_id
@@ -31,9 +32,11 @@ from tradeexec.execution.risk import (
     UnsafeApiKey,
 )
 from tradeexec.execution.signals import Executor, ExecutorStats, OrderSignal, Signal, TargetPosition
+from tradeexec.execution.valuation import Marks, MarkSource, NoPriceSource, Valuation
 
 __all__ = [
     "Action",
+    "AssetSale",
     "Balance",
     "BalanceDiff",
     "BreakerState",
@@ -48,6 +51,9 @@ __all__ = [
     "Intent",
     "Journal",
     "ManagedOrder",
+    "MarkSource",
+    "Marks",
+    "NoPriceSource",
     "OrderIntent",
     "OrderManager",
     "OrderRisk",
@@ -60,10 +66,12 @@ __all__ = [
     "RiskLimitExceeded",
     "RiskLimits",
     "RiskManager",
+    "SellSettings",
     "Signal",
     "TargetPosition",
     "TradingHalted",
     "UnsafeApiKey",
+    "Valuation",
     "emergency_stop",
     "make_client_order_id",
 ]

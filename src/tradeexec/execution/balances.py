@@ -192,6 +192,12 @@ class BalanceBook:
         else:
             view.free += delta
 
+    @property
+    def stated(self) -> bool:
+        """Whether the exchange has stated any figure yet (a snapshot or a balance event):
+        fills alone say what moved, not what is held."""
+        return any(a.stated_seq for a in self._assets.values())
+
     def total_as_of(self, asset: str, at: int | None, seen: int | None = None) -> Decimal:
         """The total the exchange should state for ``asset`` at ``at``: the held statement
         plus the moves that arrived before ``seen`` or are timed up to ``at`` (all of them

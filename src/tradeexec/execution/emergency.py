@@ -3,8 +3,10 @@
 It needs nothing but a client: no journal, no order manager, no state from a previous run,
 because it is what runs when those may be broken. Every step reads the exchange afresh, which
 makes it idempotent (running it twice sells nothing twice: the second run finds nothing left)
-and makes a lost answer harmless (the next pass sees the balance the sale left). Failures do
-not stop it; they are retried a bounded number of times and whatever is left is reported.
+and makes a lost answer harmless (the next pass sees the balance the sale left; the order is
+read back afterwards so the report counts what it did). Failures do not stop it; they are
+retried a bounded number of times and whatever is left is reported, with the reason.
+The sells themselves are in ``emergency_sell``, the report in ``emergency_report``.
 """
 
 from __future__ import annotations
@@ -12,31 +14,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
 from tradeexec.binance.enums import OrderResponseType
-from tradeexec.binance.models import Account, Order, TickerPrice
-from tradeexec.binance.rules import ExchangeRules, Rounding, SymbolRules
-from tradeexec.errors import OrderRejectedLocally, TradeexecError
-from tradeexec.execution.orders.ids import make_client_order_id
+from tradeexec.binance.models import Account, MyTrade, Order, OrderBook, TickerPrice
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.errors import TradeexecError
+from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
+from tradeexec.execution.emergency_sell import AssetSeller, SellSettings, sellable_qty
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.risk import RiskManager
-from tradeexec.venue.vocab import OrderType, Side
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
-__all__ = ["EmergencyClient", "EmergencyReport", "emergency_stop"]
+__all__ = ["AssetSale", "EmergencyClient", "EmergencyReport", "SellSettings", "emergency_stop"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
 class EmergencyClient(Protocol):
+    """What the stop needs of a client; ``BinanceClient`` has all of it."""
+
     async def rules(self) -> ExchangeRules: ...
     async def open_orders(self, symbol: str | None = None) -> Sequence[Order]: ...
     async def cancel_all_orders(self, symbol: str) -> Sequence[Any]: ...
     async def account(self) -> Account: ...
     async def ticker_price(self, symbol: str) -> TickerPrice: ...
+    async def depth(self, symbol: str, limit: int | None = None) -> OrderBook: ...
+    async def get_order(self, symbol: str, *, orig_client_order_id: str | None = None) -> Order: ...
+    async def my_trades(self, symbol: str, *, order_id: int | None = None) -> Sequence[MyTrade]: ...
     async def new_order(
         self,
         symbol: str,
@@ -44,58 +51,11 @@ class EmergencyClient(Protocol):
         type: OrderType,
         *,
         quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        time_in_force: TimeInForce | None = None,
         new_client_order_id: str | None = None,
         new_order_resp_type: OrderResponseType = ...,
     ) -> Any: ...
-
-
-@dataclass(slots=True)
-class EmergencyReport:
-    canceled_symbols: list[str] = field(default_factory=list)
-    sold: dict[str, Decimal] = field(default_factory=dict)
-    dust: dict[str, Decimal] = field(default_factory=dict)
-    open_orders_left: list[str] = field(default_factory=list)
-    not_closed: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No open order left and every configured asset sold down to dust."""
-        return not self.open_orders_left and not self.not_closed
-
-    def lines(self) -> list[str]:
-        out = [f"canceled open orders on: {', '.join(self.canceled_symbols) or 'none'}"]
-        out += [f"sold {qty} {asset}" for asset, qty in self.sold.items()]
-        out += [f"dust left: {qty} {asset}" for asset, qty in self.dust.items()]
-        out += [f"OPEN ORDER LEFT: {o}" for o in self.open_orders_left]
-        out += [f"NOT CLOSED: {asset}: {why}" for asset, why in self.not_closed.items()]
-        out += [f"error: {e}" for e in self.errors]
-        out.append("EMERGENCY STOP COMPLETE" if self.ok else "EMERGENCY STOP INCOMPLETE")
-        return out
-
-
-def _min_market_notional(rules: SymbolRules) -> Decimal:
-    floor = ZERO
-    if rules.notional is not None and rules.notional.apply_min_to_market:
-        floor = max(floor, rules.notional.min_notional)
-    if rules.min_notional is not None and rules.min_notional.apply_to_market:
-        floor = max(floor, rules.min_notional.min_notional)
-    return floor
-
-
-def _sellable(rules: SymbolRules, held: Decimal, price: Decimal) -> Decimal:
-    """The largest quantity of ``held`` one MARKET order may sell, or 0 if what is held is
-    dust (below the lot minimum or the market notional floor)."""
-    qty = rules.round_qty(held, Rounding.DOWN, market=True)
-    lots = [f for f in (rules.lot_size, rules.market_lot_size) if f is not None]
-    for lot in lots:
-        if lot.max_qty > 0 and qty > lot.max_qty:
-            qty = rules.round_qty(lot.max_qty, Rounding.DOWN, market=True)
-        if qty < lot.min_qty:
-            return ZERO
-    if qty <= 0 or qty * price < _min_market_notional(rules):
-        return ZERO
-    return qty
 
 
 async def emergency_stop(
@@ -104,12 +64,17 @@ async def emergency_stop(
     flatten_assets: Sequence[str] | None,
     quote_asset: str = "USDT",
     attempts: int = 3,
-    max_orders_per_asset: int = 10,
+    selling: SellSettings | None = None,
     policy: ErrorPolicy | None = None,
     risk: RiskManager | None = None,
 ) -> EmergencyReport:
     """Cancel all open orders on every symbol, then sell each of ``flatten_assets`` for
-    ``quote_asset`` at market down to dust, then verify with the exchange.
+    ``quote_asset`` down to dust, then verify with the exchange.
+
+    ``selling`` says how carefully (``SellSettings``): by default each asset is sold in at
+    most 5 passes, each a LIMIT IOC at most 50 bps below the best bid the first pass saw,
+    the book and balance re-read before each (``emergency_sell`` says why). The report
+    counts what the exchange says executed, never what was asked for.
 
     ``risk``, the order manager's risk manager in the same process, has its kill switch
     tripped first: from then on the manager sends nothing (no new order, no resend of one
@@ -123,7 +88,7 @@ async def emergency_stop(
     await stop.cancel_everything()
     stop.rules = await stop.attempt("exchange rules", client.rules)
     for asset in flatten_assets or ():
-        await stop.flatten(asset, quote_asset, max_orders_per_asset)
+        await stop.flatten(asset, quote_asset, selling or SellSettings())
     await stop.verify(flatten_assets or (), quote_asset)
     report = stop.report
     for line in report.lines():
@@ -138,6 +103,8 @@ class _Stop:
         self.attempts = attempts
         self.report = EmergencyReport()
         self.rules: ExchangeRules | None = None
+        self.sellers: dict[str, AssetSeller] = {}
+        self.gave_up: dict[str, str | None] = {}
 
     async def attempt(self, what: str, call: Any) -> Any:
         """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
@@ -164,49 +131,22 @@ class _Stop:
                 if done is not None and symbol not in self.report.canceled_symbols:
                     self.report.canceled_symbols.append(symbol)
 
-    async def flatten(self, asset: str, quote_asset: str, max_orders: int) -> None:
-        report = self.report
+    async def flatten(self, asset: str, quote_asset: str, settings: SellSettings) -> None:
         symbol = f"{asset}{quote_asset}"
         symbol_rules = self.rules.get(symbol) if self.rules is not None else None
         if symbol_rules is None:
-            report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
+            self.report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
             return
-        for _ in range(max_orders):
-            account = await self.attempt("read balances", self.client.account)
-            ticker = await self.attempt(f"price of {symbol}", lambda: self.client.ticker_price(symbol))
-            if account is None or ticker is None:
-                report.not_closed[asset] = "could not read the balance or the price"
-                return
-            held = next((b.free for b in account.balances if b.asset == asset), ZERO)
-            qty = _sellable(symbol_rules, held, ticker.price)
-            if qty == 0:
-                report.not_closed.pop(asset, None)
-                return
-            try:
-                # A lost answer needs no lookup here: the next pass reads the balance the
-                # sale left and sells only what remains.
-                await self.client.new_order(
-                    symbol,
-                    Side.SELL,
-                    OrderType.MARKET,
-                    quantity=qty,
-                    new_client_order_id=make_client_order_id("emergency", symbol),
-                    new_order_resp_type=OrderResponseType.RESULT,
-                )
-                report.sold[asset] = report.sold.get(asset, ZERO) + qty
-            except OrderRejectedLocally as exc:
-                report.not_closed[asset] = f"refused locally: {exc}"
-                return
-            except (TradeexecError, OSError, TimeoutError) as exc:
-                decision = self.policy.decide(exc, write=True, what=f"emergency: sell {qty} {symbol}")
-                report.errors.append(f"sell {qty} {symbol}: {exc}")
-                report.not_closed[asset] = str(exc)
-                if decision.action is Action.HALT:
-                    return
-                await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
-        report.not_closed.setdefault(asset, f"still above dust after {max_orders} orders")
+        seller = AssetSeller(
+            self.client, self.attempt, self.policy, self.report,
+            settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote_asset,
+        )  # fmt: skip
+        self.sellers[asset] = seller
+        self.gave_up[asset] = await seller.run()
 
     async def verify(self, assets: Sequence[str], quote_asset: str) -> None:
+        """Read open orders and balances afresh: an asset is closed only if what is left of
+        it, valued at a real price, is below the minimum order."""
         report = self.report
         open_orders = await self.attempt("verify open orders", self.client.open_orders)
         if open_orders is None:
@@ -219,14 +159,19 @@ class _Stop:
                 report.not_closed.setdefault(asset, "could not read balances to verify")
             return
         for asset in assets:
-            symbol = f"{asset}{quote_asset}"
-            symbol_rules = self.rules.get(symbol) if self.rules is not None else None
+            seller = self.sellers.get(asset)
+            if seller is None:
+                continue  # no symbol: already reported
             bal = next((b for b in account.balances if b.asset == asset), None)
             held = bal.free + bal.locked if bal is not None else ZERO
-            if held == 0 or symbol_rules is None:
+            if held == 0:
                 continue
-            ticker = await self.attempt(f"price of {symbol}", lambda s=symbol: self.client.ticker_price(s))
-            if ticker is not None and _sellable(symbol_rules, held, ticker.price) > 0:
-                report.not_closed[asset] = f"{held} {asset} still held after the stop"
+            bid, last = await seller.prices()
+            value = bid or last
+            left = f"{seller.amount(held)} {asset} left"
+            if value <= 0:
+                report.not_closed[asset] = f"{left}: no price (no bid in the book and no last price)"
+            elif sellable_qty(seller.rules, held, value) > 0:
+                report.not_closed[asset] = f"{left}: {self.gave_up.get(asset) or 'still held after the stop'}"
             else:
                 report.dust[asset] = held

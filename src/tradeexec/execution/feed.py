@@ -33,14 +33,14 @@ from tradeexec.binance.models import (
     ExecutionReport,
     OutboundAccountPosition,
 )
-from tradeexec.binance.streams import ConnectionEvent, ConnectionState
-from tradeexec.binance.userdata import (
+from tradeexec.binance.venue import snapshot
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import (
     MissedBalances,
     MissedOrderUpdate,
     UserDataItem,
     UserDataStream,
 )
-from tradeexec.binance.venue import snapshot
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders.reconcile import ReconcileReport
 from tradeexec.execution.positions import AccountSnapshot, BalanceDiff, PositionTracker
@@ -50,6 +50,7 @@ from tradeexec.venue.records import ExecutionUpdate, OrderSnapshot
 __all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
 
 log = logging.getLogger(__name__)
+
 
 
 class FeedTarget(Protocol):
@@ -95,7 +96,7 @@ class OrderFeed(AsyncService):
     manager first (its reconciliation at start is the baseline the feed builds on). ``rest``
     reads the account for the baseline and for each reconciliation (default: the stream's).
     ``owns`` are services the feed opens before the stream and closes after it (the
-    WebSocket API session of ``tradeexec.binance.venue.spot_feed``)."""
+    WebSocket API session of ``tradeexec.binance.venue.user_data_stream``)."""
 
     def __init__(
         self,

@@ -22,9 +22,12 @@ from typing import Any
 
 import msgspec
 
-from tradeexec.binance.params import check_decimal, check_symbol
-from tradeexec.binance.rules import Rounding
+from tradeexec.binance.rest.params import check_decimal, check_symbol
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import TradeexecError
+from tradeexec.execution.dust import below_minimum
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
@@ -37,6 +40,7 @@ __all__ = [
     "Executor",
     "ExecutorStats",
     "OrderSignal",
+    "Residual",
     "Signal",
     "TargetPosition",
     "decode_lines",
@@ -116,11 +120,27 @@ def decode_signal(line: str | bytes) -> Signal:
     return signal
 
 
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """What target mode left between a position and its target because no order the
+    exchange takes can close it (below minQty or minNotional: fee dust, typically).
+    ``quantity`` is signed like the order it would need: positive short of the target (a
+    buy), negative past it (a sell). ``reason`` names the filter and the figures."""
+
+    symbol: str
+    quantity: Decimal
+    reason: str
+
+
 @dataclass(slots=True)
 class ExecutorStats:
+    """A run's count of signals, the orders they sent, the refused signals, and the
+    residual left per symbol when the run ended (``Executor.residuals``)."""
+
     signals: int = 0
     orders: list[ManagedOrder] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    residuals: dict[str, Residual] = field(default_factory=dict)
 
 
 class Executor:
@@ -139,6 +159,8 @@ class Executor:
         self.risk = risk
         self.strategy = strategy
         self._balances_loaded = False
+        # Per symbol, the dust the last target left (none once a target is met or an order sent).
+        self.residuals: dict[str, Residual] = {}
 
     async def submit(self, signal: Signal) -> list[ManagedOrder]:
         """Turn one signal into orders; returns the orders submitted (maybe none)."""
@@ -201,7 +223,9 @@ class Executor:
         side = Side.BUY if delta > 0 else Side.SELL
         market = target.price is None
         qty = rules.round_qty(abs(delta), Rounding.DOWN, market=market)
-        if qty <= 0:
+        reason = await self._dust(rules, side, qty, target.price, mark) if delta else None
+        self._note_residual(symbol, delta, reason)
+        if not delta or reason is not None:
             return []
         order = await self.orders.submit(
             OrderIntent(
@@ -215,12 +239,38 @@ class Executor:
         )
         return [order]
 
+    async def _dust(
+        self, rules: SymbolRules, side: Side, qty: Decimal, price: Decimal | None, mark: Decimal | None
+    ) -> str | None:
+        """Why an order for ``qty`` would be refused as too small, judged at the prices the
+        exchange uses (its average price for a MARKET order), or None."""
+        if qty <= 0:
+            return "rounds to 0 on the LOT_SIZE step"
+        if price is not None:
+            price = rules.round_price(price, Rounding.DOWN if side is Side.BUY else Rounding.UP)
+        kind = OrderType.MARKET if price is None else OrderType.LIMIT
+        order = OrderCheck(rules.symbol, side, kind, quantity=qty, price=price)
+        ctx = MarketContext(last_price=mark, weighted_avg_price=await self.orders.average_prices.get(rules))
+        failure = below_minimum(rules, order, ctx)
+        return None if failure is None else f"{failure.filter}: {failure.detail}"
+
+    def _note_residual(self, symbol: str, delta: Decimal, reason: str | None) -> None:
+        """Keep the residual the target leaves, logged at INFO when one appears: not every
+        tick (a notional target's residual moves with the mark, and would log each time)."""
+        if reason is None:
+            self.residuals.pop(symbol, None)
+            return
+        if symbol not in self.residuals:
+            log.info("%s: residual %s left, not sent (%s)", symbol, delta, reason)
+        self.residuals[symbol] = Residual(symbol, delta, reason)
+
     async def run(self, signals: AsyncIterable[Signal]) -> ExecutorStats:
         """Submit every signal; a refused or failed signal is logged and counted, and the
         run goes on."""
         stats = ExecutorStats()
         async for signal in signals:
             await self._one(signal, stats, where=f"signal {stats.signals + 1}")
+        stats.residuals = dict(self.residuals)
         return stats
 
     async def run_jsonl(self, stream: AsyncIterable[str | bytes] | Iterable[str | bytes]) -> ExecutorStats:
@@ -234,6 +284,7 @@ class Executor:
 
         async for lineno, signal in decode_lines(stream, skipped):
             await self._one(signal, stats, where=f"line {lineno}")
+        stats.residuals = dict(self.residuals)
         return stats
 
     async def _one(self, signal: Signal, stats: ExecutorStats, *, where: str) -> None:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim import views
-from tradeexec.sim.engine import Order, OrderRequest
+from tradeexec.sim.binance import views
+from tradeexec.sim.engine import OrderRecord, OrderRequest
 
 if TYPE_CHECKING:
     from tradeexec.sim.state import SimState
@@ -45,7 +45,7 @@ class SimAdmin:
 
     def add_liquidity(
         self, symbol: str, side: Side | str, price: Decimal, quantity: Decimal, *, account: str | None = None
-    ) -> Order:
+    ) -> OrderRecord:
         """A resting GTC LIMIT order (filters not applied: the operator may place anything)."""
         acct = account or self._admin()
         now = self.state.now_ms()

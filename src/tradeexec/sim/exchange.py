@@ -19,13 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from tradeexec.sim.admin import SimAdmin
+from tradeexec.sim.binance.service import WireState
+from tradeexec.sim.binance.ws_routes import setup_ws_routes
 from tradeexec.sim.config import SimConfig
-from tradeexec.sim.engine import Order
+from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
-from tradeexec.sim.replay import check_replay_config, run_configured
+from tradeexec.sim.market.replay import check_replay_config, run_configured
 from tradeexec.sim.server import ADMIN_KEY, build_app
-from tradeexec.sim.state import SimState
-from tradeexec.sim.ws_routes import setup_ws_routes
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class LocalExchange:
         self.host = host
         self._port = port
         self._market_enabled = market and config.market.enabled
-        self.state = SimState(config)
+        self.state = WireState(config)
         # A bad market setting or replay file is the user's error: say so now, not from a
         # background task.
         config.market.check()
@@ -180,7 +180,9 @@ class LocalExchange:
     def set_price(self, symbol: str, price: Decimal | str) -> None:
         self.admin.set_price(symbol, Decimal(price))
 
-    def add_liquidity(self, symbol: str, side: str, price: Decimal | str, quantity: Decimal | str) -> Order:
+    def add_liquidity(
+        self, symbol: str, side: str, price: Decimal | str, quantity: Decimal | str
+    ) -> OrderRecord:
         return self.admin.add_liquidity(symbol, side, Decimal(price), Decimal(quantity))
 
     def deposit(self, asset: str, amount: Decimal | str, account: str | None = None) -> None:

@@ -51,7 +51,7 @@ class _IpState:
     banned_until: int = 0
 
 
-class RateLimiter:
+class RateLimitEnforcer:
     def __init__(self, config: RateLimitConfig, clock: SimClock, faults: FaultInjector | None = None) -> None:
         self.config = config
         self.clock = clock
@@ -221,7 +221,7 @@ class RateLimiter:
 def weight_for(method: str, path: str, params: Mapping[str, str], default: int) -> int:
     """The request weight from the shared endpoint registry; ``default`` for endpoints it
     does not list (the wallet endpoints the local exchange adds)."""
-    from tradeexec.binance import endpoints
+    from tradeexec.binance.net import endpoints
 
     try:
         spec = endpoints.lookup(method, path)

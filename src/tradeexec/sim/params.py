@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
-from tradeexec.binance.params import SYMBOL_LEGAL, is_symbol
+from tradeexec.binance.rest.params import SYMBOL_LEGAL, is_symbol
 
 E = TypeVar("E", bound=StrEnum)
 

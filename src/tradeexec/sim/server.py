@@ -19,17 +19,16 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.auth import extract_signature
+from tradeexec.binance.net.auth import extract_signature
 from tradeexec.sim import limits
 from tradeexec.sim.admin import SimAdmin
+from tradeexec.sim.binance.service import Operation, WireState
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
-from tradeexec.sim.service import Operation
-from tradeexec.sim.state import SimState
 
 log = logging.getLogger(__name__)
 
-STATE_KEY: web.AppKey[SimState] = web.AppKey("sim_state", SimState)
+STATE_KEY: web.AppKey[WireState] = web.AppKey("sim_state", WireState)
 ADMIN_KEY: web.AppKey[SimAdmin] = web.AppKey("sim_admin", SimAdmin)
 API_KEY_HEADER = "X-MBX-APIKEY"
 _EXECUTING = frozenset(
@@ -67,7 +66,7 @@ def _pairs(query: str, body: str) -> list[tuple[str, str]]:
 class RestRoutes:
     """Binance's REST endpoints over one state."""
 
-    def __init__(self, state: SimState) -> None:
+    def __init__(self, state: WireState) -> None:
         self.state = state
 
     def install(self, app: web.Application) -> None:
@@ -190,7 +189,7 @@ class RestRoutes:
 class AdminRoutes:
     """``/_sim/...``: JSON in, JSON out, for tests and operators."""
 
-    def __init__(self, state: SimState, admin: SimAdmin) -> None:
+    def __init__(self, state: WireState, admin: SimAdmin) -> None:
         self.state = state
         self.admin = admin
 
@@ -288,7 +287,7 @@ async def _headers_on_everything(request: web.Request, handler: Handler) -> web.
         return _json(UNSUPPORTED.body(), exc.status, headers)
 
 
-def build_app(state: SimState) -> web.Application:
+def build_app(state: WireState) -> web.Application:
     """The whole application; WebSocket routes are added by the WebSocket modules when present."""
     app = web.Application(middlewares=[_headers_on_everything], client_max_size=1 << 20)
     admin = SimAdmin(state)

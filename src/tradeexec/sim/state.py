@@ -1,8 +1,9 @@
 """Everything the local exchange's transports share: engine, rules, keys, clock, event bus,
-faults, limits and the API service.
+faults and limits.
 
 REST routes, the WebSocket API, market streams and the user data stream all hold the same
-``SimState``, so an order placed over one transport is seen by every other one at once and
+state (as a ``binance.service.WireState``, which adds the API service on top: this module
+knows nothing of the wire), so an order placed over one transport is seen by every other one at once and
 every state change reaches every listener in the order it happened.
 """
 
@@ -13,19 +14,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tradeexec.binance.auth import KEY_HMAC, Verifier
-from tradeexec.binance.rules import ExchangeRules, SymbolRules
+from tradeexec.binance.net.auth import KEY_HMAC, Verifier
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec
 from tradeexec.sim.faults import FaultInjector
-from tradeexec.sim.limits import RateLimiter
+from tradeexec.sim.limits import RateLimitEnforcer
 from tradeexec.sim.tape import TradeTape
-
-if TYPE_CHECKING:
-    from tradeexec.sim.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class EventBus:
 
 
 @dataclass(slots=True, frozen=True)
-class KeyPermissions:
+class KeyRights:
     enable_reading: bool = True
     enable_spot_trading: bool = True
     enable_withdrawals: bool = False
@@ -92,7 +91,7 @@ class ApiAccount:
     account: str
     api_key: str
     key_type: str
-    permissions: KeyPermissions
+    permissions: KeyRights
     verifier: Verifier = field(repr=False, compare=False)
 
 
@@ -108,7 +107,7 @@ class KeyStore:
             account=account,
             api_key=key.api_key,
             key_type=key.key_type,
-            permissions=KeyPermissions(
+            permissions=KeyRights(
                 enable_reading=key.enable_reading,
                 enable_spot_trading=key.enable_spot_trading,
                 enable_withdrawals=key.enable_withdrawals,
@@ -130,7 +129,7 @@ class KeyStore:
 
 
 def _default_symbols() -> list[dict[str, Any]]:
-    from tradeexec.binance.rules_defaults import DEFAULT_SYMBOL_INFO
+    from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 
     return [dict(s) for s in DEFAULT_SYMBOL_INFO.values()]
 
@@ -144,7 +143,7 @@ class SimState:
         self.clock = SimClock(config.clock_speed)
         self.bus = EventBus()
         self.faults = FaultInjector(self.clock, seed=config.seed)
-        self.limiter = RateLimiter(config.rate_limits, self.clock, self.faults)
+        self.limiter = RateLimitEnforcer(config.rate_limits, self.clock, self.faults)
         self.symbol_info: dict[str, dict[str, Any]] = {}
         self.rules: dict[str, SymbolRules] = {}
         self.exchange_rules = ExchangeRules.from_exchange_info({"exchangeFilters": [], "symbols": []})
@@ -155,9 +154,6 @@ class SimState:
         self.maintenance = False
         self._build()
         self._bus_handle = self.bus.add_listener(self._on_events)
-        from tradeexec.sim.service import Service
-
-        self.service: Service = Service(self)
 
     def _build(self) -> None:
         cfg = self.config

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.sim.engine import Event, Trade, TradeEvent
+from tradeexec.sim.engine import Event, TradePrint, TradePrintEvent
 
 MAX_TRADES_PER_SYMBOL = 200_000
 
 
 @dataclass(slots=True)
-class Kline:
+class Candle:
     open_time: int
     close_time: int
     open: Decimal
@@ -33,6 +33,29 @@ class Kline:
     taker_buy_volume: Decimal
     taker_buy_quote_volume: Decimal
 
+    @classmethod
+    def opened_by(cls, t: TradePrint, open_time: int, close_time: int) -> Candle:
+        """The candle whose first trade is ``t``. The one place a candle is built from trades,
+        for both the REST klines and the kline streams, so the two can never disagree."""
+        taker_buy = not t.is_buyer_maker
+        zero = Decimal(0)
+        return cls(
+            open_time, close_time, t.price, t.price, t.price, t.price, t.qty, t.quote_qty, 1,
+            t.qty if taker_buy else zero, t.quote_qty if taker_buy else zero,
+        )  # fmt: skip
+
+    def add(self, t: TradePrint) -> None:
+        """Fold a later trade of the same interval into the candle."""
+        self.high = max(self.high, t.price)
+        self.low = min(self.low, t.price)
+        self.close = t.price
+        self.volume += t.qty
+        self.quote_volume += t.quote_qty
+        self.count += 1
+        if not t.is_buyer_maker:
+            self.taker_buy_volume += t.qty
+            self.taker_buy_quote_volume += t.quote_qty
+
 
 @dataclass(slots=True)
 class WindowStats:
@@ -41,7 +64,7 @@ class WindowStats:
     open_price: Decimal | None
     high: Decimal | None
     low: Decimal | None
-    last: Trade | None
+    last: TradePrint | None
     volume: Decimal
     quote_volume: Decimal
     first_id: int
@@ -51,22 +74,22 @@ class WindowStats:
 
 class TradeTape:
     def __init__(self, symbols: Iterable[str]) -> None:
-        self._trades: dict[str, deque[Trade]] = {s: deque(maxlen=MAX_TRADES_PER_SYMBOL) for s in symbols}
+        self._trades: dict[str, deque[TradePrint]] = {s: deque(maxlen=MAX_TRADES_PER_SYMBOL) for s in symbols}
         self._times: dict[str, deque[int]] = {s: deque(maxlen=MAX_TRADES_PER_SYMBOL) for s in self._trades}
 
     def on_events(self, events: Sequence[Event]) -> None:
         for ev in events:
-            if isinstance(ev, TradeEvent):
+            if isinstance(ev, TradePrintEvent):
                 self.add(ev.trade)
 
-    def add(self, trade: Trade) -> None:
+    def add(self, trade: TradePrint) -> None:
         trades = self._trades.get(trade.symbol)
         if trades is None:
             return
         trades.append(trade)
         self._times[trade.symbol].append(trade.time)
 
-    def trades(self, symbol: str, start: int | None = None, end: int | None = None) -> list[Trade]:
+    def trades(self, symbol: str, start: int | None = None, end: int | None = None) -> list[TradePrint]:
         """Trades with ``start <= time <= end``, oldest first."""
         trades = self._trades.get(symbol)
         if not trades:
@@ -76,7 +99,7 @@ class TradeTape:
         hi = len(times) if end is None else bisect.bisect_right(times, end)
         return [trades[i] for i in range(lo, hi)]
 
-    def last_trade(self, symbol: str) -> Trade | None:
+    def last_trade(self, symbol: str) -> TradePrint | None:
         trades = self._trades.get(symbol)
         return trades[-1] if trades else None
 
@@ -107,41 +130,20 @@ class TradeTape:
 
     def klines(
         self, symbol: str, interval_ms: int, *, start: int | None, end: int | None, limit: int, now_ms: int
-    ) -> list[Kline]:
+    ) -> list[Candle]:
         """Buckets aligned to ``interval_ms`` from epoch, only those with trades, like Binance's
         klines for an idle symbol (it returns no candle where nothing traded)."""
         if start is None and end is None:
             end = now_ms
             start = (now_ms // interval_ms - limit + 1) * interval_ms
         trades = self.trades(symbol, start, end)
-        buckets: dict[int, Kline] = {}
+        buckets: dict[int, Candle] = {}
         for t in trades:
             open_time = t.time // interval_ms * interval_ms
             k = buckets.get(open_time)
-            taker_buy = not t.is_buyer_maker
             if k is None:
-                buckets[open_time] = Kline(
-                    open_time,
-                    open_time + interval_ms - 1,
-                    t.price,
-                    t.price,
-                    t.price,
-                    t.price,
-                    t.qty,
-                    t.quote_qty,
-                    1,
-                    t.qty if taker_buy else Decimal(0),
-                    t.quote_qty if taker_buy else Decimal(0),
-                )
-                continue
-            k.high = max(k.high, t.price)
-            k.low = min(k.low, t.price)
-            k.close = t.price
-            k.volume += t.qty
-            k.quote_volume += t.quote_qty
-            k.count += 1
-            if taker_buy:
-                k.taker_buy_volume += t.qty
-                k.taker_buy_quote_volume += t.quote_qty
+                buckets[open_time] = Candle.opened_by(t, open_time, open_time + interval_ms - 1)
+            else:
+                k.add(t)
         out = [buckets[k] for k in sorted(buckets)]
         return out[-limit:] if start is None else out[:limit]

@@ -15,7 +15,6 @@ the client order ID). An adapter raises those, or subclasses of them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from tradeexec.venue.records import (
@@ -29,7 +28,7 @@ from tradeexec.venue.records import (
 
 if TYPE_CHECKING:
     # Symbol rules are still Binance's model (filters, rounding): the next step of issue 14.
-    from tradeexec.binance.rules import ExchangeRules
+    from tradeexec.binance.rules.exchange_rules import ExchangeRules
 
 __all__ = ["KeyPermissions", "TradingVenue"]
 
@@ -95,10 +94,6 @@ class TradingVenue(Protocol):
     ) -> Sequence[TradeRecord]:
         """The account's trades: of one order, or from ``since_ms`` / from a trade id on
         (inclusive), oldest first, at most ``limit``."""
-        ...
-
-    async def mark_price(self, symbol: str) -> Decimal:
-        """The symbol's last price, for risk and notional checks."""
         ...
 
     async def key_permissions(self) -> KeyPermissions:

@@ -30,8 +30,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Protocol
 
-from tradeexec.binance.rules import MarketContext, OrderCheck
+from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
 from tradeexec.errors import (
     BinanceAPIError,
     DuplicateOrderId,
@@ -40,6 +41,7 @@ from tradeexec.errors import (
     OrderStatusUnknown,
     TradeexecError,
 )
+from tradeexec.execution.avg_prices import AveragePrices, AvgPriceClient
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
@@ -51,13 +53,20 @@ from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
+from tradeexec.execution.valuation import VALUATION_ASSET, AccountClient, Marks, MarkSource, Valuation
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.vocab import Side
 
-__all__ = ["OrderManager"]
+__all__ = ["ManagerVenue", "OrderManager"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+
+
+class ManagerVenue(TradingVenue, AccountClient, AvgPriceClient, Protocol):
+    """The venue the manager needs: a ``TradingVenue`` plus the account, ticker and average
+    price reads of valuation (``valuation``) and average-price filters (``avg_prices``),
+    which still speak Binance's models (issue 14's next step)."""
 
 
 def _now_ms() -> int:
@@ -69,24 +78,32 @@ class OrderManager(Reconciling):
     for Binance spot ``SpotVenue(client)``). Use ``async with`` or call ``start()`` (loads
     rules, reconciles, starts the poller) and ``close()``.
 
-    ``prices`` gives a mark per symbol (for risk and notional checks); without it the
-    venue's ``mark_price`` is asked when a check needs a price.
+    ``prices`` gives a mark per symbol (for risk, notional checks and valuation); behind it
+    the venue's ticker is polled every ``mark_refresh_s`` (None: off). ``start`` values what
+    the account holds in ``valuation_asset`` and refuses to start when it cannot (see
+    ``tradeexec.execution.valuation``): PnL and every limit count coins held before the start.
+    Filters the exchange judges at its average price are checked at ``average_prices``'
+    cached figure (see ``execution/avg_prices.py``).
 
     Its layers, each a module of ``orders``: ``tracking`` (the orders and how exchange events
     change them), ``resolve`` (unknown outcomes), ``reconcile`` (start-up), and this one
     (lifecycle, submit and send, cancel and replace, the poller).
     """
 
+    venue: ManagerVenue
+
     def __init__(
         self,
-        venue: TradingVenue,
+        venue: ManagerVenue,
         journal: Journal,
         *,
         strategy: str = "tx",
         risk: RiskManager | None = None,
         positions: PositionTracker | None = None,
         policy: ErrorPolicy | None = None,
-        prices: Callable[[str], Decimal | None] | None = None,
+        prices: MarkSource | None = None,
+        mark_refresh_s: float | None = 2.0,
+        valuation_asset: str = VALUATION_ASSET,
         poll_interval_s: float = 1.0,
         stale_after_s: float = 5.0,
         resend_margin_ms: int = 1000,
@@ -96,6 +113,7 @@ class OrderManager(Reconciling):
         live_poll_factor: float = 10.0,
         preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
+        average_prices: AveragePrices | None = None,
     ) -> None:
         super().__init__(
             venue,
@@ -106,7 +124,9 @@ class OrderManager(Reconciling):
             clock_ms=clock_ms,
         )
         self.strategy = strategy
-        self.prices = prices
+        self.average_prices = average_prices or AveragePrices(venue)
+        self.marks = Marks(prices or self.positions.prices, venue, mark_refresh_s)
+        self.valuation = Valuation(self.positions, self.marks, valuation_asset)
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s
         self.resend_margin_ms = resend_margin_ms
@@ -131,10 +151,13 @@ class OrderManager(Reconciling):
             self.rules = await self.venue.rules()
         report = await self.reconcile(symbols=symbols) if reconcile else None
         if self._poller is None:
+            await self.valuation.start(self.venue, self.rules, self.risk)
+            self._spawn(self.valuation.run(self.risk))
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
         return report
 
     async def close(self) -> None:
+        await self.average_prices.close()
         tasks = [t for t in (self._poller, *self._tasks) if t is not None]
         tasks += [o._resolver for o in self._orders.values() if o._resolver is not None]
         for task in tasks:
@@ -211,10 +234,8 @@ class OrderManager(Reconciling):
         return self._guard.problem
 
     async def mark_price(self, symbol: str) -> Decimal | None:
-        price = self.prices(symbol) if self.prices is not None else None
-        if price is None:
-            price = await self.venue.mark_price(symbol)
-        return price
+        """Read, not fetched: only a symbol no source has priced yet is asked once."""
+        return self.marks(symbol) or await self.marks.fetch(symbol)
 
     async def submit(self, request: OrderIntent) -> ManagedOrder:
         """Round, validate, risk-check, journal and send. Raises OrderRejectedLocally
@@ -233,19 +254,25 @@ class OrderManager(Reconciling):
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
         intent = rounded(request, rules, self.strategy, self._clock_ms())
-        rules.validate(
-            OrderCheck(
-                symbol=intent.symbol,
-                side=request.side,
-                type=request.type,
-                quantity=intent.quantity,
-                quote_order_qty=intent.quote_quantity,
-                price=intent.price,
-                stop_price=intent.stop_price,
-                time_in_force=request.time_in_force,
-            ),
-            MarketContext(last_price=mark, open_orders=len(self.open_orders(request.symbol))),
+        check = OrderCheck(
+            symbol=intent.symbol,
+            side=request.side,
+            type=request.type,
+            quantity=intent.quantity,
+            quote_order_qty=intent.quote_quantity,
+            price=intent.price,
+            stop_price=intent.stop_price,
+            time_in_force=request.time_in_force,
         )
+        open_now = len(self.open_orders(request.symbol))
+        ready, average = self.average_prices.peek(rules)
+        if not ready:
+            # The exchange's average price must be fetched first (see avg_prices.py): an
+            # order refused by the filters that need no live price costs no request.
+            rules.validate(check, MarketContext(open_orders=open_now))
+            average = await self.average_prices.get(rules)
+        market = MarketContext(last_price=mark, weighted_avg_price=average, open_orders=open_now)
+        rules.validate(check, market)
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None

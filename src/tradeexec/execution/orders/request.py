@@ -9,9 +9,10 @@ import operator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.binance.params import check_enum, check_int
-from tradeexec.binance.rules import Rounding, SymbolRules
-from tradeexec.binance.spot import order_args
+from tradeexec.binance.rest.order_args import order_args
+from tradeexec.binance.rest.params import check_enum, check_int
+from tradeexec.binance.rules.grid import Rounding
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.orders.ids import make_client_order_id

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from tradeexec.binance.rules import ExchangeRules, SymbolRules
+from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import BinanceAPIError, OrderNotFound, TradeexecError
 from tradeexec.execution.journal.guard import JournalGuard
 from tradeexec.execution.journal.records import ExchangeEvent, OutcomeKind, RequestKind
@@ -27,6 +28,7 @@ from tradeexec.execution.orders.state import OrderState, advances
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
+from tradeexec.execution.valuation import Valuation
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
 from tradeexec.venue.vocab import ExecutionType
@@ -49,6 +51,8 @@ def same_order(order: ManagedOrder, ex: OrderSnapshot) -> bool:
 
 class OrderTracking:
     """The orders, and the one way each changes: ``_apply`` (journal, fold, move forward)."""
+
+    valuation: Valuation
 
     def __init__(
         self,
@@ -162,7 +166,7 @@ class OrderTracking:
                     trade_id=event.trade_id,
                     time_ms=event.update_ms,
                 )
-                self.risk.observe_pnl(self.positions.total_pnl())
+                self.valuation.observe(self.risk)
         order.executed_qty = max(order.executed_qty, event.executed_qty)
         order.cumulative_quote = max(order.cumulative_quote, event.cumulative_quote)
         self._set_state(order, OrderState.from_exchange(event.status))

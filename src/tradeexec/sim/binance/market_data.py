@@ -1,0 +1,249 @@
+"""Market data endpoints: ping, time, exchangeInfo, depth, trades, klines, avgPrice, tickers."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from tradeexec.binance.enums import KlineInterval
+from tradeexec.sim.binance import views
+from tradeexec.sim.binance.dispatch import ServiceBase
+from tradeexec.sim.params import ApiError, Params, illegal
+from tradeexec.sim.state import ApiAccount
+
+_ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+class MarketDataOps(ServiceBase):
+    """The public market data endpoints, read from the engine and the trade tape."""
+
+    def ping(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+        p.ensure_all_read()
+        return {}
+
+    def time(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+        p.ensure_all_read()
+        return {"serverTime": self._now()}
+
+    def exchange_info(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+        symbols = self._symbols(p)
+        permissions = p.get("permissions")
+        p.mark_read("showPermissionSets", "symbolStatus")
+        p.ensure_all_read()
+        infos = [self.state.symbol_info[s] for s in (symbols or self.state.symbol_info)]
+        if permissions:
+            wanted = set(json.loads(permissions)) if permissions.startswith("[") else {permissions}
+            infos = [i for i in infos if wanted & set(_permissions_of(i))]
+        return {
+            "timezone": "UTC",
+            "serverTime": self._now(),
+            "rateLimits": self.state.limiter.rate_limits_json(),
+            "exchangeFilters": [],
+            "symbols": infos,
+        }
+
+    def depth(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+        symbol = self._symbol(p)
+        limit = self._limit(p, 100, 5000)
+        p.ensure_all_read()
+        snap = self.state.engine.depth(symbol, limit)
+        return {
+            "lastUpdateId": snap.last_update_id,
+            "bids": views.levels(snap.bids),
+            "asks": views.levels(snap.asks),
+        }
+
+    def trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+        symbol = self._symbol(p)
+        limit = self._limit(p, 500, 1000)
+        p.ensure_all_read()
+        return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit)]
+
+    def historical_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+        symbol = self._symbol(p)
+        limit = self._limit(p, 500, 1000)
+        from_id = p.integer("fromId")
+        p.ensure_all_read()
+        return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit, from_id)]
+
+    def agg_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+        symbol = self._symbol(p)
+        from_id = p.integer("fromId")
+        start, end = p.integer("startTime"), p.integer("endTime")
+        limit = self._limit(p, 500, 1000)
+        p.ensure_all_read()
+        if from_id is not None and (start is not None or end is not None):
+            raise ApiError(-1128, "Combination of optional parameters invalid.")
+        if start is not None or end is not None:
+            trades = self.state.tape.trades(symbol, start, end)[:limit]
+        elif from_id is not None:
+            trades = [t for t in self.state.tape.trades(symbol) if t.trade_id >= from_id][:limit]
+        else:
+            trades = self.state.tape.trades(symbol)[-limit:]
+        return [views.agg_trade(t) for t in trades]
+
+    def klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
+        symbol = self._symbol(p)
+        raw_interval = p.require("interval")
+        try:
+            interval = KlineInterval(raw_interval)
+        except ValueError:
+            raise ApiError(-1120, "Invalid interval.") from None
+        start, end = p.integer("startTime"), p.integer("endTime")
+        p.mark_read("timeZone")
+        limit = self._limit(p, 500, 1000)
+        p.ensure_all_read()
+        if start is not None and end is not None and start > end:
+            raise ApiError(-1128, "Combination of optional parameters invalid.")
+        rows = self.state.tape.klines(
+            symbol, interval.milliseconds, start=start, end=end, limit=limit, now_ms=self._now()
+        )
+        return [
+            [
+                k.open_time,
+                views.dec(k.open),
+                views.dec(k.high),
+                views.dec(k.low),
+                views.dec(k.close),
+                views.dec(k.volume),
+                k.close_time,
+                views.dec(k.quote_volume),
+                k.count,
+                views.dec(k.taker_buy_volume),
+                views.dec(k.taker_buy_quote_volume),
+                "0",
+            ]
+            for k in rows
+        ]
+
+    def avg_price(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+        symbol = self._symbol(p)
+        p.ensure_all_read()
+        now = self._now()
+        price = self.state.tape.average_price(symbol, now, 5) or Decimal(0)
+        last = self.state.tape.last_trade(symbol)
+        return {"mins": 5, "price": views.dec(price), "closeTime": last.time if last else now}
+
+    def _ticker(self, symbol: str, start: int, end: int, full: bool) -> dict[str, Any]:
+        stats = self.state.tape.window(symbol, start, end)
+        last = stats.last.price if stats.last else Decimal(0)
+        open_ = stats.open_price if stats.open_price is not None else Decimal(0)
+        out: dict[str, Any] = {"symbol": symbol}
+        if full:
+            change = last - open_
+            pct = (change / open_ * 100) if open_ else Decimal(0)
+            wavg = stats.quote_volume / stats.volume if stats.volume else Decimal(0)
+            out.update(
+                priceChange=views.dec(change),
+                priceChangePercent=f"{pct:.3f}",
+                weightedAvgPrice=views.dec(wavg),
+            )
+        out.update(
+            openPrice=views.dec(open_),
+            highPrice=views.dec(stats.high or Decimal(0)),
+            lowPrice=views.dec(stats.low or Decimal(0)),
+            lastPrice=views.dec(last),
+            volume=views.dec(stats.volume),
+            quoteVolume=views.dec(stats.quote_volume),
+            openTime=start,
+            closeTime=end,
+            firstId=stats.first_id,
+            lastId=stats.last_id,
+            count=stats.count,
+        )
+        return out
+
+    def _ticker_24h(self, symbol: str, full: bool) -> dict[str, Any]:
+        now = self._now()
+        base = self._ticker(symbol, now - 86_400_000, now, full)
+        if not full:
+            return base
+        stats = self.state.tape.window(symbol, now - 86_400_000, now)
+        bid, ask = self._book(symbol)
+        out: dict[str, Any] = {
+            k: base[k] for k in ("symbol", "priceChange", "priceChangePercent", "weightedAvgPrice")
+        }
+        out["prevClosePrice"] = base["openPrice"]
+        out["lastPrice"] = base["lastPrice"]
+        out["lastQty"] = views.dec(stats.last.qty if stats.last else Decimal(0))
+        out.update(bidPrice=bid[0], bidQty=bid[1], askPrice=ask[0], askQty=ask[1])
+        for k in (
+            "openPrice",
+            "highPrice",
+            "lowPrice",
+            "volume",
+            "quoteVolume",
+            "openTime",
+            "closeTime",
+            "firstId",
+            "lastId",
+            "count",
+        ):
+            out[k] = base[k]
+        return out
+
+    def _ticker_type(self, p: Params) -> bool:
+        kind = p.get("type") or "FULL"
+        if kind not in ("FULL", "MINI"):
+            raise ApiError(
+                -1100, "Illegal characters found in parameter 'type'; legal range is 'FULL, MINI'."
+            )
+        return kind == "FULL"
+
+    def ticker_24hr(self, p: Params, _: ApiAccount | None) -> Any:
+        symbols = self._symbols(p)
+        full = self._ticker_type(p)
+        p.ensure_all_read()
+        rows = [self._ticker_24h(s, full) for s in (symbols or self.state.symbol_info)]
+        return rows[0] if p.get("symbol") else rows
+
+    def rolling_ticker(self, p: Params, _: ApiAccount | None) -> Any:
+        symbols = self._symbols(p)
+        if symbols is None:
+            raise ApiError(-1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")
+        window = p.get("windowSize") or "1d"
+        full = self._ticker_type(p)
+        p.ensure_all_read()
+        m = re.fullmatch(r"([0-9]{1,3})([mhd])", window)
+        size = int(m.group(1)) * _ROLLING_UNITS[m.group(2)] if m else 0
+        if not m or not 60_000 <= size <= 7 * 86_400_000:
+            raise illegal("windowSize", "^[0-9]{1,3}[mhd]$")
+        now = self._now()
+        rows = [self._ticker(s, now - size, now, full) for s in symbols]
+        return rows[0] if p.get("symbol") else rows
+
+    def ticker_price(self, p: Params, _: ApiAccount | None) -> Any:
+        symbols = self._symbols(p)
+        p.ensure_all_read()
+        rows = []
+        for s in symbols or self.state.symbol_info:
+            last = self.state.tape.last_trade(s)
+            rows.append({"symbol": s, "price": views.dec(last.price if last else Decimal(0))})
+        return rows[0] if p.get("symbol") else rows
+
+    def _book(self, symbol: str) -> tuple[tuple[str, str], tuple[str, str]]:
+        snap = self.state.engine.depth(symbol, 1)
+        zero = (views.dec(Decimal(0)), views.dec(Decimal(0)))
+        bid = (views.dec(snap.bids[0][0]), views.dec(snap.bids[0][1])) if snap.bids else zero
+        ask = (views.dec(snap.asks[0][0]), views.dec(snap.asks[0][1])) if snap.asks else zero
+        return bid, ask
+
+    def book_ticker(self, p: Params, _: ApiAccount | None) -> Any:
+        symbols = self._symbols(p)
+        p.ensure_all_read()
+        rows = []
+        for s in symbols or self.state.symbol_info:
+            bid, ask = self._book(s)
+            rows.append(
+                {"symbol": s, "bidPrice": bid[0], "bidQty": bid[1], "askPrice": ask[0], "askQty": ask[1]}
+            )
+        return rows[0] if p.get("symbol") else rows
+
+
+def _permissions_of(info: dict[str, Any]) -> list[str]:
+    perms = info.get("permissions") or []
+    for group in info.get("permissionSets") or []:
+        perms = [*perms, *group]
+    return [str(x) for x in perms]

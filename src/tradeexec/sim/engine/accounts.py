@@ -1,0 +1,89 @@
+"""Balances of the local exchange's accounts: free and locked per asset, and commissions.
+
+Every mutation goes through one of the few methods here so that the engine can say, at the
+end of a call, exactly which (account, asset) pairs changed (Binance's
+outboundAccountPosition carries only those). Commissions are kept in ``fees`` so that the
+sum of every asset over all accounts plus the fees never changes except by deposits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+_ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class Holding:
+    free: Decimal = _ZERO
+    locked: Decimal = _ZERO
+
+
+class Ledger:
+    __slots__ = ("_accounts", "_touched", "fees")
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, dict[str, Holding]] = {}
+        self._touched: dict[str, dict[str, None]] = {}
+        self.fees: dict[str, Decimal] = {}
+
+    def open(self, account: str, balances: Mapping[str, Decimal]) -> None:
+        if account in self._accounts:
+            raise ValueError(f"account {account!r} already exists")
+        self._accounts[account] = {asset: Holding(free=amount) for asset, amount in balances.items()}
+
+    def exists(self, account: str) -> bool:
+        return account in self._accounts
+
+    def free(self, account: str, asset: str) -> Decimal:
+        bal = self._accounts.get(account, {}).get(asset)
+        return _ZERO if bal is None else bal.free
+
+    def snapshot(self, account: str) -> dict[str, Holding]:
+        return {a: Holding(b.free, b.locked) for a, b in self._accounts.get(account, {}).items()}
+
+    def _get(self, account: str, asset: str) -> Holding:
+        assets = self._accounts.setdefault(account, {})
+        bal = assets.get(asset)
+        if bal is None:
+            bal = assets[asset] = Holding()
+        self._touched.setdefault(account, {})[asset] = None
+        return bal
+
+    def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
+        self._get(account, asset).free += delta
+
+    def lock(self, account: str, asset: str, amount: Decimal) -> None:
+        bal = self._get(account, asset)
+        bal.free -= amount
+        bal.locked += amount
+
+    def release(self, account: str, asset: str, amount: Decimal) -> None:
+        bal = self._get(account, asset)
+        bal.locked -= amount
+        bal.free += amount
+
+    def consume_locked(self, account: str, asset: str, amount: Decimal, refund: Decimal = _ZERO) -> None:
+        """Spend ``amount - refund`` out of ``amount`` locked and give ``refund`` back."""
+        bal = self._get(account, asset)
+        bal.locked -= amount
+        if refund:
+            bal.free += refund
+
+    def collect_fee(self, asset: str, amount: Decimal) -> None:
+        if amount:
+            self.fees[asset] = self.fees.get(asset, _ZERO) + amount
+
+    def flush(self) -> list[tuple[str, dict[str, Holding]]]:
+        """The (account, changed balances) pairs since the last flush, in first-touch order."""
+        out = []
+        for account, assets in self._touched.items():
+            bals = self._accounts[account]
+            out.append((account, {a: Holding(bals[a].free, bals[a].locked) for a in assets}))
+        self._touched.clear()
+        return out
+
+    def discard_touches(self) -> None:
+        self._touched.clear()

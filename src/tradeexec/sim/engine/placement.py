@@ -1,0 +1,197 @@
+"""Placing and cancelling single orders: the entry points ``place``, ``cancel``,
+``cancel_all`` and ``cancel_replace``, and the checks only the engine can make before matching."""
+
+from __future__ import annotations
+
+from tradeexec.binance.enums import ExecutionType, OrderType, Side, TimeInForce
+from tradeexec.sim.engine.core import (
+    EITHER,
+    MANDATORY,
+    PRICED_TYPES,
+    STOP_TYPES,
+    UNKNOWN_ORDER,
+    ZERO,
+    LiveOrder,
+    SymbolBook,
+    exact,
+)
+from tradeexec.sim.engine.events import CancelReplaceResult, Event, PlaceResult
+from tradeexec.sim.engine.matching import MatchPlan
+from tradeexec.sim.engine.order_lists import OrderLists
+from tradeexec.sim.engine.records import EngineReject, OrderRecord, OrderRequest
+from tradeexec.sim.engine.triggers import stop_hit
+
+
+class Placement(OrderLists):
+    """Adds the order entry points: place, cancel, cancel all, cancel-replace."""
+
+    @exact
+    def place(self, account: str, req: OrderRequest, now_ms: int) -> PlaceResult:
+        st = self._symbol(req.symbol)
+        self._begin(now_ms)
+        live = self._place(st, account, req)
+        fills = live.fills or []
+        live.fills = None
+        self._settle(st)
+        events = self._end(st)
+        return PlaceResult(live.order.snapshot(), fills, events)
+
+    def _place(self, st: SymbolBook, account: str, req: OrderRequest) -> LiveOrder:
+        """Checks everything (raising before any change), then creates and runs the order."""
+        if req.symbol != st.spec.symbol:
+            raise EngineReject(-1121, "Invalid symbol.")
+        order_type, side = req.type, req.side
+        priced = order_type in PRICED_TYPES
+        if priced and (req.price is None or req.price <= 0):
+            raise EngineReject(-1102, MANDATORY.format("price"))
+        by_quote = order_type is OrderType.MARKET and req.quantity is None
+        if by_quote and (req.quote_order_qty is None or req.quote_order_qty <= 0):
+            raise EngineReject(-1102, EITHER.format("quantity", "quoteOrderQty"))
+        if not by_quote and (req.quantity is None or req.quantity <= 0):
+            raise EngineReject(-1102, MANDATORY.format("quantity"))
+        if req.client_order_id is not None:
+            self._check_client_id_free(account, st.spec.symbol, req.client_order_id)
+        price = req.price if priced else None
+        tif = req.time_in_force or TimeInForce.GTC
+        stp = self._stp(req.stp_mode)
+        if order_type is OrderType.LIMIT_MAKER:
+            assert price is not None
+            self._check_maker(st, side, price)
+        plan: MatchPlan | None = None
+        if order_type in STOP_TYPES:
+            stop = req.stop_price or ZERO
+            if stop <= 0 and req.trailing_delta is None:
+                raise EngineReject(-1102, EITHER.format("stopPrice", "trailingDelta"))
+            last = st.last_price
+            if stop > 0 and last is not None and stop_hit(order_type, side, stop, last):
+                raise EngineReject(-2010, "Order would trigger immediately.")
+            assert req.quantity is not None
+            qty = req.quantity
+            need = qty if side is Side.SELL else (price or ZERO) * qty
+        else:
+            plan = self._plan(
+                st, account, side, limit=price, qty=req.quantity, quote=req.quote_order_qty, stp=stp
+            )
+            qty = plan.filled if by_quote else req.quantity  # type: ignore[assignment]
+            if side is Side.SELL:
+                need = qty
+            elif price is not None:
+                need = price * qty
+            else:
+                need = req.quote_order_qty if by_quote else plan.cost  # type: ignore[assignment]
+        self._check_free(st, account, side, need)
+
+        live = self._create(
+            st,
+            account,
+            side=side,
+            order_type=order_type,
+            tif=tif,
+            price=price,
+            qty=qty,
+            client_id=req.client_order_id,
+            stop_price=req.stop_price,
+            trailing_delta=req.trailing_delta,
+            iceberg=req.iceberg_qty,
+            quote_qty=req.quote_order_qty if by_quote else None,
+            stp=stp,
+        )
+        live.fills = []
+        self._emit(live, ExecutionType.NEW)
+        if plan is None:
+            self._lock(st, live, need)
+            self._arm(st, live)
+            return live
+        fok_fails = tif is TimeInForce.FOK and price is not None and plan.filled < qty
+        if not fok_fails and (side is Side.SELL or price is not None):
+            self._lock(st, live, need)
+        self._execute(st, live, plan)
+        return live
+
+    @exact
+    def cancel(
+        self,
+        account: str,
+        symbol: str,
+        *,
+        order_id: int | None = None,
+        client_order_id: str | None = None,
+        new_client_order_id: str | None = None,
+        now_ms: int,
+    ) -> tuple[OrderRecord, list[Event]]:
+        """Cancels one order (both legs when it belongs to an executing OCO). The cancel's own
+        client id (generated when not given) is in the CANCELED event's
+        ``cancel_client_order_id``."""
+        st = self._symbol(symbol)
+        live = self._find_open(st, account, order_id, client_order_id)
+        self._begin(now_ms)
+        self._cancel(st, live, new_client_order_id or self._new_client_id())
+        events = self._end(st)
+        return live.order.snapshot(), events
+
+    @exact
+    def cancel_all(self, account: str, symbol: str, now_ms: int) -> tuple[list[OrderRecord], list[Event]]:
+        st = self._symbol(symbol)
+        lives = list(self._open.get(account, {}).get(symbol, {}).values())
+        if not lives:
+            raise EngineReject(-2011, UNKNOWN_ORDER)
+        self._begin(now_ms)
+        cancel_id = self._new_client_id()
+        for live in lives:
+            if live.order.order_id in st.live:
+                self._cancel(st, live, cancel_id)
+        events = self._end(st)
+        return [live.order.snapshot() for live in lives], events
+
+    @exact
+    def cancel_replace(
+        self,
+        account: str,
+        symbol: str,
+        *,
+        cancel_order_id: int | None,
+        cancel_orig_client_order_id: str | None,
+        new: OrderRequest,
+        mode: str,
+        now_ms: int,
+        cancel_new_client_order_id: str | None = None,
+    ) -> CancelReplaceResult:
+        if mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
+            raise EngineReject(-1102, MANDATORY.format("cancelReplaceMode"))
+        st = self._symbol(symbol)
+        if new.symbol != symbol:
+            raise EngineReject(-1121, "Invalid symbol.")
+        self._begin(now_ms)
+        canceled: OrderRecord | None = None
+        cancel_error: EngineReject | None = None
+        try:
+            live = self._find_open(st, account, cancel_order_id, cancel_orig_client_order_id)
+        except EngineReject as exc:
+            cancel_error = exc
+        else:
+            self._cancel(st, live, cancel_new_client_order_id or self._new_client_id())
+            canceled = live.order.snapshot()
+        result: PlaceResult | None = None
+        new_error: EngineReject | None = None
+        if cancel_error is None or mode == "ALLOW_FAILURE":
+            mark = len(self._events)
+            try:
+                placed = self._place(st, account, new)
+            except EngineReject as exc:
+                new_error = exc
+            else:
+                fills = placed.fills or []
+                placed.fills = None
+                self._settle(st)
+                result = PlaceResult(placed.order.snapshot(), fills, self._events[mark:])
+        events = self._end(st)
+        if result is not None:
+            result = PlaceResult(result.order, result.fills, events)
+        return CancelReplaceResult(canceled, cancel_error, result, new_error, events)
+
+    def _cancel(self, st: SymbolBook, live: LiveOrder, cancel_id: str) -> None:
+        oco = live.oco
+        if oco is not None and oco.executing:
+            self._cancel_list(st, oco, cancel_id)
+        else:
+            self._cancel_one(st, live, cancel_id)
