@@ -1,7 +1,7 @@
 """The source layout's rules, read from the code itself (``ast``, nothing imported):
 
 * the execution core (``tradeexec.execution``) imports no venue adapter (``tradeexec.binance``,
-  ``tradeexec.sim``): it talks to venues through ``execution.venue`` only;
+  ``tradeexec.sim``): it talks to venues through ``tradeexec.venue`` only;
 * no import cycle between modules (module-level imports; those under ``if TYPE_CHECKING:``
   never run, and an import inside a function runs after every module has loaded);
 * no source module over ``MAX_LINES`` lines;
@@ -167,7 +167,7 @@ def test_the_layout_test_reads_the_package() -> None:
 def test_the_execution_core_imports_no_venue_adapter() -> None:
     offenders = _core_adapter_imports()
     new = {m: sorted(t) for m, t in offenders.items() if m not in CORE_ADAPTER_IMPORTS_ALLOWED}
-    assert not new, f"execution core modules importing an adapter (use execution.venue): {new}"
+    assert not new, f"execution core modules importing an adapter (use tradeexec.venue): {new}"
     fixed = CORE_ADAPTER_IMPORTS_ALLOWED - offenders.keys()
     assert not fixed, f"remove from CORE_ADAPTER_IMPORTS_ALLOWED, they are clean now: {sorted(fixed)}"
 

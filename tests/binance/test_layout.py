@@ -17,8 +17,9 @@ BINANCE = SRC / "binance"
 MAX_LINES = 600
 
 # Each folder of binance/ (or root module) may import only those listed before it: the
-# runtime layering enums <- errors, rules <- net <- models <- rest <- ws <- client.
-LAYERS = ["enums", "errors", "rules", "net", "models", "rest", "ws", "client"]
+# runtime layering enums <- errors, rules <- net <- models <- rest <- ws <- client <- venue (the
+# execution core's adapter over the client).
+LAYERS = ["enums", "errors", "rules", "net", "models", "rest", "ws", "client", "venue"]
 
 
 def _modules() -> dict[str, Path]:
