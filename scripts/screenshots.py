@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tradeexec.demo import DemoRecord, run_demo
-from tradeexec.demo_report import write_report
-from tradeexec.demo_view import DemoView, screenshot, summary_table
+from tradeexec.demo.report import write_report
+from tradeexec.demo.run import DemoRecord, run_demo
+from tradeexec.demo.view import DemoView, screenshot, summary_table
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

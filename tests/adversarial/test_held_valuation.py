@@ -18,8 +18,8 @@ from tradeexec.binance.enums import OrderType, Side
 from tradeexec.errors import ConfigError
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.risk import RiskLimitExceeded, RiskLimits, RiskManager
-from tradeexec.runner import PythonStrategy, RunPlan, run_strategy
-from tradeexec.strategy_api import StrategyContext
+from tradeexec.strategy.api import StrategyContext
+from tradeexec.strategy.runner import PythonStrategy, RunPlan, run_strategy
 
 pytestmark = pytest.mark.adversarial
 

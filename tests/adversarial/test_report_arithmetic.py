@@ -1,4 +1,4 @@
-"""Property tests for the report's arithmetic (``tradeexec.demo_figures``), all in Decimal.
+"""Property tests for the report's arithmetic (``tradeexec.demo.figures``), all in Decimal.
 
 Each property is what an outsider would check the figures against: the drawdown against a
 brute force over every pair of points, the turnover and the maker/taker split against the
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradeexec.binance.models import MyTrade, Order
-from tradeexec.demo_figures import (
+from tradeexec.demo.figures import (
     Arrival,
     Grid,
     fee_in_quote,

@@ -14,7 +14,7 @@ import pytest
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import Kline
-from tradeexec.cli_market import fetch_klines
+from tradeexec.cli.market import fetch_klines
 
 from . import Run, Sim, admin, base_env, run_cli, sim_serve
 

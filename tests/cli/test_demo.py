@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tradeexec.cli_common import UsageError
-from tradeexec.cli_demo import DemoTarget, demo_target
+from tradeexec.cli.common import UsageError
+from tradeexec.cli.demo import DemoTarget, demo_target
 from tradeexec.config import Venue
 from tradeexec.errors import ConfigError
 from tradeexec.execution.journal.store import Journal

@@ -1,4 +1,4 @@
-"""Reading the exchange's record of a run back (``tradeexec.demo_exchange``) from a real local
+"""Reading the exchange's record of a run back (``tradeexec.demo.exchange``) from a real local
 exchange: every page of ``allOrders`` and ``myTrades``, only the run's own orders and the
 emergency stop's, and a clear "not read" instead of a failed run when the exchange is gone."""
 
@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import tradeexec.demo_exchange as demo_exchange
+import tradeexec.demo.exchange as demo_exchange
 from tradeexec.binance.client import BinanceClient
-from tradeexec.demo_exchange import fetch_exchange_record
-from tradeexec.demo_figures import run_figures
+from tradeexec.demo.exchange import fetch_exchange_record
+from tradeexec.demo.figures import run_figures
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.sim import LocalExchange
 
@@ -65,7 +65,7 @@ async def test_an_unreachable_exchange_gives_no_record_and_a_warning(
     await ex.start()
     async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0) as client:
         await ex.stop()  # the exchange goes away after the run has traded
-        with caplog.at_level(logging.WARNING, logger="tradeexec.demo_exchange"):
+        with caplog.at_level(logging.WARNING, logger="tradeexec.demo.exchange"):
             assert await fetch_exchange_record(client, ["BTCUSDT"], [], 0, stop_ran=True) is None
     assert "could not read the exchange's record of the run" in caplog.text
     assert ex.api_secret not in caplog.text

@@ -4,7 +4,7 @@ record of a real demo run.
 The demo runs in this process (real local exchange, real sockets, its faults and its
 emergency stop); the embedded exchange is kept after the run so its matching engine's record
 (every order and every fill of the demo account) can be read. Each figure in the report is
-then recomputed here from that record, independently of ``tradeexec.demo_figures``, and must
+then recomputed here from that record, independently of ``tradeexec.demo.figures``, and must
 match what the report shows, to the tick, the step and the cent.
 """
 
@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-import tradeexec.demo as demo_module
-import tradeexec.session as session_module
-from tradeexec.demo import run_demo
-from tradeexec.demo_record import DemoRecord, DemoSummary
-from tradeexec.demo_report import write_report
-from tradeexec.demo_view import DemoView, screenshot, summary_table
+import tradeexec.demo.run as demo_module
+import tradeexec.strategy.session as session_module
+from tradeexec.demo.record import DemoRecord, DemoSummary
+from tradeexec.demo.report import write_report
+from tradeexec.demo.run import run_demo
+from tradeexec.demo.view import DemoView, screenshot, summary_table
 from tradeexec.sim.exchange import LocalExchange
 
 pytestmark = pytest.mark.timeout(120)

@@ -18,7 +18,7 @@ import aiohttp
 import msgspec
 import pytest
 
-from tradeexec.cli_stream import wire_lines
+from tradeexec.cli.stream import wire_lines
 
 from . import Run, Sim, admin, base_env, run_cli, sim_serve
 

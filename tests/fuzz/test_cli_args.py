@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tradeexec.cli import main
+from tradeexec.cli.main import main
 
 from . import UNICODE_JUNK, FuzzExchange, fuzz_exchange, fuzz_settings
 

@@ -17,6 +17,9 @@ from tradeexec.sim.market.replay import play, read
 def test_synthetic_market_is_seeded_and_moves() -> None:
     def path() -> list[Decimal | None]:
         ex = LocalExchange(quiet_config(), market=False)
+        # Market time stands still between steps: each covers one interval, however long
+        # the machine took (a round scales with the market time that passed).
+        ex.state.clock.freeze()
         m = SyntheticMarket(ex.state, seed=7)
         out = []
         for _ in range(30):

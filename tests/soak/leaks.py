@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from cryptography.hazmat.primitives import serialization
 
-from tradeexec.cli import main as cli_main
+from tradeexec.cli.main import main as cli_main
 
 WINDOW = 24
 _TOKEN = re.compile(rf"[A-Za-z0-9+/_\-]{{{WINDOW},}}")

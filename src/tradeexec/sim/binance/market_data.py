@@ -118,6 +118,8 @@ class MarketDataOps(ServiceBase):
             for k in rows
         ]
 
+    ui_klines = klines  # the same candles: Binance tunes uiKlines for charts, not the shape
+
     def avg_price(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
         symbol = self._symbol(p)
         p.ensure_all_read()

@@ -1,7 +1,7 @@
 """The exchange's own record of a demo run: its orders and its trades, read back at the end.
 
 The report's figures are computed from this record, not from what the order manager
-believed (see ``tradeexec.demo_figures``): ``allOrders`` says when each order was accepted
+believed (see ``tradeexec.demo.figures``): ``allOrders`` says when each order was accepted
 and what became of it, ``myTrades`` gives each fill with its commission and maker flag. The
 emergency stop's sell orders, which no order manager placed, are found here too, by
 their client order id.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import MyTrade, Order
-from tradeexec.demo_figures import is_emergency
+from tradeexec.demo.figures import is_emergency
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders.managed import ManagedOrder
 

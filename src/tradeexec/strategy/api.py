@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.demo_record import ZERO, DemoRecord, DemoSummary
+from tradeexec.demo.record import ZERO, DemoRecord, DemoSummary
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.signals import Executor, OrderSignal, Signal, TargetPosition

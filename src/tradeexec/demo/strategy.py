@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from decimal import Decimal
 
-from tradeexec.demo_record import SYMBOLS, ZERO
+from tradeexec.demo.record import SYMBOLS, ZERO
 from tradeexec.execution.signals import TargetPosition
 
 TARGET_NOTIONAL = Decimal("2000")

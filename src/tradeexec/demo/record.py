@@ -1,7 +1,7 @@
 """What a demo run saw (``DemoRecord``) and what it concluded (``DemoSummary``).
 
-The demo writes these; the terminal view (``tradeexec.demo_view``) and the HTML report
-(``tradeexec.demo_report``) only read them, so neither depends on how the run trades.
+The demo writes these; the terminal view (``tradeexec.demo.view``) and the HTML report
+(``tradeexec.demo.report``) only read them, so neither depends on how the run trades.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 from tradeexec.binance.net.ratelimit import BudgetUsage
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
-from tradeexec.demo_exchange import ExchangeRecord
-from tradeexec.demo_faults import FaultEntry
-from tradeexec.demo_figures import Arrival, Grid, RunFigures, money, run_figures
+from tradeexec.demo.exchange import ExchangeRecord
+from tradeexec.demo.figures import Arrival, Grid, RunFigures, money, run_figures
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.valuation import Valuation
@@ -27,6 +26,24 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QUOTE = "USDT"
 START_QUOTE = Decimal("50000")
 ZERO = Decimal(0)
+
+
+@dataclass
+class FaultEntry:
+    """One injected fault: when it was armed, when it hit, when and how the run recovered."""
+
+    kind: str
+    armed_s: float
+    fired_s: float | None = None
+    recovered_s: float | None = None
+    recovery: str = ""
+    order: ManagedOrder | None = None
+
+    @property
+    def status(self) -> str:
+        if self.recovered_s is not None:
+            return "recovered"
+        return "waiting to fire" if self.fired_s is None else "recovering"
 
 
 @dataclass(frozen=True, slots=True)

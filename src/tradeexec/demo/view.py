@@ -24,8 +24,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from tradeexec.demo_figures import money
-from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary, FillMark
+from tradeexec.demo.figures import money
+from tradeexec.demo.record import QUOTE, DemoRecord, DemoSummary, FillMark
 
 __all__ = ["DemoView", "live_view", "screenshot", "summary_table"]
 

@@ -1,6 +1,6 @@
 """``tradeexec run``: a user's strategy on a trading session, for a bounded time.
 
-Two kinds of strategy, one session (``tradeexec.session``: venue, books, journal, risk,
+Two kinds of strategy, one session (``tradeexec.strategy.session``: venue, books, journal, risk,
 exactly-once order manager, the exchange check at the end, the view and the report):
 
 - a Python module (a ``.py`` file or an importable name) defining ``async def strategy(ctx)``
@@ -34,12 +34,12 @@ from types import ModuleType
 from typing import Any
 
 from tradeexec.config import Venue
-from tradeexec.demo_record import DemoRecord, DemoSummary
+from tradeexec.demo.record import DemoRecord, DemoSummary
 from tradeexec.errors import InvalidParameter, StrategyFailed, StrategyLoadError
 from tradeexec.execution.risk import RiskLimits
 from tradeexec.execution.signals import decode_lines
-from tradeexec.session import SessionPlan, TradingSession, settle
-from tradeexec.strategy_api import StrategyContext
+from tradeexec.strategy.api import StrategyContext
+from tradeexec.strategy.session import SessionPlan, TradingSession, settle
 
 __all__ = ["DEFAULT_SYMBOLS", "PythonStrategy", "RunPlan", "load_strategy", "run", "run_strategy"]
 

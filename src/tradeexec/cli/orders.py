@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.rest.price_context import price_context
-from tradeexec.cli_account import order_row, orders_table
-from tradeexec.cli_common import (
+from tradeexec.cli.account import order_row, orders_table
+from tradeexec.cli.common import (
     EXIT_OK,
     UsageError,
     add_command,

@@ -26,9 +26,9 @@ from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
-from tradeexec.demo_exchange import fetch_exchange_record
-from tradeexec.demo_figures import symbol_grids
-from tradeexec.demo_record import QUOTE, START_QUOTE, ZERO, DemoRecord, DemoSummary, FillMark
+from tradeexec.demo.exchange import fetch_exchange_record
+from tradeexec.demo.figures import symbol_grids
+from tradeexec.demo.record import QUOTE, START_QUOTE, ZERO, DemoRecord, DemoSummary, FillMark
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder

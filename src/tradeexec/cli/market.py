@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import Kline
-from tradeexec.cli_common import (
+from tradeexec.cli.common import (
     EXIT_OK,
     add_command,
     emit,

@@ -1,10 +1,10 @@
 """The demo's HTML report: one self-contained file that opens in any browser with no server.
 
-No JavaScript and no external CSS or fonts: the charts are SVG (``tradeexec.demo_charts``),
+No JavaScript and no external CSS or fonts: the charts are SVG (``tradeexec.demo.charts``),
 so the file is the whole record of the run and still reads the same years later. The
 execution figures (latency, slippage against the arrival mid, fees, maker/taker split,
 turnover, drawdown) and the orders and trades tables come from the exchange's own record of
-the run (``tradeexec.demo_figures``); prices are shown to the symbol's tick and quantities to
+the run (``tradeexec.demo.figures``); prices are shown to the symbol's tick and quantities to
 its step, quote amounts to the cent.
 """
 
@@ -16,9 +16,9 @@ from html import escape
 from pathlib import Path
 from statistics import median_low
 
-from tradeexec.demo_charts import Marker, line_chart
-from tradeexec.demo_figures import OrderFigures, RunFigures, money
-from tradeexec.demo_record import QUOTE, DemoRecord, DemoSummary
+from tradeexec.demo.charts import Marker, line_chart
+from tradeexec.demo.figures import OrderFigures, RunFigures, money
+from tradeexec.demo.record import QUOTE, DemoRecord, DemoSummary
 
 __all__ = ["equity_svg", "price_svg", "render_report", "write_report"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.cli_common import (
+from tradeexec.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_REJECTED,

@@ -9,10 +9,10 @@ the books resync; the emergency stop flattens everything; and the summary is che
 the exchange's own record (one exchange order per intent, no duplicates).
 
 Everything the run sees goes into a ``DemoRecord``, which the terminal view
-(``tradeexec.demo_view``) and the HTML report (``tradeexec.demo_report``) only read: the
+(``tradeexec.demo.view``) and the HTML report (``tradeexec.demo.report``) only read: the
 demo neither draws nor formats, so it runs the same in a terminal, a pipe or a test. The
-record lives in ``tradeexec.demo_record``, the fault plan and its tracking in
-``tradeexec.demo_faults``, the strategy in ``tradeexec.demo_strategy``; this module runs them.
+record lives in ``tradeexec.demo.record``, the fault plan and its tracking in
+``tradeexec.demo.faults``, the strategy in ``tradeexec.demo.strategy``; this module runs them.
 
 On ``testnet``/``live`` the same strategy trades through ``BinanceClient(venue=...)`` with
 no faults; it trades *around* what the account already holds (targets are offsets from the
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.config import Venue
-from tradeexec.demo_faults import FaultTracker
-from tradeexec.demo_record import QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary
-from tradeexec.demo_strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
+from tradeexec.demo.faults import FaultTracker
+from tradeexec.demo.record import QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary
+from tradeexec.demo.strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.emergency import emergency_stop
 from tradeexec.execution.journal.records import OutcomeKind
@@ -43,8 +43,8 @@ from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.signals import Executor, TargetPosition
-from tradeexec.session import SessionPlan, TradingSession, settle
 from tradeexec.sim.exchange import LocalExchange
+from tradeexec.strategy.session import SessionPlan, TradingSession, settle
 
 __all__ = ["QUOTE", "DemoRecord", "DemoSummary", "run_demo"]
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tradeexec.cli_common import EXIT_OK, UsageError, add_command, emit, int_arg, table, to_json
+from tradeexec.cli.common import EXIT_OK, UsageError, add_command, emit, int_arg, table, to_json
 from tradeexec.errors import ConfigError, InvalidParameter
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

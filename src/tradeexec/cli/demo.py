@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.cli_common import (
+from tradeexec.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
@@ -30,7 +30,7 @@ from tradeexec.cli_common import (
 from tradeexec.config import Venue, load_settings
 
 if TYPE_CHECKING:
-    from tradeexec.demo_record import DemoRecord, DemoSummary
+    from tradeexec.demo.record import DemoRecord, DemoSummary
 
 _ALIASES = {"testnet": Venue.SPOT_TESTNET, "live": Venue.SPOT}
 _SPOT_VENUES = (Venue.LOCAL, Venue.SPOT_TESTNET, Venue.SPOT_DEMO, Venue.SPOT)
@@ -113,7 +113,7 @@ def demo_target(args: argparse.Namespace) -> DemoTarget:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from tradeexec.demo import run_demo
+    from tradeexec.demo.run import run_demo
 
     target = demo_target(args)
     journal_dir = Path(args.journal_dir) if args.journal_dir else None
@@ -143,9 +143,9 @@ def present_run(args: argparse.Namespace, duration_s: float, journal_dir: Path |
     ``screenshot`` and ``json``. Exit 1 when the exchange shows a duplicate order."""
     from rich.console import Console
 
-    from tradeexec.demo_record import DemoRecord
-    from tradeexec.demo_report import write_report
-    from tradeexec.demo_view import DemoView, live_view, screenshot, summary_table
+    from tradeexec.demo.record import DemoRecord
+    from tradeexec.demo.report import write_report
+    from tradeexec.demo.view import DemoView, live_view, screenshot, summary_table
 
     where = journal_dir or Path(tempfile.mkdtemp(prefix=f"tradeexec-{args.command}-"))
     where.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.models import OrderList
-from tradeexec.cli_common import (
+from tradeexec.cli.common import (
     EXIT_OK,
     UsageError,
     add_command,

@@ -17,14 +17,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradeexec.cli_common import EXIT_OK, UsageError, add_command, emit, seconds_arg, table, text
-from tradeexec.cli_demo import present_run, trading_venue
+from tradeexec.cli.common import EXIT_OK, UsageError, add_command, emit, seconds_arg, table, text
+from tradeexec.cli.demo import present_run, trading_venue
 from tradeexec.config import load_settings, locate_config
 from tradeexec.config_file import ConfigFile, read_config
 from tradeexec.execution.risk import RiskLimits
 
 if TYPE_CHECKING:
-    from tradeexec.demo_record import DemoRecord, DemoSummary
+    from tradeexec.demo.record import DemoRecord, DemoSummary
 
 DEFAULT_DURATION_S = 60.0
 
@@ -118,7 +118,7 @@ def _dotted(config: ConfigFile, key: str) -> Any:
 
 
 def _params(args: argparse.Namespace, defaults: Mapping[str, Any], config: ConfigFile) -> dict[str, Any]:
-    from tradeexec.runner import decimal_params
+    from tradeexec.strategy.runner import decimal_params
 
     params = {**defaults, **decimal_params(config.strategy.get("params", {}))}
     for item in args.param:
@@ -130,7 +130,13 @@ def _params(args: argparse.Namespace, defaults: Mapping[str, Any], config: Confi
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from tradeexec.runner import DEFAULT_SYMBOLS, PythonStrategy, RunPlan, load_strategy, run_strategy
+    from tradeexec.strategy.runner import (
+        DEFAULT_SYMBOLS,
+        PythonStrategy,
+        RunPlan,
+        load_strategy,
+        run_strategy,
+    )
 
     config = _config(args)
     r = _Resolved(config)

@@ -8,14 +8,13 @@ terminal view and the report can show each fault next to its recovery.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tradeexec.demo.record import DemoRecord, FaultEntry
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.state import OrderState
 
 if TYPE_CHECKING:
-    from tradeexec.demo_record import DemoRecord
     from tradeexec.sim.exchange import LocalExchange
 
 ORDER_PATH = "/api/v3/order"
@@ -26,24 +25,6 @@ FAULT_PLAN = (
     (0.6, "error_1007", ORDER_PATH),
 )
 STREAM_DROP = "ws_drop"
-
-
-@dataclass
-class FaultEntry:
-    """One injected fault: when it was armed, when it hit, when and how the run recovered."""
-
-    kind: str
-    armed_s: float
-    fired_s: float | None = None
-    recovered_s: float | None = None
-    recovery: str = ""
-    order: ManagedOrder | None = None
-
-    @property
-    def status(self) -> str:
-        if self.recovered_s is not None:
-            return "recovered"
-        return "waiting to fire" if self.fired_s is None else "recovering"
 
 
 class FaultTracker:

@@ -4,8 +4,9 @@ Exit codes tell a script what went wrong without parsing text: 0 success, 2 the 
 was refused (nothing sent), 3 the exchange rejected the request (or, for ``keys check``, the
 key is unsafe), 1 anything else (network, exchange failure, an incomplete emergency stop).
 Errors print one line and a hint, never a traceback unless ``--debug``. The commands live in
-``cli_demo``, ``cli_market``, ``cli_stream``, ``cli_account``, ``cli_safety`` and
-``cli_local``; this module builds the parser and maps exceptions to exit codes.
+the modules beside this one (``demo``, ``run``, ``local``, ``market``, ``stream``,
+``account``, ``orders``, ``safety``); this module builds the parser and maps exceptions to
+exit codes.
 """
 
 from __future__ import annotations
@@ -16,18 +17,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tradeexec import (
-    __version__,
-    cli_account,
-    cli_demo,
-    cli_local,
-    cli_market,
-    cli_order,
-    cli_run,
-    cli_safety,
-    cli_stream,
-)
-from tradeexec.cli_common import (
+from tradeexec import __version__
+from tradeexec.cli import account, demo, local, market, orders, run, safety, stream
+from tradeexec.cli.common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
     EXIT_USER_ERROR,
@@ -89,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(parser, top=True)
     parser.add_argument("--version", action="version", version=f"tradeexec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (cli_demo, cli_run, cli_local, cli_market, cli_stream, cli_account, cli_order, cli_safety):
+    for module in (demo, run, local, market, stream, account, orders, safety):
         module.register(sub)
     return parser
 

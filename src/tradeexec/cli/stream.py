@@ -44,7 +44,7 @@ from tradeexec.binance.models import (
 )
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.streams import MarketStream
-from tradeexec.cli_common import (
+from tradeexec.cli.common import (
     EXIT_OK,
     CommandFailed,
     UsageError,

@@ -1,0 +1,7 @@
+"""``python -m tradeexec.cli``."""
+
+import sys
+
+from tradeexec.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,2 @@
+"""Running a user's strategy: the API it is written against, the runner, the trading session
+shared with the demo."""
