@@ -34,6 +34,9 @@ class ManagedOrder:
         self.last_place_ms = 0
         self.cancel_requested = False
         self.sent: SendMark | None = None  # the last placement, for the resend rule
+        # This process is awaiting the answer to its own placement: only that await may
+        # decide the outcome, so no resolver starts meanwhile (the original may still land).
+        self.placing = False
         self._final = asyncio.Event()
         self._trade_ids: set[int] = set()
         self._resolver: asyncio.Task[None] | None = None

@@ -352,10 +352,15 @@ class OrderManager(Reconciling):
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
         signed_lo = self.venue.timestamp_ms()
         sent_mono = time.monotonic()
+        # Marked before the await: the resend rule's clocks count from this send, never from
+        # an earlier one or the manager's start, whoever looks at the order meanwhile.
+        order.sent = SendMark(signed_lo, sent_mono)
+        order.placing = True
         try:
             try:
                 response = await self.venue.place(intent)
             finally:
+                order.placing = False
                 # The latest timestamp it can have been signed with (a -1021 re-signs it).
                 order.sent = SendMark(max(signed_lo, self.venue.timestamp_ms()), sent_mono)
         except asyncio.CancelledError:

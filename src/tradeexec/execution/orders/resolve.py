@@ -50,6 +50,10 @@ class Resolving(OrderTracking, abc.ABC):
         self._start_resolver(order)
 
     def _start_resolver(self, order: ManagedOrder) -> None:
+        """Resolve ``order`` in the background, unless this process is still awaiting its
+        own placement's answer (the placement starts the resolver if the answer is lost)."""
+        if order.placing:
+            return
         if order._resolver is None or order._resolver.done():
             order._resolver = asyncio.create_task(
                 self._resolve(order), name=f"resolve-{order.client_order_id}"
