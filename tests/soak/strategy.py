@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.errors import RateLimitBanActive, TradeexecError
+from tradeexec.errors import JournalUnavailable, RateLimitBanActive, TradeexecError
 from tradeexec.execution import Executor, ManagedOrder, OrderIntent, OrderManager, OrderSignal, TargetPosition
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "ETHBTC")
@@ -125,9 +125,10 @@ class RandomStrategy:
             self.ledger.exception_reprs.append(repr(exc))
             if "halted" in str(exc) and self.on_halted is not None:
                 await _maybe_await(self.on_halted())
-            elif isinstance(exc, RateLimitBanActive):
-                # Held back by a ban longer than the client would wait: a strategy waits a
-                # moment rather than spending its next intents on the same refusal.
+            elif isinstance(exc, (RateLimitBanActive, JournalUnavailable)):
+                # Held back by a ban longer than the client would wait, or by a journal that
+                # cannot be written: a strategy waits a moment rather than spending its next
+                # intents on the same refusal (the bounded run would spend half of them).
                 await asyncio.sleep(BAN_PAUSE_S)
         except TimeoutError:
             if deadline.expired():
