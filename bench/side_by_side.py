@@ -49,7 +49,9 @@ def checkout(rev: str | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix="tradeexec-sbs-") as tmp:
         tree = Path(tmp) / "tree"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True
+        )
         try:
             yield tree
         finally:
@@ -60,7 +62,13 @@ def run_case(tree: Path, case: str, rounds: int) -> list[list[object]]:
     env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{tree}")
     code = PRELUDE + CASES[case].format(rounds=rounds) + EPILOGUE
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tree, env=env, check=True, capture_output=True, text=True, timeout=1800
+        [sys.executable, "-c", code],
+        cwd=tree,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     ).stdout
     rows: list[list[object]] = json.loads(out.strip().splitlines()[-1])
     return rows
