@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tests.sim.market_shape_helpers import check_default_market, median, percentile, wait_market_time
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.sim.config import MarketConfig
 from tradeexec.sim.engine import OrderRequest
 from tradeexec.sim.market import MAKER, TAKER, PriceWalk, SyntheticMarket
 
@@ -74,9 +75,13 @@ def test_market_is_deterministic_for_a_seed() -> None:
     assert first != run(8)
 
 
-def _returns(jump_prob: float, alpha: float = 0.08, beta: float = 0.9) -> list[float]:
+DEFAULT = MarketConfig()  # the default market's walk, as SyntheticMarket builds it
+
+
+def _returns(jump_prob: float, alpha: float = DEFAULT.garch_alpha, beta: float = DEFAULT.garch_beta,
+             ) -> list[float]:  # fmt: skip
     walk = PriceWalk(random.Random(3), 60000.0, step_var=1e-8, alpha=alpha, beta=beta, jump_prob=jump_prob,
-                     jump_size=0.002)  # fmt: skip
+                     jump_size=DEFAULT.jump_size)  # fmt: skip
     prices = [walk.next() for _ in range(20_000)]
     return [math.log(b / a) for a, b in itertools.pairwise(prices)]
 
@@ -95,12 +100,13 @@ def _kurtosis(returns: list[float]) -> float:
 
 
 def test_walk_clusters_volatility_and_jumps() -> None:
-    """Squared returns are autocorrelated (calm and busy spells) and jumps fatten the tails;
-    a plain Gaussian walk (alpha = beta = 0, no jumps) has neither."""
+    """With the default market's parameters, squared returns are autocorrelated (calm and
+    busy spells) and jumps fatten the tails; a plain Gaussian walk (alpha = beta = 0, no
+    jumps) has neither."""
     garch = _returns(0.0)
     plain = _returns(0.0, alpha=0.0, beta=0.0)
     assert _clustering(garch) > 0.1 > abs(_clustering(plain))
-    assert _kurtosis(_returns(0.002)) > 10 > 4 > _kurtosis(plain)
+    assert _kurtosis(_returns(DEFAULT.jump_prob)) > 10 > 4 > _kurtosis(plain)
     # the long-run variance is what was configured
     assert 0.7e-8 < sum(r * r for r in garch) / len(garch) < 1.4e-8
 
