@@ -9,6 +9,7 @@ best bid, 0.5 % by default) of where the market was."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
@@ -46,3 +47,16 @@ async def test_emergency_stop_flattens_default_balances_near_the_mid() -> None:
             worst = min(f.price for f in fills)
             assert worst >= bids[asset] * (1 - BAND - DRIFT), (asset, worst, bids[asset])
         assert ex.balances()["USDT"][0] > DEFAULT_BALANCES["USDT"]
+
+
+def test_the_demo_and_the_soak_run_on_the_default_market() -> None:
+    """The properties measured in test_market_shape hold where the demo and the soak trade:
+    their exchanges use the default market (the soak steps it twice as often, same shape)."""
+    from tests.soak.harness import SoakSettings, _config
+    from tradeexec.sim.config import MarketConfig
+    from tradeexec.strategy.session import _local_config
+
+    assert _local_config().market == MarketConfig()
+    soak = _config(SoakSettings(intents=1))[0].market
+    assert dataclasses.replace(soak, interval_s=MarketConfig().interval_s) == MarketConfig()
+    assert soak.enabled
