@@ -5,13 +5,16 @@ Five minutes of a made-up BTCUSDT market in Binance's public-data layouts: spot 
 (no header row, as the spot files come), futures-style bookTicker (with its header row) and
 1m klines computed from the same trades. Run from the repository root:
 
-    python scripts/make_replay_sample.py
+    python scripts/make_replay_sample.py [OUT_DIR]
+
+(``OUT_DIR`` defaults to the package's data folder; the tests write elsewhere and compare.)
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +33,7 @@ def _qty(rng: random.Random, scale: float) -> Decimal:
     return Decimal(f"{max(0.00001, rng.lognormvariate(0.0, 1.0) * scale):.5f}")
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rng = random.Random(20240101)
     mid = Decimal("42000.00")
     quotes: list[list[str]] = []
@@ -55,14 +58,14 @@ def main() -> None:
             agg_id += 1
             trades.append([str(agg_id), f"{price:.8f}", f"{_qty(rng, 0.02):.8f}", str(first), str(trade_id),
                            str(t), "True" if buyer_maker else "False", "True"])  # fmt: skip
-    OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / f"{SYMBOL}-bookTicker-sample.csv", "w", newline="") as fh:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / f"{SYMBOL}-bookTicker-sample.csv", "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(BOOK_TICKER_HEADER)
         writer.writerows(quotes)
-    with open(OUT / f"{SYMBOL}-aggTrades-sample.csv", "w", newline="") as fh:
+    with open(out / f"{SYMBOL}-aggTrades-sample.csv", "w", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(trades)
-    with open(OUT / f"{SYMBOL}-1m-sample.csv", "w", newline="") as fh:
+    with open(out / f"{SYMBOL}-1m-sample.csv", "w", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(_klines(trades))
 
 
@@ -87,4 +90,4 @@ def _klines(trades: list[list[str]]) -> list[list[str]]:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)

@@ -95,3 +95,27 @@ async def test_margin_and_futures_lists_are_empty_and_spot_symbols_do_not_claim_
     # Nor what the local exchange has no endpoint for: OTO/OPO lists, amendments, pegged orders.
     unserved = ("otoAllowed", "opoAllowed", "amendAllowed", "pegInstructionsAllowed")
     assert not any(s[flag] for s in spot.body["symbols"] for flag in unserved)
+
+
+UNKNOWN = [
+    ("GET", "/api/v3/noSuchEndpoint"),
+    ("POST", "/api/v3/noSuchEndpoint"),
+    ("GET", "/sapi/v1/noSuchEndpoint"),
+    ("GET", "/fapi/v1/noSuchEndpoint"),
+    ("DELETE", "/fapi/v1/noSuchEndpoint"),
+    ("GET", "/dapi/v1/noSuchEndpoint"),
+    ("GET", "/eapi/v1/noSuchEndpoint"),
+    ("GET", "/papi/v1/noSuchEndpoint"),
+    ("GET", "/"),
+    ("GET", "/favicon.ico"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), UNKNOWN, ids=[f"{m} {p}" for m, p in UNKNOWN])
+async def test_unknown_paths_answer_json_in_binances_error_shape(api: Api, method: str, path: str) -> None:
+    """A client probing an endpoint this exchange lacks (a trading engine's start-up reads, a
+    futures or options path) gets Binance's error shape it can parse, never text/plain."""
+    reply = await api.request(method, path, headers={"X-MBX-APIKEY": api.api_key})
+    assert reply.status == 404
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert reply.body == {"code": -1020, "msg": "This operation is not supported."}

@@ -14,51 +14,20 @@ import aiohttp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.sim.market_shape_helpers import Watch, median, percentile, quote_depth_within, wait_market_time
+from tests.sim.market_shape_helpers import check_default_market, median, percentile, wait_market_time
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.sim import LocalExchange, SimConfig
-from tradeexec.sim.config import DEFAULT_BALANCES
+from tradeexec.sim.config import MarketConfig
 from tradeexec.sim.engine import OrderRequest
 from tradeexec.sim.market import MAKER, TAKER, PriceWalk, SyntheticMarket
 
 MARKET_MS = 60_000
 SPEED = 15.0  # 60 s of market in about 4 s of wall time
-USDT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT")
 
 
 async def test_default_market_over_a_minute_never_empty_deep_and_incremental() -> None:
-    cfg = SimConfig.default()
-    cfg.clock_speed = SPEED
-    ex = LocalExchange(cfg)
-    watch = Watch(ex.state, window_ms=100)
-    ex.state.bus.add_listener(watch)
-    async with ex:
-        await wait_market_time(ex.state, MARKET_MS, wall_timeout_s=60)
-        depth = {s: quote_depth_within(ex.state, s, Decimal("0.01")) for s in USDT_SYMBOLS}
-        levels = {s: ex.state.engine.depth(s, 5000) for s in ex.state.symbol_info}
-    # never an empty side, never a crossed book, on any symbol, after any engine call
-    assert watch.empty_sides == [] and watch.crossed == []
-    for symbol, snap in levels.items():
-        assert len(snap.bids) >= 50 and len(snap.asks) >= 50, symbol
-    for symbol, (mid, bid_value, ask_value) in depth.items():
-        base = symbol.removesuffix("USDT")
-        # the default account's whole balance of either asset fits within 1 % of the mid, twice
-        assert bid_value >= 2 * DEFAULT_BALANCES[base] * mid, (symbol, bid_value)
-        assert ask_value >= 2 * DEFAULT_BALANCES["USDT"], (symbol, ask_value)
-    for symbol in ex.state.symbol_info:
-        sizes = watch.windows[symbol]
-        book_levels = len(levels[symbol].bids) + len(levels[symbol].asks)
-        # diffs carry the levels that changed, never a rewrite of the book (a requote that
-        # replaces every level shows each one twice: 200 %). A window here is one step of a
-        # loop that lags the sped-up clock, so it covers more market time than 100 ms and
-        # the bound is loose; test_diff_depth_stream_carries_small_updates measures 100 ms.
-        assert median(sizes) <= 0.35 * book_levels, (symbol, median(sizes))
-        # The tail: at 15x speed on a loaded machine a late loop step spans several market
-        # steps (and jumps move every level), so only "never a whole-book rewrite" is asked.
-        assert percentile(sizes, 0.95) <= 0.9 * book_levels, (symbol, sorted(sizes)[-10:])
-        # trades at a plausible rate: about four market orders a second, a few prints each
-        rate = watch.trades.get(symbol, 0) / (MARKET_MS / 1000)
-        assert 1 <= rate <= 60, (symbol, rate)
+    """60 s of market time, sped up; ``tests/soak/test_market_soak.py`` runs it at 1x."""
+    await check_default_market(MARKET_MS, SPEED, wall_timeout_s=60)
 
 
 async def test_diff_depth_stream_carries_small_updates() -> None:
@@ -106,9 +75,13 @@ def test_market_is_deterministic_for_a_seed() -> None:
     assert first != run(8)
 
 
-def _returns(jump_prob: float, alpha: float = 0.08, beta: float = 0.9) -> list[float]:
+DEFAULT = MarketConfig()  # the default market's walk, as SyntheticMarket builds it
+
+
+def _returns(jump_prob: float, alpha: float = DEFAULT.garch_alpha, beta: float = DEFAULT.garch_beta,
+             ) -> list[float]:  # fmt: skip
     walk = PriceWalk(random.Random(3), 60000.0, step_var=1e-8, alpha=alpha, beta=beta, jump_prob=jump_prob,
-                     jump_size=0.002)  # fmt: skip
+                     jump_size=DEFAULT.jump_size)  # fmt: skip
     prices = [walk.next() for _ in range(20_000)]
     return [math.log(b / a) for a, b in itertools.pairwise(prices)]
 
@@ -127,12 +100,13 @@ def _kurtosis(returns: list[float]) -> float:
 
 
 def test_walk_clusters_volatility_and_jumps() -> None:
-    """Squared returns are autocorrelated (calm and busy spells) and jumps fatten the tails;
-    a plain Gaussian walk (alpha = beta = 0, no jumps) has neither."""
+    """With the default market's parameters, squared returns are autocorrelated (calm and
+    busy spells) and jumps fatten the tails; a plain Gaussian walk (alpha = beta = 0, no
+    jumps) has neither."""
     garch = _returns(0.0)
     plain = _returns(0.0, alpha=0.0, beta=0.0)
     assert _clustering(garch) > 0.1 > abs(_clustering(plain))
-    assert _kurtosis(_returns(0.002)) > 10 > 4 > _kurtosis(plain)
+    assert _kurtosis(_returns(DEFAULT.jump_prob)) > 10 > 4 > _kurtosis(plain)
     # the long-run variance is what was configured
     assert 0.7e-8 < sum(r * r for r in garch) / len(garch) < 1.4e-8
 

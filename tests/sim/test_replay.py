@@ -8,6 +8,8 @@ import asyncio
 import http.client
 import itertools
 import json
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -203,3 +205,16 @@ def test_sim_serve_refuses_a_bad_replay_file(tmp_path: Path) -> None:
     sample = str(DATA / "BTCUSDT-aggTrades-sample.csv")
     run = run_cli(["sim", "serve", "--port", "0", "--replay", sample, "--speed", "-1"], base_env())
     assert run.code == 2 and "market.replay_speed must be 0" in run.err
+
+
+def test_the_shipped_samples_are_what_the_repo_script_makes(tmp_path: Path) -> None:
+    """The sample files are reproducible from ``scripts/make_replay_sample.py`` byte for byte
+    (nothing downloaded, nothing edited by hand), and each reads as its published layout."""
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_replay_sample.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, timeout=60)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in DATA.glob("*.csv")) and len(made) == 3
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+    kinds = {name: read(DATA / name)[0] for name in made}
+    assert set(kinds.values()) == {Kind.AGG_TRADES, Kind.BOOK_TICKER, Kind.KLINES}

@@ -23,7 +23,9 @@ _ORDER_TYPES = [
     "TAKE_PROFIT",
     "TAKE_PROFIT_LIMIT",
 ]
-_STP_MODES = ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"]
+# Live symbols also list DECREMENT and TRANSFER; the local exchange's matching does the three
+# EXPIRE modes only, and exchangeInfo must not offer what an order would be refused for.
+_STP_MODES = ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
 
 
 def _symbol(
