@@ -72,6 +72,42 @@ class Ledger:
         if refund:
             bal.free += refund
 
+    def settle_trade(
+        self,
+        buyer: str,
+        seller: str,
+        base: str,
+        quote: str,
+        amounts: tuple[Decimal, Decimal, Decimal | None, Decimal, Decimal],
+    ) -> None:
+        """Every balance change of one trade in one call (the hot path of matching):
+        ``amounts`` is (base qty, quote qty, quote the buyer had locked for it or None when
+        the buyer pays from free, buyer's fee in base, seller's fee in quote). The seller
+        always sold out of its lock."""
+        qty, paid, reserved, buyer_fee, seller_fee = amounts
+        accounts, touched = self._accounts, self._touched
+        for account, asset in ((buyer, quote), (buyer, base), (seller, base), (seller, quote)):
+            holdings = accounts.setdefault(account, {})
+            if asset not in holdings:
+                holdings[asset] = Holding()
+            touched.setdefault(account, {})[asset] = None
+        buyer_holdings, seller_holdings = accounts[buyer], accounts[seller]
+        if reserved is None:
+            buyer_holdings[quote].free -= paid
+        else:
+            bal = buyer_holdings[quote]
+            bal.locked -= reserved
+            if reserved != paid:
+                bal.free += reserved - paid
+        buyer_holdings[base].free += qty - buyer_fee
+        seller_holdings[base].locked -= qty
+        seller_holdings[quote].free += paid - seller_fee
+        fees = self.fees
+        if buyer_fee:
+            fees[base] = fees.get(base, _ZERO) + buyer_fee
+        if seller_fee:
+            fees[quote] = fees.get(quote, _ZERO) + seller_fee
+
     def collect_fee(self, asset: str, amount: Decimal) -> None:
         if amount:
             self.fees[asset] = self.fees.get(asset, _ZERO) + amount

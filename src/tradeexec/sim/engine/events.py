@@ -9,9 +9,17 @@ from decimal import Decimal
 
 from tradeexec.binance.enums import ExecutionType
 from tradeexec.sim.engine.accounts import Holding
-from tradeexec.sim.engine.records import EngineReject, Fill, OrderListRecord, OrderRecord, TradePrint
+from tradeexec.sim.engine.records import (
+    EngineReject,
+    Fill,
+    OrderListRecord,
+    OrderRecord,
+    TradePrint,
+    fast_init,
+)
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class ExecutionEvent:
     """-> executionReport. ``order`` is a snapshot (copy) taken when the event happened."""
@@ -26,6 +34,7 @@ class ExecutionEvent:
     event_time: int = 0
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class BalanceEvent:
     """-> outboundAccountPosition: the new free/locked of every asset the change touched."""
@@ -54,6 +63,7 @@ class ListStatusEvent:
     event_time: int
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class TradePrintEvent:
     """-> public trade / aggTrade streams."""
@@ -61,6 +71,7 @@ class TradePrintEvent:
     trade: TradePrint
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class DepthEvent:
     """-> depth diff stream. ``bids``/``asks`` carry absolute quantities at each changed price
@@ -78,6 +89,7 @@ class DepthEvent:
 Event = ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradePrintEvent | DepthEvent
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class PlaceResult:
     order: OrderRecord  # snapshot after matching

@@ -6,10 +6,34 @@ JSON (``sim/binance/views.py``), the streams into events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from tradeexec.binance.enums import OrderStatus, OrderType, SelfTradePreventionMode, Side, TimeInForce
+
+_T = TypeVar("_T")
+
+
+def fast_init(cls: type[_T]) -> type[_T]:
+    """Gives a frozen slots dataclass an ``__init__`` that stores through the slot
+    descriptors instead of ``object.__setattr__`` by name: the same signature, defaults and
+    immutability afterwards, at about half the cost. The engine builds several of these per
+    fill (fills, trades, events), which made the generated frozen ``__init__`` one of the
+    largest costs of matching."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    setters: dict[str, Callable[[Any, Any], None]] = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
+    body = "".join(f"    _set_{n}(self, {n})\n" for n in names)
+    namespace: dict[str, Any] = dict(setters)
+    exec(f"def __init__(self, {', '.join(names)}):\n{body}", namespace)
+    init = namespace["__init__"]
+    original = cls.__init__
+    init.__defaults__ = original.__defaults__
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = original.__doc__
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
+    return cls
 
 
 class EngineReject(Exception):
@@ -52,10 +76,13 @@ class OrderRequest:
     stp_mode: SelfTradePreventionMode = SelfTradePreventionMode.NONE
 
 
-@dataclass(slots=True)
+@dataclass
 class OrderRecord:
     """The engine's record of an order; mutable, the engine owns it. Callers that keep a
-    value across calls copy what they need."""
+    value across calls copy what they need.
+
+    Not a slots class on purpose: every execution event carries a snapshot, and copying an
+    instance dict is about four times cheaper than building a 23-field slots instance."""
 
     account: str
     symbol: str
@@ -83,33 +110,15 @@ class OrderRecord:
 
     def snapshot(self) -> OrderRecord:
         """A copy for events and answers, so that later matching cannot change what was sent."""
-        return OrderRecord(
-            account=self.account,
-            symbol=self.symbol,
-            order_id=self.order_id,
-            client_order_id=self.client_order_id,
-            side=self.side,
-            type=self.type,
-            time_in_force=self.time_in_force,
-            price=self.price,
-            orig_qty=self.orig_qty,
-            executed_qty=self.executed_qty,
-            cummulative_quote_qty=self.cummulative_quote_qty,
-            status=self.status,
-            time=self.time,
-            update_time=self.update_time,
-            working_time=self.working_time,
-            is_working=self.is_working,
-            stop_price=self.stop_price,
-            iceberg_qty=self.iceberg_qty,
-            orig_quote_order_qty=self.orig_quote_order_qty,
-            trailing_delta=self.trailing_delta,
-            trailing_time=self.trailing_time,
-            order_list_id=self.order_list_id,
-            stp_mode=self.stp_mode,
-        )
+        copy = _new_record(OrderRecord)
+        copy.__dict__.update(self.__dict__)
+        return copy
 
 
+_new_record = object.__new__
+
+
+@fast_init
 @dataclass(slots=True, frozen=True)
 class Fill:
     """One execution of one order (the taker's or the maker's side of a trade)."""
@@ -128,6 +137,7 @@ class Fill:
     symbol: str
 
 
+@fast_init
 @dataclass(slots=True, frozen=True)
 class TradePrint:
     """A public trade (one per maker/taker match)."""
