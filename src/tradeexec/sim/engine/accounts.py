@@ -65,13 +65,6 @@ class Ledger:
         bal.locked -= amount
         bal.free += amount
 
-    def consume_locked(self, account: str, asset: str, amount: Decimal, refund: Decimal = _ZERO) -> None:
-        """Spend ``amount - refund`` out of ``amount`` locked and give ``refund`` back."""
-        bal = self._get(account, asset)
-        bal.locked -= amount
-        if refund:
-            bal.free += refund
-
     def settle_trade(
         self,
         buyer: str,
@@ -107,10 +100,6 @@ class Ledger:
             fees[base] = fees.get(base, _ZERO) + buyer_fee
         if seller_fee:
             fees[quote] = fees.get(quote, _ZERO) + seller_fee
-
-    def collect_fee(self, asset: str, amount: Decimal) -> None:
-        if amount:
-            self.fees[asset] = self.fees.get(asset, _ZERO) + amount
 
     def flush(self) -> list[tuple[str, dict[str, Holding]]]:
         """The (account, changed balances) pairs since the last flush, in first-touch order."""

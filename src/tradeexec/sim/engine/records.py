@@ -111,7 +111,7 @@ class OrderRecord:
     def snapshot(self) -> OrderRecord:
         """A copy for events and answers, so that later matching cannot change what was sent."""
         copy = _new_record(OrderRecord)
-        copy.__dict__.update(self.__dict__)
+        copy.__dict__ = self.__dict__.copy()  # the values are immutable: a shallow copy is a copy
         return copy
 
 
