@@ -2,38 +2,20 @@
 records of orders, fills, public trades and order lists, and its refusal (``EngineReject``).
 
 Plain data, no behaviour beyond taking snapshots: the wire layer turns these into Binance's
-JSON (``sim/binance/views.py``), the streams into events."""
+JSON (``sim/binance/views.py``), the streams into events.
+
+What matching builds per fill (``Fill``, ``TradePrint``) is a ``NamedTuple``: immutable like
+the frozen dataclasses they were, read by attribute the same way, and built in one step
+(a frozen dataclass's ``__init__`` stores field by field through ``object.__setattr__``,
+which made building them one of the largest costs of matching)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import NamedTuple
 
 from tradeexec.binance.enums import OrderStatus, OrderType, SelfTradePreventionMode, Side, TimeInForce
-
-_T = TypeVar("_T")
-
-
-def fast_init(cls: type[_T]) -> type[_T]:
-    """Gives a frozen slots dataclass an ``__init__`` that stores through the slot
-    descriptors instead of ``object.__setattr__`` by name: the same signature, defaults and
-    immutability afterwards, at about half the cost. The engine builds several of these per
-    fill (fills, trades, events), which made the generated frozen ``__init__`` one of the
-    largest costs of matching."""
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    setters: dict[str, Callable[[Any, Any], None]] = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
-    body = "".join(f"    _set_{n}(self, {n})\n" for n in names)
-    namespace: dict[str, Any] = dict(setters)
-    exec(f"def __init__(self, {', '.join(names)}):\n{body}", namespace)
-    init = namespace["__init__"]
-    original = cls.__init__
-    init.__defaults__ = original.__defaults__
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = original.__doc__
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
-    return cls
 
 
 class EngineReject(Exception):
@@ -118,9 +100,7 @@ class OrderRecord:
 _new_record = object.__new__
 
 
-@fast_init
-@dataclass(slots=True, frozen=True)
-class Fill:
+class Fill(NamedTuple):
     """One execution of one order (the taker's or the maker's side of a trade)."""
 
     trade_id: int
@@ -137,9 +117,7 @@ class Fill:
     symbol: str
 
 
-@fast_init
-@dataclass(slots=True, frozen=True)
-class TradePrint:
+class TradePrint(NamedTuple):
     """A public trade (one per maker/taker match)."""
 
     trade_id: int
