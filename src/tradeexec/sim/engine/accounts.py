@@ -52,6 +52,18 @@ class Ledger:
         self._touched.setdefault(account, {})[asset] = None
         return bal
 
+    def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
+        """``_get`` for two assets of one account at once, touched in that order."""
+        holdings = self._accounts.get(account)
+        if holdings is None or first not in holdings or second not in holdings:
+            return self._get(account, first), self._get(account, second)
+        touched = self._touched.get(account)
+        if touched is None:
+            touched = self._touched[account] = {}
+        touched[first] = None
+        touched[second] = None
+        return holdings[first], holdings[second]
+
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
         self._get(account, asset).free += delta
 
@@ -78,23 +90,17 @@ class Ledger:
         the buyer pays from free, buyer's fee in base, seller's fee in quote). The seller
         always sold out of its lock."""
         qty, paid, reserved, buyer_fee, seller_fee = amounts
-        accounts, touched = self._accounts, self._touched
-        for account, asset in ((buyer, quote), (buyer, base), (seller, base), (seller, quote)):
-            holdings = accounts.setdefault(account, {})
-            if asset not in holdings:
-                holdings[asset] = Holding()
-            touched.setdefault(account, {})[asset] = None
-        buyer_holdings, seller_holdings = accounts[buyer], accounts[seller]
+        buyer_quote, buyer_base = self._pair(buyer, quote, base)
+        seller_base, seller_quote = self._pair(seller, base, quote)
         if reserved is None:
-            buyer_holdings[quote].free -= paid
+            buyer_quote.free -= paid
         else:
-            bal = buyer_holdings[quote]
-            bal.locked -= reserved
+            buyer_quote.locked -= reserved
             if reserved != paid:
-                bal.free += reserved - paid
-        buyer_holdings[base].free += qty - buyer_fee
-        seller_holdings[base].locked -= qty
-        seller_holdings[quote].free += paid - seller_fee
+                buyer_quote.free += reserved - paid
+        buyer_base.free += qty - buyer_fee
+        seller_base.locked -= qty
+        seller_quote.free += paid - seller_fee
         fees = self.fees
         if buyer_fee:
             fees[base] = fees.get(base, _ZERO) + buyer_fee
@@ -106,7 +112,11 @@ class Ledger:
         out = []
         for account, assets in self._touched.items():
             bals = self._accounts[account]
-            out.append((account, {a: Holding(bals[a].free, bals[a].locked) for a in assets}))
+            changed = {}
+            for asset in assets:
+                bal = bals[asset]
+                changed[asset] = Holding(bal.free, bal.locked)
+            out.append((account, changed))
         self._touched.clear()
         return out
 
