@@ -22,14 +22,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tradeexec.binance.enums import (
-    ExecutionType,
-    OrderStatus,
-    OrderType,
-    SelfTradePreventionMode,
-    Side,
-    TimeInForce,
-)
+from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
+from tradeexec.binance.enums import SelfTradePreventionMode as STP
 from tradeexec.sim.engine import (
     Engine,
     EngineReject,
@@ -42,7 +36,6 @@ from tradeexec.sim.engine.book import PriceLevels
 
 SYM = "BTCUSDT"
 ACCOUNTS = ("a", "b", "c")
-STP = SelfTradePreventionMode
 RATES = {"a": (D("0.001"), D("0.002")), "b": (D(0), D("0.001")), "c": (D("0.0005"), D("0.0005"))}
 
 
