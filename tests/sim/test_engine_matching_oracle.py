@@ -15,7 +15,7 @@ that rewrite is held to, beside ``test_engine_properties.py``'s invariants."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal as D
 
 import pytest
@@ -28,6 +28,7 @@ from tradeexec.sim.engine import (
     Engine,
     EngineReject,
     ExecutionEvent,
+    OrderRecord,
     OrderRequest,
     SymbolSpec,
     TradePrintEvent,
@@ -275,3 +276,17 @@ def test_a_broken_matcher_fails_the_property(broken: type[Engine]) -> None:
 
     with pytest.raises(AssertionError):
         prop()
+
+
+def test_order_records_built_by_the_engine_have_every_field() -> None:
+    """The engine builds an order's record as one dict (its hot path), not through the
+    dataclass ``__init__``: a field added to ``OrderRecord`` must not be missing from it."""
+    eng = _engine(Engine)
+    req = OrderRequest(
+        SYM, Side.BUY, OrderType.LIMIT, quantity=D(1), price=D(100), time_in_force=TimeInForce.GTC
+    )
+    res = eng.place("a", req, now_ms=1)
+    record = eng.get_order("a", SYM, order_id=res.order.order_id)
+    for order in (res.order, record, next(ev.order for ev in res.events if isinstance(ev, ExecutionEvent))):
+        assert list(vars(order)) == [f.name for f in fields(OrderRecord)]
+        assert OrderRecord(**vars(order)) == order

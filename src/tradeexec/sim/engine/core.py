@@ -67,6 +67,8 @@ _ID_LOW = 3844**5  # the five low digit pairs
 _ID_MULTIPLIER = 0x2B7E151628AED2A6ABF7158809CF4F3C7
 
 
+_new_object = object.__new__
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -374,31 +376,34 @@ class EngineCore:
         order_id = st.next_order_id
         st.next_order_id += 1
         is_stop = order_type in STOP_TYPES
-        order = OrderRecord(
-            account,
-            symbol,
-            order_id,
-            client_id or self._new_client_id(),
-            side,
-            order_type,
-            tif,
-            price or ZERO,
-            qty,
-            ZERO,
-            ZERO,
-            OrderStatus.NEW,
-            now,
-            now,
-            -1 if is_stop else now,
-            not is_stop,
-            stop_price or ZERO,
-            iceberg or ZERO,
-            quote_qty or ZERO,
-            trailing_delta,
-            -1,
-            list_id,
-            stp,
-        )
+        # Built as one dict display rather than through the 23-argument dataclass __init__
+        # (one per order placed); the snapshot copies this dict the same way.
+        order = _new_object(OrderRecord)
+        order.__dict__ = {
+            "account": account,
+            "symbol": symbol,
+            "order_id": order_id,
+            "client_order_id": client_id or self._new_client_id(),
+            "side": side,
+            "type": order_type,
+            "time_in_force": tif,
+            "price": price or ZERO,
+            "orig_qty": qty,
+            "executed_qty": ZERO,
+            "cummulative_quote_qty": ZERO,
+            "status": OrderStatus.NEW,
+            "time": now,
+            "update_time": now,
+            "working_time": -1 if is_stop else now,
+            "is_working": not is_stop,
+            "stop_price": stop_price or ZERO,
+            "iceberg_qty": iceberg or ZERO,
+            "orig_quote_order_qty": quote_qty or ZERO,
+            "trailing_delta": trailing_delta,
+            "trailing_time": -1,
+            "order_list_id": list_id,
+            "stp_mode": stp,
+        }
         live = LiveOrder(order, price)
         st.orders[order_id] = order
         st.live[order_id] = live
