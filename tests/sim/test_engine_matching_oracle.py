@@ -28,12 +28,12 @@ from tradeexec.sim.engine import (
     Engine,
     EngineReject,
     ExecutionEvent,
-    OrderRecord,
     OrderRequest,
     SymbolSpec,
     TradePrintEvent,
 )
 from tradeexec.sim.engine.book import PriceLevels
+from tradeexec.sim.engine.records import OrderRecord
 
 SYM = "BTCUSDT"
 ACCOUNTS = ("a", "b", "c")
