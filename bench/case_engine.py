@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import random
 from decimal import Decimal
+from types import ModuleType
+from typing import Any
 
+from bench import baseline_engine
 from bench.case_rest_orders import MAX_N, _all
 from bench.clients import tradeexec_client
 from bench.common import Result, Sample, ServerInfo, Stopwatch
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
-from tradeexec.sim.engine import Engine, OrderRequest, SymbolSpec
+from tradeexec.sim import engine as current_engine
 
 CASE_ENGINE = "5a engine, in-process"
 CASE_REST = "5b REST order placement, loopback"
 
 
-def order_flow(n: int, seed: int = 7) -> list[tuple[str, OrderRequest]]:
+def order_flow(n: int, seed: int = 7, engine: ModuleType = current_engine) -> list[tuple[str, Any]]:
     """A seeded mix of LIMIT GTC orders within 10 ticks of the mid: about half rest, half
-    trade against the book, so matching, fills and book upkeep are all exercised."""
+    trade against the book, so matching, fills and book upkeep are all exercised. ``engine``
+    is the package whose ``OrderRequest`` carries them (today's or the baseline)."""
     rng = random.Random(seed)
     mid = 30000
     flow = []
@@ -31,7 +35,7 @@ def order_flow(n: int, seed: int = 7) -> list[tuple[str, OrderRequest]]:
         flow.append(
             (
                 account,
-                OrderRequest(
+                engine.OrderRequest(
                     "BTCUSDT", side, OrderType.LIMIT, quantity=qty, price=price, time_in_force=TimeInForce.GTC
                 ),
             )
@@ -39,12 +43,12 @@ def order_flow(n: int, seed: int = 7) -> list[tuple[str, OrderRequest]]:
     return flow
 
 
-def engine_round(n: int) -> tuple[Sample, int]:
-    """Orders through a fresh engine; returns the sample and the number of fills."""
-    engine = Engine([SymbolSpec("BTCUSDT", "BTC", "USDT")])
+def engine_round(n: int, package: ModuleType = current_engine) -> tuple[Sample, int]:
+    """Orders through a fresh engine of ``package``; returns the sample and the number of fills."""
+    engine = package.Engine([package.SymbolSpec("BTCUSDT", "BTC", "USDT")])
     for account in ("a", "b"):
         engine.create_account(account, {"BTC": Decimal(10**6), "USDT": Decimal(10**12)})
-    flow = order_flow(n)
+    flow = order_flow(n, engine=package)
     fills = 0
     with Stopwatch() as sw:
         for i, (account, req) in enumerate(flow):
@@ -67,13 +71,23 @@ async def _rest_rounds(server: ServerInfo, n: int, rounds: int) -> list[Sample]:
     return out
 
 
-def run(server: ServerInfo, n: int, rounds: int) -> list[Result]:
-    engine_n = n * 25
-    engine = [engine_round(engine_n) for _ in range(rounds)]
-    fills = engine[0][1]
-    rest = asyncio.run(_rest_rounds(server, min(n, MAX_N), rounds))
-    rest_n = min(n, MAX_N)
-    return [
+def engine_rounds(n: int, rounds: int) -> list[Result]:
+    """Today's engine and the baseline's, rounds interleaved so that both see the same
+    machine load (the machine is shared: compare medians of one run, never across runs)."""
+    baseline = baseline_engine.load()
+    new: list[Sample] = []
+    old: list[Sample] = []
+    fills = old_fills = 0
+    for _ in range(rounds):
+        sample, fills = engine_round(n)
+        new.append(sample)
+        if baseline is not None:
+            sample, old_fills = engine_round(n, baseline)
+            old.append(sample)
+    if old and old_fills != fills:
+        raise AssertionError(f"the engines disagree: {fills} fills today, {old_fills} at baseline")
+    note = f"{n} LIMIT orders, {fills} fills"
+    results = [
         Result(
             CASE_ENGINE,
             "tradeexec.sim engine",
@@ -81,9 +95,31 @@ def run(server: ServerInfo, n: int, rounds: int) -> list[Result]:
             "orders/s",
             "1/s",
             True,
-            [engine_n / s.wall_s for s, _ in engine],
-            f"{engine_n} LIMIT orders, {fills} fills",
-        ),
+            [n / s.wall_s for s in new],
+            note,
+        )
+    ]
+    if old:
+        results.append(
+            Result(
+                CASE_ENGINE,
+                f"engine at {baseline_engine.BASELINE_COMMIT} (same run)",
+                "baseline",
+                "orders/s",
+                "1/s",
+                True,
+                [n / s.wall_s for s in old],
+                note,
+            )
+        )
+    return results
+
+
+def run(server: ServerInfo, n: int, rounds: int) -> list[Result]:
+    rest = asyncio.run(_rest_rounds(server, min(n, MAX_N), rounds))
+    rest_n = min(n, MAX_N)
+    return [
+        *engine_rounds(n * 25, rounds),
         Result(
             CASE_REST,
             "tradeexec client -> local exchange",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bench import __main__ as bench_main
-from bench import case_engine, case_execution, case_public, case_rest_orders
+from bench import baseline_engine, case_engine, case_execution, case_public, case_rest_orders
 from bench.clients import installed
 from bench.common import Result, ServerInfo, exchange_process
 
@@ -63,6 +63,17 @@ def test_engine_case(server: ServerInfo) -> None:
     _check(results, {case_engine.CASE_ENGINE, case_engine.CASE_REST})
     sample, fills = case_engine.engine_round(200)
     assert fills > 0 and sample.wall_s > 0
+
+
+def test_engine_case_runs_the_baseline_engine_beside() -> None:
+    """5a reports today's engine and the one at the baseline commit from one run, and both
+    agree on the fills of the same flow (engine_rounds raises if they do not)."""
+    if baseline_engine.load() is None:
+        pytest.skip(f"no git history with {baseline_engine.BASELINE_COMMIT} (e.g. a shallow clone)")
+    results = case_engine.engine_rounds(300, 1)
+    assert [r.kind for r in results] == ["tradeexec", "baseline"]
+    assert results[0].note == results[1].note
+    _check(results, {case_engine.CASE_ENGINE})
 
 
 def test_execution_case() -> None:

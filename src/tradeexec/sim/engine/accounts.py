@@ -52,6 +52,18 @@ class Ledger:
         self._touched.setdefault(account, {})[asset] = None
         return bal
 
+    def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
+        """``_get`` for two assets of one account at once, touched in that order."""
+        holdings = self._accounts.get(account)
+        if holdings is None or first not in holdings or second not in holdings:
+            return self._get(account, first), self._get(account, second)
+        touched = self._touched.get(account)
+        if touched is None:
+            touched = self._touched[account] = {}
+        touched[first] = None
+        touched[second] = None
+        return holdings[first], holdings[second]
+
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
         self._get(account, asset).free += delta
 
@@ -65,23 +77,46 @@ class Ledger:
         bal.locked -= amount
         bal.free += amount
 
-    def consume_locked(self, account: str, asset: str, amount: Decimal, refund: Decimal = _ZERO) -> None:
-        """Spend ``amount - refund`` out of ``amount`` locked and give ``refund`` back."""
-        bal = self._get(account, asset)
-        bal.locked -= amount
-        if refund:
-            bal.free += refund
-
-    def collect_fee(self, asset: str, amount: Decimal) -> None:
-        if amount:
-            self.fees[asset] = self.fees.get(asset, _ZERO) + amount
+    def settle_trade(
+        self,
+        buyer: str,
+        seller: str,
+        base: str,
+        quote: str,
+        amounts: tuple[Decimal, Decimal, Decimal | None, Decimal, Decimal],
+    ) -> None:
+        """Every balance change of one trade in one call (the hot path of matching):
+        ``amounts`` is (base qty, quote qty, quote the buyer had locked for it or None when
+        the buyer pays from free, buyer's fee in base, seller's fee in quote). The seller
+        always sold out of its lock."""
+        qty, paid, reserved, buyer_fee, seller_fee = amounts
+        buyer_quote, buyer_base = self._pair(buyer, quote, base)
+        seller_base, seller_quote = self._pair(seller, base, quote)
+        if reserved is None:
+            buyer_quote.free -= paid
+        else:
+            buyer_quote.locked -= reserved
+            if reserved != paid:
+                buyer_quote.free += reserved - paid
+        buyer_base.free += qty - buyer_fee
+        seller_base.locked -= qty
+        seller_quote.free += paid - seller_fee
+        fees = self.fees
+        if buyer_fee:
+            fees[base] = fees.get(base, _ZERO) + buyer_fee
+        if seller_fee:
+            fees[quote] = fees.get(quote, _ZERO) + seller_fee
 
     def flush(self) -> list[tuple[str, dict[str, Holding]]]:
         """The (account, changed balances) pairs since the last flush, in first-touch order."""
         out = []
         for account, assets in self._touched.items():
             bals = self._accounts[account]
-            out.append((account, {a: Holding(bals[a].free, bals[a].locked) for a in assets}))
+            changed = {}
+            for asset in assets:
+                bal = bals[asset]
+                changed[asset] = Holding(bal.free, bal.locked)
+            out.append((account, changed))
         self._touched.clear()
         return out
 

@@ -91,6 +91,8 @@ class PriceLevels(Generic[T]):
 
     def flush_changes(self) -> list[tuple[Decimal, Decimal]]:
         """Levels whose visible quantity differs from the start of the call, best first."""
+        if not self._before:
+            return []
         changed = [
             (price, now)
             for price, before in self._before.items()

@@ -1,19 +1,28 @@
 """What the engine reports: one event per change, in the order Binance would send it (the
 user-data stream's executionReport / balance / list status, the public trade and depth
-streams), and the results of ``place`` and ``cancel_replace`` that carry them."""
+streams), and the results of ``place`` and ``cancel_replace`` that carry them.
+
+Those built on every order or fill are ``NamedTuple``s (see ``records``: immutable, read by
+attribute, built in one step); the rarer ones stay frozen dataclasses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from tradeexec.binance.enums import ExecutionType
 from tradeexec.sim.engine.accounts import Holding
-from tradeexec.sim.engine.records import EngineReject, Fill, OrderListRecord, OrderRecord, TradePrint
+from tradeexec.sim.engine.records import (
+    EngineReject,
+    Fill,
+    OrderListRecord,
+    OrderRecord,
+    TradePrint,
+)
 
 
-@dataclass(slots=True, frozen=True)
-class ExecutionEvent:
+class ExecutionEvent(NamedTuple):
     """-> executionReport. ``order`` is a snapshot (copy) taken when the event happened."""
 
     account: str
@@ -26,8 +35,7 @@ class ExecutionEvent:
     event_time: int = 0
 
 
-@dataclass(slots=True, frozen=True)
-class BalanceEvent:
+class BalanceEvent(NamedTuple):
     """-> outboundAccountPosition: the new free/locked of every asset the change touched."""
 
     account: str
@@ -54,15 +62,13 @@ class ListStatusEvent:
     event_time: int
 
 
-@dataclass(slots=True, frozen=True)
-class TradePrintEvent:
+class TradePrintEvent(NamedTuple):
     """-> public trade / aggTrade streams."""
 
     trade: TradePrint
 
 
-@dataclass(slots=True, frozen=True)
-class DepthEvent:
+class DepthEvent(NamedTuple):
     """-> depth diff stream. ``bids``/``asks`` carry absolute quantities at each changed price
     level (0 removes the level). Update IDs are continuous: ``first_update_id`` is the previous
     event's ``last_update_id + 1``."""
@@ -78,8 +84,7 @@ class DepthEvent:
 Event = ExecutionEvent | BalanceEvent | BalanceUpdateEvent | ListStatusEvent | TradePrintEvent | DepthEvent
 
 
-@dataclass(slots=True, frozen=True)
-class PlaceResult:
+class PlaceResult(NamedTuple):
     order: OrderRecord  # snapshot after matching
     fills: list[Fill]  # the taker's fills, for newOrderRespType=FULL
     events: list[Event]

@@ -7,9 +7,12 @@ from collections import deque
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.engine.core import ZERO, EngineCore, LiveOrder, SymbolBook
-from tradeexec.sim.engine.events import TradePrintEvent
+from tradeexec.sim.engine.core import DEFAULT_RATES, ZERO, EngineCore, LiveOrder, SymbolBook
+from tradeexec.sim.engine.events import ExecutionEvent, TradePrintEvent
 from tradeexec.sim.engine.records import Fill, TradePrint
+
+TRADE = ExecutionType.TRADE
+FILLED, PARTIALLY_FILLED = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
 
 
 class MatchPlan:
@@ -52,8 +55,9 @@ class Matching(EngineCore):
         for price in book.prices():
             if limit is not None and (price > limit if buy else price < limit):
                 break
-            refills: deque[tuple[LiveOrder, Decimal]] = deque()
-            used: dict[int, Decimal] = {}
+            # An iceberg's next slices: only allocated when an iceberg is used up at this level.
+            refills: deque[tuple[LiveOrder, Decimal]] | None = None
+            used: dict[int, Decimal] = {}  # quantity planned per iceberg at this level
             makers = iter(book.queue(price).values())
             while True:
                 maker = next(makers, None)
@@ -90,6 +94,8 @@ class Matching(EngineCore):
                     used[oid] = used.get(oid, ZERO) + q
                     hidden = maker.remaining - used[oid]
                     if hidden > 0:
+                        if refills is None:
+                            refills = deque()
                         refills.append((maker, min(maker.order.iceberg_qty, hidden)))
             if done:
                 break
@@ -128,65 +134,76 @@ class Matching(EngineCore):
     def _fill(self, st: SymbolBook, taker: LiveOrder, maker: LiveOrder, qty: Decimal, price: Decimal) -> None:
         now = self._now
         spec = st.spec
-        ledger = self._ledger
         # Amounts that change hands are whole units of each asset's precision, as on Binance,
         # so balances never hold fractions of a unit the API could not show.
-        quote_unit = Decimal(1).scaleb(-spec.quote_precision)
-        base_unit = Decimal(1).scaleb(-spec.base_precision)
-        quote = (price * qty).quantize(quote_unit, ROUND_DOWN)
-        taker_buys = taker.order.side is Side.BUY
+        quote = (price * qty).quantize(st.quote_unit, ROUND_DOWN)
+        taker_order, maker_order = taker.order, maker.order
+        taker_buys = taker_order.side is Side.BUY
         buyer, seller = (taker, maker) if taker_buys else (maker, taker)
         buyer_acct, seller_acct = buyer.order.account, seller.order.account
-
+        rates, default = self._rates, DEFAULT_RATES
+        buyer_fee = (qty * rates.get(buyer_acct, default)[1 if taker_buys else 0]).quantize(
+            st.base_unit, ROUND_UP
+        )
+        seller_fee = (quote * rates.get(seller_acct, default)[0 if taker_buys else 1]).quantize(
+            st.quote_unit, ROUND_UP
+        )
+        reserved: Decimal | None = None
         if buyer.limit_price is not None:
             reserved = buyer.limit_price * qty
             buyer.lock -= reserved
-            ledger.consume_locked(buyer_acct, spec.quote_asset, reserved, reserved - quote)
-        else:
-            ledger.adjust_free(buyer_acct, spec.quote_asset, -quote)
-        buyer_fee = (qty * self.commissions(buyer_acct)[1 if taker_buys else 0]).quantize(base_unit, ROUND_UP)
-        ledger.adjust_free(buyer_acct, spec.base_asset, qty - buyer_fee)
-        ledger.collect_fee(spec.base_asset, buyer_fee)
         seller.lock -= qty
-        ledger.consume_locked(seller_acct, spec.base_asset, qty)
-        seller_rate = self.commissions(seller_acct)[0 if taker_buys else 1]
-        seller_fee = (quote * seller_rate).quantize(quote_unit, ROUND_UP)
-        ledger.adjust_free(seller_acct, spec.quote_asset, quote - seller_fee)
-        ledger.collect_fee(spec.quote_asset, seller_fee)
-
-        trade = TradePrint(
-            trade_id=len(st.trades) + 1,
-            symbol=spec.symbol,
-            price=price,
-            qty=qty,
-            quote_qty=quote,
-            time=now,
-            buyer_order_id=buyer.order.order_id,
-            seller_order_id=seller.order.order_id,
-            is_buyer_maker=not taker_buys,
+        self._ledger.settle_trade(
+            buyer_acct,
+            seller_acct,
+            spec.base_asset,
+            spec.quote_asset,
+            (qty, quote, reserved, buyer_fee, seller_fee),
         )
-        st.trades.append(trade)
+
+        trades = st.trades
+        trade = TradePrint(
+            len(trades) + 1,
+            spec.symbol,
+            price,
+            qty,
+            quote,
+            now,
+            buyer.order.order_id,
+            seller.order.order_id,
+            not taker_buys,
+        )
+        trades.append(trade)
         st.last_price = price
         st.new_prices.append(price)
         taker_fee, maker_fee = (buyer_fee, seller_fee) if taker_buys else (seller_fee, buyer_fee)
-        taker_fill = self._record_fill(st, taker, trade, taker_fee, is_maker=False)
-        maker_fill = self._record_fill(st, maker, trade, maker_fee, is_maker=True)
+        taker_fill = self._record_fill(st, taker, trade, taker_fee, False)
+        maker_fill = self._record_fill(st, maker, trade, maker_fee, True)
         if taker.fills is not None:
             taker.fills.append(taker_fill)
 
         maker.visible -= qty
-        book = st.side(maker.order.side)
+        book = st.bids if maker_order.side is Side.BUY else st.asks
         book.reduce(price, qty)
         if maker.remaining == 0:
-            book.remove(price, maker.order.order_id, ZERO)
+            book.remove(price, maker_order.order_id, ZERO)
             maker.in_book = False
             self._close(st, maker)
         elif maker.visible == 0:
-            maker.visible = min(maker.order.iceberg_qty, maker.remaining)
-            book.requeue(price, maker.order.order_id, maker.visible)
-        self._emit(taker, ExecutionType.TRADE, taker_fill)
-        self._emit(maker, ExecutionType.TRADE, maker_fill)
-        self._events.append(TradePrintEvent(trade))
+            maker.visible = min(maker_order.iceberg_qty, maker.remaining)
+            book.requeue(price, maker_order.order_id, maker.visible)
+        events = self._events
+        events.append(
+            ExecutionEvent(
+                taker_order.account, taker_order.snapshot(), TRADE, "NONE", taker_fill, "", "", now
+            )
+        )
+        events.append(
+            ExecutionEvent(
+                maker_order.account, maker_order.snapshot(), TRADE, "NONE", maker_fill, "", "", now
+            )
+        )
+        events.append(TradePrintEvent(trade))
         oco = maker.oco
         if oco is not None and oco.executing:
             self._finish_list(oco, expire=oco.stop)
@@ -194,28 +211,33 @@ class Matching(EngineCore):
                 self._release_excess(st, maker)
 
     def _record_fill(
-        self, st: SymbolBook, live: LiveOrder, trade: TradePrint, fee: Decimal, *, is_maker: bool
+        self, st: SymbolBook, live: LiveOrder, trade: TradePrint, fee: Decimal, is_maker: bool
     ) -> Fill:
         order = live.order
         is_buyer = order.side is Side.BUY
-        live.remaining -= trade.qty
-        order.executed_qty += trade.qty
+        qty = trade.qty
+        live.remaining -= qty
+        order.executed_qty += qty
         order.cummulative_quote_qty += trade.quote_qty
-        order.status = OrderStatus.FILLED if live.remaining == 0 else OrderStatus.PARTIALLY_FILLED
+        order.status = PARTIALLY_FILLED if live.remaining else FILLED
         order.update_time = trade.time
         fill = Fill(
-            trade_id=trade.trade_id,
-            price=trade.price,
-            qty=trade.qty,
-            quote_qty=trade.quote_qty,
-            commission=fee,
-            commission_asset=st.spec.base_asset if is_buyer else st.spec.quote_asset,
-            is_maker=is_maker,
-            is_buyer=is_buyer,
-            time=trade.time,
-            order_id=order.order_id,
-            account=order.account,
-            symbol=order.symbol,
+            trade.trade_id,
+            trade.price,
+            qty,
+            trade.quote_qty,
+            fee,
+            st.spec.base_asset if is_buyer else st.spec.quote_asset,
+            is_maker,
+            is_buyer,
+            trade.time,
+            order.order_id,
+            order.account,
+            order.symbol,
         )
-        self._fills.setdefault((order.account, order.symbol), []).append(fill)
+        key = (order.account, order.symbol)
+        fills = self._fills.get(key)
+        if fills is None:
+            fills = self._fills[key] = []
+        fills.append(fill)
         return fill

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from decimal import localcontext
+
 from tradeexec.binance.enums import ExecutionType, OrderType, Side, TimeInForce
 from tradeexec.sim.engine.core import (
     EITHER,
+    EXACT,
     MANDATORY,
     PRICED_TYPES,
     STOP_TYPES,
@@ -25,16 +28,18 @@ from tradeexec.sim.engine.triggers import stop_hit
 class Placement(OrderLists):
     """Adds the order entry points: place, cancel, cancel all, cancel-replace."""
 
-    @exact
     def place(self, account: str, req: OrderRequest, now_ms: int) -> PlaceResult:
-        st = self._symbol(req.symbol)
-        self._begin(now_ms)
-        live = self._place(st, account, req)
-        fills = live.fills or []
-        live.fills = None
-        self._settle(st)
-        events = self._end(st)
-        return PlaceResult(live.order.snapshot(), fills, events)
+        # The exact context inline rather than through ``@exact``: this is the hottest entry
+        # point, and the decorator's extra frame was a measurable share of an order's cost.
+        with localcontext(EXACT):
+            st = self._symbol(req.symbol)
+            self._begin(now_ms)
+            live = self._place(st, account, req)
+            fills = live.fills or []
+            live.fills = None
+            self._settle(st)
+            events = self._end(st)
+            return PlaceResult(live.order.snapshot(), fills, events)
 
     def _place(self, st: SymbolBook, account: str, req: OrderRequest) -> LiveOrder:
         """Checks everything (raising before any change), then creates and runs the order."""

@@ -45,6 +45,9 @@ class Triggers(Matching):
     def _settle(self, st: SymbolBook) -> None:
         """Shows every new trade price to the waiting stop orders and runs those it triggers;
         their trades are shown in turn. Each stop triggers at most once, so this ends."""
+        if not (st.stops_up or st.stops_down or st.trailing):
+            st.new_prices.clear()  # nothing waits for a price (the common case: no call below)
+            return
         while st.new_prices:
             prices, st.new_prices = st.new_prices, []
             fired: list[LiveOrder] = []
