@@ -291,7 +291,7 @@ class FakeVenue:
         return AccountBalances(held, _now_ms())
 
     async def last_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
-        return {s: self.price for s in symbols if self.price > 0}
+        return {s: self.price for s in symbols if s in RULES and self.price > 0}
 
     async def book_top(self, symbol: str, levels: int) -> BookTop:
         return BookTop(self.bids[:levels], self.asks[:levels])
