@@ -113,7 +113,7 @@ class OrderFeed(AsyncService):
     ) -> None:
         self.stream = stream
         self.manager = manager
-        self.rest: AccountSource | None = account
+        self.account: AccountSource | None = account
         self.resync_attempts = resync_attempts
         self.resync_backoff_s = resync_backoff_s
         self.stats = FeedStats()
@@ -148,10 +148,10 @@ class OrderFeed(AsyncService):
     async def start(self) -> None:
         """Adopt the account as the tracker's baseline, then open the stream: in this order a
         fill in between reaches the tracker once (by the manager's poller), never twice."""
-        if self.rest is not None:
+        if self.account is not None:
             positions = self.manager.positions
             seen = positions.book.mark()
-            positions.load_account(await self.rest.balances(), seen=seen)
+            positions.load_account(await self.account.balances(), seen=seen)
             positions.book.on_doubt = self._doubt
         try:
             await self.stream.start()
@@ -266,12 +266,12 @@ class OrderFeed(AsyncService):
         while self._check_due:
             await asyncio.sleep(self.balance_check_s)
             self._check_due = False
-            if self.rest is None:
+            if self.account is None:
                 return
             positions = self.manager.positions
             seen = positions.book.mark()
             try:
-                account = await self.rest.balances()
+                account = await self.account.balances()
             except (TradeexecError, OSError, TimeoutError) as exc:
                 # The next doubt, or the next reconnect's reconciliation, reads it again.
                 log.error("order feed: balance check failed: %s", exc)
@@ -314,12 +314,12 @@ class OrderFeed(AsyncService):
         # fetches them, so the tracker holds every fill before it is compared.
         await self.manager.poll_once()
         self.stats.resyncs += 1
-        if self.rest is None:
+        if self.account is None:
             log.warning("order feed: no account source; balances not reconciled after the reconnect")
             return
         positions = self.manager.positions
         seen = positions.book.mark()
-        diffs = positions.reconcile(await self.rest.balances(), seen=seen)
+        diffs = positions.reconcile(await self.account.balances(), seen=seen)
         self.last_diffs = diffs
         if diffs:
             self.stats.alarms += 1
