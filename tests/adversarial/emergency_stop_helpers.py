@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import OrderStatusUnknown
 from tradeexec.execution.emergency import EmergencyReport, SellSettings
 from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.venue.records import PlaceAnswer, PlacementRequest
 
 # Short pauses between passes: the tests' books do not refill by themselves.
 FAST = SellSettings(pass_delay_s=0.02)
@@ -21,17 +23,17 @@ FAST = SellSettings(pass_delay_s=0.02)
 @asynccontextmanager
 async def venue(
     config: SimConfig | None = None, *, retry_base_delay: float = 0.02
-) -> AsyncIterator[tuple[LocalExchange, BinanceClient]]:
+) -> AsyncIterator[tuple[LocalExchange, SpotVenue]]:
     """A local exchange with no synthetic market (the book holds only what a test puts in it)
-    and the default account (1 BTC, 10 ETH, 100 BNB, 100000 USDT), with a real client whose
-    own retries (3 of them) back off from ``retry_base_delay``."""
+    and the default account (1 BTC, 10 ETH, 100 BNB, 100000 USDT), with the spot venue over a
+    real client whose own retries (3 of them) back off from ``retry_base_delay``."""
     async with (
         LocalExchange(config, market=False) as ex,
         BinanceClient(
             ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0, retry_base_delay=retry_base_delay
         ) as client,
     ):
-        yield ex, client
+        yield ex, SpotVenue(client)
 
 
 def stop_orders(ex: LocalExchange, symbol: str) -> list[Any]:
@@ -82,22 +84,22 @@ def assert_report_is_the_record(report: EmergencyReport, ex: LocalExchange, asse
 
 
 class LookupsFailAfterLostAnswer:
-    """The real client, except that when a sell's outcome is lost, the exchange is told to
+    """The real venue, except that when a sell's outcome is lost, the exchange is told to
     answer the next ``failures`` requests on /api/v3/order (the read-backs) with HTTP 503.
     The fault is the local exchange's own, injected at the moment it can only hit the
     lookups: injected earlier it would refuse the sell itself."""
 
-    def __init__(self, client: BinanceClient, ex: LocalExchange, failures: int) -> None:
-        self._client = client
+    def __init__(self, venue: SpotVenue, ex: LocalExchange, failures: int) -> None:
+        self._venue = venue
         self._ex = ex
         self._failures = failures
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        return getattr(self._venue, name)
 
-    async def new_order(self, *args: Any, **kwargs: Any) -> Any:
+    async def place(self, request: PlacementRequest) -> PlaceAnswer:
         try:
-            return await self._client.new_order(*args, **kwargs)
+            return await self._venue.place(request)
         except OrderStatusUnknown:
             self._ex.inject("http_5xx", "/api/v3/order", count=self._failures, status=503)
             raise

@@ -41,10 +41,10 @@ ROUNDS = 25 if os.environ.get("TRADEEXEC_SOAK") == "full" else 3
 
 
 async def test_thin_book_report_counts_fills_not_requests() -> None:
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "0.1")  # the whole book: 0.1 BTC
-        report = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=FAST), 20)
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=FAST), 20)
         assert_report_is_the_record(report, ex, "BTC", BTC)
         assert report.sold["BTC"].quantity == D("0.1")
         assert report.sold["BTC"].orders == 1  # no burst into an empty book
@@ -56,13 +56,13 @@ async def test_thin_book_report_counts_fills_not_requests() -> None:
 
 
 async def test_a_hole_in_the_book_is_not_walked_down() -> None:
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "0.3")
         ex.add_liquidity(BTC, "BUY", "59900", "0.2")
         ex.add_liquidity(BTC, "BUY", "50000", "5")  # 17 % down: never within 50 bps
         settings = SellSettings(max_slippage_bps=D(50), passes=3, pass_delay_s=0.02)
-        report = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=settings), 20)
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=settings), 20)
         assert_report_is_the_record(report, ex, "BTC", BTC)
         sale = report.sold["BTC"]
         assert (sale.quantity, sale.proceeds) == (D("0.5"), D("29980"))
@@ -77,13 +77,14 @@ async def test_a_hole_in_the_book_is_not_walked_down() -> None:
 
 
 async def test_price_zero_is_never_dust() -> None:
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         # ETHUSDT and BNBUSDT have never traded: their ticker price is 0.
-        assert (await client.ticker_price("ETHUSDT")).price == 0
-        assert (await client.ticker_price("BNBUSDT")).price == 0
+        assert (await spot.client.ticker_price("ETHUSDT")).price == 0
+        assert (await spot.client.ticker_price("BNBUSDT")).price == 0
+        assert await spot.last_prices(["ETHUSDT", "BNBUSDT"]) == {}  # the venue: no price, not 0
         ex.add_liquidity("ETHUSDT", "BUY", "3000", "25")
         report = await asyncio.wait_for(
-            emergency_stop(client, flatten_assets=["ETH", "BNB"], selling=FAST), 20
+            emergency_stop(spot, flatten_assets=["ETH", "BNB"], selling=FAST), 20
         )
         assert_report_is_the_record(report, ex, "ETH", "ETHUSDT")
         assert report.sold["ETH"].quantity == D("10")
@@ -97,12 +98,12 @@ async def test_price_zero_is_never_dust() -> None:
 
 
 async def test_a_lost_answer_is_read_back_from_the_exchange() -> None:
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "0.4")
         ex.add_liquidity(BTC, "BUY", "59990", "2")
         ex.inject("error_1007", "/api/v3/order", count=1)  # executes, then answers -1007
-        report = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=FAST), 20)
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=FAST), 20)
         assert any("-1007" in e for e in report.errors), report.errors
         assert_report_is_the_record(report, ex, "BTC", BTC)
         assert report.sold["BTC"].quantity == D("1") and report.sold["BTC"].orders == 1
@@ -114,11 +115,11 @@ async def test_a_lost_answer_whose_read_back_fails(failures: int) -> None:
     """The client retries a GET 3 times itself: 4 failures reach the stop once (its own
     retry must then read the order back); 1000 outlast every retry (the order must be
     listed as unconfirmed, and the stop not reported complete)."""
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "2")
         ex.inject("error_1007", "/api/v3/order", count=1)
-        flaky = LookupsFailAfterLostAnswer(client, ex, failures=failures)
+        flaky = LookupsFailAfterLostAnswer(spot, ex, failures=failures)
         report = await asyncio.wait_for(emergency_stop(flaky, flatten_assets=["BTC"], selling=FAST), 20)  # type: ignore[arg-type]
         assert ex.balances()["BTC"] == (D(0), D(0))  # it did sell everything
         if failures < 1000:
@@ -134,18 +135,18 @@ async def test_a_lost_answer_whose_read_back_fails(failures: int) -> None:
 
 
 async def test_second_run_sells_nothing_and_dust_prints_plain() -> None:
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.deposit("BTC", "0.0000001")  # below the step: dust once the rest is sold
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "2")
-        first = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=FAST), 20)
+        first = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=FAST), 20)
         assert first.ok, first.lines()
         assert_report_is_the_record(first, ex, "BTC", BTC)
         assert first.sold["BTC"].quantity == D("1")
         assert "dust left: 0.0000001 BTC" in first.lines()
         assert not any("E-" in line for line in first.lines()), first.lines()
         sent = len(stop_orders(ex, BTC))
-        again = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=FAST), 20)
+        again = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=FAST), 20)
         assert again.ok and again.sold == {}
         assert len(stop_orders(ex, BTC)) == sent
 
@@ -158,11 +159,11 @@ async def test_sell_price_respects_the_percent_price_band() -> None:
     }  # fmt: skip
     config = SimConfig.default()
     config.symbol_overrides = {BTC: [band]}
-    async with venue(config) as (ex, client):
+    async with venue(config) as (ex, spot):
         ex.set_price(BTC, "60000")
         ex.add_liquidity(BTC, "BUY", "60000", "0.5")
         ex.add_liquidity(BTC, "BUY", "59900", "0.5")  # below the band's floor of 59940
-        report = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=FAST), 20)
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=FAST), 20)
         assert_report_is_the_record(report, ex, "BTC", BTC)
         assert report.sold["BTC"].quantity == D("0.5"), report.lines()
         assert all(o.price >= D("59940") for o in stop_orders(ex, BTC))
@@ -172,7 +173,7 @@ async def test_sell_price_respects_the_percent_price_band() -> None:
 @pytest.mark.parametrize("seed", range(ROUNDS))
 async def test_random_books_report_equals_record(seed: int) -> None:
     rng = random.Random(seed)
-    async with venue() as (ex, client):
+    async with venue() as (ex, spot):
         ex.set_price(BTC, "60000")
         for _ in range(rng.randint(1, 8)):
             price = D(60000) - D(rng.randint(0, 600))  # within 1 % of 60000
@@ -180,7 +181,7 @@ async def test_random_books_report_equals_record(seed: int) -> None:
         bps = D(rng.choice([10, 25, 50, 100]))
         settings = SellSettings(max_slippage_bps=bps, passes=rng.randint(1, 5), pass_delay_s=0.01)
         best_bid = ex.state.engine.book_ticker(BTC)[0]
-        report = await asyncio.wait_for(emergency_stop(client, flatten_assets=["BTC"], selling=settings), 20)
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["BTC"], selling=settings), 20)
         left = sum(ex.balances()["BTC"])
         if report.sold:
             assert_report_is_the_record(report, ex, "BTC", BTC)

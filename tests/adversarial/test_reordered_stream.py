@@ -25,6 +25,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue
+from tradeexec.binance.venue_stream import SpotUserStream
 from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.execution.feed import OrderFeed
@@ -81,9 +82,11 @@ def _feed(
     """The listenKey stream, or the WebSocket API session (whose answers the proxy reorders
     and repeats too) carrying the user data subscription, both through the proxy."""
     if transport == "listen-key":
-        return OrderFeed(ListenKeyUserData(client, proxy.url, backoff_base_s=0.05), om, balance_check_s=0.2)
+        listen = ListenKeyUserData(client, proxy.url, backoff_base_s=0.05)
+        return OrderFeed(SpotUserStream(listen), om, account=SpotVenue(client), balance_check_s=0.2)
     api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05)
-    return OrderFeed(WsApiUserData(api, client), om, owns=(api,), balance_check_s=0.2)
+    stream = SpotUserStream(WsApiUserData(api, client), (api,))
+    return OrderFeed(stream, om, account=SpotVenue(client), balance_check_s=0.2)
 
 
 @pytest.mark.parametrize("transport", ["listen-key", "ws-api"])

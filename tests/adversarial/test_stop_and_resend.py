@@ -28,6 +28,7 @@ from tests.adversarial.resend_helpers import (
     wait_for,
 )
 from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.emergency import EmergencyReport, emergency_stop
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
@@ -50,7 +51,7 @@ async def test_no_resend_after_a_stop(tmp_path: Path, how: str) -> None:
     async with venue() as v:
 
         async def on_kill(reason: str) -> None:
-            reports.append(await emergency_stop(v.client, flatten_assets=[]))
+            reports.append(await emergency_stop(SpotVenue(v.client), flatten_assets=[]))
 
         risk = RiskManager(on_kill=on_kill)
         async with manager(v, tmp_path / "j.sqlite", risk=risk) as om:
@@ -62,7 +63,7 @@ async def test_no_resend_after_a_stop(tmp_path: Path, how: str) -> None:
                 risk.trip("attack: stop while an outcome is unknown")
                 await wait_for("the kill callback", lambda: bool(reports), 30)
             else:  # the stop itself, told of the manager's risk manager, trips the switch
-                reports.append(await emergency_stop(v.client, flatten_assets=[], risk=risk))
+                reports.append(await emergency_stop(SpotVenue(v.client), flatten_assets=[], risk=risk))
             assert reports[0].ok, reports[0].lines()
             await resolution_over(order, 15)
 
@@ -181,7 +182,7 @@ async def test_an_order_landing_after_the_stop_is_canceled(tmp_path: Path) -> No
     async with venue(timeout=0.3) as v:
 
         async def on_kill(reason: str) -> None:
-            reports.append(await emergency_stop(v.client, flatten_assets=[]))
+            reports.append(await emergency_stop(SpotVenue(v.client), flatten_assets=[]))
 
         risk = RiskManager(on_kill=on_kill)
         async with manager(v, tmp_path / "j.sqlite", risk=risk) as om:

@@ -17,9 +17,13 @@ BINANCE = SRC / "binance"
 MAX_LINES = 600
 
 # Each folder of binance/ (or root module) may import only those listed before it: the
-# runtime layering enums <- errors, rules <- net <- models <- rest <- ws <- client <- venue (the
-# execution core's adapter over the client).
-LAYERS = ["enums", "errors", "rules", "net", "models", "rest", "ws", "client", "venue"]
+# runtime layering enums <- errors, rules <- net <- models <- rest <- ws <- client <- venue_records
+# <- venue_stream <- venue (the execution core's adapter over the client: its records, its user
+# stream, the venue).
+LAYERS = [
+    "enums", "errors", "rules", "net", "models", "rest", "ws", "client",
+    "venue_records", "venue_stream", "venue",
+]  # fmt: skip
 
 
 def _modules() -> dict[str, Path]:

@@ -4,9 +4,13 @@ run against it and against ``SpotVenue`` over the real local exchange alike. Its
 from Binance's where a real venue's would (its own order ids from 10_000, its own error
 texts, no error codes), so nothing in the core can lean on Binance's.
 
-MARKET orders fill at once at ``price``; LIMIT orders rest until ``fill_resting``. The symbol
-rules, and the account/ticker/average-price reads of valuation, are the parts still in
-Binance's models (see ``tradeexec.venue.protocol`` and ``orders.manager.ManagerVenue``).
+MARKET orders fill at once at ``price``; LIMIT IOC orders take the ``bids``/``asks`` the test
+set, down (or up) to their limit, and expire the rest; other LIMIT orders rest until
+``fill_resting``. Every fill moves ``holdings`` (the balances ``balances`` reports) and
+charges 0.1 % of the quote in the quote asset. The user stream (``user_stream``) is a queue
+the test pushes neutral items into (``FakeUserStream.push``). The symbol rules and the
+average-price read are the parts still in Binance's models (see
+``tradeexec.venue.protocol`` and ``orders.manager.ManagerVenue``).
 
 ``LosingVenue`` wraps any venue and loses placement answers, the fault the resolver exists
 for: ``"lost"`` (the request never reached the venue) or ``"unanswered"`` (it was placed, the
@@ -15,17 +19,22 @@ answer never came back).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from tradeexec.binance.models import Account, AvgPrice, TickerPrice
+from tradeexec.binance.models import AvgPrice
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import DuplicateOrderId, OrderNotFound, OutcomeUnknown, TradeexecError
 from tradeexec.venue.protocol import KeyPermissions, TradingVenue
 from tradeexec.venue.records import (
+    AccountBalances,
+    AssetHolding,
+    BookTop,
     CancelAnswer,
     OrderSnapshot,
     PlaceAnswer,
@@ -34,10 +43,12 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
-from tradeexec.venue.vocab import OrderStatus, OrderType, TimeInForce
+from tradeexec.venue.stream import UserStreamItem
+from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
 RULES = ExchangeRules.from_exchange_info({"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"]]})
 ZERO = Decimal(0)
+FEE_RATE = Decimal("0.001")
 
 
 def _now_ms() -> int:
@@ -52,14 +63,73 @@ class _Permissions:
     permits_universal_transfer: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class FakeExecution:
+    """An ``ExecutionUpdate`` with no Binance type: what the fake venue's stream carries."""
+
+    symbol: str
+    client_order_id: str
+    order_id: int
+    execution_type: ExecutionType
+    order_status: OrderStatus
+    cumulative_filled_qty: Decimal
+    cumulative_quote_qty: Decimal
+    transaction_time: int
+    orig_client_order_id: str | None = None
+    order_creation_time: int | None = None
+    trade_id: int | None = None
+    last_executed_price: Decimal = ZERO
+    last_executed_qty: Decimal = ZERO
+    commission: Decimal = ZERO
+    commission_asset: str | None = None
+    last_quote_qty: Decimal | None = None
+
+
+@dataclass
+class FakeUserStream:
+    """The fake venue's user stream: a queue the test fills (``push``); ``started`` and
+    ``closed`` say what the consumer did with it."""
+
+    items: deque[UserStreamItem] = field(default_factory=deque)
+    started: bool = False
+    closed: bool = False
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def push(self, *items: UserStreamItem) -> None:
+        self.items.extend(items)
+        self._wake.set()
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    def __aiter__(self) -> FakeUserStream:
+        return self
+
+    async def __anext__(self) -> UserStreamItem:
+        while not self.items:
+            if self.closed:
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        return self.items.popleft()
+
+
 class FakeVenue:
     """In-memory venue; every order and trade it holds is inspectable (``orders``, ``trades``)."""
 
     def __init__(self, price: Decimal = Decimal("60000")) -> None:
-        self.price = price
+        self.price = price  # the last price of every symbol (0: never traded)
         self.orders: dict[str, OrderSnapshot] = {}
         self.trades: list[TradeRecord] = []
         self.placed: list[str] = []  # client order IDs of every placement that reached it
+        self.holdings: dict[str, Decimal] = {}
+        self.bids: list[tuple[Decimal, Decimal]] = []  # (price, qty), best first
+        self.asks: list[tuple[Decimal, Decimal]] = []
+        self.streams: list[FakeUserStream] = []
         self._next_order_id = 10_000
         self._next_trade_id = 500
 
@@ -97,6 +167,8 @@ class FakeVenue:
             updated_ms=now,
         )
         self.orders[cid] = order
+        if request.time_in_force is TimeInForce.IOC:
+            return self._take(cid, now)
         if request.type is OrderType.MARKET:
             fill = self._fill(cid, self.price)
             done = self.orders[cid]
@@ -104,22 +176,51 @@ class FakeVenue:
             return PlaceAnswer(*answer)
         return PlaceAnswer(order.order_id, OrderStatus.NEW, ZERO, ZERO, now)
 
-    def _fill(self, cid: str, price: Decimal) -> PlacementFill:
+    def _take(self, cid: str, now: int) -> PlaceAnswer:
+        """A LIMIT IOC: take the opposite levels within the limit, expire what is left."""
         order = self.orders[cid]
-        qty = order.quantity - order.executed_qty
+        assert order.price is not None
+        sell = order.side is Side.SELL
+        levels = self.bids if sell else self.asks
+        fills = []
+        while levels and order.executed_qty < order.quantity:
+            price, qty = levels[0]
+            if (price < order.price) if sell else (price > order.price):
+                break
+            take = min(qty, order.quantity - order.executed_qty)
+            fills.append(self._fill(cid, price, take))
+            order = self.orders[cid]
+            levels[0] = (price, qty - take)
+            if levels[0][1] == 0:
+                levels.pop(0)
+        if order.executed_qty < order.quantity:
+            self.orders[cid] = order = replace(order, status=OrderStatus.EXPIRED, updated_ms=now)
+        done = (order.order_id, order.status, order.executed_qty, order.cumulative_quote, now)
+        return PlaceAnswer(*done, fills)
+
+    def _fill(self, cid: str, price: Decimal, qty: Decimal | None = None) -> PlacementFill:
+        order = self.orders[cid]
+        qty = order.quantity - order.executed_qty if qty is None else qty
         self._next_trade_id += 1
         now = _now_ms()
         quote = qty * price
-        trade = TradeRecord(self._next_trade_id, order.order_id, price, qty, quote, ZERO, "BNB", now)
+        fee = quote * FEE_RATE
+        symbol = RULES[order.symbol]
+        base, quote_asset = symbol.base_asset, symbol.quote_asset
+        sign = 1 if order.side is Side.BUY else -1
+        self.holdings[base] = self.holdings.get(base, ZERO) + sign * qty
+        self.holdings[quote_asset] = self.holdings.get(quote_asset, ZERO) - sign * quote - fee
+        trade = TradeRecord(self._next_trade_id, order.order_id, price, qty, quote, fee, quote_asset, now)
         self.trades.append(trade)
+        executed = order.executed_qty + qty
         self.orders[cid] = replace(
             order,
-            status=OrderStatus.FILLED,
-            executed_qty=order.quantity,
+            status=OrderStatus.FILLED if executed == order.quantity else OrderStatus.PARTIALLY_FILLED,
+            executed_qty=executed,
             cumulative_quote=order.cumulative_quote + quote,
             updated_ms=now,
         )
-        return PlacementFill(price, qty, ZERO, "BNB", self._next_trade_id)
+        return PlacementFill(price, qty, fee, quote_asset, self._next_trade_id)
 
     def fill_resting(self, cid: str) -> None:
         """The market reaches a resting order: it fills in full at its limit price."""
@@ -185,23 +286,25 @@ class FakeVenue:
         ]
         return found[: limit or 1000]
 
-    # What valuation and the average-price filters read: Binance's shapes, as the manager's
-    # ``ManagerVenue`` still asks for them.
-    async def ticker_price(self, symbol: str) -> TickerPrice:
-        return TickerPrice(symbol=symbol, price=self.price)
+    async def balances(self) -> AccountBalances:
+        held = [AssetHolding(asset, qty) for asset, qty in sorted(self.holdings.items()) if qty]
+        return AccountBalances(held, _now_ms())
 
-    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
-        return [TickerPrice(symbol=s, price=self.price) for s in symbols or ["BTCUSDT"]]
+    async def last_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
+        return {s: self.price for s in symbols if s in RULES and self.price > 0}
 
+    async def book_top(self, symbol: str, levels: int) -> BookTop:
+        return BookTop(self.bids[:levels], self.asks[:levels])
+
+    def user_stream(self, *, backoff_base_s: float = 0.5) -> FakeUserStream:
+        stream = FakeUserStream()
+        self.streams.append(stream)
+        return stream
+
+    # What the average-price filters read: Binance's shape, as the manager's ``ManagerVenue``
+    # still asks for it.
     async def avg_price(self, symbol: str) -> AvgPrice:
         return AvgPrice(mins=5, price=self.price)
-
-    async def account(self) -> Account:
-        return Account(
-            maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0,
-            can_trade=True, can_withdraw=False, can_deposit=False, update_time=_now_ms(),
-            account_type="SPOT", balances=[],
-        )  # fmt: skip
 
     async def key_permissions(self) -> KeyPermissions:
         return _Permissions()

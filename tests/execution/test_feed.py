@@ -19,7 +19,8 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side
 from tradeexec.binance.models import ExecutionReport, OutboundAccountPosition
 from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.venue import SpotVenue, user_data_stream
+from tradeexec.binance.venue import SpotVenue
+from tradeexec.binance.venue_stream import SpotUserStream, neutral_item
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedOrderUpdate, WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
@@ -95,8 +96,15 @@ def _assert_true_to_exchange(v: Venue) -> None:
 
 
 def _feed(v: Venue, *, legacy: bool = False) -> OrderFeed:
-    stream, owns = user_data_stream(v.client, legacy=legacy, backoff_base_s=0.05)
-    return OrderFeed(stream, v.om, owns=owns)
+    spot = SpotVenue(v.client)
+    return OrderFeed(spot.user_stream(legacy=legacy, backoff_base_s=0.05), v.om, account=spot)
+
+
+def _hand(feed: OrderFeed, item: Any) -> None:
+    """Hand ``feed`` one Binance stream item as the venue's stream would (if it passes it on)."""
+    neutral = neutral_item(item)
+    if neutral is not None:
+        feed.handle(neutral)
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["ws-api", "listen-key"])
@@ -104,7 +112,8 @@ async def test_fills_arrive_through_the_stream_without_polling(venue: Venue, leg
     v = venue
     v.ex.state.config.streams.legacy_listen_key = legacy  # Binance's spot default is off
     async with _feed(v, legacy=legacy) as feed:
-        assert isinstance(feed.stream, ListenKeyUserData if legacy else WsApiUserData)
+        assert isinstance(feed.stream, SpotUserStream)
+        assert isinstance(feed.stream.stream, ListenKeyUserData if legacy else WsApiUserData)
         assert feed.stream_live and v.om.stream_live
         order = await _resting_buy(v.om, "0.02")
         v.ex.add_liquidity(SYMBOL, "SELL", PRICE, "0.01")
@@ -160,7 +169,8 @@ async def test_an_order_missed_by_the_stream_is_settled_from_the_recovery_snapsh
     v = venue
     async with v.client.ws_api(backoff_base_s=0.05) as api:
         stream = WsApiUserData(api, v.client)
-        feed = OrderFeed(stream, v.om)  # not started: only the item under test reaches it
+        # Not started: only the item under test reaches it.
+        feed = OrderFeed(SpotUserStream(stream), v.om, account=None)
         v.om.positions.load_account(await v.client.account())  # the baseline start() takes
         order = await _resting_buy(v.om, "0.02")
         await stream.start()  # its baseline: the order open, nothing filled
@@ -178,11 +188,11 @@ async def test_an_order_missed_by_the_stream_is_settled_from_the_recovery_snapsh
         assert missed.order.client_order_id == order.client_order_id
         assert missed.order.status is OrderStatus.FILLED and missed.known_filled == 0
         assert order.state is OrderState.NEW  # nothing else told the manager
-        feed.handle(missed)
+        _hand(feed, missed)
         assert order.state is OrderState.FILLED and order.executed_qty == D("0.02")  # at once
         assert await order.wait_final(WAIT) is OrderState.FILLED  # every fill known
         assert len(order.fills) == 2 and order.filled_qty == D("0.02")
-        feed.handle(missed)  # a repeat moves nothing
+        _hand(feed, missed)  # a repeat moves nothing
         assert (feed.stats.missed_orders, feed.stats.missed_orders_applied, feed.stats.resyncs) == (2, 1, 0)
         assert {f.source for f in v.om.journal.fills(order.client_order_id)} == {"trades"}
         assert {r.kind for r in v.om.journal.requests(order.intent.id)} == {RequestKind.PLACE}
@@ -198,7 +208,7 @@ async def test_a_trade_reported_by_poller_and_stream_counts_once(venue: Venue) -
     v.om.stale_after_s = 0.0  # every poll looks every live order up
     async with WsApiClient(f"{v.ex.ws_url}/ws-api/v3", v.ex.api_key, HmacSigner(v.ex.api_secret)) as api:
         stream = WsApiUserData(api, v.client)
-        feed = OrderFeed(stream, v.om)  # not started: the test hands it the items itself
+        feed = OrderFeed(SpotUserStream(stream), v.om, account=None)  # not started: items handed in
         v.om.positions.load_account(await v.client.account())  # the baseline start() takes
         await stream.start()
         try:
@@ -211,7 +221,7 @@ async def test_a_trade_reported_by_poller_and_stream_counts_once(venue: Venue) -
             assert v.om.journal.fills(order.client_order_id)[0].source == "trades"
             # ... then the stream's report of the same trade arrives, twice for good measure.
             for item in items + items:
-                feed.handle(item)
+                _hand(feed, item)
         finally:
             await stream.close()
     trade = next(

@@ -14,7 +14,7 @@ import pytest
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderType, Side
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.execution.emergency import EmergencyClient, emergency_stop
+from tradeexec.execution.emergency import emergency_stop
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -22,14 +22,15 @@ from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimitExceeded, RiskManager
 from tradeexec.sim.exchange import LocalExchange
+from tradeexec.venue.protocol import TradingVenue
 
 D = Decimal
 SYMBOL = "BTCUSDT"
 
 
-def _typed(client: BinanceClient) -> EmergencyClient:
-    # mypy checks here that the real client satisfies the protocol.
-    return client
+def _typed(client: BinanceClient) -> TradingVenue:
+    # mypy checks here that the spot venue satisfies the protocol.
+    return SpotVenue(client)
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ async def test_kill_switch_and_emergency_stop_leave_nothing_open(
     stopped: list[str] = []
 
     async def on_kill(reason: str) -> None:
-        report = await emergency_stop(client, flatten_assets=["BTC"])
+        report = await emergency_stop(SpotVenue(client), flatten_assets=["BTC"])
         stopped.extend(report.lines())
         assert report.ok, report.lines()
 
@@ -138,5 +139,5 @@ async def test_kill_switch_and_emergency_stop_leave_nothing_open(
         assert await client.open_orders() == []
         btc = next(b for b in (await client.account()).balances if b.asset == "BTC")
         assert btc.free + btc.locked < D("0.00001")  # below LOT_SIZE minQty: dust
-        again = await emergency_stop(client, flatten_assets=["BTC"])  # idempotent
+        again = await emergency_stop(SpotVenue(client), flatten_assets=["BTC"])  # idempotent
         assert again.ok and again.sold == {}

@@ -187,3 +187,19 @@ async def test_an_order_is_filter_validated_once_on_its_way_to_the_wire(
             order = await om.submit(_limit())
             assert order.state is OrderState.NEW
     assert calls == []
+
+
+async def test_the_account_reads_speak_the_venues_neutral_words(venue: TradingVenue) -> None:
+    """Balances, last prices and the book, as the emergency stop and valuation read them: the
+    same shapes and rules from both venues (a symbol with no trade has no price, never 0)."""
+    account = await venue.balances()
+    assert account.update_time is None or isinstance(account.update_time, int)
+    assert all(isinstance(b.free, Decimal) and isinstance(b.locked, Decimal) for b in account.balances)
+    assert len({b.asset for b in account.balances}) == len(account.balances)
+    prices = await venue.last_prices([SYMBOL, "ETHUSDT"])
+    assert prices == {SYMBOL: D("60000")}  # ETHUSDT never traded on either
+    assert await venue.last_prices(["ETHUSDT"]) == {}
+    book = await venue.book_top(SYMBOL, 5)
+    for side, better in ((book.bids, max), (book.asks, min)):
+        assert len(side) <= 5 and all(isinstance(p, Decimal) and q > 0 for p, q in side)
+        assert not side or side[0][0] == better(p for p, _ in side)

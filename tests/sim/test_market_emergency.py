@@ -13,6 +13,7 @@ import dataclasses
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.emergency import emergency_stop
 from tradeexec.execution.emergency_sell import DEFAULT_MAX_SLIPPAGE_BPS
 from tradeexec.sim import LocalExchange, SimConfig
@@ -33,7 +34,8 @@ async def test_emergency_stop_flattens_default_balances_near_the_mid() -> None:
                 await asyncio.sleep(0.02)
         bids = {a: engine.book_ticker(f"{a}USDT")[0] for a in ASSETS}
         async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
-            report = await asyncio.wait_for(emergency_stop(client, flatten_assets=list(ASSETS)), 30)
+            stop = emergency_stop(SpotVenue(client), flatten_assets=list(ASSETS))
+            report = await asyncio.wait_for(stop, 30)
         assert report.ok, report.lines()
         balances = ex.balances()
         for asset in ASSETS:

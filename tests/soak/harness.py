@@ -28,7 +28,8 @@ from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
 from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.venue import SpotVenue, user_data_stream
+from tradeexec.binance.venue import SpotVenue
+from tradeexec.binance.venue_stream import SpotUserStream
 from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
@@ -319,7 +320,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
             await proxy.settle(timeout=20)
             run.findings = check(ex, journal, manager, positions, run.ledger, opening)
             run.kill_switch = risk.trip_reason
-            run.emergency = await emergency_stop(client, flatten_assets=[])
+            run.emergency = await emergency_stop(SpotVenue(client), flatten_assets=[])
             if ex.state.engine.open_orders(ex.account):
                 run.failures.append("open orders left after the emergency stop")
             run.faults_fired, run.faults_armed = monkey.fired(), monkey.armed
@@ -374,7 +375,7 @@ class _MidRunStop:
         self.run.stop_at = self.count
         self.run.stop_began = time.monotonic()
         self.run.stop_signed_ms = self.client.timestamp_ms()
-        report = await emergency_stop(self.client, flatten_assets=[], risk=self.risk)
+        report = await emergency_stop(SpotVenue(self.client), flatten_assets=[], risk=self.risk)
         if not report.ok:
             self.run.failures.append("mid-run emergency stop: " + "; ".join(report.lines()))
 
@@ -388,16 +389,16 @@ def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, le
     """The product's feed; the legacy stream is built by hand only to detect silence in
     seconds rather than the default two minutes, and the WebSocket API session by hand only
     to run it through the reordering proxy."""
+    spot = SpotVenue(client)
     if legacy:
         listen = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0,
                                    backoff_base_s=0.05)
-        return OrderFeed(listen, manager)
+        return OrderFeed(SpotUserStream(listen), manager, account=spot)
     if proxy is None:
-        stream, owns = user_data_stream(client, backoff_base_s=0.05)
-        return OrderFeed(stream, manager, owns=owns)
+        return OrderFeed(spot.user_stream(backoff_base_s=0.05), manager, account=spot)
     api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05,
                       silence_timeout_s=6.0)
-    return OrderFeed(WsApiUserData(api, client), manager, owns=(api,))
+    return OrderFeed(SpotUserStream(WsApiUserData(api, client), (api,)), manager, account=spot)
 
 
 async def _close_feed(run: SoakRun, feed: OrderFeed) -> None:

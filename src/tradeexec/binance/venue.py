@@ -6,103 +6,48 @@ calls) and Binance's answers onto the neutral records. The order vocabulary is s
 (``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value; a
 placement goes out with the core's already checked and filter-validated request
 (``validate=False``: the core validated it once, with the live mark price), asking for the
-FULL answer so that fills arrive with it.
+FULL answer so that fills arrive with it. The conversions to the neutral records are in
+``venue_records``, the user stream in ``venue_stream``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderResponseType
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
-from tradeexec.binance.models import Account, AvgPrice, MyTrade, Order, OrderReport, TickerPrice
+from tradeexec.binance.models import AvgPrice, OrderReport
 from tradeexec.binance.models.wallet import SystemStatus
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
-from tradeexec.binance.ws.userdata import ListenKeyUserData, UserDataStream, WsApiUserData
-from tradeexec.config import Venue, is_local_exchange
+from tradeexec.binance.venue_records import (
+    account_balances,
+    book_top,
+    cancel_answer,
+    last_prices,
+    place_answer,
+    snapshot,
+    trade_record,
+)
+from tradeexec.binance.venue_stream import SpotUserStream, user_data_stream
+from tradeexec.config import is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId
-from tradeexec.lifecycle import AsyncService
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.records import (
+    AccountBalances,
+    BookTop,
     CancelAnswer,
     OrderSnapshot,
     PlaceAnswer,
-    PlacementFill,
     PlacementRequest,
     TradeRecord,
     VenueStatus,
 )
 
-__all__ = ["SpotVenue", "cancel_answer", "snapshot", "trade_record", "user_data_stream"]
+__all__ = ["SpotVenue"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
-_LISTEN_KEY_PATHS = {
-    Venue.USDM_FUTURES: "/fapi/v1/listenKey",
-    Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
-}
-_SPOT_LISTEN_KEY_PATH = "/api/v3/userDataStream"
-_ZERO = Decimal(0)
-
-
-def snapshot(o: Order) -> OrderSnapshot:
-    """A Binance order as the core reads one."""
-    return OrderSnapshot(
-        symbol=o.symbol,
-        order_id=o.order_id,
-        client_order_id=o.client_order_id,
-        side=o.side,
-        type=o.type,
-        status=o.status,
-        time_in_force=o.time_in_force,
-        quantity=o.orig_qty,
-        quote_quantity=o.orig_quote_order_qty or None,
-        price=o.price or None,
-        stop_price=o.stop_price or None,
-        executed_qty=o.executed_qty,
-        cumulative_quote=o.cummulative_quote_qty,
-        created_ms=o.time,
-        updated_ms=o.update_time,
-    )
-
-
-def cancel_answer(r: OrderReport) -> CancelAnswer:
-    return CancelAnswer(
-        client_order_id=r.orig_client_order_id or r.client_order_id,
-        order_id=r.order_id,
-        status=r.status,
-        executed_qty=r.executed_qty,
-        cumulative_quote=r.cummulative_quote_qty,
-        transact_ms=r.transact_time,
-    )
-
-
-def trade_record(t: MyTrade) -> TradeRecord:
-    return TradeRecord(
-        id=t.id,
-        order_id=t.order_id,
-        price=t.price,
-        qty=t.qty,
-        quote_qty=t.quote_qty,
-        commission=t.commission,
-        commission_asset=t.commission_asset,
-        time_ms=t.time,
-    )
-
-
-def _place_answer(response: Any) -> PlaceAnswer:
-    status = getattr(response, "status", None)
-    transact_ms = getattr(response, "transact_time", None)
-    if status is None:  # ACK: accepted, nothing more known yet
-        return PlaceAnswer(response.order_id, None, _ZERO, _ZERO, transact_ms)
-    fills = [
-        PlacementFill(f.price, f.qty, f.commission, f.commission_asset, f.trade_id) for f in response.fills
-    ]
-    return PlaceAnswer(
-        response.order_id, status, response.executed_qty, response.cummulative_quote_qty, transact_ms, fills
-    )
 
 
 class SpotVenue:
@@ -138,7 +83,7 @@ class SpotVenue:
             if exc.msg == DUPLICATE_ORDER_MSG:
                 raise DuplicateOrderId(str(exc)) from exc
             raise
-        return _place_answer(response)
+        return place_answer(response)
 
     async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
         return snapshot(await self.client.get_order(symbol, orig_client_order_id=client_order_id))
@@ -174,19 +119,24 @@ class SpotVenue:
         )
         return [trade_record(t) for t in found]
 
-    # The reads valuation and the average-price filters make (``OrderManager``'s
-    # ``ManagerVenue``): still Binance's models, handed through as they are.
+    async def balances(self) -> AccountBalances:
+        return account_balances(await self.client.account())
 
-    async def ticker_price(self, symbol: str) -> TickerPrice:
-        return await self.client.ticker_price(symbol)
+    async def last_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
+        if len(symbols) == 1:  # one symbol weighs half of a list
+            return last_prices([await self.client.ticker_price(symbols[0])])
+        return last_prices(await self.client.ticker_prices(symbols))
 
-    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
-        return await self.client.ticker_prices(symbols)
+    async def book_top(self, symbol: str, levels: int) -> BookTop:
+        return book_top(await self.client.depth(symbol, levels))
 
-    async def account(self) -> Account:
-        return await self.client.account()
+    def user_stream(self, *, backoff_base_s: float = 0.5, legacy: bool = False) -> SpotUserStream:
+        """See ``venue_stream.user_data_stream`` (``legacy``: a listenKey stream on spot)."""
+        return user_data_stream(self.client, legacy=legacy, backoff_base_s=backoff_base_s)
 
     async def avg_price(self, symbol: str) -> AvgPrice:
+        """The average-price filters' reference (``execution.avg_prices``): still Binance's
+        model, handed through as it is."""
         return await self.client.avg_price(symbol)
 
     async def key_permissions(self) -> KeyPermissions:
@@ -202,21 +152,3 @@ class SpotVenue:
     def timestamp_ms(self) -> int:
         return self.client.timestamp_ms()
 
-
-def user_data_stream(
-    client: BinanceClient, *, legacy: bool = False, backoff_base_s: float = 0.5
-) -> tuple[UserDataStream, tuple[AsyncService, ...]]:
-    """The user data stream the client's venue offers, and the services it needs running
-    (``OrderFeed(stream, manager, owns=services)``): a WebSocket API subscription for spot
-    venues (and the local exchange), a listenKey stream for USDT-M futures, or for spot when
-    ``legacy`` (deployments from before spot listenKeys were retired). The WebSocket API
-    session shares the client's key, signer and request budget (``client.ws_api()``); for a
-    separate Ed25519 session key, build ``WsApiUserData(api, client)`` instead."""
-    settings = client.settings
-    path = _LISTEN_KEY_PATHS.get(settings.venue)
-    if path is None and legacy:
-        path = _SPOT_LISTEN_KEY_PATH
-    if path is not None:
-        return ListenKeyUserData(client, settings.urls.stream, path=path, backoff_base_s=backoff_base_s), ()
-    api = client.ws_api(backoff_base_s=backoff_base_s)
-    return WsApiUserData(api, client), (api,)

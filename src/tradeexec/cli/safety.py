@@ -105,6 +105,7 @@ def _cmd_keys_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_emergency_stop(args: argparse.Namespace) -> int:
+    from tradeexec.binance.venue import SpotVenue
     from tradeexec.errors import InvalidParameter
     from tradeexec.execution.emergency import SellSettings, emergency_stop
 
@@ -122,7 +123,9 @@ def _cmd_emergency_stop(args: argparse.Namespace) -> int:
         confirm(f"This cancels EVERY open order{what}.")
 
     async def run(client: BinanceClient) -> int:
-        report = await emergency_stop(client, flatten_assets=assets, quote_asset=quote, selling=selling)
+        report = await emergency_stop(
+            SpotVenue(client), flatten_assets=assets, quote_asset=quote, selling=selling
+        )
         emit(args, report.as_dict(), lambda _v: "\n".join(report.lines()))
         return EXIT_OK if report.ok else EXIT_FAILURE
 

@@ -96,7 +96,7 @@ class _Demo(TradingSession):
         self.record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
         self.record.stop_arrivals = {s: self.record.arrival(s) for s in SYMBOLS}
         report = await emergency_stop(
-            self.client, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
+            self.manager.venue, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
         )
         self.summary.emergency = report.lines()
         for line in self.summary.emergency:

@@ -1,6 +1,6 @@
 """Emergency stop: cancel every open order, sell the configured assets down to dust, verify.
 
-It needs nothing but a client: no journal, no order manager, no state from a previous run,
+It needs nothing but the venue (``TradingVenue``): no journal, no order manager, no state from a previous run,
 because it is what runs when those may be broken. Every step reads the exchange afresh, which
 makes it idempotent (running it twice sells nothing twice: the second run finds nothing left)
 and makes a lost answer harmless (the next pass sees the balance the sale left; the order is
@@ -15,51 +15,24 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
-from tradeexec.binance.enums import OrderResponseType
-from tradeexec.binance.models import Account, MyTrade, Order, OrderBook, TickerPrice
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings, sellable_qty
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.risk import RiskManager
-from tradeexec.venue.vocab import OrderType, Side, TimeInForce
+from tradeexec.venue.protocol import TradingVenue
 
-__all__ = ["AssetSale", "EmergencyClient", "EmergencyReport", "SellSettings", "emergency_stop"]
+__all__ = ["AssetSale", "EmergencyReport", "SellSettings", "emergency_stop"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
-class EmergencyClient(Protocol):
-    """What the stop needs of a client; ``BinanceClient`` has all of it."""
-
-    async def rules(self) -> ExchangeRules: ...
-    async def open_orders(self, symbol: str | None = None) -> Sequence[Order]: ...
-    async def cancel_all_orders(self, symbol: str) -> Sequence[Any]: ...
-    async def account(self) -> Account: ...
-    async def ticker_price(self, symbol: str) -> TickerPrice: ...
-    async def depth(self, symbol: str, limit: int | None = None) -> OrderBook: ...
-    async def get_order(self, symbol: str, *, orig_client_order_id: str | None = None) -> Order: ...
-    async def my_trades(self, symbol: str, *, order_id: int | None = None) -> Sequence[MyTrade]: ...
-    async def new_order(
-        self,
-        symbol: str,
-        side: Side,
-        type: OrderType,
-        *,
-        quantity: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: TimeInForce | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: OrderResponseType = ...,
-    ) -> Any: ...
-
-
 async def emergency_stop(
-    client: EmergencyClient,
+    venue: TradingVenue,
     *,
     flatten_assets: Sequence[str] | None,
     quote_asset: str = "USDT",
@@ -79,14 +52,14 @@ async def emergency_stop(
     ``risk``, the order manager's risk manager in the same process, has its kill switch
     tripped first: from then on the manager sends nothing (no new order, no resend of one
     whose answer was lost), so nothing it does can reopen what the stop closes. The stop's
-    own sells go straight to the client."""
+    own sells go straight to the venue."""
     if risk is not None:
         risk.trip("emergency stop", emergency=False)
     stop = _Stop(
-        client, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
+        venue, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
     )
     await stop.cancel_everything()
-    stop.rules = await stop.attempt("exchange rules", client.rules)
+    stop.rules = await stop.attempt("exchange rules", venue.rules)
     for asset in flatten_assets or ():
         await stop.flatten(asset, quote_asset, selling or SellSettings())
     await stop.verify(flatten_assets or (), quote_asset)
@@ -97,8 +70,8 @@ async def emergency_stop(
 
 
 class _Stop:
-    def __init__(self, client: EmergencyClient, policy: ErrorPolicy, attempts: int) -> None:
-        self.client = client
+    def __init__(self, venue: TradingVenue, policy: ErrorPolicy, attempts: int) -> None:
+        self.venue = venue
         self.policy = policy
         self.attempts = attempts
         self.report = EmergencyReport()
@@ -121,12 +94,12 @@ class _Stop:
 
     async def cancel_everything(self) -> None:
         for _ in range(self.attempts):
-            open_orders = await self.attempt("read open orders", self.client.open_orders)
+            open_orders = await self.attempt("read open orders", self.venue.open_orders)
             if not open_orders:
                 return
             for symbol in sorted({o.symbol for o in open_orders}):
                 done = await self.attempt(
-                    f"cancel all on {symbol}", lambda s=symbol: self.client.cancel_all_orders(s)
+                    f"cancel all on {symbol}", lambda s=symbol: self.venue.cancel_all(s)
                 )
                 if done is not None and symbol not in self.report.canceled_symbols:
                     self.report.canceled_symbols.append(symbol)
@@ -138,7 +111,7 @@ class _Stop:
             self.report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
             return
         seller = AssetSeller(
-            self.client, self.attempt, self.policy, self.report,
+            self.venue, self.attempt, self.policy, self.report,
             settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote_asset,
         )  # fmt: skip
         self.sellers[asset] = seller
@@ -148,12 +121,12 @@ class _Stop:
         """Read open orders and balances afresh: an asset is closed only if what is left of
         it, valued at a real price, is below the minimum order."""
         report = self.report
-        open_orders = await self.attempt("verify open orders", self.client.open_orders)
+        open_orders = await self.attempt("verify open orders", self.venue.open_orders)
         if open_orders is None:
             report.open_orders_left.append("could not read open orders to verify")
         else:
             report.open_orders_left = [f"{o.symbol} {o.client_order_id} {o.status}" for o in open_orders]
-        account = await self.attempt("verify balances", self.client.account)
+        account = await self.attempt("verify balances", self.venue.balances)
         if account is None:
             for asset in assets:
                 report.not_closed.setdefault(asset, "could not read balances to verify")

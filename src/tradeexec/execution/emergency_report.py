@@ -1,8 +1,9 @@
 """What an emergency stop did, in the exchange's own figures.
 
 The report is built from the exchange's answers only: the executed quantity, the quote
-proceeds and the fills (price, commission) of each FULL order response, or, when an answer
-was lost, from the order and its trades read back afterwards. It never counts the quantity
+proceeds and the fills (price, commission) of each placement's answer, or, when an answer
+was lost, from the order and its trades read back afterwards (the venue's neutral
+``PlacementFill`` and ``TradeRecord``). It never counts the quantity
 the stop *asked* for: an IOC sell that the book filled by half sold half, and the owner
 deciding what to do next must see that half.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tradeexec.binance.models import MyTrade, OrderFill
+from tradeexec.venue.records import PlacementFill, TradeRecord
 
 __all__ = ["AssetSale", "EmergencyReport", "plain_qty"]
 
@@ -49,7 +50,7 @@ class AssetSale:
         return self.proceeds / self.quantity if self.quantity else None
 
     def add_order(
-        self, executed_qty: Decimal, quote_qty: Decimal, fills: Iterable[OrderFill | MyTrade]
+        self, executed_qty: Decimal, quote_qty: Decimal, fills: Iterable[PlacementFill | TradeRecord]
     ) -> None:
         """Count one order the exchange accepted: its executed quantity, its quote proceeds
         and the commission of each of its fills."""

@@ -25,14 +25,14 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
 
-from tradeexec.binance.enums import OrderResponseType
-from tradeexec.binance.models import Order
 from tradeexec.binance.rules.grid import Rounding
 from tradeexec.binance.rules.symbol_rules import SymbolRules
-from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderRejectedLocally, TradeexecError
+from tradeexec.errors import InvalidParameter, OrderNotFound, OrderRejectedLocally, TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, plain_qty
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.records import OrderSnapshot
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
@@ -51,7 +51,8 @@ BPS = Decimal(10_000)
 # hole in the book costs at most half a percent per pass.
 DEFAULT_MAX_SLIPPAGE_BPS = Decimal(50)
 DEFAULT_PASSES = 5
-UNKNOWN_ORDER = -2013  # "Order does not exist."
+# The exchange's default window (Binance: 5000 ms): a sell delayed longer is refused unsent.
+RECV_WINDOW_MS = 5000
 
 Attempt = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
@@ -73,6 +74,22 @@ class SellSettings:
             )
         if not 1 <= self.passes <= 100:
             raise InvalidParameter("passes", "must be between 1 and 100", f"got {self.passes}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sell:
+    """One pass's LIMIT IOC sell, as a ``PlacementRequest``."""
+
+    client_order_id: str
+    symbol: str
+    quantity: Decimal
+    price: Decimal
+    side: Side = Side.SELL
+    type: OrderType = OrderType.LIMIT
+    time_in_force: TimeInForce = TimeInForce.IOC
+    quote_quantity: None = None
+    stop_price: None = None
+    recv_window_ms: int = RECV_WINDOW_MS
 
 
 def limit_sell_price(
@@ -121,7 +138,7 @@ class AssetSeller:
 
     def __init__(
         self,
-        client: Any,
+        venue: TradingVenue,
         attempt: Attempt,
         policy: ErrorPolicy,
         report: EmergencyReport,
@@ -131,7 +148,7 @@ class AssetSeller:
         asset: str,
         quote_asset: str,
     ) -> None:
-        self.client = client
+        self.venue = venue
         self.attempt = attempt
         self.policy = policy
         self.report = report
@@ -168,12 +185,13 @@ class AssetSeller:
         return plain_qty(price, self.rules.price_filter.tick_size if self.rules.price_filter else None)
 
     async def prices(self) -> tuple[Decimal, Decimal]:
-        """(best bid, last price), each 0 when unknown. Binance's ticker shows 0 for a symbol
-        that has not traded, so neither alone may decide that a holding is worthless."""
-        book = await self.attempt(f"order book of {self.symbol}", lambda: self.client.depth(self.symbol, 5))
+        """(best bid, last price), each 0 when unknown (an empty book, a symbol that has not
+        traded, a failed read): neither alone may decide that a holding is worthless."""
+        symbol = self.symbol
+        book = await self.attempt(f"order book of {symbol}", lambda: self.venue.book_top(symbol, 5))
         bid = book.bids[0][0] if book is not None and book.bids else ZERO
-        ticker = await self.attempt(f"price of {self.symbol}", lambda: self.client.ticker_price(self.symbol))
-        return bid, (ticker.price if ticker is not None else ZERO)
+        last = await self.attempt(f"price of {symbol}", lambda: self.venue.last_prices([symbol]))
+        return bid, (last.get(symbol, ZERO) if last is not None else ZERO)
 
     async def run(self) -> str | None:
         why = await self.passes()
@@ -188,7 +206,7 @@ class AssetSeller:
         for n in range(1, self.settings.passes + 1):
             if n > 1:
                 await asyncio.sleep(self.settings.pass_delay_s)
-            account = await self.attempt("read balances", self.client.account)
+            account = await self.attempt("read balances", self.venue.balances)
             if account is None:
                 why = "could not read the balance"
                 continue
@@ -225,16 +243,7 @@ class AssetSeller:
         send again (not after a local refusal, nor when the policy halts)."""
         cid = make_client_order_id("emergency", self.symbol)
         try:
-            answer = await self.client.new_order(
-                self.symbol,
-                Side.SELL,
-                OrderType.LIMIT,
-                quantity=qty,
-                price=price,
-                time_in_force=TimeInForce.IOC,
-                new_client_order_id=cid,
-                new_order_resp_type=OrderResponseType.FULL,
-            )
+            answer = await self.venue.place(_Sell(cid, self.symbol, qty, price))
         except OrderRejectedLocally as exc:
             return f"sell {self.amount(qty)} at {price} refused locally: {exc}", False
         except (TradeexecError, OSError, TimeoutError) as exc:
@@ -247,7 +256,7 @@ class AssetSeller:
                 return f"stopped selling: {decision.reason}", False
             await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
             return f"the last sell failed: {decision.reason}", True
-        self.sale.add_order(answer.executed_qty, answer.cummulative_quote_qty, answer.fills)
+        self.sale.add_order(answer.executed_qty, answer.cumulative_quote, answer.fills)
         if answer.executed_qty == 0:
             return f"no bid within {self.bps} of {self.shown(bid)}", True
         taken = f"{self.amount(answer.executed_qty)} of {self.amount(qty)}"
@@ -260,28 +269,25 @@ class AssetSeller:
         for cid in self.lost:
             order = await self.attempt(f"read back order {cid}", partial(self._lookup, cid))
             if order is False:
-                continue  # -2013: it never reached the matching engine, so it did nothing
+                continue  # no such order: it never reached the matching engine, so it did nothing
             if order is None:
                 self.report.unconfirmed.append(
                     f"{self.symbol} order {cid}: could not read back what it executed (not counted above)"
                 )
                 continue
             trades = await self.attempt(
-                f"trades of {cid}", partial(self.client.my_trades, self.symbol, order_id=order.order_id)
+                f"trades of {cid}", partial(self.venue.recent_trades, self.symbol, order_id=order.order_id)
             )
-            self.sale.add_order(order.executed_qty, order.cummulative_quote_qty, trades or ())
+            self.sale.add_order(order.executed_qty, order.cumulative_quote, trades or ())
             if trades is None and order.executed_qty:
                 self.report.unconfirmed.append(
                     f"{self.symbol} order {cid}: its quantity is counted above, its fees could not be read"
                 )
         self.lost.clear()
 
-    async def _lookup(self, cid: str) -> Order | Literal[False]:
+    async def _lookup(self, cid: str) -> OrderSnapshot | Literal[False]:
         """The order, or False if the exchange says it does not exist."""
         try:
-            order: Order = await self.client.get_order(self.symbol, orig_client_order_id=cid)
-        except BinanceAPIError as exc:
-            if exc.code == UNKNOWN_ORDER:
-                return False
-            raise
-        return order
+            return await self.venue.lookup(self.symbol, cid)
+        except OrderNotFound:
+            return False

@@ -1,15 +1,19 @@
-"""The user data stream driving the order manager and the position tracker.
+"""The venue's user stream driving the order manager and the position tracker.
+
+The stream is the venue's (``TradingVenue.user_stream``: how it connects and what it re-reads
+after a reconnect are the adapter's business); the feed reads only its neutral items
+(``tradeexec.venue.stream``) and the account's balances (``TradingVenue.balances``).
 
 The stream is the fast path: an execution report reaches the manager within milliseconds and
 a balance event replaces the tracker's balances with the exchange's. It is also the path that
 fails quietly, so the feed tells the manager the moment it is down (``stream_live = False``:
 the manager's REST poller speeds up and follows every live order itself) and, after every
 reconnect, settles what was missed before trusting the stream again: the manager applies the
-order snapshots the stream's recovery reports (``MissedOrderUpdate``) and reconciles its
+order snapshots the stream's recovery reports (``RecoveredOrder``) and reconciles its
 in-flight orders with the exchange (fetching fills it never heard of), and only then are
 the tracked balances compared with the account. Comparing earlier would flag fills still on
 their way as differences, and applying the recovered balances first would make the comparison
-check nothing; so ``MissedBalances`` is folded into that reconciliation, which adopts the
+check nothing; so ``RecoveredBalances`` is folded into that reconciliation, which adopts the
 exchange's figures and raises the tracker's alarm on any difference.
 
 Balance events are applied in the exchange's order, not the stream's (see ``BalanceBook``):
@@ -23,29 +27,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, cast
 
-from tradeexec.binance.models import (
-    BalanceUpdate,
-    EventStreamTerminated,
-    ExecutionReport,
-    OutboundAccountPosition,
-)
-from tradeexec.binance.venue import snapshot
-from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
-from tradeexec.binance.ws.userdata import (
-    MissedBalances,
-    MissedOrderUpdate,
-    UserDataItem,
-    UserDataStream,
-)
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.orders.reconcile import ReconcileReport
-from tradeexec.execution.positions import AccountSnapshot, BalanceDiff, PositionTracker
+from tradeexec.execution.positions import BalanceDiff, PositionTracker
 from tradeexec.lifecycle import AsyncService
-from tradeexec.venue.records import ExecutionUpdate, OrderSnapshot
+from tradeexec.venue.records import AccountBalances, ExecutionUpdate, OrderSnapshot
+from tradeexec.venue.stream import (
+    BalanceDelta,
+    BalancesChanged,
+    LinkState,
+    RecoveredBalances,
+    RecoveredOrder,
+    StreamEnded,
+    StreamLink,
+    UserStream,
+    UserStreamItem,
+)
 
 __all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
 
@@ -69,7 +70,9 @@ class FeedTarget(Protocol):
 
 
 class AccountSource(Protocol):
-    async def account(self) -> AccountSnapshot: ...
+    """Where the account's balances are read (the venue)."""
+
+    async def balances(self) -> AccountBalances: ...
 
 
 @dataclass(slots=True)
@@ -92,34 +95,30 @@ class FeedStats:
 
 
 class OrderFeed(AsyncService):
-    """``async with OrderFeed(stream, manager):`` consumes ``stream`` until closed. Start the
-    manager first (its reconciliation at start is the baseline the feed builds on). ``rest``
-    reads the account for the baseline and for each reconciliation (default: the stream's).
-    ``owns`` are services the feed opens before the stream and closes after it (the
-    WebSocket API session of ``tradeexec.binance.venue.user_data_stream``)."""
+    """``async with OrderFeed(venue.user_stream(), manager, account=venue):`` consumes the
+    stream until closed. Start the manager first (its reconciliation at start is the baseline
+    the feed builds on). ``account`` reads the balances for the baseline and for each
+    reconciliation; None (said explicitly, never by default) leaves balances to the stream
+    alone."""
 
     def __init__(
         self,
-        stream: UserDataStream,
+        stream: UserStream,
         manager: FeedTarget,
         *,
-        rest: AccountSource | None = None,
-        owns: Sequence[AsyncService] = (),
+        account: AccountSource | None,
         resync_attempts: int = 3,
         resync_backoff_s: float = 0.5,
         balance_check_s: float = 1.0,
     ) -> None:
-        if stream.on_event is not None:
-            raise ValueError("the feed reads the stream's queue; give the stream no on_event")
         self.stream = stream
         self.manager = manager
-        self.rest: AccountSource | None = rest if rest is not None else stream.rest
+        self.account: AccountSource | None = account
         self.resync_attempts = resync_attempts
         self.resync_backoff_s = resync_backoff_s
         self.stats = FeedStats()
         self.last_diffs: list[BalanceDiff] = []
         self.last_reconcile: ReconcileReport | None = None
-        self._owns = tuple(owns)
         self._live = False
         self._synced = asyncio.Event()
         self._resync_due = False
@@ -128,6 +127,16 @@ class OrderFeed(AsyncService):
         self.balance_check_s = balance_check_s
         self._check: asyncio.Task[None] | None = None
         self._check_due = False
+        # Every item but an execution update, by its type: the hot path (an execution
+        # update) costs one failed dict lookup.
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            BalancesChanged: self._on_balances,
+            BalanceDelta: self._on_delta,
+            RecoveredOrder: self._on_recovered_order,
+            RecoveredBalances: self._on_recovered_balances,
+            StreamLink: self._on_link,
+            StreamEnded: self._on_ended,
+        }
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -139,37 +148,32 @@ class OrderFeed(AsyncService):
     async def start(self) -> None:
         """Adopt the account as the tracker's baseline, then open the stream: in this order a
         fill in between reaches the tracker once (by the manager's poller), never twice."""
-        started: list[AsyncService] = []
+        if self.account is not None:
+            positions = self.manager.positions
+            seen = positions.book.mark()
+            positions.load_account(await self.account.balances(), seen=seen)
+            positions.book.on_doubt = self._doubt
         try:
-            for service in self._owns:
-                await service.start()
-                started.append(service)
-            if self.rest is not None:
-                positions = self.manager.positions
-                seen = positions.book.mark()
-                positions.load_account(await self.rest.account(), seen=seen)
-                self.manager.positions.book.on_doubt = self._doubt
             await self.stream.start()
         except BaseException:
-            await self.stream.close()
-            for service in reversed(started):
-                await service.close()
+            self._release_doubt()
             raise
         self._set_live(True)  # subscribed; its CONNECTED item, still queued, changes nothing
         self._consumer = asyncio.get_running_loop().create_task(self._consume(), name="order-feed")
 
     async def close(self) -> None:
         self._set_live(False)
-        if self.manager.positions.book.on_doubt == self._doubt:
-            self.manager.positions.book.on_doubt = None
+        self._release_doubt()
         for task in (self._consumer, self._resync, self._check):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.stream.close()
-        for service in reversed(self._owns):
-            await service.close()
+
+    def _release_doubt(self) -> None:
+        if self.manager.positions.book.on_doubt == self._doubt:
+            self.manager.positions.book.on_doubt = None
 
     async def wait_synced(self, timeout: float) -> None:  # noqa: ASYNC109
         """Until the stream is live and no reconciliation is pending; TimeoutError after
@@ -188,43 +192,48 @@ class OrderFeed(AsyncService):
                 # poller and the next reconciliation cover what it carried.
                 log.exception("order feed: could not apply %s", type(item).__name__)
 
-    def handle(self, item: UserDataItem) -> None:
+    def handle(self, item: UserStreamItem) -> None:
         """Apply one stream item (the consumer does this for every item of the stream)."""
-        positions = self.manager.positions
-        if isinstance(item, ExecutionReport):
-            self.stats.reports += 1
-            if not self.manager.on_execution_report(item):
-                self.stats.duplicate_reports += 1
-        elif isinstance(item, OutboundAccountPosition):
-            self.stats.balance_events += 1
-            if not positions.apply_balances(item.balances, item.last_update_time):
-                self.stats.stale_balance_events += 1
-        elif isinstance(item, BalanceUpdate):
-            self.stats.balance_events += 1
-            key = ("balanceUpdate", item.asset, item.delta, item.clear_time, item.event_time)
-            positions.apply_balance_delta(item.asset, item.delta, item.clear_time, key)
-        elif isinstance(item, MissedOrderUpdate):
-            # The snapshot settles the order at once (its fills follow by the manager's own
-            # task); the resync the reconnect scheduled still checks the balances after.
-            self.stats.missed_orders += 1
-            if self.manager.on_order_update(snapshot(item.order)):
-                self.stats.missed_orders_applied += 1
-        elif isinstance(item, MissedBalances):
-            self.stats.missed_balances += 1
-            self._request_resync()
-        elif isinstance(item, ConnectionEvent):
-            self._on_connection(item)
-        elif isinstance(item, EventStreamTerminated):
-            log.warning("order feed: the exchange ended the user data subscription; polling")
-            self._set_live(False)
+        handler = self._handlers.get(type(item))
+        if handler is not None:
+            handler(item)
+            return
+        self.stats.reports += 1
+        if not self.manager.on_execution_report(cast(ExecutionUpdate, item)):
+            self.stats.duplicate_reports += 1
 
-    def _on_connection(self, event: ConnectionEvent) -> None:
-        if event.state is ConnectionState.DISCONNECTED:
+    def _on_balances(self, item: BalancesChanged) -> None:
+        self.stats.balance_events += 1
+        if not self.manager.positions.apply_balances(item.balances, item.update_time):
+            self.stats.stale_balance_events += 1
+
+    def _on_delta(self, item: BalanceDelta) -> None:
+        self.stats.balance_events += 1
+        key = ("balance delta", item.asset, item.delta, item.clear_time, item.event_time)
+        self.manager.positions.apply_balance_delta(item.asset, item.delta, item.clear_time, key)
+
+    def _on_recovered_order(self, item: RecoveredOrder) -> None:
+        # The snapshot settles the order at once (its fills follow by the manager's own
+        # task); the resync the reconnect scheduled still checks the balances after.
+        self.stats.missed_orders += 1
+        if self.manager.on_order_update(item.order):
+            self.stats.missed_orders_applied += 1
+
+    def _on_recovered_balances(self, _item: RecoveredBalances) -> None:
+        self.stats.missed_balances += 1
+        self._request_resync()
+
+    def _on_ended(self, _item: StreamEnded) -> None:
+        log.warning("order feed: the venue ended the user data subscription; polling")
+        self._set_live(False)
+
+    def _on_link(self, item: StreamLink) -> None:
+        if item.state is LinkState.DISCONNECTED:
             self.stats.disconnects += 1
             self._set_live(False)
-        elif event.state is ConnectionState.CONNECTED:
+        elif item.state is LinkState.CONNECTED:
             self._set_live(True)
-        elif event.state is ConnectionState.RECONNECTED:
+        elif item.state is LinkState.RECONNECTED:
             self.stats.reconnects += 1
             self._set_live(True)
             self._request_resync()
@@ -257,12 +266,12 @@ class OrderFeed(AsyncService):
         while self._check_due:
             await asyncio.sleep(self.balance_check_s)
             self._check_due = False
-            if self.rest is None:
+            if self.account is None:
                 return
             positions = self.manager.positions
             seen = positions.book.mark()
             try:
-                account = await self.rest.account()
+                account = await self.account.balances()
             except (TradeexecError, OSError, TimeoutError) as exc:
                 # The next doubt, or the next reconnect's reconciliation, reads it again.
                 log.error("order feed: balance check failed: %s", exc)
@@ -305,12 +314,12 @@ class OrderFeed(AsyncService):
         # fetches them, so the tracker holds every fill before it is compared.
         await self.manager.poll_once()
         self.stats.resyncs += 1
-        if self.rest is None:
-            log.warning("order feed: no REST client; balances not reconciled after the reconnect")
+        if self.account is None:
+            log.warning("order feed: no account source; balances not reconciled after the reconnect")
             return
         positions = self.manager.positions
         seen = positions.book.mark()
-        diffs = positions.reconcile(await self.rest.account(), seen=seen)
+        diffs = positions.reconcile(await self.account.balances(), seen=seen)
         self.last_diffs = diffs
         if diffs:
             self.stats.alarms += 1

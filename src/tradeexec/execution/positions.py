@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tradeexec.execution.balances import Balance, BalanceBook
+from tradeexec.venue.records import BalanceLine
 from tradeexec.venue.vocab import Side
 
 __all__ = [
@@ -38,13 +39,8 @@ ZERO = Decimal(0)
 PriceProvider = Callable[[str], Decimal | None]
 
 
-class BalanceLike(Protocol):
-    @property
-    def asset(self) -> str: ...
-    @property
-    def free(self) -> Decimal: ...
-    @property
-    def locked(self) -> Decimal: ...
+BalanceLike = BalanceLine
+"""One asset's free and locked balance, in the venue's words (``tradeexec.venue.records``)."""
 
 
 class AccountSnapshot(Protocol):

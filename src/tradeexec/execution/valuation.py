@@ -15,9 +15,10 @@ market instead:
 
 Where marks come from (``Marks``): the caller's ``prices`` first, a ``MarkSource`` such as the
 mid of a local order book kept from the depth stream (``tradeexec.book``; the trading session
-passes its book's mid, last trade as fallback); then the last ticker price polled over the
-client, refreshed in the background every ``refresh_s``. The order path only *reads* marks
-(a dict lookup); a fetch happens only for a symbol never seen before. A manager that can value
+passes its book's mid, last trade as fallback); then the last trade price polled from the
+venue (``TradingVenue.last_prices``), refreshed in the background every ``refresh_s``. The
+order path only *reads* marks (a dict lookup); a fetch happens only for a symbol never seen
+before. A manager that can value
 nothing (no ``prices`` and the ticker poll switched off), or that holds a coin no source can
 price while a limit depends on values, refuses to start (``NoPriceSource``) rather than count
 the holding as worth 0.
@@ -27,15 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.models import Account, TickerPrice
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import ConfigError, TradeexecError
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
+from tradeexec.venue.records import AccountBalances
 
 __all__ = ["VALUATION_ASSET", "MarkSource", "Marks", "NoPriceSource", "Valuation"]
 
@@ -48,13 +49,15 @@ MarkSource = Callable[[str], Decimal | None]
 
 
 class TickerClient(Protocol):
-    async def ticker_price(self, symbol: str) -> TickerPrice: ...
+    """Last prices (``TradingVenue`` has them): a symbol that never traded is left out."""
 
-    async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]: ...
+    async def last_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]: ...
 
 
 class AccountClient(TickerClient, Protocol):
-    async def account(self) -> Account: ...
+    """Balances and last prices: what valuation reads of the venue."""
+
+    async def balances(self) -> AccountBalances: ...
 
 
 class NoPriceSource(ConfigError):
@@ -91,25 +94,24 @@ class Marks:
         if self.refresh_s is None:
             return None
         self._watched.add(symbol)
-        price = (await self._client.ticker_price(symbol)).price
-        if price > 0:  # a symbol that never traded has ticker price 0: no mark
-            self._ticker[symbol] = price
-            return price
-        return None
+        price = (await self._client.last_prices([symbol])).get(symbol)
+        if price is None or price <= 0:  # a symbol that never traded has no last price: no mark
+            return None
+        self._ticker[symbol] = price
+        return price
 
     async def refresh(self) -> None:
-        """Every watched symbol's ticker in one request (weight 4 however many: an account
-        holding dozens of coins costs no more); a failed read keeps the last prices (logged)."""
+        """Every watched symbol's last price in one request (Binance: weight 4 however many,
+        so an account holding dozens of coins costs no more); a failed read keeps the last
+        prices (logged)."""
         if self.refresh_s is None or not self._watched:
             return
         try:
-            answers = await self._client.ticker_prices(sorted(self._watched))
+            prices = await self._client.last_prices(sorted(self._watched))
         except (TradeexecError, OSError, TimeoutError) as exc:
             log.warning("mark refresh: ticker failed (%s); keeping the last prices", exc)
             return
-        for answer in answers:
-            if answer.price > 0:
-                self._ticker[answer.symbol] = answer.price
+        self._ticker.update((symbol, price) for symbol, price in prices.items() if price > 0)
 
 
 class Valuation:
@@ -196,7 +198,7 @@ class Valuation:
                 "held coins would count as worth 0 in PnL and exposure"
             )
         if not self.tracker.book.stated:  # fills the reconciliation applied are not holdings
-            self.tracker.load_account(await client.account())
+            self.tracker.load_account(await client.balances())
         self.cover(rules)
         await self.marks.refresh()
         missing = self.missing()

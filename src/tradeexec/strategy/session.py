@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.venue import SpotVenue, user_data_stream
+from tradeexec.binance.venue import SpotVenue
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager
@@ -208,8 +208,9 @@ class TradingSession:
             summary.start_quote = session.held.get(QUOTE, ZERO)
             risk = RiskManager(plan.risk or RiskLimits())  # key audit by venue: IP whitelist on real venues
             session.journal = Journal(record.journal_path)
+            venue = SpotVenue(client)
             session.manager = OrderManager(
-                SpotVenue(client),
+                venue,
                 session.journal,
                 strategy=plan.strategy,
                 risk=risk,
@@ -236,8 +237,8 @@ class TradingSession:
                 try:
                     # The user data stream feeds the manager execution reports within
                     # milliseconds; its REST poller stays as the fallback while it is down.
-                    stream, owns = user_data_stream(client, backoff_base_s=0.2)
-                    async with OrderFeed(stream, session.manager, owns=owns):
+                    stream = venue.user_stream(backoff_base_s=0.2)
+                    async with OrderFeed(stream, session.manager, account=venue):
                         record.phase = "trading"
                         yield session
                 finally:

@@ -2,9 +2,11 @@
 
 The order manager makes every exchange call through it: place, cancel, look an order up by
 its client order ID, list open and recent orders and trades, read the venue's clock, status
-and key permissions. Binance spot implements it today (``tradeexec.binance.venue.SpotVenue``,
-an adapter over ``BinanceClient``); a test double implements it with no Binance type at all
-(``tests/execution/fake_venue.py``), which keeps it from being shaped by one venue.
+and key permissions; valuation reads balances and last prices, the emergency stop the top of
+the book, and the feed the venue's own user stream (``tradeexec.venue.stream``). Binance spot
+implements it today (``tradeexec.binance.venue.SpotVenue``, an adapter over ``BinanceClient``);
+a test double implements it with no Binance type at all (``tests/execution/fake_venue.py``),
+which keeps it from being shaped by one venue.
 
 What the core branches on in an error is neutral too (``tradeexec.errors``): ``OrderNotFound``
 (a lookup's "no such order"), ``OutcomeUnknown`` (the venue cannot say whether a request was
@@ -14,10 +16,13 @@ the client order ID). An adapter raises those, or subclasses of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from tradeexec.venue.records import (
+    AccountBalances,
+    BookTop,
     CancelAnswer,
     OrderSnapshot,
     PlaceAnswer,
@@ -25,6 +30,7 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.stream import UserStream
 
 if TYPE_CHECKING:
     # Symbol rules are still Binance's model (filters, rounding): the next step of issue 14.
@@ -94,6 +100,24 @@ class TradingVenue(Protocol):
     ) -> Sequence[TradeRecord]:
         """The account's trades: of one order, or from ``since_ms`` / from a trade id on
         (inclusive), oldest first, at most ``limit``."""
+        ...
+
+    async def balances(self) -> AccountBalances:
+        """Every balance of the account, read now."""
+        ...
+
+    async def last_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
+        """The last trade price of each of ``symbols`` that has one: a symbol that never
+        traded is left out, never given as 0 (0 would value a holding at nothing)."""
+        ...
+
+    async def book_top(self, symbol: str, levels: int) -> BookTop:
+        """The best ``levels`` bids and asks of the symbol's order book, read now."""
+        ...
+
+    def user_stream(self, *, backoff_base_s: float = 0.5) -> UserStream:
+        """The account's user stream, not yet started; it reconnects by itself, backing off
+        from ``backoff_base_s``, and reports what it missed meanwhile."""
         ...
 
     async def key_permissions(self) -> KeyPermissions:

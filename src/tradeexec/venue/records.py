@@ -13,12 +13,17 @@ from typing import Protocol
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
+    "AccountBalances",
+    "AssetHolding",
+    "BalanceLine",
+    "BookTop",
     "CancelAnswer",
     "ExecutionUpdate",
     "OrderSnapshot",
     "PlaceAnswer",
     "PlacementFill",
     "PlacementRequest",
+    "PriceLevel",
     "TradeRecord",
     "VenueStatus",
 ]
@@ -167,3 +172,48 @@ class VenueStatus:
 
     maintenance: bool
     msg: str = ""
+
+
+class BalanceLine(Protocol):
+    """One asset's balance: ``free`` to trade, ``locked`` in open orders. Binance's balance
+    structs (account and stream) are ones as decoded; ``AssetHolding`` is one to build."""
+
+    @property
+    def asset(self) -> str: ...
+    @property
+    def free(self) -> Decimal: ...
+    @property
+    def locked(self) -> Decimal: ...
+
+
+@dataclass(slots=True, frozen=True)
+class AssetHolding:
+    """A ``BalanceLine`` for a venue whose wire shape is not one already."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal = Decimal(0)
+
+
+@dataclass(slots=True, frozen=True)
+class AccountBalances:
+    """Every balance of the account (an asset not listed holds nothing), as of ``update_time``:
+    the venue's own time of the figures (ms), which orders them against the stream's balance
+    events; None when the venue gives none. A derivatives venue reports its positions beside
+    this, per symbol and side (a ``PositionSnapshot`` record next to this one), never folded
+    into the balances: a balance is per asset, a position is not."""
+
+    balances: Sequence[BalanceLine]
+    update_time: int | None
+
+
+PriceLevel = tuple[Decimal, Decimal]
+"""(price, quantity) of one level of an order book."""
+
+
+@dataclass(slots=True, frozen=True)
+class BookTop:
+    """The best levels of a symbol's order book: ``bids`` highest first, ``asks`` lowest first."""
+
+    bids: Sequence[PriceLevel]
+    asks: Sequence[PriceLevel]

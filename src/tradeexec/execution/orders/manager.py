@@ -53,7 +53,7 @@ from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
-from tradeexec.execution.valuation import VALUATION_ASSET, AccountClient, Marks, MarkSource, Valuation
+from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.vocab import Side
 
@@ -63,10 +63,10 @@ log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
-class ManagerVenue(TradingVenue, AccountClient, AvgPriceClient, Protocol):
-    """The venue the manager needs: a ``TradingVenue`` plus the account, ticker and average
-    price reads of valuation (``valuation``) and average-price filters (``avg_prices``),
-    which still speak Binance's models (issue 14's next step)."""
+class ManagerVenue(TradingVenue, AvgPriceClient, Protocol):
+    """The venue the manager needs: a ``TradingVenue`` (valuation reads its balances and last
+    prices) plus the average-price read of the average-price filters (``avg_prices``), which
+    still speaks Binance's model (issue 14's next step)."""
 
 
 def _now_ms() -> int:
