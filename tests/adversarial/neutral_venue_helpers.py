@@ -5,6 +5,7 @@ emergency stop's orders did, a venue whose reads fail, and a manager on the fake
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,13 +51,14 @@ def assert_report_is_the_venues_record(report: EmergencyReport, venue: FakeVenue
 
 
 class FailingReads:
-    """``inner`` whose reads fail: each named method raises ``ConnectionResetError`` on its
-    first ``failures`` calls (a dropped connection), then answers."""
+    """``inner`` whose reads fail: each named method raises ``error`` (a dropped connection by
+    default) on its first ``failures`` calls, then answers."""
 
     READS = ("open_orders", "balances", "book_top", "last_prices", "rules", "lookup", "recent_trades")
 
-    def __init__(self, inner: FakeVenue, failures: int) -> None:
+    def __init__(self, inner: FakeVenue, failures: int, error: type[OSError] | None = None) -> None:
         self.inner = inner
+        self.error = error or ConnectionResetError
         self.failures = dict.fromkeys(self.READS, failures)
         self.failed: list[str] = []
 
@@ -69,7 +71,7 @@ class FailingReads:
             if self.failures[name] > 0:
                 self.failures[name] -= 1
                 self.failed.append(name)
-                raise ConnectionResetError(f"connection reset while reading {name}")
+                raise self.error(errno.EHOSTUNREACH, f"network failure while reading {name}")
             return await call(*args, **kwargs)
 
         return failing

@@ -95,13 +95,16 @@ async def test_a_lost_answer_is_counted_from_the_venues_record(fault: str) -> No
     assert any("dropped" in e for e in report.errors), report.errors
 
 
-async def test_failing_reads_do_not_stop_the_stop() -> None:
+# A dropped connection, and a bare OSError as the OS raises it for "no route to host" (not a
+# ConnectionError subclass): both are network failures that a read is retried after.
+@pytest.mark.parametrize("error", [ConnectionResetError, OSError])
+async def test_failing_reads_do_not_stop_the_stop(error: type[OSError]) -> None:
     """Every read fails once (no journal, nothing cached to fall back on): each is retried
     and the stop still cancels, sells and verifies."""
     fake = _holding("1")
     fake.bids = [(D("60000"), D("5"))]
     resting = await fake.place(_LimitBuy("rest-1"))
-    venue = FailingReads(fake, failures=1)
+    venue = FailingReads(fake, failures=1, error=error)
     report = await asyncio.wait_for(
         emergency_stop(venue, flatten_assets=["BTC"], selling=FAST),  # type: ignore[arg-type]
         WAIT,

@@ -52,6 +52,8 @@ def api(code: int, status: int, msg: str = "m") -> BinanceAPIError:
         (TransportError("reset"), True, Action.RESOLVE),
         (TransportError("reset"), False, Action.RETRY),
         (TimeoutError(), False, Action.RETRY),
+        (OSError(113, "No route to host"), False, Action.RETRY),  # not a ConnectionError
+        (OSError(113, "No route to host"), True, Action.RESOLVE),
         (ValueError("bug"), False, Action.FAIL),
         (error_from_response(503, None, None, "/api/v3/order"), True, Action.RESOLVE),
         (error_from_response(400, -2013, None, "/api/v3/order"), False, Action.FAIL),

@@ -137,7 +137,9 @@ class ErrorPolicy:
             return Decision(action, retry_delay, f"execution status unknown: {exc}")
         if isinstance(exc, DuplicateOrderId):  # the order exists: the manager looks it up
             return Decision(Action.FAIL, 0.0, f"duplicate client order ID: {exc}")
-        if isinstance(exc, TransportError | TimeoutError | ConnectionError):
+        # OSError, not only ConnectionError: "no route to host" or "network unreachable" reach
+        # here as a bare OSError, and a read after them is worth another try like any other.
+        if isinstance(exc, TransportError | TimeoutError | OSError):
             if write:
                 return Decision(Action.RESOLVE, retry_delay, f"no answer to a write: {exc!r}")
             return Decision(Action.RETRY, retry_delay, f"transport: {exc!r}")
