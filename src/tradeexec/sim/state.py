@@ -23,6 +23,7 @@ from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec
 from tradeexec.sim.faults import FaultInjector
+from tradeexec.sim.futures import FuturesEngine
 from tradeexec.sim.limits import RateLimitEnforcer
 from tradeexec.sim.tape import TradeTape
 
@@ -150,6 +151,7 @@ class SimState:
         self.keys = KeyStore()
         self.accounts: list[str] = []
         self.engine: Engine
+        self.futures: FuturesEngine
         self.tape: TradeTape
         self.maintenance = False
         self._build()
@@ -179,6 +181,8 @@ class SimState:
             for i in infos
         )
         self.tape = TradeTape(self.symbol_info.keys())
+        # Each account's futures wallet starts with the USDT its spot balances are configured with.
+        self.futures = FuturesEngine((a.name, Decimal(a.balances.get("USDT", 0))) for a in cfg.accounts)
         now = self.now_ms()
         self.keys = KeyStore()
         self.accounts = []

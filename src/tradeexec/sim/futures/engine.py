@@ -1,0 +1,276 @@
+"""``FuturesEngine``: USDT-M perpetuals on the shared matching engine.
+
+One ``sim.engine.Engine`` of its own holds the futures books (a futures BTCUSDT is not the spot
+BTCUSDT), used through its public API only. That engine's balance ledger is a stand-in: every
+futures account is opened in it with an unlimited amount of each contract's base and quote
+asset and zero commission, so the engine never refuses an order for balance; collateral,
+positions, margin and fees live here, in ``FuturesWallet``, checked before the engine is
+called and moved from the fills it reports. Nothing here knows HTTP: refusals are
+``EngineReject`` with Binance's futures code and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
+from tradeexec.sim.engine import (
+    Engine,
+    EngineReject,
+    Event,
+    ExecutionEvent,
+    OrderRecord,
+    OrderRequest,
+    SymbolSpec,
+)
+from tradeexec.sim.futures import rules
+from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, FuturesWallet
+from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
+from tradeexec.sim.futures.symbols import Contract, default_contracts
+
+HOUSE = "futures-house"
+# Standard USDⓈ-M fees (regular tier): maker 0.0200 %, taker 0.0500 %.
+MAKER_RATE = Decimal("0.0002")
+TAKER_RATE = Decimal("0.0005")
+_UNLIMITED = Decimal(10) ** 30
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: OrderRecord
+    meta: OrderMeta
+    fills: list[FuturesFill]
+
+
+class FuturesEngine:
+    def __init__(
+        self, accounts: Iterable[tuple[str, Decimal]], contracts: dict[str, Contract] | None = None
+    ) -> None:
+        self.contracts = contracts if contracts is not None else default_contracts()
+        self.engine = Engine(
+            SymbolSpec(c.symbol, c.base, c.quote, step_size=c.step) for c in self.contracts.values()
+        )
+        self.accounts: dict[str, FuturesWallet] = {}
+        self.meta: dict[tuple[str, int], OrderMeta] = {}
+        self.fills: dict[str, list[FuturesFill]] = {}
+        self.marks: dict[str, Decimal] = {}
+        self.figures = Figures(self)
+        for name, wallet in accounts:
+            self.open_account(name, wallet)
+        self.open_account(HOUSE, _UNLIMITED, exempt=True)
+
+    def open_account(self, name: str, wallet: Decimal, *, exempt: bool = False) -> FuturesWallet:
+        balances = {}
+        for c in self.contracts.values():
+            balances[c.base] = balances[c.quote] = _UNLIMITED
+        self.engine.create_account(name, balances, maker_commission=Decimal(0), taker_commission=Decimal(0))
+        acct = self.accounts[name] = FuturesWallet(name, wallet, exempt=exempt)
+        return acct
+
+    def contract(self, symbol: str) -> Contract:
+        contract = self.contracts.get(symbol)
+        if contract is None:
+            raise EngineReject(-1121, "Invalid symbol.")
+        return contract
+
+    def account(self, name: str) -> FuturesWallet:
+        acct = self.accounts.get(name)
+        if acct is None:
+            acct = self.open_account(name, Decimal(0))
+        return acct
+
+    # ------------------------------------------------------------------ prices
+
+    def mark_price(self, symbol: str) -> Decimal:
+        """The admin-set mark, else the book's mid, else the last trade, else the start price."""
+        if symbol in self.marks:
+            return self.marks[symbol]
+        bid, _, ask, _ = self.engine.book_ticker(symbol)
+        if bid and ask:
+            return (bid + ask) / 2
+        last = self.engine.last_price(symbol)
+        return last if last is not None else self.contract(symbol).start_price
+
+    def set_mark(self, symbol: str, price: Decimal) -> None:
+        self.contract(symbol)
+        self.marks[symbol] = price
+
+    # ------------------------------------------------------------------ settings
+
+    def set_leverage(self, name: str, symbol: str, leverage: int) -> Decimal:
+        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``)."""
+        contract = self.contract(symbol)
+        top = contract.brackets[0].initial_leverage
+        if not 1 <= leverage <= top:
+            raise EngineReject(-4028, f"Leverage {leverage} is not valid")
+        self.account(name).leverage[symbol] = leverage
+        return self.max_notional(symbol, leverage)
+
+    def max_notional(self, symbol: str, leverage: int) -> Decimal:
+        caps = [b.notional_cap for b in self.contract(symbol).brackets if b.initial_leverage >= leverage]
+        return max(caps)
+
+    def set_margin_type(self, name: str, symbol: str, margin_type: str) -> None:
+        self.contract(symbol)
+        acct = self.account(name)
+        if margin_type not in (CROSSED, ISOLATED):
+            raise EngineReject(
+                -1102, "Mandatory parameter 'marginType' was not sent, was empty/null, or malformed."
+            )
+        if acct.margin_type_of(symbol) == margin_type:
+            raise EngineReject(-4046, "No need to change margin type.")
+        if self.engine.open_orders(name, symbol):
+            raise EngineReject(-4047, "Margin type cannot be changed if there exists open orders.")
+        if acct.open_positions(symbol):
+            raise EngineReject(-4048, "Margin type cannot be changed if there exists position.")
+        acct.margin_type[symbol] = margin_type
+
+    def set_dual_side(self, name: str, dual: bool) -> None:
+        acct = self.account(name)
+        if acct.dual_side == dual:
+            raise EngineReject(-4059, "No need to change position side.")
+        if any(self.engine.open_orders(name, s) for s in self.contracts):
+            raise EngineReject(-4067, "OpenPosition side cannot be changed if there exists open orders.")
+        if acct.open_positions():
+            raise EngineReject(-4068, "OpenPosition side cannot be changed if there exists position.")
+        acct.dual_side = dual
+
+    # ------------------------------------------------------------------ orders
+
+    def place(self, name: str, req: FuturesOrderRequest, now_ms: int) -> Placed:
+        contract = self.contract(req.symbol)
+        acct = self.account(name)
+        rules.check_shape(req, contract, acct.dual_side)
+        pos = acct.position(req.symbol, req.position_side)
+        closing = rules.closing_quantity(req, pos.amt, self._pending_close(name, req))
+        opening = req.quantity - closing
+        tif = req.time_in_force or "GTC"
+        if tif == "GTX" and self._would_take(req):
+            raise EngineReject(-5022, rules.GTX_REJECTED)
+        if opening and not acct.exempt:
+            self._check_margin(acct, req, opening)
+        meta = OrderMeta(req.position_side, req.reduce_only, req.type, tif)
+        engine_req = OrderRequest(
+            req.symbol,
+            req.side,
+            OrderType.LIMIT if req.type == "LIMIT" else OrderType.MARKET,
+            quantity=req.quantity,
+            price=req.price,
+            time_in_force=TimeInForce("GTC" if tif == "GTX" else tif) if req.type == "LIMIT" else None,
+            client_order_id=req.client_order_id,
+        )
+        try:
+            result = self.engine.place(name, engine_req, now_ms)
+        except EngineReject as exc:
+            if exc.msg == MSG_DUPLICATE_ORDER:
+                raise EngineReject(-4116, "clientOrderId is duplicated.") from None
+            raise
+        self.meta[(req.symbol, result.order.order_id)] = meta
+        fills = self._settle(result.events)
+        mine = [f for f in fills if f.order_id == result.order.order_id and not f.maker]
+        return Placed(result.order, meta, mine)
+
+    def cancel(
+        self, name: str, symbol: str, order_id: int | None, client_id: str | None, now_ms: int
+    ) -> OrderRecord:
+        self.contract(symbol)
+        order, events = self.engine.cancel(
+            name, symbol, order_id=order_id, client_order_id=client_id, now_ms=now_ms
+        )
+        self._settle(events)
+        return order
+
+    def cancel_all(self, name: str, symbol: str, now_ms: int) -> None:
+        self.contract(symbol)
+        if self.engine.open_orders(name, symbol):
+            _, events = self.engine.cancel_all(name, symbol, now_ms)
+            self._settle(events)
+
+    def add_liquidity(
+        self, symbol: str, side: Side, price: Decimal, qty: Decimal, now_ms: int
+    ) -> OrderRecord:
+        """A resting GTC order of the house account (no margin check)."""
+        req = FuturesOrderRequest(symbol, side, "LIMIT", qty, price, "GTC")
+        return self.place(HOUSE, req, now_ms).order
+
+    def meta_of(self, order: OrderRecord) -> OrderMeta:
+        return self.meta[(order.symbol, order.order_id)]
+
+    # ------------------------------------------------------------------ internals
+
+    def _pending_close(self, name: str, req: FuturesOrderRequest) -> Decimal:
+        """Open orders of the same position that close it (reduce-only, or hedge closing)."""
+        total = Decimal(0)
+        for order in self.engine.open_orders(name, req.symbol):
+            meta = self.meta[(req.symbol, order.order_id)]
+            if meta.position_side != req.position_side or order.side is not req.side:
+                continue
+            hedge_close = meta.position_side != "BOTH" and (meta.position_side == "LONG") != (
+                order.side is Side.BUY
+            )
+            if meta.reduce_only or hedge_close:
+                total += order.orig_qty - order.executed_qty
+        return total
+
+    def _would_take(self, req: FuturesOrderRequest) -> bool:
+        bid, _, ask, _ = self.engine.book_ticker(req.symbol)
+        assert req.price is not None
+        if req.side is Side.BUY:
+            return bool(ask) and req.price >= ask
+        return bool(bid) and req.price <= bid
+
+    def _check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
+        """-2019 when the initial margin of the part that opens exceeds the available balance
+        (priced at the order's price, or for MARKET at the worse of book and mark), -2027 when the
+        position would pass the notional cap of its leverage."""
+        leverage = acct.leverage_of(req.symbol)
+        mark = self.mark_price(req.symbol)
+        price = req.price
+        if price is None:
+            bid, _, ask, _ = self.engine.book_ticker(req.symbol)
+            book = ask if req.side is Side.BUY else bid
+            price = max(book, mark) if req.side is Side.BUY else (min(book, mark) if book else mark)
+        need = opening * price / leverage
+        if need > self.figures.available(acct):
+            raise EngineReject(-2019, rules.MARGIN_INSUFFICIENT)
+        pos = acct.position(req.symbol, req.position_side)
+        if (abs(pos.amt) + opening) * price > self.max_notional(req.symbol, leverage):
+            raise EngineReject(-2027, "Exceeded the maximum allowable position at current leverage.")
+
+    def _settle(self, events: Sequence[Event]) -> list[FuturesFill]:
+        """Move positions and wallets for every fill the engine reported, maker and taker."""
+        out: list[FuturesFill] = []
+        for ev in events:
+            if not isinstance(ev, ExecutionEvent) or ev.last_fill is None:
+                continue
+            fill = ev.last_fill
+            meta = self.meta.get((fill.symbol, fill.order_id))
+            if meta is None:  # not placed through this class: nothing to settle
+                continue
+            acct = self.accounts[ev.account]
+            rate = MAKER_RATE if fill.is_maker else TAKER_RATE
+            commission = fill.quote_qty * rate
+            signed = fill.qty if fill.is_buyer else -fill.qty
+            pos = acct.position(fill.symbol, meta.position_side)
+            effect = acct.apply_fill(pos, signed, fill.price, commission, fill.time)
+            record = FuturesFill(
+                fill.trade_id,
+                fill.order_id,
+                fill.symbol,
+                Side.BUY if fill.is_buyer else Side.SELL,
+                meta.position_side,
+                fill.price,
+                fill.qty,
+                fill.quote_qty,
+                commission,
+                effect.realized,
+                fill.is_maker,
+                fill.time,
+            )
+            self.fills.setdefault(ev.account, []).append(record)
+            out.append(record)
+        return out
