@@ -5,7 +5,8 @@ Fills move positions here with Binance's rules: an increase averages the entry p
 decrease realizes ``closed * (price - entry)`` (signed) and keeps the entry, a fill through
 zero closes the old side and opens the rest at the fill price. The wallet moves only by
 realized PnL, commission (and, later, funding), so that the property "wallet change =
-realized PnL - commission" holds by construction and is tested as a property. Isolated
+realized PnL - commission" holds by construction (every amount booked is rounded to
+USDT's eighth decimal first) and is tested as a property. Isolated
 positions carry their own wallet, moved out of the cross wallet when the position grows and
 back in proportion when it shrinks; the total wallet balance is cross + isolated.
 """
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 ZERO = Decimal(0)
+# Amounts booked to a wallet are whole units of USDT's eighth decimal, as Binance books them,
+# so that sums of booked amounts are exact and the wallet equals their sum to the last unit.
+UNIT = Decimal("0.00000001")
 DEFAULT_LEVERAGE = 20
 CROSSED = "CROSSED"
 ISOLATED = "ISOLATED"
@@ -50,7 +54,7 @@ def move_position(pos: OpenPosition, signed_qty: Decimal, price: Decimal) -> Fil
         return FillEffect(ZERO, ZERO, abs(signed_qty))
     closed = min(abs(old), abs(signed_qty))
     direction = 1 if old > 0 else -1
-    realized = closed * (price - pos.entry) * direction
+    realized = (closed * (price - pos.entry) * direction).quantize(UNIT)
     new = old + signed_qty
     opened = abs(signed_qty) - closed
     pos.amt = new

@@ -27,7 +27,7 @@ from tradeexec.sim.engine import (
     SymbolSpec,
 )
 from tradeexec.sim.futures import rules
-from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, FuturesWallet
+from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet
 from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -253,7 +253,7 @@ class FuturesEngine:
                 continue
             acct = self.accounts[ev.account]
             rate = MAKER_RATE if fill.is_maker else TAKER_RATE
-            commission = fill.quote_qty * rate
+            commission = (fill.quote_qty * rate).quantize(UNIT)
             signed = fill.qty if fill.is_buyer else -fill.qty
             pos = acct.position(fill.symbol, meta.position_side)
             effect = acct.apply_fill(pos, signed, fill.price, commission, fill.time)
