@@ -297,3 +297,28 @@ class FuturesPrivateOps(FuturesBase):
         p.ensure_all_read()
         acct = self.futures.account(_name(account))
         return wire([position_risk_view(f) for f in self.futures.figures.positions(acct, symbol)])
+
+    # ------------------------------------------------------------------ listenKey
+
+    def f_listen_key_create(self, p: Params, account: ApiAccount | None) -> Any:
+        p.ensure_all_read()
+        return {"listenKey": self.state.futures_keys.create(_name(account))}
+
+    def _each_key(self, p: Params, account: ApiAccount | None, action: Callable[[str, str], None]) -> Any:
+        """Futures keepalive and close take no listenKey parameter (one key per account); one
+        sent anyway is honoured. No live key answers -1125."""
+        key = p.get("listenKey")
+        p.ensure_all_read()
+        name = _name(account)
+        for k in [key] if key else self.state.futures_keys.keys_of(name) or ["-"]:
+            try:
+                action(k, name)
+            except EngineReject as exc:
+                raise ApiError(exc.code, exc.msg) from None
+        return {}
+
+    def f_listen_key_keepalive(self, p: Params, account: ApiAccount | None) -> Any:
+        return self._each_key(p, account, self.state.futures_keys.keepalive)
+
+    def f_listen_key_close(self, p: Params, account: ApiAccount | None) -> Any:
+        return self._each_key(p, account, self.state.futures_keys.close)

@@ -35,6 +35,7 @@ _SIGNING = ("timestamp", "recvWindow", "signature")
 def futures_operations() -> tuple[Operation, ...]:
     """Every ``/fapi`` endpoint served, for ``service.OPERATIONS``."""
     n, t, u = SecurityType.NONE, SecurityType.TRADE, SecurityType.USER_DATA
+    k = SecurityType.USER_STREAM
     return (
         Operation("f_ping", "GET", "/fapi/v1/ping", n, 1),
         Operation("f_time", "GET", "/fapi/v1/time", n, 1),
@@ -64,6 +65,9 @@ def futures_operations() -> tuple[Operation, ...]:
         Operation("f_balance", "GET", "/fapi/v2/balance", u, 5),
         Operation("f_position_risk", "GET", "/fapi/v3/positionRisk", u, 5),
         Operation("f_position_risk", "GET", "/fapi/v2/positionRisk", u, 5),
+        Operation("f_listen_key_create", "POST", "/fapi/v1/listenKey", k, 1),
+        Operation("f_listen_key_keepalive", "PUT", "/fapi/v1/listenKey", k, 1),
+        Operation("f_listen_key_close", "DELETE", "/fapi/v1/listenKey", k, 1),
     )
 
 

@@ -32,6 +32,7 @@ class OpenPosition:
     amt: Decimal = ZERO  # signed: long > 0
     entry: Decimal = ZERO
     isolated_wallet: Decimal = ZERO
+    realized: Decimal = ZERO  # accumulated realized PnL (ACCOUNT_UPDATE's "cr")
     update_time: int = 0
 
 
@@ -113,5 +114,6 @@ class FuturesWallet:
             if not pos.amt:
                 pos.isolated_wallet = ZERO
         self.wallet += effect.realized - commission
+        pos.realized += effect.realized
         pos.update_time = now_ms
         return effect

@@ -11,7 +11,7 @@ called and moved from the fills it reports. Nothing here knows HTTP: refusals ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,13 +22,16 @@ from tradeexec.sim.engine import (
     EngineReject,
     Event,
     ExecutionEvent,
+    Fill,
     OrderRecord,
     OrderRequest,
     SymbolSpec,
 )
 from tradeexec.sim.futures import rules
-from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet
+from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
+from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
 from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 
@@ -59,6 +62,8 @@ class FuturesEngine:
         self.fills: dict[str, list[FuturesFill]] = {}
         self.marks: dict[str, Decimal] = {}
         self.figures = Figures(self)
+        # Called with each change's events, before the call that caused them returns.
+        self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
         for name, wallet in accounts:
             self.open_account(name, wallet)
         self.open_account(HOUSE, _UNLIMITED, exempt=True)
@@ -170,7 +175,7 @@ class FuturesEngine:
                 raise EngineReject(-4116, "clientOrderId is duplicated.") from None
             raise
         self.meta[(req.symbol, result.order.order_id)] = meta
-        fills = self._settle(result.events)
+        fills = self._settle(result.events, now_ms)
         mine = [f for f in fills if f.order_id == result.order.order_id and not f.maker]
         return Placed(result.order, meta, mine)
 
@@ -181,14 +186,14 @@ class FuturesEngine:
         order, events = self.engine.cancel(
             name, symbol, order_id=order_id, client_order_id=client_id, now_ms=now_ms
         )
-        self._settle(events)
+        self._settle(events, now_ms)
         return order
 
     def cancel_all(self, name: str, symbol: str, now_ms: int) -> None:
         self.contract(symbol)
         if self.engine.open_orders(name, symbol):
             _, events = self.engine.cancel_all(name, symbol, now_ms)
-            self._settle(events)
+            self._settle(events, now_ms)
 
     def add_liquidity(
         self, symbol: str, side: Side, price: Decimal, qty: Decimal, now_ms: int
@@ -241,36 +246,74 @@ class FuturesEngine:
         if (abs(pos.amt) + opening) * price > self.max_notional(req.symbol, leverage):
             raise EngineReject(-2027, "Exceeded the maximum allowable position at current leverage.")
 
-    def _settle(self, events: Sequence[Event]) -> list[FuturesFill]:
-        """Move positions and wallets for every fill the engine reported, maker and taker."""
+    def _settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
+        """Move positions and wallets for every fill the engine reported, maker and taker, and
+        tell the listeners: each order change, then each moved account."""
         out: list[FuturesFill] = []
+        updates: list[FuturesEvent] = []
+        moved: dict[str, dict[tuple[str, str], None]] = {}
+        change: dict[str, Decimal] = {}
         for ev in events:
-            if not isinstance(ev, ExecutionEvent) or ev.last_fill is None:
+            if not isinstance(ev, ExecutionEvent):
                 continue
-            fill = ev.last_fill
-            meta = self.meta.get((fill.symbol, fill.order_id))
+            meta = self.meta.get((ev.order.symbol, ev.order.order_id))
             if meta is None:  # not placed through this class: nothing to settle
                 continue
-            acct = self.accounts[ev.account]
-            rate = MAKER_RATE if fill.is_maker else TAKER_RATE
-            commission = (fill.quote_qty * rate).quantize(UNIT)
-            signed = fill.qty if fill.is_buyer else -fill.qty
-            pos = acct.position(fill.symbol, meta.position_side)
-            effect = acct.apply_fill(pos, signed, fill.price, commission, fill.time)
-            record = FuturesFill(
-                fill.trade_id,
-                fill.order_id,
-                fill.symbol,
-                Side.BUY if fill.is_buyer else Side.SELL,
-                meta.position_side,
-                fill.price,
-                fill.qty,
-                fill.quote_qty,
-                commission,
-                effect.realized,
-                fill.is_maker,
-                fill.time,
+            record = None if ev.last_fill is None else self._book_fill(ev.account, ev.last_fill, meta)
+            if record is not None:
+                out.append(record)
+                moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
+                change[ev.account] = change.get(ev.account, ZERO) + record.realized_pnl - record.commission
+            if not self.accounts[ev.account].exempt:
+                updates.append(
+                    OrderUpdate(ev.account, ev.order, meta, str(ev.execution_type), record, now_ms)
+                )
+        for name, keys in moved.items():
+            acct = self.accounts[name]
+            if acct.exempt:
+                continue
+            states = tuple(self._position_state(acct, acct.position(s, side)) for s, side in keys)
+            updates.append(
+                AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), change[name], states, now_ms)
             )
-            self.fills.setdefault(ev.account, []).append(record)
-            out.append(record)
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
         return out
+
+    def _book_fill(self, name: str, fill: Fill, meta: OrderMeta) -> FuturesFill:
+        acct = self.accounts[name]
+        rate = MAKER_RATE if fill.is_maker else TAKER_RATE
+        commission = (fill.quote_qty * rate).quantize(UNIT)
+        signed = fill.qty if fill.is_buyer else -fill.qty
+        pos = acct.position(fill.symbol, meta.position_side)
+        effect = acct.apply_fill(pos, signed, fill.price, commission, fill.time)
+        record = FuturesFill(
+            fill.trade_id,
+            fill.order_id,
+            fill.symbol,
+            Side.BUY if fill.is_buyer else Side.SELL,
+            meta.position_side,
+            fill.price,
+            fill.qty,
+            fill.quote_qty,
+            commission,
+            effect.realized,
+            fill.is_maker,
+            fill.time,
+        )
+        self.fills.setdefault(name, []).append(record)
+        return record
+
+    def _position_state(self, acct: FuturesWallet, pos: OpenPosition) -> PositionState:
+        isolated = acct.margin_type_of(pos.symbol) == ISOLATED
+        return PositionState(
+            pos.symbol,
+            pos.position_side,
+            pos.amt,
+            pos.entry,
+            pos.realized,
+            unrealized_pnl(pos.amt, pos.entry, self.mark_price(pos.symbol)),
+            "isolated" if isolated else "cross",
+            pos.isolated_wallet,
+        )
