@@ -110,3 +110,25 @@ async def test_margin_insufficient_and_post_only() -> None:
         assert gtx.body["code"] == -5022
         account = (await api.signed("GET", "/fapi/v3/account")).body
         assert D(account["totalWalletBalance"]) == D("1000") and account["positions"] == []
+
+
+async def test_market_data_follows_the_futures_book() -> None:
+    async with futures_exchange() as (ex, api):
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60010", "1")
+        ex.futures_add_liquidity("BTCUSDT", "BUY", "59990", "1")
+        premium = (await api.public("GET", "/fapi/v1/premiumIndex", {"symbol": "BTCUSDT"})).body
+        assert D(premium["markPrice"]) == D("60000")  # the mid of 59,990 and 60,010
+        assert premium["nextFundingTime"] % (8 * 3_600_000) == 0
+        await order(api, "BTCUSDT", "BUY", "0.5")
+        book = (await api.public("GET", "/fapi/v1/ticker/bookTicker", {"symbol": "BTCUSDT"})).body
+        assert (D(book["bidPrice"]), D(book["askPrice"]), D(book["askQty"])) == (
+            D("59990"),
+            D("60010"),
+            D("0.5"),
+        )
+        candles = (await api.public("GET", "/fapi/v1/klines", {"symbol": "BTCUSDT", "interval": "1m"})).body
+        assert [(D(c[1]), D(c[5])) for c in candles] == [(D("60010"), D("0.5"))]
+        depth = (await api.public("GET", "/fapi/v1/depth", {"symbol": "BTCUSDT", "limit": 5})).body
+        assert depth["asks"] == [["60010.00000000", "0.50000000"]]
+        spot = (await api.public("GET", "/api/v3/ticker/bookTicker", {"symbol": "BTCUSDT"})).body
+        assert D(spot["askPrice"]) != D("60010")  # the spot book is another book

@@ -14,6 +14,7 @@ from tradeexec.binance.models.futures_market import FuturesBookTicker, FuturesPr
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase
 from tradeexec.sim.binance.futures_views import wire
+from tradeexec.sim.binance.market_data import kline_rows
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.futures import FuturesEngine
 from tradeexec.sim.params import ApiError, Params
@@ -42,6 +43,7 @@ def futures_operations() -> tuple[Operation, ...]:
         Operation("futures_exchange_info", "GET", "/fapi/v1/exchangeInfo", n, 1),
         Operation("f_depth", "GET", "/fapi/v1/depth", n, 5),
         Operation("f_trades", "GET", "/fapi/v1/trades", n, 5),
+        Operation("f_klines", "GET", "/fapi/v1/klines", n, 5),
         Operation("f_premium_index", "GET", "/fapi/v1/premiumIndex", n, 1),
         Operation("f_ticker_price", "GET", "/fapi/v1/ticker/price", n, 1),
         Operation("f_ticker_price", "GET", "/fapi/v2/ticker/price", n, 1),
@@ -152,6 +154,9 @@ class FuturesPublicOps(FuturesBase):
             }
             for t in self.futures.engine.recent_trades(symbol, limit)
         ]
+
+    def f_klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
+        return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now())
 
     def _fpremium(self, symbol: str) -> PremiumIndex:
         now = self._now()

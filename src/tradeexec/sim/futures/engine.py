@@ -34,6 +34,7 @@ from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
+from tradeexec.sim.tape import TradeTape
 
 HOUSE = "futures-house"
 # Standard USDⓈ-M fees (regular tier): maker 0.0200 %, taker 0.0500 %.
@@ -62,6 +63,7 @@ class FuturesEngine:
         self.fills: dict[str, list[FuturesFill]] = {}
         self.marks: dict[str, Decimal] = {}
         self.figures = Figures(self)
+        self.tape = TradeTape(self.contracts)
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
         for name, wallet in accounts:
@@ -249,6 +251,7 @@ class FuturesEngine:
     def _settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
         """Move positions and wallets for every fill the engine reported, maker and taker, and
         tell the listeners: each order change, then each moved account."""
+        self.tape.on_events(events)
         out: list[FuturesFill] = []
         updates: list[FuturesEvent] = []
         moved: dict[str, dict[tuple[str, str], None]] = {}
