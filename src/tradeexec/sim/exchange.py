@@ -199,6 +199,11 @@ class LocalExchange:
         """Withdraw every resting order of the house account on ``symbol``."""
         self.state.futures.cancel_all(HOUSE, symbol, self.state.now_ms())
 
+    def futures_set_funding_rate(self, symbol: str, rate: Decimal | str) -> None:
+        """The rate settled at the next funding times (default 0.0001)."""
+        self.state.futures.contract(symbol)
+        self.state.futures.funding_rates[symbol] = Decimal(rate)
+
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         """Pin the futures mark price (until then it follows the book's mid or last trade)."""
         self.state.futures.set_mark(symbol, Decimal(price))

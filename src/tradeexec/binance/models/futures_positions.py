@@ -87,3 +87,16 @@ class FuturesTrade(Model, frozen=True, kw_only=True):
     position_side: str
     symbol: str
     time: int
+
+
+class FuturesIncome(Model, frozen=True, kw_only=True):
+    """``GET /fapi/v1/income`` row: realized PnL, commission, funding fee and the rest."""
+
+    symbol: str
+    income_type: str
+    income: Decimal
+    asset: str
+    info: str
+    time: int
+    tran_id: int
+    trade_id: str

@@ -22,7 +22,7 @@ from tradeexec.binance.models.futures_market import (
     PositionModeResponse,
     SymbolLeverageBrackets,
 )
-from tradeexec.binance.models.futures_positions import AccountPositionV3, FuturesAccountV3
+from tradeexec.binance.models.futures_positions import AccountPositionV3, FuturesAccountV3, FuturesIncome
 from tradeexec.sim.binance.futures_public import FuturesBase
 from tradeexec.sim.binance.futures_views import money, order_view, position_risk_view, trade_view, wire
 from tradeexec.sim.engine import EngineReject
@@ -73,7 +73,7 @@ class FuturesPrivateOps(FuturesBase):
             raise ApiError(-4015, "Client order id is not valid.")
         resp_type = p.get("newOrderRespType") or "ACK"
         if resp_type not in ("ACK", "RESULT"):
-            raise ApiError(-1102, "Invalid newOrderRespType.")
+            raise ApiError(-1136, "Invalid newOrderRespType.")
         req = FuturesOrderRequest(
             symbol=symbol,
             side=side,
@@ -297,6 +297,37 @@ class FuturesPrivateOps(FuturesBase):
         p.ensure_all_read()
         acct = self.futures.account(_name(account))
         return wire([position_risk_view(f) for f in self.futures.figures.positions(acct, symbol)])
+
+    def f_income(self, p: Params, account: ApiAccount | None) -> Any:
+        symbol = self._opt_fsymbol(p)
+        kind = p.get("incomeType")
+        start, end = p.integer("startTime"), p.integer("endTime")
+        p.mark_read("page")
+        limit = self._limit(p, 100, 1000)
+        p.ensure_all_read()
+        rows = [
+            i
+            for i in self.futures.incomes.get(_name(account), [])
+            if (symbol is None or i.symbol == symbol)
+            and (kind is None or i.income_type == kind)
+            and (start is None or i.time >= start)
+            and (end is None or i.time <= end)
+        ]
+        return wire(
+            [
+                FuturesIncome(
+                    symbol=i.symbol,
+                    income_type=i.income_type,
+                    income=money(i.income),
+                    asset="USDT",
+                    info=i.income_type,
+                    time=i.time,
+                    tran_id=i.tran_id,
+                    trade_id=str(i.trade_id) if i.trade_id else "",
+                )
+                for i in rows[:limit]
+            ]
+        )
 
     # ------------------------------------------------------------------ listenKey
 

@@ -17,12 +17,10 @@ from tradeexec.sim.binance.futures_views import wire
 from tradeexec.sim.binance.market_data import kline_rows
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.futures import FuturesEngine
+from tradeexec.sim.futures.funding import next_funding_time
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
 
-FUNDING_INTERVAL_MS = 8 * 3_600_000
-# Binance's default funding rate when premium is flat: the interest rate 0.01 % per 8 hours.
-DEFAULT_FUNDING_RATE = Decimal("0.00010000")
 INTEREST_RATE = Decimal("0.00010000")
 # /fapi/v1/exchangeInfo rateLimits of USDⓈ-M futures (issue 15; the futures docs' "Limits").
 FUTURES_RATE_LIMITS: list[dict[str, Any]] = [
@@ -67,6 +65,7 @@ def futures_operations() -> tuple[Operation, ...]:
         Operation("f_balance", "GET", "/fapi/v2/balance", u, 5),
         Operation("f_position_risk", "GET", "/fapi/v3/positionRisk", u, 5),
         Operation("f_position_risk", "GET", "/fapi/v2/positionRisk", u, 5),
+        Operation("f_income", "GET", "/fapi/v1/income", u, 30),
         Operation("f_listen_key_create", "POST", "/fapi/v1/listenKey", k, 1),
         Operation("f_listen_key_keepalive", "PUT", "/fapi/v1/listenKey", k, 1),
         Operation("f_listen_key_close", "DELETE", "/fapi/v1/listenKey", k, 1),
@@ -75,6 +74,13 @@ def futures_operations() -> tuple[Operation, ...]:
 
 class FuturesBase(ServiceBase):
     """What both futures mixins share: the futures engine and the symbol parameter."""
+
+    def call(self, op: Operation, params: Params, account: ApiAccount | None) -> Any:
+        """Every /fapi request first brings the futures side up to the server's clock (funding
+        times passed), so that what it reads or changes is as of now."""
+        if op.path.startswith("/fapi/"):
+            self.state.futures.catch_up(self._now())
+        return super().call(op, params, account)
 
     @property
     def futures(self) -> FuturesEngine:
@@ -166,9 +172,9 @@ class FuturesPublicOps(FuturesBase):
             mark_price=mark,
             index_price=mark,
             estimated_settle_price=mark,
-            last_funding_rate=DEFAULT_FUNDING_RATE,
+            last_funding_rate=self.futures.funding_rate(symbol),
             interest_rate=INTEREST_RATE,
-            next_funding_time=(now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS,
+            next_funding_time=next_funding_time(now),
             time=now,
         )
 

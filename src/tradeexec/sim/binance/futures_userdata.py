@@ -1,7 +1,8 @@
 """The USDT-M futures user data stream: ``/private/ws/<listenKey>`` (Binance's routed
 private endpoint since 2026-04; also ``/private/ws?listenKey=``), carrying ORDER_TRADE_UPDATE
 and ACCOUNT_UPDATE as the futures engine reports them, and ``listenKeyExpired`` when a key
-lapses (then the connection closes).
+lapses (then the connection closes). Its once-a-second timer also settles funding times the
+clock has passed, so that funding reaches the stream without a request.
 
 Events are encoded once per change and queued per connection (bounded: a connection that
 falls 1,000 messages behind is closed rather than let grow without end)."""
@@ -82,7 +83,7 @@ def account_event(ev: AccountUpdate) -> bytes:
         asset="USDT",
         wallet_balance=_plain(ev.wallet),
         cross_wallet_balance=_plain(ev.cross_wallet),
-        balance_change=ZERO,  # "except PnL and commission": an ORDER change moves neither
+        balance_change=_plain(ev.balance_change),
     )
     positions = [
         PositionChange(
@@ -154,6 +155,7 @@ class FuturesUserStream:
         while True:
             await asyncio.sleep(SWEEP_S)
             now = self.state.now_ms()
+            self.state.futures.catch_up(now)
             for key in self.state.futures_keys.take_expired():
                 payload = _encode(ListenKeyExpired(event_time=now, listen_key=key))
                 for queue in self._queues.get(key, ()):

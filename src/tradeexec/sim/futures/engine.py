@@ -31,6 +31,7 @@ from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
 from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
 from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -64,6 +65,10 @@ class FuturesEngine:
         self.marks: dict[str, Decimal] = {}
         self.figures = Figures(self)
         self.tape = TradeTape(self.contracts)
+        self.funding_rates: dict[str, Decimal] = {}
+        self.next_funding: int | None = None
+        self.incomes: dict[str, list[Income]] = {}
+        self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
         for name, wallet in accounts:
@@ -141,9 +146,9 @@ class FuturesEngine:
         if acct.dual_side == dual:
             raise EngineReject(-4059, "No need to change position side.")
         if any(self.engine.open_orders(name, s) for s in self.contracts):
-            raise EngineReject(-4067, "OpenPosition side cannot be changed if there exists open orders.")
+            raise EngineReject(-4067, "Position side cannot be changed if there exists open orders.")
         if acct.open_positions():
-            raise EngineReject(-4068, "OpenPosition side cannot be changed if there exists position.")
+            raise EngineReject(-4068, "Position side cannot be changed if there exists position.")
         acct.dual_side = dual
 
     # ------------------------------------------------------------------ orders
@@ -174,7 +179,7 @@ class FuturesEngine:
             result = self.engine.place(name, engine_req, now_ms)
         except EngineReject as exc:
             if exc.msg == MSG_DUPLICATE_ORDER:
-                raise EngineReject(-4116, "clientOrderId is duplicated.") from None
+                raise EngineReject(-4116, "clientOrderId is duplicated") from None
             raise
         self.meta[(req.symbol, result.order.order_id)] = meta
         fills = self._settle(result.events, now_ms)
@@ -255,7 +260,6 @@ class FuturesEngine:
         out: list[FuturesFill] = []
         updates: list[FuturesEvent] = []
         moved: dict[str, dict[tuple[str, str], None]] = {}
-        change: dict[str, Decimal] = {}
         for ev in events:
             if not isinstance(ev, ExecutionEvent):
                 continue
@@ -266,7 +270,6 @@ class FuturesEngine:
             if record is not None:
                 out.append(record)
                 moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
-                change[ev.account] = change.get(ev.account, ZERO) + record.realized_pnl - record.commission
             if not self.accounts[ev.account].exempt:
                 updates.append(
                     OrderUpdate(ev.account, ev.order, meta, str(ev.execution_type), record, now_ms)
@@ -277,7 +280,7 @@ class FuturesEngine:
                 continue
             states = tuple(self._position_state(acct, acct.position(s, side)) for s, side in keys)
             updates.append(
-                AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), change[name], states, now_ms)
+                AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
             )
         if updates:
             for listener in list(self.listeners):
@@ -306,7 +309,59 @@ class FuturesEngine:
             fill.time,
         )
         self.fills.setdefault(name, []).append(record)
+        if effect.realized:
+            self._income(
+                name, fill.symbol, "REALIZED_PNL", effect.realized, fill.time, trade_id=fill.trade_id
+            )
+        self._income(name, fill.symbol, "COMMISSION", -commission, fill.time, trade_id=fill.trade_id)
         return record
+
+    def _income(
+        self, name: str, symbol: str, kind: str, amount: Decimal, time: int, *, trade_id: int = 0
+    ) -> None:
+        if self.accounts[name].exempt:
+            return
+        self._tran_id += 1
+        self.incomes.setdefault(name, []).append(Income(symbol, kind, amount, time, self._tran_id, trade_id))
+
+    # ------------------------------------------------------------------ time
+
+    def catch_up(self, now_ms: int) -> None:
+        """Bring the futures side up to ``now_ms``: settle every funding time passed since the
+        last call, in order. Called before every /fapi request and by the stream's timer."""
+        if self.next_funding is None:
+            self.next_funding = next_funding_time(now_ms)
+        while self.next_funding <= now_ms:
+            self._settle_funding(self.next_funding)
+            self.next_funding += INTERVAL_MS
+
+    def funding_rate(self, symbol: str) -> Decimal:
+        return self.funding_rates.get(symbol, DEFAULT_RATE)
+
+    def _settle_funding(self, time: int) -> None:
+        marks = {s: self.mark_price(s) for s in self.contracts}
+        updates: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt:
+                continue
+            payments = fund(acct, marks, self.funding_rates, time)
+            for pay in payments:
+                self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
+            if payments:
+                isolated = tuple(
+                    self._position_state(acct, acct.position(p.symbol, p.position_side))
+                    for p in payments
+                    if acct.margin_type_of(p.symbol) == ISOLATED
+                )
+                total = sum((p.amount for p in payments), ZERO)
+                updates.append(
+                    AccountUpdate(
+                        acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
+                    )
+                )
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
 
     def _position_state(self, acct: FuturesWallet, pos: OpenPosition) -> PositionState:
         isolated = acct.margin_type_of(pos.symbol) == ISOLATED

@@ -39,7 +39,7 @@ class AccountUpdate:
     reason: str
     wallet: Decimal
     cross_wallet: Decimal
-    balance_change: Decimal
+    balance_change: Decimal  # Binance's "bc": the change except PnL and commission (funding)
     positions: tuple[PositionState, ...]
     time: int
 

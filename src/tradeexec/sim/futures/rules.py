@@ -54,7 +54,7 @@ def check_shape(req: FuturesOrderRequest, contract: Contract, dual_side: bool) -
     if req.time_in_force is not None and req.time_in_force not in FUTURES_TIF:
         raise EngineReject(-1115, "Invalid timeInForce.")
     if req.quantity <= 0:
-        raise EngineReject(-4003, "Quantity less than or equal to zero.")
+        raise EngineReject(-4003, "Quantity less than zero.")
     if req.quantity % contract.step:
         raise EngineReject(-4023, "Qty not increased by step size.")
 
