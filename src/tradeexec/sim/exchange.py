@@ -205,8 +205,10 @@ class LocalExchange:
         self.state.futures.funding_rates[symbol] = Decimal(rate)
 
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
-        """Pin the futures mark price (until then it follows the book's mid or last trade)."""
+        """Pin the futures mark price (until then it follows the book's mid or last trade);
+        positions it condemns are liquidated at once."""
         self.state.futures.set_mark(symbol, Decimal(price))
+        self.state.futures.catch_up(self.state.now_ms())
 
     def deposit(self, asset: str, amount: Decimal | str, account: str | None = None) -> None:
         self.admin.deposit(account or self.account, asset, Decimal(amount))

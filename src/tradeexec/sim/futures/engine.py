@@ -32,6 +32,7 @@ from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWalle
 from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
 from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
+from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -328,12 +329,36 @@ class FuturesEngine:
 
     def catch_up(self, now_ms: int) -> None:
         """Bring the futures side up to ``now_ms``: settle every funding time passed since the
-        last call, in order. Called before every /fapi request and by the stream's timer."""
+        last call, in order, then liquidate what the margin ratio condemns. Called before every
+        /fapi request, by the stream's timer and when the admin moves the mark price."""
         if self.next_funding is None:
             self.next_funding = next_funding_time(now_ms)
         while self.next_funding <= now_ms:
             self._settle_funding(self.next_funding)
             self.next_funding += INTERVAL_MS
+        self._liquidate(now_ms)
+
+    def _liquidate(self, now_ms: int) -> None:
+        """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
+        and tell the listeners (ACCOUNT_UPDATE)."""
+        updates: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt or not acct.open_positions():
+                continue
+            for done in liquidate_due(self.figures, acct, now_ms):
+                symbol = done.positions[0].symbol
+                self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
+                self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
+                states = tuple(
+                    self._position_state(acct, acct.position(p.symbol, p.position_side))
+                    for p in done.positions
+                )
+                updates.append(
+                    AccountUpdate(acct.name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
+                )
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
 
     def funding_rate(self, symbol: str) -> Decimal:
         return self.funding_rates.get(symbol, DEFAULT_RATE)
