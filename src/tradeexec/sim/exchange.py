@@ -48,11 +48,14 @@ class LocalExchange:
         api_key: str | None = None,
         api_secret: str | None = None,
         market: bool = True,
+        products: tuple[str, ...] | None = None,
     ) -> None:
         if config is None:
             config = SimConfig.default(api_key, api_secret)
         elif api_key or api_secret or not config.accounts:
             config.ensure_default_account(api_key, api_secret)
+        if products is not None:
+            config.products = tuple(products)
         self.config = config
         self.host = host
         self._port = port

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import aiohttp
+
+from tests.sim.conftest import Api
 from tests.sim.futures.futures_helpers import futures_exchange, order, position
+from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.sim import LocalExchange
 
 
 async def test_hedge_mode_keeps_long_and_short_apart() -> None:
@@ -132,3 +137,15 @@ async def test_market_data_follows_the_futures_book() -> None:
         assert depth["asks"] == [["60010.00000000", "0.50000000"]]
         spot = (await api.public("GET", "/api/v3/ticker/bookTicker", {"symbol": "BTCUSDT"})).body
         assert D(spot["askPrice"]) != D("60010")  # the spot book is another book
+
+
+async def test_an_exchange_without_futures_lists_none_and_serves_none() -> None:
+    async with LocalExchange(market=False, products=("spot",)) as ex, aiohttp.ClientSession() as session:
+        api = Api(session, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
+        info = await api.public("GET", "/fapi/v1/exchangeInfo")
+        assert info.status == 200 and info.body["symbols"] == []
+        refused = await api.signed(
+            "POST", "/fapi/v1/order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"}
+        )
+        assert (refused.status, refused.body["code"]) == (404, -1020)
+        assert (await api.public("GET", "/api/v3/ping")).status == 200

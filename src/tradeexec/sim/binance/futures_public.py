@@ -79,8 +79,14 @@ class FuturesBase(ServiceBase):
         """Every /fapi request first brings the futures side up to the server's clock (funding
         times passed), so that what it reads or changes is as of now."""
         if op.path.startswith("/fapi/"):
+            if not self.serves_futures and op.handler != "futures_exchange_info":
+                raise ApiError(-1020, "This operation is not supported.", 404)
             self.state.futures.catch_up(self._now())
         return super().call(op, params, account)
+
+    @property
+    def serves_futures(self) -> bool:
+        return "futures" in self.state.config.products
 
     @property
     def futures(self) -> FuturesEngine:
@@ -116,7 +122,7 @@ class FuturesPublicOps(FuturesBase):
             "rateLimits": FUTURES_RATE_LIMITS,
             "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-            "symbols": [c.info() for c in self.futures.contracts.values()],
+            "symbols": [c.info() for c in self.futures.contracts.values()] if self.serves_futures else [],
         }
 
     def delivery_exchange_info(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
