@@ -12,6 +12,7 @@ from typing import Any
 from tests.sim.futures.futures_helpers import futures_exchange, order
 
 FUTURES_DOCUMENTED: dict[int, tuple[str, ...]] = {
+    -1020: ("This operation is not supported.",),
     -1102: ("Mandatory parameter '%s' was not sent, was empty/null, or malformed.",),
     -1106: ("Parameter '%s' sent when not required.",),
     -1115: ("Invalid timeInForce.",),
@@ -41,8 +42,9 @@ FUTURES_DOCUMENTED: dict[int, tuple[str, ...]] = {
     -4120: ("Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",),
     -5022: ("Due to the order could not be executed as maker, the Post Only order will be rejected.",),
 }
-# Triggered in the other futures tests (test_rules, test_margin_cases, test_user_stream).
-COVERED_ELSEWHERE = {-4120, -4061, -2022, -2019, -5022, -4046, -4068, -1125}
+# Triggered in the other futures tests (test_rules, test_margin_cases, test_user_stream;
+# -1020 by an exchange without futures).
+COVERED_ELSEWHERE = {-4120, -4061, -2022, -2019, -5022, -4046, -4068, -1125, -1020}
 
 
 def documented(code: int, msg: str) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import msgspec
 
 from tradeexec.binance.models.base import Model
-from tradeexec.binance.models.futures import FuturesAccountAsset
+from tradeexec.binance.models.futures import FuturesAccountAsset, FuturesTotals
 
 
 class PositionRiskV3(Model, frozen=True, kw_only=True):
@@ -52,20 +52,9 @@ class AccountPositionV3(Model, frozen=True, kw_only=True):
     update_time: int
 
 
-class FuturesAccountV3(Model, frozen=True, kw_only=True):
+class FuturesAccountV3(FuturesTotals, frozen=True, kw_only=True):
     """``GET /fapi/v3/account`` (single-asset mode)."""
 
-    total_initial_margin: Decimal
-    total_maint_margin: Decimal
-    total_wallet_balance: Decimal
-    total_unrealized_profit: Decimal
-    total_margin_balance: Decimal
-    total_position_initial_margin: Decimal
-    total_open_order_initial_margin: Decimal
-    total_cross_wallet_balance: Decimal
-    total_cross_un_pnl: Decimal
-    available_balance: Decimal
-    max_withdraw_amount: Decimal
     assets: list[FuturesAccountAsset] = msgspec.field(default_factory=list)
     positions: list[AccountPositionV3] = msgspec.field(default_factory=list)
 

@@ -7,6 +7,7 @@ Parameters are read the way the spot handlers read them (``Params``: Binance's -
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from tradeexec.binance.enums import Side
@@ -55,6 +56,27 @@ def _flag(p: Params, name: str) -> bool:
     if raw.lower() not in ("true", "false"):
         raise illegal(name, "true|false")
     return raw.lower() == "true"
+
+
+_UNPREFIXED = ("available_balance", "max_withdraw_amount")
+
+
+def _margins(f: AccountFigures) -> dict[str, Decimal]:
+    """An account's figures under the asset entry's names; the account totals are the same
+    figures named ``total_<name>`` (but available balance and max withdraw amount)."""
+    return {
+        "wallet_balance": money(f.wallet),
+        "unrealized_profit": money(f.unrealized),
+        "margin_balance": money(f.margin_balance),
+        "maint_margin": money(f.maint_margin),
+        "initial_margin": money(f.initial_margin),
+        "position_initial_margin": money(f.position_initial_margin),
+        "open_order_initial_margin": money(f.open_order_margin),
+        "cross_wallet_balance": money(f.cross_wallet),
+        "cross_un_pnl": money(f.cross_unrealized),
+        "available_balance": money(f.available),
+        "max_withdraw_amount": money(f.max_withdraw),
+    }
 
 
 class FuturesPrivateOps(FuturesBase):
@@ -220,20 +242,7 @@ class FuturesPrivateOps(FuturesBase):
 
     def _asset(self, f: AccountFigures) -> FuturesAccountAsset:
         return FuturesAccountAsset(
-            asset="USDT",
-            wallet_balance=money(f.wallet),
-            unrealized_profit=money(f.unrealized),
-            margin_balance=money(f.margin_balance),
-            maint_margin=money(f.maint_margin),
-            initial_margin=money(f.initial_margin),
-            position_initial_margin=money(f.position_initial_margin),
-            open_order_initial_margin=money(f.open_order_margin),
-            cross_wallet_balance=money(f.cross_wallet),
-            cross_un_pnl=money(f.cross_unrealized),
-            available_balance=money(f.available),
-            max_withdraw_amount=money(f.max_withdraw),
-            margin_available=True,
-            update_time=self._now(),
+            asset="USDT", **_margins(f), margin_available=True, update_time=self._now()
         )
 
     def f_account(self, p: Params, account: ApiAccount | None) -> Any:
@@ -255,23 +264,9 @@ class FuturesPrivateOps(FuturesBase):
             )
             for pf in self.futures.figures.positions(acct)
         ]
-        return wire(
-            FuturesAccountV3(
-                total_initial_margin=money(f.initial_margin),
-                total_maint_margin=money(f.maint_margin),
-                total_wallet_balance=money(f.wallet),
-                total_unrealized_profit=money(f.unrealized),
-                total_margin_balance=money(f.margin_balance),
-                total_position_initial_margin=money(f.position_initial_margin),
-                total_open_order_initial_margin=money(f.open_order_margin),
-                total_cross_wallet_balance=money(f.cross_wallet),
-                total_cross_un_pnl=money(f.cross_unrealized),
-                available_balance=money(f.available),
-                max_withdraw_amount=money(f.max_withdraw),
-                assets=[self._asset(f)],
-                positions=positions,
-            )
-        )
+        margins = _margins(f)
+        totals = {k if k in _UNPREFIXED else f"total_{k}": v for k, v in margins.items()}
+        return wire(FuturesAccountV3(**totals, assets=[self._asset(f)], positions=positions))
 
     def f_balance(self, p: Params, account: ApiAccount | None) -> Any:
         p.ensure_all_read()
