@@ -124,7 +124,10 @@ async def test_market_data_follows_the_futures_book() -> None:
         premium = (await api.public("GET", "/fapi/v1/premiumIndex", {"symbol": "BTCUSDT"})).body
         assert D(premium["markPrice"]) == D("60000")  # the mid of 59,990 and 60,010
         assert premium["nextFundingTime"] % (8 * 3_600_000) == 0
-        await order(api, "BTCUSDT", "BUY", "0.5")
+        ack = await order(api, "BTCUSDT", "BUY", "0.5")  # newOrderRespType defaults to ACK
+        assert (ack["status"], ack["executedQty"]) == ("NEW", "0")
+        result = await api.signed("GET", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": ack["orderId"]})
+        assert (result.body["status"], result.body["executedQty"]) == ("FILLED", "0.5")
         book = (await api.public("GET", "/fapi/v1/ticker/bookTicker", {"symbol": "BTCUSDT"})).body
         assert (D(book["bidPrice"]), D(book["askPrice"]), D(book["askQty"])) == (
             D("59990"),

@@ -7,10 +7,11 @@ Parameters are read the way the spot handlers read them (``Params``: Binance's -
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from tradeexec.binance.enums import Side
+from tradeexec.binance.enums import OrderStatus, Side
 from tradeexec.binance.models.futures import (
     FuturesAccountAsset,
     FuturesBalance,
@@ -58,6 +59,7 @@ def _flag(p: Params, name: str) -> bool:
     return raw.lower() == "true"
 
 
+ZERO = Decimal(0)
 _UNPREFIXED = ("available_balance", "max_withdraw_amount")
 
 
@@ -111,7 +113,10 @@ class FuturesPrivateOps(FuturesBase):
         p.mark_read("priceMatch", "goodTillDate", "activationPrice", "callbackRate")
         p.ensure_all_read()
         placed = _call(lambda: self.futures.place(_name(account), req, self._now()))
-        return wire(order_view(placed.order, placed.meta))
+        order = placed.order
+        if resp_type == "ACK":  # the order as accepted, before it matched
+            order = replace(order, status=OrderStatus.NEW, executed_qty=ZERO, cummulative_quote_qty=ZERO)
+        return wire(order_view(order, placed.meta))
 
     def f_get_order(self, p: Params, account: ApiAccount | None) -> Any:
         symbol = self._fsymbol(p)
