@@ -50,3 +50,32 @@ async def test_ccxt_binanceusdm_leverage_margin_mode_open_read_and_close() -> No
     assert after == []
     # Bought at 60,000, sold at 59,900: -5 realized, fees 1.5 + 1.4975.
     assert Decimal(str(balance["USDT"]["total"])) == Decimal("10000") - Decimal("5") - Decimal("2.9975")
+
+
+async def test_ccxt_binanceusdm_places_and_cancels_a_stop_through_the_algo_service() -> None:
+    import ccxt.async_support as ccxt_async
+
+    async with futures_exchange() as (ex, _):
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "2")
+        with loopback_only():
+            client = ccxt_async.binanceusdm({"apiKey": ex.api_key, "secret": ex.api_secret})
+            client.urls = point_urls_at(client.urls, ex.rest_url, ex.ws_url)
+            try:
+                await client.load_markets()
+                await client.create_order("BTC/USDT:USDT", "market", "buy", 0.05)
+                stop = await client.create_order(
+                    "BTC/USDT:USDT",
+                    "market",
+                    "sell",
+                    0.05,
+                    params={"stopLossPrice": 55000, "reduceOnly": True},
+                )
+                open_stops = await client.fetch_open_orders("BTC/USDT:USDT", params={"trigger": True})
+                canceled = await client.cancel_order(stop["id"], "BTC/USDT:USDT", params={"trigger": True})
+                after = await client.fetch_open_orders("BTC/USDT:USDT", params={"trigger": True})
+            finally:
+                await client.close()
+    assert stop["status"] == "open" and stop["triggerPrice"] == 55000
+    assert [o["id"] for o in open_stops] == [stop["id"]]
+    assert canceled["id"] == stop["id"]
+    assert after == []

@@ -13,7 +13,14 @@ from tests.sim.futures.futures_helpers import futures_exchange, order
 
 FUTURES_DOCUMENTED: dict[int, tuple[str, ...]] = {
     -1020: ("This operation is not supported.",),
-    -1102: ("Mandatory parameter '%s' was not sent, was empty/null, or malformed.",),
+    -1102: (
+        "Mandatory parameter '%s' was not sent, was empty/null, or malformed.",
+        "Param '%s' or '%s' must be sent, but both were empty/null!",
+    ),
+    -1130: ("Data sent for parameter '%s' is not valid.",),
+    -2013: ("Order does not exist.",),
+    -2021: ("Order would immediately trigger.",),
+    -4031: ("Invalid parameter working type",),
     -1106: ("Parameter '%s' sent when not required.",),
     -1115: ("Invalid timeInForce.",),
     -1116: ("Invalid orderType.",),
@@ -44,7 +51,7 @@ FUTURES_DOCUMENTED: dict[int, tuple[str, ...]] = {
 }
 # Triggered in the other futures tests (test_rules, test_margin_cases, test_user_stream;
 # -1020 by an exchange without futures).
-COVERED_ELSEWHERE = {-4120, -4061, -2022, -2019, -5022, -4046, -4068, -1125, -1020}
+COVERED_ELSEWHERE = {-4120, -4061, -2022, -2019, -5022, -4046, -4068, -1125, -1020, -2021}
 
 
 def documented(code: int, msg: str) -> bool:
@@ -56,6 +63,14 @@ def documented(code: int, msg: str) -> bool:
 
 
 LIMIT = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000"}
+ALGO = {
+    "symbol": "BTCUSDT",
+    "side": "SELL",
+    "type": "STOP_MARKET",
+    "algoType": "CONDITIONAL",
+    "quantity": "0.01",
+    "triggerPrice": "40000",
+}
 CASES: list[tuple[int, str, str, dict[str, Any]]] = [
     (-1121, "POST", "/fapi/v1/order", {**LIMIT, "symbol": "NOPEUSDT", "timeInForce": "GTC"}),
     (-1116, "POST", "/fapi/v1/order", {**LIMIT, "type": "LIMIT_MAKER", "timeInForce": "GTC"}),
@@ -72,6 +87,9 @@ CASES: list[tuple[int, str, str, dict[str, Any]]] = [
     (-2011, "DELETE", "/fapi/v1/order", {"symbol": "BTCUSDT", "orderId": 424242}),
     (-4028, "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 126}),
     (-4059, "POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": "false"}),
+    (-1130, "POST", "/fapi/v1/algoOrder", {**ALGO, "algoType": "VWAP"}),
+    (-4031, "POST", "/fapi/v1/algoOrder", {**ALGO, "workingType": "INDEX_PRICE"}),
+    (-2013, "GET", "/fapi/v1/algoOrder", {"algoId": 999}),
     (
         -2027,
         "POST",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from tradeexec.binance.enums import SecurityType
 from tradeexec.sim.binance.account import AccountOps
+from tradeexec.sim.binance.futures_algo import FuturesAlgoOps
 from tradeexec.sim.binance.futures_private import FuturesPrivateOps
 from tradeexec.sim.binance.futures_public import FuturesPublicOps, futures_operations
 from tradeexec.sim.binance.market_data import MarketDataOps
@@ -71,7 +72,9 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
-class Service(WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesPrivateOps):
+class Service(
+    WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesPrivateOps, FuturesAlgoOps
+):
     """Binance's spot API over one ``SimState``. Operations take ``(params, account)`` where
     ``account`` is what ``authenticate`` returned (None for public endpoints)."""
 

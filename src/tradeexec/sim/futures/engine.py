@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine import (
     Engine,
@@ -29,6 +29,7 @@ from tradeexec.sim.engine import (
 )
 from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
+from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
 from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
 from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
@@ -69,6 +70,7 @@ class FuturesEngine:
         self.funding_rates: dict[str, Decimal] = {}
         self.next_funding: int | None = None
         self.incomes: dict[str, list[Income]] = {}
+        self.algos = AlgoBook()
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
@@ -336,7 +338,67 @@ class FuturesEngine:
         while self.next_funding <= now_ms:
             self._settle_funding(self.next_funding)
             self.next_funding += INTERVAL_MS
+        self._run_algos(now_ms)
         self._liquidate(now_ms)
+
+    # ------------------------------------------------------------------ algo orders
+
+    def trigger_reference(self, order: AlgoOrder) -> Decimal | None:
+        if order.working_type == "MARK_PRICE":
+            return self.mark_price(order.symbol)
+        return self.engine.last_price(order.symbol)
+
+    def place_algo(self, order: AlgoOrder) -> AlgoOrder:
+        """Accept a conditional order (``algo.py``): checked, given its id, held until it fires."""
+        self.contract(order.symbol)
+        acct = self.account(order.account)
+        if (order.position_side == "BOTH") == acct.dual_side:
+            raise EngineReject(-4061, rules.SIDE_MISMATCH)
+        check_new(order, self.trigger_reference(order))
+        order.algo_id = self.algos.new_id()
+        self.algos.add(order)
+        return order
+
+    def cancel_algo(
+        self, name: str, symbol: str, algo_id: int | None, client_id: str | None, now_ms: int
+    ) -> AlgoOrder:
+        self.contract(symbol)
+        order = self.algos.find(name, algo_id, client_id)
+        if order.status != "NEW" or order.symbol != symbol:
+            raise EngineReject(-2011, "Unknown order sent.")
+        order.status = "CANCELED"
+        order.update_time = now_ms
+        return order
+
+    def _run_algos(self, now_ms: int) -> None:
+        """Send every conditional order whose trigger the price has reached to the book."""
+        for order in self.algos.waiting():
+            price = self.trigger_reference(order)
+            if price is None or not fires(order, price):
+                continue
+            order.trigger_time = order.update_time = now_ms
+            qty = order.quantity
+            if order.close_position:
+                qty = abs(self.account(order.account).position(order.symbol, order.position_side).amt)
+            limit = order.order_type in ("STOP", "TAKE_PROFIT")
+            req = FuturesOrderRequest(
+                order.symbol,
+                order.side,
+                "LIMIT" if limit else "MARKET",
+                qty,
+                order.price if limit else None,
+                order.time_in_force if limit else None,
+                order.position_side,
+                (order.reduce_only or order.close_position) and order.position_side == "BOTH",
+            )
+            try:
+                placed = self.place(order.account, req, now_ms)
+            except EngineReject:
+                order.status = "REJECTED"
+                continue
+            order.actual_order_id = placed.order.order_id
+            resting = placed.order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+            order.status = "TRIGGERED" if resting else "FINISHED"
 
     def _liquidate(self, now_ms: int) -> None:
         """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
