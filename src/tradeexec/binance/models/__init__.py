@@ -23,7 +23,7 @@ and gives diff depth streams ``decode_depth_update``, which memoises the level D
 
 The package, by family: :mod:`.base`, :mod:`.market`, :mod:`.orders`, :mod:`.account`,
 :mod:`.market_events`, :mod:`.user_events`, :mod:`.wallet`, :mod:`.margin`, :mod:`.futures`,
-:mod:`.futures_market`, :mod:`.futures_positions`, :mod:`.futures_events`.
+:mod:`.futures_market`, :mod:`.futures_positions`, :mod:`.futures_events`, :mod:`.futures_algo`.
 Every public struct is re-exported here, so ``from tradeexec.binance.models import X`` names any
 of them.
 """
@@ -43,6 +43,7 @@ from tradeexec.binance.models.futures import (
     LeverageResponse,
     MarginTypeResponse,
 )
+from tradeexec.binance.models.futures_algo import AlgoCancelResponse, FuturesAlgoOrder
 from tradeexec.binance.models.futures_events import (
     AccountChange,
     BalanceChange,
@@ -176,6 +177,7 @@ __all__ = [
     "AccountStatus",
     "AggTrade",
     "AggTradeEvent",
+    "AlgoCancelResponse",
     "ApiRestrictions",
     "ApiTradingStatus",
     "ApiTradingStatusDetail",
@@ -203,6 +205,7 @@ __all__ = [
     "FuturesAccountPosition",
     "FuturesAccountUpdate",
     "FuturesAccountV3",
+    "FuturesAlgoOrder",
     "FuturesBalance",
     "FuturesBookTicker",
     "FuturesCommissionRate",
