@@ -3,8 +3,8 @@
 Only the URLs change: every URL in ccxt's tree is moved to the local exchange, checked, and
 the socket layer refuses anything off this machine (``loopback_only``). With default options
 ccxt's ``load_markets`` reads coin configuration, the margin pair lists and the futures
-exchangeInfo as well as spot; the local exchange answers each as Binance would for a
-spot-only venue, so a ccxt recipe needs no special options.
+exchangeInfo as well as spot; the local exchange answers each as Binance would (margin lists
+empty, the USDT-M contracts it serves), so a ccxt recipe needs no special options.
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ def _local(client: Any, ex: LocalExchange) -> Any:
 
 @pytest.fixture
 async def market_exchange() -> AsyncIterator[LocalExchange]:
-    """The synthetic market on, so that public streams carry data without a script."""
-    async with LocalExchange() as ex:
+    """The synthetic market on, so that public streams carry data without a script. Spot only:
+    ccxt.pro tells a spot stream from a futures one by "stream" in its URL's host
+    (``is_spot_url``), which a URL moved to 127.0.0.1 loses, so with the USDT-M markets
+    loaded it would read spot BTCUSDT trades as the BTC/USDT:USDT swap's."""
+    async with LocalExchange(products=("spot",)) as ex:
         yield ex
 
 
@@ -73,7 +76,10 @@ async def test_ccxt_default_options_load_markets_trade_and_read_balances() -> No
             finally:
                 await client.close()
     assert {"BTC/USDT", "币安人生/USDT"} <= set(markets)
-    assert all(m["spot"] and not m["margin"] for m in markets.values())
+    spot = [m for m in markets.values() if m["spot"]]
+    assert spot and not any(m["margin"] for m in spot)
+    # USDT-M futures are served too: ccxt lists them as linear swaps beside spot.
+    assert {m["symbol"] for m in markets.values() if m["swap"]} == {"BTC/USDT:USDT", "ETH/USDT:USDT"}
     assert fees["BTC/USDT"]["maker"] == 0.001 and fees["BTC/USDT"]["taker"] == 0.001
     assert order["status"] == "closed" and order["filled"] == 100
     assert balance["币安人生"]["free"] == 99.9  # the 0.1% taker fee is paid in the asset bought

@@ -83,12 +83,13 @@ async def test_account_status_and_api_trading_status(api: Api) -> None:
     assert trading.body["data"]["isLocked"] is False
 
 
-async def test_margin_and_futures_lists_are_empty_and_spot_symbols_do_not_claim_margin(api: Api) -> None:
+async def test_margin_and_coin_m_lists_are_empty_and_spot_symbols_do_not_claim_margin(api: Api) -> None:
     for path in ("/sapi/v1/margin/allPairs", "/sapi/v1/margin/isolated/allPairs"):
         assert (await api.signed("GET", path)).body == [], path
-    for path in ("/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo"):
-        info = await api.public("GET", path)
-        assert info.status == 200 and info.body["symbols"] == [], path
+    coin_m = await api.public("GET", "/dapi/v1/exchangeInfo")
+    assert coin_m.status == 200 and coin_m.body["symbols"] == []
+    usdt_m = await api.public("GET", "/fapi/v1/exchangeInfo")  # USDT-M futures are served
+    assert {s["contractType"] for s in usdt_m.body["symbols"]} == {"PERPETUAL"}
     spot = await api.public("GET", "/api/v3/exchangeInfo")
     assert not any(s["isMarginTradingAllowed"] for s in spot.body["symbols"])
     assert not any("MARGIN" in group for s in spot.body["symbols"] for group in s["permissionSets"])

@@ -182,6 +182,9 @@ class SimConfig:
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     streams: StreamConfig = field(default_factory=StreamConfig)
     market: MarketConfig = field(default_factory=MarketConfig)
+    # What is served besides spot: "futures" (USDT-M, under /fapi). Without it /fapi answers
+    # as before futures existed: an exchangeInfo without symbols and 404 elsewhere.
+    products: tuple[str, ...] = ("spot", "futures")
 
     @classmethod
     def default(cls, api_key: str | None = None, api_secret: str | None = None) -> SimConfig:

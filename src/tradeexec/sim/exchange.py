@@ -18,12 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
+from tradeexec.binance.enums import Side
 from tradeexec.sim.admin import SimAdmin
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.binance.ws_routes import setup_ws_routes
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
+from tradeexec.sim.futures import HOUSE
 from tradeexec.sim.market.replay import check_replay_config, run_configured
 from tradeexec.sim.server import ADMIN_KEY, build_app
 
@@ -46,11 +48,14 @@ class LocalExchange:
         api_key: str | None = None,
         api_secret: str | None = None,
         market: bool = True,
+        products: tuple[str, ...] | None = None,
     ) -> None:
         if config is None:
             config = SimConfig.default(api_key, api_secret)
         elif api_key or api_secret or not config.accounts:
             config.ensure_default_account(api_key, api_secret)
+        if products is not None:
+            config.products = tuple(products)
         self.config = config
         self.host = host
         self._port = port
@@ -184,6 +189,29 @@ class LocalExchange:
         self, symbol: str, side: str, price: Decimal | str, quantity: Decimal | str
     ) -> OrderRecord:
         return self.admin.add_liquidity(symbol, side, Decimal(price), Decimal(quantity))
+
+    def futures_add_liquidity(
+        self, symbol: str, side: str, price: Decimal | str, quantity: Decimal | str
+    ) -> OrderRecord:
+        """A resting GTC order on the futures book, from the house account (no margin check)."""
+        return self.state.futures.add_liquidity(
+            symbol, Side(side), Decimal(price), Decimal(quantity), self.state.now_ms()
+        )
+
+    def futures_cancel_all_liquidity(self, symbol: str) -> None:
+        """Withdraw every resting order of the house account on ``symbol``."""
+        self.state.futures.cancel_all(HOUSE, symbol, self.state.now_ms())
+
+    def futures_set_funding_rate(self, symbol: str, rate: Decimal | str) -> None:
+        """The rate settled at the next funding times (default 0.0001)."""
+        self.state.futures.contract(symbol)
+        self.state.futures.funding_rates[symbol] = Decimal(rate)
+
+    def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
+        """Pin the futures mark price (until then it follows the book's mid or last trade);
+        positions it condemns are liquidated at once."""
+        self.state.futures.set_mark(symbol, Decimal(price))
+        self.state.futures.catch_up(self.state.now_ms())
 
     def deposit(self, asset: str, amount: Decimal | str, account: str | None = None) -> None:
         self.admin.deposit(account or self.account, asset, Decimal(amount))

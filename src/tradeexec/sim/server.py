@@ -40,6 +40,9 @@ _EXECUTING = frozenset(
         "new_oco",
         "new_order_list_oco",
         "cancel_order_list",
+        "f_new_order",
+        "f_cancel_order",
+        "f_cancel_all",
     }
 )
 _encode = msgspec.json.Encoder().encode

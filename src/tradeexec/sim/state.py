@@ -23,6 +23,9 @@ from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import KeyConfig, SimConfig
 from tradeexec.sim.engine import Engine, Event, SymbolSpec
 from tradeexec.sim.faults import FaultInjector
+from tradeexec.sim.futures import FuturesEngine
+from tradeexec.sim.futures.events import FuturesEvent
+from tradeexec.sim.futures.listen_keys import ListenKeys
 from tradeexec.sim.limits import RateLimitEnforcer
 from tradeexec.sim.tape import TradeTape
 
@@ -150,8 +153,12 @@ class SimState:
         self.keys = KeyStore()
         self.accounts: list[str] = []
         self.engine: Engine
+        self.futures: FuturesEngine
         self.tape: TradeTape
         self.maintenance = False
+        # Kept across reset(): the user data stream listens here whatever engine is current.
+        self.futures_listeners: list[Callable[[list[FuturesEvent]], None]] = []
+        self.futures_keys = ListenKeys(self.now_ms)
         self._build()
         self._bus_handle = self.bus.add_listener(self._on_events)
 
@@ -179,6 +186,9 @@ class SimState:
             for i in infos
         )
         self.tape = TradeTape(self.symbol_info.keys())
+        # Each account's futures wallet starts with the USDT its spot balances are configured with.
+        self.futures = FuturesEngine((a.name, Decimal(a.balances.get("USDT", 0))) for a in cfg.accounts)
+        self.futures.listeners = self.futures_listeners
         now = self.now_ms()
         self.keys = KeyStore()
         self.accounts = []

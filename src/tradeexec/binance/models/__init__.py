@@ -22,7 +22,8 @@ depth snapshots carry no ``e``; ``market_decoder(stream)`` picks their decoder b
 and gives diff depth streams ``decode_depth_update``, which memoises the level Decimals.
 
 The package, by family: :mod:`.base`, :mod:`.market`, :mod:`.orders`, :mod:`.account`,
-:mod:`.market_events`, :mod:`.user_events`, :mod:`.wallet`, :mod:`.margin`, :mod:`.futures`.
+:mod:`.market_events`, :mod:`.user_events`, :mod:`.wallet`, :mod:`.margin`, :mod:`.futures`,
+:mod:`.futures_market`, :mod:`.futures_positions`, :mod:`.futures_events`, :mod:`.futures_algo`.
 Every public struct is re-exported here, so ``from tradeexec.binance.models import X`` names any
 of them.
 """
@@ -38,8 +39,35 @@ from tradeexec.binance.models.futures import (
     FuturesBalance,
     FuturesOrder,
     FuturesPosition,
+    FuturesTotals,
     LeverageResponse,
     MarginTypeResponse,
+)
+from tradeexec.binance.models.futures_algo import AlgoCancelResponse, FuturesAlgoOrder
+from tradeexec.binance.models.futures_events import (
+    AccountChange,
+    BalanceChange,
+    FuturesAccountUpdate,
+    FuturesOrderData,
+    FuturesUserEvent,
+    OrderTradeUpdate,
+    PositionChange,
+)
+from tradeexec.binance.models.futures_market import (
+    FuturesBookTicker,
+    FuturesCommissionRate,
+    FuturesPriceTicker,
+    LeverageBracketTier,
+    PositionModeResponse,
+    PremiumIndex,
+    SymbolLeverageBrackets,
+)
+from tradeexec.binance.models.futures_positions import (
+    AccountPositionV3,
+    FuturesAccountV3,
+    FuturesIncome,
+    FuturesTrade,
+    PositionRiskV3,
 )
 from tradeexec.binance.models.margin import (
     MarginAccount,
@@ -144,14 +172,18 @@ __all__ = [
     "USER_EVENT_DECODER",
     "USER_EVENT_MESSAGE_DECODER",
     "Account",
+    "AccountChange",
+    "AccountPositionV3",
     "AccountStatus",
     "AggTrade",
     "AggTradeEvent",
+    "AlgoCancelResponse",
     "ApiRestrictions",
     "ApiTradingStatus",
     "ApiTradingStatusDetail",
     "AssetBalance",
     "AvgPrice",
+    "BalanceChange",
     "BalanceUpdate",
     "BookTicker",
     "BookTickerEvent",
@@ -171,12 +203,24 @@ __all__ = [
     "FuturesAccount",
     "FuturesAccountAsset",
     "FuturesAccountPosition",
+    "FuturesAccountUpdate",
+    "FuturesAccountV3",
+    "FuturesAlgoOrder",
     "FuturesBalance",
+    "FuturesBookTicker",
+    "FuturesCommissionRate",
+    "FuturesIncome",
     "FuturesOrder",
+    "FuturesOrderData",
     "FuturesPosition",
+    "FuturesPriceTicker",
+    "FuturesTotals",
+    "FuturesTrade",
+    "FuturesUserEvent",
     "Kline",
     "KlineData",
     "KlineEvent",
+    "LeverageBracketTier",
     "LeverageResponse",
     "ListStatus",
     "ListStatusOrder",
@@ -204,9 +248,14 @@ __all__ = [
     "OrderListMember",
     "OrderReport",
     "OrderResult",
+    "OrderTradeUpdate",
     "OutboundAccountPosition",
     "PartialDepthEvent",
     "PayloadDecoder",
+    "PositionChange",
+    "PositionModeResponse",
+    "PositionRiskV3",
+    "PremiumIndex",
     "PriceLevel",
     "RateLimitOrderCount",
     "RollingTicker",
@@ -217,6 +266,7 @@ __all__ = [
     "ServerTime",
     "StreamResponse",
     "SymbolInfo",
+    "SymbolLeverageBrackets",
     "SystemStatus",
     "TestOrderResponse",
     "Ticker24hr",

@@ -98,8 +98,8 @@ class FuturesAccountPosition(_FuturesMargins, frozen=True, kw_only=True):
     update_time: int | None = None
 
 
-class FuturesAccount(Model, frozen=True, kw_only=True):
-    """``GET /fapi/v2/account`` (and v3, which drops the permission flags)."""
+class FuturesTotals(Model, frozen=True, kw_only=True):
+    """The account-wide figures both ``/fapi/v2/account`` and ``/fapi/v3/account`` carry."""
 
     total_initial_margin: Decimal
     total_maint_margin: Decimal
@@ -112,6 +112,11 @@ class FuturesAccount(Model, frozen=True, kw_only=True):
     total_cross_un_pnl: Decimal
     available_balance: Decimal
     max_withdraw_amount: Decimal
+
+
+class FuturesAccount(FuturesTotals, frozen=True, kw_only=True):
+    """``GET /fapi/v2/account`` (and v3, which drops the permission flags)."""
+
     assets: list[FuturesAccountAsset] = msgspec.field(default_factory=list)
     positions: list[FuturesAccountPosition] = msgspec.field(default_factory=list)
     fee_tier: int | None = None

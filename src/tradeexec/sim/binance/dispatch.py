@@ -131,12 +131,7 @@ class ServiceBase:
         return list(dict.fromkeys(names))
 
     def _limit(self, p: Params, default: int, maximum: int) -> int:
-        limit = p.integer("limit")
-        if limit is None:
-            return default
-        if limit <= 0:
-            raise illegal("limit", "^[0-9]{1,20}$")
-        return min(limit, maximum)
+        return read_limit(p, default, maximum)
 
     def _order_ref(self, p: Params) -> tuple[int | None, str | None]:
         order_id = p.integer("orderId")
@@ -167,3 +162,13 @@ def _symbol_list(raw: str) -> list[str] | None:
     if not isinstance(names, list) or not all(isinstance(n, str) and is_symbol(n) for n in names):
         return None
     return names
+
+
+def read_limit(p: Params, default: int, maximum: int) -> int:
+    """``limit``: ``default`` when absent, at most ``maximum``, -1100 when not positive."""
+    limit = p.integer("limit")
+    if limit is None:
+        return default
+    if limit <= 0:
+        raise illegal("limit", "^[0-9]{1,20}$")
+    return min(limit, maximum)

@@ -9,9 +9,10 @@ from typing import Any
 
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.sim.binance import views
-from tradeexec.sim.binance.dispatch import ServiceBase
+from tradeexec.sim.binance.dispatch import ServiceBase, read_limit
 from tradeexec.sim.params import ApiError, Params, illegal
 from tradeexec.sim.state import ApiAccount
+from tradeexec.sim.tape import TradeTape
 
 _ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -85,38 +86,7 @@ class MarketDataOps(ServiceBase):
         return [views.agg_trade(t) for t in trades]
 
     def klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
-        symbol = self._symbol(p)
-        raw_interval = p.require("interval")
-        try:
-            interval = KlineInterval(raw_interval)
-        except ValueError:
-            raise ApiError(-1120, "Invalid interval.") from None
-        start, end = p.integer("startTime"), p.integer("endTime")
-        p.mark_read("timeZone")
-        limit = self._limit(p, 500, 1000)
-        p.ensure_all_read()
-        if start is not None and end is not None and start > end:
-            raise ApiError(-1128, "Combination of optional parameters invalid.")
-        rows = self.state.tape.klines(
-            symbol, interval.milliseconds, start=start, end=end, limit=limit, now_ms=self._now()
-        )
-        return [
-            [
-                k.open_time,
-                views.dec(k.open),
-                views.dec(k.high),
-                views.dec(k.low),
-                views.dec(k.close),
-                views.dec(k.volume),
-                k.close_time,
-                views.dec(k.quote_volume),
-                k.count,
-                views.dec(k.taker_buy_volume),
-                views.dec(k.taker_buy_quote_volume),
-                "0",
-            ]
-            for k in rows
-        ]
+        return kline_rows(self.state.tape, self._symbol(p), p, self._now())
 
     ui_klines = klines  # the same candles: Binance tunes uiKlines for charts, not the shape
 
@@ -249,3 +219,36 @@ def _permissions_of(info: dict[str, Any]) -> list[str]:
     for group in info.get("permissionSets") or []:
         perms = [*perms, *group]
     return [str(x) for x in perms]
+
+
+def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[list[Any]]:
+    """The klines answer from a trade tape (spot's, or the futures engine's: one shape)."""
+    raw_interval = p.require("interval")
+    try:
+        interval = KlineInterval(raw_interval)
+    except ValueError:
+        raise ApiError(-1120, "Invalid interval.") from None
+    start, end = p.integer("startTime"), p.integer("endTime")
+    p.mark_read("timeZone")
+    limit = read_limit(p, 500, 1000)
+    p.ensure_all_read()
+    if start is not None and end is not None and start > end:
+        raise ApiError(-1128, "Combination of optional parameters invalid.")
+    rows = tape.klines(symbol, interval.milliseconds, start=start, end=end, limit=limit, now_ms=now_ms)
+    return [
+        [
+            k.open_time,
+            views.dec(k.open),
+            views.dec(k.high),
+            views.dec(k.low),
+            views.dec(k.close),
+            views.dec(k.volume),
+            k.close_time,
+            views.dec(k.quote_volume),
+            k.count,
+            views.dec(k.taker_buy_volume),
+            views.dec(k.taker_buy_quote_volume),
+            "0",
+        ]
+        for k in rows
+    ]

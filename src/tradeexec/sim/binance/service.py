@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from tradeexec.binance.enums import SecurityType
 from tradeexec.sim.binance.account import AccountOps
+from tradeexec.sim.binance.futures_algo import FuturesAlgoOps
+from tradeexec.sim.binance.futures_private import FuturesPrivateOps
+from tradeexec.sim.binance.futures_public import FuturesPublicOps, futures_operations
 from tradeexec.sim.binance.market_data import MarketDataOps
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.binance.order_lists import OrderListOps
@@ -64,10 +67,14 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("api_trading_status", "GET", "/sapi/v1/account/apiTradingStatus", _U, 1),
     Operation("api_restrictions", "GET", "/sapi/v1/account/apiRestrictions", _U, 1),
     *wallet_operations(),
+    Operation("delivery_exchange_info", "GET", "/dapi/v1/exchangeInfo", _N, 1),
+    *futures_operations(),
 )
 
 
-class Service(WalletOps, AccountOps, OrderListOps, MarketDataOps):
+class Service(
+    WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesPrivateOps, FuturesAlgoOps
+):
     """Binance's spot API over one ``SimState``. Operations take ``(params, account)`` where
     ``account`` is what ``authenticate`` returned (None for public endpoints)."""
 

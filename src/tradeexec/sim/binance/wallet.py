@@ -6,9 +6,9 @@ first order (a well-known engine calls ``GET /sapi/v1/asset/tradeFee`` first; cc
 ``load_markets`` calls ``/sapi/v1/capital/config/getall`` and the futures and margin pair
 lists). Each answer has Binance's shape and this exchange's real figures: the fees are the
 account's configured rates, the coins are the assets of the listed symbols with the
-account's balances. The local exchange offers spot only, so deposits and withdrawals are
-shown disabled, and the margin and futures lists answer as Binance does for a product with
-nothing in it: an empty list, or an exchangeInfo without symbols.
+account's balances. Deposits and withdrawals are shown disabled, and the margin pair lists
+answer as Binance does for a product with nothing in it (USDT-M futures are served by
+``futures_public``; COIN-M answers an exchangeInfo without symbols there).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _SIGNING = ("timestamp", "recvWindow", "signature")
 
 def wallet_operations() -> tuple[Operation, ...]:
     """The operations of this module, for ``service.OPERATIONS``."""
-    n, m, u = SecurityType.NONE, SecurityType.MARKET_DATA, SecurityType.USER_DATA
+    m, u = SecurityType.MARKET_DATA, SecurityType.USER_DATA
     return (
         Operation("account_commission", "GET", "/api/v3/account/commission", u, 20, "account.commission"),
         Operation("trade_fee", "GET", "/sapi/v1/asset/tradeFee", u, 1),
@@ -38,8 +38,6 @@ def wallet_operations() -> tuple[Operation, ...]:
         Operation("capital_config", "GET", "/sapi/v1/capital/config/getall", u, 10),
         Operation("margin_pairs", "GET", "/sapi/v1/margin/allPairs", m, 1),
         Operation("isolated_margin_pairs", "GET", "/sapi/v1/margin/isolated/allPairs", u, 10),
-        Operation("futures_exchange_info", "GET", "/fapi/v1/exchangeInfo", n, 1),
-        Operation("delivery_exchange_info", "GET", "/dapi/v1/exchangeInfo", n, 1),
     )
 
 
@@ -142,17 +140,3 @@ class WalletOps(ServiceBase):
         p.mark_read("symbol")
         p.ensure_all_read()
         return []
-
-    def futures_exchange_info(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
-        p.mark_read("symbol", *_SIGNING)
-        p.ensure_all_read()
-        return {
-            "timezone": "UTC",
-            "serverTime": self.state.now_ms(),
-            "rateLimits": [],
-            "exchangeFilters": [],
-            "assets": [],
-            "symbols": [],
-        }
-
-    delivery_exchange_info = futures_exchange_info

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from tradeexec.sim.binance.futures_userdata import FuturesUserStream
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.binance.userdata import ListenKeyRoutes, UserDataHub
 from tradeexec.sim.binance.ws_api import WsApi
@@ -50,17 +51,22 @@ def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
     router.add_get("/ws-api/v3", api.handle)
     add_firehose_routes(app)
     ListenKeyRoutes(state, api.legacy).install(app)
+    futures_users = FuturesUserStream(state)
+    futures_users.install(app)
 
     async def start(_: web.Application) -> None:
         users.start()
         streams.start()
+        futures_users.start()
 
     async def shutdown(_: web.Application) -> None:
+        futures_users.close_all()
         await registry.close_all()
 
     async def cleanup(_: web.Application) -> None:
         await streams.stop()
         await users.stop()
+        await futures_users.stop()
 
     app.on_startup.append(start)
     app.on_shutdown.append(shutdown)

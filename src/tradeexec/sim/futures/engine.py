@@ -1,0 +1,464 @@
+"""``FuturesEngine``: USDT-M perpetuals on the shared matching engine.
+
+One ``sim.engine.Engine`` of its own holds the futures books (a futures BTCUSDT is not the spot
+BTCUSDT), used through its public API only. That engine's balance ledger is a stand-in: every
+futures account is opened in it with an unlimited amount of each contract's base and quote
+asset and zero commission, so the engine never refuses an order for balance; collateral,
+positions, margin and fees live here, in ``FuturesWallet``, checked before the engine is
+called and moved from the fills it reports. Nothing here knows HTTP: refusals are
+``EngineReject`` with Binance's futures code and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
+from tradeexec.sim.engine import (
+    Engine,
+    EngineReject,
+    Event,
+    ExecutionEvent,
+    Fill,
+    OrderRecord,
+    OrderRequest,
+    SymbolSpec,
+)
+from tradeexec.sim.futures import rules
+from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
+from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
+from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
+from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
+from tradeexec.sim.futures.liquidation import liquidate_due
+from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
+from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
+from tradeexec.sim.futures.symbols import Contract, default_contracts
+from tradeexec.sim.tape import TradeTape
+
+HOUSE = "futures-house"
+# Standard USDⓈ-M fees (regular tier): maker 0.0200 %, taker 0.0500 %.
+MAKER_RATE = Decimal("0.0002")
+TAKER_RATE = Decimal("0.0005")
+_UNLIMITED = Decimal(10) ** 30
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: OrderRecord
+    meta: OrderMeta
+    fills: list[FuturesFill]
+
+
+class FuturesEngine:
+    def __init__(
+        self, accounts: Iterable[tuple[str, Decimal]], contracts: dict[str, Contract] | None = None
+    ) -> None:
+        self.contracts = contracts if contracts is not None else default_contracts()
+        self.engine = Engine(
+            SymbolSpec(c.symbol, c.base, c.quote, step_size=c.step) for c in self.contracts.values()
+        )
+        self.accounts: dict[str, FuturesWallet] = {}
+        self.meta: dict[tuple[str, int], OrderMeta] = {}
+        self.fills: dict[str, list[FuturesFill]] = {}
+        self.marks: dict[str, Decimal] = {}
+        self.figures = Figures(self)
+        self.tape = TradeTape(self.contracts)
+        self.funding_rates: dict[str, Decimal] = {}
+        self.next_funding: int | None = None
+        self.incomes: dict[str, list[Income]] = {}
+        self.algos = AlgoBook()
+        self._tran_id = 0
+        # Called with each change's events, before the call that caused them returns.
+        self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
+        for name, wallet in accounts:
+            self.open_account(name, wallet)
+        self.open_account(HOUSE, _UNLIMITED, exempt=True)
+
+    def open_account(self, name: str, wallet: Decimal, *, exempt: bool = False) -> FuturesWallet:
+        balances = {}
+        for c in self.contracts.values():
+            balances[c.base] = balances[c.quote] = _UNLIMITED
+        self.engine.create_account(name, balances, maker_commission=Decimal(0), taker_commission=Decimal(0))
+        acct = self.accounts[name] = FuturesWallet(name, wallet, exempt=exempt)
+        return acct
+
+    def contract(self, symbol: str) -> Contract:
+        contract = self.contracts.get(symbol)
+        if contract is None:
+            raise EngineReject(-1121, "Invalid symbol.")
+        return contract
+
+    def account(self, name: str) -> FuturesWallet:
+        acct = self.accounts.get(name)
+        if acct is None:
+            acct = self.open_account(name, Decimal(0))
+        return acct
+
+    # ------------------------------------------------------------------ prices
+
+    def mark_price(self, symbol: str) -> Decimal:
+        """The admin-set mark, else the book's mid, else the last trade, else the start price."""
+        if symbol in self.marks:
+            return self.marks[symbol]
+        bid, _, ask, _ = self.engine.book_ticker(symbol)
+        if bid and ask:
+            return (bid + ask) / 2
+        last = self.engine.last_price(symbol)
+        return last if last is not None else self.contract(symbol).start_price
+
+    def set_mark(self, symbol: str, price: Decimal) -> None:
+        self.contract(symbol)
+        self.marks[symbol] = price
+
+    # ------------------------------------------------------------------ settings
+
+    def set_leverage(self, name: str, symbol: str, leverage: int) -> Decimal:
+        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``)."""
+        contract = self.contract(symbol)
+        top = contract.brackets[0].initial_leverage
+        if not 1 <= leverage <= top:
+            raise EngineReject(-4028, f"Leverage {leverage} is not valid")
+        self.account(name).leverage[symbol] = leverage
+        return self.max_notional(symbol, leverage)
+
+    def max_notional(self, symbol: str, leverage: int) -> Decimal:
+        caps = [b.notional_cap for b in self.contract(symbol).brackets if b.initial_leverage >= leverage]
+        return max(caps)
+
+    def set_margin_type(self, name: str, symbol: str, margin_type: str) -> None:
+        self.contract(symbol)
+        acct = self.account(name)
+        if margin_type not in (CROSSED, ISOLATED):
+            raise EngineReject(
+                -1102, "Mandatory parameter 'marginType' was not sent, was empty/null, or malformed."
+            )
+        if acct.margin_type_of(symbol) == margin_type:
+            raise EngineReject(-4046, "No need to change margin type.")
+        if self.engine.open_orders(name, symbol):
+            raise EngineReject(-4047, "Margin type cannot be changed if there exists open orders.")
+        if acct.open_positions(symbol):
+            raise EngineReject(-4048, "Margin type cannot be changed if there exists position.")
+        acct.margin_type[symbol] = margin_type
+
+    def set_dual_side(self, name: str, dual: bool) -> None:
+        acct = self.account(name)
+        if acct.dual_side == dual:
+            raise EngineReject(-4059, "No need to change position side.")
+        if any(self.engine.open_orders(name, s) for s in self.contracts):
+            raise EngineReject(-4067, "Position side cannot be changed if there exists open orders.")
+        if acct.open_positions():
+            raise EngineReject(-4068, "Position side cannot be changed if there exists position.")
+        acct.dual_side = dual
+
+    # ------------------------------------------------------------------ orders
+
+    def place(self, name: str, req: FuturesOrderRequest, now_ms: int) -> Placed:
+        contract = self.contract(req.symbol)
+        acct = self.account(name)
+        rules.check_shape(req, contract, acct.dual_side)
+        pos = acct.position(req.symbol, req.position_side)
+        closing = rules.closing_quantity(req, pos.amt, self._pending_close(name, req))
+        opening = req.quantity - closing
+        tif = req.time_in_force or "GTC"
+        if tif == "GTX" and self._would_take(req):
+            raise EngineReject(-5022, rules.GTX_REJECTED)
+        if opening and not acct.exempt:
+            self._check_margin(acct, req, opening)
+        meta = OrderMeta(req.position_side, req.reduce_only, req.type, tif)
+        engine_req = OrderRequest(
+            req.symbol,
+            req.side,
+            OrderType.LIMIT if req.type == "LIMIT" else OrderType.MARKET,
+            quantity=req.quantity,
+            price=req.price,
+            time_in_force=TimeInForce("GTC" if tif == "GTX" else tif) if req.type == "LIMIT" else None,
+            client_order_id=req.client_order_id,
+        )
+        try:
+            result = self.engine.place(name, engine_req, now_ms)
+        except EngineReject as exc:
+            if exc.msg == MSG_DUPLICATE_ORDER:
+                raise EngineReject(-4116, "clientOrderId is duplicated") from None
+            raise
+        self.meta[(req.symbol, result.order.order_id)] = meta
+        fills = self._settle(result.events, now_ms)
+        mine = [f for f in fills if f.order_id == result.order.order_id and not f.maker]
+        return Placed(result.order, meta, mine)
+
+    def cancel(
+        self, name: str, symbol: str, order_id: int | None, client_id: str | None, now_ms: int
+    ) -> OrderRecord:
+        self.contract(symbol)
+        order, events = self.engine.cancel(
+            name, symbol, order_id=order_id, client_order_id=client_id, now_ms=now_ms
+        )
+        self._settle(events, now_ms)
+        return order
+
+    def cancel_all(self, name: str, symbol: str, now_ms: int) -> None:
+        self.contract(symbol)
+        if self.engine.open_orders(name, symbol):
+            _, events = self.engine.cancel_all(name, symbol, now_ms)
+            self._settle(events, now_ms)
+
+    def add_liquidity(
+        self, symbol: str, side: Side, price: Decimal, qty: Decimal, now_ms: int
+    ) -> OrderRecord:
+        """A resting GTC order of the house account (no margin check)."""
+        req = FuturesOrderRequest(symbol, side, "LIMIT", qty, price, "GTC")
+        return self.place(HOUSE, req, now_ms).order
+
+    def meta_of(self, order: OrderRecord) -> OrderMeta:
+        return self.meta[(order.symbol, order.order_id)]
+
+    # ------------------------------------------------------------------ internals
+
+    def _pending_close(self, name: str, req: FuturesOrderRequest) -> Decimal:
+        """Open orders of the same position that close it (reduce-only, or hedge closing)."""
+        total = Decimal(0)
+        for order in self.engine.open_orders(name, req.symbol):
+            meta = self.meta[(req.symbol, order.order_id)]
+            if meta.position_side != req.position_side or order.side is not req.side:
+                continue
+            hedge_close = meta.position_side != "BOTH" and (meta.position_side == "LONG") != (
+                order.side is Side.BUY
+            )
+            if meta.reduce_only or hedge_close:
+                total += order.orig_qty - order.executed_qty
+        return total
+
+    def _would_take(self, req: FuturesOrderRequest) -> bool:
+        bid, _, ask, _ = self.engine.book_ticker(req.symbol)
+        assert req.price is not None
+        if req.side is Side.BUY:
+            return bool(ask) and req.price >= ask
+        return bool(bid) and req.price <= bid
+
+    def _check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
+        """-2019 when the initial margin of the part that opens exceeds the available balance
+        (priced at the order's price, or for MARKET at the worse of book and mark), -2027 when the
+        position would pass the notional cap of its leverage."""
+        leverage = acct.leverage_of(req.symbol)
+        mark = self.mark_price(req.symbol)
+        price = req.price
+        if price is None:
+            bid, _, ask, _ = self.engine.book_ticker(req.symbol)
+            book = ask if req.side is Side.BUY else bid
+            price = max(book, mark) if req.side is Side.BUY else (min(book, mark) if book else mark)
+        need = opening * price / leverage
+        if need > self.figures.available(acct):
+            raise EngineReject(-2019, rules.MARGIN_INSUFFICIENT)
+        pos = acct.position(req.symbol, req.position_side)
+        if (abs(pos.amt) + opening) * price > self.max_notional(req.symbol, leverage):
+            raise EngineReject(-2027, "Exceeded the maximum allowable position at current leverage.")
+
+    def _settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
+        """Move positions and wallets for every fill the engine reported, maker and taker, and
+        tell the listeners: each order change, then each moved account."""
+        self.tape.on_events(events)
+        out: list[FuturesFill] = []
+        updates: list[FuturesEvent] = []
+        moved: dict[str, dict[tuple[str, str], None]] = {}
+        for ev in events:
+            if not isinstance(ev, ExecutionEvent):
+                continue
+            meta = self.meta.get((ev.order.symbol, ev.order.order_id))
+            if meta is None:  # not placed through this class: nothing to settle
+                continue
+            record = None if ev.last_fill is None else self._book_fill(ev.account, ev.last_fill, meta)
+            if record is not None:
+                out.append(record)
+                moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
+            if not self.accounts[ev.account].exempt:
+                updates.append(
+                    OrderUpdate(ev.account, ev.order, meta, str(ev.execution_type), record, now_ms)
+                )
+        for name, keys in moved.items():
+            acct = self.accounts[name]
+            if acct.exempt:
+                continue
+            states = tuple(self._position_state(acct, acct.position(s, side)) for s, side in keys)
+            updates.append(
+                AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
+            )
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
+        return out
+
+    def _book_fill(self, name: str, fill: Fill, meta: OrderMeta) -> FuturesFill:
+        acct = self.accounts[name]
+        rate = MAKER_RATE if fill.is_maker else TAKER_RATE
+        commission = (fill.quote_qty * rate).quantize(UNIT)
+        signed = fill.qty if fill.is_buyer else -fill.qty
+        pos = acct.position(fill.symbol, meta.position_side)
+        effect = acct.apply_fill(pos, signed, fill.price, commission, fill.time)
+        record = FuturesFill(
+            fill.trade_id,
+            fill.order_id,
+            fill.symbol,
+            Side.BUY if fill.is_buyer else Side.SELL,
+            meta.position_side,
+            fill.price,
+            fill.qty,
+            fill.quote_qty,
+            commission,
+            effect.realized,
+            fill.is_maker,
+            fill.time,
+        )
+        self.fills.setdefault(name, []).append(record)
+        if effect.realized:
+            self._income(
+                name, fill.symbol, "REALIZED_PNL", effect.realized, fill.time, trade_id=fill.trade_id
+            )
+        self._income(name, fill.symbol, "COMMISSION", -commission, fill.time, trade_id=fill.trade_id)
+        return record
+
+    def _income(
+        self, name: str, symbol: str, kind: str, amount: Decimal, time: int, *, trade_id: int = 0
+    ) -> None:
+        if self.accounts[name].exempt:
+            return
+        self._tran_id += 1
+        self.incomes.setdefault(name, []).append(Income(symbol, kind, amount, time, self._tran_id, trade_id))
+
+    # ------------------------------------------------------------------ time
+
+    def catch_up(self, now_ms: int) -> None:
+        """Bring the futures side up to ``now_ms``: settle every funding time passed since the
+        last call, in order, then liquidate what the margin ratio condemns. Called before every
+        /fapi request, by the stream's timer and when the admin moves the mark price."""
+        if self.next_funding is None:
+            self.next_funding = next_funding_time(now_ms)
+        while self.next_funding <= now_ms:
+            self._settle_funding(self.next_funding)
+            self.next_funding += INTERVAL_MS
+        self._run_algos(now_ms)
+        self._liquidate(now_ms)
+
+    # ------------------------------------------------------------------ algo orders
+
+    def trigger_reference(self, order: AlgoOrder) -> Decimal | None:
+        if order.working_type == "MARK_PRICE":
+            return self.mark_price(order.symbol)
+        return self.engine.last_price(order.symbol)
+
+    def place_algo(self, order: AlgoOrder) -> AlgoOrder:
+        """Accept a conditional order (``algo.py``): checked, given its id, held until it fires."""
+        self.contract(order.symbol)
+        acct = self.account(order.account)
+        if (order.position_side == "BOTH") == acct.dual_side:
+            raise EngineReject(-4061, rules.SIDE_MISMATCH)
+        check_new(order, self.trigger_reference(order))
+        order.algo_id = self.algos.new_id()
+        self.algos.add(order)
+        return order
+
+    def cancel_algo(
+        self, name: str, symbol: str, algo_id: int | None, client_id: str | None, now_ms: int
+    ) -> AlgoOrder:
+        self.contract(symbol)
+        order = self.algos.find(name, algo_id, client_id)
+        if order.status != "NEW" or order.symbol != symbol:
+            raise EngineReject(-2011, "Unknown order sent.")
+        order.status = "CANCELED"
+        order.update_time = now_ms
+        return order
+
+    def _run_algos(self, now_ms: int) -> None:
+        """Send every conditional order whose trigger the price has reached to the book."""
+        for order in self.algos.waiting():
+            price = self.trigger_reference(order)
+            if price is None or not fires(order, price):
+                continue
+            order.trigger_time = order.update_time = now_ms
+            qty = order.quantity
+            if order.close_position:
+                qty = abs(self.account(order.account).position(order.symbol, order.position_side).amt)
+            limit = order.order_type in ("STOP", "TAKE_PROFIT")
+            req = FuturesOrderRequest(
+                order.symbol,
+                order.side,
+                "LIMIT" if limit else "MARKET",
+                qty,
+                order.price if limit else None,
+                order.time_in_force if limit else None,
+                order.position_side,
+                (order.reduce_only or order.close_position) and order.position_side == "BOTH",
+            )
+            try:
+                placed = self.place(order.account, req, now_ms)
+            except EngineReject:
+                order.status = "REJECTED"
+                continue
+            order.actual_order_id = placed.order.order_id
+            resting = placed.order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+            order.status = "TRIGGERED" if resting else "FINISHED"
+
+    def _liquidate(self, now_ms: int) -> None:
+        """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
+        and tell the listeners (ACCOUNT_UPDATE)."""
+        updates: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt or not acct.open_positions():
+                continue
+            for done in liquidate_due(self.figures, acct, now_ms):
+                symbol = done.positions[0].symbol
+                self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
+                self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
+                states = tuple(
+                    self._position_state(acct, acct.position(p.symbol, p.position_side))
+                    for p in done.positions
+                )
+                updates.append(
+                    AccountUpdate(acct.name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
+                )
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
+
+    def funding_rate(self, symbol: str) -> Decimal:
+        return self.funding_rates.get(symbol, DEFAULT_RATE)
+
+    def _settle_funding(self, time: int) -> None:
+        marks = {s: self.mark_price(s) for s in self.contracts}
+        updates: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt:
+                continue
+            payments = fund(acct, marks, self.funding_rates, time)
+            for pay in payments:
+                self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
+            if payments:
+                isolated = tuple(
+                    self._position_state(acct, acct.position(p.symbol, p.position_side))
+                    for p in payments
+                    if acct.margin_type_of(p.symbol) == ISOLATED
+                )
+                total = sum((p.amount for p in payments), ZERO)
+                updates.append(
+                    AccountUpdate(
+                        acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
+                    )
+                )
+        if updates:
+            for listener in list(self.listeners):
+                listener(updates)
+
+    def _position_state(self, acct: FuturesWallet, pos: OpenPosition) -> PositionState:
+        isolated = acct.margin_type_of(pos.symbol) == ISOLATED
+        return PositionState(
+            pos.symbol,
+            pos.position_side,
+            pos.amt,
+            pos.entry,
+            pos.realized,
+            unrealized_pnl(pos.amt, pos.entry, self.mark_price(pos.symbol)),
+            "isolated" if isolated else "cross",
+            pos.isolated_wallet,
+        )
