@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
+from tradeexec.binance.models.wire import encode as _encode
 from tradeexec.binance.net.auth import extract_signature
 from tradeexec.sim import limits
 from tradeexec.sim.admin import SimAdmin
@@ -42,7 +43,6 @@ _EXECUTING = frozenset(
         "cancel_order_list",
     }
 )
-_encode = msgspec.json.Encoder().encode
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -46,6 +46,7 @@ from tradeexec.binance.net.http1 import (
     Response,
 )
 from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.rules.limits import MAX_RECV_WINDOW
 from tradeexec.config import ApiFamily, VenueUrls
 from tradeexec.errors import (
     BinanceAPIError,
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_RECV_WINDOW: Final = 60000
 _USER_AGENT: Final = "tradeexec/0.1"
 # Codes after which Binance did not act on the request and says to try again.
 _RETRY_CODES: Final = frozenset({-1001, -1003})

@@ -8,24 +8,37 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import KlineInterval
+from tradeexec.binance.models import (
+    AggTrade,
+    AvgPrice,
+    BookTicker,
+    EmptyResponse,
+    Kline,
+    OrderBook,
+    ServerTime,
+    TickerPrice,
+    Trade,
+)
+from tradeexec.binance.models.wire import Fixed8, WireOrderBook, fixed8_levels
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase
 from tradeexec.sim.params import ApiError, Params, illegal
 from tradeexec.sim.state import ApiAccount
 
+_NO_LEVEL = (Decimal(0), Decimal(0))
 _ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 class MarketDataOps(ServiceBase):
     """The public market data endpoints, read from the engine and the trade tape."""
 
-    def ping(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def ping(self, p: Params, _: ApiAccount | None) -> EmptyResponse:
         p.ensure_all_read()
-        return {}
+        return EmptyResponse()
 
-    def time(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def time(self, p: Params, _: ApiAccount | None) -> ServerTime:
         p.ensure_all_read()
-        return {"serverTime": self._now()}
+        return ServerTime(server_time=self._now())
 
     def exchange_info(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
         symbols = self._symbols(p)
@@ -44,31 +57,29 @@ class MarketDataOps(ServiceBase):
             "symbols": infos,
         }
 
-    def depth(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def depth(self, p: Params, _: ApiAccount | None) -> OrderBook:
         symbol = self._symbol(p)
         limit = self._limit(p, 100, 5000)
         p.ensure_all_read()
         snap = self.state.engine.depth(symbol, limit)
-        return {
-            "lastUpdateId": snap.last_update_id,
-            "bids": views.levels(snap.bids),
-            "asks": views.levels(snap.asks),
-        }
+        return WireOrderBook(
+            last_update_id=snap.last_update_id, bids=fixed8_levels(snap.bids), asks=fixed8_levels(snap.asks)
+        )
 
-    def trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def trades(self, p: Params, _: ApiAccount | None) -> list[Trade]:
         symbol = self._symbol(p)
         limit = self._limit(p, 500, 1000)
         p.ensure_all_read()
         return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit)]
 
-    def historical_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def historical_trades(self, p: Params, _: ApiAccount | None) -> list[Trade]:
         symbol = self._symbol(p)
         limit = self._limit(p, 500, 1000)
         from_id = p.integer("fromId")
         p.ensure_all_read()
         return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit, from_id)]
 
-    def agg_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def agg_trades(self, p: Params, _: ApiAccount | None) -> list[AggTrade]:
         symbol = self._symbol(p)
         from_id = p.integer("fromId")
         start, end = p.integer("startTime"), p.integer("endTime")
@@ -84,7 +95,7 @@ class MarketDataOps(ServiceBase):
             trades = self.state.tape.trades(symbol)[-limit:]
         return [views.agg_trade(t) for t in trades]
 
-    def klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
+    def klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
         symbol = self._symbol(p)
         raw_interval = p.require("interval")
         try:
@@ -101,32 +112,32 @@ class MarketDataOps(ServiceBase):
             symbol, interval.milliseconds, start=start, end=end, limit=limit, now_ms=self._now()
         )
         return [
-            [
-                k.open_time,
-                views.dec(k.open),
-                views.dec(k.high),
-                views.dec(k.low),
-                views.dec(k.close),
-                views.dec(k.volume),
-                k.close_time,
-                views.dec(k.quote_volume),
-                k.count,
-                views.dec(k.taker_buy_volume),
-                views.dec(k.taker_buy_quote_volume),
-                "0",
-            ]
+            Kline(
+                open_time=k.open_time,
+                open=Fixed8(k.open),
+                high=Fixed8(k.high),
+                low=Fixed8(k.low),
+                close=Fixed8(k.close),
+                volume=Fixed8(k.volume),
+                close_time=k.close_time,
+                quote_volume=Fixed8(k.quote_volume),
+                trades=k.count,
+                taker_buy_base=Fixed8(k.taker_buy_volume),
+                taker_buy_quote=Fixed8(k.taker_buy_quote_volume),
+                ignore="0",
+            )
             for k in rows
         ]
 
     ui_klines = klines  # the same candles: Binance tunes uiKlines for charts, not the shape
 
-    def avg_price(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def avg_price(self, p: Params, _: ApiAccount | None) -> AvgPrice:
         symbol = self._symbol(p)
         p.ensure_all_read()
         now = self._now()
         price = self.state.tape.average_price(symbol, now, 5) or Decimal(0)
         last = self.state.tape.last_trade(symbol)
-        return {"mins": 5, "price": views.dec(price), "closeTime": last.time if last else now}
+        return AvgPrice(mins=5, price=Fixed8(price), close_time=last.time if last else now)
 
     def _ticker(self, symbol: str, start: int, end: int, full: bool) -> dict[str, Any]:
         stats = self.state.tape.window(symbol, start, end)
@@ -163,14 +174,14 @@ class MarketDataOps(ServiceBase):
         if not full:
             return base
         stats = self.state.tape.window(symbol, now - 86_400_000, now)
-        bid, ask = self._book(symbol)
+        book = self._book(symbol)
         out: dict[str, Any] = {
             k: base[k] for k in ("symbol", "priceChange", "priceChangePercent", "weightedAvgPrice")
         }
         out["prevClosePrice"] = base["openPrice"]
         out["lastPrice"] = base["lastPrice"]
         out["lastQty"] = views.dec(stats.last.qty if stats.last else Decimal(0))
-        out.update(bidPrice=bid[0], bidQty=bid[1], askPrice=ask[0], askQty=ask[1])
+        out.update(bidPrice=book.bid_price, bidQty=book.bid_qty, askPrice=book.ask_price, askQty=book.ask_qty)
         for k in (
             "openPrice",
             "highPrice",
@@ -222,25 +233,25 @@ class MarketDataOps(ServiceBase):
         rows = []
         for s in symbols or self.state.symbol_info:
             last = self.state.tape.last_trade(s)
-            rows.append({"symbol": s, "price": views.dec(last.price if last else Decimal(0))})
+            rows.append(TickerPrice(symbol=s, price=Fixed8(last.price if last else 0)))
         return rows[0] if p.get("symbol") else rows
 
-    def _book(self, symbol: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    def _book(self, symbol: str) -> BookTicker:
         snap = self.state.engine.depth(symbol, 1)
-        zero = (views.dec(Decimal(0)), views.dec(Decimal(0)))
-        bid = (views.dec(snap.bids[0][0]), views.dec(snap.bids[0][1])) if snap.bids else zero
-        ask = (views.dec(snap.asks[0][0]), views.dec(snap.asks[0][1])) if snap.asks else zero
-        return bid, ask
+        bid = snap.bids[0] if snap.bids else _NO_LEVEL
+        ask = snap.asks[0] if snap.asks else _NO_LEVEL
+        return BookTicker(
+            symbol=symbol,
+            bid_price=Fixed8(bid[0]),
+            bid_qty=Fixed8(bid[1]),
+            ask_price=Fixed8(ask[0]),
+            ask_qty=Fixed8(ask[1]),
+        )
 
     def book_ticker(self, p: Params, _: ApiAccount | None) -> Any:
         symbols = self._symbols(p)
         p.ensure_all_read()
-        rows = []
-        for s in symbols or self.state.symbol_info:
-            bid, ask = self._book(s)
-            rows.append(
-                {"symbol": s, "bidPrice": bid[0], "bidQty": bid[1], "askPrice": ask[0], "askQty": ask[1]}
-            )
+        rows = [self._book(s) for s in symbols or self.state.symbol_info]
         return rows[0] if p.get("symbol") else rows
 
 

@@ -21,6 +21,7 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.models import EmptyResponse, ListenKey
 from tradeexec.binance.net.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.sim import limits
 from tradeexec.sim.binance import formats
@@ -315,13 +316,13 @@ class WsApiSession:
             raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         return account.account
 
-    def legacy_start(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_start(self, params: Params, values: dict[str, str]) -> ListenKey:
         return self.api.legacy.create(params, self._legacy_account(params, values))
 
-    def legacy_ping(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_ping(self, params: Params, values: dict[str, str]) -> EmptyResponse:
         return self.api.legacy.keepalive(params, self._legacy_account(params, values))
 
-    def legacy_stop(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_stop(self, params: Params, values: dict[str, str]) -> EmptyResponse:
         return self.api.legacy.close(params, self._legacy_account(params, values))
 
     def _add_subscription(self, account: str, *, by_logon: bool) -> int:

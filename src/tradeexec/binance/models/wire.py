@@ -1,0 +1,191 @@
+"""The encode side of the models: the local exchange writes its answers and events with the
+very structs the client decodes, so the two sides share one declaration of Binance's wire
+format (names, types, field order) and cannot drift apart.
+
+Two things Binance does that a plain ``msgspec`` encode of a decode-side struct would not:
+
+- It writes prices, quantities and balances with eight decimals (``"0.10000000"``, never
+  ``"1E-7"`` or ``"0.1"``). A value wrapped in ``Fixed8`` is written that way by ``encode``;
+  a plain ``Decimal`` keeps its own text (``"0"`` for an execution report's commission).
+- It leaves out the fields an answer does not carry (``stopPrice`` of a LIMIT order's result,
+  ``trailingDelta`` of a non-trailing order) rather than sending ``null``. The decode-side
+  structs give such fields a ``None`` default; ``wire_shape`` derives from a struct the same
+  struct that omits fields left at their default, except those Binance always sends even at
+  the value the client defaults them to (``orderListId`` -1, an empty ``fills``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, TypeVar, cast
+
+import msgspec
+
+from tradeexec.binance.models.account import MyTrade
+from tradeexec.binance.models.market import AggTrade, OrderBook, Trade
+from tradeexec.binance.models.market_events import (
+    AggTradeEvent,
+    BookTickerEvent,
+    DepthUpdateEvent,
+    KlineData,
+    KlineEvent,
+    TradeEvent,
+)
+from tradeexec.binance.models.orders import (
+    CancelReplaceResponse,
+    Order,
+    OrderAck,
+    OrderFill,
+    OrderFull,
+    OrderList,
+    OrderReport,
+    OrderResult,
+)
+from tradeexec.binance.models.user_events import (
+    BalanceUpdate,
+    ExecutionReport,
+    ListenKeyExpired,
+    ListStatus,
+    OutboundAccountPosition,
+)
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+class Fixed8(Decimal):
+    """A ``Decimal`` that ``encode`` writes as Binance writes money: eight decimals."""
+
+    __slots__ = ()
+
+
+def _enc_hook(obj: Any) -> Any:
+    # msgspec writes an exact Decimal itself and hands subclasses (Fixed8) to this hook.
+    if isinstance(obj, Decimal):
+        return format(obj, ".8f")
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_enc_hook)
+encode = _ENCODER.encode
+"""JSON bytes of a wire struct (or of lists and dicts of them), ``Fixed8`` as eight decimals."""
+
+
+def to_builtins(obj: Any) -> Any:
+    """Dicts, lists and strings of a wire struct, as ``encode`` would write them."""
+    return msgspec.to_builtins(obj, enc_hook=_enc_hook)
+
+
+def fixed8_levels(levels: Iterable[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
+    """Book levels with their prices and quantities written with eight decimals."""
+    return [(Fixed8(p), Fixed8(q)) for p, q in levels]
+
+
+def wire_shape(model: type[S], *, always: tuple[str, ...] = (), order: tuple[str, ...] = ()) -> type[S]:
+    """``model`` as Binance sends it: the same fields with the same names, types and defaults,
+    a field left at its default omitted, but those named in ``always`` (which become required,
+    so that they are always written). Fields come in ``order`` first, then in the model's own
+    order: Binance orders one order's fields differently in each answer, and one declaration
+    per field cannot follow every answer's order by inheritance. The result is built from the
+    model, not a subclass of it; it is typed as the model so that building it is checked
+    against the model's fields."""
+    fields = {f.name: f for f in msgspec.structs.fields(model)}
+    unknown = [name for name in (*always, *order) if name not in fields]
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {unknown}")
+    names = [*order, *(name for name in fields if name not in order)]
+    spec: list[tuple[str, Any, Any]] = []
+    for name in names:
+        f = fields[name]
+        if name in always or f.required:
+            spec.append((name, f.type, msgspec.field(name=f.encode_name)))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            spec.append((name, f.type, msgspec.field(name=f.encode_name, default_factory=f.default_factory)))
+        else:
+            spec.append((name, f.type, msgspec.field(name=f.encode_name, default=f.default)))
+    config = model.__struct_config__
+    shape = msgspec.defstruct(
+        f"Wire{model.__name__}",
+        spec,
+        module=__name__,
+        omit_defaults=True,
+        frozen=True,
+        kw_only=True,
+        tag=config.tag,
+        tag_field=config.tag_field,
+    )
+    return cast(type[S], shape)
+
+
+_LIST_ID = ("order_list_id",)
+_IDS = ("symbol", "order_id", "order_list_id", "client_order_id")
+# Binance's order of a new order's fields (RESULT, FULL, and an order list's reports); the
+# conditional ones (iceberg, stop, trailing) sit between ``side`` and ``working_time``.
+_RESULT_ORDER = (
+    *_IDS,
+    "transact_time",
+    "price",
+    "orig_qty",
+    "executed_qty",
+    "orig_quote_order_qty",
+    "cummulative_quote_qty",
+    "status",
+    "time_in_force",
+    "type",
+    "side",
+    "iceberg_qty",
+    "stop_price",
+    "trailing_delta",
+    "trailing_time",
+    "working_time",
+    "self_trade_prevention_mode",
+)
+_QUERY_ORDER = (
+    *_IDS,
+    "price",
+    "orig_qty",
+    "executed_qty",
+    "cummulative_quote_qty",
+    "status",
+    "time_in_force",
+    "type",
+    "side",
+    "stop_price",
+    "iceberg_qty",
+    "time",
+    "update_time",
+    "is_working",
+    "working_time",
+    "orig_quote_order_qty",
+    "self_trade_prevention_mode",
+)
+_CANCEL_ORDER = ("symbol", "orig_client_order_id", *_IDS[1:], *_RESULT_ORDER[4:])
+
+# REST and WebSocket API answers.
+WireOrderAck = wire_shape(OrderAck, always=_LIST_ID, order=(*_IDS, "transact_time"))
+WireOrderResult = wire_shape(OrderResult, always=_LIST_ID, order=_RESULT_ORDER)
+WireOrderFull = wire_shape(OrderFull, always=(*_LIST_ID, "fills"), order=_RESULT_ORDER)
+WireOrder = wire_shape(Order, always=_LIST_ID, order=_QUERY_ORDER)
+WireOrderReport = wire_shape(OrderReport, always=_LIST_ID, order=_CANCEL_ORDER)
+WireOrderFill = wire_shape(OrderFill)
+WireOrderList = wire_shape(OrderList)
+WireCancelReplace = wire_shape(CancelReplaceResponse)
+WireMyTrade = wire_shape(MyTrade, always=_LIST_ID)
+WireTrade = wire_shape(Trade)
+WireAggTrade = wire_shape(AggTrade)
+WireOrderBook = wire_shape(OrderBook)
+
+# User data events.
+WireExecutionReport = wire_shape(ExecutionReport)
+WireAccountPosition = wire_shape(OutboundAccountPosition)
+WireBalanceUpdate = wire_shape(BalanceUpdate)
+WireListStatus = wire_shape(ListStatus)
+WireListenKeyExpired = wire_shape(ListenKeyExpired)
+
+# Market stream events.
+WireTradeEvent = wire_shape(TradeEvent)
+WireAggTradeEvent = wire_shape(AggTradeEvent)
+WireDepthUpdate = wire_shape(DepthUpdateEvent)
+WireBookTicker = wire_shape(BookTickerEvent)
+WireKlineEvent = wire_shape(KlineEvent)
+WireKlineData = wire_shape(KlineData)
