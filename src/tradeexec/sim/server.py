@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.models.wire import encode as _encode
+from tradeexec.binance.models.wire import wire_encode as _encode
 from tradeexec.binance.net.auth import extract_signature
 from tradeexec.sim import limits
 from tradeexec.sim.admin import SimAdmin

@@ -22,7 +22,8 @@ depth snapshots carry no ``e``; ``market_decoder(stream)`` picks their decoder b
 and gives diff depth streams ``decode_depth_update``, which memoises the level Decimals.
 
 The package, by family: :mod:`.base`, :mod:`.market`, :mod:`.orders`, :mod:`.account`,
-:mod:`.market_events`, :mod:`.user_events`, :mod:`.wallet`, :mod:`.margin`, :mod:`.futures`.
+:mod:`.market_events`, :mod:`.user_events`, :mod:`.wallet`, :mod:`.margin`, :mod:`.futures`, and
+:mod:`.wire`, the encode side the local exchange writes them with.
 Every public struct is re-exported here, so ``from tradeexec.binance.models import X`` names any
 of them.
 """
@@ -133,6 +134,36 @@ from tradeexec.binance.models.wallet import (
     ApiTradingStatusDetail,
     SystemStatus,
 )
+from tradeexec.binance.models.wire import (
+    Fixed8,
+    WireAccountPosition,
+    WireAggTrade,
+    WireAggTradeEvent,
+    WireBalanceUpdate,
+    WireBookTicker,
+    WireCancelReplace,
+    WireDepthUpdate,
+    WireExecutionReport,
+    WireKlineData,
+    WireKlineEvent,
+    WireListenKeyExpired,
+    WireListStatus,
+    WireMyTrade,
+    WireOrder,
+    WireOrderAck,
+    WireOrderBook,
+    WireOrderFill,
+    WireOrderFull,
+    WireOrderList,
+    WireOrderReport,
+    WireOrderResult,
+    WireTrade,
+    WireTradeEvent,
+    fixed8_levels,
+    wire_builtins,
+    wire_encode,
+    wire_shape,
+)
 
 __all__ = [
     "BOOK_TICKER_DECODER",
@@ -168,6 +199,7 @@ __all__ = [
     "ExchangeInfo",
     "ExecutionReport",
     "ExternalLockUpdate",
+    "Fixed8",
     "FuturesAccount",
     "FuturesAccountAsset",
     "FuturesAccountPosition",
@@ -228,8 +260,35 @@ __all__ = [
     "TranIdResponse",
     "UserEvent",
     "UserEventMessage",
+    "WireAccountPosition",
+    "WireAggTrade",
+    "WireAggTradeEvent",
+    "WireBalanceUpdate",
+    "WireBookTicker",
+    "WireCancelReplace",
+    "WireDepthUpdate",
+    "WireExecutionReport",
+    "WireKlineData",
+    "WireKlineEvent",
+    "WireListStatus",
+    "WireListenKeyExpired",
+    "WireMyTrade",
+    "WireOrder",
+    "WireOrderAck",
+    "WireOrderBook",
+    "WireOrderFill",
+    "WireOrderFull",
+    "WireOrderList",
+    "WireOrderReport",
+    "WireOrderResult",
+    "WireTrade",
+    "WireTradeEvent",
     "decode_cancel_open_orders",
     "decode_depth_update",
     "decode_order_book",
+    "fixed8_levels",
     "market_decoder",
+    "wire_builtins",
+    "wire_encode",
+    "wire_shape",
 ]

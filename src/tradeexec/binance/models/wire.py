@@ -5,7 +5,7 @@ format (names, types, field order) and cannot drift apart.
 Two things Binance does that a plain ``msgspec`` encode of a decode-side struct would not:
 
 - It writes prices, quantities and balances with eight decimals (``"0.10000000"``, never
-  ``"1E-7"`` or ``"0.1"``). A value wrapped in ``Fixed8`` is written that way by ``encode``;
+  ``"1E-7"`` or ``"0.1"``). A value wrapped in ``Fixed8`` is written that way by ``wire_encode``;
   a plain ``Decimal`` keeps its own text (``"0"`` for an execution report's commission).
 - It leaves out the fields an answer does not carry (``stopPrice`` of a LIMIT order's result,
   ``trailingDelta`` of a non-trailing order) rather than sending ``null``. The decode-side
@@ -50,11 +50,11 @@ from tradeexec.binance.models.user_events import (
     OutboundAccountPosition,
 )
 
-S = TypeVar("S", bound=msgspec.Struct)
+_S = TypeVar("_S", bound=msgspec.Struct)
 
 
 class Fixed8(Decimal):
-    """A ``Decimal`` that ``encode`` writes as Binance writes money: eight decimals."""
+    """A ``Decimal`` that ``wire_encode`` writes as Binance writes money: eight decimals."""
 
     __slots__ = ()
 
@@ -67,12 +67,12 @@ def _enc_hook(obj: Any) -> Any:
 
 
 _ENCODER = msgspec.json.Encoder(enc_hook=_enc_hook)
-encode = _ENCODER.encode
+wire_encode = _ENCODER.encode
 """JSON bytes of a wire struct (or of lists and dicts of them), ``Fixed8`` as eight decimals."""
 
 
-def to_builtins(obj: Any) -> Any:
-    """Dicts, lists and strings of a wire struct, as ``encode`` would write them."""
+def wire_builtins(obj: Any) -> Any:
+    """Dicts, lists and strings of a wire struct, as ``wire_encode`` would write them."""
     return msgspec.to_builtins(obj, enc_hook=_enc_hook)
 
 
@@ -81,7 +81,7 @@ def fixed8_levels(levels: Iterable[tuple[Decimal, Decimal]]) -> list[tuple[Decim
     return [(Fixed8(p), Fixed8(q)) for p, q in levels]
 
 
-def wire_shape(model: type[S], *, always: tuple[str, ...] = (), order: tuple[str, ...] = ()) -> type[S]:
+def wire_shape(model: type[_S], *, always: tuple[str, ...] = (), order: tuple[str, ...] = ()) -> type[_S]:
     """``model`` as Binance sends it: the same fields with the same names, types and defaults,
     a field left at its default omitted, but those named in ``always`` (which become required,
     so that they are always written). Fields come in ``order`` first, then in the model's own
@@ -114,7 +114,7 @@ def wire_shape(model: type[S], *, always: tuple[str, ...] = (), order: tuple[str
         tag=config.tag,
         tag_field=config.tag_field,
     )
-    return cast(type[S], shape)
+    return cast(type[_S], shape)
 
 
 _LIST_ID = ("order_list_id",)

@@ -38,7 +38,7 @@ from tradeexec.binance.models.wire import (
     WireTradeEvent,
     fixed8_levels,
 )
-from tradeexec.binance.models.wire import encode as _encode
+from tradeexec.binance.models.wire import wire_encode as _encode
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,

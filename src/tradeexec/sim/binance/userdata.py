@@ -24,7 +24,7 @@ from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
 from tradeexec.binance.models import EmptyResponse, ListenKey, Model
-from tradeexec.binance.models.wire import encode as wire_encode
+from tradeexec.binance.models.wire import wire_encode
 from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.engine import (
