@@ -28,6 +28,7 @@ class SymbolInfo(Model, frozen=True, kw_only=True):
     iceberg_allowed: bool = False
     oco_allowed: bool = False
     oto_allowed: bool = False
+    opo_allowed: bool = False
     quote_order_qty_market_allowed: bool = False
     allow_trailing_stop: bool = False
     cancel_replace_allowed: bool = False

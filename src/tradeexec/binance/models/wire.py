@@ -23,13 +23,17 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from tradeexec.binance.models.account import MyTrade
-from tradeexec.binance.models.market import AggTrade, OrderBook, Trade
+from tradeexec.binance.models.market import AggTrade, OrderBook, RollingTicker, Ticker24hr, Trade
 from tradeexec.binance.models.market_events import (
     AggTradeEvent,
     BookTickerEvent,
     DepthUpdateEvent,
     KlineData,
     KlineEvent,
+    RollingWindowTicker1dEvent,
+    RollingWindowTicker1hEvent,
+    RollingWindowTicker4hEvent,
+    TickerEvent,
     TradeEvent,
 )
 from tradeexec.binance.models.orders import (
@@ -174,6 +178,22 @@ WireMyTrade = wire_shape(MyTrade, always=_LIST_ID)
 WireTrade = wire_shape(Trade)
 WireAggTrade = wire_shape(AggTrade)
 WireOrderBook = wire_shape(OrderBook)
+_STATS = ("price_change", "price_change_percent", "weighted_avg_price")
+WireRollingTicker = wire_shape(RollingTicker, order=("symbol", *_STATS))
+WireTicker24hr = wire_shape(
+    Ticker24hr,
+    order=(
+        "symbol",
+        *_STATS,
+        "prev_close_price",
+        "last_price",
+        "last_qty",
+        "bid_price",
+        "bid_qty",
+        "ask_price",
+        "ask_qty",
+    ),
+)
 
 # User data events.
 WireExecutionReport = wire_shape(ExecutionReport)
@@ -189,3 +209,37 @@ WireDepthUpdate = wire_shape(DepthUpdateEvent)
 WireBookTicker = wire_shape(BookTickerEvent)
 WireKlineEvent = wire_shape(KlineEvent)
 WireKlineData = wire_shape(KlineData)
+_EVENT_STATS = ("event_time", "symbol", "price_change", "price_change_percent")
+_EVENT_TAIL = (
+    "volume",
+    "quote_volume",
+    "open_time",
+    "close_time",
+    "first_trade_id",
+    "last_trade_id",
+    "trades",
+)
+WireTickerEvent = wire_shape(
+    TickerEvent,
+    order=(
+        *_EVENT_STATS,
+        "weighted_avg_price",
+        "prev_close_price",
+        "close",
+        "last_qty",
+        "bid_price",
+        "bid_qty",
+        "ask_price",
+        "ask_qty",
+        "open",
+        "high",
+        "low",
+        *_EVENT_TAIL,
+    ),
+)
+_ROLLING_ORDER = (*_EVENT_STATS, "open", "high", "low", "close", "weighted_avg_price", *_EVENT_TAIL)
+WIRE_ROLLING_TICKER_EVENTS = {
+    event.window: wire_shape(event, order=_ROLLING_ORDER)
+    for event in (RollingWindowTicker1hEvent, RollingWindowTicker4hEvent, RollingWindowTicker1dEvent)
+}
+"""The rolling-window ticker event of each window Binance streams (``1h``, ``4h``, ``1d``)."""

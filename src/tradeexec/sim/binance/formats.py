@@ -10,7 +10,7 @@ encoding is the part that scales with the number of subscribers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +21,18 @@ from tradeexec.binance.enums import (
     ListStatusType,
     TimeInForce,
 )
-from tradeexec.binance.models import EventBalance, ListStatusOrder
+from tradeexec.binance.models import (
+    EventBalance,
+    ListStatusOrder,
+    MiniTickerEvent,
+    RollingTicker,
+    RollingWindowTickerEvent,
+    Ticker24hr,
+    TickerEvent,
+    TickerMini,
+)
 from tradeexec.binance.models.wire import (
+    WIRE_ROLLING_TICKER_EVENTS,
     Fixed8,
     WireAccountPosition,
     WireAggTradeEvent,
@@ -35,6 +45,7 @@ from tradeexec.binance.models.wire import (
     WireListenKeyExpired,
     WireListStatus,
     WireOrderBook,
+    WireTickerEvent,
     WireTradeEvent,
     fixed8_levels,
 )
@@ -301,76 +312,64 @@ def kline(
     )
 
 
-# The REST ticker's field names, in the order of the stream payloads.
-_TICKER_FIELDS = (
-    ("p", "priceChange"),
-    ("P", "priceChangePercent"),
-    ("w", "weightedAvgPrice"),
-    ("x", "prevClosePrice"),
-    ("c", "lastPrice"),
-    ("Q", "lastQty"),
-    ("b", "bidPrice"),
-    ("B", "bidQty"),
-    ("a", "askPrice"),
-    ("A", "askQty"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-    ("O", "openTime"),
-    ("C", "closeTime"),
-    ("F", "firstId"),
-    ("L", "lastId"),
-    ("n", "count"),
-)
-_MINI_FIELDS = (
-    ("c", "lastPrice"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-)
-_ROLLING_FIELDS = (
-    ("p", "priceChange"),
-    ("P", "priceChangePercent"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("c", "lastPrice"),
-    ("w", "weightedAvgPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-    ("O", "openTime"),
-    ("C", "closeTime"),
-    ("F", "firstId"),
-    ("L", "lastId"),
-    ("n", "count"),
-)
-
-
-def _from_rest(
-    event: str, rest: Mapping[str, Any], fields: Sequence[tuple[str, str]], event_time: int
-) -> dict[str, Any]:
+def ticker_24h(rest: Ticker24hr, event_time: int) -> TickerEvent:
     """A stream ticker built from the REST ticker of the same statistics, so both agree."""
-    out: dict[str, Any] = {"e": event, "E": event_time, "s": rest["symbol"]}
-    for short, long in fields:
-        if long in rest:
-            out[short] = rest[long]
-    return out
+    return WireTickerEvent(
+        event_time=event_time,
+        symbol=rest.symbol,
+        price_change=rest.price_change,
+        price_change_percent=rest.price_change_percent,
+        weighted_avg_price=rest.weighted_avg_price,
+        prev_close_price=rest.prev_close_price,
+        close=rest.last_price,
+        last_qty=rest.last_qty,
+        bid_price=rest.bid_price,
+        bid_qty=rest.bid_qty,
+        ask_price=rest.ask_price,
+        ask_qty=rest.ask_qty,
+        **_stats(rest),
+    )
 
 
-def ticker_24h(rest: Mapping[str, Any], event_time: int) -> dict[str, Any]:
-    return _from_rest("24hrTicker", rest, _TICKER_FIELDS, event_time)
+def mini_ticker(rest: TickerMini, event_time: int) -> MiniTickerEvent:
+    return MiniTickerEvent(
+        event_time=event_time,
+        symbol=rest.symbol,
+        close=rest.last_price,
+        open=rest.open_price,
+        high=rest.high_price,
+        low=rest.low_price,
+        volume=rest.volume,
+        quote_volume=rest.quote_volume,
+    )
 
 
-def mini_ticker(rest: Mapping[str, Any], event_time: int) -> dict[str, Any]:
-    return _from_rest("24hrMiniTicker", rest, _MINI_FIELDS, event_time)
+def rolling_ticker(rest: RollingTicker, window: str, event_time: int) -> RollingWindowTickerEvent:
+    return WIRE_ROLLING_TICKER_EVENTS[window](
+        event_time=event_time,
+        symbol=rest.symbol,
+        price_change=rest.price_change,
+        price_change_percent=rest.price_change_percent,
+        weighted_avg_price=rest.weighted_avg_price,
+        close=rest.last_price,
+        **_stats(rest),
+    )
 
 
-def rolling_ticker(rest: Mapping[str, Any], window: str, event_time: int) -> dict[str, Any]:
-    return _from_rest(f"{window}Ticker", rest, _ROLLING_FIELDS, event_time)
+def _stats(rest: TickerMini) -> dict[str, Any]:
+    """What every stream ticker with statistics copies from the REST ticker as it is."""
+    return {
+        "open": rest.open_price,
+        "high": rest.high_price,
+        "low": rest.low_price,
+        "volume": rest.volume,
+        "quote_volume": rest.quote_volume,
+        "open_time": rest.open_time,
+        "close_time": rest.close_time,
+        "first_trade_id": rest.first_id,
+        "last_trade_id": rest.last_id,
+        "trades": rest.count,
+    }
 
 
 # ---- envelopes ------------------------------------------------------------------------------

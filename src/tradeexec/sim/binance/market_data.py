@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from tradeexec.binance.enums import KlineInterval
 from tradeexec.binance.models import (
     AggTrade,
@@ -16,16 +18,25 @@ from tradeexec.binance.models import (
     Kline,
     OrderBook,
     ServerTime,
+    TickerMini,
     TickerPrice,
     Trade,
 )
-from tradeexec.binance.models.wire import Fixed8, WireOrderBook, fixed8_levels
+from tradeexec.binance.models.wire import (
+    Fixed8,
+    WireOrderBook,
+    WireRollingTicker,
+    WireTicker24hr,
+    fixed8_levels,
+)
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase
 from tradeexec.sim.params import ApiError, Params, illegal
 from tradeexec.sim.state import ApiAccount
 
-_NO_LEVEL = (Decimal(0), Decimal(0))
+_ZERO = Decimal(0)
+_NO_LEVEL = (_ZERO, _ZERO)
+_PERCENT = Decimal("0.001")  # Binance's priceChangePercent has three decimals
 _ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
@@ -139,63 +150,54 @@ class MarketDataOps(ServiceBase):
         last = self.state.tape.last_trade(symbol)
         return AvgPrice(mins=5, price=Fixed8(price), close_time=last.time if last else now)
 
-    def _ticker(self, symbol: str, start: int, end: int, full: bool) -> dict[str, Any]:
+    def _ticker(self, symbol: str, start: int, end: int, full: bool) -> TickerMini:
+        """The statistics of ``[start, end]``: the MINI shape, or with ``full`` the rolling
+        FULL shape (and, over the last 24 hours, what ``_ticker_24h`` adds to it)."""
         stats = self.state.tape.window(symbol, start, end)
-        last = stats.last.price if stats.last else Decimal(0)
-        open_ = stats.open_price if stats.open_price is not None else Decimal(0)
-        out: dict[str, Any] = {"symbol": symbol}
-        if full:
-            change = last - open_
-            pct = (change / open_ * 100) if open_ else Decimal(0)
-            wavg = stats.quote_volume / stats.volume if stats.volume else Decimal(0)
-            out.update(
-                priceChange=views.dec(change),
-                priceChangePercent=f"{pct:.3f}",
-                weightedAvgPrice=views.dec(wavg),
-            )
-        out.update(
-            openPrice=views.dec(open_),
-            highPrice=views.dec(stats.high or Decimal(0)),
-            lowPrice=views.dec(stats.low or Decimal(0)),
-            lastPrice=views.dec(last),
-            volume=views.dec(stats.volume),
-            quoteVolume=views.dec(stats.quote_volume),
-            openTime=start,
-            closeTime=end,
-            firstId=stats.first_id,
-            lastId=stats.last_id,
+        last = stats.last.price if stats.last else _ZERO
+        open_ = stats.open_price if stats.open_price is not None else _ZERO
+        mini = TickerMini(
+            symbol=symbol,
+            open_price=Fixed8(open_),
+            high_price=Fixed8(stats.high or _ZERO),
+            low_price=Fixed8(stats.low or _ZERO),
+            last_price=Fixed8(last),
+            volume=Fixed8(stats.volume),
+            quote_volume=Fixed8(stats.quote_volume),
+            open_time=start,
+            close_time=end,
+            first_id=stats.first_id,
+            last_id=stats.last_id,
             count=stats.count,
         )
-        return out
+        if not full:
+            return mini
+        change = last - open_
+        pct = (change / open_ * 100) if open_ else _ZERO
+        wavg = stats.quote_volume / stats.volume if stats.volume else _ZERO
+        return WireRollingTicker(
+            price_change=Fixed8(change),
+            price_change_percent=pct.quantize(_PERCENT),
+            weighted_avg_price=Fixed8(wavg),
+            **msgspec.structs.asdict(mini),
+        )
 
-    def _ticker_24h(self, symbol: str, full: bool) -> dict[str, Any]:
+    def _ticker_24h(self, symbol: str, full: bool) -> TickerMini:
         now = self._now()
         base = self._ticker(symbol, now - 86_400_000, now, full)
         if not full:
             return base
         stats = self.state.tape.window(symbol, now - 86_400_000, now)
         book = self._book(symbol)
-        out: dict[str, Any] = {
-            k: base[k] for k in ("symbol", "priceChange", "priceChangePercent", "weightedAvgPrice")
-        }
-        out["prevClosePrice"] = base["openPrice"]
-        out["lastPrice"] = base["lastPrice"]
-        out["lastQty"] = views.dec(stats.last.qty if stats.last else Decimal(0))
-        out.update(bidPrice=book.bid_price, bidQty=book.bid_qty, askPrice=book.ask_price, askQty=book.ask_qty)
-        for k in (
-            "openPrice",
-            "highPrice",
-            "lowPrice",
-            "volume",
-            "quoteVolume",
-            "openTime",
-            "closeTime",
-            "firstId",
-            "lastId",
-            "count",
-        ):
-            out[k] = base[k]
-        return out
+        return WireTicker24hr(
+            prev_close_price=base.open_price,
+            last_qty=Fixed8(stats.last.qty if stats.last else _ZERO),
+            bid_price=book.bid_price,
+            bid_qty=book.bid_qty,
+            ask_price=book.ask_price,
+            ask_qty=book.ask_qty,
+            **msgspec.structs.asdict(base),
+        )
 
     def _ticker_type(self, p: Params) -> bool:
         kind = p.get("type") or "FULL"

@@ -427,12 +427,12 @@ class StreamHub:
 
     def _emit_tickers(self, now: int) -> None:
         service = self.state.service
-        arrays: dict[str, list[dict[str, Any]]] = {}
+        arrays: dict[str, list[msgspec.Struct]] = {}
         for name, spec in list(self.specs.items()):
             if spec.kind not in ("ticker", "miniTicker", "rolling"):
                 continue
             symbols = [spec.symbol] if spec.symbol else sorted(self._changed)
-            items = []
+            items: list[msgspec.Struct] = []
             for symbol in symbols:
                 rest = self._rest_ticker(service, symbol, spec)
                 if rest is None:
@@ -451,7 +451,7 @@ class StreamHub:
         for name, items in arrays.items():
             self.deliver(name, formats.encode(items))
 
-    def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> dict[str, Any] | None:
+    def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> Any:
         """The REST ticker of the same statistics, so stream and REST agree to the digit."""
         try:
             if spec.kind == "rolling":
@@ -460,7 +460,7 @@ class StreamHub:
                 rest = service.ticker_24hr(Params({"symbol": symbol}), None)
         except ApiError:
             return None
-        return rest if isinstance(rest, dict) else None
+        return rest
 
     # ---- HTTP handlers ---------------------------------------------------------------------
 

@@ -1,0 +1,210 @@
+"""One wire contract: every answer and event the local exchange sends decodes with the
+client's own model for it, and carries no key that model lacks (a field the client would
+drop without a word). Driven over real sockets: REST, the WebSocket API's user data
+subscription and the market streams, through orders that rest, fill, cancel and form a list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from tests.sim.wire_contract_helpers import decodes_completely, hand_encoded, model_key_sets
+from tests.sim.ws_helpers import WAIT, WsApiClient, WsExchange, recv_json, ws_signed
+from tradeexec.binance.models import (
+    Account,
+    AggTrade,
+    AvgPrice,
+    BookTicker,
+    EmptyResponse,
+    ExchangeInfo,
+    Kline,
+    MyTrade,
+    Order,
+    OrderAck,
+    OrderBook,
+    OrderFull,
+    OrderList,
+    OrderReport,
+    OrderResult,
+    RollingTicker,
+    ServerTime,
+    Ticker24hr,
+    TickerMini,
+    TickerPrice,
+    Trade,
+)
+from tradeexec.binance.models.market_events import BookTickerEvent, MarketEvent
+from tradeexec.binance.models.user_events import UserEvent
+from tradeexec.binance.net.auth import HmacSigner
+
+pytest_plugins = ("tests.sim.conftest_ws",)
+
+S = "BTCUSDT"
+LIMIT = {"symbol": S, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "price": "59000"}
+LIMIT["quantity"] = "0.01"
+MARKET_STREAMS = {"trade", "aggTrade", "depth", "depth5", "bookTicker", "kline_1m"}
+MARKET_STREAMS |= {"ticker", "miniTicker", "ticker_1h"}
+USER_EVENTS = {"executionReport", "outboundAccountPosition", "listStatus", "balanceUpdate"}
+
+
+async def _rest(wsx: WsExchange, method: str, path: str, params: dict[str, object], signed: bool) -> bytes:
+    query = wsx.signed_query(params) if signed else "&".join(f"{k}={v}" for k, v in params.items())
+    headers = {"X-MBX-APIKEY": wsx.ex.api_key}
+    async with wsx.http.request(method, f"{wsx.url}{path}?{query}", headers=headers) as r:
+        body = await r.read()
+        assert r.status == 200, (path, body)
+        return body
+
+
+async def _rest_answers(wsx: WsExchange) -> list[tuple[str, bytes, Any]]:
+    """(what, raw body, the client's model) for every REST answer the scenario meets."""
+    out: list[tuple[str, bytes, Any]] = []
+
+    async def call(
+        what: str, model: Any, method: str, path: str, signed: bool = True, **params: object
+    ) -> Any:
+        raw = await _rest(wsx, method, path, params, signed)
+        out.append((what, raw, model))
+        return msgspec.json.decode(raw)
+
+    await call("ping", EmptyResponse, "GET", "/api/v3/ping", signed=False)
+    await call("time", ServerTime, "GET", "/api/v3/time", signed=False)
+    await call("exchangeInfo", ExchangeInfo, "GET", "/api/v3/exchangeInfo", signed=False)
+    await call("order ACK", OrderAck, "POST", "/api/v3/order", **LIMIT, newOrderRespType="ACK")
+    await call("order RESULT", OrderResult, "POST", "/api/v3/order", **LIMIT, newOrderRespType="RESULT")
+    resting = await call("order FULL", OrderFull, "POST", "/api/v3/order", **LIMIT, newOrderRespType="FULL")
+    market = {"symbol": S, "side": "BUY", "type": "MARKET", "quantity": "0.02"}
+    await call("market FULL", OrderFull, "POST", "/api/v3/order", **market)
+    await call(
+        "stop RESULT",
+        OrderResult,
+        "POST",
+        "/api/v3/order",
+        symbol=S,
+        side="SELL",
+        type="STOP_LOSS_LIMIT",
+        timeInForce="GTC",
+        quantity="0.01",
+        price="50000",
+        trailingDelta="100",
+        newOrderRespType="RESULT",
+    )
+    await call("order", Order, "GET", "/api/v3/order", symbol=S, orderId=resting["orderId"])
+    await call("openOrders", list[Order], "GET", "/api/v3/openOrders", symbol=S)
+    await call("allOrders", list[Order], "GET", "/api/v3/allOrders", symbol=S)
+    await call("cancel", OrderReport, "DELETE", "/api/v3/order", symbol=S, orderId=resting["orderId"])
+    oco = await call(
+        "orderList/oco",
+        OrderList,
+        "POST",
+        "/api/v3/orderList/oco",
+        symbol=S,
+        side="SELL",
+        quantity="0.01",
+        aboveType="LIMIT_MAKER",
+        abovePrice="70000",
+        belowType="STOP_LOSS",
+        belowStopPrice="50000",
+    )
+    await call("orderList", OrderList, "GET", "/api/v3/orderList", orderListId=oco["orderListId"])
+    await call("openOrderList", list[OrderList], "GET", "/api/v3/openOrderList")
+    list_id = oco["orderListId"]
+    await call("cancel orderList", OrderList, "DELETE", "/api/v3/orderList", symbol=S, orderListId=list_id)
+    await call("cancel all", list[OrderReport], "DELETE", "/api/v3/openOrders", symbol=S)
+    await call("myTrades", list[MyTrade], "GET", "/api/v3/myTrades", symbol=S)
+    await call("account", Account, "GET", "/api/v3/account")
+    await call("trades", list[Trade], "GET", "/api/v3/trades", signed=False, symbol=S)
+    await call("aggTrades", list[AggTrade], "GET", "/api/v3/aggTrades", signed=False, symbol=S)
+    await call("depth", OrderBook, "GET", "/api/v3/depth", signed=False, symbol=S)
+    await call("klines", list[Kline], "GET", "/api/v3/klines", signed=False, symbol=S, interval="1m")
+    await call("avgPrice", AvgPrice, "GET", "/api/v3/avgPrice", signed=False, symbol=S)
+    await call("ticker/price", TickerPrice, "GET", "/api/v3/ticker/price", signed=False, symbol=S)
+    await call("bookTicker", BookTicker, "GET", "/api/v3/ticker/bookTicker", signed=False, symbol=S)
+    await call("ticker/24hr", Ticker24hr, "GET", "/api/v3/ticker/24hr", signed=False, symbol=S)
+    await call("24hr MINI", TickerMini, "GET", "/api/v3/ticker/24hr", signed=False, symbol=S, type="MINI")
+    await call("ticker", RollingTicker, "GET", "/api/v3/ticker", signed=False, symbol=S, windowSize="1h")
+    return out
+
+
+async def _drain(ws: Any, into: list[Any], until: set[str], key: str) -> None:
+    """Read frames into ``into`` until every kind in ``until`` was seen (bounded by WAIT)."""
+    seen: set[str] = set()
+    async with asyncio.timeout(WAIT):
+        while not until <= seen:
+            msg = await recv_json(ws)
+            into.append(msg)
+            seen.add(str(_kind(msg, key)))
+
+
+def _kind(msg: Any, key: str) -> Any:
+    if key == "stream":
+        return str(msg.get("stream", "")).split("@", 1)[-1]
+    return msg.get("event", {}).get("e")
+
+
+async def test_every_answer_and_event_decodes_with_the_clients_model_and_loses_nothing(
+    wsx: WsExchange,
+) -> None:
+    wsx.liquidity(S, "SELL", "60000", "1")
+    names = "/".join(f"btcusdt@{s}" for s in sorted(MARKET_STREAMS))
+    market: list[Any] = []
+    user: list[Any] = []
+    async with (
+        wsx.http.ws_connect(f"{wsx.url}/stream?streams={names}") as streams,
+        wsx.http.ws_connect(f"{wsx.url}/ws-api/v3") as ws_api,
+    ):
+        api = WsApiClient(ws_api)
+        signer = HmacSigner(wsx.ex.api_secret)
+        sub = await api.call("userDataStream.subscribe.signature", ws_signed({}, wsx.ex.api_key, signer))
+        assert sub["status"] == 200, sub
+        answers = await _rest_answers(wsx)
+        wsx.ex.deposit("USDT", "25")
+        await _drain(streams, market, MARKET_STREAMS, "stream")
+        user.extend(api.events)
+        await _drain(ws_api, user, USER_EVENTS, "e")
+
+    lost: dict[str, list[str]] = {}
+    for what, raw, model in answers:
+        lost[what] = decodes_completely(raw, model)
+    for msg in market:
+        model = BookTickerEvent if msg["stream"].endswith("@bookTicker") else MarketEvent
+        model = OrderBook if msg["stream"].endswith("@depth5") else model
+        lost[msg["stream"]] = decodes_completely(msgspec.json.encode(msg["data"]), model)
+    for msg in user:
+        if "event" in msg:
+            lost[msg["event"]["e"]] = decodes_completely(msgspec.json.encode(msg["event"]), UserEvent)
+    assert {what: keys for what, keys in lost.items() if keys} == {}
+    kinds = {msg["event"]["e"] for msg in user if "event" in msg}
+    assert kinds >= USER_EVENTS
+
+
+SIM = Path(__file__).resolve().parents[2] / "src" / "tradeexec" / "sim"
+
+# Modules of the local exchange still allowed to write Binance JSON keys by hand: how many
+# places, and why. The numbers may only go down (the test fails if a module has more, and
+# asks for the number to be lowered when it has fewer).
+HAND_ENCODED_ALLOWED: dict[str, tuple[int, str]] = {}
+
+
+def test_no_hand_written_encoder_for_a_modelled_payload() -> None:
+    model_keys = model_key_sets()
+    found = {
+        str(path.relative_to(SIM)): hand_encoded(path.read_text(), model_keys)
+        for path in sorted(SIM.rglob("*.py"))
+    }
+    over = {
+        name: places
+        for name, places in found.items()
+        if len(places) > HAND_ENCODED_ALLOWED.get(name, (0, ""))[0]
+    }
+    assert over == {}, "build the client's struct (binance/models/wire.py) instead of a dict"
+    stale = {
+        name: (allowed, len(found.get(name, [])))
+        for name, (allowed, _why) in HAND_ENCODED_ALLOWED.items()
+        if len(found.get(name, [])) < allowed
+    }
+    assert stale == {}, "fewer hand-written places than allowed: lower HAND_ENCODED_ALLOWED"
