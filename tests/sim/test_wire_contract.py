@@ -16,7 +16,10 @@ from tests.sim.wire_contract_helpers import decodes_completely, hand_encoded, mo
 from tests.sim.ws_helpers import WAIT, WsApiClient, WsExchange, recv_json, ws_signed
 from tradeexec.binance.models import (
     Account,
+    AccountStatus,
     AggTrade,
+    ApiRestrictions,
+    ApiTradingStatus,
     AvgPrice,
     BookTicker,
     EmptyResponse,
@@ -30,8 +33,10 @@ from tradeexec.binance.models import (
     OrderList,
     OrderReport,
     OrderResult,
+    RateLimitOrderCount,
     RollingTicker,
     ServerTime,
+    SystemStatus,
     Ticker24hr,
     TickerMini,
     TickerPrice,
@@ -117,6 +122,11 @@ async def _rest_answers(wsx: WsExchange) -> list[tuple[str, bytes, Any]]:
     await call("cancel all", list[OrderReport], "DELETE", "/api/v3/openOrders", symbol=S)
     await call("myTrades", list[MyTrade], "GET", "/api/v3/myTrades", symbol=S)
     await call("account", Account, "GET", "/api/v3/account")
+    await call("rateLimit/order", list[RateLimitOrderCount], "GET", "/api/v3/rateLimit/order")
+    await call("system/status", SystemStatus, "GET", "/sapi/v1/system/status", signed=False)
+    await call("account/status", AccountStatus, "GET", "/sapi/v1/account/status")
+    await call("apiTradingStatus", ApiTradingStatus, "GET", "/sapi/v1/account/apiTradingStatus")
+    await call("apiRestrictions", ApiRestrictions, "GET", "/sapi/v1/account/apiRestrictions")
     await call("trades", list[Trade], "GET", "/api/v3/trades", signed=False, symbol=S)
     await call("aggTrades", list[AggTrade], "GET", "/api/v3/aggTrades", signed=False, symbol=S)
     await call("depth", OrderBook, "GET", "/api/v3/depth", signed=False, symbol=S)

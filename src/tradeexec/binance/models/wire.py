@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 import msgspec
 
-from tradeexec.binance.models.account import MyTrade
+from tradeexec.binance.models.account import Account, MyTrade
 from tradeexec.binance.models.market import AggTrade, OrderBook, RollingTicker, Ticker24hr, Trade
 from tradeexec.binance.models.market_events import (
     AggTradeEvent,
@@ -53,6 +53,7 @@ from tradeexec.binance.models.user_events import (
     ListStatus,
     OutboundAccountPosition,
 )
+from tradeexec.binance.models.wallet import ApiRestrictions, ApiTradingStatusDetail
 
 _S = TypeVar("_S", bound=msgspec.Struct)
 
@@ -194,6 +195,39 @@ WireTicker24hr = wire_shape(
         "ask_qty",
     ),
 )
+_ACCOUNT_FLAGS = ("brokered", "require_self_trade_prevention", "prevent_sor")
+WireAccount = wire_shape(
+    Account,
+    always=(*_ACCOUNT_FLAGS, "permissions"),
+    order=(
+        "maker_commission",
+        "taker_commission",
+        "buyer_commission",
+        "seller_commission",
+        "commission_rates",
+        "can_trade",
+        "can_withdraw",
+        "can_deposit",
+        *_ACCOUNT_FLAGS,
+    ),
+)
+WireApiTradingStatusDetail = wire_shape(ApiTradingStatusDetail)
+_KEY_FLAGS = (
+    "ip_restrict",
+    "create_time",
+    "enable_reading",
+    "enable_spot_and_margin_trading",
+    "enable_withdrawals",
+    "enable_internal_transfer",
+    "enable_margin",
+    "enable_futures",
+    "permits_universal_transfer",
+    "enable_vanilla_options",
+    "enable_fix_api_trade",
+    "enable_fix_read_only",
+    "enable_portfolio_margin_trading",
+)
+WireApiRestrictions = wire_shape(ApiRestrictions, always=_KEY_FLAGS, order=_KEY_FLAGS)
 
 # User data events.
 WireExecutionReport = wire_shape(ExecutionReport)

@@ -63,7 +63,7 @@ class MarketDataOps(ServiceBase):
         return {
             "timezone": "UTC",
             "serverTime": self._now(),
-            "rateLimits": self.state.limiter.rate_limits_json(),
+            "rateLimits": self.state.limiter.rate_limits(),
             "exchangeFilters": [],
             "symbols": infos,
         }

@@ -21,7 +21,7 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.binance.models import EmptyResponse, ListenKey
+from tradeexec.binance.models import EmptyResponse, ListenKey, RateLimitOrderCount
 from tradeexec.binance.net.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.sim import limits
 from tradeexec.sim.binance import formats
@@ -157,20 +157,11 @@ class WsApiSession:
             return 2  # session.* and userDataStream.* weigh 2 each
         return limits.weight_for(op.method, op.path, values, op.weight)
 
-    def _rate_limits(self, method: str | None) -> list[dict[str, Any]]:
+    def _rate_limits(self, method: str | None) -> list[RateLimitOrderCount]:
         limiter = self.state.limiter
-        cfg = self.state.config.rate_limits
-        out: list[dict[str, Any]] = []
         account = self._rate_account()
-        if method in _ORDER_METHODS and account is not None:
-            short, day = limiter.order_counts(account)
-            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                        "limit": cfg.orders_per_10s, "count": short})
-            out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
-                        "limit": cfg.orders_per_day, "count": day})
-        out.append({"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                    "limit": cfg.request_weight_per_minute, "count": limiter.used_weight(self.ip)})
-        return out
+        orders = limiter.order_usage(account) if method in _ORDER_METHODS and account is not None else []
+        return [*orders, limiter.weight_usage(self.ip)]
 
     def _rate_account(self) -> str | None:
         return self._last_account or (self.logon.account if self.logon else None)
