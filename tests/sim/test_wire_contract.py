@@ -197,7 +197,33 @@ SIM = Path(__file__).resolve().parents[2] / "src" / "tradeexec" / "sim"
 # Modules of the local exchange still allowed to write Binance JSON keys by hand: how many
 # places, and why. The numbers may only go down (the test fails if a module has more, and
 # asks for the number to be lowered when it has fewer).
-HAND_ENCODED_ALLOWED: dict[str, tuple[int, str]] = {}
+HAND_ENCODED_ALLOWED: dict[str, tuple[int, str]] = {
+    "admin.py": (2, "the admin API's snapshot (not a Binance payload); its orders are wire_builtins"),
+    "binance/market_data.py": (
+        1,
+        "exchangeInfo: the symbols are Binance's own JSON (rules/defaults.py, the config) passed "
+        "through as they are; the client keeps their filters raw too",
+    ),
+    "state.py": (1, "the exchangeInfo symbols and filters as configured (see market_data.py)"),
+    "binance/trading.py": (
+        6,
+        "test-order commission preview (the client model types its parts as mappings) and "
+        "cancelReplace, whose halves are any of the three order shapes or an error body (the "
+        "client model takes RESULT/FULL only, CancelReplaceErrorData raw dicts)",
+    ),
+    "binance/wallet.py": (
+        8,
+        "SAPI wallet answers third-party clients read at startup (commission, tradeFee, "
+        "assetDetail, capital config, futures exchangeInfo stubs); the client has no model",
+    ),
+    "binance/ws_api.py": (
+        2,
+        "the WebSocket API envelope: the client reads it as WsApiEnvelope with a raw result; "
+        "building that struct would encode every answer twice on the order path (bench 1a/1b)",
+    ),
+    "binance/ws_streams.py": (1, "a request's parameters (Params input), not an answer"),
+    "server.py": (3, "admin API answers (orderId, ruleId, serverTime of the test clock)"),
+}
 
 
 def test_no_hand_written_encoder_for_a_modelled_payload() -> None:

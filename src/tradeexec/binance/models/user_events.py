@@ -124,6 +124,25 @@ class ExternalLockUpdate(_Event, tag="externalLockUpdate", frozen=True, kw_only=
     transaction_time: int = msgspec.field(name="T")
 
 
+class UserDataSubscription(msgspec.Struct, frozen=True, rename="camel"):
+    """The WebSocket API's answer to ``userDataStream.subscribe`` (and each entry of
+    ``session.subscriptions``): the id its events will carry."""
+
+    subscription_id: int
+
+
+class SessionStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The WebSocket API's answer to ``session.logon``, ``session.status`` and
+    ``session.logout``: who is logged on (``api_key`` None: nobody) and since when."""
+
+    api_key: str | None
+    authorized_since: int | None
+    connected_since: int
+    return_rate_limits: bool
+    server_time: int
+    user_data_stream: bool | None = None
+
+
 UserEvent: TypeAlias = (
     ExecutionReport
     | OutboundAccountPosition

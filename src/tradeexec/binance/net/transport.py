@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
-from tradeexec.binance.errors import error_from_response, outcome_unknown
+from tradeexec.binance.errors import ErrorBody, error_from_response, outcome_unknown
 from tradeexec.binance.net.auth import Signer, encode_params, encode_value, sign_payload
 from tradeexec.binance.net.budget import BudgetStore
 from tradeexec.binance.net.endpoints import Endpoint, lookup
@@ -122,16 +122,11 @@ def new_client_order_id() -> str:
     return "te" + secrets.token_hex(16)
 
 
-class _ErrorBody(msgspec.Struct):
-    code: int | None = None
-    msg: str | None = None
-
-
 class _ServerTime(msgspec.Struct, rename="camel"):
     server_time: int
 
 
-_error_decoder = msgspec.json.Decoder(_ErrorBody)
+_error_decoder = msgspec.json.Decoder(ErrorBody)
 _time_decoder = msgspec.json.Decoder(_ServerTime)
 
 
@@ -476,7 +471,7 @@ class Transport:
         except (msgspec.DecodeError, msgspec.ValidationError):
             # Not Binance JSON (a WAF or proxy page): its text is not shown, as a page may
             # quote the request URL.
-            parsed = _ErrorBody()
+            parsed = ErrorBody()
         retry_after = _retry_after(headers)
         if status == 429:
             route.limiter.on_429(retry_after, order_count=parsed.code == -1015)

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from aiohttp import web
+
 from tradeexec.binance.enums import (
     ContingencyType,
     KlineInterval,
@@ -21,6 +23,7 @@ from tradeexec.binance.enums import (
     ListStatusType,
     TimeInForce,
 )
+from tradeexec.binance.errors import ErrorBody
 from tradeexec.binance.models import (
     EventBalance,
     ListStatusOrder,
@@ -48,8 +51,10 @@ from tradeexec.binance.models.wire import (
     WireTickerEvent,
     WireTradeEvent,
     fixed8_levels,
+    wire_shape,
 )
 from tradeexec.binance.models.wire import wire_encode as _encode
+from tradeexec.binance.ws.stream_frames import ControlAnswer, ControlError
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -373,6 +378,26 @@ def _stats(rest: TickerMini) -> dict[str, Any]:
 
 
 # ---- envelopes ------------------------------------------------------------------------------
+
+_ControlResult = wire_shape(ControlAnswer, always=("result", "id"), order=("result", "id"))
+_ControlError = wire_shape(ControlAnswer, always=("error", "id"), order=("error", "id"))
+
+
+def refused(code: int, msg: str) -> web.Response:
+    """A stream connection refused before the upgrade: HTTP 400 with Binance's error body."""
+    body = _encode(ErrorBody(code=code, msg=msg))
+    return web.Response(body=body, status=400, content_type="application/json")
+
+
+def control_result(result: Any, request_id: int | str | None) -> ControlAnswer:
+    """The market streams' answer to SUBSCRIBE, LIST_SUBSCRIPTIONS ...: ``{"result", "id"}``."""
+    return _ControlResult(result=result, id=request_id)
+
+
+def control_error(code: int, msg: str, request_id: int | str | None) -> ControlAnswer:
+    """A refused stream request: ``{"error": {"code", "msg"}, "id"}``."""
+    return _ControlError(error=ControlError(code=code, msg=msg), id=request_id)
+
 
 
 def combined(stream: str, payload: bytes) -> bytes:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.binance.errors import ErrorBody
 from tradeexec.binance.models import MyTrade, Order, OrderAck, OrderFull, OrderReport, OrderResult
 from tradeexec.binance.rules.order_shapes import NEEDS_PRICE, NEEDS_STOP, NEEDS_TIF
 from tradeexec.sim.binance import checks, views
@@ -352,5 +353,5 @@ def _replace_failure(
     return ApiError(-2021, "Order cancel-replace partially failed.", 409, data=data)
 
 
-def _err_body(err: ApiError | None) -> dict[str, Any] | None:
-    return None if err is None else {"code": err.code, "msg": err.msg}
+def _err_body(err: ApiError | None) -> ErrorBody | None:
+    return None if err is None else ErrorBody(code=err.code, msg=err.msg)

@@ -21,7 +21,13 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
-from tradeexec.binance.models import EmptyResponse, ListenKey, RateLimitOrderCount
+from tradeexec.binance.models import (
+    EmptyResponse,
+    ListenKey,
+    RateLimitOrderCount,
+    SessionStatus,
+    UserDataSubscription,
+)
 from tradeexec.binance.net.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.sim import limits
 from tradeexec.sim.binance import formats
@@ -144,10 +150,7 @@ class WsApiSession:
         return answer
 
     def _failure(self, request_id: object, err: ApiError, method: str | None) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": err.code, "msg": err.msg}
-        if err.data is not None:
-            error["data"] = err.data
-        answer: dict[str, Any] = {"id": request_id, "status": err.http_status, "error": error}
+        answer: dict[str, Any] = {"id": request_id, "status": err.http_status, "error": err.body()}
         if self.return_rate_limits:
             answer["rateLimits"] = self._rate_limits(method)
         return answer
@@ -226,7 +229,7 @@ class WsApiSession:
 
     # ---- session methods -------------------------------------------------------------------
 
-    def session_logon(self, params: Params, values: dict[str, str]) -> dict[str, Any]:
+    def session_logon(self, params: Params, values: dict[str, str]) -> SessionStatus:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
@@ -242,11 +245,11 @@ class WsApiSession:
         self.authorized_since = self.state.now_ms()
         return self._status()
 
-    def session_status(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def session_status(self, params: Params, _: dict[str, str]) -> SessionStatus:
         params.ensure_all_read()
         return self._status()
 
-    def session_logout(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def session_logout(self, params: Params, _: dict[str, str]) -> SessionStatus:
         params.ensure_all_read()
         for sub_id, (_account, _handle, by_logon) in list(self.subscriptions.items()):
             if by_logon:
@@ -255,27 +258,27 @@ class WsApiSession:
         self.authorized_since = None
         return self._status()
 
-    def _status(self) -> dict[str, Any]:
-        return {
-            "apiKey": self.logon.api_key if self.logon else None,
-            "authorizedSince": self.authorized_since,
-            "connectedSince": self.connected_since,
-            "returnRateLimits": self.return_rate_limits,
-            "serverTime": self.state.now_ms(),
-            "userDataStream": bool(self.subscriptions),
-        }
+    def _status(self) -> SessionStatus:
+        return SessionStatus(
+            api_key=self.logon.api_key if self.logon else None,
+            authorized_since=self.authorized_since,
+            connected_since=self.connected_since,
+            return_rate_limits=self.return_rate_limits,
+            server_time=self.state.now_ms(),
+            user_data_stream=bool(self.subscriptions),
+        )
 
-    def session_subscriptions(self, params: Params, _: dict[str, str]) -> list[dict[str, int]]:
+    def session_subscriptions(self, params: Params, _: dict[str, str]) -> list[UserDataSubscription]:
         params.ensure_all_read()
-        return [{"subscriptionId": sub_id} for sub_id in self.subscriptions]
+        return [UserDataSubscription(sub_id) for sub_id in self.subscriptions]
 
-    def uds_subscribe(self, params: Params, _: dict[str, str]) -> dict[str, int]:
+    def uds_subscribe(self, params: Params, _: dict[str, str]) -> UserDataSubscription:
         params.ensure_all_read()
         if self.logon is None:
             raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
-        return {"subscriptionId": self._add_subscription(self.logon.account, by_logon=True)}
+        return UserDataSubscription(self._add_subscription(self.logon.account, by_logon=True))
 
-    def uds_subscribe_signature(self, params: Params, values: dict[str, str]) -> dict[str, int]:
+    def uds_subscribe_signature(self, params: Params, values: dict[str, str]) -> UserDataSubscription:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
@@ -284,19 +287,19 @@ class WsApiSession:
         )
         params.ensure_all_read()
         assert account is not None
-        return {"subscriptionId": self._add_subscription(account.account, by_logon=False)}
+        return UserDataSubscription(self._add_subscription(account.account, by_logon=False))
 
-    def uds_unsubscribe(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def uds_unsubscribe(self, params: Params, _: dict[str, str]) -> EmptyResponse:
         sub_id = params.integer("subscriptionId")
         params.ensure_all_read()
         if sub_id is None:
             for existing in list(self.subscriptions):
                 self._drop_subscription(existing)
-            return {}
+            return EmptyResponse()
         if sub_id not in self.subscriptions:
             raise ApiError(-2036, "User Data Stream subscription not active.")
         self._drop_subscription(sub_id)
-        return {}
+        return EmptyResponse()
 
     def _legacy_account(self, params: Params, values: dict[str, str]) -> str:
         """userDataStream.start/ping/stop: refused as Binance does unless the legacy switch is
