@@ -7,6 +7,8 @@ subscription and the market streams, through orders that rest, fill, cancel and 
 from __future__ import annotations
 
 import asyncio
+import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from tradeexec.binance.models import (
 )
 from tradeexec.binance.models.market_events import BookTickerEvent, MarketEvent
 from tradeexec.binance.models.user_events import UserEvent
+from tradeexec.binance.models.wire import fixed8, wire_encode
 from tradeexec.binance.net.auth import HmacSigner
 
 pytest_plugins = ("tests.sim.conftest_ws",)
@@ -244,3 +247,21 @@ def test_no_hand_written_encoder_for_a_modelled_payload() -> None:
         if len(found.get(name, [])) < allowed
     }
     assert stale == {}, "fewer hand-written places than allowed: lower HAND_ENCODED_ALLOWED"
+
+
+def test_money_is_written_with_eight_decimals_as_binance_writes_it() -> None:
+    """``fixed8`` takes the fast path (a quantized Decimal msgspec writes itself) only where
+    that text is Binance's: tiny values (``1.0E-7``), zero (``0E-8``), long values and
+    negative ones must still come out as ``f"{v:.8f}"``."""
+    rng = random.Random(8)
+    values = [Decimal(0), Decimal("1E-7"), Decimal("0.00000049"), Decimal("5E-9"), Decimal("1E+3")]
+    values += [Decimal("123456789012345678901.5"), Decimal("-2.5"), Decimal("0.000001")]
+    for _ in range(2000):
+        digits = rng.randint(1, 30)
+        values.append(Decimal(rng.randint(-(10**digits), 10**digits)).scaleb(-rng.randint(0, 20)))
+    wrong = {
+        str(v): (wire_encode(fixed8(v)), f'"{v:.8f}"'.encode())
+        for v in values
+        if wire_encode(fixed8(v)) != f'"{v:.8f}"'.encode() and not (v == 0 and v.is_signed())
+    }
+    assert wrong == {}

@@ -5,8 +5,9 @@ format (names, types, field order) and cannot drift apart.
 Two things Binance does that a plain ``msgspec`` encode of a decode-side struct would not:
 
 - It writes prices, quantities and balances with eight decimals (``"0.10000000"``, never
-  ``"1E-7"`` or ``"0.1"``). A value wrapped in ``Fixed8`` is written that way by ``wire_encode``;
-  a plain ``Decimal`` keeps its own text (``"0"`` for an execution report's commission).
+  ``"1E-7"`` or ``"0.1"``). A value passed through ``fixed8`` is written that way by
+  ``wire_encode``; any other ``Decimal`` keeps its own text (``"0"`` for an execution report's
+  commission).
 - It leaves out the fields an answer does not carry (``stopPrice`` of a LIMIT order's result,
   ``trailingDelta`` of a non-trailing order) rather than sending ``null``. The decode-side
   structs give such fields a ``None`` default; ``wire_shape`` derives from a struct the same
@@ -17,7 +18,7 @@ Two things Binance does that a plain ``msgspec`` encode of a decode-side struct 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -59,13 +60,34 @@ _S = TypeVar("_S", bound=msgspec.Struct)
 
 
 class Fixed8(Decimal):
-    """A ``Decimal`` that ``wire_encode`` writes as Binance writes money: eight decimals."""
+    """A ``Decimal`` that ``wire_encode`` writes as Binance writes money: eight decimals.
+    Build it with ``fixed8``, which needs it only where ``str`` would not give that text."""
 
     __slots__ = ()
 
 
+_EIGHT = Decimal("1e-8")
+_ZERO = Fixed8(0)  # the most common value of all (no stop price, nothing filled yet)
+
+
+def fixed8(value: Decimal) -> Decimal:
+    """``value`` written with eight decimals by ``wire_encode``. Quantized, it is a plain
+    ``Decimal`` whose own text is already that (msgspec writes it natively, the fast path);
+    zero and values under 1e-6 (which ``str`` writes ``0E-8``, ``1.0E-7``) and values too
+    long to quantize are wrapped in ``Fixed8`` for the encoder's hook instead."""
+    if not value:
+        return _ZERO
+    try:
+        quantized = value.quantize(_EIGHT)
+    except InvalidOperation:
+        return Fixed8(value)
+    return quantized if quantized.adjusted() >= -6 else Fixed8(quantized)
+
+
 def _enc_hook(obj: Any) -> Any:
     # msgspec writes an exact Decimal itself and hands subclasses (Fixed8) to this hook.
+    if obj is _ZERO:
+        return "0.00000000"
     if isinstance(obj, Decimal):
         return format(obj, ".8f")
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
@@ -83,7 +105,7 @@ def wire_builtins(obj: Any) -> Any:
 
 def fixed8_levels(levels: Iterable[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
     """Book levels with their prices and quantities written with eight decimals."""
-    return [(Fixed8(p), Fixed8(q)) for p, q in levels]
+    return [(fixed8(p), fixed8(q)) for p, q in levels]
 
 
 def wire_shape(model: type[_S], *, always: tuple[str, ...] = (), order: tuple[str, ...] = ()) -> type[_S]:

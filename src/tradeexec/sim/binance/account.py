@@ -3,6 +3,8 @@ trading status and key restrictions."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tradeexec.binance.models import (
     Account,
     AccountStatus,
@@ -14,16 +16,16 @@ from tradeexec.binance.models import (
     SystemStatus,
 )
 from tradeexec.binance.models.wire import (
-    Fixed8,
     WireAccount,
     WireApiRestrictions,
     WireApiTradingStatusDetail,
+    fixed8,
 )
 from tradeexec.sim.binance.dispatch import ServiceBase
 from tradeexec.sim.params import Params
 from tradeexec.sim.state import ApiAccount
 
-_ZERO8 = Fixed8(0)
+_ZERO8 = fixed8(Decimal(0))
 
 
 class AccountOps(ServiceBase):
@@ -35,7 +37,7 @@ class AccountOps(ServiceBase):
         p.ensure_all_read()
         maker, taker = self.state.engine.commissions(account.account)
         balances = [
-            AssetBalance(asset=asset, free=Fixed8(b.free), locked=Fixed8(b.locked))
+            AssetBalance(asset=asset, free=fixed8(b.free), locked=fixed8(b.locked))
             for asset, b in sorted(self.state.engine.balances(account.account).items())
             if not omit_zero or b.free or b.locked
         ]
@@ -46,7 +48,7 @@ class AccountOps(ServiceBase):
             buyer_commission=0,
             seller_commission=0,
             commission_rates=CommissionRates(
-                maker=Fixed8(maker), taker=Fixed8(taker), buyer=_ZERO8, seller=_ZERO8
+                maker=fixed8(maker), taker=fixed8(taker), buyer=_ZERO8, seller=_ZERO8
             ),
             can_trade=perms.enable_spot_trading,
             can_withdraw=perms.enable_withdrawals,

@@ -36,7 +36,6 @@ from tradeexec.binance.models import (
 )
 from tradeexec.binance.models.wire import (
     WIRE_ROLLING_TICKER_EVENTS,
-    Fixed8,
     WireAccountPosition,
     WireAggTradeEvent,
     WireBalanceUpdate,
@@ -50,6 +49,7 @@ from tradeexec.binance.models.wire import (
     WireOrderBook,
     WireTickerEvent,
     WireTradeEvent,
+    fixed8,
     fixed8_levels,
     wire_shape,
 )
@@ -77,7 +77,7 @@ def encode(obj: Any) -> bytes:
 
 # ---- user data stream ----------------------------------------------------------------------
 
-_ZERO8 = Fixed8(0)
+_ZERO8 = fixed8(Decimal(0))
 _ZERO = Decimal(0)
 
 
@@ -93,22 +93,22 @@ def execution_report(ev: ExecutionEvent) -> bytes:
             side=o.side,
             order_type=o.type,
             time_in_force=o.time_in_force or TimeInForce.GTC,
-            quantity=Fixed8(o.orig_qty),
-            price=Fixed8(o.price),
-            stop_price=Fixed8(o.stop_price),
+            quantity=fixed8(o.orig_qty),
+            price=fixed8(o.price),
+            stop_price=fixed8(o.stop_price),
             trailing_delta=trailing,
             trailing_time=o.trailing_time if trailing is not None and o.trailing_time != -1 else None,
-            iceberg_qty=Fixed8(o.iceberg_qty),
+            iceberg_qty=fixed8(o.iceberg_qty),
             order_list_id=o.order_list_id,
             orig_client_order_id=ev.orig_client_order_id,
             execution_type=ev.execution_type,
             order_status=o.status,
             reject_reason=ev.reject_reason,
             order_id=o.order_id,
-            last_executed_qty=Fixed8(fill.qty) if fill else _ZERO8,
-            cumulative_filled_qty=Fixed8(o.executed_qty),
-            last_executed_price=Fixed8(fill.price) if fill else _ZERO8,
-            commission=Fixed8(fill.commission) if fill else _ZERO,
+            last_executed_qty=fixed8(fill.qty) if fill else _ZERO8,
+            cumulative_filled_qty=fixed8(o.executed_qty),
+            last_executed_price=fixed8(fill.price) if fill else _ZERO8,
+            commission=fixed8(fill.commission) if fill else _ZERO,
             commission_asset=fill.commission_asset if fill else None,
             transaction_time=fill.time if fill else o.update_time,
             trade_id=fill.trade_id if fill else -1,
@@ -117,9 +117,9 @@ def execution_report(ev: ExecutionEvent) -> bytes:
             is_maker=fill.is_maker if fill else False,
             ignore=False,
             order_creation_time=o.time,
-            cumulative_quote_qty=Fixed8(o.cummulative_quote_qty),
-            last_quote_qty=Fixed8(fill.quote_qty) if fill else _ZERO8,
-            quote_order_qty=Fixed8(o.orig_quote_order_qty),
+            cumulative_quote_qty=fixed8(o.cummulative_quote_qty),
+            last_quote_qty=fixed8(fill.quote_qty) if fill else _ZERO8,
+            quote_order_qty=fixed8(o.orig_quote_order_qty),
             working_time=o.working_time if o.working_time != -1 else None,
             self_trade_prevention_mode=o.stp_mode,
         )
@@ -132,7 +132,7 @@ def account_position(ev: BalanceEvent) -> bytes:
             event_time=ev.event_time,
             last_update_time=ev.event_time,
             balances=[
-                EventBalance(asset=asset, free=Fixed8(b.free), locked=Fixed8(b.locked))
+                EventBalance(asset=asset, free=fixed8(b.free), locked=fixed8(b.locked))
                 for asset, b in ev.balances.items()
             ],
         )
@@ -142,7 +142,7 @@ def account_position(ev: BalanceEvent) -> bytes:
 def balance_update(ev: BalanceUpdateEvent) -> bytes:
     return _encode(
         WireBalanceUpdate(
-            event_time=ev.event_time, asset=ev.asset, delta=Fixed8(ev.delta), clear_time=ev.event_time
+            event_time=ev.event_time, asset=ev.asset, delta=fixed8(ev.delta), clear_time=ev.event_time
         )
     )
 
@@ -191,19 +191,26 @@ def user_event(ev: Event) -> bytes | None:
 # ---- market streams ------------------------------------------------------------------------
 
 
+def _print_event_fields(t: TradePrint, event_time: int) -> dict[str, Any]:
+    """What the trade and aggTrade events both say about one trade."""
+    return {
+        "event_time": event_time,
+        "symbol": t.symbol,
+        "price": fixed8(t.price),
+        "quantity": fixed8(t.qty),
+        "trade_time": t.time,
+        "is_buyer_maker": t.is_buyer_maker,
+        "is_best_match": True,
+    }
+
+
 def trade(t: TradePrint, event_time: int) -> bytes:
     return _encode(
         WireTradeEvent(
-            event_time=event_time,
-            symbol=t.symbol,
             trade_id=t.trade_id,
-            price=Fixed8(t.price),
-            quantity=Fixed8(t.qty),
             buyer_order_id=t.buyer_order_id,
             seller_order_id=t.seller_order_id,
-            trade_time=t.time,
-            is_buyer_maker=t.is_buyer_maker,
-            is_best_match=True,
+            **_print_event_fields(t, event_time),
         )
     )
 
@@ -213,16 +220,10 @@ def agg_trade(t: TradePrint, event_time: int) -> bytes:
     those are unaggregated too; Binance allows aggregates of a single trade."""
     return _encode(
         WireAggTradeEvent(
-            event_time=event_time,
-            symbol=t.symbol,
             agg_trade_id=t.trade_id,
-            price=Fixed8(t.price),
-            quantity=Fixed8(t.qty),
             first_trade_id=t.trade_id,
             last_trade_id=t.trade_id,
-            trade_time=t.time,
-            is_buyer_maker=t.is_buyer_maker,
-            is_best_match=True,
+            **_print_event_fields(t, event_time),
         )
     )
 
@@ -259,10 +260,10 @@ def book_ticker(symbol: str, update_id: int, bid: Level | None, ask: Level | Non
         WireBookTicker(
             update_id=update_id,
             symbol=symbol,
-            bid_price=Fixed8(bid[0]),
-            bid_qty=Fixed8(bid[1]),
-            ask_price=Fixed8(ask[0]),
-            ask_qty=Fixed8(ask[1]),
+            bid_price=fixed8(bid[0]),
+            bid_qty=fixed8(bid[1]),
+            ask_price=fixed8(ask[0]),
+            ask_qty=fixed8(ask[1]),
         )
     )
 
@@ -282,13 +283,13 @@ def kline(
 ) -> bytes:
     """A kline event; ``k`` None is a candle without trades, drawn flat at ``last_price``."""
     if k is None:
-        o = h = low = c = Fixed8(last_price if last_price is not None else 0)
+        o = h = low = c = fixed8(last_price) if last_price is not None else _ZERO8
         v = q = tv = tq = _ZERO8
         n = 0
     else:
-        o, h, low, c = Fixed8(k.open), Fixed8(k.high), Fixed8(k.low), Fixed8(k.close)
-        v, q = Fixed8(k.volume), Fixed8(k.quote_volume)
-        tv, tq = Fixed8(k.taker_buy_volume), Fixed8(k.taker_buy_quote_volume)
+        o, h, low, c = fixed8(k.open), fixed8(k.high), fixed8(k.low), fixed8(k.close)
+        v, q = fixed8(k.volume), fixed8(k.quote_volume)
+        tv, tq = fixed8(k.taker_buy_volume), fixed8(k.taker_buy_quote_volume)
         n = k.count
     return _encode(
         WireKlineEvent(

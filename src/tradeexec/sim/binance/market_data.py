@@ -23,10 +23,10 @@ from tradeexec.binance.models import (
     Trade,
 )
 from tradeexec.binance.models.wire import (
-    Fixed8,
     WireOrderBook,
     WireRollingTicker,
     WireTicker24hr,
+    fixed8,
     fixed8_levels,
 )
 from tradeexec.sim.binance import views
@@ -125,16 +125,16 @@ class MarketDataOps(ServiceBase):
         return [
             Kline(
                 open_time=k.open_time,
-                open=Fixed8(k.open),
-                high=Fixed8(k.high),
-                low=Fixed8(k.low),
-                close=Fixed8(k.close),
-                volume=Fixed8(k.volume),
+                open=fixed8(k.open),
+                high=fixed8(k.high),
+                low=fixed8(k.low),
+                close=fixed8(k.close),
+                volume=fixed8(k.volume),
                 close_time=k.close_time,
-                quote_volume=Fixed8(k.quote_volume),
+                quote_volume=fixed8(k.quote_volume),
                 trades=k.count,
-                taker_buy_base=Fixed8(k.taker_buy_volume),
-                taker_buy_quote=Fixed8(k.taker_buy_quote_volume),
+                taker_buy_base=fixed8(k.taker_buy_volume),
+                taker_buy_quote=fixed8(k.taker_buy_quote_volume),
                 ignore="0",
             )
             for k in rows
@@ -148,7 +148,7 @@ class MarketDataOps(ServiceBase):
         now = self._now()
         price = self.state.tape.average_price(symbol, now, 5) or Decimal(0)
         last = self.state.tape.last_trade(symbol)
-        return AvgPrice(mins=5, price=Fixed8(price), close_time=last.time if last else now)
+        return AvgPrice(mins=5, price=fixed8(price), close_time=last.time if last else now)
 
     def _ticker(self, symbol: str, start: int, end: int, full: bool) -> TickerMini:
         """The statistics of ``[start, end]``: the MINI shape, or with ``full`` the rolling
@@ -158,12 +158,12 @@ class MarketDataOps(ServiceBase):
         open_ = stats.open_price if stats.open_price is not None else _ZERO
         mini = TickerMini(
             symbol=symbol,
-            open_price=Fixed8(open_),
-            high_price=Fixed8(stats.high or _ZERO),
-            low_price=Fixed8(stats.low or _ZERO),
-            last_price=Fixed8(last),
-            volume=Fixed8(stats.volume),
-            quote_volume=Fixed8(stats.quote_volume),
+            open_price=fixed8(open_),
+            high_price=fixed8(stats.high or _ZERO),
+            low_price=fixed8(stats.low or _ZERO),
+            last_price=fixed8(last),
+            volume=fixed8(stats.volume),
+            quote_volume=fixed8(stats.quote_volume),
             open_time=start,
             close_time=end,
             first_id=stats.first_id,
@@ -176,9 +176,9 @@ class MarketDataOps(ServiceBase):
         pct = (change / open_ * 100) if open_ else _ZERO
         wavg = stats.quote_volume / stats.volume if stats.volume else _ZERO
         return WireRollingTicker(
-            price_change=Fixed8(change),
+            price_change=fixed8(change),
             price_change_percent=pct.quantize(_PERCENT),
-            weighted_avg_price=Fixed8(wavg),
+            weighted_avg_price=fixed8(wavg),
             **msgspec.structs.asdict(mini),
         )
 
@@ -191,7 +191,7 @@ class MarketDataOps(ServiceBase):
         book = self._book(symbol)
         return WireTicker24hr(
             prev_close_price=base.open_price,
-            last_qty=Fixed8(stats.last.qty if stats.last else _ZERO),
+            last_qty=fixed8(stats.last.qty if stats.last else _ZERO),
             bid_price=book.bid_price,
             bid_qty=book.bid_qty,
             ask_price=book.ask_price,
@@ -235,7 +235,7 @@ class MarketDataOps(ServiceBase):
         rows = []
         for s in symbols or self.state.symbol_info:
             last = self.state.tape.last_trade(s)
-            rows.append(TickerPrice(symbol=s, price=Fixed8(last.price if last else 0)))
+            rows.append(TickerPrice(symbol=s, price=fixed8(last.price if last else _ZERO)))
         return rows[0] if p.get("symbol") else rows
 
     def _book(self, symbol: str) -> BookTicker:
@@ -244,10 +244,10 @@ class MarketDataOps(ServiceBase):
         ask = snap.asks[0] if snap.asks else _NO_LEVEL
         return BookTicker(
             symbol=symbol,
-            bid_price=Fixed8(bid[0]),
-            bid_qty=Fixed8(bid[1]),
-            ask_price=Fixed8(ask[0]),
-            ask_qty=Fixed8(ask[1]),
+            bid_price=fixed8(bid[0]),
+            bid_qty=fixed8(bid[1]),
+            ask_price=fixed8(ask[0]),
+            ask_qty=fixed8(ask[1]),
         )
 
     def book_ticker(self, p: Params, _: ApiAccount | None) -> Any:

@@ -25,7 +25,6 @@ from tradeexec.binance.models import (
     Trade,
 )
 from tradeexec.binance.models.wire import (
-    Fixed8,
     WireAggTrade,
     WireMyTrade,
     WireOrder,
@@ -36,6 +35,7 @@ from tradeexec.binance.models.wire import (
     WireOrderReport,
     WireOrderResult,
     WireTrade,
+    fixed8,
 )
 from tradeexec.sim.engine import Fill, OrderListRecord, OrderRecord, TradePrint
 
@@ -53,8 +53,8 @@ def _conditional(order: OrderRecord) -> dict[str, Any]:
     """The fields Binance writes only for orders that have them (iceberg, stop, trailing)."""
     trailing = order.trailing_delta
     return {
-        "iceberg_qty": Fixed8(order.iceberg_qty) if order.iceberg_qty else None,
-        "stop_price": Fixed8(order.stop_price) if order.stop_price else None,
+        "iceberg_qty": fixed8(order.iceberg_qty) if order.iceberg_qty else None,
+        "stop_price": fixed8(order.stop_price) if order.stop_price else None,
         "trailing_delta": trailing,
         "trailing_time": order.trailing_time if trailing is not None and order.trailing_time != -1 else None,
     }
@@ -76,11 +76,11 @@ def _result_fields(order: OrderRecord) -> dict[str, Any]:
         "order_id": order.order_id,
         "order_list_id": order.order_list_id,
         "client_order_id": order.client_order_id,
-        "price": Fixed8(order.price),
-        "orig_qty": Fixed8(order.orig_qty),
-        "executed_qty": Fixed8(order.executed_qty),
-        "orig_quote_order_qty": Fixed8(order.orig_quote_order_qty),
-        "cummulative_quote_qty": Fixed8(order.cummulative_quote_qty),
+        "price": fixed8(order.price),
+        "orig_qty": fixed8(order.orig_qty),
+        "executed_qty": fixed8(order.executed_qty),
+        "orig_quote_order_qty": fixed8(order.orig_quote_order_qty),
+        "cummulative_quote_qty": fixed8(order.cummulative_quote_qty),
         "status": order.status,
         "time_in_force": tif(order),
         "type": order.type,
@@ -105,9 +105,9 @@ def order_report(order: OrderRecord, transact_time: int) -> OrderReport:
 
 def fill(f: Fill) -> OrderFill:
     return WireOrderFill(
-        price=Fixed8(f.price),
-        qty=Fixed8(f.qty),
-        commission=Fixed8(f.commission),
+        price=fixed8(f.price),
+        qty=fixed8(f.qty),
+        commission=fixed8(f.commission),
         commission_asset=f.commission_asset,
         trade_id=f.trade_id,
     )
@@ -129,21 +129,21 @@ def order_query(order: OrderRecord) -> Order:
         order_id=order.order_id,
         order_list_id=order.order_list_id,
         client_order_id=order.client_order_id,
-        price=Fixed8(order.price),
-        orig_qty=Fixed8(order.orig_qty),
-        executed_qty=Fixed8(order.executed_qty),
-        cummulative_quote_qty=Fixed8(order.cummulative_quote_qty),
+        price=fixed8(order.price),
+        orig_qty=fixed8(order.orig_qty),
+        executed_qty=fixed8(order.executed_qty),
+        cummulative_quote_qty=fixed8(order.cummulative_quote_qty),
         status=order.status,
         time_in_force=tif(order),
         type=order.type,
         side=order.side,
-        stop_price=Fixed8(order.stop_price),
-        iceberg_qty=Fixed8(order.iceberg_qty),
+        stop_price=fixed8(order.stop_price),
+        iceberg_qty=fixed8(order.iceberg_qty),
         time=order.time,
         update_time=order.update_time,
         is_working=order.is_working,
         working_time=order.working_time,
-        orig_quote_order_qty=Fixed8(order.orig_quote_order_qty),
+        orig_quote_order_qty=fixed8(order.orig_quote_order_qty),
         self_trade_prevention_mode=order.stp_mode,
     )
 
@@ -181,10 +181,10 @@ def my_trade(f: Fill, order_list_id: int = -1) -> MyTrade:
         id=f.trade_id,
         order_id=f.order_id,
         order_list_id=order_list_id,
-        price=Fixed8(f.price),
-        qty=Fixed8(f.qty),
-        quote_qty=Fixed8(f.quote_qty),
-        commission=Fixed8(f.commission),
+        price=fixed8(f.price),
+        qty=fixed8(f.qty),
+        quote_qty=fixed8(f.quote_qty),
+        commission=fixed8(f.commission),
         commission_asset=f.commission_asset,
         time=f.time,
         is_buyer=f.is_buyer,
@@ -193,27 +193,23 @@ def my_trade(f: Fill, order_list_id: int = -1) -> MyTrade:
     )
 
 
+def _print_fields(t: TradePrint) -> dict[str, Any]:
+    """What a public trade and its one-trade aggregate both say about the trade."""
+    return {
+        "price": fixed8(t.price),
+        "qty": fixed8(t.qty),
+        "time": t.time,
+        "is_buyer_maker": t.is_buyer_maker,
+        "is_best_match": True,
+    }
+
+
 def public_trade(t: TradePrint) -> Trade:
-    return WireTrade(
-        id=t.trade_id,
-        price=Fixed8(t.price),
-        qty=Fixed8(t.qty),
-        quote_qty=Fixed8(t.quote_qty),
-        time=t.time,
-        is_buyer_maker=t.is_buyer_maker,
-        is_best_match=True,
-    )
+    return WireTrade(id=t.trade_id, quote_qty=fixed8(t.quote_qty), **_print_fields(t))
 
 
 def agg_trade(t: TradePrint) -> AggTrade:
     """One aggregate per trade: the engine reports each match as its own trade."""
     return WireAggTrade(
-        agg_trade_id=t.trade_id,
-        price=Fixed8(t.price),
-        qty=Fixed8(t.qty),
-        first_trade_id=t.trade_id,
-        last_trade_id=t.trade_id,
-        time=t.time,
-        is_buyer_maker=t.is_buyer_maker,
-        is_best_match=True,
+        agg_trade_id=t.trade_id, first_trade_id=t.trade_id, last_trade_id=t.trade_id, **_print_fields(t)
     )
