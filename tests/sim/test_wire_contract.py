@@ -6,6 +6,7 @@ subscription and the market streams, through orders that rest, fill, cancel and 
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import random
 from decimal import Decimal
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
 from tests.sim.wire_contract_helpers import decodes_completely, hand_encoded, model_key_sets
 from tests.sim.ws_helpers import WAIT, WsApiClient, WsExchange, recv_json, ws_signed
@@ -48,6 +50,9 @@ from tradeexec.binance.models.market_events import BookTickerEvent, MarketEvent
 from tradeexec.binance.models.user_events import UserEvent
 from tradeexec.binance.models.wire import fixed8, wire_encode
 from tradeexec.binance.net.auth import HmacSigner
+from tradeexec.binance.rest import order_args, params
+from tradeexec.errors import InvalidParameter
+from tradeexec.sim.binance import dispatch, trading
 
 pytest_plugins = ("tests.sim.conftest_ws",)
 
@@ -265,3 +270,39 @@ def test_money_is_written_with_eight_decimals_as_binance_writes_it() -> None:
         if wire_encode(fixed8(v)) != f'"{v:.8f}"'.encode() and not (v == 0 and v.is_signed())
     }
     assert wrong == {}
+
+
+SRC = SIM.parent
+# The order-shape tables and request limits both sides check: stated in binance/rules/ only.
+_SHARED_RULES = {"NEEDS_TIF", "NEEDS_PRICE", "NEEDS_STOP"}
+_SHARED_RULES |= {"MAX_RECV_WINDOW", "DEFAULT_RECV_WINDOW", "MAX_SYMBOLS"}
+
+
+def test_order_shapes_and_request_limits_are_stated_once() -> None:
+    """No module but ``binance/rules/`` gives one of the shared rules a value of its own (an
+    import, even renamed, is fine); the client and the local exchange both import them."""
+    owners: dict[str, list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else targets
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.lstrip("_") in _SHARED_RULES:
+                    owners.setdefault(target.id.lstrip("_"), []).append(str(path.relative_to(SRC)))
+    assert owners == {
+        "NEEDS_TIF": ["binance/rules/order_shapes.py"],
+        "NEEDS_PRICE": ["binance/rules/order_shapes.py"],
+        "NEEDS_STOP": ["binance/rules/order_shapes.py"],
+        "MAX_RECV_WINDOW": ["binance/rules/limits.py"],
+        "DEFAULT_RECV_WINDOW": ["binance/rules/limits.py"],
+        "MAX_SYMBOLS": ["binance/rules/limits.py"],
+    }
+    assert trading.NEEDS_TIF is order_args._NEEDS_TIF
+    assert dispatch.MAX_SYMBOLS is params.MAX_SYMBOLS
+
+
+def test_the_client_refuses_more_symbols_than_the_exchange_takes() -> None:
+    names = [f"S{i}USDT" for i in range(params.MAX_SYMBOLS + 1)]
+    assert params.check_symbols(names[:-1]) == names[:-1]
+    with pytest.raises(InvalidParameter, match="symbols"):
+        params.check_symbols(names)
