@@ -321,19 +321,13 @@ def kline(
 def ticker_24h(rest: Ticker24hr, event_time: int) -> TickerEvent:
     """A stream ticker built from the REST ticker of the same statistics, so both agree."""
     return WireTickerEvent(
-        event_time=event_time,
-        symbol=rest.symbol,
-        price_change=rest.price_change,
-        price_change_percent=rest.price_change_percent,
-        weighted_avg_price=rest.weighted_avg_price,
         prev_close_price=rest.prev_close_price,
-        close=rest.last_price,
         last_qty=rest.last_qty,
         bid_price=rest.bid_price,
         bid_qty=rest.bid_qty,
         ask_price=rest.ask_price,
         ask_qty=rest.ask_qty,
-        **_stats(rest),
+        **_stats(rest, event_time),
     )
 
 
@@ -351,20 +345,18 @@ def mini_ticker(rest: TickerMini, event_time: int) -> MiniTickerEvent:
 
 
 def rolling_ticker(rest: RollingTicker, window: str, event_time: int) -> RollingWindowTickerEvent:
-    return WIRE_ROLLING_TICKER_EVENTS[window](
-        event_time=event_time,
-        symbol=rest.symbol,
-        price_change=rest.price_change,
-        price_change_percent=rest.price_change_percent,
-        weighted_avg_price=rest.weighted_avg_price,
-        close=rest.last_price,
-        **_stats(rest),
-    )
+    return WIRE_ROLLING_TICKER_EVENTS[window](**_stats(rest, event_time))
 
 
-def _stats(rest: TickerMini) -> dict[str, Any]:
+def _stats(rest: RollingTicker, event_time: int) -> dict[str, Any]:
     """What every stream ticker with statistics copies from the REST ticker as it is."""
     return {
+        "event_time": event_time,
+        "symbol": rest.symbol,
+        "price_change": rest.price_change,
+        "price_change_percent": rest.price_change_percent,
+        "weighted_avg_price": rest.weighted_avg_price,
+        "close": rest.last_price,
         "open": rest.open_price,
         "high": rest.high_price,
         "low": rest.low_price,
