@@ -16,6 +16,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tradeexec.binance.models.wire import wire_builtins
 from tradeexec.binance.net.auth import Ed25519Signer, HmacSigner, Signer, encode_params
 from tradeexec.sim import LocalExchange, SimConfig
 from tradeexec.sim.binance.ws_routes import WS_KEY, WsServices
@@ -59,12 +60,12 @@ class WsExchange:
     def order(self, **params: object) -> dict[str, Any]:
         """Place an order for the default account through the shared service (as REST would)."""
         p = Params({k: str(v) for k, v in params.items()})
-        result: dict[str, Any] = self.ex.state.service.new_order(p, self.account)
+        result: dict[str, Any] = wire_builtins(self.ex.state.service.new_order(p, self.account))
         return result
 
     def cancel(self, symbol: str, order_id: int) -> dict[str, Any]:
         p = Params({"symbol": symbol, "orderId": str(order_id)})
-        result: dict[str, Any] = self.ex.state.service.cancel_order(p, self.account)
+        result: dict[str, Any] = wire_builtins(self.ex.state.service.cancel_order(p, self.account))
         return result
 
     def liquidity(self, symbol: str, side: str, price: str, qty: str) -> None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.binance.models.wire import wire_builtins
 from tradeexec.sim.binance import views
 from tradeexec.sim.engine import OrderRecord, OrderRequest
 
@@ -110,5 +111,5 @@ class SimAdmin:
                 a: {"free": views.dec(b.free), "locked": views.dec(b.locked)}
                 for a, b in sorted(balances.items())
             },
-            "openOrders": [views.order_query(o) for o in self.state.engine.open_orders(acct)],
+            "openOrders": [wire_builtins(views.order_query(o)) for o in self.state.engine.open_orders(acct)],
         }

@@ -12,6 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tradeexec.binance.enums import RateLimitInterval, RateLimitType
+from tradeexec.binance.models import RateLimitOrderCount
+from tradeexec.binance.net.ratelimit import RateLimitRule
 from tradeexec.sim.clock import SimClock
 from tradeexec.sim.config import RateLimitConfig
 from tradeexec.sim.faults import FaultInjector, FaultKind
@@ -20,6 +23,8 @@ from tradeexec.sim.params import ApiError
 MINUTE_MS = 60_000
 RAW_WINDOW_MS = 5 * MINUTE_MS
 DAY_MS = 86_400_000
+_WEIGHT, _ORDERS = RateLimitType.REQUEST_WEIGHT, RateLimitType.ORDERS
+_MINUTE, _SECOND = RateLimitInterval.MINUTE, RateLimitInterval.SECOND
 
 
 @dataclass(slots=True)
@@ -59,29 +64,14 @@ class RateLimitEnforcer:
         self._ips: dict[str, _IpState] = {}
         self._orders: dict[str, tuple[_Counter, _Counter]] = {}
 
-    def rate_limits_json(self) -> list[dict[str, object]]:
+    def rate_limits(self) -> list[RateLimitRule]:
         """The ``rateLimits`` array of exchangeInfo."""
         c = self.config
         return [
-            {
-                "rateLimitType": "REQUEST_WEIGHT",
-                "interval": "MINUTE",
-                "intervalNum": 1,
-                "limit": c.request_weight_per_minute,
-            },
-            {
-                "rateLimitType": "ORDERS",
-                "interval": "SECOND",
-                "intervalNum": c.orders_window_s,
-                "limit": c.orders_per_10s,
-            },
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": c.orders_per_day},
-            {
-                "rateLimitType": "RAW_REQUESTS",
-                "interval": "MINUTE",
-                "intervalNum": 5,
-                "limit": c.raw_requests_per_5m,
-            },
+            RateLimitRule(_WEIGHT, _MINUTE, 1, c.request_weight_per_minute),
+            RateLimitRule(_ORDERS, _SECOND, c.orders_window_s, c.orders_per_10s),
+            RateLimitRule(_ORDERS, RateLimitInterval.DAY, 1, c.orders_per_day),
+            RateLimitRule(RateLimitType.RAW_REQUESTS, _MINUTE, 5, c.raw_requests_per_5m),
         ]
 
     def _ip(self, ip: str) -> _IpState:
@@ -193,25 +183,20 @@ class RateLimitEnforcer:
             out["X-MBX-ORDER-COUNT-1D"] = str(day)
         return out
 
-    def order_usage_json(self, account: str) -> list[dict[str, object]]:
-        """GET /api/v3/rateLimit/order."""
+    def order_usage(self, account: str) -> list[RateLimitOrderCount]:
+        """GET /api/v3/rateLimit/order, and the order part of the WebSocket API's
+        ``rateLimits``: each order window with the account's count in it."""
         short, day = self.order_counts(account)
+        c = self.config
         return [
-            {
-                "rateLimitType": "ORDERS",
-                "interval": "SECOND",
-                "intervalNum": self.config.orders_window_s,
-                "limit": self.config.orders_per_10s,
-                "count": short,
-            },
-            {
-                "rateLimitType": "ORDERS",
-                "interval": "DAY",
-                "intervalNum": 1,
-                "limit": self.config.orders_per_day,
-                "count": day,
-            },
+            RateLimitOrderCount(_ORDERS, _SECOND, c.orders_window_s, c.orders_per_10s, short),
+            RateLimitOrderCount(_ORDERS, RateLimitInterval.DAY, 1, c.orders_per_day, day),
         ]
+
+    def weight_usage(self, ip: str) -> RateLimitOrderCount:
+        """The request-weight part of the WebSocket API's ``rateLimits`` for ``ip``."""
+        limit = self.config.request_weight_per_minute
+        return RateLimitOrderCount(_WEIGHT, _MINUTE, 1, limit, self.used_weight(ip))
 
     def reset(self) -> None:
         self._ips.clear()

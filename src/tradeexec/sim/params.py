@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
+from tradeexec.binance.errors import ErrorBody
 from tradeexec.binance.rest.params import SYMBOL_LEGAL, is_symbol
 
 E = TypeVar("E", bound=StrEnum)
@@ -49,11 +50,8 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         super().__init__(f"{code}: {msg}")
 
-    def body(self) -> dict[str, object]:
-        out: dict[str, object] = {"code": self.code, "msg": self.msg}
-        if self.data is not None:
-            out["data"] = self.data
-        return out
+    def body(self) -> ErrorBody:
+        return ErrorBody(code=self.code, msg=self.msg, data=self.data)
 
 
 def mandatory(name: str) -> ApiError:

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
+from tradeexec.binance.errors import ErrorBody
+from tradeexec.binance.models.wire import wire_encode as _encode
 from tradeexec.binance.net.auth import extract_signature
 from tradeexec.sim import limits
 from tradeexec.sim.admin import SimAdmin
@@ -45,7 +47,6 @@ _EXECUTING = frozenset(
         "f_cancel_all",
     }
 )
-_encode = msgspec.json.Encoder().encode
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -126,7 +127,7 @@ class RestRoutes:
         except Exception:
             log.exception("internal error on %s %s", op.method, op.path)
             return _json(
-                {"code": -1000, "msg": "An unknown error occurred while processing the request."},
+                ErrorBody(code=-1000, msg="An unknown error occurred while processing the request."),
                 500,
                 headers(),
             )
@@ -140,11 +141,11 @@ class RestRoutes:
         if rule is not None:
             if rule.status == 503:
                 return _json(
-                    {
-                        "code": -1008,
-                        "msg": "Server is currently overloaded with other requests. "
+                    ErrorBody(
+                        code=-1008,
+                        msg="Server is currently overloaded with other requests. "
                         "Please try again in a few minutes.",
-                    },
+                    ),
                     503,
                 )
             return web.Response(
@@ -152,18 +153,20 @@ class RestRoutes:
             )
         if faults.should(FaultKind.ERROR_1001, op.path):
             return _json(
-                {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."},
+                ErrorBody(
+                    code=-1001, msg="Internal error; unable to process your request. Please try again."
+                ),
                 500,
             )
         if faults.should(FaultKind.ERROR_1003, op.path):
             return _json(
-                {
-                    "code": -1003,
-                    "msg": "Too much request weight used; current limit is "
+                ErrorBody(
+                    code=-1003,
+                    msg="Too much request weight used; current limit is "
                     f"{self.state.config.rate_limits.request_weight_per_minute} "
                     "request weight per 1 MINUTE. Please use WebSocket Streams for "
                     "live updates to avoid polling the API.",
-                },
+                ),
                 429,
                 {"Retry-After": "1"},
             )
@@ -175,11 +178,11 @@ class RestRoutes:
         faults = self.state.faults
         if faults.should(FaultKind.ERROR_1007, op.path, "executed; answered -1007"):
             return _json(
-                {
-                    "code": -1007,
-                    "msg": "Timeout waiting for response from backend server. "
+                ErrorBody(
+                    code=-1007,
+                    msg="Timeout waiting for response from backend server. "
                     "Send status unknown; execution status unknown.",
-                },
+                ),
                 408,
             )
         if faults.should(FaultKind.LOST_RESPONSE, op.path, "executed; connection closed unanswered"):

@@ -18,12 +18,13 @@ wallet errors on SAPI), so futures codes live in their own table, :data:`FUTURES
 chosen by the request path.
 
 The package: :mod:`.exceptions` (the classes), :mod:`.messages` (the texts), :mod:`.codes` (code ->
-class) and :mod:`.code_rows` (the data). Everything public is re-exported here, so
-``from tradeexec.binance.errors import X`` names any of them.
+class), :mod:`.code_rows` (the data) and :mod:`.body` (the error answer's shape). Everything
+public is re-exported here, so ``from tradeexec.binance.errors import X`` names any of them.
 """
 
 from __future__ import annotations
 
+from tradeexec.binance.errors.body import ErrorBody
 from tradeexec.binance.errors.codes import (
     CODES,
     FUTURES_CODES,
@@ -192,6 +193,7 @@ __all__ = [
     "CryptoLoanError",
     "Disconnected",
     "EngineError",
+    "ErrorBody",
     "ExchangeServerError",
     "ExecutionStatusUnknown",
     "FuturesError",

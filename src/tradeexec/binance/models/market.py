@@ -28,6 +28,7 @@ class SymbolInfo(Model, frozen=True, kw_only=True):
     iceberg_allowed: bool = False
     oco_allowed: bool = False
     oto_allowed: bool = False
+    opo_allowed: bool = False
     quote_order_qty_market_allowed: bool = False
     allow_trailing_stop: bool = False
     cancel_replace_allowed: bool = False
@@ -84,7 +85,7 @@ class AggTrade(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Kline(msgspec.Struct, array_like=True, frozen=True):
-    """One row of ``/api/v3/klines``; the trailing unused element is ignored."""
+    """One row of ``/api/v3/klines``; its last element is documented "Ignore"."""
 
     open_time: int
     open: Decimal
@@ -97,6 +98,7 @@ class Kline(msgspec.Struct, array_like=True, frozen=True):
     trades: int
     taker_buy_base: Decimal
     taker_buy_quote: Decimal
+    ignore: str | None = None
 
 
 class AvgPrice(Model, frozen=True, kw_only=True):

@@ -26,17 +26,19 @@ class AggTradeEvent(_SymbolEvent, tag="aggTrade", frozen=True, kw_only=True):
     last_trade_id: int = msgspec.field(name="l")
     trade_time: int = msgspec.field(name="T")
     is_buyer_maker: bool = msgspec.field(name="m")
+    is_best_match: bool | None = msgspec.field(name="M", default=None)  # documented "Ignore"
 
 
 class TradeEvent(_SymbolEvent, tag="trade", frozen=True, kw_only=True):
     trade_id: int = msgspec.field(name="t")
     price: Decimal = msgspec.field(name="p")
     quantity: Decimal = msgspec.field(name="q")
-    trade_time: int = msgspec.field(name="T")
-    is_buyer_maker: bool = msgspec.field(name="m")
     # Binance stopped sending the order IDs in late 2023; old servers still do.
     buyer_order_id: int | None = msgspec.field(name="b", default=None)
     seller_order_id: int | None = msgspec.field(name="a", default=None)
+    trade_time: int = msgspec.field(name="T")
+    is_buyer_maker: bool = msgspec.field(name="m")
+    is_best_match: bool | None = msgspec.field(name="M", default=None)  # documented "Ignore"
 
 
 class KlineData(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -56,6 +58,7 @@ class KlineData(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     quote_volume: Decimal = msgspec.field(name="q")
     taker_buy_base: Decimal = msgspec.field(name="V")
     taker_buy_quote: Decimal = msgspec.field(name="Q")
+    ignore: str | None = msgspec.field(name="B", default=None)  # documented "Ignore"
 
 
 class KlineEvent(_SymbolEvent, tag="kline", frozen=True, kw_only=True):

@@ -33,6 +33,8 @@ class ExecutionReport(_SymbolEvent, tag="executionReport", frozen=True, kw_only=
     quantity: Decimal = msgspec.field(name="q")
     price: Decimal = msgspec.field(name="p")
     stop_price: Decimal = msgspec.field(name="P")
+    trailing_delta: int | None = msgspec.field(name="d", default=None)
+    trailing_time: int | None = msgspec.field(name="D", default=None)
     iceberg_qty: Decimal = msgspec.field(name="F")
     order_list_id: int = msgspec.field(name="g")
     orig_client_order_id: str = msgspec.field(name="C")
@@ -50,14 +52,13 @@ class ExecutionReport(_SymbolEvent, tag="executionReport", frozen=True, kw_only=
     execution_id: int | None = msgspec.field(name="I", default=None)
     is_working: bool = msgspec.field(name="w")
     is_maker: bool = msgspec.field(name="m")
+    ignore: bool | None = msgspec.field(name="M", default=None)  # documented "Ignore"
     order_creation_time: int = msgspec.field(name="O")
     cumulative_quote_qty: Decimal = msgspec.field(name="Z")
     last_quote_qty: Decimal = msgspec.field(name="Y")
     quote_order_qty: Decimal = msgspec.field(name="Q")
     working_time: int | None = msgspec.field(name="W", default=None)
     self_trade_prevention_mode: str | None = msgspec.field(name="V", default=None)
-    trailing_delta: int | None = msgspec.field(name="d", default=None)
-    trailing_time: int | None = msgspec.field(name="D", default=None)
     strategy_id: int | None = msgspec.field(name="j", default=None)
     strategy_type: int | None = msgspec.field(name="J", default=None)
     prevented_match_id: int | None = msgspec.field(name="v", default=None)
@@ -121,6 +122,25 @@ class ExternalLockUpdate(_Event, tag="externalLockUpdate", frozen=True, kw_only=
     asset: str = msgspec.field(name="a")
     delta: Decimal = msgspec.field(name="d")
     transaction_time: int = msgspec.field(name="T")
+
+
+class UserDataSubscription(msgspec.Struct, frozen=True, rename="camel"):
+    """The WebSocket API's answer to ``userDataStream.subscribe`` (and each entry of
+    ``session.subscriptions``): the id its events will carry."""
+
+    subscription_id: int
+
+
+class SessionStatus(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The WebSocket API's answer to ``session.logon``, ``session.status`` and
+    ``session.logout``: who is logged on (``api_key`` None: nobody) and since when."""
+
+    api_key: str | None
+    authorized_since: int | None
+    connected_since: int
+    return_rate_limits: bool
+    server_time: int
+    user_data_stream: bool | None = None
 
 
 UserEvent: TypeAlias = (

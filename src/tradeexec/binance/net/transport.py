@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
-from tradeexec.binance.errors import error_from_response, outcome_unknown
+from tradeexec.binance.errors import ErrorBody, error_from_response, outcome_unknown
 from tradeexec.binance.net.auth import Signer, encode_params, encode_value, sign_payload
 from tradeexec.binance.net.budget import BudgetStore
 from tradeexec.binance.net.endpoints import Endpoint, lookup
@@ -46,6 +46,7 @@ from tradeexec.binance.net.http1 import (
     Response,
 )
 from tradeexec.binance.net.ratelimit import DEFAULT_SPOT_LIMITS, RateLimiter, RateLimitRule
+from tradeexec.binance.rules.limits import MAX_RECV_WINDOW
 from tradeexec.config import ApiFamily, VenueUrls
 from tradeexec.errors import (
     BinanceAPIError,
@@ -61,7 +62,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_RECV_WINDOW: Final = 60000
 _USER_AGENT: Final = "tradeexec/0.1"
 # Codes after which Binance did not act on the request and says to try again.
 _RETRY_CODES: Final = frozenset({-1001, -1003})
@@ -122,16 +122,11 @@ def new_client_order_id() -> str:
     return "te" + secrets.token_hex(16)
 
 
-class _ErrorBody(msgspec.Struct):
-    code: int | None = None
-    msg: str | None = None
-
-
 class _ServerTime(msgspec.Struct, rename="camel"):
     server_time: int
 
 
-_error_decoder = msgspec.json.Decoder(_ErrorBody)
+_error_decoder = msgspec.json.Decoder(ErrorBody)
 _time_decoder = msgspec.json.Decoder(_ServerTime)
 
 
@@ -476,7 +471,7 @@ class Transport:
         except (msgspec.DecodeError, msgspec.ValidationError):
             # Not Binance JSON (a WAF or proxy page): its text is not shown, as a page may
             # quote the request URL.
-            parsed = _ErrorBody()
+            parsed = ErrorBody()
         retry_after = _retry_after(headers)
         if status == 429:
             route.limiter.on_429(retry_after, order_count=parsed.code == -1015)

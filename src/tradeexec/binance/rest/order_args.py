@@ -4,8 +4,6 @@ refuses the same malformed order with the same words before anything is sent."""
 
 from __future__ import annotations
 
-from typing import Final
-
 import msgspec
 
 from tradeexec.binance.enums import (
@@ -24,14 +22,10 @@ from tradeexec.binance.rest.params import (
     check_symbol,
 )
 from tradeexec.binance.rules.order_check import OrderCheck
+from tradeexec.binance.rules.order_shapes import NEEDS_PRICE as _NEEDS_PRICE
+from tradeexec.binance.rules.order_shapes import NEEDS_STOP as _NEEDS_STOP
+from tradeexec.binance.rules.order_shapes import NEEDS_TIF as _NEEDS_TIF
 from tradeexec.errors import InvalidParameter
-
-# What each order type needs and refuses (Spot reference, "Other info" of POST /api/v3/order).
-_NEEDS_TIF: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
-_NEEDS_PRICE: Final = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
-_NEEDS_STOP: Final = frozenset(
-    {OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT}
-)
 
 
 class OrderArgs(msgspec.Struct, frozen=True):

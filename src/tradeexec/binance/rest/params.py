@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar, cast
 
+from tradeexec.binance.rules.limits import MAX_SYMBOLS
 from tradeexec.errors import InvalidParameter
 from tradeexec.plain_numbers import RULE, is_plain_decimal
 
@@ -163,4 +164,6 @@ def opt_time(field: str, value: int | None) -> int | None:
 def check_symbols(symbols: Sequence[str]) -> list[str]:
     if isinstance(symbols, str) or not symbols:
         raise InvalidParameter("symbols", "must be a non-empty list of symbols", repr(symbols))
+    if len(symbols) > MAX_SYMBOLS:
+        raise InvalidParameter("symbols", f"must hold at most {MAX_SYMBOLS} symbols", f"{len(symbols)} given")
     return [check_symbol(s, "symbols") for s in symbols]

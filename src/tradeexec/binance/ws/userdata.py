@@ -38,6 +38,7 @@ from tradeexec.binance.models import (
     ListenKeyExpired,
     Order,
     OutboundAccountPosition,
+    UserDataSubscription,
     UserEvent,
 )
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
@@ -283,11 +284,7 @@ class WsApiUserData(_UserDataBase, AsyncService):
             self._report(ConnectionEvent(ConnectionState.DISCONNECTED, 0, f"recovery failed: {exc}"))
 
 
-class _Subscribed(msgspec.Struct, rename="camel"):
-    subscription_id: int
-
-
-_SUBSCRIBED = msgspec.json.Decoder(_Subscribed)
+_SUBSCRIBED = msgspec.json.Decoder(UserDataSubscription)
 
 
 def _ignore(_: bytes) -> None:

@@ -13,14 +13,13 @@ from typing import Any
 
 from tradeexec.binance.enums import SecurityType
 from tradeexec.binance.rest.params import SYMBOL_LEGAL, is_symbol
+from tradeexec.binance.rules.limits import DEFAULT_RECV_WINDOW, MAX_RECV_WINDOW, MAX_SYMBOLS
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.engine import EngineReject
 from tradeexec.sim.params import ApiError, Params, illegal, mandatory
 from tradeexec.sim.state import ApiAccount, SimState
 
 API_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
-MAX_RECV_WINDOW = 60_000
-DEFAULT_RECV_WINDOW = Decimal(5000)
 INVALID_SYMBOL = "Invalid symbol."
 _SYMBOL_ITEM = SYMBOL_LEGAL[1:-1]
 SYMBOLS_LEGAL = f'^\\[("{_SYMBOL_ITEM}"(,"{_SYMBOL_ITEM}"){{0,}}){{0,1}}\\]$'
@@ -123,8 +122,10 @@ class ServiceBase:
         names = _symbol_list(many)
         if names is None:
             raise illegal("symbols", SYMBOLS_LEGAL)
-        if len(names) > 100:
-            raise ApiError(-1101, "Too many values sent for parameter 'symbols', maximum allowed up to 100.")
+        if len(names) > MAX_SYMBOLS:
+            raise ApiError(
+                -1101, f"Too many values sent for parameter 'symbols', maximum allowed up to {MAX_SYMBOLS}."
+            )
         for name in names:
             if name not in self.state.symbol_info:
                 raise ApiError(-1121, INVALID_SYMBOL)

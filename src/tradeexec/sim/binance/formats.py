@@ -1,21 +1,60 @@
-"""Engine events and market state as the JSON bytes Binance sends on its WebSockets.
+"""Engine events and market state as the JSON bytes Binance sends on its WebSockets, built as
+the client's own event structs (``binance/models/wire.py``) so that both sides share one
+declaration of each payload.
 
 Every payload is built once as bytes and shared by every connection that receives it; the
 wrappers (combined streams, WebSocket API subscriptions) splice those bytes instead of
 re-encoding, because the stream benchmark pushes hundreds of thousands of messages and the
-encoding is the part that scales with the number of subscribers. Keys are inserted in the
-order of Binance's documented payloads, so the bytes read like the reference's examples.
+encoding is the part that scales with the number of subscribers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import msgspec
+from aiohttp import web
 
-from tradeexec.sim.binance.views import dec
+from tradeexec.binance.enums import (
+    ContingencyType,
+    KlineInterval,
+    ListOrderStatus,
+    ListStatusType,
+    TimeInForce,
+)
+from tradeexec.binance.errors import ErrorBody
+from tradeexec.binance.models import (
+    EventBalance,
+    ListStatusOrder,
+    MiniTickerEvent,
+    RollingTicker,
+    RollingWindowTickerEvent,
+    Ticker24hr,
+    TickerEvent,
+    TickerMini,
+)
+from tradeexec.binance.models.wire import (
+    WIRE_ROLLING_TICKER_EVENTS,
+    WireAccountPosition,
+    WireAggTradeEvent,
+    WireBalanceUpdate,
+    WireBookTicker,
+    WireDepthUpdate,
+    WireExecutionReport,
+    WireKlineData,
+    WireKlineEvent,
+    WireListenKeyExpired,
+    WireListStatus,
+    WireOrderBook,
+    WireTickerEvent,
+    WireTradeEvent,
+    fixed8,
+    fixed8_levels,
+    wire_shape,
+)
+from tradeexec.binance.models.wire import wire_encode as _encode
+from tradeexec.binance.ws.stream_frames import ControlAnswer, ControlError
 from tradeexec.sim.engine import (
     BalanceEvent,
     BalanceUpdateEvent,
@@ -28,83 +67,83 @@ from tradeexec.sim.engine import (
 )
 from tradeexec.sim.tape import Candle
 
-_encode = msgspec.json.Encoder().encode
-
 Level = tuple[Decimal, Decimal]
+_NO_LEVEL: Level = (Decimal(0), Decimal(0))
 
 
 def encode(obj: Any) -> bytes:
     return _encode(obj)
 
 
-def _levels(levels: Iterable[Level]) -> list[list[str]]:
-    return [[f"{p:.8f}", f"{q:.8f}"] for p, q in levels]
-
-
 # ---- user data stream ----------------------------------------------------------------------
+
+_ZERO8 = fixed8(Decimal(0))
+_ZERO = Decimal(0)
 
 
 def execution_report(ev: ExecutionEvent) -> bytes:
     o: OrderRecord = ev.order
     fill = ev.last_fill
-    body: dict[str, Any] = {
-        "e": "executionReport",
-        "E": ev.event_time,
-        "s": o.symbol,
-        "c": ev.cancel_client_order_id or o.client_order_id,
-        "S": str(o.side),
-        "o": str(o.type),
-        "f": str(o.time_in_force or "GTC"),
-        "q": dec(o.orig_qty),
-        "p": dec(o.price),
-        "P": dec(o.stop_price),
-    }
-    if o.trailing_delta is not None:
-        body["d"] = o.trailing_delta
-        if o.trailing_time != -1:
-            body["D"] = o.trailing_time
-    body["F"] = dec(o.iceberg_qty)
-    body["g"] = o.order_list_id
-    body["C"] = ev.orig_client_order_id
-    body["x"] = str(ev.execution_type)
-    body["X"] = str(o.status)
-    body["r"] = ev.reject_reason
-    body["i"] = o.order_id
-    body["l"] = dec(fill.qty) if fill else "0.00000000"
-    body["z"] = dec(o.executed_qty)
-    body["L"] = dec(fill.price) if fill else "0.00000000"
-    body["n"] = dec(fill.commission) if fill else "0"
-    body["N"] = fill.commission_asset if fill else None
-    body["T"] = fill.time if fill else o.update_time
-    body["t"] = fill.trade_id if fill else -1
-    body["I"] = o.order_id * 2 + (1 if fill else 0)
-    body["w"] = o.is_working
-    body["m"] = fill.is_maker if fill else False
-    body["M"] = False
-    body["O"] = o.time
-    body["Z"] = dec(o.cummulative_quote_qty)
-    body["Y"] = dec(fill.quote_qty) if fill else "0.00000000"
-    body["Q"] = dec(o.orig_quote_order_qty)
-    if o.working_time != -1:
-        body["W"] = o.working_time
-    body["V"] = str(o.stp_mode)
-    return _encode(body)
+    trailing = o.trailing_delta
+    return _encode(
+        WireExecutionReport(
+            event_time=ev.event_time,
+            symbol=o.symbol,
+            client_order_id=ev.cancel_client_order_id or o.client_order_id,
+            side=o.side,
+            order_type=o.type,
+            time_in_force=o.time_in_force or TimeInForce.GTC,
+            quantity=fixed8(o.orig_qty),
+            price=fixed8(o.price),
+            stop_price=fixed8(o.stop_price),
+            trailing_delta=trailing,
+            trailing_time=o.trailing_time if trailing is not None and o.trailing_time != -1 else None,
+            iceberg_qty=fixed8(o.iceberg_qty),
+            order_list_id=o.order_list_id,
+            orig_client_order_id=ev.orig_client_order_id,
+            execution_type=ev.execution_type,
+            order_status=o.status,
+            reject_reason=ev.reject_reason,
+            order_id=o.order_id,
+            last_executed_qty=fixed8(fill.qty) if fill else _ZERO8,
+            cumulative_filled_qty=fixed8(o.executed_qty),
+            last_executed_price=fixed8(fill.price) if fill else _ZERO8,
+            commission=fixed8(fill.commission) if fill else _ZERO,
+            commission_asset=fill.commission_asset if fill else None,
+            transaction_time=fill.time if fill else o.update_time,
+            trade_id=fill.trade_id if fill else -1,
+            execution_id=o.order_id * 2 + (1 if fill else 0),
+            is_working=o.is_working,
+            is_maker=fill.is_maker if fill else False,
+            ignore=False,
+            order_creation_time=o.time,
+            cumulative_quote_qty=fixed8(o.cummulative_quote_qty),
+            last_quote_qty=fixed8(fill.quote_qty) if fill else _ZERO8,
+            quote_order_qty=fixed8(o.orig_quote_order_qty),
+            working_time=o.working_time if o.working_time != -1 else None,
+            self_trade_prevention_mode=o.stp_mode,
+        )
+    )
 
 
 def account_position(ev: BalanceEvent) -> bytes:
     return _encode(
-        {
-            "e": "outboundAccountPosition",
-            "E": ev.event_time,
-            "u": ev.event_time,
-            "B": [{"a": asset, "f": dec(b.free), "l": dec(b.locked)} for asset, b in ev.balances.items()],
-        }
+        WireAccountPosition(
+            event_time=ev.event_time,
+            last_update_time=ev.event_time,
+            balances=[
+                EventBalance(asset=asset, free=fixed8(b.free), locked=fixed8(b.locked))
+                for asset, b in ev.balances.items()
+            ],
+        )
     )
 
 
 def balance_update(ev: BalanceUpdateEvent) -> bytes:
     return _encode(
-        {"e": "balanceUpdate", "E": ev.event_time, "a": ev.asset, "d": dec(ev.delta), "T": ev.event_time}
+        WireBalanceUpdate(
+            event_time=ev.event_time, asset=ev.asset, delta=fixed8(ev.delta), clear_time=ev.event_time
+        )
     )
 
 
@@ -114,24 +153,26 @@ def list_status(ev: ListStatusEvent, client_order_ids: Mapping[int, str] | None 
     ol = ev.order_list
     ids = client_order_ids or {}
     return _encode(
-        {
-            "e": "listStatus",
-            "E": ev.event_time,
-            "s": ol.symbol,
-            "g": ol.order_list_id,
-            "c": ol.contingency_type,
-            "l": ol.list_status_type,
-            "L": ol.list_order_status,
-            "r": "NONE",
-            "C": ol.list_client_order_id,
-            "T": ol.transaction_time,
-            "O": [{"s": ol.symbol, "i": oid, "c": ids.get(oid, "")} for oid in ol.order_ids],
-        }
+        WireListStatus(
+            event_time=ev.event_time,
+            symbol=ol.symbol,
+            order_list_id=ol.order_list_id,
+            contingency_type=ContingencyType(ol.contingency_type),
+            list_status_type=ListStatusType(ol.list_status_type),
+            list_order_status=ListOrderStatus(ol.list_order_status),
+            list_reject_reason="NONE",
+            list_client_order_id=ol.list_client_order_id,
+            transaction_time=ol.transaction_time,
+            orders=[
+                ListStatusOrder(symbol=ol.symbol, order_id=oid, client_order_id=ids.get(oid, ""))
+                for oid in ol.order_ids
+            ],
+        )
     )
 
 
 def listen_key_expired(listen_key: str, event_time: int) -> bytes:
-    return _encode({"e": "listenKeyExpired", "E": event_time, "listenKey": listen_key})
+    return _encode(WireListenKeyExpired(event_time=event_time, listen_key=listen_key))
 
 
 def user_event(ev: Event) -> bytes | None:
@@ -150,21 +191,27 @@ def user_event(ev: Event) -> bytes | None:
 # ---- market streams ------------------------------------------------------------------------
 
 
+def _print_event_fields(t: TradePrint, event_time: int) -> dict[str, Any]:
+    """What the trade and aggTrade events both say about one trade."""
+    return {
+        "event_time": event_time,
+        "symbol": t.symbol,
+        "price": fixed8(t.price),
+        "quantity": fixed8(t.qty),
+        "trade_time": t.time,
+        "is_buyer_maker": t.is_buyer_maker,
+        "is_best_match": True,
+    }
+
+
 def trade(t: TradePrint, event_time: int) -> bytes:
     return _encode(
-        {
-            "e": "trade",
-            "E": event_time,
-            "s": t.symbol,
-            "t": t.trade_id,
-            "p": f"{t.price:.8f}",
-            "q": f"{t.qty:.8f}",
-            "b": t.buyer_order_id,
-            "a": t.seller_order_id,
-            "T": t.time,
-            "m": t.is_buyer_maker,
-            "M": True,
-        }
+        WireTradeEvent(
+            trade_id=t.trade_id,
+            buyer_order_id=t.buyer_order_id,
+            seller_order_id=t.seller_order_id,
+            **_print_event_fields(t, event_time),
+        )
     )
 
 
@@ -172,19 +219,12 @@ def agg_trade(t: TradePrint, event_time: int) -> bytes:
     """One aggregate per trade: its id is the trade id, so it matches REST aggTrades only if
     those are unaggregated too; Binance allows aggregates of a single trade."""
     return _encode(
-        {
-            "e": "aggTrade",
-            "E": event_time,
-            "s": t.symbol,
-            "a": t.trade_id,
-            "p": f"{t.price:.8f}",
-            "q": f"{t.qty:.8f}",
-            "f": t.trade_id,
-            "l": t.trade_id,
-            "T": t.time,
-            "m": t.is_buyer_maker,
-            "M": True,
-        }
+        WireAggTradeEvent(
+            agg_trade_id=t.trade_id,
+            first_trade_id=t.trade_id,
+            last_trade_id=t.trade_id,
+            **_print_event_fields(t, event_time),
+        )
     )
 
 
@@ -192,39 +232,39 @@ def depth_update(
     symbol: str, *, first_id: int, last_id: int, bids: Iterable[Level], asks: Iterable[Level], event_time: int
 ) -> bytes:
     return _encode(
-        {
-            "e": "depthUpdate",
-            "E": event_time,
-            "s": symbol,
-            "U": first_id,
-            "u": last_id,
-            "b": _levels(bids),
-            "a": _levels(asks),
-        }
+        WireDepthUpdate(
+            event_time=event_time,
+            symbol=symbol,
+            first_update_id=first_id,
+            final_update_id=last_id,
+            bids=fixed8_levels(bids),
+            asks=fixed8_levels(asks),
+        )
     )
 
 
 def partial_depth(snapshot: DepthSnapshot, levels: int) -> bytes:
     return _encode(
-        {
-            "lastUpdateId": snapshot.last_update_id,
-            "bids": _levels(snapshot.bids[:levels]),
-            "asks": _levels(snapshot.asks[:levels]),
-        }
+        WireOrderBook(
+            last_update_id=snapshot.last_update_id,
+            bids=fixed8_levels(snapshot.bids[:levels]),
+            asks=fixed8_levels(snapshot.asks[:levels]),
+        )
     )
 
 
 def book_ticker(symbol: str, update_id: int, bid: Level | None, ask: Level | None) -> bytes:
-    zero = "0.00000000"
+    bid = bid or _NO_LEVEL
+    ask = ask or _NO_LEVEL
     return _encode(
-        {
-            "u": update_id,
-            "s": symbol,
-            "b": f"{bid[0]:.8f}" if bid else zero,
-            "B": f"{bid[1]:.8f}" if bid else zero,
-            "a": f"{ask[0]:.8f}" if ask else zero,
-            "A": f"{ask[1]:.8f}" if ask else zero,
-        }
+        WireBookTicker(
+            update_id=update_id,
+            symbol=symbol,
+            bid_price=fixed8(bid[0]),
+            bid_qty=fixed8(bid[1]),
+            ask_price=fixed8(ask[0]),
+            ask_qty=fixed8(ask[1]),
+        )
     )
 
 
@@ -243,117 +283,114 @@ def kline(
 ) -> bytes:
     """A kline event; ``k`` None is a candle without trades, drawn flat at ``last_price``."""
     if k is None:
-        price = dec(last_price) if last_price is not None else "0.00000000"
-        zero = "0.00000000"
-        o = h = low = c = price
-        v = q = tv = tq = zero
+        o = h = low = c = fixed8(last_price) if last_price is not None else _ZERO8
+        v = q = tv = tq = _ZERO8
         n = 0
     else:
-        o, h, low, c = dec(k.open), dec(k.high), dec(k.low), dec(k.close)
-        v, q = dec(k.volume), dec(k.quote_volume)
-        tv, tq = dec(k.taker_buy_volume), dec(k.taker_buy_quote_volume)
+        o, h, low, c = fixed8(k.open), fixed8(k.high), fixed8(k.low), fixed8(k.close)
+        v, q = fixed8(k.volume), fixed8(k.quote_volume)
+        tv, tq = fixed8(k.taker_buy_volume), fixed8(k.taker_buy_quote_volume)
         n = k.count
     return _encode(
-        {
-            "e": "kline",
-            "E": event_time,
-            "s": symbol,
-            "k": {
-                "t": open_time,
-                "T": close_time,
-                "s": symbol,
-                "i": interval,
-                "f": first_id,
-                "L": last_id,
-                "o": o,
-                "c": c,
-                "h": h,
-                "l": low,
-                "v": v,
-                "n": n,
-                "x": closed,
-                "q": q,
-                "V": tv,
-                "Q": tq,
-                "B": "0",
-            },
-        }
+        WireKlineEvent(
+            event_time=event_time,
+            symbol=symbol,
+            kline=WireKlineData(
+                start_time=open_time,
+                close_time=close_time,
+                symbol=symbol,
+                interval=KlineInterval(interval),
+                first_trade_id=first_id,
+                last_trade_id=last_id,
+                open=o,
+                close=c,
+                high=h,
+                low=low,
+                volume=v,
+                trades=n,
+                is_closed=closed,
+                quote_volume=q,
+                taker_buy_base=tv,
+                taker_buy_quote=tq,
+                ignore="0",
+            ),
+        )
     )
 
 
-# The REST ticker's field names, in the order of the stream payloads.
-_TICKER_FIELDS = (
-    ("p", "priceChange"),
-    ("P", "priceChangePercent"),
-    ("w", "weightedAvgPrice"),
-    ("x", "prevClosePrice"),
-    ("c", "lastPrice"),
-    ("Q", "lastQty"),
-    ("b", "bidPrice"),
-    ("B", "bidQty"),
-    ("a", "askPrice"),
-    ("A", "askQty"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-    ("O", "openTime"),
-    ("C", "closeTime"),
-    ("F", "firstId"),
-    ("L", "lastId"),
-    ("n", "count"),
-)
-_MINI_FIELDS = (
-    ("c", "lastPrice"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-)
-_ROLLING_FIELDS = (
-    ("p", "priceChange"),
-    ("P", "priceChangePercent"),
-    ("o", "openPrice"),
-    ("h", "highPrice"),
-    ("l", "lowPrice"),
-    ("c", "lastPrice"),
-    ("w", "weightedAvgPrice"),
-    ("v", "volume"),
-    ("q", "quoteVolume"),
-    ("O", "openTime"),
-    ("C", "closeTime"),
-    ("F", "firstId"),
-    ("L", "lastId"),
-    ("n", "count"),
-)
-
-
-def _from_rest(
-    event: str, rest: Mapping[str, Any], fields: Sequence[tuple[str, str]], event_time: int
-) -> dict[str, Any]:
+def ticker_24h(rest: Ticker24hr, event_time: int) -> TickerEvent:
     """A stream ticker built from the REST ticker of the same statistics, so both agree."""
-    out: dict[str, Any] = {"e": event, "E": event_time, "s": rest["symbol"]}
-    for short, long in fields:
-        if long in rest:
-            out[short] = rest[long]
-    return out
+    return WireTickerEvent(
+        prev_close_price=rest.prev_close_price,
+        last_qty=rest.last_qty,
+        bid_price=rest.bid_price,
+        bid_qty=rest.bid_qty,
+        ask_price=rest.ask_price,
+        ask_qty=rest.ask_qty,
+        **_stats(rest, event_time),
+    )
 
 
-def ticker_24h(rest: Mapping[str, Any], event_time: int) -> dict[str, Any]:
-    return _from_rest("24hrTicker", rest, _TICKER_FIELDS, event_time)
+def mini_ticker(rest: TickerMini, event_time: int) -> MiniTickerEvent:
+    return MiniTickerEvent(
+        event_time=event_time,
+        symbol=rest.symbol,
+        close=rest.last_price,
+        open=rest.open_price,
+        high=rest.high_price,
+        low=rest.low_price,
+        volume=rest.volume,
+        quote_volume=rest.quote_volume,
+    )
 
 
-def mini_ticker(rest: Mapping[str, Any], event_time: int) -> dict[str, Any]:
-    return _from_rest("24hrMiniTicker", rest, _MINI_FIELDS, event_time)
+def rolling_ticker(rest: RollingTicker, window: str, event_time: int) -> RollingWindowTickerEvent:
+    return WIRE_ROLLING_TICKER_EVENTS[window](**_stats(rest, event_time))
 
 
-def rolling_ticker(rest: Mapping[str, Any], window: str, event_time: int) -> dict[str, Any]:
-    return _from_rest(f"{window}Ticker", rest, _ROLLING_FIELDS, event_time)
+def _stats(rest: RollingTicker, event_time: int) -> dict[str, Any]:
+    """What every stream ticker with statistics copies from the REST ticker as it is."""
+    return {
+        "event_time": event_time,
+        "symbol": rest.symbol,
+        "price_change": rest.price_change,
+        "price_change_percent": rest.price_change_percent,
+        "weighted_avg_price": rest.weighted_avg_price,
+        "close": rest.last_price,
+        "open": rest.open_price,
+        "high": rest.high_price,
+        "low": rest.low_price,
+        "volume": rest.volume,
+        "quote_volume": rest.quote_volume,
+        "open_time": rest.open_time,
+        "close_time": rest.close_time,
+        "first_trade_id": rest.first_id,
+        "last_trade_id": rest.last_id,
+        "trades": rest.count,
+    }
 
 
 # ---- envelopes ------------------------------------------------------------------------------
+
+_ControlResult = wire_shape(ControlAnswer, always=("result", "id"), order=("result", "id"))
+_ControlError = wire_shape(ControlAnswer, always=("error", "id"), order=("error", "id"))
+
+
+def refused(code: int, msg: str) -> web.Response:
+    """A stream connection refused before the upgrade: HTTP 400 with Binance's error body."""
+    body = _encode(ErrorBody(code=code, msg=msg))
+    return web.Response(body=body, status=400, content_type="application/json")
+
+
+def control_result(result: Any, request_id: int | str | None) -> ControlAnswer:
+    """The market streams' answer to SUBSCRIBE, LIST_SUBSCRIPTIONS ...: ``{"result", "id"}``."""
+    return _ControlResult(result=result, id=request_id)
+
+
+def control_error(code: int, msg: str, request_id: int | str | None) -> ControlAnswer:
+    """A refused stream request: ``{"error": {"code", "msg"}, "id"}``."""
+    return _ControlError(error=ControlError(code=code, msg=msg), id=request_id)
+
 
 
 def combined(stream: str, payload: bytes) -> bytes:

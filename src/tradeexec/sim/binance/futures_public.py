@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.models import Kline
 from tradeexec.binance.models.futures_market import FuturesBookTicker, FuturesPriceTicker, PremiumIndex
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase
@@ -151,8 +152,8 @@ class FuturesPublicOps(FuturesBase):
             "lastUpdateId": snap.last_update_id,
             "E": now,
             "T": now,
-            "bids": views.levels(snap.bids),
-            "asks": views.levels(snap.asks),
+            "bids": [[views.dec(p), views.dec(q)] for p, q in snap.bids],
+            "asks": [[views.dec(p), views.dec(q)] for p, q in snap.asks],
         }
 
     def f_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
@@ -171,7 +172,7 @@ class FuturesPublicOps(FuturesBase):
             for t in self.futures.engine.recent_trades(symbol, limit)
         ]
 
-    def f_klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
+    def f_klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
         return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now())
 
     def _fpremium(self, symbol: str) -> PremiumIndex:

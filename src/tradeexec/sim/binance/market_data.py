@@ -7,26 +7,50 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from tradeexec.binance.enums import KlineInterval
+from tradeexec.binance.models import (
+    AggTrade,
+    AvgPrice,
+    BookTicker,
+    EmptyResponse,
+    Kline,
+    OrderBook,
+    ServerTime,
+    TickerMini,
+    TickerPrice,
+    Trade,
+)
+from tradeexec.binance.models.wire import (
+    WireOrderBook,
+    WireRollingTicker,
+    WireTicker24hr,
+    fixed8,
+    fixed8_levels,
+)
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase, read_limit
 from tradeexec.sim.params import ApiError, Params, illegal
 from tradeexec.sim.state import ApiAccount
 from tradeexec.sim.tape import TradeTape
 
+_ZERO = Decimal(0)
+_NO_LEVEL = (_ZERO, _ZERO)
+_PERCENT = Decimal("0.001")  # Binance's priceChangePercent has three decimals
 _ROLLING_UNITS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 class MarketDataOps(ServiceBase):
     """The public market data endpoints, read from the engine and the trade tape."""
 
-    def ping(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def ping(self, p: Params, _: ApiAccount | None) -> EmptyResponse:
         p.ensure_all_read()
-        return {}
+        return EmptyResponse()
 
-    def time(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def time(self, p: Params, _: ApiAccount | None) -> ServerTime:
         p.ensure_all_read()
-        return {"serverTime": self._now()}
+        return ServerTime(server_time=self._now())
 
     def exchange_info(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
         symbols = self._symbols(p)
@@ -40,36 +64,34 @@ class MarketDataOps(ServiceBase):
         return {
             "timezone": "UTC",
             "serverTime": self._now(),
-            "rateLimits": self.state.limiter.rate_limits_json(),
+            "rateLimits": self.state.limiter.rate_limits(),
             "exchangeFilters": [],
             "symbols": infos,
         }
 
-    def depth(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def depth(self, p: Params, _: ApiAccount | None) -> OrderBook:
         symbol = self._symbol(p)
         limit = self._limit(p, 100, 5000)
         p.ensure_all_read()
         snap = self.state.engine.depth(symbol, limit)
-        return {
-            "lastUpdateId": snap.last_update_id,
-            "bids": views.levels(snap.bids),
-            "asks": views.levels(snap.asks),
-        }
+        return WireOrderBook(
+            last_update_id=snap.last_update_id, bids=fixed8_levels(snap.bids), asks=fixed8_levels(snap.asks)
+        )
 
-    def trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def trades(self, p: Params, _: ApiAccount | None) -> list[Trade]:
         symbol = self._symbol(p)
         limit = self._limit(p, 500, 1000)
         p.ensure_all_read()
         return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit)]
 
-    def historical_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def historical_trades(self, p: Params, _: ApiAccount | None) -> list[Trade]:
         symbol = self._symbol(p)
         limit = self._limit(p, 500, 1000)
         from_id = p.integer("fromId")
         p.ensure_all_read()
         return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit, from_id)]
 
-    def agg_trades(self, p: Params, _: ApiAccount | None) -> list[dict[str, Any]]:
+    def agg_trades(self, p: Params, _: ApiAccount | None) -> list[AggTrade]:
         symbol = self._symbol(p)
         from_id = p.integer("fromId")
         start, end = p.integer("startTime"), p.integer("endTime")
@@ -85,76 +107,67 @@ class MarketDataOps(ServiceBase):
             trades = self.state.tape.trades(symbol)[-limit:]
         return [views.agg_trade(t) for t in trades]
 
-    def klines(self, p: Params, _: ApiAccount | None) -> list[list[Any]]:
+    def klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
         return kline_rows(self.state.tape, self._symbol(p), p, self._now())
 
     ui_klines = klines  # the same candles: Binance tunes uiKlines for charts, not the shape
 
-    def avg_price(self, p: Params, _: ApiAccount | None) -> dict[str, Any]:
+    def avg_price(self, p: Params, _: ApiAccount | None) -> AvgPrice:
         symbol = self._symbol(p)
         p.ensure_all_read()
         now = self._now()
         price = self.state.tape.average_price(symbol, now, 5) or Decimal(0)
         last = self.state.tape.last_trade(symbol)
-        return {"mins": 5, "price": views.dec(price), "closeTime": last.time if last else now}
+        return AvgPrice(mins=5, price=fixed8(price), close_time=last.time if last else now)
 
-    def _ticker(self, symbol: str, start: int, end: int, full: bool) -> dict[str, Any]:
+    def _ticker(self, symbol: str, start: int, end: int, full: bool) -> TickerMini:
+        """The statistics of ``[start, end]``: the MINI shape, or with ``full`` the rolling
+        FULL shape (and, over the last 24 hours, what ``_ticker_24h`` adds to it)."""
         stats = self.state.tape.window(symbol, start, end)
-        last = stats.last.price if stats.last else Decimal(0)
-        open_ = stats.open_price if stats.open_price is not None else Decimal(0)
-        out: dict[str, Any] = {"symbol": symbol}
-        if full:
-            change = last - open_
-            pct = (change / open_ * 100) if open_ else Decimal(0)
-            wavg = stats.quote_volume / stats.volume if stats.volume else Decimal(0)
-            out.update(
-                priceChange=views.dec(change),
-                priceChangePercent=f"{pct:.3f}",
-                weightedAvgPrice=views.dec(wavg),
-            )
-        out.update(
-            openPrice=views.dec(open_),
-            highPrice=views.dec(stats.high or Decimal(0)),
-            lowPrice=views.dec(stats.low or Decimal(0)),
-            lastPrice=views.dec(last),
-            volume=views.dec(stats.volume),
-            quoteVolume=views.dec(stats.quote_volume),
-            openTime=start,
-            closeTime=end,
-            firstId=stats.first_id,
-            lastId=stats.last_id,
+        last = stats.last.price if stats.last else _ZERO
+        open_ = stats.open_price if stats.open_price is not None else _ZERO
+        mini = TickerMini(
+            symbol=symbol,
+            open_price=fixed8(open_),
+            high_price=fixed8(stats.high or _ZERO),
+            low_price=fixed8(stats.low or _ZERO),
+            last_price=fixed8(last),
+            volume=fixed8(stats.volume),
+            quote_volume=fixed8(stats.quote_volume),
+            open_time=start,
+            close_time=end,
+            first_id=stats.first_id,
+            last_id=stats.last_id,
             count=stats.count,
         )
-        return out
+        if not full:
+            return mini
+        change = last - open_
+        pct = (change / open_ * 100) if open_ else _ZERO
+        wavg = stats.quote_volume / stats.volume if stats.volume else _ZERO
+        return WireRollingTicker(
+            price_change=fixed8(change),
+            price_change_percent=pct.quantize(_PERCENT),
+            weighted_avg_price=fixed8(wavg),
+            **msgspec.structs.asdict(mini),
+        )
 
-    def _ticker_24h(self, symbol: str, full: bool) -> dict[str, Any]:
+    def _ticker_24h(self, symbol: str, full: bool) -> TickerMini:
         now = self._now()
         base = self._ticker(symbol, now - 86_400_000, now, full)
         if not full:
             return base
         stats = self.state.tape.window(symbol, now - 86_400_000, now)
-        bid, ask = self._book(symbol)
-        out: dict[str, Any] = {
-            k: base[k] for k in ("symbol", "priceChange", "priceChangePercent", "weightedAvgPrice")
-        }
-        out["prevClosePrice"] = base["openPrice"]
-        out["lastPrice"] = base["lastPrice"]
-        out["lastQty"] = views.dec(stats.last.qty if stats.last else Decimal(0))
-        out.update(bidPrice=bid[0], bidQty=bid[1], askPrice=ask[0], askQty=ask[1])
-        for k in (
-            "openPrice",
-            "highPrice",
-            "lowPrice",
-            "volume",
-            "quoteVolume",
-            "openTime",
-            "closeTime",
-            "firstId",
-            "lastId",
-            "count",
-        ):
-            out[k] = base[k]
-        return out
+        book = self._book(symbol)
+        return WireTicker24hr(
+            prev_close_price=base.open_price,
+            last_qty=fixed8(stats.last.qty if stats.last else _ZERO),
+            bid_price=book.bid_price,
+            bid_qty=book.bid_qty,
+            ask_price=book.ask_price,
+            ask_qty=book.ask_qty,
+            **msgspec.structs.asdict(base),
+        )
 
     def _ticker_type(self, p: Params) -> bool:
         kind = p.get("type") or "FULL"
@@ -192,25 +205,25 @@ class MarketDataOps(ServiceBase):
         rows = []
         for s in symbols or self.state.symbol_info:
             last = self.state.tape.last_trade(s)
-            rows.append({"symbol": s, "price": views.dec(last.price if last else Decimal(0))})
+            rows.append(TickerPrice(symbol=s, price=fixed8(last.price if last else _ZERO)))
         return rows[0] if p.get("symbol") else rows
 
-    def _book(self, symbol: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    def _book(self, symbol: str) -> BookTicker:
         snap = self.state.engine.depth(symbol, 1)
-        zero = (views.dec(Decimal(0)), views.dec(Decimal(0)))
-        bid = (views.dec(snap.bids[0][0]), views.dec(snap.bids[0][1])) if snap.bids else zero
-        ask = (views.dec(snap.asks[0][0]), views.dec(snap.asks[0][1])) if snap.asks else zero
-        return bid, ask
+        bid = snap.bids[0] if snap.bids else _NO_LEVEL
+        ask = snap.asks[0] if snap.asks else _NO_LEVEL
+        return BookTicker(
+            symbol=symbol,
+            bid_price=fixed8(bid[0]),
+            bid_qty=fixed8(bid[1]),
+            ask_price=fixed8(ask[0]),
+            ask_qty=fixed8(ask[1]),
+        )
 
     def book_ticker(self, p: Params, _: ApiAccount | None) -> Any:
         symbols = self._symbols(p)
         p.ensure_all_read()
-        rows = []
-        for s in symbols or self.state.symbol_info:
-            bid, ask = self._book(s)
-            rows.append(
-                {"symbol": s, "bidPrice": bid[0], "bidQty": bid[1], "askPrice": ask[0], "askQty": ask[1]}
-            )
+        rows = [self._book(s) for s in symbols or self.state.symbol_info]
         return rows[0] if p.get("symbol") else rows
 
 
@@ -221,7 +234,7 @@ def _permissions_of(info: dict[str, Any]) -> list[str]:
     return [str(x) for x in perms]
 
 
-def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[list[Any]]:
+def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[Kline]:
     """The klines answer from a trade tape (spot's, or the futures engine's: one shape)."""
     raw_interval = p.require("interval")
     try:
@@ -236,19 +249,19 @@ def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[lis
         raise ApiError(-1128, "Combination of optional parameters invalid.")
     rows = tape.klines(symbol, interval.milliseconds, start=start, end=end, limit=limit, now_ms=now_ms)
     return [
-        [
-            k.open_time,
-            views.dec(k.open),
-            views.dec(k.high),
-            views.dec(k.low),
-            views.dec(k.close),
-            views.dec(k.volume),
-            k.close_time,
-            views.dec(k.quote_volume),
-            k.count,
-            views.dec(k.taker_buy_volume),
-            views.dec(k.taker_buy_quote_volume),
-            "0",
-        ]
+        Kline(
+            open_time=k.open_time,
+            open=fixed8(k.open),
+            high=fixed8(k.high),
+            low=fixed8(k.low),
+            close=fixed8(k.close),
+            volume=fixed8(k.volume),
+            close_time=k.close_time,
+            quote_volume=fixed8(k.quote_volume),
+            trades=k.count,
+            taker_buy_base=fixed8(k.taker_buy_volume),
+            taker_buy_quote=fixed8(k.taker_buy_quote_volume),
+            ignore="0",
+        )
         for k in rows
     ]

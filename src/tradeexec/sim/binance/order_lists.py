@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.binance.models import OrderList
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.trading import TradingOps
 from tradeexec.sim.engine import OrderRequest
@@ -16,15 +17,15 @@ from tradeexec.sim.state import ApiAccount
 class OrderListOps(TradingOps):
     """The OCO endpoints; built on the order parsing and filter checks of ``TradingOps``."""
 
-    def new_oco(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def new_oco(self, p: Params, account: ApiAccount | None) -> OrderList:
         """POST /api/v3/order/oco (legacy parameter names)."""
         return self._oco(p, account, above_below=False)
 
-    def new_order_list_oco(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def new_order_list_oco(self, p: Params, account: ApiAccount | None) -> OrderList:
         """POST /api/v3/orderList/oco: only the classic LIMIT_MAKER + STOP_LOSS(_LIMIT) shape."""
         return self._oco(p, account, above_below=True)
 
-    def _oco(self, p: Params, account: ApiAccount | None, *, above_below: bool) -> dict[str, Any]:
+    def _oco(self, p: Params, account: ApiAccount | None, *, above_below: bool) -> OrderList:
         assert account is not None
         symbol = self._symbol(p)
         side = p.enum("side", Side, -1117, "Invalid side.", required=True)
@@ -86,7 +87,7 @@ class OrderListOps(TradingOps):
             )
         )
         self.state.publish(events)
-        return views.order_list(ol, orders, [views.order_result(o, now) for o in orders])
+        return views.order_list(ol, orders, [views.order_report(o, now) for o in orders])
 
     @staticmethod
     def _above_below(
@@ -131,7 +132,7 @@ class OrderListOps(TradingOps):
             )
         return list_id, orig
 
-    def get_order_list(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def get_order_list(self, p: Params, account: ApiAccount | None) -> OrderList:
         assert account is not None
         list_id, orig = self._list_lookup(account, p)
         p.ensure_all_read()
@@ -142,7 +143,7 @@ class OrderListOps(TradingOps):
         )
         return views.order_list(ol, orders)
 
-    def cancel_order_list(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def cancel_order_list(self, p: Params, account: ApiAccount | None) -> OrderList:
         assert account is not None
         symbol = self._symbol(p)
         list_id, orig = self._list_lookup(account, p)
@@ -162,7 +163,7 @@ class OrderListOps(TradingOps):
         self.state.publish(events)
         return views.order_list(ol, orders, [views.order_canceled(o, o.client_order_id, now) for o in orders])
 
-    def all_order_lists(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def all_order_lists(self, p: Params, account: ApiAccount | None) -> list[OrderList]:
         assert account is not None
         p.integer("fromId")
         p.integer("startTime")
@@ -171,12 +172,12 @@ class OrderListOps(TradingOps):
         p.ensure_all_read()
         return self._lists(account, open_only=False)
 
-    def open_order_lists(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def open_order_lists(self, p: Params, account: ApiAccount | None) -> list[OrderList]:
         assert account is not None
         p.ensure_all_read()
         return self._lists(account, open_only=True)
 
-    def _lists(self, account: ApiAccount, *, open_only: bool) -> list[dict[str, Any]]:
+    def _lists(self, account: ApiAccount, *, open_only: bool) -> list[OrderList]:
         engine = self.state.engine
         out = []
         for summary in engine.order_lists(account.account, open_only=open_only):

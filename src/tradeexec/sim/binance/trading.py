@@ -7,20 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.binance.enums import OrderResponseType, OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.binance.errors import ErrorBody
+from tradeexec.binance.models import MyTrade, Order, OrderAck, OrderFull, OrderReport, OrderResult
+from tradeexec.binance.rules.order_shapes import NEEDS_PRICE, NEEDS_STOP, NEEDS_TIF
 from tradeexec.sim.binance import checks, views
 from tradeexec.sim.binance.dispatch import ServiceBase
 from tradeexec.sim.engine import ExecutionEvent, OrderRecord, OrderRequest
 from tradeexec.sim.params import ApiError, Params, mandatory, not_required
 from tradeexec.sim.state import ApiAccount
 
-_NEEDS_TIF = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
-_NEEDS_PRICE = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
-_NEEDS_STOP = {
-    OrderType.STOP_LOSS,
-    OrderType.STOP_LOSS_LIMIT,
-    OrderType.TAKE_PROFIT,
-    OrderType.TAKE_PROFIT_LIMIT,
-}
+OrderAnswer = OrderAck | OrderResult | OrderFull
+"""A new order's answer, in the shape its ``newOrderRespType`` asked for."""
 
 
 class TradingOps(ServiceBase):
@@ -74,21 +71,21 @@ class TradingOps(ServiceBase):
                 raise not_required("quoteOrderQty")
             if quantity is None:
                 raise mandatory("quantity")
-        if otype in _NEEDS_TIF and tif is None:
+        if otype in NEEDS_TIF and tif is None:
             raise mandatory("timeInForce")
-        if otype not in _NEEDS_TIF and tif is not None:
+        if otype not in NEEDS_TIF and tif is not None:
             raise not_required("timeInForce")
-        if otype in _NEEDS_PRICE and price is None:
+        if otype in NEEDS_PRICE and price is None:
             raise mandatory("price")
-        if otype not in _NEEDS_PRICE and price is not None:
+        if otype not in NEEDS_PRICE and price is not None:
             raise not_required("price")
-        if otype in _NEEDS_STOP and stop_price is None and trailing is None:
+        if otype in NEEDS_STOP and stop_price is None and trailing is None:
             raise ApiError(
                 -1102, "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!"
             )
-        if otype not in _NEEDS_STOP and (stop_price is not None or trailing is not None):
+        if otype not in NEEDS_STOP and (stop_price is not None or trailing is not None):
             raise not_required("stopPrice" if stop_price is not None else "trailingDelta")
-        if iceberg is not None and otype not in _NEEDS_PRICE:
+        if iceberg is not None and otype not in NEEDS_PRICE:
             raise not_required("icebergQty")
         if iceberg is not None and tif not in (None, TimeInForce.GTC):
             raise ApiError(-1130, "Data sent for parameter 'icebergQty' is not valid.")
@@ -128,14 +125,14 @@ class TradingOps(ServiceBase):
     @staticmethod
     def _order_answer(
         order: OrderRecord, fills: list[Any], now: int, resp: OrderResponseType
-    ) -> dict[str, Any]:
+    ) -> OrderAnswer:
         if resp is OrderResponseType.ACK:
             return views.order_ack(order, now)
         if resp is OrderResponseType.RESULT:
             return views.order_result(order, now)
         return views.order_full(order, now, fills)
 
-    def new_order(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def new_order(self, p: Params, account: ApiAccount | None) -> OrderAnswer:
         assert account is not None
         req, resp = self._order_request(p, account)
         order, fills, now = self._place(account, req)
@@ -160,7 +157,7 @@ class TradingOps(ServiceBase):
             },
         }
 
-    def get_order(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def get_order(self, p: Params, account: ApiAccount | None) -> Order:
         assert account is not None
         symbol = self._symbol(p)
         order_id, orig = self._order_ref(p)
@@ -174,7 +171,7 @@ class TradingOps(ServiceBase):
 
     def _cancel(
         self, account: ApiAccount, symbol: str, order_id: int | None, orig: str | None, new_id: str | None
-    ) -> dict[str, Any]:
+    ) -> OrderReport:
         now = self._now()
         order, events = self._engine(
             lambda: self.state.engine.cancel(
@@ -189,7 +186,7 @@ class TradingOps(ServiceBase):
         self.state.publish(events)
         return views.order_canceled(order, new_id or _cancel_client_id(events, order), now)
 
-    def cancel_order(self, p: Params, account: ApiAccount | None) -> dict[str, Any]:
+    def cancel_order(self, p: Params, account: ApiAccount | None) -> OrderReport:
         assert account is not None
         symbol = self._symbol(p)
         order_id, orig = self._order_ref(p)
@@ -198,7 +195,7 @@ class TradingOps(ServiceBase):
         p.ensure_all_read()
         return self._cancel(account, symbol, order_id, orig, new_id)
 
-    def cancel_all(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def cancel_all(self, p: Params, account: ApiAccount | None) -> list[OrderReport]:
         assert account is not None
         symbol = self._symbol(p)
         p.ensure_all_read()
@@ -251,12 +248,12 @@ class TradingOps(ServiceBase):
             )
         )
         self.state.publish(result.events)
-        cancel_body: dict[str, Any] | None = None
+        cancel_body: OrderReport | None = None
         if result.cancel_order is not None:
             cancel_body = views.order_canceled(
                 result.cancel_order, _cancel_client_id(result.events, result.cancel_order), now
             )
-        new_body: dict[str, Any] | None = None
+        new_body: OrderAnswer | None = None
         if result.new_result is not None:
             new_body = self._order_answer(result.new_result.order, result.new_result.fills, now, resp)
         if result.ok:
@@ -286,13 +283,13 @@ class TradingOps(ServiceBase):
             raise _replace_failure(None, cancel_err, None, new_err, True) from None
         raise _replace_failure(cancel_body, None, None, new_err, True)
 
-    def open_orders(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def open_orders(self, p: Params, account: ApiAccount | None) -> list[Order]:
         assert account is not None
         symbol = self._opt_symbol(p)
         p.ensure_all_read()
         return [views.order_query(o) for o in self.state.engine.open_orders(account.account, symbol)]
 
-    def all_orders(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def all_orders(self, p: Params, account: ApiAccount | None) -> list[Order]:
         assert account is not None
         symbol = self._symbol(p)
         order_id = p.integer("orderId")
@@ -304,7 +301,7 @@ class TradingOps(ServiceBase):
         )
         return [views.order_query(o) for o in orders]
 
-    def my_trades(self, p: Params, account: ApiAccount | None) -> list[dict[str, Any]]:
+    def my_trades(self, p: Params, account: ApiAccount | None) -> list[MyTrade]:
         assert account is not None
         symbol = self._symbol(p)
         order_id = p.integer("orderId")
@@ -335,9 +332,9 @@ def _cancel_client_id(events: list[Any], order: OrderRecord) -> str:
 
 
 def _replace_failure(
-    cancel_body: dict[str, Any] | None,
+    cancel_body: OrderReport | None,
     cancel_err: ApiError | None,
-    new_body: dict[str, Any] | None,
+    new_body: OrderAnswer | None,
     new_err: ApiError | None,
     new_attempted: bool,
 ) -> ApiError:
@@ -356,5 +353,5 @@ def _replace_failure(
     return ApiError(-2021, "Order cancel-replace partially failed.", 409, data=data)
 
 
-def _err_body(err: ApiError | None) -> dict[str, Any] | None:
-    return None if err is None else {"code": err.code, "msg": err.msg}
+def _err_body(err: ApiError | None) -> ErrorBody | None:
+    return None if err is None else ErrorBody(code=err.code, msg=err.msg)

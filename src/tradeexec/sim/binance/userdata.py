@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl
 
-import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.models import EmptyResponse, ListenKey, Model
+from tradeexec.binance.models.wire import wire_encode
 from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.engine import (
@@ -88,21 +89,21 @@ class LegacyListenKeys:
             err.http_status = status
             raise err
 
-    def create(self, params: Params, account: str) -> dict[str, str]:
+    def create(self, params: Params, account: str) -> ListenKey:
         params.ensure_all_read()
-        return {"listenKey": self.hub.create_listen_key(account)}
+        return ListenKey(listen_key=self.hub.create_listen_key(account))
 
-    def keepalive(self, params: Params, account: str) -> dict[str, str]:
+    def keepalive(self, params: Params, account: str) -> EmptyResponse:
         key = params.require("listenKey")
         params.ensure_all_read()
         self.hub.keepalive(key, account)
-        return {}
+        return EmptyResponse()
 
-    def close(self, params: Params, account: str) -> dict[str, str]:
+    def close(self, params: Params, account: str) -> EmptyResponse:
         key = params.require("listenKey")
         params.ensure_all_read()
         self.hub.close_listen_key(key, account)
-        return {}
+        return EmptyResponse()
 
 
 class UserDataHub:
@@ -273,7 +274,6 @@ class UserDataHub:
 
 # ---- legacy REST: /api/v3/userDataStream and /sapi/v1/userDataStream --------------------------
 
-_encode_json = msgspec.json.Encoder().encode
 
 
 class ListenKeyRoutes:
@@ -297,7 +297,7 @@ class ListenKeyRoutes:
             app.router.add_delete(path, self._wrap(self.legacy.close))
 
     def _wrap(
-        self, op: Callable[[Params, str], dict[str, str]]
+        self, op: Callable[[Params, str], Model]
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             state = self.state
@@ -322,7 +322,7 @@ class ListenKeyRoutes:
             except ApiError as err:
                 return self._answer(err, ip, known)
             return web.Response(
-                body=_encode_json(result), content_type="application/json",
+                body=wire_encode(result), content_type="application/json",
                 headers=state.limiter.headers(ip, known.account if known else None),
             )
 
@@ -331,7 +331,7 @@ class ListenKeyRoutes:
     def _answer(self, err: ApiError, ip: str, known: ApiAccount | None) -> web.Response:
         headers = {**self.state.limiter.headers(ip, known.account if known else None), **err.headers}
         return web.Response(
-            body=_encode_json(err.body()), status=err.http_status, content_type="application/json",
+            body=wire_encode(err.body()), status=err.http_status, content_type="application/json",
             headers=headers,
         )
 

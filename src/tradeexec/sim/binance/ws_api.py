@@ -21,6 +21,13 @@ import msgspec
 from aiohttp import web
 
 from tradeexec.binance.enums import SecurityType
+from tradeexec.binance.models import (
+    EmptyResponse,
+    ListenKey,
+    RateLimitOrderCount,
+    SessionStatus,
+    UserDataSubscription,
+)
 from tradeexec.binance.net.auth import KEY_ED25519, ws_signature_payload
 from tradeexec.sim import limits
 from tradeexec.sim.binance import formats
@@ -143,10 +150,7 @@ class WsApiSession:
         return answer
 
     def _failure(self, request_id: object, err: ApiError, method: str | None) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": err.code, "msg": err.msg}
-        if err.data is not None:
-            error["data"] = err.data
-        answer: dict[str, Any] = {"id": request_id, "status": err.http_status, "error": error}
+        answer: dict[str, Any] = {"id": request_id, "status": err.http_status, "error": err.body()}
         if self.return_rate_limits:
             answer["rateLimits"] = self._rate_limits(method)
         return answer
@@ -156,20 +160,11 @@ class WsApiSession:
             return 2  # session.* and userDataStream.* weigh 2 each
         return limits.weight_for(op.method, op.path, values, op.weight)
 
-    def _rate_limits(self, method: str | None) -> list[dict[str, Any]]:
+    def _rate_limits(self, method: str | None) -> list[RateLimitOrderCount]:
         limiter = self.state.limiter
-        cfg = self.state.config.rate_limits
-        out: list[dict[str, Any]] = []
         account = self._rate_account()
-        if method in _ORDER_METHODS and account is not None:
-            short, day = limiter.order_counts(account)
-            out.append({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                        "limit": cfg.orders_per_10s, "count": short})
-            out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
-                        "limit": cfg.orders_per_day, "count": day})
-        out.append({"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                    "limit": cfg.request_weight_per_minute, "count": limiter.used_weight(self.ip)})
-        return out
+        orders = limiter.order_usage(account) if method in _ORDER_METHODS and account is not None else []
+        return [*orders, limiter.weight_usage(self.ip)]
 
     def _rate_account(self) -> str | None:
         return self._last_account or (self.logon.account if self.logon else None)
@@ -234,7 +229,7 @@ class WsApiSession:
 
     # ---- session methods -------------------------------------------------------------------
 
-    def session_logon(self, params: Params, values: dict[str, str]) -> dict[str, Any]:
+    def session_logon(self, params: Params, values: dict[str, str]) -> SessionStatus:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
@@ -250,11 +245,11 @@ class WsApiSession:
         self.authorized_since = self.state.now_ms()
         return self._status()
 
-    def session_status(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def session_status(self, params: Params, _: dict[str, str]) -> SessionStatus:
         params.ensure_all_read()
         return self._status()
 
-    def session_logout(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def session_logout(self, params: Params, _: dict[str, str]) -> SessionStatus:
         params.ensure_all_read()
         for sub_id, (_account, _handle, by_logon) in list(self.subscriptions.items()):
             if by_logon:
@@ -263,27 +258,27 @@ class WsApiSession:
         self.authorized_since = None
         return self._status()
 
-    def _status(self) -> dict[str, Any]:
-        return {
-            "apiKey": self.logon.api_key if self.logon else None,
-            "authorizedSince": self.authorized_since,
-            "connectedSince": self.connected_since,
-            "returnRateLimits": self.return_rate_limits,
-            "serverTime": self.state.now_ms(),
-            "userDataStream": bool(self.subscriptions),
-        }
+    def _status(self) -> SessionStatus:
+        return SessionStatus(
+            api_key=self.logon.api_key if self.logon else None,
+            authorized_since=self.authorized_since,
+            connected_since=self.connected_since,
+            return_rate_limits=self.return_rate_limits,
+            server_time=self.state.now_ms(),
+            user_data_stream=bool(self.subscriptions),
+        )
 
-    def session_subscriptions(self, params: Params, _: dict[str, str]) -> list[dict[str, int]]:
+    def session_subscriptions(self, params: Params, _: dict[str, str]) -> list[UserDataSubscription]:
         params.ensure_all_read()
-        return [{"subscriptionId": sub_id} for sub_id in self.subscriptions]
+        return [UserDataSubscription(sub_id) for sub_id in self.subscriptions]
 
-    def uds_subscribe(self, params: Params, _: dict[str, str]) -> dict[str, int]:
+    def uds_subscribe(self, params: Params, _: dict[str, str]) -> UserDataSubscription:
         params.ensure_all_read()
         if self.logon is None:
             raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
-        return {"subscriptionId": self._add_subscription(self.logon.account, by_logon=True)}
+        return UserDataSubscription(self._add_subscription(self.logon.account, by_logon=True))
 
-    def uds_subscribe_signature(self, params: Params, values: dict[str, str]) -> dict[str, int]:
+    def uds_subscribe_signature(self, params: Params, values: dict[str, str]) -> UserDataSubscription:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
@@ -292,19 +287,19 @@ class WsApiSession:
         )
         params.ensure_all_read()
         assert account is not None
-        return {"subscriptionId": self._add_subscription(account.account, by_logon=False)}
+        return UserDataSubscription(self._add_subscription(account.account, by_logon=False))
 
-    def uds_unsubscribe(self, params: Params, _: dict[str, str]) -> dict[str, Any]:
+    def uds_unsubscribe(self, params: Params, _: dict[str, str]) -> EmptyResponse:
         sub_id = params.integer("subscriptionId")
         params.ensure_all_read()
         if sub_id is None:
             for existing in list(self.subscriptions):
                 self._drop_subscription(existing)
-            return {}
+            return EmptyResponse()
         if sub_id not in self.subscriptions:
             raise ApiError(-2036, "User Data Stream subscription not active.")
         self._drop_subscription(sub_id)
-        return {}
+        return EmptyResponse()
 
     def _legacy_account(self, params: Params, values: dict[str, str]) -> str:
         """userDataStream.start/ping/stop: refused as Binance does unless the legacy switch is
@@ -315,13 +310,13 @@ class WsApiSession:
             raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         return account.account
 
-    def legacy_start(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_start(self, params: Params, values: dict[str, str]) -> ListenKey:
         return self.api.legacy.create(params, self._legacy_account(params, values))
 
-    def legacy_ping(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_ping(self, params: Params, values: dict[str, str]) -> EmptyResponse:
         return self.api.legacy.keepalive(params, self._legacy_account(params, values))
 
-    def legacy_stop(self, params: Params, values: dict[str, str]) -> dict[str, str]:
+    def legacy_stop(self, params: Params, values: dict[str, str]) -> EmptyResponse:
         return self.api.legacy.close(params, self._legacy_account(params, values))
 
     def _add_subscription(self, account: str, *, by_logon: bool) -> int:

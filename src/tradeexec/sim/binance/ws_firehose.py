@@ -26,11 +26,12 @@ import random
 import struct
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import msgspec
 from aiohttp import WSMsgType, web
 
+from tradeexec.binance.ws.stream_frames import ControlAnswer
+from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.stream_names import StreamSpec, parse_stream
 
 __all__ = [
@@ -193,7 +194,7 @@ class _Session:
         if self.streams:
             self.started.set()
 
-    def _control(self, data: str | bytes) -> dict[str, Any]:
+    def _control(self, data: str | bytes) -> ControlAnswer:
         """SUBSCRIBE (how binance-connector and ``/ws`` clients name their streams) and
         LIST_SUBSCRIPTIONS; nothing else is needed to be fed."""
         try:
@@ -201,20 +202,17 @@ class _Session:
             method, request_id = request["method"], request["id"]
             params = request.get("params", [])
         except (msgspec.DecodeError, KeyError, TypeError, AttributeError):
-            return {"error": {"code": 2, "msg": "Invalid request"}, "id": None}
+            return formats.control_error(2, "Invalid request", None)
         if method == "LIST_SUBSCRIPTIONS":
-            return {"result": list(self.streams), "id": request_id}
+            return formats.control_result(list(self.streams), request_id)
         if method != "SUBSCRIBE":
-            return {"error": {"code": 2, "msg": f"the firehose does not do {method}"}, "id": request_id}
+            return formats.control_error(2, f"the firehose does not do {method}", request_id)
         specs = [_parse(p) if isinstance(p, str) else None for p in params]
         valid = [s for s in specs if s is not None]
         if len(valid) != len(specs):
-            return {
-                "error": {"code": 2, "msg": "Invalid request: depth and trade streams only"},
-                "id": request_id,
-            }
+            return formats.control_error(2, "Invalid request: depth and trade streams only", request_id)
         self.add(valid)
-        return {"result": None, "id": request_id}
+        return formats.control_result(None, request_id)
 
     async def _pump(self) -> None:
         await self.started.wait()
@@ -248,11 +246,11 @@ async def _handle(request: web.Request, names: list[str], combined: bool) -> web
     except ValueError:
         count = -1
     if not 0 < count <= MAX_COUNT:
-        return web.json_response({"code": -1100, "msg": f"count must be 1..{MAX_COUNT}"}, status=400)
+        return formats.refused(-1100, f"count must be 1..{MAX_COUNT}")
     specs = [_parse(n) for n in names]
     bad = [n for n, s in zip(names, specs, strict=True) if s is None]
     if bad:
-        return web.json_response({"code": -1121, "msg": f"Invalid stream name: {bad[0]}"}, status=400)
+        return formats.refused(-1121, f"Invalid stream name: {bad[0]}")
     session = _Session(request, count, combined)
     session.add([s for s in specs if s is not None])
     return await session.run()

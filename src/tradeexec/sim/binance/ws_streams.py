@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from tradeexec.binance.ws.stream_frames import ControlAnswer
 from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.service import Service, WireState
 from tradeexec.sim.binance.stream_builders import DepthAccumulator, KlineBuilder
@@ -65,7 +66,7 @@ class StreamSession:
         if reply is not None:
             self.conn.send(formats.encode(reply))
 
-    def handle(self, data: bytes) -> dict[str, Any] | None:
+    def handle(self, data: bytes) -> ControlAnswer | None:
         try:
             request = msgspec.json.decode(data)
         except msgspec.DecodeError as exc:
@@ -97,10 +98,10 @@ class StreamSession:
         if method == "LIST_SUBSCRIPTIONS":
             if params:
                 return _error(2, "Invalid request: too many parameters", request_id)
-            return {"result": list(self.streams), "id": request_id}
+            return formats.control_result(list(self.streams), request_id)
         return self._property(method, params, request_id)
 
-    def _subscribe(self, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
+    def _subscribe(self, params: list[Any], request_id: int | str | None) -> ControlAnswer:
         specs: list[StreamSpec] = []
         for raw in params:
             if not isinstance(raw, str):
@@ -114,17 +115,17 @@ class StreamSession:
             return _error(4, "Too many subscriptions", request_id)
         for spec in specs:
             self.add(spec)
-        return {"result": None, "id": request_id}
+        return formats.control_result(None, request_id)
 
-    def _unsubscribe(self, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
+    def _unsubscribe(self, params: list[Any], request_id: int | str | None) -> ControlAnswer:
         for raw in params:
             if not isinstance(raw, str):
                 return _error(2, "Invalid request: stream name must be a string", request_id)
         for raw in params:
             self.remove(raw)
-        return {"result": None, "id": request_id}
+        return formats.control_result(None, request_id)
 
-    def _property(self, method: str, params: list[Any], request_id: int | str | None) -> dict[str, Any]:
+    def _property(self, method: str, params: list[Any], request_id: int | str | None) -> ControlAnswer:
         if not params:
             return _error(2, "Invalid request: property name must be a string", request_id)
         name = params[0]
@@ -135,14 +136,14 @@ class StreamSession:
         if method == "GET_PROPERTY":
             if len(params) > 1:
                 return _error(2, "Invalid request: too many parameters", request_id)
-            return {"result": self.combined, "id": request_id}
+            return formats.control_result(self.combined, request_id)
         if len(params) != 2:
             return _error(2, "Invalid request: too many parameters" if len(params) > 2 else
                           "Invalid request: missing property value", request_id)
         if not isinstance(params[1], bool):
             return _error(1, "Invalid value type: expected Boolean", request_id)
         self.combined = params[1]
-        return {"result": None, "id": request_id}
+        return formats.control_result(None, request_id)
 
     def add(self, spec: StreamSpec) -> None:
         if spec.name in self.streams:
@@ -192,8 +193,9 @@ class _KeySink:
             session.conn.close_soon()
 
 
-def _error(code: int, msg: str, request_id: object) -> dict[str, Any]:
-    return {"error": {"code": code, "msg": msg}, "id": request_id}
+def _error(code: int, msg: str, request_id: object) -> ControlAnswer:
+    rid = request_id if isinstance(request_id, int | str) else None
+    return formats.control_error(code, msg, rid)
 
 
 def _json_detail(exc: msgspec.DecodeError) -> str:
@@ -427,12 +429,12 @@ class StreamHub:
 
     def _emit_tickers(self, now: int) -> None:
         service = self.state.service
-        arrays: dict[str, list[dict[str, Any]]] = {}
+        arrays: dict[str, list[msgspec.Struct]] = {}
         for name, spec in list(self.specs.items()):
             if spec.kind not in ("ticker", "miniTicker", "rolling"):
                 continue
             symbols = [spec.symbol] if spec.symbol else sorted(self._changed)
-            items = []
+            items: list[msgspec.Struct] = []
             for symbol in symbols:
                 rest = self._rest_ticker(service, symbol, spec)
                 if rest is None:
@@ -451,7 +453,7 @@ class StreamHub:
         for name, items in arrays.items():
             self.deliver(name, formats.encode(items))
 
-    def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> dict[str, Any] | None:
+    def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> Any:
         """The REST ticker of the same statistics, so stream and REST agree to the digit."""
         try:
             if spec.kind == "rolling":
@@ -460,7 +462,7 @@ class StreamHub:
                 rest = service.ticker_24hr(Params({"symbol": symbol}), None)
         except ApiError:
             return None
-        return rest if isinstance(rest, dict) else None
+        return rest
 
     # ---- HTTP handlers ---------------------------------------------------------------------
 
@@ -484,9 +486,9 @@ class StreamHub:
             if spec is not None:
                 specs.append(spec)
             elif "@" in raw or raw.startswith("!"):
-                return web.json_response({"code": -1121, "msg": f"Invalid stream name: {raw}"}, status=400)
+                return formats.refused(-1121, f"Invalid stream name: {raw}")
         if len(specs) > self.max_streams:
-            return web.json_response({"code": 4, "msg": "Too many subscriptions"}, status=400)
+            return formats.refused(4, "Too many subscriptions")
         conn = WsServerConnection(request, self.limits(), self.state.faults, request.path, self.registry)
         owned = next((s.name for s in specs if s.kind == "listenKey"), None) if not combined else None
         session = StreamSession(self, conn, combined, owned)
