@@ -31,16 +31,10 @@ TOO_LONG_ALLOWED: set[str] = set()
 SAME_NAME_ALLOWED: dict[str, set[str]] = {}
 # Core modules still importing an adapter (issue 14: the venue-neutral core, next steps).
 CORE_ADAPTER_IMPORTS_ALLOWED = {
-    "tradeexec.execution.avg_prices",  # Binance's average-price filters and AvgPrice
-    "tradeexec.execution.dust",  # Binance's filters (LOT_SIZE, NOTIONAL) for dust
     "tradeexec.execution.emergency",  # its own client protocol, Binance models and rules
     "tradeexec.execution.emergency_report",  # Binance models
     "tradeexec.execution.emergency_sell",  # Binance models, rules, enums
     "tradeexec.execution.feed",  # Binance's user data stream items
-    "tradeexec.execution.orders.manager",  # symbol rules (OrderCheck, MarketContext)
-    "tradeexec.execution.orders.request",  # parameter checkers, order_args, rules
-    "tradeexec.execution.orders.tracking",  # symbol rules
-    "tradeexec.execution.signals",  # parameter checkers, rules
     "tradeexec.execution.valuation",  # Binance's Account and TickerPrice, exchange rules
 }
 

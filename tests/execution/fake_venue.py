@@ -4,9 +4,10 @@ run against it and against ``SpotVenue`` over the real local exchange alike. Its
 from Binance's where a real venue's would (its own order ids from 10_000, its own error
 texts, no error codes), so nothing in the core can lean on Binance's.
 
-MARKET orders fill at once at ``price``; LIMIT orders rest until ``fill_resting``. The symbol
-rules, and the account/ticker/average-price reads of valuation, are the parts still in
-Binance's models (see ``tradeexec.venue.protocol`` and ``orders.manager.ManagerVenue``).
+MARKET orders fill at once at ``price``; LIMIT orders rest until ``fill_resting``. Its symbol
+rules are its own few numbers (``fake_rules.py``) and it checks an order's shape in its own
+words; the account/ticker reads of valuation are the parts still in Binance's models (see
+``orders.manager.ManagerVenue``).
 
 ``LosingVenue`` wraps any venue and loses placement answers, the fault the resolver exists
 for: ``"lost"`` (the request never reached the venue) or ``"unanswered"`` (it was placed, the
@@ -20,10 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from tradeexec.binance.models import Account, AvgPrice, TickerPrice
-from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
-from tradeexec.errors import DuplicateOrderId, OrderNotFound, OutcomeUnknown, TradeexecError
+from tradeexec.binance.models import Account, TickerPrice
+from tradeexec.errors import DuplicateOrderId, InvalidParameter, OrderNotFound, OutcomeUnknown, TradeexecError
 from tradeexec.venue.protocol import KeyPermissions, TradingVenue
 from tradeexec.venue.records import (
     CancelAnswer,
@@ -34,9 +33,12 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.rules import OrderTerms
 from tradeexec.venue.vocab import OrderStatus, OrderType, TimeInForce
 
-RULES = ExchangeRules.from_exchange_info({"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"]]})
+from .fake_rules import FakeRules
+
+RULES = FakeRules()
 ZERO = Decimal(0)
 
 
@@ -60,6 +62,7 @@ class FakeVenue:
         self.orders: dict[str, OrderSnapshot] = {}
         self.trades: list[TradeRecord] = []
         self.placed: list[str] = []  # client order IDs of every placement that reached it
+        self.checked: list[str] = []  # symbols of every order whose shape it was asked about
         self._next_order_id = 10_000
         self._next_trade_id = 500
 
@@ -67,8 +70,21 @@ class FakeVenue:
     def is_local(self) -> bool:
         return True
 
-    async def rules(self) -> ExchangeRules:
+    async def rules(self) -> FakeRules:
         return RULES
+
+    def check_order(self, order: OrderTerms) -> None:
+        """Its own shape rule: a base quantity always, a price exactly for LIMIT orders."""
+        self.checked.append(order.symbol)
+        if order.quantity is None:
+            raise InvalidParameter("quantity", "this venue takes base quantities only", "none given")
+        if (order.price is None) == (order.type is OrderType.LIMIT):
+            raise InvalidParameter("price", "given exactly for LIMIT orders", str(order.price))
+        if order.type not in (OrderType.LIMIT, OrderType.MARKET):
+            raise InvalidParameter("type", "LIMIT or MARKET", order.type.value)
+
+    async def average_price(self, symbol: str) -> Decimal | None:
+        return self.price
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
         cid = request.client_order_id
@@ -185,16 +201,12 @@ class FakeVenue:
         ]
         return found[: limit or 1000]
 
-    # What valuation and the average-price filters read: Binance's shapes, as the manager's
-    # ``ManagerVenue`` still asks for them.
+    # What valuation reads: Binance's shapes, as the manager's ``ManagerVenue`` still asks.
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return TickerPrice(symbol=symbol, price=self.price)
 
     async def ticker_prices(self, symbols: Sequence[str] | None = None) -> list[TickerPrice]:
         return [TickerPrice(symbol=s, price=self.price) for s in symbols or ["BTCUSDT"]]
-
-    async def avg_price(self, symbol: str) -> AvgPrice:
-        return AvgPrice(mins=5, price=self.price)
 
     async def account(self) -> Account:
         return Account(

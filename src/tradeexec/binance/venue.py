@@ -3,24 +3,28 @@ core trades through.
 
 It maps the core's calls onto ``BinanceClient`` (the tests' doubles of it have the same
 calls) and Binance's answers onto the neutral records. The order vocabulary is shared
-(``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value; a
-placement goes out with the core's already checked and filter-validated request
-(``validate=False``: the core validated it once, with the live mark price), asking for the
-FULL answer so that fills arrive with it.
+(``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value. The
+core checks an order once: its shape here (``check_order``), its values and the symbol's
+filters (``SymbolRules.validate_order``, with the live prices) before journaling it; a
+placement then goes out as the journaled request, built into the one order request type
+(``OrderArgs``) with no second check, over REST or the WebSocket API (``orders``), asking
+for the FULL answer so that fills arrive with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderResponseType
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
-from tradeexec.binance.models import Account, AvgPrice, MyTrade, Order, OrderReport, TickerPrice
+from tradeexec.binance.models import Account, MyTrade, Order, OrderAck, OrderFull, OrderReport, TickerPrice
 from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rest.order_args import OrderArgs, check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.order_check import order_check_of
 from tradeexec.binance.ws.userdata import ListenKeyUserData, UserDataStream, WsApiUserData
 from tradeexec.config import Venue, is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId
@@ -35,8 +39,9 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.rules import OrderTerms
 
-__all__ = ["SpotVenue", "cancel_answer", "snapshot", "trade_record", "user_data_stream"]
+__all__ = ["OrderSender", "SpotVenue", "cancel_answer", "snapshot", "trade_record", "user_data_stream"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
 _LISTEN_KEY_PATHS = {
@@ -105,11 +110,19 @@ def _place_answer(response: Any) -> PlaceAnswer:
     )
 
 
-class SpotVenue:
-    """Binance spot (or the local exchange) through ``client``."""
+class OrderSender(Protocol):
+    """What sends a checked order: the REST client or a WebSocket API session (``place``)."""
 
-    def __init__(self, client: BinanceClient) -> None:
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull: ...
+
+
+class SpotVenue:
+    """Binance spot (or the local exchange) through ``client``; orders are placed through
+    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+
+    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
         self.client = client
+        self.orders: OrderSender = client if orders is None else orders
 
     @property
     def is_local(self) -> bool:
@@ -118,22 +131,14 @@ class SpotVenue:
     async def rules(self) -> ExchangeRules:
         return await self.client.rules()
 
+    def check_order(self, order: OrderTerms) -> None:
+        check_shape(order_check_of(order))
+
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
+        # Checked by the core (``check_order``, the rules): built as it is, not checked again.
+        args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
-            response = await self.client.new_order(
-                request.symbol,
-                request.side,
-                request.type,
-                quantity=request.quantity,
-                quote_order_qty=request.quote_quantity,
-                price=request.price,
-                time_in_force=request.time_in_force,
-                stop_price=request.stop_price,
-                new_client_order_id=request.client_order_id,
-                new_order_resp_type=OrderResponseType.FULL,
-                recv_window=request.recv_window_ms,
-                validate=False,
-            )
+            response = await self.orders.place(args, recv_window=request.recv_window_ms)
         except BinanceAPIError as exc:
             if exc.msg == DUPLICATE_ORDER_MSG:
                 raise DuplicateOrderId(str(exc)) from exc
@@ -174,8 +179,12 @@ class SpotVenue:
         )
         return [trade_record(t) for t in found]
 
-    # The reads valuation and the average-price filters make (``OrderManager``'s
-    # ``ManagerVenue``): still Binance's models, handed through as they are.
+    async def average_price(self, symbol: str) -> Decimal | None:
+        price = (await self.client.avg_price(symbol)).price
+        return price if price.is_finite() and price > 0 else None  # 0: nothing traded yet
+
+    # The reads valuation makes (``OrderManager``'s ``ManagerVenue``): still Binance's models,
+    # handed through as they are.
 
     async def ticker_price(self, symbol: str) -> TickerPrice:
         return await self.client.ticker_price(symbol)
@@ -185,9 +194,6 @@ class SpotVenue:
 
     async def account(self) -> Account:
         return await self.client.account()
-
-    async def avg_price(self, symbol: str) -> AvgPrice:
-        return await self.client.avg_price(symbol)
 
     async def key_permissions(self) -> KeyPermissions:
         return await self.client.api_restrictions()

@@ -1,9 +1,10 @@
 """``TradingVenue``: the interface between the execution core and an exchange account.
 
-The order manager makes every exchange call through it: place, cancel, look an order up by
-its client order ID, list open and recent orders and trades, read the venue's clock, status
-and key permissions. Binance spot implements it today (``tradeexec.binance.venue.SpotVenue``,
-an adapter over ``BinanceClient``); a test double implements it with no Binance type at all
+The order manager makes every exchange call through it: check an order's shape, place, cancel,
+look an order up by its client order ID, list open and recent orders and trades, read the
+venue's rules (``venue.rules``), average price, clock, status and key permissions. Binance
+spot implements it today (``tradeexec.binance.venue.SpotVenue``, an adapter over
+``BinanceClient``); a test double implements it with no Binance type at all
 (``tests/execution/fake_venue.py``), which keeps it from being shaped by one venue.
 
 What the core branches on in an error is neutral too (``tradeexec.errors``): ``OrderNotFound``
@@ -15,7 +16,8 @@ the client order ID). An adapter raises those, or subclasses of them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from decimal import Decimal
+from typing import Protocol
 
 from tradeexec.venue.records import (
     CancelAnswer,
@@ -25,10 +27,7 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
-
-if TYPE_CHECKING:
-    # Symbol rules are still Binance's model (filters, rounding): the next step of issue 14.
-    from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.venue.rules import OrderTerms, VenueRules
 
 __all__ = ["KeyPermissions", "TradingVenue"]
 
@@ -54,14 +53,27 @@ class TradingVenue(Protocol):
         """Whether this is the local (simulated) exchange, where no real funds exist."""
         ...
 
-    async def rules(self) -> ExchangeRules:
-        """Every symbol's trading rules (rounding, filters)."""
+    async def rules(self) -> VenueRules:
+        """Every symbol's trading rules (rounding, pre-send checks, minimums)."""
+        ...
+
+    def check_order(self, order: OrderTerms) -> None:
+        """Raise ``InvalidParameter`` naming the field when the venue refuses the order's
+        shape (which order types need a price, a time in force, a stop price, a quantity).
+        The core asks once, before rounding and journaling: ``place`` does not ask again."""
+        ...
+
+    async def average_price(self, symbol: str) -> Decimal | None:
+        """The venue's own average price of the symbol, the figure it judges orders at where
+        ``SymbolRuleSet.needs_average_price``; None when it has none (nothing traded)."""
         ...
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
-        """Send one order. Raises ``OutcomeUnknown``/``OrderStatusUnknown`` (or a transport
-        error) when the answer was lost, ``DuplicateOrderId`` when an open order already has
-        the ID, another ``TradeexecError`` when the venue refused it."""
+        """Send one order, already checked (``check_order``), rounded and validated against
+        the symbol's rules by the core: the venue sends it as it is. Raises ``OutcomeUnknown``
+        / ``OrderStatusUnknown`` (or a transport error) when the answer was lost,
+        ``DuplicateOrderId`` when an open order already has the ID, another
+        ``TradeexecError`` when the venue refused it."""
         ...
 
     async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
