@@ -58,20 +58,12 @@ async def _venue(transport: str, tmp_path: Path) -> AsyncIterator[OrderManager]:
             url, signer = f"{ex.ws_url}/ws-api/v3", HmacSigner(ex.api_secret)
             api = WsApiClient(url, ex.api_key, signer, rules=await client.rules())
             venue = SpotVenue(client, orders=await stack.enter_async_context(api))
-        om = OrderManager(
-            venue,
-            Journal(tmp_path / "j.sqlite"),
-            strategy="once",
-            risk=RiskManager(RiskLimits(require_ip_restriction=False)),
-            poll_interval_s=3600,
-            stale_after_s=3600,
-        )
+        risk = RiskManager(RiskLimits(require_ip_restriction=False))
+        journal = stack.enter_context(Journal(tmp_path / "j.sqlite"))
+        om = OrderManager(venue, journal, strategy="once", risk=risk)
+        stack.push_async_callback(om.close)  # before the journal closes (callbacks run last first)
         await om.start()
-        try:
-            yield om
-        finally:
-            await om.close()
-            om.journal.close()
+        yield om
 
 
 @pytest.mark.parametrize("transport", ["rest", "wsapi"])
