@@ -19,11 +19,11 @@ from tradeexec.binance.enums import (
 )
 from tradeexec.binance.rest.params import (
     Number,
+    check_client_id,
+    check_decimal,
     check_enum,
     check_int,
     check_symbol,
-    opt_client_id,
-    opt_decimal,
 )
 from tradeexec.binance.rules.order_check import OrderCheck
 from tradeexec.errors import InvalidParameter
@@ -68,15 +68,27 @@ class OrderArgs(msgspec.Struct, frozen=True):
         """The wire parameters, only those given (an absent field costs one comparison)."""
         c = self.check
         params: dict[str, object] = {"symbol": c.symbol, "side": c.side, "type": c.type}
-        for key, value in (
-            ("timeInForce", c.time_in_force), ("quantity", c.quantity), ("quoteOrderQty", c.quote_order_qty),
-            ("price", c.price), ("newClientOrderId", self.new_client_order_id), ("stopPrice", c.stop_price),
-            ("trailingDelta", c.trailing_delta), ("icebergQty", c.iceberg_qty),
-            ("newOrderRespType", self.new_order_resp_type),
-            ("selfTradePreventionMode", self.self_trade_prevention_mode),
-        ):  # fmt: skip
-            if value is not None:
-                params[key] = value
+        # Every order passes here: plain tests, not a loop over pairs (a third of the cost).
+        if c.time_in_force is not None:
+            params["timeInForce"] = c.time_in_force
+        if c.quantity is not None:
+            params["quantity"] = c.quantity
+        if c.quote_order_qty is not None:
+            params["quoteOrderQty"] = c.quote_order_qty
+        if c.price is not None:
+            params["price"] = c.price
+        if self.new_client_order_id is not None:
+            params["newClientOrderId"] = self.new_client_order_id
+        if c.stop_price is not None:
+            params["stopPrice"] = c.stop_price
+        if c.trailing_delta is not None:
+            params["trailingDelta"] = c.trailing_delta
+        if c.iceberg_qty is not None:
+            params["icebergQty"] = c.iceberg_qty
+        if self.new_order_resp_type is not None:
+            params["newOrderRespType"] = self.new_order_resp_type
+        if self.self_trade_prevention_mode is not None:
+            params["selfTradePreventionMode"] = self.self_trade_prevention_mode
         return params
 
 
@@ -87,17 +99,19 @@ def order_args(
     and exact, each enum a member, each mandatory parameter of the order type present, none it
     refuses given."""
     o = options
+    v: object
     symbol = check_symbol(symbol)
     side = check_enum("side", side, Side)
     kind = check_enum("type", type, OrderType)
-    tif = None if (t := o.get("time_in_force")) is None else check_enum("timeInForce", t, TimeInForce)
-    qty = opt_decimal("quantity", o.get("quantity"))
-    quote_qty = opt_decimal("quoteOrderQty", o.get("quote_order_qty"))
-    px = opt_decimal("price", o.get("price"))
-    client_id = opt_client_id("newClientOrderId", o.get("new_client_order_id"))
-    stop = opt_decimal("stopPrice", o.get("stop_price"))
-    delta = None if (d := o.get("trailing_delta")) is None else check_int("trailingDelta", d, 1)
-    iceberg = opt_decimal("icebergQty", o.get("iceberg_qty"))
+    # Every order passes here: an absent option costs one lookup, no call.
+    tif = None if (v := o.get("time_in_force")) is None else check_enum("timeInForce", v, TimeInForce)
+    qty = None if (v := o.get("quantity")) is None else check_decimal("quantity", v)
+    quote_qty = None if (v := o.get("quote_order_qty")) is None else check_decimal("quoteOrderQty", v)
+    px = None if (v := o.get("price")) is None else check_decimal("price", v)
+    cid = None if (v := o.get("new_client_order_id")) is None else check_client_id("newClientOrderId", v)
+    stop = None if (v := o.get("stop_price")) is None else check_decimal("stopPrice", v)
+    delta = None if (v := o.get("trailing_delta")) is None else check_int("trailingDelta", v, 1)
+    iceberg = None if (v := o.get("iceberg_qty")) is None else check_decimal("icebergQty", v)
     resp = o.get("new_order_resp_type")
     resp = None if resp is None else check_enum("newOrderRespType", resp, OrderResponseType)
     stp = o.get("self_trade_prevention_mode")
@@ -107,7 +121,7 @@ def order_args(
         iceberg_qty=iceberg, trailing_delta=delta, time_in_force=tif,
     )  # fmt: skip
     check_shape(check)
-    return OrderArgs(check, client_id, resp, stp)
+    return OrderArgs(check, cid, resp, stp)
 
 
 def check_shape(order: OrderCheck) -> None:

@@ -389,10 +389,12 @@ class SymbolRules:
 
     def validate_order(self, order: OrderTerms, market: MarketFigures) -> None:
         """``validate`` of a neutral order at neutral market figures (the core's one check)."""
-        self.validate(order_check_of(order), _context(market))
+        ctx = MarketContext(market.last_price, market.average_price, market.open_orders)
+        self.validate(order_check_of(order), ctx)
 
     def below_minimum(self, order: OrderTerms, market: MarketFigures) -> FilterFailure | None:
-        return below_minimum(self.filters, order_check_of(order), _context(market))
+        ctx = MarketContext(market.last_price, market.average_price, market.open_orders)
+        return below_minimum(self.filters, order_check_of(order), ctx)
 
     # -- validation -----------------------------------------------------------------------
 
@@ -519,8 +521,3 @@ class SymbolRules:
         if failure:
             raise RuleViolation(failure)
 
-
-def _context(market: MarketFigures) -> MarketContext:
-    return MarketContext(
-        last_price=market.last_price, weighted_avg_price=market.average_price, open_orders=market.open_orders
-    )
