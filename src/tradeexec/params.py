@@ -32,8 +32,9 @@ __all__ = [
 Number = Decimal | int | str
 E = TypeVar("E", bound=StrEnum)
 SYMBOL_MAX_LEN = 20
-# Binance's rule for symbol and asset names since its 2025-12 Unicode change: the old ASCII
-# set, plus any printable non-ASCII character (sent as UTF-8, percent-encoded in REST).
+# The rule for symbol and asset names (Binance's, the first venue, since its 2025-12 Unicode
+# change): the old ASCII set, plus any printable non-ASCII character (sent as UTF-8,
+# percent-encoded in REST). A venue with a narrower rule refuses the rest in ``check_order``.
 SYMBOL_LEGAL = "^[A-Z0-9-_.\\u0080-\\U0010FFFF]{1,20}$"
 SYMBOL_RULE = "must be 1 to 20 characters of A-Z 0-9 - _ . or printable non-ASCII characters"
 _SYMBOL_ASCII = re.compile(r"[A-Z0-9_.\-]{1,20}")
