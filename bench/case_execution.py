@@ -1,6 +1,6 @@
 """Case 6: the order manager's own cost per order, network excluded.
 
-An in-process client answers every ``new_order`` at once with a FULL response carrying one
+An in-process client answers every placement at once with a FULL response carrying one
 fill, so what is timed is rounding and rules, risk, the journal commits and the bookkeeping
 (state, fills, position). Orders alternate buy and sell so the position stays flat and no
 limit trips; the order-rate and open-order limits are off (they would refuse a burst)."""
@@ -12,11 +12,12 @@ import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from bench.common import Result, Sample, Stopwatch
 from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.models import Account, AssetBalance, AvgPrice, OrderFill, OrderFull, TickerPrice
+from tradeexec.binance.rest.order_args import OrderArgs
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.venue import SpotVenue
@@ -58,16 +59,11 @@ class InstantClient:
     def timestamp_ms(self) -> int:
         return 1_700_000_000_000 + self._next
 
-    async def new_order(
-        self,
-        symbol: str,
-        side: Side,
-        type: OrderType,
-        *,
-        quantity: Decimal | None = None,
-        new_client_order_id: str | None = None,
-        **_: Any,
-    ) -> OrderFull:
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderFull:
+        """The client's call for a checked order, which is what ``SpotVenue`` sends."""
+        order = args.check
+        symbol, side, type, quantity = order.symbol, order.side, order.type, order.quantity
+        new_client_order_id = args.new_client_order_id
         assert quantity is not None and new_client_order_id is not None
         self._next += 1
         return OrderFull(

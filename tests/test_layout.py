@@ -31,14 +31,8 @@ TOO_LONG_ALLOWED: set[str] = set()
 SAME_NAME_ALLOWED: dict[str, set[str]] = {}
 # Core modules still importing an adapter (issue 14: the venue-neutral core, next steps).
 CORE_ADAPTER_IMPORTS_ALLOWED = {
-    "tradeexec.execution.avg_prices",  # Binance's average-price filters and AvgPrice
-    "tradeexec.execution.dust",  # Binance's filters (LOT_SIZE, NOTIONAL) for dust
     "tradeexec.execution.emergency",  # symbol rules (ExchangeRules) only
     "tradeexec.execution.emergency_sell",  # symbol rules (SymbolRules, Rounding) only
-    "tradeexec.execution.orders.manager",  # symbol rules (OrderCheck, MarketContext)
-    "tradeexec.execution.orders.request",  # parameter checkers, order_args, rules
-    "tradeexec.execution.orders.tracking",  # symbol rules
-    "tradeexec.execution.signals",  # parameter checkers, rules
     "tradeexec.execution.valuation",  # symbol rules (ExchangeRules) only
 }
 

@@ -57,11 +57,12 @@ class DiskFillingClient:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    async def new_order(self, *args: Any, **kwargs: Any) -> Any:
+    async def place(self, *args: Any, **kwargs: Any) -> Any:
+        """The manager's placements reach the wire here (``SpotVenue`` sends checked orders)."""
         if self.fill_on_next_order:
             self.fill_on_next_order = False
             disk_full(self._journal)
-        return await self._client.new_order(*args, **kwargs)
+        return await self._client.place(*args, **kwargs)
 
 
 def problem(om: OrderManager) -> str | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.models import AvgPrice
+from tradeexec.binance.models import AvgPrice, OrderAck, OrderFull
+from tradeexec.binance.rest.order_args import OrderArgs
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
@@ -31,9 +32,10 @@ class CountingClient(BinanceClient):
         self.placed: list[dict[str, Any]] = []
         self.avg_calls = 0
 
-    async def new_order(self, symbol: str, side: Any, type: Any, **kwargs: Any) -> Any:
-        self.placed.append({"symbol": symbol, "side": str(side), "type": str(type), **kwargs})
-        return await super().new_order(symbol, side, type, **kwargs)
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull:
+        """Every order reaches the wire here (``new_order`` too)."""
+        self.placed.append(args.params)
+        return await super().place(args, recv_window=recv_window)
 
     async def avg_price(self, symbol: str) -> AvgPrice:
         self.avg_calls += 1

@@ -94,7 +94,7 @@ async def test_percent_price_band_uses_the_average_price(tmp_path: Path) -> None
 
 
 def _cached(v: Venue, clock: FakeClock) -> None:
-    v.manager.average_prices = AveragePrices(v.client, refresh_s=2.0, max_age_s=15.0, clock=clock)
+    v.manager.average_prices = AveragePrices(v.manager.venue, refresh_s=2.0, max_age_s=15.0, clock=clock)
 
 
 async def test_a_stale_average_is_refreshed_in_the_background_then_used(tmp_path: Path) -> None:

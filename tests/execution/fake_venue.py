@@ -8,9 +8,11 @@ MARKET orders fill at once at ``price``; LIMIT IOC orders take the ``bids``/``as
 set, down (or up) to their limit, and expire the rest; other LIMIT orders rest until
 ``fill_resting``. Every fill moves ``holdings`` (the balances ``balances`` reports) and
 charges 0.1 % of the quote in the quote asset. The user stream (``user_stream``) is a queue
-the test pushes neutral items into (``FakeUserStream.push``). The symbol rules and the
-average-price read are the parts still in Binance's models (see
-``tradeexec.venue.protocol`` and ``orders.manager.ManagerVenue``).
+the test pushes neutral items into (``FakeUserStream.push``). Its symbol
+rules are its own few numbers (``fake_rules.py``) and it checks an order's shape in its own
+words. The emergency stop's tests hand it Binance's rules instead (``rules=``): the stop's
+sell pricing still reads Binance's filters (``execution.emergency_sell``, on the layout
+test's allow-list).
 
 ``LosingVenue`` wraps any venue and loses placement answers, the fault the resolver exists
 for: ``"lost"`` (the request never reached the venue) or ``"unanswered"`` (it was placed, the
@@ -26,10 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from tradeexec.binance.models import AvgPrice
-from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
-from tradeexec.errors import DuplicateOrderId, OrderNotFound, OutcomeUnknown, TradeexecError
+from tradeexec.errors import DuplicateOrderId, InvalidParameter, OrderNotFound, OutcomeUnknown, TradeexecError
 from tradeexec.venue.protocol import KeyPermissions, TradingVenue
 from tradeexec.venue.records import (
     AccountBalances,
@@ -43,10 +42,13 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStreamItem
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
-RULES = ExchangeRules.from_exchange_info({"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"]]})
+from .fake_rules import FakeRules
+
+RULES = FakeRules()
 ZERO = Decimal(0)
 FEE_RATE = Decimal("0.001")
 
@@ -121,11 +123,13 @@ class FakeUserStream:
 class FakeVenue:
     """In-memory venue; every order and trade it holds is inspectable (``orders``, ``trades``)."""
 
-    def __init__(self, price: Decimal = Decimal("60000")) -> None:
+    def __init__(self, price: Decimal = Decimal("60000"), rules: VenueRules = RULES) -> None:
+        self._rules = rules
         self.price = price  # the last price of every symbol (0: never traded)
         self.orders: dict[str, OrderSnapshot] = {}
         self.trades: list[TradeRecord] = []
         self.placed: list[str] = []  # client order IDs of every placement that reached it
+        self.checked: list[str] = []  # symbols of every order whose shape it was asked about
         self.holdings: dict[str, Decimal] = {}
         self.bids: list[tuple[Decimal, Decimal]] = []  # (price, qty), best first
         self.asks: list[tuple[Decimal, Decimal]] = []
@@ -137,8 +141,21 @@ class FakeVenue:
     def is_local(self) -> bool:
         return True
 
-    async def rules(self) -> ExchangeRules:
-        return RULES
+    async def rules(self) -> VenueRules:
+        return self._rules
+
+    def check_order(self, order: OrderTerms) -> None:
+        """Its own shape rule: a base quantity always, a price exactly for LIMIT orders."""
+        self.checked.append(order.symbol)
+        if order.quantity is None:
+            raise InvalidParameter("quantity", "this venue takes base quantities only", "none given")
+        if (order.price is None) == (order.type is OrderType.LIMIT):
+            raise InvalidParameter("price", "given exactly for LIMIT orders", str(order.price))
+        if order.type not in (OrderType.LIMIT, OrderType.MARKET):
+            raise InvalidParameter("type", "LIMIT or MARKET", order.type.value)
+
+    async def average_price(self, symbol: str) -> Decimal | None:
+        return self.price
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
         cid = request.client_order_id
@@ -205,7 +222,7 @@ class FakeVenue:
         now = _now_ms()
         quote = qty * price
         fee = quote * FEE_RATE
-        symbol = RULES[order.symbol]
+        symbol = self._rules[order.symbol]
         base, quote_asset = symbol.base_asset, symbol.quote_asset
         sign = 1 if order.side is Side.BUY else -1
         self.holdings[base] = self.holdings.get(base, ZERO) + sign * qty
@@ -291,7 +308,7 @@ class FakeVenue:
         return AccountBalances(held, _now_ms())
 
     async def last_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
-        return {s: self.price for s in symbols if s in RULES and self.price > 0}
+        return {s: self.price for s in symbols if s in self._rules and self.price > 0}
 
     async def book_top(self, symbol: str, levels: int) -> BookTop:
         return BookTop(self.bids[:levels], self.asks[:levels])
@@ -300,11 +317,6 @@ class FakeVenue:
         stream = FakeUserStream()
         self.streams.append(stream)
         return stream
-
-    # What the average-price filters read: Binance's shape, as the manager's ``ManagerVenue``
-    # still asks for it.
-    async def avg_price(self, symbol: str) -> AvgPrice:
-        return AvgPrice(mins=5, price=self.price)
 
     async def key_permissions(self) -> KeyPermissions:
         return _Permissions()

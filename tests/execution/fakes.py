@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER, CancelRejected, NoSuchOrder, OrderRejected
@@ -25,6 +25,7 @@ from tradeexec.binance.models import (
     TickerPrice,
 )
 from tradeexec.binance.models.wallet import ApiRestrictions, SystemStatus
+from tradeexec.binance.rest.order_args import OrderArgs, OrderOptions, order_args
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import OrderStatusUnknown
@@ -70,21 +71,15 @@ class FakeOrderClient:
         return AvgPrice(mins=5, price=self.price)
 
     async def new_order(
-        self,
-        symbol: str,
-        side: Side,
-        type: OrderType,
-        *,
-        quantity: Decimal | None = None,
-        quote_order_qty: Decimal | None = None,
-        price: Decimal | None = None,
-        time_in_force: TimeInForce | None = None,
-        stop_price: Decimal | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: Any = None,
-        recv_window: int | None = None,
-        validate: bool = True,
+        self, symbol: str, side: Side | str, type: OrderType | str, **options: Unpack[OrderOptions]
     ) -> OrderFull:
+        return await self.place(order_args(symbol, side, type, **options))
+
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderFull:
+        """Takes the one order request type, as the real client's ``place`` does."""
+        order = args.check
+        symbol, side, type, quantity = order.symbol, order.side, order.type, order.quantity
+        price, time_in_force, new_client_order_id = order.price, order.time_in_force, args.new_client_order_id
         assert new_client_order_id is not None and quantity is not None
         self.place_calls.append(new_client_order_id)
         fault = self.place_faults.pop(0) if self.place_faults else None

@@ -264,10 +264,11 @@ async def test_poller_keeps_fetching_fills_of_a_finished_order_until_it_has_them
 
 
 def test_well_formed_intent_passes_validation_as_it_is() -> None:
+    venue = SpotVenue(FakeOrderClient())
     intent = OrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, quantity=D("0.001"))
-    assert checked(intent) is intent
+    assert checked(intent, venue) is intent
     loose = OrderIntent("BTCUSDT", "SELL", "LIMIT", quantity="0.5", price=7, recv_window_ms=60_000)  # type: ignore[arg-type]
-    fixed = checked(loose)
+    fixed = checked(loose, venue)
     assert fixed.side is Side.SELL and fixed.type is OrderType.LIMIT
     assert fixed.time_in_force is TimeInForce.GTC
     assert (fixed.quantity, fixed.price, fixed.recv_window_ms) == (D("0.5"), D(7), 60_000)
@@ -281,7 +282,7 @@ def test_well_formed_intent_passes_validation_as_it_is() -> None:
         ({"strategy": 3}, "strategy"),
     ):
         with pytest.raises(InvalidParameter) as err:
-            checked(dataclasses.replace(intent, **bad))
+            checked(dataclasses.replace(intent, **bad), venue)
         assert err.value.field == field
 
 
@@ -307,7 +308,12 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(
         sent._resolver.cancel()  # killed before it could resolve
         await om.close()
         unsent = journal.record_intent(
-            rounded(limit(price="28600"), (await client.rules())["BTCUSDT"], om.strategy, om._clock_ms())
+            rounded(
+                checked(limit(price="28600"), om.venue),
+                (await client.rules())["BTCUSDT"],
+                om.strategy,
+                om._clock_ms(),
+            )
         )
         stray = await client.new_order(
             "BTCUSDT",
@@ -315,6 +321,7 @@ async def test_reconcile_after_a_crash_settles_in_flight_intents(
             OrderType.LIMIT,
             quantity=D("0.001"),
             price=D("40000"),
+            time_in_force=TimeInForce.GTC,
             new_client_order_id="manual1",
         )
         assert stray.status is OrderStatus.NEW

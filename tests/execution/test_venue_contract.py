@@ -18,7 +18,7 @@ import pytest
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.errors import DuplicateOrderId
+from tradeexec.errors import DuplicateOrderId, InvalidParameter
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -203,3 +203,19 @@ async def test_the_account_reads_speak_the_venues_neutral_words(venue: TradingVe
     for side, better in ((book.bids, max), (book.asks, min)):
         assert len(side) <= 5 and all(isinstance(p, Decimal) and q > 0 for p, q in side)
         assert not side or side[0][0] == better(p for p, _ in side)
+
+
+async def test_an_order_of_the_wrong_shape_is_refused_by_the_venue_before_the_journal(
+    venue: TradingVenue, tmp_path: Path
+) -> None:
+    """Which fields an order type needs is the venue's to say (``check_order``), asked once
+    before rounding: a LIMIT order without a price, or a MARKET order with one, is refused
+    naming the field, and nothing is journaled or sent."""
+    async with _manager(venue, tmp_path / "j.sqlite") as om:
+        no_price = OrderIntent(SYMBOL, Side.BUY, OrderType.LIMIT, quantity=QTY)
+        priced_market = OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=QTY, price=D("60000"))
+        for wrong in (no_price, priced_market):
+            with pytest.raises(InvalidParameter) as info:
+                await om.submit(wrong)
+            assert info.value.field == "price"
+        assert om.journal.intents() == [] and await venue.recent_orders(SYMBOL, since_ms=0, limit=10) == []

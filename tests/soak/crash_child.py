@@ -132,9 +132,10 @@ class CrashingClient:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    async def new_order(self, *args: Any, **kwargs: Any) -> Any:
+    async def place(self, *args: Any, **kwargs: Any) -> Any:
+        """The manager's placements reach the wire here (``SpotVenue`` sends checked orders)."""
         self._crash.reach("send")
-        answer = await self._client.new_order(*args, **kwargs)
+        answer = await self._client.place(*args, **kwargs)
         self._crash.reach("ack")
         return answer
 

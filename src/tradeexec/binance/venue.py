@@ -3,24 +3,29 @@ core trades through.
 
 It maps the core's calls onto ``BinanceClient`` (the tests' doubles of it have the same
 calls) and Binance's answers onto the neutral records. The order vocabulary is shared
-(``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value; a
-placement goes out with the core's already checked and filter-validated request
-(``validate=False``: the core validated it once, with the live mark price), asking for the
-FULL answer so that fills arrive with it. The conversions to the neutral records are in
-``venue_records``, the user stream in ``venue_stream``.
+(``tradeexec.venue.vocab``: the same enum classes), so nothing is mapped value by value. The
+core checks an order once: its shape here (``check_order``), its values and the symbol's
+filters (``SymbolRules.validate_order``, with the live prices) before journaling it; a
+placement then goes out as the journaled request, built into the one order request type
+(``OrderArgs``) with no second check, over REST or the WebSocket API (``orders``), asking
+for the FULL answer so that fills arrive with it. The conversions to the neutral records are
+in ``venue_records``, the user stream in ``venue_stream``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderResponseType
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
-from tradeexec.binance.models import AvgPrice, OrderReport
+from tradeexec.binance.models import OrderAck, OrderFull, OrderReport
 from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.rest.order_args import OrderArgs, check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
+from tradeexec.binance.rules.order_check import order_check_of
 from tradeexec.binance.venue_records import (
     account_balances,
     book_top,
@@ -44,17 +49,26 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.rules import OrderTerms
 
-__all__ = ["SpotVenue"]
+__all__ = ["OrderSender", "SpotVenue"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
 
 
-class SpotVenue:
-    """Binance spot (or the local exchange) through ``client``."""
+class OrderSender(Protocol):
+    """What sends a checked order: the REST client or a WebSocket API session (``place``)."""
 
-    def __init__(self, client: BinanceClient) -> None:
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull: ...
+
+
+class SpotVenue:
+    """Binance spot (or the local exchange) through ``client``; orders are placed through
+    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+
+    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
         self.client = client
+        self.orders: OrderSender = client if orders is None else orders
 
     @property
     def is_local(self) -> bool:
@@ -63,22 +77,14 @@ class SpotVenue:
     async def rules(self) -> ExchangeRules:
         return await self.client.rules()
 
+    def check_order(self, order: OrderTerms) -> None:
+        check_shape(order_check_of(order))
+
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
+        # Checked by the core (``check_order``, the rules): built as it is, not checked again.
+        args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
-            response = await self.client.new_order(
-                request.symbol,
-                request.side,
-                request.type,
-                quantity=request.quantity,
-                quote_order_qty=request.quote_quantity,
-                price=request.price,
-                time_in_force=request.time_in_force,
-                stop_price=request.stop_price,
-                new_client_order_id=request.client_order_id,
-                new_order_resp_type=OrderResponseType.FULL,
-                recv_window=request.recv_window_ms,
-                validate=False,
-            )
+            response = await self.orders.place(args, recv_window=request.recv_window_ms)
         except BinanceAPIError as exc:
             if exc.msg == DUPLICATE_ORDER_MSG:
                 raise DuplicateOrderId(str(exc)) from exc
@@ -134,10 +140,9 @@ class SpotVenue:
         """See ``venue_stream.user_data_stream`` (``legacy``: a listenKey stream on spot)."""
         return user_data_stream(self.client, legacy=legacy, backoff_base_s=backoff_base_s)
 
-    async def avg_price(self, symbol: str) -> AvgPrice:
-        """The average-price filters' reference (``execution.avg_prices``): still Binance's
-        model, handed through as it is."""
-        return await self.client.avg_price(symbol)
+    async def average_price(self, symbol: str) -> Decimal | None:
+        price = (await self.client.avg_price(symbol)).price
+        return price if price.is_finite() and price > 0 else None  # 0: nothing traded yet
 
     async def key_permissions(self) -> KeyPermissions:
         return await self.client.api_restrictions()

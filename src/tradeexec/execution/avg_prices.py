@@ -1,9 +1,11 @@
 """The exchange's average price per symbol, cached, for validating orders as the exchange does.
 
-Binance judges a MARKET order's NOTIONAL / MIN_NOTIONAL, and every order's PERCENT_PRICE /
-PERCENT_PRICE_BY_SIDE band, against its average price over ``avgPriceMins`` (GET
-/api/v3/avgPrice), not against the book. Checked at the book mid, orders passed locally and
-were refused by the exchange, and orders the exchange would take were refused locally.
+Which symbols need it is the venue's rules' to say (``SymbolRuleSet.needs_average_price``);
+the figure is the venue's (``TradingVenue.average_price``). Binance judges a MARKET order's
+NOTIONAL / MIN_NOTIONAL, and every order's PERCENT_PRICE / PERCENT_PRICE_BY_SIDE band,
+against its average price over ``avgPriceMins`` (GET /api/v3/avgPrice), not against the book.
+Checked at the book mid, orders passed locally and were refused by the exchange, and orders
+the exchange would take were refused locally.
 
 The figure moves slowly (a 5-minute average), so one request serves many orders:
 
@@ -15,8 +17,9 @@ The figure moves slowly (a 5-minute average), so one request serves many orders:
 
 A failed request is logged and retried no sooner than ``refresh_s`` later; meanwhile the
 check uses the last figure, or, with none, the caller's mark (the exchange stays the judge:
-the worst outcome is an order it refuses). Symbols whose filters need no average (none, or
-only ``avgPriceMins`` 0, which means the last price) never cause a request.
+the worst outcome is an order it refuses). Symbols whose rules need no average (on Binance:
+no such filter, or only ``avgPriceMins`` 0, which means the last price) never cause a
+request.
 """
 
 from __future__ import annotations
@@ -29,20 +32,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.models import AvgPrice
-from tradeexec.binance.rules.filters import MinNotional, Notional, PercentPrice, PercentPriceBySide
-from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import TradeexecError
+from tradeexec.venue.rules import SymbolRuleSet
 
 __all__ = ["AveragePrices", "AvgPriceClient"]
 
 log = logging.getLogger(__name__)
 
-_PRICED = (PercentPrice, PercentPriceBySide, MinNotional, Notional)
 
 
 class AvgPriceClient(Protocol):
-    async def avg_price(self, symbol: str) -> AvgPrice: ...
+    """Where the figure comes from: the venue (``TradingVenue.average_price``)."""
+
+    async def average_price(self, symbol: str) -> Decimal | None: ...
 
 
 @dataclass(slots=True)
@@ -71,23 +73,14 @@ class AveragePrices:
         self.max_age_s = max_age_s
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
-        self._needed: dict[str, bool] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
 
-    def needed(self, rules: SymbolRules) -> bool:
-        """Whether a filter of the symbol is judged at the average price (worked out once)."""
-        need = self._needed.get(rules.symbol)
-        if need is None:
-            need = any(isinstance(f, _PRICED) and f.avg_price_mins > 0 for f in rules.filters)
-            self._needed[rules.symbol] = need
-        return need
-
-    def peek(self, rules: SymbolRules) -> tuple[bool, Decimal | None]:
+    def peek(self, rules: SymbolRuleSet) -> tuple[bool, Decimal | None]:
         """``(ready, price)`` without waiting: ``ready`` False when the figure must be
         fetched before use (none yet, or older than ``max_age_s``); past ``refresh_s`` a
         background refresh starts. ``(True, None)`` when no filter needs the figure or the
         exchange has none. Costs no request and no wait: the per-order path."""
-        if not self.needed(rules):
+        if not rules.needs_average_price:
             return True, None
         entry = self._entries.get(rules.symbol)
         if entry is None:
@@ -99,7 +92,7 @@ class AveragePrices:
             self._fetching(rules.symbol)
         return True, entry.price
 
-    async def get(self, rules: SymbolRules) -> Decimal | None:
+    async def get(self, rules: SymbolRuleSet) -> Decimal | None:
         """The exchange's average price of the symbol, or None when no filter needs it or
         none is known; waits on a request when ``peek`` is not ready."""
         ready, price = self.peek(rules)
@@ -120,7 +113,7 @@ class AveragePrices:
 
     async def _fetch(self, symbol: str) -> None:
         try:
-            answer = await self.client.avg_price(symbol)
+            known = await self.client.average_price(symbol)
         except (TradeexecError, OSError, TimeoutError) as exc:
             old = self._entries.get(symbol)
             kept = None if old is None else old.price
@@ -135,8 +128,6 @@ class AveragePrices:
             # Stamped now: the retry waits refresh_s, rather than one request per order.
             self._entries[symbol] = _Entry(kept, self._clock(), failed=True)
             return
-        price = answer.price
-        known = price if price.is_finite() and price > 0 else None  # 0: nothing traded yet
         self._entries[symbol] = _Entry(known, self._clock())
 
     async def close(self) -> None:

@@ -22,18 +22,16 @@ from typing import Any
 
 import msgspec
 
-from tradeexec.binance.rest.params import check_decimal, check_symbol
-from tradeexec.binance.rules.grid import Rounding
-from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
-from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import TradeexecError
-from tradeexec.execution.dust import below_minimum
+from tradeexec.execution.dust import dust_reason
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
+from tradeexec.params import check_decimal, check_symbol
 from tradeexec.plain_numbers import RULE, is_plain_decimal
+from tradeexec.venue.rules import MarketFigures, Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
@@ -240,19 +238,12 @@ class Executor:
         return [order]
 
     async def _dust(
-        self, rules: SymbolRules, side: Side, qty: Decimal, price: Decimal | None, mark: Decimal | None
+        self, rules: SymbolRuleSet, side: Side, qty: Decimal, price: Decimal | None, mark: Decimal | None
     ) -> str | None:
-        """Why an order for ``qty`` would be refused as too small, judged at the prices the
-        exchange uses (its average price for a MARKET order), or None."""
-        if qty <= 0:
-            return "rounds to 0 on the LOT_SIZE step"
-        if price is not None:
-            price = rules.round_price(price, Rounding.DOWN if side is Side.BUY else Rounding.UP)
-        kind = OrderType.MARKET if price is None else OrderType.LIMIT
-        order = OrderCheck(rules.symbol, side, kind, quantity=qty, price=price)
-        ctx = MarketContext(last_price=mark, weighted_avg_price=await self.orders.average_prices.get(rules))
-        failure = below_minimum(rules, order, ctx)
-        return None if failure is None else f"{failure.filter}: {failure.detail}"
+        """Why the order would be refused as too small, judged at the prices the venue uses
+        (its average price for a MARKET order, where it has one), or None."""
+        market = MarketFigures(last_price=mark, average_price=await self.orders.average_prices.get(rules))
+        return dust_reason(rules, side, qty, price, market)
 
     def _note_residual(self, symbol: str, delta: Decimal, reason: str | None) -> None:
         """Keep the residual the target leaves, logged at INFO when one appears: not every

@@ -1,12 +1,13 @@
 """``TradingVenue``: the interface between the execution core and an exchange account.
 
-The order manager makes every exchange call through it: place, cancel, look an order up by
-its client order ID, list open and recent orders and trades, read the venue's clock, status
-and key permissions; valuation reads balances and last prices, the emergency stop the top of
-the book, and the feed the venue's own user stream (``tradeexec.venue.stream``). Binance spot
-implements it today (``tradeexec.binance.venue.SpotVenue``, an adapter over ``BinanceClient``);
-a test double implements it with no Binance type at all (``tests/execution/fake_venue.py``),
-which keeps it from being shaped by one venue.
+The order manager makes every exchange call through it: check an order's shape, place, cancel,
+look an order up by its client order ID, list open and recent orders and trades, read the
+venue's rules (``venue.rules``), average price, clock, status and key permissions; valuation
+reads balances and last prices, the emergency stop the top of the book, and the feed the
+venue's own user stream (``tradeexec.venue.stream``). Binance spot implements it today
+(``tradeexec.binance.venue.SpotVenue``, an adapter over ``BinanceClient``); a test double
+implements it with no Binance type at all (``tests/execution/fake_venue.py``), which keeps it
+from being shaped by one venue.
 
 What the core branches on in an error is neutral too (``tradeexec.errors``): ``OrderNotFound``
 (a lookup's "no such order"), ``OutcomeUnknown`` (the venue cannot say whether a request was
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from tradeexec.venue.records import (
     AccountBalances,
@@ -30,11 +31,8 @@ from tradeexec.venue.records import (
     TradeRecord,
     VenueStatus,
 )
+from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
-
-if TYPE_CHECKING:
-    # Symbol rules are still Binance's model (filters, rounding): the next step of issue 14.
-    from tradeexec.binance.rules.exchange_rules import ExchangeRules
 
 __all__ = ["KeyPermissions", "TradingVenue"]
 
@@ -60,14 +58,27 @@ class TradingVenue(Protocol):
         """Whether this is the local (simulated) exchange, where no real funds exist."""
         ...
 
-    async def rules(self) -> ExchangeRules:
-        """Every symbol's trading rules (rounding, filters)."""
+    async def rules(self) -> VenueRules:
+        """Every symbol's trading rules (rounding, pre-send checks, minimums)."""
+        ...
+
+    def check_order(self, order: OrderTerms) -> None:
+        """Raise ``InvalidParameter`` naming the field when the venue refuses the order's
+        shape (which order types need a price, a time in force, a stop price, a quantity).
+        The core asks once, before rounding and journaling: ``place`` does not ask again."""
+        ...
+
+    async def average_price(self, symbol: str) -> Decimal | None:
+        """The venue's own average price of the symbol, the figure it judges orders at where
+        ``SymbolRuleSet.needs_average_price``; None when it has none (nothing traded)."""
         ...
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
-        """Send one order. Raises ``OutcomeUnknown``/``OrderStatusUnknown`` (or a transport
-        error) when the answer was lost, ``DuplicateOrderId`` when an open order already has
-        the ID, another ``TradeexecError`` when the venue refused it."""
+        """Send one order, already checked (``check_order``), rounded and validated against
+        the symbol's rules by the core: the venue sends it as it is. Raises ``OutcomeUnknown``
+        / ``OrderStatusUnknown`` (or a transport error) when the answer was lost,
+        ``DuplicateOrderId`` when an open order already has the ID, another
+        ``TradeexecError`` when the venue refused it."""
         ...
 
     async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from tradeexec.venue.rules import OrderTerms
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
@@ -29,28 +30,12 @@ __all__ = [
 ]
 
 
-class PlacementRequest(Protocol):
+class PlacementRequest(OrderTerms, Protocol):
     """One order as it goes on the wire: checked, rounded to the symbol's rules and journaled
     (``execution.journal.records.Intent`` is the one the core sends)."""
 
     @property
     def client_order_id(self) -> str: ...
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def side(self) -> Side: ...
-    @property
-    def type(self) -> OrderType: ...
-    @property
-    def quantity(self) -> Decimal | None: ...
-    @property
-    def quote_quantity(self) -> Decimal | None: ...
-    @property
-    def price(self) -> Decimal | None: ...
-    @property
-    def time_in_force(self) -> TimeInForce | None: ...
-    @property
-    def stop_price(self) -> Decimal | None: ...
     @property
     def recv_window_ms(self) -> int: ...
 

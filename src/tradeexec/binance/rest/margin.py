@@ -7,13 +7,13 @@ Margin orders share the spot order parameters and checks (``order_args``) and ad
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-from tradeexec.binance.enums import OrderResponseType, OrderType, SelfTradePreventionMode, Side, TimeInForce
+from tradeexec.binance.enums import OrderResponseType, OrderType, Side
 from tradeexec.binance.models import OrderAck
 from tradeexec.binance.models.margin import MarginAccount, MarginOrder, MarginOrderResponse, TranIdResponse
 from tradeexec.binance.rest.api import RecvWindow, RestApi
-from tradeexec.binance.rest.order_args import order_args
+from tradeexec.binance.rest.order_args import OrderOptions, order_args
 from tradeexec.binance.rest.params import Number, check_decimal, check_symbol
 from tradeexec.errors import InvalidParameter
 
@@ -49,39 +49,20 @@ class MarginApi(RestApi):
         side: Side | str,
         type: OrderType | str,
         *,
-        quantity: Number | None = None,
-        quote_order_qty: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        stop_price: Number | None = None,
-        iceberg_qty: Number | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: OrderResponseType | str = OrderResponseType.FULL,
         side_effect_type: SideEffect | None = None,
         is_isolated: bool = False,
-        self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: RecvWindow = None,
+        **options: Unpack[OrderOptions],
     ) -> OrderAck | MarginOrderResponse:
-        """A margin order; ``side_effect_type`` MARGIN_BUY borrows, AUTO_REPAY repays.
-        Unknown outcomes raise ``OrderStatusUnknown`` as for spot."""
+        """A margin order (``options``: the spot ``OrderOptions``); ``side_effect_type``
+        MARGIN_BUY borrows, AUTO_REPAY repays. Unknown outcomes raise ``OrderStatusUnknown``
+        as for spot."""
         if side_effect_type is not None and side_effect_type not in _SIDE_EFFECTS:
             raise InvalidParameter(
                 "sideEffectType", f"must be one of {sorted(_SIDE_EFFECTS)}", side_effect_type
             )
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            time_in_force=time_in_force,
-            stop_price=stop_price,
-            iceberg_qty=iceberg_qty,
-            new_client_order_id=new_client_order_id,
-            new_order_resp_type=new_order_resp_type,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-        )
+        options.setdefault("new_order_resp_type", OrderResponseType.FULL)
+        args = order_args(symbol, side, type, **options)
         params = {**args.params, "isIsolated": _isolated(is_isolated), "sideEffectType": side_effect_type}
         model = OrderAck if params.get("newOrderRespType") == OrderResponseType.ACK else MarginOrderResponse
         return await self.request(

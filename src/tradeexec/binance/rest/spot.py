@@ -7,7 +7,7 @@ order Binance would refuse for a filter never costs a request or an order-count 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Unpack
 
 from tradeexec.binance.enums import (
     OrderResponseType,
@@ -30,7 +30,7 @@ from tradeexec.binance.models import (
     decode_cancel_open_orders,
 )
 from tradeexec.binance.rest.api import RecvWindow, decoder_for
-from tradeexec.binance.rest.order_args import OrderArgs, order_args
+from tradeexec.binance.rest.order_args import OrderArgs, OrderOptions, order_args
 from tradeexec.binance.rest.params import (
     Number,
     check_decimal,
@@ -65,43 +65,27 @@ class SpotApi(SpotMarketApi):
         side: Side | str,
         type: OrderType | str,
         *,
-        quantity: Number | None = None,
-        quote_order_qty: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        stop_price: Number | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Number | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: OrderResponseType | str = OrderResponseType.FULL,
-        self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: RecvWindow = None,
         validate: bool = True,
         market: MarketContext | None = None,
+        **options: Unpack[OrderOptions],
     ) -> OrderAck | OrderFull:
-        """Place an order. ``validate`` checks it first against the symbol's filters
-        (``market`` supplies the live figures some filters need; without it those checks
-        are skipped) and raises ``OrderRejectedLocally`` instead of sending. A timeout, 5xx
-        or -1007 raises ``OrderStatusUnknown``: look the order up, do not resend it. An ACK
-        answer decodes as ``OrderAck``, RESULT and FULL as ``OrderFull``."""
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            time_in_force=time_in_force,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-            new_client_order_id=new_client_order_id,
-            new_order_resp_type=new_order_resp_type,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-        )
+        """Place an order (``options``: ``OrderOptions``; the answer is FULL unless
+        ``new_order_resp_type`` says otherwise). ``validate`` checks it first against the
+        symbol's filters (``market`` supplies the live figures some filters need; without it
+        those checks are skipped) and raises ``OrderRejectedLocally`` instead of sending. A
+        timeout, 5xx or -1007 raises ``OrderStatusUnknown``: look the order up, do not resend
+        it. An ACK answer decodes as ``OrderAck``, RESULT and FULL as ``OrderFull``."""
+        options.setdefault("new_order_resp_type", OrderResponseType.FULL)
+        args = order_args(symbol, side, type, **options)
         await self._validate(args, validate, market)
+        return await self.place(args, recv_window=recv_window)
+
+    async def place(self, args: OrderArgs, *, recv_window: RecvWindow = None) -> OrderAck | OrderFull:
+        """Send an order already checked (``order_args``, or the execution core's intent) as it
+        is: ``new_order`` without its checks, so that an order is checked once."""
         params = args.params
-        decode = _DECODE_ACK if params.get("newOrderRespType") == OrderResponseType.ACK else _DECODE_FULL
+        decode = _DECODE_ACK if args.new_order_resp_type is OrderResponseType.ACK else _DECODE_FULL
         return await self._call(_POST, "/api/v3/order", params, decode, recv_window)
 
     async def test_order(
@@ -110,31 +94,14 @@ class SpotApi(SpotMarketApi):
         side: Side | str,
         type: OrderType | str,
         *,
-        quantity: Number | None = None,
-        quote_order_qty: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        stop_price: Number | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Number | None = None,
         compute_commission_rates: bool = False,
         recv_window: RecvWindow = None,
         validate: bool = True,
         market: MarketContext | None = None,
+        **options: Unpack[OrderOptions],
     ) -> TestOrderResponse:
         """``POST /api/v3/order/test``: Binance checks the order without placing it."""
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            time_in_force=time_in_force,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-        )
+        args = order_args(symbol, side, type, **options)
         if not isinstance(compute_commission_rates, bool):
             raise InvalidParameter("computeCommissionRates", "must be a bool", repr(compute_commission_rates))
         await self._validate(args, validate, market)
@@ -209,19 +176,10 @@ class SpotApi(SpotMarketApi):
         cancel_orig_client_order_id: str | None = None,
         cancel_new_client_order_id: str | None = None,
         cancel_replace_mode: str = "STOP_ON_FAILURE",
-        quantity: Number | None = None,
-        quote_order_qty: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        stop_price: Number | None = None,
-        trailing_delta: int | None = None,
-        iceberg_qty: Number | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: OrderResponseType | str = OrderResponseType.FULL,
-        self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: RecvWindow = None,
         validate: bool = True,
         market: MarketContext | None = None,
+        **options: Unpack[OrderOptions],
     ) -> CancelReplaceResponse:
         """Cancel an order and place a new one in one request. A half success answers 409
         (``CancelReplacePartialSuccess``)."""
@@ -229,23 +187,9 @@ class SpotApi(SpotMarketApi):
             raise InvalidParameter(
                 "cancelReplaceMode", "must be STOP_ON_FAILURE or ALLOW_FAILURE", cancel_replace_mode
             )
-        if new_order_resp_type == OrderResponseType.ACK:
+        if options.setdefault("new_order_resp_type", OrderResponseType.FULL) == OrderResponseType.ACK:
             raise InvalidParameter("newOrderRespType", "must be RESULT or FULL here", "ACK")
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            time_in_force=time_in_force,
-            stop_price=stop_price,
-            trailing_delta=trailing_delta,
-            iceberg_qty=iceberg_qty,
-            new_client_order_id=new_client_order_id,
-            new_order_resp_type=new_order_resp_type,
-            self_trade_prevention_mode=self_trade_prevention_mode,
-        )
+        args = order_args(symbol, side, type, **options)
         if (cancel_order_id is None) == (cancel_orig_client_order_id is None):
             raise InvalidParameter(
                 "cancelOrderId", "give exactly one of cancelOrderId or cancelOrigClientOrderId", ""

@@ -1,22 +1,16 @@
 """Exact decimal arithmetic on price and quantity grids: rounding onto ``base + k * step``,
-grid membership, and printing numbers the way the exchange does."""
+grid membership, and printing numbers the way the exchange does. ``Rounding`` (the modes) is
+the venue-neutral one of ``tradeexec.venue.rules``."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
-from enum import StrEnum
 
+from tradeexec.venue.rules import Rounding
 
-class Rounding(StrEnum):
-    """How to bring a number onto a grid. DOWN and UP are floor and ceiling (toward minus and
-    plus infinity); NEAREST breaks ties to the even grid step."""
-
-    DOWN = "DOWN"
-    UP = "UP"
-    NEAREST = "NEAREST"
-
+__all__ = ["Rounding", "decimal_places", "exact_mul", "floor_div", "on_grid", "plain", "to_grid"]
 
 # ---------------------------------------------------------------------------------------------
 # Exact decimal arithmetic. Comparisons of Decimals are exact, but products and remainders

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Final
 
 from tradeexec.binance.enums import OrderType, Side, TimeInForce
+from tradeexec.venue.rules import OrderTerms
 
 # Binance's codes for filter failures: -1013 when the API refuses the order, -2010 when the
 # matching engine does (the filters that need the account's open orders or position).
@@ -52,6 +53,15 @@ class OrderCheck:
     iceberg_qty: Decimal | None = None
     trailing_delta: int | None = None
     time_in_force: TimeInForce | None = None
+
+
+def order_check_of(order: OrderTerms) -> OrderCheck:
+    """A venue-neutral order (the execution core's journaled intent) as Binance's checks and
+    wire read it: the same values, Binance's field names."""
+    return OrderCheck(
+        order.symbol, order.side, order.type, quantity=order.quantity, quote_order_qty=order.quote_quantity,
+        price=order.price, stop_price=order.stop_price, time_in_force=order.time_in_force,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

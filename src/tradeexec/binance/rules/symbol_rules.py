@@ -63,12 +63,14 @@ from tradeexec.binance.rules.filters import (
     split_filters,
 )
 from tradeexec.binance.rules.grid import Rounding, decimal_places, plain
+from tradeexec.binance.rules.minimums import below_minimum
 from tradeexec.binance.rules.order_check import (
     INVALID_MESSAGE,
     NO_MARKET,
     FilterFailure,
     MarketContext,
     OrderCheck,
+    order_check_of,
 )
 from tradeexec.binance.rules.order_numbers import (
     BAD_PRECISION,
@@ -83,6 +85,7 @@ from tradeexec.binance.rules.order_numbers import (
     shown_decimals,
     zero_notional,
 )
+from tradeexec.venue.rules import MarketFigures, OrderTerms
 
 # The order in which exchangeInfo lists order types.
 _ORDER_TYPES = (
@@ -137,6 +140,8 @@ class _SymbolInfoWire(msgspec.Struct, rename="camel"):
     allowed_self_trade_prevention_modes: list[str] = msgspec.field(default_factory=list)
 
 
+# The filters Binance judges at its average price over ``avgPriceMins`` (0: the last price).
+_PRICED = (PercentPrice, PercentPriceBySide, MinNotional, Notional)
 _WIRE_KEYS = frozenset(f.encode_name for f in msgspec.structs.fields(_SymbolInfoWire))
 _F = TypeVar("_F")
 
@@ -154,6 +159,7 @@ class _Plan:
     market_lot_size: MarketLotSize | None
     static_checks: tuple[tuple[StaticCheck, SymbolFilter], ...]
     account_filters: tuple[SymbolFilter, ...]
+    needs_average_price: bool
 
     @classmethod
     def of(cls, filters: Sequence[SymbolFilter]) -> _Plan:
@@ -163,6 +169,7 @@ class _Plan:
             _first(filters, MarketLotSize),
             static_checks(filters),
             account_filters(filters),
+            any(isinstance(f, _PRICED) and f.avg_price_mins > 0 for f in filters),
         )
 
 
@@ -374,6 +381,21 @@ class SymbolRules:
             return check_finite(qty, "quantity")
         return round_checked(qty, "quantity", grid.min_qty, grid.step_size, mode)
 
+    # -- the execution core's interface (``tradeexec.venue.rules.SymbolRuleSet``) -------------
+
+    @property
+    def needs_average_price(self) -> bool:
+        return self._plan.needs_average_price
+
+    def validate_order(self, order: OrderTerms, market: MarketFigures) -> None:
+        """``validate`` of a neutral order at neutral market figures (the core's one check)."""
+        ctx = MarketContext(market.last_price, market.average_price, market.open_orders)
+        self.validate(order_check_of(order), ctx)
+
+    def below_minimum(self, order: OrderTerms, market: MarketFigures) -> FilterFailure | None:
+        ctx = MarketContext(market.last_price, market.average_price, market.open_orders)
+        return below_minimum(self.filters, order_check_of(order), ctx)
+
     # -- validation -----------------------------------------------------------------------
 
     def check_precision(self, order: OrderCheck) -> FilterFailure | None:
@@ -498,3 +520,4 @@ class SymbolRules:
         failure = self.check(order, ctx, exchange_filters)
         if failure:
             raise RuleViolation(failure)
+

@@ -26,11 +26,11 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import TypeVar, Unpack
 
 import msgspec
 
-from tradeexec.binance.enums import OrderResponseType, OrderType, Side, TimeInForce
+from tradeexec.binance.enums import OrderResponseType, OrderType, Side
 from tradeexec.binance.errors import error_from_response, outcome_unknown
 from tradeexec.binance.models import (
     Account,
@@ -47,8 +47,8 @@ from tradeexec.binance.net.endpoints import Endpoint, lookup
 from tradeexec.binance.net.ratelimit import RateLimiter
 from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
 from tradeexec.binance.net.wsconn import WsConnection, connect
-from tradeexec.binance.rest.order_args import OrderArgs, order_args
-from tradeexec.binance.rest.params import Number, check_symbol
+from tradeexec.binance.rest.order_args import OrderArgs, OrderOptions, order_args
+from tradeexec.binance.rest.params import check_symbol
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.wsapi_wire import (
@@ -406,40 +406,31 @@ class WsApiClient(AsyncService):
     # ---- typed calls -----------------------------------------------------------------------
 
     async def place_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: OrderType | str,
-        *,
-        quantity: Number | None = None,
-        quote_order_qty: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        stop_price: Number | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: OrderResponseType | str = OrderResponseType.FULL,
+        self, symbol: str, side: Side | str, type: OrderType | str, **options: Unpack[OrderOptions]
     ) -> OrderAck | OrderFull:
-        """``order.place``: the REST result types. The client order id is always set here, so
-        an unknown outcome can be looked up."""
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            quote_order_qty=quote_order_qty,
-            price=price,
-            time_in_force=time_in_force,
-            stop_price=stop_price,
-            new_client_order_id=make_client_order_id()
-            if new_client_order_id is None
-            else new_client_order_id,
-            new_order_resp_type=new_order_resp_type,
-        )
+        """``order.place``: the REST result types (FULL unless ``new_order_resp_type`` says
+        otherwise). The client order id is always set here, so an unknown outcome can be
+        looked up."""
+        options.setdefault("new_order_resp_type", OrderResponseType.FULL)
+        if options.get("new_client_order_id") is None:
+            options["new_client_order_id"] = make_client_order_id()
+        args = order_args(symbol, side, type, **options)
         self._validate(args)
+        return await self.place(args)
+
+    async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull:
+        """Send an order already checked (``order_args``, or the execution core's intent) as
+        it is: ``place_order`` without its checks. It must carry its client order id."""
+        client_id = args.new_client_order_id
+        if client_id is None:
+            raise InvalidParameter(
+                "newClientOrderId", "must be set (an unknown outcome is looked up by it)", ""
+            )
+        decode = _ACK.decode if args.new_order_resp_type is OrderResponseType.ACK else _FULL.decode
         params = args.params
-        decode = _ACK.decode if params["newOrderRespType"] == OrderResponseType.ACK else _FULL.decode
-        ref = (str(params["symbol"]), str(params["newClientOrderId"]))
-        return await self.call("order.place", params, decode, order_ref=ref)
+        if recv_window is not None:
+            params["recvWindow"] = recv_window
+        return await self.call("order.place", params, decode, order_ref=(args.check.symbol, client_id))
 
     async def cancel_order(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None
@@ -457,27 +448,16 @@ class WsApiClient(AsyncService):
         cancel_order_id: int | None = None,
         cancel_orig_client_order_id: str | None = None,
         cancel_replace_mode: str = "STOP_ON_FAILURE",
-        quantity: Number | None = None,
-        price: Number | None = None,
-        time_in_force: TimeInForce | str | None = None,
-        new_client_order_id: str | None = None,
+        **options: Unpack[OrderOptions],
     ) -> CancelReplaceResponse:
         if cancel_replace_mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
             raise InvalidParameter(
                 "cancelReplaceMode", "must be STOP_ON_FAILURE or ALLOW_FAILURE", repr(cancel_replace_mode)
             )
-        args = order_args(
-            symbol,
-            side,
-            type,
-            quantity=quantity,
-            price=price,
-            time_in_force=time_in_force,
-            new_client_order_id=make_client_order_id()
-            if new_client_order_id is None
-            else new_client_order_id,
-            new_order_resp_type=OrderResponseType.FULL,
-        )
+        options["new_order_resp_type"] = OrderResponseType.FULL
+        if options.get("new_client_order_id") is None:
+            options["new_client_order_id"] = make_client_order_id()
+        args = order_args(symbol, side, type, **options)
         self._validate(args)
         params = {
             **args.params,
@@ -486,7 +466,7 @@ class WsApiClient(AsyncService):
                 cancel_order_id, cancel_orig_client_order_id, "cancelOrderId", "cancelOrigClientOrderId"
             ),
         }
-        ref = (str(args.params["symbol"]), str(args.params["newClientOrderId"]))
+        ref = (args.check.symbol, str(args.new_client_order_id))
         return await self.call("order.cancelReplace", params, _CANCEL_REPLACE.decode, order_ref=ref)
 
     async def order_status(

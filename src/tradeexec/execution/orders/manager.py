@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.rules.order_check import MarketContext, OrderCheck
 from tradeexec.errors import (
     BinanceAPIError,
     DuplicateOrderId,
@@ -41,7 +40,7 @@ from tradeexec.errors import (
     OrderStatusUnknown,
     TradeexecError,
 )
-from tradeexec.execution.avg_prices import AveragePrices, AvgPriceClient
+from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
@@ -55,6 +54,7 @@ from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
 from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
 from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.rules import MarketFigures
 from tradeexec.venue.vocab import Side
 
 __all__ = ["ManagerVenue", "OrderManager"]
@@ -63,10 +63,9 @@ log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
-class ManagerVenue(TradingVenue, AvgPriceClient, Protocol):
+class ManagerVenue(TradingVenue, Protocol):
     """The venue the manager needs: a ``TradingVenue`` (valuation reads its balances and last
-    prices) plus the average-price read of the average-price filters (``avg_prices``), which
-    still speaks Binance's model (issue 14's next step)."""
+    prices, the average-price filters its ``average_price``)."""
 
 
 def _now_ms() -> int:
@@ -151,7 +150,9 @@ class OrderManager(Reconciling):
             self.rules = await self.venue.rules()
         report = await self.reconcile(symbols=symbols) if reconcile else None
         if self._poller is None:
-            await self.valuation.start(self.venue, self.rules, self.risk)
+            # Valuation still types the rules as Binance's (issue 14, its own step); it reads
+            # only what ``VenueRules`` gives (membership, assets).
+            await self.valuation.start(self.venue, self.rules, self.risk)  # type: ignore[arg-type]
             self._spawn(self.valuation.run(self.risk))
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
         return report
@@ -242,7 +243,7 @@ class OrderManager(Reconciling):
         (including RiskLimitExceeded) when refused before sending and the exchange's error
         when it refused; returns the order when it was accepted or its outcome is unknown
         (then it is being resolved in the background)."""
-        request = checked(request)
+        request = checked(request, self.venue)
         self.risk.ensure_can_trade()
         self.policy.check_can_send()
         if not self._guard.catch_up():
@@ -254,25 +255,14 @@ class OrderManager(Reconciling):
         self.positions.register_symbol(rules.symbol, rules.base_asset, rules.quote_asset)
         mark = await self.mark_price(request.symbol)
         intent = rounded(request, rules, self.strategy, self._clock_ms())
-        check = OrderCheck(
-            symbol=intent.symbol,
-            side=request.side,
-            type=request.type,
-            quantity=intent.quantity,
-            quote_order_qty=intent.quote_quantity,
-            price=intent.price,
-            stop_price=intent.stop_price,
-            time_in_force=request.time_in_force,
-        )
         open_now = len(self.open_orders(request.symbol))
         ready, average = self.average_prices.peek(rules)
         if not ready:
-            # The exchange's average price must be fetched first (see avg_prices.py): an
-            # order refused by the filters that need no live price costs no request.
-            rules.validate(check, MarketContext(open_orders=open_now))
+            # The venue's average price must be fetched first (see avg_prices.py): an order
+            # refused by the rules that need no live price costs no request.
+            rules.validate_order(intent, MarketFigures(open_orders=open_now))
             average = await self.average_prices.get(rules)
-        market = MarketContext(last_price=mark, weighted_avg_price=average, open_orders=open_now)
-        rules.validate(check, market)
+        rules.validate_order(intent, MarketFigures(mark, average, open_now))
         self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None

@@ -9,16 +9,18 @@ import operator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.binance.rest.order_args import order_args
-from tradeexec.binance.rest.params import check_enum, check_int
-from tradeexec.binance.rules.grid import Rounding
-from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.orders.ids import make_client_order_id
+from tradeexec.params import check_decimal, check_enum, check_int, check_symbol
+from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.rules import Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = ["OrderIntent", "checked", "rounded"]
+
+# The order types that rest on the book at a price: without a time in force they are GTC.
+_GTC_BY_DEFAULT = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
 
 
 @dataclass(slots=True, frozen=True)
@@ -36,39 +38,43 @@ class OrderIntent:
     strategy: str | None = None
     recv_window_ms: int = 5000
 
-def checked(request: OrderIntent) -> OrderIntent:
-    """The intent with its values checked (and enums parsed) as the client checks an order, so
-    a bad value is refused naming its field before it is rounded, journaled or sent."""
+def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
+    """The intent with its values checked (and enums parsed) and its shape checked by the
+    venue (``check_order``), so a bad value is refused naming its field before it is rounded,
+    journaled or sent. The one check of the order's parameters: the venue sends the journaled
+    request without another. A LIMIT-type order given no time in force is GTC."""
+    symbol = check_symbol(request.symbol)
+    side = check_enum("side", request.side, Side)
     kind = check_enum("type", request.type, OrderType)
     tif = request.time_in_force
-    if tif is None and kind in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+    if tif is not None:
+        tif = check_enum("timeInForce", tif, TimeInForce)
+    elif kind in _GTC_BY_DEFAULT:
         tif = TimeInForce.GTC
-    check = order_args(
-        request.symbol, request.side, kind, quantity=request.quantity, quote_order_qty=request.quote_quantity,
-        price=request.price, time_in_force=tif, stop_price=request.stop_price,
-    ).check  # fmt: skip
+    qty = None if request.quantity is None else check_decimal("quantity", request.quantity)
+    quote = None if request.quote_quantity is None else check_decimal("quoteOrderQty", request.quote_quantity)
+    price = None if request.price is None else check_decimal("price", request.price)
+    stop = None if request.stop_price is None else check_decimal("stopPrice", request.stop_price)
     if request.strategy is not None and not isinstance(request.strategy, str):
         raise InvalidParameter("strategy", "must be a str", type(request.strategy).__name__)
     recv_window_ms = check_int("recvWindow", request.recv_window_ms, 1, 60_000)
-    checked = (
-        check.side, kind, check.quantity, check.quote_order_qty, check.price, check.time_in_force,
-        check.stop_price,
-    )  # fmt: skip
+    now = (symbol, side, kind, qty, quote, price, tif, stop, recv_window_ms)
     given = (
-        request.side, request.type, request.quantity, request.quote_quantity, request.price,
-        request.time_in_force, request.stop_price,
+        request.symbol, request.side, request.type, request.quantity, request.quote_quantity, request.price,
+        request.time_in_force, request.stop_price, request.recv_window_ms,
     )  # fmt: skip
     # The checks hand back the very objects they accepted, so an intent built with enums and
     # Decimals (the usual case) is already what they make of it and need not be copied.
-    if recv_window_ms is request.recv_window_ms and all(map(operator.is_, checked, given)):
-        return request
-    return OrderIntent(
-        request.symbol, check.side, kind, quantity=check.quantity, quote_quantity=check.quote_order_qty,
-        price=check.price, time_in_force=check.time_in_force, stop_price=check.stop_price,
-        strategy=request.strategy, recv_window_ms=recv_window_ms,
-    )  # fmt: skip
+    if not all(map(operator.is_, now, given)):
+        request = OrderIntent(
+            symbol, side, kind, quantity=qty, quote_quantity=quote, price=price, time_in_force=tif,
+            stop_price=stop, strategy=request.strategy, recv_window_ms=recv_window_ms,
+        )  # fmt: skip
+    venue.check_order(request)
+    return request
 
-def rounded(request: OrderIntent, rules: SymbolRules, strategy: str, created_ms: int) -> Intent:
+
+def rounded(request: OrderIntent, rules: SymbolRuleSet, strategy: str, created_ms: int) -> Intent:
     """The checked request rounded to the symbol's rules, with its client order ID: the
     journaled intent. ``strategy`` is the manager's, for a request that names none."""
     is_market = request.type is OrderType.MARKET
@@ -81,13 +87,6 @@ def rounded(request: OrderIntent, rules: SymbolRules, strategy: str, created_ms:
     quote = request.quote_quantity
     if quote is not None:
         quote = quote.quantize(Decimal(1).scaleb(-rules.quote_asset_precision), rounding="ROUND_DOWN")
-    tif = request.time_in_force
-    if tif is None and request.type in (
-        OrderType.LIMIT,
-        OrderType.STOP_LOSS_LIMIT,
-        OrderType.TAKE_PROFIT_LIMIT,
-    ):
-        tif = TimeInForce.GTC
     return Intent(
         client_order_id=make_client_order_id(request.strategy or strategy, request.symbol),
         strategy=request.strategy or strategy,
@@ -97,7 +96,7 @@ def rounded(request: OrderIntent, rules: SymbolRules, strategy: str, created_ms:
         quantity=qty,
         quote_quantity=quote,
         price=price,
-        time_in_force=tif,
+        time_in_force=request.time_in_force,
         stop_price=stop,
         created_ms=created_ms,
         recv_window_ms=request.recv_window_ms,

@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
-from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import BinanceAPIError, OrderNotFound, TradeexecError
 from tradeexec.execution.journal.guard import JournalGuard
 from tradeexec.execution.journal.records import ExchangeEvent, OutcomeKind, RequestKind
@@ -31,6 +29,7 @@ from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.valuation import Valuation
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
+from tradeexec.venue.rules import SymbolRuleSet, VenueRules
 from tradeexec.venue.vocab import ExecutionType
 
 __all__ = ["CLOCK_SKEW_MS", "OrderTracking", "same_order"]
@@ -70,7 +69,7 @@ class OrderTracking:
         self.positions = positions
         self.policy = policy
         self._clock_ms = clock_ms
-        self.rules: ExchangeRules | None = None
+        self.rules: VenueRules | None = None
         self._orders: dict[str, ManagedOrder] = {}
         # Orders not yet final, so that open_orders() costs what is open, not all history.
         self._live: dict[str, ManagedOrder] = {}
@@ -87,7 +86,7 @@ class OrderTracking:
         if not order.is_final:
             self._live[cid] = order
 
-    def _symbol_rules(self, symbol: str) -> SymbolRules:
+    def _symbol_rules(self, symbol: str) -> SymbolRuleSet:
         if self.rules is None:
             raise TradeexecError("OrderManager.start() must run before orders are submitted")
         return self.rules[symbol]
