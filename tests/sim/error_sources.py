@@ -33,6 +33,14 @@ class Emitted:
     where: str
 
 
+def _field(node: ast.expr, names: dict[str, object]) -> object:
+    if isinstance(node, ast.FormattedValue) and isinstance(node.value, ast.Name) and node.format_spec is None:
+        value = names.get(node.value.id)
+        if isinstance(value, int | str):
+            return value
+    return "%s"
+
+
 def _constants() -> dict[str, object]:
     """Module-level ``NAME = <int or str>`` over the scanned folders (texts and codes are
     shared through such constants, e.g. ``MSG_DUPLICATE_ORDER``, ``INVALID_MESSAGE``)."""
@@ -72,7 +80,9 @@ def _literal(node: ast.expr, names: dict[str, object]) -> object:
     if isinstance(node, ast.Name):
         return names.get(node.id)
     if isinstance(node, ast.JoinedStr):
-        parts = [v.value if isinstance(v, ast.Constant) else "%s" for v in node.values]
+        # A field naming a known constant is filled in (``{MAX_SYMBOLS}``: the text is checked
+        # with its number); any other field is a placeholder.
+        parts = [v.value if isinstance(v, ast.Constant) else _field(v, names) for v in node.values]
         return "".join(str(p) for p in parts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _literal(node.left, names), _literal(node.right, names)
