@@ -90,7 +90,9 @@ class Venue:
 
 
 @contextlib.asynccontextmanager
-async def venue(tmp_path: Path, max_retries: int = 3, **manager_kw: Any) -> AsyncIterator[Venue]:
+async def venue(
+    tmp_path: Path, max_retries: int = 3, limits: RiskLimits | None = None, **manager_kw: Any
+) -> AsyncIterator[Venue]:
     """A market-less local exchange, a counting client and an order manager (not started)
     whose mark is the book mid (as in a session)."""
     async with contextlib.AsyncExitStack() as stack:
@@ -104,7 +106,7 @@ async def venue(tmp_path: Path, max_retries: int = 3, **manager_kw: Any) -> Asyn
             SpotVenue(client),
             Journal(tmp_path / "j.sqlite"),
             strategy="dust",
-            risk=RiskManager(RiskLimits(require_ip_restriction=False)),
+            risk=RiskManager(limits or RiskLimits(require_ip_restriction=False)),
             prices=lambda s: book_mid(ex, s),
             poll_interval_s=3600,
             **manager_kw,

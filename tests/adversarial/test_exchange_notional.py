@@ -28,6 +28,7 @@ from tradeexec.binance.rules.order_numbers import RuleViolation
 from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
+from tradeexec.execution.risk import RiskLimits
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
 D = Decimal
@@ -68,8 +69,10 @@ async def test_fails_at_the_mid_passes_at_the_average_price_accepted(tmp_path: P
 
 async def test_average_price_is_fetched_once_before_the_first_order_then_cached(tmp_path: Path) -> None:
     """No average known yet: one request before the first order of the symbol, then none per
-    order while the cached figure is fresh."""
-    async with venue(tmp_path) as v:
+    order while the cached figure is fresh (the full run's 40 orders go faster than the default
+    order-rate limit, which is not what this test is about)."""
+    unpaced = RiskLimits(require_ip_restriction=False, max_orders_per_second=None)
+    async with venue(tmp_path, limits=unpaced) as v:
         split_prices(v.ex, average="60000", mid="60000", depth="5")
         await v.manager.start()
         assert v.client.avg_calls == 0

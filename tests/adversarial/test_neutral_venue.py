@@ -27,8 +27,6 @@ from tests.adversarial.neutral_venue_helpers import (
 )
 from tests.execution.fake_venue import FakeExecution, FakeVenue, LosingVenue
 from tradeexec.binance.models import USER_EVENT_DECODER, ExecutionReport
-from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.venue_stream import SpotUserStream, neutral_item
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.execution.emergency import SellSettings, emergency_stop
@@ -54,13 +52,8 @@ FAST = SellSettings(pass_delay_s=0.01)
 WAIT = 5.0
 
 
-# The stop's sell pricing still reads Binance's filters (execution.emergency_sell, on the layout
-# test's allow-list): its fake venue carries Binance's rules for BTCUSDT until that is neutral.
-BINANCE_RULES = ExchangeRules.from_exchange_info({"symbols": [DEFAULT_SYMBOL_INFO["BTCUSDT"]]})
-
-
 def _holding(btc: str, usdt: str = "0") -> FakeVenue:
-    venue = FakeVenue(D("60000"), rules=BINANCE_RULES)
+    venue = FakeVenue(D("60000"))
     venue.holdings = {"BTC": D(btc), "USDT": D(usdt)}
     return venue
 

@@ -13,6 +13,8 @@ from tradeexec.venue.rules import MarketFigures, OrderTerms, Rounding
 
 _MODES = {Rounding.DOWN: ROUND_FLOOR, Rounding.UP: ROUND_CEILING, Rounding.NEAREST: ROUND_HALF_EVEN}
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True)
 class Shortfall:
@@ -54,6 +56,21 @@ class FakeSymbolRules:
         short = self.below_minimum(order, market)
         if short is not None:
             raise OrderRejectedLocally(short.filter, short.field, short.detail)
+
+    @property
+    def qty_step(self) -> Decimal:
+        return self.step
+
+    @property
+    def price_tick(self) -> Decimal:
+        return self.tick
+
+    def lowest_sell_price(self, reference: Decimal) -> Decimal:
+        return self.tick  # no price band: any positive tick
+
+    def largest_sale(self, held: Decimal, price: Decimal) -> Decimal:
+        qty = self.round_qty(held) if held > 0 else ZERO
+        return qty if qty >= self.min_qty and qty * price >= self.min_value else ZERO
 
 
 class FakeRules:

@@ -10,9 +10,7 @@ set, down (or up) to their limit, and expire the rest; other LIMIT orders rest u
 charges 0.1 % of the quote in the quote asset. The user stream (``user_stream``) is a queue
 the test pushes neutral items into (``FakeUserStream.push``). Its symbol
 rules are its own few numbers (``fake_rules.py``) and it checks an order's shape in its own
-words. The emergency stop's tests hand it Binance's rules instead (``rules=``): the stop's
-sell pricing still reads Binance's filters (``execution.emergency_sell``, on the layout
-test's allow-list).
+words (``rules=`` gives it others).
 
 ``LosingVenue`` wraps any venue and loses placement answers, the fault the resolver exists
 for: ``"lost"`` (the request never reached the venue) or ``"unanswered"`` (it was placed, the

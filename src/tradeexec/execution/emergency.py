@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
-from tradeexec.execution.emergency_sell import AssetSeller, SellSettings, sellable_qty
+from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.risk import RiskManager
 from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.rules import VenueRules
 
 __all__ = ["AssetSale", "EmergencyReport", "SellSettings", "emergency_stop"]
 
@@ -75,7 +75,7 @@ class _Stop:
         self.policy = policy
         self.attempts = attempts
         self.report = EmergencyReport()
-        self.rules: ExchangeRules | None = None
+        self.rules: VenueRules | None = None
         self.sellers: dict[str, AssetSeller] = {}
         self.gave_up: dict[str, str | None] = {}
 
@@ -144,7 +144,7 @@ class _Stop:
             left = f"{seller.amount(held)} {asset} left"
             if value <= 0:
                 report.not_closed[asset] = f"{left}: no price (no bid in the book and no last price)"
-            elif sellable_qty(seller.rules, held, value) > 0:
+            elif seller.rules.largest_sale(held, value) > 0:
                 report.not_closed[asset] = f"{left}: {self.gave_up.get(asset) or 'still held after the stop'}"
             else:
                 report.dust[asset] = held

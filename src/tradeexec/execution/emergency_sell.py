@@ -25,14 +25,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Literal
 
-from tradeexec.binance.rules.grid import Rounding
-from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.errors import InvalidParameter, OrderNotFound, OrderRejectedLocally, TradeexecError
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, plain_qty
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.records import OrderSnapshot
+from tradeexec.venue.rules import Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
     "AssetSeller",
     "SellSettings",
     "limit_sell_price",
-    "sellable_qty",
 ]
 
 ZERO = Decimal(0)
@@ -93,43 +91,13 @@ class _Sell:
 
 
 def limit_sell_price(
-    rules: SymbolRules, best_bid: Decimal, max_slippage_bps: Decimal, reference: Decimal
+    rules: SymbolRuleSet, best_bid: Decimal, max_slippage_bps: Decimal, reference: Decimal
 ) -> Decimal:
     """``best_bid`` less ``max_slippage_bps``, rounded up to the tick (so never further from the
-    bid than allowed), and raised to the lowest price the symbol's bands accept for a sell:
-    PRICE_FILTER's minPrice, PERCENT_PRICE's and PERCENT_PRICE_BY_SIDE's floor around
-    ``reference`` (the last price, standing in for the average the exchange uses)."""
-    floor = ZERO
-    if (pf := rules.price_filter) is not None:
-        floor = pf.min_price
-    if (pp := rules.percent_price) is not None:
-        floor = max(floor, reference * pp.multiplier_down)
-    if (pps := rules.percent_price_by_side) is not None:
-        floor = max(floor, reference * pps.ask_multiplier_down)
+    bid than allowed), and raised to the lowest price the venue accepts for a sell around
+    ``reference`` (the last price)."""
     target = best_bid * (1 - max_slippage_bps / BPS)
-    return rules.round_price(max(target, floor), Rounding.UP)
-
-
-def sellable_qty(rules: SymbolRules, held: Decimal, price: Decimal) -> Decimal:
-    """The largest quantity of ``held`` one LIMIT sell at ``price`` may carry under LOT_SIZE
-    and the notional filters, or 0 if what is held is dust there (below minQty or below the
-    minimum notional)."""
-    lot = rules.lot_size
-    if held <= 0 or price <= 0 or (lot is not None and held < lot.min_qty):
-        return ZERO
-    qty = rules.round_qty(held, Rounding.DOWN)
-    if lot is not None and lot.max_qty > 0 and qty > lot.max_qty:
-        qty = rules.round_qty(lot.max_qty, Rounding.DOWN)
-    notional = rules.notional
-    if notional is not None and notional.max_notional > 0 and qty * price > notional.max_notional:
-        qty = rules.round_qty(notional.max_notional / price, Rounding.DOWN)
-    floor = max(
-        notional.min_notional if notional is not None else ZERO,
-        rules.min_notional.min_notional if rules.min_notional is not None else ZERO,
-    )
-    if qty <= 0 or (lot is not None and qty < lot.min_qty) or qty * price < floor:
-        return ZERO
-    return qty
+    return rules.round_price(max(target, rules.lowest_sell_price(reference)), Rounding.UP)
 
 
 class AssetSeller:
@@ -144,7 +112,7 @@ class AssetSeller:
         report: EmergencyReport,
         *,
         settings: SellSettings,
-        rules: SymbolRules,
+        rules: SymbolRuleSet,
         asset: str,
         quote_asset: str,
     ) -> None:
@@ -161,7 +129,7 @@ class AssetSeller:
 
     @property
     def step(self) -> Decimal | None:
-        return self.rules.lot_size.step_size if self.rules.lot_size is not None else None
+        return self.rules.qty_step
 
     @property
     def sale(self) -> AssetSale:
@@ -182,7 +150,7 @@ class AssetSeller:
 
     def shown(self, price: Decimal) -> str:
         """A price to the symbol's tick, as the exchange shows it."""
-        return plain_qty(price, self.rules.price_filter.tick_size if self.rules.price_filter else None)
+        return plain_qty(price, self.rules.price_tick)
 
     async def prices(self) -> tuple[Decimal, Decimal]:
         """(best bid, last price), each 0 when unknown (an empty book, a symbol that has not
@@ -213,7 +181,7 @@ class AssetSeller:
             held = next((b.free for b in account.balances if b.asset == self.asset), ZERO)
             bid, last = await self.prices()
             value = bid or last
-            if held == 0 or (value > 0 and sellable_qty(self.rules, held, value) == 0):
+            if held == 0 or (value > 0 and self.rules.largest_sale(held, value) == 0):
                 return None
             if value <= 0:
                 why = "no price (no bid in the book and no last price)"
@@ -228,7 +196,7 @@ class AssetSeller:
             if bid < price:
                 why = f"no bid within {self.bps} of {self.shown(anchor)}"
                 continue
-            qty = sellable_qty(self.rules, held, price)
+            qty = self.rules.largest_sale(held, price)
             if qty == 0:
                 why = f"below the minimum order at {self.shown(price)}, the lowest price allowed"
                 continue

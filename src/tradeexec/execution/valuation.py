@@ -32,11 +32,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.errors import ConfigError, TradeexecError
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.venue.records import AccountBalances
+from tradeexec.venue.rules import VenueRules
 
 __all__ = ["VALUATION_ASSET", "MarkSource", "Marks", "NoPriceSource", "Valuation"]
 
@@ -125,7 +125,7 @@ class Valuation:
         self.start_equity: Decimal | None = None
         self.unvalued: list[str] = []  # held assets with no market against ``quote``
 
-    def cover(self, rules: ExchangeRules) -> None:
+    def cover(self, rules: VenueRules) -> None:
         """Track every asset held that trades against ``quote`` (its position starts as the
         balance); the others are listed in ``unvalued`` and logged."""
         self.unvalued = []
@@ -188,7 +188,7 @@ class Valuation:
         if pnl is not None:
             risk.observe_pnl(pnl)
 
-    async def start(self, client: AccountClient, rules: ExchangeRules, risk: RiskManager) -> None:
+    async def start(self, client: AccountClient, rules: VenueRules, risk: RiskManager) -> None:
         """Balances (the account, unless already loaded), positions for what is held, marks,
         start equity. Raises ``NoPriceSource`` naming what is missing."""
         if not self.marks.has_source:

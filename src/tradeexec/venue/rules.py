@@ -105,6 +105,27 @@ class SymbolRuleSet(Protocol):
         minimums: too big is an error for ``validate_order``, too small is dust."""
         ...
 
+    # What the emergency stop's LIMIT IOC sells need (``execution.emergency_sell``).
+    @property
+    def qty_step(self) -> Decimal | None:
+        """The step quantities are multiples of (None: any), to show them as the venue does."""
+        ...
+
+    @property
+    def price_tick(self) -> Decimal | None:
+        """The step prices are multiples of (None: any), to show them as the venue does."""
+        ...
+
+    def lowest_sell_price(self, reference: Decimal) -> Decimal:
+        """The lowest price the venue accepts for a sell now, ``reference`` (the last price)
+        standing in for the reference price its bands are set around; 0 when it sets none."""
+        ...
+
+    def largest_sale(self, held: Decimal, price: Decimal) -> Decimal:
+        """The largest quantity of ``held`` one LIMIT sell at ``price`` may carry, or 0 when
+        what is held is dust there (below the minimum quantity or value)."""
+        ...
+
 
 class VenueRules(Protocol):
     """Every symbol's rules (``TradingVenue.rules()``)."""

@@ -85,6 +85,7 @@ from tradeexec.binance.rules.order_numbers import (
     shown_decimals,
     zero_notional,
 )
+from tradeexec.binance.rules.sale_limits import largest_sale, lowest_sell_price
 from tradeexec.venue.rules import MarketFigures, OrderTerms
 
 # The order in which exchangeInfo lists order types.
@@ -395,6 +396,20 @@ class SymbolRules:
     def below_minimum(self, order: OrderTerms, market: MarketFigures) -> FilterFailure | None:
         ctx = MarketContext(market.last_price, market.average_price, market.open_orders)
         return below_minimum(self.filters, order_check_of(order), ctx)
+
+    @property
+    def qty_step(self) -> Decimal | None:
+        return self._plan.lot_size.step_size if self._plan.lot_size is not None else None
+
+    @property
+    def price_tick(self) -> Decimal | None:
+        return self.price_filter.tick_size if self.price_filter is not None else None
+
+    def lowest_sell_price(self, reference: Decimal) -> Decimal:
+        return lowest_sell_price(self, reference)
+
+    def largest_sale(self, held: Decimal, price: Decimal) -> Decimal:
+        return largest_sale(self, held, price)
 
     # -- validation -----------------------------------------------------------------------
 

@@ -152,7 +152,7 @@ class OrderManager(Reconciling):
         if self._poller is None:
             # Valuation still types the rules as Binance's (issue 14, its own step); it reads
             # only what ``VenueRules`` gives (membership, assets).
-            await self.valuation.start(self.venue, self.rules, self.risk)  # type: ignore[arg-type]
+            await self.valuation.start(self.venue, self.rules, self.risk)
             self._spawn(self.valuation.run(self.risk))
             self._poller = asyncio.create_task(self._poll_loop(), name="order-poller")
         return report
