@@ -161,3 +161,10 @@ def emitted_errors() -> list[Emitted]:
             at = f"{where}:{node.lineno}"
             out.extend(Emitted(code, t if isinstance(t, str) else None, at) for t in texts)
     return out
+
+
+def is_futures(where: str) -> bool:
+    """USDT-M futures have their own list (tests/sim/futures/test_error_texts.py), and answers
+    of their own shape (``{"code": 200, "msg": ...}`` for a done cancel-all)."""
+    path = where.split(":", maxsplit=1)[0]
+    return "/futures/" in path or path.rsplit("/", 1)[-1].startswith("futures_")

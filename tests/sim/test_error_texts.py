@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from tests.sim.conftest import Api, Reply, quiet_config
-from tests.sim.error_sources import emitted_errors
+from tests.sim.error_sources import emitted_errors, is_futures
 from tests.sim.order_params import LIMIT_BUY
 from tradeexec.binance.net.auth import HmacSigner, ws_signature_payload
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
@@ -142,12 +142,6 @@ UNDOCUMENTED: dict[tuple[int, str], str] = {
 # Files whose errors are not Binance's and need no case: the benchmark firehose serves only
 # ``/_sim/firehose/...`` (a path no Binance client is pointed at unless benchmarking).
 EXEMPT_FILES = {"sim/binance/ws_firehose.py": "benchmark endpoint under /_sim/"}
-
-def _futures(where: str) -> bool:
-    """USDT-M futures have their own list: tests/sim/futures/test_error_texts.py."""
-    path = where.split(":", maxsplit=1)[0]
-    return "/futures/" in path or path.rsplit("/", 1)[-1].startswith("futures_")
-
 
 # Codes no request can trigger: only a bug in the exchange produces them.
 UNTRIGGERABLE = {
@@ -423,7 +417,7 @@ def test_every_code_the_exchange_raises_has_a_case_and_every_text_is_binances() 
     """Reads the exchange's sources (and the order rules it checks with): each code it can
     answer must be exercised above (or be one no request can cause), each text be Binance's."""
     emitted = [e for e in emitted_errors() if e.where.split(":")[0] not in EXEMPT_FILES]
-    emitted = [e for e in emitted if not _futures(e.where)]
+    emitted = [e for e in emitted if not is_futures(e.where)]
     api_errors = [e for e in emitted if e.code < 0]  # 0..4 are the Streams' own (test_stream_errors)
     covered = {c.code for c in CASES} | {c for c in WS_CODES if c is not None} | set(UNTRIGGERABLE)
     covered.add(-1121)  # "Invalid stream name": test_stream_errors
