@@ -35,6 +35,7 @@ T = TypeVar("T")
 _PRIMARY_FAMILY = {
     Venue.USDM_FUTURES: ApiFamily.USDM,
     Venue.FUTURES_TESTNET: ApiFamily.USDM,
+    Venue.FUTURES_DEMO: ApiFamily.USDM,
     Venue.COINM_FUTURES: ApiFamily.COINM,
 }
 
