@@ -14,7 +14,10 @@ LIVE = venue_urls(Venue.USDM_FUTURES).stream
 
 def test_futures_venues_use_the_documented_hosts() -> None:
     live, testnet, demo = (venue_urls(v) for v in (Venue.USDM_FUTURES, Venue.FUTURES_TESTNET, "futures-demo"))
-    assert (live.base_for("/fapi/v1/order"), live.stream) == ("https://fapi.binance.com", "wss://fstream.binance.com")
+    assert (live.base_for("/fapi/v1/order"), live.stream) == (
+        "https://fapi.binance.com",
+        "wss://fstream.binance.com",
+    )
     assert testnet.base_for("/fapi/v1/order") == "https://testnet.binancefuture.com"
     assert testnet.stream == "wss://stream.binancefuture.com"
     assert (demo.base_for("/fapi/v1/algoOrder"), demo.stream) == (
