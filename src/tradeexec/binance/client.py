@@ -21,6 +21,7 @@ from tradeexec.binance.net.ratelimit import BudgetUsage, RateLimitRule
 from tradeexec.binance.net.transport import Transport, check_recv_window
 from tradeexec.binance.rest.api import Params, RecvWindow
 from tradeexec.binance.rest.futures import FuturesApi
+from tradeexec.binance.rest.futures_account import FuturesAccountApi
 from tradeexec.binance.rest.futures_algo import FuturesAlgoApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi
@@ -41,7 +42,7 @@ _PRIMARY_FAMILY = {
 }
 
 
-class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi):
+class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi, FuturesAccountApi):
     """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
 
     ``async with BinanceClient(api_key, api_secret) as client:`` opens one HTTP session and,
