@@ -12,7 +12,7 @@ import pytest
 from tests.binance.futures.futures_client_helpers import futures_client
 from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
 from tradeexec.binance.rest.futures_algo import CONDITIONAL_TYPES
-from tradeexec.errors import BinanceAPIError, InvalidParameter
+from tradeexec.errors import BinanceAPIError, InvalidParameter, OrderStatusUnknown
 
 
 @pytest.mark.parametrize("kind", sorted(CONDITIONAL_TYPES))
@@ -106,3 +106,21 @@ async def test_algo_order_mistakes_are_refused_before_sending(
         assert client.paths == []
         with pytest.raises(InvalidParameter, match="algoId"):
             await client.futures_get_algo_order()
+
+
+@pytest.mark.parametrize("fault", ["http_5xx", "error_1001"])
+async def test_an_algo_order_with_an_unknown_outcome_is_never_resent(fault: str, tmp_path: Path) -> None:
+    """5xx and -1001 leave the outcome unknown: the call raises with the clientAlgoId to look
+    up, and the request went out once. (The local exchange's execute-then-lose faults do not
+    cover the algo path yet; these two answer without executing.)"""
+    async with futures_client(tmp_path) as (ex, client):
+        ex.futures_set_mark_price("BTCUSDT", "60000")
+        ex.inject(fault, target="/fapi/v1/algoOrder", count=1)
+        with pytest.raises(OrderStatusUnknown) as err:
+            await client.futures_new_algo_order(
+                "BTCUSDT", "SELL", "STOP_MARKET", quantity="0.1", trigger_price="59000"
+            )
+        sent = [p for p in client.paths if p == ("POST", "/fapi/v1/algoOrder")]
+        assert err.value.client_order_id.startswith("te") and err.value.symbol == "BTCUSDT"
+        assert len(sent) == 1  # never retried
+        assert await client.futures_open_algo_orders("BTCUSDT") == []
