@@ -13,11 +13,9 @@ order, one ``MissedFuturesAccount`` for balances and positions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
-import aiohttp
 import msgspec
 
 from tradeexec.binance.models import (
@@ -30,15 +28,7 @@ from tradeexec.binance.models import (
     OrderTradeUpdate,
 )
 from tradeexec.binance.ws.futures_routes import futures_user_url
-from tradeexec.binance.ws.userdata import (
-    ListenKeyUserData,
-    MissedFuturesAccount,
-    MissedFuturesOrder,
-    UserDataItem,
-)
-
-if TYPE_CHECKING:
-    from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.ws.userdata import ListenKeyUserData, MissedFuturesAccount, MissedFuturesOrder
 
 __all__ = ["FUTURES_LISTEN_KEY_PATH", "FuturesUserData"]
 
@@ -54,36 +44,16 @@ PositionKey = tuple[str, str]
 
 class FuturesUserData(ListenKeyUserData):
     """``async for item in stream`` (or ``on_event``): typed futures events, connection
-    changes, and after a reconnect what was missed. ``stream_host`` is the venue's stream
-    host (``settings.urls.stream``), without a path."""
+    changes, and after a reconnect what was missed. Built as ``FuturesUserData(client,
+    client.settings.urls.stream)``: the venue's stream host, without a path."""
 
-    def __init__(
-        self,
-        rest: BinanceClient,
-        stream_host: str,
-        *,
-        keepalive_s: float = 1800.0,
-        silence_timeout_s: float = 120.0,
-        backoff_base_s: float = 0.5,
-        on_event: Callable[[UserDataItem], None] | None = None,
-        queue_size: int = 10_000,
-        session: aiohttp.ClientSession | None = None,
-    ) -> None:
-        super().__init__(
-            rest,
-            stream_host,
-            path=FUTURES_LISTEN_KEY_PATH,
-            keepalive_s=keepalive_s,
-            silence_timeout_s=silence_timeout_s,
-            backoff_base_s=backoff_base_s,
-            on_event=on_event,
-            queue_size=queue_size,
-            session=session,
-        )
-        # (symbol, orderId) -> (status, cumulative filled) of orders believed open
-        self._open: dict[OrderKey, tuple[str, Decimal]] = {}
-        self._wallets: dict[str, tuple[Decimal, Decimal]] = {}
-        self._positions: dict[PositionKey, tuple[Decimal, Decimal]] = {}
+    default_path: ClassVar[str] = FUTURES_LISTEN_KEY_PATH
+    # What the stream last saw, set by ``seed`` (which ``start`` runs before connecting):
+    # (symbol, orderId) -> (status, cumulative filled) of orders believed open, wallets,
+    # and non-zero positions.
+    _open: dict[OrderKey, tuple[str, Decimal]]
+    _wallets: dict[str, tuple[Decimal, Decimal]]
+    _positions: dict[PositionKey, tuple[Decimal, Decimal]]
 
     def _stream_url(self, key: str) -> str:
         return futures_user_url(self.ws_url, key)
@@ -122,8 +92,8 @@ class FuturesUserData(ListenKeyUserData):
 
     async def seed(self) -> None:
         """Learn the open orders, wallets and positions, the first recovery's baseline."""
-        for order in await self.client.futures_open_orders():
-            self._open[(order.symbol, order.order_id)] = (order.status, order.executed_qty)
+        orders = await self.client.futures_open_orders()
+        self._open = {(o.symbol, o.order_id): (o.status, o.executed_qty) for o in orders}
         self._wallets = _wallets(await self.client.futures_balance())
         self._positions = _positions(await self.client.futures_position_risk())
 

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import aiohttp
 import msgspec
@@ -328,14 +328,17 @@ def _ignore(_: bytes) -> None:
 
 
 class ListenKeyUserData(_UserDataBase, AsyncService):
-    """The legacy listenKey flow over REST + ``<ws_url>/ws/<listenKey>``."""
+    """The legacy listenKey flow over REST + ``<ws_url>/ws/<listenKey>``; ``path`` defaults
+    to the class's ``default_path`` (a subclass for another product sets its own)."""
+
+    default_path: ClassVar[str] = "/api/v3/userDataStream"
 
     def __init__(
         self,
         rest: BinanceClient,
         ws_url: str,
         *,
-        path: str = "/api/v3/userDataStream",
+        path: str | None = None,
         keepalive_s: float = 1800.0,
         silence_timeout_s: float = 120.0,
         backoff_base_s: float = 0.5,
@@ -346,7 +349,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
         super().__init__(rest, on_event, queue_size)
         self.client = rest
         self.ws_url = ws_url.rstrip("/")
-        self.path = path
+        self.path = self.default_path if path is None else path
         self.keepalive_s = keepalive_s
         self.silence_timeout_s = silence_timeout_s
         self.backoff_base_s = backoff_base_s
