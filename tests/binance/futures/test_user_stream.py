@@ -129,3 +129,30 @@ def test_the_core_stream_refuses_futures_venues_instead_of_dropping_their_events
         client = BinanceClient("k" * 64, "s" * 64, venue=venue, config_path=tmp_path / "empty.toml")
         with pytest.raises(ConfigError, match="FuturesUserData"):
             user_data_stream(client)
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Wait for ``check`` to hold, polling, within WAIT seconds."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_the_key_is_kept_alive_and_a_refused_keepalive_starts_over_with_a_new_key(
+    tmp_path: Path,
+) -> None:
+    async with futures_client(tmp_path) as (_ex, client):
+        stream = FuturesUserData(client, client.settings.urls.stream, keepalive_s=0.1, backoff_base_s=0.05)
+        await stream.start()
+        try:
+            await _until(lambda: client.paths.count(("PUT", "/fapi/v1/listenKey")) >= 3)
+            assert stream.keys_created == 1  # kept alive: the same key, no reconnect
+            # The key is closed behind the stream's back: the next keepalive answers -1125.
+            await client.futures_close_listen_key()
+            await _next(
+                stream, lambda i: isinstance(i, ConnectionEvent) and i.state is ConnectionState.RECONNECTED
+            )
+            assert stream.keys_created == 2
+        finally:
+            await stream.close()
