@@ -99,6 +99,7 @@ class Venue(StrEnum):
     SPOT_TESTNET = "spot-testnet"
     FUTURES_TESTNET = "futures-testnet"
     SPOT_DEMO = "spot-demo"
+    FUTURES_DEMO = "futures-demo"
     LOCAL = "local"
 
     @classmethod
@@ -134,7 +135,12 @@ _LIVE_HOSTS: Final = {
     ApiFamily.USDM: "https://fapi.binance.com",
     ApiFamily.COINM: "https://dapi.binance.com",
 }
+# USDⓈ-M "General Info" page: testnet REST and stream hosts. The demo-trading hosts follow
+# the demo-<live host> naming Binance uses for spot demo mode. Every USDⓈ-M stream host is
+# routed by path since 2026-04-23 (``/public``, ``/market``, ``/private``):
+# ``binance.ws.futures_routes`` builds the URLs.
 _FUTURES_TESTNET: Final = "https://testnet.binancefuture.com"
+_FUTURES_DEMO: Final = "https://demo-fapi.binance.com"
 
 _VENUES: Final[dict[Venue, VenueUrls]] = {
     Venue.SPOT: VenueUrls(
@@ -174,6 +180,13 @@ _VENUES: Final[dict[Venue, VenueUrls]] = {
         "wss://stream.binancefuture.com",
         None,
         {ApiFamily.USDM: _FUTURES_TESTNET, ApiFamily.COINM: _FUTURES_TESTNET},
+    ),
+    Venue.FUTURES_DEMO: VenueUrls(
+        Venue.FUTURES_DEMO,
+        _FUTURES_DEMO,
+        "wss://demo-fstream.binance.com",
+        None,
+        {ApiFamily.USDM: _FUTURES_DEMO},
     ),
     # Demo mode (since 2026-01): https://developers.binance.com/docs/binance-spot-api-docs/demo-mode
     Venue.SPOT_DEMO: VenueUrls(

@@ -21,6 +21,8 @@ from tradeexec.binance.net.ratelimit import BudgetUsage, RateLimitRule
 from tradeexec.binance.net.transport import Transport, check_recv_window
 from tradeexec.binance.rest.api import Params, RecvWindow
 from tradeexec.binance.rest.futures import FuturesApi
+from tradeexec.binance.rest.futures_account import FuturesAccountApi
+from tradeexec.binance.rest.futures_algo import FuturesAlgoApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi
 from tradeexec.binance.rest.wallet import WalletApi
@@ -35,11 +37,12 @@ T = TypeVar("T")
 _PRIMARY_FAMILY = {
     Venue.USDM_FUTURES: ApiFamily.USDM,
     Venue.FUTURES_TESTNET: ApiFamily.USDM,
+    Venue.FUTURES_DEMO: ApiFamily.USDM,
     Venue.COINM_FUTURES: ApiFamily.COINM,
 }
 
 
-class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi):
+class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi, FuturesAccountApi):
     """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
 
     ``async with BinanceClient(api_key, api_secret) as client:`` opens one HTTP session and,

@@ -34,6 +34,7 @@ from tradeexec.binance.ws.userdata import (
     WsApiUserData,
 )
 from tradeexec.config import Venue
+from tradeexec.errors import ConfigError
 from tradeexec.lifecycle import AsyncService
 from tradeexec.venue.stream import (
     BalanceDelta,
@@ -48,10 +49,7 @@ from tradeexec.venue.stream import (
 
 __all__ = ["SpotUserStream", "neutral_item", "user_data_stream"]
 
-_LISTEN_KEY_PATHS = {
-    Venue.USDM_FUTURES: "/fapi/v1/listenKey",
-    Venue.FUTURES_TESTNET: "/fapi/v1/listenKey",
-}
+_FUTURES_VENUES = frozenset({Venue.USDM_FUTURES, Venue.FUTURES_TESTNET, Venue.FUTURES_DEMO})
 _SPOT_LISTEN_KEY_PATH = "/api/v3/userDataStream"
 _LINKS = {
     ConnectionState.CONNECTED: LinkState.CONNECTED,
@@ -126,18 +124,24 @@ def user_data_stream(
     client: BinanceClient, *, legacy: bool = False, backoff_base_s: float = 0.5
 ) -> SpotUserStream:
     """The user data stream the client's venue offers: a WebSocket API subscription for spot
-    venues (and the local exchange), a listenKey stream for USDT-M futures, or for spot when
-    ``legacy`` (deployments from before spot listenKeys were retired). The WebSocket API
+    venues (and the local exchange), or a listenKey stream when ``legacy`` (deployments from
+    before spot listenKeys were retired); futures venues are refused. The WebSocket API
     session shares the client's key, signer and request budget (``client.ws_api()``); for a
     separate Ed25519 session key, wrap ``WsApiUserData(api, client)`` with its session in
     ``SpotUserStream`` instead."""
     settings = client.settings
-    path = _LISTEN_KEY_PATHS.get(settings.venue)
-    if path is None and legacy:
-        path = _SPOT_LISTEN_KEY_PATH
-    if path is not None:
+    if settings.venue in _FUTURES_VENUES:
+        # The spot stream decoded futures events as unreadable and dropped them: refuse
+        # rather than hand the core a stream that never reports an order.
+        raise ConfigError(
+            f"venue {settings.venue.value}: the execution core's user stream is spot's; read "
+            "USDT-M futures events with tradeexec.binance.ws.futures_userdata.FuturesUserData"
+        )
+    if legacy:
         return SpotUserStream(
-            ListenKeyUserData(client, settings.urls.stream, path=path, backoff_base_s=backoff_base_s)
+            ListenKeyUserData(
+                client, settings.urls.stream, path=_SPOT_LISTEN_KEY_PATH, backoff_base_s=backoff_base_s
+            )
         )
     api = client.ws_api(backoff_base_s=backoff_base_s)
     return SpotUserStream(WsApiUserData(api, client), (api,))

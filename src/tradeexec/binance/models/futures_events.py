@@ -1,7 +1,9 @@
 """USDT-M futures user-data events (listenKey stream, ``/private/ws/<listenKey>``), tagged on
-``e``: ORDER_TRADE_UPDATE, ACCOUNT_UPDATE (with its reason ``m``) and listenKeyExpired, with
-the short field names of Binance's "User Data Streams" pages. The local exchange encodes
-them; a futures client decodes them with the same structs."""
+``e``: ORDER_TRADE_UPDATE, TRADE_LITE, ACCOUNT_UPDATE (with its reason ``m``), ALGO_UPDATE,
+MARGIN_CALL, ACCOUNT_CONFIG_UPDATE and listenKeyExpired, with the short field names of
+Binance's "User Data Streams" pages. The local exchange encodes them; a futures client
+decodes them with the same structs (``FUTURES_USER_EVENT_DECODER``). Fields Binance sends
+only in some cases default, so one shape decodes every variant the pages show."""
 
 from __future__ import annotations
 
@@ -81,4 +83,102 @@ class FuturesAccountUpdate(_Event, tag="ACCOUNT_UPDATE", frozen=True, kw_only=Tr
     account: AccountChange = msgspec.field(name="a")
 
 
-FuturesUserEvent = OrderTradeUpdate | FuturesAccountUpdate | ListenKeyExpired
+class TradeLite(_Event, tag="TRADE_LITE", frozen=True, kw_only=True):
+    """The low-latency subset of a fill (execution type TRADE only), sent before the full
+    ORDER_TRADE_UPDATE of the same trade."""
+
+    transaction_time: int = msgspec.field(name="T")
+    symbol: str = msgspec.field(name="s")
+    quantity: Decimal = msgspec.field(name="q")
+    price: Decimal = msgspec.field(name="p")
+    is_maker: bool = msgspec.field(name="m")
+    client_order_id: str = msgspec.field(name="c")
+    side: str = msgspec.field(name="S")
+    last_filled_price: Decimal = msgspec.field(name="L")
+    last_filled_qty: Decimal = msgspec.field(name="l")
+    trade_id: int = msgspec.field(name="t")
+    order_id: int = msgspec.field(name="i")
+
+
+class AlgoOrderData(msgspec.Struct, frozen=True, kw_only=True):
+    """The ``o`` object of ALGO_UPDATE; ``actual_*`` describe the order the trigger sent to the
+    book (empty or zero before it fired)."""
+
+    client_algo_id: str = msgspec.field(name="caid")
+    algo_id: int = msgspec.field(name="aid")
+    algo_type: str = msgspec.field(name="at")
+    order_type: str = msgspec.field(name="o")
+    symbol: str = msgspec.field(name="s")
+    side: str = msgspec.field(name="S")
+    position_side: str = msgspec.field(name="ps")
+    time_in_force: str = msgspec.field(name="f")
+    quantity: Decimal = msgspec.field(name="q")
+    algo_status: str = msgspec.field(name="X")
+    actual_order_id: str = msgspec.field(name="ai", default="")
+    actual_avg_price: Decimal = msgspec.field(name="ap", default=Decimal(0))
+    actual_filled_qty: Decimal = msgspec.field(name="aq", default=Decimal(0))
+    actual_order_type: str = msgspec.field(name="act", default="")
+    trigger_price: Decimal = msgspec.field(name="tp")
+    price: Decimal = msgspec.field(name="p")
+    self_trade_prevention_mode: str = msgspec.field(name="V", default="")
+    working_type: str = msgspec.field(name="wt")
+    price_match: str = msgspec.field(name="pm", default="NONE")
+    close_position: bool = msgspec.field(name="cp", default=False)
+    price_protect: bool = msgspec.field(name="pP", default=False)
+    reduce_only: bool = msgspec.field(name="R", default=False)
+    trigger_time: int = msgspec.field(name="tt", default=0)
+    good_till_date: int = msgspec.field(name="gtd", default=0)
+    reject_reason: str = msgspec.field(name="rm", default="")
+
+
+class AlgoUpdate(_Event, tag="ALGO_UPDATE", frozen=True, kw_only=True):
+    transaction_time: int = msgspec.field(name="T")
+    order: AlgoOrderData = msgspec.field(name="o")
+
+
+class MarginCallPosition(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: str = msgspec.field(name="s")
+    position_side: str = msgspec.field(name="ps")
+    position_amt: Decimal = msgspec.field(name="pa")
+    margin_type: str = msgspec.field(name="mt")
+    isolated_wallet: Decimal = msgspec.field(name="iw")
+    mark_price: Decimal = msgspec.field(name="mp")
+    unrealized_pnl: Decimal = msgspec.field(name="up")
+    maintenance_margin: Decimal = msgspec.field(name="mm")
+
+
+class MarginCall(_Event, tag="MARGIN_CALL", frozen=True, kw_only=True):
+    """A risk warning, not an instruction: the position may already be liquidated."""
+
+    cross_wallet_balance: Decimal | None = msgspec.field(name="cw", default=None)  # crossed only
+    positions: list[MarginCallPosition] = msgspec.field(name="p", default_factory=list)
+
+
+class SymbolConfig(msgspec.Struct, frozen=True, kw_only=True):
+    symbol: str = msgspec.field(name="s")
+    leverage: int = msgspec.field(name="l")
+
+
+class MultiAssetsConfig(msgspec.Struct, frozen=True, kw_only=True):
+    multi_assets_mode: bool = msgspec.field(name="j")
+
+
+class AccountConfigUpdate(_Event, tag="ACCOUNT_CONFIG_UPDATE", frozen=True, kw_only=True):
+    """A symbol's leverage changed (``symbol_config``) or the Multi-Assets mode did
+    (``account_config``); one of the two is present."""
+
+    transaction_time: int = msgspec.field(name="T")
+    symbol_config: SymbolConfig | None = msgspec.field(name="ac", default=None)
+    account_config: MultiAssetsConfig | None = msgspec.field(name="ai", default=None)
+
+
+FuturesUserEvent = (
+    OrderTradeUpdate
+    | TradeLite
+    | FuturesAccountUpdate
+    | AlgoUpdate
+    | MarginCall
+    | AccountConfigUpdate
+    | ListenKeyExpired
+)
+FUTURES_USER_EVENT_DECODER: msgspec.json.Decoder[FuturesUserEvent] = msgspec.json.Decoder(FuturesUserEvent)

@@ -433,6 +433,13 @@ _FUTURES_ROWS: Final[tuple[_Row, ...]] = (
     ("GET", "/fapi/v2/positionRisk", S.USER_DATA, 5, IP),
     ("GET", "/fapi/v3/positionRisk", S.USER_DATA, 5, IP),
     ("GET", "/fapi/v1/income", S.USER_DATA, 30, IP),
+    ("GET", "/fapi/v1/leverageBracket", S.USER_DATA, 1, IP),
+    # The Algo Service (conditional orders since 2025-12-09): "New Algo Order" costs no IP
+    # weight, like a plain order; the query and cancel weights follow their plain-order twins.
+    ("POST", "/fapi/v1/algoOrder", S.TRADE, 0, IP),
+    ("GET", "/fapi/v1/algoOrder", S.USER_DATA, 1, IP),
+    ("DELETE", "/fapi/v1/algoOrder", S.TRADE, 1, IP),
+    ("GET", "/fapi/v1/openAlgoOrders", S.USER_DATA, futures_open_orders_weight, IP),
     ("POST", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("PUT", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("DELETE", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
@@ -450,6 +457,7 @@ _ORDER_UNITS: Final[dict[tuple[str, str], int]] = {
     ("POST", "/sapi/v1/margin/order"): 1,
     ("POST", "/sapi/v1/margin/order/oco"): 2,
     ("POST", "/fapi/v1/order"): 1,
+    ("POST", "/fapi/v1/algoOrder"): 1,
 }
 
 RETIRED_ON_BINANCE: Final[frozenset[tuple[str, str]]] = frozenset(

@@ -528,6 +528,8 @@ def _new_id_param(method: str, path: str) -> str | None:
     if method == "POST":
         if path.endswith(_NEW_ORDER_SUFFIXES):
             return "newClientOrderId"
+        if path.endswith("/algoOrder"):  # a futures conditional order (Algo Service)
+            return "clientAlgoId"
         if path.endswith(_NEW_LIST_SUFFIXES):
             return "listClientOrderId"
     return None
@@ -547,8 +549,10 @@ def _order_reference(route: _Route, args: dict[str, object]) -> tuple[str, str]:
         "origClientOrderId",
         "listClientOrderId",
         "cancelOrigClientOrderId",
+        "clientAlgoId",
         "orderId",
         "orderListId",
+        "algoId",
     ):
         value = args.get(name)
         if value:

@@ -23,14 +23,15 @@ from tradeexec.binance.models.futures import (
 )
 from tradeexec.binance.net.ratelimit import RateLimitRule
 from tradeexec.binance.rest.api import RecvWindow, RestApi
+from tradeexec.binance.rest.futures_algo import CONDITIONAL_TYPES
 from tradeexec.binance.rest.params import Number, check_decimal, check_enum, check_int, check_symbol
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["FuturesApi"]
 
-_FUTURES_TYPES = frozenset(
-    {"LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
-)
+# Conditional types are refused on /fapi/v1/order since 2025-12-09: they go to the Algo
+# Service (``FuturesAlgoApi.futures_new_algo_order``).
+_FUTURES_TYPES = frozenset({"LIMIT", "MARKET"})
 _FUTURES_TIF = frozenset({"GTC", "IOC", "FOK", "GTX", "GTD"})
 
 
@@ -64,20 +65,22 @@ class FuturesApi(RestApi):
         time_in_force: str | None = None,
         position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
         reduce_only: bool | None = None,
-        close_position: bool | None = None,
-        stop_price: Number | None = None,
-        activation_price: Number | None = None,
-        callback_rate: Number | None = None,
-        working_type: Literal["MARK_PRICE", "CONTRACT_PRICE"] | None = None,
-        price_protect: bool | None = None,
         new_client_order_id: str | None = None,
         new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
         self_trade_prevention_mode: str | None = None,
         good_till_date: int | None = None,
         recv_window: RecvWindow = None,
     ) -> FuturesOrder:
-        """A USDT-M order. Like spot orders it is never retried: an unknown outcome raises
-        ``OrderStatusUnknown`` with the client order ID."""
+        """A USDT-M LIMIT or MARKET order (conditional types are refused here, before
+        sending: they belong to ``futures_new_algo_order``). Like spot orders it is never
+        retried: an unknown outcome raises ``OrderStatusUnknown`` with the client order ID."""
+        if type in CONDITIONAL_TYPES:
+            raise InvalidParameter(
+                "type",
+                "conditional orders go to the Algo Service since 2025-12-09: "
+                "call futures_new_algo_order (POST /fapi/v1/algoOrder)",
+                repr(type),
+            )
         kind = _choice("type", type, _FUTURES_TYPES)
         if kind == "LIMIT" and (price is None or time_in_force is None or quantity is None):
             raise InvalidParameter("price", "LIMIT orders need quantity, price and timeInForce", "missing")
@@ -93,12 +96,6 @@ class FuturesApi(RestApi):
             "reduceOnly": reduce_only,
             "price": _number("price", price),
             "newClientOrderId": new_client_order_id,
-            "stopPrice": _number("stopPrice", stop_price),
-            "closePosition": close_position,
-            "activationPrice": _number("activationPrice", activation_price),
-            "callbackRate": _number("callbackRate", callback_rate),
-            "workingType": working_type,
-            "priceProtect": price_protect,
             "newOrderRespType": new_order_resp_type,
             "selfTradePreventionMode": self_trade_prevention_mode,
             "goodTillDate": None if good_till_date is None else check_int("goodTillDate", good_till_date, 0),

@@ -6,9 +6,11 @@ Two transports, one consumer surface (``async for`` or ``on_event``):
   subscribes on a ``WsApiClient`` session -- ``userDataStream.subscribe`` after an Ed25519
   logon, ``userDataStream.subscribe.signature`` for HMAC/RSA keys -- and again after every
   reconnect of that session.
-* ``ListenKeyUserData`` (USDT-M futures, older deployments): creates a listenKey by REST,
-  keeps it alive every ``keepalive_s``, reads ``<ws>/ws/<listenKey>``, closes the key on exit;
-  on expiry, ``listenKeyExpired`` or a failed keepalive it starts over with a new key.
+* ``ListenKeyUserData`` (spot deployments from before 2026-02-20): creates a listenKey by
+  REST, keeps it alive every ``keepalive_s``, reads ``<ws>/ws/<listenKey>``, closes the key on
+  exit; on expiry, ``listenKeyExpired`` or a failed keepalive it starts over with a new key.
+  ``FuturesUserData`` (``ws.futures_userdata``) is the same loop for USDT-M futures, on the
+  routed ``/private`` endpoint, decoding futures events and recovering from ``/fapi``.
 
 Events sent while no connection was up are lost by the exchange, so after every reconnect the
 stream asks REST what it missed -- open orders and balances -- and emits the differences as
@@ -24,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import aiohttp
 import msgspec
@@ -34,6 +36,8 @@ from tradeexec.binance.models import (
     USER_EVENT_DECODER,
     Account,
     ExecutionReport,
+    FuturesOrder,
+    FuturesUserEvent,
     ListenKey,
     ListenKeyExpired,
     Order,
@@ -53,6 +57,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ListenKeyUserData",
     "MissedBalances",
+    "MissedFuturesAccount",
+    "MissedFuturesOrder",
     "MissedOrderUpdate",
     "UserDataItem",
     "UserDataStream",
@@ -85,7 +91,34 @@ class MissedBalances:
     balances: dict[str, tuple[Decimal, Decimal]]
 
 
-UserDataItem = UserEvent | MissedOrderUpdate | MissedBalances | ConnectionEvent
+@dataclass(frozen=True, slots=True)
+class MissedFuturesOrder:
+    """A futures order whose state changed while the stream was down, as ``/fapi`` reports it
+    now; ``known_filled`` as in ``MissedOrderUpdate``."""
+
+    order: FuturesOrder
+    known_filled: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class MissedFuturesAccount:
+    """What changed in the futures account while the stream was down: wallet balances
+    (asset -> (wallet balance, cross wallet balance)) and positions ((symbol, position side)
+    -> (amount, entry price); amount 0 for a position closed meanwhile)."""
+
+    balances: dict[str, tuple[Decimal, Decimal]]
+    positions: dict[tuple[str, str], tuple[Decimal, Decimal]]
+
+
+UserDataItem = (
+    UserEvent
+    | MissedOrderUpdate
+    | MissedBalances
+    | FuturesUserEvent
+    | MissedFuturesOrder
+    | MissedFuturesAccount
+    | ConnectionEvent
+)
 
 
 class _UserDataBase:
@@ -134,7 +167,7 @@ class _UserDataBase:
         self._queue.append(item)
         self._wake.set()
 
-    def _on_raw(self, raw: bytes) -> UserEvent | None:
+    def _on_raw(self, raw: bytes) -> UserEvent | FuturesUserEvent | None:
         try:
             event = USER_EVENT_DECODER.decode(raw)
         except msgspec.DecodeError as exc:
@@ -292,14 +325,17 @@ def _ignore(_: bytes) -> None:
 
 
 class ListenKeyUserData(_UserDataBase, AsyncService):
-    """The legacy listenKey flow over REST + ``<ws_url>/ws/<listenKey>``."""
+    """The legacy listenKey flow over REST + ``<ws_url>/ws/<listenKey>``; ``path`` defaults
+    to the class's ``default_path`` (a subclass for another product sets its own)."""
+
+    default_path: ClassVar[str] = "/api/v3/userDataStream"
 
     def __init__(
         self,
         rest: BinanceClient,
         ws_url: str,
         *,
-        path: str = "/api/v3/userDataStream",
+        path: str | None = None,
         keepalive_s: float = 1800.0,
         silence_timeout_s: float = 120.0,
         backoff_base_s: float = 0.5,
@@ -310,7 +346,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
         super().__init__(rest, on_event, queue_size)
         self.client = rest
         self.ws_url = ws_url.rstrip("/")
-        self.path = path
+        self.path = self.default_path if path is None else path
         self.keepalive_s = keepalive_s
         self.silence_timeout_s = silence_timeout_s
         self.backoff_base_s = backoff_base_s
@@ -337,7 +373,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
                 await self._runner
         if self.listen_key is not None:
             with contextlib.suppress(TradeexecError):
-                await self.client.request("DELETE", self.path, {"listenKey": self.listen_key})
+                await self.client.request("DELETE", self.path, self._key_params(self.listen_key))
         if self._own_session and self._session is not None:
             await self._session.close()
 
@@ -354,7 +390,7 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
             try:
                 key = await self._new_key()
                 assert self._session is not None
-                ws = await self._session.ws_connect(f"{self.ws_url}/ws/{key}")
+                ws = await self._session.ws_connect(self._stream_url(key))
             except (TradeexecError, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 attempt += 1
                 self._report(
@@ -384,11 +420,18 @@ class ListenKeyUserData(_UserDataBase, AsyncService):
                 return
             self._report(ConnectionEvent(ConnectionState.DISCONNECTED, 0, reason, 1))
 
+    def _stream_url(self, key: str) -> str:
+        return f"{self.ws_url}/ws/{key}"
+
+    def _key_params(self, key: str) -> dict[str, object]:
+        """Spot keepalive and close name the key; futures ones take none (one per account)."""
+        return {"listenKey": key}
+
     async def _keepalive(self, key: str) -> str:
         while True:
             await asyncio.sleep(self.keepalive_s)
             try:
-                await self.client.request("PUT", self.path, {"listenKey": key})
+                await self.client.request("PUT", self.path, self._key_params(key))
             except TradeexecError as exc:
                 return f"keepalive failed: {exc}"
 
