@@ -95,7 +95,8 @@ def main() -> None:
         if not (by["old"] and by["new"]):
             continue  # a row one version does not have
         old, new = statistics.median(by["old"]), statistics.median(by["new"])
-        print(f"| {case} | {impl} | {metric} | {old:,.1f} | {new:,.1f} | {new / old:.2f} | {unit} |")
+        ratio = f"{new / old:.2f}" if old else "-"  # a count of lost messages is 0 on both
+        print(f"| {case} | {impl} | {metric} | {old:,.1f} | {new:,.1f} | {ratio} | {unit} |")
 
 
 if __name__ == "__main__":
