@@ -45,6 +45,8 @@ _EXECUTING = frozenset(
         "f_new_order",
         "f_cancel_order",
         "f_cancel_all",
+        "f_new_algo",
+        "f_cancel_algo",
     }
 )
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -111,8 +111,8 @@ async def test_algo_order_mistakes_are_refused_before_sending(
 @pytest.mark.parametrize("fault", ["http_5xx", "error_1001"])
 async def test_an_algo_order_with_an_unknown_outcome_is_never_resent(fault: str, tmp_path: Path) -> None:
     """5xx and -1001 leave the outcome unknown: the call raises with the clientAlgoId to look
-    up, and the request went out once. (The local exchange's execute-then-lose faults do not
-    cover the algo path yet; these two answer without executing.)"""
+    up, the request went out once, and nothing was placed (these two answer without executing;
+    the next test takes the execute-then-lose faults)."""
     async with futures_client(tmp_path) as (ex, client):
         ex.futures_set_mark_price("BTCUSDT", "60000")
         ex.inject(fault, target="/fapi/v1/algoOrder", count=1)
@@ -124,3 +124,24 @@ async def test_an_algo_order_with_an_unknown_outcome_is_never_resent(fault: str,
         assert err.value.client_order_id.startswith("te") and err.value.symbol == "BTCUSDT"
         assert len(sent) == 1  # never retried
         assert await client.futures_open_algo_orders("BTCUSDT") == []
+
+
+@pytest.mark.parametrize("fault", ["error_1007", "lost_response"])
+async def test_an_algo_order_placed_but_unanswered_is_found_by_its_client_algo_id(
+    fault: str, tmp_path: Path
+) -> None:
+    """-1007 and a lost answer after the exchange placed the order: the call raises with the
+    clientAlgoId, the request went out once, and that ID finds the one order the exchange holds."""
+    async with futures_client(tmp_path) as (ex, client):
+        ex.futures_set_mark_price("BTCUSDT", "60000")
+        ex.inject(fault, target="/fapi/v1/algoOrder", count=1)
+        with pytest.raises(OrderStatusUnknown) as err:
+            await client.futures_new_algo_order(
+                "BTCUSDT", "SELL", "STOP_MARKET", quantity="0.1", trigger_price="59000"
+            )
+        sent = [p for p in client.paths if p == ("POST", "/fapi/v1/algoOrder")]
+        assert len(sent) == 1  # never retried
+        cid = err.value.client_order_id
+        found = await client.futures_get_algo_order(client_algo_id=cid)
+        assert found.client_algo_id == cid
+        assert [o.client_algo_id for o in await client.futures_open_algo_orders("BTCUSDT")] == [cid]
