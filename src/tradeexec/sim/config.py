@@ -60,8 +60,9 @@ class RateLimitConfig:
     request_weight_per_minute: int = 6000
     orders_per_10s: int = 100  # per ``orders_window_s``, which is 10 s at Binance
     orders_window_s: int = 10  # the short order window; a test may shorten it
-    orders_per_day: int = 200_000
-    raw_requests_per_5m: int = 61_000
+    orders_per_day: int = 200_000  # per ``orders_long_window``, a DAY at Binance spot
+    orders_long_window: str = "DAY"  # DAY (spot) or MINUTE (USDT-M futures: 1200 per minute)
+    raw_requests_per_5m: int | None = 61_000  # None: no such limit (futures has none)
     first_ban_ms: int = 120_000
     max_ban_ms: int = 3 * 86_400_000
     violations_before_ban: int = 3

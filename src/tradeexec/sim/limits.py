@@ -1,7 +1,9 @@
 """Server-side rate limits, enforced as Binance enforces them.
 
 Fixed windows on the simulated clock: REQUEST_WEIGHT per minute and RAW_REQUESTS per five
-minutes per IP, ORDERS per ten seconds and per day per account. Requests that keep coming
+minutes per IP, ORDERS per ten seconds and per day per account (spot); USDT-M futures have
+their own enforcer (``futures_limits``): 2,400 weight per minute, 300 orders per ten seconds
+and 1,200 per minute, no RAW_REQUESTS. Requests that keep coming
 after a 429 earn a 418 ban whose length doubles with every ban of that IP, from two minutes up
 to three days (both configurable, so tests can watch the escalation in milliseconds).
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.models import RateLimitOrderCount
@@ -23,6 +25,10 @@ from tradeexec.sim.params import ApiError
 MINUTE_MS = 60_000
 RAW_WINDOW_MS = 5 * MINUTE_MS
 DAY_MS = 86_400_000
+_LONG_WINDOWS = {
+    "DAY": (RateLimitInterval.DAY, DAY_MS, "1D"),
+    "MINUTE": (RateLimitInterval.MINUTE, MINUTE_MS, "1M"),
+}
 _WEIGHT, _ORDERS = RateLimitType.REQUEST_WEIGHT, RateLimitType.ORDERS
 _MINUTE, _SECOND = RateLimitInterval.MINUTE, RateLimitInterval.SECOND
 
@@ -67,12 +73,19 @@ class RateLimitEnforcer:
     def rate_limits(self) -> list[RateLimitRule]:
         """The ``rateLimits`` array of exchangeInfo."""
         c = self.config
-        return [
+        rules = [
             RateLimitRule(_WEIGHT, _MINUTE, 1, c.request_weight_per_minute),
             RateLimitRule(_ORDERS, _SECOND, c.orders_window_s, c.orders_per_10s),
-            RateLimitRule(_ORDERS, RateLimitInterval.DAY, 1, c.orders_per_day),
-            RateLimitRule(RateLimitType.RAW_REQUESTS, _MINUTE, 5, c.raw_requests_per_5m),
+            RateLimitRule(_ORDERS, self._long[0], 1, c.orders_per_day),
         ]
+        if c.raw_requests_per_5m is not None:
+            rules.append(RateLimitRule(RateLimitType.RAW_REQUESTS, _MINUTE, 5, c.raw_requests_per_5m))
+        return rules
+
+    @property
+    def _long(self) -> tuple[RateLimitInterval, int, str]:
+        """The long order window: its interval, length and header suffix."""
+        return _LONG_WINDOWS[self.config.orders_long_window]
 
     def _ip(self, ip: str) -> _IpState:
         st = self._ips.get(ip)
@@ -107,7 +120,7 @@ class RateLimitEnforcer:
                 429,
                 headers={"Retry-After": self._retry_after(st.weight.resets_in_ms(now))},
             )
-        if raw > self.config.raw_requests_per_5m:
+        if self.config.raw_requests_per_5m is not None and raw > self.config.raw_requests_per_5m:
             self._violate(ip, st, now)
             raise ApiError(
                 -1003,
@@ -153,7 +166,8 @@ class RateLimitEnforcer:
         if day.current(now) >= self.config.orders_per_day:
             raise ApiError(
                 -1015,
-                f"Too many new orders; current limit is {self.config.orders_per_day} orders per DAY.",
+                f"Too many new orders; current limit is {self.config.orders_per_day} orders per "
+                f"{self.config.orders_long_window}.",
                 429,
             )
         short.add(now, 1)
@@ -163,7 +177,7 @@ class RateLimitEnforcer:
         counters = self._orders.get(account)
         if counters is None:
             short = _Counter(self.config.orders_window_s * 1000)
-            counters = self._orders[account] = (short, _Counter(DAY_MS))
+            counters = self._orders[account] = (short, _Counter(self._long[1]))
         return counters
 
     def used_weight(self, ip: str) -> int:
@@ -180,7 +194,7 @@ class RateLimitEnforcer:
         if account is not None:
             short, day = self.order_counts(account)
             out[f"X-MBX-ORDER-COUNT-{self.config.orders_window_s}S"] = str(short)
-            out["X-MBX-ORDER-COUNT-1D"] = str(day)
+            out[f"X-MBX-ORDER-COUNT-{self._long[2]}"] = str(day)
         return out
 
     def order_usage(self, account: str) -> list[RateLimitOrderCount]:
@@ -190,7 +204,7 @@ class RateLimitEnforcer:
         c = self.config
         return [
             RateLimitOrderCount(_ORDERS, _SECOND, c.orders_window_s, c.orders_per_10s, short),
-            RateLimitOrderCount(_ORDERS, RateLimitInterval.DAY, 1, c.orders_per_day, day),
+            RateLimitOrderCount(_ORDERS, self._long[0], 1, c.orders_per_day, day),
         ]
 
     def weight_usage(self, ip: str) -> RateLimitOrderCount:
@@ -213,3 +227,18 @@ def weight_for(method: str, path: str, params: Mapping[str, str], default: int) 
     except KeyError:
         return default
     return int(spec.weight_for(params))
+
+
+def futures_limits(spot: RateLimitConfig) -> RateLimitConfig:
+    """USDT-M futures' own budget (their docs' "Limits", as their exchangeInfo states it), with
+    the spot configuration's switch and ban escalation (so a test that turns limits off or
+    shortens bans does so for both)."""
+    return replace(
+        spot,
+        request_weight_per_minute=2400,
+        orders_per_10s=300,
+        orders_window_s=10,
+        orders_per_day=1200,
+        orders_long_window="MINUTE",
+        raw_requests_per_5m=None,
+    )

@@ -94,8 +94,10 @@ class RestRoutes:
             known = state.keys.get(api_key)
             account_name = known.account if known else None
 
+        limiter = state.futures_limiter if op.path.startswith("/fapi/") else state.limiter
+
         def headers() -> dict[str, str]:
-            return state.limiter.headers(ip, account_name)
+            return limiter.headers(ip, account_name)
 
         try:
             raw_body = await request.read()
@@ -108,7 +110,7 @@ class RestRoutes:
                 state.faults.record(FaultKind.MAINTENANCE, op.path)
                 raise ApiError(-1016, "This service is no longer available.", 503)
             pairs = _pairs(query, body)
-            state.limiter.charge_request(ip, limits.weight_for(op.method, op.path, dict(pairs), op.weight))
+            limiter.charge_request(ip, limits.weight_for(op.method, op.path, dict(pairs), op.weight))
             params = Params(pairs)
             early = await self._faults_before(op)
             if early is not None:
@@ -290,7 +292,8 @@ async def _headers_on_everything(request: web.Request, handler: Handler) -> web.
         if exc.status < 400 or request.path.startswith("/_sim"):
             raise
         state = request.app[STATE_KEY]
-        headers = {**exc.headers, **state.limiter.headers(request.remote or "unknown", None)}
+        limiter = state.futures_limiter if request.path.startswith("/fapi/") else state.limiter
+        headers = {**exc.headers, **limiter.headers(request.remote or "unknown", None)}
         headers.pop("Content-Type", None)
         return _json(UNSUPPORTED.body(), exc.status, headers)
 

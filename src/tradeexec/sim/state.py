@@ -26,7 +26,7 @@ from tradeexec.sim.faults import FaultInjector
 from tradeexec.sim.futures import FuturesEngine
 from tradeexec.sim.futures.events import FuturesEvent
 from tradeexec.sim.futures.listen_keys import ListenKeys
-from tradeexec.sim.limits import RateLimitEnforcer
+from tradeexec.sim.limits import RateLimitEnforcer, futures_limits
 from tradeexec.sim.tape import TradeTape
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ class SimState:
         self.bus = EventBus()
         self.faults = FaultInjector(self.clock, seed=config.seed)
         self.limiter = RateLimitEnforcer(config.rate_limits, self.clock, self.faults)
+        # USDT-M futures count against their own budget (/fapi), as on Binance.
+        self.futures_limiter = RateLimitEnforcer(futures_limits(config.rate_limits), self.clock, self.faults)
         self.symbol_info: dict[str, dict[str, Any]] = {}
         self.rules: dict[str, SymbolRules] = {}
         self.exchange_rules = ExchangeRules.from_exchange_info({"exchangeFilters": [], "symbols": []})

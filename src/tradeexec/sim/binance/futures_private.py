@@ -112,6 +112,7 @@ class FuturesPrivateOps(FuturesBase):
         p.mark_read("stopPrice", "workingType", "priceProtect", "closePosition", "selfTradePreventionMode")
         p.mark_read("priceMatch", "goodTillDate", "activationPrice", "callbackRate")
         p.ensure_all_read()
+        self.state.futures_limiter.charge_order(_name(account))
         placed = _call(lambda: self.futures.place(_name(account), req, self._now()))
         order = placed.order
         if resp_type == "ACK":  # the order as accepted, before it matched

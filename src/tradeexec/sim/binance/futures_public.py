@@ -23,12 +23,6 @@ from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
 
 INTEREST_RATE = Decimal("0.00010000")
-# /fapi/v1/exchangeInfo rateLimits of USDⓈ-M futures (issue 15; the futures docs' "Limits").
-FUTURES_RATE_LIMITS: list[dict[str, Any]] = [
-    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
-    {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-    {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
-]
 _SIGNING = ("timestamp", "recvWindow", "signature")
 
 
@@ -124,7 +118,7 @@ class FuturesPublicOps(FuturesBase):
             "timezone": "UTC",
             "serverTime": self._now(),
             "futuresType": "U_MARGINED",
-            "rateLimits": FUTURES_RATE_LIMITS,
+            "rateLimits": self.state.futures_limiter.rate_limits(),  # what it enforces
             "exchangeFilters": [],
             "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
             "symbols": [c.info() for c in self.futures.contracts.values()] if self.serves_futures else [],
