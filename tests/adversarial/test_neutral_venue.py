@@ -11,6 +11,7 @@ Binance adapter must hand its stream through without letting the core see Binanc
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,7 +35,7 @@ from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.valuation import Marks
-from tradeexec.venue.records import AssetHolding
+from tradeexec.venue.records import AccountBalances, AssetHolding
 from tradeexec.venue.stream import (
     BalanceDelta,
     BalancesChanged,
@@ -227,6 +228,36 @@ async def test_a_reconnect_settles_the_balances_with_the_venue(tmp_path: Path) -
             assert om.positions.balance("BTC").total == D("0.4")
             stream.push(StreamEnded("logged out"))
             await _until(lambda: not om.stream_live, "polling after the venue ended the stream")
+
+
+async def test_a_doubt_whose_account_read_fails_is_read_again(tmp_path: Path) -> None:
+    """Two statements of BTC in one millisecond raise a doubt; the account read that settles it
+    fails once (a ban, an outage): it is read again, never left standing (seen failing: the
+    feed gave up and the tracked figure stayed wrong until some later doubt or reconnect)."""
+    venue = _holding("0.5", "1000")
+    reads: list[str] = []
+    fail_next = [False]
+    real_balances = venue.balances
+
+    async def flaky_balances() -> AccountBalances:
+        reads.append("failed" if fail_next[0] else "read")
+        if fail_next[0]:  # the doubt's first read
+            fail_next[0] = False
+            raise ConnectionResetError("connection reset while reading the account")
+        return await real_balances()
+
+    venue.balances = flaky_balances  # type: ignore[method-assign]
+    async with manager_on(venue, tmp_path) as om:
+        stream = venue.user_stream()
+        async with OrderFeed(stream, om, account=venue, balance_check_s=0.05) as feed:
+            at = int(time.time() * 1000) + 1000
+            venue.holdings["BTC"] = D("0.65")  # the truth the account read will tell
+            fail_next[0] = True
+            stream.push(BalancesChanged([AssetHolding("BTC", D("0.7"))], at))
+            stream.push(BalancesChanged([AssetHolding("BTC", D("0.6"))], at))
+            await _until(lambda: om.positions.balance("BTC").total == D("0.65"), "the doubt settled")
+            await _until(lambda: feed.balances_settled, "no doubt left")
+            assert "failed" in reads and reads[-1] == "read" and feed.stats.balance_checks >= 1
 
 
 # ---------------------------------------------------------------- the Binance adapter's stream

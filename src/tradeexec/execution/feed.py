@@ -273,9 +273,11 @@ class OrderFeed(AsyncService):
             try:
                 account = await self.account.balances()
             except (TradeexecError, OSError, TimeoutError) as exc:
-                # The next doubt, or the next reconnect's reconciliation, reads it again.
-                log.error("order feed: balance check failed: %s", exc)
-                return
+                # A doubt is never left standing: read again after the interval (a ban or an
+                # outage that outlasts it costs one failed read per interval, no more).
+                log.error("order feed: balance check failed, again in %.1fs: %s", self.balance_check_s, exc)
+                self._check_due = True
+                continue
             self.stats.balance_checks += 1
             positions.adopt_balances(account, seen=seen)
 
