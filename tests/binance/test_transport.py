@@ -360,7 +360,12 @@ async def test_burst_of_ten_times_the_limit_never_gets_429(
         await asyncio.gather(*(client.ping() for _ in range(300)))
     assert len(fake.requests_to("GET", "/api/v3/ping")) == 300
     assert fake.got_429 == 0
-    assert max(fake.weight_used.values()) <= 24  # 80% of 30
+    # The client spends at most 80% (24) of each second it sends in; the
+    # server counts by the second a request arrives in, so on a loaded machine
+    # a few requests sent late in one second land in the next. That is what the
+    # 20% margin is for: arrivals stay under the limit itself, never over it.
+    assert max(fake.weight_used.values()) <= 30
+    assert sum(fake.weight_used.values()) >= 300
 
 
 @pytest.mark.parametrize(
