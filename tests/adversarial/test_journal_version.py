@@ -8,17 +8,20 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.adversarial.journal_helpers import REPO, build_v1, fill, siblings
+from tests.adversarial.journal_helpers import REPO, build_v1, fill, intent, siblings
 from tests.cli import base_env
 from tradeexec.errors import JournalError, JournalVersionError
 from tradeexec.execution.journal.records import ExchangeEvent
+from tradeexec.execution.journal.schema import SCHEMA_VERSION
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.state import OrderState
+from tradeexec.venue.positions import PositionLeg
 
 pytestmark = pytest.mark.adversarial
 
@@ -65,7 +68,7 @@ def test_an_event_the_table_refuses_raises_instead_of_passing_for_a_duplicate(tm
     path = tmp_path / "journal.sqlite"
     with Journal(path) as journal:
         fill(journal, 1)
-    _newer_tables(path, 2)  # claims this version: only the insert itself can notice
+    _newer_tables(path, SCHEMA_VERSION)  # claims this version: only the insert itself can notice
     with Journal(path) as journal:
         (intent,) = journal.intents()
         with pytest.raises(JournalError, match="CHECK constraint failed"):
@@ -93,15 +96,31 @@ def test_a_version_1_journal_is_migrated_with_its_records(tmp_path: Path, last_q
         assert fill_event.last_qty == Decimal("0.01") and fill_event.last_quote is None
         assert journal.lost is None
         fill(journal, 1)  # new rows go in beside the old ones
-        assert len(journal.intents()) == 2
+        old, _new = journal.intents()
+        # An order journaled before legs existed was a plain one: never reduce-only.
+        assert (old.reduce_only, old.position_leg) == (False, None)
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM meta WHERE key = 'journal_id'").fetchone()[0] == 1
     finally:
         conn.close()
     with Journal(path) as journal:  # and opening it again changes nothing
         assert len(journal.intents()) == 2
+
+
+def test_a_reduce_only_order_on_a_leg_is_read_back_as_it_was_journaled(tmp_path: Path) -> None:
+    """A restart must resend a reduce-only order as reduce-only, on the same leg: without the
+    flag, a resent close would open a position the other way."""
+    path = tmp_path / "journal.sqlite"
+    with Journal(path) as journal:
+        journal.record_intent(replace(intent(1), reduce_only=True, position_leg=PositionLeg.SHORT))
+        journal.record_intent(intent(2))
+    with Journal(path) as journal:
+        closing, plain = journal.intents()
+        assert (closing.reduce_only, closing.position_leg) == (True, PositionLeg.SHORT)
+        assert (plain.reduce_only, plain.position_leg) == (False, None)
+        assert journal.intent(closing.client_order_id) == closing
 
 
 def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,13 +22,15 @@ from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import InvalidParameter
+from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.sim.exchange import LocalExchange
-from tradeexec.venue.vocab import OrderType, Side
+from tradeexec.venue.positions import PositionLeg
+from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 pytestmark = pytest.mark.adversarial
 
@@ -97,3 +100,25 @@ async def test_the_public_call_still_checks_its_order_once(tmp_path: Path) -> No
                 with pytest.raises(InvalidParameter, match="timeInForce"):
                     await client.new_order(SYMBOL, "BUY", "LIMIT", **limit)
     assert counter.calls == {"order shape": 2, "filters": 1, "wire build": 2}, counter.calls
+
+
+async def test_spot_refuses_a_reduce_only_or_legged_placement_before_sending(tmp_path: Path) -> None:
+    """Spot has no positions: a placement carrying futures terms is refused, never sent
+    without them (which would buy or sell for real)."""
+    async with LocalExchange(market=False) as ex:
+        ex.set_price(SYMBOL, "60000")
+        client = BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0)
+        async with client:
+            venue = SpotVenue(client)
+            base = Intent(
+                "refuse_1", "s", SYMBOL, Side.SELL, OrderType.LIMIT, D("0.001"), None, D("61000"),
+                TimeInForce.GTC, None, client.timestamp_ms(), 5000,
+            )  # fmt: skip
+            for request, field in (
+                (replace(base, reduce_only=True), "reduce_only"),
+                (replace(base, position_leg=PositionLeg.SHORT), "position_leg"),
+            ):
+                with pytest.raises(InvalidParameter) as refused:
+                    await venue.place(request)
+                assert refused.value.field == field and "spot has no positions" in str(refused.value)
+            assert await client.open_orders(SYMBOL) == []

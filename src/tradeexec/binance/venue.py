@@ -37,7 +37,7 @@ from tradeexec.binance.venue_records import (
 )
 from tradeexec.binance.venue_stream import SpotUserStream, user_data_stream
 from tradeexec.config import is_local_exchange
-from tradeexec.errors import BinanceAPIError, DuplicateOrderId
+from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.records import (
     AccountBalances,
@@ -82,6 +82,13 @@ class SpotVenue:
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
         # Checked by the core (``check_order``, the rules): built as it is, not checked again.
+        if request.reduce_only or request.position_leg is not None:
+            # Spot has no positions: sending it without the flag would buy or sell for real.
+            raise InvalidParameter(
+                "reduce_only" if request.reduce_only else "position_leg",
+                "spot has no positions",
+                f"{request.symbol} is traded on Binance spot; reduce-only and legs are futures terms",
+            )
         args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
             response = await self.orders.place(args, recv_window=request.recv_window_ms)

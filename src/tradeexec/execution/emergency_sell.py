@@ -88,6 +88,8 @@ class _Sell:
     quote_quantity: None = None
     stop_price: None = None
     recv_window_ms: int = RECV_WINDOW_MS
+    reduce_only: bool = False
+    position_leg: None = None
 
 
 def limit_sell_price(

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
+from tradeexec.venue.positions import MarginMode, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
     BookTop,
@@ -34,7 +35,7 @@ from tradeexec.venue.records import (
 from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
 
-__all__ = ["KeyPermissions", "TradingVenue"]
+__all__ = ["DerivativesVenue", "KeyPermissions", "TradingVenue"]
 
 
 class KeyPermissions(Protocol):
@@ -146,4 +147,40 @@ class TradingVenue(Protocol):
     def timestamp_ms(self) -> int:
         """The timestamp a request signed now would carry (local clock plus the measured
         offset to the venue's)."""
+        ...
+
+
+class DerivativesVenue(TradingVenue, Protocol):
+    """A venue whose account holds positions (Binance USDT-M futures), as the core uses it.
+
+    Everything of ``TradingVenue`` holds; placements may carry ``reduce_only`` and a
+    ``position_leg`` (``PlacementRequest``). ``cancel_all`` cancels the symbol's plain orders;
+    its conditional orders (Binance's Algo Service: their own id space) are cancelled with
+    ``cancel_conditional``, which the emergency stop calls too. ``balances`` are the wallet's
+    (free: what is available for new margin; locked: the rest of the wallet balance)."""
+
+    async def positions(self, symbol: str | None = None) -> Sequence[PositionSnapshot]:
+        """Every leg of ``symbol`` (of every symbol when None) as the venue reports it now,
+        flat legs included where the venue lists them."""
+        ...
+
+    async def hedge_mode(self) -> bool:
+        """Whether the account keeps LONG and SHORT legs apart (hedge mode) or one signed
+        leg per symbol (one-way mode)."""
+        ...
+
+    async def set_leverage(self, symbol: str, leverage: int) -> Decimal:
+        """Set the symbol's leverage; returns the venue's maximum notional at that leverage."""
+        ...
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """Raises when a position or open order stops the change (the venue's own error)."""
+        ...
+
+    async def cancel_conditional(self, symbol: str) -> int:
+        """Cancel every open conditional order of ``symbol``; returns how many were open."""
+        ...
+
+    async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
+        """The mark price of each of ``symbols`` (what unrealized PnL and liquidation run on)."""
         ...

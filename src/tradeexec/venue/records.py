@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.rules import OrderTerms
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
@@ -38,6 +39,15 @@ class PlacementRequest(OrderTerms, Protocol):
     def client_order_id(self) -> str: ...
     @property
     def recv_window_ms(self) -> int: ...
+    @property
+    def reduce_only(self) -> bool:
+        """Only ever shrink the position (a derivatives venue; a spot venue refuses True)."""
+        ...
+
+    @property
+    def position_leg(self) -> PositionLeg | None:
+        """The leg the order works on (a derivatives venue); None on a venue without legs."""
+        ...
 
 
 @dataclass(slots=True, frozen=True)

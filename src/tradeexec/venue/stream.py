@@ -14,7 +14,8 @@ re-reads after a reconnect are the adapter's business. The core sees only these 
 * ``StreamLink`` (connected, down, back up) and ``StreamEnded`` (the venue ended the
   subscription: nothing more will come until it is opened again).
 
-A futures venue adds its position events here beside the balance ones.
+A derivatives venue adds its position items (``tradeexec.venue.positions``):
+``PositionsChanged``, ``RecoveredPositions``, ``FundingSettled`` and ``VenueAlarm``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from tradeexec.venue.positions import FundingSettled, PositionsChanged, RecoveredPositions, VenueAlarm
 from tradeexec.venue.records import BalanceLine, ExecutionUpdate, OrderSnapshot
 
 __all__ = [
@@ -101,6 +103,10 @@ UserStreamItem = (
     | RecoveredBalances
     | StreamLink
     | StreamEnded
+    | PositionsChanged
+    | RecoveredPositions
+    | FundingSettled
+    | VenueAlarm
 )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = ["ExchangeEvent", "Intent", "OutcomeKind", "RequestKind", "RequestRecord"]
@@ -52,6 +53,8 @@ class Intent:
     stop_price: Decimal | None
     created_ms: int
     recv_window_ms: int
+    reduce_only: bool = False
+    position_leg: PositionLeg | None = None  # None: the venue has no legs (spot)
     id: int = 0  # journal row id; 0 until recorded
 
 

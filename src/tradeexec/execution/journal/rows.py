@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 __all__ = [
@@ -31,8 +32,8 @@ __all__ = [
 
 INSERT_INTENT = (
     "INSERT INTO intents (client_order_id, strategy, symbol, side, type, quantity, quote_quantity,"
-    " price, time_in_force, stop_price, created_ms, recv_window_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " price, time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_REQUEST = "INSERT INTO requests (intent_id, kind, sent_ms, attempt) VALUES (?, ?, ?, ?)"
 INSERT_OUTCOME = "INSERT INTO outcomes (request_id, result, code, msg, recorded_ms) VALUES (?, ?, ?, ?, ?)"
@@ -47,7 +48,7 @@ INSERT_EVENT = (
 HAS_EVENT = "SELECT 1 FROM events WHERE intent_id = ? AND dedupe_key = ?"
 INTENT_COLUMNS = (
     "id, client_order_id, strategy, symbol, side, type, quantity, quote_quantity, price,"
-    " time_in_force, stop_price, created_ms, recv_window_ms"
+    " time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg"
 )
 EVENT_COLUMNS = (
     "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
@@ -119,6 +120,8 @@ def intent_from_row(r: tuple[Any, ...]) -> Intent:
         stop_price=undec(r[10]),
         created_ms=int(r[11]),
         recv_window_ms=int(r[12]),
+        reduce_only=bool(r[13]),
+        position_leg=None if r[14] is None else PositionLeg(r[14]),
     )
 
 

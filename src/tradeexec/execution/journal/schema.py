@@ -9,6 +9,8 @@ takes a NOT NULL failure for a duplicate). Version history:
    ``user_version`` 0, since it was not recorded then (``last_quote`` came late in it).
 2. adds ``meta``: the journal's identity (``journal_id``), which the writer lock's file
    remembers, so a journal file swapped for another (or recreated empty) is noticed.
+3. adds ``intents.reduce_only`` and ``intents.position_leg`` (derivatives venues). A version 2
+   tradeexec must not open such a file: it would resend a reduce-only order without the flag.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tradeexec.errors import JournalVersionError
 
 __all__ = ["SCHEMA_VERSION", "check_readable", "prepare"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS intents (
@@ -38,7 +40,9 @@ CREATE TABLE IF NOT EXISTS intents (
     time_in_force TEXT,
     stop_price TEXT,
     created_ms INTEGER NOT NULL,
-    recv_window_ms INTEGER NOT NULL
+    recv_window_ms INTEGER NOT NULL,
+    reduce_only INTEGER NOT NULL DEFAULT 0,
+    position_leg TEXT
 );
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY,
@@ -99,6 +103,11 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
     have = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
     if "last_quote" not in have:
         conn.execute("ALTER TABLE events ADD COLUMN last_quote TEXT")
+    have = {row[1] for row in conn.execute("PRAGMA table_info(intents)")}
+    if "reduce_only" not in have:  # every older intent was a plain (spot) one
+        conn.execute("ALTER TABLE intents ADD COLUMN reduce_only INTEGER NOT NULL DEFAULT 0")
+    if "position_leg" not in have:
+        conn.execute("ALTER TABLE intents ADD COLUMN position_leg TEXT")
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:
@@ -113,9 +122,14 @@ def _check_version(conn: sqlite3.Connection, path: Path) -> None:
 def check_readable(conn: sqlite3.Connection, path: Path) -> None:
     """For a read-only view, which cannot migrate: refuse what it would read wrongly."""
     _check_version(conn, path)
-    if "last_quote" not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+    missing = [
+        f"{table}.{column}"
+        for table, column in (("events", "last_quote"), ("intents", "position_leg"))
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    ]
+    if missing:
         raise JournalVersionError(
-            f"journal {path} predates events.last_quote and a view cannot migrate it: "
+            f"journal {path} predates {missing[0]} and a view cannot migrate it: "
             "open it once as a writer (start the order manager on it)"
         )
 

@@ -331,6 +331,8 @@ class Journal:
                     sql.dec(intent.stop_price),
                     intent.created_ms,
                     intent.recv_window_ms,
+                    int(intent.reduce_only),
+                    intent.position_leg,
                 ),
             )
         except sqlite3.Error as exc:
@@ -351,6 +353,8 @@ class Journal:
             intent.stop_price,
             intent.created_ms,
             intent.recv_window_ms,
+            intent.reduce_only,
+            intent.position_leg,
             row_id,
         )
 
