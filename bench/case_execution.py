@@ -53,6 +53,7 @@ class InstantClient:
             maker_commission=0, taker_commission=0, buyer_commission=0, seller_commission=0, can_trade=True,
             can_withdraw=False, can_deposit=True, update_time=0, account_type="SPOT", balances=held,
         )  # fmt: skip
+
     async def avg_price(self, symbol: str) -> AvgPrice:
         return AvgPrice(mins=5, price=MARK)
 

@@ -114,8 +114,14 @@ def run(server: ServerInfo, n: int) -> list[Result]:
         results += [
             Result(CASE, impl, "tradeexec", "peak RSS", "MiB", False, [f["rss_peak"] / _MIB], note),
             Result(
-                CASE, impl, "tradeexec", f"RSS growth after first {max(n // 10, 1):,}", "MiB", False,
-                [(f["rss_end"] - f["rss_checkpoint"]) / _MIB], note,
+                CASE,
+                impl,
+                "tradeexec",
+                f"RSS growth after first {max(n // 10, 1):,}",
+                "MiB",
+                False,
+                [(f["rss_end"] - f["rss_checkpoint"]) / _MIB],
+                note,
             ),
             Result(
                 CASE, impl, "tradeexec", "messages lost", "msgs", False, [float(n - f["delivered"])], note

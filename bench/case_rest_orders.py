@@ -52,17 +52,24 @@ async def _round_async(c: AsyncClient, n: int, inflight: int) -> Sample:
     return sw.sample
 
 
-async def _run_async(factory: AsyncFactory, server: ServerInfo, n: int, rounds: int) -> list[Result]:
-    c = await factory(server)
+async def run_rounds(
+    c: AsyncClient, n: int, rounds: int, case_seq: str = CASE_SEQ, case_par: str = CASE_PAR
+) -> list[Result]:
+    """A warm-up round trip, then ``rounds`` sequential rounds and ``rounds`` with 32 in
+    flight; the client is closed after."""
     try:
         await c.cancel(await c.place())  # warm-up: connection, exchangeInfo, markets
         seq = [await _round_async(c, n, 1) for _ in range(rounds)]
         par = [await _round_async(c, n, 32) for _ in range(rounds)]
     finally:
         await c.close()
-    return request_results(CASE_SEQ, c.name, c.kind, seq, 2 * n) + request_results(
-        CASE_PAR, c.name, c.kind, par, 2 * n
+    return request_results(case_seq, c.name, c.kind, seq, 2 * n) + request_results(
+        case_par, c.name, c.kind, par, 2 * n
     )
+
+
+async def _run_async(factory: AsyncFactory, server: ServerInfo, n: int, rounds: int) -> list[Result]:
+    return await run_rounds(await factory(server), n, rounds)
 
 
 def run(server: ServerInfo, n: int, rounds: int) -> list[Result]:

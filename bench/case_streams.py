@@ -159,9 +159,10 @@ async def raw_aiohttp(base: str, stream: str, count: int) -> Round:
     counter = Counter(count, lambda: None)
     text, binary = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
     clock = Clock()
-    async with aiohttp.ClientSession() as session, session.ws_connect(
-        f"{base}/ws/{stream}", max_msg_size=0
-    ) as ws:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{base}/ws/{stream}", max_msg_size=0) as ws,
+    ):
         async for msg in ws:
             if msg.type is text or msg.type is binary:
                 counter(decode(msg.data))
@@ -252,7 +253,12 @@ def _results(case: str, impl: str, kind: Any, rounds: list[Round], count: int) -
     return [
         Result(case, impl, kind, "messages/s", "1/s", True, [r.delivered / r.sample.wall_s for r in rounds]),
         Result(
-            case, impl, kind, "client CPU/message", "µs", False,
+            case,
+            impl,
+            kind,
+            "client CPU/message",
+            "µs",
+            False,
             [r.sample.cpu_s / max(r.delivered, 1) * 1e6 for r in rounds],
         ),
         Result(case, impl, kind, "messages lost", "msgs", False, lost),
@@ -267,4 +273,3 @@ def run(server: ServerInfo, n: int, rounds: int, *, peers: bool = True) -> list[
             out = [asyncio.run(runner(base, stream, n)) for _ in range(rounds)]
             results += _results(case, impl, kind, out, n)
     return results
-

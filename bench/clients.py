@@ -195,6 +195,12 @@ _decode_any = msgspec.json.Decoder().decode
 async def raw_aiohttp(server: ServerInfo) -> AsyncClient:
     """The practical limit: one session, hand-signed HMAC query strings, msgspec decoding
     only what the caller needs."""
+    return await raw_signed(server, "/api/v3", ORDER_PRICE)
+
+
+async def raw_signed(server: ServerInfo, prefix: str, price: str) -> AsyncClient:
+    """The raw baseline against one product's paths (``/api/v3`` spot, ``/fapi/v1`` USDT-M
+    futures), buying at ``price``."""
     session = aiohttp.ClientSession(headers={"X-MBX-APIKEY": server.api_key})
     secret = server.api_secret.encode()
     base = server.rest_url
@@ -209,32 +215,28 @@ async def raw_aiohttp(server: ServerInfo) -> AsyncClient:
             return body
 
     async def place() -> int:
-        body = await signed(
-            "POST",
-            "/api/v3/order",
-            {
-                "symbol": SYMBOL,
-                "side": "BUY",
-                "type": "LIMIT",
-                "timeInForce": "GTC",
-                "quantity": ORDER_QTY,
-                "price": ORDER_PRICE,
-            },
-        )
+        order = {
+            "symbol": SYMBOL,
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": ORDER_QTY,
+        }
+        body = await signed("POST", f"{prefix}/order", {**order, "price": price})
         return _decode_order_id(body).orderId
 
     async def cancel(oid: int) -> None:
-        _decode_any(await signed("DELETE", "/api/v3/order", {"symbol": SYMBOL, "orderId": oid}))
+        _decode_any(await signed("DELETE", f"{prefix}/order", {"symbol": SYMBOL, "orderId": oid}))
 
     async def public(path: str, params: dict[str, str | int]) -> None:
         async with session.get(f"{base}{path}", params=params) as resp:
             _decode_any(await resp.read())
 
     async def ticker() -> None:
-        await public("/api/v3/ticker/price", {"symbol": SYMBOL})
+        await public(f"{prefix}/ticker/price", {"symbol": SYMBOL})
 
     async def depth() -> None:
-        await public("/api/v3/depth", {"symbol": SYMBOL, "limit": 100})
+        await public(f"{prefix}/depth", {"symbol": SYMBOL, "limit": 100})
 
     return AsyncClient("raw aiohttp + msgspec", "baseline", place, cancel, ticker, depth, session.close)
 
