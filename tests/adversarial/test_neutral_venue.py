@@ -258,6 +258,10 @@ async def test_a_doubt_whose_account_read_fails_is_read_again(tmp_path: Path) ->
             await _until(lambda: om.positions.balance("BTC").total == D("0.65"), "the doubt settled")
             await _until(lambda: feed.balances_settled, "no doubt left")
             assert "failed" in reads and reads[-1] == "read" and feed.stats.balance_checks >= 1
+            # The position follows the read too: a fill whose time a clock step put inside the
+            # read a position was set from moved neither, and only the read can settle both.
+            position = om.positions.position(SYMBOL)
+            assert position is not None and position.quantity == D("0.65")
 
 
 # ---------------------------------------------------------------- the Binance adapter's stream

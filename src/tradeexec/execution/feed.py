@@ -19,7 +19,8 @@ exchange's figures and raises the tracker's alarm on any difference.
 Balance events are applied in the exchange's order, not the stream's (see ``BalanceBook``):
 a stale one changes nothing. When two figures of one asset carry the same millisecond the
 tracker cannot order them and says so (``on_doubt``); the feed then reads the account and
-adopts it, at most once per ``balance_check_s``, so a doubt never outlives that interval.
+adopts it, positions included, at most once per ``balance_check_s``, so a doubt never
+outlives that interval.
 """
 
 from __future__ import annotations
@@ -279,7 +280,10 @@ class OrderFeed(AsyncService):
                 self._check_due = True
                 continue
             self.stats.balance_checks += 1
-            positions.adopt_balances(account, seen=seen)
+            # Positions follow the read as well: a fill whose time a clock step put inside the
+            # figure a position was set from moved neither it nor the balance (a fill truly
+            # inside the read stays out: ``Position.synced_at``).
+            positions.load_account(account, seen=seen)
 
     @property
     def balances_settled(self) -> bool:

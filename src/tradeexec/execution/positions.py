@@ -77,6 +77,9 @@ class Position:
     fees: dict[str, Decimal] = field(default_factory=dict)
     kind: str = "spot"
     leverage: Decimal | None = None
+    # The exchange time (ms) of the balance statement the quantity was last set from: a fill
+    # timed at or before it is already inside the quantity (its report came after the read).
+    synced_at: int | None = None
 
     @property
     def side(self) -> PositionSide:
@@ -157,6 +160,7 @@ class PositionTracker:
             held = self.balances.get(base_asset)
             if held is not None and held.total:
                 pos.quantity = held.total
+                pos.synced_at = self.book.stamp(base_asset)
                 pos.avg_entry_price = self._mark(symbol) or ZERO
             self.positions[symbol] = pos
         return pos
@@ -198,6 +202,10 @@ class PositionTracker:
         if commission and commission_asset:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
         if delta:
+            if time_ms is not None and pos.synced_at is not None and time_ms <= pos.synced_at:
+                # Set from a balance that already held this trade: its quantity is in, and it
+                # moves the price and PnL only (a sale counted twice left a BNB position short).
+                pos.quantity -= delta
             pos._trade(delta, -quote_flow / delta)
         key: Hashable = ("trade", symbol, trade_id) if trade_id is not None else object()
         book = self.book
@@ -239,6 +247,7 @@ class PositionTracker:
             if len(positions) == 1:
                 pos = positions[0]
                 pos.quantity = self.balance(base).total
+                pos.synced_at = self.book.stamp(base)
                 if pos.quantity and not pos.avg_entry_price:
                     pos.avg_entry_price = self._mark(pos.symbol) or ZERO
 
