@@ -35,7 +35,7 @@ from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
-from tradeexec.sim.futures.market_history import ForceOrder, MarketHistory
+from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 from tradeexec.sim.tape import TradeTape
@@ -419,7 +419,7 @@ class FuturesEngine:
                 symbol = done.positions[0].symbol
                 for p in done.positions:
                     side = "SELL" if p.amt > 0 else "BUY"
-                    closed = ForceOrder(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
+                    closed = Liquidation(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
                     self.history.liquidated(closed)
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)

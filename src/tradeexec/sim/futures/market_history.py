@@ -34,7 +34,7 @@ class FundingRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ForceOrder:
+class Liquidation:
     """One liquidation close as the public sees it: the side of the closing order (SELL
     closes a long), its quantity and the price it was booked at."""
 
@@ -50,9 +50,10 @@ class MarketHistory:
         names = list(symbols)
         self.marks = TradeTape(names)
         self.funding: deque[FundingRecord] = deque(maxlen=MAX_FUNDING_ROWS)
-        self.force_orders: deque[ForceOrder] = deque(maxlen=MAX_FORCE_ORDERS)
+        self.force_orders: deque[Liquidation] = deque(maxlen=MAX_FORCE_ORDERS)
         self._last: dict[str, tuple[int, Decimal]] = {}
         self._seq = 0
+        self.force_total = 0  # liquidations ever recorded (the deque forgets the oldest)
 
     def sample_marks(self, symbols: Iterable[str], mark_of: Callable[[str], Decimal], now_ms: int) -> None:
         """One sample per symbol per second, or sooner when the mark moved."""
@@ -86,5 +87,6 @@ class MarketHistory:
             return rows[-limit:]
         return rows[:limit]
 
-    def liquidated(self, order: ForceOrder) -> None:
+    def liquidated(self, order: Liquidation) -> None:
         self.force_orders.append(order)
+        self.force_total += 1
