@@ -107,6 +107,7 @@ from tradeexec.binance.models.margin import (
 )
 from tradeexec.binance.models.market import (
     AggTrade,
+    AggTradeRow,
     AvgPrice,
     BookTicker,
     ExchangeInfo,
@@ -247,6 +248,7 @@ __all__ = [
     "AccountStatus",
     "AggTrade",
     "AggTradeEvent",
+    "AggTradeRow",
     "AlgoCancelResponse",
     "AlgoOrderData",
     "AlgoUpdate",

@@ -11,22 +11,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import msgspec
-
 from tradeexec.binance.models.base import Model
-from tradeexec.binance.models.market import RollingTicker
+from tradeexec.binance.models.market import AggTradeRow, RollingTicker
 
 
-class FuturesAggTrade(msgspec.Struct, frozen=True, kw_only=True):
+class FuturesAggTrade(AggTradeRow, frozen=True, kw_only=True):
     """``GET /fapi/v1/aggTrades`` row: spot's without the "best match" flag."""
-
-    agg_trade_id: int = msgspec.field(name="a")
-    price: Decimal = msgspec.field(name="p")
-    qty: Decimal = msgspec.field(name="q")
-    first_trade_id: int = msgspec.field(name="f")
-    last_trade_id: int = msgspec.field(name="l")
-    time: int = msgspec.field(name="T")
-    is_buyer_maker: bool = msgspec.field(name="m")
 
 
 class FuturesTicker24hr(RollingTicker, frozen=True, kw_only=True):

@@ -17,12 +17,24 @@ from tradeexec.binance.models.futures_market_data import (
     OpenInterest,
 )
 from tradeexec.binance.rest.api import RestApi
-from tradeexec.binance.rest.params import check_enum, check_symbol, opt_limit, opt_time
+from tradeexec.binance.rest.params import agg_trade_params, check_enum, check_symbol, opt_limit, opt_time
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["FuturesMarketApi"]
 
 _GET = "GET"
+
+
+def _window(
+    interval: KlineInterval | str, start_time: int | None, end_time: int | None, limit: int | None
+) -> dict[str, object]:
+    """The candle parameters the price klines share (futures take up to 1500 candles)."""
+    return {
+        "interval": check_enum("interval", interval, KlineInterval),
+        "startTime": opt_time("startTime", start_time),
+        "endTime": opt_time("endTime", end_time),
+        "limit": opt_limit(limit, 1500),
+    }
 
 
 class FuturesMarketApi(RestApi):
@@ -43,13 +55,7 @@ class FuturesMarketApi(RestApi):
         """By ``from_id`` or by a time window, never both (Binance may time out on both)."""
         if from_id is not None and (start_time is not None or end_time is not None):
             raise InvalidParameter("fromId", "either fromId or startTime/endTime, not both", "both")
-        params = {
-            "symbol": check_symbol(symbol),
-            "fromId": opt_time("fromId", from_id),
-            "startTime": opt_time("startTime", start_time),
-            "endTime": opt_time("endTime", end_time),
-            "limit": opt_limit(limit, 1000),
-        }
+        params = agg_trade_params(symbol, from_id, start_time, end_time, limit)
         return await self.request(_GET, "/fapi/v1/aggTrades", params, model=list[FuturesAggTrade])
 
     async def futures_mark_price_klines(
@@ -62,13 +68,7 @@ class FuturesMarketApi(RestApi):
         limit: int | None = None,
     ) -> list[Kline]:
         """Candles of the mark price (volumes are 0; the count is of price samples)."""
-        params = {
-            "symbol": check_symbol(symbol),
-            "interval": check_enum("interval", interval, KlineInterval),
-            "startTime": opt_time("startTime", start_time),
-            "endTime": opt_time("endTime", end_time),
-            "limit": opt_limit(limit, 1500),
-        }
+        params = {"symbol": check_symbol(symbol), **_window(interval, start_time, end_time, limit)}
         return await self.request(_GET, "/fapi/v1/markPriceKlines", params, model=list[Kline])
 
     async def futures_index_price_klines(
@@ -80,13 +80,7 @@ class FuturesMarketApi(RestApi):
         end_time: int | None = None,
         limit: int | None = None,
     ) -> list[Kline]:
-        params = {
-            "pair": check_symbol(pair, field="pair"),
-            "interval": check_enum("interval", interval, KlineInterval),
-            "startTime": opt_time("startTime", start_time),
-            "endTime": opt_time("endTime", end_time),
-            "limit": opt_limit(limit, 1500),
-        }
+        params = {"pair": check_symbol(pair, field="pair"), **_window(interval, start_time, end_time, limit)}
         return await self.request(_GET, "/fapi/v1/indexPriceKlines", params, model=list[Kline])
 
     async def futures_premium_index(self, symbol: str) -> PremiumIndex:

@@ -28,7 +28,7 @@ from tradeexec.binance.ws.futures_routes import FuturesRoute, route_of
 from tradeexec.sim.binance import futures_stream_formats as ff
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.binance.stream_builders import DepthAccumulator
-from tradeexec.sim.binance.stream_names import KLINE_INTERVALS_MS, StreamSpec
+from tradeexec.sim.binance.stream_names import StreamSpec, kline_or_depth
 from tradeexec.sim.binance.userdata import UserDataHub
 from tradeexec.sim.binance.ws_conn import ConnectionRegistry
 from tradeexec.sim.binance.ws_streams import StreamHub, StreamSession
@@ -55,16 +55,10 @@ def parse_futures_stream(raw: str, symbols: Sequence[str]) -> StreamSpec | None:
     if symbol not in symbols:
         return None
     kind = m["kind"]
-    if m["interval"]:
-        interval = m["interval"]
-        return StreamSpec(raw, "kline", symbol, interval) if interval in KLINE_INTERVALS_MS else None
+    if m["interval"] or kind.startswith("depth"):
+        return kline_or_depth(raw, symbol, m)
     if kind.startswith("markPrice"):
         return StreamSpec(raw, "markPrice", symbol, "1s" if m["mark"] else "3s")
-    if kind.startswith("depth"):
-        fast = m["speed"] == "100ms"
-        if m["levels"]:
-            return StreamSpec(raw, "partial", symbol, levels=int(m["levels"]), fast=fast)
-        return StreamSpec(raw, "depth", symbol, fast=fast)
     return StreamSpec(raw, kind, symbol)
 
 
