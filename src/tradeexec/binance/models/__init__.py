@@ -86,6 +86,7 @@ from tradeexec.binance.models.futures_market_events import (
     ForceOrderEvent,
     FuturesBookTickerEvent,
     FuturesMarketEvent,
+    FuturesTickerEvent,
     MarkPriceEvent,
 )
 from tradeexec.binance.models.futures_positions import (
@@ -297,6 +298,7 @@ __all__ = [
     "FuturesPosition",
     "FuturesPriceTicker",
     "FuturesTicker24hr",
+    "FuturesTickerEvent",
     "FuturesTotals",
     "FuturesTrade",
     "FuturesUserEvent",

@@ -13,7 +13,13 @@ from typing import TypeAlias
 import msgspec
 
 from tradeexec.binance.models.base import _Event, _SymbolEvent
-from tradeexec.binance.models.market_events import AggTradeEvent, DepthUpdateEvent, KlineEvent
+from tradeexec.binance.models.market_events import (
+    AggTradeEvent,
+    DepthUpdateEvent,
+    KlineEvent,
+    MiniTickerEvent,
+    _TickerStats,
+)
 
 
 class FuturesBookTickerEvent(_SymbolEvent, tag="bookTicker", frozen=True, kw_only=True):
@@ -25,6 +31,12 @@ class FuturesBookTickerEvent(_SymbolEvent, tag="bookTicker", frozen=True, kw_onl
     bid_qty: Decimal = msgspec.field(name="B")
     ask_price: Decimal = msgspec.field(name="a")
     ask_qty: Decimal = msgspec.field(name="A")
+
+
+class FuturesTickerEvent(_TickerStats, tag="24hrTicker", frozen=True, kw_only=True):
+    """``<symbol>@ticker``: spot's statistics and last quantity, no book prices."""
+
+    last_qty: Decimal = msgspec.field(name="Q")
 
 
 class MarkPriceEvent(_SymbolEvent, tag="markPriceUpdate", frozen=True, kw_only=True):
@@ -60,6 +72,13 @@ class ForceOrderEvent(_Event, tag="forceOrder", frozen=True, kw_only=True):
 
 
 FuturesMarketEvent: TypeAlias = (
-    AggTradeEvent | KlineEvent | DepthUpdateEvent | FuturesBookTickerEvent | MarkPriceEvent | ForceOrderEvent
+    AggTradeEvent
+    | KlineEvent
+    | DepthUpdateEvent
+    | FuturesBookTickerEvent
+    | FuturesTickerEvent
+    | MiniTickerEvent
+    | MarkPriceEvent
+    | ForceOrderEvent
 )
 FUTURES_MARKET_DECODER: msgspec.json.Decoder[FuturesMarketEvent] = msgspec.json.Decoder(FuturesMarketEvent)

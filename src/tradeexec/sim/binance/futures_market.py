@@ -109,10 +109,11 @@ class FuturesMarketOps(FuturesBase):
         symbol = self._opt_fsymbol(p)
         p.ensure_all_read()
         if symbol is not None:
-            return self._fticker(symbol)
-        return [self._fticker(s) for s in self.futures.contracts]
+            return self.futures_ticker(symbol)
+        return [self.futures_ticker(s) for s in self.futures.contracts]
 
-    def _fticker(self, symbol: str) -> FuturesTicker24hr:
+    def futures_ticker(self, symbol: str) -> FuturesTicker24hr:
+        """The 24-hour statistics: the REST answer and the ``@ticker`` stream's source."""
         now = self._now()
         rolling = window_ticker(self.futures.tape, symbol, now - _DAY_MS, now, True)
         last = self.futures.tape.window(symbol, now - _DAY_MS, now).last

@@ -9,15 +9,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeexec.binance.models.futures_market import PremiumIndex
+from tradeexec.binance.models.futures_market_data import FuturesTicker24hr
 from tradeexec.binance.models.futures_market_events import (
     ForceOrder,
     ForceOrderEvent,
     FuturesBookTickerEvent,
+    FuturesTickerEvent,
     MarkPriceEvent,
 )
 from tradeexec.binance.models.market_events import DepthUpdateEvent
 from tradeexec.binance.models.wire import WireAggTradeEvent, fixed8, fixed8_levels, wire_shape
-from tradeexec.sim.binance.formats import encode
+from tradeexec.sim.binance.formats import encode, stats_fields
 from tradeexec.sim.binance.stream_builders import DepthDiff
 from tradeexec.sim.engine import DepthSnapshot, TradePrint
 from tradeexec.sim.futures.market_history import Liquidation as ForceRecord
@@ -41,6 +43,7 @@ WireFuturesBookTicker = wire_shape(
     FuturesBookTickerEvent, order=("update_id", "event_time", "transaction_time", "symbol")
 )
 WireMarkPrice = wire_shape(MarkPriceEvent)
+WireFuturesTicker = wire_shape(FuturesTickerEvent)
 WireForceOrderEvent = wire_shape(ForceOrderEvent)
 
 
@@ -108,6 +111,11 @@ def book_ticker(symbol: str, update_id: int, bid: _Level | None, ask: _Level | N
             ask_qty=fixed8(ask[1]),
         )
     )
+
+
+def ticker_24h(rest: FuturesTicker24hr, now: int) -> FuturesTickerEvent:
+    """The ``@ticker`` event from the REST ticker of the same statistics."""
+    return WireFuturesTicker(last_qty=rest.last_qty, **stats_fields(rest, now))
 
 
 def mark_price(p: PremiumIndex) -> bytes:

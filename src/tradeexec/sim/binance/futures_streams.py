@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from tradeexec.binance.ws.futures_routes import FuturesRoute, route_of
 from tradeexec.sim.binance import futures_stream_formats as ff
-from tradeexec.sim.binance.service import WireState
+from tradeexec.sim.binance.service import Service, WireState
 from tradeexec.sim.binance.stream_builders import DepthAccumulator
 from tradeexec.sim.binance.stream_names import StreamSpec, kline_or_depth
 from tradeexec.sim.binance.userdata import UserDataHub
@@ -38,7 +39,8 @@ from tradeexec.sim.tape import TradeTape
 __all__ = ["FuturesMarketStreams", "FuturesStreamHub", "parse_futures_stream"]
 
 _STREAM = re.compile(
-    r"^(?P<symbol>[a-z0-9]{1,20})@(?P<kind>aggTrade|bookTicker|forceOrder|markPrice(?:@(?P<mark>1s))?"
+    r"^(?P<symbol>[a-z0-9]{1,20})@(?P<kind>aggTrade|bookTicker|forceOrder|ticker|miniTicker"
+    r"|markPrice(?:@(?P<mark>1s))?"
     r"|kline_(?P<interval>[0-9]{1,2}[mhdw])"
     r"|depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|500ms))?)$"
 )
@@ -123,6 +125,15 @@ class FuturesStreamHub(StreamHub):
         super().detach(session, spec)
         if spec.name not in self.subs:
             self._partial_prev.pop(spec.name, None)
+
+    def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> Any:
+        """The futures REST ticker (``/fapi/v1/ticker/24hr``) of the same statistics."""
+        return service.futures_ticker(symbol)
+
+    def ticker_item(self, rest: Any, spec: StreamSpec, now: int) -> msgspec.Struct:
+        if spec.kind == "ticker":
+            return ff.ticker_24h(rest, now)
+        return super().ticker_item(rest, spec, now)
 
     # ---- what only futures streams --------------------------------------------------------
 

@@ -480,12 +480,7 @@ class StreamHub:
                 rest = self._rest_ticker(service, symbol, spec)
                 if rest is None:
                     continue
-                if spec.kind == "ticker":
-                    items.append(formats.ticker_24h(rest, now))
-                elif spec.kind == "miniTicker":
-                    items.append(formats.mini_ticker(rest, now))
-                else:
-                    items.append(formats.rolling_ticker(rest, spec.interval, now))
+                items.append(self.ticker_item(rest, spec, now))
             if spec.symbol:
                 if items:
                     self.deliver(name, formats.encode(items[0]))
@@ -493,6 +488,14 @@ class StreamHub:
                 arrays[name] = items
         for name, items in arrays.items():
             self.deliver(name, formats.encode(items))
+
+    def ticker_item(self, rest: Any, spec: StreamSpec, now: int) -> msgspec.Struct:
+        """The stream ticker of a REST ticker: 24-hour, mini or rolling by ``spec.kind``."""
+        if spec.kind == "ticker":
+            return formats.ticker_24h(rest, now)
+        if spec.kind == "miniTicker":
+            return formats.mini_ticker(rest, now)
+        return formats.rolling_ticker(rest, spec.interval, now)
 
     def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> Any:
         """The REST ticker of the same statistics, so stream and REST agree to the digit."""
