@@ -167,7 +167,7 @@ class FuturesPublicOps(FuturesBase):
         ]
 
     def f_klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
-        return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now())
+        return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now(), max_limit=1500)
 
     def premium_index(self, symbol: str) -> PremiumIndex:
         """Mark, index and funding now: the REST answer and the markPrice stream's event."""
