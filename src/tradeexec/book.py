@@ -26,7 +26,7 @@ from enum import StrEnum
 
 from tradeexec.binance.models import DepthUpdateEvent, OrderBook, PriceLevel
 
-__all__ = ["BookManager", "BookSide", "FillEstimate", "LocalOrderBook", "SyncState"]
+__all__ = ["BookManager", "BookSide", "FillEstimate", "FuturesOrderBook", "LocalOrderBook", "SyncState"]
 
 log = logging.getLogger(__name__)
 
@@ -171,17 +171,28 @@ class LocalOrderBook:
             return True
         if event.final_update_id <= self.last_update_id:
             return True  # a duplicate, e.g. from two connections overlapping at a handover
-        expected = self.last_update_id + 1
-        if event.first_update_id != expected and not (self._fresh and event.first_update_id < expected):
+        if not self._follows(event):
             log.warning(
-                "depth gap on %s: expected U=%d, got U=%d; resyncing",
-                self.symbol, self.last_update_id + 1, event.first_update_id,
+                "depth gap on %s: after u=%d, got U=%d pu=%s; resyncing",
+                self.symbol, self.last_update_id, event.first_update_id, event.prev_final_update_id,
             )
             self._lose_sync(event)
             return False
         self._fresh = False
         self._apply(event)
         return True
+
+    # The continuity rule: the one thing spot and USDⓈ-M futures books do differently.
+
+    def _follows(self, event: DepthUpdateEvent) -> bool:
+        """Spot: a diff starts right after the last one applied (``U == u + 1``); right after
+        a snapshot newer than every buffered diff, it may straddle it."""
+        expected = self.last_update_id + 1
+        return event.first_update_id == expected or (self._fresh and event.first_update_id < expected)
+
+    def _bridges(self, event: DepthUpdateEvent, last: int) -> bool:
+        """Whether the first diff newer than a snapshot at ``last`` connects to it."""
+        return event.first_update_id <= last + 1
 
     def apply_snapshot(self, snapshot: OrderBook) -> bool:
         """Load a snapshot and replay the buffer; False when the snapshot is older than the
@@ -191,7 +202,7 @@ class LocalOrderBook:
         self.last_update_id = last = snapshot.last_update_id
         pending = [e for e in self._buffer if e.final_update_id > last]
         self._buffer.clear()
-        if pending and pending[0].first_update_id > last + 1:
+        if pending and not self._bridges(pending[0], last):
             # The snapshot predates the oldest diff we hold: the gap cannot be bridged.
             self._buffer.extend(pending)
             return False
@@ -258,6 +269,24 @@ class LocalOrderBook:
         return FillEstimate(quantity - remaining, notional, best[0])
 
 
+class FuturesOrderBook(LocalOrderBook):
+    """A USDⓈ-M futures book: Binance's futures procedure differs from spot's only in how a
+    diff is known to follow the previous one. Every futures diff carries ``pu``, the ``u`` of
+    the diff sent before it, and is applied only if ``pu`` equals the ``u`` last applied; the
+    first diff after a snapshot at ``lastUpdateId`` must have ``U <= lastUpdateId <= u``
+    (or ``pu == lastUpdateId`` when the snapshot fell between two diffs). Anything else is a
+    gap: the book drops out of sync and resyncs from a new snapshot, as spot's does."""
+
+    def _follows(self, event: DepthUpdateEvent) -> bool:
+        last = self.last_update_id
+        if event.prev_final_update_id == last:
+            return True
+        return self._fresh and event.first_update_id <= last <= event.final_update_id
+
+    def _bridges(self, event: DepthUpdateEvent, last: int) -> bool:
+        return event.first_update_id <= last or event.prev_final_update_id == last
+
+
 SnapshotFetcher = Callable[[str], Awaitable[OrderBook]]
 
 
@@ -272,8 +301,11 @@ class BookManager:
         max_levels: int = 5000,
         retry_delay_s: float = 0.2,
         on_error: Callable[[str, BaseException], None] | None = None,
+        book_type: type[LocalOrderBook] = LocalOrderBook,
     ) -> None:
+        """``book_type``: ``FuturesOrderBook`` for a USDⓈ-M futures diff stream."""
         self._fetch = fetch_snapshot
+        self._book_type = book_type
         self._max_levels = max_levels
         self._retry_delay_s = retry_delay_s
         self._on_error = on_error
@@ -284,7 +316,7 @@ class BookManager:
     def book(self, symbol: str) -> LocalOrderBook:
         book = self.books.get(symbol)
         if book is None:
-            book = self.books[symbol] = LocalOrderBook(symbol, max_levels=self._max_levels)
+            book = self.books[symbol] = self._book_type(symbol, max_levels=self._max_levels)
             self._synced[symbol] = asyncio.Event()
         return book
 

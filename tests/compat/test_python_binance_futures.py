@@ -52,3 +52,41 @@ async def test_python_binance_futures_leverage_order_position_and_close() -> Non
     (usdt,) = out["balance"]
     assert Decimal(usdt["balance"]) == Decimal("10000") - Decimal("10") - Decimal("5.995")
     assert [Decimal(t["realizedPnl"]) for t in out["trades"]] == [Decimal("0"), Decimal("-10")]
+
+
+async def test_python_binance_futures_depth_and_multiplex_sockets_on_the_routed_endpoints() -> None:
+    """``futures_depth_socket`` goes to ``/public``, ``futures_multiplex_socket`` to
+    ``/market`` (python-binance routes by category itself): only ``FSTREAM_URL`` is moved."""
+    from binance.async_client import AsyncClient
+    from binance.ws.streams import BinanceSocketManager
+
+    async with futures_exchange() as (ex, api):
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "1")
+        ex.futures_add_liquidity("BTCUSDT", "BUY", "59900", "2")
+        ex.futures_set_mark_price("BTCUSDT", "59950.5")
+        with loopback_only():
+            client = AsyncClient(ex.api_key, ex.api_secret)
+            manager = BinanceSocketManager(client)
+            manager.FSTREAM_URL = f"{ex.ws_url}/"
+            try:
+                async with manager.futures_depth_socket("BTCUSDT", depth="5") as depth:
+                    top = await asyncio.wait_for(depth.recv(), 10.0)
+                streams = ["btcusdt@markPrice@1s", "btcusdt@aggTrade"]
+                async with manager.futures_multiplex_socket(streams) as multiplex:
+                    got: dict[str, Any] = {}
+                    async with asyncio.timeout(10.0):
+                        while len(got) < 2:
+                            if "btcusdt@aggTrade" not in got:
+                                await api.signed(
+                                    "POST",
+                                    "/fapi/v1/order",
+                                    {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"},
+                                )
+                            msg = await multiplex.recv()
+                            got[msg["stream"]] = msg["data"]
+            finally:
+                await client.close_connection()
+    data = top["data"]
+    assert data["e"] == "depthUpdate" and data["b"][0] == ["59900.00000000", "2.00000000"]
+    assert Decimal(got["btcusdt@markPrice@1s"]["p"]) == Decimal("59950.5")
+    assert got["btcusdt@aggTrade"]["p"] == "60000.00000000"

@@ -73,7 +73,10 @@ class Trade(Model, frozen=True, kw_only=True):
     is_best_match: bool
 
 
-class AggTrade(msgspec.Struct, frozen=True, kw_only=True):
+class AggTradeRow(msgspec.Struct, frozen=True, kw_only=True):
+    """What an aggregate trade row says on spot and USDⓈ-M futures alike (futures'
+    ``/fapi/v1/aggTrades`` row is exactly this)."""
+
     agg_trade_id: int = msgspec.field(name="a")
     price: Decimal = msgspec.field(name="p")
     qty: Decimal = msgspec.field(name="q")
@@ -81,6 +84,11 @@ class AggTrade(msgspec.Struct, frozen=True, kw_only=True):
     last_trade_id: int = msgspec.field(name="l")
     time: int = msgspec.field(name="T")
     is_buyer_maker: bool = msgspec.field(name="m")
+
+
+class AggTrade(AggTradeRow, frozen=True, kw_only=True):
+    """``/api/v3/aggTrades`` row: spot adds the "best match" flag."""
+
     is_best_match: bool = msgspec.field(name="M")
 
 

@@ -129,8 +129,9 @@ class _DepthDiff(_SymbolEvent, Generic[_Number], frozen=True, kw_only=True):
     final_update_id: int = msgspec.field(name="u")
     bids: list[tuple[_Number, _Number]] = msgspec.field(name="b")
     asks: list[tuple[_Number, _Number]] = msgspec.field(name="a")
-    # USDT-M futures only: the previous event's final update ID.
+    # USDT-M futures only: the previous event's final update ID, and the transaction time.
     prev_final_update_id: int | None = msgspec.field(name="pu", default=None)
+    transaction_time: int | None = msgspec.field(name="T", default=None)
 
 
 class DepthUpdateEvent(_DepthDiff[Decimal], tag="depthUpdate", frozen=True, kw_only=True):
@@ -271,6 +272,7 @@ def decode_depth_update(data: bytes | msgspec.Raw) -> DepthUpdateEvent:
             bids=[(dec[price], dec[qty]) for price, qty in diff.bids],
             asks=[(dec[price], dec[qty]) for price, qty in diff.asks],
             prev_final_update_id=diff.prev_final_update_id,
+            transaction_time=diff.transaction_time,
         )
     except msgspec.ValidationError:
         # As for snapshots: the typed decoder takes numbers sent unquoted and names the

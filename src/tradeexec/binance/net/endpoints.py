@@ -414,6 +414,13 @@ _FUTURES_ROWS: Final[tuple[_Row, ...]] = (
     ("GET", "/fapi/v1/ticker/price", S.NONE, _one_unless("symbol", 2), IP),
     ("GET", "/fapi/v1/ticker/bookTicker", S.NONE, _one_unless("symbol", 5), IP),
     ("GET", "/fapi/v1/ticker/24hr", S.NONE, _one_unless("symbol", 40), IP),
+    # Market data pages of the USDⓈ-M docs (read 2026-12): aggTrades 20, mark and index
+    # price klines by limit like klines, fundingInfo 0 (fundingRate and fundingInfo share a
+    # separate 500 per 5 minutes per IP, not counted in REQUEST_WEIGHT).
+    ("GET", "/fapi/v1/aggTrades", S.NONE, 20, IP),
+    ("GET", "/fapi/v1/markPriceKlines", S.NONE, futures_klines_weight, IP),
+    ("GET", "/fapi/v1/indexPriceKlines", S.NONE, futures_klines_weight, IP),
+    ("GET", "/fapi/v1/fundingInfo", S.NONE, 0, IP),
     # Futures order placement costs no IP weight, only order units.
     ("POST", "/fapi/v1/order", S.TRADE, 0, IP),
     ("GET", "/fapi/v1/order", S.USER_DATA, 1, IP),

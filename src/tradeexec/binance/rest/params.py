@@ -76,6 +76,19 @@ def opt_time(field: str, value: int | None) -> int | None:
     return None if value is None else check_int(field, value, 0)
 
 
+def agg_trade_params(
+    symbol: str, from_id: int | None, start_time: int | None, end_time: int | None, limit: int | None
+) -> dict[str, object]:
+    """The parameters of an aggTrades request (spot and USDⓈ-M futures take the same)."""
+    return {
+        "symbol": check_symbol(symbol),
+        "fromId": opt_time("fromId", from_id),
+        "startTime": opt_time("startTime", start_time),
+        "endTime": opt_time("endTime", end_time),
+        "limit": opt_limit(limit, 1000),
+    }
+
+
 def check_symbols(symbols: Sequence[str]) -> list[str]:
     if isinstance(symbols, str) or not symbols:
         raise InvalidParameter("symbols", "must be a non-empty list of symbols", repr(symbols))

@@ -28,6 +28,7 @@ from tradeexec.binance.models import (
 )
 from tradeexec.binance.rest.api import RestApi
 from tradeexec.binance.rest.params import (
+    agg_trade_params,
     check_enum,
     check_symbol,
     check_symbols,
@@ -135,13 +136,7 @@ class SpotMarketApi(RestApi):
         end_time: int | None = None,
         limit: int | None = None,
     ) -> list[AggTrade]:
-        params = {
-            "symbol": self._symbol(symbol),
-            "fromId": opt_time("fromId", from_id),
-            "startTime": opt_time("startTime", start_time),
-            "endTime": opt_time("endTime", end_time),
-            "limit": opt_limit(limit, 1000),
-        }
+        params = agg_trade_params(self._symbol(symbol), from_id, start_time, end_time, limit)
         return await self.request(_GET, "/api/v3/aggTrades", params, model=list[AggTrade])
 
     async def klines(

@@ -102,7 +102,10 @@ class MarketStream(AsyncService):
         request_timeout_s: float = 10.0,
         session: aiohttp.ClientSession | None = None,
         raw: bool = False,
+        decoder_for: Callable[[str], PayloadDecoder] = market_decoder,
     ) -> None:
+        """``decoder_for``: a stream name's payload decoder (the futures streams have their
+        own, ``ws/futures_market.py``)."""
         if overflow not in ("drop_oldest", "fail"):
             raise ValueError("overflow must be 'drop_oldest' or 'fail'")
         self.url_base = url_base.rstrip("/")
@@ -131,6 +134,7 @@ class MarketStream(AsyncService):
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[ControlAnswer]] = {}
         self._decoders: dict[str, PayloadDecoder] = {}
+        self._decoder_for = decoder_for
         self._initial = list(dict.fromkeys(streams))
         self.raw = raw
 
@@ -498,7 +502,7 @@ class MarketStream(AsyncService):
         name = wrapper.stream
         decoder = self._decoders.get(name)
         if decoder is None:
-            decoder = self._decoders[name] = PASSTHROUGH if self.raw else market_decoder(name)
+            decoder = self._decoders[name] = PASSTHROUGH if self.raw else self._decoder_for(name)
         try:
             return UntaggedFrame(name, decoder.decode(wrapper.data))
         except msgspec.DecodeError as exc:

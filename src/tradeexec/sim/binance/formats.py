@@ -327,7 +327,7 @@ def ticker_24h(rest: Ticker24hr, event_time: int) -> TickerEvent:
         bid_qty=rest.bid_qty,
         ask_price=rest.ask_price,
         ask_qty=rest.ask_qty,
-        **_stats(rest, event_time),
+        **stats_fields(rest, event_time),
     )
 
 
@@ -345,10 +345,10 @@ def mini_ticker(rest: TickerMini, event_time: int) -> MiniTickerEvent:
 
 
 def rolling_ticker(rest: RollingTicker, window: str, event_time: int) -> RollingWindowTickerEvent:
-    return WIRE_ROLLING_TICKER_EVENTS[window](**_stats(rest, event_time))
+    return WIRE_ROLLING_TICKER_EVENTS[window](**stats_fields(rest, event_time))
 
 
-def _stats(rest: RollingTicker, event_time: int) -> dict[str, Any]:
+def stats_fields(rest: RollingTicker, event_time: int) -> dict[str, Any]:
     """What every stream ticker with statistics copies from the REST ticker as it is."""
     return {
         "event_time": event_time,

@@ -167,9 +167,10 @@ class FuturesPublicOps(FuturesBase):
         ]
 
     def f_klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
-        return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now())
+        return kline_rows(self.futures.tape, self._fsymbol(p), p, self._now(), max_limit=1500)
 
-    def _fpremium(self, symbol: str) -> PremiumIndex:
+    def premium_index(self, symbol: str) -> PremiumIndex:
+        """Mark, index and funding now: the REST answer and the markPrice stream's event."""
         now = self._now()
         mark = self.futures.mark_price(symbol)
         return PremiumIndex(
@@ -187,8 +188,8 @@ class FuturesPublicOps(FuturesBase):
         symbol = self._opt_fsymbol(p)
         p.ensure_all_read()
         if symbol is not None:
-            return wire(self._fpremium(symbol))
-        return wire([self._fpremium(s) for s in self.futures.contracts])
+            return wire(self.premium_index(symbol))
+        return wire([self.premium_index(s) for s in self.futures.contracts])
 
     def _fprice(self, symbol: str) -> FuturesPriceTicker:
         last = self.futures.engine.last_price(symbol)

@@ -31,6 +31,7 @@ from tradeexec.binance.models.wire import (
 )
 from tradeexec.sim.binance import views
 from tradeexec.sim.binance.dispatch import ServiceBase, read_limit
+from tradeexec.sim.engine import TradePrint
 from tradeexec.sim.params import ApiError, Params, illegal
 from tradeexec.sim.state import ApiAccount
 from tradeexec.sim.tape import TradeTape
@@ -92,20 +93,7 @@ class MarketDataOps(ServiceBase):
         return [views.public_trade(t) for t in self.state.engine.recent_trades(symbol, limit, from_id)]
 
     def agg_trades(self, p: Params, _: ApiAccount | None) -> list[AggTrade]:
-        symbol = self._symbol(p)
-        from_id = p.integer("fromId")
-        start, end = p.integer("startTime"), p.integer("endTime")
-        limit = self._limit(p, 500, 1000)
-        p.ensure_all_read()
-        if from_id is not None and (start is not None or end is not None):
-            raise ApiError(-1128, "Combination of optional parameters invalid.")
-        if start is not None or end is not None:
-            trades = self.state.tape.trades(symbol, start, end)[:limit]
-        elif from_id is not None:
-            trades = [t for t in self.state.tape.trades(symbol) if t.trade_id >= from_id][:limit]
-        else:
-            trades = self.state.tape.trades(symbol)[-limit:]
-        return [views.agg_trade(t) for t in trades]
+        return [views.agg_trade(t) for t in agg_trade_prints(self.state.tape, self._symbol(p), p)]
 
     def klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
         return kline_rows(self.state.tape, self._symbol(p), p, self._now())
@@ -123,34 +111,7 @@ class MarketDataOps(ServiceBase):
     def _ticker(self, symbol: str, start: int, end: int, full: bool) -> TickerMini:
         """The statistics of ``[start, end]``: the MINI shape, or with ``full`` the rolling
         FULL shape (and, over the last 24 hours, what ``_ticker_24h`` adds to it)."""
-        stats = self.state.tape.window(symbol, start, end)
-        last = stats.last.price if stats.last else _ZERO
-        open_ = stats.open_price if stats.open_price is not None else _ZERO
-        mini = TickerMini(
-            symbol=symbol,
-            open_price=fixed8(open_),
-            high_price=fixed8(stats.high or _ZERO),
-            low_price=fixed8(stats.low or _ZERO),
-            last_price=fixed8(last),
-            volume=fixed8(stats.volume),
-            quote_volume=fixed8(stats.quote_volume),
-            open_time=start,
-            close_time=end,
-            first_id=stats.first_id,
-            last_id=stats.last_id,
-            count=stats.count,
-        )
-        if not full:
-            return mini
-        change = last - open_
-        pct = (change / open_ * 100) if open_ else _ZERO
-        wavg = stats.quote_volume / stats.volume if stats.volume else _ZERO
-        return WireRollingTicker(
-            price_change=fixed8(change),
-            price_change_percent=pct.quantize(_PERCENT),
-            weighted_avg_price=fixed8(wavg),
-            **msgspec.structs.asdict(mini),
-        )
+        return window_ticker(self.state.tape, symbol, start, end, full)
 
     def _ticker_24h(self, symbol: str, full: bool) -> TickerMini:
         now = self._now()
@@ -234,8 +195,60 @@ def _permissions_of(info: dict[str, Any]) -> list[str]:
     return [str(x) for x in perms]
 
 
-def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[Kline]:
-    """The klines answer from a trade tape (spot's, or the futures engine's: one shape)."""
+def agg_trade_prints(tape: TradeTape, symbol: str, p: Params) -> list[TradePrint]:
+    """The trades an aggTrades request selects (spot's tape or the futures engine's): by
+    ``fromId``, by ``startTime``/``endTime``, or the most recent; never both ways at once."""
+    from_id = p.integer("fromId")
+    start, end = p.integer("startTime"), p.integer("endTime")
+    limit = read_limit(p, 500, 1000)
+    p.ensure_all_read()
+    if from_id is not None and (start is not None or end is not None):
+        raise ApiError(-1128, "Combination of optional parameters invalid.")
+    if start is not None or end is not None:
+        return tape.trades(symbol, start, end)[:limit]
+    if from_id is not None:
+        return [t for t in tape.trades(symbol) if t.trade_id >= from_id][:limit]
+    return tape.trades(symbol)[-limit:]
+
+
+def window_ticker(tape: TradeTape, symbol: str, start: int, end: int, full: bool) -> TickerMini:
+    """The statistics of ``[start, end]`` on a trade tape (spot's, or the futures engine's):
+    the MINI shape, or with ``full`` the rolling FULL shape."""
+    stats = tape.window(symbol, start, end)
+    last = stats.last.price if stats.last else _ZERO
+    open_ = stats.open_price if stats.open_price is not None else _ZERO
+    mini = TickerMini(
+        symbol=symbol,
+        open_price=fixed8(open_),
+        high_price=fixed8(stats.high or _ZERO),
+        low_price=fixed8(stats.low or _ZERO),
+        last_price=fixed8(last),
+        volume=fixed8(stats.volume),
+        quote_volume=fixed8(stats.quote_volume),
+        open_time=start,
+        close_time=end,
+        first_id=stats.first_id,
+        last_id=stats.last_id,
+        count=stats.count,
+    )
+    if not full:
+        return mini
+    change = last - open_
+    pct = (change / open_ * 100) if open_ else _ZERO
+    wavg = stats.quote_volume / stats.volume if stats.volume else _ZERO
+    return WireRollingTicker(
+        price_change=fixed8(change),
+        price_change_percent=pct.quantize(_PERCENT),
+        weighted_avg_price=fixed8(wavg),
+        **msgspec.structs.asdict(mini),
+    )
+
+
+def kline_rows(
+    tape: TradeTape, symbol: str, p: Params, now_ms: int, *, max_limit: int = 1000
+) -> list[Kline]:
+    """The klines answer from a trade tape (spot's, the futures engine's, or its mark price
+    samples: one shape). ``max_limit``: spot takes 1000 candles, futures 1500."""
     raw_interval = p.require("interval")
     try:
         interval = KlineInterval(raw_interval)
@@ -243,7 +256,7 @@ def kline_rows(tape: TradeTape, symbol: str, p: Params, now_ms: int) -> list[Kli
         raise ApiError(-1120, "Invalid interval.") from None
     start, end = p.integer("startTime"), p.integer("endTime")
     p.mark_read("timeZone")
-    limit = read_limit(p, 500, 1000)
+    limit = read_limit(p, 500, max_limit)
     p.ensure_all_read()
     if start is not None and end is not None and start > end:
         raise ApiError(-1128, "Combination of optional parameters invalid.")

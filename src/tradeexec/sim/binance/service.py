@@ -16,6 +16,7 @@ from __future__ import annotations
 from tradeexec.binance.enums import SecurityType
 from tradeexec.sim.binance.account import AccountOps
 from tradeexec.sim.binance.futures_algo import FuturesAlgoOps
+from tradeexec.sim.binance.futures_market import FuturesMarketOps, futures_market_operations
 from tradeexec.sim.binance.futures_private import FuturesPrivateOps
 from tradeexec.sim.binance.futures_public import FuturesPublicOps, futures_operations
 from tradeexec.sim.binance.market_data import MarketDataOps
@@ -69,11 +70,19 @@ OPERATIONS: tuple[Operation, ...] = (
     *wallet_operations(),
     Operation("delivery_exchange_info", "GET", "/dapi/v1/exchangeInfo", _N, 1),
     *futures_operations(),
+    *futures_market_operations(),
 )
 
 
 class Service(
-    WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesPrivateOps, FuturesAlgoOps
+    WalletOps,
+    AccountOps,
+    OrderListOps,
+    MarketDataOps,
+    FuturesPublicOps,
+    FuturesPrivateOps,
+    FuturesAlgoOps,
+    FuturesMarketOps,
 ):
     """Binance's spot API over one ``SimState``. Operations take ``(params, account)`` where
     ``account`` is what ``authenticate`` returned (None for public endpoints)."""

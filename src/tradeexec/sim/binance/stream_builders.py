@@ -6,10 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from tradeexec.sim.binance import formats
 from tradeexec.sim.engine import DepthEvent, TradePrint
 from tradeexec.sim.tape import Candle
+
+
+class DepthDiff(NamedTuple):
+    """One interval's merged diff: engine ids ``first_id``..``last_id``, ``prev_id`` the last id
+    of the interval before (the ``pu`` futures diffs carry), levels sorted best first."""
+
+    first_id: int
+    last_id: int
+    prev_id: int
+    bids: list[tuple[Decimal, Decimal]]
+    asks: list[tuple[Decimal, Decimal]]
 
 
 @dataclass(slots=True)
@@ -18,6 +30,7 @@ class DepthAccumulator:
 
     first_id: int = -1
     last_id: int = -1
+    prev_id: int = -1
     bids: dict[Decimal, Decimal] = field(default_factory=dict)
     asks: dict[Decimal, Decimal] = field(default_factory=dict)
 
@@ -30,21 +43,38 @@ class DepthAccumulator:
         for price, qty in ev.asks:
             self.asks[price] = qty
 
-    def flush(self, symbol: str, event_time: int) -> bytes | None:
+    def take(self) -> DepthDiff | None:
+        """The interval's diff, or None when nothing changed; starts the next interval. The
+        engine's ids are continuous, so the first interval's predecessor ends at U - 1."""
         if self.first_id < 0:
             return None
-        payload = formats.depth_update(
-            symbol,
-            first_id=self.first_id,
-            last_id=self.last_id,
-            bids=sorted(self.bids.items(), reverse=True),
-            asks=sorted(self.asks.items()),
-            event_time=event_time,
+        prev = self.prev_id if self.prev_id >= 0 else self.first_id - 1
+        diff = DepthDiff(
+            self.first_id,
+            self.last_id,
+            prev,
+            sorted(self.bids.items(), reverse=True),
+            sorted(self.asks.items()),
         )
+        self.prev_id = self.last_id
         self.first_id = self.last_id = -1
         self.bids.clear()
         self.asks.clear()
-        return payload
+        return diff
+
+    def flush(self, symbol: str, event_time: int) -> bytes | None:
+        """Spot's ``depthUpdate`` of the interval."""
+        diff = self.take()
+        if diff is None:
+            return None
+        return formats.depth_update(
+            symbol,
+            first_id=diff.first_id,
+            last_id=diff.last_id,
+            bids=diff.bids,
+            asks=diff.asks,
+            event_time=event_time,
+        )
 
 
 @dataclass(slots=True)

@@ -35,6 +35,18 @@ class StreamSpec:
     fast: bool = False  # 100ms (depth) rather than 1000ms
 
 
+def kline_or_depth(raw: str, symbol: str, m: re.Match[str]) -> StreamSpec | None:
+    """The kline or depth stream a name matched (groups ``interval``, ``levels``, ``speed``;
+    spot's and futures' grammars share them), None for a kline interval not served."""
+    if m["interval"]:
+        interval = m["interval"]
+        return StreamSpec(raw, "kline", symbol, interval) if interval in KLINE_INTERVALS_MS else None
+    fast = m["speed"] == "100ms"
+    if m["levels"]:
+        return StreamSpec(raw, "partial", symbol, levels=int(m["levels"]), fast=fast)
+    return StreamSpec(raw, "depth", symbol, fast=fast)
+
+
 def parse_stream(raw: str, listen_key_account: Callable[[str], str | None]) -> StreamSpec | None:
     """The stream ``raw`` names, or None when it is not a stream this exchange knows."""
     m = _SYMBOL_STREAM.match(raw)
@@ -44,14 +56,8 @@ def parse_stream(raw: str, listen_key_account: Callable[[str], str | None]) -> S
         kind = m["kind"]
         if m["window"]:
             return StreamSpec(raw, "rolling", symbol, m["window"])
-        if m["interval"]:
-            interval = m["interval"]
-            return StreamSpec(raw, "kline", symbol, interval) if interval in KLINE_INTERVALS_MS else None
-        if kind.startswith("depth"):
-            fast = m["speed"] == "100ms"
-            if m["levels"]:
-                return StreamSpec(raw, "partial", symbol, levels=int(m["levels"]), fast=fast)
-            return StreamSpec(raw, "depth", symbol, fast=fast)
+        if m["interval"] or kind.startswith("depth"):
+            return kline_or_depth(raw, symbol, m)
         return StreamSpec(raw, kind, symbol)
     m = _ALL_STREAM.match(raw)
     if m is not None:

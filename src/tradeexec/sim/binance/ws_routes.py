@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from tradeexec.sim.binance.futures_streams import FuturesMarketStreams
 from tradeexec.sim.binance.futures_userdata import FuturesUserStream
 from tradeexec.sim.binance.service import WireState
 from tradeexec.sim.binance.userdata import ListenKeyRoutes, UserDataHub
@@ -53,11 +54,13 @@ def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
     ListenKeyRoutes(state, api.legacy).install(app)
     futures_users = FuturesUserStream(state)
     futures_users.install(app)
+    futures_market = FuturesMarketStreams.install(app, state, users, registry)
 
     async def start(_: web.Application) -> None:
         users.start()
         streams.start()
         futures_users.start()
+        futures_market.start()
 
     async def shutdown(_: web.Application) -> None:
         futures_users.close_all()
@@ -65,6 +68,7 @@ def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
 
     async def cleanup(_: web.Application) -> None:
         await streams.stop()
+        await futures_market.stop()
         await users.stop()
         await futures_users.stop()
 

@@ -31,9 +31,18 @@ from tradeexec.sim.binance.stream_builders import DepthAccumulator, KlineBuilder
 from tradeexec.sim.binance.stream_names import KLINE_INTERVALS_MS, StreamSpec, parse_stream
 from tradeexec.sim.binance.userdata import UserDataHub
 from tradeexec.sim.binance.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
-from tradeexec.sim.engine import DepthEvent, DepthSnapshot, EngineReject, Event, TradePrint, TradePrintEvent
+from tradeexec.sim.engine import (
+    DepthEvent,
+    DepthSnapshot,
+    Engine,
+    EngineReject,
+    Event,
+    TradePrint,
+    TradePrintEvent,
+)
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
+from tradeexec.sim.tape import TradeTape
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +256,51 @@ class StreamHub:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._bus_handle = self.state.bus.add_listener(self.on_events)
+        self._listen()
         self._timer = asyncio.get_running_loop().create_task(self._timer_loop())
 
     async def stop(self) -> None:
-        if self._bus_handle is not None:
-            self.state.bus.remove_listener(self._bus_handle)
-            self._bus_handle = None
+        self._unlisten()
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
+
+    # ---- the market it serves (spot's; the futures hub overrides these) --------------------
+
+    def _listen(self) -> None:
+        self._bus_handle = self.state.bus.add_listener(self.on_events)
+
+    def _unlisten(self) -> None:
+        if self._bus_handle is not None:
+            self.state.bus.remove_listener(self._bus_handle)
+            self._bus_handle = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.state.engine
+
+    @property
+    def tape(self) -> TradeTape:
+        return self.state.tape
+
+    def agg_trade_payload(self, t: TradePrint, now: int) -> bytes:
+        return formats.agg_trade(t, now)
+
+    def book_ticker_payload(self, symbol: str, update_id: int, top: tuple[Any, Any], now: int) -> bytes:
+        return formats.book_ticker(symbol, update_id, top[0], top[1])
+
+    def partial_payload(self, spec: StreamSpec, snap: DepthSnapshot, now: int) -> bytes:
+        return formats.partial_depth(snap, spec.levels)
+
+    def depth_payload(self, symbol: str, acc: DepthAccumulator, now: int) -> bytes | None:
+        return acc.flush(symbol, now)
+
+    def depth_names(self, symbol: str, fast: bool) -> tuple[str, ...]:
+        """The diff streams one interval's diff goes to (the first is the fault's target)."""
+        sym = symbol.lower()
+        return (f"{sym}@depth@100ms",) if fast else (f"{sym}@depth", f"{sym}@depth@1000ms")
 
     # ---- subscriptions ---------------------------------------------------------------------
 
@@ -324,7 +366,7 @@ class StreamHub:
             self.deliver(name, formats.trade(t, now))
         name = f"{sym}@aggTrade"
         if name in self.subs:
-            self.deliver(name, formats.agg_trade(t, now))
+            self.deliver(name, self.agg_trade_payload(t, now))
         for builder_name, builder in self.klines.items():
             if builder.symbol == t.symbol:
                 self._kline_roll(builder_name, builder, t.time, now)
@@ -345,14 +387,14 @@ class StreamHub:
             if self._book_tops.get(ev.symbol) == top:
                 return
             self._book_tops[ev.symbol] = top
-            payload = formats.book_ticker(ev.symbol, ev.last_update_id, top[0], top[1])
+            payload = self.book_ticker_payload(ev.symbol, ev.last_update_id, top, now)
             self.deliver(name, payload)
             self.deliver("!bookTicker", payload)
 
     def depth(self, symbol: str, limit: int) -> DepthSnapshot | None:
         """None for a symbol the engine does not list (a stream named for it stays silent)."""
         try:
-            return self.state.engine.depth(symbol, limit)
+            return self.engine.depth(symbol, limit)
         except EngineReject:
             return None
 
@@ -389,7 +431,7 @@ class StreamHub:
             if spec.kind == "partial" and (fast if spec.fast else slow):
                 snap = self.depth(spec.symbol, spec.levels)
                 if snap is not None:
-                    self.deliver(name, formats.partial_depth(snap, spec.levels))
+                    self.deliver(name, self.partial_payload(spec, snap, now))
         if not slow:
             return
         for name, builder in list(self.klines.items()):
@@ -399,24 +441,23 @@ class StreamHub:
         self._changed.clear()
 
     def _flush_depth(self, symbol: str, fast: bool, acc: DepthAccumulator, now: int) -> None:
-        name = f"{symbol.lower()}@depth@100ms" if fast else f"{symbol.lower()}@depth"
-        payload = acc.flush(symbol, now)
+        names = self.depth_names(symbol, fast)
+        payload = self.depth_payload(symbol, acc, now)
         if payload is None:
             return
         faults = self.state.faults
-        if faults.rules and faults.should(FaultKind.DEPTH_GAP, name):
+        if faults.rules and faults.should(FaultKind.DEPTH_GAP, names[0]):
             return
-        self.deliver(name, payload)
-        if not fast:
-            self.deliver(f"{symbol.lower()}@depth@1000ms", payload)
+        for name in names:
+            self.deliver(name, payload)
 
     def _start_kline(self, spec: StreamSpec) -> None:
         interval_ms = KLINE_INTERVALS_MS[spec.interval]
         now = self.state.now_ms()
         builder = KlineBuilder(spec.symbol, spec.interval, interval_ms, now // interval_ms * interval_ms)
-        last = self.state.tape.last_trade(spec.symbol)
+        last = self.tape.last_trade(spec.symbol)
         builder.last_price = last.price if last else None
-        for t in self.state.tape.trades(spec.symbol, builder.open_time, now):
+        for t in self.tape.trades(spec.symbol, builder.open_time, now):
             builder.add(t)
         self.klines[spec.name] = builder
 
@@ -439,12 +480,7 @@ class StreamHub:
                 rest = self._rest_ticker(service, symbol, spec)
                 if rest is None:
                     continue
-                if spec.kind == "ticker":
-                    items.append(formats.ticker_24h(rest, now))
-                elif spec.kind == "miniTicker":
-                    items.append(formats.mini_ticker(rest, now))
-                else:
-                    items.append(formats.rolling_ticker(rest, spec.interval, now))
+                items.append(self.ticker_item(rest, spec, now))
             if spec.symbol:
                 if items:
                     self.deliver(name, formats.encode(items[0]))
@@ -452,6 +488,14 @@ class StreamHub:
                 arrays[name] = items
         for name, items in arrays.items():
             self.deliver(name, formats.encode(items))
+
+    def ticker_item(self, rest: Any, spec: StreamSpec, now: int) -> msgspec.Struct:
+        """The stream ticker of a REST ticker: 24-hour, mini or rolling by ``spec.kind``."""
+        if spec.kind == "ticker":
+            return formats.ticker_24h(rest, now)
+        if spec.kind == "miniTicker":
+            return formats.mini_ticker(rest, now)
+        return formats.rolling_ticker(rest, spec.interval, now)
 
     def _rest_ticker(self, service: Service, symbol: str, spec: StreamSpec) -> Any:
         """The REST ticker of the same statistics, so stream and REST agree to the digit."""

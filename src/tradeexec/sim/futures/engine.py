@@ -35,6 +35,7 @@ from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
+from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 from tradeexec.sim.tape import TradeTape
@@ -74,6 +75,10 @@ class FuturesEngine:
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
+        # Funding charged, mark samples, liquidations: the public market data's memory.
+        self.history = MarketHistory(self.contracts)
+        # Called with the engine's own events (trades, depth) of each change: market streams.
+        self.market_listeners: list[Callable[[Sequence[Event]], None]] = []
         for name, wallet in accounts:
             self.open_account(name, wallet)
         self.open_account(HOUSE, _UNLIMITED, exempt=True)
@@ -260,6 +265,8 @@ class FuturesEngine:
         """Move positions and wallets for every fill the engine reported, maker and taker, and
         tell the listeners: each order change, then each moved account."""
         self.tape.on_events(events)
+        for market_listener in list(self.market_listeners):
+            market_listener(events)
         out: list[FuturesFill] = []
         updates: list[FuturesEvent] = []
         moved: dict[str, dict[tuple[str, str], None]] = {}
@@ -333,6 +340,7 @@ class FuturesEngine:
         """Bring the futures side up to ``now_ms``: settle every funding time passed since the
         last call, in order, then liquidate what the margin ratio condemns. Called before every
         /fapi request, by the stream's timer and when the admin moves the mark price."""
+        self.history.sample_marks(self.contracts, self.mark_price, now_ms)
         if self.next_funding is None:
             self.next_funding = next_funding_time(now_ms)
         while self.next_funding <= now_ms:
@@ -409,6 +417,10 @@ class FuturesEngine:
                 continue
             for done in liquidate_due(self.figures, acct, now_ms):
                 symbol = done.positions[0].symbol
+                for p in done.positions:
+                    side = "SELL" if p.amt > 0 else "BUY"
+                    closed = Liquidation(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
+                    self.history.liquidated(closed)
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
                 states = tuple(
@@ -427,6 +439,8 @@ class FuturesEngine:
 
     def _settle_funding(self, time: int) -> None:
         marks = {s: self.mark_price(s) for s in self.contracts}
+        for s, mark in marks.items():
+            self.history.funded(s, self.funding_rate(s), time, mark)
         updates: list[FuturesEvent] = []
         for acct in self.accounts.values():
             if acct.exempt:

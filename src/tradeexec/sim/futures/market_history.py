@@ -1,0 +1,92 @@
+"""What the futures market data endpoints and streams read that matching does not keep: the
+funding rate of every funding time as it was charged, the mark price over time (for the mark
+and index price klines) and the liquidations (for ``<symbol>@forceOrder``).
+
+Funding rows are written by the same step that charges the accounts
+(``FuturesEngine._settle_funding``), with the very rate and mark used there, so the history
+can never disagree with the FUNDING_FEE income. Mark samples are taken whenever the futures
+side is brought up to the clock (every /fapi request and every stream tick) and kept on a
+``TradeTape`` as zero-quantity prints: the candles are then built by the one candle builder
+the trade klines use, and a candle's count is its number of samples ("number of basic data").
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradeexec.sim.engine import TradePrint
+from tradeexec.sim.tape import TradeTape
+
+ZERO = Decimal(0)
+MAX_FUNDING_ROWS = 10_000
+MAX_FORCE_ORDERS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRecord:
+    symbol: str
+    rate: Decimal
+    time: int
+    mark: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    """One liquidation close as the public sees it: the side of the closing order (SELL
+    closes a long), its quantity and the price it was booked at."""
+
+    symbol: str
+    side: str
+    qty: Decimal
+    price: Decimal
+    time: int
+
+
+class MarketHistory:
+    def __init__(self, symbols: Iterable[str]) -> None:
+        names = list(symbols)
+        self.marks = TradeTape(names)
+        self.funding: deque[FundingRecord] = deque(maxlen=MAX_FUNDING_ROWS)
+        self.force_orders: deque[Liquidation] = deque(maxlen=MAX_FORCE_ORDERS)
+        self._last: dict[str, tuple[int, Decimal]] = {}
+        self._seq = 0
+        self.force_total = 0  # liquidations ever recorded (the deque forgets the oldest)
+
+    def sample_marks(self, symbols: Iterable[str], mark_of: Callable[[str], Decimal], now_ms: int) -> None:
+        """One sample per symbol per second, or sooner when the mark moved."""
+        for symbol in symbols:
+            mark = mark_of(symbol)
+            last = self._last.get(symbol)
+            if last is not None and last[0] // 1000 == now_ms // 1000 and last[1] == mark:
+                continue
+            if last is not None and now_ms < last[0]:
+                continue  # the tape is kept in time order
+            self._last[symbol] = (now_ms, mark)
+            self._seq += 1
+            self.marks.add(TradePrint(self._seq, symbol, mark, ZERO, ZERO, now_ms, 0, 0, False))
+
+    def funded(self, symbol: str, rate: Decimal, time: int, mark: Decimal) -> None:
+        self.funding.append(FundingRecord(symbol, rate, time, mark))
+
+    def funding_rows(
+        self, symbol: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[FundingRecord]:
+        """Ascending; with no time bounds the most recent ``limit``, else the first ``limit``
+        from ``start`` (Binance: "return as startTime + limit")."""
+        rows = [
+            r
+            for r in self.funding
+            if (symbol is None or r.symbol == symbol)
+            and (start is None or r.time >= start)
+            and (end is None or r.time <= end)
+        ]
+        if start is None and end is None:
+            return rows[-limit:]
+        return rows[:limit]
+
+    def liquidated(self, order: Liquidation) -> None:
+        self.force_orders.append(order)
+        self.force_total += 1
