@@ -88,9 +88,9 @@ class LocalExchange:
             self._market_task = asyncio.create_task(run_configured(self.state), name="sim-replay")
             self._market_task.add_done_callback(_log_failure)
         elif self._market_enabled:
-            from tradeexec.sim.market import SyntheticMarket
+            from tradeexec.sim.market import synthetic_market
 
-            self._market_task = asyncio.create_task(SyntheticMarket(self.state).run(), name="sim-market")
+            self._market_task = asyncio.create_task(synthetic_market(self.state).run(), name="sim-market")
             self._market_task.add_done_callback(_log_failure)
 
     async def stop(self) -> None:
