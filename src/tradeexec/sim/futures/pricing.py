@@ -155,7 +155,7 @@ class Pricing:
         """Take every basis point and premium sample whose time passed since the last call (a
         premium sample at a funding time belongs to the interval it ends) and recompute the mark
         when a basis point was taken."""
-        last = self._last_ms if self._last_ms is not None else now_ms - BASIS_EVERY_MS
+        last = self._last_ms if self._last_ms is not None else now_ms - 1  # from this moment on
         if now_ms <= last:
             return
         self._last_ms = now_ms
