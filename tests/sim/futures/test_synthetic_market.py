@@ -254,3 +254,21 @@ def test_the_same_seed_gives_the_same_futures_path_and_leaves_the_spot_path_alon
     assert first != path(4, True)
     assert len({row[3] for row in first}) > 10  # the mark moves
     assert [row[0] for row in first] == [row[0] for row in path(3, False)]
+
+
+def test_the_futures_market_carries_on_after_a_reset() -> None:
+    """``reset()`` builds a new futures engine: the market quotes its books and gives it the
+    index again (the mark then comes from Binance's rule, not the bare book)."""
+    ex, market = frozen_exchange(_config(levels=10), 1_700_000_000_000, seed=9)
+    for _ in range(10):
+        tick(ex, market)
+    old = ex.state.futures
+    ex.reset()
+    assert ex.state.futures is not old
+    for _ in range(10):
+        tick(ex, market)
+    futures = ex.state.futures
+    bid, _, ask, _ = futures.engine.book_ticker("BTCUSDT")
+    assert bid and ask and bid < ask
+    assert futures.pricing is not None and futures.pricing.mark("BTCUSDT") == futures.mark_price("BTCUSDT")
+    assert old.market_listeners == []  # the quoter left the old engine
