@@ -20,7 +20,10 @@ perpetuals (rules taken from Binance's current USDⓈ-M documentation and announ
   time-weighted average of the interval's samples (weights 1, 2, ..., n: the latest weighs
   most), interest 0.01 % per 8 hours (0.03 % a day), N the interval in hours; then capped to
   +-0.75 * (initial margin rate - maintenance margin rate) at the highest leverage (the FAQ's
-  cap and floor rule, whose ADAUSDT example reads both ratios at 75x).
+  cap and floor rule, whose ADAUSDT example reads both ratios at 75x). The 1..n weights and
+  this cap are our reading of the FAQ: the copies at hand confirm "time-weighted over 5,760
+  points" and the example's ratios, not the formulas' full text. A symbol's adjusted cap
+  (``fundingInfo``) is not modelled: the listed contracts have none.
 
 "Last funding rate" in Price 1 (and ``lastFundingRate`` of premiumIndex) is the rate that the
 interval's samples so far give: Binance's own figure moves with every sample in the same way.
