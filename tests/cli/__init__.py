@@ -37,11 +37,14 @@ class Sim:
 
 
 @contextmanager
-def sim_serve(*extra: str, secret: str | None = None, timeout: float = 30.0) -> Iterator[Sim]:
-    """``tradeexec sim serve --json`` in a subprocess; its first stdout line announces it."""
+def sim_serve(
+    *extra: str, secret: str | None = None, timeout: float = 30.0, market: bool = False
+) -> Iterator[Sim]:
+    """``tradeexec sim serve --json`` in a subprocess (with ``--no-market`` unless ``market``);
+    its first stdout line announces it."""
+    quiet = () if market else ("--no-market",)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tradeexec.cli", "sim", "serve", "--port", "0", "--json", "--no-market",
-         *extra],
+        [sys.executable, "-m", "tradeexec.cli", "sim", "serve", "--port", "0", "--json", *quiet, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=base_env(),
     )  # fmt: skip
     try:

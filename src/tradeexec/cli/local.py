@@ -24,6 +24,11 @@ def register(sub: Any) -> None:
     serve.add_argument("--api-secret", help="HMAC secret of the default account")
     serve.add_argument("--no-market", action="store_true", help="no synthetic market activity")
     serve.add_argument(
+        "--no-futures-market", action="store_true",
+        help="leave the USDT-M futures books to the users (the mark then follows the book's mid); "
+        "the same as market.futures = false in the config file",
+    )  # fmt: skip
+    serve.add_argument(
         "--replay", action="append", metavar="FILE",
         help="replay a Binance public-data file (aggTrades, trades, bookTicker or klines; CSV or zip) "
         "instead of the synthetic market; repeat for more files",
@@ -58,6 +63,9 @@ def _cmd_sim_serve(args: argparse.Namespace) -> int:
     from tradeexec.sim import LocalExchange, SimConfig
 
     config = SimConfig.from_toml(args.config) if args.config else None
+    if args.no_futures_market:
+        config = config or SimConfig()
+        config.market.futures = False
     if args.replay or args.speed is not None:
         config = config or SimConfig()
         config.market.replay_files = list(args.replay or config.market.replay_files)

@@ -100,6 +100,12 @@ class MarketConfig:
     probability ``jump_prob`` per step. Trades: ``trades_per_s`` market orders a second per
     symbol, of about ``taker_qty_quote`` (log-normal, ``taker_qty_noise``).
 
+    ``futures``: when futures are served, each USDT-M contract's book is quoted the same way
+    around the spot price times (1 + basis), the basis drifting back to ``basis_mean`` with a
+    time constant of ``basis_reversion_s`` and moving by ``basis_vol`` per square-root second
+    (``sim/market/futures_market.py``); the spot price is then the futures index and the mark
+    price and funding rate follow Binance's rules around it (``sim/futures/pricing.py``).
+
     ``replay_files`` (Binance public-data CSV or zip files, one symbol each, named
     ``<SYMBOL>-...`` or given by ``replay_symbol``) replace the synthetic market with a replay
     at ``replay_speed`` times market time (``sim/replay.py``).
@@ -131,6 +137,10 @@ class MarketConfig:
             "币安人生USDT": Decimal("0.15"),
         }
     )
+    futures: bool = True
+    basis_mean: float = 0.0001
+    basis_reversion_s: float = 60.0
+    basis_vol: float = 0.00002
     replay_files: list[str] = field(default_factory=list)
     replay_speed: float = 1.0
     replay_symbol: str = ""
@@ -154,6 +164,9 @@ class MarketConfig:
             ("jump_prob", 0 <= self.jump_prob <= 1, "must be between 0 and 1"),
             ("trades_per_s", 0 <= self.trades_per_s <= 1000, "must be between 0 and 1000"),
             ("taker_qty_quote", self.taker_qty_quote > 0, "must be positive"),
+            ("basis_mean", abs(self.basis_mean) < 0.05, "must be between -0.05 and 0.05"),
+            ("basis_reversion_s", self.basis_reversion_s > 0, "must be positive"),
+            ("basis_vol", self.basis_vol >= 0, "must not be negative"),
             ("replay_speed", self.replay_speed >= 0, "must be 0 (no waiting) or positive"),
         )  # fmt: skip
         for name, ok, rule in rules:

@@ -88,9 +88,9 @@ class LocalExchange:
             self._market_task = asyncio.create_task(run_configured(self.state), name="sim-replay")
             self._market_task.add_done_callback(_log_failure)
         elif self._market_enabled:
-            from tradeexec.sim.market import SyntheticMarket
+            from tradeexec.sim.market import synthetic_market
 
-            self._market_task = asyncio.create_task(SyntheticMarket(self.state).run(), name="sim-market")
+            self._market_task = asyncio.create_task(synthetic_market(self.state).run(), name="sim-market")
             self._market_task.add_done_callback(_log_failure)
 
     async def stop(self) -> None:
@@ -203,13 +203,15 @@ class LocalExchange:
         self.state.futures.cancel_all(HOUSE, symbol, self.state.now_ms())
 
     def futures_set_funding_rate(self, symbol: str, rate: Decimal | str) -> None:
-        """The rate settled at the next funding times (default 0.0001)."""
+        """Pin the rate settled at the next funding times (unpinned: the rate of the sampled
+        premium index when the futures market runs, else 0.0001)."""
         self.state.futures.contract(symbol)
         self.state.futures.funding_rates[symbol] = Decimal(rate)
 
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
-        """Pin the futures mark price (until then it follows the book's mid or last trade);
-        positions it condemns are liquidated at once."""
+        """Pin the futures mark price (until then it follows the index with the futures
+        market on, else the book's mid or last trade); positions it condemns are liquidated
+        at once."""
         self.state.futures.set_mark(symbol, Decimal(price))
         self.state.futures.catch_up(self.state.now_ms())
 

@@ -57,6 +57,7 @@ class SessionPlan:
 def _local_config() -> SimConfig:
     cfg = SimConfig(accounts=[AccountConfig(name="demo", balances={QUOTE: START_QUOTE})])
     cfg.ensure_default_account()
+    cfg.market.futures = False  # the demo trades spot: its machine time goes to the spot market
     return cfg
 
 

@@ -26,13 +26,11 @@ from tradeexec.sim.binance.futures_public import FuturesBase
 from tradeexec.sim.binance.market_data import agg_trade_prints, kline_rows, window_ticker
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.futures.funding import INTERVAL_MS
+from tradeexec.sim.futures.pricing import rate_cap
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
 
 _DAY_MS = 86_400_000
-# The rate cap and floor the local exchange reports: it never clamps a rate, so it states the
-# widest documented adjustment.
-RATE_CAP = Decimal("0.03")
 _FUNDING_DEFAULT_LIMIT = 100
 _FUNDING_RECENT = 200  # "If startTime and endTime are not sent, the most recent 200 records"
 
@@ -73,11 +71,11 @@ class FuturesMarketOps(FuturesBase):
         return kline_rows(self.futures.history.marks, symbol, p, self._now(), max_limit=1500)
 
     def f_index_klines(self, p: Params, _: ApiAccount | None) -> list[Kline]:
-        """The index is the mark here (``premiumIndex`` reports them equal), keyed by pair."""
+        """Candles of the index samples (the spot price: ``FuturesEngine.index_price``), keyed by pair."""
         pair = p.require("pair")
         if pair not in self.futures.contracts:
             raise ApiError(-1121, "Invalid symbol.")
-        return kline_rows(self.futures.history.marks, pair, p, self._now(), max_limit=1500)
+        return kline_rows(self.futures.history.indexes, pair, p, self._now(), max_limit=1500)
 
     def f_funding_rate(self, p: Params, _: ApiAccount | None) -> Any:
         symbol = self._opt_fsymbol(p)
@@ -98,11 +96,11 @@ class FuturesMarketOps(FuturesBase):
         return [
             FundingInfo(
                 symbol=s,
-                adjusted_funding_rate_cap=fixed8(RATE_CAP),
-                adjusted_funding_rate_floor=fixed8(-RATE_CAP),
+                adjusted_funding_rate_cap=fixed8(rate_cap(contract)),
+                adjusted_funding_rate_floor=fixed8(-rate_cap(contract)),
                 funding_interval_hours=INTERVAL_MS // 3_600_000,
             )
-            for s in self.futures.contracts
+            for s, contract in self.futures.contracts.items()
         ]
 
     def f_ticker_24hr(self, p: Params, _: ApiAccount | None) -> Any:

@@ -176,7 +176,7 @@ class FuturesPublicOps(FuturesBase):
         return PremiumIndex(
             symbol=symbol,
             mark_price=mark,
-            index_price=mark,
+            index_price=self.futures.index_price(symbol),
             estimated_settle_price=mark,
             last_funding_rate=self.futures.funding_rate(symbol),
             interest_rate=INTEREST_RATE,

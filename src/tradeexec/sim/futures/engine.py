@@ -37,6 +37,7 @@ from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
+from tradeexec.sim.futures.pricing import Pricing
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 from tradeexec.sim.tape import TradeTape
 
@@ -79,6 +80,8 @@ class FuturesEngine:
         self.history = MarketHistory(self.contracts)
         # Called with the engine's own events (trades, depth) of each change: market streams.
         self.market_listeners: list[Callable[[Sequence[Event]], None]] = []
+        # Binance's index, mark and funding rate, once a market gives the index (``use_index``).
+        self.pricing: Pricing | None = None
         for name, wallet in accounts:
             self.open_account(name, wallet)
         self.open_account(HOUSE, _UNLIMITED, exempt=True)
@@ -105,15 +108,28 @@ class FuturesEngine:
 
     # ------------------------------------------------------------------ prices
 
+    def use_index(self, index_of: Callable[[str], Decimal | None]) -> None:
+        """From now on the index is ``index_of(symbol)`` and the mark and funding rate follow
+        Binance's rules around it (``pricing.py``); the synthetic market calls this."""
+        self.pricing = Pricing(self.engine, self.contracts.values(), index_of, INTERVAL_MS)
+
     def mark_price(self, symbol: str) -> Decimal:
-        """The admin-set mark, else the book's mid, else the last trade, else the start price."""
+        """The admin-set mark, else Binance's mark around the index, else the book's mid, else
+        the last trade, else the start price."""
         if symbol in self.marks:
             return self.marks[symbol]
+        if self.pricing is not None and (mark := self.pricing.mark(symbol)) is not None:
+            return mark
         bid, _, ask, _ = self.engine.book_ticker(symbol)
         if bid and ask:
             return (bid + ask) / 2
         last = self.engine.last_price(symbol)
         return last if last is not None else self.contract(symbol).start_price
+
+    def index_price(self, symbol: str) -> Decimal:
+        """The spot index, else (no market gives one) the mark."""
+        index = self.pricing.index(symbol) if self.pricing is not None else None
+        return self.mark_price(symbol) if index is None else index
 
     def set_mark(self, symbol: str, price: Decimal) -> None:
         self.contract(symbol)
@@ -166,7 +182,10 @@ class FuturesEngine:
         acct = self.account(name)
         rules.check_shape(req, contract, acct.dual_side)
         pos = acct.position(req.symbol, req.position_side)
-        closing = rules.closing_quantity(req, pos.amt, self._pending_close(name, req))
+        # An exempt account's orders are never reduce-only nor margin-checked: no need to scan
+        # its open orders (the synthetic market's makers hold hundreds).
+        pending = self._pending_close(name, req) if req.reduce_only or not acct.exempt else ZERO
+        closing = rules.closing_quantity(req, pos.amt, pending)
         opening = req.quantity - closing
         tif = req.time_in_force or "GTC"
         if tif == "GTX" and self._would_take(req):
@@ -340,12 +359,16 @@ class FuturesEngine:
         """Bring the futures side up to ``now_ms``: settle every funding time passed since the
         last call, in order, then liquidate what the margin ratio condemns. Called before every
         /fapi request, by the stream's timer and when the admin moves the mark price."""
-        self.history.sample_marks(self.contracts, self.mark_price, now_ms)
+        self.history.sample_prices(self.contracts, self.mark_price, self.index_price, now_ms)
         if self.next_funding is None:
             self.next_funding = next_funding_time(now_ms)
         while self.next_funding <= now_ms:
+            if self.pricing is not None:
+                self.pricing.advance(self.next_funding, self.next_funding)
             self._settle_funding(self.next_funding)
             self.next_funding += INTERVAL_MS
+        if self.pricing is not None:
+            self.pricing.advance(now_ms, self.next_funding)
         self._run_algos(now_ms)
         self._liquidate(now_ms)
 
@@ -435,17 +458,28 @@ class FuturesEngine:
                 listener(updates)
 
     def funding_rate(self, symbol: str) -> Decimal:
-        return self.funding_rates.get(symbol, DEFAULT_RATE)
+        """The admin-set rate, else the running interval's estimate, else the interest rate."""
+        if symbol in self.funding_rates:
+            return self.funding_rates[symbol]
+        return DEFAULT_RATE if self.pricing is None else self.pricing.estimate(symbol)
+
+    def _due_rates(self) -> dict[str, Decimal]:
+        """The rate of each symbol for the funding time reached (the interval's samples are
+        used up: the next interval starts afresh)."""
+        pricing = self.pricing
+        settled = {} if pricing is None else {s: pricing.settle(s) for s in self.contracts}
+        return {s: self.funding_rates.get(s, settled.get(s, DEFAULT_RATE)) for s in self.contracts}
 
     def _settle_funding(self, time: int) -> None:
         marks = {s: self.mark_price(s) for s in self.contracts}
+        rates = self._due_rates()
         for s, mark in marks.items():
-            self.history.funded(s, self.funding_rate(s), time, mark)
+            self.history.funded(s, rates[s], time, mark)  # the rate settled, as charged
         updates: list[FuturesEvent] = []
         for acct in self.accounts.values():
             if acct.exempt:
                 continue
-            payments = fund(acct, marks, self.funding_rates, time)
+            payments = fund(acct, marks, rates, time)
             for pay in payments:
                 self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
             if payments:

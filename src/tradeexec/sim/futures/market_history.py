@@ -4,7 +4,7 @@ and index price klines) and the liquidations (for ``<symbol>@forceOrder``).
 
 Funding rows are written by the same step that charges the accounts
 (``FuturesEngine._settle_funding``), with the very rate and mark used there, so the history
-can never disagree with the FUNDING_FEE income. Mark samples are taken whenever the futures
+can never disagree with the FUNDING_FEE income. Mark and index samples are taken whenever the futures
 side is brought up to the clock (every /fapi request and every stream tick) and kept on a
 ``TradeTape`` as zero-quantity prints: the candles are then built by the one candle builder
 the trade klines use, and a candle's count is its number of samples ("number of basic data").
@@ -49,24 +49,34 @@ class MarketHistory:
     def __init__(self, symbols: Iterable[str]) -> None:
         names = list(symbols)
         self.marks = TradeTape(names)
+        self.indexes = TradeTape(names)
         self.funding: deque[FundingRecord] = deque(maxlen=MAX_FUNDING_ROWS)
         self.force_orders: deque[Liquidation] = deque(maxlen=MAX_FORCE_ORDERS)
-        self._last: dict[str, tuple[int, Decimal]] = {}
+        self._last: dict[tuple[str, str], tuple[int, Decimal]] = {}
         self._seq = 0
         self.force_total = 0  # liquidations ever recorded (the deque forgets the oldest)
 
-    def sample_marks(self, symbols: Iterable[str], mark_of: Callable[[str], Decimal], now_ms: int) -> None:
-        """One sample per symbol per second, or sooner when the mark moved."""
+    def sample_prices(
+        self,
+        symbols: Iterable[str],
+        mark_of: Callable[[str], Decimal],
+        index_of: Callable[[str], Decimal],
+        now_ms: int,
+    ) -> None:
+        """One sample of each symbol's mark and index per second, or sooner when it moved."""
         for symbol in symbols:
-            mark = mark_of(symbol)
-            last = self._last.get(symbol)
-            if last is not None and last[0] // 1000 == now_ms // 1000 and last[1] == mark:
-                continue
-            if last is not None and now_ms < last[0]:
-                continue  # the tape is kept in time order
-            self._last[symbol] = (now_ms, mark)
-            self._seq += 1
-            self.marks.add(TradePrint(self._seq, symbol, mark, ZERO, ZERO, now_ms, 0, 0, False))
+            self._sample(self.marks, "mark", symbol, mark_of(symbol), now_ms)
+            self._sample(self.indexes, "index", symbol, index_of(symbol), now_ms)
+
+    def _sample(self, tape: TradeTape, kind: str, symbol: str, price: Decimal, now_ms: int) -> None:
+        last = self._last.get((kind, symbol))
+        if last is not None and last[0] // 1000 == now_ms // 1000 and last[1] == price:
+            return
+        if last is not None and now_ms < last[0]:
+            return  # the tape is kept in time order
+        self._last[kind, symbol] = (now_ms, price)
+        self._seq += 1
+        tape.add(TradePrint(self._seq, symbol, price, ZERO, ZERO, now_ms, 0, 0, False))
 
     def funded(self, symbol: str, rate: Decimal, time: int, mark: Decimal) -> None:
         self.funding.append(FundingRecord(symbol, rate, time, mark))

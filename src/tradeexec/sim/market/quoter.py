@@ -8,7 +8,9 @@ adds before it cancels, the retreating side first, so that no side is ever empty
 new quotes never meet its own old ones.
 
 Quotes are ordinary GTC LIMIT orders of an internal account going through the engine, so
-users' orders match against them exactly as they match against any other order.
+users' orders match against them exactly as they match against any other order. Where they go
+is a ``QuoteBook``: the spot engine (``SpotQuotes``, the default) or the futures books
+(``sim/market/futures_market.py``), so one quoter serves both.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import itertools
 import random
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.engine import EngineReject, Event, ExecutionEvent, OrderRequest
+from tradeexec.sim.engine import Engine, EngineReject, Event, ExecutionEvent, OrderRecord, OrderRequest
 from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, level_qty, offsets
 from tradeexec.sim.state import SimState
 
@@ -60,22 +63,84 @@ def plan(existing: list[int], targets: list[int]) -> tuple[list[int], list[int]]
     return keep, add
 
 
+Listener = Callable[[Sequence[Event]], None]
+
+
+class QuoteBook(Protocol):
+    """Where a quoter's orders go: the engine holding the books (a new one after a reset), the
+    clock, placing and cancelling (the events reach that venue's listeners), and a feed of the
+    engine's events so that quotes filled or cancelled by others are forgotten."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def now_ms(self) -> int: ...
+
+    def place(self, account: str, req: OrderRequest) -> OrderRecord:
+        """Raises ``EngineReject`` when the venue refuses the quote."""
+        ...
+
+    def cancel(self, account: str, symbol: str, order_id: int) -> None:
+        """Raises ``EngineReject`` when the order is no longer open."""
+        ...
+
+    def subscribe(self, fn: Listener) -> Callable[[], None]:
+        """Returns the call that unsubscribes."""
+        ...
+
+
+class SpotQuotes:
+    """The spot engine of a ``SimState``: events published on its bus."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    @property
+    def engine(self) -> Engine:
+        return self.state.engine
+
+    def now_ms(self) -> int:
+        return self.state.now_ms()
+
+    def place(self, account: str, req: OrderRequest) -> OrderRecord:
+        result = self.state.engine.place(account, req, self.state.now_ms())
+        self.state.publish(result.events)
+        return result.order
+
+    def cancel(self, account: str, symbol: str, order_id: int) -> None:
+        _, events = self.state.engine.cancel(account, symbol, order_id=order_id, now_ms=self.state.now_ms())
+        self.state.publish(events)
+
+    def subscribe(self, fn: Listener) -> Callable[[], None]:
+        handle = self.state.bus.add_listener(fn)
+        return lambda: self.state.bus.remove_listener(handle)
+
+
 class Quoter:
     """Keeps ``account``'s ladder on every symbol it is asked to quote. ``refresh`` random
-    kept levels per side and step get a new size (placed before the old one is cancelled)."""
+    kept levels per side and step get a new size (placed before the old one is cancelled).
+    ``book``: where the quotes go, the spot engine of ``state`` unless given."""
 
-    def __init__(self, state: SimState, account: str, rng: random.Random, *, refresh: int = 1) -> None:
-        self.state = state
+    def __init__(
+        self,
+        state: SimState,
+        account: str,
+        rng: random.Random,
+        *,
+        refresh: int = 1,
+        book: QuoteBook | None = None,
+    ) -> None:
+        self.book: QuoteBook = SpotQuotes(state) if book is None else book
         self.account = account
         self.rng = rng
         self.refresh = refresh
         # (symbol, side) -> price -> order id of our quote there
         self._own: dict[tuple[str, Side], dict[Decimal, int]] = {}
-        self._engine = state.engine
-        self._handle = state.bus.add_listener(self._on_events)
+        self._engine = self.book.engine
+        self._unsubscribe = self.book.subscribe(self._on_events)
 
     def close(self) -> None:
-        self.state.bus.remove_listener(self._handle)
+        self._unsubscribe()
 
     def levels(self, symbol: str, side: Side) -> dict[Decimal, int]:
         """Our quotes on one side: price -> order id (read-only view for tests)."""
@@ -94,9 +159,11 @@ class Quoter:
     ) -> None:
         """Move the ladder to ``top`` (best bid, best ask; bid < ask). ``rising``: the market
         went up, so the asks retreat first."""
-        if self.state.engine is not self._engine:  # the exchange was reset: our orders are gone
-            self._engine = self.state.engine
+        if self.book.engine is not self._engine:  # the exchange was reset: our orders are gone
+            self._engine = self.book.engine
             self._own.clear()
+            self._unsubscribe()  # a futures engine is rebuilt with its listeners
+            self._unsubscribe = self.book.subscribe(self._on_events)
         order = (Side.SELL, Side.BUY) if rising else (Side.BUY, Side.SELL)
         for side in order:
             best = top[0] if side is Side.BUY else top[1]
@@ -139,7 +206,7 @@ class Quoter:
         old = own.get(price)
         if old is None:
             return
-        order = self.state.engine.get_order(self.account, symbol, order_id=old)
+        order = self.book.engine.get_order(self.account, symbol, order_id=old)
         if order.orig_qty - order.executed_qty == qty:
             return
         self._quote(symbol, side, price, qty, own)
@@ -150,7 +217,7 @@ class Quoter:
         """Take over the quotes the account already has (an earlier quoter's, before a restart
         or between two replays): unknown to us they would never be moved or cancelled."""
         own: dict[Decimal, int] = {}
-        for order in self.state.engine.open_orders(self.account, symbol):
+        for order in self.book.engine.open_orders(self.account, symbol):
             if order.side is not side:
                 continue
             if order.price in own:
@@ -176,12 +243,11 @@ class Quoter:
             stp_mode=SelfTradePreventionMode.EXPIRE_TAKER,
         )
         try:
-            result = self.state.engine.place(self.account, req, self.state.now_ms())
+            order = self.book.place(self.account, req)
         except EngineReject:
             return
-        self.state.publish(result.events)
-        if not result.order.status.is_final:
-            own[price] = result.order.order_id
+        if not order.status.is_final:
+            own[price] = order.order_id
 
     def _cancel(self, symbol: str, own: dict[Decimal, int], price: Decimal) -> None:
         order_id = own.pop(price, None)
@@ -190,9 +256,6 @@ class Quoter:
 
     def _cancel_id(self, symbol: str, order_id: int) -> None:
         try:
-            _, events = self.state.engine.cancel(
-                self.account, symbol, order_id=order_id, now_ms=self.state.now_ms()
-            )
+            self.book.cancel(self.account, symbol, order_id)
         except EngineReject:
             return  # already filled
-        self.state.publish(events)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import math
 import random
 from decimal import Decimal
+from typing import Protocol
 
-from tradeexec.binance.enums import OrderType, Side
+from tradeexec.binance.enums import OrderType
 from tradeexec.sim.engine import EngineReject, OrderRequest
 from tradeexec.sim.market.book_shape import ShapeParams, TickGrid, top_of_book
+from tradeexec.sim.market.flow import poisson, taker_order
 from tradeexec.sim.market.quoter import Quoter
 from tradeexec.sim.state import SimState
 
@@ -109,11 +111,20 @@ def shape_params(state: SimState, symbol: str) -> ShapeParams:
     )
 
 
+class Follower(Protocol):
+    """A market stepped after the synthetic market's own step, over the same market time."""
+
+    def step(self, steps: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class SyntheticMarket:
     def __init__(self, state: SimState, seed: int | None = None) -> None:
         self.state = state
         self.cfg = state.config.market
-        self.rng = random.Random(state.config.seed if seed is None else seed)
+        self.seed = state.config.seed if seed is None else seed
+        self.rng = random.Random(self.seed)
         self.steps = 0
         self._last_ms: int | None = None
         self.mid: dict[str, Decimal] = {}
@@ -134,8 +145,14 @@ class SyntheticMarket:
                 jump_size=self.cfg.jump_size,
             )
 
+        # Markets that follow this one's prices (the futures books, ``futures_market.py``),
+        # stepped right after it each round.
+        self.followers: list[Follower] = []
+
     def close(self) -> None:
         self.quoter.close()
+        for follower in self.followers:
+            follower.close()
 
     async def run(self) -> None:
         """Step forever every ``interval_s`` of market time (cancel the task to stop)."""
@@ -164,26 +181,20 @@ class SyntheticMarket:
             grid = self._grids[symbol]
             top = top_of_book(self.mid[symbol], grid, self.cfg.spread_ticks)
             self.quoter.requote(symbol, top, self._params[symbol], grid, rising=self.mid[symbol] > before)
-            for _ in range(self._poisson(self.cfg.trades_per_s * self.cfg.interval_s * steps)):
+            for _ in range(poisson(self.rng, self.cfg.trades_per_s * self.cfg.interval_s * steps)):
                 self._take(symbol)
+        for follower in self.followers:
+            follower.step(steps)
 
     def _walk(self, symbol: str, steps: float) -> Decimal:
         grid = self._grids[symbol]
         return max(grid.floor_price(Decimal(repr(self._walks[symbol].next(steps)))), grid.tick)
 
-    def _poisson(self, lam: float) -> int:
-        """Knuth's method: small rates only (a few arrivals per step)."""
-        limit, k, p = math.exp(-lam), 0, self.rng.random()
-        while p > limit and k < 1000:
-            k += 1
-            p *= self.rng.random()
-        return k
-
     def _take(self, symbol: str) -> None:
-        side = Side.BUY if self.rng.random() < 0.5 else Side.SELL
         notional = self.cfg.taker_qty_quote * quote_scale(self.state, symbol)
-        size = notional * Decimal(repr(round(math.exp(self.rng.gauss(0.0, self.cfg.taker_qty_noise)), 6)))
-        qty = self._grids[symbol].qty(size / self.mid[symbol])
+        side, qty = taker_order(
+            self.rng, notional, self.cfg.taker_qty_noise, self.mid[symbol], self._grids[symbol]
+        )
         try:
             result = self.state.engine.place(
                 TAKER, OrderRequest(symbol, side, OrderType.MARKET, quantity=qty), self.state.now_ms()
