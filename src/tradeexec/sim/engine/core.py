@@ -27,12 +27,12 @@ from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine.accounts import Holding, Ledger
 from tradeexec.sim.engine.book import PriceLevels
 from tradeexec.sim.engine.events import (
-    BalanceEvent,
     BalanceUpdateEvent,
-    DepthEvent,
     Event,
-    ExecutionEvent,
     ListStatusEvent,
+    new_balance_event,
+    new_depth_event,
+    new_execution_event,
 )
 from tradeexec.sim.engine.records import (
     EngineReject,
@@ -95,11 +95,12 @@ class LiveOrder:
         "oco",
         "order",
         "remaining",
+        "trade_log",
         "triggered",
         "visible",
     )
 
-    def __init__(self, order: OrderRecord, limit_price: Decimal | None) -> None:
+    def __init__(self, order: OrderRecord, limit_price: Decimal | None, trade_log: list[Fill]) -> None:
         self.order = order
         self.limit_price = limit_price  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
         self.remaining = order.orig_qty
@@ -111,6 +112,7 @@ class LiveOrder:
         self.activated = False  # trailing stops: tracking the extreme price
         self.extreme = ZERO
         self.fills: list[Fill] | None = None  # collected for the order being placed
+        self.trade_log = trade_log  # its account's fills in its symbol (``my_trades``)
 
 
 class LiveOco:
@@ -251,13 +253,13 @@ class EngineCore:
         events = self._events
         now = self._now
         for account, bals in self._ledger.flush():
-            events.append(BalanceEvent(account, bals, now))
+            events.append(new_balance_event((account, bals, now)))
         if st is not None:
             bids, asks = st.bids.flush_changes(), st.asks.flush_changes()
             if bids or asks:
                 first = st.update_id + 1
                 st.update_id += len(bids) + len(asks)
-                events.append(DepthEvent(st.spec.symbol, first, st.update_id, bids, asks, now))
+                events.append(new_depth_event((st.spec.symbol, first, st.update_id, bids, asks, now)))
         self._events = []
         return events
 
@@ -266,9 +268,11 @@ class EngineCore:
     ) -> None:
         order = live.order
         orig_id = order.client_order_id if cancel_id else ""
+        snapshot = _new_object(OrderRecord)
+        snapshot.__dict__ = order.__dict__.copy()
         self._events.append(
-            ExecutionEvent(
-                order.account, order.snapshot(), execution_type, "NONE", fill, orig_id, cancel_id, self._now
+            new_execution_event(
+                (order.account, snapshot, execution_type, "NONE", fill, orig_id, cancel_id, self._now)
             )
         )
 
@@ -404,7 +408,11 @@ class EngineCore:
             "order_list_id": list_id,
             "stp_mode": stp,
         }
-        live = LiveOrder(order, price)
+        key = (account, symbol)
+        fills = self._fills.get(key)
+        if fills is None:
+            fills = self._fills[key] = []
+        live = LiveOrder(order, price, fills)
         st.orders[order_id] = order
         st.live[order_id] = live
         by_symbol = self._open.get(account)
@@ -414,7 +422,6 @@ class EngineCore:
         if open_orders is None:
             open_orders = by_symbol[symbol] = {}
         open_orders[order_id] = live
-        key = (account, symbol)
         history = self._history.get(key)
         if history is None:
             history = self._history[key] = []
@@ -447,7 +454,7 @@ class EngineCore:
         iceberg = order.iceberg_qty
         live.visible = min(iceberg, live.remaining) if iceberg else live.remaining
         live.in_book = True
-        st.side(order.side).add(live.limit_price, order.order_id, live, live.visible)
+        st.side(order.side).add(live.limit_price, live, live.visible)
 
     def _close(self, st: SymbolBook, live: LiveOrder) -> None:
         """The order reached a final status: give back what it still holds, forget it as open."""
@@ -461,7 +468,7 @@ class EngineCore:
     def _take_off_book(self, st: SymbolBook, live: LiveOrder) -> None:
         if live.in_book:
             assert live.limit_price is not None
-            st.side(live.order.side).remove(live.limit_price, live.order.order_id, live.visible)
+            st.side(live.order.side).remove(live.limit_price, live, live.visible)
             live.in_book = False
 
     def _expire(self, st: SymbolBook, live: LiveOrder, status: OrderStatus) -> None:

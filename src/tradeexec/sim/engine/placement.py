@@ -18,7 +18,7 @@ from tradeexec.sim.engine.core import (
     SymbolBook,
     exact,
 )
-from tradeexec.sim.engine.events import CancelReplaceResult, Event, PlaceResult
+from tradeexec.sim.engine.events import CancelReplaceResult, Event, PlaceResult, new_place_result
 from tradeexec.sim.engine.matching import MatchPlan
 from tradeexec.sim.engine.order_lists import OrderLists
 from tradeexec.sim.engine.records import EngineReject, OrderRecord, OrderRequest
@@ -39,7 +39,7 @@ class Placement(OrderLists):
             live.fills = None
             self._settle(st)
             events = self._end(st)
-            return PlaceResult(live.order.snapshot(), fills, events)
+            return new_place_result((live.order.snapshot(), fills, events))
 
     def _place(self, st: SymbolBook, account: str, req: OrderRequest) -> LiveOrder:
         """Checks everything (raising before any change), then creates and runs the order."""
@@ -63,7 +63,13 @@ class Placement(OrderLists):
             assert price is not None
             self._check_maker(st, side, price)
         plan: MatchPlan | None = None
-        if order_type in STOP_TYPES:
+        stop_order = order_type in STOP_TYPES
+        takes_as_it_goes = price is not None and tif is not TimeInForce.FOK and not stop_order
+        if takes_as_it_goes:  # LIMIT GTC / IOC, LIMIT_MAKER: no plan needed (see ``matching``)
+            assert price is not None and req.quantity is not None
+            qty = req.quantity
+            need = qty if side is Side.SELL else price * qty
+        elif stop_order:
             stop = req.stop_price or ZERO
             if stop <= 0 and req.trailing_delta is None:
                 raise EngineReject(-1102, EITHER.format("stopPrice", "trailingDelta"))
@@ -103,6 +109,10 @@ class Placement(OrderLists):
         )
         live.fills = []
         self._emit(live, ExecutionType.NEW)
+        if takes_as_it_goes:
+            self._lock(st, live, need)
+            self._take(st, live, stp)
+            return live
         if plan is None:
             self._lock(st, live, need)
             self._arm(st, live)
