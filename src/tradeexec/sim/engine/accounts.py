@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 _ZERO = Decimal(0)
+_new_holding = object.__new__
 
 
 @dataclass(slots=True)
@@ -45,11 +46,16 @@ class Ledger:
         return {a: Holding(b.free, b.locked) for a, b in self._accounts.get(account, {}).items()}
 
     def _get(self, account: str, asset: str) -> Holding:
-        assets = self._accounts.setdefault(account, {})
+        assets = self._accounts.get(account)
+        if assets is None:
+            assets = self._accounts[account] = {}
         bal = assets.get(asset)
         if bal is None:
             bal = assets[asset] = Holding()
-        self._touched.setdefault(account, {})[asset] = None
+        touched = self._touched.get(account)
+        if touched is None:
+            touched = self._touched[account] = {}
+        touched[asset] = None
         return bal
 
     def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
@@ -115,7 +121,9 @@ class Ledger:
             changed = {}
             for asset in assets:
                 bal = bals[asset]
-                changed[asset] = Holding(bal.free, bal.locked)
+                copy = changed[asset] = _new_holding(Holding)  # no __init__ frame: the hot path
+                copy.free = bal.free
+                copy.locked = bal.locked
             out.append((account, changed))
         self._touched.clear()
         return out

@@ -93,6 +93,7 @@ class LiveOrder:
         "limit_price",
         "lock",
         "oco",
+        "open_orders",
         "order",
         "remaining",
         "trade_log",
@@ -100,7 +101,13 @@ class LiveOrder:
         "visible",
     )
 
-    def __init__(self, order: OrderRecord, limit_price: Decimal | None, trade_log: list[Fill]) -> None:
+    def __init__(
+        self,
+        order: OrderRecord,
+        limit_price: Decimal | None,
+        open_orders: dict[int, LiveOrder],
+        trade_log: list[Fill],
+    ) -> None:
         self.order = order
         self.limit_price = limit_price  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
         self.remaining = order.orig_qty
@@ -112,6 +119,7 @@ class LiveOrder:
         self.activated = False  # trailing stops: tracking the extreme price
         self.extreme = ZERO
         self.fills: list[Fill] | None = None  # collected for the order being placed
+        self.open_orders = open_orders  # its account's open orders in its symbol
         self.trade_log = trade_log  # its account's fills in its symbol (``my_trades``)
 
 
@@ -191,6 +199,8 @@ class EngineCore:
         self._open: dict[str, dict[str, dict[int, LiveOrder]]] = {}
         self._history: dict[tuple[str, str], list[OrderRecord]] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
+        # (account, symbol) -> its entries in the three above, found in one lookup per order
+        self._desks: dict[tuple[str, str], tuple[dict[int, LiveOrder], list[OrderRecord], list[Fill]]] = {}
         self._by_client_id: dict[tuple[str, str, str], OrderRecord] = {}
         self._lists: dict[int, LiveOco] = {}
         self._lists_by_client_id: dict[tuple[str, str], LiveOco] = {}
@@ -254,7 +264,7 @@ class EngineCore:
         now = self._now
         for account, bals in self._ledger.flush():
             events.append(new_balance_event((account, bals, now)))
-        if st is not None:
+        if st is not None and (st.bids.before or st.asks.before):
             bids, asks = st.bids.flush_changes(), st.asks.flush_changes()
             if bids or asks:
                 first = st.update_id + 1
@@ -408,26 +418,26 @@ class EngineCore:
             "order_list_id": list_id,
             "stp_mode": stp,
         }
-        key = (account, symbol)
-        fills = self._fills.get(key)
-        if fills is None:
-            fills = self._fills[key] = []
-        live = LiveOrder(order, price, fills)
+        desk = self._desks.get((account, symbol))
+        if desk is None:
+            desk = self._desk(account, symbol)
+        open_orders, history, fills = desk
+        live = LiveOrder(order, price, open_orders, fills)
         st.orders[order_id] = order
         st.live[order_id] = live
-        by_symbol = self._open.get(account)
-        if by_symbol is None:
-            by_symbol = self._open[account] = {}
-        open_orders = by_symbol.get(symbol)
-        if open_orders is None:
-            open_orders = by_symbol[symbol] = {}
         open_orders[order_id] = live
-        history = self._history.get(key)
-        if history is None:
-            history = self._history[key] = []
         history.append(order)
         self._by_client_id[(account, symbol, order.client_order_id)] = order
         return live
+
+    def _desk(self, account: str, symbol: str) -> tuple[dict[int, LiveOrder], list[OrderRecord], list[Fill]]:
+        """An account's first order in a symbol: its open orders, history and fills."""
+        key = (account, symbol)
+        open_orders = self._open.setdefault(account, {}).setdefault(symbol, {})
+        history = self._history.setdefault(key, [])
+        fills = self._fills.setdefault(key, [])
+        desk = self._desks[key] = (open_orders, history, fills)
+        return desk
 
     def _lock(self, st: SymbolBook, live: LiveOrder, amount: Decimal) -> None:
         if amount:
@@ -454,7 +464,7 @@ class EngineCore:
         iceberg = order.iceberg_qty
         live.visible = min(iceberg, live.remaining) if iceberg else live.remaining
         live.in_book = True
-        st.side(order.side).add(live.limit_price, live, live.visible)
+        (st.bids if order.side is Side.BUY else st.asks).add(live.limit_price, live, live.visible)
 
     def _close(self, st: SymbolBook, live: LiveOrder) -> None:
         """The order reached a final status: give back what it still holds, forget it as open."""
@@ -463,7 +473,7 @@ class EngineCore:
             self._ledger.release(order.account, self._lock_asset(st, live), live.lock)
             live.lock = ZERO
         del st.live[order.order_id]
-        del self._open[order.account][order.symbol][order.order_id]
+        del live.open_orders[order.order_id]
 
     def _take_off_book(self, st: SymbolBook, live: LiveOrder) -> None:
         if live.in_book:
