@@ -39,7 +39,8 @@ class Ledger:
         return account in self._accounts
 
     def free(self, account: str, asset: str) -> Decimal:
-        bal = self._accounts.get(account, {}).get(asset)
+        holdings = self._accounts.get(account)
+        bal = None if holdings is None else holdings.get(asset)
         return _ZERO if bal is None else bal.free
 
     def snapshot(self, account: str) -> dict[str, Holding]:

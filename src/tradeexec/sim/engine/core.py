@@ -58,6 +58,12 @@ STOP_TYPES = frozenset(
 PRICED_TYPES = frozenset(
     {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 )
+# Enum members as module constants: reading ``Side.BUY`` goes through the enum class's
+# attribute lookup (about ten times a global's cost), and the per-order path reads many.
+BUY, SELL = Side.BUY, Side.SELL
+GTC, FOK = TimeInForce.GTC, TimeInForce.FOK
+NEW = OrderStatus.NEW
+NO_STP = SelfTradePreventionMode.NONE
 DEFAULT_RATES = (Decimal("0.001"), Decimal("0.001"))  # (maker, taker) of an account never created
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_PAIRS = [x + y for x in _ID_ALPHABET for y in _ID_ALPHABET]  # 62**2 == 3844
@@ -176,10 +182,10 @@ class SymbolBook:
         self.new_prices: list[Decimal] = []  # trade prices not yet shown to the stop orders
 
     def side(self, side: Side) -> PriceLevels[LiveOrder]:
-        return self.bids if side is Side.BUY else self.asks
+        return self.bids if side is BUY else self.asks
 
     def opposite(self, side: Side) -> PriceLevels[LiveOrder]:
-        return self.asks if side is Side.BUY else self.bids
+        return self.asks if side is BUY else self.bids
 
 
 class EngineCore:
@@ -355,15 +361,15 @@ class EngineCore:
 
     def _stp(self, requested: SelfTradePreventionMode) -> SelfTradePreventionMode:
         """NONE in a request means "not sent": the exchange default applies."""
-        return requested if requested is not SelfTradePreventionMode.NONE else self._stp_default
+        return requested if requested is not NO_STP else self._stp_default
 
     def _check_maker(self, st: SymbolBook, side: Side, price: Decimal) -> None:
         best = st.opposite(side).best()
-        if best is not None and (best <= price if side is Side.BUY else best >= price):
+        if best is not None and (best <= price if side is BUY else best >= price):
             raise EngineReject(-2010, "Order would immediately match and take.")
 
     def _check_free(self, st: SymbolBook, account: str, side: Side, need: Decimal) -> None:
-        asset = st.spec.quote_asset if side is Side.BUY else st.spec.base_asset
+        asset = st.spec.quote_asset if side is BUY else st.spec.base_asset
         if need > 0 and self._ledger.free(account, asset) < need:
             raise EngineReject(-2010, INSUFFICIENT)
 
@@ -405,7 +411,7 @@ class EngineCore:
             "orig_qty": qty,
             "executed_qty": ZERO,
             "cummulative_quote_qty": ZERO,
-            "status": OrderStatus.NEW,
+            "status": NEW,
             "time": now,
             "update_time": now,
             "working_time": -1 if is_stop else now,
@@ -443,16 +449,16 @@ class EngineCore:
         if amount:
             live.lock += amount
             order = live.order
-            asset = st.spec.quote_asset if order.side is Side.BUY else st.spec.base_asset
+            asset = st.spec.quote_asset if order.side is BUY else st.spec.base_asset
             self._ledger.lock(order.account, asset, amount)
 
     def _lock_asset(self, st: SymbolBook, live: LiveOrder) -> str:
-        return st.spec.quote_asset if live.order.side is Side.BUY else st.spec.base_asset
+        return st.spec.quote_asset if live.order.side is BUY else st.spec.base_asset
 
     def _release_excess(self, st: SymbolBook, live: LiveOrder) -> None:
         """Keeps exactly what the rest of the order needs locked and frees the remainder."""
         remaining = live.remaining
-        need = remaining if live.order.side is Side.SELL else (live.limit_price or ZERO) * remaining
+        need = remaining if live.order.side is SELL else (live.limit_price or ZERO) * remaining
         extra = live.lock - need
         if extra:
             live.lock = need
@@ -464,7 +470,7 @@ class EngineCore:
         iceberg = order.iceberg_qty
         live.visible = min(iceberg, live.remaining) if iceberg else live.remaining
         live.in_book = True
-        (st.bids if order.side is Side.BUY else st.asks).add(live.limit_price, live, live.visible)
+        (st.bids if order.side is BUY else st.asks).add(live.limit_price, live, live.visible)
 
     def _close(self, st: SymbolBook, live: LiveOrder) -> None:
         """The order reached a final status: give back what it still holds, forget it as open."""

@@ -10,15 +10,23 @@ from __future__ import annotations
 from collections import deque
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from tradeexec.binance.enums import ExecutionType, OrderStatus, SelfTradePreventionMode, Side, TimeInForce
-from tradeexec.sim.engine.core import DEFAULT_RATES, ZERO, EngineCore, LiveOrder, SymbolBook
+from tradeexec.binance.enums import ExecutionType, OrderStatus, SelfTradePreventionMode, Side
+from tradeexec.sim.engine.core import (
+    BUY,
+    DEFAULT_RATES,
+    FOK,
+    GTC,
+    NO_STP,
+    ZERO,
+    EngineCore,
+    LiveOrder,
+    SymbolBook,
+)
 from tradeexec.sim.engine.events import new_execution_event, new_trade_print_event
-from tradeexec.sim.engine.records import Fill, OrderRecord, TradePrint, new_fill, new_trade_print
+from tradeexec.sim.engine.records import OrderRecord, new_fill, new_trade_print
 
 TRADE = ExecutionType.TRADE
 FILLED, PARTIALLY_FILLED = OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
-BUY = Side.BUY
-NO_STP = SelfTradePreventionMode.NONE
 EXPIRE_TAKER, EXPIRE_MAKER = SelfTradePreventionMode.EXPIRE_TAKER, SelfTradePreventionMode.EXPIRE_MAKER
 _new_object = object.__new__
 
@@ -153,7 +161,7 @@ class Matching(EngineCore):
 
     def _execute(self, st: SymbolBook, live: LiveOrder, plan: MatchPlan) -> None:
         order = live.order
-        fok = order.time_in_force is TimeInForce.FOK and live.limit_price is not None
+        fok = order.time_in_force is FOK and live.limit_price is not None
         if fok and plan.filled < live.remaining:
             self._expire(st, live, OrderStatus.EXPIRED)
             return
@@ -177,7 +185,7 @@ class Matching(EngineCore):
         if live.remaining > 0:
             if prevented:
                 self._expire(st, live, OrderStatus.EXPIRED_IN_MATCH)
-            elif live.limit_price is not None and order.time_in_force is TimeInForce.GTC:
+            elif live.limit_price is not None and order.time_in_force is GTC:
                 self._rest(st, live)
             else:
                 self._expire(st, live, OrderStatus.EXPIRED)
@@ -245,12 +253,40 @@ class Matching(EngineCore):
         trades.append(trade)
         st.last_price = price
         st.new_prices.append(price)
-        if taker_buys:
-            taker_fill = self._record_fill(st, taker, trade, buyer_fee, False)
-            maker_fill = self._record_fill(st, maker, trade, seller_fee, True)
-        else:
-            taker_fill = self._record_fill(st, taker, trade, seller_fee, False)
-            maker_fill = self._record_fill(st, maker, trade, buyer_fee, True)
+        # Each side's execution: its order's figures move on, its fill goes to its account's
+        # trade list (a two-step loop rather than a method: no frame per side on the hot path).
+        taker_fee, maker_fee = (buyer_fee, seller_fee) if taker_buys else (seller_fee, buyer_fee)
+        base_asset, quote_asset, symbol = spec.base_asset, spec.quote_asset, spec.symbol
+        trade_id = trade[0]
+        for live, fee, is_maker in ((taker, taker_fee, False), (maker, maker_fee, True)):
+            order = live.order
+            is_buyer = order.side is BUY
+            live.remaining = remaining = live.remaining - qty
+            order.executed_qty += qty
+            order.cummulative_quote_qty += quote
+            order.status = PARTIALLY_FILLED if remaining else FILLED
+            order.update_time = now
+            fill = new_fill(
+                (
+                    trade_id,
+                    price,
+                    qty,
+                    quote,
+                    fee,
+                    base_asset if is_buyer else quote_asset,
+                    is_maker,
+                    is_buyer,
+                    now,
+                    order.order_id,
+                    order.account,
+                    symbol,
+                )
+            )
+            live.trade_log.append(fill)
+            if is_maker:
+                maker_fill = fill
+            else:
+                taker_fill = fill
         if taker.fills is not None:
             taker.fills.append(taker_fill)
 
@@ -296,36 +332,3 @@ class Matching(EngineCore):
             self._finish_list(oco, expire=oco.stop)
             if maker.remaining:
                 self._release_excess(st, maker)
-
-    def _record_fill(
-        self, st: SymbolBook, live: LiveOrder, trade: TradePrint, fee: Decimal, is_maker: bool
-    ) -> Fill:
-        """One side's execution: the order's figures move on and the fill is kept for its
-        account's trade list."""
-        order = live.order
-        is_buyer = order.side is BUY
-        qty, quote, now = trade.qty, trade.quote_qty, trade.time
-        live.remaining = remaining = live.remaining - qty
-        order.executed_qty += qty
-        order.cummulative_quote_qty += quote
-        order.status = PARTIALLY_FILLED if remaining else FILLED
-        order.update_time = now
-        spec = st.spec
-        fill = new_fill(
-            (
-                trade.trade_id,
-                trade.price,
-                qty,
-                quote,
-                fee,
-                spec.base_asset if is_buyer else spec.quote_asset,
-                is_maker,
-                is_buyer,
-                now,
-                order.order_id,
-                order.account,
-                order.symbol,
-            )
-        )
-        live.trade_log.append(fill)
-        return fill
