@@ -27,7 +27,8 @@ class Ledger:
 
     def __init__(self) -> None:
         self._accounts: dict[str, dict[str, Holding]] = {}
-        self._touched: dict[str, dict[str, None]] = {}
+        # account -> asset -> its holding, in first-touch order: what the call changed
+        self._touched: dict[str, dict[str, Holding]] = {}
         self.fees: dict[str, Decimal] = {}
 
     def open(self, account: str, balances: Mapping[str, Decimal]) -> None:
@@ -56,7 +57,7 @@ class Ledger:
         touched = self._touched.get(account)
         if touched is None:
             touched = self._touched[account] = {}
-        touched[asset] = None
+        touched[asset] = bal
         return bal
 
     def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
@@ -67,9 +68,9 @@ class Ledger:
         touched = self._touched.get(account)
         if touched is None:
             touched = self._touched[account] = {}
-        touched[first] = None
-        touched[second] = None
-        return holdings[first], holdings[second]
+        touched[first] = one = holdings[first]
+        touched[second] = two = holdings[second]
+        return one, two
 
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
         self._get(account, asset).free += delta
@@ -118,10 +119,8 @@ class Ledger:
         """The (account, changed balances) pairs since the last flush, in first-touch order."""
         out = []
         for account, assets in self._touched.items():
-            bals = self._accounts[account]
             changed = {}
-            for asset in assets:
-                bal = bals[asset]
+            for asset, bal in assets.items():
                 copy = changed[asset] = _new_holding(Holding)  # no __init__ frame: the hot path
                 copy.free = bal.free
                 copy.locked = bal.locked
