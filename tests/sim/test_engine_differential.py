@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from bench import baseline_engine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tradeexec.binance.enums import OrderType, SelfTradePreventionMode, Side, TimeInForce
 from tradeexec.sim import engine as current
@@ -187,3 +189,101 @@ def test_same_answers_and_events_as_the_baseline_engine(seed: int) -> None:
     expected, got = _run(baseline, seed, n), _run(current, seed, n)
     for i, (want, have) in enumerate(zip(expected, got, strict=True)):
         assert have == want, f"seed {seed}, step {i}: differs from the baseline engine"
+
+
+def _tuples_in(value: Any) -> list[tuple[Any, ...]]:
+    """Every NamedTuple reachable from ``value`` (events, fills, trades, results)."""
+    found: list[tuple[Any, ...]] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "_fields"):
+            found.append(item)
+            stack.extend(item)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif hasattr(item, "__dataclass_fields__"):
+            stack.extend(getattr(item, f) for f in item.__dataclass_fields__)
+    return found
+
+
+def test_records_built_from_tuples_have_exactly_their_fields() -> None:
+    """The hot path builds its NamedTuples from plain tuples (no generated ``__new__``, so no
+    check of the field count): each one must carry exactly its fields, none missing, none
+    extra."""
+    eng = current.Engine(
+        [current.SymbolSpec(SYM, "BTC", "USDT", base_precision=5, quote_precision=6, step_size=D("0.001"))]
+    )
+    for account in ACCOUNTS:
+        eng.create_account(account, {"BTC": D(50), "USDT": D(5000)})
+    rng = random.Random(11)
+    kinds: set[str] = set()
+    for now in range(1, 300):
+        name, args = _request(current, rng, now)
+        try:
+            result = _call(eng, name, args, now)
+        except current.EngineReject:
+            continue
+        for record in _tuples_in(result):
+            kinds.add(type(record).__name__)
+            assert len(record) == len(record._fields), type(record).__name__  # type: ignore[attr-defined]
+    assert {"PlaceResult", "ExecutionEvent", "Fill", "TradePrint", "TradePrintEvent", "BalanceEvent"} <= kinds
+    assert "DepthEvent" in kinds
+
+
+magnitudes = st.integers(-8, 9).flatmap(
+    lambda exp: st.integers(1, 99_999).map(lambda n: D(n).scaleb(exp - 4) if exp < 4 else D(n).scaleb(exp))
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    orders=st.lists(
+        st.tuples(
+            st.sampled_from(ACCOUNTS),
+            st.sampled_from((Side.BUY, Side.SELL)),
+            st.integers(-3, 3),
+            magnitudes,
+            st.sampled_from((TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    mid=magnitudes,
+)
+def test_very_small_and_very_large_figures_match_the_baseline(
+    orders: list[tuple[str, Side, int, D, TimeInForce, bool]], mid: D
+) -> None:
+    """Quantities from 1e-12 to 1e14 and prices around any mid from 1e-12 to 1e14, with
+    icebergs, on accounts holding 10^30: every figure (fills, quote amounts, fees rounded to
+    the asset's unit, locks, balances) equal to the baseline engine's, digit for digit."""
+    baseline = baseline_engine.load()
+    if baseline is None:
+        pytest.skip(f"no git history with {baseline_engine.BASELINE_COMMIT} (e.g. a shallow clone)")
+    tick = mid.scaleb(-2)
+    outs = []
+    for pkg in (baseline, current):
+        eng = pkg.Engine([pkg.SymbolSpec(SYM, "BTC", "USDT", base_precision=8, quote_precision=8)])
+        for account in ACCOUNTS:
+            eng.create_account(account, {"BTC": D(10) ** 30, "USDT": D(10) ** 30})
+        out = []
+        for now, (account, side, offset, qty, tif, iceberg) in enumerate(orders, start=1):
+            req = pkg.OrderRequest(
+                SYM,
+                side,
+                OrderType.LIMIT,
+                quantity=qty,
+                price=mid + tick * offset,
+                time_in_force=tif,
+                iceberg_qty=qty / 4 if iceberg and tif is TimeInForce.GTC else None,
+            )
+            try:
+                out.append(_plain(eng.place(account, req, now_ms=now)))
+            except pkg.EngineReject as exc:
+                out.append(_plain(exc))
+        out.extend(_plain(eng.balances(a)) for a in ACCOUNTS)
+        out.append(_plain(eng.depth(SYM, 100)))
+        outs.append(out)
+    for i, (want, have) in enumerate(zip(*outs, strict=True)):
+        assert have == want, f"step {i}: differs from the baseline engine"

@@ -63,6 +63,9 @@ class Matching(EngineCore):
         assert limit is not None
         check_stp = stp is not NO_STP
         prevented = False
+        # What is left is worked out as the plan does (quantity less what filled so far, from
+        # 0), so that each fill's quantity is the same Decimal, down to its exponent.
+        qty, filled = live.remaining, ZERO
         while prices:
             price = prices[0] if buy else prices[-1]
             if price > limit if buy else price < limit:
@@ -78,11 +81,12 @@ class Matching(EngineCore):
                         break
                     continue
                 visible = maker.visible
-                remaining = live.remaining
-                if remaining <= visible:
-                    self._fill(st, live, maker, remaining, price)
+                left = qty - filled
+                if left <= visible:
+                    self._fill(st, live, maker, left, price)
                     break
                 self._fill(st, live, maker, visible, price)
+                filled += visible
             if prevented or not live.remaining:
                 break
         self._finish_taker(st, live, prevented, quote_spent=False)
