@@ -271,7 +271,8 @@ class EngineCore:
         for account, bals in self._ledger.flush():
             events.append(new_balance_event((account, bals, now)))
         if st is not None and (st.bids.before or st.asks.before):
-            bids, asks = st.bids.flush_changes(), st.asks.flush_changes()
+            bids = st.bids.flush_changes() if st.bids.before else []
+            asks = st.asks.flush_changes() if st.asks.before else []
             if bids or asks:
                 first = st.update_id + 1
                 st.update_id += len(bids) + len(asks)
