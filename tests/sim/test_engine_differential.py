@@ -46,6 +46,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _limit(
+    pkg: ModuleType,
+    side: Side,
+    qty: D,
+    price: D,
+    tif: TimeInForce,
+    *,
+    iceberg: D | None = None,
+    stp: SelfTradePreventionMode = SelfTradePreventionMode.NONE,
+) -> Any:
+    """A LIMIT order request of ``pkg`` (today's engine or the baseline's)."""
+    fields = {"quantity": qty, "price": price, "time_in_force": tif, "iceberg_qty": iceberg, "stp_mode": stp}
+    return pkg.OrderRequest(SYM, side, OrderType.LIMIT, **fields)
+
+
 def _request(pkg: ModuleType, rng: random.Random, now: int) -> tuple[str, tuple[Any, ...]]:
     """One seeded call: a name and its arguments (built per package); cancels pick order ids
     up to twice the calls so far, some of them unknown."""
@@ -58,17 +73,7 @@ def _request(pkg: ModuleType, rng: random.Random, now: int) -> tuple[str, tuple[
     if roll < 0.45:
         tif = rng.choice((TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK))
         iceberg = qty / 4 if tif is TimeInForce.GTC and rng.random() < 0.15 else None
-        req = pkg.OrderRequest(
-            SYM,
-            side,
-            OrderType.LIMIT,
-            quantity=qty,
-            price=price,
-            time_in_force=tif,
-            iceberg_qty=iceberg,
-            stp_mode=stp,
-        )
-        return "place", (account, req)
+        return "place", (account, _limit(pkg, side, qty, price, tif, iceberg=iceberg, stp=stp))
     if roll < 0.52:
         req = pkg.OrderRequest(SYM, side, OrderType.LIMIT_MAKER, quantity=qty, price=price, stp_mode=stp)
         return "place", (account, req)
@@ -105,9 +110,7 @@ def _request(pkg: ModuleType, rng: random.Random, now: int) -> tuple[str, tuple[
     if roll < 0.90:
         return "cancel", (account, rng.randint(1, 2 * now))
     if roll < 0.95:
-        req = pkg.OrderRequest(
-            SYM, side, OrderType.LIMIT, quantity=qty, price=price, time_in_force=TimeInForce.GTC, stp_mode=stp
-        )
+        req = _limit(pkg, side, qty, price, TimeInForce.GTC, stp=stp)
         mode = rng.choice(("STOP_ON_FAILURE", "ALLOW_FAILURE"))
         return "cancel_replace", (account, rng.randint(1, 2 * now), req, mode)
     if roll < 0.97:
@@ -269,15 +272,8 @@ def test_very_small_and_very_large_figures_match_the_baseline(
             eng.create_account(account, {"BTC": D(10) ** 30, "USDT": D(10) ** 30})
         out = []
         for now, (account, side, offset, qty, tif, iceberg) in enumerate(orders, start=1):
-            req = pkg.OrderRequest(
-                SYM,
-                side,
-                OrderType.LIMIT,
-                quantity=qty,
-                price=mid + tick * offset,
-                time_in_force=tif,
-                iceberg_qty=qty / 4 if iceberg and tif is TimeInForce.GTC else None,
-            )
+            slice_qty = qty / 4 if iceberg and tif is TimeInForce.GTC else None
+            req = _limit(pkg, side, qty, mid + tick * offset, tif, iceberg=slice_qty)
             try:
                 out.append(_plain(eng.place(account, req, now_ms=now)))
             except pkg.EngineReject as exc:
