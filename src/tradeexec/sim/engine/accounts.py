@@ -63,13 +63,16 @@ class Ledger:
     def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
         """``_get`` for two assets of one account at once, touched in that order."""
         holdings = self._accounts.get(account)
-        if holdings is None or first not in holdings or second not in holdings:
+        if holdings is None:
+            return self._get(account, first), self._get(account, second)
+        one, two = holdings.get(first), holdings.get(second)
+        if one is None or two is None:
             return self._get(account, first), self._get(account, second)
         touched = self._touched.get(account)
         if touched is None:
             touched = self._touched[account] = {}
-        touched[first] = one = holdings[first]
-        touched[second] = two = holdings[second]
+        touched[first] = one
+        touched[second] = two
         return one, two
 
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
