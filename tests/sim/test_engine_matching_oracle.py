@@ -14,7 +14,6 @@ that rewrite is held to, beside ``test_engine_properties.py``'s invariants."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, fields
 from decimal import Decimal as D
 
@@ -239,12 +238,13 @@ def test_engine_matches_like_the_oracle(flow: list[Op]) -> None:
 
 
 class _LifoLevels(PriceLevels):  # type: ignore[type-arg]
-    """Walks each price level newest first: time priority reversed."""
+    """Queues each new order at the front of its level: time priority reversed."""
 
     __slots__ = ()
 
-    def queue(self, price: D) -> OrderedDict[int, object]:
-        return OrderedDict(reversed(super().queue(price).items()))
+    def add(self, price: D, item: object, visible: D) -> None:
+        super().add(price, item, visible)
+        self.levels[price].rotate(1)  # the newest, just appended, goes first
 
 
 class LifoEngine(Engine):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 _ZERO = Decimal(0)
+_new_holding = object.__new__
 
 
 @dataclass(slots=True)
@@ -26,7 +27,8 @@ class Ledger:
 
     def __init__(self) -> None:
         self._accounts: dict[str, dict[str, Holding]] = {}
-        self._touched: dict[str, dict[str, None]] = {}
+        # account -> asset -> its holding, in first-touch order: what the call changed
+        self._touched: dict[str, dict[str, Holding]] = {}
         self.fees: dict[str, Decimal] = {}
 
     def open(self, account: str, balances: Mapping[str, Decimal]) -> None:
@@ -38,31 +40,40 @@ class Ledger:
         return account in self._accounts
 
     def free(self, account: str, asset: str) -> Decimal:
-        bal = self._accounts.get(account, {}).get(asset)
+        holdings = self._accounts.get(account)
+        bal = None if holdings is None else holdings.get(asset)
         return _ZERO if bal is None else bal.free
 
     def snapshot(self, account: str) -> dict[str, Holding]:
         return {a: Holding(b.free, b.locked) for a, b in self._accounts.get(account, {}).items()}
 
     def _get(self, account: str, asset: str) -> Holding:
-        assets = self._accounts.setdefault(account, {})
+        assets = self._accounts.get(account)
+        if assets is None:
+            assets = self._accounts[account] = {}
         bal = assets.get(asset)
         if bal is None:
             bal = assets[asset] = Holding()
-        self._touched.setdefault(account, {})[asset] = None
+        touched = self._touched.get(account)
+        if touched is None:
+            touched = self._touched[account] = {}
+        touched[asset] = bal
         return bal
 
     def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
         """``_get`` for two assets of one account at once, touched in that order."""
         holdings = self._accounts.get(account)
-        if holdings is None or first not in holdings or second not in holdings:
+        if holdings is None:
+            return self._get(account, first), self._get(account, second)
+        one, two = holdings.get(first), holdings.get(second)
+        if one is None or two is None:
             return self._get(account, first), self._get(account, second)
         touched = self._touched.get(account)
         if touched is None:
             touched = self._touched[account] = {}
-        touched[first] = None
-        touched[second] = None
-        return holdings[first], holdings[second]
+        touched[first] = one
+        touched[second] = two
+        return one, two
 
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
         self._get(account, asset).free += delta
@@ -111,11 +122,11 @@ class Ledger:
         """The (account, changed balances) pairs since the last flush, in first-touch order."""
         out = []
         for account, assets in self._touched.items():
-            bals = self._accounts[account]
             changed = {}
-            for asset in assets:
-                bal = bals[asset]
-                changed[asset] = Holding(bal.free, bal.locked)
+            for asset, bal in assets.items():
+                copy = changed[asset] = _new_holding(Holding)  # no __init__ frame: the hot path
+                copy.free = bal.free
+                copy.locked = bal.locked
             out.append((account, changed))
         self._touched.clear()
         return out

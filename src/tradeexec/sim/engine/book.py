@@ -1,16 +1,21 @@
 """One side of a symbol's order book, kept in price-time priority.
 
 Prices live in one sorted list (updated with bisect) so that finding the best level never
-sorts the book; each level is an ``OrderedDict`` so that a cancel anywhere in the queue and
-an iceberg's move to the back are both O(1). The side also remembers, per engine call, the
-quantity each touched level had before the call, so that one depth diff with absolute
+sorts the book; each level is a ``deque`` of resting orders, oldest first: the matching loop
+reads and pops its head in C (``level[0]``, ``popleft``), and an iceberg's move to the back is
+one ``rotate``. A cancel in the middle of a queue is a scan in C (``deque.remove``, by
+identity), cheap at the queue lengths a level has. The side also remembers, per engine call,
+the quantity each touched level had before the call, so that one depth diff with absolute
 quantities can be produced at the end of the call.
+
+The matching loop (``matching.py``) works on ``levels``, ``prices`` and ``qty`` directly, the
+rest of the engine through the methods: the loop is the hot path of the exchange.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -21,83 +26,78 @@ _ZERO = Decimal(0)
 
 
 class PriceLevels(Generic[T]):
-    __slots__ = ("_before", "_levels", "_prices", "_qty", "is_bid")
+    __slots__ = ("before", "is_bid", "levels", "prices", "qty")
 
     def __init__(self, *, is_bid: bool) -> None:
         self.is_bid = is_bid
-        self._prices: list[Decimal] = []  # ascending, whatever the side
-        self._levels: dict[Decimal, OrderedDict[int, T]] = {}
-        self._qty: dict[Decimal, Decimal] = {}  # visible quantity per level
-        self._before: dict[Decimal, Decimal] = {}
+        self.prices: list[Decimal] = []  # ascending, whatever the side
+        self.levels: dict[Decimal, deque[T]] = {}
+        self.qty: dict[Decimal, Decimal] = {}  # visible quantity per level
+        self.before: dict[Decimal, Decimal] = {}  # quantity at the start of the call, per touched level
 
     def best(self) -> Decimal | None:
-        if not self._prices:
+        if not self.prices:
             return None
-        return self._prices[-1] if self.is_bid else self._prices[0]
+        return self.prices[-1] if self.is_bid else self.prices[0]
 
-    def prices(self) -> Iterator[Decimal]:
+    def ordered_prices(self) -> Iterator[Decimal]:
         """Best first. The caller must not change the side while iterating."""
-        return reversed(self._prices) if self.is_bid else iter(self._prices)
+        return reversed(self.prices) if self.is_bid else iter(self.prices)
 
-    def queue(self, price: Decimal) -> OrderedDict[int, T]:
-        return self._levels[price]
+    def queue(self, price: Decimal) -> deque[T]:
+        """The orders resting at ``price``, first in time first."""
+        return self.levels[price]
 
     def level_qty(self, price: Decimal) -> Decimal:
-        return self._qty.get(price, _ZERO)
+        return self.qty.get(price, _ZERO)
 
-    def _touch(self, price: Decimal) -> None:
-        if price not in self._before:
-            self._before[price] = self._qty.get(price, _ZERO)
+    def touch(self, price: Decimal) -> None:
+        if price not in self.before:
+            self.before[price] = self.qty.get(price, _ZERO)
 
-    def add(self, price: Decimal, key: int, item: T, visible: Decimal) -> None:
-        self._touch(price)
-        level = self._levels.get(price)
+    def add(self, price: Decimal, item: T, visible: Decimal) -> None:
+        self.touch(price)
+        level = self.levels.get(price)
         if level is None:
-            level = self._levels[price] = OrderedDict()
-            insort(self._prices, price)
-            self._qty[price] = visible
+            self.levels[price] = deque((item,))
+            insort(self.prices, price)
+            self.qty[price] = visible
         else:
-            self._qty[price] += visible
-        level[key] = item
+            level.append(item)
+            self.qty[price] += visible
 
-    def remove(self, price: Decimal, key: int, visible: Decimal) -> None:
-        self._touch(price)
-        level = self._levels[price]
-        del level[key]
+    def remove(self, price: Decimal, item: T, visible: Decimal) -> None:
+        self.touch(price)
+        level = self.levels[price]
+        level.remove(item)
         if level:
-            self._qty[price] -= visible
+            self.qty[price] -= visible
         else:
-            del self._levels[price]
-            del self._qty[price]
-            del self._prices[bisect_left(self._prices, price)]
+            self.drop_level(price)
 
-    def reduce(self, price: Decimal, amount: Decimal) -> None:
-        self._touch(price)
-        self._qty[price] -= amount
-
-    def requeue(self, price: Decimal, key: int, added_visible: Decimal) -> None:
-        """An iceberg shows a new slice: it loses its place and goes to the back."""
-        self._touch(price)
-        self._levels[price].move_to_end(key)
-        self._qty[price] += added_visible
+    def drop_level(self, price: Decimal) -> None:
+        """Forgets an empty level (already touched)."""
+        del self.levels[price]
+        del self.qty[price]
+        del self.prices[bisect_left(self.prices, price)]
 
     def top(self, limit: int) -> list[tuple[Decimal, Decimal]]:
         out: list[tuple[Decimal, Decimal]] = []
-        for price in self.prices():
+        for price in self.ordered_prices():
             if len(out) >= limit:
                 break
-            out.append((price, self._qty[price]))
+            out.append((price, self.qty[price]))
         return out
 
     def flush_changes(self) -> list[tuple[Decimal, Decimal]]:
         """Levels whose visible quantity differs from the start of the call, best first."""
-        if not self._before:
+        if not self.before:
             return []
+        qty = self.qty
         changed = [
-            (price, now)
-            for price, before in self._before.items()
-            if (now := self._qty.get(price, _ZERO)) != before
+            (price, now) for price, before in self.before.items() if (now := qty.get(price, _ZERO)) != before
         ]
-        self._before.clear()
-        changed.sort(reverse=self.is_bid)
+        self.before.clear()
+        if len(changed) > 1:
+            changed.sort(reverse=self.is_bid)
         return changed

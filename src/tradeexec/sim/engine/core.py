@@ -27,12 +27,12 @@ from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine.accounts import Holding, Ledger
 from tradeexec.sim.engine.book import PriceLevels
 from tradeexec.sim.engine.events import (
-    BalanceEvent,
     BalanceUpdateEvent,
-    DepthEvent,
     Event,
-    ExecutionEvent,
     ListStatusEvent,
+    new_balance_event,
+    new_depth_event,
+    new_execution_event,
 )
 from tradeexec.sim.engine.records import (
     EngineReject,
@@ -58,6 +58,12 @@ STOP_TYPES = frozenset(
 PRICED_TYPES = frozenset(
     {OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 )
+# Enum members as module constants: reading ``Side.BUY`` goes through the enum class's
+# attribute lookup (about ten times a global's cost), and the per-order path reads many.
+BUY, SELL = Side.BUY, Side.SELL
+GTC, FOK = TimeInForce.GTC, TimeInForce.FOK
+NEW = OrderStatus.NEW
+NO_STP = SelfTradePreventionMode.NONE
 DEFAULT_RATES = (Decimal("0.001"), Decimal("0.001"))  # (maker, taker) of an account never created
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_PAIRS = [x + y for x in _ID_ALPHABET for y in _ID_ALPHABET]  # 62**2 == 3844
@@ -93,13 +99,21 @@ class LiveOrder:
         "limit_price",
         "lock",
         "oco",
+        "open_orders",
         "order",
         "remaining",
+        "trade_log",
         "triggered",
         "visible",
     )
 
-    def __init__(self, order: OrderRecord, limit_price: Decimal | None) -> None:
+    def __init__(
+        self,
+        order: OrderRecord,
+        limit_price: Decimal | None,
+        open_orders: dict[int, LiveOrder],
+        trade_log: list[Fill],
+    ) -> None:
         self.order = order
         self.limit_price = limit_price  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
         self.remaining = order.orig_qty
@@ -111,6 +125,8 @@ class LiveOrder:
         self.activated = False  # trailing stops: tracking the extreme price
         self.extreme = ZERO
         self.fills: list[Fill] | None = None  # collected for the order being placed
+        self.open_orders = open_orders  # its account's open orders in its symbol
+        self.trade_log = trade_log  # its account's fills in its symbol (``my_trades``)
 
 
 class LiveOco:
@@ -166,10 +182,10 @@ class SymbolBook:
         self.new_prices: list[Decimal] = []  # trade prices not yet shown to the stop orders
 
     def side(self, side: Side) -> PriceLevels[LiveOrder]:
-        return self.bids if side is Side.BUY else self.asks
+        return self.bids if side is BUY else self.asks
 
     def opposite(self, side: Side) -> PriceLevels[LiveOrder]:
-        return self.asks if side is Side.BUY else self.bids
+        return self.asks if side is BUY else self.bids
 
 
 class EngineCore:
@@ -189,6 +205,8 @@ class EngineCore:
         self._open: dict[str, dict[str, dict[int, LiveOrder]]] = {}
         self._history: dict[tuple[str, str], list[OrderRecord]] = {}
         self._fills: dict[tuple[str, str], list[Fill]] = {}
+        # (account, symbol) -> its entries in the three above, found in one lookup per order
+        self._desks: dict[tuple[str, str], tuple[dict[int, LiveOrder], list[OrderRecord], list[Fill]]] = {}
         self._by_client_id: dict[tuple[str, str, str], OrderRecord] = {}
         self._lists: dict[int, LiveOco] = {}
         self._lists_by_client_id: dict[tuple[str, str], LiveOco] = {}
@@ -251,13 +269,14 @@ class EngineCore:
         events = self._events
         now = self._now
         for account, bals in self._ledger.flush():
-            events.append(BalanceEvent(account, bals, now))
-        if st is not None:
-            bids, asks = st.bids.flush_changes(), st.asks.flush_changes()
+            events.append(new_balance_event((account, bals, now)))
+        if st is not None and (st.bids.before or st.asks.before):
+            bids = st.bids.flush_changes() if st.bids.before else []
+            asks = st.asks.flush_changes() if st.asks.before else []
             if bids or asks:
                 first = st.update_id + 1
                 st.update_id += len(bids) + len(asks)
-                events.append(DepthEvent(st.spec.symbol, first, st.update_id, bids, asks, now))
+                events.append(new_depth_event((st.spec.symbol, first, st.update_id, bids, asks, now)))
         self._events = []
         return events
 
@@ -266,9 +285,11 @@ class EngineCore:
     ) -> None:
         order = live.order
         orig_id = order.client_order_id if cancel_id else ""
+        snapshot = _new_object(OrderRecord)
+        snapshot.__dict__ = order.__dict__.copy()
         self._events.append(
-            ExecutionEvent(
-                order.account, order.snapshot(), execution_type, "NONE", fill, orig_id, cancel_id, self._now
+            new_execution_event(
+                (order.account, snapshot, execution_type, "NONE", fill, orig_id, cancel_id, self._now)
             )
         )
 
@@ -341,15 +362,15 @@ class EngineCore:
 
     def _stp(self, requested: SelfTradePreventionMode) -> SelfTradePreventionMode:
         """NONE in a request means "not sent": the exchange default applies."""
-        return requested if requested is not SelfTradePreventionMode.NONE else self._stp_default
+        return requested if requested is not NO_STP else self._stp_default
 
     def _check_maker(self, st: SymbolBook, side: Side, price: Decimal) -> None:
         best = st.opposite(side).best()
-        if best is not None and (best <= price if side is Side.BUY else best >= price):
+        if best is not None and (best <= price if side is BUY else best >= price):
             raise EngineReject(-2010, "Order would immediately match and take.")
 
     def _check_free(self, st: SymbolBook, account: str, side: Side, need: Decimal) -> None:
-        asset = st.spec.quote_asset if side is Side.BUY else st.spec.base_asset
+        asset = st.spec.quote_asset if side is BUY else st.spec.base_asset
         if need > 0 and self._ledger.free(account, asset) < need:
             raise EngineReject(-2010, INSUFFICIENT)
 
@@ -391,7 +412,7 @@ class EngineCore:
             "orig_qty": qty,
             "executed_qty": ZERO,
             "cummulative_quote_qty": ZERO,
-            "status": OrderStatus.NEW,
+            "status": NEW,
             "time": now,
             "update_time": now,
             "working_time": -1 if is_stop else now,
@@ -404,38 +425,41 @@ class EngineCore:
             "order_list_id": list_id,
             "stp_mode": stp,
         }
-        live = LiveOrder(order, price)
+        desk = self._desks.get((account, symbol))
+        if desk is None:
+            desk = self._desk(account, symbol)
+        open_orders, history, fills = desk
+        live = LiveOrder(order, price, open_orders, fills)
         st.orders[order_id] = order
         st.live[order_id] = live
-        by_symbol = self._open.get(account)
-        if by_symbol is None:
-            by_symbol = self._open[account] = {}
-        open_orders = by_symbol.get(symbol)
-        if open_orders is None:
-            open_orders = by_symbol[symbol] = {}
         open_orders[order_id] = live
-        key = (account, symbol)
-        history = self._history.get(key)
-        if history is None:
-            history = self._history[key] = []
         history.append(order)
         self._by_client_id[(account, symbol, order.client_order_id)] = order
         return live
+
+    def _desk(self, account: str, symbol: str) -> tuple[dict[int, LiveOrder], list[OrderRecord], list[Fill]]:
+        """An account's first order in a symbol: its open orders, history and fills."""
+        key = (account, symbol)
+        open_orders = self._open.setdefault(account, {}).setdefault(symbol, {})
+        history = self._history.setdefault(key, [])
+        fills = self._fills.setdefault(key, [])
+        desk = self._desks[key] = (open_orders, history, fills)
+        return desk
 
     def _lock(self, st: SymbolBook, live: LiveOrder, amount: Decimal) -> None:
         if amount:
             live.lock += amount
             order = live.order
-            asset = st.spec.quote_asset if order.side is Side.BUY else st.spec.base_asset
+            asset = st.spec.quote_asset if order.side is BUY else st.spec.base_asset
             self._ledger.lock(order.account, asset, amount)
 
     def _lock_asset(self, st: SymbolBook, live: LiveOrder) -> str:
-        return st.spec.quote_asset if live.order.side is Side.BUY else st.spec.base_asset
+        return st.spec.quote_asset if live.order.side is BUY else st.spec.base_asset
 
     def _release_excess(self, st: SymbolBook, live: LiveOrder) -> None:
         """Keeps exactly what the rest of the order needs locked and frees the remainder."""
         remaining = live.remaining
-        need = remaining if live.order.side is Side.SELL else (live.limit_price or ZERO) * remaining
+        need = remaining if live.order.side is SELL else (live.limit_price or ZERO) * remaining
         extra = live.lock - need
         if extra:
             live.lock = need
@@ -447,7 +471,7 @@ class EngineCore:
         iceberg = order.iceberg_qty
         live.visible = min(iceberg, live.remaining) if iceberg else live.remaining
         live.in_book = True
-        st.side(order.side).add(live.limit_price, order.order_id, live, live.visible)
+        (st.bids if order.side is BUY else st.asks).add(live.limit_price, live, live.visible)
 
     def _close(self, st: SymbolBook, live: LiveOrder) -> None:
         """The order reached a final status: give back what it still holds, forget it as open."""
@@ -456,12 +480,12 @@ class EngineCore:
             self._ledger.release(order.account, self._lock_asset(st, live), live.lock)
             live.lock = ZERO
         del st.live[order.order_id]
-        del self._open[order.account][order.symbol][order.order_id]
+        del live.open_orders[order.order_id]
 
     def _take_off_book(self, st: SymbolBook, live: LiveOrder) -> None:
         if live.in_book:
             assert live.limit_price is not None
-            st.side(live.order.side).remove(live.limit_price, live.order.order_id, live.visible)
+            st.side(live.order.side).remove(live.limit_price, live, live.visible)
             live.in_book = False
 
     def _expire(self, st: SymbolBook, live: LiveOrder, status: OrderStatus) -> None:

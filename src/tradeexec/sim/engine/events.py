@@ -19,6 +19,7 @@ from tradeexec.sim.engine.records import (
     OrderListRecord,
     OrderRecord,
     TradePrint,
+    tuple_constructor,
 )
 
 
@@ -88,6 +89,13 @@ class PlaceResult(NamedTuple):
     order: OrderRecord  # snapshot after matching
     fills: list[Fill]  # the taker's fills, for newOrderRespType=FULL
     events: list[Event]
+
+
+new_execution_event = tuple_constructor(ExecutionEvent)
+new_balance_event = tuple_constructor(BalanceEvent)
+new_trade_print_event = tuple_constructor(TradePrintEvent)
+new_depth_event = tuple_constructor(DepthEvent)
+new_place_result = tuple_constructor(PlaceResult)
 
 
 @dataclass(slots=True, frozen=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from decimal import localcontext
 
-from tradeexec.binance.enums import ExecutionType, OrderType, Side, TimeInForce
+from tradeexec.binance.enums import ExecutionType, OrderType
 from tradeexec.sim.engine.core import (
     EITHER,
     EXACT,
+    FOK,
+    GTC,
     MANDATORY,
     PRICED_TYPES,
+    SELL,
     STOP_TYPES,
     UNKNOWN_ORDER,
     ZERO,
@@ -18,11 +21,14 @@ from tradeexec.sim.engine.core import (
     SymbolBook,
     exact,
 )
-from tradeexec.sim.engine.events import CancelReplaceResult, Event, PlaceResult
+from tradeexec.sim.engine.events import CancelReplaceResult, Event, PlaceResult, new_place_result
 from tradeexec.sim.engine.matching import MatchPlan
 from tradeexec.sim.engine.order_lists import OrderLists
 from tradeexec.sim.engine.records import EngineReject, OrderRecord, OrderRequest
 from tradeexec.sim.engine.triggers import stop_hit
+
+MARKET, LIMIT_MAKER = OrderType.MARKET, OrderType.LIMIT_MAKER
+NEW_EXECUTION = ExecutionType.NEW
 
 
 class Placement(OrderLists):
@@ -39,7 +45,7 @@ class Placement(OrderLists):
             live.fills = None
             self._settle(st)
             events = self._end(st)
-            return PlaceResult(live.order.snapshot(), fills, events)
+            return new_place_result((live.order.snapshot(), fills, events))
 
     def _place(self, st: SymbolBook, account: str, req: OrderRequest) -> LiveOrder:
         """Checks everything (raising before any change), then creates and runs the order."""
@@ -49,7 +55,7 @@ class Placement(OrderLists):
         priced = order_type in PRICED_TYPES
         if priced and (req.price is None or req.price <= 0):
             raise EngineReject(-1102, MANDATORY.format("price"))
-        by_quote = order_type is OrderType.MARKET and req.quantity is None
+        by_quote = order_type is MARKET and req.quantity is None
         if by_quote and (req.quote_order_qty is None or req.quote_order_qty <= 0):
             raise EngineReject(-1102, EITHER.format("quantity", "quoteOrderQty"))
         if not by_quote and (req.quantity is None or req.quantity <= 0):
@@ -57,13 +63,19 @@ class Placement(OrderLists):
         if req.client_order_id is not None:
             self._check_client_id_free(account, st.spec.symbol, req.client_order_id)
         price = req.price if priced else None
-        tif = req.time_in_force or TimeInForce.GTC
+        tif = req.time_in_force or GTC
         stp = self._stp(req.stp_mode)
-        if order_type is OrderType.LIMIT_MAKER:
+        if order_type is LIMIT_MAKER:
             assert price is not None
             self._check_maker(st, side, price)
         plan: MatchPlan | None = None
-        if order_type in STOP_TYPES:
+        stop_order = order_type in STOP_TYPES
+        takes_as_it_goes = price is not None and tif is not FOK and not stop_order
+        if takes_as_it_goes:  # LIMIT GTC / IOC, LIMIT_MAKER: no plan needed (see ``matching``)
+            assert price is not None and req.quantity is not None
+            qty = req.quantity
+            need = qty if side is SELL else price * qty
+        elif stop_order:
             stop = req.stop_price or ZERO
             if stop <= 0 and req.trailing_delta is None:
                 raise EngineReject(-1102, EITHER.format("stopPrice", "trailingDelta"))
@@ -72,13 +84,13 @@ class Placement(OrderLists):
                 raise EngineReject(-2010, "Order would trigger immediately.")
             assert req.quantity is not None
             qty = req.quantity
-            need = qty if side is Side.SELL else (price or ZERO) * qty
+            need = qty if side is SELL else (price or ZERO) * qty
         else:
             plan = self._plan(
                 st, account, side, limit=price, qty=req.quantity, quote=req.quote_order_qty, stp=stp
             )
             qty = plan.filled if by_quote else req.quantity  # type: ignore[assignment]
-            if side is Side.SELL:
+            if side is SELL:
                 need = qty
             elif price is not None:
                 need = price * qty
@@ -102,13 +114,17 @@ class Placement(OrderLists):
             stp=stp,
         )
         live.fills = []
-        self._emit(live, ExecutionType.NEW)
+        self._emit(live, NEW_EXECUTION)
+        if takes_as_it_goes:
+            self._lock(st, live, need)
+            self._take(st, live, stp)
+            return live
         if plan is None:
             self._lock(st, live, need)
             self._arm(st, live)
             return live
-        fok_fails = tif is TimeInForce.FOK and price is not None and plan.filled < qty
-        if not fok_fails and (side is Side.SELL or price is not None):
+        fok_fails = tif is FOK and price is not None and plan.filled < qty
+        if not fok_fails and (side is SELL or price is not None):
             self._lock(st, live, need)
         self._execute(st, live, plan)
         return live
