@@ -58,7 +58,9 @@ def test_the_demo_and_the_soak_run_on_the_default_market() -> None:
     from tradeexec.sim.config import MarketConfig
     from tradeexec.strategy.session import _local_config
 
-    assert _local_config().market == MarketConfig()
+    demo = _local_config().market
+    assert not demo.futures  # the spot demo leaves the futures books unquoted: its CPU is spot's
+    assert dataclasses.replace(demo, futures=True) == MarketConfig()
     soak = _config(SoakSettings(intents=1))[0].market
     assert dataclasses.replace(soak, interval_s=MarketConfig().interval_s) == MarketConfig()
     assert soak.enabled
