@@ -51,7 +51,7 @@ from tradeexec.venue.records import (
 )
 from tradeexec.venue.rules import OrderTerms
 
-__all__ = ["OrderSender", "SpotVenue"]
+__all__ = ["BinanceVenueBase", "OrderSender", "SpotVenue"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
 
@@ -62,17 +62,36 @@ class OrderSender(Protocol):
     async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull: ...
 
 
-class SpotVenue:
-    """Binance spot (or the local exchange) through ``client``; orders are placed through
-    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+class BinanceVenueBase:
+    """What every Binance product's adapter answers the same way, whatever it trades: the
+    key's permissions and the system status are Binance-wide (``/sapi``), the clock offset is
+    the client's."""
 
-    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
+    def __init__(self, client: BinanceClient) -> None:
         self.client = client
-        self.orders: OrderSender = client if orders is None else orders
 
     @property
     def is_local(self) -> bool:
         return is_local_exchange(self.client)
+
+    async def key_permissions(self) -> KeyPermissions:
+        return await self.client.api_restrictions()
+
+    async def status(self) -> VenueStatus:
+        status = await self.client.system_status()
+        return VenueStatus(maintenance=status.status == SystemStatus.MAINTENANCE, msg=status.msg)
+
+    def timestamp_ms(self) -> int:
+        return self.client.timestamp_ms()
+
+
+class SpotVenue(BinanceVenueBase):
+    """Binance spot (or the local exchange) through ``client``; orders are placed through
+    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+
+    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
+        super().__init__(client)
+        self.orders: OrderSender = client if orders is None else orders
 
     async def rules(self) -> ExchangeRules:
         return await self.client.rules()
@@ -151,16 +170,5 @@ class SpotVenue:
         price = (await self.client.avg_price(symbol)).price
         return price if price.is_finite() and price > 0 else None  # 0: nothing traded yet
 
-    async def key_permissions(self) -> KeyPermissions:
-        return await self.client.api_restrictions()
-
-    async def status(self) -> VenueStatus:
-        status = await self.client.system_status()
-        return VenueStatus(maintenance=status.status == SystemStatus.MAINTENANCE, msg=status.msg)
-
     async def server_time_ms(self) -> int:
         return (await self.client.server_time()).server_time
-
-    def timestamp_ms(self) -> int:
-        return self.client.timestamp_ms()
-
