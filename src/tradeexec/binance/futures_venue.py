@@ -43,9 +43,7 @@ from tradeexec.binance.futures_venue_records import (
 from tradeexec.binance.futures_venue_stream import FuturesVenueStream
 from tradeexec.binance.models import OrderBook
 from tradeexec.binance.models.base import ServerTime
-from tradeexec.binance.models.futures import FuturesOrder
-from tradeexec.binance.models.futures_market import FuturesPriceTicker, PositionModeResponse, PremiumIndex
-from tradeexec.binance.models.futures_positions import FuturesTrade
+from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
 from tradeexec.binance.rest.order_args import check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.futures_rules import futures_exchange_rules
@@ -190,9 +188,10 @@ class FuturesVenue(BinanceVenueBase):
         before = await self.client.futures_open_orders(symbol)
         if not before:
             return []
-        await self.client.request("DELETE", "/fapi/v1/allOpenOrders", {"symbol": symbol})
+        await self.client.futures_cancel_all_orders(symbol)
         first = min(o.order_id for o in before)
-        after = {o.order_id: o for o in await self._all_orders(symbol, from_order_id=first, limit=1000)}
+        ended = await self.client.futures_all_orders(symbol, order_id=first, limit=1000)
+        after = {o.order_id: o for o in ended}
         answers = []
         for o in before:
             now = after.get(o.order_id)
@@ -204,16 +203,12 @@ class FuturesVenue(BinanceVenueBase):
     async def open_orders(self, symbol: str | None = None) -> list[OrderSnapshot]:
         return [futures_snapshot(o) for o in await self.client.futures_open_orders(symbol)]
 
-    async def _all_orders(
-        self, symbol: str, *, since_ms: int | None = None, from_order_id: int | None = None, limit: int
-    ) -> list[FuturesOrder]:
-        params = {"symbol": symbol, "orderId": from_order_id, "startTime": since_ms, "limit": limit}
-        return await self.client.request("GET", "/fapi/v1/allOrders", params, model=list[FuturesOrder])
-
     async def recent_orders(
         self, symbol: str, *, since_ms: int | None = None, from_order_id: int | None = None, limit: int
     ) -> list[OrderSnapshot]:
-        found = await self._all_orders(symbol, since_ms=since_ms, from_order_id=from_order_id, limit=limit)
+        found = await self.client.futures_all_orders(
+            symbol, order_id=from_order_id, start_time=since_ms, limit=limit
+        )
         return [futures_snapshot(o) for o in found]
 
     async def recent_trades(
@@ -225,14 +220,9 @@ class FuturesVenue(BinanceVenueBase):
         from_trade_id: int | None = None,
         limit: int | None = None,
     ) -> list[TradeRecord]:
-        params = {
-            "symbol": symbol,
-            "orderId": order_id,
-            "startTime": since_ms,
-            "fromId": from_trade_id,
-            "limit": limit,
-        }
-        found = await self.client.request("GET", "/fapi/v1/userTrades", params, model=list[FuturesTrade])
+        found = await self.client.futures_user_trades(
+            symbol, order_id=order_id, start_time=since_ms, from_id=from_trade_id, limit=limit
+        )
         return [futures_trade_record(t) for t in found]
 
     # -- the account ----------------------------------------------------------------------
@@ -274,8 +264,7 @@ class FuturesVenue(BinanceVenueBase):
         ]
 
     async def hedge_mode(self) -> bool:
-        answer = await self.client.request("GET", "/fapi/v1/positionSide/dual", model=PositionModeResponse)
-        self._hedge = answer.dual_side_position
+        self._hedge = await self.client.futures_position_mode()
         return self._hedge
 
     async def set_leverage(self, symbol: str, leverage: int) -> Decimal:
