@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.futures_venue_records import (
+    conditional_snapshot,
     futures_balances,
     futures_cancel_answer,
     futures_place_answer,
@@ -300,6 +301,9 @@ class FuturesVenue(BinanceVenueBase):
         if failure is not None:
             raise failure
         return len(open_algos)
+
+    async def open_conditional(self, symbol: str | None = None) -> list[OrderSnapshot]:
+        return [conditional_snapshot(a) for a in await self.client.futures_open_algo_orders(symbol)]
 
     # -- the rest -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tradeexec.binance.models.futures import FuturesOrder
+from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
 from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
 from tradeexec.binance.models.futures_positions import FuturesAccountV3, FuturesTrade, PositionRiskV3
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
@@ -25,9 +26,10 @@ from tradeexec.venue.records import (
     PlaceAnswer,
     TradeRecord,
 )
-from tradeexec.venue.vocab import OrderStatus, OrderType, TimeInForce
+from tradeexec.venue.vocab import OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
+    "conditional_snapshot",
     "futures_balances",
     "futures_cancel_answer",
     "futures_place_answer",
@@ -76,6 +78,39 @@ def futures_snapshot(o: FuturesOrder) -> OrderSnapshot:
         cumulative_quote=o.cum_quote,
         created_ms=o.time if o.time is not None else o.update_time,
         updated_ms=o.update_time,
+    )
+
+
+# The Algo Service's types as the nearest of the vocabulary: a stop or take-profit that
+# sends a market order once triggered, or a limit one.
+_CONDITIONAL_TYPES = {
+    "STOP_MARKET": OrderType.STOP_LOSS,
+    "TRAILING_STOP_MARKET": OrderType.STOP_LOSS,
+    "STOP": OrderType.STOP_LOSS_LIMIT,
+    "TAKE_PROFIT_MARKET": OrderType.TAKE_PROFIT,
+    "TAKE_PROFIT": OrderType.TAKE_PROFIT_LIMIT,
+}
+
+
+def conditional_snapshot(a: FuturesAlgoOrder) -> OrderSnapshot:
+    """An open algo order: its ids are the Algo Service's (``algoId``, ``clientAlgoId``),
+    its stop price the trigger price; it is NEW while it waits for its trigger."""
+    return OrderSnapshot(
+        symbol=a.symbol,
+        order_id=a.algo_id,
+        client_order_id=a.client_algo_id,
+        side=Side(a.side),
+        type=_CONDITIONAL_TYPES.get(a.order_type, OrderType.STOP_LOSS),
+        status=OrderStatus.NEW,
+        time_in_force=_TIFS.get(a.time_in_force, TimeInForce.GTC),
+        quantity=a.quantity,
+        quote_quantity=None,
+        price=a.price or None,
+        stop_price=a.trigger_price or None,
+        executed_qty=_ZERO,
+        cumulative_quote=_ZERO,
+        created_ms=a.create_time,
+        updated_ms=a.update_time,
     )
 
 

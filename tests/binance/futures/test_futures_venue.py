@@ -193,7 +193,15 @@ async def test_cancel_all_reports_each_order_and_conditional_orders_go_too(tmp_p
         await client.futures_new_algo_order(
             "BTCUSDT", "SELL", "STOP_MARKET", quantity="0.01", trigger_price="50000"
         )
+        (stop,) = await venue.open_conditional()
+        assert (stop.symbol, stop.type, stop.stop_price, stop.status) == (
+            "BTCUSDT",
+            OrderType.STOP_LOSS,
+            D("50000"),
+            OrderStatus.NEW,
+        )
         assert await venue.cancel_conditional("BTCUSDT") == 1
+        assert await venue.open_conditional("BTCUSDT") == []
         assert await client.futures_open_algo_orders("BTCUSDT") == []
         assert await venue.cancel_conditional("BTCUSDT") == 0
 
