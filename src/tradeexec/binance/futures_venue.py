@@ -49,7 +49,7 @@ from tradeexec.binance.rest.order_args import check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.futures_rules import futures_exchange_rules
 from tradeexec.binance.rules.order_check import order_check_of
-from tradeexec.binance.venue import BinanceVenueBase
+from tradeexec.binance.venue import BinanceVenueBase, leg_terms
 from tradeexec.binance.venue_records import book_top
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter, OrderNotFound
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
@@ -73,12 +73,6 @@ _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 # Which side only ever closes a hedge-mode leg.
 _CLOSING_SIDE = {PositionLeg.LONG: Side.SELL, PositionLeg.SHORT: Side.BUY}
-
-
-def _leg_terms(order: OrderTerms) -> tuple[bool, PositionLeg | None]:
-    """The order's reduce-only flag and leg; an order type without them (a plain
-    ``OrderTerms``) is neither."""
-    return bool(getattr(order, "reduce_only", False)), getattr(order, "position_leg", None)
 
 
 class FuturesVenue(BinanceVenueBase):
@@ -123,7 +117,7 @@ class FuturesVenue(BinanceVenueBase):
         self._check_leg(order)
 
     def _check_leg(self, order: OrderTerms) -> None:
-        reduce_only, leg = _leg_terms(order)
+        reduce_only, leg = leg_terms(order)
         if leg is not None and not isinstance(leg, PositionLeg):
             raise InvalidParameter("position_leg", "must be a PositionLeg (BOTH, LONG, SHORT)", repr(leg))
         hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT

@@ -38,6 +38,7 @@ from tradeexec.binance.venue_records import (
 from tradeexec.binance.venue_stream import SpotUserStream, user_data_stream
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.records import (
     AccountBalances,
@@ -51,9 +52,25 @@ from tradeexec.venue.records import (
 )
 from tradeexec.venue.rules import OrderTerms
 
-__all__ = ["BinanceVenueBase", "OrderSender", "SpotVenue"]
+__all__ = ["BinanceVenueBase", "OrderSender", "SpotVenue", "leg_terms"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
+
+
+def leg_terms(order: OrderTerms) -> tuple[bool, PositionLeg | None]:
+    """The order's reduce-only flag and position leg; an order type without them (a plain
+    ``OrderTerms``) is neither."""
+    return bool(getattr(order, "reduce_only", False)), getattr(order, "position_leg", None)
+
+
+def _refuse_legs(symbol: str, reduce_only: bool, leg: PositionLeg | None) -> None:
+    if reduce_only or leg is not None:
+        # Spot has no positions: sending it without the flag would buy or sell for real.
+        raise InvalidParameter(
+            "reduce_only" if reduce_only else "position_leg",
+            "spot has no positions",
+            f"{symbol} is traded on Binance spot; reduce-only and legs are futures terms",
+        )
 
 
 class OrderSender(Protocol):
@@ -98,16 +115,12 @@ class SpotVenue(BinanceVenueBase):
 
     def check_order(self, order: OrderTerms) -> None:
         check_shape(order_check_of(order))
+        _refuse_legs(order.symbol, *leg_terms(order))
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
-        # Checked by the core (``check_order``, the rules): built as it is, not checked again.
-        if request.reduce_only or request.position_leg is not None:
-            # Spot has no positions: sending it without the flag would buy or sell for real.
-            raise InvalidParameter(
-                "reduce_only" if request.reduce_only else "position_leg",
-                "spot has no positions",
-                f"{request.symbol} is traded on Binance spot; reduce-only and legs are futures terms",
-            )
+        # Checked by the core (``check_order``, the rules): built as it is, not checked again,
+        # but for the one refusal a journal written by another venue's run could carry.
+        _refuse_legs(request.symbol, request.reduce_only, request.position_leg)
         args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
             response = await self.orders.place(args, recv_window=request.recv_window_ms)
