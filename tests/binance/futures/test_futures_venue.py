@@ -39,6 +39,14 @@ async def test_rules_come_from_futures_exchange_info(tmp_path: Path) -> None:
         rules.validate_order(intent(Side.BUY, "0.001", "60000"), at)
     assert "NOTIONAL" in str(info.value)
     rules.validate_order(intent(Side.BUY, "0.002", "60000"), at)
+    # A reduce-only close is exempt from MIN_NOTIONAL (-4164: "unless you choose reduce only"):
+    # never refused, nor counted as dust, for being small.
+    small_close = intent(Side.SELL, "0.001", "60000", reduce_only=True)
+    rules.validate_order(small_close, at)
+    assert rules.below_minimum(small_close, at) is None
+    assert rules.below_minimum(intent(Side.SELL, "0.001", "60000"), at) is not None
+    with pytest.raises(OrderRejectedLocally, match="LOT_SIZE"):  # the other rules still hold
+        rules.validate_order(intent(Side.SELL, "0.0001", "60000", reduce_only=True), at)
     # PERCENT_PRICE (x1.05 of the reference price).
     with pytest.raises(OrderRejectedLocally, match="PERCENT_PRICE"):
         rules.validate_order(intent(Side.SELL, "0.01", "64000"), at)
