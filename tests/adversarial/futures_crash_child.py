@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tests.soak.crash_child import CrashingJournal, CrashPoints
+from tests.soak.crash_child import CrashingClient, CrashingJournal, CrashPoints, _settle
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.futures_venue import FuturesVenue
 from tradeexec.execution.orders.manager import OrderManager
@@ -72,15 +72,8 @@ def tag(step: int) -> str:
     return f"f{step}"
 
 
-class CrashingFuturesClient:
-    """The real client, with the futures order calls wrapped."""
-
-    def __init__(self, client: BinanceClient, crash: CrashPoints) -> None:
-        self._client = client
-        self._crash = crash
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+class CrashingFuturesClient(CrashingClient):
+    """The real client, with the futures order calls wrapped too."""
 
     async def futures_new_order(self, *args: Any, **kwargs: Any) -> Any:
         """``FuturesVenue.place`` sends the journaled order here."""
@@ -146,25 +139,6 @@ async def _steps(om: OrderManager) -> None:
             )
         )
         by_tag[tag(index)] = order.client_order_id
-
-
-async def _settle(om: OrderManager) -> None:
-    """Until no order is in doubt and every order's fills are known."""
-
-    def unsettled() -> list[str]:
-        out = []
-        for intent in om.journal.intents():
-            order = om.order(intent.client_order_id)
-            if order is not None and (
-                order.state in (OrderState.UNKNOWN, OrderState.PENDING_NEW)
-                or order.filled_qty < order.executed_qty
-            ):
-                out.append(intent.client_order_id)
-        return out
-
-    async with asyncio.timeout(SETTLE_TIMEOUT_S):
-        while unsettled():
-            await asyncio.sleep(0.05)
 
 
 def main() -> None:

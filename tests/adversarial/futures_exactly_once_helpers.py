@@ -4,10 +4,8 @@ exchange's own count of orders per client order ID."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -82,12 +80,3 @@ def position(ex: LocalExchange, leg: str = "BOTH") -> Decimal:
     acct = ex.state.futures.account(ex.account)
     legs = [f.position for f in ex.state.futures.figures.positions(acct, SYMBOL)]
     return next((p.amt for p in legs if p.position_side == leg), D(0))
-
-
-async def wait_for(what: str, cond: Callable[[], bool], timeout_s: float) -> None:
-    """Poll ``cond`` until it holds; fail naming ``what`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(0.01)

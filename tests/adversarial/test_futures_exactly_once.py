@@ -18,14 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.futures_exactly_once_helpers import (
-    SYMBOL,
-    exchange_orders,
-    futures,
-    manager,
-    position,
-    wait_for,
-)
+from tests.adversarial.futures_exactly_once_helpers import SYMBOL, exchange_orders, futures, manager, position
+from tests.adversarial.resend_helpers import resolution_over, wait_for
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.faults import FaultKind
@@ -37,12 +31,6 @@ pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
 D = Decimal
 WAIT = 10.0
 QTY = D("0.1")
-
-
-def _settled(order: object) -> bool:
-    state = order.state  # type: ignore[attr-defined]
-    resolver = order._resolver  # type: ignore[attr-defined]
-    return state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW) and (resolver is None or resolver.done())
 
 
 def _buy(kind: OrderType = OrderType.MARKET, price: str | None = None, **kw: object) -> OrderIntent:
@@ -60,7 +48,7 @@ async def test_a_lost_placement_answer_ends_with_exactly_one_order(
     async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
         f.ex.faults.inject(fault, "/fapi/v1/order", count=1)
         order = await om.submit(_buy(kind, "59000" if kind is OrderType.LIMIT else None))
-        await wait_for("the placement to be resolved", lambda: _settled(order), WAIT)
+        await resolution_over(order, WAIT)
         want = OrderState.FILLED if kind is OrderType.MARKET else OrderState.NEW
         await wait_for(f"{want}", lambda: order.state is want, WAIT)
         assert order.place_attempts == 1  # it executed: found, never resent
@@ -85,8 +73,8 @@ async def test_a_placement_that_never_executed_is_resent_once_with_its_id(tmp_pa
     async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
         f.ex.faults.inject(FaultKind.ERROR_1001, "/fapi/v1/order", count=1)
         order = await om.submit(_buy())
-        filled = OrderState.FILLED
-        await wait_for("the resend to settle", lambda: _settled(order) and order.state is filled, WAIT)
+        await resolution_over(order, WAIT)
+        await wait_for("the resent order to fill", lambda: order.state is OrderState.FILLED, WAIT)
         assert order.place_attempts == 2
         assert len(exchange_orders(f.ex, order.client_order_id)) == 1 and len(exchange_orders(f.ex)) == 1
         assert position(f.ex) == QTY
@@ -111,7 +99,8 @@ async def test_a_resent_close_is_still_reduce_only_and_never_opens_the_other_way
         # Closed meanwhile, by an order the manager does not know of.
         await f.client.futures_new_order(SYMBOL, "SELL", "MARKET", quantity=QTY)
         assert position(f.ex) == 0
-        await wait_for("the resend to settle", lambda: _settled(close) and close.place_attempts == 2, WAIT)
+        await wait_for("the resend", lambda: close.place_attempts == 2, WAIT)
+        await resolution_over(close, WAIT)
         assert close.state is OrderState.REJECTED, close.state
         assert position(f.ex) == 0, "the resent close opened a short"
         assert exchange_orders(f.ex, close.client_order_id) == []  # refused, never on the book
