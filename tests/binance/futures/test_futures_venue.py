@@ -75,6 +75,9 @@ async def test_shapes_futures_refuse_are_refused_naming_the_field(order: object,
 
 async def test_legs_are_held_to_the_position_mode_before_sending(tmp_path: Path) -> None:
     async with futures_venue(tmp_path) as (_ex, client, venue):
+        await venue.rules()  # reads the mode too: the core reads the rules before any order
+        with pytest.raises(InvalidParameter, match="one-way"):
+            venue.check_order(intent(Side.BUY, "0.01", "60000", leg=PositionLeg.SHORT))
         assert await venue.hedge_mode() is False
         venue.check_order(intent(Side.BUY, "0.01", "60000", leg=PositionLeg.BOTH))
         venue.check_order(intent(Side.BUY, "0.01", "60000"))
