@@ -33,9 +33,9 @@ class Futures:
 
 
 @contextlib.asynccontextmanager
-async def futures(tmp_path: Path, *, timeout: float = 2.0) -> AsyncIterator[Futures]:
+async def futures(tmp_path: Path, *, timeout: float = 2.0, hedge: bool = False) -> AsyncIterator[Futures]:
     """The local exchange (no market maker) with a futures wallet and both sides of the
-    BTCUSDT book, and a client on it."""
+    BTCUSDT book, and a client on it; the account in hedge mode when ``hedge``."""
     cfg = SimConfig.default()
     cfg.market.enabled = False
     cfg.accounts[0].balances["USDT"] = WALLET
@@ -47,8 +47,10 @@ async def futures(tmp_path: Path, *, timeout: float = 2.0) -> AsyncIterator[Futu
         async with BinanceClient(
             ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=timeout, config_path=config
         ) as client:
+            if hedge:
+                await client.futures_change_position_mode(True)
             venue = FuturesVenue(client)
-            await venue.hedge_mode()
+            assert await venue.hedge_mode() is hedge
             yield Futures(ex, client, venue)
 
 

@@ -80,27 +80,33 @@ async def test_a_placement_that_never_executed_is_resent_once_with_its_id(tmp_pa
         assert position(f.ex) == QTY
 
 
-async def test_a_resent_close_is_still_reduce_only_and_never_opens_the_other_way(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hedge", [False, True], ids=["one-way", "hedge"])
+async def test_a_resent_close_is_still_reduce_only_and_never_opens_the_other_way(
+    tmp_path: Path, hedge: bool
+) -> None:
     """Long 0.1; a reduce-only SELL 0.1 is lost before it executed (-1001); meanwhile the
-    position is closed by another order. The resend must still be reduce-only: the exchange
-    refuses it (-2022) and the account stays flat; without the flag it would sell 0.1 into
-    a fresh short."""
-    async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
-        opened = await om.submit(_buy())
+    position is closed by another order. The resend must still be a close: the exchange
+    refuses it (-2022) and the account stays flat; sent as an open it would sell 0.1 into a
+    fresh short. One-way mode: the BOTH leg and reduceOnly=true. Hedge mode: the LONG leg, no
+    flag (Binance refuses it there): a SELL on LONG can only close."""
+    leg = PositionLeg.LONG if hedge else PositionLeg.BOTH
+    async with futures(tmp_path, hedge=hedge) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
+        opened = await om.submit(_buy(position_leg=leg))
         await wait_for("the open to fill", lambda: opened.state is OrderState.FILLED, WAIT)
-        assert position(f.ex) == QTY
+        assert position(f.ex, leg) == QTY
         f.ex.faults.inject(FaultKind.ERROR_1001, "/fapi/v1/order", count=1)
         closing = OrderIntent(
             SYMBOL, Side.SELL, OrderType.MARKET, quantity=QTY, recv_window_ms=1000,
-            reduce_only=True, position_leg=PositionLeg.BOTH,
+            reduce_only=True, position_leg=leg,
         )  # fmt: skip
         close = await om.submit(closing)
         assert close.state is OrderState.UNKNOWN and close.intent.reduce_only
         # Closed meanwhile, by an order the manager does not know of.
-        await f.client.futures_new_order(SYMBOL, "SELL", "MARKET", quantity=QTY)
-        assert position(f.ex) == 0
+        await f.client.futures_new_order(SYMBOL, "SELL", "MARKET", quantity=QTY, position_side=leg.value)
+        assert position(f.ex, leg) == 0
         await wait_for("the resend", lambda: close.place_attempts == 2, WAIT)
         await resolution_over(close, WAIT)
         assert close.state is OrderState.REJECTED, close.state
-        assert position(f.ex) == 0, "the resent close opened a short"
+        legs = {side: position(f.ex, side) for side in ("BOTH", "LONG", "SHORT")}
+        assert legs == {"BOTH": 0, "LONG": 0, "SHORT": 0}, f"the resent close opened a position: {legs}"
         assert exchange_orders(f.ex, close.client_order_id) == []  # refused, never on the book
