@@ -24,6 +24,7 @@ from tradeexec.binance.rest.futures import FuturesApi
 from tradeexec.binance.rest.futures_account import FuturesAccountApi
 from tradeexec.binance.rest.futures_algo import FuturesAlgoApi
 from tradeexec.binance.rest.futures_market import FuturesMarketApi
+from tradeexec.binance.rest.futures_trading import FuturesTradingApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi
 from tradeexec.binance.rest.wallet import WalletApi
@@ -44,7 +45,14 @@ _PRIMARY_FAMILY = {
 
 
 class BinanceClient(
-    SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi, FuturesAccountApi, FuturesMarketApi
+    SpotApi,
+    WalletApi,
+    MarginApi,
+    FuturesApi,
+    FuturesAlgoApi,
+    FuturesAccountApi,
+    FuturesMarketApi,
+    FuturesTradingApi,
 ):
     """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
 
