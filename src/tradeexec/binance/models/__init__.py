@@ -79,6 +79,14 @@ from tradeexec.binance.models.futures_positions import (
     FuturesTrade,
     PositionRiskV3,
 )
+from tradeexec.binance.models.futures_trade import (
+    CountdownCancelAll,
+    FuturesBatchAnswer,
+    FuturesBatchModify,
+    FuturesBatchOrder,
+    PositionMarginChange,
+    PositionMarginResult,
+)
 from tradeexec.binance.models.margin import (
     MarginAccount,
     MarginAsset,
@@ -247,6 +255,7 @@ __all__ = [
     "CancelResponse",
     "CombinedStreamMessage",
     "CommissionRates",
+    "CountdownCancelAll",
     "DepthUpdateDecoder",
     "DepthUpdateEvent",
     "EmptyResponse",
@@ -263,6 +272,9 @@ __all__ = [
     "FuturesAccountV3",
     "FuturesAlgoOrder",
     "FuturesBalance",
+    "FuturesBatchAnswer",
+    "FuturesBatchModify",
+    "FuturesBatchOrder",
     "FuturesBookTicker",
     "FuturesCommissionRate",
     "FuturesIncome",
@@ -312,6 +324,8 @@ __all__ = [
     "PartialDepthEvent",
     "PayloadDecoder",
     "PositionChange",
+    "PositionMarginChange",
+    "PositionMarginResult",
     "PositionModeResponse",
     "PositionRiskV3",
     "PremiumIndex",

@@ -16,8 +16,8 @@ from __future__ import annotations
 from tradeexec.binance.enums import SecurityType
 from tradeexec.sim.binance.account import AccountOps
 from tradeexec.sim.binance.futures_algo import FuturesAlgoOps
-from tradeexec.sim.binance.futures_private import FuturesPrivateOps
 from tradeexec.sim.binance.futures_public import FuturesPublicOps, futures_operations
+from tradeexec.sim.binance.futures_trade import FuturesTradeOps, trade_operations
 from tradeexec.sim.binance.market_data import MarketDataOps
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.binance.order_lists import OrderListOps
@@ -69,11 +69,12 @@ OPERATIONS: tuple[Operation, ...] = (
     *wallet_operations(),
     Operation("delivery_exchange_info", "GET", "/dapi/v1/exchangeInfo", _N, 1),
     *futures_operations(),
+    *trade_operations(),
 )
 
 
 class Service(
-    WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesPrivateOps, FuturesAlgoOps
+    WalletOps, AccountOps, OrderListOps, MarketDataOps, FuturesPublicOps, FuturesTradeOps, FuturesAlgoOps
 ):
     """Binance's spot API over one ``SimState``. Operations take ``(params, account)`` where
     ``account`` is what ``authenticate`` returned (None for public endpoints)."""

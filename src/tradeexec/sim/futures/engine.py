@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine import (
     Engine,
@@ -30,9 +30,11 @@ from tradeexec.sim.engine import (
 from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
 from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
+from tradeexec.sim.futures.countdown import Countdowns
 from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
 from tradeexec.sim.futures.figures import Figures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
+from tradeexec.sim.futures.isolated import MarginChange
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
@@ -44,6 +46,8 @@ HOUSE = "futures-house"
 MAKER_RATE = Decimal("0.0002")
 TAKER_RATE = Decimal("0.0005")
 _UNLIMITED = Decimal(10) ** 30
+# The engine amends an order in place as spot's REPLACED; futures streams call it AMENDMENT.
+_EXECUTION_TYPES = {ExecutionType.REPLACED: "AMENDMENT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,8 @@ class FuturesEngine:
         self.next_funding: int | None = None
         self.incomes: dict[str, list[Income]] = {}
         self.algos = AlgoBook()
+        self.countdowns = Countdowns()
+        self.margin_changes: dict[str, list[MarginChange]] = {}
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
@@ -161,13 +167,13 @@ class FuturesEngine:
         acct = self.account(name)
         rules.check_shape(req, contract, acct.dual_side)
         pos = acct.position(req.symbol, req.position_side)
-        closing = rules.closing_quantity(req, pos.amt, self._pending_close(name, req))
+        closing = rules.closing_quantity(req, pos.amt, self.pending_close(name, req))
         opening = req.quantity - closing
         tif = req.time_in_force or "GTC"
-        if tif == "GTX" and self._would_take(req):
+        if tif == "GTX" and self.would_take(req):
             raise EngineReject(-5022, rules.GTX_REJECTED)
         if opening and not acct.exempt:
-            self._check_margin(acct, req, opening)
+            self.check_margin(acct, req, opening)
         meta = OrderMeta(req.position_side, req.reduce_only, req.type, tif)
         engine_req = OrderRequest(
             req.symbol,
@@ -185,7 +191,7 @@ class FuturesEngine:
                 raise EngineReject(-4116, "clientOrderId is duplicated") from None
             raise
         self.meta[(req.symbol, result.order.order_id)] = meta
-        fills = self._settle(result.events, now_ms)
+        fills = self.settle(result.events, now_ms)
         mine = [f for f in fills if f.order_id == result.order.order_id and not f.maker]
         return Placed(result.order, meta, mine)
 
@@ -196,14 +202,14 @@ class FuturesEngine:
         order, events = self.engine.cancel(
             name, symbol, order_id=order_id, client_order_id=client_id, now_ms=now_ms
         )
-        self._settle(events, now_ms)
+        self.settle(events, now_ms)
         return order
 
     def cancel_all(self, name: str, symbol: str, now_ms: int) -> None:
         self.contract(symbol)
         if self.engine.open_orders(name, symbol):
             _, events = self.engine.cancel_all(name, symbol, now_ms)
-            self._settle(events, now_ms)
+            self.settle(events, now_ms)
 
     def add_liquidity(
         self, symbol: str, side: Side, price: Decimal, qty: Decimal, now_ms: int
@@ -217,10 +223,13 @@ class FuturesEngine:
 
     # ------------------------------------------------------------------ internals
 
-    def _pending_close(self, name: str, req: FuturesOrderRequest) -> Decimal:
-        """Open orders of the same position that close it (reduce-only, or hedge closing)."""
+    def pending_close(self, name: str, req: FuturesOrderRequest, *, exclude: int | None = None) -> Decimal:
+        """Open orders of the same position that close it (reduce-only, or hedge closing),
+        but ``exclude`` (the order being modified)."""
         total = Decimal(0)
         for order in self.engine.open_orders(name, req.symbol):
+            if order.order_id == exclude:
+                continue
             meta = self.meta[(req.symbol, order.order_id)]
             if meta.position_side != req.position_side or order.side is not req.side:
                 continue
@@ -231,14 +240,14 @@ class FuturesEngine:
                 total += order.orig_qty - order.executed_qty
         return total
 
-    def _would_take(self, req: FuturesOrderRequest) -> bool:
+    def would_take(self, req: FuturesOrderRequest) -> bool:
         bid, _, ask, _ = self.engine.book_ticker(req.symbol)
         assert req.price is not None
         if req.side is Side.BUY:
             return bool(ask) and req.price >= ask
         return bool(bid) and req.price <= bid
 
-    def _check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
+    def check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
         """-2019 when the initial margin of the part that opens exceeds the available balance
         (priced at the order's price, or for MARKET at the worse of book and mark), -2027 when the
         position would pass the notional cap of its leverage."""
@@ -256,7 +265,7 @@ class FuturesEngine:
         if (abs(pos.amt) + opening) * price > self.max_notional(req.symbol, leverage):
             raise EngineReject(-2027, "Exceeded the maximum allowable position at current leverage.")
 
-    def _settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
+    def settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
         """Move positions and wallets for every fill the engine reported, maker and taker, and
         tell the listeners: each order change, then each moved account."""
         self.tape.on_events(events)
@@ -275,7 +284,7 @@ class FuturesEngine:
                 moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
             if not self.accounts[ev.account].exempt:
                 updates.append(
-                    OrderUpdate(ev.account, ev.order, meta, str(ev.execution_type), record, now_ms)
+                    OrderUpdate(ev.account, ev.order, meta, _kind(ev.execution_type), record, now_ms)
                 )
         for name, keys in moved.items():
             acct = self.accounts[name]
@@ -338,6 +347,8 @@ class FuturesEngine:
         while self.next_funding <= now_ms:
             self._settle_funding(self.next_funding)
             self.next_funding += INTERVAL_MS
+        for name, symbol in self.countdowns.elapsed(now_ms):
+            self.cancel_all(name, symbol, now_ms)
         self._run_algos(now_ms)
         self._liquidate(now_ms)
 
@@ -462,3 +473,7 @@ class FuturesEngine:
             "isolated" if isolated else "cross",
             pos.isolated_wallet,
         )
+
+
+def _kind(execution_type: ExecutionType) -> str:
+    return _EXECUTION_TYPES.get(execution_type, str(execution_type))

@@ -1,0 +1,292 @@
+"""Typed USDT-M futures trading calls beyond one new order (``/fapi``): modify an order,
+batches of up to 5 new or modified orders and up to 10 cancels, the auto-cancel countdown,
+and isolated position margin with its history.
+
+A batch answers each order in its place: the order, or Binance's ``{code, msg}`` for that
+order alone (``FuturesBatchAnswer``); the others were placed. Like every order call, none of
+these is ever resent by the transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+from tradeexec.binance.enums import Side
+from tradeexec.binance.errors.body import ErrorBody
+from tradeexec.binance.models.futures import FuturesOrder
+from tradeexec.binance.models.futures_trade import (
+    CountdownCancelAll,
+    FuturesBatchAnswer,
+    FuturesBatchModify,
+    FuturesBatchOrder,
+    PositionMarginChange,
+    PositionMarginResult,
+)
+from tradeexec.binance.rest.api import RecvWindow, RestApi
+from tradeexec.binance.rest.params import (
+    Number,
+    check_decimal,
+    check_enum,
+    check_int,
+    check_symbol,
+    opt_client_id,
+    opt_limit,
+    opt_order_id,
+    opt_time,
+)
+from tradeexec.errors import InvalidParameter
+
+__all__ = ["FuturesTradeApi", "batch_modify", "batch_order"]
+
+MAX_BATCH = 5  # orders per POST/PUT batchOrders
+MAX_BATCH_CANCEL = 10  # ids per DELETE batchOrders
+PRICE_MATCHES = frozenset(
+    {"OPPONENT", "OPPONENT_5", "OPPONENT_10", "OPPONENT_20", "QUEUE", "QUEUE_5", "QUEUE_10", "QUEUE_20"}
+)
+_ENCODER = msgspec.json.Encoder()
+_PROBE = msgspec.json.Decoder(ErrorBody)
+_ORDER = msgspec.json.Decoder(FuturesOrder, float_hook=Decimal)
+
+
+def _text(field: str, value: Number | None) -> str | None:
+    return None if value is None else format(check_decimal(field, value), "f")
+
+
+def _price_match(value: str | None) -> str | None:
+    if value is not None and value not in PRICE_MATCHES:
+        raise InvalidParameter(
+            "priceMatch", f"must be one of {', '.join(sorted(PRICE_MATCHES))}", repr(value)
+        )
+    return value
+
+
+def batch_order(
+    symbol: str,
+    side: Side | str,
+    type: Literal["LIMIT", "MARKET"],
+    quantity: Number,
+    *,
+    price: Number | None = None,
+    time_in_force: str | None = None,
+    position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
+    reduce_only: bool | None = None,
+    new_client_order_id: str | None = None,
+    new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
+    price_match: str | None = None,
+) -> FuturesBatchOrder:
+    """One checked order of a batch (LIMIT or MARKET: conditional orders go to the Algo
+    Service). Values are written as Binance reads them, e.g. ``reduceOnly`` as "true"."""
+    if type not in ("LIMIT", "MARKET"):
+        raise InvalidParameter("type", "a batch takes LIMIT or MARKET orders", repr(type))
+    if type == "LIMIT" and time_in_force is None:
+        raise InvalidParameter("timeInForce", "LIMIT orders need timeInForce", "missing")
+    if type == "LIMIT" and (price is None) == (price_match is None):
+        raise InvalidParameter("price", "LIMIT orders need price or priceMatch, not both", "")
+    return FuturesBatchOrder(
+        symbol=check_symbol(symbol),
+        side=str(check_enum("side", side, Side)),
+        type=type,
+        quantity=format(check_decimal("quantity", quantity), "f"),
+        position_side=position_side,
+        time_in_force=time_in_force,
+        reduce_only=None if reduce_only is None else str(reduce_only).lower(),
+        price=_text("price", price),
+        new_client_order_id=opt_client_id("newClientOrderId", new_client_order_id),
+        new_order_resp_type=new_order_resp_type,
+        price_match=_price_match(price_match),
+    )
+
+
+def batch_modify(
+    symbol: str,
+    side: Side | str,
+    quantity: Number,
+    *,
+    price: Number | None = None,
+    order_id: int | None = None,
+    orig_client_order_id: str | None = None,
+    price_match: str | None = None,
+) -> FuturesBatchModify:
+    """One checked modification of a batch (the order by id, else by client id)."""
+    _need_ref(order_id, orig_client_order_id)
+    if (price is None) == (price_match is None):
+        raise InvalidParameter("price", "give price or priceMatch, not both", "")
+    ref = opt_order_id("orderId", order_id)
+    return FuturesBatchModify(
+        symbol=check_symbol(symbol),
+        side=str(check_enum("side", side, Side)),
+        quantity=format(check_decimal("quantity", quantity), "f"),
+        order_id=None if ref is None else str(ref),
+        orig_client_order_id=opt_client_id("origClientOrderId", orig_client_order_id),
+        price=_text("price", price),
+        price_match=_price_match(price_match),
+    )
+
+
+def _need_ref(order_id: int | None, orig_client_order_id: str | None) -> None:
+    if order_id is None and orig_client_order_id is None:
+        raise InvalidParameter("orderId", "give orderId or origClientOrderId", "both missing")
+
+
+def _batch_param(items: Sequence[msgspec.Struct], limit: int) -> str:
+    if not 1 <= len(items) <= limit:
+        raise InvalidParameter("batchOrders", f"takes 1 to {limit} orders", str(len(items)))
+    return _ENCODER.encode(list(items)).decode()
+
+
+def _answers(raw: list[msgspec.Raw]) -> list[FuturesBatchAnswer]:
+    """Each place: an error body when it carries a code, else the order."""
+    out: list[FuturesBatchAnswer] = []
+    for item in raw:
+        probe = _PROBE.decode(item)
+        out.append(probe if probe.code is not None else _ORDER.decode(item))
+    return out
+
+
+class FuturesTradeApi(RestApi):
+    async def futures_modify_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        quantity: Number,
+        price: Number | None = None,
+        *,
+        order_id: int | None = None,
+        orig_client_order_id: str | None = None,
+        price_match: str | None = None,
+        recv_window: RecvWindow = None,
+    ) -> FuturesOrder:
+        """``PUT /fapi/v1/order``: a resting LIMIT order's new price (or ``price_match``) and
+        quantity; it keeps its ids and goes to the back of the queue at the new price."""
+        mod = batch_modify(
+            symbol, side, quantity, price=price, order_id=order_id,
+            orig_client_order_id=orig_client_order_id, price_match=price_match,
+        )  # fmt: skip
+        params = {
+            "symbol": mod.symbol,
+            "side": mod.side,
+            "orderId": order_id,
+            "origClientOrderId": mod.orig_client_order_id,
+            "quantity": mod.quantity,
+            "price": mod.price,
+            "priceMatch": mod.price_match,
+        }
+        return await self.request(
+            "PUT", "/fapi/v1/order", params, model=FuturesOrder, recv_window=recv_window
+        )
+
+    async def futures_batch_orders(
+        self, orders: Sequence[FuturesBatchOrder], *, recv_window: RecvWindow = None
+    ) -> list[FuturesBatchAnswer]:
+        """``POST /fapi/v1/batchOrders``: up to 5 orders built with ``batch_order``."""
+        params = {"batchOrders": _batch_param(orders, MAX_BATCH)}
+        raw = await self.request(
+            "POST", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
+        )
+        return _answers(raw)
+
+    async def futures_batch_modify(
+        self, mods: Sequence[FuturesBatchModify], *, recv_window: RecvWindow = None
+    ) -> list[FuturesBatchAnswer]:
+        """``PUT /fapi/v1/batchOrders``: up to 5 modifications built with ``batch_modify``."""
+        params = {"batchOrders": _batch_param(mods, MAX_BATCH)}
+        raw = await self.request(
+            "PUT", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
+        )
+        return _answers(raw)
+
+    async def futures_batch_cancel(
+        self,
+        symbol: str,
+        *,
+        order_ids: Sequence[int] | None = None,
+        orig_client_order_ids: Sequence[str] | None = None,
+        recv_window: RecvWindow = None,
+    ) -> list[FuturesBatchAnswer]:
+        """``DELETE /fapi/v1/batchOrders``: up to 10 orders by id or by client id (one list,
+        not both); an order that could not be canceled answers -2011 in its place."""
+        if (order_ids is None) == (orig_client_order_ids is None):
+            raise InvalidParameter("orderIdList", "give orderIdList or origClientOrderIdList, not both", "")
+        params: dict[str, object] = {"symbol": check_symbol(symbol)}
+        if order_ids is not None:
+            ids = [opt_order_id("orderIdList", i) for i in order_ids]
+            params["orderIdList"] = _batch_param_ids(ids)
+        else:
+            assert orig_client_order_ids is not None
+            names = [opt_client_id("origClientOrderIdList", c) for c in orig_client_order_ids]
+            params["origClientOrderIdList"] = _batch_param_ids(names)
+        raw = await self.request(
+            "DELETE", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
+        )
+        return _answers(raw)
+
+    async def futures_countdown_cancel_all(
+        self, symbol: str, countdown_ms: int, *, recv_window: RecvWindow = None
+    ) -> CountdownCancelAll:
+        """``POST /fapi/v1/countdownCancelAll``: cancel the symbol's open orders unless called
+        again within ``countdown_ms`` (a heartbeat); 0 stops the countdown."""
+        params = {
+            "symbol": check_symbol(symbol),
+            "countdownTime": check_int("countdownTime", countdown_ms, 0),
+        }
+        return await self.request(
+            "POST", "/fapi/v1/countdownCancelAll", params, model=CountdownCancelAll, recv_window=recv_window
+        )
+
+    async def futures_position_margin(
+        self,
+        symbol: str,
+        amount: Number,
+        type: Literal[1, 2],
+        *,
+        position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
+        recv_window: RecvWindow = None,
+    ) -> PositionMarginResult:
+        """``POST /fapi/v1/positionMargin``: add (1) or reduce (2) an isolated position's margin."""
+        if type not in (1, 2):
+            raise InvalidParameter("type", "1 adds margin, 2 reduces it", repr(type))
+        params = {
+            "symbol": check_symbol(symbol),
+            "positionSide": position_side,
+            "amount": check_decimal("amount", amount),
+            "type": type,
+        }
+        return await self.request(
+            "POST", "/fapi/v1/positionMargin", params, model=PositionMarginResult, recv_window=recv_window
+        )
+
+    async def futures_position_margin_history(
+        self,
+        symbol: str,
+        *,
+        type: Literal[1, 2] | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        limit: int | None = None,
+        recv_window: RecvWindow = None,
+    ) -> list[PositionMarginChange]:
+        params = {
+            "symbol": check_symbol(symbol),
+            "type": type,
+            "startTime": opt_time("startTime", start_time),
+            "endTime": opt_time("endTime", end_time),
+            "limit": opt_limit(limit, 1000),
+        }
+        return await self.request(
+            "GET",
+            "/fapi/v1/positionMargin/history",
+            params,
+            model=list[PositionMarginChange],
+            recv_window=recv_window,
+        )
+
+
+def _batch_param_ids(ids: Sequence[int | str | None]) -> str:
+    """Binance's list parameter: JSON with no space after commas (``[1,2]``, ``["a","b"]``)."""
+    if not 1 <= len(ids) <= MAX_BATCH_CANCEL:
+        raise InvalidParameter("orderIdList", f"takes 1 to {MAX_BATCH_CANCEL} ids", str(len(ids)))
+    return _ENCODER.encode(list(ids)).decode()
