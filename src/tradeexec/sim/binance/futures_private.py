@@ -196,7 +196,9 @@ class FuturesPrivateOps(FuturesBase):
         leverage = p.integer("leverage", required=True)
         assert leverage is not None
         p.ensure_all_read()
-        cap = engine_call(lambda: self.futures.set_leverage(account_name(account), symbol, leverage))
+        cap = engine_call(
+            lambda: self.futures.set_leverage(account_name(account), symbol, leverage, self._now())
+        )
         return wire(LeverageResponse(leverage=leverage, max_notional_value=cap, symbol=symbol))
 
     def f_margin_type(self, p: Params, account: ApiAccount | None) -> Any:

@@ -12,8 +12,10 @@ called and moved from the fills it reports. Nothing here knows HTTP: refusals ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from tradeexec.binance.enums import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
@@ -31,12 +33,21 @@ from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
 from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
 from tradeexec.sim.futures.countdown import Countdowns
-from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
-from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.events import (
+    AccountUpdate,
+    AlgoChange,
+    FuturesEvent,
+    LeverageChange,
+    LiquidationOrder,
+    OrderUpdate,
+    PositionState,
+)
+from tradeexec.sim.futures.figures import Figures, PositionFigures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
 from tradeexec.sim.futures.isolated import MarginChange
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
+from tradeexec.sim.futures.margin_calls import MarginCalls
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 from tradeexec.sim.tape import TradeTape
@@ -46,6 +57,7 @@ HOUSE = "futures-house"
 MAKER_RATE = Decimal("0.0002")
 TAKER_RATE = Decimal("0.0005")
 _UNLIMITED = Decimal(10) ** 30
+LIQUIDATION_IDS = 9_000_000_000  # liquidation orders' ids start above any the book hands out
 # The engine amends an order in place as spot's REPLACED; futures streams call it AMENDMENT.
 _EXECUTION_TYPES = {ExecutionType.REPLACED: "AMENDMENT"}
 
@@ -76,6 +88,9 @@ class FuturesEngine:
         self.incomes: dict[str, list[Income]] = {}
         self.algos = AlgoBook()
         self.countdowns = Countdowns()
+        self.margin_calls = MarginCalls()
+        self._triggered: dict[tuple[str, int], AlgoOrder] = {}  # resting orders of fired algos
+        self._liquidations = 0
         self.margin_changes: dict[str, list[MarginChange]] = {}
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
@@ -122,13 +137,17 @@ class FuturesEngine:
 
     # ------------------------------------------------------------------ settings
 
-    def set_leverage(self, name: str, symbol: str, leverage: int) -> Decimal:
-        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``)."""
+    def set_leverage(self, name: str, symbol: str, leverage: int, now_ms: int = 0) -> Decimal:
+        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``);
+        the stream hears of it (ACCOUNT_CONFIG_UPDATE)."""
         contract = self.contract(symbol)
         top = contract.brackets[0].initial_leverage
         if not 1 <= leverage <= top:
             raise EngineReject(-4028, f"Leverage {leverage} is not valid")
-        self.account(name).leverage[symbol] = leverage
+        acct = self.account(name)
+        acct.leverage[symbol] = leverage
+        if not acct.exempt:
+            self._tell([LeverageChange(name, symbol, leverage, now_ms)])
         return self.max_notional(symbol, leverage)
 
     def max_notional(self, symbol: str, leverage: int) -> Decimal:
@@ -286,6 +305,11 @@ class FuturesEngine:
                 updates.append(
                     OrderUpdate(ev.account, ev.order, meta, _kind(ev.execution_type), record, now_ms)
                 )
+            parent = self._triggered.get((ev.order.symbol, ev.order.order_id))
+            if parent is not None and ev.order.status.is_final:
+                del self._triggered[(ev.order.symbol, ev.order.order_id)]
+                parent.status, parent.update_time = "FINISHED", now_ms
+                updates.append(AlgoChange(parent.account, copy(parent), ev.order, now_ms))
         for name, keys in moved.items():
             acct = self.accounts[name]
             if acct.exempt:
@@ -294,9 +318,7 @@ class FuturesEngine:
             updates.append(
                 AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
             )
-        if updates:
-            for listener in list(self.listeners):
-                listener(updates)
+        self._tell(updates)
         return out
 
     def _book_fill(self, name: str, fill: Fill, meta: OrderMeta) -> FuturesFill:
@@ -350,7 +372,19 @@ class FuturesEngine:
         for name, symbol in self.countdowns.elapsed(now_ms):
             self.cancel_all(name, symbol, now_ms)
         self._run_algos(now_ms)
+        self._warn(now_ms)
         self._liquidate(now_ms)
+
+    def _warn(self, now_ms: int) -> None:
+        """MARGIN_CALL for positions whose margin ratio reached the warning level."""
+        warnings: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt or not acct.open_positions():
+                continue
+            found = self.margin_calls.check(self.figures, acct, partial(self._state_of, acct), now_ms)
+            if found is not None:
+                warnings.append(found)
+        self._tell(warnings)
 
     # ------------------------------------------------------------------ algo orders
 
@@ -368,6 +402,7 @@ class FuturesEngine:
         check_new(order, self.trigger_reference(order))
         order.algo_id = self.algos.new_id()
         self.algos.add(order)
+        self._algo_changed(order, order.create_time)
         return order
 
     def cancel_algo(
@@ -379,7 +414,14 @@ class FuturesEngine:
             raise EngineReject(-2011, "Unknown order sent.")
         order.status = "CANCELED"
         order.update_time = now_ms
+        self._algo_changed(order, now_ms)
         return order
+
+    def _algo_changed(self, order: AlgoOrder, now_ms: int, actual: OrderRecord | None = None) -> None:
+        """ALGO_UPDATE for every transition: NEW, CANCELED, TRIGGERING, then TRIGGERED,
+        FINISHED or REJECTED (and FINISHED once a triggered order's own order ends)."""
+        if not self.accounts[order.account].exempt:
+            self._tell([AlgoChange(order.account, copy(order), actual, now_ms)])
 
     def _run_algos(self, now_ms: int) -> None:
         """Send every conditional order whose trigger the price has reached to the book."""
@@ -388,6 +430,8 @@ class FuturesEngine:
             if price is None or not fires(order, price):
                 continue
             order.trigger_time = order.update_time = now_ms
+            order.status = "TRIGGERING"
+            self._algo_changed(order, now_ms)
             qty = order.quantity
             if order.close_position:
                 qty = abs(self.account(order.account).position(order.symbol, order.position_side).amt)
@@ -406,10 +450,14 @@ class FuturesEngine:
                 placed = self.place(order.account, req, now_ms)
             except EngineReject:
                 order.status = "REJECTED"
+                self._algo_changed(order, now_ms)
                 continue
             order.actual_order_id = placed.order.order_id
             resting = placed.order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
             order.status = "TRIGGERED" if resting else "FINISHED"
+            if resting:
+                self._triggered[(order.symbol, order.actual_order_id)] = order
+            self._algo_changed(order, now_ms, placed.order)
 
     def _liquidate(self, now_ms: int) -> None:
         """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
@@ -422,6 +470,7 @@ class FuturesEngine:
                 symbol = done.positions[0].symbol
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
+                updates.extend(self._liquidation_order(acct.name, p, now_ms) for p in done.positions)
                 states = tuple(
                     self._position_state(acct, acct.position(p.symbol, p.position_side))
                     for p in done.positions
@@ -429,9 +478,26 @@ class FuturesEngine:
                 updates.append(
                     AccountUpdate(acct.name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
                 )
-        if updates:
-            for listener in list(self.listeners):
-                listener(updates)
+        self._tell(updates)
+
+    def _liquidation_order(self, name: str, before: OpenPosition, now_ms: int) -> LiquidationOrder:
+        """The ``autoclose-`` order that closed ``before`` at the mark price; its ids are its
+        own (from ``LIQUIDATION_IDS``), apart from the book's."""
+        self._liquidations += 1
+        order_id = LIQUIDATION_IDS + self._liquidations
+        mark = self.mark_price(before.symbol)
+        return LiquidationOrder(
+            name,
+            order_id,
+            f"autoclose-{order_id}",
+            before.symbol,
+            "SELL" if before.amt > 0 else "BUY",
+            before.position_side,
+            abs(before.amt),
+            mark,
+            (before.amt * (mark - before.entry)).quantize(UNIT),
+            now_ms,
+        )
 
     def funding_rate(self, symbol: str) -> Decimal:
         return self.funding_rates.get(symbol, DEFAULT_RATE)
@@ -457,9 +523,16 @@ class FuturesEngine:
                         acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
                     )
                 )
+        self._tell(updates)
+
+    def _tell(self, updates: list[FuturesEvent]) -> None:
+        """Hand the listeners (the user streams) one change's events, in order."""
         if updates:
             for listener in list(self.listeners):
                 listener(updates)
+
+    def _state_of(self, acct: FuturesWallet, f: PositionFigures) -> PositionState:
+        return self._position_state(acct, f.position)
 
     def _position_state(self, acct: FuturesWallet, pos: OpenPosition) -> PositionState:
         isolated = acct.margin_type_of(pos.symbol) == ISOLATED
