@@ -53,8 +53,16 @@ async def test_websocket_orders_count_on_the_futures_order_windows_rest_reports(
         await client.futures_new_order("BTCUSDT", "BUY", "LIMIT", price="50300", **LIMIT)
         counts = ex.state.futures_limiter.order_counts(ex.account)
         spot = ex.state.limiter.order_counts(ex.account)
+        weights = (
+            ex.state.futures_limiter.used_weight("127.0.0.1"),
+            ex.state.limiter.used_weight("127.0.0.1"),
+        )
+        for _ in range(3):
+            await api.futures_balance()  # weight 5 each, as GET /fapi/v3/balance
+        after = (ex.state.futures_limiter.used_weight("127.0.0.1"), ex.state.limiter.used_weight("127.0.0.1"))
     assert counts == (4, 4)  # three over the socket and one over REST, in one budget
     assert spot == (0, 0)
+    assert (after[0] - weights[0], after[1] - weights[1]) == (15, 0)  # futures weight, not spot's
 
 
 async def test_a_burst_over_rest_and_the_socket_waits_for_room_instead_of_429(tmp_path: Path) -> None:
