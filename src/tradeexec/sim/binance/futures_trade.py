@@ -225,7 +225,7 @@ class FuturesTradeOps(FuturesPrivateOps):
                 time=c.time,
                 position_side=c.position_side,
             )
-            for c in self.futures.margin_changes.get(account_name(account), [])
+            for c in self.futures.account(account_name(account)).margin_changes
             if c.symbol == symbol
             and (kind is None or c.kind == kind)
             and (start is None or c.time >= start)

@@ -44,7 +44,6 @@ from tradeexec.sim.futures.events import (
 )
 from tradeexec.sim.futures.figures import Figures, PositionFigures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
-from tradeexec.sim.futures.isolated import MarginChange
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.margin_calls import MarginCalls
@@ -91,7 +90,6 @@ class FuturesEngine:
         self.margin_calls = MarginCalls()
         self._triggered: dict[tuple[str, int], AlgoOrder] = {}  # resting orders of fired algos
         self._liquidations = 0
-        self.margin_changes: dict[str, list[MarginChange]] = {}
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []

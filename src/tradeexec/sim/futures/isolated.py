@@ -12,30 +12,18 @@ the mark price, and never more than its isolated wallet."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tradeexec.sim.engine import EngineReject
 from tradeexec.sim.futures import rules
-from tradeexec.sim.futures.accounts import ISOLATED
+from tradeexec.sim.futures.accounts import ISOLATED, MarginChange
 from tradeexec.sim.futures.margin import initial_margin, unrealized_pnl
 
 if TYPE_CHECKING:
     from tradeexec.sim.futures.engine import FuturesEngine
 
 ADD, REDUCE = 1, 2
-
-
-@dataclass(frozen=True, slots=True)
-class MarginChange:
-    """One row of the position margin history (``deltaType`` USER_ADJUST)."""
-
-    symbol: str
-    kind: int
-    amount: Decimal
-    position_side: str
-    time: int
 
 
 def adjust(
@@ -65,5 +53,5 @@ def adjust(
         pos.isolated_wallet -= amount
     pos.update_time = now_ms
     change = MarginChange(symbol, kind, amount, position_side, now_ms)
-    fe.margin_changes.setdefault(name, []).append(change)
+    acct.margin_changes.append(change)
     return change
