@@ -71,7 +71,13 @@ async def test_1007_on_a_batch_executes_it_and_is_an_unknown_outcome(tmp_path: P
         ex.inject(FaultKind.ERROR_1007, "/fapi/v1/batchOrders", count=1)
         orders = [
             batch_order(
-                "BTCUSDT", "BUY", "LIMIT", "0.010", price=p, time_in_force="GTC", new_client_order_id=c
+                "BTCUSDT",
+                "BUY",
+                "LIMIT",
+                quantity="0.010",
+                price=p,
+                time_in_force="GTC",
+                new_client_order_id=c,
             )
             for p, c in (("50000", "b-1"), ("50100", "b-2"))
         ]

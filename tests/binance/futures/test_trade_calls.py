@@ -24,15 +24,21 @@ from tradeexec.errors import InvalidParameter
 async def test_batch_places_the_good_orders_and_decodes_the_bad_ones_error_in_place(tmp_path: Path) -> None:
     async with futures_client(tmp_path) as (ex, client):
         ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "1")
+        limit = {"quantity": "0.010", "time_in_force": "GTC"}
         answers = await client.futures_batch_orders(
             [
-                batch_order("BTCUSDT", "BUY", "LIMIT", "0.010", price="50000", time_in_force="GTC",
-                            new_client_order_id="good-1"),
-                batch_order("BTCUSDT", "BUY", "LIMIT", "0.010", price="50000.05", time_in_force="GTC"),
-                batch_order("BTCUSDT", "BUY", "MARKET", "0.002", new_order_resp_type="RESULT",
-                            reduce_only=False),
+                batch_order("BTCUSDT", "BUY", "LIMIT", price="50000", new_client_order_id="good-1", **limit),
+                batch_order("BTCUSDT", "BUY", "LIMIT", price="50000.05", **limit),
+                batch_order(
+                    "BTCUSDT",
+                    "BUY",
+                    "MARKET",
+                    quantity="0.002",
+                    new_order_resp_type="RESULT",
+                    reduce_only=False,
+                ),
             ]
-        )  # fmt: skip
+        )
         opened = await client.futures_open_orders("BTCUSDT")
     good, bad, market = answers
     assert isinstance(good, FuturesOrder) and good.client_order_id == "good-1"
@@ -83,20 +89,20 @@ async def test_countdown_and_isolated_margin_decode_into_the_clients_structs(tmp
 
 def test_bad_batches_are_refused_before_anything_is_sent() -> None:
     with pytest.raises(InvalidParameter, match="timeInForce"):
-        batch_order("BTCUSDT", "BUY", "LIMIT", "1", price="1")
+        batch_order("BTCUSDT", "BUY", "LIMIT", quantity="1", price="1")
     with pytest.raises(InvalidParameter, match="type"):
-        batch_order("BTCUSDT", "BUY", "STOP_MARKET", "1")  # type: ignore[arg-type]
+        batch_order("BTCUSDT", "BUY", "STOP_MARKET", quantity="1")
     with pytest.raises(InvalidParameter, match="priceMatch"):
         batch_modify("BTCUSDT", "BUY", "1", price_match="BEST", order_id=1)
     with pytest.raises(InvalidParameter, match="orderId"):
         batch_modify("BTCUSDT", "BUY", "1", price="1")
     with pytest.raises(InvalidParameter, match="floats"):
-        batch_order("BTCUSDT", "BUY", "MARKET", 0.1)  # type: ignore[arg-type]
+        batch_order("BTCUSDT", "BUY", "MARKET", quantity=0.1)  # type: ignore[arg-type]
 
 
 async def test_a_batch_of_six_is_refused_before_sending(tmp_path: Path) -> None:
     async with futures_client(tmp_path) as (_ex, client):
-        one = batch_order("BTCUSDT", "BUY", "MARKET", "0.001")
+        one = batch_order("BTCUSDT", "BUY", "MARKET", quantity="0.001")
         with pytest.raises(InvalidParameter, match="batchOrders"):
             await client.futures_batch_orders([one] * 6)
         assert not [p for p in client.paths if p[1] == "/fapi/v1/batchOrders"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Unpack
 
 import msgspec
 
@@ -27,6 +27,11 @@ from tradeexec.binance.models.futures_trade import (
     PositionMarginResult,
 )
 from tradeexec.binance.rest.api import RecvWindow, RestApi
+from tradeexec.binance.rest.futures_order_params import (
+    FuturesOrderOptions,
+    check_price_match,
+    new_order_params,
+)
 from tradeexec.binance.rest.params import (
     Number,
     check_decimal,
@@ -44,61 +49,27 @@ __all__ = ["FuturesTradeApi", "batch_modify", "batch_order"]
 
 MAX_BATCH = 5  # orders per POST/PUT batchOrders
 MAX_BATCH_CANCEL = 10  # ids per DELETE batchOrders
-PRICE_MATCHES = frozenset(
-    {"OPPONENT", "OPPONENT_5", "OPPONENT_10", "OPPONENT_20", "QUEUE", "QUEUE_5", "QUEUE_10", "QUEUE_20"}
-)
 _ENCODER = msgspec.json.Encoder()
 _PROBE = msgspec.json.Decoder(ErrorBody)
 _ORDER = msgspec.json.Decoder(FuturesOrder, float_hook=Decimal)
 
 
-def _text(field: str, value: Number | None) -> str | None:
-    return None if value is None else format(check_decimal(field, value), "f")
-
-
-def _price_match(value: str | None) -> str | None:
-    if value is not None and value not in PRICE_MATCHES:
-        raise InvalidParameter(
-            "priceMatch", f"must be one of {', '.join(sorted(PRICE_MATCHES))}", repr(value)
-        )
-    return value
+def _text(value: object) -> str:
+    """A parameter as a batch element carries it: text, ``"true"``/``"false"`` for flags."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
 
 
 def batch_order(
-    symbol: str,
-    side: Side | str,
-    type: Literal["LIMIT", "MARKET"],
-    quantity: Number,
-    *,
-    price: Number | None = None,
-    time_in_force: str | None = None,
-    position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
-    reduce_only: bool | None = None,
-    new_client_order_id: str | None = None,
-    new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
-    price_match: str | None = None,
+    symbol: str, side: Side | str, type: str, **options: Unpack[FuturesOrderOptions]
 ) -> FuturesBatchOrder:
-    """One checked order of a batch (LIMIT or MARKET: conditional orders go to the Algo
-    Service). Values are written as Binance reads them, e.g. ``reduceOnly`` as "true"."""
-    if type not in ("LIMIT", "MARKET"):
-        raise InvalidParameter("type", "a batch takes LIMIT or MARKET orders", repr(type))
-    if type == "LIMIT" and time_in_force is None:
-        raise InvalidParameter("timeInForce", "LIMIT orders need timeInForce", "missing")
-    if type == "LIMIT" and (price is None) == (price_match is None):
-        raise InvalidParameter("price", "LIMIT orders need price or priceMatch, not both", "")
-    return FuturesBatchOrder(
-        symbol=check_symbol(symbol),
-        side=str(check_enum("side", side, Side)),
-        type=type,
-        quantity=format(check_decimal("quantity", quantity), "f"),
-        position_side=position_side,
-        time_in_force=time_in_force,
-        reduce_only=None if reduce_only is None else str(reduce_only).lower(),
-        price=_text("price", price),
-        new_client_order_id=opt_client_id("newClientOrderId", new_client_order_id),
-        new_order_resp_type=new_order_resp_type,
-        price_match=_price_match(price_match),
-    )
+    """One order of a batch, checked as ``futures_new_order`` checks a single one (LIMIT or
+    MARKET: conditional orders go to the Algo Service)."""
+    params = new_order_params(symbol, side, type, **options)
+    return msgspec.convert({k: _text(v) for k, v in params.items() if v is not None}, FuturesBatchOrder)
 
 
 def batch_modify(
@@ -122,8 +93,8 @@ def batch_modify(
         quantity=format(check_decimal("quantity", quantity), "f"),
         order_id=None if ref is None else str(ref),
         orig_client_order_id=opt_client_id("origClientOrderId", orig_client_order_id),
-        price=_text("price", price),
-        price_match=_price_match(price_match),
+        price=None if price is None else _text(check_decimal("price", price)),
+        price_match=check_price_match(price_match),
     )
 
 
@@ -183,19 +154,19 @@ class FuturesTradeApi(RestApi):
         self, orders: Sequence[FuturesBatchOrder], *, recv_window: RecvWindow = None
     ) -> list[FuturesBatchAnswer]:
         """``POST /fapi/v1/batchOrders``: up to 5 orders built with ``batch_order``."""
-        params = {"batchOrders": _batch_param(orders, MAX_BATCH)}
-        raw = await self.request(
-            "POST", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
-        )
-        return _answers(raw)
+        return await self._batch("POST", {"batchOrders": _batch_param(orders, MAX_BATCH)}, recv_window)
 
     async def futures_batch_modify(
         self, mods: Sequence[FuturesBatchModify], *, recv_window: RecvWindow = None
     ) -> list[FuturesBatchAnswer]:
         """``PUT /fapi/v1/batchOrders``: up to 5 modifications built with ``batch_modify``."""
-        params = {"batchOrders": _batch_param(mods, MAX_BATCH)}
+        return await self._batch("PUT", {"batchOrders": _batch_param(mods, MAX_BATCH)}, recv_window)
+
+    async def _batch(
+        self, method: str, params: dict[str, object], recv_window: RecvWindow
+    ) -> list[FuturesBatchAnswer]:
         raw = await self.request(
-            "PUT", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
+            method, "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
         )
         return _answers(raw)
 
@@ -219,10 +190,7 @@ class FuturesTradeApi(RestApi):
             assert orig_client_order_ids is not None
             names = [opt_client_id("origClientOrderIdList", c) for c in orig_client_order_ids]
             params["origClientOrderIdList"] = _batch_param_ids(names)
-        raw = await self.request(
-            "DELETE", "/fapi/v1/batchOrders", params, model=list[msgspec.Raw], recv_window=recv_window
-        )
-        return _answers(raw)
+        return await self._batch("DELETE", params, recv_window)
 
     async def futures_countdown_cancel_all(
         self, symbol: str, countdown_ms: int, *, recv_window: RecvWindow = None

@@ -12,7 +12,7 @@ from REST's ``/fapi/v1/time`` (``time_offset``)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Unpack
 
 import msgspec
 
@@ -21,7 +21,7 @@ from tradeexec.binance.models.futures import FuturesBalance, FuturesOrder
 from tradeexec.binance.models.futures_positions import FuturesAccountV3, PositionRiskV3
 from tradeexec.binance.net.auth import Signer
 from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
-from tradeexec.binance.rest.futures import new_order_params
+from tradeexec.binance.rest.futures_order_params import FuturesOrderOptions, new_order_params
 from tradeexec.binance.rest.futures_trade import batch_modify
 from tradeexec.binance.rest.params import Number, check_symbol
 from tradeexec.binance.ws.wsapi import WsApiClient
@@ -71,27 +71,13 @@ class FuturesWsApi(WsApiClient):
         self._time_syncs += 1
 
     async def futures_place_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        type: Literal["LIMIT", "MARKET"],
-        *,
-        quantity: Number,
-        price: Number | None = None,
-        time_in_force: str | None = None,
-        position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
-        reduce_only: bool | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
+        self, symbol: str, side: Side | str, type: str, **options: Unpack[FuturesOrderOptions]
     ) -> FuturesOrder:
         """``order.place``, checked as REST's ``futures_new_order``; the client order id is
         always set, so that an unknown outcome can be looked up."""
-        client_id = new_client_order_id or make_client_order_id()
-        params = new_order_params(
-            symbol, side, type, quantity=quantity, price=price, time_in_force=time_in_force,
-            position_side=position_side, reduce_only=reduce_only, new_client_order_id=client_id,
-            new_order_resp_type=new_order_resp_type,
-        )  # fmt: skip
+        client_id = options.get("new_client_order_id") or make_client_order_id()
+        options["new_client_order_id"] = client_id
+        params = new_order_params(symbol, side, type, **options)
         return await self.call(
             "order.place", params, _ORDER.decode, order_ref=(str(params["symbol"]), client_id)
         )
