@@ -175,7 +175,9 @@ class LocalOrderBook:
         if event.first_update_id != expected and not (self._fresh and event.first_update_id < expected):
             log.warning(
                 "depth gap on %s: expected U=%d, got U=%d; resyncing",
-                self.symbol, self.last_update_id + 1, event.first_update_id,
+                self.symbol,
+                self.last_update_id + 1,
+                event.first_update_id,
             )
             self._lose_sync(event)
             return False

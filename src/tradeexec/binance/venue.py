@@ -156,4 +156,3 @@ class SpotVenue:
 
     def timestamp_ms(self) -> int:
         return self.client.timestamp_ms()
-

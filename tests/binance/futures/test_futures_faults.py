@@ -45,7 +45,7 @@ async def test_a_lost_answer_to_a_futures_order_or_modify_is_an_unknown_outcome_
         ex.inject(FaultKind.ERROR_1007, "/fapi/v1/order", count=1)
         with pytest.raises(OrderStatusUnknown) as modified:
             await client.futures_modify_order(
-                "BTCUSDT", "BUY", "0.010", "50100", orig_client_order_id="f-lost"
+                "BTCUSDT", "BUY", "0.010", price="50100", orig_client_order_id="f-lost"
             )
         after = await client.futures_get_order("BTCUSDT", orig_client_order_id="f-lost")
     assert lost.value.client_order_id == "f-lost" and placed.status == "NEW"

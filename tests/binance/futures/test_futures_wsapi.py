@@ -25,7 +25,9 @@ DEADLINE_S = 10.0
 async def test_orders_and_account_calls_over_the_futures_websocket_api(tmp_path: Path) -> None:
     async with futures_client(tmp_path) as (ex, client), client.futures_ws_api() as api:
         placed = await api.futures_place_order("BTCUSDT", "BUY", "LIMIT", price="50000", **LIMIT)
-        moved = await api.futures_modify_order("BTCUSDT", "BUY", "0.020", "50100", order_id=placed.order_id)
+        moved = await api.futures_modify_order(
+            "BTCUSDT", "BUY", "0.020", price="50100", order_id=placed.order_id
+        )
         status = await api.futures_order_status("BTCUSDT", orig_client_order_id=placed.client_order_id)
         canceled = await api.futures_cancel_order("BTCUSDT", order_id=placed.order_id)
         ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "1")

@@ -51,7 +51,9 @@ async def test_modify_keeps_the_id_and_batch_modify_and_cancel_answer_in_place(t
     async with futures_client(tmp_path) as (_ex, client):
         a = await client.futures_new_order("BTCUSDT", "BUY", "LIMIT", quantity="0.010", price="50000",
                                            time_in_force="GTC")  # fmt: skip
-        moved = await client.futures_modify_order("BTCUSDT", "BUY", "0.020", "50100", order_id=a.order_id)
+        moved = await client.futures_modify_order(
+            "BTCUSDT", "BUY", "0.020", price="50100", order_id=a.order_id
+        )
         again = await client.futures_batch_modify(
             [
                 batch_modify("BTCUSDT", "BUY", "0.020", price="50100", order_id=a.order_id),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal, Unpack
+from typing import Literal, TypedDict, Unpack
 
 import msgspec
 
@@ -45,7 +45,7 @@ from tradeexec.binance.rest.params import (
 )
 from tradeexec.errors import InvalidParameter
 
-__all__ = ["FuturesTradeApi", "batch_modify", "batch_order"]
+__all__ = ["FuturesTradeApi", "ModifyOptions", "batch_modify", "batch_order", "modify_params"]
 
 MAX_BATCH = 5  # orders per POST/PUT batchOrders
 MAX_BATCH_CANCEL = 10  # ids per DELETE batchOrders
@@ -72,17 +72,23 @@ def batch_order(
     return msgspec.convert({k: _text(v) for k, v in params.items() if v is not None}, FuturesBatchOrder)
 
 
+class ModifyOptions(TypedDict, total=False):
+    """Which order a modification names (by id, else by client id) and its new price (or
+    ``price_match``); the "Modify Order" parameters besides symbol, side and quantity."""
+
+    price: Number | None
+    order_id: int | None
+    orig_client_order_id: str | None
+    price_match: str | None
+
+
 def batch_modify(
-    symbol: str,
-    side: Side | str,
-    quantity: Number,
-    *,
-    price: Number | None = None,
-    order_id: int | None = None,
-    orig_client_order_id: str | None = None,
-    price_match: str | None = None,
+    symbol: str, side: Side | str, quantity: Number, **options: Unpack[ModifyOptions]
 ) -> FuturesBatchModify:
-    """One checked modification of a batch (the order by id, else by client id)."""
+    """One checked modification (of a batch, or alone: REST's and the WebSocket API's
+    ``futures_modify_order`` send the same fields)."""
+    price, price_match = options.get("price"), options.get("price_match")
+    order_id, orig_client_order_id = options.get("order_id"), options.get("orig_client_order_id")
     _need_ref(order_id, orig_client_order_id)
     if (price is None) == (price_match is None):
         raise InvalidParameter("price", "give price or priceMatch, not both", "")
@@ -96,6 +102,14 @@ def batch_modify(
         price=None if price is None else _text(check_decimal("price", price)),
         price_match=check_price_match(price_match),
     )
+
+
+def modify_params(mod: FuturesBatchModify) -> dict[str, object]:
+    """A modification as the parameters of one request (the order id as a number)."""
+    params: dict[str, object] = msgspec.to_builtins(mod)
+    if mod.order_id is not None:
+        params["orderId"] = int(mod.order_id)
+    return params
 
 
 def _need_ref(order_id: int | None, orig_client_order_id: str | None) -> None:
@@ -124,28 +138,13 @@ class FuturesTradeApi(RestApi):
         symbol: str,
         side: Side | str,
         quantity: Number,
-        price: Number | None = None,
         *,
-        order_id: int | None = None,
-        orig_client_order_id: str | None = None,
-        price_match: str | None = None,
         recv_window: RecvWindow = None,
+        **options: Unpack[ModifyOptions],
     ) -> FuturesOrder:
         """``PUT /fapi/v1/order``: a resting LIMIT order's new price (or ``price_match``) and
         quantity; it keeps its ids and goes to the back of the queue at the new price."""
-        mod = batch_modify(
-            symbol, side, quantity, price=price, order_id=order_id,
-            orig_client_order_id=orig_client_order_id, price_match=price_match,
-        )  # fmt: skip
-        params = {
-            "symbol": mod.symbol,
-            "side": mod.side,
-            "orderId": order_id,
-            "origClientOrderId": mod.orig_client_order_id,
-            "quantity": mod.quantity,
-            "price": mod.price,
-            "priceMatch": mod.price_match,
-        }
+        params = modify_params(batch_modify(symbol, side, quantity, **options))
         return await self.request(
             "PUT", "/fapi/v1/order", params, model=FuturesOrder, recv_window=recv_window
         )

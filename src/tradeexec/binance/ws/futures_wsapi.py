@@ -22,7 +22,7 @@ from tradeexec.binance.models.futures_positions import FuturesAccountV3, Positio
 from tradeexec.binance.net.auth import Signer
 from tradeexec.binance.net.transport import new_client_order_id as make_client_order_id
 from tradeexec.binance.rest.futures_order_params import FuturesOrderOptions, new_order_params
-from tradeexec.binance.rest.futures_trade import batch_modify
+from tradeexec.binance.rest.futures_trade import ModifyOptions, batch_modify, modify_params
 from tradeexec.binance.rest.params import Number, check_symbol
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.binance.ws.wsapi_wire import one_order_params
@@ -83,25 +83,13 @@ class FuturesWsApi(WsApiClient):
         )
 
     async def futures_modify_order(
-        self,
-        symbol: str,
-        side: Side | str,
-        quantity: Number,
-        price: Number | None = None,
-        *,
-        order_id: int | None = None,
-        orig_client_order_id: str | None = None,
-        price_match: str | None = None,
+        self, symbol: str, side: Side | str, quantity: Number, **options: Unpack[ModifyOptions]
     ) -> FuturesOrder:
         """``order.modify``: a resting LIMIT order's new price and quantity (REST's
         ``futures_modify_order``)."""
-        mod = batch_modify(
-            symbol, side, quantity, price=price, order_id=order_id,
-            orig_client_order_id=orig_client_order_id, price_match=price_match,
-        )  # fmt: skip
-        params = {**msgspec.to_builtins(mod), "orderId": order_id}
-        ref = (mod.symbol, orig_client_order_id or str(order_id))
-        return await self.call("order.modify", params, _ORDER.decode, order_ref=ref)
+        mod = batch_modify(symbol, side, quantity, **options)
+        ref = (mod.symbol, mod.orig_client_order_id or str(mod.order_id))
+        return await self.call("order.modify", modify_params(mod), _ORDER.decode, order_ref=ref)
 
     async def futures_cancel_order(
         self, symbol: str, *, order_id: int | None = None, orig_client_order_id: str | None = None

@@ -38,6 +38,7 @@ class OrderIntent:
     strategy: str | None = None
     recv_window_ms: int = 5000
 
+
 def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
     """The intent with its values checked (and enums parsed) and its shape checked by the
     venue (``check_order``), so a bad value is refused naming its field before it is rounded,

@@ -102,11 +102,15 @@ class WsApiSession:
             return self._failure(None, ApiError(-1135, "Invalid JSON Request"), None)
         request_id = request.get("id")
         if not valid_request_id(request_id):
-            return self._failure(None, ApiError(
-                -1135,
-                "Invalid 'id' in JSON request; expected an integer, a string matching "
-                "'^[a-zA-Z0-9-_]{1,36}$', or null.",
-            ), None)
+            return self._failure(
+                None,
+                ApiError(
+                    -1135,
+                    "Invalid 'id' in JSON request; expected an integer, a string matching "
+                    "'^[a-zA-Z0-9-_]{1,36}$', or null.",
+                ),
+                None,
+            )
         method = request.get("method")
         raw_params = request.get("params", {})
         op: Operation | None = None
@@ -220,8 +224,12 @@ class WsApiSession:
         if not faults.rules:
             return
         if faults.should(FaultKind.ERROR_1007, method, "executed; answered -1007"):
-            raise ApiError(-1007, "Timeout waiting for response from backend server. "
-                                  "Send status unknown; execution status unknown.", 408)
+            raise ApiError(
+                -1007,
+                "Timeout waiting for response from backend server. "
+                "Send status unknown; execution status unknown.",
+                408,
+            )
         if faults.should(FaultKind.LOST_RESPONSE, method, "executed; answer never sent"):
             raise _NoAnswer
 
@@ -231,7 +239,11 @@ class WsApiSession:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
-            SecurityType.USER_DATA, values.get("apiKey"), payload, signature, params,
+            SecurityType.USER_DATA,
+            values.get("apiKey"),
+            payload,
+            signature,
+            params,
             client_ip=self.conn.request.remote,
         )
         params.ensure_all_read()
@@ -280,7 +292,11 @@ class WsApiSession:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
-            SecurityType.USER_DATA, values.get("apiKey"), payload, signature, params,
+            SecurityType.USER_DATA,
+            values.get("apiKey"),
+            payload,
+            signature,
+            params,
             client_ip=self.conn.request.remote,
         )
         params.ensure_all_read()
