@@ -24,6 +24,8 @@ from tradeexec.binance.models.futures_events import (
     SymbolConfig,
     TradeLite,
 )
+from tradeexec.sim.binance.futures_algo import algo_fields
+from tradeexec.sim.futures.algo import AlgoOrder
 from tradeexec.sim.futures.events import (
     AccountUpdate,
     AlgoChange,
@@ -132,33 +134,19 @@ def algo_event(ev: AlgoChange) -> bytes:
     executed = actual.executed_qty if actual is not None else ZERO
     avg = actual.cummulative_quote_qty / executed if actual is not None and executed else ZERO
     data = AlgoOrderData(
-        client_algo_id=o.client_algo_id,
-        algo_id=o.algo_id,
-        algo_type="CONDITIONAL",
-        order_type=o.order_type,
-        symbol=o.symbol,
-        side=str(o.side),
-        position_side=o.position_side,
-        time_in_force=o.time_in_force,
-        quantity=o.quantity,
-        algo_status=o.status,
+        **algo_fields(o),
         actual_order_id=str(o.actual_order_id) if o.actual_order_id else "",
         actual_avg_price=_plain(avg.quantize(_EIGHT)),
         actual_filled_qty=executed,
-        actual_order_type=("LIMIT" if o.order_type in ("STOP", "TAKE_PROFIT") else "MARKET")
-        if actual
-        else "",
-        trigger_price=o.trigger_price,
-        price=o.price,
-        self_trade_prevention_mode="EXPIRE_MAKER",
-        working_type=o.working_type,
-        close_position=o.close_position,
-        price_protect=o.price_protect,
-        reduce_only=o.reduce_only,
-        trigger_time=o.trigger_time,
+        actual_order_type=_actual_type(o) if actual else "",
         reject_reason="Margin is insufficient." if o.status == "REJECTED" else "",
     )
     return _encode(AlgoUpdate(event_time=ev.time, transaction_time=ev.time, order=data))
+
+
+def _actual_type(o: AlgoOrder) -> str:
+    """The type of the order a fired conditional order sent to the book."""
+    return "LIMIT" if o.order_type in ("STOP", "TAKE_PROFIT") else "MARKET"
 
 
 def config_event(ev: LeverageChange) -> bytes:
