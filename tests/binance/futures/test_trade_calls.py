@@ -14,6 +14,7 @@ from tradeexec.binance.errors.body import ErrorBody
 from tradeexec.binance.models import (
     CountdownCancelAll,
     FuturesOrder,
+    MultiAssetsMode,
     PositionMarginChange,
     PositionMarginResult,
 )
@@ -108,3 +109,15 @@ async def test_a_batch_of_six_is_refused_before_sending(tmp_path: Path) -> None:
         with pytest.raises(InvalidParameter, match="batchOrders"):
             await client.futures_batch_orders([one] * 6)
         assert not [p for p in client.paths if p[1] == "/fapi/v1/batchOrders"]
+
+
+async def test_the_multi_assets_mode_calls(tmp_path: Path) -> None:
+    async with futures_client(tmp_path) as (_ex, client):
+        before = await client.futures_multi_assets_mode()
+        switched = await client.futures_change_multi_assets_mode(True)
+        after = await client.futures_multi_assets_mode()
+    assert (before, after) == (
+        MultiAssetsMode(multi_assets_margin=False),
+        MultiAssetsMode(multi_assets_margin=True),
+    )
+    assert (switched.code, switched.msg) == (200, "success")

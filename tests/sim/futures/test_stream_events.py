@@ -111,3 +111,27 @@ async def test_margin_call_when_the_ratio_reaches_the_warning_level_then_the_liq
     )  # fmt: skip
     assert done.realized_profit == D("-10000")  # 1 * (50,000 - 60,000)
     assert events.index(closes[-1]) < len(events) - 1  # the ACCOUNT_UPDATE comes after it
+
+
+async def test_the_multi_assets_mode_pushes_account_config_update_and_keeps_binances_rules() -> None:
+    async with futures_exchange() as (ex, api), user_stream(ex, api) as stream:
+        on = {"multiAssetsMargin": "true"}
+        switched = await api.signed("POST", "/fapi/v1/multiAssetsMargin", on)
+        again = await api.signed("POST", "/fapi/v1/multiAssetsMargin", on)
+        isolated = await api.signed(
+            "POST", "/fapi/v1/marginType", {"symbol": "BTCUSDT", "marginType": "ISOLATED"}
+        )
+        mode = (await api.signed("GET", "/fapi/v1/multiAssetsMargin")).body
+        await api.signed("POST", "/fapi/v1/multiAssetsMargin", {"multiAssetsMargin": "false"})
+        await api.signed("POST", "/fapi/v1/marginType", {"symbol": "BTCUSDT", "marginType": "ISOLATED"})
+        refused = await api.signed("POST", "/fapi/v1/multiAssetsMargin", on)
+        events = await stream.until(lambda es: sum(isinstance(e, AccountConfigUpdate) for e in es) == 2)
+    assert switched.body == {"code": 200, "msg": "success"} and mode == {"multiAssetsMargin": True}
+    assert again.body["code"] == -4171
+    assert isolated.body == {
+        "code": -4168,
+        "msg": "Unable to adjust to isolated-margin mode under the Multi-Assets mode.",
+    }
+    assert refused.body["code"] == -4167
+    configs = [e.account_config for e in events if isinstance(e, AccountConfigUpdate)]
+    assert [c.multi_assets_mode for c in configs if c is not None] == [True, False]

@@ -84,6 +84,7 @@ from tradeexec.binance.models.futures_trade import (
     FuturesBatchAnswer,
     FuturesBatchModify,
     FuturesBatchOrder,
+    MultiAssetsMode,
     PositionMarginChange,
     PositionMarginResult,
 )
@@ -308,6 +309,7 @@ __all__ = [
     "MiniTickerEvent",
     "Model",
     "MultiAssetsConfig",
+    "MultiAssetsMode",
     "MyTrade",
     "OcoResponse",
     "Order",

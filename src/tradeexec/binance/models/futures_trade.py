@@ -1,7 +1,7 @@
 """USDT-M futures trading answers beyond a single order (``/fapi``): batch orders, the
-auto-cancel countdown, isolated position margin and its history, and the request side of a
-batch (the JSON list a ``batchOrders`` parameter carries), which the client encodes and the
-local exchange decodes with the same structs."""
+auto-cancel countdown, isolated position margin and its history, the Multi-Assets mode, and
+the request side of a batch (the JSON list a ``batchOrders`` parameter carries), which the
+client encodes and the local exchange decodes with the same structs."""
 
 from __future__ import annotations
 
@@ -83,3 +83,9 @@ class PositionMarginChange(Model, frozen=True, kw_only=True):
     asset: str
     time: int
     position_side: str
+
+
+class MultiAssetsMode(Model, frozen=True, kw_only=True):
+    """``GET /fapi/v1/multiAssetsMargin``: true in Multi-Assets mode, false in Single-Asset."""
+
+    multi_assets_margin: bool

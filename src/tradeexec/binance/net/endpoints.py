@@ -448,6 +448,8 @@ _FUTURES_ROWS: Final[tuple[_Row, ...]] = (
     ("POST", "/fapi/v1/countdownCancelAll", S.TRADE, 10, IP),
     ("POST", "/fapi/v1/positionMargin", S.TRADE, 1, IP),
     ("GET", "/fapi/v1/positionMargin/history", S.TRADE, 1, IP),
+    ("POST", "/fapi/v1/multiAssetsMargin", S.TRADE, 1, IP),
+    ("GET", "/fapi/v1/multiAssetsMargin", S.USER_DATA, 30, IP),
     ("POST", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("PUT", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("DELETE", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),

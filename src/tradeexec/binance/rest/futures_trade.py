@@ -17,12 +17,13 @@ import msgspec
 
 from tradeexec.binance.enums import Side
 from tradeexec.binance.errors.body import ErrorBody
-from tradeexec.binance.models.futures import FuturesOrder
+from tradeexec.binance.models.futures import FuturesOrder, MarginTypeResponse
 from tradeexec.binance.models.futures_trade import (
     CountdownCancelAll,
     FuturesBatchAnswer,
     FuturesBatchModify,
     FuturesBatchOrder,
+    MultiAssetsMode,
     PositionMarginChange,
     PositionMarginResult,
 )
@@ -224,6 +225,20 @@ class FuturesTradeApi(RestApi):
         }
         return await self.request(
             "POST", "/fapi/v1/positionMargin", params, model=PositionMarginResult, recv_window=recv_window
+        )
+
+    async def futures_change_multi_assets_mode(
+        self, multi_assets: bool, *, recv_window: RecvWindow = None
+    ) -> MarginTypeResponse:
+        """``POST /fapi/v1/multiAssetsMargin``: Multi-Assets (True) or Single-Asset mode."""
+        params = {"multiAssetsMargin": "true" if multi_assets else "false"}
+        return await self.request(
+            "POST", "/fapi/v1/multiAssetsMargin", params, model=MarginTypeResponse, recv_window=recv_window
+        )
+
+    async def futures_multi_assets_mode(self, *, recv_window: RecvWindow = None) -> MultiAssetsMode:
+        return await self.request(
+            "GET", "/fapi/v1/multiAssetsMargin", model=MultiAssetsMode, recv_window=recv_window
         )
 
     async def futures_position_margin_history(

@@ -19,6 +19,7 @@ from tradeexec.binance.models.futures_events import (
     FuturesOrderData,
     MarginCall,
     MarginCallPosition,
+    MultiAssetsConfig,
     OrderTradeUpdate,
     PositionChange,
     SymbolConfig,
@@ -29,6 +30,7 @@ from tradeexec.sim.futures.algo import AlgoOrder
 from tradeexec.sim.futures.events import (
     AccountUpdate,
     AlgoChange,
+    AssetModeChange,
     FuturesEvent,
     LeverageChange,
     LiquidationOrder,
@@ -149,7 +151,11 @@ def _actual_type(o: AlgoOrder) -> str:
     return "LIMIT" if o.order_type in ("STOP", "TAKE_PROFIT") else "MARKET"
 
 
-def config_event(ev: LeverageChange) -> bytes:
+def config_event(ev: LeverageChange | AssetModeChange) -> bytes:
+    """``ac`` for a symbol's leverage, ``ai`` for the Multi-Assets mode."""
+    if isinstance(ev, AssetModeChange):
+        mode = MultiAssetsConfig(multi_assets_mode=ev.multi_assets)
+        return _encode(AccountConfigUpdate(event_time=ev.time, transaction_time=ev.time, account_config=mode))
     config = SymbolConfig(symbol=ev.symbol, leverage=ev.leverage)
     return _encode(AccountConfigUpdate(event_time=ev.time, transaction_time=ev.time, symbol_config=config))
 
@@ -220,7 +226,7 @@ def encode_event(ev: FuturesEvent) -> list[bytes]:
         return [account_event(ev)]
     if isinstance(ev, AlgoChange):
         return [algo_event(ev)]
-    if isinstance(ev, LeverageChange):
+    if isinstance(ev, LeverageChange | AssetModeChange):
         return [config_event(ev)]
     if isinstance(ev, MarginWarning):
         return [margin_call_event(ev)]

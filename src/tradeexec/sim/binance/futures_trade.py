@@ -15,10 +15,12 @@ import msgspec
 
 from tradeexec.binance.enums import SecurityType, Side
 from tradeexec.binance.errors.body import ErrorBody
+from tradeexec.binance.models.futures import MarginTypeResponse
 from tradeexec.binance.models.futures_trade import (
     CountdownCancelAll,
     FuturesBatchModify,
     FuturesBatchOrder,
+    MultiAssetsMode,
     PositionMarginChange,
     PositionMarginResult,
 )
@@ -51,6 +53,8 @@ def trade_operations() -> tuple[Operation, ...]:
         Operation("f_countdown_cancel_all", "POST", "/fapi/v1/countdownCancelAll", t, 10),
         Operation("f_position_margin", "POST", "/fapi/v1/positionMargin", t, 1),
         Operation("f_position_margin_history", "GET", "/fapi/v1/positionMargin/history", t, 1),
+        Operation("f_set_multi_assets", "POST", "/fapi/v1/multiAssetsMargin", t, 1),
+        Operation("f_get_multi_assets", "GET", "/fapi/v1/multiAssetsMargin", SecurityType.USER_DATA, 30),
     )
 
 
@@ -232,3 +236,18 @@ class FuturesTradeOps(FuturesPrivateOps):
             and (end is None or c.time <= end)
         ]
         return wire(rows[-limit:])
+
+    # ------------------------------------------------------------------ asset mode
+
+    def f_set_multi_assets(self, p: Params, account: ApiAccount | None) -> Any:
+        raw = p.require("multiAssetsMargin").lower()
+        if raw not in ("true", "false"):
+            raise _invalid("multiAssetsMargin")
+        p.ensure_all_read()
+        name = account_name(account)
+        engine_call(lambda: self.futures.set_multi_assets(name, raw == "true", self._now()))
+        return MarginTypeResponse(code=200, msg="success")
+
+    def f_get_multi_assets(self, p: Params, account: ApiAccount | None) -> Any:
+        p.ensure_all_read()
+        return MultiAssetsMode(multi_assets_margin=self.futures.account(account_name(account)).multi_assets)

@@ -86,6 +86,7 @@ class FuturesWallet:
     margin_type: dict[str, str] = field(default_factory=dict)
     positions: dict[tuple[str, str], OpenPosition] = field(default_factory=dict)
     exempt: bool = False  # the house account behind admin liquidity: never margin-checked
+    multi_assets: bool = False  # Multi-Assets mode (else Single-Asset)
     margin_changes: list[MarginChange] = field(default_factory=list)  # isolated margin moved by hand
 
     def leverage_of(self, symbol: str) -> int:

@@ -36,6 +36,7 @@ from tradeexec.sim.futures.countdown import Countdowns
 from tradeexec.sim.futures.events import (
     AccountUpdate,
     AlgoChange,
+    AssetModeChange,
     FuturesEvent,
     LeverageChange,
     LiquidationOrder,
@@ -165,7 +166,26 @@ class FuturesEngine:
             raise EngineReject(-4047, "Margin type cannot be changed if there exists open orders.")
         if acct.open_positions(symbol):
             raise EngineReject(-4048, "Margin type cannot be changed if there exists position.")
+        if margin_type == ISOLATED and acct.multi_assets:
+            raise EngineReject(-4168, "Unable to adjust to isolated-margin mode under the Multi-Assets mode.")
         acct.margin_type[symbol] = margin_type
+
+    def set_multi_assets(self, name: str, on: bool, now_ms: int) -> None:
+        """Multi-Assets or Single-Asset mode (``POST /fapi/v1/multiAssetsMargin``); USDT is
+        the only margin asset here, so the mode changes no figure. The stream hears of it."""
+        acct = self.account(name)
+        if acct.multi_assets == on:
+            raise EngineReject(
+                -4171, "Adjusted asset mode is currently set and does not need to be adjusted repeatedly."
+            )
+        if on and ISOLATED in acct.margin_type.values():
+            raise EngineReject(
+                -4167,
+                "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures "
+                "under isolated-margin mode.",
+            )
+        acct.multi_assets = on
+        self._tell([AssetModeChange(name, on, now_ms)])
 
     def set_dual_side(self, name: str, dual: bool) -> None:
         acct = self.account(name)

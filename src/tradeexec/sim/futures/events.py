@@ -2,7 +2,7 @@
 one ``OrderUpdate`` per order change (-> ORDER_TRADE_UPDATE, and TRADE_LITE before it for a
 fill), then one ``AccountUpdate`` per account whose wallet or positions a fill moved
 (-> ACCOUNT_UPDATE, reason ORDER); ``AlgoChange`` for each conditional order's transition
-(-> ALGO_UPDATE), ``LeverageChange`` (-> ACCOUNT_CONFIG_UPDATE), ``MarginWarning``
+(-> ALGO_UPDATE), ``LeverageChange`` and ``AssetModeChange`` (-> ACCOUNT_CONFIG_UPDATE), ``MarginWarning``
 (-> MARGIN_CALL) and ``LiquidationOrder`` (-> ORDER_TRADE_UPDATE of an ``autoclose-`` order)."""
 
 from __future__ import annotations
@@ -68,6 +68,15 @@ class LeverageChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetModeChange:
+    """Multi-Assets mode switched on or off (-> ACCOUNT_CONFIG_UPDATE with ``ai``)."""
+
+    account: str
+    multi_assets: bool
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
 class MarginWarning:
     """Positions whose margin ratio crossed the warning threshold; ``cross_wallet`` is set
     when cross positions are among them (Binance sends ``cw`` only then)."""
@@ -95,4 +104,12 @@ class LiquidationOrder:
     time: int
 
 
-FuturesEvent = OrderUpdate | AccountUpdate | AlgoChange | LeverageChange | MarginWarning | LiquidationOrder
+FuturesEvent = (
+    OrderUpdate
+    | AccountUpdate
+    | AlgoChange
+    | LeverageChange
+    | AssetModeChange
+    | MarginWarning
+    | LiquidationOrder
+)
