@@ -217,7 +217,7 @@ def _connection_value(check: _Checker, table: str, key: str, value: Any, warning
     if secret and value:
         warnings.append(
             f"{check.at(table, key)}: {key} is written in the file; prefer "
-            f"{key}_env = \"VARIABLE\" (or private_key_path), so the file can be shared without the secret"
+            f'{key}_env = "VARIABLE" (or private_key_path), so the file can be shared without the secret'
         )
     return value
 
@@ -230,7 +230,7 @@ def _risk_value(check: _Checker, key: str, value: Any) -> Any:
     the number written); mappings of symbol to Decimal; ints; floats; booleans."""
     hint = str(_RISK_TYPES[key])
     if "Mapping" in hint:
-        check.typed("risk", key, value, dict, "a table of SYMBOL = \"quantity\"")
+        check.typed("risk", key, value, dict, 'a table of SYMBOL = "quantity"')
         return {str(s).upper(): _decimal(check, key, v) for s, v in value.items()}
     if "Decimal" in hint:
         return _decimal(check, key, value)
@@ -244,7 +244,7 @@ def _risk_value(check: _Checker, key: str, value: Any) -> Any:
 def _decimal(check: _Checker, key: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ConfigFileError(
-            f"{check.at('risk', key)}: {key} must be a decimal as a string (\"0.1\") or an integer, "
+            f'{check.at("risk", key)}: {key} must be a decimal as a string ("0.1") or an integer, '
             f"got {type(value).__name__} {value!r}"
         )
     try:
@@ -255,4 +255,3 @@ def _decimal(check: _Checker, key: str, value: Any) -> Decimal:
         raise ConfigFileError(f"{check.at('risk', key)}: {key} must be a non-negative decimal, got {value!r}")
     check.at("risk", key)
     return number
-

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,10 +25,13 @@ from tradeexec.binance.rest.futures import FuturesApi
 from tradeexec.binance.rest.futures_account import FuturesAccountApi
 from tradeexec.binance.rest.futures_algo import FuturesAlgoApi
 from tradeexec.binance.rest.futures_market import FuturesMarketApi
+from tradeexec.binance.rest.futures_trade import FuturesTradeApi
 from tradeexec.binance.rest.futures_trading import FuturesTradingApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi
 from tradeexec.binance.rest.wallet import WalletApi
+from tradeexec.binance.ws.futures_routes import futures_ws_api_url
+from tradeexec.binance.ws.futures_wsapi import FuturesWsApi
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.config import ApiFamily, Settings, Venue, load_settings
 from tradeexec.errors import ConfigError, InvalidParameter
@@ -53,6 +57,7 @@ class BinanceClient(
     FuturesAccountApi,
     FuturesMarketApi,
     FuturesTradingApi,
+    FuturesTradeApi,
 ):
     """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
 
@@ -189,6 +194,18 @@ class BinanceClient(
             raise ConfigError("the WebSocket API needs an API key and a secret or private key")
         options.setdefault("limiter", self._transport.limiter("api"))
         return WsApiClient(url, api_key, self._signer, **options)
+
+    def futures_ws_api(self, **options: Any) -> FuturesWsApi:
+        """A USDⓈ-M futures WebSocket API session (``/ws-fapi/v1``) on this client's key and
+        signer, charging the ``fapi`` budget its REST calls use (Binance shares one limit
+        between them) and taking the server-time offset from ``/fapi/v1/time``."""
+        url = futures_ws_api_url(self.settings.urls)
+        api_key = self.settings.credentials.api_key
+        if api_key is None or self._signer is None:
+            raise ConfigError("the WebSocket API needs an API key and a secret or private key")
+        options.setdefault("limiter", self._transport.limiter("fapi"))
+        options.setdefault("time_offset", partial(self.sync_time, ApiFamily.USDM))
+        return FuturesWsApi(url, api_key, self._signer, **options)
 
     def rate_limit_usage(self) -> dict[str, list[BudgetUsage]]:
         """Current usage of every rate-limit budget, per API base."""

@@ -246,11 +246,7 @@ def render_report(record: DemoRecord, summary: DemoSummary) -> str:
     charts = "".join(price_svg(record, s) for s in record.symbols)
     journal = escape(str(summary.journal_path))
     title = escape(f"{record.title} report")
-    faults = (
-        f"<h2>Faults and recovery</h2>{_faults_table(record)}"
-        if record.with_faults
-        else ""
-    )
+    faults = f"<h2>Faults and recovery</h2>{_faults_table(record)}" if record.with_faults else ""
     figures_html = (
         f'<p class="note">{escape(_FIGURES_NOTE)}</p>{_figures_table(figures)}'
         if figures is not None

@@ -149,29 +149,30 @@ class RateLimitEnforcer:
             headers={"Retry-After": self._retry_after(until_ms - now)},
         )
 
-    def charge_order(self, account: str) -> None:
-        """Count one new order of ``account``; -1015 (429, no Retry-After) when over a limit.
-        The refused order is not counted, as Binance does not count rejected orders."""
+    def charge_order(self, account: str, short_units: int = 1, long_units: int = 1) -> None:
+        """Count one new order of ``account`` (a futures batch counts 5 on the short window
+        and 1 on the long one); -1015 (429, no Retry-After) when over a limit. The refused
+        call is not counted, as Binance does not count rejected orders."""
         if not self.config.enabled:
             return
         now = self.clock.now_ms()
         short, day = self._order_counters(account)
-        if short.current(now) >= self.config.orders_per_10s:
+        if short.current(now) + short_units > self.config.orders_per_10s:
             raise ApiError(
                 -1015,
                 f"Too many new orders; current limit is {self.config.orders_per_10s} orders per "
                 f"{self.config.orders_window_s} SECOND.",
                 429,
             )
-        if day.current(now) >= self.config.orders_per_day:
+        if day.current(now) + long_units > self.config.orders_per_day:
             raise ApiError(
                 -1015,
                 f"Too many new orders; current limit is {self.config.orders_per_day} orders per "
                 f"{self.config.orders_long_window}.",
                 429,
             )
-        short.add(now, 1)
-        day.add(now, 1)
+        short.add(now, short_units)
+        day.add(now, long_units)
 
     def _order_counters(self, account: str) -> tuple[_Counter, _Counter]:
         counters = self._orders.get(account)

@@ -47,6 +47,12 @@ _EXECUTING = frozenset(
         "f_cancel_all",
         "f_new_algo",
         "f_cancel_algo",
+        "f_modify_order",
+        "f_batch_orders",
+        "f_batch_modify",
+        "f_batch_cancel",
+        "f_countdown_cancel_all",
+        "f_position_margin",
     }
 )
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -1,5 +1,6 @@
-"""The futures user data events the local exchange does not send yet, decoded from samples
-written here in the shapes of Binance's "User Data Streams" event pages (values invented)."""
+"""The futures user data events decoded from samples written here in the shapes of Binance's
+"User Data Streams" event pages (values invented): the variants the local exchange does not
+produce (its own are decoded off the real stream in tests/sim/futures/test_stream_events.py)."""
 
 from __future__ import annotations
 

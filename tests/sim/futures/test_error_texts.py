@@ -48,10 +48,26 @@ FUTURES_DOCUMENTED: dict[int, tuple[str, ...]] = {
     -4116: ("clientOrderId is duplicated",),
     -4120: ("Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",),
     -5022: ("Due to the order could not be executed as maker, the Post Only order will be rejected.",),
+    -4049: ("Add margin only support for isolated position.",),
+    -4050: ("Cross balance insufficient.",),
+    -4051: ("Isolated balance insufficient.",),
+    -4054: ("Cannot add position margin: position is 0.",),
+    -4055: ("Amount must be positive.",),
+    -5027: ("No need to modify the order.",),
+    -4167: (
+        "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures under isolated-margin mode.",
+    ),
+    -4168: ("Unable to adjust to isolated-margin mode under the Multi-Assets mode.",),
+    -4171: ("Adjusted asset mode is currently set and does not need to be adjusted repeatedly.",),
+    -5037: ("Invalid price match",),
+    -5041: ("No depth matches this BBO order",),
 }
 # Triggered in the other futures tests (test_rules, test_margin_cases, test_user_stream;
 # -1020 by an exchange without futures).
 COVERED_ELSEWHERE = {-4120, -4061, -2022, -2019, -5022, -4046, -4068, -1125, -1020, -2021}
+# Modify, batches and isolated margin: test_modify_batch, test_countdown_margin.
+COVERED_ELSEWHERE |= {-5027, -5037, -5041, -4049, -4050, -4051, -4054, -4055, -2013, -1130, -1117, -1106}
+COVERED_ELSEWHERE |= {-4167, -4168, -4171}  # the Multi-Assets mode: test_stream_events
 
 
 def documented(code: int, msg: str) -> bool:

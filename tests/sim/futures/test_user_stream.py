@@ -1,7 +1,7 @@
 """The futures user data stream over a real WebSocket: a listenKey from REST, the routed
-private endpoint, ORDER_TRADE_UPDATE for each order change then ACCOUNT_UPDATE (reason
-ORDER) for the fill, decoded with the shared structs; keepalive and close as Binance answers
-them."""
+private endpoint, ORDER_TRADE_UPDATE for each order change (TRADE_LITE before a fill's) then
+ACCOUNT_UPDATE (reason ORDER) for the fill, decoded with the shared structs; keepalive and
+close as Binance answers them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from decimal import Decimal as D
 import msgspec
 
 from tests.sim.futures.futures_helpers import WALLET, futures_exchange, order
-from tradeexec.binance.models.futures_events import FuturesAccountUpdate, FuturesUserEvent, OrderTradeUpdate
+from tradeexec.binance.models.futures_events import (
+    FuturesAccountUpdate,
+    FuturesUserEvent,
+    OrderTradeUpdate,
+    TradeLite,
+)
 
 WAIT = 10.0
 
@@ -25,11 +30,15 @@ async def test_a_fill_pushes_order_updates_then_the_account_update() -> None:
         async with api.session.ws_connect(f"{ex.ws_url}/private/ws/{key}") as ws:
             await order(api, "BTCUSDT", "BUY", "0.1")
             events = []
-            while len(events) < 3:
+            while len(events) < 4:
                 msg = await asyncio.wait_for(ws.receive_str(), WAIT)
                 events.append(msgspec.json.decode(msg, type=FuturesUserEvent))
-    new, trade, account = events
+    new, lite, trade, account = events
     assert isinstance(new, OrderTradeUpdate) and isinstance(trade, OrderTradeUpdate)
+    # TRADE_LITE, the fill's low-latency copy, comes before the fill's ORDER_TRADE_UPDATE.
+    assert isinstance(lite, TradeLite)
+    assert (lite.order_id, lite.trade_id) == (trade.order.order_id, trade.order.trade_id)
+    assert (lite.last_filled_qty, lite.last_filled_price, lite.is_maker) == (D("0.1"), D("60000"), False)
     assert (new.order.execution_type, new.order.order_status) == ("NEW", "NEW")
     assert (trade.order.execution_type, trade.order.order_status) == ("TRADE", "FILLED")
     assert trade.order.last_filled_qty == D("0.1") and trade.order.last_filled_price == D("60000")

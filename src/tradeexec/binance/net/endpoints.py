@@ -447,6 +447,16 @@ _FUTURES_ROWS: Final[tuple[_Row, ...]] = (
     ("GET", "/fapi/v1/algoOrder", S.USER_DATA, 1, IP),
     ("DELETE", "/fapi/v1/algoOrder", S.TRADE, 1, IP),
     ("GET", "/fapi/v1/openAlgoOrders", S.USER_DATA, futures_open_orders_weight, IP),
+    # Modify, batches, the auto-cancel countdown and isolated margin ("Trade" pages).
+    ("PUT", "/fapi/v1/order", S.TRADE, 1, IP),
+    ("POST", "/fapi/v1/batchOrders", S.TRADE, 5, IP),
+    ("PUT", "/fapi/v1/batchOrders", S.TRADE, 5, IP),
+    ("DELETE", "/fapi/v1/batchOrders", S.TRADE, 1, IP),
+    ("POST", "/fapi/v1/countdownCancelAll", S.TRADE, 10, IP),
+    ("POST", "/fapi/v1/positionMargin", S.TRADE, 1, IP),
+    ("GET", "/fapi/v1/positionMargin/history", S.TRADE, 1, IP),
+    ("POST", "/fapi/v1/multiAssetsMargin", S.TRADE, 1, IP),
+    ("GET", "/fapi/v1/multiAssetsMargin", S.USER_DATA, 30, IP),
     ("POST", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("PUT", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
     ("DELETE", "/fapi/v1/listenKey", S.USER_STREAM, 1, IP),
@@ -465,6 +475,11 @@ _ORDER_UNITS: Final[dict[tuple[str, str], int]] = {
     ("POST", "/sapi/v1/margin/order/oco"): 2,
     ("POST", "/fapi/v1/order"): 1,
     ("POST", "/fapi/v1/algoOrder"): 1,
+    # A modify counts 1; a batch 5 on the 10-second window and 1 on the minute one: the
+    # client's one unit per call takes the larger, so it never runs ahead of either window.
+    ("PUT", "/fapi/v1/order"): 1,
+    ("POST", "/fapi/v1/batchOrders"): 5,
+    ("PUT", "/fapi/v1/batchOrders"): 5,
 }
 
 RETIRED_ON_BINANCE: Final[frozenset[tuple[str, str]]] = frozenset(

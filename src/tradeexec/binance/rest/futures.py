@@ -7,7 +7,7 @@ picks from the path, and count against the futures rate-limit budget.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import msgspec
 
@@ -23,26 +23,11 @@ from tradeexec.binance.models.futures import (
 )
 from tradeexec.binance.net.ratelimit import RateLimitRule
 from tradeexec.binance.rest.api import RecvWindow, RestApi
-from tradeexec.binance.rest.futures_algo import CONDITIONAL_TYPES
-from tradeexec.binance.rest.params import Number, check_decimal, check_enum, check_int, check_symbol
+from tradeexec.binance.rest.futures_order_params import FuturesOrderOptions, new_order_params
+from tradeexec.binance.rest.params import check_int, check_symbol
 from tradeexec.errors import InvalidParameter
 
 __all__ = ["FuturesApi"]
-
-# Conditional types are refused on /fapi/v1/order since 2025-12-09: they go to the Algo
-# Service (``FuturesAlgoApi.futures_new_algo_order``).
-_FUTURES_TYPES = frozenset({"LIMIT", "MARKET"})
-_FUTURES_TIF = frozenset({"GTC", "IOC", "FOK", "GTX", "GTD"})
-
-
-def _choice(field: str, value: str | None, allowed: frozenset[str]) -> str | None:
-    if value is not None and value not in allowed:
-        raise InvalidParameter(field, f"must be one of {', '.join(sorted(allowed))}", repr(value))
-    return value
-
-
-def _number(field: str, value: Number | None) -> object:
-    return None if value is None else check_decimal(field, value)
 
 
 class FuturesApi(RestApi):
@@ -60,46 +45,13 @@ class FuturesApi(RestApi):
         side: Side | str,
         type: str,
         *,
-        quantity: Number | None = None,
-        price: Number | None = None,
-        time_in_force: str | None = None,
-        position_side: Literal["BOTH", "LONG", "SHORT"] | None = None,
-        reduce_only: bool | None = None,
-        new_client_order_id: str | None = None,
-        new_order_resp_type: Literal["ACK", "RESULT"] | None = None,
-        self_trade_prevention_mode: str | None = None,
-        good_till_date: int | None = None,
         recv_window: RecvWindow = None,
+        **options: Unpack[FuturesOrderOptions],
     ) -> FuturesOrder:
         """A USDT-M LIMIT or MARKET order (conditional types are refused here, before
         sending: they belong to ``futures_new_algo_order``). Like spot orders it is never
         retried: an unknown outcome raises ``OrderStatusUnknown`` with the client order ID."""
-        if type in CONDITIONAL_TYPES:
-            raise InvalidParameter(
-                "type",
-                "conditional orders go to the Algo Service since 2025-12-09: "
-                "call futures_new_algo_order (POST /fapi/v1/algoOrder)",
-                repr(type),
-            )
-        kind = _choice("type", type, _FUTURES_TYPES)
-        if kind == "LIMIT" and (price is None or time_in_force is None or quantity is None):
-            raise InvalidParameter("price", "LIMIT orders need quantity, price and timeInForce", "missing")
-        if kind == "MARKET" and quantity is None:
-            raise InvalidParameter("quantity", "mandatory for MARKET orders", "missing")
-        params = {
-            "symbol": check_symbol(symbol),
-            "side": check_enum("side", side, Side),
-            "positionSide": position_side,
-            "type": kind,
-            "timeInForce": _choice("timeInForce", time_in_force, _FUTURES_TIF),
-            "quantity": _number("quantity", quantity),
-            "reduceOnly": reduce_only,
-            "price": _number("price", price),
-            "newClientOrderId": new_client_order_id,
-            "newOrderRespType": new_order_resp_type,
-            "selfTradePreventionMode": self_trade_prevention_mode,
-            "goodTillDate": None if good_till_date is None else check_int("goodTillDate", good_till_date, 0),
-        }
+        params = new_order_params(symbol, side, type, **options)
         return await self.request(
             "POST", "/fapi/v1/order", params, model=FuturesOrder, recv_window=recv_window
         )

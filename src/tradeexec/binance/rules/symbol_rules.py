@@ -535,4 +535,3 @@ class SymbolRules:
         failure = self.check(order, ctx, exchange_filters)
         if failure:
             raise RuleViolation(failure)
-

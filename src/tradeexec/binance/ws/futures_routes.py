@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from tradeexec.errors import InvalidParameter
+from tradeexec.config import Venue, VenueUrls
+from tradeexec.errors import ConfigError, InvalidParameter
 
-__all__ = ["FuturesRoute", "futures_market_url", "futures_user_url", "route_of"]
+__all__ = ["FuturesRoute", "futures_market_url", "futures_user_url", "futures_ws_api_url", "route_of"]
+
+LIVE_WS_API = "wss://ws-fapi.binance.com/ws-fapi/v1"  # the WebSocket API's "General Info" page
 
 FuturesRoute = Literal["public", "market", "private"]
 
@@ -60,3 +63,13 @@ def futures_user_url(stream_host: str, listen_key: str) -> str:
     if not listen_key or "/" in listen_key or "?" in listen_key:
         raise InvalidParameter("listenKey", "the key returned by POST /fapi/v1/listenKey", "malformed")
     return f"{stream_host.rstrip('/')}/private/ws/{listen_key}"
+
+
+def futures_ws_api_url(urls: VenueUrls) -> str:
+    """The futures WebSocket API of a venue: Binance's ``ws-fapi`` host live, ``/ws-fapi/v1``
+    on the local exchange's host; other venues are refused rather than guessed."""
+    if urls.venue is Venue.USDM_FUTURES:
+        return LIVE_WS_API
+    if urls.venue is Venue.LOCAL:
+        return f"{urls.stream.rstrip('/')}/ws-fapi/v1"
+    raise ConfigError(f"venue {urls.venue.value}: no futures WebSocket API address is known for it")

@@ -128,8 +128,12 @@ class WsApiClient(AsyncService):
         self._time_lock = asyncio.Lock()
         self._costs: dict[str, Endpoint | None] = {}
 
+    # The REST endpoint each method mirrors (its weight and order count); a product's API
+    # (USDⓈ-M futures' ``FuturesWsApi``) names its own.
+    rest_twins: Mapping[str, tuple[str, str]] = REST_TWIN
+
     def __repr__(self) -> str:
-        return f"WsApiClient({self.url!r}, api_key={self.api_key[:6]}..., signer={self._signer!r})"
+        return f"{type(self).__name__}({self.url!r}, api_key={self.api_key[:6]}..., signer={self._signer!r})"
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -296,7 +300,7 @@ class WsApiClient(AsyncService):
         try:
             endpoint = self._costs[method]
         except KeyError:
-            twin = REST_TWIN.get(method)
+            twin = self.rest_twins.get(method)
             endpoint = self._costs[method] = None if twin is None else lookup(*twin)
         if endpoint is None:
             return OWN_WEIGHT, 0

@@ -52,6 +52,7 @@ def _holds_positions(venue: TradingVenue) -> bool:
     return callable(getattr(venue, "positions", None))
 
 
+
 def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
     """The intent with its values checked (and enums parsed) and its shape checked by the
     venue (``check_order``), so a bad value is refused naming its field before it is rounded,

@@ -392,7 +392,6 @@ def control_error(code: int, msg: str, request_id: int | str | None) -> ControlA
     return _ControlError(error=ControlError(code=code, msg=msg), id=request_id)
 
 
-
 def combined(stream: str, payload: bytes) -> bytes:
     """``{"stream": ..., "data": ...}`` around an already encoded payload."""
     return b'{"stream":' + _encode(stream) + b',"data":' + payload + b"}"

@@ -20,31 +20,35 @@ ZERO = Decimal(0)
 ZERO_ORDER_FIELDS = ("stopPrice", "activatePrice", "callbackRate", "priceMatch", "goodTillDate")
 
 
+def algo_fields(o: AlgoOrder) -> dict[str, Any]:
+    """What the REST answer (``FuturesAlgoOrder``) and the ALGO_UPDATE event
+    (``AlgoOrderData``) both say of a conditional order, under their shared field names."""
+    return {
+        "algo_id": o.algo_id,
+        "client_algo_id": o.client_algo_id,
+        "algo_type": "CONDITIONAL",
+        "order_type": o.order_type,
+        "symbol": o.symbol,
+        "side": str(o.side),
+        "position_side": o.position_side,
+        "time_in_force": o.time_in_force,
+        "quantity": o.quantity,
+        "algo_status": o.status,
+        "trigger_price": o.trigger_price,
+        "price": o.price,
+        "self_trade_prevention_mode": "EXPIRE_MAKER",
+        "working_type": o.working_type,
+        "price_match": "NONE",
+        "close_position": o.close_position,
+        "price_protect": o.price_protect,
+        "reduce_only": o.reduce_only,
+        "trigger_time": o.trigger_time,
+        "good_till_date": 0,
+    }
+
+
 def algo_view(o: AlgoOrder) -> FuturesAlgoOrder:
-    return FuturesAlgoOrder(
-        algo_id=o.algo_id,
-        client_algo_id=o.client_algo_id,
-        algo_type="CONDITIONAL",
-        order_type=o.order_type,
-        symbol=o.symbol,
-        side=str(o.side),
-        position_side=o.position_side,
-        time_in_force=o.time_in_force,
-        quantity=o.quantity,
-        algo_status=o.status,
-        trigger_price=o.trigger_price,
-        price=o.price,
-        self_trade_prevention_mode="EXPIRE_MAKER",
-        working_type=o.working_type,
-        price_match="NONE",
-        close_position=o.close_position,
-        price_protect=o.price_protect,
-        reduce_only=o.reduce_only,
-        create_time=o.create_time,
-        update_time=o.update_time,
-        trigger_time=o.trigger_time,
-        good_till_date=0,
-    )
+    return FuturesAlgoOrder(**algo_fields(o), create_time=o.create_time, update_time=o.update_time)
 
 
 def _flag(p: Params, name: str) -> bool:

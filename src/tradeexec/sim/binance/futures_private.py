@@ -38,12 +38,12 @@ T = TypeVar("T")
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 
 
-def _name(account: ApiAccount | None) -> str:
+def account_name(account: ApiAccount | None) -> str:
     assert account is not None
     return account.account
 
 
-def _call(fn: Callable[[], T]) -> T:
+def engine_call(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except EngineReject as exc:
@@ -85,6 +85,13 @@ class FuturesPrivateOps(FuturesBase):
     # ------------------------------------------------------------------ orders
 
     def f_new_order(self, p: Params, account: ApiAccount | None) -> Any:
+        req, resp_type = self._futures_order(p)
+        self.state.futures_limiter.charge_order(account_name(account))
+        return self._submit(account_name(account), req, resp_type)
+
+    def _futures_order(self, p: Params) -> tuple[FuturesOrderRequest, str]:
+        """One new order's parameters, read and checked (a batch reads each of its orders
+        here too): the request and its ``newOrderRespType``."""
         symbol = self._fsymbol(p)
         side = _SIDES.get(p.require("side"))
         if side is None:
@@ -112,8 +119,10 @@ class FuturesPrivateOps(FuturesBase):
         p.mark_read("stopPrice", "workingType", "priceProtect", "closePosition", "selfTradePreventionMode")
         p.mark_read("priceMatch", "goodTillDate", "activationPrice", "callbackRate")
         p.ensure_all_read()
-        self.state.futures_limiter.charge_order(_name(account))
-        placed = _call(lambda: self.futures.place(_name(account), req, self._now()))
+        return req, resp_type
+
+    def _submit(self, name: str, req: FuturesOrderRequest, resp_type: str) -> Any:
+        placed = engine_call(lambda: self.futures.place(name, req, self._now()))
         order = placed.order
         if resp_type == "ACK":  # the order as accepted, before it matched
             order = replace(order, status=OrderStatus.NEW, executed_qty=ZERO, cummulative_quote_qty=ZERO)
@@ -124,8 +133,8 @@ class FuturesPrivateOps(FuturesBase):
         order_id, orig = self._order_ref(p)
         p.ensure_all_read()
         engine = self.futures.engine
-        order = _call(
-            lambda: engine.get_order(_name(account), symbol, order_id=order_id, client_order_id=orig)
+        order = engine_call(
+            lambda: engine.get_order(account_name(account), symbol, order_id=order_id, client_order_id=orig)
         )
         return wire(order_view(order, self.futures.meta_of(order)))
 
@@ -134,7 +143,7 @@ class FuturesPrivateOps(FuturesBase):
         order_id, orig = self._order_ref(p)
         p.ensure_all_read()
         try:
-            order = self.futures.cancel(_name(account), symbol, order_id, orig, self._now())
+            order = self.futures.cancel(account_name(account), symbol, order_id, orig, self._now())
         except EngineReject:
             raise ApiError(-2011, "Unknown order sent.") from None
         return wire(order_view(order, self.futures.meta_of(order)))
@@ -142,13 +151,13 @@ class FuturesPrivateOps(FuturesBase):
     def f_cancel_all(self, p: Params, account: ApiAccount | None) -> Any:
         symbol = self._fsymbol(p)
         p.ensure_all_read()
-        self.futures.cancel_all(_name(account), symbol, self._now())
+        self.futures.cancel_all(account_name(account), symbol, self._now())
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
     def f_open_orders(self, p: Params, account: ApiAccount | None) -> Any:
         symbol = self._opt_fsymbol(p)
         p.ensure_all_read()
-        orders = self.futures.engine.open_orders(_name(account), symbol)
+        orders = self.futures.engine.open_orders(account_name(account), symbol)
         return wire([order_view(o, self.futures.meta_of(o)) for o in orders])
 
     def f_all_orders(self, p: Params, account: ApiAccount | None) -> Any:
@@ -158,7 +167,7 @@ class FuturesPrivateOps(FuturesBase):
         limit = self._limit(p, 500, 1000)
         p.ensure_all_read()
         orders = self.futures.engine.all_orders(
-            _name(account), symbol, order_id=order_id, start_time=start, end_time=end, limit=limit
+            account_name(account), symbol, order_id=order_id, start_time=start, end_time=end, limit=limit
         )
         return wire([order_view(o, self.futures.meta_of(o)) for o in orders])
 
@@ -170,7 +179,7 @@ class FuturesPrivateOps(FuturesBase):
         p.ensure_all_read()
         fills = [
             f
-            for f in self.futures.fills.get(_name(account), [])
+            for f in self.futures.fills.get(account_name(account), [])
             if f.symbol == symbol
             and (order_id is None or f.order_id == order_id)
             and (from_id is None or f.trade_id >= from_id)
@@ -187,26 +196,30 @@ class FuturesPrivateOps(FuturesBase):
         leverage = p.integer("leverage", required=True)
         assert leverage is not None
         p.ensure_all_read()
-        cap = _call(lambda: self.futures.set_leverage(_name(account), symbol, leverage))
+        cap = engine_call(
+            lambda: self.futures.set_leverage(account_name(account), symbol, leverage, self._now())
+        )
         return wire(LeverageResponse(leverage=leverage, max_notional_value=cap, symbol=symbol))
 
     def f_margin_type(self, p: Params, account: ApiAccount | None) -> Any:
         symbol = self._fsymbol(p)
         margin_type = p.require("marginType").upper()
         p.ensure_all_read()
-        _call(lambda: self.futures.set_margin_type(_name(account), symbol, margin_type))
+        engine_call(lambda: self.futures.set_margin_type(account_name(account), symbol, margin_type))
         return wire(MarginTypeResponse(code=200, msg="success"))
 
     def f_set_dual(self, p: Params, account: ApiAccount | None) -> Any:
         p.require("dualSidePosition")
         dual = _flag(p, "dualSidePosition")
         p.ensure_all_read()
-        _call(lambda: self.futures.set_dual_side(_name(account), dual))
+        engine_call(lambda: self.futures.set_dual_side(account_name(account), dual))
         return wire(MarginTypeResponse(code=200, msg="success"))
 
     def f_get_dual(self, p: Params, account: ApiAccount | None) -> Any:
         p.ensure_all_read()
-        return wire(PositionModeResponse(dual_side_position=self.futures.account(_name(account)).dual_side))
+        return wire(
+            PositionModeResponse(dual_side_position=self.futures.account(account_name(account)).dual_side)
+        )
 
     def f_leverage_bracket(self, p: Params, _: ApiAccount | None) -> Any:
         symbol = self._opt_fsymbol(p)
@@ -244,7 +257,7 @@ class FuturesPrivateOps(FuturesBase):
     # ------------------------------------------------------------------ account
 
     def _figures(self, account: ApiAccount | None) -> AccountFigures:
-        return self.futures.figures.account(self.futures.account(_name(account)))
+        return self.futures.figures.account(self.futures.account(account_name(account)))
 
     def _asset(self, f: AccountFigures) -> FuturesAccountAsset:
         return FuturesAccountAsset(
@@ -253,7 +266,7 @@ class FuturesPrivateOps(FuturesBase):
 
     def f_account(self, p: Params, account: ApiAccount | None) -> Any:
         p.ensure_all_read()
-        acct = self.futures.account(_name(account))
+        acct = self.futures.account(account_name(account))
         f = self.futures.figures.account(acct)
         positions = [
             AccountPositionV3(
@@ -296,7 +309,7 @@ class FuturesPrivateOps(FuturesBase):
     def f_position_risk(self, p: Params, account: ApiAccount | None) -> Any:
         symbol = self._opt_fsymbol(p)
         p.ensure_all_read()
-        acct = self.futures.account(_name(account))
+        acct = self.futures.account(account_name(account))
         return wire([position_risk_view(f) for f in self.futures.figures.positions(acct, symbol)])
 
     def f_income(self, p: Params, account: ApiAccount | None) -> Any:
@@ -308,7 +321,7 @@ class FuturesPrivateOps(FuturesBase):
         p.ensure_all_read()
         rows = [
             i
-            for i in self.futures.incomes.get(_name(account), [])
+            for i in self.futures.incomes.get(account_name(account), [])
             if (symbol is None or i.symbol == symbol)
             and (kind is None or i.income_type == kind)
             and (start is None or i.time >= start)
@@ -334,14 +347,14 @@ class FuturesPrivateOps(FuturesBase):
 
     def f_listen_key_create(self, p: Params, account: ApiAccount | None) -> Any:
         p.ensure_all_read()
-        return {"listenKey": self.state.futures_keys.create(_name(account))}
+        return {"listenKey": self.state.futures_keys.create(account_name(account))}
 
     def _each_key(self, p: Params, account: ApiAccount | None, action: Callable[[str, str], None]) -> Any:
         """Futures keepalive and close take no listenKey parameter (one key per account); one
         sent anyway is honoured. No live key answers -1125."""
         key = p.get("listenKey")
         p.ensure_all_read()
-        name = _name(account)
+        name = account_name(account)
         for k in [key] if key else self.state.futures_keys.keys_of(name) or ["-"]:
             try:
                 action(k, name)

@@ -1,6 +1,6 @@
 """The USDT-M futures user data stream: ``/private/ws/<listenKey>`` (Binance's routed
-private endpoint since 2026-04; also ``/private/ws?listenKey=``), carrying ORDER_TRADE_UPDATE
-and ACCOUNT_UPDATE as the futures engine reports them, and ``listenKeyExpired`` when a key
+private endpoint since 2026-04; also ``/private/ws?listenKey=``), carrying the events the
+futures engine reports (encoded by ``futures_formats``), and ``listenKeyExpired`` when a key
 lapses (then the connection closes). Its once-a-second timer also settles funding times the
 clock has passed, so that funding reaches the stream without a request.
 
@@ -12,95 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from decimal import Decimal
 
 import msgspec
 from aiohttp import web
 
-from tradeexec.binance.models.futures_events import (
-    AccountChange,
-    BalanceChange,
-    FuturesAccountUpdate,
-    FuturesOrderData,
-    OrderTradeUpdate,
-    PositionChange,
-)
 from tradeexec.binance.models.user_events import ListenKeyExpired
-from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate
+from tradeexec.sim.binance.futures_formats import encode_event
+from tradeexec.sim.futures.events import FuturesEvent
 from tradeexec.sim.state import SimState
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
-ZERO = Decimal(0)
 QUEUE_LIMIT = 1000
 SWEEP_S = 1.0
 _CLOSE = b""
-
-
-def _plain(value: Decimal) -> Decimal:
-    """A Decimal whose ``str`` has no exponent (msgspec writes Decimals with ``str``)."""
-    return Decimal(format(value, "f"))
-
-
-def order_event(ev: OrderUpdate) -> bytes:
-    order, fill = ev.order, ev.fill
-    avg = order.cummulative_quote_qty / order.executed_qty if order.executed_qty else ZERO
-    data = FuturesOrderData(
-        symbol=order.symbol,
-        client_order_id=order.client_order_id,
-        side=str(order.side),
-        order_type=ev.meta.order_type,
-        time_in_force=ev.meta.time_in_force,
-        quantity=order.orig_qty,
-        price=order.price,
-        average_price=_plain(avg.quantize(Decimal("0.00000001"))),
-        stop_price=ZERO,
-        execution_type=ev.execution_type,
-        order_status="EXPIRED" if str(order.status) == "EXPIRED_IN_MATCH" else str(order.status),
-        order_id=order.order_id,
-        last_filled_qty=fill.qty if fill else ZERO,
-        cumulative_filled_qty=order.executed_qty,
-        last_filled_price=fill.price if fill else ZERO,
-        commission_asset="USDT",
-        commission=_plain(fill.commission) if fill else ZERO,
-        trade_time=ev.time,
-        trade_id=fill.trade_id if fill else 0,
-        bids_notional=ZERO,
-        asks_notional=ZERO,
-        is_maker=fill.maker if fill else False,
-        reduce_only=ev.meta.reduce_only,
-        working_type="CONTRACT_PRICE",
-        original_type=ev.meta.order_type,
-        position_side=ev.meta.position_side,
-        close_position=False,
-        realized_profit=_plain(fill.realized_pnl) if fill else ZERO,
-    )
-    return _encode(OrderTradeUpdate(event_time=ev.time, transaction_time=ev.time, order=data))
-
-
-def account_event(ev: AccountUpdate) -> bytes:
-    balance = BalanceChange(
-        asset="USDT",
-        wallet_balance=_plain(ev.wallet),
-        cross_wallet_balance=_plain(ev.cross_wallet),
-        balance_change=_plain(ev.balance_change),
-    )
-    positions = [
-        PositionChange(
-            symbol=p.symbol,
-            position_amt=_plain(p.amt),
-            entry_price=_plain(p.entry),
-            break_even_price=_plain(p.entry),
-            accumulated_realized=_plain(p.realized),
-            unrealized_pnl=_plain(p.unrealized.quantize(Decimal("0.00000001"))),
-            margin_type=p.margin_type,
-            isolated_wallet=_plain(p.isolated_wallet),
-            position_side=p.position_side,
-        )
-        for p in ev.positions
-    ]
-    change = AccountChange(reason=ev.reason, balances=[balance], positions=positions)
-    return _encode(FuturesAccountUpdate(event_time=ev.time, transaction_time=ev.time, account=change))
 
 
 class FuturesUserStream:
@@ -131,9 +56,9 @@ class FuturesUserStream:
             targets = [q for k in keys.keys_of(ev.account) for q in self._queues.get(k, ())]
             if not targets:
                 continue
-            payload = order_event(ev) if isinstance(ev, OrderUpdate) else account_event(ev)
-            for queue in targets:
-                self._put(queue, payload)
+            for payload in encode_event(ev):
+                for queue in targets:
+                    self._put(queue, payload)
 
     @staticmethod
     def _put(queue: asyncio.Queue[bytes], payload: bytes) -> None:

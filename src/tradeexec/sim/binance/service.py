@@ -17,8 +17,8 @@ from tradeexec.binance.enums import SecurityType
 from tradeexec.sim.binance.account import AccountOps
 from tradeexec.sim.binance.futures_algo import FuturesAlgoOps
 from tradeexec.sim.binance.futures_market import FuturesMarketOps, futures_market_operations
-from tradeexec.sim.binance.futures_private import FuturesPrivateOps
 from tradeexec.sim.binance.futures_public import FuturesPublicOps, futures_operations
+from tradeexec.sim.binance.futures_trade import FuturesTradeOps, trade_operations
 from tradeexec.sim.binance.market_data import MarketDataOps
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.binance.order_lists import OrderListOps
@@ -71,6 +71,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delivery_exchange_info", "GET", "/dapi/v1/exchangeInfo", _N, 1),
     *futures_operations(),
     *futures_market_operations(),
+    *trade_operations(),
 )
 
 
@@ -80,7 +81,7 @@ class Service(
     OrderListOps,
     MarketDataOps,
     FuturesPublicOps,
-    FuturesPrivateOps,
+    FuturesTradeOps,
     FuturesAlgoOps,
     FuturesMarketOps,
 ):

@@ -123,9 +123,7 @@ class TradingOps(ServiceBase):
         return result.order, result.fills, now
 
     @staticmethod
-    def _order_answer(
-        order: OrderRecord, fills: list[Any], now: int, resp: OrderResponseType
-    ) -> OrderAnswer:
+    def _order_answer(order: OrderRecord, fills: list[Any], now: int, resp: OrderResponseType) -> OrderAnswer:
         if resp is OrderResponseType.ACK:
             return views.order_ack(order, now)
         if resp is OrderResponseType.RESULT:

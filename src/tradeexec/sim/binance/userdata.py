@@ -275,7 +275,6 @@ class UserDataHub:
 # ---- legacy REST: /api/v3/userDataStream and /sapi/v1/userDataStream --------------------------
 
 
-
 class ListenKeyRoutes:
     """POST/PUT/DELETE of a listenKey (USER_STREAM: API key, no signature).
 
@@ -296,9 +295,7 @@ class ListenKeyRoutes:
             app.router.add_put(path, self._wrap(self.legacy.keepalive))
             app.router.add_delete(path, self._wrap(self.legacy.close))
 
-    def _wrap(
-        self, op: Callable[[Params, str], Model]
-    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def _wrap(self, op: Callable[[Params, str], Model]) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             state = self.state
             ip = request.remote or "unknown"
@@ -322,7 +319,8 @@ class ListenKeyRoutes:
             except ApiError as err:
                 return self._answer(err, ip, known)
             return web.Response(
-                body=wire_encode(result), content_type="application/json",
+                body=wire_encode(result),
+                content_type="application/json",
                 headers=state.limiter.headers(ip, known.account if known else None),
             )
 
@@ -331,7 +329,8 @@ class ListenKeyRoutes:
     def _answer(self, err: ApiError, ip: str, known: ApiAccount | None) -> web.Response:
         headers = {**self.state.limiter.headers(ip, known.account if known else None), **err.headers}
         return web.Response(
-            body=wire_encode(err.body()), status=err.http_status, content_type="application/json",
+            body=wire_encode(err.body()),
+            status=err.http_status,
+            content_type="application/json",
             headers=headers,
         )
-

@@ -34,6 +34,7 @@ from tradeexec.sim.binance import formats
 from tradeexec.sim.binance.service import Operation, WireState
 from tradeexec.sim.binance.userdata import LegacyListenKeys, UserDataHub
 from tradeexec.sim.binance.ws_conn import ConnectionRegistry, ConnLimits, WsServerConnection, valid_request_id
+from tradeexec.sim.binance.ws_products import WsProduct, spot_product
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
@@ -41,11 +42,6 @@ from tradeexec.sim.state import ApiAccount
 log = logging.getLogger(__name__)
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
-_ORDER_METHODS = frozenset({"order.place", "order.cancelReplace", "orderList.place", "orderList.place.oco"})
-_EXECUTING = frozenset({
-    "order.place", "order.cancel", "order.cancelReplace", "openOrders.cancelAll",
-    "orderList.place", "orderList.place.oco", "orderList.cancel",
-})
 MAX_SUBSCRIPTIONS = 1000
 
 SessionMethod = Callable[["WsApiSession", Params, dict[str, str]], Any]
@@ -106,11 +102,15 @@ class WsApiSession:
             return self._failure(None, ApiError(-1135, "Invalid JSON Request"), None)
         request_id = request.get("id")
         if not valid_request_id(request_id):
-            return self._failure(None, ApiError(
-                -1135,
-                "Invalid 'id' in JSON request; expected an integer, a string matching "
-                "'^[a-zA-Z0-9-_]{1,36}$', or null.",
-            ), None)
+            return self._failure(
+                None,
+                ApiError(
+                    -1135,
+                    "Invalid 'id' in JSON request; expected an integer, a string matching "
+                    "'^[a-zA-Z0-9-_]{1,36}$', or null.",
+                ),
+                None,
+            )
         method = request.get("method")
         raw_params = request.get("params", {})
         op: Operation | None = None
@@ -121,8 +121,9 @@ class WsApiSession:
                 )
             if not isinstance(raw_params, dict):
                 raise ApiError(-1135, "Invalid 'params' in JSON request; expected an object.")
-            op = self.state.service.by_ws_method.get(method)
-            local = _SESSION_METHODS.get(method)
+            product = self.api.product
+            op = product.methods.get(method)
+            local = _SESSION_METHODS.get(method) if method in product.session_methods else None
             if op is None and local is None:
                 raise _unsupported()
             values = {str(k): _params_value(str(k), v) for k, v in raw_params.items()}
@@ -130,7 +131,7 @@ class WsApiSession:
             params = Params(values)
             params.mark_read("returnRateLimits")
             weight = self._weight(method, op, values)
-            self.state.limiter.charge_request(self.ip, weight)
+            self.api.limiter.charge_request(self.ip, weight)
             if op is not None:
                 result = await self._operation(method, op, params, values)
             else:
@@ -161,9 +162,10 @@ class WsApiSession:
         return limits.weight_for(op.method, op.path, values, op.weight)
 
     def _rate_limits(self, method: str | None) -> list[RateLimitOrderCount]:
-        limiter = self.state.limiter
+        limiter = self.api.limiter
         account = self._rate_account()
-        orders = limiter.order_usage(account) if method in _ORDER_METHODS and account is not None else []
+        ordering = method in self.api.product.order_methods
+        orders = limiter.order_usage(account) if ordering and account is not None else []
         return [*orders, limiter.weight_usage(self.ip)]
 
     def _rate_account(self) -> str | None:
@@ -176,7 +178,7 @@ class WsApiSession:
         self._last_account = account.account if account else None
         await self._faults_before(method)
         result = self.state.service.call(op, params, account)
-        if method in _EXECUTING:
+        if method in self.api.product.executing:
             self._faults_after(method)
         return result
 
@@ -222,8 +224,12 @@ class WsApiSession:
         if not faults.rules:
             return
         if faults.should(FaultKind.ERROR_1007, method, "executed; answered -1007"):
-            raise ApiError(-1007, "Timeout waiting for response from backend server. "
-                                  "Send status unknown; execution status unknown.", 408)
+            raise ApiError(
+                -1007,
+                "Timeout waiting for response from backend server. "
+                "Send status unknown; execution status unknown.",
+                408,
+            )
         if faults.should(FaultKind.LOST_RESPONSE, method, "executed; answer never sent"):
             raise _NoAnswer
 
@@ -233,7 +239,11 @@ class WsApiSession:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
-            SecurityType.USER_DATA, values.get("apiKey"), payload, signature, params,
+            SecurityType.USER_DATA,
+            values.get("apiKey"),
+            payload,
+            signature,
+            params,
             client_ip=self.conn.request.remote,
         )
         params.ensure_all_read()
@@ -282,7 +292,11 @@ class WsApiSession:
         params.mark_read("apiKey")
         payload, signature = signed_payload(values)
         account = self.state.service.authenticate(
-            SecurityType.USER_DATA, values.get("apiKey"), payload, signature, params,
+            SecurityType.USER_DATA,
+            values.get("apiKey"),
+            payload,
+            signature,
+            params,
             client_ip=self.conn.request.remote,
         )
         params.ensure_all_read()
@@ -377,11 +391,22 @@ def signed_payload(values: dict[str, str]) -> tuple[bytes, str | None]:
 
 
 class WsApi:
-    def __init__(self, state: WireState, users: UserDataHub, registry: ConnectionRegistry) -> None:
+    """One WebSocket API endpoint: spot's by default, or ``product`` (futures'
+    ``/ws-fapi/v1``), which names its methods and the rate budget they draw on."""
+
+    def __init__(
+        self,
+        state: WireState,
+        users: UserDataHub,
+        registry: ConnectionRegistry,
+        product: WsProduct | None = None,
+    ) -> None:
         self.state = state
         self.users = users
         self.registry = registry
         self.legacy = LegacyListenKeys(state, users)
+        self.product = product if product is not None else spot_product(state.service.by_ws_method)
+        self.limiter = self.product.limiter(state)
 
     def limits(self) -> ConnLimits:
         cfg = self.state.config.streams

@@ -104,7 +104,9 @@ class WsServerConnection:
         if len(self._out) >= self.limits.send_queue:
             log.warning(
                 "dropping slow WebSocket client %s on %s: %d frames unsent",
-                self.peer, self.target, len(self._out),
+                self.peer,
+                self.target,
+                len(self._out),
             )
             self._out.clear()
             self.close_soon(WSCloseCode.POLICY_VIOLATION, "Slow consumer")
@@ -260,8 +262,12 @@ class WsServerConnection:
                 await self.close(WSCloseCode.GOING_AWAY, "Connection lifetime exceeded")
                 return
             if now >= pong_deadline:
-                log.info("closing WebSocket %s on %s: no pong within %.1fs", self.peer, self.target,
-                         limits.pong_timeout_s)
+                log.info(
+                    "closing WebSocket %s on %s: no pong within %.1fs",
+                    self.peer,
+                    self.target,
+                    limits.pong_timeout_s,
+                )
                 await self.close(WSCloseCode.POLICY_VIOLATION, "Pong timeout")
                 return
             if now >= next_ping:

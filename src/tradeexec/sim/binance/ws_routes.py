@@ -19,6 +19,7 @@ from tradeexec.sim.binance.userdata import ListenKeyRoutes, UserDataHub
 from tradeexec.sim.binance.ws_api import WsApi
 from tradeexec.sim.binance.ws_conn import ConnectionRegistry
 from tradeexec.sim.binance.ws_firehose import add_firehose_routes
+from tradeexec.sim.binance.ws_products import futures_product
 from tradeexec.sim.binance.ws_streams import StreamHub
 
 
@@ -34,7 +35,7 @@ WS_KEY: web.AppKey[WsServices] = web.AppKey("sim_ws", WsServices)
 
 
 def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
-    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3`` and
+    """Register ``/ws``, ``/ws/<streams>``, ``/stream``, ``/ws-api/v3``, ``/ws-fapi/v1`` and
     ``POST/PUT/DELETE /api/v3/userDataStream`` and its ``/sapi/v1`` twin, which answer only
     while ``streams.legacy_listen_key`` is on. Intervals and queue bounds come from
     ``state.config.streams``."""
@@ -42,6 +43,7 @@ def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
     users = UserDataHub(state)
     streams = StreamHub(state, users, registry)
     api = WsApi(state, users, registry)
+    futures_api = WsApi(state, users, registry, futures_product(state.service.by_route))
     services = WsServices(users, streams, api, registry)
     app[WS_KEY] = services
 
@@ -50,6 +52,7 @@ def setup_ws_routes(app: web.Application, state: WireState) -> WsServices:
     router.add_get("/ws/{streams:.+}", streams.handle_ws)
     router.add_get("/stream", streams.handle_stream)
     router.add_get("/ws-api/v3", api.handle)
+    router.add_get("/ws-fapi/v1", futures_api.handle)
     add_firehose_routes(app)
     ListenKeyRoutes(state, api.legacy).install(app)
     futures_users = FuturesUserStream(state)

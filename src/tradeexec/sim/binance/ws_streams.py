@@ -11,7 +11,6 @@ absolute quantity of every level touched in between, which makes them continuous
 REST snapshot's ``lastUpdateId``.
 """
 
-
 from __future__ import annotations
 
 import asyncio
@@ -147,8 +146,13 @@ class StreamSession:
                 return _error(2, "Invalid request: too many parameters", request_id)
             return formats.control_result(self.combined, request_id)
         if len(params) != 2:
-            return _error(2, "Invalid request: too many parameters" if len(params) > 2 else
-                          "Invalid request: missing property value", request_id)
+            return _error(
+                2,
+                "Invalid request: too many parameters"
+                if len(params) > 2
+                else "Invalid request: missing property value",
+                request_id,
+            )
         if not isinstance(params[1], bool):
             return _error(1, "Invalid value type: expected Boolean", request_id)
         self.combined = params[1]

@@ -23,6 +23,7 @@ Modules, one job each (each class in the chain adds its job to the one below it)
 * ``triggers``: stop and take-profit orders, trailing stops (``Triggers``).
 * ``order_lists``: OCO order lists (``OrderLists``).
 * ``placement``: place / cancel / cancel-replace (``Placement``).
+* ``amend``: amending a resting order in place, futures' modify (``Amending``).
 * ``queries``: ``Engine``, the public class, with the read-only queries.
 """
 

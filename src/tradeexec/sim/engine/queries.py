@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tradeexec.sim.engine.amend import Amending
 from tradeexec.sim.engine.core import STOP_TYPES, ZERO
-from tradeexec.sim.engine.placement import Placement
 from tradeexec.sim.engine.records import (
     DepthSnapshot,
     EngineReject,
@@ -17,7 +17,7 @@ from tradeexec.sim.engine.records import (
 )
 
 
-class Engine(Placement):
+class Engine(Amending):
     """Binance's spot matching for the local exchange; every public method is one atomic call.
 
     Choices where the reference is silent: a request's ``stp_mode`` NONE means "not sent", so

@@ -66,6 +66,17 @@ def move_position(pos: OpenPosition, signed_qty: Decimal, price: Decimal) -> Fil
     return FillEffect(realized, closed, opened)
 
 
+@dataclass(frozen=True, slots=True)
+class MarginChange:
+    """One row of the position margin history (``deltaType`` USER_ADJUST)."""
+
+    symbol: str
+    kind: int
+    amount: Decimal
+    position_side: str
+    time: int
+
+
 @dataclass(slots=True)
 class FuturesWallet:
     name: str
@@ -75,6 +86,8 @@ class FuturesWallet:
     margin_type: dict[str, str] = field(default_factory=dict)
     positions: dict[tuple[str, str], OpenPosition] = field(default_factory=dict)
     exempt: bool = False  # the house account behind admin liquidity: never margin-checked
+    multi_assets: bool = False  # Multi-Assets mode (else Single-Asset)
+    margin_changes: list[MarginChange] = field(default_factory=list)  # isolated margin moved by hand
 
     def leverage_of(self, symbol: str) -> int:
         return self.leverage.get(symbol, DEFAULT_LEVERAGE)

@@ -12,10 +12,12 @@ called and moved from the fills it reports. Nothing here knows HTTP: refusals ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
-from tradeexec.binance.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradeexec.binance.enums import ExecutionType, OrderType, Side, TimeInForce
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.sim.engine import (
     Engine,
@@ -29,12 +31,24 @@ from tradeexec.sim.engine import (
 )
 from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import CROSSED, ISOLATED, UNIT, FuturesWallet, OpenPosition
-from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
-from tradeexec.sim.futures.events import AccountUpdate, FuturesEvent, OrderUpdate, PositionState
-from tradeexec.sim.futures.figures import Figures
+from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder
+from tradeexec.sim.futures.algo_service import AlgoService
+from tradeexec.sim.futures.countdown import Countdowns
+from tradeexec.sim.futures.events import (
+    AccountUpdate,
+    AlgoChange,
+    AssetModeChange,
+    FuturesEvent,
+    LeverageChange,
+    LiquidationOrder,
+    OrderUpdate,
+    PositionState,
+)
+from tradeexec.sim.futures.figures import Figures, PositionFigures
 from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
+from tradeexec.sim.futures.margin_calls import MarginCalls
 from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
 from tradeexec.sim.futures.pricing import Pricing
@@ -46,6 +60,9 @@ HOUSE = "futures-house"
 MAKER_RATE = Decimal("0.0002")
 TAKER_RATE = Decimal("0.0005")
 _UNLIMITED = Decimal(10) ** 30
+LIQUIDATION_IDS = 9_000_000_000  # liquidation orders' ids start above any the book hands out
+# The engine amends an order in place as spot's REPLACED; futures streams call it AMENDMENT.
+_EXECUTION_TYPES = {ExecutionType.REPLACED: "AMENDMENT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +72,7 @@ class Placed:
     fills: list[FuturesFill]
 
 
-class FuturesEngine:
+class FuturesEngine(AlgoService):
     def __init__(
         self, accounts: Iterable[tuple[str, Decimal]], contracts: dict[str, Contract] | None = None
     ) -> None:
@@ -73,6 +90,10 @@ class FuturesEngine:
         self.next_funding: int | None = None
         self.incomes: dict[str, list[Income]] = {}
         self.algos = AlgoBook()
+        self.countdowns = Countdowns()
+        self.margin_calls = MarginCalls()
+        self._triggered: dict[tuple[str, int], AlgoOrder] = {}  # resting orders of fired algos
+        self._liquidations = 0
         self._tran_id = 0
         # Called with each change's events, before the call that caused them returns.
         self.listeners: list[Callable[[list[FuturesEvent]], None]] = []
@@ -137,13 +158,17 @@ class FuturesEngine:
 
     # ------------------------------------------------------------------ settings
 
-    def set_leverage(self, name: str, symbol: str, leverage: int) -> Decimal:
-        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``)."""
+    def set_leverage(self, name: str, symbol: str, leverage: int, now_ms: int = 0) -> Decimal:
+        """Returns the maximum notional at that leverage (the answer's ``maxNotionalValue``);
+        the stream hears of it (ACCOUNT_CONFIG_UPDATE)."""
         contract = self.contract(symbol)
         top = contract.brackets[0].initial_leverage
         if not 1 <= leverage <= top:
             raise EngineReject(-4028, f"Leverage {leverage} is not valid")
-        self.account(name).leverage[symbol] = leverage
+        acct = self.account(name)
+        acct.leverage[symbol] = leverage
+        if not acct.exempt:
+            self._tell([LeverageChange(name, symbol, leverage, now_ms)])
         return self.max_notional(symbol, leverage)
 
     def max_notional(self, symbol: str, leverage: int) -> Decimal:
@@ -163,7 +188,26 @@ class FuturesEngine:
             raise EngineReject(-4047, "Margin type cannot be changed if there exists open orders.")
         if acct.open_positions(symbol):
             raise EngineReject(-4048, "Margin type cannot be changed if there exists position.")
+        if margin_type == ISOLATED and acct.multi_assets:
+            raise EngineReject(-4168, "Unable to adjust to isolated-margin mode under the Multi-Assets mode.")
         acct.margin_type[symbol] = margin_type
+
+    def set_multi_assets(self, name: str, on: bool, now_ms: int) -> None:
+        """Multi-Assets or Single-Asset mode (``POST /fapi/v1/multiAssetsMargin``); USDT is
+        the only margin asset here, so the mode changes no figure. The stream hears of it."""
+        acct = self.account(name)
+        if acct.multi_assets == on:
+            raise EngineReject(
+                -4171, "Adjusted asset mode is currently set and does not need to be adjusted repeatedly."
+            )
+        if on and ISOLATED in acct.margin_type.values():
+            raise EngineReject(
+                -4167,
+                "Unable to adjust to Multi-Assets mode with symbols of USDⓈ-M Futures "
+                "under isolated-margin mode.",
+            )
+        acct.multi_assets = on
+        self._tell([AssetModeChange(name, on, now_ms)])
 
     def set_dual_side(self, name: str, dual: bool) -> None:
         acct = self.account(name)
@@ -184,14 +228,14 @@ class FuturesEngine:
         pos = acct.position(req.symbol, req.position_side)
         # An exempt account's orders are never reduce-only nor margin-checked: no need to scan
         # its open orders (the synthetic market's makers hold hundreds).
-        pending = self._pending_close(name, req) if req.reduce_only or not acct.exempt else ZERO
+        pending = self.pending_close(name, req) if req.reduce_only or not acct.exempt else ZERO
         closing = rules.closing_quantity(req, pos.amt, pending)
         opening = req.quantity - closing
         tif = req.time_in_force or "GTC"
-        if tif == "GTX" and self._would_take(req):
+        if tif == "GTX" and self.would_take(req):
             raise EngineReject(-5022, rules.GTX_REJECTED)
         if opening and not acct.exempt:
-            self._check_margin(acct, req, opening)
+            self.check_margin(acct, req, opening)
         meta = OrderMeta(req.position_side, req.reduce_only, req.type, tif)
         engine_req = OrderRequest(
             req.symbol,
@@ -209,7 +253,7 @@ class FuturesEngine:
                 raise EngineReject(-4116, "clientOrderId is duplicated") from None
             raise
         self.meta[(req.symbol, result.order.order_id)] = meta
-        fills = self._settle(result.events, now_ms)
+        fills = self.settle(result.events, now_ms)
         mine = [f for f in fills if f.order_id == result.order.order_id and not f.maker]
         return Placed(result.order, meta, mine)
 
@@ -220,14 +264,14 @@ class FuturesEngine:
         order, events = self.engine.cancel(
             name, symbol, order_id=order_id, client_order_id=client_id, now_ms=now_ms
         )
-        self._settle(events, now_ms)
+        self.settle(events, now_ms)
         return order
 
     def cancel_all(self, name: str, symbol: str, now_ms: int) -> None:
         self.contract(symbol)
         if self.engine.open_orders(name, symbol):
             _, events = self.engine.cancel_all(name, symbol, now_ms)
-            self._settle(events, now_ms)
+            self.settle(events, now_ms)
 
     def add_liquidity(
         self, symbol: str, side: Side, price: Decimal, qty: Decimal, now_ms: int
@@ -241,10 +285,13 @@ class FuturesEngine:
 
     # ------------------------------------------------------------------ internals
 
-    def _pending_close(self, name: str, req: FuturesOrderRequest) -> Decimal:
-        """Open orders of the same position that close it (reduce-only, or hedge closing)."""
+    def pending_close(self, name: str, req: FuturesOrderRequest, *, exclude: int | None = None) -> Decimal:
+        """Open orders of the same position that close it (reduce-only, or hedge closing),
+        but ``exclude`` (the order being modified)."""
         total = Decimal(0)
         for order in self.engine.open_orders(name, req.symbol):
+            if order.order_id == exclude:
+                continue
             meta = self.meta[(req.symbol, order.order_id)]
             if meta.position_side != req.position_side or order.side is not req.side:
                 continue
@@ -255,14 +302,14 @@ class FuturesEngine:
                 total += order.orig_qty - order.executed_qty
         return total
 
-    def _would_take(self, req: FuturesOrderRequest) -> bool:
+    def would_take(self, req: FuturesOrderRequest) -> bool:
         bid, _, ask, _ = self.engine.book_ticker(req.symbol)
         assert req.price is not None
         if req.side is Side.BUY:
             return bool(ask) and req.price >= ask
         return bool(bid) and req.price <= bid
 
-    def _check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
+    def check_margin(self, acct: FuturesWallet, req: FuturesOrderRequest, opening: Decimal) -> None:
         """-2019 when the initial margin of the part that opens exceeds the available balance
         (priced at the order's price, or for MARKET at the worse of book and mark), -2027 when the
         position would pass the notional cap of its leverage."""
@@ -280,7 +327,7 @@ class FuturesEngine:
         if (abs(pos.amt) + opening) * price > self.max_notional(req.symbol, leverage):
             raise EngineReject(-2027, "Exceeded the maximum allowable position at current leverage.")
 
-    def _settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
+    def settle(self, events: Sequence[Event], now_ms: int) -> list[FuturesFill]:
         """Move positions and wallets for every fill the engine reported, maker and taker, and
         tell the listeners: each order change, then each moved account."""
         self.tape.on_events(events)
@@ -301,8 +348,13 @@ class FuturesEngine:
                 moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
             if not self.accounts[ev.account].exempt:
                 updates.append(
-                    OrderUpdate(ev.account, ev.order, meta, str(ev.execution_type), record, now_ms)
+                    OrderUpdate(ev.account, ev.order, meta, _kind(ev.execution_type), record, now_ms)
                 )
+            parent = self._triggered.get((ev.order.symbol, ev.order.order_id))
+            if parent is not None and ev.order.status.is_final:
+                del self._triggered[(ev.order.symbol, ev.order.order_id)]
+                parent.status, parent.update_time = "FINISHED", now_ms
+                updates.append(AlgoChange(parent.account, copy(parent), ev.order, now_ms))
         for name, keys in moved.items():
             acct = self.accounts[name]
             if acct.exempt:
@@ -311,9 +363,7 @@ class FuturesEngine:
             updates.append(
                 AccountUpdate(name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
             )
-        if updates:
-            for listener in list(self.listeners):
-                listener(updates)
+        self._tell(updates)
         return out
 
     def _book_fill(self, name: str, fill: Fill, meta: OrderMeta) -> FuturesFill:
@@ -369,67 +419,22 @@ class FuturesEngine:
             self.next_funding += INTERVAL_MS
         if self.pricing is not None:
             self.pricing.advance(now_ms, self.next_funding)
+        for name, symbol in self.countdowns.elapsed(now_ms):
+            self.cancel_all(name, symbol, now_ms)
         self._run_algos(now_ms)
+        self._warn(now_ms)
         self._liquidate(now_ms)
 
-    # ------------------------------------------------------------------ algo orders
-
-    def trigger_reference(self, order: AlgoOrder) -> Decimal | None:
-        if order.working_type == "MARK_PRICE":
-            return self.mark_price(order.symbol)
-        return self.engine.last_price(order.symbol)
-
-    def place_algo(self, order: AlgoOrder) -> AlgoOrder:
-        """Accept a conditional order (``algo.py``): checked, given its id, held until it fires."""
-        self.contract(order.symbol)
-        acct = self.account(order.account)
-        if (order.position_side == "BOTH") == acct.dual_side:
-            raise EngineReject(-4061, rules.SIDE_MISMATCH)
-        check_new(order, self.trigger_reference(order))
-        order.algo_id = self.algos.new_id()
-        self.algos.add(order)
-        return order
-
-    def cancel_algo(
-        self, name: str, symbol: str, algo_id: int | None, client_id: str | None, now_ms: int
-    ) -> AlgoOrder:
-        self.contract(symbol)
-        order = self.algos.find(name, algo_id, client_id)
-        if order.status != "NEW" or order.symbol != symbol:
-            raise EngineReject(-2011, "Unknown order sent.")
-        order.status = "CANCELED"
-        order.update_time = now_ms
-        return order
-
-    def _run_algos(self, now_ms: int) -> None:
-        """Send every conditional order whose trigger the price has reached to the book."""
-        for order in self.algos.waiting():
-            price = self.trigger_reference(order)
-            if price is None or not fires(order, price):
+    def _warn(self, now_ms: int) -> None:
+        """MARGIN_CALL for positions whose margin ratio reached the warning level."""
+        warnings: list[FuturesEvent] = []
+        for acct in self.accounts.values():
+            if acct.exempt or not acct.open_positions():
                 continue
-            order.trigger_time = order.update_time = now_ms
-            qty = order.quantity
-            if order.close_position:
-                qty = abs(self.account(order.account).position(order.symbol, order.position_side).amt)
-            limit = order.order_type in ("STOP", "TAKE_PROFIT")
-            req = FuturesOrderRequest(
-                order.symbol,
-                order.side,
-                "LIMIT" if limit else "MARKET",
-                qty,
-                order.price if limit else None,
-                order.time_in_force if limit else None,
-                order.position_side,
-                (order.reduce_only or order.close_position) and order.position_side == "BOTH",
-            )
-            try:
-                placed = self.place(order.account, req, now_ms)
-            except EngineReject:
-                order.status = "REJECTED"
-                continue
-            order.actual_order_id = placed.order.order_id
-            resting = placed.order.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
-            order.status = "TRIGGERED" if resting else "FINISHED"
+            found = self.margin_calls.check(self.figures, acct, partial(self._state_of, acct), now_ms)
+            if found is not None:
+                warnings.append(found)
+        self._tell(warnings)
 
     def _liquidate(self, now_ms: int) -> None:
         """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
@@ -446,6 +451,7 @@ class FuturesEngine:
                     self.history.liquidated(closed)
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
+                updates.extend(self._liquidation_order(acct.name, p, now_ms) for p in done.positions)
                 states = tuple(
                     self._position_state(acct, acct.position(p.symbol, p.position_side))
                     for p in done.positions
@@ -453,9 +459,26 @@ class FuturesEngine:
                 updates.append(
                     AccountUpdate(acct.name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
                 )
-        if updates:
-            for listener in list(self.listeners):
-                listener(updates)
+        self._tell(updates)
+
+    def _liquidation_order(self, name: str, before: OpenPosition, now_ms: int) -> LiquidationOrder:
+        """The ``autoclose-`` order that closed ``before`` at the mark price; its ids are its
+        own (from ``LIQUIDATION_IDS``), apart from the book's."""
+        self._liquidations += 1
+        order_id = LIQUIDATION_IDS + self._liquidations
+        mark = self.mark_price(before.symbol)
+        return LiquidationOrder(
+            name,
+            order_id,
+            f"autoclose-{order_id}",
+            before.symbol,
+            "SELL" if before.amt > 0 else "BUY",
+            before.position_side,
+            abs(before.amt),
+            mark,
+            (before.amt * (mark - before.entry)).quantize(UNIT),
+            now_ms,
+        )
 
     def funding_rate(self, symbol: str) -> Decimal:
         """The admin-set rate, else the running interval's estimate, else the interest rate."""
@@ -494,9 +517,16 @@ class FuturesEngine:
                         acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
                     )
                 )
+        self._tell(updates)
+
+    def _tell(self, updates: list[FuturesEvent]) -> None:
+        """Hand the listeners (the user streams) one change's events, in order."""
         if updates:
             for listener in list(self.listeners):
                 listener(updates)
+
+    def _state_of(self, acct: FuturesWallet, f: PositionFigures) -> PositionState:
+        return self._position_state(acct, f.position)
 
     def _position_state(self, acct: FuturesWallet, pos: OpenPosition) -> PositionState:
         isolated = acct.margin_type_of(pos.symbol) == ISOLATED
@@ -510,3 +540,7 @@ class FuturesEngine:
             "isolated" if isolated else "cross",
             pos.isolated_wallet,
         )
+
+
+def _kind(execution_type: ExecutionType) -> str:
+    return _EXECUTION_TYPES.get(execution_type, str(execution_type))

@@ -1,6 +1,9 @@
 """What the futures side reports to the user data stream, in the order Binance sends it:
-one ``OrderUpdate`` per order change (-> ORDER_TRADE_UPDATE), then one ``AccountUpdate`` per
-account whose wallet or positions a fill moved (-> ACCOUNT_UPDATE, reason ORDER)."""
+one ``OrderUpdate`` per order change (-> ORDER_TRADE_UPDATE, and TRADE_LITE before it for a
+fill), then one ``AccountUpdate`` per account whose wallet or positions a fill moved
+(-> ACCOUNT_UPDATE, reason ORDER); ``AlgoChange`` for each conditional order's transition
+(-> ALGO_UPDATE), ``LeverageChange`` and ``AssetModeChange`` (-> ACCOUNT_CONFIG_UPDATE), ``MarginWarning``
+(-> MARGIN_CALL) and ``LiquidationOrder`` (-> ORDER_TRADE_UPDATE of an ``autoclose-`` order)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.sim.engine import OrderRecord
+from tradeexec.sim.futures.algo import AlgoOrder
 from tradeexec.sim.futures.orders import FuturesFill, OrderMeta
 
 
@@ -44,4 +48,68 @@ class AccountUpdate:
     time: int
 
 
-FuturesEvent = OrderUpdate | AccountUpdate
+@dataclass(frozen=True, slots=True)
+class AlgoChange:
+    """A conditional order entered a new status; ``actual`` is the order its trigger sent to
+    the book (None before it fired)."""
+
+    account: str
+    order: AlgoOrder  # a copy taken when the change happened
+    actual: OrderRecord | None
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageChange:
+    account: str
+    symbol: str
+    leverage: int
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssetModeChange:
+    """Multi-Assets mode switched on or off (-> ACCOUNT_CONFIG_UPDATE with ``ai``)."""
+
+    account: str
+    multi_assets: bool
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginWarning:
+    """Positions whose margin ratio crossed the warning threshold; ``cross_wallet`` is set
+    when cross positions are among them (Binance sends ``cw`` only then)."""
+
+    account: str
+    cross_wallet: Decimal | None
+    positions: tuple[tuple[PositionState, Decimal, Decimal], ...]  # state, mark, maint margin
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationOrder:
+    """The exchange's order that closed a liquidated position (``autoclose-`` client id),
+    reported as Binance does: NEW, then its execution at the close price (CALCULATED)."""
+
+    account: str
+    order_id: int
+    client_order_id: str
+    symbol: str
+    side: str
+    position_side: str
+    quantity: Decimal
+    price: Decimal
+    realized: Decimal
+    time: int
+
+
+FuturesEvent = (
+    OrderUpdate
+    | AccountUpdate
+    | AlgoChange
+    | LeverageChange
+    | AssetModeChange
+    | MarginWarning
+    | LiquidationOrder
+)

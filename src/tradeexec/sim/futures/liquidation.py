@@ -11,8 +11,9 @@ that happens).
   takes what is left up to their maintenance margin, and the fund covers a negative wallet.
 
 Simplified against Binance (written down so that nobody mistakes it): the close is booked at
-the mark price against the insurance fund, not through the book, and no ORDER_TRADE_UPDATE of
-an ``autoclose-`` order or MARGIN_CALL warning is sent yet; the ACCOUNT_UPDATE is.
+the mark price against the insurance fund, not through the book; the stream reports it as an
+``autoclose-`` order (NEW, then CALCULATED at the mark price, ``engine._liquidation_order``)
+before the ACCOUNT_UPDATE. There is no auto-deleveraging (``adl_autoclose``) here.
 """
 
 from __future__ import annotations
