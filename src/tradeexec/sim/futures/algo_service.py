@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from copy import copy
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from tradeexec.binance.enums import OrderStatus
 from tradeexec.sim.engine import Engine, EngineReject, OrderRecord
@@ -15,11 +15,8 @@ from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import FuturesWallet
 from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
 from tradeexec.sim.futures.events import AlgoChange, FuturesEvent
-from tradeexec.sim.futures.orders import FuturesOrderRequest
+from tradeexec.sim.futures.orders import FuturesOrderRequest, Placed
 from tradeexec.sim.futures.symbols import Contract
-
-if TYPE_CHECKING:
-    from tradeexec.sim.futures.engine import Placed
 
 __all__ = ["AlgoService"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
@@ -50,7 +49,7 @@ from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.margin_calls import MarginCalls
 from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
-from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta
+from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta, Placed
 from tradeexec.sim.futures.pricing import Pricing
 from tradeexec.sim.futures.symbols import Contract, default_contracts
 from tradeexec.sim.tape import TradeTape
@@ -63,13 +62,6 @@ _UNLIMITED = Decimal(10) ** 30
 LIQUIDATION_IDS = 9_000_000_000  # liquidation orders' ids start above any the book hands out
 # The engine amends an order in place as spot's REPLACED; futures streams call it AMENDMENT.
 _EXECUTION_TYPES = {ExecutionType.REPLACED: "AMENDMENT"}
-
-
-@dataclass(frozen=True, slots=True)
-class Placed:
-    order: OrderRecord
-    meta: OrderMeta
-    fills: list[FuturesFill]
 
 
 class FuturesEngine(AlgoService):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.binance.enums import Side
+from tradeexec.sim.engine import OrderRecord
 
 CONDITIONAL_TYPES = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
@@ -56,3 +57,12 @@ class FuturesFill:
     realized_pnl: Decimal
     maker: bool
     time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A placement's outcome: the order as the book holds it, its futures terms, its fills."""
+
+    order: OrderRecord
+    meta: OrderMeta
+    fills: list[FuturesFill]
