@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tradeexec.execution.balances import Balance, BalanceBook
+from tradeexec.execution.legs import LegBook
 from tradeexec.venue.records import BalanceLine
 from tradeexec.venue.vocab import Side
 
@@ -140,6 +141,9 @@ class PositionTracker:
         self.tolerance = tolerance
         self.book = BalanceBook()
         self.positions: dict[str, Position] = {}
+        # A derivatives account's positions per symbol and leg (``legs.py``): fills of orders
+        # with a position leg move these, never a spot position.
+        self.legs = LegBook()
 
     @property
     def balances(self) -> dict[str, Balance]:
