@@ -1,4 +1,4 @@
-"""The positions of a derivatives account, one ``Leg`` per (symbol, ``PositionLeg``).
+"""The positions of a derivatives account, one ``TrackedLeg`` per (symbol, ``PositionLeg``).
 
 A futures position is not a balance: it has its own entry price, its PnL moves with the mark,
 and funding and liquidation move it with no order of ours. So the legs are kept here, apart
@@ -36,7 +36,7 @@ from decimal import Decimal
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionsChanged, PositionSnapshot
 from tradeexec.venue.vocab import Side
 
-__all__ = ["Leg", "LegBook", "LegDiff", "LegKey", "Liquidation"]
+__all__ = ["LegBook", "LegDiff", "LegKey", "Liquidation", "TrackedLeg"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -46,7 +46,7 @@ LegKey = tuple[str, PositionLeg]
 
 
 @dataclass(slots=True)
-class Leg:
+class TrackedLeg:
     """One position: ``quantity`` signed (a hedge-mode SHORT leg is negative too).
 
     ``funding`` is what the leg received (negative: paid), ``fees`` the commission per asset;
@@ -154,7 +154,7 @@ class LegBook:
         on_alarm: Callable[[list[LegDiff]], object] | None = None,
         pnl_unit: Decimal = PNL_UNIT,
     ) -> None:
-        self.legs: dict[LegKey, Leg] = {}
+        self.legs: dict[LegKey, TrackedLeg] = {}
         self.on_alarm = on_alarm
         self.pnl_unit = pnl_unit
         self.unattributed_funding: dict[str, Decimal] = {}  # symbol ("" = account) -> received
@@ -166,17 +166,17 @@ class LegBook:
     def __bool__(self) -> bool:
         return bool(self.legs)
 
-    def leg(self, symbol: str, leg: PositionLeg, margin_asset: str = "USDT") -> Leg:
+    def leg(self, symbol: str, leg: PositionLeg, margin_asset: str = "USDT") -> TrackedLeg:
         key = (symbol, leg)
         found = self.legs.get(key)
         if found is None:
-            found = self.legs[key] = Leg(symbol, leg, margin_asset)
+            found = self.legs[key] = TrackedLeg(symbol, leg, margin_asset)
         return found
 
-    def get(self, symbol: str, leg: PositionLeg) -> Leg | None:
+    def get(self, symbol: str, leg: PositionLeg) -> TrackedLeg | None:
         return self.legs.get((symbol, leg))
 
-    def of(self, symbol: str) -> list[Leg]:
+    def of(self, symbol: str) -> list[TrackedLeg]:
         return [lg for (s, _), lg in self.legs.items() if s == symbol]
 
     # ---- fills ----------------------------------------------------------------------------
@@ -193,7 +193,7 @@ class LegBook:
         commission_asset: str | None = None,
         trade_id: int | None = None,
         time_ms: int | None = None,
-    ) -> Leg:
+    ) -> TrackedLeg:
         """One trade of an order on ``leg``; a trade id seen before changes nothing."""
         if trade_id is not None:
             key = ("trade", symbol, trade_id)
@@ -279,7 +279,7 @@ class LegBook:
             for s in {s for s, _ in self.legs}:
                 self._venue_closing[s] = why
 
-    def _record_liquidation(self, pos: Leg, after: Decimal, why: str, time: int) -> None:
+    def _record_liquidation(self, pos: TrackedLeg, after: Decimal, why: str, time: int) -> None:
         record = Liquidation(pos.symbol, pos.leg, pos.quantity, after, pos.entry_price, why, time)
         self.liquidations.append(record)
         log.error(
@@ -347,7 +347,7 @@ class LegBook:
         return diffs
 
     @staticmethod
-    def _compare(pos: Leg, quantity: Decimal, entry: Decimal) -> list[LegDiff]:
+    def _compare(pos: TrackedLeg, quantity: Decimal, entry: Decimal) -> list[LegDiff]:
         out = []
         if pos.quantity != quantity:
             out.append(LegDiff(pos.symbol, pos.leg, "quantity", pos.quantity, quantity))
