@@ -33,6 +33,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tradeexec.execution.risk_futures import LegExposure
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionsChanged, PositionSnapshot
 from tradeexec.venue.vocab import Side
 
@@ -175,6 +176,16 @@ class LegBook:
 
     def get(self, symbol: str, leg: PositionLeg) -> TrackedLeg | None:
         return self.legs.get((symbol, leg))
+
+    def exposure(self, symbol: str, leg: PositionLeg, collateral: Decimal) -> LegExposure:
+        """The leg as risk sees it before an order (``collateral``: the margin asset's wallet
+        balance, behind a leg the venue gave no liquidation price for)."""
+        pos = self.legs.get((symbol, leg))
+        if pos is None:
+            return LegExposure(leg, collateral=collateral)
+        return LegExposure(
+            leg, pos.quantity, pos.entry_price, pos.leverage, pos.liquidation_price, collateral
+        )
 
     def of(self, symbol: str) -> list[TrackedLeg]:
         return [lg for (s, _), lg in self.legs.items() if s == symbol]

@@ -284,10 +284,15 @@ class PositionTracker:
         return self.realized_pnl() + sum((self.unrealized_pnl(s) for s in self.positions), ZERO)
 
     def gross_exposure(self) -> Decimal:
+        """Every position's absolute value at its mark: spot positions and derivatives legs
+        (a leg with no mark from the price source at the venue's last mark, else its entry)."""
         total = ZERO
         for symbol, pos in self.positions.items():
             mark = self._mark(symbol) or pos.avg_entry_price
             total += abs(pos.quantity) * mark
+        for leg in self.legs.legs.values():
+            if leg.quantity:
+                total += leg.notional(self._mark(leg.symbol))
         return total
 
     # ---- reconciliation -----------------------------------------------------------------
