@@ -181,6 +181,13 @@ class DerivativesVenue(TradingVenue, Protocol):
         """Cancel every open conditional order of ``symbol``; returns how many were open."""
         ...
 
+    async def open_conditional(self, symbol: str | None = None) -> Sequence[OrderSnapshot]:
+        """The open conditional orders (of ``symbol``, or all), in their own id space: the
+        snapshot's ids are the conditional order's, its type the nearest of the vocabulary
+        (a stop-market is STOP_LOSS), its stop price the trigger. The emergency stop finds
+        with it the symbols holding only conditional orders, and checks none is left."""
+        ...
+
     async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
         """The mark price of each of ``symbols`` (what unrealized PnL and liquidation run on)."""
         ...
