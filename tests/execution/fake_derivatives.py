@@ -18,6 +18,7 @@ from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
     AssetHolding,
+    OrderSnapshot,
     PlaceAnswer,
     PlacementFill,
     PlacementRequest,
@@ -121,6 +122,9 @@ class FakeDerivatives(FakeVenue):
     async def cancel_conditional(self, symbol: str) -> int:
         self.conditional_cancels.append(symbol)
         return 0
+
+    async def open_conditional(self, symbol: str | None = None) -> list[OrderSnapshot]:
+        return []
 
     async def mark_prices(self, symbols: Sequence[str]) -> dict[str, Decimal]:
         return {s: self.marks.get(s, self.price) for s in symbols}

@@ -12,6 +12,7 @@ import pytest
 
 from tests.adversarial.neutral_venue_helpers import manager_on
 from tradeexec.execution.legs import LegBook
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskLimits, RiskManager
 from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, only_reduces
@@ -19,7 +20,7 @@ from tradeexec.execution.valuation import Marks, NoPriceSource, Valuation
 from tradeexec.sim.futures.brackets import Bracket
 from tradeexec.sim.futures.margin import Leg, liquidation_price
 from tradeexec.venue.positions import PositionLeg
-from tradeexec.venue.vocab import Side
+from tradeexec.venue.vocab import OrderType, Side
 
 from .fake_derivatives import FakeDerivatives
 
@@ -151,3 +152,25 @@ async def test_a_manager_with_legs_and_no_mark_refuses_to_start(tmp_path: Path) 
     with pytest.raises(NoPriceSource, match=f"no mark for {SYMBOL}"):
         async with manager_on(venue, tmp_path):
             pass
+
+
+async def test_after_a_trip_the_manager_sends_only_orders_that_shrink_a_leg(tmp_path: Path) -> None:
+    venue = FakeDerivatives()
+    async with manager_on(venue, tmp_path) as om:
+        await om.submit(OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=D("0.1")))
+        leg = om.positions.legs.leg(SYMBOL, BOTH)
+        assert leg.quantity == D("0.1")
+        om.risk.trip("test", emergency=False)
+        sent = len(venue.requests)
+        with pytest.raises(RiskLimitExceeded, match="kill_switch"):
+            await om.submit(OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=D("0.1")))
+        with pytest.raises(RiskLimitExceeded, match="kill_switch"):  # reduce-only past zero
+            await om.submit(
+                OrderIntent(SYMBOL, Side.SELL, OrderType.MARKET, quantity=D("0.2"), reduce_only=True)
+            )
+        assert len(venue.requests) == sent
+        await om.submit(
+            OrderIntent(SYMBOL, Side.SELL, OrderType.MARKET, quantity=D("0.04"), reduce_only=True)
+        )
+        assert venue.requests[-1].reduce_only and leg.quantity == D("0.06")
+        assert om.positions.legs.reconcile(await venue.positions()) == []

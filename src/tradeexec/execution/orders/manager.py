@@ -245,7 +245,9 @@ class OrderManager(Reconciling):
         when it refused; returns the order when it was accepted or its outcome is unknown
         (then it is being resolved in the background)."""
         request = checked(request, self.venue)
-        self.risk.ensure_can_trade()
+        # Once the kill switch has tripped, an order that cannot grow a position still passes.
+        closing = only_reduces(request.side, request.position_leg, request.reduce_only)
+        self.risk.ensure_can_trade(closing=closing)
         self.policy.check_can_send()
         if not self._guard.catch_up():
             raise JournalUnavailable(
