@@ -189,3 +189,10 @@ def test_a_venue_close_after_a_liquidation_alarm_is_recorded_as_one() -> None:
         (D(4), D(1), "liquidation"),
         (D(1), D(0), "liquidation"),
     ]
+
+
+def test_two_fills_in_one_millisecond_both_move_the_leg() -> None:
+    book = LegBook()
+    book.apply_fill("BTCUSDT", BOTH, Side.BUY, D(1), D(100), trade_id=1, time_ms=7)
+    leg = book.apply_fill("BTCUSDT", BOTH, Side.SELL, D(3), D(110), trade_id=2, time_ms=7)
+    assert (leg.quantity, leg.entry_price, leg.realized_pnl) == (D(-2), D(110), D(10))

@@ -53,7 +53,10 @@ class TrackedLeg:
     ``funding`` is what the leg received (negative: paid), ``fees`` the commission per asset;
     ``mark_price``, ``liquidation_price``, ``isolated_margin``, ``leverage`` and
     ``margin_mode`` are the venue's figures from its last position read. ``as_of`` is the
-    venue time the quantity is as new as (the last statement or fill that set it)."""
+    venue time the quantity is as new as (the last statement or fill that set it); a fill
+    timed at or before ``stated_at`` is inside the venue's last statement. (Two trades in one
+    millisecond: the second may be taken as inside the first's statement until its own
+    statement, which Binance sends per trade, sets the leg.)"""
 
     symbol: str
     leg: PositionLeg
@@ -69,6 +72,7 @@ class TrackedLeg:
     mark_price: Decimal | None = None
     liquidation_price: Decimal = ZERO
     as_of: int = -1
+    stated_at: int = -1  # the venue time of the last statement or read adopted
     # The leg as it was before the last statement: fills the statement already includes
     # that arrive after it realize their PnL against this, not against the stated leg.
     _basis: tuple[Decimal, Decimal] = (ZERO, ZERO)
@@ -213,7 +217,7 @@ class LegBook:
             self._seen.add(key)
         pos = self.leg(symbol, leg)
         delta = qty if side is Side.BUY else -qty
-        if time_ms is not None and time_ms <= pos.as_of:
+        if time_ms is not None and time_ms <= pos.stated_at:
             # Already inside the last statement: realize against the leg as it was before it.
             q, e = pos._basis
             q, e, realized = move(q, e, delta, price)
@@ -243,7 +247,8 @@ class LegBook:
             if why is not None and abs(quantity) < abs(pos.quantity):
                 self._record_liquidation(pos, quantity, why, item.update_time)
             pos._basis = (pos.quantity, pos.entry_price)
-            pos.quantity, pos.entry_price, pos.as_of = quantity, entry, item.update_time
+            pos.quantity, pos.entry_price = quantity, entry
+            pos.as_of = pos.stated_at = item.update_time
         return fresh
 
     def apply_snapshot(self, snap: PositionSnapshot) -> bool:
@@ -264,7 +269,8 @@ class LegBook:
         if why is not None and abs(snap.quantity) < abs(pos.quantity):
             self._record_liquidation(pos, snap.quantity, why, snap.update_time)
         pos._basis = (pos.quantity, pos.entry_price)
-        pos.quantity, pos.entry_price, pos.as_of = snap.quantity, snap.entry_price, snap.update_time
+        pos.quantity, pos.entry_price = snap.quantity, snap.entry_price
+        pos.as_of = pos.stated_at = snap.update_time
         return True
 
     def apply_funding(self, symbol: str, amount: Decimal, event_time: int, asset: str = "") -> None:
