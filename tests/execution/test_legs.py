@@ -182,13 +182,30 @@ def test_funding_goes_to_the_one_open_leg_or_stays_per_symbol() -> None:
 def test_a_venue_close_after_a_liquidation_alarm_is_recorded_as_one() -> None:
     book = LegBook()
     book.apply_fill("BTCUSDT", BOTH, Side.BUY, D(4), D(100), trade_id=1, time_ms=1)
-    book.venue_closing("BTCUSDT", "liquidation")
+    book.venue_closing("BTCUSDT", "liquidation", 2)
     book.apply_statement(PositionsChanged([("BTCUSDT", BOTH, D(1), D(100))], "ORDER", 5))
+    # the venue's closing order's trade, told after its statement: priced, not moved twice
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.SELL, D(3), D(90), trade_id=9, time_ms=5)
     book.apply_statement(PositionsChanged([("BTCUSDT", BOTH, D(0), D(0))], "ORDER", 6))
-    assert [(x.quantity_before, x.quantity_after, x.reason) for x in book.liquidations] == [
-        (D(4), D(1), "liquidation"),
-        (D(1), D(0), "liquidation"),
-    ]
+    [record] = book.liquidations
+    assert (record.quantity_before, record.quantity_after, record.reason) == (D(4), D(0), "liquidation")
+    assert (record.price, record.realized_pnl) == (D(90), D(-30))
+    assert book.leg("BTCUSDT", BOTH).realized_pnl == D(-30)
+    # long after the alarm, a shrink is no liquidation
+    book.apply_fill("BTCUSDT", BOTH, Side.BUY, D(1), D(100), trade_id=10, time_ms=100_000)
+    book.apply_statement(PositionsChanged([("BTCUSDT", BOTH, D(0), D(0))], "ORDER", 100_001))
+    assert len(book.liquidations) == 1
+
+
+def test_a_venue_close_trade_before_its_statement_moves_the_leg_once() -> None:
+    book = LegBook()
+    book.apply_fill("BTCUSDT", BOTH, Side.SELL, D(2), D(100), trade_id=1, time_ms=1)
+    book.venue_closing("", "auto_deleverage", 2)
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.BUY, D(2), D(120), trade_id=5, time_ms=5)
+    book.apply_statement(PositionsChanged([("BTCUSDT", BOTH, D(0), D(0))], "ORDER", 5))
+    [record] = book.liquidations
+    assert (record.quantity_after, record.price, record.realized_pnl) == (D(0), D(120), D(-40))
+    assert book.leg("BTCUSDT", BOTH).quantity == 0
 
 
 def test_two_fills_in_one_millisecond_both_move_the_leg() -> None:

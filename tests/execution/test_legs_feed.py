@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from tradeexec.venue.positions import (
     VenueAlarm,
 )
 from tradeexec.venue.stream import LinkState, StreamLink
-from tradeexec.venue.vocab import ExecutionType, OrderType, Side, TimeInForce
+from tradeexec.venue.vocab import ExecutionType, OrderStatus, OrderType, Side, TimeInForce
 
 from .fake_derivatives import FakeDerivatives
 from .fake_venue import FakeExecution
@@ -67,6 +68,14 @@ def report_of_last_trade(venue: FakeDerivatives, cid: str) -> FakeExecution:
         last_executed_qty=trade.qty, commission=trade.commission, commission_asset=trade.commission_asset,
         last_quote_qty=trade.quote_qty,
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCloseExecution(FakeExecution):
+    """A trade of the venue's own closing order, saying its side and leg as FuturesVenue's do."""
+
+    side: Side = Side.BUY
+    leg: PositionLeg = BOTH
 
 
 @pytest.fixture
@@ -124,7 +133,14 @@ async def test_the_feed_applies_statements_funding_and_alarms(
             await _until(lambda: len(alarms) == 2, "alarms handed on")
         assert [a.kind for a in alarms] == [AlarmKind.LIQUIDATION, AlarmKind.MARGIN_CALL]
         assert any("LIQUIDATION" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+        close = VenueCloseExecution(
+            SYMBOL, "autoclose-1", 99, ExecutionType.TRADE, OrderStatus.FILLED, D("0.03"), D("1830"), t + 3,
+            trade_id=77, last_executed_price=D(61_000), last_executed_qty=D("0.03"),
+        )  # fmt: skip
+        stream.push(close, close)  # told twice: applied once
+        await _until(lambda: feed.stats.reports == 3, "the venue's close read")
         [liq] = manager.positions.legs.liquidations
+        assert liq.price == D(61_000) and liq.realized_pnl == D("0.03") * (venue.price - D(61_000))
         assert (liq.quantity_before, liq.quantity_after, liq.reason) == (
             D("-0.05"),
             D("-0.02"),

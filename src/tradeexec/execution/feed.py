@@ -50,6 +50,7 @@ from tradeexec.lifecycle import AsyncService
 from tradeexec.venue.positions import (
     AlarmKind,
     FundingSettled,
+    PositionLeg,
     PositionsChanged,
     PositionSnapshot,
     RecoveredPositions,
@@ -67,6 +68,7 @@ from tradeexec.venue.stream import (
     UserStream,
     UserStreamItem,
 )
+from tradeexec.venue.vocab import Side
 
 __all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed", "PositionSource"]
 
@@ -246,8 +248,13 @@ class OrderFeed(AsyncService):
             handler(item)
             return
         self.stats.reports += 1
-        if not self.manager.on_execution_report(cast(ExecutionUpdate, item)):
+        update = cast(ExecutionUpdate, item)
+        if not self.manager.on_execution_report(update):
             self.stats.duplicate_reports += 1
+            if update.trade_id is not None and self.manager.positions.legs.closing(
+                update.symbol, update.transaction_time
+            ):
+                self._venue_fill(update)
 
     def _on_balances(self, item: BalancesChanged) -> None:
         self.stats.balance_events += 1
@@ -293,12 +300,26 @@ class OrderFeed(AsyncService):
         if item.kind is AlarmKind.MARGIN_CALL:
             self.manager.risk.trip(f"margin call on {where}: {item.detail}", emergency=False)
         else:
-            self.manager.positions.legs.venue_closing(item.symbol, item.kind.value)
+            self.manager.positions.legs.venue_closing(item.symbol, item.kind.value, item.event_time)
         if self.on_alarm is not None:
             try:
                 self.on_alarm(item)
             except Exception:
                 log.exception("order feed: the alarm callback failed on %s", item.kind.value)
+
+    def _venue_fill(self, update: ExecutionUpdate) -> None:
+        """A trade of an order not ours while the venue closes the symbol (its liquidation or
+        ADL order): it moves the leg and completes the liquidation's record. The venue's
+        update must say the order's side and leg (``side``, ``leg``: FuturesVenue's does);
+        one that does not is left to the statements and the next reconciliation."""
+        side, leg = getattr(update, "side", None), getattr(update, "leg", None)
+        if not isinstance(side, Side) or not isinstance(leg, PositionLeg) or update.trade_id is None:
+            return
+        self.manager.positions.legs.apply_venue_fill(
+            update.symbol, leg, side, update.last_executed_qty, update.last_executed_price,
+            trade_id=update.trade_id, time_ms=update.transaction_time, commission=update.commission,
+            commission_asset=update.commission_asset,
+        )  # fmt: skip
 
     async def _reconcile_legs(self) -> None:
         """The legs against the venue's position read (a derivatives venue only); a stream

@@ -42,6 +42,8 @@ __all__ = ["LegBook", "LegDiff", "LegKey", "Liquidation", "TrackedLeg"]
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 PNL_UNIT = Decimal("0.00000001")  # Binance books USDⓈ-M amounts in the 8th decimal
+# How long after a liquidation or ADL alarm a leg's shrinking is taken as the venue's close.
+CLOSING_MS = 60_000
 
 LegKey = tuple[str, PositionLeg]
 
@@ -129,10 +131,13 @@ class LegDiff:
     venue: Decimal
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Liquidation:
     """A leg the venue closed (in part or whole) by itself: a liquidation or an
-    auto-deleveraging, as its statement showed it (``reason``), at ``time`` (venue ms)."""
+    auto-deleveraging (``reason``), one record per leg and alarm, completed as the venue's
+    statements and its closing order's trades come: ``quantity_after`` and ``time`` (venue ms)
+    of the last, ``price`` of the last trade (None while only statements told), and the PnL
+    its trades realized."""
 
     symbol: str
     leg: PositionLeg
@@ -141,6 +146,8 @@ class Liquidation:
     entry_price: Decimal
     reason: str
     time: int
+    price: Decimal | None = None
+    realized_pnl: Decimal = ZERO
 
 
 def _unit(figure: Decimal) -> Decimal:
@@ -166,7 +173,9 @@ class LegBook:
         self.liquidations: list[Liquidation] = []
         self.last_diffs: list[LegDiff] = []
         self._seen: set[Hashable] = set()
-        self._venue_closing: dict[str, str] = {}  # symbol -> why, while the venue closes it
+        # symbol -> (why, until: venue ms), while the venue closes the symbol itself
+        self._venue_closing: dict[str, tuple[str, int]] = {}
+        self._open_liquidations: dict[LegKey, Liquidation] = {}
 
     def __bool__(self) -> bool:
         return bool(self.legs)
@@ -243,9 +252,7 @@ class LegBook:
             if item.update_time < pos.as_of:
                 fresh = False
                 continue
-            why = self._venue_closing.get(symbol)
-            if why is not None and abs(quantity) < abs(pos.quantity):
-                self._record_liquidation(pos, quantity, why, item.update_time)
+            self._note_venue_close(pos, quantity, item.update_time)
             pos._basis = (pos.quantity, pos.entry_price)
             pos.quantity, pos.entry_price = quantity, entry
             pos.as_of = pos.stated_at = item.update_time
@@ -265,9 +272,7 @@ class LegBook:
             pos.leverage = snap.leverage
         if snap.update_time < pos.as_of:
             return False
-        why = self._venue_closing.get(snap.symbol)
-        if why is not None and abs(snap.quantity) < abs(pos.quantity):
-            self._record_liquidation(pos, snap.quantity, why, snap.update_time)
+        self._note_venue_close(pos, snap.quantity, snap.update_time)
         pos._basis = (pos.quantity, pos.entry_price)
         pos.quantity, pos.entry_price = snap.quantity, snap.entry_price
         pos.as_of = pos.stated_at = snap.update_time
@@ -287,24 +292,56 @@ class LegBook:
         else:
             self.unattributed_funding[symbol] = self.unattributed_funding.get(symbol, ZERO) + amount
 
-    def venue_closing(self, symbol: str, why: str) -> None:
-        """The venue said it is closing ``symbol``'s position itself (a liquidation or ADL
-        alarm; "" for the whole account): the shrinking statements that follow are recorded
-        as what they are."""
-        self._venue_closing[symbol] = why
-        if not symbol:
-            for s in {s for s, _ in self.legs}:
-                self._venue_closing[s] = why
+    def venue_closing(self, symbol: str, why: str, at: int) -> None:
+        """The venue said at ``at`` (its ms) that it is closing ``symbol``'s position itself
+        (a liquidation or ADL alarm; "" for the whole account): for ``CLOSING_MS`` after, what
+        shrinks the symbol's legs without an order of ours is recorded as what it is."""
+        until = at + CLOSING_MS
+        symbols = {s for s, _ in self.legs} if not symbol else {symbol}
+        for s in symbols:
+            self._venue_closing[s] = (why, until)
+        for key in [k for k in self._open_liquidations if k[0] in symbols]:
+            del self._open_liquidations[key]  # a new alarm: a new record
 
-    def _record_liquidation(self, pos: TrackedLeg, after: Decimal, why: str, time: int) -> None:
-        record = Liquidation(pos.symbol, pos.leg, pos.quantity, after, pos.entry_price, why, time)
-        self.liquidations.append(record)
+    def closing(self, symbol: str, at: int) -> bool:
+        found = self._venue_closing.get(symbol)
+        return found is not None and at <= found[1]
+
+    def apply_venue_fill(
+        self, symbol: str, leg: PositionLeg, side: Side, qty: Decimal, price: Decimal, *, trade_id: int,
+        time_ms: int, commission: Decimal = ZERO, commission_asset: str | None = None,
+    ) -> TrackedLeg:  # fmt: skip
+        """A trade of the venue's own closing order (not one of ours) while it closes the
+        symbol: it moves the leg like any fill and completes the liquidation record."""
+        pos = self.leg(symbol, leg)
+        if time_ms > pos.stated_at:  # else the venue's statement told the close already
+            self._note_venue_close(pos, pos.quantity + (qty if side is Side.BUY else -qty), time_ms)
+        realized = pos.realized_pnl
+        self.apply_fill(symbol, leg, side, qty, price, commission=commission,
+                        commission_asset=commission_asset, trade_id=trade_id, time_ms=time_ms)  # fmt: skip
+        record = self._open_liquidations.get((symbol, leg))
+        if record is not None:
+            record.price = price
+            record.realized_pnl += pos.realized_pnl - realized
+        return pos
+
+    def _note_venue_close(self, pos: TrackedLeg, after: Decimal, time: int) -> None:
+        """Record (or complete) the liquidation of ``pos`` when the venue is closing its
+        symbol and ``after`` is smaller."""
+        key = (pos.symbol, pos.leg)
+        if not self.closing(pos.symbol, time) or abs(after) >= abs(pos.quantity):
+            return
+        record = self._open_liquidations.get(key)
+        if record is None:
+            why = self._venue_closing[pos.symbol][0]
+            record = Liquidation(pos.symbol, pos.leg, pos.quantity, after, pos.entry_price, why, time)
+            self._open_liquidations[key] = record
+            self.liquidations.append(record)
+        record.quantity_after, record.time = after, time
         log.error(
-            "%s %s %s: venue closed the position from %s to %s (entry %s)",
-            why.upper(), pos.symbol, pos.leg, pos.quantity, after, pos.entry_price,
+            "%s %s %s: the venue closed the position from %s to %s (entry %s)",
+            record.reason.upper(), pos.symbol, pos.leg, pos.quantity, after, pos.entry_price,
         )  # fmt: skip
-        if after == 0:
-            self._venue_closing.pop(pos.symbol, None)
 
     # ---- totals ---------------------------------------------------------------------------
 
