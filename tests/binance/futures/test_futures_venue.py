@@ -39,6 +39,14 @@ async def test_rules_come_from_futures_exchange_info(tmp_path: Path) -> None:
         rules.validate_order(intent(Side.BUY, "0.001", "60000"), at)
     assert "NOTIONAL" in str(info.value)
     rules.validate_order(intent(Side.BUY, "0.002", "60000"), at)
+    # A reduce-only close is exempt from MIN_NOTIONAL (-4164: "unless you choose reduce only"):
+    # never refused, nor counted as dust, for being small.
+    small_close = intent(Side.SELL, "0.001", "60000", reduce_only=True)
+    rules.validate_order(small_close, at)
+    assert rules.below_minimum(small_close, at) is None
+    assert rules.below_minimum(intent(Side.SELL, "0.001", "60000"), at) is not None
+    with pytest.raises(OrderRejectedLocally, match="LOT_SIZE"):  # the other rules still hold
+        rules.validate_order(intent(Side.SELL, "0.0001", "60000", reduce_only=True), at)
     # PERCENT_PRICE (x1.05 of the reference price).
     with pytest.raises(OrderRejectedLocally, match="PERCENT_PRICE"):
         rules.validate_order(intent(Side.SELL, "0.01", "64000"), at)
@@ -133,6 +141,7 @@ async def test_a_fill_moves_the_position_and_the_trades(tmp_path: Path) -> None:
         trades = await venue.recent_trades("BTCUSDT", order_id=answer.order_id)
         assert [(t.price, t.qty, t.order_id) for t in trades] == [(D("60000"), D("0.1"), answer.order_id)]
         assert trades[0].commission > 0 and trades[0].commission_asset == "USDT"
+        assert trades[0].realized_pnl == 0  # an opening fill realizes nothing
         (leg,) = [p for p in await venue.positions("BTCUSDT") if p.quantity]
         assert (leg.symbol, leg.leg, leg.quantity, leg.entry_price, leg.leverage) == (
             "BTCUSDT",
@@ -159,8 +168,10 @@ async def test_a_reduce_only_close_never_opens_the_other_way(tmp_path: Path) -> 
         # Selling more than held, reduce-only: the exchange refuses it (the flag went out).
         with pytest.raises(Exception, match="ReduceOnly"):
             await venue.place(intent(Side.SELL, "0.2", reduce_only=True))
-        await venue.place(intent(Side.SELL, "0.1", reduce_only=True))
+        close = await venue.place(intent(Side.SELL, "0.1", reduce_only=True))
         assert [p for p in await venue.positions("BTCUSDT") if p.quantity] == []
+        (trade,) = await venue.recent_trades("BTCUSDT", order_id=close.order_id)
+        assert trade.realized_pnl == D("-1")  # 0.1 x (59990 - 60000)
 
 
 async def test_hedge_mode_closes_a_leg_without_the_refused_flag(tmp_path: Path) -> None:
