@@ -95,9 +95,6 @@ class Marks:
         self.prices = prices
         self.refresh_s = refresh_s
         self._client = client
-        futures = derivatives(client)
-        # A derivatives venue values positions at its mark price: that is the one to follow.
-        self._read = futures.mark_prices if futures is not None else client.last_prices
         self._ticker: dict[str, Decimal] = {}
         self._watched: set[str] = set()
 
@@ -111,6 +108,13 @@ class Marks:
             if mark:
                 return mark
         return self._ticker.get(symbol)
+
+    async def _read(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
+        """A derivatives venue values positions at its mark price: that is the one to follow."""
+        futures = derivatives(self._client)
+        if futures is not None:
+            return await futures.mark_prices(symbols)
+        return await self._client.last_prices(symbols)
 
     def watch(self, symbols: Iterable[str]) -> None:
         self._watched.update(symbols)
