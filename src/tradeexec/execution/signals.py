@@ -213,15 +213,7 @@ class Executor:
             return await self._reach_leg_target(target, symbol, check_enum("position_leg", leg, PositionLeg))
         rules = self.orders._symbol_rules(symbol)
         # A spot position cannot go below zero: a negative target is refused, not sold into.
-        quantity, notional = (
-            None if value is None else check_decimal(name, value, allow_zero=True)
-            for name, value in (("target_quantity", target.target_quantity),
-                                ("target_notional", target.target_notional))
-        )  # fmt: skip
-        if target.price is not None:
-            check_decimal("price", target.price)
-        mark = await self.orders.mark_price(symbol)
-        wanted = self._wanted(symbol, quantity, notional, mark)
+        wanted, mark, _ = await self._wanted(target, symbol, signed=False)
         delta = wanted - await self._position(symbol)
         pending = await self._keep_pending(symbol, delta, None)
         delta = wanted - await self._position(symbol) - pending
@@ -244,14 +236,25 @@ class Executor:
         )
         return [order]
 
-    @staticmethod
-    def _wanted(
-        symbol: str, quantity: Decimal | None, notional: Decimal | None, mark: Decimal | None
-    ) -> Decimal:
+    async def _wanted(
+        self, target: TargetPosition, symbol: str, *, signed: bool
+    ) -> tuple[Decimal, Decimal | None, str]:
+        """The target's quantity (a notional turned into one at the mark), the mark, and the
+        field it came from; each value checked naming its field (``signed``: a short target
+        is negative)."""
+        quantity, notional = (
+            None if value is None else signed_decimal(name, value) if signed
+            else check_decimal(name, value, allow_zero=True)
+            for name, value in (("target_quantity", target.target_quantity),
+                                ("target_notional", target.target_notional))
+        )  # fmt: skip
+        if target.price is not None:
+            check_decimal("price", target.price)
+        mark = await self.orders.mark_price(symbol)
         if quantity is not None:
-            return quantity
+            return quantity, mark, "target_quantity"
         if mark:
-            return (notional or ZERO) / mark
+            return (notional or ZERO) / mark, mark, "target_notional"
         raise TradeexecError(f"no price for {symbol} to turn a notional target into a quantity")
 
     async def _keep_pending(self, symbol: str, delta: Decimal, leg: PositionLeg | None) -> Decimal:
@@ -274,20 +277,10 @@ class Executor:
         """A derivatives leg to its target: the orders ``leg_orders`` splits the difference
         into, each rounded down to the step; a part below the venue's minimum is residual."""
         rules = self.orders._symbol_rules(symbol)
-        quantity, notional = (
-            None if value is None else signed_decimal(name, value)
-            for name, value in (("target_quantity", target.target_quantity),
-                                ("target_notional", target.target_notional))
-        )  # fmt: skip
-        if target.price is not None:
-            check_decimal("price", target.price)
-        mark = await self.orders.mark_price(symbol)
-        field = "target_quantity" if quantity is not None else "target_notional"
-        wanted = check_leg_target(field, self._wanted(symbol, quantity, notional, mark), leg)
-        legs = self.positions.legs
-        current = legs.legs[(symbol, leg)].quantity if (symbol, leg) in legs.legs else ZERO
-        pending = await self._keep_pending(symbol, wanted - current, leg)
-        current = legs.legs[(symbol, leg)].quantity if (symbol, leg) in legs.legs else ZERO
+        wanted, mark, field = await self._wanted(target, symbol, signed=True)
+        check_leg_target(field, wanted, leg)
+        pending = await self._keep_pending(symbol, wanted - self._leg_quantity(symbol, leg), leg)
+        current = self._leg_quantity(symbol, leg)
         market = target.price is None
         left, why = ZERO, None
         sent: list[ManagedOrder] = []
@@ -305,6 +298,10 @@ class Executor:
             sent.append(await self.orders.submit(intent))
         self._note_residual(symbol if leg is PositionLeg.BOTH else f"{symbol} {leg}", left, why)
         return sent
+
+    def _leg_quantity(self, symbol: str, leg: PositionLeg) -> Decimal:
+        found = self.positions.legs.get(symbol, leg)
+        return found.quantity if found is not None else ZERO
 
     async def _dust(
         self,
