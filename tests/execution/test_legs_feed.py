@@ -167,8 +167,14 @@ async def test_a_reconnect_reconciles_the_legs_with_the_venue(
             ("quantity", D("0.1"), D("0.06"))
         ]
         assert manager.positions.legs.leg(SYMBOL, BOTH).quantity == D("0.06")
+        # On demand, between reconnects.
+        venue.move_leg(SYMBOL, BOTH, D("0.01"), D(51_000), D(0))
+        [diff] = await feed.reconcile_positions()
+        assert (diff.tracked, diff.venue) == (D("0.06"), D("0.07")) and feed.stats.position_alarms == 2
+        venue.move_leg(SYMBOL, BOTH, D("-0.01"), D(51_000), D(0))
+        assert await feed.reconcile_positions() != []
         # The stream's own recovery read is compared too.
         venue.move_leg(SYMBOL, BOTH, D("-0.06"), D(52_000), D(0))
         stream.push(RecoveredPositions(await venue.positions()))
-        await _until(lambda: feed.stats.position_alarms == 2, "recovered read compared")
+        await _until(lambda: feed.stats.position_alarms == 4, "recovered read compared")
         assert manager.positions.legs.leg(SYMBOL, BOTH).quantity == 0

@@ -321,17 +321,27 @@ class OrderFeed(AsyncService):
             commission_asset=update.commission_asset,
         )  # fmt: skip
 
+    async def reconcile_positions(self) -> list[LegDiff]:
+        """On demand: the legs against a position read made now (a derivatives venue only;
+        [] on another); the differences, which the tracker adopted and alarmed about."""
+        if self.position_source is None:
+            return []
+        return self._judge_legs(await self._read_positions())
+
     async def _reconcile_legs(self) -> None:
         """The legs against the venue's position read (a derivatives venue only); a stream
         recovery's own read is used when it brought one."""
         recovered, self._recovered_positions = self._recovered_positions, None
         if self.position_source is None and recovered is None:
             return
-        snapshots = recovered if recovered is not None else await self._read_positions()
+        self._judge_legs(recovered if recovered is not None else await self._read_positions())
+
+    def _judge_legs(self, snapshots: Sequence[PositionSnapshot]) -> list[LegDiff]:
         diffs = self.manager.positions.legs.reconcile(snapshots)
         self.last_leg_diffs = diffs
         if diffs:
             self.stats.position_alarms += 1
+        return diffs
 
     async def _read_positions(self) -> Sequence[PositionSnapshot]:
         assert self.position_source is not None
