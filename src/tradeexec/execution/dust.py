@@ -23,15 +23,23 @@ __all__ = ["dust_reason"]
 
 
 def dust_reason(
-    rules: SymbolRuleSet, side: Side, qty: Decimal, price: Decimal | None, market: MarketFigures
+    rules: SymbolRuleSet,
+    side: Side,
+    qty: Decimal,
+    price: Decimal | None,
+    market: MarketFigures,
+    *,
+    reduce_only: bool = False,
 ) -> str | None:
     """Why an order for ``qty`` (already on the quantity step) at ``price`` (None: a MARKET
     order) would be refused as too small at the prices in ``market``, or None. Not on the
-    per-order path: target mode asks once per tick."""
+    per-order path: target mode asks once per tick. ``reduce_only``: a derivatives close
+    (a venue may exempt it from a minimum; its rules say)."""
     if qty <= 0:
         return "rounds to 0 on the LOT_SIZE step"
     if price is not None:
         price = rules.round_price(price, Rounding.DOWN if side is Side.BUY else Rounding.UP)
     kind = OrderType.MARKET if price is None else OrderType.LIMIT
-    failure = rules.below_minimum(OrderIntent(rules.symbol, side, kind, quantity=qty, price=price), market)
+    order = OrderIntent(rules.symbol, side, kind, quantity=qty, price=price, reduce_only=reduce_only)
+    failure = rules.below_minimum(order, market)
     return None if failure is None else f"{failure.filter}: {failure.detail}"

@@ -16,6 +16,16 @@ their way as differences, and applying the recovered balances first would make t
 check nothing; so ``RecoveredBalances`` is folded into that reconciliation, which adopts the
 exchange's figures and raises the tracker's alarm on any difference.
 
+A derivatives venue (one with ``positions``, ``DerivativesVenue``) adds its position items:
+``PositionsChanged`` statements set the tracker's legs (``legs.py``) in the venue's time
+order, ``FundingSettled`` books funding once, and a ``VenueAlarm`` (a margin call, a
+liquidation, an auto-deleveraging) is logged at ERROR the moment it arrives and handed to
+``on_alarm``: a margin call stops every order that is not reduce-only (the kill switch,
+without the emergency stop: what to do then is the trader's call, made in ``on_alarm``), and
+the legs a liquidation shrinks are recorded as liquidated (``LegBook.liquidations``). At
+the start and after every reconnect the legs are reconciled with the venue's position read
+(``RecoveredPositions`` from the stream's recovery triggers it too).
+
 Balance events are applied in the exchange's order, not the stream's (see ``BalanceBook``):
 a stale one changes nothing. When two figures of one asset carry the same millisecond the
 tracker cannot order them and says so (``on_doubt``); the feed then reads the account and
@@ -28,14 +38,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from tradeexec.errors import TradeexecError
+from tradeexec.execution.legs import LegDiff
 from tradeexec.execution.orders.reconcile import ReconcileReport
 from tradeexec.execution.positions import BalanceDiff, PositionTracker
+from tradeexec.execution.risk import RiskManager
 from tradeexec.lifecycle import AsyncService
+from tradeexec.venue.positions import (
+    AlarmKind,
+    FundingSettled,
+    PositionLeg,
+    PositionsChanged,
+    PositionSnapshot,
+    RecoveredPositions,
+    VenueAlarm,
+)
 from tradeexec.venue.records import AccountBalances, ExecutionUpdate, OrderSnapshot
 from tradeexec.venue.stream import (
     BalanceDelta,
@@ -48,8 +69,9 @@ from tradeexec.venue.stream import (
     UserStream,
     UserStreamItem,
 )
+from tradeexec.venue.vocab import Side
 
-__all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
+__all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed", "PositionSource"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +81,7 @@ class FeedTarget(Protocol):
 
     stream_live: bool
     positions: PositionTracker
+    risk: RiskManager
 
     def on_execution_report(self, event: ExecutionUpdate) -> bool: ...
 
@@ -73,6 +96,12 @@ class AccountSource(Protocol):
     """Where the account's balances are read (the venue)."""
 
     async def balances(self) -> AccountBalances: ...
+
+
+class PositionSource(Protocol):
+    """Where a derivatives account's positions are read (``DerivativesVenue.positions``)."""
+
+    def positions(self, symbol: str | None = None) -> Awaitable[Sequence[PositionSnapshot]]: ...
 
 
 @dataclass(slots=True)
@@ -92,6 +121,11 @@ class FeedStats:
     alarms: int = 0
     stale_balance_events: int = 0  # older than the figure held: ignored
     balance_checks: int = 0  # account reads to settle a doubt about a balance
+    position_events: int = 0
+    stale_position_events: int = 0  # a leg stated later already: ignored
+    funding_events: int = 0
+    venue_alarms: int = 0
+    position_alarms: int = 0  # reconciliations of the legs that found a difference
 
 
 class OrderFeed(AsyncService):
@@ -99,7 +133,9 @@ class OrderFeed(AsyncService):
     stream until closed. Start the manager first (its reconciliation at start is the baseline
     the feed builds on). ``account`` reads the balances for the baseline and for each
     reconciliation; None (said explicitly, never by default) leaves balances to the stream
-    alone."""
+    alone. ``positions`` reads a derivatives account's legs (the default: ``account`` when it
+    has ``positions``, as a ``DerivativesVenue`` does); ``on_alarm`` is called with every
+    ``VenueAlarm`` as it arrives."""
 
     def __init__(
         self,
@@ -110,8 +146,15 @@ class OrderFeed(AsyncService):
         resync_attempts: int = 3,
         resync_backoff_s: float = 0.5,
         balance_check_s: float = 1.0,
+        positions: PositionSource | None = None,
+        on_alarm: Callable[[VenueAlarm], object] | None = None,
     ) -> None:
         self.stream = stream
+        if positions is None and callable(getattr(account, "positions", None)):
+            positions = cast(PositionSource, account)
+        self.position_source = positions
+        self.on_alarm = on_alarm
+        self.last_leg_diffs: list[LegDiff] = []
         self.manager = manager
         self.account: AccountSource | None = account
         self.resync_attempts = resync_attempts
@@ -127,6 +170,7 @@ class OrderFeed(AsyncService):
         self.balance_check_s = balance_check_s
         self._check: asyncio.Task[None] | None = None
         self._check_due = False
+        self._recovered_positions: Sequence[PositionSnapshot] | None = None
         # Every item but an execution update, by its type: the hot path (an execution
         # update) costs one failed dict lookup.
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -136,6 +180,10 @@ class OrderFeed(AsyncService):
             RecoveredBalances: self._on_recovered_balances,
             StreamLink: self._on_link,
             StreamEnded: self._on_ended,
+            PositionsChanged: self._on_positions,
+            RecoveredPositions: self._on_recovered_positions,
+            FundingSettled: self._on_funding,
+            VenueAlarm: self._on_alarm,
         }
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -153,6 +201,7 @@ class OrderFeed(AsyncService):
             seen = positions.book.mark()
             positions.load_account(await self.account.balances(), seen=seen)
             positions.book.on_doubt = self._doubt
+        await self._reconcile_legs()
         try:
             await self.stream.start()
         except BaseException:
@@ -199,8 +248,13 @@ class OrderFeed(AsyncService):
             handler(item)
             return
         self.stats.reports += 1
-        if not self.manager.on_execution_report(cast(ExecutionUpdate, item)):
+        update = cast(ExecutionUpdate, item)
+        if not self.manager.on_execution_report(update):
             self.stats.duplicate_reports += 1
+            if update.trade_id is not None and self.manager.positions.legs.closing(
+                update.symbol, update.transaction_time
+            ):
+                self._venue_fill(update)
 
     def _on_balances(self, item: BalancesChanged) -> None:
         self.stats.balance_events += 1
@@ -222,6 +276,76 @@ class OrderFeed(AsyncService):
     def _on_recovered_balances(self, _item: RecoveredBalances) -> None:
         self.stats.missed_balances += 1
         self._request_resync()
+
+    # ---- a derivatives account's positions ------------------------------------------------
+
+    def _on_positions(self, item: PositionsChanged) -> None:
+        self.stats.position_events += 1
+        if not self.manager.positions.legs.apply_statement(item):
+            self.stats.stale_position_events += 1
+
+    def _on_recovered_positions(self, item: RecoveredPositions) -> None:
+        # Compared like a read, after the reconnect's order reconciliation (fills first).
+        self._recovered_positions = item.positions
+        self._request_resync()
+
+    def _on_funding(self, item: FundingSettled) -> None:
+        self.stats.funding_events += 1
+        self.manager.positions.legs.apply_funding(item.symbol, item.amount, item.event_time, item.asset)
+
+    def _on_alarm(self, item: VenueAlarm) -> None:
+        self.stats.venue_alarms += 1
+        where = item.symbol or "the whole account"
+        log.error("VENUE ALARM %s on %s: %s", item.kind.value.upper(), where, item.detail)
+        if item.kind is AlarmKind.MARGIN_CALL:
+            self.manager.risk.trip(f"margin call on {where}: {item.detail}", emergency=False)
+        else:
+            self.manager.positions.legs.venue_closing(item.symbol, item.kind.value, item.event_time)
+        if self.on_alarm is not None:
+            try:
+                self.on_alarm(item)
+            except Exception:
+                log.exception("order feed: the alarm callback failed on %s", item.kind.value)
+
+    def _venue_fill(self, update: ExecutionUpdate) -> None:
+        """A trade of an order not ours while the venue closes the symbol (its liquidation or
+        ADL order): it moves the leg and completes the liquidation's record. The venue's
+        update must say the order's side and leg (``side``, ``leg``: FuturesVenue's does);
+        one that does not is left to the statements and the next reconciliation."""
+        side, leg = getattr(update, "side", None), getattr(update, "leg", None)
+        if not isinstance(side, Side) or not isinstance(leg, PositionLeg) or update.trade_id is None:
+            return
+        self.manager.positions.legs.apply_venue_fill(
+            update.symbol, leg, side, update.last_executed_qty, update.last_executed_price,
+            trade_id=update.trade_id, time_ms=update.transaction_time, commission=update.commission,
+            commission_asset=update.commission_asset,
+        )  # fmt: skip
+
+    async def reconcile_positions(self) -> list[LegDiff]:
+        """On demand: the legs against a position read made now (a derivatives venue only;
+        [] on another); the differences, which the tracker adopted and alarmed about."""
+        if self.position_source is None:
+            return []
+        return self._judge_legs(await self._read_positions())
+
+    async def _reconcile_legs(self) -> None:
+        """The legs against the venue's position read (a derivatives venue only); a stream
+        recovery's own read is used when it brought one."""
+        recovered, self._recovered_positions = self._recovered_positions, None
+        if self.position_source is None and recovered is None:
+            return
+        self._judge_legs(recovered if recovered is not None else await self._read_positions())
+
+    def _judge_legs(self, snapshots: Sequence[PositionSnapshot]) -> list[LegDiff]:
+        diffs = self.manager.positions.legs.reconcile(snapshots)
+        self.last_leg_diffs = diffs
+        if diffs:
+            self.stats.position_alarms += 1
+        return diffs
+
+    async def _read_positions(self) -> Sequence[PositionSnapshot]:
+        assert self.position_source is not None
+        return await self.position_source.positions()
 
     def _on_ended(self, _item: StreamEnded) -> None:
         log.warning("order feed: the venue ended the user data subscription; polling")
@@ -319,6 +443,7 @@ class OrderFeed(AsyncService):
         # fetches them, so the tracker holds every fill before it is compared.
         await self.manager.poll_once()
         self.stats.resyncs += 1
+        await self._reconcile_legs()
         if self.account is None:
             log.warning("order feed: no account source; balances not reconciled after the reconnect")
             return

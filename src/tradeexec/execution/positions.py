@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from tradeexec.execution.balances import Balance, BalanceBook
+from tradeexec.execution.legs import LegBook
 from tradeexec.venue.records import BalanceLine
 from tradeexec.venue.vocab import Side
 
@@ -143,6 +144,9 @@ class PositionTracker:
         self.tolerance = tolerance
         self.book = BalanceBook()
         self.positions: dict[str, Position] = {}
+        # A derivatives account's positions per symbol and leg (``legs.py``): fills of orders
+        # with a position leg move these, never a spot position.
+        self.legs = LegBook()
 
     @property
     def balances(self) -> dict[str, Balance]:
@@ -289,10 +293,15 @@ class PositionTracker:
         return self.realized_pnl() + sum((self.unrealized_pnl(s) for s in self.positions), ZERO)
 
     def gross_exposure(self) -> Decimal:
+        """Every position's absolute value at its mark: spot positions and derivatives legs
+        (a leg with no mark from the price source at the venue's last mark, else its entry)."""
         total = ZERO
         for symbol, pos in self.positions.items():
             mark = self._mark(symbol) or pos.avg_entry_price
             total += abs(pos.quantity) * mark
+        for leg in self.legs.legs.values():
+            if leg.quantity:
+                total += leg.notional(self._mark(leg.symbol))
         return total
 
     # ---- reconciliation -----------------------------------------------------------------

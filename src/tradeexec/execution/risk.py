@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tradeexec.errors import ConfigError, OrderRejectedLocally
+from tradeexec.execution.legs import move
+from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, shrinks
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.vocab import Side
 
@@ -77,6 +79,19 @@ class RiskLimits:
     require_ip_restriction: bool | None = None
     # A key that can withdraw or transfer is refused unless this says it was meant.
     allow_fund_moving_key: bool = False
+    # Derivatives (``risk_futures.py``), checked on orders that grow a leg: the symbol's
+    # leverage setting, the leg's notional at the mark after the order (quote), and how near
+    # the order brings the estimated liquidation price, as a fraction of the mark (0.1: never
+    # within 10 %). ``max_margin_ratio`` (maintenance margin / margin balance; the venue
+    # liquidates at 1) trips the kill switch; ``maintenance_rate`` is the rate the estimates
+    # assume (above the venue's lowest tier: they err towards liquidation).
+    max_leverage: Mapping[str, Decimal] = field(default_factory=dict)
+    default_max_leverage: Decimal | None = None
+    max_position_notional: Mapping[str, Decimal] = field(default_factory=dict)
+    default_max_position_notional: Decimal | None = None
+    min_liquidation_distance: Decimal | None = None
+    max_margin_ratio: Decimal | None = None
+    maintenance_rate: Decimal = Decimal("0.005")
 
 
 @dataclass(slots=True, frozen=True)
@@ -90,6 +105,8 @@ class OrderRisk:
     price: Decimal
     mark_price: Decimal | None
     is_limit: bool
+    reduce_only: bool = False
+    closes: bool = False  # the venue will not let it grow its leg (``only_reduces``)
 
 
 @dataclass(slots=True, frozen=True)
@@ -102,6 +119,7 @@ class Exposure:
     pending: Decimal = Decimal(0)
     gross_exposure: Decimal = Decimal(0)
     open_orders: int = 0
+    leg: LegExposure | None = None  # the leg a derivatives order works on
 
 
 KillCallback = Callable[[str], Awaitable[object] | object]
@@ -161,8 +179,10 @@ class RiskManager:
         log.warning("kill switch reset (was: %s)", self._killed)
         self._killed = None
 
-    def ensure_can_trade(self) -> None:
-        if self._killed is not None:
+    def ensure_can_trade(self, *, closing: bool = False) -> None:
+        """Raise when nothing may be sent; once the switch has tripped, an order the venue
+        will not let grow a position (``closing``) still passes: getting out stays possible."""
+        if self._killed is not None and not closing:
             raise RiskLimitExceeded("kill_switch", f"trading stopped: {self._killed}")
         if self._key_problem is not None:
             raise RiskLimitExceeded("api_key_permissions", self._key_problem)
@@ -215,7 +235,9 @@ class RiskManager:
     def check_order(self, order: OrderRisk, exposure: Exposure) -> None:
         """Raise RiskLimitExceeded naming the first limit the order breaks; on success one
         order token is spent."""
-        self.ensure_can_trade()
+        self.ensure_can_trade(closing=order.closes)
+        if exposure.leg is not None:
+            self._check_leg(order, exposure.leg)
         lim = self.limits
         notional = order.quantity * order.price
         if lim.max_order_notional is not None and notional > lim.max_order_notional:
@@ -252,6 +274,55 @@ class RiskManager:
             self.trip(f"daily loss {-self.daily_pnl} reached the limit {lim.max_daily_loss}")
             self.ensure_can_trade()
         self._take_token()
+
+    def _check_leg(self, order: OrderRisk, leg: LegExposure) -> None:
+        """The derivatives limits (module ``risk_futures``) for an order on ``leg``; an order
+        that only shrinks the leg passes them, and after a trip only such an order passes."""
+        signed = order.quantity if order.side is Side.BUY else -order.quantity
+        if shrinks(signed, leg.quantity):
+            return
+        if self._killed is not None:
+            raise RiskLimitExceeded(
+                "kill_switch",
+                f"trading stopped ({self._killed}): {order.symbol} {leg.leg} order of {signed} would not "
+                f"only reduce the position of {leg.quantity}",
+            )
+        lim = self.limits
+        symbol = order.symbol
+        max_lev = lim.max_leverage.get(symbol, lim.default_max_leverage)
+        if max_lev is not None and (leg.leverage is None or leg.leverage > max_lev):
+            raise RiskLimitExceeded(
+                "max_leverage",
+                f"{symbol} leverage is {leg.leverage if leg.leverage is not None else 'unknown'}, "
+                f"limit {max_lev}: set it (DerivativesVenue.set_leverage) before growing the position",
+            )
+        quantity, entry, _ = move(leg.quantity, leg.entry_price, signed, order.price)
+        mark = order.mark_price or order.price
+        max_notional = lim.max_position_notional.get(symbol, lim.default_max_position_notional)
+        if max_notional is not None and abs(quantity) * mark > max_notional:
+            raise RiskLimitExceeded(
+                "max_position_notional",
+                f"{symbol} {leg.leg} notional at mark {mark} would be {abs(quantity) * mark} "
+                f"(position {quantity}), limit {max_notional}",
+            )
+        distance = lim.min_liquidation_distance
+        if distance is None:
+            return
+        liq = estimated_liquidation(leg, quantity, entry, lim.maintenance_rate)
+        if liq and abs(mark - liq) < distance * mark:
+            pct = (abs(mark - liq) / mark * 100).quantize(Decimal("0.01"))
+            raise RiskLimitExceeded(
+                "min_liquidation_distance",
+                f"{symbol} {leg.leg} position {quantity} would be liquidated near "
+                f"{liq.quantize(Decimal('0.01'))}, {pct}% from mark {mark}; limit {distance * 100}%",
+            )
+
+    def observe_margin_ratio(self, ratio: Decimal | None) -> None:
+        """Feed the account's margin ratio; at or above ``max_margin_ratio`` the kill switch
+        trips (with the emergency callback: the venue liquidates at 1)."""
+        limit = self.limits.max_margin_ratio
+        if limit is not None and ratio is not None and ratio >= limit:
+            self.trip(f"margin ratio {ratio.quantize(Decimal('0.0001'))} reached the limit {limit}")
 
     def _check_price_band(self, order: OrderRisk) -> None:
         pct = self.limits.max_price_deviation_pct

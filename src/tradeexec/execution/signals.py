@@ -10,6 +10,12 @@ Line format (Decimals as strings or numbers)::
      "type": "LIMIT", "price": "60000", "time_in_force": "GTC"}
     {"kind": "target", "symbol": "BTCUSDT", "target_quantity": "0.05"}
     {"kind": "target", "symbol": "ETHUSDT", "target_notional": "1000"}
+    {"kind": "target", "symbol": "BTCUSDT", "target_quantity": "-0.05", "position_leg": "BOTH"}
+
+On a derivatives venue a target is a leg's signed quantity (negative: short) or signed
+notional at the mark; ``position_leg`` names the leg (BOTH when not given, LONG or SHORT in
+hedge mode), and the difference goes out as ``leg_targets.leg_orders`` splits it: what
+closes is reduce-only, a flip is a reduce-only close and an opening order.
 """
 
 from __future__ import annotations
@@ -24,13 +30,15 @@ import msgspec
 
 from tradeexec.errors import TradeexecError
 from tradeexec.execution.dust import dust_reason
+from tradeexec.execution.leg_targets import check_leg_target, leg_orders, signed_decimal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import AccountSnapshot, PositionTracker
 from tradeexec.execution.risk import RiskManager
-from tradeexec.params import check_decimal, check_symbol
+from tradeexec.params import check_decimal, check_enum, check_symbol
 from tradeexec.plain_numbers import RULE, is_plain_decimal
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.rules import MarketFigures, Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
@@ -78,12 +86,14 @@ class OrderSignal(msgspec.Struct, frozen=True, tag_field="kind", tag="order", fo
 
 class TargetPosition(msgspec.Struct, frozen=True, tag_field="kind", tag="target", forbid_unknown_fields=True):
     """Hold ``target_quantity`` base (or ``target_notional`` quote at the mark) of ``symbol``.
-    Reached with a MARKET order, or a LIMIT order at ``price`` when one is given."""
+    Reached with a MARKET order, or a LIMIT order at ``price`` when one is given. On a
+    derivatives venue both are signed (short: negative) and ``position_leg`` names the leg."""
 
     symbol: str
     target_quantity: Decimal | None = None
     target_notional: Decimal | None = None
     price: Decimal | None = None
+    position_leg: PositionLeg | None = None
 
     def __post_init__(self) -> None:
         if (self.target_quantity is None) == (self.target_notional is None):
@@ -94,6 +104,7 @@ Signal = OrderSignal | TargetPosition
 _DECODER: msgspec.json.Decoder[Signal] = msgspec.json.Decoder(Signal)
 _RAW_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _DECIMAL_FIELDS = frozenset(("quantity", "quote_quantity", "price", "target_quantity", "target_notional"))
+_SIGNED_FIELDS = frozenset(("target_quantity", "target_notional"))  # a short target is negative
 
 
 def decode_signal(line: str | bytes) -> Signal:
@@ -112,7 +123,10 @@ def decode_signal(line: str | bytes) -> Signal:
     for key, value in _RAW_FIELDS.decode(raw).items():
         if key in _DECIMAL_FIELDS:
             text = bytes(value)
-            if text != b"null" and not is_plain_decimal(text.strip(b'"')):
+            number = text.strip(b'"')
+            if key in _SIGNED_FIELDS:
+                number = number.removeprefix(b"-")
+            if text != b"null" and not is_plain_decimal(number):
                 shown = text.decode(errors="replace")
                 raise msgspec.ValidationError(f"{shown} is not a plain decimal: {RULE} - at `$.{key}`")
     return signal
@@ -192,31 +206,16 @@ class Executor:
 
     async def _reach_target(self, target: TargetPosition) -> list[ManagedOrder]:
         symbol = check_symbol(target.symbol)
+        leg = target.position_leg
+        if leg is None and callable(getattr(self.orders.venue, "positions", None)):
+            leg = PositionLeg.BOTH  # a derivatives venue: one-way mode's leg
+        if leg is not None:
+            return await self._reach_leg_target(target, symbol, check_enum("position_leg", leg, PositionLeg))
         rules = self.orders._symbol_rules(symbol)
         # A spot position cannot go below zero: a negative target is refused, not sold into.
-        quantity, notional = (
-            None if value is None else check_decimal(name, value, allow_zero=True)
-            for name, value in (("target_quantity", target.target_quantity),
-                                ("target_notional", target.target_notional))
-        )  # fmt: skip
-        if target.price is not None:
-            check_decimal("price", target.price)
-        mark = await self.orders.mark_price(symbol)
-        if quantity is not None:
-            wanted = quantity
-        elif mark:
-            wanted = (notional or ZERO) / mark
-        else:
-            raise TradeexecError(f"no price for {symbol} to turn a notional target into a quantity")
+        wanted, mark, _ = await self._wanted(target, symbol, signed=False)
         delta = wanted - await self._position(symbol)
-        # Open orders pulling the other way (or more than needed the same way) conflict.
-        pending = ZERO
-        for o in self.orders.open_orders(symbol):
-            signed = o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
-            if (signed > 0) != (delta > 0) or abs(pending + signed) > abs(delta):
-                await self.orders.cancel(o.client_order_id)
-            else:
-                pending += signed
+        pending = await self._keep_pending(symbol, delta, None)
         delta = wanted - await self._position(symbol) - pending
         side = Side.BUY if delta > 0 else Side.SELL
         market = target.price is None
@@ -237,13 +236,87 @@ class Executor:
         )
         return [order]
 
+    async def _wanted(
+        self, target: TargetPosition, symbol: str, *, signed: bool
+    ) -> tuple[Decimal, Decimal | None, str]:
+        """The target's quantity (a notional turned into one at the mark), the mark, and the
+        field it came from; each value checked naming its field (``signed``: a short target
+        is negative)."""
+        quantity, notional = (
+            None if value is None else signed_decimal(name, value) if signed
+            else check_decimal(name, value, allow_zero=True)
+            for name, value in (("target_quantity", target.target_quantity),
+                                ("target_notional", target.target_notional))
+        )  # fmt: skip
+        if target.price is not None:
+            check_decimal("price", target.price)
+        mark = await self.orders.mark_price(symbol)
+        if quantity is not None:
+            return quantity, mark, "target_quantity"
+        if mark:
+            return (notional or ZERO) / mark, mark, "target_notional"
+        raise TradeexecError(f"no price for {symbol} to turn a notional target into a quantity")
+
+    async def _keep_pending(self, symbol: str, delta: Decimal, leg: PositionLeg | None) -> Decimal:
+        """Cancel the open orders on the position (``leg``: None for spot) that pull the other
+        way or more than ``delta`` the same way; returns what the kept ones still add."""
+        pending = ZERO
+        for o in self.orders.open_orders(symbol):
+            if o.intent.position_leg is not leg:
+                continue
+            signed = o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
+            if (signed > 0) != (delta > 0) or abs(pending + signed) > abs(delta):
+                await self.orders.cancel(o.client_order_id)
+            else:
+                pending += signed
+        return pending
+
+    async def _reach_leg_target(
+        self, target: TargetPosition, symbol: str, leg: PositionLeg
+    ) -> list[ManagedOrder]:
+        """A derivatives leg to its target: the orders ``leg_orders`` splits the difference
+        into, each rounded down to the step; a part below the venue's minimum is residual."""
+        rules = self.orders._symbol_rules(symbol)
+        wanted, mark, field = await self._wanted(target, symbol, signed=True)
+        check_leg_target(field, wanted, leg)
+        pending = await self._keep_pending(symbol, wanted - self._leg_quantity(symbol, leg), leg)
+        current = self._leg_quantity(symbol, leg)
+        market = target.price is None
+        left, why = ZERO, None
+        sent: list[ManagedOrder] = []
+        for part in leg_orders(current + pending, wanted):
+            qty = rules.round_qty(part.quantity, Rounding.DOWN, market=market)
+            reason = await self._dust(rules, part.side, qty, target.price, mark, reduce_only=part.reduce_only)
+            if reason is not None:
+                left += part.quantity if part.side is Side.BUY else -part.quantity
+                why = why or reason
+                continue
+            intent = OrderIntent(
+                symbol, part.side, OrderType.MARKET if market else OrderType.LIMIT, quantity=qty,
+                price=target.price, strategy=self.strategy, reduce_only=part.reduce_only, position_leg=leg,
+            )  # fmt: skip
+            sent.append(await self.orders.submit(intent))
+        self._note_residual(symbol if leg is PositionLeg.BOTH else f"{symbol} {leg}", left, why)
+        return sent
+
+    def _leg_quantity(self, symbol: str, leg: PositionLeg) -> Decimal:
+        found = self.positions.legs.get(symbol, leg)
+        return found.quantity if found is not None else ZERO
+
     async def _dust(
-        self, rules: SymbolRuleSet, side: Side, qty: Decimal, price: Decimal | None, mark: Decimal | None
+        self,
+        rules: SymbolRuleSet,
+        side: Side,
+        qty: Decimal,
+        price: Decimal | None,
+        mark: Decimal | None,
+        *,
+        reduce_only: bool = False,
     ) -> str | None:
         """Why the order would be refused as too small, judged at the prices the venue uses
         (its average price for a MARKET order, where it has one), or None."""
         market = MarketFigures(last_price=mark, average_price=await self.orders.average_prices.get(rules))
-        return dust_reason(rules, side, qty, price, market)
+        return dust_reason(rules, side, qty, price, market, reduce_only=reduce_only)
 
     def _note_residual(self, symbol: str, delta: Decimal, reason: str | None) -> None:
         """Keep the residual the target leaves, logged at INFO when one appears: not every

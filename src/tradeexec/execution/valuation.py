@@ -12,6 +12,12 @@ market instead:
 * start equity = equity at the marks when the manager starts; PnL = equity now - start equity.
 * every coin held at start that trades against ``quote`` becomes a tracked position (valued
   at its start mark), so gross exposure counts it like a position tradeexec bought.
+* a derivatives account (a venue with ``positions``): its legs are read at the start
+  (``LegBook.reconcile``), equity adds their unrealized PnL at the mark (the wallet is the
+  balance: equity is the margin balance), gross exposure their notional at the mark, and the
+  margin ratio estimated at the marks goes to the risk manager with the PnL (``max_margin_ratio``
+  trips the kill switch). Marks of such a venue are its mark prices (``mark_prices``), the
+  prices it values positions and liquidates at, not the last trade.
 
 Where marks come from (``Marks``): the caller's ``prices`` first, a ``MarkSource`` such as the
 mid of a local order book kept from the depth stream (``tradeexec.book``; the trading session
@@ -30,11 +36,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, cast
 
 from tradeexec.errors import ConfigError, TradeexecError
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
+from tradeexec.execution.risk_futures import margin_ratio
+from tradeexec.venue.positions import PositionSnapshot
 from tradeexec.venue.records import AccountBalances
 from tradeexec.venue.rules import VenueRules
 
@@ -58,6 +66,21 @@ class AccountClient(TickerClient, Protocol):
     """Balances and last prices: what valuation reads of the venue."""
 
     async def balances(self) -> AccountBalances: ...
+
+
+class DerivativesReads(Protocol):
+    """What valuation reads of a derivatives venue besides: positions and mark prices."""
+
+    async def positions(self, symbol: str | None = None) -> Sequence[PositionSnapshot]: ...
+
+    async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]: ...
+
+
+def derivatives(client: object) -> DerivativesReads | None:
+    """The venue as a derivatives venue when it is one (it has ``positions``)."""
+    if callable(getattr(client, "positions", None)) and callable(getattr(client, "mark_prices", None)):
+        return cast(DerivativesReads, client)
+    return None
 
 
 class NoPriceSource(ConfigError):
@@ -86,6 +109,13 @@ class Marks:
                 return mark
         return self._ticker.get(symbol)
 
+    async def _read(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
+        """A derivatives venue values positions at its mark price: that is the one to follow."""
+        futures = derivatives(self._client)
+        if futures is not None:
+            return await futures.mark_prices(symbols)
+        return await self._client.last_prices(symbols)
+
     def watch(self, symbols: Iterable[str]) -> None:
         self._watched.update(symbols)
 
@@ -94,7 +124,7 @@ class Marks:
         if self.refresh_s is None:
             return None
         self._watched.add(symbol)
-        price = (await self._client.last_prices([symbol])).get(symbol)
+        price = (await self._read([symbol])).get(symbol)
         if price is None or price <= 0:  # a symbol that never traded has no last price: no mark
             return None
         self._ticker[symbol] = price
@@ -107,7 +137,7 @@ class Marks:
         if self.refresh_s is None or not self._watched:
             return
         try:
-            prices = await self._client.last_prices(sorted(self._watched))
+            prices = await self._read(sorted(self._watched))
         except (TradeexecError, OSError, TimeoutError) as exc:
             log.warning("mark refresh: ticker failed (%s); keeping the last prices", exc)
             return
@@ -146,13 +176,17 @@ class Valuation:
         quote = self.quote
         return [s for s, p in self.tracker.positions.items() if p.quote_asset == quote and p.kind == "spot"]
 
+    def _leg_symbols(self) -> list[str]:
+        return sorted({lg.symbol for lg in self.tracker.legs.legs.values() if lg.quantity})
+
     def missing(self) -> list[str]:
-        """Symbols of held assets that have no mark now."""
-        return [
+        """Symbols of held assets and open legs that have no mark now."""
+        held = [
             s
             for s in self._valued()
             if self.tracker.balance(self.tracker.positions[s].base_asset).total and self.marks(s) is None
         ]
+        return held + [s for s in self._leg_symbols() if s not in held and self.marks(s) is None]
 
     def equity(self) -> Decimal | None:
         """None while a held asset has no mark (never a value that counts it as 0)."""
@@ -170,7 +204,29 @@ class Valuation:
                 if mark is None:
                     return None
                 total += held * mark
+        for leg in tracker.legs.legs.values():
+            if leg.quantity and leg.margin_asset == self.quote:
+                mark = self.marks(leg.symbol)
+                if mark is None:
+                    return None
+                total += leg.unrealized_pnl(mark)
         return total
+
+    def margin_ratio(self, maintenance_rate: Decimal) -> Decimal | None:
+        """The account's margin ratio at the marks (``risk_futures.margin_ratio``); None with
+        no open leg or while one has no mark."""
+        legs = self.tracker.legs.legs
+        if not legs:
+            return None
+        figures = {}
+        for key, leg in legs.items():
+            if leg.quantity:
+                mark = self.marks(leg.symbol)
+                if mark is None:
+                    return None
+                figures[f"{key}"] = (leg.quantity, leg.entry_price, mark)
+        wallet = self.tracker.balance(self.quote).total
+        return margin_ratio(wallet, figures, maintenance_rate)
 
     def pnl(self) -> Decimal | None:
         """Equity now minus the start equity; None until both are known."""
@@ -187,6 +243,8 @@ class Valuation:
         pnl = self.pnl()
         if pnl is not None:
             risk.observe_pnl(pnl)
+        if self.tracker.legs:
+            risk.observe_margin_ratio(self.margin_ratio(risk.limits.maintenance_rate))
 
     async def start(self, client: AccountClient, rules: VenueRules, risk: RiskManager) -> None:
         """Balances (the account, unless already loaded), positions for what is held, marks,
@@ -199,14 +257,21 @@ class Valuation:
             )
         if not self.tracker.book.stated:  # fills the reconciliation applied are not holdings
             self.tracker.load_account(await client.balances())
+        futures = derivatives(client)
+        if futures is not None:
+            self.tracker.legs.reconcile(await futures.positions())
         self.cover(rules)
+        self.marks.watch(self._leg_symbols())
         await self.marks.refresh()
         missing = self.missing()
+        open_legs = set(missing) & set(self._leg_symbols())
         lim = risk.limits
         if missing:
             what = f"no mark for {', '.join(missing)} (held at start) from the price source or the ticker"
-            if lim.max_gross_exposure is not None or lim.max_daily_loss is not None:
-                raise NoPriceSource(f"{what}: max_gross_exposure and max_daily_loss cannot count them")
+            if lim.max_gross_exposure is not None or lim.max_daily_loss is not None or open_legs:
+                raise NoPriceSource(
+                    f"{what}: max_gross_exposure, max_daily_loss and a position's margin cannot count them"
+                )
             log.warning("%s: PnL is unknown until they have one", what)
         for symbol in self._valued():
             pos = self.tracker.positions[symbol]

@@ -51,6 +51,7 @@ from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
+from tradeexec.execution.risk_futures import only_reduces
 from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.rules import MarketFigures
@@ -242,7 +243,9 @@ class OrderManager(Reconciling):
         when it refused; returns the order when it was accepted or its outcome is unknown
         (then it is being resolved in the background)."""
         request = checked(request, self.venue)
-        self.risk.ensure_can_trade()
+        # Once the kill switch has tripped, an order that cannot grow a position still passes.
+        closing = only_reduces(request.side, request.position_leg, request.reduce_only)
+        self.risk.ensure_can_trade(closing=closing)
         self.policy.check_can_send()
         if not self._guard.catch_up():
             raise JournalUnavailable(
@@ -261,7 +264,7 @@ class OrderManager(Reconciling):
             rules.validate_order(intent, MarketFigures(open_orders=open_now))
             average = await self.average_prices.get(rules)
         rules.validate_order(intent, MarketFigures(mark, average, open_now))
-        self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent.symbol))
+        self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None
         try:
@@ -293,18 +296,31 @@ class OrderManager(Reconciling):
         qty = intent.quantity
         if qty is None:
             qty = (intent.quote_quantity or ZERO) / price if price else ZERO
-        return OrderRisk(intent.symbol, request.side, qty, price, mark, is_limit=intent.price is not None)
+        closes = only_reduces(request.side, intent.position_leg, intent.reduce_only)
+        is_limit = intent.price is not None
+        return OrderRisk(intent.symbol, request.side, qty, price, mark, is_limit, intent.reduce_only, closes)
 
-    def _exposure(self, symbol: str) -> Exposure:
-        pos = self.positions.position(symbol)
+    def _exposure(self, intent: Intent) -> Exposure:
+        symbol = intent.symbol
+        leg = intent.position_leg
+        legs = None
+        if leg is None:
+            pos = self.positions.position(symbol)
+            position = pos.quantity if pos is not None else ZERO
+        else:  # a derivatives order: its leg, and the open orders on that leg
+            collateral = self.positions.balance(self._symbol_rules(symbol).quote_asset).total
+            legs = self.positions.legs.exposure(symbol, leg, collateral)
+            position = legs.quantity
         pending = ZERO
         for o in self.open_orders(symbol):
-            pending += o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
+            if o.intent.position_leg is leg:
+                pending += o.remaining_qty if o.side is Side.BUY else -o.remaining_qty
         return Exposure(
-            position=pos.quantity if pos is not None else ZERO,
+            position=position,
             pending=pending,
             gross_exposure=self.positions.gross_exposure(),
             open_orders=len(self.open_orders()),
+            leg=legs,
         )
 
     async def _place(self, order: ManagedOrder) -> bool:
@@ -332,10 +348,11 @@ class OrderManager(Reconciling):
         the wire, so no path (resolver, reconcile, replace, the Executor) sends after a stop;
         the emergency stop's own sells do not come through here."""
         stop = self.risk.trip_reason
-        if stop is not None:
+        intent = order.intent
+        if stop is not None and not only_reduces(intent.side, intent.position_leg, intent.reduce_only):
+            # Once tripped, only an order the venue will not let grow a position goes out.
             self._abandon(order, f"not sent: kill switch tripped ({stop})")
             return False
-        intent = order.intent
         if order.state is OrderState.PENDING_NEW:
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
         signed_lo = self.venue.timestamp_ms()

@@ -154,22 +154,42 @@ class OrderTracking:
             order._trade_ids.add(event.trade_id)
             order.fills.append(event)
             if event.last_qty and event.last_price is not None:
-                self.positions.apply_fill(
-                    order.symbol,
-                    order.side,
-                    event.last_qty,
-                    event.last_price,
-                    commission=event.commission or ZERO,
-                    commission_asset=event.commission_asset,
-                    quote_qty=event.last_quote,
-                    trade_id=event.trade_id,
-                    time_ms=event.update_ms,
-                )
+                self._move_position(order, event, event.last_qty, event.last_price)
                 self.valuation.observe(self.risk)
         order.executed_qty = max(order.executed_qty, event.executed_qty)
         order.cumulative_quote = max(order.cumulative_quote, event.cumulative_quote)
         self._set_state(order, OrderState.from_exchange(event.status))
         return True
+
+    def _move_position(self, order: ManagedOrder, event: ExchangeEvent, qty: Decimal, price: Decimal) -> None:
+        """One new fill moves the order's position: its leg when the journaled intent names
+        one (a derivatives order), else the spot position (the spot path pays one attribute
+        read for this)."""
+        leg = order.intent.position_leg
+        if leg is None:
+            self.positions.apply_fill(
+                order.symbol,
+                order.side,
+                qty,
+                price,
+                commission=event.commission or ZERO,
+                commission_asset=event.commission_asset,
+                quote_qty=event.last_quote,
+                trade_id=event.trade_id,
+                time_ms=event.update_ms,
+            )
+            return
+        self.positions.legs.apply_fill(
+            order.symbol,
+            leg,
+            order.side,
+            qty,
+            price,
+            commission=event.commission or ZERO,
+            commission_asset=event.commission_asset,
+            trade_id=event.trade_id,
+            time_ms=event.update_ms,
+        )
 
     def _set_state(self, order: ManagedOrder, new: OrderState) -> None:
         if advances(order.state, new):

@@ -1,0 +1,410 @@
+"""The positions of a derivatives account, one ``TrackedLeg`` per (symbol, ``PositionLeg``).
+
+A futures position is not a balance: it has its own entry price, its PnL moves with the mark,
+and funding and liquidation move it with no order of ours. So the legs are kept here, apart
+from the spot positions (``positions.py``), by the venue's own rules (Binance USDⓈ-M):
+
+* entry price: a fill that grows a leg averages it, ``(|q|*entry + |fill|*price) / |q+fill|``;
+  one that shrinks it keeps it; one through zero closes the old side and opens the rest at the
+  fill's price; a flat leg has entry 0. (The local exchange books the same, ``sim/futures/
+  accounts.py``; Binance's ACCOUNT_UPDATE ``ep``/``cr`` figures follow this rule:
+  https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update)
+* realized PnL per fill: ``closed * (price - entry)`` for a long, the opposite for a short,
+  rounded to the unit the venue books amounts in (``pnl_unit``; Binance: USDT's 8th decimal).
+* unrealized PnL: ``quantity * (mark - entry)`` with the signed quantity (Binance FAQ "How to
+  calculate unrealized PNL": size * direction * (mark - entry)).
+* wallet change = realized PnL - commission + funding (funding received; negative: paid).
+* liquidation price: the venue's figure from its last position read (it depends on the whole
+  account's margin and the venue's brackets, which only the venue knows to the unit); risk
+  estimates its own where it needs one (``risk_futures.py``).
+
+Fills move a leg at once (risk sees them before the next order), each trade once (keyed by
+trade id). What the venue states (a ``PositionsChanged`` statement, a ``PositionSnapshot``
+read) is the truth as of its time: a stale one changes nothing, and a fill timed at or before
+the last statement is already inside it, so it adds its realized PnL and commission but moves
+the leg no further. ``reconcile`` compares tracked legs with a position read to the last unit
+and raises the alarm on any difference, as the spot tracker does for balances.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tradeexec.execution.risk_futures import LegExposure
+from tradeexec.venue.positions import MarginMode, PositionLeg, PositionsChanged, PositionSnapshot
+from tradeexec.venue.vocab import Side
+
+__all__ = ["LegBook", "LegDiff", "LegKey", "Liquidation", "TrackedLeg"]
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+PNL_UNIT = Decimal("0.00000001")  # Binance books USDⓈ-M amounts in the 8th decimal
+# How long after a liquidation or ADL alarm a leg's shrinking is taken as the venue's close.
+CLOSING_MS = 60_000
+
+LegKey = tuple[str, PositionLeg]
+
+
+@dataclass(slots=True)
+class TrackedLeg:
+    """One position: ``quantity`` signed (a hedge-mode SHORT leg is negative too).
+
+    ``funding`` is what the leg received (negative: paid), ``fees`` the commission per asset;
+    ``mark_price``, ``liquidation_price``, ``isolated_margin``, ``leverage`` and
+    ``margin_mode`` are the venue's figures from its last position read. ``as_of`` is the
+    venue time the quantity is as new as (the last statement or fill that set it); a fill
+    timed at or before ``stated_at`` is inside the venue's last statement. (Two trades in one
+    millisecond: the second may be taken as inside the first's statement until its own
+    statement, which Binance sends per trade, sets the leg.)"""
+
+    symbol: str
+    leg: PositionLeg
+    margin_asset: str = "USDT"
+    quantity: Decimal = ZERO
+    entry_price: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    funding: Decimal = ZERO
+    fees: dict[str, Decimal] = field(default_factory=dict)
+    leverage: Decimal | None = None
+    margin_mode: MarginMode = MarginMode.CROSSED
+    isolated_margin: Decimal = ZERO
+    mark_price: Decimal | None = None
+    liquidation_price: Decimal = ZERO
+    as_of: int = -1
+    stated_at: int = -1  # the venue time of the last statement or read adopted
+    # The leg as it was before the last statement: fills the statement already includes
+    # that arrive after it realize their PnL against this, not against the stated leg.
+    _basis: tuple[Decimal, Decimal] = (ZERO, ZERO)
+
+    @property
+    def commission(self) -> Decimal:
+        """Commission paid in the margin asset (others are in ``fees``)."""
+        return self.fees.get(self.margin_asset, ZERO)
+
+    @property
+    def funding_paid(self) -> Decimal:
+        return -self.funding
+
+    def unrealized_pnl(self, mark: Decimal | None = None) -> Decimal:
+        """At ``mark`` (the venue's last mark when None; 0 without one)."""
+        price = self.mark_price if mark is None else mark
+        return self.quantity * (price - self.entry_price) if self.quantity and price else ZERO
+
+    def notional(self, mark: Decimal | None = None) -> Decimal:
+        price = self.mark_price if mark is None else mark
+        return abs(self.quantity) * (price or self.entry_price)
+
+    @property
+    def wallet_change(self) -> Decimal:
+        """What this leg moved the wallet by: realized PnL - commission + funding."""
+        return self.realized_pnl - self.commission + self.funding
+
+
+def move(
+    quantity: Decimal, entry: Decimal, delta: Decimal, price: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """``(quantity, entry)`` moved by a fill of signed ``delta`` at ``price``: the new quantity,
+    the new entry and the PnL the fill realized (unrounded). Binance's rule (module doc)."""
+    if quantity == 0 or (quantity > 0) == (delta > 0):
+        new = quantity + delta
+        return new, (abs(quantity) * entry + abs(delta) * price) / abs(new), ZERO
+    closed = min(abs(quantity), abs(delta))
+    realized = closed * (price - entry) * (1 if quantity > 0 else -1)
+    new = quantity + delta
+    if new == 0:
+        return new, ZERO, realized
+    return new, (price if (new > 0) != (quantity > 0) else entry), realized
+
+
+@dataclass(slots=True, frozen=True)
+class LegDiff:
+    """A tracked figure of a leg that the venue's read contradicts (``what``: quantity or
+    entry_price)."""
+
+    symbol: str
+    leg: PositionLeg
+    what: str
+    tracked: Decimal
+    venue: Decimal
+
+
+@dataclass(slots=True)
+class Liquidation:
+    """A leg the venue closed (in part or whole) by itself: a liquidation or an
+    auto-deleveraging (``reason``), one record per leg and alarm, completed as the venue's
+    statements and its closing order's trades come: ``quantity_after`` and ``time`` (venue ms)
+    of the last, ``price`` of the last trade (None while only statements told), and the PnL
+    its trades realized."""
+
+    symbol: str
+    leg: PositionLeg
+    quantity_before: Decimal
+    quantity_after: Decimal
+    entry_price: Decimal
+    reason: str
+    time: int
+    price: Decimal | None = None
+    realized_pnl: Decimal = ZERO
+
+
+def _unit(figure: Decimal) -> Decimal:
+    """One unit of the last digit the venue stated ``figure`` with."""
+    exponent = figure.as_tuple().exponent
+    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) else ZERO
+
+
+class LegBook:
+    """Every leg of the account, by (symbol, leg). ``on_alarm`` is called with the
+    differences whenever ``reconcile`` finds any."""
+
+    def __init__(
+        self,
+        *,
+        on_alarm: Callable[[list[LegDiff]], object] | None = None,
+        pnl_unit: Decimal = PNL_UNIT,
+    ) -> None:
+        self.legs: dict[LegKey, TrackedLeg] = {}
+        self.on_alarm = on_alarm
+        self.pnl_unit = pnl_unit
+        self.unattributed_funding: dict[str, Decimal] = {}  # symbol ("" = account) -> received
+        self.liquidations: list[Liquidation] = []
+        self.last_diffs: list[LegDiff] = []
+        self._seen: set[Hashable] = set()
+        # symbol -> (why, until: venue ms), while the venue closes the symbol itself
+        self._venue_closing: dict[str, tuple[str, int]] = {}
+        self._open_liquidations: dict[LegKey, Liquidation] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.legs)
+
+    def leg(self, symbol: str, leg: PositionLeg, margin_asset: str = "USDT") -> TrackedLeg:
+        key = (symbol, leg)
+        found = self.legs.get(key)
+        if found is None:
+            found = self.legs[key] = TrackedLeg(symbol, leg, margin_asset)
+        return found
+
+    def get(self, symbol: str, leg: PositionLeg) -> TrackedLeg | None:
+        return self.legs.get((symbol, leg))
+
+    def exposure(self, symbol: str, leg: PositionLeg, collateral: Decimal) -> LegExposure:
+        """The leg as risk sees it before an order (``collateral``: the margin asset's wallet
+        balance, behind a leg the venue gave no liquidation price for)."""
+        pos = self.legs.get((symbol, leg))
+        if pos is None:
+            return LegExposure(leg, collateral=collateral)
+        return LegExposure(
+            leg, pos.quantity, pos.entry_price, pos.leverage, pos.liquidation_price, collateral
+        )
+
+    def of(self, symbol: str) -> list[TrackedLeg]:
+        return [lg for (s, _), lg in self.legs.items() if s == symbol]
+
+    # ---- fills ----------------------------------------------------------------------------
+
+    def apply_fill(
+        self,
+        symbol: str,
+        leg: PositionLeg,
+        side: Side,
+        qty: Decimal,
+        price: Decimal,
+        *,
+        commission: Decimal = ZERO,
+        commission_asset: str | None = None,
+        trade_id: int | None = None,
+        time_ms: int | None = None,
+    ) -> TrackedLeg:
+        """One trade of an order on ``leg``; a trade id seen before changes nothing."""
+        if trade_id is not None:
+            key = ("trade", symbol, trade_id)
+            if key in self._seen:
+                return self.leg(symbol, leg)
+            self._seen.add(key)
+        pos = self.leg(symbol, leg)
+        delta = qty if side is Side.BUY else -qty
+        if time_ms is not None and time_ms <= pos.stated_at:
+            # Already inside the last statement: realize against the leg as it was before it.
+            q, e = pos._basis
+            q, e, realized = move(q, e, delta, price)
+            pos._basis = (q, e)
+        else:
+            pos.quantity, pos.entry_price, realized = move(pos.quantity, pos.entry_price, delta, price)
+            if time_ms is not None:
+                pos.as_of = time_ms
+        pos.realized_pnl += realized.quantize(self.pnl_unit)
+        if commission and commission_asset:
+            pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
+        return pos
+
+    # ---- what the venue states ------------------------------------------------------------
+
+    def apply_statement(self, item: PositionsChanged) -> bool:
+        """A stream statement of the legs an event changed; False when any leg it lists was
+        stated later already (that leg is left as it is). A leg it shrinks while the venue is
+        closing the symbol by itself (``venue_closing``) is recorded as a liquidation."""
+        fresh = True
+        for symbol, leg, quantity, entry in item.legs:
+            pos = self.leg(symbol, leg)
+            if item.update_time < pos.as_of:
+                fresh = False
+                continue
+            self._note_venue_close(pos, quantity, item.update_time)
+            pos._basis = (pos.quantity, pos.entry_price)
+            pos.quantity, pos.entry_price = quantity, entry
+            pos.as_of = pos.stated_at = item.update_time
+        return fresh
+
+    def apply_snapshot(self, snap: PositionSnapshot) -> bool:
+        """A position read: the descriptive figures (mark, liquidation price, margin) are
+        always taken; quantity and entry only when the read is not older than what set them.
+        False when it was older."""
+        pos = self.leg(snap.symbol, snap.leg, snap.margin_asset)
+        pos.margin_asset = snap.margin_asset
+        pos.mark_price = snap.mark_price or pos.mark_price
+        pos.liquidation_price = snap.liquidation_price
+        pos.margin_mode = snap.margin_mode
+        pos.isolated_margin = snap.isolated_margin
+        if snap.leverage is not None:
+            pos.leverage = snap.leverage
+        if snap.update_time < pos.as_of:
+            return False
+        self._note_venue_close(pos, snap.quantity, snap.update_time)
+        pos._basis = (pos.quantity, pos.entry_price)
+        pos.quantity, pos.entry_price = snap.quantity, snap.entry_price
+        pos.as_of = pos.stated_at = snap.update_time
+        return True
+
+    def apply_funding(self, symbol: str, amount: Decimal, event_time: int, asset: str = "") -> None:
+        """A funding payment (received; negative: paid), once per (symbol, asset, amount,
+        time). It goes to the symbol's leg when exactly one is open, else it is kept per symbol
+        (Binance's stream names no symbol for a cross position's funding)."""
+        key = ("funding", symbol, asset, amount, event_time)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        open_legs = [lg for lg in self.of(symbol) if lg.quantity] if symbol else []
+        if len(open_legs) == 1:
+            open_legs[0].funding += amount
+        else:
+            self.unattributed_funding[symbol] = self.unattributed_funding.get(symbol, ZERO) + amount
+
+    def venue_closing(self, symbol: str, why: str, at: int) -> None:
+        """The venue said at ``at`` (its ms) that it is closing ``symbol``'s position itself
+        (a liquidation or ADL alarm; "" for the whole account): for ``CLOSING_MS`` after, what
+        shrinks the symbol's legs without an order of ours is recorded as what it is."""
+        until = at + CLOSING_MS
+        symbols = {s for s, _ in self.legs} if not symbol else {symbol}
+        for s in symbols:
+            self._venue_closing[s] = (why, until)
+        for key in [k for k in self._open_liquidations if k[0] in symbols]:
+            del self._open_liquidations[key]  # a new alarm: a new record
+
+    def closing(self, symbol: str, at: int) -> bool:
+        found = self._venue_closing.get(symbol)
+        return found is not None and at <= found[1]
+
+    def apply_venue_fill(
+        self, symbol: str, leg: PositionLeg, side: Side, qty: Decimal, price: Decimal, *, trade_id: int,
+        time_ms: int, commission: Decimal = ZERO, commission_asset: str | None = None,
+    ) -> TrackedLeg:  # fmt: skip
+        """A trade of the venue's own closing order (not one of ours) while it closes the
+        symbol: it moves the leg like any fill and completes the liquidation record."""
+        pos = self.leg(symbol, leg)
+        if time_ms > pos.stated_at:  # else the venue's statement told the close already
+            self._note_venue_close(pos, pos.quantity + (qty if side is Side.BUY else -qty), time_ms)
+        realized = pos.realized_pnl
+        self.apply_fill(symbol, leg, side, qty, price, commission=commission,
+                        commission_asset=commission_asset, trade_id=trade_id, time_ms=time_ms)  # fmt: skip
+        record = self._open_liquidations.get((symbol, leg))
+        if record is not None:
+            record.price = price
+            record.realized_pnl += pos.realized_pnl - realized
+        return pos
+
+    def _note_venue_close(self, pos: TrackedLeg, after: Decimal, time: int) -> None:
+        """Record (or complete) the liquidation of ``pos`` when the venue is closing its
+        symbol and ``after`` is smaller."""
+        key = (pos.symbol, pos.leg)
+        if not self.closing(pos.symbol, time) or abs(after) >= abs(pos.quantity):
+            return
+        record = self._open_liquidations.get(key)
+        if record is None:
+            why = self._venue_closing[pos.symbol][0]
+            record = Liquidation(pos.symbol, pos.leg, pos.quantity, after, pos.entry_price, why, time)
+            self._open_liquidations[key] = record
+            self.liquidations.append(record)
+        record.quantity_after, record.time = after, time
+        log.error(
+            "%s %s %s: the venue closed the position from %s to %s (entry %s)",
+            record.reason.upper(), pos.symbol, pos.leg, pos.quantity, after, pos.entry_price,
+        )  # fmt: skip
+
+    # ---- totals ---------------------------------------------------------------------------
+
+    def realized_pnl(self) -> Decimal:
+        return sum((lg.realized_pnl for lg in self.legs.values()), ZERO)
+
+    def funding(self) -> Decimal:
+        legs = sum((lg.funding for lg in self.legs.values()), ZERO)
+        return legs + sum(self.unattributed_funding.values(), ZERO)
+
+    def commission(self) -> Decimal:
+        return sum((lg.commission for lg in self.legs.values()), ZERO)
+
+    def wallet_change(self) -> Decimal:
+        """Realized PnL - commission + funding over every leg (in the margin asset)."""
+        return self.realized_pnl() - self.commission() + self.funding()
+
+    def unrealized_pnl(self, marks: Callable[[str], Decimal | None] | None = None) -> Decimal:
+        """At ``marks`` when it has one for the symbol, else at the venue's last mark."""
+        total = ZERO
+        for lg in self.legs.values():
+            total += lg.unrealized_pnl(marks(lg.symbol) if marks is not None else None)
+        return total
+
+    # ---- reconciliation -------------------------------------------------------------------
+
+    def reconcile(
+        self, snapshots: Iterable[PositionSnapshot], *, symbols: Sequence[str] | None = None
+    ) -> list[LegDiff]:
+        """Compare the tracked legs with a position read, adopt the venue's, and raise the
+        alarm on any difference: quantity to the last unit, entry price to the last digit the
+        venue states. A leg the read does not list is flat by the venue's word when the read
+        covered its symbol (``symbols``; None: every symbol). A leg stated later than the read
+        (by the stream, while the read was on its way) is not compared: the read is older."""
+        diffs: list[LegDiff] = []
+        listed: set[LegKey] = set()
+        for snap in snapshots:
+            key = (snap.symbol, snap.leg)
+            listed.add(key)
+            pos = self.legs.get(key)
+            if pos is not None and snap.update_time >= pos.as_of:
+                diffs.extend(self._compare(pos, snap.quantity, snap.entry_price))
+            self.apply_snapshot(snap)
+        for key, pos in self.legs.items():
+            if key in listed or not pos.quantity or (symbols is not None and key[0] not in symbols):
+                continue
+            diffs.append(LegDiff(pos.symbol, pos.leg, "quantity", pos.quantity, ZERO))
+            pos.quantity = pos.entry_price = ZERO
+        self.last_diffs = diffs
+        if diffs:
+            log.error(
+                "leg reconciliation: tracked positions disagree with the venue (adopted the venue's): %s",
+                "; ".join(f"{d.symbol} {d.leg} {d.what} tracked {d.tracked} venue {d.venue}" for d in diffs),
+            )
+            if self.on_alarm is not None:
+                self.on_alarm(diffs)
+        return diffs
+
+    @staticmethod
+    def _compare(pos: TrackedLeg, quantity: Decimal, entry: Decimal) -> list[LegDiff]:
+        out = []
+        if pos.quantity != quantity:
+            out.append(LegDiff(pos.symbol, pos.leg, "quantity", pos.quantity, quantity))
+        elif quantity and abs(pos.entry_price - entry) >= _unit(entry):
+            out.append(LegDiff(pos.symbol, pos.leg, "entry_price", pos.entry_price, entry))
+        return out
