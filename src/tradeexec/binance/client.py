@@ -23,6 +23,7 @@ from tradeexec.binance.rest.api import Params, RecvWindow
 from tradeexec.binance.rest.futures import FuturesApi
 from tradeexec.binance.rest.futures_account import FuturesAccountApi
 from tradeexec.binance.rest.futures_algo import FuturesAlgoApi
+from tradeexec.binance.rest.futures_trading import FuturesTradingApi
 from tradeexec.binance.rest.margin import MarginApi
 from tradeexec.binance.rest.spot import SpotApi
 from tradeexec.binance.rest.wallet import WalletApi
@@ -42,7 +43,9 @@ _PRIMARY_FAMILY = {
 }
 
 
-class BinanceClient(SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi, FuturesAccountApi):
+class BinanceClient(
+    SpotApi, WalletApi, MarginApi, FuturesApi, FuturesAlgoApi, FuturesAccountApi, FuturesTradingApi
+):
     """Asynchronous client for the Binance REST API (spot, wallet, margin, USDT-M futures).
 
     ``async with BinanceClient(api_key, api_secret) as client:`` opens one HTTP session and,
