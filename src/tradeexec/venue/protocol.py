@@ -181,6 +181,13 @@ class DerivativesVenue(TradingVenue, Protocol):
         """Cancel every open conditional order of ``symbol``; returns how many were open."""
         ...
 
+    async def open_conditional(self, symbol: str | None = None) -> Sequence[OrderSnapshot]:
+        """The open conditional orders (of ``symbol``, or of every symbol when None), in their
+        own id space (Binance: ``algoId`` as ``order_id``, ``clientAlgoId`` as the client
+        order id; the trigger price as ``stop_price``). ``open_orders`` does not list them:
+        the emergency stop finds a symbol whose only open order is a stop here."""
+        ...
+
     async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
         """The mark price of each of ``symbols`` (what unrealized PnL and liquidation run on)."""
         ...

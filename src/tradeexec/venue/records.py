@@ -111,7 +111,9 @@ class OrderSnapshot:
 @dataclass(slots=True, frozen=True)
 class TradeRecord:
     """One of the account's trades (``TradingVenue.recent_trades``); ``quote_qty`` is the quote the
-    trade moved as the venue booked it, which price times quantity need not equal."""
+    trade moved as the venue booked it, which price times quantity need not equal.
+    ``realized_pnl`` is the profit or loss the trade realized on a position, as the venue booked
+    it (a derivatives venue: Binance's ``realizedPnl``); None on a venue without positions."""
 
     id: int
     order_id: int
@@ -121,6 +123,7 @@ class TradeRecord:
     commission: Decimal
     commission_asset: str
     time_ms: int
+    realized_pnl: Decimal | None = None
 
 
 class ExecutionUpdate(Protocol):
