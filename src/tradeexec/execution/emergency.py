@@ -11,16 +11,14 @@ The sells themselves are in ``emergency_sell``, the report in ``emergency_report
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
-from tradeexec.errors import TradeexecError
+from tradeexec.execution.emergency_passes import Attempts
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
-from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.risk import RiskManager
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.rules import VenueRules
@@ -69,28 +67,13 @@ async def emergency_stop(
     return report
 
 
-class _Stop:
+class _Stop(Attempts):
     def __init__(self, venue: TradingVenue, policy: ErrorPolicy, attempts: int) -> None:
+        super().__init__(policy, attempts, EmergencyReport())
         self.venue = venue
-        self.policy = policy
-        self.attempts = attempts
-        self.report = EmergencyReport()
         self.rules: VenueRules | None = None
         self.sellers: dict[str, AssetSeller] = {}
         self.gave_up: dict[str, str | None] = {}
-
-    async def attempt(self, what: str, call: Any) -> Any:
-        """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await call()
-            except (TradeexecError, OSError, TimeoutError) as exc:
-                decision = self.policy.decide(exc, write=False, attempt=attempt, what=f"emergency: {what}")
-                self.report.errors.append(f"{what}: {exc}")
-                if decision.action in (Action.FAIL, Action.HALT) or attempt == self.attempts:
-                    return None
-                await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
-        return None
 
     async def cancel_everything(self) -> None:
         for _ in range(self.attempts):
