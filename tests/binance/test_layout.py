@@ -23,6 +23,7 @@ MAX_LINES = 600
 LAYERS = [
     "enums", "errors", "rules", "net", "models", "rest", "ws", "client",
     "venue_records", "venue_stream", "venue",
+    "futures_venue_records", "futures_venue_stream", "futures_venue",
 ]  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from tradeexec.binance.venue_records import (
 from tradeexec.binance.venue_stream import SpotUserStream, user_data_stream
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.records import (
     AccountBalances,
@@ -51,9 +52,25 @@ from tradeexec.venue.records import (
 )
 from tradeexec.venue.rules import OrderTerms
 
-__all__ = ["OrderSender", "SpotVenue"]
+__all__ = ["BinanceVenueBase", "OrderSender", "SpotVenue", "leg_terms"]
 
 DUPLICATE_ORDER_MSG = MSG_DUPLICATE_ORDER
+
+
+def leg_terms(order: OrderTerms) -> tuple[bool, PositionLeg | None]:
+    """The order's reduce-only flag and position leg; an order type without them (a plain
+    ``OrderTerms``) is neither."""
+    return bool(getattr(order, "reduce_only", False)), getattr(order, "position_leg", None)
+
+
+def _refuse_legs(symbol: str, reduce_only: bool, leg: PositionLeg | None) -> None:
+    if reduce_only or leg is not None:
+        # Spot has no positions: sending it without the flag would buy or sell for real.
+        raise InvalidParameter(
+            "reduce_only" if reduce_only else "position_leg",
+            "spot has no positions",
+            f"{symbol} is traded on Binance spot; reduce-only and legs are futures terms",
+        )
 
 
 class OrderSender(Protocol):
@@ -62,33 +79,48 @@ class OrderSender(Protocol):
     async def place(self, args: OrderArgs, *, recv_window: int | None = None) -> OrderAck | OrderFull: ...
 
 
-class SpotVenue:
-    """Binance spot (or the local exchange) through ``client``; orders are placed through
-    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+class BinanceVenueBase:
+    """What every Binance product's adapter answers the same way, whatever it trades: the
+    key's permissions and the system status are Binance-wide (``/sapi``), the clock offset is
+    the client's."""
 
-    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
+    def __init__(self, client: BinanceClient) -> None:
         self.client = client
-        self.orders: OrderSender = client if orders is None else orders
 
     @property
     def is_local(self) -> bool:
         return is_local_exchange(self.client)
+
+    async def key_permissions(self) -> KeyPermissions:
+        return await self.client.api_restrictions()
+
+    async def status(self) -> VenueStatus:
+        status = await self.client.system_status()
+        return VenueStatus(maintenance=status.status == SystemStatus.MAINTENANCE, msg=status.msg)
+
+    def timestamp_ms(self) -> int:
+        return self.client.timestamp_ms()
+
+
+class SpotVenue(BinanceVenueBase):
+    """Binance spot (or the local exchange) through ``client``; orders are placed through
+    ``orders`` when given (a ``WsApiClient``: the WebSocket API), else over REST."""
+
+    def __init__(self, client: BinanceClient, orders: OrderSender | None = None) -> None:
+        super().__init__(client)
+        self.orders: OrderSender = client if orders is None else orders
 
     async def rules(self) -> ExchangeRules:
         return await self.client.rules()
 
     def check_order(self, order: OrderTerms) -> None:
         check_shape(order_check_of(order))
+        _refuse_legs(order.symbol, *leg_terms(order))
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
-        # Checked by the core (``check_order``, the rules): built as it is, not checked again.
-        if request.reduce_only or request.position_leg is not None:
-            # Spot has no positions: sending it without the flag would buy or sell for real.
-            raise InvalidParameter(
-                "reduce_only" if request.reduce_only else "position_leg",
-                "spot has no positions",
-                f"{request.symbol} is traded on Binance spot; reduce-only and legs are futures terms",
-            )
+        # Checked by the core (``check_order``, the rules): built as it is, not checked again,
+        # but for the one refusal a journal written by another venue's run could carry.
+        _refuse_legs(request.symbol, request.reduce_only, request.position_leg)
         args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
             response = await self.orders.place(args, recv_window=request.recv_window_ms)
@@ -151,16 +183,5 @@ class SpotVenue:
         price = (await self.client.avg_price(symbol)).price
         return price if price.is_finite() and price > 0 else None  # 0: nothing traded yet
 
-    async def key_permissions(self) -> KeyPermissions:
-        return await self.client.api_restrictions()
-
-    async def status(self) -> VenueStatus:
-        status = await self.client.system_status()
-        return VenueStatus(maintenance=status.status == SystemStatus.MAINTENANCE, msg=status.msg)
-
     async def server_time_ms(self) -> int:
         return (await self.client.server_time()).server_time
-
-    def timestamp_ms(self) -> int:
-        return self.client.timestamp_ms()
-

@@ -182,10 +182,10 @@ class DerivativesVenue(TradingVenue, Protocol):
         ...
 
     async def open_conditional(self, symbol: str | None = None) -> Sequence[OrderSnapshot]:
-        """The open conditional orders (of ``symbol``, or of every symbol when None), in their
-        own id space (Binance: ``algoId`` as ``order_id``, ``clientAlgoId`` as the client
-        order id; the trigger price as ``stop_price``). ``open_orders`` does not list them:
-        the emergency stop finds a symbol whose only open order is a stop here."""
+        """The open conditional orders (of ``symbol``, or all), in their own id space: the
+        snapshot's ids are the conditional order's, its type the nearest of the vocabulary
+        (a stop-market is STOP_LOSS), its stop price the trigger. The emergency stop finds
+        with it the symbols holding only conditional orders, and checks none is left."""
         ...
 
     async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:

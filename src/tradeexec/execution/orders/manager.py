@@ -483,6 +483,8 @@ class OrderManager(Reconciling):
                 stop_price=intent.stop_price,
                 strategy=intent.strategy,
                 recv_window_ms=intent.recv_window_ms,
+                reduce_only=intent.reduce_only,
+                position_leg=intent.position_leg,
             )
         )
 

@@ -13,6 +13,7 @@ from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.params import check_decimal, check_enum, check_int, check_symbol
+from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.protocol import TradingVenue
 from tradeexec.venue.rules import Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
@@ -25,7 +26,12 @@ _GTC_BY_DEFAULT = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderTy
 
 @dataclass(slots=True, frozen=True)
 class OrderIntent:
-    """What a strategy asks for, before rounding. ``strategy`` defaults to the manager's."""
+    """What a strategy asks for, before rounding. ``strategy`` defaults to the manager's.
+
+    On a derivatives venue ``reduce_only`` makes the order only ever shrink a position (a
+    close resent after a lost answer is still one), and ``position_leg`` names the leg it
+    works on: BOTH in one-way mode (the default there), LONG or SHORT in hedge mode. A spot
+    venue refuses both."""
 
     symbol: str
     side: Side
@@ -37,12 +43,22 @@ class OrderIntent:
     stop_price: Decimal | None = None
     strategy: str | None = None
     recv_window_ms: int = 5000
+    reduce_only: bool = False
+    position_leg: PositionLeg | None = None
+
+
+def _holds_positions(venue: TradingVenue) -> bool:
+    """A derivatives venue (``DerivativesVenue``): one whose account holds positions."""
+    return callable(getattr(venue, "positions", None))
+
 
 def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
     """The intent with its values checked (and enums parsed) and its shape checked by the
     venue (``check_order``), so a bad value is refused naming its field before it is rounded,
     journaled or sent. The one check of the order's parameters: the venue sends the journaled
-    request without another. A LIMIT-type order given no time in force is GTC."""
+    request without another. A LIMIT-type order given no time in force is GTC; on a venue
+    holding positions an order naming no leg works on BOTH (one-way mode's only leg: the
+    venue refuses it in hedge mode), so the journal always says which leg a fill moves."""
     symbol = check_symbol(request.symbol)
     side = check_enum("side", request.side, Side)
     kind = check_enum("type", request.type, OrderType)
@@ -58,10 +74,18 @@ def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
     if request.strategy is not None and not isinstance(request.strategy, str):
         raise InvalidParameter("strategy", "must be a str", type(request.strategy).__name__)
     recv_window_ms = check_int("recvWindow", request.recv_window_ms, 1, 60_000)
-    now = (symbol, side, kind, qty, quote, price, tif, stop, recv_window_ms)
+    reduce_only = request.reduce_only
+    if not isinstance(reduce_only, bool):  # "false" would be truthy: a close sent as an open
+        raise InvalidParameter("reduce_only", "must be True or False", repr(reduce_only))
+    leg = request.position_leg
+    if leg is not None:
+        leg = check_enum("position_leg", leg, PositionLeg)
+    elif _holds_positions(venue):
+        leg = PositionLeg.BOTH
+    now = (symbol, side, kind, qty, quote, price, tif, stop, recv_window_ms, leg)
     given = (
         request.symbol, request.side, request.type, request.quantity, request.quote_quantity, request.price,
-        request.time_in_force, request.stop_price, request.recv_window_ms,
+        request.time_in_force, request.stop_price, request.recv_window_ms, request.position_leg,
     )  # fmt: skip
     # The checks hand back the very objects they accepted, so an intent built with enums and
     # Decimals (the usual case) is already what they make of it and need not be copied.
@@ -69,6 +93,7 @@ def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
         request = OrderIntent(
             symbol, side, kind, quantity=qty, quote_quantity=quote, price=price, time_in_force=tif,
             stop_price=stop, strategy=request.strategy, recv_window_ms=recv_window_ms,
+            reduce_only=reduce_only, position_leg=leg,
         )  # fmt: skip
     venue.check_order(request)
     return request
@@ -100,4 +125,6 @@ def rounded(request: OrderIntent, rules: SymbolRuleSet, strategy: str, created_m
         stop_price=stop,
         created_ms=created_ms,
         recv_window_ms=request.recv_window_ms,
+        reduce_only=request.reduce_only,
+        position_leg=request.position_leg,
     )
