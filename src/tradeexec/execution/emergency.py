@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeGuard
 
+from tradeexec.execution.emergency_futures import futures_emergency_stop
 from tradeexec.execution.emergency_passes import Attempts
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.risk import RiskManager
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import DerivativesVenue, TradingVenue
 from tradeexec.venue.rules import VenueRules
 
 __all__ = ["AssetSale", "EmergencyReport", "SellSettings", "emergency_stop"]
@@ -40,7 +42,10 @@ async def emergency_stop(
     risk: RiskManager | None = None,
 ) -> EmergencyReport:
     """Cancel all open orders on every symbol, then sell each of ``flatten_assets`` for
-    ``quote_asset`` down to dust, then verify with the exchange.
+    ``quote_asset`` down to dust, then verify with the exchange. On a venue that holds
+    positions (a ``DerivativesVenue``) it cancels every order and conditional order and
+    closes every position leg instead (``emergency_futures``; ``flatten_assets`` does not
+    apply there).
 
     ``selling`` says how carefully (``SellSettings``): by default each asset is sold in at
     most 5 passes, each a LIMIT IOC at most 50 bps below the best bid the first pass saw,
@@ -53,18 +58,34 @@ async def emergency_stop(
     own sells go straight to the venue."""
     if risk is not None:
         risk.trip("emergency stop", emergency=False)
-    stop = _Stop(
-        venue, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
-    )
+    policy = policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000)
+    if _holds_positions(venue):
+        report = await futures_emergency_stop(
+            venue, attempts=attempts, selling=selling or SellSettings(), policy=policy
+        )
+        if flatten_assets:
+            report.errors.append("flatten_assets ignored: a derivatives account holds positions, all closed")
+        _log(report)
+        return report
+    stop = _Stop(venue, policy, attempts)
     await stop.cancel_everything()
     stop.rules = await stop.attempt("exchange rules", venue.rules)
     for asset in flatten_assets or ():
         await stop.flatten(asset, quote_asset, selling or SellSettings())
     await stop.verify(flatten_assets or (), quote_asset)
-    report = stop.report
+    _log(stop.report)
+    return stop.report
+
+
+def _holds_positions(venue: TradingVenue) -> TypeGuard[DerivativesVenue]:
+    """A venue with positions and conditional orders is closed, not sold (``DerivativesVenue``
+    is a protocol: what it offers decides, as in the feed)."""
+    return callable(getattr(venue, "positions", None)) and callable(getattr(venue, "open_conditional", None))
+
+
+def _log(report: EmergencyReport) -> None:
     for line in report.lines():
         (log.info if report.ok else log.warning)("emergency stop: %s", line)
-    return report
 
 
 class _Stop(Attempts):

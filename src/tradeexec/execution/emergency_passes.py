@@ -175,11 +175,14 @@ class PassOrders:
     async def count(self, order_id: int, executed_qty: Decimal, quote_qty: Decimal, label: str) -> None:
         """Count one order from its figures and its trades (their fees and, on a derivatives
         venue, realized PnL); trades that cannot be read are said so, never guessed."""
+        if executed_qty == 0:  # nothing traded: no fees, no trades to read
+            self.tally().add_order(executed_qty, quote_qty, ())
+            return
         trades = await self.attempt(
             f"trades of {label}", partial(self.venue.recent_trades, self.symbol, order_id=order_id)
         )
         self.tally().add_order(executed_qty, quote_qty, trades or ())
-        if trades is None and executed_qty:
+        if trades is None:
             self.report.unconfirmed.append(
                 f"{self.symbol} order {label}: its quantity is counted above, its fees could not be read"
             )

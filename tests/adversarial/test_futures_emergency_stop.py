@@ -1,0 +1,167 @@
+"""The futures emergency stop against the real local exchange (over sockets, through
+``FuturesVenue`` and nothing else: no journal, no order manager).
+
+What an outsider would try to break: an order or a conditional order left behind, a leg left
+open (in hedge mode, the second leg of a symbol), a close that opens the other way, a report
+whose figures are not the exchange's, a stop that gives up when calls fail or counts twice an
+order whose answer was lost, and anything sent after it reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.futures_stop_helpers import FAST, Desk, assert_report_is_the_record, book, desk
+from tradeexec.execution.emergency import SellSettings, emergency_stop
+
+pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(120)]
+
+
+async def _open_one_way(d: Desk) -> None:
+    """Long 0.5 BTCUSDT and short 3 ETHUSDT, a resting bid of the account's own, a stop on each
+    symbol, and a book to close into."""
+    book(d.ex, "BTCUSDT", "SELL", ("60000", "1"))
+    book(d.ex, "ETHUSDT", "BUY", ("3000", "5"))
+    await d.market("BTCUSDT", "BUY", "0.5")
+    await d.market("ETHUSDT", "SELL", "3")
+    d.ex.futures_set_mark_price("BTCUSDT", "60000")
+    d.ex.futures_set_mark_price("ETHUSDT", "3000")
+    await d.order("BTCUSDT", "BUY", "0.1", type="LIMIT", price="55000", timeInForce="GTC")
+    await d.stop_order("BTCUSDT", "SELL", "0.5", "57000")
+    await d.stop_order("ETHUSDT", "BUY", "3", "3300")
+    book(d.ex, "BTCUSDT", "BUY", ("59990", "0.2"), ("59950", "1"))
+    book(d.ex, "ETHUSDT", "SELL", ("3001", "1"), ("3005", "10"))
+
+
+async def test_one_way_long_and_short_end_flat_with_no_order_left_and_the_exchanges_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no journal: nothing may be written where it runs
+    async with desk() as d:
+        await _open_one_way(d)
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert report.ok, report.lines()
+        assert await d.leftovers() == ([], [], {})
+        assert set(report.closed) == {"BTCUSDT BOTH", "ETHUSDT BOTH"}
+        assert (report.closed["BTCUSDT BOTH"].side, report.closed["ETHUSDT BOTH"].side) == ("SELL", "BUY")
+        assert report.closed["BTCUSDT BOTH"].quantity == D("0.5")
+        assert report.closed["ETHUSDT BOTH"].quantity == D("3")
+        assert report.canceled_conditional == {"BTCUSDT": 1, "ETHUSDT": 1}
+        assert report.canceled_symbols == ["BTCUSDT"]
+        for key in report.closed:
+            await assert_report_is_the_record(d, report, key)
+        orders, _ = await d.stop_record("BTCUSDT")
+        assert all(o["reduceOnly"] and o["type"] == "LIMIT" and o["timeInForce"] == "IOC" for o in orders)
+        assert "EMERGENCY STOP COMPLETE" in report.lines()
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_hedge_mode_closes_both_legs_of_a_symbol_each_on_its_own_side() -> None:
+    async with desk(hedge=True) as d:
+        book(d.ex, "BTCUSDT", "SELL", ("60000", "1"))
+        book(d.ex, "BTCUSDT", "BUY", ("59990", "1"))
+        book(d.ex, "ETHUSDT", "BUY", ("3000", "5"))
+        await d.market("BTCUSDT", "BUY", "0.4", "LONG")
+        await d.market("BTCUSDT", "SELL", "0.3", "SHORT")
+        await d.market("ETHUSDT", "SELL", "2", "SHORT")
+        d.ex.futures_set_mark_price("BTCUSDT", "60000")
+        await d.stop_order("BTCUSDT", "SELL", "0.4", "57000", "LONG")
+        await d.stop_order("BTCUSDT", "BUY", "0.3", "63000", "SHORT")
+        assert await d.legs() == {
+            "BTCUSDT LONG": D("0.4"),
+            "BTCUSDT SHORT": D("-0.3"),
+            "ETHUSDT SHORT": D("-2"),
+        }
+        book(d.ex, "BTCUSDT", "BUY", ("59980", "1"))
+        book(d.ex, "BTCUSDT", "SELL", ("60010", "1"))
+        book(d.ex, "ETHUSDT", "SELL", ("3002", "5"))
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert report.ok, report.lines()
+        assert await d.leftovers() == ([], [], {})
+        assert {k: c.side for k, c in report.closed.items()} == {
+            "BTCUSDT LONG": "SELL", "BTCUSDT SHORT": "BUY", "ETHUSDT SHORT": "BUY"
+        }  # fmt: skip
+        assert report.canceled_conditional == {"BTCUSDT": 2}
+        for key in report.closed:
+            await assert_report_is_the_record(d, report, key)
+
+
+async def test_a_thin_book_closes_what_lies_within_the_band_and_says_what_is_left() -> None:
+    async with desk() as d:
+        book(d.ex, "BTCUSDT", "SELL", ("60000", "1"))
+        await d.market("BTCUSDT", "BUY", "1")
+        d.ex.futures_set_mark_price("BTCUSDT", "60000")
+        book(d.ex, "BTCUSDT", "BUY", ("59990", "0.3"), ("59000", "5"))  # a hole below 0.3
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert not report.ok and "EMERGENCY STOP INCOMPLETE" in report.lines()
+        assert await d.legs() == {"BTCUSDT BOTH": D("0.7")}
+        assert report.closed["BTCUSDT BOTH"].quantity == D("0.3")
+        assert report.not_closed["BTCUSDT BOTH"].startswith("0.7 left (long): no bid within 50 bps of 59990")
+        await assert_report_is_the_record(d, report, "BTCUSDT BOTH")
+        orders, _ = await d.stop_record("BTCUSDT")
+        floor = D("59990") * (1 - D("0.005"))
+        assert len(orders) == 1 and all(D(o["price"]) >= floor for o in orders)  # never walked down
+
+
+@pytest.mark.parametrize("fault", ["error_1007", "lost_response"])
+async def test_an_unknown_outcome_is_counted_from_the_record_and_never_closed_twice(fault: str) -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        d.ex.inject(fault, "/fapi/v1/order", count=1)  # the first close executes, its answer is lost
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert report.ok, report.lines()
+        assert await d.leftovers() == ([], [], {})
+        for key in report.closed:
+            await assert_report_is_the_record(d, report, key)
+        orders = (await d.stop_record("BTCUSDT"))[0] + (await d.stop_record("ETHUSDT"))[0]
+        assert len(orders) == 2  # one close per leg: the lost one was not sent again
+        assert any(e for e in report.errors if "BTCUSDT" in e or "ETHUSDT" in e)
+
+
+async def test_failing_calls_are_retried_and_the_stop_still_ends_flat() -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        d.ex.inject("http_5xx", "/fapi/v1/order", count=2, status=503)  # not executed
+        d.ex.inject("error_1001", "/fapi/v1/depth", count=1)
+        d.ex.inject("http_5xx", "/fapi/v3/positionRisk", count=2, status=502)
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert report.ok, report.lines()
+        assert await d.leftovers() == ([], [], {})
+        assert report.errors
+        for key in report.closed:
+            await assert_report_is_the_record(d, report, key)
+
+
+async def test_when_closes_keep_failing_it_cancels_everything_and_says_exactly_what_is_left() -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        d.ex.inject("http_5xx", "/fapi/v1/order", status=503)  # every close fails
+        report = await emergency_stop(
+            d.venue, flatten_assets=None, selling=SellSettings(passes=3, pass_delay_s=0.01)
+        )
+        assert not report.ok
+        orders, algos, legs = await d.leftovers()
+        assert (orders, algos) == ([], [])  # the cancels went through
+        assert legs == {"BTCUSDT BOTH": D("0.5"), "ETHUSDT BOTH": D("-3")}
+        assert report.not_closed["BTCUSDT BOTH"].startswith("0.5 left (long): the last order failed")
+        assert report.not_closed["ETHUSDT BOTH"].startswith("3 left (short): the last order failed")
+        assert report.not_closed["BTCUSDT BOTH"].endswith("after 3 passes")
+        d.ex.clear_faults()
+        assert (await d.stop_record("BTCUSDT"))[0] == []  # nothing of the stop reached the book
+
+
+async def test_a_second_stop_sends_nothing_and_nothing_is_sent_after_the_report() -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        before = set(asyncio.all_tasks())
+        first = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert first.ok
+        assert set(asyncio.all_tasks()) <= before  # nothing of the stop still runs
+        sent = [len((await d.stop_record(s))[0]) for s in ("BTCUSDT", "ETHUSDT")]
+        again = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert again.ok and again.closed == {} and again.canceled_conditional == {}
+        assert [len((await d.stop_record(s))[0]) for s in ("BTCUSDT", "ETHUSDT")] == sent
