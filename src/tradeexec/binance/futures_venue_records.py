@@ -145,6 +145,7 @@ def futures_trade_record(t: FuturesTrade) -> TradeRecord:
         commission=t.commission,
         commission_asset=t.commission_asset,
         time_ms=t.time,
+        realized_pnl=t.realized_pnl,
     )
 
 

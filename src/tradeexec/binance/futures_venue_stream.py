@@ -10,7 +10,8 @@ turns each event into the core's words:
 * ACCOUNT_UPDATE -> ``BalancesChanged`` (the stream states the wallet balance only: it is
   reported whole as ``free``, the split into available and margin held is the account
   read's) and ``PositionsChanged`` with the event's reason; reason FUNDING_FEE also gives a
-  ``FundingSettled`` per asset whose balance moved;
+  ``FundingSettled`` per asset whose balance moved, for no symbol (the event's sum may cover
+  several positions);
 * a ``VenueAlarm``, before the event it comes from: MARGIN_CALL; an order of the venue's own
   liquidation (client id ``autoclose-``, status NEW_INSURANCE, execution CALCULATED) or
   auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL);
@@ -171,12 +172,11 @@ def _account_items(event: FuturesAccountUpdate) -> list[UserStreamItem]:
     account, when = event.account, event.transaction_time
     items: list[UserStreamItem] = []
     if account.reason == "FUNDING_FEE":
-        symbols = {p.symbol for p in account.positions}
-        symbol = next(iter(symbols)) if len(symbols) == 1 else ""  # the stream names it for isolated only
+        # Not attributed to a symbol: the event lists only isolated positions, while its
+        # balance change sums every position funded at that time, cross ones included (the
+        # income history names the symbol of each payment).
         items += [
-            FundingSettled(symbol, b.asset, b.balance_change, when)
-            for b in account.balances
-            if b.balance_change
+            FundingSettled("", b.asset, b.balance_change, when) for b in account.balances if b.balance_change
         ]
     if account.balances:
         items.append(

@@ -133,6 +133,7 @@ async def test_a_fill_moves_the_position_and_the_trades(tmp_path: Path) -> None:
         trades = await venue.recent_trades("BTCUSDT", order_id=answer.order_id)
         assert [(t.price, t.qty, t.order_id) for t in trades] == [(D("60000"), D("0.1"), answer.order_id)]
         assert trades[0].commission > 0 and trades[0].commission_asset == "USDT"
+        assert trades[0].realized_pnl == 0  # an opening fill realizes nothing
         (leg,) = [p for p in await venue.positions("BTCUSDT") if p.quantity]
         assert (leg.symbol, leg.leg, leg.quantity, leg.entry_price, leg.leverage) == (
             "BTCUSDT",
@@ -159,8 +160,10 @@ async def test_a_reduce_only_close_never_opens_the_other_way(tmp_path: Path) -> 
         # Selling more than held, reduce-only: the exchange refuses it (the flag went out).
         with pytest.raises(Exception, match="ReduceOnly"):
             await venue.place(intent(Side.SELL, "0.2", reduce_only=True))
-        await venue.place(intent(Side.SELL, "0.1", reduce_only=True))
+        close = await venue.place(intent(Side.SELL, "0.1", reduce_only=True))
         assert [p for p in await venue.positions("BTCUSDT") if p.quantity] == []
+        (trade,) = await venue.recent_trades("BTCUSDT", order_id=close.order_id)
+        assert trade.realized_pnl == D("-1")  # 0.1 x (59990 - 60000)
 
 
 async def test_hedge_mode_closes_a_leg_without_the_refused_flag(tmp_path: Path) -> None:
