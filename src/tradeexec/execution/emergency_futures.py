@@ -9,8 +9,9 @@ keeps going when calls fail, reporting what is left and why. The order matters:
    triggers during the closes would trade against them), read again until none is listed;
 2. every non-flat leg closed with reduce-only LIMIT IOC passes (``emergency_close``), both
    legs of a symbol in hedge mode, each with its own ``position_leg``; then the positions are
-   read again and a leg still open (a fill or a trigger that raced the cancel) gets one more
-   round;
+   read again and a leg still open that its closer believed flat (a fill or a trigger that
+   raced the cancels) gets one more round; a leg whose closer gave up does not (its passes
+   are spent, and a new band measured from the book it emptied would walk the book down);
 3. verification against ``open_orders``, ``open_conditional`` and ``positions``: a leg is
    closed only when the venue lists it flat (or not at all).
 """
@@ -44,7 +45,9 @@ async def futures_emergency_stop(
     await stop.cancel_everything()
     stop.rules = await stop.attempt("exchange rules", venue.rules)
     for _ in range(ROUNDS):
-        legs = await stop.open_legs()
+        # A leg its closer gave up on is not tried again: its passes are spent, and a fresh
+        # closer would measure its price band from the depleted book (walking it down).
+        legs = [p for p in await stop.open_legs() or () if stop.gave_up.get(_key(p)) is None]
         if not legs:
             break
         for leg in legs:
