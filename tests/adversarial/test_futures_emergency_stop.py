@@ -19,6 +19,7 @@ from tests.adversarial.futures_stop_helpers import FAST, Desk, assert_report_is_
 from tradeexec.execution.emergency import SellSettings, emergency_stop
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(120)]
+BOTH_LEGS = {"BTCUSDT BOTH": D("0.5"), "ETHUSDT BOTH": D("3")}  # what _open_one_way opens
 
 
 async def _open_one_way(d: Desk) -> None:
@@ -115,6 +116,7 @@ async def test_an_unknown_outcome_is_counted_from_the_record_and_never_closed_tw
         report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
         assert report.ok, report.lines()
         assert await d.leftovers() == ([], [], {})
+        assert {k: c.quantity for k, c in report.closed.items()} == BOTH_LEGS
         for key in report.closed:
             await assert_report_is_the_record(d, report, key)
         orders = (await d.stop_record("BTCUSDT"))[0] + (await d.stop_record("ETHUSDT"))[0]
@@ -132,6 +134,7 @@ async def test_failing_calls_are_retried_and_the_stop_still_ends_flat() -> None:
         assert report.ok, report.lines()
         assert await d.leftovers() == ([], [], {})
         assert report.errors
+        assert {k: c.quantity for k, c in report.closed.items()} == BOTH_LEGS
         for key in report.closed:
             await assert_report_is_the_record(d, report, key)
 
@@ -165,3 +168,18 @@ async def test_a_second_stop_sends_nothing_and_nothing_is_sent_after_the_report(
         again = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
         assert again.ok and again.closed == {} and again.canceled_conditional == {}
         assert [len((await d.stop_record(s))[0]) for s in ("BTCUSDT", "ETHUSDT")] == sent
+
+
+async def test_a_conditional_order_that_cannot_be_canceled_is_reported_left() -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        algos = await d.fapi("GET", "/fapi/v1/openAlgoOrders")
+        d.ex.inject("http_5xx", "/fapi/v1/algoOrder", status=503)  # no cancel of a stop goes through
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        assert not report.ok and "EMERGENCY STOP INCOMPLETE" in report.lines()
+        d.ex.clear_faults()
+        orders, still, legs = await d.leftovers()
+        assert (orders, legs) == ([], {})  # everything else was done
+        assert sorted(a["clientAlgoId"] for a in still) == sorted(a["clientAlgoId"] for a in algos)
+        left = "\n".join(report.open_orders_left)
+        assert all(f"{a['symbol']} conditional {a['clientAlgoId']}" in left for a in algos), left
