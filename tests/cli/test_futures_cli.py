@@ -220,6 +220,39 @@ def test_futures_commands_have_help_with_examples() -> None:
     for command in ("positions", "leverage", "margin-type", "position-mode", "income"):
         run = run_cli([command, "--help"], base_env())
         assert run.code == 0 and "examples:" in run.out and "--json" in run.out, command
-    for command in ("balance", "orders", "order", "cancel"):
+    for command in ("balance", "orders", "order", "cancel", "emergency-stop"):
         run = run_cli([command, "--help"], base_env())
         assert run.code == 0 and "--product" in run.out, command
+
+
+async def test_emergency_stop_usdm_cancels_everything_and_closes_every_position() -> None:
+    async with futures_cli() as cli:
+        cli.ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "1")
+        cli.ex.futures_add_liquidity("ETHUSDT", "BUY", "3000", "5")
+        await order(cli.api, "BTCUSDT", "BUY", "0.2")
+        await order(cli.api, "ETHUSDT", "SELL", "1")
+        cli.ex.futures_set_mark_price("BTCUSDT", "60000")
+        await cli.ok("order", "buy", "BTCUSDT", "0.01", "--price", "59500", "--product", "usdm")
+        await cli.ok(
+            "order", "sell", "BTCUSDT", "0.2", "--product", "usdm", "--type", "STOP_MARKET",
+            "--trigger-price", "58000", "--reduce-only",
+        )  # fmt: skip
+        cli.ex.futures_add_liquidity("BTCUSDT", "BUY", "59990", "1")
+        cli.ex.futures_add_liquidity("ETHUSDT", "SELL", "3001", "5")
+        assert "--assets" in await cli.refused(
+            "emergency-stop", "--product", "usdm", "--assets", "BTC", "--yes"
+        )
+        declined = await cli("emergency-stop", "--product", "usdm")  # no terminal: refused
+        assert declined.code == 2 and len(await cli.fapi("GET", "/fapi/v1/openAlgoOrders")) == 1
+        report = await cli.ok("emergency-stop", "--product", "usdm", "--yes")
+        assert report["ok"] is True and "EMERGENCY STOP COMPLETE" in report["lines"]
+        assert {k: (v["side"], D(v["quantity"])) for k, v in report["closed"].items()} == {
+            "BTCUSDT BOTH": ("SELL", D("0.2")), "ETHUSDT BOTH": ("BUY", D("1"))
+        }  # fmt: skip
+        assert D(report["closed"]["BTCUSDT BOTH"]["realized_pnl"]) == D("-2")  # 0.2 * (59990 - 60000)
+        assert report["canceled_conditional"] == {"BTCUSDT": 1} and report["canceled_symbols"] == ["BTCUSDT"]
+        assert await cli.fapi("GET", "/fapi/v1/openOrders") == []
+        assert await cli.fapi("GET", "/fapi/v1/openAlgoOrders") == []
+        assert await cli.fapi("GET", "/fapi/v3/positionRisk") == []
+        human = await cli("emergency-stop", "--product", "usdm", "--yes")
+        assert human.code == 0 and human.out.strip().endswith("EMERGENCY STOP COMPLETE"), human
