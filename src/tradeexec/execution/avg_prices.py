@@ -40,7 +40,6 @@ __all__ = ["AveragePrices", "AvgPriceClient"]
 log = logging.getLogger(__name__)
 
 
-
 class AvgPriceClient(Protocol):
     """Where the figure comes from: the venue (``TradingVenue.average_price``)."""
 
@@ -118,8 +117,7 @@ class AveragePrices:
             old = self._entries.get(symbol)
             kept = None if old is None else old.price
             log.warning(
-                "average price of %s not fetched (%s): orders are checked against %s until a retry"
-                " in %.0f s",
+                "average price of %s not fetched (%s): orders are checked against %s until a retry in %.0f s",
                 symbol,
                 exc,
                 "the last one known" if kept is not None else "the mark",

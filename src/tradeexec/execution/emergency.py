@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TypeGuard
 
 from tradeexec.execution.emergency_futures import futures_emergency_stop
-from tradeexec.execution.emergency_passes import Attempts
+from tradeexec.execution.emergency_passes import StopContext
 from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
 from tradeexec.execution.policy import ErrorPolicy
@@ -88,10 +88,9 @@ def _log(report: EmergencyReport) -> None:
         (log.info if report.ok else log.warning)("emergency stop: %s", line)
 
 
-class _Stop(Attempts):
+class _Stop(StopContext):
     def __init__(self, venue: TradingVenue, policy: ErrorPolicy, attempts: int) -> None:
-        super().__init__(policy, attempts, EmergencyReport())
-        self.venue = venue
+        super().__init__(venue, policy, attempts)
         self.rules: VenueRules | None = None
         self.sellers: dict[str, AssetSeller] = {}
         self.gave_up: dict[str, str | None] = {}
@@ -108,16 +107,13 @@ class _Stop(Attempts):
                 if done is not None and symbol not in self.report.canceled_symbols:
                     self.report.canceled_symbols.append(symbol)
 
-    async def flatten(self, asset: str, quote_asset: str, settings: SellSettings) -> None:
-        symbol = f"{asset}{quote_asset}"
+    async def flatten(self, asset: str, quote: str, settings: SellSettings) -> None:
+        symbol = f"{asset}{quote}"
         symbol_rules = self.rules.get(symbol) if self.rules is not None else None
         if symbol_rules is None:
             self.report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
             return
-        seller = AssetSeller(
-            self.venue, self.attempt, self.policy, self.report,
-            settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote_asset,
-        )  # fmt: skip
+        seller = AssetSeller(self, settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote)
         self.sellers[asset] = seller
         self.gave_up[asset] = await seller.run()
 

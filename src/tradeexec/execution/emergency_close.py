@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from tradeexec.execution.emergency_passes import BPS, Attempt, PassOrders, SellSettings
-from tradeexec.execution.emergency_report import EmergencyReport, LegClose
+from tradeexec.execution.emergency_passes import BPS, PassOrders, SellSettings, StopContext
+from tradeexec.execution.emergency_report import LegClose
 from tradeexec.execution.emergency_sell import limit_sell_price
-from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.execution.policy import Action
 from tradeexec.venue.positions import PositionLeg, PositionSnapshot
 from tradeexec.venue.protocol import DerivativesVenue
 from tradeexec.venue.rules import Rounding, SymbolRuleSet
@@ -53,16 +53,15 @@ class LegCloser(PassOrders):
 
     def __init__(
         self,
+        stop: StopContext,
         venue: DerivativesVenue,
-        attempt: Attempt,
-        policy: ErrorPolicy,
-        report: EmergencyReport,
         *,
         settings: SellSettings,
         rules: SymbolRuleSet,
         leg: PositionSnapshot,
     ) -> None:
-        super().__init__(venue, attempt, policy, report, settings=settings, rules=rules)
+        super().__init__(stop, settings=settings, rules=rules)
+        self.venue = venue  # the stop's own venue, as the derivatives venue it is
         self.leg = leg.leg
         self.side = closing_side(leg.quantity)
         self.margin_asset = leg.margin_asset

@@ -19,7 +19,7 @@ keeps going when calls fail, reporting what is left and why. The order matters:
 from __future__ import annotations
 
 from tradeexec.execution.emergency_close import LegCloser
-from tradeexec.execution.emergency_passes import Attempts, SellSettings
+from tradeexec.execution.emergency_passes import SellSettings, StopContext
 from tradeexec.execution.emergency_report import EmergencyReport, plain_qty
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.venue.positions import PositionSnapshot
@@ -60,10 +60,11 @@ def _key(leg: PositionSnapshot) -> str:
     return f"{leg.symbol} {leg.leg.value}"
 
 
-class _FuturesStop(Attempts):
+class _FuturesStop(StopContext):
+    venue: DerivativesVenue
+
     def __init__(self, venue: DerivativesVenue, policy: ErrorPolicy, attempts: int) -> None:
-        super().__init__(policy, attempts, EmergencyReport())
-        self.venue = venue
+        super().__init__(venue, policy, attempts)
         self.rules: VenueRules | None = None
         self.gave_up: dict[str, str | None] = {}
 
@@ -104,9 +105,7 @@ class _FuturesStop(Attempts):
         if symbol_rules is None:
             self.gave_up[_key(leg)] = f"no exchange rules for {leg.symbol}"
             return
-        closer = LegCloser(
-            self.venue, self.attempt, self.policy, self.report, settings=selling, rules=symbol_rules, leg=leg
-        )
+        closer = LegCloser(self, self.venue, settings=selling, rules=symbol_rules, leg=leg)
         self.gave_up[_key(leg)] = await closer.run()
 
     async def verify(self) -> None:

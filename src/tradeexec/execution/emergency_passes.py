@@ -36,6 +36,7 @@ __all__ = [
     "IocOrder",
     "PassOrders",
     "SellSettings",
+    "StopContext",
 ]
 
 ZERO = Decimal(0)
@@ -113,23 +114,22 @@ class Attempts:
         return None
 
 
+class StopContext(Attempts):
+    """A stop's venue, its retried reads and its report: what each of its passes works with."""
+
+    def __init__(self, venue: TradingVenue, policy: ErrorPolicy, attempts: int) -> None:
+        super().__init__(policy, attempts, EmergencyReport())
+        self.venue = venue
+
+
 class PassOrders:
     """Sends one symbol's IOC orders and counts what they executed into ``tally()``."""
 
-    def __init__(
-        self,
-        venue: TradingVenue,
-        attempt: Attempt,
-        policy: ErrorPolicy,
-        report: EmergencyReport,
-        *,
-        settings: SellSettings,
-        rules: SymbolRuleSet,
-    ) -> None:
-        self.venue = venue
-        self.attempt = attempt
-        self.policy = policy
-        self.report = report
+    def __init__(self, stop: StopContext, *, settings: SellSettings, rules: SymbolRuleSet) -> None:
+        self.venue = stop.venue
+        self.attempt: Attempt = stop.attempt
+        self.policy = stop.policy
+        self.report = stop.report
         self.settings = settings
         self.rules = rules
         self.symbol = rules.symbol

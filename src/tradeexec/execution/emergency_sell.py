@@ -25,13 +25,12 @@ from tradeexec.execution.emergency_passes import (
     BPS,
     DEFAULT_MAX_SLIPPAGE_BPS,
     DEFAULT_PASSES,
-    Attempt,
     PassOrders,
     SellSettings,
+    StopContext,
 )
-from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
-from tradeexec.execution.policy import Action, ErrorPolicy
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.execution.emergency_report import AssetSale
+from tradeexec.execution.policy import Action
 from tradeexec.venue.rules import Rounding, SymbolRuleSet
 from tradeexec.venue.vocab import Side
 
@@ -61,18 +60,9 @@ class AssetSeller(PassOrders):
     is left is dust, else why it gave up. Every figure it reports comes from the exchange."""
 
     def __init__(
-        self,
-        venue: TradingVenue,
-        attempt: Attempt,
-        policy: ErrorPolicy,
-        report: EmergencyReport,
-        *,
-        settings: SellSettings,
-        rules: SymbolRuleSet,
-        asset: str,
-        quote_asset: str,
+        self, stop: StopContext, *, settings: SellSettings, rules: SymbolRuleSet, asset: str, quote_asset: str
     ) -> None:
-        super().__init__(venue, attempt, policy, report, settings=settings, rules=rules)
+        super().__init__(stop, settings=settings, rules=rules)
         self.asset = asset
         self.quote_asset = quote_asset
 

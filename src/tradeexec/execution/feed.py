@@ -53,7 +53,6 @@ __all__ = ["AccountSource", "FeedStats", "FeedTarget", "OrderFeed"]
 log = logging.getLogger(__name__)
 
 
-
 class FeedTarget(Protocol):
     """What the feed drives; ``OrderManager`` is one."""
 

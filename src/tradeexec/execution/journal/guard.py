@@ -226,4 +226,3 @@ class JournalGuard:
                     answered.add(request_id)
         if due.abandoned is not None:
             self._write_abandon(due.order, due.abandoned)
-

@@ -77,4 +77,3 @@ class ManagedOrder:
             f"ManagedOrder({self.client_order_id!r}, {self.symbol} {self.intent.side} {self.intent.type}, "
             f"{self.state}, executed={self.executed_qty}, order_id={self.order_id})"
         )
-

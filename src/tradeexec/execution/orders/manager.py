@@ -21,7 +21,6 @@ The rules it lives by:
   update, and callers never block on it (``await order.wait_final(timeout)``).
 """
 
-
 from __future__ import annotations
 
 import asyncio
@@ -205,7 +204,6 @@ class OrderManager(Reconciling):
 
     def open_orders(self, symbol: str | None = None) -> list[ManagedOrder]:
         return [o for o in self._live.values() if not o.is_final and (symbol is None or o.symbol == symbol)]
-
 
     @property
     def stream_live(self) -> bool:
@@ -541,4 +539,3 @@ class OrderManager(Reconciling):
             order.updated_at = time.monotonic()
             if found is not None:
                 await self._settle_found(order, found)
-

@@ -244,4 +244,3 @@ class Reconciling(Resolving):
         self._apply_order(order, ex)
         log.warning("reconcile: adopted order %s (%s) from the exchange", ex.client_order_id, ex.status)
         return order
-

@@ -132,4 +132,3 @@ class Resolving(OrderTracking, abc.ABC):
             except (TradeexecError, OSError, TimeoutError) as exc:
                 self.policy.decide(exc, write=False, what=f"server time to resolve {order.client_order_id}")
         return judge(mark, window, margin, server_ms=server_ms, now_mono=time.monotonic())
-

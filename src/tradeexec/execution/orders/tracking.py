@@ -366,4 +366,3 @@ class OrderTracking:
         order.reason = why
         log.warning("order %s abandoned: %s", order.client_order_id, why)
         self._set_state(order, OrderState.CANCELED)
-
