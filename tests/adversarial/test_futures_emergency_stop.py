@@ -16,10 +16,18 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.futures_stop_helpers import FAST, Desk, assert_report_is_the_record, book, desk
+from tradeexec.binance.futures_venue import FuturesVenue
 from tradeexec.execution.emergency import SellSettings, emergency_stop
+from tradeexec.execution.policy import ErrorPolicy
+from tradeexec.venue.positions import PositionSnapshot
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(120)]
 BOTH_LEGS = {"BTCUSDT BOTH": D("0.5"), "ETHUSDT BOTH": D("3")}  # what _open_one_way opens
+
+
+def quick_policy() -> ErrorPolicy:
+    """The stop's own policy with short waits: the tests' failures are injected, not load."""
+    return ErrorPolicy(base_delay_s=0.01, max_delay_s=0.05, failure_threshold=10_000)
 
 
 async def _open_one_way(d: Desk) -> None:
@@ -175,7 +183,7 @@ async def test_a_conditional_order_that_cannot_be_canceled_is_reported_left() ->
         await _open_one_way(d)
         algos = await d.fapi("GET", "/fapi/v1/openAlgoOrders")
         d.ex.inject("http_5xx", "/fapi/v1/algoOrder", status=503)  # no cancel of a stop goes through
-        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST)
+        report = await emergency_stop(d.venue, flatten_assets=None, selling=FAST, policy=quick_policy())
         assert not report.ok and "EMERGENCY STOP INCOMPLETE" in report.lines()
         d.ex.clear_faults()
         orders, still, legs = await d.leftovers()
@@ -183,3 +191,31 @@ async def test_a_conditional_order_that_cannot_be_canceled_is_reported_left() ->
         assert sorted(a["clientAlgoId"] for a in still) == sorted(a["clientAlgoId"] for a in algos)
         left = "\n".join(report.open_orders_left)
         assert all(f"{a['symbol']} conditional {a['clientAlgoId']}" in left for a in algos), left
+
+
+class _RacingVenue(FuturesVenue):
+    """A fill of another process's order lands while the stop closes ETHUSDT: the BTCUSDT leg
+    it already closed opens again (0.1 long)."""
+
+    def __init__(self, d: Desk) -> None:
+        super().__init__(d.venue.client)
+        self.desk = d
+        self.raced = False
+
+    async def positions(self, symbol: str | None = None) -> list[PositionSnapshot]:
+        if symbol == "ETHUSDT" and not self.raced:
+            self.raced = True
+            book(self.desk.ex, "BTCUSDT", "SELL", ("60000", "0.1"))
+            await self.desk.market("BTCUSDT", "BUY", "0.1")
+        return await super().positions(symbol)
+
+
+async def test_a_leg_reopened_by_a_race_after_its_close_is_closed_in_a_second_round() -> None:
+    async with desk() as d:
+        await _open_one_way(d)
+        racing = _RacingVenue(d)
+        report = await emergency_stop(racing, flatten_assets=None, selling=FAST)
+        assert racing.raced and report.ok, report.lines()
+        assert await d.leftovers() == ([], [], {})
+        assert report.closed["BTCUSDT BOTH"].quantity == D("0.6")  # 0.5, then the 0.1 of the race
+        await assert_report_is_the_record(d, report, "BTCUSDT BOTH")
