@@ -18,14 +18,14 @@ from typing import TypeGuard
 
 from tradeexec.execution.emergency_futures import futures_emergency_stop
 from tradeexec.execution.emergency_passes import StopContext
-from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
+from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, LegClose
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.risk import RiskManager
 from tradeexec.venue.protocol import DerivativesVenue, TradingVenue
 from tradeexec.venue.rules import VenueRules
 
-__all__ = ["AssetSale", "EmergencyReport", "SellSettings", "emergency_stop"]
+__all__ = ["AssetSale", "EmergencyReport", "LegClose", "SellSettings", "emergency_stop"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
