@@ -40,8 +40,6 @@ async def futures_emergency_stop(
     closed (quantity, average price, realized PnL, fees) from the exchange's answers and
     trades, and what is left, with the reason."""
     stop = _FuturesStop(venue, policy, attempts)
-    # The venue holds legs to the account's mode once it has read it (hedge: LONG/SHORT).
-    await stop.attempt("position mode", venue.hedge_mode)
     await stop.cancel_everything()
     stop.rules = await stop.attempt("exchange rules", venue.rules)
     for _ in range(ROUNDS):
