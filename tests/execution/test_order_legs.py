@@ -6,24 +6,21 @@ spot venue before anything is journaled."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.adversarial.resend_helpers import resolution_over
 from tests.execution.fake_venue import FakeVenue, LosingVenue
+from tests.execution.test_venue_contract import _manager
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import InvalidParameter
 from tradeexec.execution.journal.store import Journal
-from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent, checked, rounded
 from tradeexec.execution.orders.state import OrderState
-from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.venue.positions import PositionLeg, PositionSnapshot
 from tradeexec.venue.records import PlaceAnswer, PlacementRequest
 from tradeexec.venue.vocab import OrderType, Side
@@ -85,46 +82,14 @@ def test_a_venue_holding_positions_defaults_the_leg_to_both() -> None:
     assert checked(_close(reduce_only=False), FakeVenue()).position_leg is None
 
 
-@asynccontextmanager
-async def _manager(venue: object, path: Path) -> AsyncIterator[OrderManager]:
-    om = OrderManager(
-        venue,  # type: ignore[arg-type]
-        Journal(path),
-        strategy="legs",
-        risk=RiskManager(RiskLimits(require_ip_restriction=False)),
-        positions=PositionTracker(),
-        poll_interval_s=3600,
-        stale_after_s=3600,
-        resend_margin_ms=50,
-    )
-    await om.start()
-    try:
-        yield om
-    finally:
-        await om.close()
-        om.journal.close()
-
-
-async def _settled(om: OrderManager, cid: str) -> OrderState:
-    deadline = time.monotonic() + 10
-    while True:
-        order = om.order(cid)
-        assert order is not None
-        if order.state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW) and (
-            order._resolver is None or order._resolver.done()
-        ):
-            return order.state
-        assert time.monotonic() < deadline, f"{cid} still {order.state}"
-        await asyncio.sleep(0.01)
-
-
 async def test_a_close_resent_after_a_lost_answer_is_still_reduce_only(tmp_path: Path) -> None:
     fake = LeggedVenue()
     losing = LosingVenue(fake)
     async with _manager(losing, tmp_path / "j.sqlite") as om:
         losing.faults.append("lost")
         order = await om.submit(_close(recv_window_ms=100))
-        assert await _settled(om, order.client_order_id) is OrderState.NEW
+        await resolution_over(order, 10)
+        assert order.state is OrderState.NEW
         assert order.place_attempts == 2
     cid = order.client_order_id
     assert fake.sent == [(cid, True, PositionLeg.BOTH)]  # the lost one never reached it

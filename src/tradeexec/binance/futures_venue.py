@@ -78,9 +78,10 @@ _CLOSING_SIDE = {PositionLeg.LONG: Side.SELL, PositionLeg.SHORT: Side.BUY}
 class FuturesVenue(BinanceVenueBase):
     """Binance USDⓈ-M futures (or the local exchange's ``/fapi``) through ``client``.
 
-    ``hedge_mode()`` is read once and remembered (``check_order`` then holds legs to it
-    before anything is journaled); call it at start, and again after changing the position
-    mode elsewhere. ``rules_ttl_s`` is how long exchangeInfo is reused."""
+    The position mode is remembered from the last ``hedge_mode()`` (which ``rules()`` calls
+    whenever it reads exchangeInfo, at most every ``rules_ttl_s``): ``check_order`` holds
+    legs to it before anything is journaled. Before it is known, legs are sent as given and
+    the exchange refuses a leg against the mode (-4061)."""
 
     def __init__(self, client: BinanceClient, *, rules_ttl_s: float = 300.0) -> None:
         super().__init__(client)
@@ -94,10 +95,13 @@ class FuturesVenue(BinanceVenueBase):
     # -- rules and the order's shape ------------------------------------------------------
 
     async def rules(self) -> ExchangeRules:
+        """exchangeInfo's rules, reused for ``rules_ttl_s``; the position mode is read again
+        with them, so ``check_order`` holds legs to a mode at most that old."""
         now = time.monotonic()
         if self._rules is None or now - self._rules_at > self.rules_ttl_s:
             self._rules = futures_exchange_rules(await self.client.futures_exchange_info())
             self._rules_at = now
+            await self.hedge_mode()
         return self._rules
 
     def check_order(self, order: OrderTerms) -> None:

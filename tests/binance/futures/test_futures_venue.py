@@ -21,10 +21,9 @@ from tradeexec.venue.vocab import OrderStatus, OrderType, Side
 
 
 def test_it_is_a_derivatives_venue() -> None:
-    def typed(v: FuturesVenue) -> DerivativesVenue:
-        return v  # mypy checks the protocol here
-
-    assert typed  # the assignment above is the check
+    venue: DerivativesVenue = FuturesVenue.__new__(FuturesVenue)  # mypy checks the protocol here
+    extra = ("positions", "cancel_conditional", "open_conditional")
+    assert all(callable(getattr(venue, name)) for name in extra)
 
 
 async def test_rules_come_from_futures_exchange_info(tmp_path: Path) -> None:
@@ -39,6 +38,14 @@ async def test_rules_come_from_futures_exchange_info(tmp_path: Path) -> None:
         rules.validate_order(intent(Side.BUY, "0.001", "60000"), at)
     assert "NOTIONAL" in str(info.value)
     rules.validate_order(intent(Side.BUY, "0.002", "60000"), at)
+    # A reduce-only close is exempt from MIN_NOTIONAL (-4164: "unless you choose reduce only"):
+    # never refused, nor counted as dust, for being small.
+    small_close = intent(Side.SELL, "0.001", "60000", reduce_only=True)
+    rules.validate_order(small_close, at)
+    assert rules.below_minimum(small_close, at) is None
+    assert rules.below_minimum(intent(Side.SELL, "0.001", "60000"), at) is not None
+    with pytest.raises(OrderRejectedLocally, match="LOT_SIZE"):  # the other rules still hold
+        rules.validate_order(intent(Side.SELL, "0.0001", "60000", reduce_only=True), at)
     # PERCENT_PRICE (x1.05 of the reference price).
     with pytest.raises(OrderRejectedLocally, match="PERCENT_PRICE"):
         rules.validate_order(intent(Side.SELL, "0.01", "64000"), at)
@@ -67,6 +74,9 @@ async def test_shapes_futures_refuse_are_refused_naming_the_field(order: object,
 
 async def test_legs_are_held_to_the_position_mode_before_sending(tmp_path: Path) -> None:
     async with futures_venue(tmp_path) as (_ex, client, venue):
+        await venue.rules()  # reads the mode too: the core reads the rules before any order
+        with pytest.raises(InvalidParameter, match="one-way"):
+            venue.check_order(intent(Side.BUY, "0.01", "60000", leg=PositionLeg.SHORT))
         assert await venue.hedge_mode() is False
         venue.check_order(intent(Side.BUY, "0.01", "60000", leg=PositionLeg.BOTH))
         venue.check_order(intent(Side.BUY, "0.01", "60000"))

@@ -12,12 +12,15 @@ futures orders: no second copy of the grid or notional arithmetic.
 
 The core places LIMIT and MARKET only (conditional types belong to the Algo Service); a
 post-only LIMIT (``timeInForce=GTX``) is the neutral ``LIMIT_MAKER``. Futures take no
-quote-sized orders.
+quote-sized orders. A reduce-only order is exempt from MIN_NOTIONAL (Binance's -4164 says
+so: "unless you choose reduce only"): closing a small leftover must never be refused, nor
+counted as dust, for being small (``FuturesSymbolRules``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -31,10 +34,12 @@ from tradeexec.binance.rules.filters import (
     PriceFilter,
     SymbolFilter,
 )
+from tradeexec.binance.rules.order_check import FilterFailure
 from tradeexec.binance.rules.symbol_rules import SymbolRules
+from tradeexec.venue.rules import MarketFigures, OrderTerms
 from tradeexec.venue.vocab import OrderType
 
-__all__ = ["futures_exchange_rules", "futures_symbol_rules"]
+__all__ = ["FuturesSymbolRules", "futures_exchange_rules", "futures_symbol_rules"]
 
 _PLAIN_TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
 
@@ -67,13 +72,44 @@ def _filter(entry: Mapping[str, Any]) -> SymbolFilter | None:
     return None
 
 
-def futures_symbol_rules(info: Mapping[str, Any]) -> SymbolRules:
+@dataclass(frozen=True, slots=True)
+class FuturesSymbolRules(SymbolRules):
+    """A futures symbol's rules: spot's, but a reduce-only order (``reduce_only`` True on the
+    order, as the core's intents carry it) is judged without MIN_NOTIONAL."""
+
+    _closing: SymbolRules | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        SymbolRules.__post_init__(self)  # zero-argument super() fails in a slotted dataclass
+        args = {f.name: getattr(self, f.name) for f in fields(SymbolRules) if f.init}
+        args["filters"] = tuple(f for f in self.filters if not isinstance(f, MinNotional))
+        object.__setattr__(self, "_closing", SymbolRules(**args))
+
+    def _for(self, order: OrderTerms) -> SymbolRules:
+        closing = self._closing
+        return closing if closing is not None and getattr(order, "reduce_only", False) is True else self
+
+    def validate_order(self, order: OrderTerms, market: MarketFigures) -> None:
+        rules = self._for(order)
+        if rules is self:
+            SymbolRules.validate_order(self, order, market)
+        else:
+            rules.validate_order(order, market)
+
+    def below_minimum(self, order: OrderTerms, market: MarketFigures) -> FilterFailure | None:
+        rules = self._for(order)
+        if rules is self:
+            return SymbolRules.below_minimum(self, order, market)
+        return rules.below_minimum(order, market)
+
+
+def futures_symbol_rules(info: Mapping[str, Any]) -> FuturesSymbolRules:
     """One ``symbols`` entry of ``GET /fapi/v1/exchangeInfo`` as ``SymbolRules``."""
     filters = tuple(f for raw in info.get("filters") or () if (f := _filter(raw)) is not None)
     types = {_PLAIN_TYPES[t] for t in info.get("orderTypes") or () if t in _PLAIN_TYPES}
     if OrderType.LIMIT in types and "GTX" in (info.get("timeInForce") or ()):
         types.add(OrderType.LIMIT_MAKER)
-    return SymbolRules(
+    return FuturesSymbolRules(
         symbol=str(info["symbol"]),
         status=str(info.get("status", "")),
         base_asset=str(info.get("baseAsset", "")),
