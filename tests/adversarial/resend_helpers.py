@@ -94,8 +94,10 @@ async def resolution_over(order: ManagedOrder, timeout_s: float) -> None:
     """Until the order left UNKNOWN and its resolver task ended."""
     await wait_for(
         f"{order.client_order_id} to be resolved",
-        lambda: order.state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW)
-        and (order._resolver is None or order._resolver.done()),
+        lambda: (
+            order.state not in (OrderState.UNKNOWN, OrderState.PENDING_NEW)
+            and (order._resolver is None or order._resolver.done())
+        ),
         timeout_s,
     )
 

@@ -79,8 +79,6 @@ def test_every_number_option_refuses_underscores_before_connecting(args: list[st
     assert args[-2] in error_line(run) or args[-2].lstrip("-") in error_line(run), run.err
 
 
-
-
 @pytest.mark.parametrize("value", ['"0.0_5"', "5e-2", '"5E-2"', '" 0.05"', '"NaN"', '"0.0\\u0035"'])
 def test_signal_line_numbers_must_be_plain_decimals(value: str) -> None:
     line = f'{{"kind": "order", "symbol": "BTCUSDT", "side": "BUY", "quantity": {value}}}'
@@ -119,8 +117,17 @@ def test_price_outside_the_band_is_refused_locally_and_never_sent(
     sim: Sim, side: str, price: str, bound: str, test_only: bool
 ) -> None:
     # --allow-far-price: past the fat-finger check (its own local refusal), the band still holds.
-    run = cli(sim, "order", side, SYMBOL, "0.1", "--price", price, "--allow-far-price",
-              *(["--test"] if test_only else []))
+    run = cli(
+        sim,
+        "order",
+        side,
+        SYMBOL,
+        "0.1",
+        "--price",
+        price,
+        "--allow-far-price",
+        *(["--test"] if test_only else []),
+    )
     assert run.code == 2, (run.code, run.out, run.err)
     line = error_line(run)
     assert "PERCENT_PRICE_BY_SIDE" in line and bound in line and "300" in line, line

@@ -83,9 +83,7 @@ async def test_price_zero_is_never_dust() -> None:
         assert (await spot.client.ticker_price("BNBUSDT")).price == 0
         assert await spot.last_prices(["ETHUSDT", "BNBUSDT"]) == {}  # the venue: no price, not 0
         ex.add_liquidity("ETHUSDT", "BUY", "3000", "25")
-        report = await asyncio.wait_for(
-            emergency_stop(spot, flatten_assets=["ETH", "BNB"], selling=FAST), 20
-        )
+        report = await asyncio.wait_for(emergency_stop(spot, flatten_assets=["ETH", "BNB"], selling=FAST), 20)
         assert_report_is_the_record(report, ex, "ETH", "ETHUSDT")
         assert report.sold["ETH"].quantity == D("10")
         assert ex.balances()["ETH"] == (D(0), D(0))

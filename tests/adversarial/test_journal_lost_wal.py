@@ -93,7 +93,11 @@ def _manager(
     client: BinanceClient, journal: Journal, positions: PositionTracker | None = None
 ) -> OrderManager:
     return OrderManager(
-        SpotVenue(client), journal, strategy="lw", positions=positions, poll_interval_s=3600,
+        SpotVenue(client),
+        journal,
+        strategy="lw",
+        positions=positions,
+        poll_interval_s=3600,
         stale_after_s=3600,
     )
 

@@ -39,8 +39,9 @@ async def _until(cond: object, what: str, timeout_s: float) -> None:
 async def test_a_ban_met_during_recovery_does_not_end_the_listen_key_stream() -> None:
     async with LocalExchange(market=False) as ex:
         ex.state.config.streams.legacy_listen_key = True  # legacy (gone on spot since 2026-02-20)
-        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0,
-                                 max_rate_limit_wait_s=0.5) as client:
+        async with BinanceClient(
+            ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=2.0, max_rate_limit_wait_s=0.5
+        ) as client:
             stream = ListenKeyUserData(client, ex.ws_url, backoff_base_s=0.05)
             new_key = stream._new_key
 

@@ -50,9 +50,10 @@ class Counter:
                 counted = self._counting(key, real)
                 # Every module holding the function under its name (``from ... import``).
                 for module in list(sys.modules.values()):
-                    if getattr(module, "__name__", "").startswith("tradeexec") and getattr(
-                        module, name, None
-                    ) is real:
+                    if (
+                        getattr(module, "__name__", "").startswith("tradeexec")
+                        and getattr(module, name, None) is real
+                    ):
                         mp.setattr(module, name, counted)
             mp.setattr(SymbolRules, "check", self._counting("filters", SymbolRules.check))
             yield

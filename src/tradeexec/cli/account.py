@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.models import OrderList
+from tradeexec.cli import futures_orders
 from tradeexec.cli.common import (
     EXIT_OK,
     UsageError,
     add_command,
     emit,
     int_arg,
+    iso_time,
     run_with_client,
     table,
 )
+from tradeexec.cli.futures_orders import add_product
 from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
@@ -31,9 +33,10 @@ _TRADE_KEYS = ("time", "symbol", "id", "orderId", "side", "price", "qty", "quote
 
 
 def register(sub: Any) -> None:
-    add_command(sub, "balance", "non-zero balances of the account", _EX_BALANCE, _cmd_balance)
+    add_product(add_command(sub, "balance", "non-zero balances of the account", _EX_BALANCE, _cmd_balance))
 
     orders = add_command(sub, "orders", "open orders, or every order of a symbol", _EX_ORDERS, _cmd_orders)
+    add_product(orders)
     orders.add_argument("--symbol", help="one symbol (required for the history)")
     orders.add_argument("--open", action="store_true", help="only open orders (the default)")
     orders.add_argument(
@@ -49,19 +52,23 @@ def register(sub: Any) -> None:
     cancel = add_command(
         sub, "cancel", "cancel an order, or every open order of a symbol", _EX_CANCEL, _cmd_cancel
     )
+    add_product(cancel)
     cancel.add_argument("symbol")
     cancel.add_argument("order_id", nargs="?", type=int_arg)
+    cancel.add_argument("--algo-id", type=int_arg, help="usdm: a conditional (Algo Service) order's algoId")
     cancel.add_argument("--client-id", help="the order's client order ID (newClientOrderId)")
     cancel.add_argument("--all", action="store_true", help="cancel every open order of the symbol")
 
 
 _EX_BALANCE = """  tradeexec balance
   tradeexec balance --json
+  tradeexec balance --product usdm           # the USDT-M futures wallet
 """
 _EX_ORDERS = """  tradeexec orders                           # open orders of every symbol
   tradeexec orders --symbol BTCUSDT          # open orders of one symbol
   tradeexec orders --symbol BTCUSDT --all    # every order of BTCUSDT, open and closed
   tradeexec orders --symbol BTCUSDT --history --json
+  tradeexec orders --product usdm            # open futures orders, plain and conditional (algo)
 """
 _EX_TRADES = """  tradeexec trades BTCUSDT
   tradeexec trades BTCUSDT --order-id 12345 --json
@@ -69,14 +76,15 @@ _EX_TRADES = """  tradeexec trades BTCUSDT
 _EX_CANCEL = """  tradeexec cancel BTCUSDT 12345
   tradeexec cancel BTCUSDT --client-id demo_BTCUSDT_20260101120000_1a2b3c4d
   tradeexec cancel BTCUSDT --all
+  tradeexec cancel BTCUSDT --all --product usdm        # futures: plain and conditional orders
+  tradeexec cancel BTCUSDT --algo-id 5001 --product usdm
 """
 
 
-def _iso(ms: int | None) -> str:
-    return "" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
-
-
 def _cmd_balance(args: argparse.Namespace) -> int:
+    if args.product == "usdm":
+        return futures_orders.cmd_balance(args)
+
     async def run(client: BinanceClient) -> int:
         acct = await client.account()
         rows = [{"asset": b.asset, "free": b.free, "locked": b.locked} for b in acct.balances
@@ -105,7 +113,7 @@ def order_row(o: Any) -> dict[str, Any]:
         "executedQty": executed,
         "avgPrice": o.cummulative_quote_qty / executed if executed else None,
         "status": str(o.status),
-        "time": _iso(getattr(o, "transact_time", None) or getattr(o, "update_time", None)),
+        "time": iso_time(getattr(o, "transact_time", None) or getattr(o, "update_time", None)),
     }
     fills = getattr(o, "fills", None)
     if fills:
@@ -135,6 +143,8 @@ def _cmd_orders(args: argparse.Namespace) -> int:
         raise UsageError("--open and --all/--history ask for different orders", "give one of them")
     if args.history and symbol is None:
         raise UsageError("--all/--history needs --symbol", "Binance keeps the order history per symbol")
+    if args.product == "usdm":
+        return futures_orders.cmd_orders(args, symbol, args.history)
     shown = (
         f"every order of {symbol}, open and closed" if args.history
         else f"open orders of {symbol or 'every symbol'}"
@@ -156,7 +166,7 @@ def _cmd_trades(args: argparse.Namespace) -> int:
     async def run(client: BinanceClient) -> int:
         found = await client.my_trades(symbol, order_id=args.order_id, limit=args.limit)
         rows = [
-            {"time": _iso(t.time), "symbol": t.symbol, "id": t.id, "orderId": t.order_id,
+            {"time": iso_time(t.time), "symbol": t.symbol, "id": t.id, "orderId": t.order_id,
              "side": "BUY" if t.is_buyer else "SELL", "price": t.price, "qty": t.qty, "quoteQty": t.quote_qty,
              "commission": t.commission, "commissionAsset": t.commission_asset, "maker": t.is_maker}
             for t in found
@@ -173,6 +183,10 @@ def _cmd_trades(args: argparse.Namespace) -> int:
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
+    if args.product == "usdm":
+        return futures_orders.cmd_cancel(args)
+    if args.algo_id is not None:
+        raise UsageError("--algo-id is for futures orders only", "add --product usdm")
     given = [args.order_id is not None, args.client_id is not None, args.all]
     if sum(given) != 1:
         raise InvalidParameter(

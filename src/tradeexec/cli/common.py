@@ -107,6 +107,11 @@ def time_arg(text: str) -> int:
     return int(when.timestamp() * 1000)
 
 
+def iso_time(ms: int | None) -> str:
+    """Epoch milliseconds as an ISO 8601 UTC time to the millisecond ("" for None)."""
+    return "" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
 def add_common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     """The flags every command takes. Subcommand copies default to SUPPRESS so that a flag
     given before the subcommand (``tradeexec --json price X``) is not reset by the

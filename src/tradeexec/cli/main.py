@@ -5,8 +5,8 @@ was refused (nothing sent), 3 the exchange rejected the request (or, for ``keys 
 key is unsafe), 1 anything else (network, exchange failure, an incomplete emergency stop).
 Errors print one line and a hint, never a traceback unless ``--debug``. The commands live in
 the modules beside this one (``demo``, ``run``, ``local``, ``market``, ``stream``,
-``account``, ``orders``, ``safety``); this module builds the parser and maps exceptions to
-exit codes.
+``account``, ``orders``, ``futures``, ``futures_orders``, ``safety``); this module builds the
+parser and maps exceptions to exit codes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from tradeexec import __version__
-from tradeexec.cli import account, demo, local, market, orders, run, safety, stream
+from tradeexec.cli import account, demo, futures, local, market, orders, run, safety, stream
 from tradeexec.cli.common import (
     EXIT_FAILURE,
     EXIT_REJECTED,
@@ -55,6 +55,9 @@ _EPILOG_MAIN = """examples:
   tradeexec --base-url http://127.0.0.1:8765 book BTCUSDT --depth 5 --json
   tradeexec --base-url http://127.0.0.1:8765 order buy BTCUSDT 0.001 --price 20000
   tradeexec --base-url http://127.0.0.1:8765 cancel BTCUSDT --all
+  tradeexec positions                         # USDT-M futures; also leverage, margin-type,
+  tradeexec orders --product usdm             #   position-mode, income; --product usdm on
+                                              #   balance, orders, order, cancel, emergency-stop
   tradeexec <command> --help                  # each command's options and examples
 
 credentials come from BINANCE_API_KEY / BINANCE_API_SECRET / BINANCE_PRIVATE_KEY_PATH,
@@ -81,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(parser, top=True)
     parser.add_argument("--version", action="version", version=f"tradeexec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, run, local, market, stream, account, orders, safety):
+    for module in (demo, run, local, market, stream, account, orders, futures, safety):
         module.register(sub)
     return parser
 

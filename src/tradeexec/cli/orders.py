@@ -10,11 +10,11 @@ sends it anyway. A price far on the passive side is only a resting order and is 
 from __future__ import annotations
 
 import argparse
-import os
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tradeexec.binance.rest.price_context import price_context
+from tradeexec.cli import futures_orders
 from tradeexec.cli.account import order_row, orders_table
 from tradeexec.cli.common import (
     EXIT_OK,
@@ -25,14 +25,13 @@ from tradeexec.cli.common import (
     refuse_unsafe_key,
     run_with_client,
 )
-from tradeexec.config import locate_config
-from tradeexec.config_file import read_config
+from tradeexec.cli.fat_finger import MAX_DEVIATION_PCT, check_fat_finger, max_deviation
+from tradeexec.cli.futures_orders import add_futures_order_flags, add_product
 from tradeexec.errors import InvalidParameter
 
 if TYPE_CHECKING:
     from tradeexec.binance import BinanceClient
 
-MAX_DEVIATION_PCT = Decimal(5)
 _PRICED = {"LIMIT", "LIMIT_MAKER"}
 
 _EX_ORDER = """  tradeexec order buy BTCUSDT 0.001 --price 20000          # LIMIT GTC
@@ -46,11 +45,16 @@ _EX_ORDER = """  tradeexec order buy BTCUSDT 0.001 --price 20000          # LIMI
   quantity, the fees and the transaction time. The price band (PERCENT_PRICE_BY_SIDE) is
   checked against the exchange's current average price. A key that can move funds, or (on a
   real venue) has no IP whitelist, is refused (exit 2).
+  tradeexec order sell BTCUSDT 0.01 --product usdm                      # futures MARKET
+  tradeexec order buy BTCUSDT 0.01 --price 59000 --product usdm --position-side LONG
+  tradeexec order sell BTCUSDT 0.01 --product usdm --reduce-only --type STOP_MARKET --trigger-price 58000
+  (futures: conditional types go to the Algo Service; no --quote-qty, no --test)
 """
 
 
 def register(sub: Any) -> None:
     order = add_command(sub, "order", "place an order", _EX_ORDER, _cmd_order)
+    add_product(order)
     order.add_argument("side", type=str.lower, choices=["buy", "sell"])
     order.add_argument("symbol")
     order.add_argument("quantity", type=decimal_arg, nargs="?", help="base quantity (or --quote-qty)")
@@ -69,28 +73,7 @@ def register(sub: Any) -> None:
         "--allow-any-ip", action="store_true",
         help="trade with a key that has no IP whitelist on a real venue (not advised)",
     )  # fmt: skip
-
-
-def max_deviation(args: argparse.Namespace) -> Decimal:
-    """``--max-deviation`` > the config file's ``[risk] max_price_deviation_pct`` > 5%."""
-    if args.max_deviation is not None:
-        return Decimal(args.max_deviation)
-    path, named = locate_config(None, os.environ)
-    configured = read_config(path, required=named).risk.get("max_price_deviation_pct")
-    return MAX_DEVIATION_PCT if configured is None else Decimal(configured)
-
-
-def check_fat_finger(side: str, price: Decimal, mark: Decimal, max_pct: Decimal) -> None:
-    """Refuse a BUY more than ``max_pct`` percent above ``mark`` or a SELL that far below."""
-    through = (price - mark) if side == "BUY" else (mark - price)
-    pct = through / mark * 100
-    if pct > max_pct:
-        where = "above" if side == "BUY" else "below"
-        raise UsageError(
-            f"fat-finger check: {side} limit {price} is {pct:.2f}% {where} the mark {mark} "
-            f"(rule: at most {max_pct}% through the mark); nothing was sent",
-            "check the price, or pass --allow-far-price (or --max-deviation PCT)",
-        )
+    add_futures_order_flags(order)
 
 
 async def _mark(client: BinanceClient, symbol: str) -> Decimal | None:
@@ -101,6 +84,9 @@ async def _mark(client: BinanceClient, symbol: str) -> Decimal | None:
 
 
 def _cmd_order(args: argparse.Namespace) -> int:
+    if args.product == "usdm":
+        return futures_orders.cmd_order(args)
+    futures_orders.refuse_futures_flags(args)
     if (args.quantity is None) == (args.quote_qty is None):
         raise UsageError("give exactly one of QUANTITY and --quote-qty", "e.g. order buy BTCUSDT 0.001")
     for flag, value in (("--type", args.order_type), ("--tif", args.tif)):

@@ -9,6 +9,7 @@ from tradeexec.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_REJECTED,
+    UsageError,
     UserAbort,
     add_command,
     confirm,
@@ -18,6 +19,7 @@ from tradeexec.cli.common import (
     run_with_client,
     table,
 )
+from tradeexec.cli.futures_orders import add_product
 from tradeexec.execution.emergency_sell import DEFAULT_MAX_SLIPPAGE_BPS, DEFAULT_PASSES
 
 if TYPE_CHECKING:
@@ -49,15 +51,17 @@ def register(sub: Any) -> None:
     )  # fmt: skip
 
     stop = add_command(
-        sub, "emergency-stop", "cancel every open order and sell the given assets near the best bid",
+        sub, "emergency-stop",
+        "cancel every open order and sell the given assets near the best bid (usdm: close every position)",
         _EX_STOP, _cmd_emergency_stop,
     )  # fmt: skip
+    add_product(stop)
     stop.add_argument("--assets", help="comma-separated assets to sell down to dust, e.g. BTC,ETH")
     stop.add_argument("--quote", default="USDT", help="asset to sell them for (default USDT)")
     stop.add_argument(
         "--max-slippage-bps", type=decimal_arg, default=DEFAULT_MAX_SLIPPAGE_BPS, metavar="BPS",
-        help="each sell is a LIMIT IOC this many basis points below the best bid, never lower"
-        f" (default {DEFAULT_MAX_SLIPPAGE_BPS}, i.e. 0.5%%)",
+        help="each sell is a LIMIT IOC this many basis points below the best bid, never lower (usdm: each"
+        f" close this far through the bid or ask) (default {DEFAULT_MAX_SLIPPAGE_BPS}, i.e. 0.5%%)",
     )  # fmt: skip
     stop.add_argument(
         "--passes", type=int, default=DEFAULT_PASSES,
@@ -78,6 +82,11 @@ _EX_STOP = """  tradeexec emergency-stop                          # cancel all o
   tradeexec emergency-stop --assets ETH --max-slippage-bps 100 --passes 8 --yes
   each sell is a LIMIT IOC below the best bid, never a MARKET order; the report shows what
   executed (quantity, average price, proceeds, fees), and what is left and why.
+  tradeexec emergency-stop --product usdm --yes     # futures: cancel every order and
+                                                    # conditional order, close every position
+  futures closes are reduce-only LIMIT IOC orders near the best bid (long) or ask (short), both
+  legs in hedge mode; the report shows per leg the quantity closed, average price, realized
+  PnL and fees, and verifies flat against the positions.
   --json never prompts, so it needs --yes. exit code 0: complete; 1: something was left.
 """
 
@@ -105,12 +114,19 @@ def _cmd_keys_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_emergency_stop(args: argparse.Namespace) -> int:
+    from tradeexec.binance.futures_venue import FuturesVenue
     from tradeexec.binance.venue import SpotVenue
     from tradeexec.errors import InvalidParameter
     from tradeexec.execution.emergency import SellSettings, emergency_stop
 
     assets = [a.strip().upper() for a in (args.assets or "").split(",") if a.strip()]
     quote = args.quote.upper()
+    futures = args.product == "usdm"
+    if futures and assets:
+        raise UsageError(
+            "--assets is for the spot stop: a futures account holds positions, and the futures stop"
+            " closes every one of them", "drop --assets"
+        )  # fmt: skip
     try:
         selling = SellSettings(max_slippage_bps=args.max_slippage_bps, passes=args.passes)
     except InvalidParameter as exc:
@@ -120,12 +136,13 @@ def _cmd_emergency_stop(args: argparse.Namespace) -> int:
             raise UserAbort("--json never prompts: pass --yes to confirm the emergency stop")
         bps = f"{selling.max_slippage_bps:f}"
         what = f" and sell {', '.join(assets)} for {quote} down to {bps} bps below the bid" if assets else ""
-        confirm(f"This cancels EVERY open order{what}.")
+        if futures:
+            what = " and conditional order, and CLOSES EVERY POSITION (reduce-only, near the touch)"
+        confirm(f"This cancels EVERY open {'futures ' if futures else ''}order{what}.")
 
     async def run(client: BinanceClient) -> int:
-        report = await emergency_stop(
-            SpotVenue(client), flatten_assets=assets, quote_asset=quote, selling=selling
-        )
+        venue = FuturesVenue(client) if futures else SpotVenue(client)
+        report = await emergency_stop(venue, flatten_assets=assets, quote_asset=quote, selling=selling)
         emit(args, report.as_dict(), lambda _v: "\n".join(report.lines()))
         return EXIT_OK if report.ok else EXIT_FAILURE
 

@@ -12,7 +12,7 @@ durable record), ``signals`` (the Executor), ``risk``, ``positions``, ``balances
 
 from __future__ import annotations
 
-from tradeexec.execution.emergency import AssetSale, EmergencyReport, SellSettings, emergency_stop
+from tradeexec.execution.emergency import AssetSale, EmergencyReport, LegClose, SellSettings, emergency_stop
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.ids import make_client_order_id
@@ -50,6 +50,7 @@ __all__ = [
     "Exposure",
     "Intent",
     "Journal",
+    "LegClose",
     "ManagedOrder",
     "MarkSource",
     "Marks",

@@ -11,21 +11,21 @@ The sells themselves are in ``emergency_sell``, the report in ``emergency_report
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TypeGuard
 
-from tradeexec.errors import TradeexecError
-from tradeexec.execution.emergency_report import AssetSale, EmergencyReport
+from tradeexec.execution.emergency_futures import futures_emergency_stop
+from tradeexec.execution.emergency_passes import StopContext
+from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, LegClose
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
-from tradeexec.execution.policy import Action, ErrorPolicy
+from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.risk import RiskManager
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import DerivativesVenue, TradingVenue
 from tradeexec.venue.rules import VenueRules
 
-__all__ = ["AssetSale", "EmergencyReport", "SellSettings", "emergency_stop"]
+__all__ = ["AssetSale", "EmergencyReport", "LegClose", "SellSettings", "emergency_stop"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -42,7 +42,10 @@ async def emergency_stop(
     risk: RiskManager | None = None,
 ) -> EmergencyReport:
     """Cancel all open orders on every symbol, then sell each of ``flatten_assets`` for
-    ``quote_asset`` down to dust, then verify with the exchange.
+    ``quote_asset`` down to dust, then verify with the exchange. On a venue that holds
+    positions (a ``DerivativesVenue``) it cancels every order and conditional order and
+    closes every position leg instead (``emergency_futures``; ``flatten_assets`` does not
+    apply there).
 
     ``selling`` says how carefully (``SellSettings``): by default each asset is sold in at
     most 5 passes, each a LIMIT IOC at most 50 bps below the best bid the first pass saw,
@@ -55,42 +58,42 @@ async def emergency_stop(
     own sells go straight to the venue."""
     if risk is not None:
         risk.trip("emergency stop", emergency=False)
-    stop = _Stop(
-        venue, policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000), attempts
-    )
+    policy = policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000)
+    if _holds_positions(venue):
+        report = await futures_emergency_stop(
+            venue, attempts=attempts, selling=selling or SellSettings(), policy=policy
+        )
+        if flatten_assets:
+            report.errors.append("flatten_assets ignored: a derivatives account holds positions, all closed")
+        _log(report)
+        return report
+    stop = _Stop(venue, policy, attempts)
     await stop.cancel_everything()
     stop.rules = await stop.attempt("exchange rules", venue.rules)
     for asset in flatten_assets or ():
         await stop.flatten(asset, quote_asset, selling or SellSettings())
     await stop.verify(flatten_assets or (), quote_asset)
-    report = stop.report
+    _log(stop.report)
+    return stop.report
+
+
+def _holds_positions(venue: TradingVenue) -> TypeGuard[DerivativesVenue]:
+    """A venue with positions and conditional orders is closed, not sold (``DerivativesVenue``
+    is a protocol: what it offers decides, as in the feed)."""
+    return callable(getattr(venue, "positions", None)) and callable(getattr(venue, "open_conditional", None))
+
+
+def _log(report: EmergencyReport) -> None:
     for line in report.lines():
         (log.info if report.ok else log.warning)("emergency stop: %s", line)
-    return report
 
 
-class _Stop:
+class _Stop(StopContext):
     def __init__(self, venue: TradingVenue, policy: ErrorPolicy, attempts: int) -> None:
-        self.venue = venue
-        self.policy = policy
-        self.attempts = attempts
-        self.report = EmergencyReport()
+        super().__init__(venue, policy, attempts)
         self.rules: VenueRules | None = None
         self.sellers: dict[str, AssetSeller] = {}
         self.gave_up: dict[str, str | None] = {}
-
-    async def attempt(self, what: str, call: Any) -> Any:
-        """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await call()
-            except (TradeexecError, OSError, TimeoutError) as exc:
-                decision = self.policy.decide(exc, write=False, attempt=attempt, what=f"emergency: {what}")
-                self.report.errors.append(f"{what}: {exc}")
-                if decision.action in (Action.FAIL, Action.HALT) or attempt == self.attempts:
-                    return None
-                await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
-        return None
 
     async def cancel_everything(self) -> None:
         for _ in range(self.attempts):
@@ -104,16 +107,13 @@ class _Stop:
                 if done is not None and symbol not in self.report.canceled_symbols:
                     self.report.canceled_symbols.append(symbol)
 
-    async def flatten(self, asset: str, quote_asset: str, settings: SellSettings) -> None:
-        symbol = f"{asset}{quote_asset}"
+    async def flatten(self, asset: str, quote: str, settings: SellSettings) -> None:
+        symbol = f"{asset}{quote}"
         symbol_rules = self.rules.get(symbol) if self.rules is not None else None
         if symbol_rules is None:
             self.report.not_closed[asset] = f"no symbol {symbol} (or no exchange rules)"
             return
-        seller = AssetSeller(
-            self.venue, self.attempt, self.policy, self.report,
-            settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote_asset,
-        )  # fmt: skip
+        seller = AssetSeller(self, settings=settings, rules=symbol_rules, asset=asset, quote_asset=quote)
         self.sellers[asset] = seller
         self.gave_up[asset] = await seller.run()
 

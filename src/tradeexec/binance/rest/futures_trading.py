@@ -18,11 +18,20 @@ from tradeexec.errors import InvalidParameter
 __all__ = ["FuturesTradingApi"]
 
 
-def _window(start: int | None, end: int | None) -> tuple[int | None, int | None]:
-    start, end = opt_time("startTime", start), opt_time("endTime", end)
+def _history(
+    symbol: str, order_id: int | None, start_time: int | None, end_time: int | None, limit: int | None
+) -> dict[str, object]:
+    """The parameters allOrders and userTrades share, checked (default 500 rows, max 1000)."""
+    start, end = opt_time("startTime", start_time), opt_time("endTime", end_time)
     if start is not None and end is not None and start > end:
         raise InvalidParameter("startTime", "must not be after endTime", f"{start} > {end}")
-    return start, end
+    return {
+        "symbol": check_symbol(symbol),
+        "orderId": opt_order_id("orderId", order_id),
+        "startTime": start,
+        "endTime": end,
+        "limit": opt_limit(limit, 1000),
+    }
 
 
 class FuturesTradingApi(RestApi):
@@ -59,14 +68,7 @@ class FuturesTradingApi(RestApi):
         recv_window: RecvWindow = None,
     ) -> list[FuturesOrder]:
         """Orders of ``symbol``, open and closed, from ``order_id`` on (default 500, max 1000)."""
-        start, end = _window(start_time, end_time)
-        params = {
-            "symbol": check_symbol(symbol),
-            "orderId": opt_order_id("orderId", order_id),
-            "startTime": start,
-            "endTime": end,
-            "limit": opt_limit(limit, 1000),
-        }
+        params = _history(symbol, order_id, start_time, end_time, limit)
         return await self.request(
             "GET", "/fapi/v1/allOrders", params, model=list[FuturesOrder], recv_window=recv_window
         )
@@ -84,14 +86,9 @@ class FuturesTradingApi(RestApi):
     ) -> list[FuturesTrade]:
         """The account's fills in ``symbol`` with their realized PnL and commission, oldest
         first (default 500, max 1000); ``order_id`` keeps one order's."""
-        start, end = _window(start_time, end_time)
         params = {
-            "symbol": check_symbol(symbol),
-            "orderId": opt_order_id("orderId", order_id),
-            "startTime": start,
-            "endTime": end,
+            **_history(symbol, order_id, start_time, end_time, limit),
             "fromId": opt_order_id("fromId", from_id),
-            "limit": opt_limit(limit, 1000),
         }
         return await self.request(
             "GET", "/fapi/v1/userTrades", params, model=list[FuturesTrade], recv_window=recv_window
