@@ -78,10 +78,11 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
             # isolated symbol: the total is exact, the split per symbol is the venue's word.)
             assert legs.funding() == income[("BTCUSDT", "FUNDING_FEE")] + income[("ETHUSDT", "FUNDING_FEE")]
             assert legs.funding() == D("-8.4")
-            # The wallet: what the legs booked plus what the liquidation took (its realized
-            # loss and the clearance fee, which no order of ours carried).
-            liquidation = income[("ETHUSDT", "REALIZED_PNL")] + income[("ETHUSDT", "INSURANCE_CLEAR")]
-            assert om.positions.balance("USDT").total == D(10_000) + legs.wallet_change() + liquidation
+            # The wallet: what the legs booked (the liquidation's realized loss included: its
+            # autoclose- order's trade moved the leg) plus the clearance, which no order carried.
+            clearance = income[("ETHUSDT", "INSURANCE_CLEAR")]
+            assert om.positions.balance("USDT").total == D(10_000) + legs.wallet_change() + clearance
+            assert eth.realized_pnl == income[("ETHUSDT", "REALIZED_PNL")]
             # Equity at the exchange's marks is the account's margin balance.
             ex.futures_set_mark_price("BTCUSDT", "60500")  # the long gains 150 unrealized
             account = await client.futures_account_v3()
