@@ -56,11 +56,13 @@ def test_the_demo_and_the_soak_run_on_the_default_market() -> None:
     their exchanges use the default market (the soak steps it twice as often, same shape)."""
     from tests.soak.harness import SoakSettings, _config
     from tradeexec.sim.config import MarketConfig
+    from tradeexec.strategy.products import product_of
     from tradeexec.strategy.session import _local_config
 
-    demo = _local_config().market
+    demo = _local_config(product_of("spot")).market
     assert not demo.futures  # the spot demo leaves the futures books unquoted: its CPU is spot's
     assert dataclasses.replace(demo, futures=True) == MarketConfig()
+    assert _local_config(product_of("usdm")).market == MarketConfig()  # the futures demo quotes both
     soak = _config(SoakSettings(intents=1))[0].market
     assert dataclasses.replace(soak, interval_s=MarketConfig().interval_s) == MarketConfig()
     assert soak.enabled

@@ -39,6 +39,7 @@ LIVE_NOTIONAL = Decimal("20")
 _EX_DEMO = """  tradeexec demo                            # about a minute, no keys, no network
   tradeexec demo --duration 10 --journal-dir ./demo-run --json
   tradeexec demo --report demo.html --screenshot demo.svg
+  tradeexec demo --product usdm             # USDⓈ-M futures, 5x, long and short
   BINANCE_API_KEY=... BINANCE_API_SECRET=... tradeexec demo --venue testnet
   tradeexec demo --venue live --i-understand-live --notional 20   # real money
   in a terminal it draws a live view; in a pipe it prints one line per event.
@@ -48,6 +49,12 @@ _EX_DEMO = """  tradeexec demo                            # about a minute, no k
 def register(sub: Any) -> None:
     demo = add_command(
         sub, "demo", "run the built-in strategy, by default on an embedded exchange", _EX_DEMO, _cmd_demo
+    )
+    demo.add_argument(
+        "--product",
+        choices=("spot", "usdm"),
+        default="spot",
+        help="spot (default) or usdm: USDⓈ-M futures with leverage, on the embedded exchange only",
     )
     demo.add_argument("--duration", type=seconds_arg, default=60.0, help="seconds of trading (default 60)")
     demo.add_argument("--journal-dir", help="where to keep the journal (default: a new temp dir)")
@@ -108,6 +115,11 @@ def demo_target(args: argparse.Namespace) -> DemoTarget:
         getattr(args, "venue", None), getattr(args, "base_url", None), live_ok=args.i_understand_live,
         command="demo",
     )  # fmt: skip
+    if getattr(args, "product", "spot") != "spot" and (venue, base_url) != (None, None):
+        raise UsageError(
+            "--product usdm runs on the embedded local exchange only",
+            "leave out --venue and --base-url (the futures demo on a real account is not offered)",
+        )
     notional = args.notional or (LIVE_NOTIONAL if venue is Venue.SPOT else Decimal("2000"))
     return DemoTarget(venue, base_url, notional)
 
@@ -129,6 +141,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             venue=target.venue,
             base_url=target.base_url,
             notional=target.notional,
+            product=args.product,
         ),
     )
 

@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from tradeexec.sim.exchange import LocalExchange
 
 ORDER_PATH = "/api/v3/order"
+# Where the faults hit per product: the order endpoint and the market stream's path.
+PATHS = {"spot": (ORDER_PATH, "/stream"), "usdm": ("/fapi/v1/order", "/public/*")}
 # When each fault is armed, as a share of the run (an order fault fires on the next order).
 FAULT_PLAN = (
-    (0.25, "lost_response", ORDER_PATH),
-    (0.45, "ws_drop", "/stream"),
-    (0.6, "error_1007", ORDER_PATH),
+    (0.25, "lost_response", 0),
+    (0.45, "ws_drop", 1),
+    (0.6, "error_1007", 0),
 )
 STREAM_DROP = "ws_drop"
 
@@ -32,13 +34,19 @@ class FaultTracker:
     recovery. Without an embedded exchange (a real venue) it does nothing."""
 
     def __init__(
-        self, record: DemoRecord, ex: LocalExchange | None, duration_s: float, warmup_s: float
+        self,
+        record: DemoRecord,
+        ex: LocalExchange | None,
+        duration_s: float,
+        warmup_s: float,
+        product: str = "spot",
     ) -> None:
         self.record = record
         self.ex = ex
         self.seen = 0  # entries of the exchange's fault log already matched
         # No fault before the strategy has warmed up: there would be no order to hit.
-        self.plan = [(max(warmup_s, share * duration_s), kind, target) for share, kind, target in FAULT_PLAN]
+        paths = PATHS[product]
+        self.plan = [(max(warmup_s, share * duration_s), kind, paths[i]) for share, kind, i in FAULT_PLAN]
 
     def arm(self) -> None:
         if self.ex is None:

@@ -21,11 +21,13 @@ from tradeexec.demo.figures import Arrival, Grid, RunFigures, money, run_figures
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.valuation import Valuation
+from tradeexec.venue.positions import PositionSnapshot
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 QUOTE = "USDT"
 START_QUOTE = Decimal("50000")
 ZERO = Decimal(0)
+_FLAT = {True: "yes: no order, no algo order, no position", False: "NO: see the events"}
 
 
 @dataclass
@@ -91,6 +93,9 @@ class DemoRecord:
     arrivals: dict[str, Arrival] = field(default_factory=dict)
     stop_arrivals: dict[str, Arrival] = field(default_factory=dict)
     exchange: ExchangeRecord | None = None
+    # A futures run's legs as the venue last stated them, by (symbol, leg); None on spot.
+    leg_reads: dict[tuple[str, str], PositionSnapshot] | None = None
+    funding: dict[str, Decimal] = field(default_factory=dict)  # received (+) per symbol, by the venue
 
     def elapsed(self) -> float:
         return time.time() - self.started
@@ -168,6 +173,9 @@ class DemoSummary:
     # for a run that may end holding positions (``tradeexec run``); the demo ends flat, so
     # its quote balance is its PnL.
     equity: tuple[Decimal, Decimal] | None = None
+    # A futures run: True when, after the stop, the exchange lists no order, no algo order
+    # and no position; None where the check does not apply (spot).
+    flat: bool | None = None
 
     @property
     def pnl(self) -> Decimal:
@@ -188,6 +196,7 @@ class DemoSummary:
             ("unknown outcomes", f"{self.unknown_resolved} resolved by client order id"),
             ("stream reconnects", str(self.reconnects)),
             ("final balances", balances),
+            *([("ends flat", _FLAT[self.flat])] if self.flat is not None else []),
             (f"PnL ({QUOTE})", money(self.pnl)),
             ("journal", str(self.journal_path)),
         ]
@@ -213,4 +222,5 @@ class DemoSummary:
             "journal": str(self.journal_path),
             "report": str(self.report_path) if self.report_path is not None else None,
             "emergency": self.emergency,
+            "flat": self.flat,
         }

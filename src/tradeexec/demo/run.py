@@ -33,6 +33,7 @@ from pathlib import Path
 from tradeexec.binance.client import BinanceClient
 from tradeexec.config import Venue
 from tradeexec.demo.faults import FaultTracker
+from tradeexec.demo.futures import FuturesLegs
 from tradeexec.demo.record import QUOTE, SYMBOLS, ZERO, DemoRecord, DemoSummary
 from tradeexec.demo.strategy import SLOW, TARGET_NOTIONAL, MovingAverageCross
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
@@ -77,9 +78,21 @@ class _Demo(TradingSession):
         client: BinanceClient,
         ex: LocalExchange | None,
         duration_s: float,
+        *,
+        product: str = "spot",
     ) -> None:
         super().__init__(record, summary, client, ex)
-        self.faults = FaultTracker(record, ex, duration_s, WARMUP_S)
+        self.faults = FaultTracker(record, ex, duration_s, WARMUP_S, product)
+        self.legs = FuturesLegs(record, ex, duration_s) if product == "usdm" else None
+
+    async def before_start(self) -> None:
+        if self.legs is not None:
+            await self.legs.prepare(self.venue)
+
+    async def tick(self) -> None:
+        """Once per tick, before the sample: the futures run reads its legs."""
+        if self.legs is not None:
+            await self.legs.tick(self.venue)
 
     def on_reconnected(self) -> None:
         self.faults.stream_recovered()
@@ -95,12 +108,15 @@ class _Demo(TradingSession):
             return
         self.record.log("EMERGENCY STOP: cancel everything, flatten to " + QUOTE)
         self.record.stop_arrivals = {s: self.record.arrival(s) for s in SYMBOLS}
-        report = await emergency_stop(
-            self.manager.venue, flatten_assets=[s.removesuffix(QUOTE) for s in SYMBOLS], quote_asset=QUOTE
-        )
+        # Spot sells the coins back to the quote asset; futures close every leg (the assets
+        # do not apply there: ``emergency_stop`` picks the futures path for the venue).
+        assets = None if self.legs is not None else [s.removesuffix(QUOTE) for s in SYMBOLS]
+        report = await emergency_stop(self.manager.venue, flatten_assets=assets, quote_asset=QUOTE)
         self.summary.emergency = report.lines()
         for line in self.summary.emergency:
             self.record.log("  " + line)
+        if self.legs is not None:
+            self.summary.flat = await self.legs.check_flat(self.venue)
 
 
 async def run_demo(
@@ -112,10 +128,12 @@ async def run_demo(
     venue: Venue | None = None,
     base_url: str | None = None,
     notional: Decimal = TARGET_NOTIONAL,
+    product: str = "spot",
 ) -> DemoSummary:
     """Run the demo for ``duration_s`` seconds of trading; ``record`` (made here if not given)
     is filled as the run goes, for a view to draw while it runs. Without ``venue`` and
-    ``base_url`` it trades on an embedded local exchange, with faults."""
+    ``base_url`` it trades on an embedded local exchange, with faults. ``product`` "usdm"
+    trades USDⓈ-M futures with leverage, long and short (``tradeexec.demo.futures``)."""
     journal_dir = journal_dir or Path(tempfile.mkdtemp(prefix="tradeexec-demo-"))
     record = record or DemoRecord()
     record.say = say
@@ -123,11 +141,14 @@ async def run_demo(
     record.started = time.time()
     record.journal_path = journal_dir / "journal.sqlite"
     summary = DemoSummary(journal_path=record.journal_path)
-    plan = SessionPlan("demo", venue, base_url)
-    async with _Demo.open(record, summary, plan, duration_s=duration_s) as demo:
+    plan = SessionPlan("demo", venue, base_url, product=product)
+    if product == "usdm":
+        record.title = "tradeexec demo (USDⓈ-M futures)"
+    async with _Demo.open(record, summary, plan, duration_s=duration_s, product=product) as demo:
         held = demo.held
-        base = {} if demo.ex is not None else {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS}
-        strategy = MovingAverageCross(notional, base)
+        on_account = demo.ex is None and product == "spot"  # trades around what a real account holds
+        base = {s: held.get(s.removesuffix(QUOTE), ZERO) for s in SYMBOLS} if on_account else {}
+        strategy = MovingAverageCross(notional, base, short=product == "usdm")
         await _trade(demo, demo.executor, strategy, duration_s)
         record.phase = "settling"
         demo.faults.disarm()
@@ -145,6 +166,7 @@ async def _trade(demo: _Demo, executor: Executor, strategy: MovingAverageCross, 
     deadline = record.started + duration_s
     while time.time() < deadline:
         demo.faults.arm()
+        await demo.tick()
         demo.sample()
         for symbol in SYMBOLS:
             price = record.mark(symbol)

@@ -26,6 +26,7 @@ from rich.text import Text
 
 from tradeexec.demo.figures import money
 from tradeexec.demo.record import QUOTE, DemoRecord, DemoSummary, FillMark
+from tradeexec.venue.positions import MarginMode
 
 __all__ = ["DemoView", "live_view", "screenshot", "summary_table"]
 
@@ -42,7 +43,7 @@ def _signed(value: Decimal) -> Text:
     )
 
 
-_TEXT_COLUMNS = {"symbol", "order", "fault", "what", "side", "budget"}
+_TEXT_COLUMNS = {"symbol", "order", "fault", "what", "side", "budget", "leg", "margin"}
 
 
 def _table(*columns: str) -> Table:
@@ -87,6 +88,15 @@ class DemoView:
         self.rows = rows
 
     def render(self) -> RenderableType:
+        if self.record.leg_reads is not None:  # a futures run: the legs take the full width
+            return Group(
+                self._header(),
+                self._legs(),
+                _Pair(self._market(), self._open_orders()),
+                _Pair(self._fills(), self._faults()),
+                self._rate_limits(),
+                self._events(),
+            )
         return Group(
             self._header(),
             _Pair(self._market(), self._positions()),
@@ -148,12 +158,44 @@ class DemoView:
                     _signed(pos.unrealized_pnl(mark) if mark else Decimal(0)),
                     _signed(pos.realized_pnl),
                 )
+        return Panel(Group(table, self._equity()), title="positions and PnL", border_style="blue")
+
+    def _equity(self) -> Text:
         equity = self.record.equity
-        footer = Text("equity -")
-        if equity:
-            start, now = equity[0][1], equity[-1][1]
-            footer = Text.assemble(f"equity {money(now)} {QUOTE}   PnL ", _signed(now - start))
-        return Panel(Group(table, footer), title="positions and PnL", border_style="blue")
+        if not equity:
+            return Text("equity -")
+        start, now = equity[0][1], equity[-1][1]
+        return Text.assemble(f"equity {money(now)} {QUOTE}   PnL ", _signed(now - start))
+
+    def _legs(self) -> Panel:
+        """A futures run: each leg as the venue last stated it (about once a second), the
+        quantity the order manager tracks beside it, and the funding each symbol received
+        (+) or paid (-) by the venue's income history."""
+        table = _table(
+            "symbol", "leg", "qty", "tracked", "entry", "mark", "lev", "margin", "liq", "uPnL", "funding"
+        )  # fmt: skip
+        r = self.record
+        legs = r.positions.legs if r.positions is not None else None
+        for (symbol, leg), read in sorted((r.leg_reads or {}).items()):
+            tracked = legs.get(symbol, read.leg) if legs is not None else None
+            grid = r.grid(symbol)
+            table.add_row(
+                symbol,
+                leg,
+                grid.held(read.quantity),
+                grid.held(tracked.quantity) if tracked is not None else "-",
+                grid.price(read.entry_price),
+                grid.price(read.mark_price),
+                f"{read.leverage:f}x" if read.leverage is not None else "-",
+                "cross" if read.margin_mode is MarginMode.CROSSED else "isolated",
+                grid.price(read.liquidation_price) if read.liquidation_price else "-",
+                _signed(read.unrealized_pnl),
+                _signed(r.funding.get(symbol, Decimal(0))),
+            )
+        for symbol, amount in sorted(r.funding.items()):
+            if not any(s == symbol for s, _ in r.leg_reads or {}):
+                table.add_row(symbol, "flat", *["-"] * 8, _signed(amount))
+        return Panel(Group(table, self._equity()), title="futures legs and PnL", border_style="blue")
 
     def _open_orders(self) -> Panel:
         table = _table("order", "symbol", "side", "qty", "price", "state")

@@ -208,6 +208,13 @@ class LocalExchange:
         self.state.futures.contract(symbol)
         self.state.futures.funding_rates[symbol] = Decimal(rate)
 
+    def futures_settle_funding(self) -> None:
+        """Bring the next funding time to now and settle it (a demo shows in a minute what
+        Binance does every 8 hours); the following one is 8 hours later."""
+        futures, now = self.state.futures, self.state.now_ms()
+        futures.next_funding = now
+        futures.catch_up(now)
+
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         """Pin the futures mark price (until then it follows the index with the futures
         market on, else the book's mid or last trade); positions it condemns are liquidated

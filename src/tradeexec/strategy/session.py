@@ -21,9 +21,7 @@ from typing import Any, Self
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.models import DepthUpdateEvent, TradeEvent
-from tradeexec.binance.venue import SpotVenue
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
-from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.book import BookManager
 from tradeexec.config import Venue
 from tradeexec.demo.exchange import fetch_exchange_record
@@ -39,6 +37,7 @@ from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.execution.signals import Executor
 from tradeexec.sim.config import AccountConfig, SimConfig
 from tradeexec.sim.exchange import LocalExchange
+from tradeexec.strategy.products import SessionVenue, SpotProduct, product_of
 
 __all__ = ["SessionPlan", "TradingSession", "check_exchange", "settle"]
 
@@ -52,23 +51,25 @@ class SessionPlan:
     venue: Venue | None = None
     base_url: str | None = None
     risk: RiskLimits | None = None
+    product: str = "spot"  # or "usdm": USDⓈ-M futures (``tradeexec.strategy.products``)
 
 
-def _local_config() -> SimConfig:
+def _local_config(product: SpotProduct) -> SimConfig:
     cfg = SimConfig(accounts=[AccountConfig(name="demo", balances={QUOTE: START_QUOTE})])
     cfg.ensure_default_account()
-    cfg.market.futures = False  # the demo trades spot: its machine time goes to the spot market
+    product.configure(cfg)
     return cfg
 
 
 @contextlib.asynccontextmanager
 async def _venue_client(
-    venue: Venue | None, base_url: str | None, record: DemoRecord
+    plan: SessionPlan, record: DemoRecord
 ) -> AsyncIterator[tuple[BinanceClient, LocalExchange | None, str]]:
     """The client, the embedded exchange (None on a real venue or a given URL) and the
     stream base URL. A real venue's keys come from the environment (``load_settings``)."""
+    venue, base_url = plan.venue, plan.base_url
     if base_url is None and venue in (None, Venue.LOCAL):
-        async with LocalExchange(_local_config()) as ex:
+        async with LocalExchange(_local_config(product_of(plan.product))) as ex:
             record.exchange_url = ex.rest_url
             record.log(f"local exchange on {ex.rest_url} with a synthetic market")
             async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
@@ -86,6 +87,8 @@ class TradingSession:
     into the record. Subclasses add their own checks (the demo follows its faults) by
     overriding ``on_reconnected``, ``before_sample``, ``after_sample`` and ``after_trading``."""
 
+    product: SpotProduct = product_of("spot")
+
     def __init__(
         self, record: DemoRecord, summary: DemoSummary, client: BinanceClient, ex: LocalExchange | None
     ) -> None:
@@ -98,6 +101,7 @@ class TradingSession:
         # Set by open_session once the account is read and the manager is up.
         self.held: dict[str, Decimal] = {}
         self.manager: OrderManager
+        self.venue: SessionVenue
         self.executor: Executor
         self.journal: Journal
 
@@ -111,6 +115,10 @@ class TradingSession:
 
     def after_sample(self) -> None:
         """Called after every ``sample`` has taken the marks, equity and fills."""
+
+    async def before_start(self) -> None:
+        """The venue and the order manager are made, not started (a futures run sets its
+        leverage here)."""
 
     async def after_trading(self) -> None:
         """After the order manager closed, before the exchange's record is checked."""
@@ -160,8 +168,8 @@ class TradingSession:
             record.equity.append((t, equity))
         for order in record.orders:
             self.record_fills(order)
-        # The spot API's budgets ("api"): the only ones a spot session spends.
-        record.rate_limits = self.client.rate_limit_usage().get("api", [])
+        # The product's API budgets ("api" on spot, "fapi" on futures): the ones it spends.
+        record.rate_limits = self.client.rate_limit_usage().get(self.product.budget, [])
         self.after_sample()
         self.check_books()
 
@@ -196,20 +204,22 @@ class TradingSession:
         trades inside. On exit the exchange's record is checked into ``summary``. ``extra``
         goes to the subclass's constructor."""
         assert record.journal_path is not None
-        async with _venue_client(plan.venue, plan.base_url, record) as (client, ex, stream_url):
+        product = product_of(plan.product)
+        async with _venue_client(plan, record) as (client, ex, stream_url):
             session = cls(record, summary, client, ex, **extra)
-            record.books = BookManager(lambda s: client.depth(s, limit=100), max_levels=200)
-            streams = [f"{s.lower()}@{kind}" for s in record.symbols for kind in ("depth@100ms", "trade")]
+            session.product = product
+            record.books = BookManager(product.depth(client), max_levels=200, book_type=product.book_type)
             positions = PositionTracker(prices=record.mark)
             record.positions = positions
-            account = await client.account()
+            venue = product.venue(client)
+            account = await venue.balances()
             positions.load_account(account)
-            record.grids = symbol_grids(await client.rules(), record.symbols)
+            record.grids = symbol_grids(await venue.rules(), record.symbols)
             session.held = {b.asset: b.free + b.locked for b in account.balances}
             summary.start_quote = session.held.get(QUOTE, ZERO)
             risk = RiskManager(plan.risk or RiskLimits())  # key audit by venue: IP whitelist on real venues
             session.journal = Journal(record.journal_path)
-            venue = SpotVenue(client)
+            session.venue = venue
             session.manager = OrderManager(
                 venue,
                 session.journal,
@@ -220,10 +230,11 @@ class TradingSession:
                 poll_interval_s=0.2,
                 stale_after_s=0.5,
             )
+            await session.before_start()
             session.executor = Executor(client, session.manager, positions, risk, strategy=plan.strategy)
-            async with MarketStream(
+            async with product.market_stream(
                 stream_url,
-                streams,
+                record.symbols,
                 on_event=session.on_market,
                 on_state=session.on_stream_state,
                 backoff_base_s=0.2,
@@ -247,15 +258,16 @@ class TradingSession:
                     session.journal.close()
                 await session.after_trading()
                 await record.books.close()
-                await check_exchange(client, record, summary)
-                record.exchange = await fetch_exchange_record(
-                    client,
-                    record.symbols,
-                    record.orders,
-                    int(record.started * 1000),
-                    stop_ran=bool(record.stop_arrivals),
-                )
-                positions.load_account(await client.account())
+                await check_exchange(client, record, summary, product)
+                if product.name == "spot":  # the report's figures read spot's allOrders and myTrades
+                    record.exchange = await fetch_exchange_record(
+                        client,
+                        record.symbols,
+                        record.orders,
+                        int(record.started * 1000),
+                        stop_ran=bool(record.stop_arrivals),
+                    )
+                positions.load_account(await venue.balances())
                 session.sample()
                 record.phase = "done"
 
@@ -276,7 +288,9 @@ async def settle(record: DemoRecord, manager: OrderManager) -> None:
             await order.wait_final(timeout=10)
 
 
-async def check_exchange(client: BinanceClient, record: DemoRecord, summary: DemoSummary) -> None:
+async def check_exchange(
+    client: BinanceClient, record: DemoRecord, summary: DemoSummary, product: SpotProduct
+) -> None:
     """The summary from the exchange's own record: each intent exactly once, final balances."""
     summary.orders = len(record.orders)
     summary.faults = [f.kind for f in record.faults if f.fired_s is not None]
@@ -284,14 +298,11 @@ async def check_exchange(client: BinanceClient, record: DemoRecord, summary: Dem
     ours = {o.client_order_id for o in record.orders}
     seen: dict[str, int] = {}
     for symbol in record.symbols:
-        for o in await client.all_orders(symbol):
-            if o.client_order_id in ours:
-                seen[o.client_order_id] = seen.get(o.client_order_id, 0) + 1
+        for cid in await product.client_order_ids(client, symbol):
+            if cid in ours:
+                seen[cid] = seen.get(cid, 0) + 1
     summary.exchange_orders = sum(seen.values())
     summary.duplicates = sum(n - 1 for n in seen.values())
     summary.fills = sum(len(o.fills) for o in record.orders)
-    account = await client.account()
-    assets = {QUOTE, *(s.removesuffix(QUOTE) for s in record.symbols)}
-    summary.end_balances = {
-        b.asset: b.free + b.locked for b in account.balances if (b.free or b.locked) and b.asset in assets
-    }
+    assets = [QUOTE, *(s.removesuffix(QUOTE) for s in record.symbols)]
+    summary.end_balances = await product.holdings(client, assets)
