@@ -21,6 +21,7 @@ from bench import (
     case_engine,
     case_execution,
     case_futures_orders,
+    case_futures_wsapi,
     case_memory,
     case_public,
     case_rest_orders,
@@ -44,6 +45,7 @@ def run_all(quick: bool, rounds: int) -> list[Result]:
         results += case_rest_orders.run(server, n_orders, rounds)
         results += case_wsapi_orders.run(server, n_orders, rounds)
         results += case_futures_orders.run(server, n_orders, rounds)
+        results += case_futures_wsapi.run(server, n_orders, rounds)
         results += case_public.run(server, n_public, rounds)
         results += case_engine.run(server, n_orders, rounds)
         # Stream rounds are capped at 3: the slowest peer takes ~15 s per 100k depth diffs.

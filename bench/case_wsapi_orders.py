@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Protocol
 
 from bench.case_rest_orders import CASE_PAR, CASE_SEQ, MAX_N, _all
 from bench.common import (
@@ -53,7 +54,15 @@ class Orders:
         await self.api.cancel_order(SYMBOL, order_id=order_id)
 
 
-async def _round(orders: Orders, n: int, inflight: int) -> Sample:
+class RoundTrips(Protocol):
+    """A product's order and cancel on one logged-on session (spot's ``Orders``, futures')."""
+
+    async def place(self) -> int: ...
+
+    async def cancel(self, order_id: int) -> None: ...
+
+
+async def _round(orders: RoundTrips, n: int, inflight: int) -> Sample:
     with Stopwatch() as sw:
         if inflight == 1:
             ids = [await orders.place() for _ in range(n)]
@@ -78,12 +87,19 @@ async def _run(server: ServerInfo, n: int, rounds: int) -> tuple[list[Sample], l
 
 async def _rounds(client: WsApiClient, n: int, rounds: int) -> tuple[list[Sample], list[Sample]]:
     async with client as api:
-        if not api.logged_on:
-            raise RuntimeError("the WebSocket API session did not log on")
-        orders = Orders(api)
-        await orders.cancel(await orders.place())  # warm-up
-        seq = [await _round(orders, n, 1) for _ in range(rounds)]
-        par = [await _round(orders, n, 32) for _ in range(rounds)]
+        return await round_trips(api, Orders(api), n, rounds)
+
+
+async def round_trips(
+    api: WsApiClient, orders: RoundTrips, n: int, rounds: int
+) -> tuple[list[Sample], list[Sample]]:
+    """A warm-up, then ``rounds`` sequential rounds and ``rounds`` with 32 in flight, on a
+    session that must have logged on (else every request would be signed on its own)."""
+    if not api.logged_on:
+        raise RuntimeError("the WebSocket API session did not log on")
+    await orders.cancel(await orders.place())  # warm-up
+    seq = [await _round(orders, n, 1) for _ in range(rounds)]
+    par = [await _round(orders, n, 32) for _ in range(rounds)]
     return seq, par
 
 
