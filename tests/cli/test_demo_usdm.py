@@ -10,6 +10,7 @@ charged: the run must end flat and show each symbol's funding to the last unit.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import Iterator
@@ -185,3 +186,16 @@ def test_spot_stays_the_default() -> None:
 
     args = build_parser().parse_args(["demo"])
     assert args.product == "spot"
+
+
+@pytest.mark.parametrize(
+    "extra", [{"venue": "testnet"}, {"venue": "live"}, {"base_url": "http://127.0.0.1:1"}]
+)
+def test_the_futures_demo_refuses_any_other_exchange(extra: dict[str, str]) -> None:
+    """Refused before anything connects, whatever keys the environment holds."""
+    from tradeexec.cli.common import UsageError
+    from tradeexec.cli.demo import demo_target
+
+    fields = {"venue": None, "base_url": None, "i_understand_live": True, "notional": None, "product": "usdm"}
+    with pytest.raises(UsageError, match="--product usdm runs on the embedded local exchange only"):
+        demo_target(argparse.Namespace(**(fields | extra)))

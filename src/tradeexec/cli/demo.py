@@ -111,15 +111,13 @@ def trading_venue(
 
 def demo_target(args: argparse.Namespace) -> DemoTarget:
     """Resolve ``--venue`` / ``--base-url`` and refuse what must not start."""
-    venue, base_url = trading_venue(
-        getattr(args, "venue", None), getattr(args, "base_url", None), live_ok=args.i_understand_live,
-        command="demo",
-    )  # fmt: skip
-    if getattr(args, "product", "spot") != "spot" and (venue, base_url) != (None, None):
+    raw, base = getattr(args, "venue", None), getattr(args, "base_url", None)
+    if getattr(args, "product", "spot") != "spot" and (base is not None or str(raw or "local") != "local"):
         raise UsageError(
             "--product usdm runs on the embedded local exchange only",
             "leave out --venue and --base-url (the futures demo on a real account is not offered)",
         )
+    venue, base_url = trading_venue(raw, base, live_ok=args.i_understand_live, command="demo")
     notional = args.notional or (LIVE_NOTIONAL if venue is Venue.SPOT else Decimal("2000"))
     return DemoTarget(venue, base_url, notional)
 
