@@ -22,7 +22,7 @@ from tradeexec.strategy.products import SessionVenue
 __all__ = ["FUNDING_AT", "LEVERAGE", "FuturesLegs"]
 
 LEVERAGE = 5
-FUNDING_AT = 0.7  # the share of the run at which the local exchange settles funding
+FUNDING_AT = 0.6  # from this share of the run, the exchange settles funding once a leg is open
 _READ_EVERY_S = 1.0
 
 
@@ -51,13 +51,23 @@ class FuturesLegs:
         self.record.log(f"leverage {LEVERAGE}x on {', '.join(self.record.symbols)}")
 
     async def tick(self, venue: SessionVenue) -> None:
-        if self.ex is not None and not self.funded and self.record.elapsed() >= self.funding_at_s:
+        if (
+            self.ex is not None
+            and not self.funded
+            and self.record.elapsed() >= self.funding_at_s
+            and self.open
+        ):
             self.funded = True
             self.ex.futures_settle_funding()
             self.income_due = True
             self.record.log("FUNDING: the local exchange settles funding now (Binance: every 8 hours)")
         if time.monotonic() - self.last_read >= _READ_EVERY_S:
             await self.read(venue)
+
+    @property
+    def open(self) -> bool:
+        """A leg is open by the last read: funding then has something to charge."""
+        return any(s.quantity for s in (self.record.leg_reads or {}).values())
 
     async def read(self, venue: SessionVenue) -> None:
         """The legs as the venue states them: mark, leverage, margin mode, liquidation price."""

@@ -192,9 +192,16 @@ def _order_cells(o: OrderFigures, record: DemoRecord) -> tuple[str, ...]:
     )
 
 
+def _unread(record: DemoRecord, what: str) -> str:
+    """Why the exchange's record is missing: a futures run never reads spot's history."""
+    if record.leg_reads is not None:
+        return f"<p>the {what} come from spot's order and trade history; a futures run has none</p>"
+    return f"<p>the exchange's {what} were not read (the run did not finish)</p>"
+
+
 def _trades_table(record: DemoRecord) -> str:
     if record.exchange is None:
-        return "<p>the exchange's trades were not read (the run did not finish)</p>"
+        return _unread(record, "trades")
     rows = []
     for t in sorted(record.exchange.trades, key=lambda t: (t.time, t.id)):
         grid = record.grid(t.symbol)
@@ -250,7 +257,7 @@ def render_report(record: DemoRecord, summary: DemoSummary) -> str:
     figures_html = (
         f'<p class="note">{escape(_FIGURES_NOTE)}</p>{_figures_table(figures)}'
         if figures is not None
-        else "<p>the exchange's record was not read (the run did not finish)</p>"
+        else _unread(record, "execution figures")
     )
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
