@@ -248,9 +248,10 @@ class AdminRoutes:
         symbol, side = str(body["symbol"]), str(body["side"])
         price, qty = Decimal(str(body["price"])), Decimal(str(body["quantity"]))
         if body.get("product", "spot") == "futures":
-            placed = self.state.futures.add_liquidity(symbol, Side(side), price, qty, self.state.now_ms())
-            return {"orderId": placed.order_id}
-        return {"orderId": self.admin.add_liquidity(symbol, side, price, qty).order_id}
+            order = self.state.futures.add_liquidity(symbol, Side(side), price, qty, self.state.now_ms())
+        else:
+            order = self.admin.add_liquidity(symbol, side, price, qty)
+        return {"orderId": order.order_id}
 
     def deposit(self, body: dict[str, Any], _: web.Request) -> Any:
         account = str(body.get("account") or self.state.accounts[0])

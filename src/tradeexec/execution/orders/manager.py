@@ -364,6 +364,7 @@ class OrderManager(Reconciling):
         # Marked before the await: the resend rule's clocks count from this send, never from
         # an earlier one or the manager's start, whoever looks at the order meanwhile.
         order.sent = SendMark(signed_lo, sent_mono)
+        order.sent_sync = self.positions.syncs
         order.placing = True
         try:
             try:
