@@ -63,10 +63,12 @@ def test_readme_cli_examples_run_against_the_local_exchange(tmp_path: Path) -> N
     env = base_env(BINANCE_API_KEY=KEY, BINANCE_API_SECRET=SECRET, TRADEEXEC_CONFIG=str(config))
     with sim_serve("--api-key", KEY, "--api-secret", SECRET) as sim:
         # Enough of a book for the examples' orders and for the emergency stop to sell into.
-        for symbol, bid, ask in (("BTCUSDT", "58990", "59010"), ("ETHUSDT", "1990", "2010")):
+        books = (("BTCUSDT", "58990", "59010", "spot"), ("ETHUSDT", "1990", "2010", "spot"),
+                 ("BTCUSDT", "59990", "60010", "futures"))  # fmt: skip
+        for symbol, bid, ask, product in books:
             for side, price in (("BUY", bid), ("SELL", ask)):
                 level = {"symbol": symbol, "side": side, "price": price, "quantity": "1000"}
-                admin(sim, "/_sim/liquidity", level)
+                admin(sim, "/_sim/liquidity", {**level, "product": product})
         for line in lines:
             argv = [str(tmp_path / a) if a.endswith(".csv") else a
                     for a in shlex.split(line.replace(LOCAL, sim.rest_url))[1:]]  # fmt: skip

@@ -112,6 +112,9 @@ class FakeDerivatives(FakeVenue):
     async def hedge_mode(self) -> bool:
         return self.hedge
 
+    def known_leverage(self, symbol: str) -> Decimal | None:
+        return Decimal(self.leverage[symbol]) if symbol in self.leverage else None
+
     async def set_leverage(self, symbol: str, leverage: int) -> Decimal:
         self.leverage[symbol] = leverage
         return Decimal(1_000_000) / leverage

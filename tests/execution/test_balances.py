@@ -141,23 +141,25 @@ def test_an_older_statement_with_another_figure_raises_a_doubt() -> None:
     assert not book.state("BTC", D(1), D(0), 100) and doubts == ["BTC"]
 
 
-def _sold_inside_a_read(tracker: PositionTracker) -> None:
-    """BTC held 1 at 100; a sale of 0.1 at 150 is inside a read stamped 200 that differs from
-    what was tracked, so reconciliation sets the position from it; the sale's own report comes
-    after the read."""
+def _sold_inside_a_read(tracker: PositionTracker) -> int:
+    """BTC held 1 at 100; a sale of 0.1 at 150, sent before the read, is inside a read stamped
+    200 that differs from what was tracked, so reconciliation sets the position from it; the
+    sale's own report comes after the read. Returns the sync count the sale was sent at."""
     tracker.load_account(Snapshot([Bal("BTC", D(1), D(0)), Bal("USDT", D(0), D(0))], 100))
     tracker.register_symbol("BTCUSDT", "BTC", "USDT")
+    sent = tracker.syncs
     read = Snapshot([Bal("BTC", D("0.9"), D(0)), Bal("USDT", D(6000), D(0))], 200)
     assert tracker.reconcile(read)  # differs: positions follow the balances
     assert tracker.position("BTCUSDT").quantity == D("0.9")  # type: ignore[union-attr]
+    return sent
 
 
 def test_a_fill_inside_the_read_a_position_was_set_from_does_not_move_it_again() -> None:
     """Found as a BNBUSDT position 0.091 under the exchange's holding in the Ed25519 soak: the
     position was set from an account read that already held a sale whose report came after."""
     tracker = PositionTracker()
-    _sold_inside_a_read(tracker)
-    tracker.apply_fill("BTCUSDT", Side.SELL, D("0.1"), D(60000), trade_id=7, time_ms=150)
+    sent = _sold_inside_a_read(tracker)
+    tracker.apply_fill("BTCUSDT", Side.SELL, D("0.1"), D(60000), trade_id=7, time_ms=150, sent_sync=sent)
     pos = tracker.position("BTCUSDT")
     assert pos is not None and pos.quantity == D("0.9")
     assert tracker.balance("BTC").total == D("0.9") and tracker.balance("USDT").total == 6000
@@ -165,21 +167,25 @@ def test_a_fill_inside_the_read_a_position_was_set_from_does_not_move_it_again()
 
 def test_a_fill_after_the_read_a_position_was_set_from_moves_it() -> None:
     tracker = PositionTracker()
-    _sold_inside_a_read(tracker)
-    tracker.apply_fill("BTCUSDT", Side.SELL, D("0.1"), D(60000), trade_id=8, time_ms=250)
+    sent = _sold_inside_a_read(tracker)
+    tracker.apply_fill("BTCUSDT", Side.SELL, D("0.1"), D(60000), trade_id=8, time_ms=250, sent_sync=sent)
     pos = tracker.position("BTCUSDT")
     assert pos is not None and pos.quantity == D("0.8") and tracker.balance("BTC").total == D("0.8")
 
 
-def test_a_fill_under_a_clock_stepped_back_after_a_sync_is_settled_by_the_doubt_read() -> None:
-    """The exchange's clock stepped back after the read a position was set from: a later buy
-    carries an earlier time, so it looks inside the read. Its balance move raises a doubt and
-    the feed's account read (``load_account``) then sets balance and position right."""
+def test_an_order_sent_after_the_read_moves_the_position_whatever_its_time() -> None:
+    """The exchange's clock stepped back after the read a position was set from: a buy sent
+    after the read carries an earlier time. It cannot be inside the read, so the position
+    moves at once (seen failing: a time-only rule kept it out, and a clock-step test of the
+    resend rule caught it). Its balance move raises a doubt, and the feed's account read
+    (``load_account``) then sets balance and position from the exchange."""
     doubts: list[str] = []
     tracker = PositionTracker()
     _sold_inside_a_read(tracker)
     tracker.book.on_doubt = doubts.append
-    tracker.apply_fill("BTCUSDT", Side.BUY, D("0.1"), D(60000), trade_id=9, time_ms=180)
+    after = tracker.syncs
+    tracker.apply_fill("BTCUSDT", Side.BUY, D("0.1"), D(60000), trade_id=9, time_ms=180, sent_sync=after)
+    assert tracker.position("BTCUSDT").quantity == 1  # type: ignore[union-attr]
     assert doubts  # the balance cannot be trusted until the account is read
     seen = tracker.book.mark()
     tracker.load_account(Snapshot([Bal("BTC", D(1), D(0)), Bal("USDT", D(0), D(0))], 190), seen=seen)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.neutral_venue_helpers import manager_on
+from tradeexec.errors import InvalidParameter
 from tradeexec.execution.legs import LegBook
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import PositionTracker
@@ -174,3 +175,11 @@ async def test_after_a_trip_the_manager_sends_only_orders_that_shrink_a_leg(tmp_
         )
         assert venue.requests[-1].reduce_only and leg.quantity == D("0.06")
         assert om.positions.legs.reconcile(await venue.positions()) == []
+
+
+@pytest.mark.parametrize("name", ["max_position", "max_leverage", "max_position_notional"])
+def test_a_number_where_a_per_symbol_map_belongs_is_refused_naming_the_fix(name: str) -> None:
+    """Seen as ``AttributeError: 'Decimal' object has no attribute 'get'`` at the first order."""
+    with pytest.raises(InvalidParameter) as refused:
+        RiskLimits(**{name: Decimal(10)})  # type: ignore[arg-type]
+    assert refused.value.field == name and f"default_{name}=Decimal('10')" in str(refused.value)

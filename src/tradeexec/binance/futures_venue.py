@@ -266,6 +266,9 @@ class FuturesVenue(BinanceVenueBase):
         self._hedge = await self.client.futures_position_mode()
         return self._hedge
 
+    def known_leverage(self, symbol: str) -> Decimal | None:
+        return self._leverage.get(symbol)
+
     async def set_leverage(self, symbol: str, leverage: int) -> Decimal:
         answer = await self.client.futures_change_leverage(symbol, leverage)
         self._leverage[answer.symbol] = Decimal(answer.leverage)

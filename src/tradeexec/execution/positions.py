@@ -78,8 +78,10 @@ class Position:
     fees: dict[str, Decimal] = field(default_factory=dict)
     kind: str = "spot"
     leverage: Decimal | None = None
-    # The exchange time (ms) of the balance statement the quantity was last set from: a fill
-    # timed at or before it is already inside the quantity (its report came after the read).
+    # When the quantity was last set from a balance statement: the tracker's sync count and
+    # the statement's exchange time (ms). A fill of an order sent before that sync and timed
+    # at or before it is already inside the quantity (its report came after the read).
+    sync_no: int = 0
     synced_at: int | None = None
 
     @property
@@ -144,6 +146,7 @@ class PositionTracker:
         self.tolerance = tolerance
         self.book = BalanceBook()
         self.positions: dict[str, Position] = {}
+        self.syncs = 0  # how many times a position was set from a balance (``apply_fill``)
         # A derivatives account's positions per symbol and leg (``legs.py``): fills of orders
         # with a position leg move these, never a spot position.
         self.legs = LegBook()
@@ -164,7 +167,7 @@ class PositionTracker:
             held = self.balances.get(base_asset)
             if held is not None and held.total:
                 pos.quantity = held.total
-                pos.synced_at = self.book.stamp(base_asset)
+                self._synced(pos)
                 pos.avg_entry_price = self._mark(symbol) or ZERO
             self.positions[symbol] = pos
         return pos
@@ -184,6 +187,7 @@ class PositionTracker:
         quote_qty: Decimal | None = None,
         trade_id: int | None = None,
         time_ms: int | None = None,
+        sent_sync: int | None = None,
     ) -> Position:
         """Apply one execution. Binance charges the fee in the asset received (or BNB), so a
         fee in the base asset shrinks the base received and a fee in the quote asset shrinks
@@ -196,7 +200,13 @@ class PositionTracker:
 
         ``time_ms`` is the trade's time on the exchange: a balance figure stated at or after
         it already includes the trade, which then moves the position but not the balances.
-        ``trade_id`` keys the balance move, so a trade given twice moves balances once."""
+        ``trade_id`` keys the balance move, so a trade given twice moves balances once.
+
+        ``sent_sync`` is ``syncs`` when the order was sent (None: unknown). When the position
+        was set from the account after that and the trade is timed inside that read, the
+        quantity already holds it: only the price and PnL move. An order sent after the read
+        moves the quantity whatever its time says (the exchange's clock may have stepped
+        back)."""
         pos = self.positions[symbol]
         sign = 1 if side is Side.BUY else -1
         base_fee = commission if commission_asset == pos.base_asset else ZERO
@@ -206,7 +216,13 @@ class PositionTracker:
         if commission and commission_asset:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
         if delta:
-            if time_ms is not None and pos.synced_at is not None and time_ms <= pos.synced_at:
+            if (
+                sent_sync is not None
+                and sent_sync < pos.sync_no
+                and time_ms is not None
+                and pos.synced_at is not None
+                and time_ms <= pos.synced_at
+            ):
                 # Set from a balance that already held this trade: its quantity is in, and it
                 # moves the price and PnL only (a sale counted twice left a BNB position short).
                 pos.quantity -= delta
@@ -251,9 +267,15 @@ class PositionTracker:
             if len(positions) == 1:
                 pos = positions[0]
                 pos.quantity = self.balance(base).total
-                pos.synced_at = self.book.stamp(base)
+                self._synced(pos)
                 if pos.quantity and not pos.avg_entry_price:
                     pos.avg_entry_price = self._mark(pos.symbol) or ZERO
+
+    def _synced(self, pos: Position) -> None:
+        """``pos`` was just set from its base asset's balance."""
+        self.syncs += 1
+        pos.sync_no = self.syncs
+        pos.synced_at = self.book.stamp(pos.base_asset)
 
     def apply_balances(self, balances: Iterable[BalanceLike], at: int | None = None) -> bool:
         """An outboundAccountPosition event: the free/locked of the assets it lists as of

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tradeexec.errors import ConfigError, OrderRejectedLocally
+from tradeexec.errors import ConfigError, InvalidParameter, OrderRejectedLocally
 from tradeexec.execution.legs import move
 from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, shrinks
 from tradeexec.venue.protocol import KeyPermissions
@@ -92,6 +92,18 @@ class RiskLimits:
     min_liquidation_distance: Decimal | None = None
     max_margin_ratio: Decimal | None = None
     maintenance_rate: Decimal = Decimal("0.005")
+
+    def __post_init__(self) -> None:
+        # A number where a per-symbol map belongs would fail at the first order, deep in a
+        # check (``'Decimal' object has no attribute 'get'``): refuse it here, naming the fix.
+        for name in ("max_position", "max_leverage", "max_position_notional"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping):
+                raise InvalidParameter(
+                    name,
+                    "must map symbols to limits",
+                    f"got {value!r}; for every symbol alike use default_{name}={value!r}",
+                )
 
 
 @dataclass(slots=True, frozen=True)

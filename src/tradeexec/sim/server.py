@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
+from tradeexec.binance.enums import Side
 from tradeexec.binance.errors import ErrorBody
 from tradeexec.binance.models.wire import wire_encode as _encode
 from tradeexec.binance.net.auth import extract_signature
@@ -242,12 +243,14 @@ class AdminRoutes:
         return {"ok": True}
 
     def liquidity(self, body: dict[str, Any], _: web.Request) -> Any:
-        order = self.admin.add_liquidity(
-            str(body["symbol"]),
-            str(body["side"]),
-            Decimal(str(body["price"])),
-            Decimal(str(body["quantity"])),
-        )
+        """A resting order from the house: on the spot book, or with ``"product": "futures"``
+        on the USDT-M futures book."""
+        symbol, side = str(body["symbol"]), str(body["side"])
+        price, qty = Decimal(str(body["price"])), Decimal(str(body["quantity"]))
+        if body.get("product", "spot") == "futures":
+            order = self.state.futures.add_liquidity(symbol, Side(side), price, qty, self.state.now_ms())
+        else:
+            order = self.admin.add_liquidity(symbol, side, price, qty)
         return {"orderId": order.order_id}
 
     def deposit(self, body: dict[str, Any], _: web.Request) -> Any:

@@ -173,6 +173,12 @@ class DerivativesVenue(TradingVenue, Protocol):
         """Set the symbol's leverage; returns the venue's maximum notional at that leverage."""
         ...
 
+    def known_leverage(self, symbol: str) -> Decimal | None:
+        """The symbol's leverage setting as the venue last set or was told it, without a
+        request; None when unknown. A flat leg is in no position read, so this is where the
+        core learns the leverage a first order would open at."""
+        ...
+
     async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
         """Raises when a position or open order stops the change (the venue's own error)."""
         ...

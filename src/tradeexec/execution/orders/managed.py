@@ -34,6 +34,9 @@ class ManagedOrder:
         self.last_place_ms = 0
         self.cancel_requested = False
         self.sent: SendMark | None = None  # the last placement, for the resend rule
+        # ``PositionTracker.syncs`` at the last placement: a position set from the account
+        # after it may already hold this order's fills (0: sent before this process synced).
+        self.sent_sync = 0
         # This process is awaiting the answer to its own placement: only that await may
         # decide the outcome, so no resolver starts meanwhile (the original may still land).
         self.placing = False

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -310,6 +311,9 @@ class OrderManager(Reconciling):
         else:  # a derivatives order: its leg, and the open orders on that leg
             collateral = self.positions.balance(self._symbol_rules(symbol).quote_asset).total
             legs = self.positions.legs.exposure(symbol, leg, collateral)
+            if legs.leverage is None:  # a flat leg: no position read has carried its setting
+                known = getattr(self.venue, "known_leverage", None)
+                legs = replace(legs, leverage=known(symbol) if known is not None else None)
             position = legs.quantity
         pending = ZERO
         for o in self.open_orders(symbol):
@@ -360,6 +364,7 @@ class OrderManager(Reconciling):
         # Marked before the await: the resend rule's clocks count from this send, never from
         # an earlier one or the manager's start, whoever looks at the order meanwhile.
         order.sent = SendMark(signed_lo, sent_mono)
+        order.sent_sync = self.positions.syncs
         order.placing = True
         try:
             try:

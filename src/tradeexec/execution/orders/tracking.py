@@ -177,6 +177,7 @@ class OrderTracking:
                 quote_qty=event.last_quote,
                 trade_id=event.trade_id,
                 time_ms=event.update_ms,
+                sent_sync=order.sent_sync,
             )
             return
         self.positions.legs.apply_fill(
