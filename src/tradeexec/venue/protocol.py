@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tradeexec.venue.positions import MarginMode, PositionSnapshot
 from tradeexec.venue.records import (
@@ -34,8 +34,9 @@ from tradeexec.venue.records import (
 )
 from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
+from tradeexec.venue.vocab import OrderType
 
-__all__ = ["DerivativesVenue", "KeyPermissions", "TradingVenue"]
+__all__ = ["ConditionalOrders", "DerivativesVenue", "KeyPermissions", "TradingVenue"]
 
 
 class KeyPermissions(Protocol):
@@ -150,7 +151,31 @@ class TradingVenue(Protocol):
         ...
 
 
-class DerivativesVenue(TradingVenue, Protocol):
+@runtime_checkable
+class ConditionalOrders(Protocol):
+    """A venue that keeps some order types in an id space of their own (Binance USDⓈ-M's
+    Algo Service holds STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT and TAKE_PROFIT_LIMIT until
+    their trigger). ``place`` sends such an order there by its type; the core then looks it
+    up and cancels it here, by the same client order ID, never with ``lookup`` / ``cancel``
+    (which would not find it, and a "not found" would let the resend rule double it). A
+    venue without it (spot) keeps every type in one space and pays nothing for this."""
+
+    def is_conditional(self, order_type: OrderType) -> bool:
+        """Whether orders of ``order_type`` live in the conditional id space."""
+        ...
+
+    async def lookup_conditional(self, symbol: str, client_order_id: str) -> OrderSnapshot:
+        """The conditional order carrying the client ID; raises ``OrderNotFound`` when none
+        does. While it waits for its trigger it is NEW; once triggered it stays NEW until
+        the venue reports it over (see the adapter for how a triggered order ends)."""
+        ...
+
+    async def cancel_conditional_order(self, symbol: str, client_order_id: str) -> CancelAnswer:
+        """Cancel one conditional order by its client ID (``OrderNotFound`` when gone)."""
+        ...
+
+
+class DerivativesVenue(TradingVenue, ConditionalOrders, Protocol):
     """A venue whose account holds positions (Binance USDT-M futures), as the core uses it.
 
     Everything of ``TradingVenue`` holds; placements may carry ``reduce_only`` and a

@@ -410,7 +410,9 @@ class OrderManager(Reconciling):
         for attempt in range(1, max_attempts + 1):
             request_id = self._guard.request(order, RequestKind.CANCEL, attempt=attempt)
             try:
-                report = await self.venue.cancel(order.symbol, client_order_id)
+                space = self._conditional_space(order)
+                cancel = self.venue.cancel if space is None else space.cancel_conditional_order
+                report = await cancel(order.symbol, client_order_id)
             except Exception as exc:
                 decision = self.policy.decide(
                     exc, write=True, attempt=attempt, what=f"cancel {client_order_id}"

@@ -27,7 +27,7 @@ from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.valuation import Valuation
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import ConditionalOrders, TradingVenue
 from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
 from tradeexec.venue.rules import SymbolRuleSet, VenueRules
 from tradeexec.venue.vocab import ExecutionType
@@ -79,12 +79,20 @@ class OrderTracking:
         self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._tasks: set[asyncio.Task[Any]] = set()
         self._guard = JournalGuard(journal)
+        # Asked once here, so a venue with a single id space (spot) costs one None check.
+        self._conditional = venue if isinstance(venue, ConditionalOrders) else None
 
     def _track(self, order: ManagedOrder) -> None:
         cid = order.client_order_id
         self._orders[cid] = order
         if not order.is_final:
             self._live[cid] = order
+
+    def _conditional_space(self, order: ManagedOrder) -> ConditionalOrders | None:
+        """The venue's conditional id space when ``order`` lives there, else None (lookups
+        and cancels then go to the plain ``lookup`` / ``cancel``)."""
+        space = self._conditional
+        return space if space is not None and space.is_conditional(order.intent.type) else None
 
     def _symbol_rules(self, symbol: str) -> SymbolRuleSet:
         if self.rules is None:
@@ -335,7 +343,9 @@ class OrderTracking:
         request_id = guard.request(order, RequestKind.QUERY, attempt=1)
         note = f"; {note}" if note else ""
         try:
-            found = await self.venue.lookup(intent.symbol, intent.client_order_id)
+            space = self._conditional_space(order)
+            lookup = self.venue.lookup if space is None else space.lookup_conditional
+            found = await lookup(intent.symbol, intent.client_order_id)
         except OrderNotFound as exc:
             code, msg = (exc.code, exc.msg) if isinstance(exc, BinanceAPIError) else (None, str(exc))
             guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=code, msg=msg + note)

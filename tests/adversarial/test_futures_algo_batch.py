@@ -1,0 +1,68 @@
+"""Exactly once for USDT-M conditional orders placed through the ``OrderManager``: they live in
+the Algo Service's own id space (``/fapi/v1/algoOrder``, ``clientAlgoId``), so a lost answer
+must be looked up there. Looked up on the plain side it would be "not found", and the resend
+rule would place a second stop.
+
+* -1007 and a lost answer on the placement (executed, answer gone): found by ``clientAlgoId``,
+  never resent: one algo order per intent, by the exchange's own record;
+* an answer that never came because the request never executed (-1001): resent once, same ID;
+* a lost cancel answer: the order ends CANCELED, still one algo order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.futures_algo_batch_helpers import exchange_algos, stop_sell
+from tests.adversarial.futures_exactly_once_helpers import exchange_orders, futures, manager
+from tests.adversarial.resend_helpers import resolution_over, wait_for
+from tradeexec.execution.orders.state import OrderState
+from tradeexec.sim.faults import FaultKind
+from tradeexec.venue.vocab import OrderType
+
+pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
+
+WAIT = 10.0
+ALGO_PATH = "/fapi/v1/algoOrder"
+
+
+@pytest.mark.parametrize("fault", [FaultKind.ERROR_1007, FaultKind.LOST_RESPONSE])
+@pytest.mark.parametrize("kind", [OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT])
+async def test_a_lost_conditional_answer_ends_with_exactly_one_algo_order(
+    tmp_path: Path, fault: FaultKind, kind: OrderType
+) -> None:
+    trigger = "62000" if kind is OrderType.TAKE_PROFIT else "58000"
+    async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
+        f.ex.faults.inject(fault, ALGO_PATH, count=1)
+        order = await om.submit(stop_sell(kind, trigger))
+        await resolution_over(order, WAIT)
+        await wait_for("NEW", lambda: order.state is OrderState.NEW, WAIT)
+        assert order.place_attempts == 1  # it executed: found, never resent
+        (only,) = exchange_algos(f.ex, order.client_order_id)
+        assert only.status == "NEW" and order.order_id == only.algo_id
+        assert len(exchange_algos(f.ex)) == 1
+        assert exchange_orders(f.ex) == []  # nothing on the plain side
+
+
+async def test_a_conditional_that_never_executed_is_resent_once_with_its_id(tmp_path: Path) -> None:
+    async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
+        f.ex.faults.inject(FaultKind.ERROR_1001, ALGO_PATH, count=1)
+        order = await om.submit(stop_sell())
+        await resolution_over(order, WAIT)
+        await wait_for("NEW", lambda: order.state is OrderState.NEW, WAIT)
+        assert order.place_attempts == 2
+        assert len(exchange_algos(f.ex, order.client_order_id)) == 1
+        assert len(exchange_algos(f.ex)) == 1
+
+
+@pytest.mark.parametrize("fault", [FaultKind.ERROR_1007, FaultKind.LOST_RESPONSE])
+async def test_a_lost_conditional_cancel_answer_ends_canceled(tmp_path: Path, fault: FaultKind) -> None:
+    async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
+        order = await om.submit(stop_sell())
+        assert order.state is OrderState.NEW
+        f.ex.faults.inject(fault, ALGO_PATH, count=1)
+        await om.cancel(order.client_order_id)
+        await wait_for("the cancel to be settled", lambda: order.state is OrderState.CANCELED, WAIT)
+        (only,) = exchange_algos(f.ex, order.client_order_id)
+        assert only.status == "CANCELED" and len(exchange_algos(f.ex)) == 1
