@@ -6,7 +6,9 @@ rule would place a second stop.
 * -1007 and a lost answer on the placement (executed, answer gone): found by ``clientAlgoId``,
   never resent: one algo order per intent, by the exchange's own record;
 * an answer that never came because the request never executed (-1001): resent once, same ID;
-* a lost cancel answer: the order ends CANCELED, still one algo order."""
+* a lost cancel answer: the order ends CANCELED, still one algo order;
+* once triggered, the intent follows the order the Algo Service sent to the book (its own
+  order id) to its end and its fills, counted once."""
 
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.futures_algo_batch_helpers import exchange_algos, stop_sell
-from tests.adversarial.futures_exactly_once_helpers import exchange_orders, futures, manager
+from tests.adversarial.futures_algo_batch_helpers import QTY, exchange_algos, stop_sell
+from tests.adversarial.futures_exactly_once_helpers import SYMBOL, exchange_orders, futures, manager, position
 from tests.adversarial.resend_helpers import resolution_over, wait_for
+from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.faults import FaultKind
-from tradeexec.venue.vocab import OrderType
+from tradeexec.venue.vocab import OrderType, Side
 
 pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
 
@@ -66,3 +69,24 @@ async def test_a_lost_conditional_cancel_answer_ends_canceled(tmp_path: Path, fa
         await wait_for("the cancel to be settled", lambda: order.state is OrderState.CANCELED, WAIT)
         (only,) = exchange_algos(f.ex, order.client_order_id)
         assert only.status == "CANCELED" and len(exchange_algos(f.ex)) == 1
+
+
+async def test_a_triggered_conditional_is_followed_to_its_fill_once(tmp_path: Path) -> None:
+    """Lost answer, found NEW; then a trade at the trigger fires it: the intent follows the
+    order it sent to the book to FILLED, with its fill, and the position counts it once."""
+    async with futures(tmp_path) as f, manager(f.venue, tmp_path / "j.sqlite") as om:
+        f.ex.faults.inject(FaultKind.LOST_RESPONSE, ALGO_PATH, count=1)
+        stop = await om.submit(stop_sell(OrderType.STOP_LOSS, "59992"))
+        await resolution_over(stop, WAIT)
+        await wait_for("NEW", lambda: stop.state is OrderState.NEW, WAIT)
+        # Our own market sell trades at the bid (59990): the last price crosses the trigger.
+        push = await om.submit(OrderIntent(SYMBOL, Side.SELL, OrderType.MARKET, quantity=QTY))
+        await wait_for("the push to fill", lambda: push.state is OrderState.FILLED, WAIT)
+        await wait_for(
+            "the stop's fill", lambda: stop.state is OrderState.FILLED and stop.filled_qty == QTY, WAIT
+        )
+        (algo,) = exchange_algos(f.ex)
+        assert algo.status == "FINISHED" and stop.order_id == algo.actual_order_id
+        assert len(exchange_orders(f.ex)) == 2  # the push and the one the stop sent
+        assert position(f.ex) == -2 * QTY
+        assert [fill.last_qty for fill in stop.fills] == [QTY]

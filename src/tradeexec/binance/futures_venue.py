@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
@@ -78,6 +79,7 @@ __all__ = ["DUPLICATE_CLIENT_ID_CODE", "FuturesVenue"]
 DUPLICATE_CLIENT_ID_CODE = -4116  # USDⓈ-M: "ClientOrderId is duplicated."
 _NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046
 _ZERO = Decimal(0)
+_TRIGGERED = frozenset({"TRIGGERED", "FINISHED"})
 _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 # Which side only ever closes a hedge-mode leg.
@@ -209,10 +211,18 @@ class FuturesVenue(BinanceVenueBase):
         return order_type in ALGO_TYPE_OF
 
     async def lookup_conditional(self, symbol: str, client_order_id: str) -> OrderSnapshot:
-        """The algo order by ``clientAlgoId``. Once triggered it stays NEW here: the order it
-        sent to the book is a plain one of its own (``actualOrderId``), not followed through
-        this intent (see ``conditional_snapshot``)."""
-        return conditional_snapshot(await self.client.futures_get_algo_order(client_algo_id=client_order_id))
+        """The algo order by ``clientAlgoId``; once triggered (TRIGGERED, FINISHED), the order
+        it sent to the book (``actualOrderId``, read by its id) under the intent's client ID:
+        its status, executed quantity and order id (which its trades carry) are the intent's
+        from then on. FINISHED with no order sent is reported EXPIRED (nothing executed)."""
+        algo = await self.client.futures_get_algo_order(client_algo_id=client_order_id)
+        if algo.algo_status not in _TRIGGERED:
+            return conditional_snapshot(algo)
+        if not algo.actual_order_id:
+            return replace(conditional_snapshot(algo), status=OrderStatus.EXPIRED)
+        actual = await self.client.futures_get_order(symbol, order_id=int(algo.actual_order_id))
+        snap = futures_snapshot(actual)
+        return replace(snap, client_order_id=client_order_id, created_ms=algo.create_time)
 
     async def cancel_conditional_order(self, symbol: str, client_order_id: str) -> CancelAnswer:
         answer = await self.client.futures_cancel_algo_order(symbol, client_algo_id=client_order_id)

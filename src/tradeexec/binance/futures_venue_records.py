@@ -100,10 +100,9 @@ ALGO_TYPE_OF = {
     OrderType.TAKE_PROFIT: "TAKE_PROFIT_MARKET",
     OrderType.TAKE_PROFIT_LIMIT: "TAKE_PROFIT",
 }
-# The algo statuses that end a conditional order before it reached the book. TRIGGERING,
-# TRIGGERED and FINISHED are the triggered order's, which lives on the plain side (its own
-# orderId, ``actualOrderId``): the conditional order stays NEW for the core (see
-# ``FuturesVenue.lookup_conditional``).
+# The algo statuses that end a conditional order before it reached the book; it is NEW
+# before (NEW, TRIGGERING). TRIGGERED and FINISHED are the order it sent to the book, which
+# ``FuturesVenue.lookup_conditional`` reports instead.
 _ALGO_ENDS = {
     "CANCELED": OrderStatus.CANCELED,
     "REJECTED": OrderStatus.REJECTED,

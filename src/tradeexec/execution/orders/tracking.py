@@ -94,6 +94,15 @@ class OrderTracking:
         space = self._conditional
         return space if space is not None and space.is_conditional(order.intent.type) else None
 
+    def _follow_trigger(self, order: ManagedOrder, found: OrderSnapshot) -> None:
+        """A conditional order found under another order id has triggered: the venue reports
+        the order it sent to the book, which the intent follows from now on (its trades carry
+        that id). Any other order id change is not this order's and is left alone."""
+        if found.order_id != order.order_id and order.order_id is not None and self._conditional_space(order):
+            log.info("order %s triggered: following order %d", order.client_order_id, found.order_id)
+            order.order_id = found.order_id
+            self._by_order_id[(order.symbol, found.order_id)] = order
+
     def _symbol_rules(self, symbol: str) -> SymbolRuleSet:
         if self.rules is None:
             raise TradeexecError("OrderManager.start() must run before orders are submitted")
@@ -295,6 +304,7 @@ class OrderTracking:
         first: a kill in between leaves neither (the order is still in flight and is looked
         up again), never a final status without its fills. When the trades cannot be had the
         status is journaled alone and the fills stay due (poller, next start's reconcile)."""
+        self._follow_trigger(order, found)
         trades: Sequence[TradeRecord] = ()
         if found.executed_qty > order.filled_qty:
             trades = await self._fetch_trades(order, found.order_id)
