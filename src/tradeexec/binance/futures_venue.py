@@ -33,8 +33,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.errors.codes import error_from_response
 from tradeexec.binance.futures_venue_records import (
     ALGO_TYPE_OF,
     conditional_cancel_answer,
@@ -54,13 +56,20 @@ from tradeexec.binance.models.base import ServerTime
 from tradeexec.binance.models.futures import FuturesOrder
 from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
 from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
+from tradeexec.binance.rest.futures_trade import MAX_BATCH, batch_order
 from tradeexec.binance.rest.order_args import check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.futures_rules import futures_exchange_rules
 from tradeexec.binance.rules.order_check import order_check_of
 from tradeexec.binance.venue import BinanceVenueBase, leg_terms
 from tradeexec.binance.venue_records import book_top
-from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter, OrderNotFound
+from tradeexec.errors import (
+    BinanceAPIError,
+    DuplicateOrderId,
+    InvalidParameter,
+    OrderNotFound,
+    TradeexecError,
+)
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
@@ -82,8 +91,27 @@ _ZERO = Decimal(0)
 _TRIGGERED = frozenset({"TRIGGERED", "FINISHED"})
 _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+_BATCH_PATH = "/fapi/v1/batchOrders"
 # Which side only ever closes a hedge-mode leg.
 _CLOSING_SIDE = {PositionLeg.LONG: Side.SELL, PositionLeg.SHORT: Side.BUY}
+
+
+def _order_options(request: PlacementRequest) -> dict[str, Any]:
+    """A plain order's "New Order" parameters (alone or in a batch), ``type`` among them."""
+    leg = request.position_leg
+    hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
+    maker = request.type is OrderType.LIMIT_MAKER
+    return {
+        "type": "LIMIT" if maker else request.type.value,
+        "quantity": request.quantity,
+        "price": request.price,
+        "time_in_force": "GTX" if maker else (request.time_in_force and request.time_in_force.value),
+        "position_side": None if leg is None else leg.value,
+        # Hedge mode refuses the flag: there the side and leg already make it a close.
+        "reduce_only": True if request.reduce_only and not hedged else None,
+        "new_client_order_id": request.client_order_id,
+        "new_order_resp_type": "RESULT",
+    }
 
 
 class FuturesVenue(BinanceVenueBase):
@@ -93,6 +121,8 @@ class FuturesVenue(BinanceVenueBase):
     whenever it reads exchangeInfo, at most every ``rules_ttl_s``): ``check_order`` holds
     legs to it before anything is journaled. Before it is known, legs are sent as given and
     the exchange refuses a leg against the mode (-4061)."""
+
+    batch_size = MAX_BATCH  # orders per batchOrders request
 
     def __init__(self, client: BinanceClient, *, rules_ttl_s: float = 300.0) -> None:
         super().__init__(client)
@@ -169,23 +199,28 @@ class FuturesVenue(BinanceVenueBase):
         return futures_place_answer(order, acknowledged_only=False)
 
     async def _new_order(self, request: PlacementRequest) -> FuturesOrder:
-        leg = request.position_leg
-        hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
-        maker = request.type is OrderType.LIMIT_MAKER
+        o = _order_options(request)
         return await self.client.futures_new_order(
-            request.symbol,
-            request.side,
-            "LIMIT" if maker else request.type.value,
-            quantity=request.quantity,
-            price=request.price,
-            time_in_force="GTX" if maker else (request.time_in_force and request.time_in_force.value),
-            position_side=None if leg is None else leg.value,
-            # Hedge mode refuses the flag: there the side and leg already make it a close.
-            reduce_only=True if request.reduce_only and not hedged else None,
-            new_client_order_id=request.client_order_id,
-            new_order_resp_type="RESULT",
-            recv_window=request.recv_window_ms,
+            request.symbol, request.side, o.pop("type"), **o, recv_window=request.recv_window_ms
         )
+
+    async def place_batch(self, requests: Sequence[PlacementRequest]) -> list[PlaceAnswer | TradeexecError]:
+        """Up to ``batch_size`` plain orders in one ``POST /fapi/v1/batchOrders``; each answer
+        in its place, an order's own refusal as its exception (a duplicate client ID as
+        ``DuplicateOrderId``). A lost answer raises for the whole batch (``OrderStatusUnknown``
+        or a transport error): each order is then looked up by its own client order ID."""
+        batch = [batch_order(r.symbol, r.side, **_order_options(r)) for r in requests]
+        window = min(r.recv_window_ms for r in requests)
+        answers = await self.client.futures_batch_orders(batch, recv_window=window)
+        out: list[PlaceAnswer | TradeexecError] = []
+        for a in answers:
+            if isinstance(a, FuturesOrder):
+                out.append(futures_place_answer(a, acknowledged_only=False))
+            elif a.code == DUPLICATE_CLIENT_ID_CODE:
+                out.append(DuplicateOrderId(f"{a.code}: {a.msg}"))
+            else:
+                out.append(error_from_response(400, a.code, a.msg, _BATCH_PATH))
+        return out
 
     async def _new_algo(self, request: PlacementRequest) -> FuturesAlgoOrder:
         """An algo order (``clientAlgoId`` = the client order ID, ``triggerPrice`` = the stop

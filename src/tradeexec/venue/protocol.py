@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from tradeexec.errors import TradeexecError
 from tradeexec.venue.positions import MarginMode, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
@@ -36,7 +37,7 @@ from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
 from tradeexec.venue.vocab import OrderType
 
-__all__ = ["ConditionalOrders", "DerivativesVenue", "KeyPermissions", "TradingVenue"]
+__all__ = ["BatchPlacement", "ConditionalOrders", "DerivativesVenue", "KeyPermissions", "TradingVenue"]
 
 
 class KeyPermissions(Protocol):
@@ -148,6 +149,22 @@ class TradingVenue(Protocol):
     def timestamp_ms(self) -> int:
         """The timestamp a request signed now would carry (local clock plus the measured
         offset to the venue's)."""
+        ...
+
+
+@runtime_checkable
+class BatchPlacement(Protocol):
+    """A venue that places several orders in one request (Binance USDⓈ-M ``batchOrders``,
+    up to ``batch_size``), each answered in its place. The core journals every order before
+    the batch goes and, when the batch's answer is lost, resolves each by its own client ID."""
+
+    batch_size: int
+
+    async def place_batch(
+        self, requests: Sequence[PlacementRequest]
+    ) -> Sequence[PlaceAnswer | TradeexecError]:
+        """One answer per request, in order: the order's answer, or its own refusal (which
+        refuses that order only). Raises as ``place`` does when the batch's answer is lost."""
         ...
 
 
