@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeGuard, runtime_checkable
 
 from tradeexec.errors import TradeexecError
 from tradeexec.venue.positions import MarginMode, PositionSnapshot
@@ -37,7 +37,14 @@ from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
 from tradeexec.venue.vocab import OrderType
 
-__all__ = ["BatchPlacement", "ConditionalOrders", "DerivativesVenue", "KeyPermissions", "TradingVenue"]
+__all__ = [
+    "BatchPlacement",
+    "ConditionalOrders",
+    "DerivativesVenue",
+    "KeyPermissions",
+    "TradingVenue",
+    "holds_positions",
+]
 
 
 class KeyPermissions(Protocol):
@@ -233,3 +240,9 @@ class DerivativesVenue(TradingVenue, ConditionalOrders, Protocol):
     async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
         """The mark price of each of ``symbols`` (what unrealized PnL and liquidation run on)."""
         ...
+
+
+def holds_positions(venue: object) -> TypeGuard[DerivativesVenue]:
+    """Whether ``venue`` holds positions and conditional orders (``DerivativesVenue`` is a
+    protocol: what the venue offers decides)."""
+    return callable(getattr(venue, "positions", None)) and callable(getattr(venue, "open_conditional", None))

@@ -43,6 +43,7 @@ from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan
 from tradeexec.execution.orders.batch import Batching
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
@@ -116,6 +117,8 @@ class OrderManager(Batching, Reconciling):
         preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
         average_prices: AveragePrices | None = None,
+        on_maintenance: MaintenanceAction = "pause",
+        status_every_s: float | None = None,
     ) -> None:
         super().__init__(
             venue,
@@ -142,6 +145,9 @@ class OrderManager(Batching, Reconciling):
         self._poller: asyncio.Task[None] | None = None
         self._scanned_for_adoption = False
         self._born_mono = time.monotonic()
+        # What an announced maintenance window does, and how often the poller asks whether
+        # one is (None: at start, and while one lasts); see ``execution/maintenance.py``.
+        self.maintenance = MaintenancePlan(on_maintenance, venue, every_s=status_every_s)
 
     async def start(self, *, reconcile: bool = True, symbols: Iterable[str] = ()) -> ReconcileReport | None:
         """Preflight (unless ``preflight=False``), load the rules, reconcile (also reading
@@ -194,7 +200,7 @@ class OrderManager(Batching, Reconciling):
                 raise
             log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
             return
-        self.policy.note_system_status(1 if status.maintenance else 0, status.msg)
+        await self.maintenance.observe(self, status)
 
     async def __aenter__(self) -> OrderManager:
         await self.start()
@@ -556,7 +562,7 @@ class OrderManager(Batching, Reconciling):
                 continue
             last = time.monotonic()
             try:
-                if self.policy.in_maintenance:
+                if self.policy.in_maintenance or self.maintenance.status_due(last):
                     # A ban or an outage while asking is expected here (the transport logged
                     # it); the next round asks again.
                     with contextlib.suppress(TradeexecError, OSError, TimeoutError):
