@@ -10,11 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.adversarial.futures_exactly_once_helpers import SYMBOL
-from tradeexec.execution.journal.store import Journal
+from tests.adversarial.futures_exactly_once_helpers import SYMBOL, manager
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
-from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.sim import LocalExchange
 from tradeexec.sim.futures.algo import AlgoOrder
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
@@ -48,16 +46,5 @@ def stop_sell(kind: OrderType = OrderType.STOP_LOSS, trigger: str = "58000") -> 
 async def maintenance_manager(venue: Any, path: Path, on_maintenance: str) -> AsyncIterator[OrderManager]:
     """A started manager on ``venue`` that reads the system status every 50 ms and applies
     ``on_maintenance`` when a window is announced."""
-    with Journal(path) as journal:
-        async with OrderManager(
-            venue,
-            journal,
-            strategy="fm1",
-            risk=RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None)),
-            poll_interval_s=0.05,
-            stale_after_s=0.05,
-            resend_margin_ms=100,
-            on_maintenance=on_maintenance,  # type: ignore[arg-type]
-            status_every_s=0.05,
-        ) as om:
-            yield om
+    async with manager(venue, path, on_maintenance=on_maintenance, status_every_s=0.05) as om:
+        yield om
