@@ -90,3 +90,22 @@ async def test_a_triggered_conditional_is_followed_to_its_fill_once(tmp_path: Pa
         assert len(exchange_orders(f.ex)) == 2  # the push and the one the stop sent
         assert position(f.ex) == -2 * QTY
         assert [fill.last_qty for fill in stop.fills] == [QTY]
+
+
+async def test_a_restart_with_a_conditional_in_doubt_finds_it_never_doubles_it(tmp_path: Path) -> None:
+    """The answer is lost and the process ends before resolving it: the next one, from the
+    journal, looks it up in the Algo Service's id space and finds it."""
+    path = tmp_path / "j.sqlite"
+    async with futures(tmp_path) as f:
+        f.ex.faults.inject(FaultKind.LOST_RESPONSE, ALGO_PATH, count=1)
+        async with manager(f.venue, path) as first:
+            cid = (await first.submit(stop_sell())).client_order_id
+            assert first.order(cid).state is OrderState.UNKNOWN  # type: ignore[union-attr]
+        async with manager(f.venue, path) as om:
+            order = om.order(cid)
+            assert order is not None
+            await resolution_over(order, WAIT)
+            await wait_for("NEW", lambda: order.state is OrderState.NEW, WAIT)
+            assert order.place_attempts == 1
+            (only,) = exchange_algos(f.ex, cid)
+            assert only.status == "NEW" and len(exchange_algos(f.ex)) == 1
