@@ -190,8 +190,9 @@ class ConditionalOrders(Protocol):
 
     async def lookup_conditional(self, symbol: str, client_order_id: str) -> OrderSnapshot:
         """The conditional order carrying the client ID; raises ``OrderNotFound`` when none
-        does. While it waits for its trigger it is NEW; once triggered it stays NEW until
-        the venue reports it over (see the adapter for how a triggered order ends)."""
+        does. NEW while it waits for its trigger; once triggered, the order it sent to the
+        book (its own order id, status, executed quantity) under this client ID, which the
+        core follows from then on (its trades carry that order id)."""
         ...
 
     async def cancel_conditional_order(self, symbol: str, client_order_id: str) -> CancelAnswer:
