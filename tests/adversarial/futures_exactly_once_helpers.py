@@ -55,8 +55,9 @@ async def futures(tmp_path: Path, *, timeout: float = 2.0, hedge: bool = False) 
 
 
 @contextlib.asynccontextmanager
-async def manager(venue: Any, path: Path) -> AsyncIterator[OrderManager]:
-    """A started manager on ``venue`` resolving fast (short polls, a small resend margin)."""
+async def manager(venue: Any, path: Path, **options: Any) -> AsyncIterator[OrderManager]:
+    """A started manager on ``venue`` resolving fast (short polls, a small resend margin);
+    ``options`` are more of ``OrderManager``'s settings."""
     with Journal(path) as journal:
         async with OrderManager(
             venue,
@@ -66,6 +67,7 @@ async def manager(venue: Any, path: Path) -> AsyncIterator[OrderManager]:
             poll_interval_s=0.05,
             stale_after_s=0.05,
             resend_margin_ms=100,
+            **options,
         ) as om:
             yield om
 

@@ -11,8 +11,12 @@ journaled request as it is. What futures add:
   sent; in hedge mode the leg is LONG or SHORT, Binance refuses ``reduceOnly`` (-1106) and a
   SELL on LONG / BUY on SHORT can only close, so a reduce-only intent there is sent as that
   closing order without the flag, and one that would open is refused before sending;
-* conditional types go to Binance's Algo Service (their own id space, ALGO_UPDATE): refused
-  here naming it; ``cancel_conditional`` cancels a symbol's open algo orders;
+* conditional types (STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: Binance's
+  STOP_MARKET, STOP, TAKE_PROFIT_MARKET, TAKE_PROFIT) go to Binance's Algo Service, their own
+  id space: ``place`` sends them there with the client order ID as ``clientAlgoId`` and the
+  stop price as ``triggerPrice``, and the core looks them up and cancels them through
+  ``ConditionalOrders`` (``lookup_conditional``, ``cancel_conditional_order``);
+  ``cancel_conditional`` cancels a symbol's open algo orders;
 * the answer is ``newOrderRespType=RESULT`` (futures have no FULL: never fills in the
   answer; the core fetches the order's trades);
 * a duplicate client order ID is futures' own -4116, mapped to ``DuplicateOrderId``;
@@ -27,10 +31,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.errors.codes import error_from_response
 from tradeexec.binance.futures_venue_records import (
+    ALGO_TYPE_OF,
+    conditional_cancel_answer,
     conditional_snapshot,
     futures_balances,
     futures_cancel_answer,
@@ -44,14 +53,23 @@ from tradeexec.binance.futures_venue_records import (
 from tradeexec.binance.futures_venue_stream import FuturesVenueStream
 from tradeexec.binance.models import OrderBook
 from tradeexec.binance.models.base import ServerTime
+from tradeexec.binance.models.futures import FuturesOrder
+from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
 from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
+from tradeexec.binance.rest.futures_trade import MAX_BATCH, batch_order
 from tradeexec.binance.rest.order_args import check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.futures_rules import futures_exchange_rules
 from tradeexec.binance.rules.order_check import order_check_of
 from tradeexec.binance.venue import BinanceVenueBase, leg_terms
 from tradeexec.binance.venue_records import book_top
-from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter, OrderNotFound
+from tradeexec.errors import (
+    BinanceAPIError,
+    DuplicateOrderId,
+    InvalidParameter,
+    OrderNotFound,
+    TradeexecError,
+)
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
@@ -69,10 +87,31 @@ __all__ = ["DUPLICATE_CLIENT_ID_CODE", "FuturesVenue"]
 
 DUPLICATE_CLIENT_ID_CODE = -4116  # USDⓈ-M: "ClientOrderId is duplicated."
 _NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046
+_ZERO = Decimal(0)
+_TRIGGERED = frozenset({"TRIGGERED", "FINISHED"})
 _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+_BATCH_PATH = "/fapi/v1/batchOrders"
 # Which side only ever closes a hedge-mode leg.
 _CLOSING_SIDE = {PositionLeg.LONG: Side.SELL, PositionLeg.SHORT: Side.BUY}
+
+
+def _order_options(request: PlacementRequest) -> dict[str, Any]:
+    """A plain order's "New Order" parameters (alone or in a batch), ``type`` among them."""
+    leg = request.position_leg
+    hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
+    maker = request.type is OrderType.LIMIT_MAKER
+    return {
+        "type": "LIMIT" if maker else request.type.value,
+        "quantity": request.quantity,
+        "price": request.price,
+        "time_in_force": "GTX" if maker else (request.time_in_force and request.time_in_force.value),
+        "position_side": None if leg is None else leg.value,
+        # Hedge mode refuses the flag: there the side and leg already make it a close.
+        "reduce_only": True if request.reduce_only and not hedged else None,
+        "new_client_order_id": request.client_order_id,
+        "new_order_resp_type": "RESULT",
+    }
 
 
 class FuturesVenue(BinanceVenueBase):
@@ -82,6 +121,8 @@ class FuturesVenue(BinanceVenueBase):
     whenever it reads exchangeInfo, at most every ``rules_ttl_s``): ``check_order`` holds
     legs to it before anything is journaled. Before it is known, legs are sent as given and
     the exchange refuses a leg against the mode (-4061)."""
+
+    batch_size = MAX_BATCH  # orders per batchOrders request
 
     def __init__(self, client: BinanceClient, *, rules_ttl_s: float = 300.0) -> None:
         super().__init__(client)
@@ -106,15 +147,12 @@ class FuturesVenue(BinanceVenueBase):
 
     def check_order(self, order: OrderTerms) -> None:
         """Futures order shapes: LIMIT (GTC, IOC, FOK), LIMIT_MAKER (post-only: Binance's
-        GTX) and MARKET by quantity; the leg and reduce-only against the position mode."""
+        GTX), MARKET and the conditional types (a stop price, and a price and time in force
+        for the limit ones) by quantity; the leg and reduce-only against the position mode."""
         kind = order.type
-        if kind not in _PLAIN:
-            raise InvalidParameter(
-                "type",
-                "USDⓈ-M conditional orders go to Binance's Algo Service (POST /fapi/v1/algoOrder), "
-                "not through the order manager; it places LIMIT, LIMIT_MAKER and MARKET",
-                str(kind),
-            )
+        if kind not in _PLAIN and kind not in ALGO_TYPE_OF:
+            allowed = ", ".join(sorted({*_PLAIN, *ALGO_TYPE_OF}))
+            raise InvalidParameter("type", f"USDⓈ-M futures place {allowed}", str(kind))
         if order.quote_quantity is not None:
             raise InvalidParameter("quoteOrderQty", "futures orders are sized in quantity only", "given")
         check_shape(order_check_of(order))
@@ -147,29 +185,83 @@ class FuturesVenue(BinanceVenueBase):
 
     async def place(self, request: PlacementRequest) -> PlaceAnswer:
         # Checked by the core (``check_order``, the rules): built as it is, not checked again.
-        leg = request.position_leg
-        hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
-        maker = request.type is OrderType.LIMIT_MAKER
         try:
-            order = await self.client.futures_new_order(
-                request.symbol,
-                request.side,
-                "LIMIT" if maker else request.type.value,
-                quantity=request.quantity,
-                price=request.price,
-                time_in_force="GTX" if maker else (request.time_in_force and request.time_in_force.value),
-                position_side=None if leg is None else leg.value,
-                # Hedge mode refuses the flag: there the side and leg already make it a close.
-                reduce_only=True if request.reduce_only and not hedged else None,
-                new_client_order_id=request.client_order_id,
-                new_order_resp_type="RESULT",
-                recv_window=request.recv_window_ms,
-            )
+            if request.type in ALGO_TYPE_OF:
+                algo = await self._new_algo(request)
+                return PlaceAnswer(
+                    algo.algo_id, conditional_snapshot(algo).status, _ZERO, _ZERO, algo.update_time
+                )
+            order = await self._new_order(request)
         except BinanceAPIError as exc:
-            if exc.code == DUPLICATE_CLIENT_ID_CODE:
+            if exc.code == DUPLICATE_CLIENT_ID_CODE:  # the Algo Service's word for it too
                 raise DuplicateOrderId(str(exc)) from exc
             raise
         return futures_place_answer(order, acknowledged_only=False)
+
+    async def _new_order(self, request: PlacementRequest) -> FuturesOrder:
+        o = _order_options(request)
+        return await self.client.futures_new_order(
+            request.symbol, request.side, o.pop("type"), **o, recv_window=request.recv_window_ms
+        )
+
+    async def place_batch(self, requests: Sequence[PlacementRequest]) -> list[PlaceAnswer | TradeexecError]:
+        """Up to ``batch_size`` plain orders in one ``POST /fapi/v1/batchOrders``; each answer
+        in its place, an order's own refusal as its exception (a duplicate client ID as
+        ``DuplicateOrderId``). A lost answer raises for the whole batch (``OrderStatusUnknown``
+        or a transport error): each order is then looked up by its own client order ID."""
+        batch = [batch_order(r.symbol, r.side, **_order_options(r)) for r in requests]
+        window = min(r.recv_window_ms for r in requests)
+        answers = await self.client.futures_batch_orders(batch, recv_window=window)
+        out: list[PlaceAnswer | TradeexecError] = []
+        for a in answers:
+            if isinstance(a, FuturesOrder):
+                out.append(futures_place_answer(a, acknowledged_only=False))
+            elif a.code == DUPLICATE_CLIENT_ID_CODE:
+                out.append(DuplicateOrderId(f"{a.code}: {a.msg}"))
+            else:
+                out.append(error_from_response(400, a.code, a.msg, _BATCH_PATH))
+        return out
+
+    async def _new_algo(self, request: PlacementRequest) -> FuturesAlgoOrder:
+        """An algo order (``clientAlgoId`` = the client order ID, ``triggerPrice`` = the stop
+        price), the leg and reduce-only as for a plain order. A lost answer raises
+        ``OrderStatusUnknown``: the core looks it up by ``lookup_conditional``."""
+        leg = request.position_leg
+        hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
+        return await self.client.futures_new_algo_order(
+            request.symbol,
+            request.side,
+            ALGO_TYPE_OF[request.type],
+            quantity=request.quantity,
+            price=request.price,
+            trigger_price=request.stop_price,
+            time_in_force=request.time_in_force and request.time_in_force.value,
+            position_side=None if leg is None else leg.value,
+            reduce_only=True if request.reduce_only and not hedged else None,
+            client_algo_id=request.client_order_id,
+            recv_window=request.recv_window_ms,
+        )
+
+    def is_conditional(self, order_type: OrderType) -> bool:
+        return order_type in ALGO_TYPE_OF
+
+    async def lookup_conditional(self, symbol: str, client_order_id: str) -> OrderSnapshot:
+        """The algo order by ``clientAlgoId``; once triggered (TRIGGERED, FINISHED), the order
+        it sent to the book (``actualOrderId``, read by its id) under the intent's client ID:
+        its status, executed quantity and order id (which its trades carry) are the intent's
+        from then on. FINISHED with no order sent is reported EXPIRED (nothing executed)."""
+        algo = await self.client.futures_get_algo_order(client_algo_id=client_order_id)
+        if algo.algo_status not in _TRIGGERED:
+            return conditional_snapshot(algo)
+        if not algo.actual_order_id:
+            return replace(conditional_snapshot(algo), status=OrderStatus.EXPIRED)
+        actual = await self.client.futures_get_order(symbol, order_id=int(algo.actual_order_id))
+        snap = futures_snapshot(actual)
+        return replace(snap, client_order_id=client_order_id, created_ms=algo.create_time)
+
+    async def cancel_conditional_order(self, symbol: str, client_order_id: str) -> CancelAnswer:
+        answer = await self.client.futures_cancel_algo_order(symbol, client_algo_id=client_order_id)
+        return conditional_cancel_answer(answer)
 
     async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
         return futures_snapshot(

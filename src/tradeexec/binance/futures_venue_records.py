@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tradeexec.binance.models.futures import FuturesOrder
-from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
+from tradeexec.binance.models.futures_algo import AlgoCancelResponse, FuturesAlgoOrder
 from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
 from tradeexec.binance.models.futures_positions import FuturesAccountV3, FuturesTrade, PositionRiskV3
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
@@ -92,16 +92,41 @@ _CONDITIONAL_TYPES = {
 }
 
 
+# The neutral conditional types as the Algo Service's order types (a trailing stop needs a
+# callback rate the vocabulary has no field for: not placed through the core).
+ALGO_TYPE_OF = {
+    OrderType.STOP_LOSS: "STOP_MARKET",
+    OrderType.STOP_LOSS_LIMIT: "STOP",
+    OrderType.TAKE_PROFIT: "TAKE_PROFIT_MARKET",
+    OrderType.TAKE_PROFIT_LIMIT: "TAKE_PROFIT",
+}
+# The algo statuses that end a conditional order before it reached the book; it is NEW
+# before (NEW, TRIGGERING). TRIGGERED and FINISHED are the order it sent to the book, which
+# ``FuturesVenue.lookup_conditional`` reports instead.
+_ALGO_ENDS = {
+    "CANCELED": OrderStatus.CANCELED,
+    "REJECTED": OrderStatus.REJECTED,
+    "EXPIRED": OrderStatus.EXPIRED,
+}
+
+
+def conditional_cancel_answer(a: AlgoCancelResponse) -> CancelAnswer:
+    """A cancelled algo order: the Algo Service cancels only one still waiting for its
+    trigger, so it ended CANCELED with nothing executed."""
+    return CancelAnswer(a.client_algo_id, a.algo_id, OrderStatus.CANCELED, _ZERO, _ZERO, None)
+
+
 def conditional_snapshot(a: FuturesAlgoOrder) -> OrderSnapshot:
-    """An open algo order: its ids are the Algo Service's (``algoId``, ``clientAlgoId``),
-    its stop price the trigger price; it is NEW while it waits for its trigger."""
+    """An algo order: its ids are the Algo Service's (``algoId``, ``clientAlgoId``), its
+    stop price the trigger price; NEW while it waits for (or went past) its trigger, its
+    end status when it ended without one (CANCELED, REJECTED, EXPIRED)."""
     return OrderSnapshot(
         symbol=a.symbol,
         order_id=a.algo_id,
         client_order_id=a.client_algo_id,
         side=Side(a.side),
         type=_CONDITIONAL_TYPES.get(a.order_type, OrderType.STOP_LOSS),
-        status=OrderStatus.NEW,
+        status=_ALGO_ENDS.get(a.algo_status, OrderStatus.NEW),
         time_in_force=_TIFS.get(a.time_in_force, TimeInForce.GTC),
         quantity=a.quantity,
         quote_quantity=None,

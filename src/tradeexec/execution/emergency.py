@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypeGuard
 
 from tradeexec.execution.emergency_futures import futures_emergency_stop
 from tradeexec.execution.emergency_passes import StopContext
@@ -22,7 +21,7 @@ from tradeexec.execution.emergency_report import AssetSale, EmergencyReport, Leg
 from tradeexec.execution.emergency_sell import AssetSeller, SellSettings
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.risk import RiskManager
-from tradeexec.venue.protocol import DerivativesVenue, TradingVenue
+from tradeexec.venue.protocol import TradingVenue, holds_positions
 from tradeexec.venue.rules import VenueRules
 
 __all__ = ["AssetSale", "EmergencyReport", "LegClose", "SellSettings", "emergency_stop"]
@@ -59,7 +58,7 @@ async def emergency_stop(
     if risk is not None:
         risk.trip("emergency stop", emergency=False)
     policy = policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000)
-    if _holds_positions(venue):
+    if holds_positions(venue):
         report = await futures_emergency_stop(
             venue, attempts=attempts, selling=selling or SellSettings(), policy=policy
         )
@@ -75,12 +74,6 @@ async def emergency_stop(
     await stop.verify(flatten_assets or (), quote_asset)
     _log(stop.report)
     return stop.report
-
-
-def _holds_positions(venue: TradingVenue) -> TypeGuard[DerivativesVenue]:
-    """A venue with positions and conditional orders is closed, not sold (``DerivativesVenue``
-    is a protocol: what it offers decides, as in the feed)."""
-    return callable(getattr(venue, "positions", None)) and callable(getattr(venue, "open_conditional", None))
 
 
 def _log(report: EmergencyReport) -> None:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tradeexec.errors import ConfigError, InvalidParameter, OrderRejectedLocally
+from tradeexec.execution.journal.records import Intent
 from tradeexec.execution.legs import move
-from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, shrinks
+from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, only_reduces, shrinks
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.vocab import Side
 
@@ -119,6 +120,21 @@ class OrderRisk:
     is_limit: bool
     reduce_only: bool = False
     closes: bool = False  # the venue will not let it grow its leg (``only_reduces``)
+
+
+ZERO = Decimal(0)
+
+
+def order_risk(intent: Intent, mark: Decimal | None) -> OrderRisk:
+    """The journaled intent as risk sees it: a quote-sized order's base quantity is estimated
+    at its price, else the mark."""
+    price = intent.price or mark or ZERO
+    qty = intent.quantity
+    if qty is None:
+        qty = (intent.quote_quantity or ZERO) / price if price else ZERO
+    closes = only_reduces(intent.side, intent.position_leg, intent.reduce_only)
+    is_limit = intent.price is not None
+    return OrderRisk(intent.symbol, intent.side, qty, price, mark, is_limit, intent.reduce_only, closes)
 
 
 @dataclass(slots=True, frozen=True)

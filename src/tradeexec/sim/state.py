@@ -157,6 +157,8 @@ class SimState:
         self.engine: Engine
         self.futures: FuturesEngine
         self.tape: TradeTape
+        # An announced window: system status says maintenance while the API still serves
+        # (the moment before it shuts); the MAINTENANCE fault is the window itself.
         self.maintenance = False
         # Kept across reset(): the user data stream listens here whatever engine is current.
         self.futures_listeners: list[Callable[[list[FuturesEvent]], None]] = []

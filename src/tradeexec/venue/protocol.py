@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeGuard, runtime_checkable
 
+from tradeexec.errors import TradeexecError
 from tradeexec.venue.positions import MarginMode, PositionSnapshot
 from tradeexec.venue.records import (
     AccountBalances,
@@ -34,8 +35,16 @@ from tradeexec.venue.records import (
 )
 from tradeexec.venue.rules import OrderTerms, VenueRules
 from tradeexec.venue.stream import UserStream
+from tradeexec.venue.vocab import OrderType
 
-__all__ = ["DerivativesVenue", "KeyPermissions", "TradingVenue"]
+__all__ = [
+    "BatchPlacement",
+    "ConditionalOrders",
+    "DerivativesVenue",
+    "KeyPermissions",
+    "TradingVenue",
+    "holds_positions",
+]
 
 
 class KeyPermissions(Protocol):
@@ -150,7 +159,48 @@ class TradingVenue(Protocol):
         ...
 
 
-class DerivativesVenue(TradingVenue, Protocol):
+@runtime_checkable
+class BatchPlacement(Protocol):
+    """A venue that places several orders in one request (Binance USDⓈ-M ``batchOrders``,
+    up to ``batch_size``), each answered in its place. The core journals every order before
+    the batch goes and, when the batch's answer is lost, resolves each by its own client ID."""
+
+    batch_size: int
+
+    async def place_batch(
+        self, requests: Sequence[PlacementRequest]
+    ) -> Sequence[PlaceAnswer | TradeexecError]:
+        """One answer per request, in order: the order's answer, or its own refusal (which
+        refuses that order only). Raises as ``place`` does when the batch's answer is lost."""
+        ...
+
+
+@runtime_checkable
+class ConditionalOrders(Protocol):
+    """A venue that keeps some order types in an id space of their own (Binance USDⓈ-M's
+    Algo Service holds STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT and TAKE_PROFIT_LIMIT until
+    their trigger). ``place`` sends such an order there by its type; the core then looks it
+    up and cancels it here, by the same client order ID, never with ``lookup`` / ``cancel``
+    (which would not find it, and a "not found" would let the resend rule double it). A
+    venue without it (spot) keeps every type in one space and pays nothing for this."""
+
+    def is_conditional(self, order_type: OrderType) -> bool:
+        """Whether orders of ``order_type`` live in the conditional id space."""
+        ...
+
+    async def lookup_conditional(self, symbol: str, client_order_id: str) -> OrderSnapshot:
+        """The conditional order carrying the client ID; raises ``OrderNotFound`` when none
+        does. NEW while it waits for its trigger; once triggered, the order it sent to the
+        book (its own order id, status, executed quantity) under this client ID, which the
+        core follows from then on (its trades carry that order id)."""
+        ...
+
+    async def cancel_conditional_order(self, symbol: str, client_order_id: str) -> CancelAnswer:
+        """Cancel one conditional order by its client ID (``OrderNotFound`` when gone)."""
+        ...
+
+
+class DerivativesVenue(TradingVenue, ConditionalOrders, Protocol):
     """A venue whose account holds positions (Binance USDT-M futures), as the core uses it.
 
     Everything of ``TradingVenue`` holds; placements may carry ``reduce_only`` and a
@@ -197,3 +247,9 @@ class DerivativesVenue(TradingVenue, Protocol):
     async def mark_prices(self, symbols: Sequence[str]) -> Mapping[str, Decimal]:
         """The mark price of each of ``symbols`` (what unrealized PnL and liquidation run on)."""
         ...
+
+
+def holds_positions(venue: object) -> TypeGuard[DerivativesVenue]:
+    """Whether ``venue`` holds positions and conditional orders (``DerivativesVenue`` is a
+    protocol: what the venue offers decides)."""
+    return callable(getattr(venue, "positions", None)) and callable(getattr(venue, "open_conditional", None))

@@ -55,8 +55,10 @@ async def test_rules_come_from_futures_exchange_info(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("order", "field"),
     [
-        (intent(Side.BUY, "0.01", "60000", kind=OrderType.STOP_LOSS_LIMIT), "type"),
-        (intent(Side.BUY, "0.01", kind=OrderType.TAKE_PROFIT), "type"),
+        # Conditional types go to the Algo Service, in their shapes: a time in force for the
+        # limit ones, a stop price (the trigger) for all.
+        (intent(Side.BUY, "0.01", "60000", kind=OrderType.STOP_LOSS_LIMIT), "timeInForce"),
+        (intent(Side.BUY, "0.01", kind=OrderType.TAKE_PROFIT), "stopPrice"),
         (intent(Side.BUY, "0.01", kind=OrderType.LIMIT), "price"),
         (intent(Side.BUY, "0.01", "60000", kind=OrderType.MARKET), "price"),
         (intent(Side.BUY, "0.01", "60000", leg="LONG"), "position_leg"),  # type: ignore[arg-type]

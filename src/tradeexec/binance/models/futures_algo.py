@@ -31,6 +31,8 @@ class FuturesAlgoOrder(Model, frozen=True, kw_only=True):
     update_time: int
     trigger_time: int
     good_till_date: int
+    # The order a triggered algo order sent to the book ("" until then).
+    actual_order_id: str = ""
 
 
 class AlgoCancelResponse(Model, frozen=True, kw_only=True):

@@ -41,7 +41,16 @@ from tradeexec.venue.vocab import OrderType
 
 __all__ = ["FuturesSymbolRules", "futures_exchange_rules", "futures_symbol_rules"]
 
-_PLAIN_TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
+# exchangeInfo's order types as the vocabulary's: the conditional ones (placed through the
+# Algo Service) under the names of the spot types that act the same once triggered.
+_PLAIN_TYPES = {
+    "LIMIT": OrderType.LIMIT,
+    "MARKET": OrderType.MARKET,
+    "STOP_MARKET": OrderType.STOP_LOSS,
+    "STOP": OrderType.STOP_LOSS_LIMIT,
+    "TAKE_PROFIT_MARKET": OrderType.TAKE_PROFIT,
+    "TAKE_PROFIT": OrderType.TAKE_PROFIT_LIMIT,
+}
 
 
 def _filter(entry: Mapping[str, Any]) -> SymbolFilter | None:

@@ -44,6 +44,8 @@ from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan
+from tradeexec.execution.orders.batch import Batching
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
 from tradeexec.execution.orders.request import OrderIntent, checked, rounded
@@ -51,10 +53,11 @@ from tradeexec.execution.orders.resend_rule import SendMark
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
-from tradeexec.execution.risk import Exposure, OrderRisk, RiskLimitExceeded, RiskManager
+from tradeexec.execution.risk import Exposure, RiskLimitExceeded, RiskManager, order_risk
 from tradeexec.execution.risk_futures import only_reduces
 from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
 from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.records import PlaceAnswer
 from tradeexec.venue.rules import MarketFigures
 from tradeexec.venue.vocab import Side
 
@@ -73,7 +76,7 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class OrderManager(Reconciling):
+class OrderManager(Batching, Reconciling):
     """Journal, risk, rules and policy around a venue (``tradeexec.venue.protocol.TradingVenue``;
     for Binance spot ``SpotVenue(client)``). Use ``async with`` or call ``start()`` (loads
     rules, reconciles, starts the poller) and ``close()``.
@@ -87,7 +90,8 @@ class OrderManager(Reconciling):
 
     Its layers, each a module of ``orders``: ``tracking`` (the orders and how exchange events
     change them), ``resolve`` (unknown outcomes), ``reconcile`` (start-up), and this one
-    (lifecycle, submit and send, cancel and replace, the poller).
+    ``batch`` (several orders in one request), and this one (lifecycle, submit and send,
+    cancel and replace, the poller).
     """
 
     venue: ManagerVenue
@@ -114,6 +118,8 @@ class OrderManager(Reconciling):
         preflight: bool = True,
         clock_ms: Callable[[], int] = _now_ms,
         average_prices: AveragePrices | None = None,
+        on_maintenance: MaintenanceAction = "pause",
+        status_every_s: float | None = None,
     ) -> None:
         super().__init__(
             venue,
@@ -140,6 +146,9 @@ class OrderManager(Reconciling):
         self._poller: asyncio.Task[None] | None = None
         self._scanned_for_adoption = False
         self._born_mono = time.monotonic()
+        # What an announced maintenance window does, and how often the poller asks whether
+        # one is (None: at start, and while one lasts); see ``execution/maintenance.py``.
+        self.maintenance = MaintenancePlan(on_maintenance, venue, every_s=status_every_s)
 
     async def start(self, *, reconcile: bool = True, symbols: Iterable[str] = ()) -> ReconcileReport | None:
         """Preflight (unless ``preflight=False``), load the rules, reconcile (also reading
@@ -192,7 +201,7 @@ class OrderManager(Reconciling):
                 raise
             log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
             return
-        self.policy.note_system_status(1 if status.maintenance else 0, status.msg)
+        await self.maintenance.observe(self, status)
 
     async def __aenter__(self) -> OrderManager:
         await self.start()
@@ -243,6 +252,15 @@ class OrderManager(Reconciling):
         (including RiskLimitExceeded) when refused before sending and the exchange's error
         when it refused; returns the order when it was accepted or its outcome is unknown
         (then it is being resolved in the background)."""
+        order, request_id = await self._admit(request)
+        if not await self._send_place(order, request_id):
+            raise RiskLimitExceeded("kill_switch", f"trading stopped, order not sent: {order.reason}")
+        return order
+
+    async def _admit(self, request: OrderIntent) -> tuple[ManagedOrder, int]:
+        """Everything before the wire: round, validate, risk-check, then journal the intent
+        and its placement request in one commit and track the order. Returns the order and
+        its request's journal id; raises when refused (nothing journaled then)."""
         request = checked(request, self.venue)
         # Once the kill switch has tripped, an order that cannot grow a position still passes.
         closing = only_reduces(request.side, request.position_leg, request.reduce_only)
@@ -265,7 +283,7 @@ class OrderManager(Reconciling):
             rules.validate_order(intent, MarketFigures(open_orders=open_now))
             average = await self.average_prices.get(rules)
         rules.validate_order(intent, MarketFigures(mark, average, open_now))
-        self.risk.check_order(self._order_risk(intent, request, mark), self._exposure(intent))
+        self.risk.check_order(order_risk(intent, mark), self._exposure(intent))
         # The intent and its first placement request are one commit, made before the send.
         order: ManagedOrder | None = None
         try:
@@ -278,9 +296,7 @@ class OrderManager(Reconciling):
                 f"order refused, nothing sent: journal {self.journal.path} could not be written: {exc}"
             ) from exc
         self._track(order)
-        if not await self._send_place(order, request_id):
-            raise RiskLimitExceeded("kill_switch", f"trading stopped, order not sent: {order.reason}")
-        return order
+        return order, request_id
 
     def _refuse_unjournaled(self, order: ManagedOrder | None, exc: BaseException) -> None:
         """A journal write before the send failed: the order is not sent and must not use up
@@ -291,15 +307,6 @@ class OrderManager(Reconciling):
             self._guard.fail(order, exc)
             self._track(order)
             self._abandon(order, f"never sent: the journal could not record it ({exc})")
-
-    def _order_risk(self, intent: Intent, request: OrderIntent, mark: Decimal | None) -> OrderRisk:
-        price = intent.price or mark or ZERO
-        qty = intent.quantity
-        if qty is None:
-            qty = (intent.quote_quantity or ZERO) / price if price else ZERO
-        closes = only_reduces(request.side, intent.position_leg, intent.reduce_only)
-        is_limit = intent.price is not None
-        return OrderRisk(intent.symbol, request.side, qty, price, mark, is_limit, intent.reduce_only, closes)
 
     def _exposure(self, intent: Intent) -> Exposure:
         symbol = intent.symbol
@@ -348,59 +355,82 @@ class OrderManager(Reconciling):
 
     async def _send_place(self, order: ManagedOrder, request_id: int) -> bool:
         """Put the placement on the wire, unless the kill switch is tripped: False then, and
-        the order is abandoned. Every placement and resend passes this one check right before
-        the wire, so no path (resolver, reconcile, replace, the Executor) sends after a stop;
-        the emergency stop's own sells do not come through here."""
+        the order is abandoned (``_may_send``). Raises the venue's refusal."""
+        if not self._may_send(order):
+            return False
+        self._mark_sent(order)
+        try:
+            try:
+                response = await self.venue.place(order.intent)
+            finally:
+                self._sent_done(order)
+        except asyncio.CancelledError:
+            self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
+            raise
+        except Exception as exc:
+            if self._place_failed(order, request_id, exc):
+                raise
+            return True
+        await self._place_answered(order, request_id, response)
+        return True
+
+    def _may_send(self, order: ManagedOrder) -> bool:
+        """The kill switch, checked right before the wire. Every placement and resend passes
+        it (single or batch), so no path (resolver, reconcile, replace, the Executor) sends
+        after a stop; the emergency stop's own sells do not come through here."""
         stop = self.risk.trip_reason
         intent = order.intent
         if stop is not None and not only_reduces(intent.side, intent.position_leg, intent.reduce_only):
             # Once tripped, only an order the venue will not let grow a position goes out.
             self._abandon(order, f"not sent: kill switch tripped ({stop})")
             return False
+        return True
+
+    def _mark_sent(self, order: ManagedOrder) -> None:
         if order.state is OrderState.PENDING_NEW:
             order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
-        signed_lo = self.venue.timestamp_ms()
-        sent_mono = time.monotonic()
         # Marked before the await: the resend rule's clocks count from this send, never from
         # an earlier one or the manager's start, whoever looks at the order meanwhile.
-        order.sent = SendMark(signed_lo, sent_mono)
+        order.sent = SendMark(self.venue.timestamp_ms(), time.monotonic())
         order.sent_sync = self.positions.syncs
         order.placing = True
-        try:
-            try:
-                response = await self.venue.place(intent)
-            finally:
-                order.placing = False
-                # The latest timestamp it can have been signed with (a -1021 re-signs it).
-                order.sent = SendMark(max(signed_lo, self.venue.timestamp_ms()), sent_mono)
-        except asyncio.CancelledError:
-            self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
-            raise
-        except (BinanceAPIError, InvalidParameter, DuplicateOrderId) as exc:
-            decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
-            # An open order already carries this ID: it exists, so it is looked up, never
-            # marked rejected.
-            if decision.action is Action.RESOLVE or isinstance(exc, DuplicateOrderId):
-                self._outcome_unknown(order, request_id, str(exc))
-                return True
-            code = exc.code if isinstance(exc, BinanceAPIError) else None
-            self._guard.outcome(order, request_id, OutcomeKind.REJECT, code=code, msg=str(exc))
-            order.reason = str(exc)
-            self._set_state(order, OrderState.REJECTED)
-            if decision.action is Action.HALT:
-                self.risk.trip(f"exchange refused the key: {exc}", emergency=False)
-            raise
-        except Exception as exc:  # timeouts, dropped connections, OrderStatusUnknown
+
+    def _sent_done(self, order: ManagedOrder) -> None:
+        order.placing = False
+        assert order.sent is not None
+        # The latest timestamp it can have been signed with (a -1021 re-signs it).
+        order.sent = SendMark(max(order.sent.signed_ms, self.venue.timestamp_ms()), order.sent.sent_mono)
+
+    def _place_failed(self, order: ManagedOrder, request_id: int, exc: Exception) -> bool:
+        """A placement that raised: the outcome is unknown (resolved by lookup) or the venue
+        refused it (journaled REJECTED). Returns whether it was refused."""
+        intent = order.intent
+        if not isinstance(exc, BinanceAPIError | InvalidParameter | DuplicateOrderId):
+            # timeouts, dropped connections, OrderStatusUnknown
             self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
             self._outcome_unknown(order, request_id, str(exc))
-            return True
+            return False
+        decision = self.policy.decide(exc, write=True, what=f"place {intent.client_order_id}")
+        # An open order already carries this ID: it exists, so it is looked up, never
+        # marked rejected.
+        if decision.action is Action.RESOLVE or isinstance(exc, DuplicateOrderId):
+            self._outcome_unknown(order, request_id, str(exc))
+            return False
+        code = exc.code if isinstance(exc, BinanceAPIError) else None
+        self._guard.outcome(order, request_id, OutcomeKind.REJECT, code=code, msg=str(exc))
+        order.reason = str(exc)
+        self._set_state(order, OrderState.REJECTED)
+        if decision.action is Action.HALT:
+            self.risk.trip(f"exchange refused the key: {exc}", emergency=False)
+        return True
+
+    async def _place_answered(self, order: ManagedOrder, request_id: int, response: PlaceAnswer) -> None:
         self.policy.record_success()
         # The answer (its outcome and every event it carries) is one commit.
         with self._guard.transaction(order):
             self._guard.outcome(order, request_id, OutcomeKind.ACK)
             self._apply_response(order, response)
         await self._sync_fills(order)
-        return True
 
     async def cancel(self, client_order_id: str, *, max_attempts: int = 5) -> ManagedOrder:
         """Cancel and return the order in its resulting state (CANCELED, or FILLED if it
@@ -415,7 +445,9 @@ class OrderManager(Reconciling):
         for attempt in range(1, max_attempts + 1):
             request_id = self._guard.request(order, RequestKind.CANCEL, attempt=attempt)
             try:
-                report = await self.venue.cancel(order.symbol, client_order_id)
+                space = self._conditional_space(order)
+                cancel = self.venue.cancel if space is None else space.cancel_conditional_order
+                report = await cancel(order.symbol, client_order_id)
             except Exception as exc:
                 decision = self.policy.decide(
                     exc, write=True, attempt=attempt, what=f"cancel {client_order_id}"
@@ -526,7 +558,7 @@ class OrderManager(Reconciling):
                 continue
             last = time.monotonic()
             try:
-                if self.policy.in_maintenance:
+                if self.policy.in_maintenance or self.maintenance.status_due(last):
                     # A ban or an outage while asking is expected here (the transport logged
                     # it); the next round asks again.
                     with contextlib.suppress(TradeexecError, OSError, TimeoutError):

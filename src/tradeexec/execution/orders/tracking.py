@@ -27,7 +27,7 @@ from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskManager
 from tradeexec.execution.valuation import Valuation
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import ConditionalOrders, TradingVenue
 from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
 from tradeexec.venue.rules import SymbolRuleSet, VenueRules
 from tradeexec.venue.vocab import ExecutionType
@@ -79,12 +79,29 @@ class OrderTracking:
         self._by_order_id: dict[tuple[str, int], ManagedOrder] = {}  # order ids are per symbol
         self._tasks: set[asyncio.Task[Any]] = set()
         self._guard = JournalGuard(journal)
+        # Asked once here, so a venue with a single id space (spot) costs one None check.
+        self._conditional = venue if isinstance(venue, ConditionalOrders) else None
 
     def _track(self, order: ManagedOrder) -> None:
         cid = order.client_order_id
         self._orders[cid] = order
         if not order.is_final:
             self._live[cid] = order
+
+    def _conditional_space(self, order: ManagedOrder) -> ConditionalOrders | None:
+        """The venue's conditional id space when ``order`` lives there, else None (lookups
+        and cancels then go to the plain ``lookup`` / ``cancel``)."""
+        space = self._conditional
+        return space if space is not None and space.is_conditional(order.intent.type) else None
+
+    def _follow_trigger(self, order: ManagedOrder, found: OrderSnapshot) -> None:
+        """A conditional order found under another order id has triggered: the venue reports
+        the order it sent to the book, which the intent follows from now on (its trades carry
+        that id). Any other order id change is not this order's and is left alone."""
+        if found.order_id != order.order_id and order.order_id is not None and self._conditional_space(order):
+            log.info("order %s triggered: following order %d", order.client_order_id, found.order_id)
+            order.order_id = found.order_id
+            self._by_order_id[(order.symbol, found.order_id)] = order
 
     def _symbol_rules(self, symbol: str) -> SymbolRuleSet:
         if self.rules is None:
@@ -288,6 +305,7 @@ class OrderTracking:
         first: a kill in between leaves neither (the order is still in flight and is looked
         up again), never a final status without its fills. When the trades cannot be had the
         status is journaled alone and the fills stay due (poller, next start's reconcile)."""
+        self._follow_trigger(order, found)
         trades: Sequence[TradeRecord] = ()
         if found.executed_qty > order.filled_qty:
             trades = await self._fetch_trades(order, found.order_id)
@@ -336,7 +354,9 @@ class OrderTracking:
         request_id = guard.request(order, RequestKind.QUERY, attempt=1)
         note = f"; {note}" if note else ""
         try:
-            found = await self.venue.lookup(intent.symbol, intent.client_order_id)
+            space = self._conditional_space(order)
+            lookup = self.venue.lookup if space is None else space.lookup_conditional
+            found = await lookup(intent.symbol, intent.client_order_id)
         except OrderNotFound as exc:
             code, msg = (exc.code, exc.msg) if isinstance(exc, BinanceAPIError) else (None, str(exc))
             guard.outcome(order, request_id, OutcomeKind.NOT_FOUND, code=code, msg=msg + note)

@@ -70,7 +70,7 @@ class AccountOps(ServiceBase):
 
     def system_status(self, p: Params, _: ApiAccount | None) -> SystemStatus:
         p.ensure_all_read()
-        if self.state.faults.maintenance:
+        if self.state.faults.maintenance or self.state.maintenance:
             return SystemStatus(status=SystemStatus.MAINTENANCE, msg="system_maintenance")
         return SystemStatus(status=SystemStatus.NORMAL, msg="normal")
 

@@ -48,7 +48,10 @@ def algo_fields(o: AlgoOrder) -> dict[str, Any]:
 
 
 def algo_view(o: AlgoOrder) -> FuturesAlgoOrder:
-    return FuturesAlgoOrder(**algo_fields(o), create_time=o.create_time, update_time=o.update_time)
+    actual = str(o.actual_order_id) if o.actual_order_id else ""
+    return FuturesAlgoOrder(
+        **algo_fields(o), actual_order_id=actual, create_time=o.create_time, update_time=o.update_time
+    )
 
 
 def _flag(p: Params, name: str) -> bool:
