@@ -208,6 +208,13 @@ class LocalExchange:
         self.state.futures.contract(symbol)
         self.state.futures.funding_rates[symbol] = Decimal(rate)
 
+    def futures_set_funding_interval(self, symbol: str, hours: int, cap: Decimal | str | None = None) -> None:
+        """Adjust a contract's funding interval (8, 4 or 1 hours) and optionally its rate cap,
+        as Binance does to live symbols; fundingInfo then lists it."""
+        fe = self.state.futures
+        fe.contract(symbol)
+        fe.funding.adjust(symbol, hours, None if cap is None else Decimal(cap), self.state.now_ms())
+
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         """Pin the futures mark price (until then it follows the index with the futures
         market on, else the book's mid or last trade); positions it condemns are liquidated
