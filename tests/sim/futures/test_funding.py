@@ -8,9 +8,11 @@ import asyncio
 from decimal import Decimal as D
 
 import msgspec
+import pytest
 
 from tests.sim.futures.futures_helpers import WALLET, futures_exchange, order
 from tradeexec.binance.models.futures_events import FuturesAccountUpdate, FuturesUserEvent
+from tradeexec.sim.futures.engine import FuturesEngine
 
 EIGHT_HOURS = 8 * 3_600_000
 WAIT = 10.0
@@ -97,3 +99,17 @@ async def test_a_four_hour_symbol_is_charged_twice_in_eight_hours() -> None:
     assert eth[1]["time"] - eth[0]["time"] == four
     assert [r["time"] for r in income] == sorted(r["time"] for r in income)
     assert after["nextFundingTime"] == (now // four + 1) * four
+
+
+def test_the_rate_formula_takes_each_symbols_interval_and_adjusted_cap() -> None:
+    """With Binance's pricing on and no premium sampled, the rate is the interest rate's share
+    of the interval (N = 4: half of 0.01 %); an adjusted cap clamps it; 3 hours is refused."""
+    fe = FuturesEngine([("alice", D("1000"))])
+    fe.funding.adjust("ETHUSDT", 4, None, 0)
+    fe.use_index(lambda symbol: fe.contract(symbol).start_price)
+    assert fe.funding_rate("ETHUSDT") == D("0.00005")
+    assert fe.funding_rate("BTCUSDT") == D("0.0001")
+    fe.funding.adjust("BTCUSDT", 8, D("0.00003"), 0)
+    assert fe.funding_rate("BTCUSDT") == D("0.00003")
+    with pytest.raises(ValueError, match="funding interval 3 h: Binance uses 1, 4 or 8 hours"):
+        fe.funding.adjust("BTCUSDT", 3, None, 0)
