@@ -22,7 +22,7 @@ from tradeexec.binance.models.wire import WireAggTradeEvent, fixed8, fixed8_leve
 from tradeexec.sim.binance.formats import encode, stats_fields
 from tradeexec.sim.binance.stream_builders import DepthDiff
 from tradeexec.sim.engine import DepthSnapshot, TradePrint
-from tradeexec.sim.futures.market_history import Liquidation as ForceRecord
+from tradeexec.sim.futures.market_history import ForceRecord
 
 _Level = tuple[Decimal, Decimal]
 _ZERO = Decimal(0)

@@ -49,7 +49,7 @@ from tradeexec.sim.futures.funding_schedule import FundingSchedule
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.margin_calls import MarginCalls
-from tradeexec.sim.futures.market_history import Liquidation, MarketHistory
+from tradeexec.sim.futures.market_history import ForceRecord, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta, Placed
 from tradeexec.sim.futures.pricing import Pricing
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -437,7 +437,7 @@ class FuturesEngine(AlgoService):
                 symbol = done.positions[0].symbol
                 for p in done.positions:
                     side = "SELL" if p.amt > 0 else "BUY"
-                    closed = Liquidation(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
+                    closed = ForceRecord(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
                     self.history.liquidated(closed)
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
