@@ -71,6 +71,7 @@ async def test_ccxt_binanceusdm_places_and_cancels_a_stop_through_the_algo_servi
                     params={"stopLossPrice": 55000, "reduceOnly": True},
                 )
                 open_stops = await client.fetch_open_orders("BTC/USDT:USDT", params={"trigger": True})
+                held = ex.state.futures.algos.open(ex.account, "BTCUSDT")  # the Algo Service holds it
                 canceled = await client.cancel_order(stop["id"], "BTC/USDT:USDT", params={"trigger": True})
                 after = await client.fetch_open_orders("BTC/USDT:USDT", params={"trigger": True})
             finally:
@@ -79,3 +80,7 @@ async def test_ccxt_binanceusdm_places_and_cancels_a_stop_through_the_algo_servi
     assert [o["id"] for o in open_stops] == [stop["id"]]
     assert canceled["id"] == stop["id"]
     assert after == []
+    (algo,) = held
+    assert str(algo.algo_id) == stop["id"] and algo.trigger_price == Decimal("55000")
+    assert ex.state.futures.algos.open(ex.account, "BTCUSDT") == []  # the cancel reached it
+    assert not ex.state.futures.engine.open_orders(ex.account, "BTCUSDT")  # no plain order instead

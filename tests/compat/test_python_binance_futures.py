@@ -90,3 +90,40 @@ async def test_python_binance_futures_depth_and_multiplex_sockets_on_the_routed_
     assert data["e"] == "depthUpdate" and data["b"][0] == ["59900.00000000", "2.00000000"]
     assert Decimal(got["btcusdt@markPrice@1s"]["p"]) == Decimal("59950.5")
     assert got["btcusdt@aggTrade"]["p"] == "60000.00000000"
+
+
+async def test_python_binance_futures_user_socket_receives_its_orders_events() -> None:
+    """``futures_user_socket`` takes a listenKey through python-binance's own REST call and
+    connects to ``/private/ws?listenKey=``; an order placed through python-binance then shows
+    there as ORDER_TRADE_UPDATE (NEW, then TRADE) and ACCOUNT_UPDATE (reason ORDER)."""
+    from binance.async_client import AsyncClient
+    from binance.ws.streams import BinanceSocketManager
+
+    async with futures_exchange() as (ex, _):
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "1")
+        with loopback_only():
+            client = AsyncClient(ex.api_key, ex.api_secret)
+            client.FUTURES_URL = f"{ex.rest_url}/fapi"
+            manager = BinanceSocketManager(client)
+            manager.FSTREAM_URL = f"{ex.ws_url}/"
+            got: list[dict[str, Any]] = []
+            try:
+                async with manager.futures_user_socket() as user:
+                    placed = await client.futures_create_order(
+                        symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.2", newClientOrderId="pb-1"
+                    )
+                    async with asyncio.timeout(10.0):
+                        while not any(m["e"] == "ACCOUNT_UPDATE" for m in got) or not any(
+                            m["e"] == "ORDER_TRADE_UPDATE" and m["o"]["X"] == "FILLED" for m in got
+                        ):
+                            got.append(await user.recv())
+            finally:
+                await client.close_connection()
+    orders = [m["o"] for m in got if m["e"] == "ORDER_TRADE_UPDATE"]
+    assert {o["i"] for o in orders} == {placed["orderId"]} and {o["c"] for o in orders} == {"pb-1"}
+    assert [o["x"] for o in orders] == ["NEW", "TRADE"]
+    assert Decimal(orders[-1]["z"]) == Decimal("0.2") and Decimal(orders[-1]["ap"]) == Decimal("60000")
+    (account,) = [m["a"] for m in got if m["e"] == "ACCOUNT_UPDATE"]
+    assert account["m"] == "ORDER"
+    (pos,) = [p for p in account["P"] if p["s"] == "BTCUSDT"]
+    assert Decimal(pos["pa"]) == Decimal("0.2") and Decimal(pos["ep"]) == Decimal("60000")

@@ -209,11 +209,18 @@ class LocalExchange:
         self.state.futures.funding_rates[symbol] = Decimal(rate)
 
     def futures_settle_funding(self) -> None:
-        """Bring the next funding time to now and settle it (a demo shows in a minute what
-        Binance does every 8 hours); the following one is 8 hours later."""
+        """Bring every contract's next funding time to now and settle it (a demo shows in a
+        minute what Binance does every 8 hours); the following one is an interval later."""
         futures, now = self.state.futures, self.state.now_ms()
-        futures.next_funding = now
+        futures.funding.bring_forward(now)
         futures.catch_up(now)
+
+    def futures_set_funding_interval(self, symbol: str, hours: int, cap: Decimal | str | None = None) -> None:
+        """Adjust a contract's funding interval (8, 4 or 1 hours) and optionally its rate cap,
+        as Binance does to live symbols; fundingInfo then lists it."""
+        fe = self.state.futures
+        fe.contract(symbol)
+        fe.funding.adjust(symbol, hours, None if cap is None else Decimal(cap), self.state.now_ms())
 
     def futures_set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         """Pin the futures mark price (until then it follows the index with the futures

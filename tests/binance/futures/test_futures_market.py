@@ -33,6 +33,7 @@ async def test_typed_market_calls(tmp_path: Path) -> None:
         premium = await client.futures_premium_index("BTCUSDT")
         marks = await client.futures_mark_price_klines("BTCUSDT", "1m")
         index = await client.futures_index_price_klines("BTCUSDT", "1m")
+        ex.futures_set_funding_interval("ETHUSDT", 1)
         info = await client.futures_funding_info()
         depth = await client.futures_depth("BTCUSDT", 5)
         assert await client.futures_funding_rate("BTCUSDT") == []  # no funding time passed yet
@@ -42,7 +43,7 @@ async def test_typed_market_calls(tmp_path: Path) -> None:
     assert (ticker.count, ticker.last_qty) == (1, D("0.4"))
     assert interest.open_interest == D("0.4")
     assert premium.mark_price == marks[-1].close == index[-1].close == D("60100")
-    assert {i.symbol for i in info} == set(ex.state.futures.contracts)
+    assert [(i.symbol, i.funding_interval_hours) for i in info] == [("ETHUSDT", 1)]
     assert depth.asks == [(D("60000"), D("0.6"))]
 
 

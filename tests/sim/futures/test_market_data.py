@@ -79,6 +79,7 @@ async def test_market_answers_decode_with_the_clients_structs() -> None:
         ticker = (await api.public("GET", "/fapi/v1/ticker/24hr", {"symbol": "BTCUSDT"})).body
         every = (await api.public("GET", "/fapi/v1/ticker/24hr")).body
         interest = (await api.public("GET", "/fapi/v1/openInterest", {"symbol": "BTCUSDT"})).body
+        ex.futures_set_funding_interval("ETHUSDT", 4)
         info = (await api.public("GET", "/fapi/v1/fundingInfo")).body
         one_minute = {"symbol": "BTCUSDT", "interval": "1m"}
         marks = (await api.public("GET", "/fapi/v1/markPriceKlines", one_minute)).body
@@ -99,7 +100,10 @@ async def test_market_answers_decode_with_the_clients_structs() -> None:
     assert msgspec.convert(interest, OpenInterest).open_interest == D("1.2")
     for row in info:
         keys_match(FundingInfo, row)
-    assert {r.funding_interval_hours for r in msgspec.convert(info, list[FundingInfo])} == {8}
+    # Only the adjusted symbol is listed (Binance: those with an adjusted interval or cap).
+    assert [(r.symbol, r.funding_interval_hours) for r in msgspec.convert(info, list[FundingInfo])] == [
+        ("ETHUSDT", 4)
+    ]
     (candle,) = msgspec.convert(marks, list[Kline])
     assert candle.close == D("60005") and candle.volume == 0 and candle.trades >= 1
     assert msgspec.convert(index, list[Kline]) == [candle]

@@ -24,7 +24,7 @@ from tests.sim.futures.fsynth_helpers import (
 from tradeexec.binance.net.auth import HmacSigner
 from tradeexec.binance.rules.defaults import DEFAULT_SYMBOL_INFO
 from tradeexec.sim import LocalExchange, SimConfig
-from tradeexec.sim.futures.funding import next_funding_time
+from tradeexec.sim.futures.funding_schedule import next_funding_time
 
 WAIT = 15.0
 LONG = os.environ.get("TRADEEXEC_SOAK") == "full"
@@ -95,12 +95,13 @@ def test_mark_stays_within_binance_bounds_around_the_index_over_a_long_walk() ->
     steps = 6000 if LONG else 250
     for seed in (1, 2):
         cfg = _config(volatility=0.001, basis_vol=0.0002, trades_per_s=10.0, levels=20)
-        start = next_funding_time(1_700_000_000_000) - 30_000  # funding falls inside the walk
+        start = next_funding_time(1_700_000_000_000, EIGHT_HOURS) - 30_000  # funding falls inside the walk
         ex, market = frozen_exchange(cfg, start, seed)
         futures = ex.state.futures
         basis: list[D] = []
         for _ in range(steps):
-            before, funding_before = ex.state.now_ms() // 1000, futures.next_funding
+            before = ex.state.now_ms() // 1000
+            funding_before = futures.funding.next_time("BTCUSDT", ex.state.now_ms())
             tick(ex, market)
             now = ex.state.now_ms()
             if now // 1000 == before:
@@ -114,14 +115,16 @@ def test_mark_stays_within_binance_bounds_around_the_index_over_a_long_walk() ->
             assert futures.index_price("BTCUSDT") == index
             # The step that lands on a funding time leaves the mark of that instant (no time
             # left until funding); after it, a whole interval is left.
-            left = 0 if futures.next_funding != funding_before else futures.next_funding - now  # type: ignore[operator]
+            funding_next = futures.funding.next_time("BTCUSDT", now)
+            left = 0 if funding_next != funding_before else funding_next - now
             share = D(left) / EIGHT_HOURS
             price1 = index * (1 + rate * share)
             price2 = index + sum(basis, D(0)) / len(basis)
             mark = futures.mark_price("BTCUSDT")
             slack = D("0.00000001")
             assert min(price1, price2) - slack <= mark <= max(price1, price2) + slack, (mark, price1, price2)
-        assert futures.next_funding > start + 30_000  # type: ignore[operator]  # a funding time passed
+        # a funding time passed
+        assert futures.funding.next_time("BTCUSDT", ex.state.now_ms()) > start + 30_000
 
 
 async def test_funding_charged_is_the_rate_of_the_premium_index_sampled_every_5_seconds() -> None:
@@ -134,7 +137,7 @@ async def test_funding_charged_is_the_rate_of_the_premium_index_sampled_every_5_
         volatility=0.0, jump_prob=0.0, trades_per_s=0.0, refresh_levels=0, basis_vol=0.0, spread_ticks=1000,
         interval_s=0.02,
     )  # fmt: skip
-    funding_at = next_funding_time(int(time.time() * 1000)) + EIGHT_HOURS
+    funding_at = next_funding_time(int(time.time() * 1000), EIGHT_HOURS) + EIGHT_HOURS
     ex = LocalExchange(cfg)
     ex.state.clock.freeze(funding_at - 62_500)  # no sample yet: the next one is at -60 s
     async with ex, aiohttp.ClientSession() as session:
@@ -187,7 +190,7 @@ async def test_a_50x_position_is_liquidated_by_a_seeded_market_move() -> None:
     mark in the same step, the account loses exactly its isolated margin (realized loss plus
     the clearance fee), and the other side is untouched."""
     cfg = _config(volatility=0.003, jump_prob=0.0, trades_per_s=2.0)
-    ex, market = frozen_exchange(cfg, next_funding_time(1_700_000_000_000) + 60_000, seed=5)
+    ex, market = frozen_exchange(cfg, next_funding_time(1_700_000_000_000, EIGHT_HOURS) + 60_000, seed=5)
     async with ex, aiohttp.ClientSession() as session:
         api = Api(session, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
         tick(ex, market)

@@ -81,9 +81,11 @@ from tradeexec.binance.models.futures_market_data import (
     OpenInterest,
 )
 from tradeexec.binance.models.futures_market_events import (
+    FUTURES_ARRAY_DECODER,
     FUTURES_MARKET_DECODER,
     ForceOrder,
     ForceOrderEvent,
+    FuturesArrayItem,
     FuturesBookTickerEvent,
     FuturesMarketEvent,
     FuturesTickerEvent,
@@ -243,6 +245,7 @@ __all__ = [
     "BOOK_TICKER_DECODER",
     "COMBINED_STREAM_DECODER",
     "DEPTH_UPDATE_DECODER",
+    "FUTURES_ARRAY_DECODER",
     "FUTURES_MARKET_DECODER",
     "FUTURES_USER_EVENT_DECODER",
     "MARKET_EVENT_DECODER",
@@ -297,6 +300,7 @@ __all__ = [
     "FuturesAccountV3",
     "FuturesAggTrade",
     "FuturesAlgoOrder",
+    "FuturesArrayItem",
     "FuturesBalance",
     "FuturesBatchAnswer",
     "FuturesBatchModify",

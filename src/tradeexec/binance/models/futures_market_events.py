@@ -82,3 +82,9 @@ FuturesMarketEvent: TypeAlias = (
     | ForceOrderEvent
 )
 FUTURES_MARKET_DECODER: msgspec.json.Decoder[FuturesMarketEvent] = msgspec.json.Decoder(FuturesMarketEvent)
+# The all-market array streams: ``!markPrice@arr[@1s]``, ``!ticker@arr``, ``!miniTicker@arr``
+# (``!bookTicker`` and ``!forceOrder@arr`` send single events, decoded by the union above).
+FuturesArrayItem: TypeAlias = MarkPriceEvent | FuturesTickerEvent | MiniTickerEvent
+FUTURES_ARRAY_DECODER: msgspec.json.Decoder[list[FuturesArrayItem]] = msgspec.json.Decoder(
+    list[FuturesArrayItem]
+)

@@ -25,7 +25,7 @@ from tradeexec.sim.binance.dispatch import read_limit
 from tradeexec.sim.binance.futures_public import FuturesBase
 from tradeexec.sim.binance.market_data import agg_trade_prints, kline_rows, window_ticker
 from tradeexec.sim.binance.operation import Operation
-from tradeexec.sim.futures.funding import INTERVAL_MS
+from tradeexec.sim.futures.funding_schedule import adjusted
 from tradeexec.sim.futures.pricing import rate_cap
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
@@ -98,9 +98,10 @@ class FuturesMarketOps(FuturesBase):
                 symbol=s,
                 adjusted_funding_rate_cap=fixed8(rate_cap(contract)),
                 adjusted_funding_rate_floor=fixed8(-rate_cap(contract)),
-                funding_interval_hours=INTERVAL_MS // 3_600_000,
+                funding_interval_hours=contract.funding_interval_hours,
             )
             for s, contract in self.futures.contracts.items()
+            if adjusted(contract)
         ]
 
     def f_ticker_24hr(self, p: Params, _: ApiAccount | None) -> Any:

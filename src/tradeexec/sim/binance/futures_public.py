@@ -18,7 +18,6 @@ from tradeexec.sim.binance.futures_views import wire
 from tradeexec.sim.binance.market_data import kline_rows
 from tradeexec.sim.binance.operation import Operation
 from tradeexec.sim.futures import FuturesEngine
-from tradeexec.sim.futures.funding import next_funding_time
 from tradeexec.sim.params import ApiError, Params
 from tradeexec.sim.state import ApiAccount
 
@@ -180,7 +179,7 @@ class FuturesPublicOps(FuturesBase):
             estimated_settle_price=mark,
             last_funding_rate=self.futures.funding_rate(symbol),
             interest_rate=INTEREST_RATE,
-            next_funding_time=next_funding_time(now),
+            next_funding_time=self.futures.funding.next_time(symbol, now),
             time=now,
         )
 

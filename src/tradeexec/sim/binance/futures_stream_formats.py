@@ -22,7 +22,7 @@ from tradeexec.binance.models.wire import WireAggTradeEvent, fixed8, fixed8_leve
 from tradeexec.sim.binance.formats import encode, stats_fields
 from tradeexec.sim.binance.stream_builders import DepthDiff
 from tradeexec.sim.engine import DepthSnapshot, TradePrint
-from tradeexec.sim.futures.market_history import PublicLiquidation as ForceRecord
+from tradeexec.sim.futures.market_history import ForceRecord
 
 _Level = tuple[Decimal, Decimal]
 _ZERO = Decimal(0)
@@ -121,16 +121,23 @@ def ticker_24h(rest: FuturesTicker24hr, now: int) -> FuturesTickerEvent:
 def mark_price(p: PremiumIndex) -> bytes:
     """The ``premiumIndex`` answer of the same moment, as a stream event: one computation, so
     stream and REST can never disagree."""
-    return encode(
-        WireMarkPrice(
-            event_time=p.time,
-            symbol=p.symbol,
-            mark_price=fixed8(p.mark_price),
-            index_price=fixed8(p.index_price),
-            estimated_settle_price=fixed8(p.estimated_settle_price),
-            funding_rate=fixed8(p.last_funding_rate),
-            next_funding_time=p.next_funding_time,
-        )
+    return encode(_mark_event(p))
+
+
+def mark_prices(marks: list[PremiumIndex]) -> bytes:
+    """``!markPrice@arr``: the events of every contract in one array."""
+    return encode([_mark_event(p) for p in marks])
+
+
+def _mark_event(p: PremiumIndex) -> MarkPriceEvent:
+    return WireMarkPrice(
+        event_time=p.time,
+        symbol=p.symbol,
+        mark_price=fixed8(p.mark_price),
+        index_price=fixed8(p.index_price),
+        estimated_settle_price=fixed8(p.estimated_settle_price),
+        funding_rate=fixed8(p.last_funding_rate),
+        next_funding_time=p.next_funding_time,
     )
 
 

@@ -1,6 +1,9 @@
 """USDⓈ-M futures market streams on the routed endpoints: ``/public/ws[/<streams>]`` and
 ``/public/stream?streams=`` for the book streams (diff and partial depth, bookTicker),
 ``/market/...`` for the rest (aggTrade, kline, markPrice, forceOrder), each with SUBSCRIBE.
+The all-market streams follow the same rule: ``!bookTicker`` on ``/public``;
+``!markPrice@arr[@1s]``, ``!ticker@arr``, ``!miniTicker@arr`` (contracts that traded since the
+last tick) and ``!forceOrder@arr`` on ``/market``.
 
 Spot's ``StreamHub`` does the work (sessions, SUBSCRIBE, combined wrapping, depth
 accumulation with the engine's ids, klines, faults); ``FuturesStreamHub`` points it at the
@@ -44,6 +47,11 @@ _STREAM = re.compile(
     r"|kline_(?P<interval>[0-9]{1,2}[mhdw])"
     r"|depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|500ms))?)$"
 )
+# The all-market streams Binance's USDⓈ-M pages list: arrays of mark prices and tickers,
+# each liquidation, every book ticker.
+_ALL = re.compile(
+    r"^!(?:(?P<kind>ticker|miniTicker|forceOrder)@arr|markPrice@arr(?:@(?P<mark>1s))?|bookTicker)$"
+)
 _UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _MARK_EVERY = {"1s": 1, "3s": 3}  # slow ticks between two mark price events
 
@@ -52,7 +60,7 @@ def parse_futures_stream(raw: str, symbols: Sequence[str]) -> StreamSpec | None:
     """The futures stream ``raw`` names on a listed contract, or None."""
     m = _STREAM.match(raw)
     if m is None:
-        return None
+        return _parse_all_market(raw)
     symbol = m["symbol"].translate(_UPPER)
     if symbol not in symbols:
         return None
@@ -62,6 +70,19 @@ def parse_futures_stream(raw: str, symbols: Sequence[str]) -> StreamSpec | None:
     if kind.startswith("markPrice"):
         return StreamSpec(raw, "markPrice", symbol, "1s" if m["mark"] else "3s")
     return StreamSpec(raw, kind, symbol)
+
+
+def _parse_all_market(raw: str) -> StreamSpec | None:
+    """An all-market stream: the symbol is "" (every contract), the kind that of the
+    per-symbol stream it gathers."""
+    m = _ALL.match(raw)
+    if m is None:
+        return None
+    if raw == "!bookTicker":
+        return StreamSpec(raw, "bookTicker")
+    if m["kind"] is None:
+        return StreamSpec(raw, "markPrice", "", "1s" if m["mark"] else "3s")
+    return StreamSpec(raw, m["kind"])
 
 
 class FuturesStreamHub(StreamHub):
@@ -148,10 +169,17 @@ class FuturesStreamHub(StreamHub):
         self._emit_force_orders()
 
     def _emit_marks(self) -> None:
+        """One event per contract stream; ``!markPrice@arr`` an array of every contract's,
+        each from the same ``premiumIndex`` computation as the REST answer."""
         service = self.state.service
         for name, spec in list(self.specs.items()):
-            if spec.kind == "markPrice" and self._slow_ticks % _MARK_EVERY[spec.interval] == 0:
+            if spec.kind != "markPrice" or self._slow_ticks % _MARK_EVERY[spec.interval] != 0:
+                continue
+            if spec.symbol:
                 self.deliver(name, ff.mark_price(service.premium_index(spec.symbol)))
+            else:
+                marks = [service.premium_index(s) for s in sorted(self.state.futures.contracts)]
+                self.deliver(name, ff.mark_prices(marks))
 
     def _emit_force_orders(self) -> None:
         """At most the latest liquidation per symbol since the last tick (Binance: "only the
@@ -163,7 +191,9 @@ class FuturesStreamHub(StreamHub):
         latest = {f.symbol: f for f in fresh}
         now = self.state.now_ms()
         for symbol, f in latest.items():
-            self.deliver(f"{symbol.lower()}@forceOrder", ff.force_order(f, now))
+            payload = ff.force_order(f, now)
+            self.deliver(f"{symbol.lower()}@forceOrder", payload)
+            self.deliver("!forceOrder@arr", payload)
 
 
 @dataclass(slots=True, frozen=True)

@@ -44,11 +44,12 @@ from tradeexec.sim.futures.events import (
     PositionState,
 )
 from tradeexec.sim.futures.figures import Figures, PositionFigures
-from tradeexec.sim.futures.funding import DEFAULT_RATE, INTERVAL_MS, Income, fund, next_funding_time
+from tradeexec.sim.futures.funding import Income, default_rate, fund
+from tradeexec.sim.futures.funding_schedule import FundingSchedule
 from tradeexec.sim.futures.liquidation import liquidate_due
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.margin_calls import MarginCalls
-from tradeexec.sim.futures.market_history import MarketHistory, PublicLiquidation
+from tradeexec.sim.futures.market_history import ForceRecord, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta, Placed
 from tradeexec.sim.futures.pricing import Pricing
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -79,7 +80,7 @@ class FuturesEngine(AlgoService):
         self.figures = Figures(self)
         self.tape = TradeTape(self.contracts)
         self.funding_rates: dict[str, Decimal] = {}
-        self.next_funding: int | None = None
+        self.funding = FundingSchedule(self.contracts)
         self.incomes: dict[str, list[Income]] = {}
         self.algos = AlgoBook()
         self.countdowns = Countdowns()
@@ -124,7 +125,7 @@ class FuturesEngine(AlgoService):
     def use_index(self, index_of: Callable[[str], Decimal | None]) -> None:
         """From now on the index is ``index_of(symbol)`` and the mark and funding rate follow
         Binance's rules around it (``pricing.py``); the synthetic market calls this."""
-        self.pricing = Pricing(self.engine, self.contracts.values(), index_of, INTERVAL_MS)
+        self.pricing = Pricing(self.engine, index_of, self.funding)
 
     def mark_price(self, symbol: str) -> Decimal:
         """The admin-set mark, else Binance's mark around the index, else the book's mid, else
@@ -402,15 +403,12 @@ class FuturesEngine(AlgoService):
         last call, in order, then liquidate what the margin ratio condemns. Called before every
         /fapi request, by the stream's timer and when the admin moves the mark price."""
         self.history.sample_prices(self.contracts, self.mark_price, self.index_price, now_ms)
-        if self.next_funding is None:
-            self.next_funding = next_funding_time(now_ms)
-        while self.next_funding <= now_ms:
+        for time, symbols in self.funding.due(now_ms):
             if self.pricing is not None:
-                self.pricing.advance(self.next_funding, self.next_funding)
-            self._settle_funding(self.next_funding)
-            self.next_funding += INTERVAL_MS
+                self.pricing.advance(time)
+            self._settle_funding(time, symbols)
         if self.pricing is not None:
-            self.pricing.advance(now_ms, self.next_funding)
+            self.pricing.advance(now_ms)
         for name, symbol in self.countdowns.elapsed(now_ms):
             self.cancel_all(name, symbol, now_ms)
         self._run_algos(now_ms)
@@ -439,7 +437,7 @@ class FuturesEngine(AlgoService):
                 symbol = done.positions[0].symbol
                 for p in done.positions:
                     side = "SELL" if p.amt > 0 else "BUY"
-                    closed = PublicLiquidation(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
+                    closed = ForceRecord(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
                     self.history.liquidated(closed)
                 self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
                 self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
@@ -473,21 +471,24 @@ class FuturesEngine(AlgoService):
         )
 
     def funding_rate(self, symbol: str) -> Decimal:
-        """The admin-set rate, else the running interval's estimate, else the interest rate."""
+        """The admin-set rate, else the running interval's estimate, else the interest rate's
+        share of the symbol's interval."""
         if symbol in self.funding_rates:
             return self.funding_rates[symbol]
-        return DEFAULT_RATE if self.pricing is None else self.pricing.estimate(symbol)
+        if self.pricing is None:
+            return default_rate(self.contract(symbol).funding_interval_hours)
+        return self.pricing.estimate(symbol)
 
-    def _due_rates(self) -> dict[str, Decimal]:
-        """The rate of each symbol for the funding time reached (the interval's samples are
+    def _due_rates(self, symbols: list[str]) -> dict[str, Decimal]:
+        """The rate of each symbol due at the funding time reached (its interval's samples are
         used up: the next interval starts afresh)."""
         pricing = self.pricing
-        settled = {} if pricing is None else {s: pricing.settle(s) for s in self.contracts}
-        return {s: self.funding_rates.get(s, settled.get(s, DEFAULT_RATE)) for s in self.contracts}
+        settled = {s: self.funding_rate(s) if pricing is None else pricing.settle(s) for s in symbols}
+        return {s: self.funding_rates.get(s, settled[s]) for s in symbols}
 
-    def _settle_funding(self, time: int) -> None:
-        marks = {s: self.mark_price(s) for s in self.contracts}
-        rates = self._due_rates()
+    def _settle_funding(self, time: int, symbols: list[str]) -> None:
+        marks = {s: self.mark_price(s) for s in symbols}
+        rates = self._due_rates(symbols)
         for s, mark in marks.items():
             self.history.funded(s, rates[s], time, mark)  # the rate settled, as charged
         updates: list[FuturesEvent] = []

@@ -1,4 +1,5 @@
-"""Funding: at each funding time (every 8 hours from 00:00 UTC) every open position pays or
+"""Funding: at each funding time of its contract (every 8, 4 or 1 hours from 00:00 UTC,
+``funding_schedule.py``) every open position pays or
 receives ``position amount * mark price * funding rate`` (Binance FAQ "Introduction to
 Binance Futures Funding Rates": funding amount = nominal value of positions * funding rate;
 with a positive rate longs pay shorts). A cross position's funding moves the cross wallet;
@@ -13,13 +14,13 @@ from decimal import Decimal
 
 from tradeexec.sim.futures.accounts import ISOLATED, UNIT, FuturesWallet
 
-INTERVAL_MS = 8 * 3_600_000
 # Binance's rate when the premium is flat: the interest rate, 0.01 % per 8 hours.
 DEFAULT_RATE = Decimal("0.0001")
 
 
-def next_funding_time(now_ms: int) -> int:
-    return (now_ms // INTERVAL_MS + 1) * INTERVAL_MS
+def default_rate(interval_hours: int) -> Decimal:
+    """The flat-premium rate of an interval: the interest rate's share of it (F / (8 / N))."""
+    return DEFAULT_RATE * interval_hours / 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,13 @@ class FundingPayment:
 def fund(
     acct: FuturesWallet, marks: dict[str, Decimal], rates: dict[str, Decimal], time: int
 ) -> list[FundingPayment]:
-    """Settle one funding time for one account's open positions."""
+    """Settle one funding time for one account's open positions on the symbols it settles
+    (those of ``rates``: the others' funding times are elsewhere)."""
     out = []
     for pos in acct.open_positions():
-        rate = rates.get(pos.symbol, DEFAULT_RATE)
+        rate = rates.get(pos.symbol)
+        if rate is None:
+            continue
         amount = (-pos.amt * marks[pos.symbol] * rate).quantize(UNIT)
         if not amount:
             continue

@@ -34,7 +34,7 @@ class FundingRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PublicLiquidation:
+class ForceRecord:
     """One liquidation close as the public sees it: the side of the closing order (SELL
     closes a long), its quantity and the price it was booked at."""
 
@@ -51,7 +51,7 @@ class MarketHistory:
         self.marks = TradeTape(names)
         self.indexes = TradeTape(names)
         self.funding: deque[FundingRecord] = deque(maxlen=MAX_FUNDING_ROWS)
-        self.force_orders: deque[PublicLiquidation] = deque(maxlen=MAX_FORCE_ORDERS)
+        self.force_orders: deque[ForceRecord] = deque(maxlen=MAX_FORCE_ORDERS)
         self._last: dict[tuple[str, str], tuple[int, Decimal]] = {}
         self._seq = 0
         self.force_total = 0  # liquidations ever recorded (the deque forgets the oldest)
@@ -97,6 +97,6 @@ class MarketHistory:
             return rows[-limit:]
         return rows[:limit]
 
-    def liquidated(self, order: PublicLiquidation) -> None:
+    def liquidated(self, order: ForceRecord) -> None:
         self.force_orders.append(order)
         self.force_total += 1

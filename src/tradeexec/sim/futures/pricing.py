@@ -23,7 +23,8 @@ perpetuals (rules taken from Binance's current USDⓈ-M documentation and announ
   cap and floor rule, whose ADAUSDT example reads both ratios at 75x). The 1..n weights and
   this cap are our reading of the FAQ: the copies at hand confirm "time-weighted over 5,760
   points" and the example's ratios, not the formulas' full text. A symbol's adjusted cap
-  (``fundingInfo``) is not modelled: the listed contracts have none.
+  (``fundingInfo``, ``Contract.funding_rate_cap``) replaces the rule's. N and the time until
+  funding are each contract's own (``funding_schedule.py``: 8, 4 or 1 hours).
 
 "Last funding rate" in Price 1 (and ``lastFundingRate`` of premiumIndex) is the rate that the
 interval's samples so far give: Binance's own figure moves with every sample in the same way.
@@ -34,11 +35,12 @@ the book as it stands (nobody could trade while no time passed for them).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tradeexec.sim.engine import Engine
+from tradeexec.sim.futures.funding_schedule import FundingSchedule
 from tradeexec.sim.futures.symbols import Contract
 
 ZERO = Decimal(0)
@@ -61,6 +63,9 @@ def impact_notional(contract: Contract) -> Decimal:
 
 
 def rate_cap(contract: Contract) -> Decimal:
+    """The adjusted cap when the contract has one, else the rule's."""
+    if contract.funding_rate_cap is not None:
+        return contract.funding_rate_cap
     top = contract.brackets[0]
     return CAP_SHARE * (Decimal(1) / top.initial_leverage - top.maint_margin_ratio)
 
@@ -108,7 +113,6 @@ def mark_price(
 
 @dataclass(slots=True)
 class _Symbol:
-    contract: Contract
     basis: deque[Decimal] = field(default_factory=lambda: deque(maxlen=BASIS_POINTS))
     samples: list[tuple[int, Decimal]] = field(default_factory=list)
     index: Decimal | None = None
@@ -122,14 +126,13 @@ class Pricing:
     def __init__(
         self,
         engine: Engine,
-        contracts: Iterable[Contract],
         index_of: Callable[[str], Decimal | None],
-        interval_ms: int,
+        schedule: FundingSchedule,
     ) -> None:
         self.engine = engine
         self.index_of = index_of
-        self.interval_ms = interval_ms
-        self._symbols = {c.symbol: _Symbol(c) for c in contracts}
+        self.schedule = schedule  # each contract (read afresh: adjustments) and its funding times
+        self._symbols = {symbol: _Symbol() for symbol in schedule.contracts}
         self._last_ms: int | None = None
 
     def index(self, symbol: str) -> Decimal | None:
@@ -145,8 +148,9 @@ class Pricing:
     def estimate(self, symbol: str) -> Decimal:
         """The funding rate the running interval's samples give."""
         s = self._symbols[symbol]
-        hours = self.interval_ms // 3_600_000
-        return funding_rate(average_premium([p for _, p in s.samples]), hours, rate_cap(s.contract))
+        contract = self.schedule.contracts[symbol]
+        hours = contract.funding_interval_hours
+        return funding_rate(average_premium([p for _, p in s.samples]), hours, rate_cap(contract))
 
     def settle(self, symbol: str) -> Decimal:
         """The rate of the interval that ends now; the next interval starts without samples."""
@@ -154,7 +158,7 @@ class Pricing:
         self._symbols[symbol].samples.clear()
         return rate
 
-    def advance(self, now_ms: int, next_funding_ms: int) -> None:
+    def advance(self, now_ms: int) -> None:
         """Take every basis point and premium sample whose time passed since the last call (a
         premium sample at a funding time belongs to the interval it ends) and recompute the mark
         when a basis point was taken."""
@@ -170,14 +174,14 @@ class Pricing:
             if s.index is None or not s.index:
                 continue
             if sample_times:
-                premium = self._premium(s.contract, s.index)
+                premium = self._premium(self.schedule.contracts[symbol], s.index)
                 if premium is not None:
                     s.samples.extend((t, premium) for t in sample_times)
             if seconds:
                 bid, _, ask, _ = self.engine.book_ticker(symbol)
                 if bid and ask:
                     s.basis.extend([(bid + ask) / 2 - s.index] * min(seconds, BASIS_POINTS))
-                s.mark = self._mark(symbol, s, now_ms, next_funding_ms)
+                s.mark = self._mark(symbol, s, now_ms)
 
     def _premium(self, contract: Contract, index: Decimal) -> Decimal | None:
         depth = self.engine.depth(contract.symbol, _IMPACT_DEPTH)
@@ -188,13 +192,14 @@ class Pricing:
             return None  # a side too thin to fill the impact notional: no data point
         return premium_index(bid, ask, index)
 
-    def _mark(self, symbol: str, s: _Symbol, now_ms: int, next_funding_ms: int) -> Decimal:
+    def _mark(self, symbol: str, s: _Symbol, now_ms: int) -> Decimal:
         assert s.index is not None
         ma = sum(s.basis, ZERO) / len(s.basis) if s.basis else ZERO
+        until = self.schedule.next_time(symbol, now_ms) - now_ms
         return mark_price(
             s.index,
             self.estimate(symbol),
-            Decimal(max(next_funding_ms - now_ms, 0)) / self.interval_ms,
+            Decimal(max(until, 0)) / self.schedule.interval_ms(symbol),
             ma,
             self.engine.last_price(symbol),
         )

@@ -41,6 +41,9 @@ class Contract:
     quantity_precision: int
     start_price: Decimal
     brackets: tuple[Bracket, ...]
+    # Binance's default; 4- and 1-hour symbols and adjusted caps appear in fundingInfo.
+    funding_interval_hours: int = 8
+    funding_rate_cap: Decimal | None = None  # None: the rule's cap (``pricing.rate_cap``)
 
     def info(self) -> dict[str, Any]:
         """The exchangeInfo entry."""
