@@ -64,7 +64,10 @@ def test_any_fills_give_binances_entry_price_and_realized_pnl(fills: list[tuple[
     assert leg.quantity == qty
     # The average is a division: equal to the reference's to Decimal's 28 digits.
     assert abs(leg.entry_price - entry) <= abs(entry) * D("1e-25")
-    assert leg.realized_pnl == realized
+    # Each fill's realized PnL is rounded to the unit from an average that is itself a
+    # 28-digit division, reached two ways: at a half-unit tie the two may round apart by one
+    # unit (seen: 1e-8 off once in a few thousand examples), never by more.
+    assert abs(leg.realized_pnl - realized) <= UNIT * len(fills)
 
 
 @settings(max_examples=200, deadline=None)
