@@ -233,7 +233,11 @@ def weight_for(method: str, path: str, params: Mapping[str, str], default: int) 
 def futures_limits(spot: RateLimitConfig) -> RateLimitConfig:
     """USDT-M futures' own budget (their docs' "Limits", as their exchangeInfo states it), with
     the spot configuration's switch and ban escalation (so a test that turns limits off or
-    shortens bans does so for both)."""
+    shortens bans does so for both). With limits off (``enabled = false``) the spot figures
+    are advertised for futures too: an operator who lifted them (the benchmarks) does not
+    want clients pacing themselves to Binance's futures budget."""
+    if not spot.enabled:
+        return replace(spot, orders_window_s=10, orders_long_window="MINUTE", raw_requests_per_5m=None)
     return replace(
         spot,
         request_weight_per_minute=2400,

@@ -81,3 +81,13 @@ def test_a_futures_weight_burst_earns_429_at_2400() -> None:
         assert "current limit is 2400 request weight per 1 MINUTE" in exc.msg
     else:
         raise AssertionError("weight above 2400 was taken")
+
+
+def test_limits_lifted_by_the_operator_are_advertised_for_futures_too() -> None:
+    """With limits off (the benchmarks' exchange) futures advertised Binance's 1,200 orders a
+    minute, and our client paced itself to it while the peers, which do not pace, ran free."""
+    operator = RateLimitConfig(enabled=False, request_weight_per_minute=10**8, orders_per_10s=10**8)
+    lifted = futures_limits(operator)
+    assert (lifted.request_weight_per_minute, lifted.orders_per_10s) == (10**8, 10**8)
+    assert lifted.orders_long_window == "MINUTE"
+    assert futures_limits(RateLimitConfig()).request_weight_per_minute == 2400
