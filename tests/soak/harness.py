@@ -1,7 +1,8 @@
 """One chaos soak, wired end to end: the local exchange with its synthetic market, the real
 client, the execution core (Executor, OrderManager, RiskManager, PositionTracker) fed by the
 user data stream and by local order books from the depth streams, the random strategy, and
-the chaos monkey -- then everything settled, checked and closed."""
+the chaos monkey -- then everything settled, checked and closed. On spot or on USDT-M futures
+(``SoakSettings.product``; what differs between the two is in ``product.py``)."""
 
 from __future__ import annotations
 
