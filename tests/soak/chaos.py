@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from tests.soak.product import SPOT, Product
 from tradeexec.sim.exchange import LocalExchange
 from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.params import ApiError
@@ -31,11 +32,11 @@ WINDOW_WEIGHT = 0.25
 
 
 class SimTaps:
-    def __init__(self, ex: LocalExchange) -> None:
+    def __init__(self, ex: LocalExchange, limiter_name: str = "limiter") -> None:
         self.ex = ex
         self.signatures: set[str] = set()
         self.client_429: list[str] = []  # rate-limit refusals the client's pacing earned
-        limiter = ex.state.limiter
+        limiter = getattr(ex.state, limiter_name)  # spot's, or the futures one
         service = ex.state.service
         self._charge_request = limiter.charge_request
         self._charge_order = limiter.charge_order
@@ -71,11 +72,15 @@ class ChaosMonkey:
     """``tick()`` after every intent arms a fault with probability ``rate``: chaos keeps pace
     with the trading, so a slow stretch (a ban, a maintenance) does not turn into a storm."""
 
-    def __init__(self, ex: LocalExchange, *, seed: int, rate: float, legacy_stream: bool) -> None:
+    def __init__(self, ex: LocalExchange, *, seed: int, rate: float, legacy_stream: bool,
+                 product: Product = SPOT) -> None:
         self.ex = ex
         self.rng = random.Random(seed)
-        # The user data stream runs on /ws/<listenKey> (legacy) or on the WebSocket API session.
-        self._user_ws = "/ws/*" if legacy_stream else "/ws-api/*"
+        self.product = product
+        # Spot's user data stream runs on /ws/<listenKey> (legacy) or on the WebSocket API
+        # session; the futures one is among the product's stream paths (/private).
+        user = () if product.futures else ("/ws/*" if legacy_stream else "/ws-api/*",)
+        self._ws_targets = product.stream_paths + user
         self.rate = rate
         self.armed: Counter[str] = Counter()
         # Maintenance, clock skew and bans last a while; they run beside the one-shot faults.
@@ -131,15 +136,15 @@ class ChaosMonkey:
         self.ex.inject(kind, target, count=self.rng.randint(1, 2), **kw)
 
     def _rest_target(self) -> str:
-        return self.rng.choice(("/api/v3/order", "/api/v3/*", "*"))
+        return self.rng.choice(self.product.rest_targets)
 
     def _write_target(self) -> str:
-        # POST and DELETE /api/v3/order (place, cancel) and DELETE openOrders (cancel all).
-        return self.rng.choice(("/api/v3/order", "/api/v3/order", "/api/v3/openOrders"))
+        # POST and DELETE of the order (place, cancel), and cancel all.
+        return self.rng.choice(self.product.write_targets)
 
     def _ws_target(self) -> str:
-        # Market streams connect on /stream.
-        return self.rng.choice(("/stream*", self._user_ws))
+        # The market streams (combined, on /stream), or the user data stream.
+        return self.rng.choice(self._ws_targets)
 
     def _latency(self) -> None:
         # Mostly a slow answer; sometimes slower than the client's timeout.

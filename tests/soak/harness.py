@@ -1,7 +1,8 @@
 """One chaos soak, wired end to end: the local exchange with its synthetic market, the real
 client, the execution core (Executor, OrderManager, RiskManager, PositionTracker) fed by the
 user data stream and by local order books from the depth streams, the random strategy, and
-the chaos monkey -- then everything settled, checked and closed."""
+the chaos monkey -- then everything settled, checked and closed. On spot or on USDT-M futures
+(``SoakSettings.product``; what differs between the two is in ``product.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,17 +23,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.adversarial.resend_helpers import SteppedClock
 from tests.adversarial.stream_proxy import StreamProxy
 from tests.soak.chaos import ChaosMonkey, SimTaps
+from tests.soak.futures_strategy import FuturesStrategy
 from tests.soak.invariants import Findings, check, outside_problems
 from tests.soak.outside import KINDS, Arrival, OrderTap, OutsideChaos
-from tests.soak.strategy import SYMBOLS, Ledger, RandomStrategy
+from tests.soak.product import SPOT, Product, feed_for, set_up_futures
+from tests.soak.strategy import Ledger, RandomStrategy
 from tests.soak.watch import Watch
 from tradeexec.binance.client import BinanceClient
-from tradeexec.binance.net.auth import HmacSigner
-from tradeexec.binance.venue import SpotVenue
-from tradeexec.binance.venue_stream import SpotUserStream
 from tradeexec.binance.ws.streams import MarketStream
-from tradeexec.binance.ws.userdata import ListenKeyUserData, WsApiUserData
-from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.book import BookManager
 from tradeexec.errors import TradeexecError
 from tradeexec.execution import (
@@ -71,6 +69,9 @@ class SoakSettings:
     stream_proxy: bool = False
     # The emergency stop fires at a random intent, the workers still submitting.
     stop_mid_run: bool = False
+    # Spot, or the futures leg (issue 16: USDT-M perpetuals; hedge mode when ``hedge``).
+    product: Product = SPOT
+    hedge: bool = False
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ class SoakRun:
     log_lines: int = 0
     wall_s: float = 0.0
     arrivals: list[Arrival] = field(default_factory=list)  # the exchange's order entry
+    stop_orders: list[str] = field(default_factory=list)  # placed by the emergency stop itself
     outside_log: list[str] = field(default_factory=list)
     outside_problems: list[str] = field(default_factory=list)
     writer_refusals: list[str] = field(default_factory=list)
@@ -123,7 +125,7 @@ class SoakRun:
         out = [
             f"intents                  {len(self.ledger.records)} (seed {self.settings.seed}, "
             f"{self.settings.workers} workers, {self.settings.key_type} key, "
-            f"{'listenKey' if self.settings.legacy_stream else 'WebSocket API'} user data)",
+            f"{self.stream_name()} user data)",
             f"  with orders            {outcomes['orders']}",
             f"  refused with reason    {outcomes['refused']}",
             f"  nothing to do          {outcomes['nothing']}",
@@ -142,9 +144,10 @@ class SoakRun:
             f"kill switch              {self.kill_switch or 'not tripped'}",
             f"replace timeouts         {self.ledger.core_timeouts} (TimeoutError from the core)",
             f"orders after the stop    {self.after_stop()} (signed after it began; "
-            f"{self.in_flight_at_stop()} were on the wire)",
+            f"{self.in_flight_at_stop()} were on the wire; {self.after_stop(closing=True)} closing)",
             f"journaled before sent    {sum(a.journaled_first for a in self.arrivals)} of "
             f"{len(self.arrivals)} orders reaching the exchange",
+            f"the stop's own orders    {len(self.stop_orders)} (closing legs, placed by the stop)",
             f"journal alarm raised     in {self.degraded_windows} of {self.faults_fired['journal_locked']} "
             f"lock windows",
             f"second writers refused   {len(self.writer_refusals)}",
@@ -158,13 +161,20 @@ class SoakRun:
         ]
         return out
 
-    def after_stop(self) -> int:
-        """Orders that reached the exchange signed after the stop began: must be none. The
-        stop reads the signing clock and trips the kill switch with no await between, so an
-        order signed in that same millisecond was signed before it: strictly later only."""
+    def stream_name(self) -> str:
+        if self.settings.product.futures:
+            return f"futures {'hedge' if self.settings.hedge else 'one-way'} mode, listenKey"
+        return "listenKey" if self.settings.legacy_stream else "WebSocket API"
+
+    def after_stop(self, *, closing: bool = False) -> int:
+        """Orders that reached the exchange signed after the stop began: must be none but
+        closing ones (``closing``: count those), which the kill switch lets through by design
+        on futures, since they cannot grow a position. The stop reads the signing clock and
+        trips the kill switch with no await between, so an order signed in that same
+        millisecond was signed before it: strictly later only."""
         if self.stop_signed_ms is None:
             return 0
-        return sum(1 for a in self.arrivals if a.signed_ms > self.stop_signed_ms)
+        return sum(1 for a in self.arrivals if a.signed_ms > self.stop_signed_ms and a.closing is closing)
 
     def in_flight_at_stop(self) -> int:
         """Signed before the stop, arrived after it (the stop must find and cancel them)."""
@@ -204,18 +214,18 @@ def _client(ex: LocalExchange, pem: str | None, clock: SteppedClock) -> BinanceC
 
 
 @contextlib.asynccontextmanager
-async def _market(client: BinanceClient, ex: LocalExchange) -> AsyncIterator[BookManager]:
+async def _market(client: BinanceClient, ex: LocalExchange, product: Product) -> AsyncIterator[BookManager]:
     async def snapshot(symbol: str) -> object:
-        return await client.depth(symbol, limit=100)
+        return await product.snapshot(client, symbol)
 
     books = BookManager(snapshot, retry_delay_s=0.1)  # type: ignore[arg-type]
-    streams = [f"{s.lower()}@depth@100ms" for s in SYMBOLS]
-    stream = MarketStream(ex.ws_url, streams, on_event=books.on_diff,  # type: ignore[arg-type]
+    streams = [f"{s.lower()}@depth@100ms" for s in product.symbols]
+    stream = MarketStream(ex.ws_url + product.market_path, streams, on_event=books.on_diff,  # type: ignore[arg-type]
                           silence_timeout_s=2.0, backoff_base_s=0.05, backoff_max_s=1.0)
     await stream.start()
     try:
         async with asyncio.timeout(10):
-            for s in SYMBOLS:
+            for s in product.symbols:
                 await books.wait_in_sync(s)
         yield books
     finally:
@@ -245,8 +255,8 @@ async def run_soak(settings: SoakSettings, workdir: Path) -> SoakRun:
 
 async def _on_exchange(run: SoakRun, config: SimConfig, pem: str | None) -> None:
     async with LocalExchange(config) as ex:
-        taps = SimTaps(ex)
-        orders = OrderTap(ex)
+        taps = SimTaps(ex, run.settings.product.limiter)
+        orders = OrderTap(ex, run.settings.product.new_order)
         run.secrets = [ex.api_secret] + ([pem] if pem else [])
         with Watch(run.log_path) as watch:
             started = time.monotonic()
@@ -260,12 +270,13 @@ async def _on_exchange(run: SoakRun, config: SimConfig, pem: str | None) -> None
 
 async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderTap) -> None:
     settings = run.settings
+    product = settings.product
     monkey = ChaosMonkey(ex, seed=settings.seed, rate=settings.fault_rate,
-                         legacy_stream=settings.legacy_stream)
+                         legacy_stream=settings.legacy_stream or product.futures, product=product)
     clock = SteppedClock()
     async with (
         _client(ex, pem, clock) as client,
-        _market(client, ex) as books,
+        _market(client, ex, product) as books,
         StreamProxy(ex.ws_url, seed=settings.seed, heartbeat_s=2.0) as proxy,
     ):
         positions = PositionTracker(prices=lambda s: _mid(books, s))
@@ -276,21 +287,27 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
         journal = Journal(run.journal_path, busy_timeout_s=0.2)
         orders.journal = journal
         run.arrivals = orders.arrivals  # the same list: judged at the end, as it is then
+        run.stop_orders = orders.stop_orders
         policy = ErrorPolicy(base_delay_s=0.02, max_delay_s=0.5, cooldown_s=0.3)
-        manager = OrderManager(SpotVenue(client), journal, strategy="soak", risk=risk, positions=positions,
+        venue = product.venue(client)
+        manager = OrderManager(venue, journal, strategy="soak", risk=risk, positions=positions,
                                policy=policy, prices=lambda s: _mid(books, s), poll_interval_s=0.25,
                                stale_after_s=1.0, resend_margin_ms=500, clock_ms=clock.ms)
         outside = OutsideChaos(ex, run.journal_path, clock, lambda: manager.journal_problem,
                                seed=settings.seed, rate=settings.outside_rate, kinds=settings.outside_kinds)
         async with contextlib.AsyncExitStack() as stack:
+            if product.futures:  # before the manager starts: it reads the position mode then
+                await set_up_futures(venue, hedge=settings.hedge)
             await manager.start()
             stack.push_async_callback(_close_journal, manager, journal)
-            opening = await client.account()  # nothing traded yet: the baseline fills replay onto
-            feed = _feed(manager, client, ex, legacy=settings.legacy_stream,
-                         proxy=proxy if settings.stream_proxy else None)
+            # Nothing traded yet: the baseline spot fills replay onto (futures: the wallet).
+            opening = None if product.futures else await client.account()
+            feed = feed_for(product, manager, client, ex, legacy=settings.legacy_stream,
+                            proxy=proxy if settings.stream_proxy else None)
             await feed.start()  # the tracker adopts the account, then the stream drives both
             stack.push_async_callback(_close_feed, run, feed)
-            executor = Executor(client, manager, positions, risk, strategy="soak")
+            reader = venue if product.futures else client  # what the Executor reads the account from
+            executor = Executor(reader, manager, positions, risk, strategy="soak")
 
             async def on_halted() -> None:
                 if policy.in_maintenance:
@@ -300,7 +317,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
                 await asyncio.sleep(0.1)
 
             quarter = settings.intents // 4
-            stop = _MidRunStop(run, client, risk,
+            stop = _MidRunStop(run, client, venue, risk,
                                quarter + monkey.rng.randrange(quarter) if settings.stop_mid_run else None)
 
             def after_each() -> None:
@@ -308,8 +325,10 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
                 outside.tick()
                 stop.tick()
 
-            strategy = RandomStrategy(executor, manager, run.ledger, total=settings.intents,
-                                      seed=settings.seed, on_halted=on_halted, after_each=after_each)
+            kind = FuturesStrategy if product.futures else RandomStrategy
+            strategy = kind(executor, manager, run.ledger, total=settings.intents,
+                            seed=settings.seed, on_halted=on_halted, after_each=after_each)
+            strategy.hedge = settings.hedge
             try:
                 await _drive(strategy, monkey, settings)
             finally:
@@ -319,10 +338,10 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
             await _settle(manager, journal)
             await proxy.settle(timeout=20)
             await _settle_feed(feed)
-            run.findings = check(ex, journal, manager, positions, run.ledger, opening)
+            run.findings = check(ex, journal, manager, positions, run.ledger, opening, product)
             run.kill_switch = risk.trip_reason
-            run.emergency = await emergency_stop(SpotVenue(client), flatten_assets=[])
-            if ex.state.engine.open_orders(ex.account):
+            run.emergency = await emergency_stop(venue, flatten_assets=[])
+            if product.engine(ex).open_orders(ex.account):
                 run.failures.append("open orders left after the emergency stop")
             run.faults_fired, run.faults_armed = monkey.fired(), monkey.armed
             run.faults_fired += outside.fired
@@ -346,7 +365,7 @@ def _late_orders(run: SoakRun, journal: Journal) -> list[str]:
         return []
     out = []
     for a in run.arrivals:
-        if a.signed_ms <= run.stop_signed_ms:
+        if a.signed_ms <= run.stop_signed_ms or a.closing:
             continue
         intent = journal.intent(a.client_order_id)
         sends = [] if intent is None else [
@@ -362,8 +381,9 @@ class _MidRunStop:
     """The emergency stop, fired once ``at`` intents have been handed out (None: never),
     beside the workers, which go on submitting: each is refused from then on."""
 
-    def __init__(self, run: SoakRun, client: BinanceClient, risk: RiskManager, at: int | None) -> None:
-        self.run, self.client, self.risk, self.at = run, client, risk, at
+    def __init__(self, run: SoakRun, client: BinanceClient, venue: Any, risk: RiskManager,
+                 at: int | None) -> None:
+        self.run, self.client, self.venue, self.risk, self.at = run, client, venue, risk, at
         self.count = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -375,31 +395,15 @@ class _MidRunStop:
     async def _stop(self) -> None:
         self.run.stop_at = self.count
         self.run.stop_began = time.monotonic()
-        self.run.stop_signed_ms = self.client.timestamp_ms()
-        report = await emergency_stop(SpotVenue(self.client), flatten_assets=[], risk=self.risk)
+        # The clock its orders are signed with: spot and futures hosts each have their offset.
+        self.run.stop_signed_ms = self.client.timestamp_ms(self.run.settings.product.family)
+        report = await emergency_stop(self.venue, flatten_assets=[], risk=self.risk)
         if not report.ok:
             self.run.failures.append("mid-run emergency stop: " + "; ".join(report.lines()))
 
     async def done(self) -> None:
         if self._task is not None:
             await self._task
-
-
-def _feed(manager: OrderManager, client: BinanceClient, ex: LocalExchange, *, legacy: bool,
-          proxy: StreamProxy | None) -> OrderFeed:
-    """The product's feed; the legacy stream is built by hand only to detect silence in
-    seconds rather than the default two minutes, and the WebSocket API session by hand only
-    to run it through the reordering proxy."""
-    spot = SpotVenue(client)
-    if legacy:
-        listen = ListenKeyUserData(client, ex.ws_url, keepalive_s=5.0, silence_timeout_s=3.0,
-                                   backoff_base_s=0.05)
-        return OrderFeed(SpotUserStream(listen), manager, account=spot)
-    if proxy is None:
-        return OrderFeed(spot.user_stream(backoff_base_s=0.05), manager, account=spot)
-    api = WsApiClient(f"{proxy.url}/ws-api/v3", ex.api_key, HmacSigner(ex.api_secret), backoff_base_s=0.05,
-                      silence_timeout_s=6.0)
-    return OrderFeed(SpotUserStream(WsApiUserData(api, client), (api,)), manager, account=spot)
 
 
 async def _close_feed(run: SoakRun, feed: OrderFeed) -> None:

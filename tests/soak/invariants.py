@@ -10,11 +10,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tests.soak.outside import Arrival
+from tests.soak.outside import OURS, Arrival
+from tests.soak.product import SPOT, Product
 from tests.soak.strategy import Ledger
 from tradeexec.binance.enums import Side
 from tradeexec.execution import Journal, OrderManager, OrderState, PositionTracker
 from tradeexec.execution.positions import AccountSnapshot
+from tradeexec.sim.binance.futures_views import money
 from tradeexec.sim.engine import Fill, OrderRecord
 from tradeexec.sim.exchange import LocalExchange
 
@@ -45,18 +47,21 @@ class Findings:
 
 
 def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions: PositionTracker,
-          ledger: Ledger, opening: AccountSnapshot) -> Findings:
+          ledger: Ledger, opening: AccountSnapshot | None, product: Product = SPOT) -> Findings:
+    """``opening``: the spot account before the first order (None on futures, whose wallet
+    and legs are compared with the exchange's directly)."""
     found = Findings()
-    symbols = list(ex.state.symbol_info)
+    engine = product.engine(ex)
+    symbols = list(product.symbols if product.futures else ex.state.symbol_info)
     account = ex.account
     on_exchange: dict[str, OrderRecord] = {}
     counts: Counter[str] = Counter()
     fills: dict[tuple[str, int], Fill] = {}
     for symbol in symbols:
-        for order in ex.state.engine.all_orders(account, symbol, limit=ALL):
+        for order in engine.all_orders(account, symbol, limit=ALL):
             counts[order.client_order_id] += 1
             on_exchange[order.client_order_id] = order
-        for fill in ex.state.engine.my_trades(account, symbol, limit=ALL):
+        for fill in engine.my_trades(account, symbol, limit=ALL):
             fills[(symbol, fill.trade_id)] = fill
     found.exchange_orders = sum(counts.values())
     found.fills = len(fills)
@@ -65,8 +70,9 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
     intents = journal.intents()
     found.journal_intents = len(intents)
     journaled = {i.client_order_id for i in intents}
+    # The emergency stop's own closing orders (futures) are the venue's, never journaled.
     found.unjournaled = [f"{o.symbol} {cid} ({o.status})" for cid, o in on_exchange.items()
-                         if cid not in journaled]
+                         if cid not in journaled and cid.startswith(OURS)]
     journal_fills: set[tuple[str, int]] = set()
     for intent in intents:
         cid = intent.client_order_id
@@ -108,9 +114,35 @@ def check(ex: LocalExchange, journal: Journal, manager: OrderManager, positions:
         found.lost += [f"intent {record.index}: order {cid} not journaled"
                        for cid in record.orders if cid not in journaled]
 
+    if opening is None:
+        found.balance_mismatches = futures_mismatches(ex, positions)
+        return found
     found.balance_mismatches = _balances(ex, positions, "tracked")
     found.balance_mismatches += _balances(ex, _replay(ex, journal, opening), "journal replay")
     return found
+
+
+def futures_mismatches(ex: LocalExchange, positions: PositionTracker) -> list[str]:
+    """Every leg the tracker holds or the exchange holds: quantity to the last unit and entry
+    price to the last digit, as the exchange's own positions (what positionRisk states); and
+    the USDT wallet, the tracker's balance against the exchange's wallet."""
+    acct = ex.state.futures.account(ex.account)
+    theirs = {(f.position.symbol, f.position.position_side): f.position
+              for symbol in ex.state.futures.contracts
+              for f in ex.state.futures.figures.positions(acct, symbol)}
+    ours = {(symbol, str(leg)): tracked for (symbol, leg), tracked in positions.legs.legs.items()}
+    out = []
+    for key in sorted(set(theirs) | set(ours)):
+        pos, tracked = theirs.get(key), ours.get(key)
+        # The entry price as positionRisk states it (eight decimals), the tracker's source.
+        qty, entry = (pos.amt, money(pos.entry)) if pos is not None else (Decimal(0), Decimal(0))
+        mine = (tracked.quantity, tracked.entry_price) if tracked is not None else (Decimal(0), Decimal(0))
+        if mine[0] != qty or (qty and mine[1] != entry):
+            out.append(f"leg {key[0]} {key[1]}: tracked {mine[0]} @ {mine[1]}, exchange {qty} @ {entry}")
+    wallet = acct.wallet
+    if positions.balance("USDT").total != wallet:
+        out.append(f"wallet USDT: tracked {positions.balance('USDT').total}, exchange {wallet}")
+    return out
 
 
 def outside_problems(arrivals: list[Arrival], journal_problem: str | None) -> list[str]:

@@ -37,6 +37,8 @@ KINDS = ("exchange_clock_step", "client_clock_step", "journal_locked", "second_w
 # A fresh interpreter is slow to start on a loaded machine: one second writer in four.
 PROCESS_WRITER_SHARE = 0.25
 PROBLEM_CLEARS_S = 15.0
+_CLOSING = {("SELL", "LONG"), ("BUY", "SHORT")}
+OURS = "soak_"  # the strategy's client order ids (the harness names its strategy "soak")
 
 
 @dataclass(slots=True)
@@ -45,23 +47,33 @@ class Arrival:
     at: float  # time.monotonic() as the order reached the exchange's book
     signed_ms: int  # the client's ``timestamp`` parameter (its signing clock)
     journaled_first: bool
+    # Futures: an order the exchange will never let grow a position (reduce-only, or in hedge
+    # mode a SELL on LONG, a BUY on SHORT), which the kill switch lets through by design.
+    closing: bool = False
 
 
 class OrderTap:
     """Wraps the exchange's order entry (every placement that passed authentication, the
     timestamp check and the injected faults)."""
 
-    def __init__(self, ex: LocalExchange) -> None:
+    def __init__(self, ex: LocalExchange, entry: str = "new_order") -> None:
         self.arrivals: list[Arrival] = []
+        # Orders the emergency stop places itself (futures: closing the legs): the stop's own,
+        # sent by the venue, not through the journal; counted, judged by the stop's report.
+        self.stop_orders: list[str] = []
         self.journal: Journal | None = None
         service = ex.state.service
-        self._new_order = service.new_order
-        service.new_order = self._tap  # type: ignore[method-assign]
+        self._new_order = getattr(service, entry)  # spot's order entry, or the futures one
+        setattr(service, entry, self._tap)
 
     def _tap(self, p: Any, account: Any) -> Any:
         cid = p.raw("newClientOrderId") or ""
         signed_ms = int(p.raw("timestamp") or 0)
-        self.arrivals.append(Arrival(cid, time.monotonic(), signed_ms, self._journaled(cid)))
+        if not cid.startswith(OURS):
+            self.stop_orders.append(cid)
+            return self._new_order(p, account)
+        closing = p.raw("reduceOnly") == "true" or (p.raw("side"), p.raw("positionSide")) in _CLOSING
+        self.arrivals.append(Arrival(cid, time.monotonic(), signed_ms, self._journaled(cid), closing))
         return self._new_order(p, account)
 
     def _journaled(self, cid: str) -> bool:

@@ -77,7 +77,12 @@ def _d(value: float, places: str) -> Decimal:
 
 
 class RandomStrategy:
-    """``run_worker`` takes intent indexes from a shared counter until ``total`` are done."""
+    """``run_worker`` takes intent indexes from a shared counter until ``total`` are done.
+    Subclasses (the futures leg's) change the symbols, the kinds and how an order is made."""
+
+    symbols: tuple[str, ...] = SYMBOLS
+    kinds: tuple[tuple[str, int], ...] = KINDS
+    hedge = False  # futures only: orders name their leg (hedge mode)
 
     def __init__(
         self,
@@ -98,8 +103,8 @@ class RandomStrategy:
         self.on_halted = on_halted
         self.after_each = after_each
         self._next = 0
-        self._names = [k for k, _ in KINDS]
-        self._weights = [w for _, w in KINDS]
+        self._names = [k for k, _ in self.kinds]
+        self._weights = [w for _, w in self.kinds]
 
     async def run_worker(self) -> None:
         while self._next < self.total:
@@ -112,7 +117,7 @@ class RandomStrategy:
     async def one(self, index: int) -> IntentRecord:
         rng = random.Random(self.seed * 1_000_003 + index)
         kind = rng.choices(self._names, self._weights)[0]
-        record = IntentRecord(index, kind, rng.choice(SYMBOLS))
+        record = IntentRecord(index, kind, rng.choice(self.symbols))
         self.ledger.records.append(record)
         deadline = asyncio.timeout(INTENT_TIMEOUT_S)
         try:
@@ -167,6 +172,12 @@ class RandomStrategy:
         mark = await self._mark(symbol)
         side = rng.choice((Side.BUY, Side.SELL))
         qty = self._notional(rng, symbol) / mark
+        await self._order(rng, record, mark, side, qty)
+
+    async def _order(self, rng: random.Random, record: IntentRecord, mark: Decimal, side: Side,
+                     qty: Decimal) -> None:
+        """One intent that makes orders (every kind but cancel and replace)."""
+        kind, symbol = record.kind, record.symbol
         if kind == "target":
             held = self.manager.positions.position(symbol)
             now = held.quantity if held is not None else Decimal(0)
@@ -216,8 +227,7 @@ class RandomStrategy:
         away = _d(rng.uniform(-0.0015, 0.004), "0.000001")
         return mark * (1 - away) if side is Side.BUY else mark * (1 + away)
 
-    @staticmethod
-    def _notional(rng: random.Random, symbol: str) -> Decimal:
+    def _notional(self, rng: random.Random, symbol: str) -> Decimal:
         low, high = NOTIONAL["BTC" if symbol.endswith("BTC") else "USDT"]
         return low + (high - low) * _d(rng.random(), "0.0001")
 

@@ -66,17 +66,21 @@ def _secrets_leaked(run: SoakRun) -> list[str]:
     return scanner.scan_all(texts)
 
 
+def assert_real_work(run: SoakRun, outside_kinds: tuple[str, ...] = KINDS) -> None:
+    """Floors, not a benchmark: under issue 13's outside faults (journal lock windows refuse
+    intents) and a loaded machine a bounded run has placed 22 to 70 orders."""
+    assert run.ledger.outcomes()["orders"] > len(run.ledger.records) // 8
+    assert run.findings.exchange_orders > 15 and run.findings.fills >= 8
+    # The exchange's own faults (9 kinds at least), issue 13's outside ones and the proxy's.
+    assert sum(1 for n in run.faults_fired.values() if n) >= 15, run.faults_fired
+    outside = (*outside_kinds, "stream_reorder", "stream_duplicate")
+    assert all(run.faults_fired[k] for k in outside), run.faults_fired
+    assert run.signatures, "the exchange saw no signature: the secrets scan would prove nothing"
+
+
 @pytest.mark.timeout(120)
 def test_soak_did_real_work_under_real_chaos(soak: SoakRun) -> None:
-    # Floors, not a benchmark: under issue 13's outside faults (journal lock windows refuse
-    # intents) and a loaded machine a bounded run has placed 22 to 70 orders.
-    assert soak.ledger.outcomes()["orders"] > len(soak.ledger.records) // 8
-    assert soak.findings.exchange_orders > 15 and soak.findings.fills >= 8
-    # The exchange's own faults (9 kinds at least), issue 13's outside ones and the proxy's.
-    assert sum(1 for n in soak.faults_fired.values() if n) >= 15, soak.faults_fired
-    outside = (*KINDS, "stream_reorder", "stream_duplicate")
-    assert all(soak.faults_fired[k] for k in outside), soak.faults_fired
-    assert soak.signatures, "the exchange saw no signature: the secrets scan would prove nothing"
+    assert_real_work(soak)
 
 
 def test_nothing_doubled_nothing_lost(soak: SoakRun) -> None:

@@ -63,6 +63,7 @@ from tradeexec.binance.rules.futures_rules import futures_exchange_rules
 from tradeexec.binance.rules.order_check import order_check_of
 from tradeexec.binance.venue import BinanceVenueBase, leg_terms
 from tradeexec.binance.venue_records import book_top
+from tradeexec.config import ApiFamily
 from tradeexec.errors import (
     BinanceAPIError,
     DuplicateOrderId,
@@ -412,3 +413,9 @@ class FuturesVenue(BinanceVenueBase):
 
     async def server_time_ms(self) -> int:
         return (await self.client.request("GET", "/fapi/v1/time", model=ServerTime)).server_time
+
+    def timestamp_ms(self) -> int:
+        """The futures host's clock: its orders are signed with that host's measured offset,
+        and the core's resend rule dates each order by this (the spot host's offset differs
+        on Binance, where the two are separate hosts)."""
+        return self.client.timestamp_ms(ApiFamily.USDM)

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from tradeexec.binance.models.user_events import ListenKeyExpired
 from tradeexec.sim.binance.futures_formats import encode_event
+from tradeexec.sim.faults import FaultKind
 from tradeexec.sim.futures.events import FuturesEvent
 from tradeexec.sim.state import SimState
 
@@ -76,12 +77,17 @@ class FuturesUserStream:
             for queue in queues:
                 self._put(queue, _CLOSE)
 
+    def _struck(self, key: str, account: str) -> bool:
+        """An injected listenKey expiry, as spot's user data hub takes it."""
+        return self.state.faults.should(FaultKind.LISTEN_KEY_EXPIRY, key, f"account={account}")
+
     async def _sweep(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_S)
             now = self.state.now_ms()
             self.state.futures.catch_up(now)
-            for key in self.state.futures_keys.take_expired():
+            struck = self._struck if self.state.faults.rules else None
+            for key in self.state.futures_keys.take_expired(struck):
                 payload = _encode(ListenKeyExpired(event_time=now, listen_key=key))
                 for queue in self._queues.get(key, ()):
                     self._put(queue, payload)

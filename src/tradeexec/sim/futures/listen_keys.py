@@ -60,10 +60,14 @@ class ListenKeys:
     def keys_of(self, account: str) -> list[str]:
         return [k for k, lease in self._leases.items() if lease.account == account]
 
-    def take_expired(self) -> list[str]:
-        """Keys past their validity, removed: the stream says listenKeyExpired for each."""
+    def take_expired(self, struck: Callable[[str, str], bool] | None = None) -> list[str]:
+        """Keys past their validity, and those ``struck(key, account)`` expires early (the
+        listenKey-expiry fault), removed: the stream says listenKeyExpired for each."""
         now = self._now()
-        gone = [k for k, lease in self._leases.items() if lease.expires_at <= now]
+        gone = [
+            k for k, lease in self._leases.items()
+            if lease.expires_at <= now or (struck is not None and struck(k, lease.account))
+        ]  # fmt: skip
         for key in gone:
             del self._leases[key]
         return gone
