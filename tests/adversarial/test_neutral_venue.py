@@ -11,6 +11,7 @@ Binance adapter must hand its stream through without letting the core see Binanc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -356,3 +357,41 @@ async def test_a_zero_price_is_never_a_mark() -> None:
     assert await marks.fetch(SYMBOL) is None
     await marks.refresh()
     assert marks(SYMBOL) is None
+
+
+class _PacedVenue(LosingVenue):
+    """A venue whose transport holds each placement (rate pacing, a re-sign) until released:
+    the order passed the kill-switch gate, but reaches the venue only later."""
+
+    def __init__(self, inner: FakeVenue) -> None:
+        super().__init__(inner)
+        self.release = asyncio.Event()
+
+    async def place(self, request: Any) -> Any:
+        await self.release.wait()
+        return await self.inner.place(request)
+
+
+async def test_the_stop_waits_for_an_order_already_past_the_gate_and_leaves_nothing_open(
+    tmp_path: Path,
+) -> None:
+    """An order that passed the kill-switch gate before the stop was signed and sent 1-9 ms
+    after it (found by the futures soak): the stop cancelled first, and the order outlived
+    "COMPLETE". Now the stop waits for placements on their way, then cancels and sells."""
+    inner = _holding("0", "100000")
+    venue = _PacedVenue(inner)
+    async with manager_on(venue, tmp_path) as om:  # type: ignore[arg-type]
+        buy = OrderIntent(SYMBOL, Side.BUY, OrderType.LIMIT, quantity=D("0.01"), price=D("59000"))
+        submit = asyncio.ensure_future(om.submit(buy))
+        await _until(lambda: any(o.placing for o in om.open_orders()), "the order past the gate")
+        stop = asyncio.ensure_future(emergency_stop(venue, flatten_assets=[], risk=om.risk, selling=FAST))  # type: ignore[arg-type]
+        await _until(lambda: om.risk.tripped, "the stop tripped the switch")
+        # The old stop finished here at once; the new one waits for the order to land.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await asyncio.shield(stop)
+        venue.release.set()
+        report = await stop
+        await submit
+        assert await inner.open_orders() == [], "an order outlived the emergency stop"
+        assert report.ok

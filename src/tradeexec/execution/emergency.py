@@ -28,6 +28,9 @@ __all__ = ["AssetSale", "EmergencyReport", "LegClose", "SellSettings", "emergenc
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+# How long a stop waits for orders the manager had already let through (a placement times out
+# well before: the client gives up on an answer after its timeout).
+PLACEMENTS_SETTLE_S = 15.0
 
 
 async def emergency_stop(
@@ -57,6 +60,11 @@ async def emergency_stop(
     own sells go straight to the venue."""
     if risk is not None:
         risk.trip("emergency stop", emergency=False)
+        # An order past the gate before the trip may still be pacing or signing: cancel and
+        # sell after it lands, or it would outlive the stop (seen: signed 1-9 ms after it).
+        waited = await risk.placements_settled(PLACEMENTS_SETTLE_S)
+        if waited:
+            log.warning("emergency stop: waited for %d order(s) already on their way", waited)
     policy = policy or ErrorPolicy(base_delay_s=0.2, max_delay_s=5.0, failure_threshold=10_000)
     if holds_positions(venue):
         report = await futures_emergency_stop(

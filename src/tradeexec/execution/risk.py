@@ -9,6 +9,7 @@ can be tested without an exchange.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -172,6 +173,34 @@ class RiskManager:
         self._day_start_pnl = Decimal(0)
         self.daily_pnl = Decimal(0)
         self._kill_tasks: set[asyncio.Task[object]] = set()
+        # Placements past the kill-switch gate and not yet answered: a trip cannot recall
+        # them (the transport may still be pacing or signing one), so a stop waits them out.
+        self._placing = 0
+        self._none_placing = asyncio.Event()
+        self._none_placing.set()
+
+    # ---- placements on their way ------------------------------------------------------------
+
+    def placement_started(self) -> None:
+        self._placing += 1
+        self._none_placing.clear()
+
+    def placement_ended(self) -> None:
+        self._placing -= 1
+        if self._placing <= 0:
+            self._placing = 0
+            self._none_placing.set()
+
+    async def placements_settled(self, timeout_s: float) -> int:
+        """Wait (at most ``timeout_s``) until no placement that passed the kill-switch gate
+        is still on its way; returns how many were when called. The emergency stop calls it
+        after the trip, so its cancels and sales come after the last order the manager sent."""
+        waiting = self._placing
+        if waiting:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await self._none_placing.wait()
+        return waiting
 
     # ---- kill switch --------------------------------------------------------------------
 

@@ -393,10 +393,12 @@ class OrderManager(Batching, Reconciling):
         # an earlier one or the manager's start, whoever looks at the order meanwhile.
         order.sent = SendMark(self.venue.timestamp_ms(), time.monotonic())
         order.sent_sync = self.positions.syncs
+        self.risk.placement_started()
         order.placing = True
 
     def _sent_done(self, order: ManagedOrder) -> None:
         order.placing = False
+        self.risk.placement_ended()
         assert order.sent is not None
         # The latest timestamp it can have been signed with (a -1021 re-signs it).
         order.sent = SendMark(max(order.sent.signed_ms, self.venue.timestamp_ms()), order.sent.sent_mono)
