@@ -56,7 +56,7 @@ from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import Exposure, RiskLimitExceeded, RiskManager, order_risk
 from tradeexec.execution.risk_futures import only_reduces
 from tradeexec.execution.valuation import VALUATION_ASSET, Marks, MarkSource, Valuation
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import TradingVenue, holds_positions
 from tradeexec.venue.records import PlaceAnswer
 from tradeexec.venue.rules import MarketFigures
 from tradeexec.venue.vocab import Side
@@ -318,9 +318,8 @@ class OrderManager(Batching, Reconciling):
         else:  # a derivatives order: its leg, and the open orders on that leg
             collateral = self.positions.balance(self._symbol_rules(symbol).quote_asset).total
             legs = self.positions.legs.exposure(symbol, leg, collateral)
-            if legs.leverage is None:  # a flat leg: no position read has carried its setting
-                known = getattr(self.venue, "known_leverage", None)
-                legs = replace(legs, leverage=known(symbol) if known is not None else None)
+            if legs.leverage is None and holds_positions(self.venue):  # a flat leg: no read carried it
+                legs = replace(legs, leverage=self.venue.known_leverage(symbol))
             position = legs.quantity
         pending = ZERO
         for o in self.open_orders(symbol):
