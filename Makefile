@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy --strict src
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n auto --dist loadfile
 
 soak: $(STAMP)
 	TRADEEXEC_SOAK=full $(BIN)/pytest -m "soak or adversarial" tests/soak tests/adversarial -s

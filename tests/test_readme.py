@@ -51,6 +51,8 @@ def _runnable(line: str) -> bool:
     return not any(skip in line for skip in ("sim serve", "--venue spot ", "/path/to/", " stream "))
 
 
+# About twenty CLI processes one after another: on a loaded machine 120 s is not enough.
+@pytest.mark.timeout(300)
 def test_readme_cli_examples_run_against_the_local_exchange(tmp_path: Path) -> None:
     import shlex
 

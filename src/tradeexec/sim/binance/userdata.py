@@ -268,8 +268,11 @@ class UserDataHub:
             delay = _MAX_SWEEP_S if next_ms is None else clock.sim_to_real_seconds(next_ms)
             delay = min(max(delay, _MIN_SWEEP_S), _MAX_SWEEP_S)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: no new task per sweep (a test that counts the
+            # tasks a stop leaves behind would otherwise see the exchange's).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
 
 # ---- legacy REST: /api/v3/userDataStream and /sapi/v1/userDataStream --------------------------
