@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests.adversarial.futures_algo_batch_helpers import stop_sell
 from tests.adversarial.futures_exactly_once_helpers import futures, manager
 from tests.adversarial.neutral_venue_helpers import manager_on
 from tests.adversarial.stop_gate_helpers import Arrivals, assert_stopped_unsent, hold_orders, placing, until
@@ -137,10 +138,18 @@ async def test_spot_placements_waiting_in_the_pacing_are_not_sent_after_the_stop
         assert await desk.client.open_orders(SYMBOL) == []  # the warm-up order: the stop's cancel passed
 
 
-async def test_futures_placements_waiting_in_the_pacing_are_not_sent_after_the_stop(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["plain", "conditional"])
+async def test_futures_placements_waiting_in_the_pacing_are_not_sent_after_the_stop(
+    tmp_path: Path, kind: str
+) -> None:
+    """Plain orders (``/fapi/v1/order``) and conditional ones (the Algo Service's
+    ``/fapi/v1/algoOrder``, a SELL stop that could open a short)."""
     async with _futures(tmp_path) as desk:
+        def make(i: int) -> OrderIntent:
+            return _buy(str(59000 + i)) if kind == "plain" else stop_sell(trigger=str(58000 - i))
+
         held, results, report, stop_ms = await _stop_while_held(
-            desk, lambda: [desk.om.submit(_buy(str(59000 + i))) for i in range(WAITING)]
+            desk, lambda: [desk.om.submit(make(i)) for i in range(WAITING)]
         )
         _nothing_signed_after(desk, held, stop_ms)
         assert all(isinstance(r, RiskLimitExceeded) for r in results), results
