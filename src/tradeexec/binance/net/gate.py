@@ -18,9 +18,7 @@ checked (only order-placing requests read it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Final
 
 from tradeexec.errors import StoppedBeforeSigning
@@ -31,18 +29,24 @@ __all__ = ["check", "placing"]
 _GATE: Final[ContextVar[StopGate | None]] = ContextVar("tradeexec_stop_gate", default=None)
 
 
-@contextmanager
-def placing(gate: StopGate | None) -> Iterator[None]:
+class placing:  # lower case: used as ``with placing(gate):``, like a contextlib helper
     """Order-placing requests signed inside (in this task) are checked against ``gate``;
-    None: unchecked (a closing order, the emergency stop's own)."""
-    if gate is None:
-        yield
-        return
-    token = _GATE.set(gate)
-    try:
-        yield
-    finally:
-        _GATE.reset(token)
+    None: unchecked (a closing order, the emergency stop's own). A slotted class, not
+    ``@contextmanager``: a generator per order cost microseconds on the order path."""
+
+    __slots__ = ("_gate", "_token")
+
+    def __init__(self, gate: StopGate | None) -> None:
+        self._gate = gate
+        self._token: Token[StopGate | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._gate is not None:
+            self._token = _GATE.set(self._gate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _GATE.reset(self._token)
 
 
 def check(client_order_id: str) -> None:

@@ -9,7 +9,8 @@ The rules it lives by:
   both show the original request's recvWindow has passed (``resend_rule``): from then on the
   exchange can no longer accept the original, so the resend cannot make a duplicate. No
   local wall-clock step can make that judgement early.
-* Nothing is placed once the kill switch has tripped (one check right before the wire);
+* Nothing that could grow a position is placed once the kill switch has tripped: checked
+  right before the venue is called, and by the venue again as it signs (``sending.py``);
   an order not sent because of it is journaled as abandoned, with the reason.
 * A journal write that fails after an order is journaled never reaches the caller: the
   manager degrades (no new orders), follows the order in memory, and journals what happened
