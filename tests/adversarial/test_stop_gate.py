@@ -280,3 +280,38 @@ async def test_a_venue_that_is_not_binance_honours_the_gate_too(tmp_path: Path) 
         assert held.client_order_id not in inner.placed
         assert_stopped_unsent(om, [held])
         assert report.ok, report.lines()
+
+
+async def test_order_lists_and_cancel_replace_are_gated_but_cancels_and_queries_are_not(
+    tmp_path: Path,
+) -> None:
+    """Every order-placing request signed under a tripped gate is held back at signing (an
+    OCO list, a cancel-replace's new order); cancels and queries under the same gate go."""
+    async with LocalExchange(market=False) as ex:
+        ex.set_price(SYMBOL, "60000")
+        ex.add_liquidity(SYMBOL, "SELL", "60000", "5")
+        arrivals = Arrivals(ex)
+        async with BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, timeout=3.0) as client:
+            cid = "gate_rest"
+            limit: dict[str, Any] = {"price": D("58000"), "time_in_force": "GTC"}
+            rests = await client.new_order(
+                SYMBOL, "BUY", "LIMIT", quantity=D("0.01"), new_client_order_id=cid, **limit
+            )
+            before = len(arrivals.placed)
+            tripped = RiskManager()
+            tripped.trip("attack: stopped", emergency=False)
+            with gated(tripped):
+                with pytest.raises(StoppedBeforeSigning):
+                    await client.new_oco(
+                        SYMBOL, "SELL", D("0.01"), D("62000"), D("58000"),
+                        stop_limit_price=D("57900"), stop_limit_time_in_force="GTC",
+                    )  # fmt: skip
+                with pytest.raises(StoppedBeforeSigning):
+                    await client.cancel_replace(SYMBOL, "BUY", "LIMIT", cancel_orig_client_order_id=cid,
+                                                quantity=D("0.02"), **limit)  # fmt: skip
+                assert arrivals.placed[before:] == []
+                assert (await client.get_order(SYMBOL, orig_client_order_id=cid)).order_id == rests.order_id
+                assert [o.client_order_id for o in await client.open_orders(SYMBOL)] == [cid]
+                canceled = await client.cancel_order(SYMBOL, orig_client_order_id=cid)
+            assert str(canceled.status) == "CANCELED"
+            assert await client.open_orders(SYMBOL) == []
