@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.net.gate import placing as gated
 from tradeexec.binance.net.ratelimit import RateLimiter
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.errors import StoppedBeforeSigning
+from tradeexec.errors import OutcomeUnknown, StoppedBeforeSigning
 from tradeexec.execution.emergency import EmergencyReport, SellSettings, emergency_stop
+from tradeexec.execution.journal.records import OutcomeKind, RequestKind
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
@@ -315,3 +317,43 @@ async def test_order_lists_and_cancel_replace_are_gated_but_cancels_and_queries_
                 canceled = await client.cancel_order(SYMBOL, orig_client_order_id=cid)
             assert str(canceled.status) == "CANCELED"
             assert await client.open_orders(SYMBOL) == []
+
+
+class _ResendHeld(LosingVenue):
+    """The first placement lost before it was sent; the resend held before signing until
+    released (then the fake signs it, reading the gate)."""
+
+    def __init__(self, inner: FakeVenue) -> None:
+        super().__init__(inner)
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def place(self, request: Any, *, gate: Any = None) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise OutcomeUnknown(f"{request.client_order_id}: the connection dropped before it was sent")
+        await self.release.wait()
+        return await self.inner.place(request, gate=gate)
+
+
+async def test_a_resend_held_before_signing_when_the_stop_trips_is_not_sent(tmp_path: Path) -> None:
+    """The resolver's resend (same ID, once the lost original can no longer execute) passes
+    the manager's check, then waits; the stop trips: it is never signed, and the order ends
+    abandoned after its one unknown placement."""
+    inner = FakeVenue(D("60000"))
+    inner.holdings = {"BTC": D("0"), "USDT": D("100000")}
+    venue = _ResendHeld(inner)
+    async with manager_on(venue, tmp_path) as om:  # type: ignore[arg-type]
+        order = await om.submit(dataclasses.replace(_buy("59000"), recv_window_ms=100))
+        assert order.state is OrderState.UNKNOWN
+        await until("the resend held before signing", lambda: venue.calls == 2 and order.placing, 15)
+        om.risk.trip("attack: stop while a resend waits", emergency=False)
+        venue.release.set()
+        await until("the order to end", lambda: order.is_final and not order.placing)
+        assert inner.placed == []
+        assert order.state is OrderState.CANCELED
+        assert order.reason is not None and order.reason.startswith("not sent: kill switch tripped")
+        places = [r for r in om.journal.requests(order.intent.id) if r.kind is RequestKind.PLACE]
+        assert [r.outcome for r in places] == [OutcomeKind.UNKNOWN, OutcomeKind.ABANDONED]
+        derived = om.journal.state(order.client_order_id)
+        assert derived is not None and derived.state is OrderState.CANCELED
