@@ -90,6 +90,19 @@ class DuplicateOrderId(TradeexecError):
     taken for rejected."""
 
 
+class StoppedBeforeSigning(TradeexecError):
+    """The venue did not send a placement: the stop gate it was handed (``StopGate``) said
+    trading had stopped at the moment the request was to be signed. Nothing reached the
+    exchange and no signature was made, so the order is given up, never looked up."""
+
+    def __init__(self, client_order_id: str, reason: str) -> None:
+        self.client_order_id = client_order_id
+        self.reason = reason
+        super().__init__(
+            f"order {client_order_id!r} not sent: trading stopped before it was signed ({reason})"
+        )
+
+
 class Throttled(TradeexecError):
     """The venue refused the request for the rate of requests (Binance: 429, 418 ban);
     ``retry_after_s`` is how long it asked to wait, None when it did not say."""

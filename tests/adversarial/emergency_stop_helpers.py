@@ -14,6 +14,7 @@ from tradeexec.binance.venue import SpotVenue
 from tradeexec.errors import OrderStatusUnknown
 from tradeexec.execution.emergency import EmergencyReport, SellSettings
 from tradeexec.sim import LocalExchange, SimConfig
+from tradeexec.venue.protocol import StopGate
 from tradeexec.venue.records import PlaceAnswer, PlacementRequest
 
 # Short pauses between passes: the tests' books do not refill by themselves.
@@ -97,9 +98,9 @@ class LookupsFailAfterLostAnswer:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._venue, name)
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         try:
-            return await self._venue.place(request)
+            return await self._venue.place(request, gate=gate)
         except OrderStatusUnknown:
             self._ex.inject("http_5xx", "/api/v3/order", count=self._failures, status=503)
             raise

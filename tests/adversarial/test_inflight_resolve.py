@@ -25,6 +25,7 @@ from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskLimits, RiskManager
+from tradeexec.venue.protocol import StopGate
 from tradeexec.venue.records import PlaceAnswer, PlacementRequest
 from tradeexec.venue.vocab import OrderType, Side
 
@@ -40,11 +41,11 @@ class SlowVenue(FakeVenue):
         self.arrive = asyncio.Event()
         self.on_the_wire = asyncio.Event()
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         if not self.on_the_wire.is_set():
             self.on_the_wire.set()
             await self.arrive.wait()
-        return await super().place(request)
+        return await super().place(request, gate=gate)
 
     async def server_time_ms(self) -> int:
         return await super().server_time_ms() + 60_000

@@ -360,15 +360,16 @@ async def test_a_zero_price_is_never_a_mark() -> None:
 
 
 class _PacedVenue(LosingVenue):
-    """A venue whose transport holds each placement (rate pacing, a re-sign) until released:
-    the order passed the kill-switch gate, but reaches the venue only later."""
+    """A venue that holds each placement, already signed, until released: the order passed
+    both kill-switch gates (the manager's and the one at signing, read before the trip
+    here), but reaches the exchange only later."""
 
     def __init__(self, inner: FakeVenue) -> None:
         super().__init__(inner)
         self.release = asyncio.Event()
 
-    async def place(self, request: Any) -> Any:
-        await self.release.wait()
+    async def place(self, request: Any, *, gate: Any = None) -> Any:
+        await self.release.wait()  # signed before the stop: the gate is not read again
         return await self.inner.place(request)
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
+from tradeexec.venue.protocol import StopGate
 from tradeexec.venue.records import (
     AccountBalances,
     AssetHolding,
@@ -47,11 +48,11 @@ class FakeDerivatives(FakeVenue):
 
     # ---- placements move legs, not holdings -------------------------------------------------
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         if request.position_leg is None:
             raise AssertionError(f"{request.client_order_id}: a derivatives order without a leg")
         self.requests.append(request)
-        return await super().place(request)
+        return await super().place(request, gate=gate)
 
     def _fill(self, cid: str, price: Decimal, qty: Decimal | None = None) -> PlacementFill:
         order = self.orders[cid]

@@ -26,8 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from tradeexec.errors import DuplicateOrderId, InvalidParameter, OrderNotFound, OutcomeUnknown, TradeexecError
-from tradeexec.venue.protocol import KeyPermissions, TradingVenue
+from tradeexec.errors import (
+    DuplicateOrderId,
+    InvalidParameter,
+    OrderNotFound,
+    OutcomeUnknown,
+    StoppedBeforeSigning,
+    TradeexecError,
+)
+from tradeexec.venue.protocol import KeyPermissions, StopGate, TradingVenue
 from tradeexec.venue.records import (
     AccountBalances,
     AssetHolding,
@@ -155,8 +162,11 @@ class FakeVenue:
     async def average_price(self, symbol: str) -> Decimal | None:
         return self.price
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         cid = request.client_order_id
+        # The venue's last look at the kill switch, as it would sign (nothing awaited here).
+        if gate is not None and gate.trip_reason is not None:
+            raise StoppedBeforeSigning(cid, gate.trip_reason)
         live = self.orders.get(cid)
         if live is not None and not live.status.is_final:
             raise DuplicateOrderId(f"an open order already has the id {cid}")
@@ -344,11 +354,11 @@ class LosingVenue:
     def is_local(self) -> bool:
         return self.inner.is_local
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         fault = self.faults.pop(0) if self.faults else None
         if fault == "lost":
             raise OutcomeUnknown(f"{request.client_order_id}: the connection dropped before it was sent")
-        answer = await self.inner.place(request)
+        answer = await self.inner.place(request, gate=gate)
         if fault == "unanswered":
             raise OutcomeUnknown(f"{request.client_order_id}: the connection dropped before the answer")
         return answer

@@ -22,6 +22,7 @@ from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.request import OrderIntent, checked, rounded
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.venue.positions import PositionLeg, PositionSnapshot
+from tradeexec.venue.protocol import StopGate
 from tradeexec.venue.records import PlaceAnswer, PlacementRequest
 from tradeexec.venue.vocab import OrderType, Side
 
@@ -40,9 +41,9 @@ class LeggedVenue(FakeVenue):
     async def positions(self, symbol: str | None = None) -> Sequence[PositionSnapshot]:
         return []
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         self.sent.append((request.client_order_id, request.reduce_only, request.position_leg))
-        return await super().place(request)
+        return await super().place(request, gate=gate)
 
 
 def _close(**kw: object) -> OrderIntent:

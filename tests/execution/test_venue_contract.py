@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -20,7 +21,7 @@ from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.futures_venue import FuturesVenue
 from tradeexec.binance.rules.symbol_rules import SymbolRules
 from tradeexec.binance.venue import SpotVenue
-from tradeexec.errors import DuplicateOrderId, InvalidParameter
+from tradeexec.errors import DuplicateOrderId, InvalidParameter, StoppedBeforeSigning
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -32,7 +33,7 @@ from tradeexec.sim import SimConfig
 from tradeexec.sim.config import AccountConfig
 from tradeexec.sim.exchange import LocalExchange
 from tradeexec.sim.futures import FuturesOrderRequest
-from tradeexec.venue.protocol import TradingVenue
+from tradeexec.venue.protocol import BatchPlacement, TradingVenue
 from tradeexec.venue.records import PlacementRequest
 from tradeexec.venue.vocab import OrderType, Side
 
@@ -172,6 +173,33 @@ async def test_a_second_placement_of_an_open_id_is_a_duplicate(venue: TradingVen
         with pytest.raises(DuplicateOrderId):
             await venue.place(intent)
         assert await _copies(venue, order.client_order_id) == 1
+
+
+class _Gate:
+    """A ``StopGate``: the kill switch as the venue reads it at signing."""
+
+    def __init__(self, reason: str | None) -> None:
+        self.trip_reason = reason
+
+
+async def test_a_placement_under_a_tripped_gate_is_never_sent(venue: TradingVenue, tmp_path: Path) -> None:
+    """The venue reads the gate at signing: tripped, nothing reaches the exchange (and
+    ``StoppedBeforeSigning`` names the order); open, or no gate (a closing order, the
+    emergency stop's own), the order goes; a cancel is never gated."""
+    async with _manager(venue, tmp_path / "j.sqlite") as om:
+        order = await om.submit(_limit())
+        stopped = dataclasses.replace(order.intent, client_order_id=order.client_order_id + "s")
+        with pytest.raises(StoppedBeforeSigning, match=stopped.client_order_id):
+            await venue.place(stopped, gate=_Gate("contract: stopped"))
+        assert await _copies(venue, stopped.client_order_id) == 0
+        if isinstance(venue, BatchPlacement):
+            with pytest.raises(StoppedBeforeSigning):
+                await venue.place_batch([stopped], gate=_Gate("contract: stopped"))
+            assert await _copies(venue, stopped.client_order_id) == 0
+        await venue.place(stopped, gate=_Gate(None))
+        assert await _copies(venue, stopped.client_order_id) == 1
+        await venue.cancel(SYMBOL, stopped.client_order_id)
+        assert [o.client_order_id for o in await venue.open_orders(SYMBOL)] == [order.client_order_id]
 
 
 async def test_a_restart_settles_what_filled_while_down(venue: TradingVenue, tmp_path: Path) -> None:

@@ -171,10 +171,19 @@ class SoakRun:
         closing ones (``closing``: count those), which the kill switch lets through by design
         on futures, since they cannot grow a position. The stop reads the signing clock and
         trips the kill switch with no await between, so an order signed in that same
-        millisecond was signed before it: strictly later only."""
+        millisecond was signed before it: strictly later only. An order that reached the
+        exchange before the stop began was signed before it, whatever its timestamp says:
+        the signing clock is the local one plus the measured offset, and after the exchange's
+        clock jumps back (the monkey's clock skew) a re-measured offset makes the stop's
+        reading lower than that of an order signed seconds earlier (seed 5: arrived 2.3 s
+        before the stop, its timestamp 161 ms above the stop's)."""
         if self.stop_signed_ms is None:
             return 0
-        return sum(1 for a in self.arrivals if a.signed_ms > self.stop_signed_ms and a.closing is closing)
+        return sum(1 for a in self.arrivals if self._signed_after_stop(a) and a.closing is closing)
+
+    def _signed_after_stop(self, a: Arrival) -> bool:
+        assert self.stop_signed_ms is not None and self.stop_began is not None
+        return a.signed_ms > self.stop_signed_ms and a.at >= self.stop_began
 
     def in_flight_at_stop(self) -> int:
         """Signed before the stop, arrived after it (the stop must find and cancel them)."""
@@ -365,7 +374,7 @@ def _late_orders(run: SoakRun, journal: Journal) -> list[str]:
         return []
     out = []
     for a in run.arrivals:
-        if a.signed_ms <= run.stop_signed_ms or a.closing:
+        if not run._signed_after_stop(a) or a.closing:
             continue
         intent = journal.intent(a.client_order_id)
         sends = [] if intent is None else [

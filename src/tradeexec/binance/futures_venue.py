@@ -56,6 +56,7 @@ from tradeexec.binance.models.base import ServerTime
 from tradeexec.binance.models.futures import FuturesOrder
 from tradeexec.binance.models.futures_algo import FuturesAlgoOrder
 from tradeexec.binance.models.futures_market import FuturesPriceTicker, PremiumIndex
+from tradeexec.binance.net.gate import placing
 from tradeexec.binance.rest.futures_trade import MAX_BATCH, batch_order
 from tradeexec.binance.rest.order_args import check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
@@ -72,6 +73,7 @@ from tradeexec.errors import (
     TradeexecError,
 )
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionSnapshot
+from tradeexec.venue.protocol import StopGate
 from tradeexec.venue.records import (
     AccountBalances,
     BookTop,
@@ -184,15 +186,17 @@ class FuturesVenue(BinanceVenueBase):
 
     # -- orders ---------------------------------------------------------------------------
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
-        # Checked by the core (``check_order``, the rules): built as it is, not checked again.
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
+        # Checked by the core (``check_order``, the rules): built as it is, not checked again;
+        # the gate is read again at signing (``net/gate.py``).
         try:
-            if request.type in ALGO_TYPE_OF:
-                algo = await self._new_algo(request)
-                return PlaceAnswer(
-                    algo.algo_id, conditional_snapshot(algo).status, _ZERO, _ZERO, algo.update_time
-                )
-            order = await self._new_order(request)
+            with placing(gate):
+                if request.type in ALGO_TYPE_OF:
+                    algo = await self._new_algo(request)
+                    return PlaceAnswer(
+                        algo.algo_id, conditional_snapshot(algo).status, _ZERO, _ZERO, algo.update_time
+                    )
+                order = await self._new_order(request)
         except BinanceAPIError as exc:
             if exc.code == DUPLICATE_CLIENT_ID_CODE:  # the Algo Service's word for it too
                 raise DuplicateOrderId(str(exc)) from exc
@@ -205,14 +209,17 @@ class FuturesVenue(BinanceVenueBase):
             request.symbol, request.side, o.pop("type"), **o, recv_window=request.recv_window_ms
         )
 
-    async def place_batch(self, requests: Sequence[PlacementRequest]) -> list[PlaceAnswer | TradeexecError]:
+    async def place_batch(
+        self, requests: Sequence[PlacementRequest], *, gate: StopGate | None = None
+    ) -> list[PlaceAnswer | TradeexecError]:
         """Up to ``batch_size`` plain orders in one ``POST /fapi/v1/batchOrders``; each answer
         in its place, an order's own refusal as its exception (a duplicate client ID as
         ``DuplicateOrderId``). A lost answer raises for the whole batch (``OrderStatusUnknown``
         or a transport error): each order is then looked up by its own client order ID."""
         batch = [batch_order(r.symbol, r.side, **_order_options(r)) for r in requests]
         window = min(r.recv_window_ms for r in requests)
-        answers = await self.client.futures_batch_orders(batch, recv_window=window)
+        with placing(gate):
+            answers = await self.client.futures_batch_orders(batch, recv_window=window)
         out: list[PlaceAnswer | TradeexecError] = []
         for a in answers:
             if isinstance(a, FuturesOrder):

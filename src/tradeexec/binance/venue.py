@@ -23,6 +23,7 @@ from tradeexec.binance.enums import OrderResponseType
 from tradeexec.binance.errors import MSG_DUPLICATE_ORDER
 from tradeexec.binance.models import OrderAck, OrderFull, OrderReport
 from tradeexec.binance.models.wallet import SystemStatus
+from tradeexec.binance.net.gate import placing
 from tradeexec.binance.rest.order_args import OrderArgs, check_shape
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.rules.order_check import order_check_of
@@ -39,7 +40,7 @@ from tradeexec.binance.venue_stream import SpotUserStream, user_data_stream
 from tradeexec.config import is_local_exchange
 from tradeexec.errors import BinanceAPIError, DuplicateOrderId, InvalidParameter
 from tradeexec.venue.positions import PositionLeg
-from tradeexec.venue.protocol import KeyPermissions
+from tradeexec.venue.protocol import KeyPermissions, StopGate
 from tradeexec.venue.records import (
     AccountBalances,
     BookTop,
@@ -117,13 +118,14 @@ class SpotVenue(BinanceVenueBase):
         check_shape(order_check_of(order))
         _refuse_legs(order.symbol, *leg_terms(order))
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         # Checked by the core (``check_order``, the rules): built as it is, not checked again,
         # but for the one refusal a journal written by another venue's run could carry.
         _refuse_legs(request.symbol, request.reduce_only, request.position_leg)
         args = OrderArgs(order_check_of(request), request.client_order_id, OrderResponseType.FULL)
         try:
-            response = await self.orders.place(args, recv_window=request.recv_window_ms)
+            with placing(gate):  # read again at signing, REST or WebSocket API
+                response = await self.orders.place(args, recv_window=request.recv_window_ms)
         except BinanceAPIError as exc:
             if exc.msg == DUPLICATE_ORDER_MSG:
                 raise DuplicateOrderId(str(exc)) from exc

@@ -42,6 +42,7 @@ __all__ = [
     "ConditionalOrders",
     "DerivativesVenue",
     "KeyPermissions",
+    "StopGate",
     "TradingVenue",
     "holds_positions",
 ]
@@ -58,6 +59,20 @@ class KeyPermissions(Protocol):
     def enable_internal_transfer(self) -> bool: ...
     @property
     def permits_universal_transfer(self) -> bool: ...
+
+
+class StopGate(Protocol):
+    """The kill switch as a venue sees it, handed over with each placement that could grow a
+    position (``place(..., gate=...)``). The core checks the switch before it calls the venue,
+    but the venue may await (rate-limit pacing, the clock offset, a -1021 re-sign) before it
+    signs: it reads ``trip_reason`` again right before it stamps and signs each attempt, with
+    no await between, and raises ``StoppedBeforeSigning`` (sending nothing) when it is set.
+    An attribute read: the check costs nothing on the order path."""
+
+    @property
+    def trip_reason(self) -> str | None:
+        """Why trading stopped; None while it may go on."""
+        ...
 
 
 class TradingVenue(Protocol):
@@ -83,12 +98,15 @@ class TradingVenue(Protocol):
         ``SymbolRuleSet.needs_average_price``; None when it has none (nothing traded)."""
         ...
 
-    async def place(self, request: PlacementRequest) -> PlaceAnswer:
+    async def place(self, request: PlacementRequest, *, gate: StopGate | None = None) -> PlaceAnswer:
         """Send one order, already checked (``check_order``), rounded and validated against
         the symbol's rules by the core: the venue sends it as it is. Raises ``OutcomeUnknown``
         / ``OrderStatusUnknown`` (or a transport error) when the answer was lost,
         ``DuplicateOrderId`` when an open order already has the ID, another
-        ``TradeexecError`` when the venue refused it."""
+        ``TradeexecError`` when the venue refused it. With a ``gate``, every attempt to sign
+        it (a -1021 re-sign too) first reads the gate, and a tripped one raises
+        ``StoppedBeforeSigning`` with nothing sent; no gate (the emergency stop's own closing
+        orders, orders that cannot grow a position) sends regardless."""
         ...
 
     async def lookup(self, symbol: str, client_order_id: str) -> OrderSnapshot:
@@ -168,10 +186,11 @@ class BatchPlacement(Protocol):
     batch_size: int
 
     async def place_batch(
-        self, requests: Sequence[PlacementRequest]
+        self, requests: Sequence[PlacementRequest], *, gate: StopGate | None = None
     ) -> Sequence[PlaceAnswer | TradeexecError]:
         """One answer per request, in order: the order's answer, or its own refusal (which
-        refuses that order only). Raises as ``place`` does when the batch's answer is lost."""
+        refuses that order only). Raises as ``place`` does when the batch's answer is lost,
+        and ``StoppedBeforeSigning`` (nothing sent) when ``gate`` tripped before signing."""
         ...
 
 

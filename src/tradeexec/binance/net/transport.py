@@ -14,6 +14,9 @@ Three rules shape this module.
   the clock is re-measured and the request re-signed and sent once more.
 * Nothing secret leaves: signed query strings, signatures and the API key header are never
   logged or put in an exception; errors name the request path only.
+* No order able to grow a position is signed after a stop began: right before each attempt of
+  an order-placing request is stamped and signed (the -1021 re-sign too), the venue's stop gate
+  is read (``net/gate.py``), with no await in between.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import msgspec
 
 from tradeexec.binance.enums import RateLimitInterval, RateLimitType
 from tradeexec.binance.errors import ErrorBody, error_from_response, outcome_unknown
+from tradeexec.binance.net import gate
 from tradeexec.binance.net.auth import Signer, encode_params, encode_value, sign_payload
 from tradeexec.binance.net.budget import BudgetStore
 from tradeexec.binance.net.endpoints import Endpoint, lookup
@@ -147,6 +151,8 @@ class _Route:
     signed: bool
     idempotent: bool
     is_order: bool
+    # Creates or changes an order (not a test order, a cancel or a query): read the stop gate.
+    places: bool
     new_id_param: str | None
     family: ApiFamily
     limiter: RateLimiter
@@ -366,6 +372,8 @@ class Transport:
                 offset = self._offsets_ms.get(route.host)
                 if offset is None:
                     offset = await self._offset(route)
+                if route.places:
+                    gate.check(order_ref[1] if order_ref is not None else "*")
                 query = self._sign(payload, window, offset)
             else:
                 query = payload
@@ -433,6 +441,7 @@ class Transport:
                 signed=endpoint.security.signed,
                 idempotent=method == "GET" or (listen_key and method in ("PUT", "DELETE")),
                 is_order=method != "GET" and "order" in path.lower(),
+                places=_places(method, path),
                 new_id_param=_new_id_param(method, path),
                 family=ApiFamily.of_path(path),
                 limiter=self.limiters[endpoint.base],
@@ -533,6 +542,17 @@ def _new_id_param(method: str, path: str) -> str | None:
         if path.endswith(_NEW_LIST_SUFFIXES):
             return "listClientOrderId"
     return None
+
+
+def _places(method: str, path: str) -> bool:
+    """Whether the request creates an order or changes one (a new order, list, algo order,
+    cancel-replace, a futures batch or modify): what the stop gate holds back."""
+    if path.endswith("/test"):
+        return False
+    if method == "POST":
+        return _new_id_param(method, path) is not None or path.endswith("/batchOrders")
+    # A futures modify (PUT order, PUT batchOrders) may raise a quantity.
+    return method == "PUT" and path.endswith(("/order", "/batchOrders"))
 
 
 def _order_reference(route: _Route, args: dict[str, object]) -> tuple[str, str]:

@@ -42,6 +42,7 @@ from tradeexec.binance.models import (
     OrderReport,
     decode_cancel_open_orders,
 )
+from tradeexec.binance.net import gate
 from tradeexec.binance.net.auth import KEY_ED25519, Signer, ws_signature_payload
 from tradeexec.binance.net.endpoints import Endpoint, lookup
 from tradeexec.binance.net.ratelimit import RateLimiter
@@ -72,6 +73,12 @@ T = TypeVar("T")
 _MAX_MESSAGE = 1 << 26  # a full exchangeInfo is several MB; anything far beyond is an attack
 # A timer may fire this much before its time (the loop's clock resolution and rounding).
 _EARLY_S = 0.001
+# The methods that create or change an order (spot and USDⓈ-M): each attempt reads the stop
+# gate (``net/gate.py``) right before it is stamped and signed.
+_PLACING = frozenset({
+    "order.place", "order.cancelReplace", "order.modify", "sor.order.place",
+    "orderList.place", "orderList.place.oco", "orderList.place.oto", "orderList.place.otoco",
+})  # fmt: skip
 
 
 class _Lost(Exception):
@@ -319,6 +326,8 @@ class WsApiClient(AsyncService):
             ws = self._ws
             if ws is None or ws.closed:
                 raise _Lost("connection lost while waiting for rate-limit budget")
+        if method in _PLACING:  # no await from here to the signature
+            gate.check(str(params.get("newClientOrderId") or params.get("listClientOrderId") or "*"))
         body = self._signed(params) if sign else wire_params(params)
         request_id = next(self.order_id_params)
         loop = asyncio.get_running_loop()

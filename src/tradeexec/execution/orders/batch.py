@@ -6,7 +6,10 @@ of a single ``submit``.
   earlier orders counted, journaled with its placement request) before the batch is sent;
   one refused locally refuses the batch, and the orders already journaled are abandoned
   (journaled so, never sent: a restart does not send them).
-* The kill switch is checked for each order right before the wire, as for a single order.
+* The kill switch is checked for each order right before the wire, as for a single order,
+  and again by the venue when it signs the batch (``sending.py``) if any of its orders could
+  grow a position: a batch stopped there was never sent and every order of it is abandoned
+  (a closing one too: resubmitted alone, a stop lets it through).
 * Each answer is applied to its own order: an error in place rejects (or, if it says the
   outcome is unknown, resolves) that order only.
 * A lost answer (timeout, -1007, dropped connection) makes every order of the batch UNKNOWN,
@@ -20,27 +23,22 @@ import abc
 import asyncio
 from collections.abc import Sequence
 
-from tradeexec.errors import InvalidParameter, TradeexecError
+from tradeexec.errors import InvalidParameter, StoppedBeforeSigning, TradeexecError
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.resolve import Resolving
+from tradeexec.execution.orders.sending import Sending
 from tradeexec.venue.protocol import BatchPlacement
 from tradeexec.venue.records import PlaceAnswer
 
 __all__ = ["Batching"]
 
 
-class Batching(Resolving, abc.ABC):
+class Batching(Sending, Resolving, abc.ABC):
     """``submit_batch``, over the single-order steps the manager defines."""
 
     @abc.abstractmethod
     async def _admit(self, request: OrderIntent) -> tuple[ManagedOrder, int]: ...
-    @abc.abstractmethod
-    def _may_send(self, order: ManagedOrder) -> bool: ...
-    @abc.abstractmethod
-    def _mark_sent(self, order: ManagedOrder) -> None: ...
-    @abc.abstractmethod
-    def _sent_done(self, order: ManagedOrder) -> None: ...
     @abc.abstractmethod
     def _place_failed(self, order: ManagedOrder, request_id: int, exc: Exception) -> bool: ...
     @abc.abstractmethod
@@ -75,11 +73,11 @@ class Batching(Resolving, abc.ABC):
         return [o for o, _rid in admitted]
 
     async def _send_batch(self, venue: BatchPlacement, sending: list[tuple[ManagedOrder, int]]) -> None:
-        for order, _rid in sending:
-            self._mark_sent(order)
+        gate = next((g for o, _rid in sending if (g := self._gate_for(o)) is not None), None)
+        before = [self._mark_sent(o) for o, _rid in sending]
         try:
             try:
-                answers = await venue.place_batch([o.intent for o, _rid in sending])
+                answers = await venue.place_batch([o.intent for o, _rid in sending], gate=gate)
             finally:
                 for order, _rid in sending:
                     self._sent_done(order)
@@ -87,6 +85,10 @@ class Batching(Resolving, abc.ABC):
             for order, rid in sending:
                 self._outcome_unknown(order, rid, "the caller was cancelled while the batch was in flight")
             raise
+        except StoppedBeforeSigning as exc:  # nothing of the batch was sent
+            for (order, _rid), was in zip(sending, before, strict=True):
+                self._not_signed(order, was, exc)
+            return
         except Exception as exc:
             # The batch's answer is lost (or it was refused whole): each order on its own.
             for order, rid in sending:

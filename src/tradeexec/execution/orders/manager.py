@@ -9,7 +9,8 @@ The rules it lives by:
   both show the original request's recvWindow has passed (``resend_rule``): from then on the
   exchange can no longer accept the original, so the resend cannot make a duplicate. No
   local wall-clock step can make that judgement early.
-* Nothing is placed once the kill switch has tripped (one check right before the wire);
+* Nothing that could grow a position is placed once the kill switch has tripped: checked
+  right before the venue is called, and by the venue again as it signs (``sending.py``);
   an order not sent because of it is journaled as abandoned, with the reason.
 * A journal write that fails after an order is journaled never reaches the caller: the
   manager degrades (no new orders), follows the order in memory, and journals what happened
@@ -38,6 +39,7 @@ from tradeexec.errors import (
     InvalidParameter,
     JournalUnavailable,
     OrderStatusUnknown,
+    StoppedBeforeSigning,
     TradeexecError,
 )
 from tradeexec.execution.avg_prices import AveragePrices
@@ -49,7 +51,6 @@ from tradeexec.execution.orders.batch import Batching
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
 from tradeexec.execution.orders.request import OrderIntent, checked, rounded
-from tradeexec.execution.orders.resend_rule import SendMark
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.execution.policy import Action, ErrorPolicy
 from tradeexec.execution.positions import PositionTracker
@@ -353,54 +354,29 @@ class OrderManager(Batching, Reconciling):
         )
 
     async def _send_place(self, order: ManagedOrder, request_id: int) -> bool:
-        """Put the placement on the wire, unless the kill switch is tripped: False then, and
-        the order is abandoned (``_may_send``). Raises the venue's refusal."""
+        """Put the placement on the wire, unless the kill switch is tripped, here or when the
+        venue comes to sign it: False then, and the order is abandoned (``sending.py``).
+        Raises the venue's refusal."""
         if not self._may_send(order):
             return False
-        self._mark_sent(order)
+        before = self._mark_sent(order)
         try:
             try:
-                response = await self.venue.place(order.intent)
+                response = await self.venue.place(order.intent, gate=self._gate_for(order))
             finally:
                 self._sent_done(order)
         except asyncio.CancelledError:
             self._outcome_unknown(order, request_id, "the caller was cancelled while the order was in flight")
             raise
+        except StoppedBeforeSigning as exc:  # the venue's gate at signing: never sent
+            self._not_signed(order, before, exc)
+            return False
         except Exception as exc:
             if self._place_failed(order, request_id, exc):
                 raise
             return True
         await self._place_answered(order, request_id, response)
         return True
-
-    def _may_send(self, order: ManagedOrder) -> bool:
-        """The kill switch, checked right before the wire. Every placement and resend passes
-        it (single or batch), so no path (resolver, reconcile, replace, the Executor) sends
-        after a stop; the emergency stop's own sells do not come through here."""
-        stop = self.risk.trip_reason
-        intent = order.intent
-        if stop is not None and not only_reduces(intent.side, intent.position_leg, intent.reduce_only):
-            # Once tripped, only an order the venue will not let grow a position goes out.
-            self._abandon(order, f"not sent: kill switch tripped ({stop})")
-            return False
-        return True
-
-    def _mark_sent(self, order: ManagedOrder) -> None:
-        if order.state is OrderState.PENDING_NEW:
-            order.state = OrderState.UNKNOWN  # sent: until answered, only the exchange knows
-        # Marked before the await: the resend rule's clocks count from this send, never from
-        # an earlier one or the manager's start, whoever looks at the order meanwhile.
-        order.sent = SendMark(self.venue.timestamp_ms(), time.monotonic())
-        order.sent_sync = self.positions.syncs
-        self.risk.placement_started()
-        order.placing = True
-
-    def _sent_done(self, order: ManagedOrder) -> None:
-        order.placing = False
-        self.risk.placement_ended()
-        assert order.sent is not None
-        # The latest timestamp it can have been signed with (a -1021 re-signs it).
-        order.sent = SendMark(max(order.sent.signed_ms, self.venue.timestamp_ms()), order.sent.sent_mono)
 
     def _place_failed(self, order: ManagedOrder, request_id: int, exc: Exception) -> bool:
         """A placement that raised: the outcome is unknown (resolved by lookup) or the venue
