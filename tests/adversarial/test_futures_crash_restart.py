@@ -55,6 +55,7 @@ class Runs:
     secret: str
     journal: Path
     history: list[ChildRun] = field(default_factory=list)
+    module: str = "tests.adversarial.futures_crash_child"  # the child to run
 
     async def child(self, crash_at: str | None = None, kill_after_s: float | None = None) -> ChildRun:
         env = {
@@ -65,7 +66,7 @@ class Runs:
             "TRADEEXEC_CRASH_AT": crash_at or "",
         }
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.adversarial.futures_crash_child", self.rest_url, str(self.journal),
+            sys.executable, "-m", self.module, self.rest_url, str(self.journal),
             cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         output = asyncio.ensure_future(proc.communicate())
