@@ -22,28 +22,23 @@ After the last batch the run waits until every order is settled.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import sys
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from tests.adversarial.futures_crash_child import CrashingFuturesClient
-from tests.soak.crash_child import CrashingJournal, CrashPoints, _settle
-from tradeexec.binance.client import BinanceClient
+from tests.adversarial.futures_crash_child import CrashingFuturesClient, crashing_manager, run_child
+from tests.soak.crash_child import CrashingJournal, _settle
 from tradeexec.binance.futures_venue import FuturesVenue
 from tradeexec.execution.journal.records import OutcomeKind
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.orders.state import OrderState
-from tradeexec.execution.risk import RiskLimits, RiskManager
 from tradeexec.venue.positions import PositionLeg
 from tradeexec.venue.vocab import OrderType, Side, TimeInForce
 
 SYMBOL = "BTCUSDT"
 RECV_WINDOW_MS = 400
 INFLIGHT_S = 0.1  # ``inflight`` kills this long after the batch left (the exchange waits longer)
-RUN_TIMEOUT_S = 25.0  # the test gives a child 30 s
+SETTLE_S = 12.0  # a batch's orders leave doubt within this
 D = Decimal
 
 # (side, price, qty, reduce_only) per order. The book the test sets up: asks 60000 x 0.05,
@@ -93,31 +88,14 @@ class BatchCrashJournal(CrashingJournal):
 
 
 async def run(rest_url: str, journal_path: str) -> None:
-    crash = CrashPoints(os.environ.get("TRADEEXEC_CRASH_AT", ""))
-    journal = BatchCrashJournal(journal_path, durability="full")
-    journal.crash = crash
-    risk = RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None))
-    async with BinanceClient(
-        os.environ["TRADEEXEC_CRASH_KEY"],
-        os.environ["TRADEEXEC_CRASH_SECRET"],
-        base_url=rest_url,
-        timeout=2.0,
-    ) as rest:
-        client = CrashingBatchClient(rest, crash)
-        client.journal = journal
-        venue = FuturesVenue(client)  # type: ignore[arg-type]
-        await venue.hedge_mode()
-        om = OrderManager(
-            venue, journal, risk=risk, poll_interval_s=0.05, stale_after_s=0.1, resend_margin_ms=100
-        )
-        await om.start()
-        try:
-            for index, batch in enumerate(BATCHES):
-                await _batch(om, journal, index, batch)
-            await _settle(om)
-        finally:
-            await om.close()
-            journal.close()
+    async with crashing_manager(
+        rest_url, journal_path, journal_type=BatchCrashJournal, client_type=CrashingBatchClient
+    ) as om:
+        journal = cast(BatchCrashJournal, om.journal)
+        cast(FuturesVenue, om.venue).client.journal = journal  # type: ignore[attr-defined]
+        for index, batch in enumerate(BATCHES):
+            await _batch(om, journal, index, batch)
+        await _settle(om)
 
 
 async def _batch(om: OrderManager, journal: BatchCrashJournal, index: int, batch: tuple[Order, ...]) -> None:
@@ -136,19 +114,13 @@ async def _batch(om: OrderManager, journal: BatchCrashJournal, index: int, batch
     orders = await om.submit_batch(intents)
     journal.answering = False
     # The next batch trades against what this one left: wait until it is settled.
-    async with asyncio.timeout(RUN_TIMEOUT_S / 2):
+    async with asyncio.timeout(SETTLE_S):
         while any(o.state in (OrderState.UNKNOWN, OrderState.PENDING_NEW) for o in orders):
             await asyncio.sleep(0.02)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
-    try:
-        asyncio.run(asyncio.wait_for(run(sys.argv[1], sys.argv[2]), RUN_TIMEOUT_S))
-    except TimeoutError:
-        print("the run hung", file=sys.stderr)
-        raise
-    print("done", flush=True)
+    run_child(run)
 
 
 if __name__ == "__main__":

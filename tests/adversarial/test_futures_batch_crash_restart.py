@@ -27,7 +27,7 @@ import pytest
 
 from tests.adversarial.futures_batch_crash_child import BATCHES, RESTING, SYMBOL, tag
 from tests.adversarial.futures_exactly_once_helpers import Futures, exchange_orders, futures
-from tests.adversarial.test_futures_crash_restart import Runs
+from tests.adversarial.test_futures_crash_restart import Runs, lay_book
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.sim.faults import FaultKind
@@ -47,15 +47,8 @@ FULL = os.environ.get("TRADEEXEC_SOAK") == "full"
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[Futures, Runs]]:
     async with futures(tmp_path) as f:
-        f.ex.futures_cancel_all_liquidity(SYMBOL)
-        for side, price, qty in (
-            ("SELL", "60000", "0.05"),
-            ("SELL", "60010", "0.05"),
-            ("SELL", "60020", "0.1"),
-            ("BUY", "59990", "0.05"),
-            ("BUY", "59980", "0.05"),
-        ):
-            f.ex.futures_add_liquidity(SYMBOL, side, price, qty)
+        lay_book(f, ("SELL", "60000", "0.05"), ("SELL", "60010", "0.05"), ("SELL", "60020", "0.1"),
+                 ("BUY", "59990", "0.05"), ("BUY", "59980", "0.05"))  # fmt: skip
         runs = Runs(f.ex.rest_url, f.ex.api_key, f.ex.api_secret, tmp_path / "journal.sqlite", module=CHILD)
         yield f, runs
 
