@@ -153,3 +153,28 @@ async def test_a_book_orders_report_never_lands_on_a_conditional_of_the_same_id(
         assert not s.om.on_order_update(snapshot)
         assert stop.state is OrderState.NEW and stop.executed_qty == 0 and stop.fills == []
         assert leg_qty(s.om) == 0
+
+
+async def test_after_a_restart_a_fired_stop_in_the_book_is_followed_by_its_reports(tmp_path: Path) -> None:
+    """The journal already names the order the stop fired (resting in the book); a new
+    process knows it as the stop's from its lookup, so that order's execution reports (whose
+    client ID is not the stop's) fill the stop, with no ALGO_UPDATE and no poller."""
+    path = tmp_path / "j.sqlite"
+    async with futures(tmp_path) as f:
+        async with streamed(f, path) as s:
+            stop = await s.om.submit(stop_sell(OrderType.STOP_LOSS_LIMIT, TRIGGER))  # rests at 59992
+            await fire(s.om)
+            (algo,) = exchange_algos(f.ex)
+            await wait_for("the fired order", lambda: stop.order_id == algo.actual_order_id, WAIT)
+            assert stop.state is OrderState.NEW
+        async with streamed(f, path) as s:
+            s.proxy.lose = is_algo_update
+            again = s.om.order(stop.client_order_id)
+            assert again is not None and again.order_id == algo.actual_order_id
+            # Our own market buy takes the resting sell at 59992 (the best ask).
+            take = await s.om.submit(OrderIntent(SYMBOL, Side.BUY, OrderType.MARKET, quantity=QTY))
+            await wait_for("the stop's fill", lambda: filled(again) and filled(take), WAIT)
+            assert [(x.last_qty, x.last_price) for x in again.fills] == [(QTY, Decimal(TRIGGER))]
+            assert lookups(s.om, again) <= 1  # the restart's own, nothing after
+            await wait_for("the leg", lambda: leg_qty(s.om) == -QTY, WAIT)
+            assert position(f.ex) == -QTY

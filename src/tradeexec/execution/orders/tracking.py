@@ -102,10 +102,12 @@ class OrderTracking:
         return space if space is not None and space.is_conditional(order.intent.type) else None
 
     def _follow_trigger(self, order: ManagedOrder, found: OrderSnapshot) -> None:
-        """A conditional order found under another order id has triggered: the venue reports
-        the order it sent to the book, which the intent follows from now on (its trades carry
-        that id). Any other order id change is not this order's and is left alone."""
-        if found.order_id != order.order_id and order.order_id is not None and self._conditional_space(order):
+        """A conditional order's lookup that reports a book order (a type outside the
+        conditional ones) found it triggered: the intent follows the order it sent to the
+        book from now on (its trades carry that id), also when the journal already named that
+        order (a restart), so that its execution reports are known as the intent's."""
+        space = self._conditional_space(order)
+        if space is not None and not space.is_conditional(found.type):
             self._link_placed(order, found.order_id)
 
     def _link_placed(self, order: ManagedOrder, placed_id: int) -> None:
