@@ -60,17 +60,20 @@ class Streamed:
 
 
 @contextlib.asynccontextmanager
-async def streamed(f: Futures, path: Path, **proxy: float | int) -> AsyncIterator[Streamed]:
-    """A manager with its poller slowed right down and an order feed on the futures user
-    stream through a ``LossyProxy`` (no reordering unless ``proxy`` asks for it)."""
+async def streamed(
+    f: Futures, path: Path, *, poll_s: float = SLOW_POLL_S, **proxy: float | int
+) -> AsyncIterator[Streamed]:
+    """A manager with its poller slowed right down (unless ``poll_s`` says otherwise) and an
+    order feed on the futures user stream through a ``LossyProxy`` (no reordering unless
+    ``proxy`` asks for it)."""
     options: dict[str, float | int] = {"hold": 0.0, "duplicate": 0.0, **proxy}
     risk = RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None))
     with Journal(path) as journal:
         async with (
             LossyProxy(f.client.settings.urls.stream, **options) as lossy,
             OrderManager(
-                f.venue, journal, strategy="fx1", risk=risk, poll_interval_s=SLOW_POLL_S,
-                stale_after_s=SLOW_POLL_S, resend_margin_ms=100,
+                f.venue, journal, strategy="fx1", risk=risk, poll_interval_s=poll_s,
+                stale_after_s=poll_s, live_poll_factor=1.0, resend_margin_ms=100,
             ) as om,
         ):  # fmt: skip
             inner = FuturesUserData(f.client, lossy.url, backoff_base_s=0.05)

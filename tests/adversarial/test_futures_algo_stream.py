@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.futures_algo_batch_helpers import QTY, exchange_algos, stop_sell
-from tests.adversarial.futures_algo_stream_helpers import is_algo_update, streamed
+from tests.adversarial.futures_algo_stream_helpers import SLOW_POLL_S, is_algo_update, streamed
 from tests.adversarial.futures_exactly_once_helpers import SYMBOL, futures, position
 from tests.adversarial.resend_helpers import wait_for
 from tradeexec.binance.futures_venue_stream import FuturesExecution
@@ -59,17 +59,22 @@ async def fire(om: OrderManager) -> ManagedOrder:
     return push
 
 
-async def test_a_triggered_stop_is_followed_through_the_stream_alone(tmp_path: Path) -> None:
-    async with futures(tmp_path) as f, streamed(f, tmp_path / "j.sqlite") as s:
+@pytest.mark.parametrize("poll_s", [SLOW_POLL_S, 0.02], ids=["stream-alone", "stream-and-poller"])
+async def test_a_triggered_stop_is_followed_through_the_stream(tmp_path: Path, poll_s: float) -> None:
+    """With the poller slowed down the stream alone follows it; with the poller looking at it
+    every 20 ms as well, the two sources still fill it once and move the leg once."""
+    async with futures(tmp_path) as f, streamed(f, tmp_path / "j.sqlite", poll_s=poll_s) as s:
         stop = await s.om.submit(stop_sell(OrderType.STOP_LOSS, TRIGGER))
         assert stop.state is OrderState.NEW
         await fire(s.om)
         await wait_for("the stop's fill", lambda: filled(stop), WAIT)
         (algo,) = exchange_algos(f.ex)
         assert algo.status == "FINISHED" and stop.order_id == algo.actual_order_id
+        # NEW, TRIGGERING, FINISHED at least, all applied (whoever came first): one fill.
+        await wait_for("the ALGO_UPDATEs", lambda: s.feed.stats.conditional_updates >= 3, WAIT)
         assert [fill.last_qty for fill in stop.fills] == [QTY]
-        assert s.feed.stats.conditional_updates >= 3  # NEW, TRIGGERING, FINISHED at least
-        assert lookups(s.om, stop) == 0  # the stream's word alone
+        if poll_s == SLOW_POLL_S:
+            assert lookups(s.om, stop) == 0  # the stream's word alone
         await wait_for("the leg", lambda: leg_qty(s.om) == -2 * QTY, WAIT)
         assert position(f.ex) == -2 * QTY
 
