@@ -156,6 +156,13 @@ async def test_a_book_orders_report_never_lands_on_a_conditional_of_the_same_id(
             TimeInForce.GTC, QTY, None, None, None, QTY, QTY * 59990, algo.create_time, algo.create_time + 1,
         )  # fmt: skip
         assert not s.om.on_order_update(snapshot)
+        # An earlier algo order under the same client ID (its first word here): not this one,
+        # whose id the placement's answer gave.
+        older = ConditionalUpdate(
+            SYMBOL, stop.client_order_id, algo.algo_id + 1000, ConditionalStatus.FINISHED,
+            algo.create_time + 2, 424242, QTY, QTY * 59990,
+        )  # fmt: skip
+        assert not s.om.on_conditional_update(older)
         assert stop.state is OrderState.NEW and stop.executed_qty == 0 and stop.fills == []
         assert leg_qty(s.om) == 0
 

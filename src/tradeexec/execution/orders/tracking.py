@@ -131,6 +131,9 @@ class OrderTracking:
         update_ms = response.transact_ms or self._clock_ms()
         order_id = response.order_id
         status = response.status
+        if self._conditional is not None and self._conditional_space(order):
+            # The answer names the order in the conditional space: its updates carry that id.
+            self._conditional_ids.setdefault(order.client_order_id, order_id)
         if status is None:  # ACK: accepted, nothing more known yet
             self._apply(order, ExchangeEvent("NEW", ZERO, ZERO, update_ms, "ack", order_id, "NEW"))
             return
