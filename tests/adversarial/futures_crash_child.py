@@ -15,9 +15,11 @@ strategy tag). After the last step the run waits until every order is settled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -88,9 +90,18 @@ class CrashingFuturesClient(CrashingClient):
         return answer
 
 
-async def run(rest_url: str, journal_path: str) -> None:
+@contextlib.asynccontextmanager
+async def crashing_manager(
+    rest_url: str,
+    journal_path: str,
+    *,
+    journal_type: type[CrashingJournal] = CrashingJournal,
+    client_type: type[CrashingFuturesClient] = CrashingFuturesClient,
+) -> AsyncIterator[OrderManager]:
+    """A started manager on ``FuturesVenue`` over the crashing client and journal, the kill
+    point read from ``TRADEEXEC_CRASH_AT``; closed (with its journal) on the way out."""
     crash = CrashPoints(os.environ.get("TRADEEXEC_CRASH_AT", ""))
-    journal = CrashingJournal(journal_path, durability="full")
+    journal = journal_type(journal_path, durability="full")
     journal.crash = crash
     risk = RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None))
     async with BinanceClient(
@@ -99,18 +110,23 @@ async def run(rest_url: str, journal_path: str) -> None:
         base_url=rest_url,
         timeout=2.0,
     ) as rest:
-        venue = FuturesVenue(CrashingFuturesClient(rest, crash))  # type: ignore[arg-type]
+        venue = FuturesVenue(client_type(rest, crash))  # type: ignore[arg-type]
         await venue.hedge_mode()
         om = OrderManager(
             venue, journal, risk=risk, poll_interval_s=0.05, stale_after_s=0.1, resend_margin_ms=100
         )
         await om.start()
         try:
-            await _steps(om)
-            await _settle(om)
+            yield om
         finally:
             await om.close()
             journal.close()
+
+
+async def run(rest_url: str, journal_path: str) -> None:
+    async with crashing_manager(rest_url, journal_path) as om:
+        await _steps(om)
+        await _settle(om)
 
 
 async def _steps(om: OrderManager) -> None:
@@ -141,7 +157,8 @@ async def _steps(om: OrderManager) -> None:
         by_tag[tag(index)] = order.client_order_id
 
 
-def main() -> None:
+def run_child(run: Callable[[str, str], Awaitable[None]]) -> None:
+    """``run(rest_url, journal)`` from argv, bounded by ``RUN_TIMEOUT_S``; "done" when over."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(asyncio.wait_for(run(sys.argv[1], sys.argv[2]), RUN_TIMEOUT_S))
@@ -149,6 +166,10 @@ def main() -> None:
         print("the run hung", file=sys.stderr)
         raise
     print("done", flush=True)
+
+
+def main() -> None:
+    run_child(run)
 
 
 if __name__ == "__main__":

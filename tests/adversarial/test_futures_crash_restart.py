@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.futures_crash_child import EXPECTED, STEPS, SYMBOL, tag
-from tests.adversarial.futures_exactly_once_helpers import exchange_orders, futures
+from tests.adversarial.futures_exactly_once_helpers import Futures, exchange_orders, futures
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.state import OrderState
 from tradeexec.venue.vocab import Side
@@ -55,6 +55,7 @@ class Runs:
     secret: str
     journal: Path
     history: list[ChildRun] = field(default_factory=list)
+    module: str = "tests.adversarial.futures_crash_child"  # the child to run
 
     async def child(self, crash_at: str | None = None, kill_after_s: float | None = None) -> ChildRun:
         env = {
@@ -65,7 +66,7 @@ class Runs:
             "TRADEEXEC_CRASH_AT": crash_at or "",
         }
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.adversarial.futures_crash_child", self.rest_url, str(self.journal),
+            sys.executable, "-m", self.module, self.rest_url, str(self.journal),
             cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         output = asyncio.ensure_future(proc.communicate())
@@ -87,17 +88,19 @@ class Runs:
         return "\n".join(f"{r.crash_at}: rc={r.returncode} {r.stderr[-1500:]}" for r in self.history)
 
 
+def lay_book(f: Futures, *levels: tuple[str, str, str]) -> None:
+    """The house's book on ``SYMBOL`` as ``levels`` say, (side, price, quantity) each, and
+    nothing else."""
+    f.ex.futures_cancel_all_liquidity(SYMBOL)
+    for side, price, qty in levels:
+        f.ex.futures_add_liquidity(SYMBOL, side, price, qty)
+
+
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[object, Runs]]:
     async with futures(tmp_path) as f:
-        f.ex.futures_cancel_all_liquidity(SYMBOL)
-        for side, price, qty in (
-            ("SELL", "60000", "0.05"),
-            ("SELL", "60010", "0.05"),
-            ("SELL", "60020", "0.1"),
-            ("BUY", "59990", "0.05"),
-        ):
-            f.ex.futures_add_liquidity(SYMBOL, side, price, qty)
+        lay_book(f, ("SELL", "60000", "0.05"), ("SELL", "60010", "0.05"), ("SELL", "60020", "0.1"),
+                 ("BUY", "59990", "0.05"))  # fmt: skip
         yield f, Runs(f.ex.rest_url, f.ex.api_key, f.ex.api_secret, tmp_path / "journal.sqlite")
 
 

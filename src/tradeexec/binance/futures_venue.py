@@ -12,10 +12,12 @@ journaled request as it is. What futures add:
   SELL on LONG / BUY on SHORT can only close, so a reduce-only intent there is sent as that
   closing order without the flag, and one that would open is refused before sending;
 * conditional types (STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT: Binance's
-  STOP_MARKET, STOP, TAKE_PROFIT_MARKET, TAKE_PROFIT) go to Binance's Algo Service, their own
-  id space: ``place`` sends them there with the client order ID as ``clientAlgoId`` and the
-  stop price as ``triggerPrice``, and the core looks them up and cancels them through
-  ``ConditionalOrders`` (``lookup_conditional``, ``cancel_conditional_order``);
+  STOP_MARKET, STOP, TAKE_PROFIT_MARKET, TAKE_PROFIT; and TRAILING_STOP_MARKET) go to
+  Binance's Algo Service, their own id space: ``place`` sends them there with the client
+  order ID as ``clientAlgoId`` and the stop price as ``triggerPrice`` (a trailing stop: its
+  ``callbackRate``, 0.1 to 20 percent, and ``activatePrice``), and the core looks them up
+  and cancels them through ``ConditionalOrders`` (``lookup_conditional``,
+  ``cancel_conditional_order``);
   ``cancel_conditional`` cancels a symbol's open algo orders;
 * the answer is ``newOrderRespType=RESULT`` (futures have no FULL: never fills in the
   answer; the core fetches the order's trades);
@@ -82,6 +84,7 @@ from tradeexec.venue.records import (
     PlaceAnswer,
     PlacementRequest,
     TradeRecord,
+    trail_terms,
 )
 from tradeexec.venue.rules import OrderTerms
 from tradeexec.venue.vocab import OrderStatus, OrderType, Side
@@ -90,6 +93,9 @@ __all__ = ["DUPLICATE_CLIENT_ID_CODE", "FuturesVenue"]
 
 DUPLICATE_CLIENT_ID_CODE = -4116  # USDⓈ-M: "ClientOrderId is duplicated."
 _NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046
+# TRAILING_STOP_MARKET's callbackRate, in percent: min 0.1 (New Algo Order), max 20 since
+# Binance's change of 2026-10-23 (10 before).
+CALLBACK_RATE_MIN, CALLBACK_RATE_MAX = Decimal("0.1"), Decimal("20")
 _ZERO = Decimal(0)
 _TRIGGERED = frozenset({"TRIGGERED", "FINISHED"})
 _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
@@ -115,6 +121,18 @@ def _order_options(request: PlacementRequest) -> dict[str, Any]:
         "new_client_order_id": request.client_order_id,
         "new_order_resp_type": "RESULT",
     }
+
+
+def _check_trail(order: OrderTerms) -> None:
+    """A trailing stop's callback rate within Binance's range (the core checked that only a
+    trailing stop carries one, and that it has one)."""
+    callback, _activation = trail_terms(order)
+    if callback is not None and not CALLBACK_RATE_MIN <= callback <= CALLBACK_RATE_MAX:
+        raise InvalidParameter(
+            "callback_rate",
+            f"Binance takes {CALLBACK_RATE_MIN} to {CALLBACK_RATE_MAX} percent (1 is 1%) for a trailing stop",
+            str(callback),
+        )
 
 
 class FuturesVenue(BinanceVenueBase):
@@ -160,6 +178,7 @@ class FuturesVenue(BinanceVenueBase):
             raise InvalidParameter("quoteOrderQty", "futures orders are sized in quantity only", "given")
         check_shape(order_check_of(order))
         self._check_leg(order)
+        _check_trail(order)
 
     def _check_leg(self, order: OrderTerms) -> None:
         reduce_only, leg = leg_terms(order)
@@ -232,10 +251,12 @@ class FuturesVenue(BinanceVenueBase):
 
     async def _new_algo(self, request: PlacementRequest) -> FuturesAlgoOrder:
         """An algo order (``clientAlgoId`` = the client order ID, ``triggerPrice`` = the stop
-        price), the leg and reduce-only as for a plain order. A lost answer raises
+        price, a trailing stop's ``callbackRate`` and ``activatePrice``), the leg and
+        reduce-only as for a plain order. A lost answer raises
         ``OrderStatusUnknown``: the core looks it up by ``lookup_conditional``."""
         leg = request.position_leg
         hedged = leg is PositionLeg.LONG or leg is PositionLeg.SHORT
+        callback, activation = trail_terms(request)
         return await self.client.futures_new_algo_order(
             request.symbol,
             request.side,
@@ -243,6 +264,8 @@ class FuturesVenue(BinanceVenueBase):
             quantity=request.quantity,
             price=request.price,
             trigger_price=request.stop_price,
+            callback_rate=callback,
+            activate_price=activation,
             time_in_force=request.time_in_force and request.time_in_force.value,
             position_side=None if leg is None else leg.value,
             reduce_only=True if request.reduce_only and not hedged else None,

@@ -85,7 +85,7 @@ def futures_snapshot(o: FuturesOrder) -> OrderSnapshot:
 # sends a market order once triggered, or a limit one.
 _CONDITIONAL_TYPES = {
     "STOP_MARKET": OrderType.STOP_LOSS,
-    "TRAILING_STOP_MARKET": OrderType.STOP_LOSS,
+    "TRAILING_STOP_MARKET": OrderType.TRAILING_STOP_MARKET,
     "STOP": OrderType.STOP_LOSS_LIMIT,
     "TAKE_PROFIT_MARKET": OrderType.TAKE_PROFIT,
     "TAKE_PROFIT": OrderType.TAKE_PROFIT_LIMIT,
@@ -99,6 +99,7 @@ ALGO_TYPE_OF = {
     OrderType.STOP_LOSS_LIMIT: "STOP",
     OrderType.TAKE_PROFIT: "TAKE_PROFIT_MARKET",
     OrderType.TAKE_PROFIT_LIMIT: "TAKE_PROFIT",
+    OrderType.TRAILING_STOP_MARKET: "TRAILING_STOP_MARKET",
 }
 # The algo statuses that end a conditional order before it reached the book; it is NEW
 # before (NEW, TRIGGERING). TRIGGERED and FINISHED are the order it sent to the book, which

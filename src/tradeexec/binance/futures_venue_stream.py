@@ -18,11 +18,13 @@ turns each event into the core's words:
 * after a reconnect, ``RecoveredOrder``s and ``RecoveredBalances`` from the inner recovery,
   then ``RecoveredPositions``: every leg read from positionRisk v3 when the consumer reaches
   the reconnect (a failed read is reported as the link down, so the core keeps polling);
+* ALGO_UPDATE (the Algo Service's conditional orders, their own id space) -> a
+  ``ConditionalUpdate``: the algo order's status, and once it fired the order it sent to the
+  book (``ai``) with that order's filled quantity and average price so far;
 * ACCOUNT_CONFIG_UPDATE keeps the venue's leverage per symbol current (``leverage``), which
   positionRisk v3 does not carry.
 
-TRADE_LITE (a subset sent before the full update of the same fill) and ALGO_UPDATE (the Algo
-Service's orders, not the core's) are not passed on.
+TRADE_LITE (a subset sent before the full update of the same fill) is not passed on.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ from decimal import Decimal
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.futures_venue_records import futures_position, futures_snapshot, futures_status
 from tradeexec.binance.models import FuturesAccountUpdate, OrderTradeUpdate
-from tradeexec.binance.models.futures_events import AccountConfigUpdate, FuturesOrderData, MarginCall
+from tradeexec.binance.models.futures_events import (
+    AccountConfigUpdate,
+    AlgoUpdate,
+    FuturesOrderData,
+    MarginCall,
+)
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
 from tradeexec.binance.ws.futures_userdata import FuturesUserData
 from tradeexec.binance.ws.userdata import MissedFuturesAccount, MissedFuturesOrder, UserDataItem
@@ -52,6 +59,8 @@ from tradeexec.venue.positions import (
 from tradeexec.venue.records import AssetHolding
 from tradeexec.venue.stream import (
     BalancesChanged,
+    ConditionalStatus,
+    ConditionalUpdate,
     LinkState,
     RecoveredBalances,
     RecoveredOrder,
@@ -60,7 +69,7 @@ from tradeexec.venue.stream import (
 )
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, Side
 
-__all__ = ["FuturesExecution", "FuturesVenueStream", "alarm_of_order", "execution_of"]
+__all__ = ["FuturesExecution", "FuturesVenueStream", "alarm_of_order", "conditional_of", "execution_of"]
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +143,29 @@ def execution_of(event: OrderTradeUpdate) -> FuturesExecution:
         realized_profit=o.realized_profit,
         reduce_only=o.reduce_only,
         is_maker=o.is_maker,
+    )
+
+
+def conditional_of(event: AlgoUpdate) -> ConditionalUpdate | None:
+    """ALGO_UPDATE in the core's words; None for a status Binance may add that the core does
+    not know (logged: the core's lookups still follow the order)."""
+    o = event.order
+    try:
+        status = ConditionalStatus(o.algo_status)
+    except ValueError:
+        log.warning("ALGO_UPDATE with an unknown status %r for %s: ignored", o.algo_status, o.client_algo_id)
+        return None
+    placed = int(o.actual_order_id) if o.actual_order_id and o.actual_order_id != "0" else None
+    return ConditionalUpdate(
+        symbol=o.symbol,
+        client_order_id=o.client_algo_id,
+        conditional_id=o.algo_id,
+        status=status,
+        event_time=event.transaction_time,
+        placed_order_id=placed,
+        executed_qty=o.actual_filled_qty,
+        cumulative_quote=o.actual_avg_price * o.actual_filled_qty,
+        reason=o.reject_reason,
     )
 
 
@@ -243,6 +275,10 @@ class FuturesVenueStream:
             out.append(execution_of(item))
         elif isinstance(item, FuturesAccountUpdate):
             out.extend(_account_items(item))
+        elif isinstance(item, AlgoUpdate):
+            update = conditional_of(item)
+            if update is not None:
+                out.append(update)
         elif isinstance(item, MarginCall):
             out.append(_margin_call_alarm(item))
         elif isinstance(item, AccountConfigUpdate):

@@ -52,6 +52,7 @@ from tradeexec.venue.records import (
     VenueStatus,
 )
 from tradeexec.venue.rules import OrderTerms
+from tradeexec.venue.vocab import OrderType
 
 __all__ = ["BinanceVenueBase", "OrderSender", "SpotVenue", "leg_terms"]
 
@@ -115,6 +116,13 @@ class SpotVenue(BinanceVenueBase):
         return await self.client.rules()
 
     def check_order(self, order: OrderTerms) -> None:
+        if order.type is OrderType.TRAILING_STOP_MARKET:
+            raise InvalidParameter(
+                "type",
+                "Binance spot has no TRAILING_STOP_MARKET (a spot trailing stop is a STOP_LOSS or "
+                "TAKE_PROFIT with trailingDelta)",
+                f"{order.symbol}: {order.type}",
+            )
         check_shape(order_check_of(order))
         _refuse_legs(order.symbol, *leg_terms(order))
 

@@ -61,6 +61,7 @@ from tradeexec.venue.records import AccountBalances, ExecutionUpdate, OrderSnaps
 from tradeexec.venue.stream import (
     BalanceDelta,
     BalancesChanged,
+    ConditionalUpdate,
     LinkState,
     RecoveredBalances,
     RecoveredOrder,
@@ -86,6 +87,8 @@ class FeedTarget(Protocol):
     def on_execution_report(self, event: ExecutionUpdate) -> bool: ...
 
     def on_order_update(self, snapshot: OrderSnapshot) -> bool: ...
+
+    def on_conditional_update(self, update: ConditionalUpdate) -> bool: ...
 
     async def reconcile(self) -> ReconcileReport: ...
 
@@ -126,6 +129,7 @@ class FeedStats:
     funding_events: int = 0
     venue_alarms: int = 0
     position_alarms: int = 0  # reconciliations of the legs that found a difference
+    conditional_updates: int = 0  # a conditional order's own events (``ConditionalUpdate``)
 
 
 class OrderFeed(AsyncService):
@@ -184,6 +188,7 @@ class OrderFeed(AsyncService):
             RecoveredPositions: self._on_recovered_positions,
             FundingSettled: self._on_funding,
             VenueAlarm: self._on_alarm,
+            ConditionalUpdate: self._on_conditional,
         }
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -272,6 +277,10 @@ class OrderFeed(AsyncService):
         self.stats.missed_orders += 1
         if self.manager.on_order_update(item.order):
             self.stats.missed_orders_applied += 1
+
+    def _on_conditional(self, item: ConditionalUpdate) -> None:
+        self.stats.conditional_updates += 1
+        self.manager.on_conditional_update(item)
 
     def _on_recovered_balances(self, _item: RecoveredBalances) -> None:
         self.stats.missed_balances += 1

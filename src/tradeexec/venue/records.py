@@ -28,12 +28,15 @@ __all__ = [
     "PriceLevel",
     "TradeRecord",
     "VenueStatus",
+    "trail_terms",
 ]
 
 
 class PlacementRequest(OrderTerms, Protocol):
     """One order as it goes on the wire: checked, rounded to the symbol's rules and journaled
-    (``execution.journal.records.Intent`` is the one the core sends)."""
+    (``execution.journal.records.Intent`` is the one the core sends). A trailing stop
+    (``OrderType.TRAILING_STOP_MARKET``) also carries ``callback_rate`` and
+    ``activation_price`` (``trail_terms`` reads them; other requests need not have them)."""
 
     @property
     def client_order_id(self) -> str: ...
@@ -48,6 +51,12 @@ class PlacementRequest(OrderTerms, Protocol):
     def position_leg(self) -> PositionLeg | None:
         """The leg the order works on (a derivatives venue); None on a venue without legs."""
         ...
+
+
+def trail_terms(order: OrderTerms) -> tuple[Decimal | None, Decimal | None]:
+    """A trailing stop's callback rate (percent) and activation price; (None, None) for an
+    order that carries neither (every other type, and requests built without them)."""
+    return getattr(order, "callback_rate", None), getattr(order, "activation_price", None)
 
 
 @dataclass(slots=True, frozen=True)

@@ -15,7 +15,9 @@ re-reads after a reconnect are the adapter's business. The core sees only these 
   subscription: nothing more will come until it is opened again).
 
 A derivatives venue adds its position items (``tradeexec.venue.positions``):
-``PositionsChanged``, ``RecoveredPositions``, ``FundingSettled`` and ``VenueAlarm``.
+``PositionsChanged``, ``RecoveredPositions``, ``FundingSettled`` and ``VenueAlarm``; and a
+venue whose conditional orders live in their own id space (``ConditionalOrders``) reports
+their own events as ``ConditionalUpdate``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from tradeexec.venue.records import BalanceLine, ExecutionUpdate, OrderSnapshot
 __all__ = [
     "BalanceDelta",
     "BalancesChanged",
+    "ConditionalStatus",
+    "ConditionalUpdate",
     "LinkState",
     "RecoveredBalances",
     "RecoveredOrder",
@@ -76,6 +80,37 @@ class RecoveredBalances:
     balances: Mapping[str, tuple[Decimal, Decimal]]
 
 
+class ConditionalStatus(StrEnum):
+    """Where a conditional order is (Binance's Algo Service statuses, as ALGO_UPDATE states
+    them): waiting for its trigger, on its way to the book, in the book, or over."""
+
+    NEW = "NEW"  # accepted, waiting for its trigger
+    CANCELED = "CANCELED"  # canceled before it fired
+    TRIGGERING = "TRIGGERING"  # fired: the order it carries is on its way to the book
+    TRIGGERED = "TRIGGERED"  # that order is in the book (``placed_order_id``)
+    FINISHED = "FINISHED"  # that order ended in the book (filled, canceled or expired there)
+    REJECTED = "REJECTED"  # the book refused the order it fired (e.g. margin)
+    EXPIRED = "EXPIRED"  # canceled by the venue before it fired
+
+
+@dataclass(slots=True, frozen=True)
+class ConditionalUpdate:
+    """A conditional order's own event (Binance's ALGO_UPDATE). ``conditional_id`` is the
+    order's id in the venue's conditional id space, ``client_order_id`` the intent's; once it
+    fired, ``placed_order_id`` names the order it sent to the book (whose fills and trades
+    carry that id) and ``executed_qty`` / ``cumulative_quote`` are that order's so far."""
+
+    symbol: str
+    client_order_id: str
+    conditional_id: int
+    status: ConditionalStatus
+    event_time: int
+    placed_order_id: int | None = None
+    executed_qty: Decimal = Decimal(0)
+    cumulative_quote: Decimal = Decimal(0)
+    reason: str = ""
+
+
 class LinkState(StrEnum):
     CONNECTED = "connected"  # first connection
     DISCONNECTED = "disconnected"  # the connection ended unplanned; the venue reconnects
@@ -107,6 +142,7 @@ UserStreamItem = (
     | RecoveredPositions
     | FundingSettled
     | VenueAlarm
+    | ConditionalUpdate
 )
 
 

@@ -27,6 +27,10 @@ class OrderType(StrEnum):
     TAKE_PROFIT = "TAKE_PROFIT"
     TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
     LIMIT_MAKER = "LIMIT_MAKER"
+    # A stop that follows the price (a derivatives venue's: Binance USDⓈ-M's Algo Service):
+    # it fires a market order once the price comes back ``callback_rate`` percent from its
+    # best since ``activation_price`` was reached.
+    TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"
 
 
 class TimeInForce(StrEnum):

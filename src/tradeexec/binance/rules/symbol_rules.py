@@ -194,7 +194,7 @@ class SymbolRules:
     quote_asset_precision: int = 8
     base_commission_precision: int = 8
     quote_commission_precision: int = 8
-    order_types: frozenset[OrderType] = frozenset(OrderType)
+    order_types: frozenset[OrderType] = frozenset(_ORDER_TYPES)
     iceberg_allowed: bool = True
     oco_allowed: bool = True
     oto_allowed: bool = True
@@ -228,7 +228,7 @@ class SymbolRules:
         ``msgspec.ValidationError`` when a known key has the wrong type."""
         wire = msgspec.convert(dict(info), _SymbolInfoWire, strict=False)
         known, unknown = split_filters(wire.filters)
-        known_types = {t.value for t in OrderType}
+        known_types = {t.value for t in _ORDER_TYPES}  # spot's (no TRAILING_STOP_MARKET)
         return cls(
             symbol=wire.symbol,
             status=_status(wire.status),

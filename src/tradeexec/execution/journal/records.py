@@ -55,6 +55,10 @@ class Intent:
     recv_window_ms: int
     reduce_only: bool = False
     position_leg: PositionLeg | None = None  # None: the venue has no legs (spot)
+    # A trailing stop's terms (``OrderType.TRAILING_STOP_MARKET``): how far the price may
+    # come back from its best, in percent, and the price at which it starts to trail.
+    callback_rate: Decimal | None = None
+    activation_price: Decimal | None = None
     id: int = 0  # journal row id; 0 until recorded
 
 

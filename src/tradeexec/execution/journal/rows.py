@@ -32,8 +32,8 @@ __all__ = [
 
 INSERT_INTENT = (
     "INSERT INTO intents (client_order_id, strategy, symbol, side, type, quantity, quote_quantity,"
-    " price, time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " price, time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg,"
+    " callback_rate, activation_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_REQUEST = "INSERT INTO requests (intent_id, kind, sent_ms, attempt) VALUES (?, ?, ?, ?)"
 INSERT_OUTCOME = "INSERT INTO outcomes (request_id, result, code, msg, recorded_ms) VALUES (?, ?, ?, ?, ?)"
@@ -48,7 +48,8 @@ INSERT_EVENT = (
 HAS_EVENT = "SELECT 1 FROM events WHERE intent_id = ? AND dedupe_key = ?"
 INTENT_COLUMNS = (
     "id, client_order_id, strategy, symbol, side, type, quantity, quote_quantity, price,"
-    " time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg"
+    " time_in_force, stop_price, created_ms, recv_window_ms, reduce_only, position_leg, callback_rate,"
+    " activation_price"
 )
 EVENT_COLUMNS = (
     "status, executed_qty, cumulative_quote, update_ms, source, order_id, execution_type,"
@@ -122,6 +123,8 @@ def intent_from_row(r: tuple[Any, ...]) -> Intent:
         recv_window_ms=int(r[12]),
         reduce_only=bool(r[13]),
         position_leg=None if r[14] is None else PositionLeg(r[14]),
+        callback_rate=undec(r[15]),
+        activation_price=undec(r[16]),
     )
 
 

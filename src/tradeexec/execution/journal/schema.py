@@ -11,6 +11,9 @@ takes a NOT NULL failure for a duplicate). Version history:
    remembers, so a journal file swapped for another (or recreated empty) is noticed.
 3. adds ``intents.reduce_only`` and ``intents.position_leg`` (derivatives venues). A version 2
    tradeexec must not open such a file: it would resend a reduce-only order without the flag.
+4. adds ``intents.callback_rate`` and ``intents.activation_price`` (a trailing stop's terms).
+   A version 3 tradeexec must not open such a file: it would resend a trailing stop without
+   them (which the venue refuses at best).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from tradeexec.errors import JournalVersionError
 
 __all__ = ["SCHEMA_VERSION", "check_readable", "prepare"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS intents (
@@ -42,7 +45,9 @@ CREATE TABLE IF NOT EXISTS intents (
     created_ms INTEGER NOT NULL,
     recv_window_ms INTEGER NOT NULL,
     reduce_only INTEGER NOT NULL DEFAULT 0,
-    position_leg TEXT
+    position_leg TEXT,
+    callback_rate TEXT,
+    activation_price TEXT
 );
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY,
@@ -108,6 +113,9 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE intents ADD COLUMN reduce_only INTEGER NOT NULL DEFAULT 0")
     if "position_leg" not in have:
         conn.execute("ALTER TABLE intents ADD COLUMN position_leg TEXT")
+    for column in ("callback_rate", "activation_price"):  # no older intent was a trailing stop
+        if column not in have:
+            conn.execute(f"ALTER TABLE intents ADD COLUMN {column} TEXT")
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:
@@ -124,7 +132,11 @@ def check_readable(conn: sqlite3.Connection, path: Path) -> None:
     _check_version(conn, path)
     missing = [
         f"{table}.{column}"
-        for table, column in (("events", "last_quote"), ("intents", "position_leg"))
+        for table, column in (
+            ("events", "last_quote"),
+            ("intents", "position_leg"),
+            ("intents", "callback_rate"),
+        )
         if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     ]
     if missing:

@@ -333,6 +333,8 @@ class Journal:
                     intent.recv_window_ms,
                     int(intent.reduce_only),
                     intent.position_leg,
+                    sql.dec(intent.callback_rate),
+                    sql.dec(intent.activation_price),
                 ),
             )
         except sqlite3.Error as exc:
@@ -355,6 +357,8 @@ class Journal:
             intent.recv_window_ms,
             intent.reduce_only,
             intent.position_leg,
+            intent.callback_rate,
+            intent.activation_price,
             row_id,
         )
 

@@ -48,16 +48,22 @@ class Batching(Sending, Resolving, abc.ABC):
         """Admit, journal and send ``requests`` in one batch; returns their orders in the
         same order, each accepted, rejected by the venue (REJECTED, its reason), abandoned
         by the kill switch, or UNKNOWN and being resolved. Raises (nothing sent) when the
-        venue has no batches, the batch is empty or too big, or one order is refused here."""
+        venue has no batches, the batch is empty or too big, holds a conditional order (the
+        venue's conditional service takes them one at a time), or one order is refused here."""
         venue = self.venue
         if not isinstance(venue, BatchPlacement):
             raise InvalidParameter("batch", "this venue places orders one at a time: use submit", "")
         if not 1 <= len(requests) <= venue.batch_size:
             raise InvalidParameter("batch", f"1 to {venue.batch_size} orders per batch", str(len(requests)))
-        for r in requests:
+        for i, r in enumerate(requests):
             if self._conditional is not None and self._conditional.is_conditional(r.type):
+                # Binance's batchOrders refuses them since the Algo Service took them over
+                # (-4120, 2025-12-09): sent, the batch would only come back refused.
                 raise InvalidParameter(
-                    "type", "a batch holds plain orders: submit conditional ones alone", str(r.type)
+                    "type",
+                    "a conditional order goes to the venue's conditional service, which takes no "
+                    "batches (Binance's batchOrders answers -4120): submit it alone",
+                    f"{r.type} (order {i + 1} of {len(requests)})",
                 )
         admitted: list[tuple[ManagedOrder, int]] = []
         try:

@@ -514,6 +514,8 @@ class OrderManager(Batching, Reconciling):
                 recv_window_ms=intent.recv_window_ms,
                 reduce_only=intent.reduce_only,
                 position_leg=intent.position_leg,
+                callback_rate=intent.callback_rate,
+                activation_price=intent.activation_price,
             )
         )
 

@@ -31,7 +31,12 @@ class OrderIntent:
     On a derivatives venue ``reduce_only`` makes the order only ever shrink a position (a
     close resent after a lost answer is still one), and ``position_leg`` names the leg it
     works on: BOTH in one-way mode (the default there), LONG or SHORT in hedge mode. A spot
-    venue refuses both."""
+    venue refuses both.
+
+    A trailing stop (``OrderType.TRAILING_STOP_MARKET``, a derivatives venue's) gives
+    ``callback_rate``: how far, in percent (1 is 1%), the price may come back from its best
+    before the stop fires a market order; and optionally ``activation_price``, the price at
+    which it starts to follow (None: at once). No other type takes them."""
 
     symbol: str
     side: Side
@@ -45,12 +50,13 @@ class OrderIntent:
     recv_window_ms: int = 5000
     reduce_only: bool = False
     position_leg: PositionLeg | None = None
+    callback_rate: Decimal | None = None
+    activation_price: Decimal | None = None
 
 
 def _holds_positions(venue: TradingVenue) -> bool:
     """A derivatives venue (``DerivativesVenue``): one whose account holds positions."""
     return callable(getattr(venue, "positions", None))
-
 
 
 def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
@@ -72,6 +78,7 @@ def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
     quote = None if request.quote_quantity is None else check_decimal("quoteOrderQty", request.quote_quantity)
     price = None if request.price is None else check_decimal("price", request.price)
     stop = None if request.stop_price is None else check_decimal("stopPrice", request.stop_price)
+    callback, activation = _trail(kind, request.callback_rate, request.activation_price)
     if request.strategy is not None and not isinstance(request.strategy, str):
         raise InvalidParameter("strategy", "must be a str", type(request.strategy).__name__)
     recv_window_ms = check_int("recvWindow", request.recv_window_ms, 1, 60_000)
@@ -83,10 +90,11 @@ def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
         leg = check_enum("position_leg", leg, PositionLeg)
     elif _holds_positions(venue):
         leg = PositionLeg.BOTH
-    now = (symbol, side, kind, qty, quote, price, tif, stop, recv_window_ms, leg)
+    now = (symbol, side, kind, qty, quote, price, tif, stop, recv_window_ms, leg, callback, activation)
     given = (
         request.symbol, request.side, request.type, request.quantity, request.quote_quantity, request.price,
         request.time_in_force, request.stop_price, request.recv_window_ms, request.position_leg,
+        request.callback_rate, request.activation_price,
     )  # fmt: skip
     # The checks hand back the very objects they accepted, so an intent built with enums and
     # Decimals (the usual case) is already what they make of it and need not be copied.
@@ -94,10 +102,30 @@ def checked(request: OrderIntent, venue: TradingVenue) -> OrderIntent:
         request = OrderIntent(
             symbol, side, kind, quantity=qty, quote_quantity=quote, price=price, time_in_force=tif,
             stop_price=stop, strategy=request.strategy, recv_window_ms=recv_window_ms,
-            reduce_only=reduce_only, position_leg=leg,
+            reduce_only=reduce_only, position_leg=leg, callback_rate=callback, activation_price=activation,
         )  # fmt: skip
     venue.check_order(request)
     return request
+
+
+def _trail(
+    kind: OrderType, callback: Decimal | None, activation: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """A trailing stop's terms checked as values (their range is the venue's rule): given
+    for a trailing stop, a callback rate required; given for any other type, refused, since
+    no other order trails and dropping them would send a different order than asked for."""
+    trailing = kind is OrderType.TRAILING_STOP_MARKET
+    if callback is not None:
+        if not trailing:
+            raise InvalidParameter("callback_rate", "only a TRAILING_STOP_MARKET order trails", str(kind))
+        callback = check_decimal("callbackRate", callback)
+    elif trailing:
+        raise InvalidParameter("callback_rate", "a TRAILING_STOP_MARKET order needs one (percent)", "missing")
+    if activation is not None:
+        if not trailing:
+            raise InvalidParameter("activation_price", "only a TRAILING_STOP_MARKET order trails", str(kind))
+        activation = check_decimal("activationPrice", activation)
+    return callback, activation
 
 
 def rounded(request: OrderIntent, rules: SymbolRuleSet, strategy: str, created_ms: int) -> Intent:
@@ -110,6 +138,9 @@ def rounded(request: OrderIntent, rules: SymbolRuleSet, strategy: str, created_m
     price_mode = Rounding.DOWN if request.side is Side.BUY else Rounding.UP
     price = None if request.price is None else rules.round_price(request.price, price_mode)
     stop = None if request.stop_price is None else rules.round_price(request.stop_price, Rounding.NEAREST)
+    activation = request.activation_price
+    if activation is not None:  # a trigger like the stop price: to the nearest tick
+        activation = rules.round_price(activation, Rounding.NEAREST)
     quote = request.quote_quantity
     if quote is not None:
         quote = quote.quantize(Decimal(1).scaleb(-rules.quote_asset_precision), rounding="ROUND_DOWN")
@@ -128,4 +159,6 @@ def rounded(request: OrderIntent, rules: SymbolRuleSet, strategy: str, created_m
         recv_window_ms=request.recv_window_ms,
         reduce_only=request.reduce_only,
         position_leg=request.position_leg,
+        callback_rate=request.callback_rate,
+        activation_price=activation,
     )

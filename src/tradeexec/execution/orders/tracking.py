@@ -11,6 +11,7 @@ positions, risk, policy), so every layer above changes orders only through it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from tradeexec.execution.valuation import Valuation
 from tradeexec.venue.protocol import ConditionalOrders, TradingVenue
 from tradeexec.venue.records import CancelAnswer, ExecutionUpdate, OrderSnapshot, PlaceAnswer, TradeRecord
 from tradeexec.venue.rules import SymbolRuleSet, VenueRules
+from tradeexec.venue.stream import ConditionalStatus, ConditionalUpdate
 from tradeexec.venue.vocab import ExecutionType
 
 __all__ = ["CLOCK_SKEW_MS", "OrderTracking", "same_order"]
@@ -81,6 +83,11 @@ class OrderTracking:
         self._guard = JournalGuard(journal)
         # Asked once here, so a venue with a single id space (spot) costs one None check.
         self._conditional = venue if isinstance(venue, ConditionalOrders) else None
+        # A conditional order's id in the venue's conditional space, and the book orders
+        # conditional orders fired (keyed like ``_by_order_id``): the two id spaces overlap,
+        # so a conditional order is found by a book order's id only once linked to it.
+        self._conditional_ids: dict[str, int] = {}
+        self._placed: dict[tuple[str, int], ManagedOrder] = {}
 
     def _track(self, order: ManagedOrder) -> None:
         cid = order.client_order_id
@@ -95,13 +102,24 @@ class OrderTracking:
         return space if space is not None and space.is_conditional(order.intent.type) else None
 
     def _follow_trigger(self, order: ManagedOrder, found: OrderSnapshot) -> None:
-        """A conditional order found under another order id has triggered: the venue reports
-        the order it sent to the book, which the intent follows from now on (its trades carry
-        that id). Any other order id change is not this order's and is left alone."""
-        if found.order_id != order.order_id and order.order_id is not None and self._conditional_space(order):
-            log.info("order %s triggered: following order %d", order.client_order_id, found.order_id)
-            order.order_id = found.order_id
-            self._by_order_id[(order.symbol, found.order_id)] = order
+        """A conditional order's lookup that reports a book order (a type outside the
+        conditional ones) found it triggered: the intent follows the order it sent to the
+        book from now on (its trades carry that id), also when the journal already named that
+        order (a restart), so that its execution reports are known as the intent's."""
+        space = self._conditional_space(order)
+        if space is not None and not space.is_conditional(found.type):
+            self._link_placed(order, found.order_id)
+
+    def _link_placed(self, order: ManagedOrder, placed_id: int) -> None:
+        """Follow the book order a conditional order fired: its fills, trades and execution
+        reports carry that id from now on."""
+        key = (order.symbol, placed_id)
+        if self._placed.get(key) is order:
+            return
+        log.info("order %s triggered: following order %d", order.client_order_id, placed_id)
+        order.order_id = placed_id
+        self._by_order_id[key] = order
+        self._placed[key] = order
 
     def _symbol_rules(self, symbol: str) -> SymbolRuleSet:
         if self.rules is None:
@@ -113,6 +131,9 @@ class OrderTracking:
         update_ms = response.transact_ms or self._clock_ms()
         order_id = response.order_id
         status = response.status
+        if self._conditional is not None and self._conditional_space(order):
+            # The answer names the order in the conditional space: its updates carry that id.
+            self._conditional_ids.setdefault(order.client_order_id, order_id)
         if status is None:  # ACK: accepted, nothing more known yet
             self._apply(order, ExchangeEvent("NEW", ZERO, ZERO, update_ms, "ack", order_id, "NEW"))
             return
@@ -233,7 +254,11 @@ class OrderTracking:
         cid = event.client_order_id
         if event.execution_type is ExecutionType.CANCELED and event.orig_client_order_id:
             cid = event.orig_client_order_id
-        order = self._orders.get(cid) or self._by_order_id.get((event.symbol, event.order_id))
+        order = self._orders.get(cid)
+        if self._conditional is not None:
+            order = self._conditional_report(order, event)
+        elif order is None:
+            order = self._by_order_id.get((event.symbol, event.order_id))
         if order is None:
             log.debug("execution report for an order this manager does not track: %s", cid)
             return False
@@ -261,13 +286,100 @@ class OrderTracking:
             self._spawn(self._sync_fills(order))
         return applied
 
+    def _conditional_report(self, order: ManagedOrder | None, event: ExecutionUpdate) -> ManagedOrder | None:
+        """Whose an execution report is on a venue with a conditional id space: a book order's
+        report names a conditional order only by the order it fired (``_placed``), never by
+        its own id, which may equal another book order's; a conditional order's report found
+        by its client ID is its fired order's, which it follows from then on."""
+        if order is None:
+            return self._by_book_id(event.symbol, event.order_id)
+        if order.order_id != event.order_id and self._conditional_space(order):
+            self._link_placed(order, event.order_id)
+        return order
+
+    def _by_book_id(self, symbol: str, order_id: int) -> ManagedOrder | None:
+        """The order a book order's id names: a conditional order only once it fired that
+        very order (its own id lives in another space and may equal any book order's)."""
+        key = (symbol, order_id)
+        order = self._by_order_id.get(key)
+        if order is not None and self._placed.get(key) is not order and self._conditional_space(order):
+            return None
+        return order
+
+    def on_conditional_update(self, update: ConditionalUpdate) -> bool:
+        """Apply a conditional order's own event (``ConditionalUpdate``); idempotent: a
+        repeated or late one changes nothing (state only moves forward, the journal drops
+        what it already holds). Once it fired, the order follows the book order it placed:
+        its fills come once, from that order's trades (fetched here when the update says
+        more is filled than known) or its execution reports, never from both. Returns
+        whether the update was applied."""
+        order = self._orders.get(update.client_order_id)
+        if order is None or order.symbol != update.symbol or self._conditional_space(order) is None:
+            return False
+        known = self._conditional_ids.setdefault(order.client_order_id, update.conditional_id)
+        if known != update.conditional_id:
+            log.warning(
+                "conditional update %d for %s: not this order's (%d)",
+                update.conditional_id, order.client_order_id, known,
+            )  # fmt: skip
+            return False
+        placed = update.placed_order_id
+        if placed is not None:
+            self._link_placed(order, placed)
+        status = self._conditional_status(order, update)
+        if status is None:
+            return False
+        applied = self._apply(
+            order,
+            ExchangeEvent(
+                status,
+                update.executed_qty,
+                update.cumulative_quote,
+                update.event_time,
+                "stream",
+                placed if placed is not None else update.conditional_id,
+                f"ALGO_{update.status.value}",
+            ),
+        )
+        if update.reason and status == "REJECTED":
+            order.reason = update.reason
+        if order.executed_qty > order.filled_qty:
+            self._spawn(self._sync_fills(order))
+        if update.status is ConditionalStatus.FINISHED and not order.is_final:
+            # Ended in the book, but the event does not say how (filled, canceled, expired):
+            # the fired order is looked up (the poller tries again if this fails).
+            self._spawn(self._settle_lookup(order))
+        return applied
+
+    @staticmethod
+    def _conditional_status(order: ManagedOrder, update: ConditionalUpdate) -> str | None:
+        """The order status a conditional update implies; None when it implies none yet
+        (TRIGGERING: the fired order is on its way, its own report follows)."""
+        kind = update.status
+        if kind is ConditionalStatus.TRIGGERING:
+            return None
+        finished = kind is ConditionalStatus.FINISHED
+        if kind is ConditionalStatus.TRIGGERED or (finished and update.placed_order_id is not None):
+            if finished and update.executed_qty >= (order.intent.quantity or ZERO) > 0:
+                return "FILLED"
+            return "PARTIALLY_FILLED" if update.executed_qty > 0 else "NEW"
+        if kind is ConditionalStatus.FINISHED:
+            return "EXPIRED"  # over without an order in the book: nothing executed
+        return kind.value  # NEW, CANCELED, REJECTED, EXPIRED: the order statuses' own words
+
+    async def _settle_lookup(self, order: ManagedOrder) -> None:
+        with contextlib.suppress(TradeexecError, OSError, TimeoutError):
+            found = await self._query(order)
+            if found is not None:
+                await self._settle_found(order, found)
+
     def on_order_update(self, snapshot: OrderSnapshot) -> bool:
         """Apply an order as REST reports it now (the user data stream's account of what it
         missed while down); idempotent. Returns whether the order's state or executed
         quantity moved. A snapshot carries no trades: missing fills are fetched by a task of
         the manager's, so the caller (the stream's consumer) never waits on a request."""
-        order = self._orders.get(snapshot.client_order_id) or self._by_order_id.get(
-            (snapshot.symbol, snapshot.order_id)
+        order = self._orders.get(snapshot.client_order_id) or self._by_book_id(
+            snapshot.symbol, snapshot.order_id
         )
         if order is None or not same_order(order, snapshot):
             return False

@@ -17,7 +17,7 @@ from tradeexec.sim.params import CLIENT_ID_RE, ApiError, Params
 from tradeexec.sim.state import ApiAccount
 
 ZERO = Decimal(0)
-ZERO_ORDER_FIELDS = ("stopPrice", "activatePrice", "callbackRate", "priceMatch", "goodTillDate")
+ZERO_ORDER_FIELDS = ("stopPrice", "priceMatch", "goodTillDate")
 
 
 def algo_fields(o: AlgoOrder) -> dict[str, Any]:
@@ -93,6 +93,8 @@ class FuturesAlgoOps(FuturesBase):
             reduce_only=_flag(p, "reduceOnly"),
             close_position=_flag(p, "closePosition"),
             price_protect=_flag(p, "priceProtect"),
+            callback_rate=p.decimal("callbackRate") or ZERO,
+            activation_price=p.decimal("activatePrice") or ZERO,
             status="NEW",
             create_time=now,
             update_time=now,

@@ -1,7 +1,7 @@
 """The Algo Service side of the futures engine: conditional orders (``algo.py``) held until
-their trigger price is reached, then sent to the book as the order they carry, with an
-ALGO_UPDATE for every transition. A mixin of ``FuturesEngine``, apart so that the engine's
-module keeps to orders, positions and time."""
+their trigger (a trailing stop: until the price came back from its best), then sent to the
+book as the order they carry, with an ALGO_UPDATE for every transition. A mixin of
+``FuturesEngine``, apart so that the engine's module keeps to orders, positions and time."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tradeexec.binance.enums import OrderStatus
 from tradeexec.sim.engine import Engine, EngineReject, OrderRecord
 from tradeexec.sim.futures import rules
 from tradeexec.sim.futures.accounts import FuturesWallet
-from tradeexec.sim.futures.algo import AlgoBook, AlgoOrder, check_new, fires
+from tradeexec.sim.futures.algo import TRAILING, AlgoBook, AlgoOrder, check_new, fires
 from tradeexec.sim.futures.events import AlgoChange, FuturesEvent
 from tradeexec.sim.futures.orders import FuturesOrderRequest, Placed
 from tradeexec.sim.futures.symbols import Contract
@@ -50,7 +50,10 @@ class AlgoService:
         acct = self.account(order.account)
         if (order.position_side == "BOTH") == acct.dual_side:
             raise EngineReject(-4061, rules.SIDE_MISMATCH)
-        check_new(order, self.trigger_reference(order))
+        reference = self.trigger_reference(order)
+        check_new(order, reference)
+        if reference is not None and order.order_type == TRAILING:
+            fires(order, reference)  # without an activation price it follows from now
         order.algo_id = self.algos.new_id()
         self.algos.add(order)
         self._algo_changed(order, order.create_time)
