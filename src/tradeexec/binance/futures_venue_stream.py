@@ -17,7 +17,9 @@ turns each event into the core's words:
   auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL);
 * after a reconnect, ``RecoveredOrder``s and ``RecoveredBalances`` from the inner recovery,
   then ``RecoveredPositions``: every leg read from positionRisk v3 when the consumer reaches
-  the reconnect (a failed read is reported as the link down, so the core keeps polling);
+  the reconnect (a failed read is reported as the link down, so the core keeps polling),
+  with the leverage and margin type read again from symbolConfig just before (a change
+  made while the stream was down was announced on no stream heard here);
 * ACCOUNT_CONFIG_UPDATE keeps the venue's leverage per symbol current (``leverage``), which
   positionRisk v3 does not carry.
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.futures_symbol_settings import read_symbol_settings
 from tradeexec.binance.futures_venue_records import futures_position, futures_snapshot, futures_status
 from tradeexec.binance.models import FuturesAccountUpdate, OrderTradeUpdate
 from tradeexec.binance.models.futures_events import AccountConfigUpdate, FuturesOrderData, MarginCall
@@ -263,6 +266,7 @@ class FuturesVenueStream:
                 out.append(await self._recovered_positions())
 
     async def _recovered_positions(self) -> UserStreamItem:
+        await read_symbol_settings(self.stream.client, self.leverage, self.margin_modes)
         try:
             rows = await self.stream.client.futures_position_risk_v3()
         except TradeexecError as exc:
