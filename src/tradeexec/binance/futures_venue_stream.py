@@ -14,7 +14,8 @@ turns each event into the core's words:
   several positions);
 * a ``VenueAlarm``, before the event it comes from: MARGIN_CALL; an order of the venue's own
   liquidation (client id ``autoclose-``, status NEW_INSURANCE, execution CALCULATED) or
-  auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL);
+  auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL), once per order (its
+  first update: the executions that follow belong to the same record);
 * after a reconnect, ``RecoveredOrder``s and ``RecoveredBalances`` from the inner recovery,
   then ``RecoveredPositions``: every leg read from positionRisk v3 when the consumer reaches
   the reconnect (a failed read is reported as the link down, so the core keeps polling),
@@ -210,6 +211,9 @@ class FuturesVenueStream:
         self.leverage = {} if leverage is None else leverage
         self.margin_modes = {} if margin_modes is None else margin_modes
         self._pending: deque[UserStreamItem] = deque()
+        # The venue's closing orders already alarmed: one alarm per order, however many
+        # executions it has (a liquidation through the book fills in parts).
+        self._alarmed: deque[int] = deque(maxlen=256)
 
     @classmethod
     def of(
@@ -241,7 +245,8 @@ class FuturesVenueStream:
         out = self._pending
         if isinstance(item, OrderTradeUpdate):
             alarm = alarm_of_order(item.order, item.event_time)
-            if alarm is not None:
+            if alarm is not None and item.order.order_id not in self._alarmed:
+                self._alarmed.append(item.order.order_id)  # once per order, not per execution
                 out.append(alarm)
             out.append(execution_of(item))
         elif isinstance(item, FuturesAccountUpdate):

@@ -180,6 +180,17 @@ async def test_a_liquidation_raises_its_alarm_before_the_order_update() -> None:
     assert isinstance(plain, FuturesExecution)
 
 
+async def test_a_liquidation_order_alarms_once_however_many_executions_it_has() -> None:
+    """Through the book a liquidation fills in parts (then the insurance fund takes the
+    rest): one order, one alarm, so the legs keep one liquidation record for it."""
+    items = await _items(
+        _order_update("autoclose-9", x="NEW", status="NEW"),
+        _order_update("autoclose-9", x="CALCULATED", status="PARTIALLY_FILLED"),
+        _order_update("autoclose-9", x="CALCULATED"),
+    )
+    assert [type(i).__name__ for i in items] == ["VenueAlarm"] + ["FuturesExecution"] * 3
+
+
 async def test_a_margin_call_and_a_funding_payment() -> None:
     call = MarginCall(
         event_time=8,
