@@ -77,9 +77,12 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
             assert legs.commission() == -(
                 income[("BTCUSDT", "COMMISSION")] + income[("ETHUSDT", "COMMISSION")]
             )
-            # (The local exchange states a cross and an isolated payment in one event naming the
-            # isolated symbol: the total is exact, the split per symbol is the venue's word.)
-            assert legs.funding() == income[("BTCUSDT", "FUNDING_FEE")] + income[("ETHUSDT", "FUNDING_FEE")]
+            # Funding per leg: the isolated short's payment named its position, the cross long's
+            # named none and was attributed from the income history (``futures_funding``).
+            assert (btc.funding, eth.funding) == (
+                income[("BTCUSDT", "FUNDING_FEE")], income[("ETHUSDT", "FUNDING_FEE")],
+            )  # fmt: skip
+            assert not any(legs.unattributed_funding.values())
             assert legs.funding() == D("-8.4")
             # The wallet: what the legs booked (the liquidation's realized loss included: its
             # autoclose- order's trades moved the leg) plus the clearance, which no order carried.

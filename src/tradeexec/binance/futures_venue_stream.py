@@ -10,8 +10,8 @@ turns each event into the core's words:
 * ACCOUNT_UPDATE -> ``BalancesChanged`` (the stream states the wallet balance only: it is
   reported whole as ``free``, the split into available and margin held is the account
   read's) and ``PositionsChanged`` with the event's reason; reason FUNDING_FEE also gives a
-  ``FundingSettled`` per asset whose balance moved, for no symbol (the event's sum may cover
-  several positions);
+  ``FundingSettled`` per payment, for its symbol (``futures_funding``: a cross payment's
+  symbol is read from the income history);
 * a ``VenueAlarm``, before the event it comes from: MARGIN_CALL; an order of the venue's own
   liquidation (client id ``autoclose-``, status NEW_INSURANCE, execution CALCULATED) or
   auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL), once per order (its
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.futures_funding import FundingAttribution
 from tradeexec.binance.futures_symbol_settings import read_symbol_settings
 from tradeexec.binance.futures_venue_records import futures_position, futures_snapshot, futures_status
 from tradeexec.binance.models import FuturesAccountUpdate, OrderTradeUpdate
@@ -46,7 +47,6 @@ from tradeexec.binance.ws.userdata import MissedFuturesAccount, MissedFuturesOrd
 from tradeexec.errors import TradeexecError
 from tradeexec.venue.positions import (
     AlarmKind,
-    FundingSettled,
     MarginMode,
     PositionLeg,
     PositionsChanged,
@@ -175,13 +175,6 @@ def _margin_call_alarm(event: MarginCall) -> VenueAlarm:
 def _account_items(event: FuturesAccountUpdate) -> list[UserStreamItem]:
     account, when = event.account, event.transaction_time
     items: list[UserStreamItem] = []
-    if account.reason == "FUNDING_FEE":
-        # Not attributed to a symbol: the event lists only isolated positions, while its
-        # balance change sums every position funded at that time, cross ones included (the
-        # income history names the symbol of each payment).
-        items += [
-            FundingSettled("", b.asset, b.balance_change, when) for b in account.balances if b.balance_change
-        ]
     if account.balances:
         items.append(
             BalancesChanged([AssetHolding(b.asset, b.wallet_balance) for b in account.balances], when)
@@ -210,6 +203,7 @@ class FuturesVenueStream:
         self.stream = stream
         self.leverage = {} if leverage is None else leverage
         self.margin_modes = {} if margin_modes is None else margin_modes
+        self.funding = FundingAttribution(stream.client, self.margin_modes)
         self._pending: deque[UserStreamItem] = deque()
         # The venue's closing orders already alarmed: one alarm per order, however many
         # executions it has (a liquidation through the book fills in parts).
@@ -250,6 +244,7 @@ class FuturesVenueStream:
                 out.append(alarm)
             out.append(execution_of(item))
         elif isinstance(item, FuturesAccountUpdate):
+            out.extend(await self.funding.settled(item))
             out.extend(_account_items(item))
         elif isinstance(item, MarginCall):
             out.append(_margin_call_alarm(item))

@@ -43,7 +43,7 @@ from tradeexec.sim.futures.events import (
     PositionState,
 )
 from tradeexec.sim.futures.figures import Figures, PositionFigures
-from tradeexec.sim.futures.funding import Income, default_rate, fund
+from tradeexec.sim.futures.funding import FundingPayment, Income, default_rate, fund
 from tradeexec.sim.futures.funding_schedule import FundingSchedule
 from tradeexec.sim.futures.liquidator import LIQUIDATION, Liquidations
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
@@ -451,21 +451,30 @@ class FuturesEngine(AlgoService, Liquidations):
             if acct.exempt:
                 continue
             payments = fund(acct, marks, rates, time)
-            for pay in payments:
-                self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
-            if payments:
-                isolated = tuple(
-                    self._position_state(acct, acct.position(p.symbol, p.position_side))
-                    for p in payments
-                    if acct.margin_type_of(p.symbol) == ISOLATED
-                )
-                total = sum((p.amount for p in payments), ZERO)
-                updates.append(
-                    AccountUpdate(
-                        acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
-                    )
-                )
+            updates += self._funding_updates(acct, payments, time)
         self._tell(updates)
+
+    def _funding_updates(
+        self, acct: FuturesWallet, payments: list[FundingPayment], time: int
+    ) -> list[FuturesEvent]:
+        """Book each payment as income and state it in an ACCOUNT_UPDATE of its own, as
+        Binance's docs describe it: a cross position's carries the balance only (no position:
+        its symbol is in the income history), an isolated position's the balance and that
+        position alone; the wallet figures as of that payment (``fund`` booked them all)."""
+        isolated = {p.symbol for p in payments if acct.margin_type_of(p.symbol) == ISOLATED}
+        wallet = acct.wallet - sum((p.amount for p in payments), ZERO)
+        cross = acct.cross_wallet() - sum((p.amount for p in payments if p.symbol not in isolated), ZERO)
+        out: list[FuturesEvent] = []
+        for pay in payments:
+            self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
+            wallet += pay.amount
+            states: tuple[PositionState, ...] = ()
+            if pay.symbol in isolated:
+                states = (self._position_state(acct, acct.position(pay.symbol, pay.position_side)),)
+            else:
+                cross += pay.amount
+            out.append(AccountUpdate(acct.name, "FUNDING_FEE", wallet, cross, pay.amount, states, time))
+        return out
 
     def _tell(self, updates: list[FuturesEvent]) -> None:
         """Hand the listeners (the user streams) one change's events, in order."""
