@@ -39,6 +39,8 @@ async def test_isolated_short_is_closed_through_the_book_up_to_its_bankruptcy_pr
         income = (await api.signed("GET", "/fapi/v1/income", {"symbol": "ETHUSDT"})).body
         trades = (await api.signed("GET", "/fapi/v1/userTrades", {"symbol": "ETHUSDT"})).body
         still_open = (await api.signed("GET", "/fapi/v1/openOrders", {"symbol": "ETHUSDT"})).body
+        closer = {"symbol": "ETHUSDT", "orderId": trades[-1]["orderId"]}
+        queried = (await api.signed("GET", "/fapi/v1/order", closer)).body
         public = (await api.public("GET", "/fapi/v1/trades", {"symbol": "ETHUSDT"})).body
         book = (await api.public("GET", "/fapi/v1/depth", {"symbol": "ETHUSDT"})).body
     # The account loses the opening fee (3) and exactly its isolated wallet (300).
@@ -56,6 +58,9 @@ async def test_isolated_short_is_closed_through_the_book_up_to_its_bankruptcy_pr
         (D(3150), D(1), D(0)),
     ]
     assert closing[0]["orderId"] == closing[1]["orderId"]  # one liquidation order
+    assert queried["clientOrderId"].startswith("autoclose-") and queried["type"] == "LIQUIDATION"
+    assert (queried["status"], D(queried["executedQty"]), D(queried["avgPrice"])) == ("FILLED", 2, 3145)
+    assert (queried["timeInForce"], D(queried["price"]), queried["reduceOnly"]) == ("IOC", 3150, True)
     assert still_open == []  # the account's own order was cancelled first
     # Bob's resting order filled like any maker's; the public saw that trade, not the fund's.
     bob = fe.accounts["bob"].position("ETHUSDT", "BOTH")

@@ -18,15 +18,16 @@ For each condemned group (an isolated position, or every cross position together
 4. the clearance fee is booked (income INSURANCE_CLEAR, an ACCOUNT_UPDATE of that reason).
 
 The ``<symbol>@forceOrder`` stream shows each order: its bankruptcy price, its average fill
-price and its whole quantity, FILLED. Not like Binance: a query of the order
-(``GET /fapi/v1/order``) shows the book's record, EXPIRED with the book's part filled, when
-the fund took a remainder (the book owns its records).
+price and its whole quantity, FILLED. The book's own record of the order stops at its IOC's
+part (EXPIRED); the fund's part is kept in the order's ``OrderMeta.fund_qty``, which the
+order queries add, so they show it FILLED as the stream does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import copy
+from dataclasses import replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -131,6 +132,7 @@ class Liquidations:
         order = result.order
         rest = order.orig_qty - order.executed_qty
         if rest:
+            meta = self.meta[(symbol, order.order_id)] = replace(meta, fund_qty=rest)
             realized += Liquidations._to_fund(self, acct, pos, order, meta=meta, rest=rest, now_ms=now_ms)
         filled = order.orig_qty
         quote = sum((f.quote_qty for f in mine), ZERO) + rest * price
