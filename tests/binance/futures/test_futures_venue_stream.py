@@ -8,8 +8,6 @@ a ``FundingSettled``."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import msgspec
 
 from tests.binance.futures.futures_venue_helpers import futures_venue, intent
+from tests.binance.futures.venue_stream_helpers import next_item as _next
 from tradeexec.binance.futures_venue_stream import FuturesExecution, FuturesVenueStream
 from tradeexec.binance.models.futures_events import (
     AccountChange,
@@ -43,18 +42,6 @@ from tradeexec.venue.stream import BalancesChanged, LinkState, RecoveredOrder, S
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, Side
 
 WAIT = 15.0
-
-
-async def _next(stream: FuturesVenueStream, want: Callable[[UserStreamItem], bool]) -> UserStreamItem:
-    """The next item ``want`` accepts, skipping others, within WAIT seconds."""
-
-    async def find() -> UserStreamItem:
-        async for item in stream:
-            if want(item):
-                return item
-        raise AssertionError("the stream ended")
-
-    return await asyncio.wait_for(find(), WAIT)
 
 
 async def test_a_fill_arrives_as_an_execution_then_the_wallet_and_the_leg(tmp_path: Path) -> None:

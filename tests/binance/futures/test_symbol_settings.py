@@ -6,8 +6,6 @@ while the user stream was down is known after the reconnect."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -15,10 +13,10 @@ import msgspec
 import pytest
 
 from tests.binance.futures.futures_venue_helpers import futures_venue
+from tests.binance.futures.venue_stream_helpers import next_item
 from tests.sim.futures.futures_helpers import futures_exchange
 from tests.sim.wire_contract_helpers import decodes_completely
 from tradeexec.binance.futures_venue import FuturesVenue
-from tradeexec.binance.futures_venue_stream import FuturesVenueStream
 from tradeexec.binance.models.futures_positions import FuturesSymbolConfig
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
@@ -26,7 +24,7 @@ from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.positions import PositionTracker
 from tradeexec.execution.risk import RiskLimitExceeded, RiskLimits, RiskManager
 from tradeexec.venue.positions import MarginMode, PositionLeg, RecoveredPositions
-from tradeexec.venue.stream import LinkState, StreamLink, UserStreamItem
+from tradeexec.venue.stream import LinkState, StreamLink
 from tradeexec.venue.vocab import OrderType, Side
 
 BOTH = PositionLeg.BOTH
@@ -129,11 +127,11 @@ async def test_settings_changed_while_the_stream_was_down_are_read_after_the_rec
             # another program moves BTC to 12x and ETH to isolated 4x.
             ex.state.clock.advance(61 * 60 * 1000)
             down = LinkState.DISCONNECTED
-            await _until_item(stream, lambda i: isinstance(i, StreamLink) and i.state is down)
+            await next_item(stream, lambda i: isinstance(i, StreamLink) and i.state is down)
             await client.futures_change_leverage("BTCUSDT", 12)
             await client.futures_change_leverage("ETHUSDT", 4)
             await client.futures_change_margin_type("ETHUSDT", "ISOLATED")
-            recovered = await _until_item(stream, lambda i: isinstance(i, RecoveredPositions))
+            recovered = await next_item(stream, lambda i: isinstance(i, RecoveredPositions))
         finally:
             await stream.close()
     assert isinstance(recovered, RecoveredPositions)
@@ -141,14 +139,3 @@ async def test_settings_changed_while_the_stream_was_down_are_read_after_the_rec
     assert venue.known_leverage("ETHUSDT") == D(4)
     assert stream.margin_modes["ETHUSDT"] is MarginMode.ISOLATED
 
-
-async def _until_item(stream: FuturesVenueStream, want: Callable[[UserStreamItem], bool]) -> UserStreamItem:
-    """The next item ``want`` accepts, skipping others, within WAIT seconds."""
-
-    async def find() -> UserStreamItem:
-        async for item in stream:
-            if want(item):
-                return item
-        raise AssertionError("the stream ended")
-
-    return await asyncio.wait_for(find(), WAIT)
