@@ -62,6 +62,9 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
             ex.futures_set_mark_price("BTCUSDT", "60000")
             await until(lambda: feed.stats.funding_events >= 1, "funding settled")
             # The isolated short is liquidated (its liquidation price is near 3134); the long stays.
+            # Its liquidation order buys 1 from the book under its bankruptcy price (about
+            # 3,150), the insurance fund takes the other there.
+            ex.futures_add_liquidity("ETHUSDT", "SELL", "3140", "1")
             ex.futures_set_mark_price("ETHUSDT", "3200")
             await until(lambda: eth.quantity == 0, "the liquidation stated")
             await until(lambda: om.positions.balance("USDT").total == ex_wallet(ex), "the wallet stated")
@@ -74,15 +77,24 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
             assert legs.commission() == -(
                 income[("BTCUSDT", "COMMISSION")] + income[("ETHUSDT", "COMMISSION")]
             )
-            # (The local exchange states a cross and an isolated payment in one event naming the
-            # isolated symbol: the total is exact, the split per symbol is the venue's word.)
-            assert legs.funding() == income[("BTCUSDT", "FUNDING_FEE")] + income[("ETHUSDT", "FUNDING_FEE")]
+            # Funding per leg: the isolated short's payment named its position, the cross long's
+            # named none and was attributed from the income history (``futures_funding``).
+            assert (btc.funding, eth.funding) == (
+                income[("BTCUSDT", "FUNDING_FEE")], income[("ETHUSDT", "FUNDING_FEE")],
+            )  # fmt: skip
+            assert not any(legs.unattributed_funding.values())
             assert legs.funding() == D("-8.4")
             # The wallet: what the legs booked (the liquidation's realized loss included: its
-            # autoclose- order's trade moved the leg) plus the clearance, which no order carried.
+            # autoclose- order's trades moved the leg) plus the clearance, which no order carried.
             clearance = income[("ETHUSDT", "INSURANCE_CLEAR")]
             assert om.positions.balance("USDT").total == D(10_000) + legs.wallet_change() + clearance
             assert eth.realized_pnl == income[("ETHUSDT", "REALIZED_PNL")]
+            assert clearance < 0  # the book's part left some margin: the clearance fee took it
+            # Recorded as what it was: the whole short closed, the last trade the fund's.
+            (closed,) = [r for r in legs.liquidations if r.symbol == "ETHUSDT"]
+            assert (closed.quantity_before, closed.quantity_after) == (D(-2), D(0))
+            assert closed.realized_pnl == eth.realized_pnl and closed.price is not None
+            assert closed.price > D(3140)
             # Equity at the exchange's marks is the account's margin balance.
             ex.futures_set_mark_price("BTCUSDT", "60500")  # the long gains 150 unrealized
             account = await client.futures_account_v3()

@@ -19,11 +19,13 @@ MAX_LINES = 600
 # Each folder of binance/ (or root module) may import only those listed before it: the
 # runtime layering enums <- errors, rules <- net <- models <- rest <- ws <- client <- venue_records
 # <- venue_stream <- venue (the execution core's adapter over the client: its records, its user
-# stream, the venue).
+# stream, the venue); the futures adapter the same way, with the symbol settings read and the
+# funding attribution beneath its stream.
 LAYERS = [
     "enums", "errors", "rules", "net", "models", "rest", "ws", "client",
     "venue_records", "venue_stream", "venue",
-    "futures_venue_records", "futures_venue_stream", "futures_venue",
+    "futures_venue_records", "futures_symbol_settings", "futures_funding", "futures_venue_stream",
+    "futures_venue",
 ]  # fmt: skip
 
 

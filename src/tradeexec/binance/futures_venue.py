@@ -23,7 +23,9 @@ journaled request as it is. What futures add:
   answer; the core fetches the order's trades);
 * a duplicate client order ID is futures' own -4116, mapped to ``DuplicateOrderId``;
 * balances are the wallet's (free: available balance, locked: the rest), positions come
-  from positionRisk v3 (which carries no leverage: filled from what this venue set), the
+  from positionRisk v3 (which carries no leverage nor margin type: filled from the
+  account's symbolConfig, read before the first position read, ``futures_symbol_settings``,
+  and from what this venue set since), the
   venue judges orders at the mark or last price, never an average (``average_price`` None).
 
 The conversions are in ``futures_venue_records``, the user stream in ``futures_venue_stream``.
@@ -39,6 +41,7 @@ from typing import Any
 
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.errors.codes import error_from_response
+from tradeexec.binance.futures_symbol_settings import read_symbol_settings
 from tradeexec.binance.futures_venue_records import (
     ALGO_TYPE_OF,
     conditional_cancel_answer,
@@ -101,6 +104,7 @@ _TRIGGERED = frozenset({"TRIGGERED", "FINISHED"})
 _PLAIN = frozenset({OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER})
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 _BATCH_PATH = "/fapi/v1/batchOrders"
+_SETTINGS_RETRY_S = 30.0  # a failed symbolConfig read is tried again by a position read after
 # Which side only ever closes a hedge-mode leg.
 _CLOSING_SIDE = {PositionLeg.LONG: Side.SELL, PositionLeg.SHORT: Side.BUY}
 
@@ -153,6 +157,8 @@ class FuturesVenue(BinanceVenueBase):
         self._hedge: bool | None = None
         self._leverage: dict[str, Decimal] = {}
         self._margin_modes: dict[str, MarginMode] = {}
+        self._settings_read = False
+        self._settings_tried = -_SETTINGS_RETRY_S  # monotonic time of the last failed read
 
     # -- rules and the order's shape ------------------------------------------------------
 
@@ -379,11 +385,23 @@ class FuturesVenue(BinanceVenueBase):
 
     async def positions(self, symbol: str | None = None) -> list[PositionSnapshot]:
         """positionRisk v3: legs with a position or open orders (a flat symbol without
-        orders is absent); leverage as this venue last set it, else None."""
+        orders is absent); leverage and margin mode as the account's symbolConfig (read once,
+        before the first of these reads) or this venue since set them, else None."""
+        await self._read_settings()
         rows = await self.client.futures_position_risk_v3(symbol)
         return [
             futures_position(p, self._leverage.get(p.symbol), self._margin_modes.get(p.symbol)) for p in rows
         ]
+
+    async def _read_settings(self) -> None:
+        """The symbols' settings, until one read succeeded; a failed read is retried no
+        sooner than ``_SETTINGS_RETRY_S`` later (the emergency stop reads positions often)."""
+        now = time.monotonic()
+        if self._settings_read or now - self._settings_tried < _SETTINGS_RETRY_S:
+            return
+        self._settings_read = await read_symbol_settings(self.client, self._leverage, self._margin_modes)
+        if not self._settings_read:
+            self._settings_tried = now
 
     async def hedge_mode(self) -> bool:
         self._hedge = await self.client.futures_position_mode()

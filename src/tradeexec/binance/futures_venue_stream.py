@@ -10,14 +10,17 @@ turns each event into the core's words:
 * ACCOUNT_UPDATE -> ``BalancesChanged`` (the stream states the wallet balance only: it is
   reported whole as ``free``, the split into available and margin held is the account
   read's) and ``PositionsChanged`` with the event's reason; reason FUNDING_FEE also gives a
-  ``FundingSettled`` per asset whose balance moved, for no symbol (the event's sum may cover
-  several positions);
+  ``FundingSettled`` per payment, for its symbol (``futures_funding``: a cross payment's
+  symbol is read from the income history);
 * a ``VenueAlarm``, before the event it comes from: MARGIN_CALL; an order of the venue's own
   liquidation (client id ``autoclose-``, status NEW_INSURANCE, execution CALCULATED) or
-  auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL);
+  auto-deleveraging (client id ``adl_autoclose``, status NEW_ADL), once per order (its
+  first update: the executions that follow belong to the same record);
 * after a reconnect, ``RecoveredOrder``s and ``RecoveredBalances`` from the inner recovery,
   then ``RecoveredPositions``: every leg read from positionRisk v3 when the consumer reaches
-  the reconnect (a failed read is reported as the link down, so the core keeps polling);
+  the reconnect (a failed read is reported as the link down, so the core keeps polling),
+  with the leverage and margin type read again from symbolConfig just before (a change
+  made while the stream was down was announced on no stream heard here);
 * ALGO_UPDATE (the Algo Service's conditional orders, their own id space) -> a
   ``ConditionalUpdate``: the algo order's status, and once it fired the order it sent to the
   book (``ai``) with that order's filled quantity and average price so far;
@@ -35,6 +38,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.futures_funding import FundingAttribution
+from tradeexec.binance.futures_symbol_settings import read_symbol_settings
 from tradeexec.binance.futures_venue_records import futures_position, futures_snapshot, futures_status
 from tradeexec.binance.models import FuturesAccountUpdate, OrderTradeUpdate
 from tradeexec.binance.models.futures_events import (
@@ -49,7 +54,6 @@ from tradeexec.binance.ws.userdata import MissedFuturesAccount, MissedFuturesOrd
 from tradeexec.errors import TradeexecError
 from tradeexec.venue.positions import (
     AlarmKind,
-    FundingSettled,
     MarginMode,
     PositionLeg,
     PositionsChanged,
@@ -203,13 +207,6 @@ def _margin_call_alarm(event: MarginCall) -> VenueAlarm:
 def _account_items(event: FuturesAccountUpdate) -> list[UserStreamItem]:
     account, when = event.account, event.transaction_time
     items: list[UserStreamItem] = []
-    if account.reason == "FUNDING_FEE":
-        # Not attributed to a symbol: the event lists only isolated positions, while its
-        # balance change sums every position funded at that time, cross ones included (the
-        # income history names the symbol of each payment).
-        items += [
-            FundingSettled("", b.asset, b.balance_change, when) for b in account.balances if b.balance_change
-        ]
     if account.balances:
         items.append(
             BalancesChanged([AssetHolding(b.asset, b.wallet_balance) for b in account.balances], when)
@@ -238,7 +235,11 @@ class FuturesVenueStream:
         self.stream = stream
         self.leverage = {} if leverage is None else leverage
         self.margin_modes = {} if margin_modes is None else margin_modes
+        self.funding = FundingAttribution(stream.client, self.margin_modes)
         self._pending: deque[UserStreamItem] = deque()
+        # The venue's closing orders already alarmed: one alarm per order, however many
+        # executions it has (a liquidation through the book fills in parts).
+        self._alarmed: deque[int] = deque(maxlen=256)
 
     @classmethod
     def of(
@@ -270,10 +271,12 @@ class FuturesVenueStream:
         out = self._pending
         if isinstance(item, OrderTradeUpdate):
             alarm = alarm_of_order(item.order, item.event_time)
-            if alarm is not None:
+            if alarm is not None and item.order.order_id not in self._alarmed:
+                self._alarmed.append(item.order.order_id)  # once per order, not per execution
                 out.append(alarm)
             out.append(execution_of(item))
         elif isinstance(item, FuturesAccountUpdate):
+            out.extend(await self.funding.settled(item))
             out.extend(_account_items(item))
         elif isinstance(item, AlgoUpdate):
             update = conditional_of(item)
@@ -299,6 +302,7 @@ class FuturesVenueStream:
                 out.append(await self._recovered_positions())
 
     async def _recovered_positions(self) -> UserStreamItem:
+        await read_symbol_settings(self.stream.client, self.leverage, self.margin_modes)
         try:
             rows = await self.stream.client.futures_position_risk_v3()
         except TradeexecError as exc:

@@ -8,8 +8,6 @@ a ``FundingSettled``."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import msgspec
 
 from tests.binance.futures.futures_venue_helpers import futures_venue, intent
+from tests.binance.futures.venue_stream_helpers import next_item as _next
 from tradeexec.binance.futures_venue_stream import FuturesExecution, FuturesVenueStream
 from tradeexec.binance.models.futures_events import (
     AccountChange,
@@ -28,10 +27,12 @@ from tradeexec.binance.models.futures_events import (
     OrderTradeUpdate,
     PositionChange,
 )
+from tradeexec.binance.models.futures_positions import FuturesIncome
 from tradeexec.binance.ws.futures_userdata import FuturesUserData
 from tradeexec.venue.positions import (
     AlarmKind,
     FundingSettled,
+    MarginMode,
     PositionLeg,
     PositionsChanged,
     RecoveredPositions,
@@ -41,18 +42,6 @@ from tradeexec.venue.stream import BalancesChanged, LinkState, RecoveredOrder, S
 from tradeexec.venue.vocab import ExecutionType, OrderStatus, Side
 
 WAIT = 15.0
-
-
-async def _next(stream: FuturesVenueStream, want: Callable[[UserStreamItem], bool]) -> UserStreamItem:
-    """The next item ``want`` accepts, skipping others, within WAIT seconds."""
-
-    async def find() -> UserStreamItem:
-        async for item in stream:
-            if want(item):
-                return item
-        raise AssertionError("the stream ended")
-
-    return await asyncio.wait_for(find(), WAIT)
 
 
 async def test_a_fill_arrives_as_an_execution_then_the_wallet_and_the_leg(tmp_path: Path) -> None:
@@ -140,20 +129,35 @@ def _order_update(cid: str, *, x: str = "TRADE", status: str = "FILLED", side: s
         OrderTradeUpdate(event_time=4, transaction_time=5, order=o))})  # fmt: skip
 
 
+class _History:
+    """A client with only an income history (``rows``), recording what was asked."""
+
+    def __init__(self, rows: list[FuturesIncome]) -> None:
+        self.rows = rows
+        self.asked: list[dict[str, Any]] = []
+
+    async def futures_income(self, **params: Any) -> list[FuturesIncome]:
+        self.asked.append(params)
+        start, end = params["start_time"], params["end_time"]
+        return [r for r in self.rows if r.income_type == params["income_type"] and start <= r.time <= end]
+
+
 class _Fed(FuturesUserData):
     """The real stream class, fed raw frames instead of a socket."""
 
-    def __init__(self) -> None:
-        super().__init__(None, "ws://127.0.0.1:9")  # type: ignore[arg-type]
+    def __init__(self, history: _History | None = None) -> None:
+        super().__init__(history or _History([]), "ws://127.0.0.1:9")  # type: ignore[arg-type]
 
     def feed(self, raw: bytes) -> None:
         self._open, self._wallets, self._positions = {}, {}, {}
         self._on_raw(raw)
 
 
-async def _items(*frames: bytes) -> list[UserStreamItem]:
-    inner = _Fed()
-    stream = FuturesVenueStream(inner)
+async def _items(
+    *frames: bytes, history: _History | None = None, modes: dict[str, MarginMode] | None = None
+) -> list[UserStreamItem]:
+    inner = _Fed(history)
+    stream = FuturesVenueStream(inner, margin_modes=modes)
     for raw in frames:
         inner.feed(raw)
     out: list[UserStreamItem] = []
@@ -178,6 +182,17 @@ async def test_a_liquidation_raises_its_alarm_before_the_order_update() -> None:
         assert update.realized_profit == D("-5000")
     (plain,) = await _items(_order_update("mine-1"))
     assert isinstance(plain, FuturesExecution)
+
+
+async def test_a_liquidation_order_alarms_once_however_many_executions_it_has() -> None:
+    """Through the book a liquidation fills in parts (then the insurance fund takes the
+    rest): one order, one alarm, so the legs keep one liquidation record for it."""
+    items = await _items(
+        _order_update("autoclose-9", x="NEW", status="NEW"),
+        _order_update("autoclose-9", x="CALCULATED", status="PARTIALLY_FILLED"),
+        _order_update("autoclose-9", x="CALCULATED"),
+    )
+    assert [type(i).__name__ for i in items] == ["VenueAlarm"] + ["FuturesExecution"] * 3
 
 
 async def test_a_margin_call_and_a_funding_payment() -> None:
@@ -218,6 +233,56 @@ async def test_a_margin_call_and_a_funding_payment() -> None:
     assert paid == FundingSettled("", "USDT", D("-6"), 10)
     assert isinstance(wallet, BalancesChanged) and wallet.update_time == 10
     assert [(b.asset, b.free, b.locked) for b in wallet.balances] == [("USDT", D("994"), D(0))]
+
+
+def _funding(amount: str, time: int, isolated: str | None = None) -> bytes:
+    """A FUNDING_FEE ACCOUNT_UPDATE as Binance's docs describe it: the balance only for a
+    cross payment, the balance and the one position for an isolated one."""
+    position = [
+        PositionChange(
+            symbol=isolated, position_amt=D("-2"), entry_price=D("3000"), break_even_price=D("3000"),
+            accumulated_realized=D(0), unrealized_pnl=D(0), margin_type="isolated",
+            isolated_wallet=D("600"), position_side="BOTH",
+        )
+    ] if isolated else []  # fmt: skip
+    balance = BalanceChange(
+        asset="USDT", wallet_balance=D("990"), cross_wallet_balance=D("390"), balance_change=D(amount)
+    )
+    change = AccountChange(reason="FUNDING_FEE", balances=[balance], positions=position)
+    update = FuturesAccountUpdate(event_time=time, transaction_time=time, account=change)
+    return _tagged(update, "ACCOUNT_UPDATE")
+
+
+def _row(symbol: str, amount: str, tran_id: int, time: int = 28_800_000) -> FuturesIncome:
+    return FuturesIncome(
+        symbol=symbol, income_type="FUNDING_FEE", income=D(amount), asset="USDT", info="FUNDING_FEE",
+        time=time, tran_id=tran_id, trade_id="",
+    )  # fmt: skip
+
+
+async def test_cross_funding_is_attributed_to_its_symbol_from_the_income_history() -> None:
+    t = 28_800_000
+    history = _History([
+        _row("BTCUSDT", "-6", 1), _row("ETHUSDT", "-6", 2), _row("SOLUSDT", "-6", 3),
+        _row("XRPUSDT", "-2", 4), _row("XRPUSDT", "-4", 5), _row("BTCUSDT", "-6", 6, time=t - 8 * 3_600_000),
+    ])  # fmt: skip
+    items = await _items(
+        _funding("-6", t),  # cross: BTC's row (ETH's is isolated, never a cross payment's)
+        _funding("-6", t),  # another cross payment of the same amount: SOL's, BTC's is claimed
+        _funding("3", t, isolated="ETHUSDT"),  # names its position: no read
+        _funding("-6", t),  # XRP's two rows make it (one event for several positions)
+        _funding("-1", t),  # no row accounts for it: kept, for no symbol
+        history=history,
+        modes={"ETHUSDT": MarginMode.ISOLATED},
+    )
+    paid = [(i.symbol, i.amount) for i in items if isinstance(i, FundingSettled)]
+    assert paid == [
+        ("BTCUSDT", D(-6)), ("SOLUSDT", D(-6)), ("ETHUSDT", D(3)), ("XRPUSDT", D(-2)), ("XRPUSDT", D(-4)),
+        ("", D(-1)),
+    ]  # fmt: skip
+    assert all(i.event_time == t for i in items if isinstance(i, FundingSettled))
+    assert len(history.asked) == 4  # one read per cross payment
+    assert all(a["start_time"] <= t <= a["end_time"] for a in history.asked)
 
 
 async def test_a_liquidation_statement_keeps_its_reason() -> None:

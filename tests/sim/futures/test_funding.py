@@ -1,6 +1,7 @@
 """Funding at each funding time on the settable clock: ``amount * mark * rate`` paid by longs
 to shorts when the rate is positive, booked as FUNDING_FEE income, into the cross wallet or
-the isolated position's wallet, and pushed as ACCOUNT_UPDATE with reason FUNDING_FEE."""
+the isolated position's wallet, and pushed as one ACCOUNT_UPDATE with reason FUNDING_FEE per
+payment (a cross one with the balance only, an isolated one with its position)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,8 @@ async def test_funding_times_passed_are_each_settled() -> None:
             account = (await api.signed("GET", "/fapi/v3/account", timestamp=ex.state.now_ms())).body
             events = [
                 msgspec.json.decode(await asyncio.wait_for(ws.receive_str(), WAIT), type=FuturesUserEvent)
+                for _ in range(4)
             ]
-            events.append(
-                msgspec.json.decode(await asyncio.wait_for(ws.receive_str(), WAIT), type=FuturesUserEvent)
-            )
         now = ex.state.now_ms()  # the server's clock is 16 hours ahead of this machine's now
         income = (
             await api.signed("GET", "/fapi/v1/income", {"incomeType": "FUNDING_FEE"}, timestamp=now)
@@ -55,10 +54,20 @@ async def test_funding_times_passed_are_each_settled() -> None:
     assert D(account["totalWalletBalance"]) == WALLET - D("33") - D("12") + D("6")
     (eth,) = rows
     assert D(eth["isolatedWallet"]) == D("600") + D("6")  # 2 * 3,000 / 10, plus two payments
+    # One ACCOUNT_UPDATE per payment (Binance's docs): the cross position's states the
+    # balance only, the isolated position's the balance and that position alone.
+    stated = []
     for ev in events:
         assert isinstance(ev, FuturesAccountUpdate) and ev.account.reason == "FUNDING_FEE"
-        assert [p.symbol for p in ev.account.positions] == ["ETHUSDT"]  # the isolated one only
-        assert ev.account.balances[0].balance_change == D("-3")
+        (usdt,) = ev.account.balances
+        stated.append(([p.symbol for p in ev.account.positions], usdt.balance_change, usdt.wallet_balance))
+    after_fees = WALLET - D("33")
+    assert stated == [
+        ([], D(-6), after_fees - 6),
+        (["ETHUSDT"], D(3), after_fees - 3),
+        ([], D(-6), after_fees - 9),
+        (["ETHUSDT"], D(3), after_fees - 6),
+    ]
 
 
 async def test_a_four_hour_symbol_is_charged_twice_in_eight_hours() -> None:

@@ -25,11 +25,9 @@ def _algos(events: list[FuturesUserEvent]) -> list[tuple[int, str]]:
     return [(e.order.algo_id, e.order.algo_status) for e in events if isinstance(e, AlgoUpdate)]
 
 
-def _closed(event: FuturesUserEvent) -> bool:
-    """An ACCOUNT_UPDATE that shows a position at zero."""
-    if not isinstance(event, FuturesAccountUpdate):
-        return False
-    return any(not p.position_amt for p in event.account.positions)
+def _cleared(event: FuturesUserEvent) -> bool:
+    """The ACCOUNT_UPDATE of a liquidation's clearance fee."""
+    return isinstance(event, FuturesAccountUpdate) and event.account.reason == "INSURANCE_CLEAR"
 
 
 def _stop(kind: str, trigger: str, **extra: Any) -> dict[str, Any]:
@@ -82,8 +80,11 @@ async def test_margin_call_when_the_ratio_reaches_the_warning_level_then_the_liq
         await stream.until(lambda es: any(isinstance(e, MarginCall) for e in es))
         ex.futures_set_mark_price("BTCUSDT", "60000")  # back below: the warning is forgotten
         ex.futures_set_mark_price("BTCUSDT", "50260")  # warned again
-        ex.futures_set_mark_price("BTCUSDT", "50000")  # liquidated
-        events = await stream.until(lambda es: any(_closed(e) for e in es))
+        ex.futures_add_liquidity("BTCUSDT", "BUY", "50040", "0.4")
+        # Liquidated past bankruptcy: balance 9,970 - 10,000 = -30, bankruptcy price 50,030.
+        # The book takes 0.4 at 50,040, the insurance fund 0.6 at 50,030.
+        ex.futures_set_mark_price("BTCUSDT", "50000")
+        events = await stream.until(lambda es: any(_cleared(e) for e in es))
     calls = [e for e in events if isinstance(e, MarginCall)]
     assert len(calls) == 2
     first = calls[0]
@@ -103,14 +104,26 @@ async def test_margin_call_when_the_ratio_reaches_the_warning_level_then_the_liq
     ]
     assert [(e.order.execution_type, e.order.order_status) for e in closes] == [
         ("NEW", "NEW"),
+        ("CALCULATED", "PARTIALLY_FILLED"),
         ("CALCULATED", "FILLED"),
     ]
-    done = closes[-1].order
-    assert (done.side, done.order_type, done.cumulative_filled_qty, done.last_filled_price) == (
-        "SELL", "LIQUIDATION", D("1"), D("50000"),
+    booked, funded = closes[1].order, closes[2].order
+    assert (booked.side, booked.order_type, booked.time_in_force, booked.price) == (
+        "SELL", "LIQUIDATION", "IOC", D("50030"),
     )  # fmt: skip
-    assert done.realized_profit == D("-10000")  # 1 * (50,000 - 60,000)
+    assert (booked.last_filled_qty, booked.last_filled_price, booked.realized_profit) == (
+        D("0.4"), D("50040"), D("-3984"),
+    )  # fmt: skip
+    assert (funded.cumulative_filled_qty, funded.last_filled_price, funded.realized_profit) == (
+        D("1"), D("50030"), D("-5982"),
+    )  # fmt: skip
+    assert booked.trade_id != funded.trade_id and booked.commission == funded.commission == 0
     assert events.index(closes[-1]) < len(events) - 1  # the ACCOUNT_UPDATE comes after it
+    # What was left (9,970 - 3,984 - 5,982 = 4) is the clearance fee, stated last.
+    cleared = events[-1]
+    assert isinstance(cleared, FuturesAccountUpdate) and cleared.account.reason == "INSURANCE_CLEAR"
+    (usdt,) = cleared.account.balances
+    assert (usdt.wallet_balance, usdt.balance_change) == (D(0), D(-4))
 
 
 async def test_the_multi_assets_mode_pushes_account_config_update_and_keeps_binances_rules() -> None:

@@ -95,6 +95,7 @@ from tradeexec.binance.models.futures_positions import (
     AccountPositionV3,
     FuturesAccountV3,
     FuturesIncome,
+    FuturesSymbolConfig,
     FuturesTrade,
     PositionRiskV3,
 )
@@ -314,6 +315,7 @@ __all__ = [
     "FuturesOrderData",
     "FuturesPosition",
     "FuturesPriceTicker",
+    "FuturesSymbolConfig",
     "FuturesTicker24hr",
     "FuturesTickerEvent",
     "FuturesTotals",

@@ -1,6 +1,6 @@
 """USDT-M futures positions, trades and the v3 account (``/fapi/v3/positionRisk``,
-``/fapi/v3/account``, ``/fapi/v1/userTrades``): the shapes of the current documentation,
-shared by the local exchange (encoding) and the client (decoding)."""
+``/fapi/v3/account``, ``/fapi/v1/userTrades``, ``/fapi/v1/symbolConfig``): the shapes of the
+current documentation, shared by the local exchange (encoding) and the client (decoding)."""
 
 from __future__ import annotations
 
@@ -89,3 +89,22 @@ class FuturesIncome(Model, frozen=True, kw_only=True):
     time: int
     tran_id: int
     trade_id: str
+
+
+class FuturesSymbolConfig(Model, frozen=True, kw_only=True):
+    """``GET /fapi/v1/symbolConfig`` entry: the account's settings for one symbol, the only
+    read that names the leverage and margin type of a symbol (positionRisk v3 carries neither).
+
+    The documentation writes ``isAutoAddMargin`` as the text ``"false"``; a JSON boolean is
+    taken as well, so the decoding never hangs on which of the two the exchange sends."""
+
+    symbol: str
+    margin_type: str  # CROSSED / ISOLATED
+    is_auto_add_margin: bool | str
+    leverage: int
+    max_notional_value: Decimal
+
+    @property
+    def auto_add_margin(self) -> bool:
+        flag = self.is_auto_add_margin
+        return flag if isinstance(flag, bool) else flag.lower() == "true"

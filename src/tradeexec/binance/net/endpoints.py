@@ -441,6 +441,7 @@ _FUTURES_ROWS: Final[tuple[_Row, ...]] = (
     ("GET", "/fapi/v3/positionRisk", S.USER_DATA, 5, IP),
     ("GET", "/fapi/v1/income", S.USER_DATA, 30, IP),
     ("GET", "/fapi/v1/leverageBracket", S.USER_DATA, 1, IP),
+    ("GET", "/fapi/v1/symbolConfig", S.USER_DATA, 5, IP),  # "Symbol Configuration", read 2026-12
     # The Algo Service (conditional orders since 2025-12-09): "New Algo Order" costs no IP
     # weight, like a plain order; the query and cancel weights follow their plain-order twins.
     ("POST", "/fapi/v1/algoOrder", S.TRADE, 0, IP),

@@ -1,6 +1,6 @@
 """Typed USDT-M account calls of today's documentation: the v3 account and positionRisk,
-notional/leverage brackets and the income history, decoded into the structs the local
-exchange encodes with (``models.futures_positions``, ``models.futures_market``).
+notional/leverage brackets, the income history and the symbol configuration, decoded into
+the structs the local exchange encodes with (``models.futures_positions``, ``models.futures_market``).
 
 v3 is what Binance documents now: positionRisk v3 lists only symbols with a position or open
 orders, and the v3 account drops the permission flags of v2.
@@ -9,7 +9,12 @@ orders, and the v3 account drops the permission flags of v2.
 from __future__ import annotations
 
 from tradeexec.binance.models.futures_market import SymbolLeverageBrackets
-from tradeexec.binance.models.futures_positions import FuturesAccountV3, FuturesIncome, PositionRiskV3
+from tradeexec.binance.models.futures_positions import (
+    FuturesAccountV3,
+    FuturesIncome,
+    FuturesSymbolConfig,
+    PositionRiskV3,
+)
 from tradeexec.binance.rest.api import RecvWindow, RestApi
 from tradeexec.binance.rest.params import check_symbol, opt_limit, opt_time
 from tradeexec.errors import InvalidParameter
@@ -62,6 +67,20 @@ class FuturesAccountApi(RestApi):
             "/fapi/v3/positionRisk",
             {"symbol": _opt_symbol(symbol)},
             model=list[PositionRiskV3],
+            recv_window=recv_window,
+        )
+
+    async def futures_symbol_config(
+        self, symbol: str | None = None, *, recv_window: RecvWindow = None
+    ) -> list[FuturesSymbolConfig]:
+        """The account's margin type, leverage and maximum notional per symbol (every symbol,
+        or one): what positionRisk v3 no longer says, set here or anywhere else (the web UI,
+        another program)."""
+        return await self.request(
+            "GET",
+            "/fapi/v1/symbolConfig",
+            {"symbol": _opt_symbol(symbol)},
+            model=list[FuturesSymbolConfig],
             recv_window=recv_window,
         )
 

@@ -1,7 +1,7 @@
 """The futures engine's events as Binance's user data stream writes them, each encoded once
 with the client's own structs (``binance/models/futures_events.py``): ORDER_TRADE_UPDATE
 (TRADE_LITE first for a fill), ACCOUNT_UPDATE, ALGO_UPDATE, ACCOUNT_CONFIG_UPDATE,
-MARGIN_CALL, and a liquidation's ``autoclose-`` order (NEW, then CALCULATED)."""
+MARGIN_CALL (a liquidation's ``autoclose-`` order is an ORDER_TRADE_UPDATE like any)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from tradeexec.sim.futures.events import (
     AssetModeChange,
     FuturesEvent,
     LeverageChange,
-    LiquidationOrder,
     MarginWarning,
     OrderUpdate,
 )
@@ -178,45 +177,6 @@ def margin_call_event(ev: MarginWarning) -> bytes:
     return _encode(MarginCall(event_time=ev.time, cross_wallet_balance=cross, positions=positions))
 
 
-def liquidation_events(ev: LiquidationOrder) -> list[bytes]:
-    """Binance: "c shows as autoclose-XXX, X shows as NEW"; then its execution."""
-
-    def one(execution: str, status: str, filled: Decimal) -> bytes:
-        data = FuturesOrderData(
-            symbol=ev.symbol,
-            client_order_id=ev.client_order_id,
-            side=ev.side,
-            order_type="LIQUIDATION",
-            time_in_force="IOC",
-            quantity=ev.quantity,
-            price=_plain(ev.price),
-            average_price=_plain(ev.price) if filled else ZERO,
-            stop_price=ZERO,
-            execution_type=execution,
-            order_status=status,
-            order_id=ev.order_id,
-            last_filled_qty=filled,
-            cumulative_filled_qty=filled,
-            last_filled_price=_plain(ev.price) if filled else ZERO,
-            commission_asset="USDT",
-            commission=ZERO,
-            trade_time=ev.time,
-            trade_id=0,
-            bids_notional=ZERO,
-            asks_notional=ZERO,
-            is_maker=False,
-            reduce_only=True,
-            working_type="CONTRACT_PRICE",
-            original_type="LIQUIDATION",
-            position_side=ev.position_side,
-            close_position=False,
-            realized_profit=_plain(ev.realized) if filled else ZERO,
-        )
-        return _encode(OrderTradeUpdate(event_time=ev.time, transaction_time=ev.time, order=data))
-
-    return [one("NEW", "NEW", ZERO), one("CALCULATED", "FILLED", ev.quantity)]
-
-
 def encode_event(ev: FuturesEvent) -> list[bytes]:
     """The stream messages of one engine event, in the order Binance sends them."""
     if isinstance(ev, OrderUpdate):
@@ -228,6 +188,4 @@ def encode_event(ev: FuturesEvent) -> list[bytes]:
         return [algo_event(ev)]
     if isinstance(ev, LeverageChange | AssetModeChange):
         return [config_event(ev)]
-    if isinstance(ev, MarginWarning):
-        return [margin_call_event(ev)]
-    return liquidation_events(ev)
+    return [margin_call_event(ev)]

@@ -24,7 +24,12 @@ from tradeexec.binance.models.futures_market import (
     PositionModeResponse,
     SymbolLeverageBrackets,
 )
-from tradeexec.binance.models.futures_positions import AccountPositionV3, FuturesAccountV3, FuturesIncome
+from tradeexec.binance.models.futures_positions import (
+    AccountPositionV3,
+    FuturesAccountV3,
+    FuturesIncome,
+    FuturesSymbolConfig,
+)
 from tradeexec.sim.binance.futures_public import FuturesBase
 from tradeexec.sim.binance.futures_views import money, order_view, position_risk_view, trade_view, wire
 from tradeexec.sim.engine import EngineReject
@@ -244,6 +249,28 @@ class FuturesPrivateOps(FuturesBase):
             if symbol is None or c.symbol == symbol
         ]
         return wire(out[0] if symbol is not None else out)
+
+    def f_symbol_config(self, p: Params, account: ApiAccount | None) -> Any:
+        """Every symbol's settings (or one symbol's, still as a list), as the account holds
+        them whoever set them: the default leverage and CROSSED until changed."""
+        symbol = self._opt_fsymbol(p)
+        p.ensure_all_read()
+        acct = self.futures.account(account_name(account))
+        out = []
+        for name in self.futures.contracts:
+            if symbol is not None and name != symbol:
+                continue
+            leverage = acct.leverage_of(name)
+            out.append(
+                FuturesSymbolConfig(
+                    symbol=name,
+                    margin_type=acct.margin_type_of(name),
+                    is_auto_add_margin="false",
+                    leverage=leverage,
+                    max_notional_value=self.futures.max_notional(name, leverage),
+                )
+            )
+        return wire(out)
 
     def f_commission_rate(self, p: Params, _: ApiAccount | None) -> Any:
         symbol = self._fsymbol(p)

@@ -52,6 +52,7 @@ def futures_operations() -> tuple[Operation, ...]:
         Operation("f_set_dual", "POST", "/fapi/v1/positionSide/dual", t, 1),
         Operation("f_get_dual", "GET", "/fapi/v1/positionSide/dual", u, 30),
         Operation("f_leverage_bracket", "GET", "/fapi/v1/leverageBracket", u, 1),
+        Operation("f_symbol_config", "GET", "/fapi/v1/symbolConfig", u, 5),
         Operation("f_commission_rate", "GET", "/fapi/v1/commissionRate", u, 20),
         Operation("f_account", "GET", "/fapi/v3/account", u, 5),
         Operation("f_account", "GET", "/fapi/v2/account", u, 5),

@@ -142,7 +142,8 @@ def _mark_event(p: PremiumIndex) -> MarkPriceEvent:
 
 
 def force_order(f: ForceRecord, now: int) -> bytes:
-    """A liquidation as Binance shows it: a LIMIT IOC order filled whole at its price."""
+    """A liquidation as Binance shows it: a LIMIT IOC order at the bankruptcy price, filled
+    whole (the insurance fund took what the book did not) at its average price."""
     qty, price = fixed8(f.qty), fixed8(f.price)
     return encode(
         WireForceOrderEvent(
@@ -154,7 +155,7 @@ def force_order(f: ForceRecord, now: int) -> bytes:
                 time_in_force="IOC",
                 quantity=qty,
                 price=price,
-                average_price=price,
+                average_price=fixed8(f.average),
                 status="FILLED",
                 last_filled_qty=qty,
                 filled_qty=qty,

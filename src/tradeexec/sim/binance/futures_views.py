@@ -41,9 +41,10 @@ def wire(obj: Any) -> Any:
 
 
 def order_view(order: OrderRecord, meta: OrderMeta) -> FuturesOrder:
-    executed = order.executed_qty
-    avg = order.cummulative_quote_qty / executed if executed else ZERO
-    status = order.status
+    executed, quote = order.executed_qty + meta.fund_qty, order.cummulative_quote_qty
+    quote += meta.fund_qty * order.price  # a liquidation's rest, taken by the insurance fund
+    avg = quote / executed if executed else ZERO
+    status = OrderStatus.FILLED if meta.fund_qty else order.status
     if status is OrderStatus.EXPIRED_IN_MATCH:
         status = OrderStatus.EXPIRED
     return FuturesOrder(
@@ -53,7 +54,7 @@ def order_view(order: OrderRecord, meta: OrderMeta) -> FuturesOrder:
         price=order.price,
         orig_qty=order.orig_qty,
         executed_qty=executed,
-        cum_quote=money(order.cummulative_quote_qty),
+        cum_quote=money(quote),
         avg_price=money(avg),
         cum_qty=executed,
         status=str(status),

@@ -39,17 +39,16 @@ from tradeexec.sim.futures.events import (
     AssetModeChange,
     FuturesEvent,
     LeverageChange,
-    LiquidationOrder,
     OrderUpdate,
     PositionState,
 )
 from tradeexec.sim.futures.figures import Figures, PositionFigures
-from tradeexec.sim.futures.funding import Income, default_rate, fund
+from tradeexec.sim.futures.funding import FundingPayment, Income, default_rate, fund
 from tradeexec.sim.futures.funding_schedule import FundingSchedule
-from tradeexec.sim.futures.liquidation import liquidate_due
+from tradeexec.sim.futures.liquidator import LIQUIDATION, Liquidations
 from tradeexec.sim.futures.margin import ZERO, unrealized_pnl
 from tradeexec.sim.futures.margin_calls import MarginCalls
-from tradeexec.sim.futures.market_history import ForceRecord, MarketHistory
+from tradeexec.sim.futures.market_history import MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, FuturesOrderRequest, OrderMeta, Placed
 from tradeexec.sim.futures.pricing import Pricing
 from tradeexec.sim.futures.symbols import Contract, default_contracts
@@ -60,12 +59,11 @@ HOUSE = "futures-house"
 MAKER_RATE = Decimal("0.0002")
 TAKER_RATE = Decimal("0.0005")
 _UNLIMITED = Decimal(10) ** 30
-LIQUIDATION_IDS = 9_000_000_000  # liquidation orders' ids start above any the book hands out
 # The engine amends an order in place as spot's REPLACED; futures streams call it AMENDMENT.
 _EXECUTION_TYPES = {ExecutionType.REPLACED: "AMENDMENT"}
 
 
-class FuturesEngine(AlgoService):
+class FuturesEngine(AlgoService, Liquidations):
     def __init__(
         self, accounts: Iterable[tuple[str, Decimal]], contracts: dict[str, Contract] | None = None
     ) -> None:
@@ -339,10 +337,9 @@ class FuturesEngine(AlgoService):
             if record is not None:
                 out.append(record)
                 moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
-            if not self.accounts[ev.account].exempt:
-                updates.append(
-                    OrderUpdate(ev.account, ev.order, meta, _kind(ev.execution_type), record, now_ms)
-                )
+            kind = _kind(ev.execution_type, meta.order_type)
+            if kind is not None and not self.accounts[ev.account].exempt:
+                updates.append(OrderUpdate(ev.account, ev.order, meta, kind, record, now_ms))
             parent = self._triggered.get((ev.order.symbol, ev.order.order_id))
             if parent is not None and ev.order.status.is_final:
                 del self._triggered[(ev.order.symbol, ev.order.order_id)]
@@ -361,7 +358,8 @@ class FuturesEngine(AlgoService):
 
     def _book_fill(self, name: str, fill: Fill, meta: OrderMeta) -> FuturesFill:
         acct = self.accounts[name]
-        rate = MAKER_RATE if fill.is_maker else TAKER_RATE
+        liquidation = meta.order_type == LIQUIDATION  # the clearance fee is its charge
+        rate = ZERO if liquidation else MAKER_RATE if fill.is_maker else TAKER_RATE
         commission = (fill.quote_qty * rate).quantize(UNIT)
         signed = fill.qty if fill.is_buyer else -fill.qty
         pos = acct.position(fill.symbol, meta.position_side)
@@ -385,7 +383,8 @@ class FuturesEngine(AlgoService):
             self._income(
                 name, fill.symbol, "REALIZED_PNL", effect.realized, fill.time, trade_id=fill.trade_id
             )
-        self._income(name, fill.symbol, "COMMISSION", -commission, fill.time, trade_id=fill.trade_id)
+        if not liquidation:
+            self._income(name, fill.symbol, "COMMISSION", -commission, fill.time, trade_id=fill.trade_id)
         return record
 
     def _income(
@@ -426,50 +425,6 @@ class FuturesEngine(AlgoService):
                 warnings.append(found)
         self._tell(warnings)
 
-    def _liquidate(self, now_ms: int) -> None:
-        """Close what a margin ratio of 100 % condemns (``liquidation.py``), book it as income
-        and tell the listeners (ACCOUNT_UPDATE)."""
-        updates: list[FuturesEvent] = []
-        for acct in self.accounts.values():
-            if acct.exempt or not acct.open_positions():
-                continue
-            for done in liquidate_due(self.figures, acct, now_ms):
-                symbol = done.positions[0].symbol
-                for p in done.positions:
-                    side = "SELL" if p.amt > 0 else "BUY"
-                    closed = ForceRecord(p.symbol, side, abs(p.amt), self.mark_price(p.symbol), now_ms)
-                    self.history.liquidated(closed)
-                self._income(acct.name, symbol, "REALIZED_PNL", done.realized, now_ms)
-                self._income(acct.name, symbol, "INSURANCE_CLEAR", done.clearance, now_ms)
-                updates.extend(self._liquidation_order(acct.name, p, now_ms) for p in done.positions)
-                states = tuple(
-                    self._position_state(acct, acct.position(p.symbol, p.position_side))
-                    for p in done.positions
-                )
-                updates.append(
-                    AccountUpdate(acct.name, "ORDER", acct.wallet, acct.cross_wallet(), ZERO, states, now_ms)
-                )
-        self._tell(updates)
-
-    def _liquidation_order(self, name: str, before: OpenPosition, now_ms: int) -> LiquidationOrder:
-        """The ``autoclose-`` order that closed ``before`` at the mark price; its ids are its
-        own (from ``LIQUIDATION_IDS``), apart from the book's."""
-        self._liquidations += 1
-        order_id = LIQUIDATION_IDS + self._liquidations
-        mark = self.mark_price(before.symbol)
-        return LiquidationOrder(
-            name,
-            order_id,
-            f"autoclose-{order_id}",
-            before.symbol,
-            "SELL" if before.amt > 0 else "BUY",
-            before.position_side,
-            abs(before.amt),
-            mark,
-            (before.amt * (mark - before.entry)).quantize(UNIT),
-            now_ms,
-        )
-
     def funding_rate(self, symbol: str) -> Decimal:
         """The admin-set rate, else the running interval's estimate, else the interest rate's
         share of the symbol's interval."""
@@ -496,21 +451,30 @@ class FuturesEngine(AlgoService):
             if acct.exempt:
                 continue
             payments = fund(acct, marks, rates, time)
-            for pay in payments:
-                self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
-            if payments:
-                isolated = tuple(
-                    self._position_state(acct, acct.position(p.symbol, p.position_side))
-                    for p in payments
-                    if acct.margin_type_of(p.symbol) == ISOLATED
-                )
-                total = sum((p.amount for p in payments), ZERO)
-                updates.append(
-                    AccountUpdate(
-                        acct.name, "FUNDING_FEE", acct.wallet, acct.cross_wallet(), total, isolated, time
-                    )
-                )
+            updates += self._funding_updates(acct, payments, time)
         self._tell(updates)
+
+    def _funding_updates(
+        self, acct: FuturesWallet, payments: list[FundingPayment], time: int
+    ) -> list[FuturesEvent]:
+        """Book each payment as income and state it in an ACCOUNT_UPDATE of its own, as
+        Binance's docs describe it: a cross position's carries the balance only (no position:
+        its symbol is in the income history), an isolated position's the balance and that
+        position alone; the wallet figures as of that payment (``fund`` booked them all)."""
+        isolated = {p.symbol for p in payments if acct.margin_type_of(p.symbol) == ISOLATED}
+        wallet = acct.wallet - sum((p.amount for p in payments), ZERO)
+        cross = acct.cross_wallet() - sum((p.amount for p in payments if p.symbol not in isolated), ZERO)
+        out: list[FuturesEvent] = []
+        for pay in payments:
+            self._income(acct.name, pay.symbol, "FUNDING_FEE", pay.amount, time)
+            wallet += pay.amount
+            states: tuple[PositionState, ...] = ()
+            if pay.symbol in isolated:
+                states = (self._position_state(acct, acct.position(pay.symbol, pay.position_side)),)
+            else:
+                cross += pay.amount
+            out.append(AccountUpdate(acct.name, "FUNDING_FEE", wallet, cross, pay.amount, states, time))
+        return out
 
     def _tell(self, updates: list[FuturesEvent]) -> None:
         """Hand the listeners (the user streams) one change's events, in order."""
@@ -535,5 +499,13 @@ class FuturesEngine(AlgoService):
         )
 
 
-def _kind(execution_type: ExecutionType) -> str:
+def _kind(execution_type: ExecutionType, order_type: str) -> str | None:
+    """The futures stream's execution type of an engine event; None: not stated. A
+    liquidation order's fills are CALCULATED ("Liquidation Execution") and its IOC's expiry
+    is not stated: the insurance fund takes that rest (``liquidator.py``)."""
+    if order_type == LIQUIDATION:
+        if execution_type is ExecutionType.TRADE:
+            return "CALCULATED"
+        if execution_type is ExecutionType.EXPIRED:
+            return None
     return _EXECUTION_TYPES.get(execution_type, str(execution_type))

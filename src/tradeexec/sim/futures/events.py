@@ -1,9 +1,10 @@
 """What the futures side reports to the user data stream, in the order Binance sends it:
 one ``OrderUpdate`` per order change (-> ORDER_TRADE_UPDATE, and TRADE_LITE before it for a
 fill), then one ``AccountUpdate`` per account whose wallet or positions a fill moved
-(-> ACCOUNT_UPDATE, reason ORDER); ``AlgoChange`` for each conditional order's transition
-(-> ALGO_UPDATE), ``LeverageChange`` and ``AssetModeChange`` (-> ACCOUNT_CONFIG_UPDATE), ``MarginWarning``
-(-> MARGIN_CALL) and ``LiquidationOrder`` (-> ORDER_TRADE_UPDATE of an ``autoclose-`` order)."""
+(-> ACCOUNT_UPDATE, reason ORDER; INSURANCE_CLEAR for a liquidation's clearance fee);
+``AlgoChange`` for each conditional order's transition (-> ALGO_UPDATE), ``LeverageChange``
+and ``AssetModeChange`` (-> ACCOUNT_CONFIG_UPDATE), ``MarginWarning`` (-> MARGIN_CALL). A
+liquidation's ``autoclose-`` order is an ``OrderUpdate`` like any (``liquidator.py``)."""
 
 from __future__ import annotations
 
@@ -87,23 +88,6 @@ class MarginWarning:
     time: int
 
 
-@dataclass(frozen=True, slots=True)
-class LiquidationOrder:
-    """The exchange's order that closed a liquidated position (``autoclose-`` client id),
-    reported as Binance does: NEW, then its execution at the close price (CALCULATED)."""
-
-    account: str
-    order_id: int
-    client_order_id: str
-    symbol: str
-    side: str
-    position_side: str
-    quantity: Decimal
-    price: Decimal
-    realized: Decimal
-    time: int
-
-
 FuturesEvent = (
     OrderUpdate
     | AccountUpdate
@@ -111,5 +95,4 @@ FuturesEvent = (
     | LeverageChange
     | AssetModeChange
     | MarginWarning
-    | LiquidationOrder
 )

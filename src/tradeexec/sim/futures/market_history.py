@@ -35,14 +35,16 @@ class FundingRecord:
 
 @dataclass(frozen=True, slots=True)
 class ForceRecord:
-    """One liquidation close as the public sees it: the side of the closing order (SELL
-    closes a long), its quantity and the price it was booked at."""
+    """One liquidation order as the public sees it: the side of the closing order (SELL
+    closes a long), its quantity, its price (the bankruptcy price) and the average price of
+    its fills (the book's and the insurance fund's)."""
 
     symbol: str
     side: str
     qty: Decimal
     price: Decimal
     time: int
+    average: Decimal
 
 
 class MarketHistory:

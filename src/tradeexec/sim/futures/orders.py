@@ -41,6 +41,9 @@ class OrderMeta:
     reduce_only: bool
     order_type: str
     time_in_force: str
+    # A liquidation order's remainder the insurance fund took at its price: the book's
+    # record stops at its IOC's part (``liquidator.py``), queries add this.
+    fund_qty: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
