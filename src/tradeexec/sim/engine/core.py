@@ -65,12 +65,9 @@ GTC, FOK = TimeInForce.GTC, TimeInForce.FOK
 NEW = OrderStatus.NEW
 NO_STP = SelfTradePreventionMode.NONE
 DEFAULT_RATES = (Decimal("0.001"), Decimal("0.001"))  # (maker, taker) of an account never created
-_ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_ID_PAIRS = [x + y for x in _ID_ALPHABET for y in _ID_ALPHABET]  # 62**2 == 3844
-_ID_SPACE = 62**22
-_ID_LOW = 3844**5  # the five low digit pairs
-# Odd and not a multiple of 31, hence invertible modulo 62**22: generated ids never repeat.
-_ID_MULTIPLIER = 0x2B7E151628AED2A6ABF7158809CF4F3C7
+_ID_SPACE = 16**22  # 22 hex digits
+# Odd, hence invertible modulo 16**22: generated ids never repeat (and do not look sequential).
+_ID_MULTIPLIER = 0x2B7E151628AED2A6ABF7158809CF4F3C7 % _ID_SPACE | 1
 
 
 _new_object = object.__new__
@@ -300,25 +297,11 @@ class EngineCore:
         return st
 
     def _new_client_id(self) -> str:
-        """22 characters like Binance's generated ids, from a counter (so runs repeat).
-
-        Base 62, two digits at a time, least significant first; unrolled on purpose (one id
-        per order placed without one: a loop here was a tenth of the engine's time). The
-        number splits in two so the later divisions work on smaller integers."""
+        """22 characters like Binance's generated ids (letters and digits), from a counter so
+        that runs repeat. Hex rather than Binance's base 62: one C call (``%``) instead of
+        eleven divisions, and base 62 was a twelfth of an order's cost in the engine."""
         self._id_counter += 1
-        n = (self._id_counter * _ID_MULTIPLIER) % _ID_SPACE
-        hi, lo = divmod(n, _ID_LOW)
-        lo, a = divmod(lo, 3844)
-        lo, b = divmod(lo, 3844)
-        lo, c = divmod(lo, 3844)
-        e, d = divmod(lo, 3844)
-        hi, f = divmod(hi, 3844)
-        hi, g = divmod(hi, 3844)
-        hi, h = divmod(hi, 3844)
-        hi, i = divmod(hi, 3844)
-        k, j = divmod(hi, 3844)
-        p = _ID_PAIRS
-        return p[a] + p[b] + p[c] + p[d] + p[e] + p[f] + p[g] + p[h] + p[i] + p[j] + p[k]
+        return "%022x" % (self._id_counter * _ID_MULTIPLIER % _ID_SPACE)
 
     def _check_client_id_free(self, account: str, symbol: str, client_id: str) -> None:
         known = self._by_client_id.get((account, symbol, client_id))
