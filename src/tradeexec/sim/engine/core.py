@@ -86,44 +86,26 @@ def exact(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 class LiveOrder:
-    """Engine-private state of an open order."""
+    """Engine-private state of an open order.
 
-    __slots__ = (
-        "activated",
-        "extreme",
-        "fills",
-        "in_book",
-        "limit_price",
-        "lock",
-        "oco",
-        "open_orders",
-        "order",
-        "remaining",
-        "trade_log",
-        "triggered",
-        "visible",
-    )
+    No ``__slots__`` and no ``__init__``: ``_create`` builds one per order placed by handing
+    it a dict of the five fields every order has; the others start at the class defaults
+    below and become the instance's own on first assignment (no frame and eight stores
+    fewer per order)."""
 
-    def __init__(
-        self,
-        order: OrderRecord,
-        limit_price: Decimal | None,
-        open_orders: dict[int, LiveOrder],
-        trade_log: list[Fill],
-    ) -> None:
-        self.order = order
-        self.limit_price = limit_price  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
-        self.remaining = order.orig_qty
-        self.visible = ZERO
-        self.lock = ZERO  # what this order holds locked (quote for BUY, base for SELL)
-        self.in_book = False
-        self.oco: LiveOco | None = None
-        self.triggered = False
-        self.activated = False  # trailing stops: tracking the extreme price
-        self.extreme = ZERO
-        self.fills: list[Fill] | None = None  # collected for the order being placed
-        self.open_orders = open_orders  # its account's open orders in its symbol
-        self.trade_log = trade_log  # its account's fills in its symbol (``my_trades``)
+    order: OrderRecord
+    limit_price: Decimal | None  # None: matches at any price (MARKET, STOP_LOSS, TAKE_PROFIT)
+    remaining: Decimal
+    open_orders: dict[int, LiveOrder]  # its account's open orders in its symbol
+    trade_log: list[Fill]  # its account's fills in its symbol (``my_trades``)
+    visible: Decimal = ZERO
+    lock: Decimal = ZERO  # what this order holds locked (quote for BUY, base for SELL)
+    in_book: bool = False
+    oco: LiveOco | None = None
+    triggered: bool = False
+    activated: bool = False  # trailing stops: tracking the extreme price
+    extreme: Decimal = ZERO
+    fills: list[Fill] | None = None  # collected for the order being placed
 
 
 class LiveOco:
@@ -265,8 +247,7 @@ class EngineCore:
         diff for the symbol whose book changed."""
         events = self._events
         now = self._now
-        for account, bals in self._ledger.flush():
-            events.append(new_balance_event((account, bals, now)))
+        self._ledger.flush_into(events, new_balance_event, now)
         if st is not None and (st.bids.before or st.asks.before):
             bids = st.bids.flush_changes() if st.bids.before else []
             asks = st.asks.flush_changes() if st.asks.before else []
@@ -412,7 +393,14 @@ class EngineCore:
         if desk is None:
             desk = self._desk(account, symbol)
         open_orders, history, fills = desk
-        live = LiveOrder(order, price, open_orders, fills)
+        live = _new_object(LiveOrder)
+        live.__dict__ = {
+            "order": order,
+            "limit_price": price,
+            "remaining": qty,
+            "open_orders": open_orders,
+            "trade_log": fills,
+        }
         st.orders[order_id] = order
         st.live[order_id] = live
         open_orders[order_id] = live
