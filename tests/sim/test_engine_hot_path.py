@@ -87,14 +87,15 @@ def test_live_order_defaults_are_immutable_and_never_shared() -> None:
 
 def test_first_trade_in_an_asset_opens_the_holding_and_reports_it() -> None:
     """The inline settlement's slow branch: the buyer has never held the base asset and the
-    seller never the quote asset; both appear in the balance events, buyer first."""
+    seller never the quote asset; both appear in the balance events, in first-touch order."""
     e = Engine([SymbolSpec(SYM, "BTC", "USDT")])
     e.create_account("buyer", {"USDT": Decimal(1000)}, taker_commission=Decimal(0))
     e.create_account("seller", {"BTC": Decimal(1)}, maker_commission=Decimal(0))
     e.place("seller", _limit(Side.SELL, "0.5", "100"), now_ms=1)
     result = e.place("buyer", _limit(Side.BUY, "0.5", "100"), now_ms=2)
-    balances = [(ev.account, sorted(ev.balances)) for ev in result.events if isinstance(ev, BalanceEvent)]
-    assert balances == [("buyer", ["BTC", "USDT"]), ("seller", ["BTC", "USDT"])]
+    balances = [(ev.account, list(ev.balances)) for ev in result.events if isinstance(ev, BalanceEvent)]
+    # first-touch order: the buyer's lock (USDT) then its fill (BTC); the seller's base first
+    assert balances == [("buyer", ["USDT", "BTC"]), ("seller", ["BTC", "USDT"])]
     assert e.balances("buyer")["BTC"].free == Decimal("0.5")
     assert e.balances("seller")["USDT"].free == Decimal("50.0")
     assert e.balances("buyer")["USDT"].free == Decimal("950.0") and e.balances("buyer")["USDT"].locked == 0
