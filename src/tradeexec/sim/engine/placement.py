@@ -11,7 +11,9 @@ from tradeexec.sim.engine.core import (
     EXACT,
     FOK,
     GTC,
+    INSUFFICIENT,
     MANDATORY,
+    NO_STP,
     PRICED_TYPES,
     SELL,
     STOP_TYPES,
@@ -27,7 +29,7 @@ from tradeexec.sim.engine.order_lists import OrderLists
 from tradeexec.sim.engine.records import EngineReject, OrderRecord, OrderRequest
 from tradeexec.sim.engine.triggers import stop_hit
 
-MARKET, LIMIT_MAKER = OrderType.MARKET, OrderType.LIMIT_MAKER
+MARKET, LIMIT, LIMIT_MAKER = OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER
 # ``place``'s own copy of the exact context (the flags a calculation raises land on it, not
 # on the template that ``@exact`` copies).
 PLACE_CONTEXT = EXACT.copy()
@@ -69,6 +71,49 @@ class Placement(OrderLists):
         if req.symbol != st.spec.symbol:
             raise EngineReject(-1121, "Invalid symbol.")
         order_type, side = req.type, req.side
+        limit_price, quantity = req.price, req.quantity
+        if (
+            order_type is LIMIT
+            and req.time_in_force is not FOK
+            and limit_price is not None
+            and quantity is not None
+            and limit_price > 0
+            and quantity > 0
+        ):
+            # The common order (LIMIT GTC / IOC) in one straight line: the same checks and
+            # steps, in the same order, as the general path below takes for it.
+            if req.client_order_id is not None:
+                self._check_client_id_free(account, st.spec.symbol, req.client_order_id)
+            stp = req.stp_mode
+            if stp is NO_STP:
+                stp = self._stp_default
+            if side is SELL:
+                need, asset = quantity, st.spec.base_asset
+            else:
+                need, asset = limit_price * quantity, st.spec.quote_asset
+            ledger = self._ledger
+            if ledger.free(account, asset) < need:
+                raise EngineReject(-2010, INSUFFICIENT)
+            live = self._create(
+                st,
+                account,
+                side=side,
+                order_type=order_type,
+                tif=req.time_in_force or GTC,
+                price=limit_price,
+                qty=quantity,
+                client_id=req.client_order_id,
+                stop_price=req.stop_price,
+                trailing_delta=req.trailing_delta,
+                iceberg=req.iceberg_qty,
+                stp=stp,
+            )
+            live.fills = []
+            self._emit(live, NEW_EXECUTION)
+            live.lock += need  # from ZERO, as ``_lock`` does: the sum's exponent is what is released later
+            ledger.lock(account, asset, need)
+            self._take(st, live, stp)
+            return live
         priced = order_type in PRICED_TYPES
         if priced and (req.price is None or req.price <= 0):
             raise EngineReject(-1102, MANDATORY.format("price"))
