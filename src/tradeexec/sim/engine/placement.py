@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from decimal import getcontext, setcontext
+from decimal import Decimal, getcontext, setcontext
 
-from tradeexec.binance.enums import ExecutionType, OrderType
+from tradeexec.binance.enums import ExecutionType, OrderType, SelfTradePreventionMode, TimeInForce
 from tradeexec.sim.engine.core import (
     EITHER,
     EXACT,
@@ -94,22 +94,8 @@ class Placement(OrderLists):
             ledger = self._ledger
             if ledger.free(account, asset) < need:
                 raise EngineReject(-2010, INSUFFICIENT)
-            live = self._create(
-                st,
-                account,
-                side=side,
-                order_type=order_type,
-                tif=req.time_in_force or GTC,
-                price=limit_price,
-                qty=quantity,
-                client_id=req.client_order_id,
-                stop_price=req.stop_price,
-                trailing_delta=req.trailing_delta,
-                iceberg=req.iceberg_qty,
-                stp=stp,
-            )
-            live.fills = []
-            self._emit(live, NEW_EXECUTION)
+            terms = (limit_price, quantity, req.time_in_force or GTC, stp, None)
+            live = self._new_order(st, account, req, terms)
             live.lock += need  # from ZERO, as ``_lock`` does: the sum's exponent is what is released later
             ledger.lock(account, asset, need)
             self._take(st, live, stp)
@@ -160,23 +146,8 @@ class Placement(OrderLists):
                 need = req.quote_order_qty if by_quote else plan.cost  # type: ignore[assignment]
         self._check_free(st, account, side, need)
 
-        live = self._create(
-            st,
-            account,
-            side=side,
-            order_type=order_type,
-            tif=tif,
-            price=price,
-            qty=qty,
-            client_id=req.client_order_id,
-            stop_price=req.stop_price,
-            trailing_delta=req.trailing_delta,
-            iceberg=req.iceberg_qty,
-            quote_qty=req.quote_order_qty if by_quote else None,
-            stp=stp,
-        )
-        live.fills = []
-        self._emit(live, NEW_EXECUTION)
+        quote_qty = req.quote_order_qty if by_quote else None
+        live = self._new_order(st, account, req, (price, qty, tif, stp, quote_qty))
         if takes_as_it_goes:
             self._lock(st, live, need)
             self._take(st, live, stp)
@@ -271,6 +242,36 @@ class Placement(OrderLists):
         if result is not None:
             result = PlaceResult(result.order, result.fills, events)
         return CancelReplaceResult(canceled, cancel_error, result, new_error, events)
+
+    def _new_order(
+        self,
+        st: SymbolBook,
+        account: str,
+        req: OrderRequest,
+        terms: tuple[Decimal | None, Decimal, TimeInForce, SelfTradePreventionMode, Decimal | None],
+    ) -> LiveOrder:
+        """Creates the order ``req`` asks for on the terms the checks settled (limit price or
+        None, quantity, time in force, self-trade prevention, quote quantity of a MARKET
+        order by quote) and reports it NEW; the order collects its fills for the answer."""
+        price, qty, tif, stp, quote_qty = terms
+        live = self._create(
+            st,
+            account,
+            side=req.side,
+            order_type=req.type,
+            tif=tif,
+            price=price,
+            qty=qty,
+            client_id=req.client_order_id,
+            stop_price=req.stop_price,
+            trailing_delta=req.trailing_delta,
+            iceberg=req.iceberg_qty,
+            quote_qty=quote_qty,
+            stp=stp,
+        )
+        live.fills = []
+        self._emit(live, NEW_EXECUTION)
+        return live
 
     def _cancel(self, st: SymbolBook, live: LiveOrder, cancel_id: str) -> None:
         oco = live.oco
