@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from decimal import Decimal
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from bench import baseline_engine
@@ -73,46 +74,67 @@ async def _rest_rounds(server: ServerInfo, n: int, rounds: int) -> list[Sample]:
 
 def engine_rounds(n: int, rounds: int) -> list[Result]:
     """Today's engine and the baseline's, rounds interleaved so that both see the same
-    machine load (the machine is shared: compare medians of one run, never across runs)."""
+    machine load (the machine is shared: compare medians of one run, never across runs).
+    Two metrics per engine from the same rounds: orders per wall second, and orders per
+    second of this process's CPU time (less disturbed by the other processes of a busy
+    machine)."""
     baseline = baseline_engine.load()
-    new: list[Sample] = []
-    old: list[Sample] = []
+    samples: dict[str, list[Sample]] = {"tradeexec": [], "baseline": []}
     fills = old_fills = 0
     for _ in range(rounds):
         sample, fills = engine_round(n)
-        new.append(sample)
+        samples["tradeexec"].append(sample)
         if baseline is not None:
             sample, old_fills = engine_round(n, baseline)
-            old.append(sample)
-    if old and old_fills != fills:
+            samples["baseline"].append(sample)
+    if samples["baseline"] and old_fills != fills:
         raise AssertionError(f"the engines disagree: {fills} fills today, {old_fills} at baseline")
     note = f"{n} LIMIT orders, {fills} fills"
-    results = [
+    names = {
+        "tradeexec": "tradeexec.sim engine",
+        "baseline": f"engine at {baseline_engine.BASELINE_COMMIT} (same run)",
+    }
+    return [
         Result(
-            CASE_ENGINE,
-            "tradeexec.sim engine",
-            "tradeexec",
-            "orders/s",
-            "1/s",
-            True,
-            [n / s.wall_s for s in new],
-            note,
+            CASE_ENGINE, names[kind], kind, metric, "1/s", True, [n / seconds(s) for s in samples[kind]], note
         )
+        for metric, seconds in (("orders/s", _wall_s), ("orders/CPU-s", _cpu_s))
+        for kind in ("tradeexec", "baseline")
+        if samples[kind]
     ]
-    if old:
-        results.append(
-            Result(
-                CASE_ENGINE,
-                f"engine at {baseline_engine.BASELINE_COMMIT} (same run)",
-                "baseline",
-                "orders/s",
-                "1/s",
-                True,
-                [n / s.wall_s for s in old],
-                note,
-            )
-        )
-    return results
+
+
+def _wall_s(sample: Sample) -> float:
+    return sample.wall_s
+
+
+def _cpu_s(sample: Sample) -> float:
+    return sample.cpu_s
+
+
+def bytecodes_per_order(n: int, package: ModuleType = current_engine) -> float:
+    """Python bytecodes executed per ``place`` over the case's flow (``sys.settrace`` with
+    opcode events): exact and independent of the machine's load, the figure to steer by
+    on a shared machine. Slow (a trace call per bytecode): a few thousand orders at most."""
+    engine = package.Engine([package.SymbolSpec("BTCUSDT", "BTC", "USDT")])
+    for account in ("a", "b"):
+        engine.create_account(account, {"BTC": Decimal(10**6), "USDT": Decimal(10**12)})
+    flow = order_flow(n, engine=package)
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        frame.f_trace_opcodes = True
+        count += event == "opcode"
+        return trace
+
+    sys.settrace(trace)
+    try:
+        for i, (account, req) in enumerate(flow):
+            engine.place(account, req, now_ms=1_000 + i)
+    finally:
+        sys.settrace(None)
+    return count / n
 
 
 def run(server: ServerInfo, n: int, rounds: int) -> list[Result]:

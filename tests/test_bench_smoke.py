@@ -63,6 +63,7 @@ def test_engine_case(server: ServerInfo) -> None:
     _check(results, {case_engine.CASE_ENGINE, case_engine.CASE_REST})
     sample, fills = case_engine.engine_round(200)
     assert fills > 0 and sample.wall_s > 0
+    assert 100 < case_engine.bytecodes_per_order(50) < 100_000
 
 
 def test_engine_case_runs_the_baseline_engine_beside() -> None:
@@ -71,8 +72,10 @@ def test_engine_case_runs_the_baseline_engine_beside() -> None:
     if baseline_engine.load() is None:
         pytest.skip(f"no git history with {baseline_engine.BASELINE_COMMIT} (e.g. a shallow clone)")
     results = case_engine.engine_rounds(300, 1)
-    assert [r.kind for r in results] == ["tradeexec", "baseline"]
-    assert results[0].note == results[1].note
+    assert [(r.metric, r.kind) for r in results] == [
+        (metric, kind) for metric in ("orders/s", "orders/CPU-s") for kind in ("tradeexec", "baseline")
+    ]
+    assert len({r.note for r in results}) == 1
     _check(results, {case_engine.CASE_ENGINE})
 
 

@@ -8,9 +8,10 @@ sum of every asset over all accounts plus the fees never changes except by depos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 _ZERO = Decimal(0)
 _new_holding = object.__new__
@@ -60,21 +61,6 @@ class Ledger:
         touched[asset] = bal
         return bal
 
-    def _pair(self, account: str, first: str, second: str) -> tuple[Holding, Holding]:
-        """``_get`` for two assets of one account at once, touched in that order."""
-        holdings = self._accounts.get(account)
-        if holdings is None:
-            return self._get(account, first), self._get(account, second)
-        one, two = holdings.get(first), holdings.get(second)
-        if one is None or two is None:
-            return self._get(account, first), self._get(account, second)
-        touched = self._touched.get(account)
-        if touched is None:
-            touched = self._touched[account] = {}
-        touched[first] = one
-        touched[second] = two
-        return one, two
-
     def adjust_free(self, account: str, asset: str, delta: Decimal) -> None:
         self._get(account, asset).free += delta
 
@@ -101,8 +87,33 @@ class Ledger:
         the buyer pays from free, buyer's fee in base, seller's fee in quote). The seller
         always sold out of its lock."""
         qty, paid, reserved, buyer_fee, seller_fee = amounts
-        buyer_quote, buyer_base = self._pair(buyer, quote, base)
-        seller_base, seller_quote = self._pair(seller, base, quote)
+        accounts = self._accounts
+        # ``_get`` for the four holdings inline (on every fill): both accounts nearly always hold
+        # both assets already; they are touched in the order ``_get`` below would touch them.
+        buyer_holdings, seller_holdings = accounts.get(buyer), accounts.get(seller)
+        if (
+            buyer_holdings is None
+            or seller_holdings is None
+            or (buyer_quote := buyer_holdings.get(quote)) is None
+            or (buyer_base := buyer_holdings.get(base)) is None
+            or (seller_base := seller_holdings.get(base)) is None
+            or (seller_quote := seller_holdings.get(quote)) is None
+        ):
+            # an account's first trade in an asset: ``_get`` opens the holding
+            buyer_quote, buyer_base = self._get(buyer, quote), self._get(buyer, base)
+            seller_base, seller_quote = self._get(seller, base), self._get(seller, quote)
+        else:
+            touched = self._touched
+            changed = touched.get(buyer)
+            if changed is None:
+                changed = touched[buyer] = {}
+            changed[quote] = buyer_quote
+            changed[base] = buyer_base
+            changed = touched.get(seller)
+            if changed is None:
+                changed = touched[seller] = {}
+            changed[base] = seller_base
+            changed[quote] = seller_quote
         if reserved is None:
             buyer_quote.free -= paid
         else:
@@ -118,18 +129,20 @@ class Ledger:
         if seller_fee:
             fees[quote] = fees.get(quote, _ZERO) + seller_fee
 
-    def flush(self) -> list[tuple[str, dict[str, Holding]]]:
-        """The (account, changed balances) pairs since the last flush, in first-touch order."""
-        out = []
+    def flush_into(
+        self, out: list[Any], build: Callable[[tuple[str, dict[str, Holding], int]], Any], now: int
+    ) -> None:
+        """Appends ``build((account, changed balances, now))`` to ``out`` for each account
+        changed since the last flush, in first-touch order (the engine's balance events,
+        built without an intermediate list)."""
         for account, assets in self._touched.items():
             changed = {}
             for asset, bal in assets.items():
                 copy = changed[asset] = _new_holding(Holding)  # no __init__ frame: the hot path
                 copy.free = bal.free
                 copy.locked = bal.locked
-            out.append((account, changed))
+            out.append(build((account, changed, now)))
         self._touched.clear()
-        return out
 
     def discard_touches(self) -> None:
         self._touched.clear()

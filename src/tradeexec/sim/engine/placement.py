@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from decimal import localcontext
+from decimal import Decimal, getcontext, setcontext
 
-from tradeexec.binance.enums import ExecutionType, OrderType
+from tradeexec.binance.enums import ExecutionType, OrderType, SelfTradePreventionMode, TimeInForce
 from tradeexec.sim.engine.core import (
     EITHER,
     EXACT,
     FOK,
     GTC,
+    INSUFFICIENT,
     MANDATORY,
+    NO_STP,
     PRICED_TYPES,
     SELL,
     STOP_TYPES,
@@ -27,7 +29,11 @@ from tradeexec.sim.engine.order_lists import OrderLists
 from tradeexec.sim.engine.records import EngineReject, OrderRecord, OrderRequest
 from tradeexec.sim.engine.triggers import stop_hit
 
-MARKET, LIMIT_MAKER = OrderType.MARKET, OrderType.LIMIT_MAKER
+MARKET, LIMIT, LIMIT_MAKER = OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER
+# ``place``'s own copy of the exact context (the flags a calculation raises land on it, not
+# on the template that ``@exact`` copies).
+PLACE_CONTEXT = EXACT.copy()
+_new_object = object.__new__
 NEW_EXECUTION = ExecutionType.NEW
 
 
@@ -35,23 +41,65 @@ class Placement(OrderLists):
     """Adds the order entry points: place, cancel, cancel all, cancel-replace."""
 
     def place(self, account: str, req: OrderRequest, now_ms: int) -> PlaceResult:
-        # The exact context inline rather than through ``@exact``: this is the hottest entry
-        # point, and the decorator's extra frame was a measurable share of an order's cost.
-        with localcontext(EXACT):
-            st = self._symbol(req.symbol)
+        # The exact context set and restored by hand rather than through ``@exact`` or
+        # ``localcontext``: this is the hottest entry point, and the context manager (a copy
+        # of the context, two method calls) cost more than all the checks of an order.
+        # ``place`` never yields, so no other code runs under ``PLACE_CONTEXT`` meanwhile.
+        caller_context = getcontext()
+        setcontext(PLACE_CONTEXT)
+        try:
+            st = self._symbols.get(req.symbol)
+            if st is None:
+                raise EngineReject(-1121, "Invalid symbol.")
             self._begin(now_ms)
             live = self._place(st, account, req)
             fills = live.fills or []
             live.fills = None
-            self._settle(st)
+            if st.stops_up or st.stops_down or st.trailing:
+                self._settle(st)
+            else:
+                st.new_prices.clear()  # nothing waits for a trade price (no call to ``_settle``)
             events = self._end(st)
-            return new_place_result((live.order.snapshot(), fills, events))
+            snapshot = _new_object(OrderRecord)
+            snapshot.__dict__ = live.order.__dict__.copy()  # ``snapshot()`` without its frame
+            return new_place_result((snapshot, fills, events))
+        finally:
+            setcontext(caller_context)
 
     def _place(self, st: SymbolBook, account: str, req: OrderRequest) -> LiveOrder:
         """Checks everything (raising before any change), then creates and runs the order."""
         if req.symbol != st.spec.symbol:
             raise EngineReject(-1121, "Invalid symbol.")
         order_type, side = req.type, req.side
+        limit_price, quantity = req.price, req.quantity
+        if (
+            order_type is LIMIT
+            and req.time_in_force is not FOK
+            and limit_price is not None
+            and quantity is not None
+            and limit_price > 0
+            and quantity > 0
+        ):
+            # The common order (LIMIT GTC / IOC) in one straight line: the same checks and
+            # steps, in the same order, as the general path below takes for it.
+            if req.client_order_id is not None:
+                self._check_client_id_free(account, st.spec.symbol, req.client_order_id)
+            stp = req.stp_mode
+            if stp is NO_STP:
+                stp = self._stp_default
+            if side is SELL:
+                need, asset = quantity, st.spec.base_asset
+            else:
+                need, asset = limit_price * quantity, st.spec.quote_asset
+            ledger = self._ledger
+            if ledger.free(account, asset) < need:
+                raise EngineReject(-2010, INSUFFICIENT)
+            terms = (limit_price, quantity, req.time_in_force or GTC, stp, None)
+            live = self._new_order(st, account, req, terms)
+            live.lock += need  # from ZERO, as ``_lock`` does: the sum's exponent is what is released later
+            ledger.lock(account, asset, need)
+            self._take(st, live, stp)
+            return live
         priced = order_type in PRICED_TYPES
         if priced and (req.price is None or req.price <= 0):
             raise EngineReject(-1102, MANDATORY.format("price"))
@@ -98,23 +146,8 @@ class Placement(OrderLists):
                 need = req.quote_order_qty if by_quote else plan.cost  # type: ignore[assignment]
         self._check_free(st, account, side, need)
 
-        live = self._create(
-            st,
-            account,
-            side=side,
-            order_type=order_type,
-            tif=tif,
-            price=price,
-            qty=qty,
-            client_id=req.client_order_id,
-            stop_price=req.stop_price,
-            trailing_delta=req.trailing_delta,
-            iceberg=req.iceberg_qty,
-            quote_qty=req.quote_order_qty if by_quote else None,
-            stp=stp,
-        )
-        live.fills = []
-        self._emit(live, NEW_EXECUTION)
+        quote_qty = req.quote_order_qty if by_quote else None
+        live = self._new_order(st, account, req, (price, qty, tif, stp, quote_qty))
         if takes_as_it_goes:
             self._lock(st, live, need)
             self._take(st, live, stp)
@@ -209,6 +242,36 @@ class Placement(OrderLists):
         if result is not None:
             result = PlaceResult(result.order, result.fills, events)
         return CancelReplaceResult(canceled, cancel_error, result, new_error, events)
+
+    def _new_order(
+        self,
+        st: SymbolBook,
+        account: str,
+        req: OrderRequest,
+        terms: tuple[Decimal | None, Decimal, TimeInForce, SelfTradePreventionMode, Decimal | None],
+    ) -> LiveOrder:
+        """Creates the order ``req`` asks for on the terms the checks settled (limit price or
+        None, quantity, time in force, self-trade prevention, quote quantity of a MARKET
+        order by quote) and reports it NEW; the order collects its fills for the answer."""
+        price, qty, tif, stp, quote_qty = terms
+        live = self._create(
+            st,
+            account,
+            side=req.side,
+            order_type=req.type,
+            tif=tif,
+            price=price,
+            qty=qty,
+            client_id=req.client_order_id,
+            stop_price=req.stop_price,
+            trailing_delta=req.trailing_delta,
+            iceberg=req.iceberg_qty,
+            quote_qty=quote_qty,
+            stp=stp,
+        )
+        live.fills = []
+        self._emit(live, NEW_EXECUTION)
+        return live
 
     def _cancel(self, st: SymbolBook, live: LiveOrder, cancel_id: str) -> None:
         oco = live.oco
