@@ -160,3 +160,17 @@ def test_a_fill_whose_statement_is_lost_still_moves_the_leg() -> None:
     _fill(legs, 3, "0.05", 101_300, sent=tracker.syncs)  # and this one's too
     assert _qty(legs) == D("-0.05") and doubts == []
     assert legs.reconcile([_read("-0.05", 101_300)], mark=legs.mark()) == []
+
+
+def test_a_statement_before_its_own_fill_under_a_clock_stepped_back() -> None:
+    """The proxy hands the statement of a trade over before the trade's report, and the clock
+    went back in between: the statement cannot be placed (a read is asked for), the report
+    then moves the leg (its order was sent after the last statement adopted), the read agrees."""
+    tracker, legs, doubts = _book()
+    _fill(legs, 1, "0.1", 108_000, sent=tracker.syncs)
+    legs.apply_statement(_stated("0.1", 108_000))
+    sent = tracker.syncs
+    assert not legs.apply_statement(_stated("0.2", 101_000))
+    _fill(legs, 2, "0.1", 101_000, sent=sent)
+    assert _qty(legs) == D("0.2") and doubts == [ETH]
+    assert legs.reconcile([_read("0.2", 101_000)], mark=legs.mark(), alarm=False) == []
