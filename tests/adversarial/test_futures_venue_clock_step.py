@@ -174,3 +174,21 @@ def test_a_statement_before_its_own_fill_under_a_clock_stepped_back() -> None:
     _fill(legs, 2, "0.1", 101_000, sent=sent)
     assert _qty(legs) == D("0.2") and doubts == [ETH]
     assert legs.reconcile([_read("0.2", 101_000)], mark=legs.mark(), alarm=False) == []
+
+
+def test_a_read_that_raced_a_fill_under_a_clock_stepped_back_neither_undoes_it_nor_alarms() -> None:
+    """Seen in the futures soak with the clock step back: the reconnect's position read was
+    made, then a fill arrived (its time before the read's figure: the clock went back), then
+    the read was compared. Judged by the clock the read held the fill; it did not, and the
+    leg was set back a fill and an alarm raised, the next read raising another. A read that
+    raced a change of the leg now leaves it alone and asks for a fresh one."""
+    tracker, legs, doubts = _book()
+    alarms: list[object] = []
+    legs.on_alarm = alarms.append
+    _fill(legs, 1, "-0.279", 108_000, sent=tracker.syncs, side=Side.SELL)
+    legs.apply_statement(_stated("-0.279", 108_000))
+    mark = legs.mark()  # the read is requested
+    _fill(legs, 2, "0.055", 101_000, sent=tracker.syncs)  # arrives while it is on its way
+    assert legs.reconcile([_read("-0.279", 108_000)], mark=mark) == []
+    assert _qty(legs) == D("-0.224") and doubts == [ETH] and alarms == []
+    assert legs.reconcile([_read("-0.224", 101_000)], mark=legs.mark(), alarm=False) == []

@@ -30,7 +30,9 @@ every fill, statement and read after it until the clock caught up, and the leg s
 short. So local order decides wherever it can, as for spot positions (``Position.sync_no``):
 
 * a read is the venue's word as of its request (``mark()`` taken before it): it sets every
-  leg nothing changed since, whatever the times say, and re-bases the leg's clock;
+  leg nothing changed since, whatever the times say, and re-bases the leg's clock; a leg
+  that changed while it was on its way it leaves alone (asking for a fresh read when the
+  two differ);
 * a statement or read adopted gets a sync number (the tracker's ``syncs``, the counter an
   order's ``sent_sync`` was taken from): a fill of an order sent after it is never inside it;
   one of an order sent before it is inside when timed at or before it;
@@ -332,8 +334,7 @@ class LegBook:
     def apply_snapshot(self, snap: PositionSnapshot, *, mark: int | None = None) -> bool:
         """A position read requested at ``mark`` (None: now): the descriptive figures (mark,
         liquidation price, margin) are always taken; quantity and entry unless the leg changed
-        after ``mark`` by a figure timed after the read's (the read is the older news). False
-        then."""
+        after ``mark`` (``raced``). False then."""
         pos = self.leg(snap.symbol, snap.leg, snap.margin_asset)
         pos.margin_asset = snap.margin_asset
         pos.mark_price = snap.mark_price or pos.mark_price
@@ -342,14 +343,20 @@ class LegBook:
         pos.isolated_margin = snap.isolated_margin
         if snap.leverage is not None:
             pos.leverage = snap.leverage
-        if self._read_is_older(pos, snap.update_time, mark):
+        if self._raced(pos, snap.quantity, mark):
             return False
         self._adopt(pos, snap.quantity, snap.entry_price, snap.update_time)
         return True
 
-    @staticmethod
-    def _read_is_older(pos: TrackedLeg, update_time: int, mark: int | None) -> bool:
-        return mark is not None and pos.changed > mark and update_time < pos.as_of
+    def _raced(self, pos: TrackedLeg, quantity: Decimal, mark: int | None) -> bool:
+        """The leg changed while a read requested at ``mark`` was on its way: whether the read
+        holds that change only the venue's clock could tell, and it steps, so the read neither
+        sets nor judges the leg. When the two differ, ``on_doubt`` asks for a fresh read."""
+        if mark is None or pos.changed <= mark:
+            return False
+        if quantity != pos.quantity and self.on_doubt is not None:
+            self.on_doubt(pos.symbol)
+        return True
 
     def apply_funding(self, symbol: str, amount: Decimal, event_time: int, asset: str = "") -> None:
         """A funding payment (received; negative: paid), once per (symbol, asset, amount,
@@ -453,8 +460,8 @@ class LegBook:
         before the request; None: now), adopt the venue's, and raise the alarm on any
         difference: quantity to the last unit, entry price to the last digit the venue states.
         A leg the read does not list is flat by the venue's word when the read covered its
-        symbol (``symbols``; None: every symbol). A leg that changed after ``mark`` by a
-        figure timed after the read's is not compared: the read is older. ``alarm=False``:
+        symbol (``symbols``; None: every symbol). A leg that changed after ``mark`` is not
+        compared (``apply_snapshot``). ``alarm=False``:
         a read made to settle a doubt, whose differences are what it was made for (logged,
         adopted, no alarm)."""
         diffs: list[LegDiff] = []
@@ -463,14 +470,14 @@ class LegBook:
             key = (snap.symbol, snap.leg)
             listed.add(key)
             pos = self.legs.get(key)
-            if pos is not None and not self._read_is_older(pos, snap.update_time, mark):
+            if pos is not None and (mark is None or pos.changed <= mark):
                 diffs.extend(self._compare(pos, snap.quantity, snap.entry_price))
             self.apply_snapshot(snap, mark=mark)
         for key, pos in self.legs.items():
             if key in listed or not pos.quantity or (symbols is not None and key[0] not in symbols):
                 continue
-            if mark is not None and pos.changed > mark:
-                continue  # opened while the read was on its way
+            if self._raced(pos, ZERO, mark):
+                continue
             diffs.append(LegDiff(pos.symbol, pos.leg, "quantity", pos.quantity, ZERO))
             pos.quantity = pos.entry_price = ZERO
             pos.sync_no = self.next_sync()
