@@ -167,10 +167,14 @@ def test_reconcile_to_the_last_unit_raises_the_alarm_and_adopts_the_venues() -> 
 
 
 def test_a_read_older_than_the_leg_is_not_compared() -> None:
+    """A fill that arrived while the read was on its way, timed after it: the read is older.
+    A leg opened meanwhile that the read does not list is not flat by its word either."""
     book = LegBook()
+    mark = book.mark()  # the read is requested
     book.apply_fill("BTCUSDT", BOTH, Side.BUY, D(1), D(100), trade_id=1, time_ms=100)
-    assert book.reconcile([_snap("0", "0", 90)]) == []
-    assert book.leg("BTCUSDT", BOTH).quantity == D(1)
+    book.apply_fill("ETHUSDT", BOTH, Side.BUY, D(1), D(100), trade_id=2, time_ms=100)
+    assert book.reconcile([_snap("0", "0", 90)], mark=mark) == []
+    assert book.leg("BTCUSDT", BOTH).quantity == D(1) and book.leg("ETHUSDT", BOTH).quantity == D(1)
 
 
 def test_funding_goes_to_the_one_open_leg_or_stays_per_symbol() -> None:

@@ -178,3 +178,23 @@ async def test_a_reconnect_reconciles_the_legs_with_the_venue(
         stream.push(RecoveredPositions(await venue.positions()))
         await _until(lambda: feed.stats.position_alarms == 4, "recovered read compared")
         assert manager.positions.legs.leg(SYMBOL, BOTH).quantity == 0
+
+
+async def test_a_statement_the_legs_cannot_order_is_settled_by_a_position_read(
+    om: tuple[OrderManager, FakeDerivatives],
+) -> None:
+    """The venue's clock stepped back: a statement timed before the leg's last figure, stating
+    what the leg never held. The feed reads the positions (once, on the balance check's
+    schedule) and the leg takes the venue's figure, with no alarm: nothing was lost, only a
+    clock doubted."""
+    manager, venue = om
+    stream = venue.user_stream()
+    async with OrderFeed(stream, manager, account=venue, balance_check_s=0.02) as feed:
+        report = await _place_and_fill(manager, venue, Side.BUY, "0.05")
+        t = report.transaction_time
+        stream.push(report, PositionsChanged([(SYMBOL, BOTH, D("0.05"), venue.price)], "ORDER", t + 8000))
+        venue.move_leg(SYMBOL, BOTH, D("0.02"), venue.price, D(0))  # a trade the venue states late
+        stream.push(PositionsChanged([(SYMBOL, BOTH, D("0.07"), venue.price)], "ORDER", t + 10))
+        await _until(lambda: feed.stats.position_checks == 1 and feed.balances_settled, "the position check")
+        assert manager.positions.legs.leg(SYMBOL, BOTH).quantity == D("0.07")
+        assert feed.stats.position_alarms == 0 and feed.stats.stale_position_events == 1

@@ -100,6 +100,10 @@ class SoakRun:
     stop_at: int | None = None  # the intent index the mid-run stop fired after
     stop_began: float | None = None  # time.monotonic(), and the client's signing clock, then
     stop_signed_ms: int | None = None
+    # Futures: reconciliations of the legs that found a difference (each an alarm), and the
+    # position reads made to settle a statement or read the legs could not order.
+    leg_alarms: int = 0
+    position_checks: int = 0
 
     @property
     def journal_path(self) -> Path:
@@ -139,6 +143,8 @@ class SoakRun:
             f"state mismatches         {len(f.state_mismatches)}",
             f"fill mismatches          {len(f.fill_mismatches)}",
             f"balance mismatches       {len(f.balance_mismatches)}",
+            *([f"leg alarms               {self.leg_alarms} ({self.position_checks} position reads "
+               "settled a doubt)"] if self.settings.product.futures else []),
             f"client-paced 429/418     {len(self.client_429)}",
             f"unhandled exceptions     {len(self.failures) + len(self.ledger.unexpected)}",
             f"kill switch              {self.kill_switch or 'not tripped'}",
@@ -347,6 +353,7 @@ async def _soak(run: SoakRun, ex: LocalExchange, pem: str | None, orders: OrderT
             await _settle(manager, journal)
             await proxy.settle(timeout=20)
             await _settle_feed(feed)
+            run.leg_alarms, run.position_checks = feed.stats.position_alarms, feed.stats.position_checks
             run.findings = check(ex, journal, manager, positions, run.ledger, opening, product)
             run.kill_switch = risk.trip_reason
             run.emergency = await emergency_stop(venue, flatten_assets=[])

@@ -137,7 +137,9 @@ def futures_mismatches(ex: LocalExchange, positions: PositionTracker) -> list[st
         # The entry price as positionRisk states it (eight decimals), the tracker's source.
         qty, entry = (pos.amt, money(pos.entry)) if pos is not None else (Decimal(0), Decimal(0))
         mine = (tracked.quantity, tracked.entry_price) if tracked is not None else (Decimal(0), Decimal(0))
-        if mine[0] != qty or (qty and mine[1] != entry):
+        # Compared at the digits positionRisk states: a leg last set by a statement or a fill
+        # holds the entry unrounded (ACCOUNT_UPDATE states it so), the same figure.
+        if mine[0] != qty or (qty and money(mine[1]) != entry):
             out.append(f"leg {key[0]} {key[1]}: tracked {mine[0]} @ {mine[1]}, exchange {qty} @ {entry}")
     wallet = acct.wallet
     if positions.balance("USDT").total != wallet:

@@ -17,8 +17,9 @@ check nothing; so ``RecoveredBalances`` is folded into that reconciliation, whic
 exchange's figures and raises the tracker's alarm on any difference.
 
 A derivatives venue (one with ``positions``, ``DerivativesVenue``) adds its position items:
-``PositionsChanged`` statements set the tracker's legs (``legs.py``) in the venue's time
-order, ``FundingSettled`` books funding once, and a ``VenueAlarm`` (a margin call, a
+``PositionsChanged`` statements set the tracker's legs (``legs.py``; one the legs cannot
+order against what they hold asks for a position read, made on the balance check's
+schedule), ``FundingSettled`` books funding once, and a ``VenueAlarm`` (a margin call, a
 liquidation, an auto-deleveraging) is logged at ERROR the moment it arrives and handed to
 ``on_alarm``: a margin call stops every order that is not reduce-only (the kill switch,
 without the emergency stop: what to do then is the trader's call, made in ``on_alarm``), and
@@ -130,6 +131,7 @@ class FeedStats:
     venue_alarms: int = 0
     position_alarms: int = 0  # reconciliations of the legs that found a difference
     conditional_updates: int = 0  # a conditional order's own events (``ConditionalUpdate``)
+    position_checks: int = 0  # position reads made to settle a statement in doubt
 
 
 class OrderFeed(AsyncService):
@@ -175,6 +177,8 @@ class OrderFeed(AsyncService):
         self._check: asyncio.Task[None] | None = None
         self._check_due = False
         self._recovered_positions: Sequence[PositionSnapshot] | None = None
+        self._recovered_mark = 0
+        self._legs_due = False
         # Every item but an execution update, by its type: the hot path (an execution
         # update) costs one failed dict lookup.
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -206,6 +210,8 @@ class OrderFeed(AsyncService):
             seen = positions.book.mark()
             positions.load_account(await self.account.balances(), seen=seen)
             positions.book.on_doubt = self._doubt
+        if self.position_source is not None:
+            self.manager.positions.legs.on_doubt = self._leg_doubt
         await self._reconcile_legs()
         try:
             await self.stream.start()
@@ -228,6 +234,8 @@ class OrderFeed(AsyncService):
     def _release_doubt(self) -> None:
         if self.manager.positions.book.on_doubt == self._doubt:
             self.manager.positions.book.on_doubt = None
+        if self.manager.positions.legs.on_doubt == self._leg_doubt:
+            self.manager.positions.legs.on_doubt = None
 
     async def wait_synced(self, timeout: float) -> None:  # noqa: ASYNC109
         """Until the stream is live and no reconciliation is pending; TimeoutError after
@@ -294,8 +302,10 @@ class OrderFeed(AsyncService):
             self.stats.stale_position_events += 1
 
     def _on_recovered_positions(self, item: RecoveredPositions) -> None:
-        # Compared like a read, after the reconnect's order reconciliation (fills first).
+        # Compared like a read, after the reconnect's order reconciliation (fills first);
+        # the venue read it as the stream reached the reconnect, i.e. just before this item.
         self._recovered_positions = item.positions
+        self._recovered_mark = self.manager.positions.legs.mark()
         self._request_resync()
 
     def _on_funding(self, item: FundingSettled) -> None:
@@ -335,18 +345,21 @@ class OrderFeed(AsyncService):
         [] on another); the differences, which the tracker adopted and alarmed about."""
         if self.position_source is None:
             return []
-        return self._judge_legs(await self._read_positions())
+        mark = self.manager.positions.legs.mark()
+        return self._judge_legs(await self._read_positions(), mark)
 
     async def _reconcile_legs(self) -> None:
         """The legs against the venue's position read (a derivatives venue only); a stream
         recovery's own read is used when it brought one."""
         recovered, self._recovered_positions = self._recovered_positions, None
-        if self.position_source is None and recovered is None:
-            return
-        self._judge_legs(recovered if recovered is not None else await self._read_positions())
+        if recovered is not None:
+            self._judge_legs(recovered, self._recovered_mark)
+        elif self.position_source is not None:
+            mark = self.manager.positions.legs.mark()
+            self._judge_legs(await self._read_positions(), mark)
 
-    def _judge_legs(self, snapshots: Sequence[PositionSnapshot]) -> list[LegDiff]:
-        diffs = self.manager.positions.legs.reconcile(snapshots)
+    def _judge_legs(self, snapshots: Sequence[PositionSnapshot], mark: int) -> list[LegDiff]:
+        diffs = self.manager.positions.legs.reconcile(snapshots, mark=mark)
         self.last_leg_diffs = diffs
         if diffs:
             self.stats.position_alarms += 1
@@ -387,17 +400,31 @@ class OrderFeed(AsyncService):
     def _doubt(self, asset: str) -> None:
         log.info("order feed: %s stated twice in one millisecond; reading the account", asset)
         self._check_due = True
+        self._start_check()
+
+    def _leg_doubt(self, symbol: str) -> None:
+        """A statement the legs could not order (``LegBook.on_doubt``): a position read
+        settles it, on the same schedule as a balance doubt."""
+        self._legs_due = True
+        self._start_check()
+
+    def _start_check(self) -> None:
         if self._check is None or self._check.done():
             self._check = asyncio.get_running_loop().create_task(
                 self._check_loop(), name="order-feed-balance-check"
             )
 
     async def _check_loop(self) -> None:
-        """Adopt the account, again after ``balance_check_s`` while doubts keep coming.
-        The wait comes first, so that the events of the burst that raised the doubt are in
-        before the account is read (and at most one read per interval)."""
-        while self._check_due:
+        """Adopt the account (and the positions, for a leg in doubt), again after
+        ``balance_check_s`` while doubts keep coming. The wait comes first, so that the events
+        of the burst that raised the doubt are in before the account is read (and at most one
+        read per interval)."""
+        while self._check_due or self._legs_due:
             await asyncio.sleep(self.balance_check_s)
+            if self._legs_due:
+                await self._check_legs()
+            if not self._check_due:
+                continue
             self._check_due = False
             if self.account is None:
                 return
@@ -417,10 +444,23 @@ class OrderFeed(AsyncService):
             # inside the read stays out: ``Position.synced_at``).
             positions.load_account(account, seen=seen)
 
+    async def _check_legs(self) -> None:
+        self._legs_due = False
+        legs = self.manager.positions.legs
+        mark = legs.mark()
+        try:
+            snapshots = await self._read_positions()
+        except (TradeexecError, OSError, TimeoutError) as exc:
+            log.error("order feed: position check failed, again in %.1fs: %s", self.balance_check_s, exc)
+            self._legs_due = True
+            return
+        self.stats.position_checks += 1
+        legs.reconcile(snapshots, mark=mark, alarm=False)
+
     @property
     def balances_settled(self) -> bool:
         """No doubt about a balance is waiting for its account read."""
-        return not self._check_due and (self._check is None or self._check.done())
+        return not (self._check_due or self._legs_due) and (self._check is None or self._check.done())
 
     # ---- reconciliation after a reconnect ------------------------------------------------
 

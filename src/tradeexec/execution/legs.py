@@ -20,15 +20,35 @@ from the spot positions (``positions.py``), by the venue's own rules (Binance US
 
 Fills move a leg at once (risk sees them before the next order), each trade once (keyed by
 trade id). What the venue states (a ``PositionsChanged`` statement, a ``PositionSnapshot``
-read) is the truth as of its time: a stale one changes nothing, and a fill timed at or before
-the last statement is already inside it, so it adds its realized PnL and commission but moves
+read) sets the leg; a fill already inside it adds its realized PnL and commission but moves
 the leg no further. ``reconcile`` compares tracked legs with a position read to the last unit
 and raises the alarm on any difference, as the spot tracker does for balances.
+
+The venue's clock orders nothing alone, because it steps (an NTP step on the exchange moves
+it seconds forward and back): ordered by it, one statement stamped during a step outdated
+every fill, statement and read after it until the clock caught up, and the leg stayed a fill
+short. So local order decides wherever it can, as for spot positions (``Position.sync_no``):
+
+* a read is the venue's word as of its request (``mark()`` taken before it): it sets every
+  leg nothing changed since, whatever the times say, and re-bases the leg's clock; a leg
+  that changed while it was on its way it leaves alone (asking for a fresh read when the
+  two differ);
+* a statement or read adopted gets a sync number (the tracker's ``syncs``, the counter an
+  order's ``sent_sync`` was taken from): a fill of an order sent after it is never inside it;
+  one of an order sent before it is inside when timed at or before it;
+* a statement stating a figure the leg already held at that time and has left since is old
+  news (the stream proxy held it back, or repeated it), whatever the clock says; else one
+  timed after the leg's last figure sets it; one timed before it is old news or new news
+  under a clock stepped back. When it states the leg as held, nothing is in doubt; else the
+  book cannot tell, keeps the leg and says so (``on_doubt``): the feed reads the positions,
+  and that read settles the leg.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,6 +64,10 @@ ZERO = Decimal(0)
 PNL_UNIT = Decimal("0.00000001")  # Binance books USDⓈ-M amounts in the 8th decimal
 # How long after a liquidation or ADL alarm a leg's shrinking is taken as the venue's close.
 CLOSING_MS = 60_000
+# Per leg, the (venue time, quantity) figures last held: a statement timed before the leg's
+# last figure that matches one of them is old news (the stream proxy holds a frame back by
+# at most a few frames; an older one costs a position read, never a wrong leg).
+HISTORY = 16
 
 LegKey = tuple[str, PositionLeg]
 
@@ -58,7 +82,9 @@ class TrackedLeg:
     venue time the quantity is as new as (the last statement or fill that set it); a fill
     timed at or before ``stated_at`` is inside the venue's last statement. (Two trades in one
     millisecond: the second may be taken as inside the first's statement until its own
-    statement, which Binance sends per trade, sets the leg.)"""
+    statement, which Binance sends per trade, sets the leg.) ``sync_no`` is the sync number
+    of that statement or read, ``changed`` the book's local count (``LegBook.mark``) at the
+    leg's last change."""
 
     symbol: str
     leg: PositionLeg
@@ -75,9 +101,14 @@ class TrackedLeg:
     liquidation_price: Decimal = ZERO
     as_of: int = -1
     stated_at: int = -1  # the venue time of the last statement or read adopted
+    sync_no: int = 0
+    changed: int = 0
     # The leg as it was before the last statement: fills the statement already includes
     # that arrive after it realize their PnL against this, not against the stated leg.
     _basis: tuple[Decimal, Decimal] = (ZERO, ZERO)
+    # The last statement adopted, as stated (a repeat of it is no news), and recent figures.
+    _stated: tuple[int, Decimal, Decimal] | None = None
+    _history: deque[tuple[int, Decimal]] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
     @property
     def commission(self) -> Decimal:
@@ -158,16 +189,23 @@ def _unit(figure: Decimal) -> Decimal:
 
 class LegBook:
     """Every leg of the account, by (symbol, leg). ``on_alarm`` is called with the
-    differences whenever ``reconcile`` finds any."""
+    differences whenever ``reconcile`` finds any; ``on_doubt`` with a symbol whose leg a
+    statement left in doubt (only a position read can settle it). ``next_sync`` hands out
+    sync numbers (the position tracker's, shared with its spot positions and with orders'
+    ``sent_sync``)."""
 
     def __init__(
         self,
         *,
         on_alarm: Callable[[list[LegDiff]], object] | None = None,
         pnl_unit: Decimal = PNL_UNIT,
+        next_sync: Callable[[], int] | None = None,
     ) -> None:
         self.legs: dict[LegKey, TrackedLeg] = {}
         self.on_alarm = on_alarm
+        self.on_doubt: Callable[[str], object] | None = None
+        self.next_sync = next_sync if next_sync is not None else itertools.count(1).__next__
+        self._seq = 0
         self.pnl_unit = pnl_unit
         self.unattributed_funding: dict[str, Decimal] = {}  # symbol ("" = account) -> received
         self.liquidations: list[Liquidation] = []
@@ -203,6 +241,27 @@ class LegBook:
     def of(self, symbol: str) -> list[TrackedLeg]:
         return [lg for (s, _), lg in self.legs.items() if s == symbol]
 
+    def mark(self) -> int:
+        """The local count of leg changes: take it just before requesting a position read and
+        pass it to ``reconcile``, so that what changed while the read was on its way is told
+        apart from what the read already holds."""
+        return self._seq
+
+    def _changed(self, pos: TrackedLeg, time: int | None) -> None:
+        self._seq += 1
+        pos.changed = self._seq
+        if time is not None:
+            pos._history.append((time, pos.quantity))
+
+    def _adopt(self, pos: TrackedLeg, quantity: Decimal, entry: Decimal, time: int) -> None:
+        """Set ``pos`` from the venue's word stated at ``time``."""
+        self._note_venue_close(pos, quantity, time)
+        pos._basis = (pos.quantity, pos.entry_price)
+        pos.quantity, pos.entry_price = quantity, entry
+        pos.as_of = pos.stated_at = time
+        pos.sync_no = self.next_sync()
+        self._changed(pos, time)
+
     # ---- fills ----------------------------------------------------------------------------
 
     def apply_fill(
@@ -217,8 +276,11 @@ class LegBook:
         commission_asset: str | None = None,
         trade_id: int | None = None,
         time_ms: int | None = None,
+        sent_sync: int | None = None,
     ) -> TrackedLeg:
-        """One trade of an order on ``leg``; a trade id seen before changes nothing."""
+        """One trade of an order on ``leg``; a trade id seen before changes nothing.
+        ``sent_sync``: the sync number the order was sent under (None: unknown, then its time
+        alone says whether the leg's last statement holds it)."""
         if trade_id is not None:
             key = ("trade", symbol, trade_id)
             if key in self._seen:
@@ -226,7 +288,8 @@ class LegBook:
             self._seen.add(key)
         pos = self.leg(symbol, leg)
         delta = qty if side is Side.BUY else -qty
-        if time_ms is not None and time_ms <= pos.stated_at:
+        stated = sent_sync is None or sent_sync < pos.sync_no  # sent before the last statement
+        if stated and time_ms is not None and time_ms <= pos.stated_at:
             # Already inside the last statement: realize against the leg as it was before it.
             q, e = pos._basis
             q, e, realized = move(q, e, delta, price)
@@ -234,7 +297,8 @@ class LegBook:
         else:
             pos.quantity, pos.entry_price, realized = move(pos.quantity, pos.entry_price, delta, price)
             if time_ms is not None:
-                pos.as_of = time_ms
+                pos.as_of = max(pos.as_of, time_ms)
+            self._changed(pos, time_ms)
         pos.realized_pnl += realized.quantize(self.pnl_unit)
         if commission and commission_asset:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
@@ -243,25 +307,34 @@ class LegBook:
     # ---- what the venue states ------------------------------------------------------------
 
     def apply_statement(self, item: PositionsChanged) -> bool:
-        """A stream statement of the legs an event changed; False when any leg it lists was
-        stated later already (that leg is left as it is). A leg it shrinks while the venue is
-        closing the symbol by itself (``venue_closing``) is recorded as a liquidation."""
+        """A stream statement of the legs an event changed; False when any leg it lists is
+        timed before that leg's last figure (that leg is left as it is, and ``on_doubt`` is
+        told when the statement is not old news: module doc). A repeat of the last statement
+        changes nothing. A leg it shrinks while the venue is closing the symbol by itself
+        (``venue_closing``) is recorded as a liquidation."""
         fresh = True
+        at = item.update_time
         for symbol, leg, quantity, entry in item.legs:
             pos = self.leg(symbol, leg)
-            if item.update_time < pos.as_of:
-                fresh = False
+            if pos._stated == (at, quantity, entry):
                 continue
-            self._note_venue_close(pos, quantity, item.update_time)
-            pos._basis = (pos.quantity, pos.entry_price)
-            pos.quantity, pos.entry_price = quantity, entry
-            pos.as_of = pos.stated_at = item.update_time
+            known = (at, quantity) in pos._history
+            if at < pos.as_of or (known and quantity != pos.quantity):
+                fresh = False
+                if quantity != pos.quantity and not known:
+                    log.info("%s %s: a statement of %s timed %d, before the leg's %d: reading the "
+                             "positions", symbol, leg, quantity, at, pos.as_of)  # fmt: skip
+                    if self.on_doubt is not None:
+                        self.on_doubt(symbol)
+                continue
+            self._adopt(pos, quantity, entry, at)
+            pos._stated = (at, quantity, entry)
         return fresh
 
-    def apply_snapshot(self, snap: PositionSnapshot) -> bool:
-        """A position read: the descriptive figures (mark, liquidation price, margin) are
-        always taken; quantity and entry only when the read is not older than what set them.
-        False when it was older."""
+    def apply_snapshot(self, snap: PositionSnapshot, *, mark: int | None = None) -> bool:
+        """A position read requested at ``mark`` (None: now): the descriptive figures (mark,
+        liquidation price, margin) are always taken; quantity and entry unless the leg changed
+        after ``mark`` (``raced``). False then."""
         pos = self.leg(snap.symbol, snap.leg, snap.margin_asset)
         pos.margin_asset = snap.margin_asset
         pos.mark_price = snap.mark_price or pos.mark_price
@@ -270,12 +343,19 @@ class LegBook:
         pos.isolated_margin = snap.isolated_margin
         if snap.leverage is not None:
             pos.leverage = snap.leverage
-        if snap.update_time < pos.as_of:
+        if self._raced(pos, snap.quantity, mark):
             return False
-        self._note_venue_close(pos, snap.quantity, snap.update_time)
-        pos._basis = (pos.quantity, pos.entry_price)
-        pos.quantity, pos.entry_price = snap.quantity, snap.entry_price
-        pos.as_of = pos.stated_at = snap.update_time
+        self._adopt(pos, snap.quantity, snap.entry_price, snap.update_time)
+        return True
+
+    def _raced(self, pos: TrackedLeg, quantity: Decimal, mark: int | None) -> bool:
+        """The leg changed while a read requested at ``mark`` was on its way: whether the read
+        holds that change only the venue's clock could tell, and it steps, so the read neither
+        sets nor judges the leg. When the two differ, ``on_doubt`` asks for a fresh read."""
+        if mark is None or pos.changed <= mark:
+            return False
+        if quantity != pos.quantity and self.on_doubt is not None:
+            self.on_doubt(pos.symbol)
         return True
 
     def apply_funding(self, symbol: str, amount: Decimal, event_time: int, asset: str = "") -> None:
@@ -369,32 +449,46 @@ class LegBook:
     # ---- reconciliation -------------------------------------------------------------------
 
     def reconcile(
-        self, snapshots: Iterable[PositionSnapshot], *, symbols: Sequence[str] | None = None
+        self,
+        snapshots: Iterable[PositionSnapshot],
+        *,
+        symbols: Sequence[str] | None = None,
+        mark: int | None = None,
+        alarm: bool = True,
     ) -> list[LegDiff]:
-        """Compare the tracked legs with a position read, adopt the venue's, and raise the
-        alarm on any difference: quantity to the last unit, entry price to the last digit the
-        venue states. A leg the read does not list is flat by the venue's word when the read
-        covered its symbol (``symbols``; None: every symbol). A leg stated later than the read
-        (by the stream, while the read was on its way) is not compared: the read is older."""
+        """Compare the tracked legs with a position read requested at ``mark`` (``mark()``
+        before the request; None: now), adopt the venue's, and raise the alarm on any
+        difference: quantity to the last unit, entry price to the last digit the venue states.
+        A leg the read does not list is flat by the venue's word when the read covered its
+        symbol (``symbols``; None: every symbol). A leg that changed after ``mark`` is not
+        compared (``apply_snapshot``). ``alarm=False``:
+        a read made to settle a doubt, whose differences are what it was made for (logged,
+        adopted, no alarm)."""
         diffs: list[LegDiff] = []
         listed: set[LegKey] = set()
         for snap in snapshots:
             key = (snap.symbol, snap.leg)
             listed.add(key)
             pos = self.legs.get(key)
-            if pos is not None and snap.update_time >= pos.as_of:
+            if pos is not None and (mark is None or pos.changed <= mark):
                 diffs.extend(self._compare(pos, snap.quantity, snap.entry_price))
-            self.apply_snapshot(snap)
+            self.apply_snapshot(snap, mark=mark)
         for key, pos in self.legs.items():
             if key in listed or not pos.quantity or (symbols is not None and key[0] not in symbols):
                 continue
+            if self._raced(pos, ZERO, mark):
+                continue
             diffs.append(LegDiff(pos.symbol, pos.leg, "quantity", pos.quantity, ZERO))
             pos.quantity = pos.entry_price = ZERO
+            pos.sync_no = self.next_sync()
+            self._changed(pos, None)
         self.last_diffs = diffs
-        if diffs:
+        if diffs and not alarm:
+            log.warning("leg check: adopted the venue's positions: %s", _describe(diffs))
+        elif diffs:
             log.error(
                 "leg reconciliation: tracked positions disagree with the venue (adopted the venue's): %s",
-                "; ".join(f"{d.symbol} {d.leg} {d.what} tracked {d.tracked} venue {d.venue}" for d in diffs),
+                _describe(diffs),
             )
             if self.on_alarm is not None:
                 self.on_alarm(diffs)
@@ -408,3 +502,7 @@ class LegBook:
         elif quantity and abs(pos.entry_price - entry) >= _unit(entry):
             out.append(LegDiff(pos.symbol, pos.leg, "entry_price", pos.entry_price, entry))
         return out
+
+
+def _describe(diffs: Iterable[LegDiff]) -> str:
+    return "; ".join(f"{d.symbol} {d.leg} {d.what} tracked {d.tracked} venue {d.venue}" for d in diffs)

@@ -146,10 +146,12 @@ class PositionTracker:
         self.tolerance = tolerance
         self.book = BalanceBook()
         self.positions: dict[str, Position] = {}
-        self.syncs = 0  # how many times a position was set from a balance (``apply_fill``)
+        # How many times a position was set from a balance or a leg from the venue's word
+        # (``apply_fill``, ``LegBook``): an order's ``sent_sync`` is this at its placement.
+        self.syncs = 0
         # A derivatives account's positions per symbol and leg (``legs.py``): fills of orders
         # with a position leg move these, never a spot position.
-        self.legs = LegBook()
+        self.legs = LegBook(next_sync=self._next_sync)
 
     @property
     def balances(self) -> dict[str, Balance]:
@@ -273,9 +275,13 @@ class PositionTracker:
 
     def _synced(self, pos: Position) -> None:
         """``pos`` was just set from its base asset's balance."""
-        self.syncs += 1
-        pos.sync_no = self.syncs
+        pos.sync_no = self._next_sync()
         pos.synced_at = self.book.stamp(pos.base_asset)
+
+    def _next_sync(self) -> int:
+        """A new sync number: a spot position or a leg is being set from the venue's word."""
+        self.syncs += 1
+        return self.syncs
 
     def apply_balances(self, balances: Iterable[BalanceLike], at: int | None = None) -> bool:
         """An outboundAccountPosition event: the free/locked of the assets it lists as of

@@ -259,7 +259,8 @@ class Valuation:
             self.tracker.load_account(await client.balances())
         futures = derivatives(client)
         if futures is not None:
-            self.tracker.legs.reconcile(await futures.positions())
+            mark = self.tracker.legs.mark()
+            self.tracker.legs.reconcile(await futures.positions(), mark=mark)
         self.cover(rules)
         self.marks.watch(self._leg_symbols())
         await self.marks.refresh()

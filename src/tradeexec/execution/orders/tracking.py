@@ -228,6 +228,7 @@ class OrderTracking:
             commission_asset=event.commission_asset,
             trade_id=event.trade_id,
             time_ms=event.update_ms,
+            sent_sync=order.sent_sync,
         )
 
     def _set_state(self, order: ManagedOrder, new: OrderState) -> None:
