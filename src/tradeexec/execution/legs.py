@@ -11,6 +11,9 @@ from the spot positions (``positions.py``), by the venue's own rules (Binance US
   https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update)
 * realized PnL per fill: ``closed * (price - entry)`` for a long, the opposite for a short,
   rounded to the unit the venue books amounts in (``pnl_unit``; Binance: USDT's 8th decimal).
+  Both depend on the fills' order, which is the venue's trade-id order: a fill that arrives
+  out of it (its report lost, brought later by the poller) is put in its place and the leg
+  replayed from the last figure the venue stated (``leg_fills.FillLog``).
 * unrealized PnL: ``quantity * (mark - entry)`` with the signed quantity (Binance FAQ "How to
   calculate unrealized PNL": size * direction * (mark - entry)).
 * wallet change = realized PnL - commission + funding (funding received; negative: paid).
@@ -53,6 +56,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tradeexec.execution.leg_fills import FillLog
 from tradeexec.execution.risk_futures import LegExposure
 from tradeexec.venue.positions import MarginMode, PositionLeg, PositionsChanged, PositionSnapshot
 from tradeexec.venue.vocab import Side
@@ -103,9 +107,11 @@ class TrackedLeg:
     stated_at: int = -1  # the venue time of the last statement or read adopted
     sync_no: int = 0
     changed: int = 0
-    # The leg as it was before the last statement: fills the statement already includes
-    # that arrive after it realize their PnL against this, not against the stated leg.
-    _basis: tuple[Decimal, Decimal] = (ZERO, ZERO)
+    # The fills since the last figure adopted from the venue (``leg_fills``), and those that
+    # led up to it: a fill the last statement already includes that arrives after it realizes
+    # its PnL against the leg as it was before it (``_prev.end``), not against the stated leg.
+    _log: FillLog | None = None
+    _prev: FillLog | None = None
     # The last statement adopted, as stated (a repeat of it is no news), and recent figures.
     _stated: tuple[int, Decimal, Decimal] | None = None
     _history: deque[tuple[int, Decimal]] = field(default_factory=lambda: deque(maxlen=HISTORY))
@@ -132,22 +138,6 @@ class TrackedLeg:
     def wallet_change(self) -> Decimal:
         """What this leg moved the wallet by: realized PnL - commission + funding."""
         return self.realized_pnl - self.commission + self.funding
-
-
-def move(
-    quantity: Decimal, entry: Decimal, delta: Decimal, price: Decimal
-) -> tuple[Decimal, Decimal, Decimal]:
-    """``(quantity, entry)`` moved by a fill of signed ``delta`` at ``price``: the new quantity,
-    the new entry and the PnL the fill realized (unrounded). Binance's rule (module doc)."""
-    if quantity == 0 or (quantity > 0) == (delta > 0):
-        new = quantity + delta
-        return new, (abs(quantity) * entry + abs(delta) * price) / abs(new), ZERO
-    closed = min(abs(quantity), abs(delta))
-    realized = closed * (price - entry) * (1 if quantity > 0 else -1)
-    new = quantity + delta
-    if new == 0:
-        return new, ZERO, realized
-    return new, (price if (new > 0) != (quantity > 0) else entry), realized
 
 
 @dataclass(slots=True, frozen=True)
@@ -256,8 +246,9 @@ class LegBook:
     def _adopt(self, pos: TrackedLeg, quantity: Decimal, entry: Decimal, time: int) -> None:
         """Set ``pos`` from the venue's word stated at ``time``."""
         self._note_venue_close(pos, quantity, time)
-        pos._basis = (pos.quantity, pos.entry_price)
+        pos._prev = self._log_of(pos)
         pos.quantity, pos.entry_price = quantity, entry
+        pos._log = FillLog((quantity, entry), self.pnl_unit)
         pos.as_of = pos.stated_at = time
         pos.sync_no = self.next_sync()
         self._changed(pos, time)
@@ -291,18 +282,27 @@ class LegBook:
         stated = sent_sync is None or sent_sync < pos.sync_no  # sent before the last statement
         if stated and time_ms is not None and time_ms <= pos.stated_at:
             # Already inside the last statement: realize against the leg as it was before it.
-            q, e = pos._basis
-            q, e, realized = move(q, e, delta, price)
-            pos._basis = (q, e)
+            if pos._prev is None:
+                pos._prev = FillLog((ZERO, ZERO), self.pnl_unit)
+            realized = pos._prev.add(trade_id, delta, price)
         else:
-            pos.quantity, pos.entry_price, realized = move(pos.quantity, pos.entry_price, delta, price)
+            fills = self._log_of(pos)
+            realized = fills.add(trade_id, delta, price)
+            pos.quantity, pos.entry_price = fills.end
             if time_ms is not None:
                 pos.as_of = max(pos.as_of, time_ms)
             self._changed(pos, time_ms)
-        pos.realized_pnl += realized.quantize(self.pnl_unit)
+        pos.realized_pnl += realized
         if commission and commission_asset:
             pos.fees[commission_asset] = pos.fees.get(commission_asset, ZERO) + commission
         return pos
+
+    def _log_of(self, pos: TrackedLeg) -> FillLog:
+        """The leg's fill log, started afresh from its figure when something else set it."""
+        fills = pos._log
+        if fills is None or fills.end != (pos.quantity, pos.entry_price):
+            fills = pos._log = FillLog((pos.quantity, pos.entry_price), self.pnl_unit)
+        return fills
 
     # ---- what the venue states ------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from tradeexec.errors import ConfigError, InvalidParameter, OrderRejectedLocally
 from tradeexec.execution.journal.records import Intent
-from tradeexec.execution.legs import move
+from tradeexec.execution.leg_fills import move
 from tradeexec.execution.risk_futures import LegExposure, estimated_liquidation, only_reduces, shrinks
 from tradeexec.venue.protocol import KeyPermissions
 from tradeexec.venue.vocab import Side
