@@ -235,3 +235,55 @@ def test_cli_reports_what_executed_from_the_exchange() -> None:
         assert btc["orders"] == len({t.order_id for t in trades}) == 1
         assert value["not_closed"] == {"ETH": f"10.0000 ETH left: {NO_PRICE}"}
         assert not any("E-" in line or "E+" in line for line in value["lines"]), value["lines"]
+
+
+async def test_a_stop_under_an_ip_ban_waits_it_out_and_completes() -> None:
+    """An IP ban (418 with Retry-After) outlasting the stop's tries, on a client that holds a
+    request back for at most 0.5 s of a known ban (``max_rate_limit_wait_s``) and raises
+    beyond: asking again before the ban lifts is refused too (and on Binance lengthens it),
+    so the stop waits the ban out instead of spending its tries, then cancels, sells and
+    verifies. Seen failing before: "could not read open orders", STOP INCOMPLETE."""
+    from tradeexec.binance.venue import SpotVenue
+    from tradeexec.execution.policy import ErrorPolicy
+    from tradeexec.sim import LocalExchange
+    from tradeexec.sim.faults import FaultKind
+
+    async with (
+        LocalExchange(market=False) as ex,
+        BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url, max_rate_limit_wait_s=0.5) as client,
+    ):
+        spot = SpotVenue(client)
+        ex.set_price(BTC, "60000")
+        ex.add_liquidity(BTC, "BUY", "60000", "5")
+        ex.inject(FaultKind.IP_BAN, "127.0.0.1", duration_ms=4_000)
+        policy = ErrorPolicy(base_delay_s=0.1, max_delay_s=0.3, failure_threshold=10_000)
+        report = await asyncio.wait_for(
+            emergency_stop(spot, flatten_assets=["BTC"], selling=FAST, policy=policy, attempts=3), 30
+        )
+        assert report.ok, report.lines()
+        assert report.sold["BTC"].quantity == D(1)
+        assert_report_is_the_record(report, ex, "BTC", BTC)
+        assert ex.balances()["BTC"] == (D(0), D(0))
+
+
+async def test_a_ban_longer_than_the_stops_patience_is_reported_not_waited_forever() -> None:
+    """The wait is bounded over the whole stop (``Attempts.wait_budget_s``): beyond it the
+    tries count as for any failure and the read gives None, noted in the report."""
+    from tradeexec.errors import Throttled
+    from tradeexec.execution.emergency_passes import Attempts
+    from tradeexec.execution.emergency_report import EmergencyReport
+    from tradeexec.execution.policy import ErrorPolicy
+
+    calls = 0
+
+    async def banned() -> None:
+        nonlocal calls
+        calls += 1
+        exc = Throttled("banned")
+        exc.retry_after_s = 0.2
+        raise exc
+
+    attempts = Attempts(ErrorPolicy(base_delay_s=0.01, max_delay_s=0.01), 3, EmergencyReport(), 0.5)
+    assert await asyncio.wait_for(attempts.attempt("read", banned), 5) is None
+    assert calls == 2 + 3  # two waits fit the budget of 0.5 s, then three counted tries
+    assert len(attempts.report.errors) == calls

@@ -52,6 +52,12 @@ RECV_WINDOW_MS = 5000
 Attempt = Callable[[str, Callable[[], Awaitable[Any]]], Awaitable[Any]]
 
 
+# How long one stop waits out rate limits and IP bans in all (module doc of ``Attempts``);
+# a longer ban leaves the stop to report what it could not do.
+BAN_WAIT_S = 300.0
+MIN_WAIT_S = 0.05
+
+
 @dataclass(frozen=True, slots=True)
 class SellSettings:
     """``max_slippage_bps``: how far through the touch (below the best bid for a sell, above
@@ -93,25 +99,42 @@ class IocOrder:
 
 class Attempts:
     """Every read the stop makes, retried a bounded number of times as the policy says; a
-    call that keeps failing gives None and is noted in the report, never raised."""
+    call that keeps failing gives None and is noted in the report, never raised.
 
-    def __init__(self, policy: ErrorPolicy, attempts: int, report: EmergencyReport) -> None:
+    A rate limit or an IP ban (the policy's WAIT, with the venue's Retry-After or the ban's
+    end) is not a failed try: asking again before it lifts is refused too, and on Binance
+    lengthens the ban. So the stop waits it out in full, up to ``wait_budget_s`` over the
+    whole stop (``BAN_WAIT_S``), then counts tries as for any other failure."""
+
+    def __init__(
+        self, policy: ErrorPolicy, attempts: int, report: EmergencyReport, wait_budget_s: float = BAN_WAIT_S
+    ) -> None:
         self.policy = policy
         self.attempts = attempts
         self.report = report
+        self.wait_budget_s = wait_budget_s
 
     async def attempt(self, what: str, call: Any) -> Any:
         """Run ``call()`` up to ``attempts`` times, waiting as the policy says; None if all fail."""
-        for attempt in range(1, self.attempts + 1):
+        attempt = 1
+        while True:
             try:
                 return await call()
             except (TradeexecError, OSError, TimeoutError) as exc:
                 decision = self.policy.decide(exc, write=False, attempt=attempt, what=f"emergency: {what}")
                 self.report.errors.append(f"{what}: {exc}")
-                if decision.action in (Action.FAIL, Action.HALT) or attempt == self.attempts:
+                if decision.action in (Action.FAIL, Action.HALT):
                     return None
+                # At least a tick per wait, so that the budget bounds the number of waits too.
+                wait = max(decision.delay_s, MIN_WAIT_S)
+                if decision.action is Action.WAIT and wait <= self.wait_budget_s:
+                    self.wait_budget_s -= wait
+                    await asyncio.sleep(wait)
+                    continue
+                if attempt >= self.attempts:
+                    return None
+                attempt += 1
                 await asyncio.sleep(min(decision.delay_s, self.policy.max_delay_s))
-        return None
 
 
 class StopContext(Attempts):
