@@ -1,0 +1,122 @@
+"""Binance's ``serverShutdown`` on the WebSocket API (spot "Connection events"; the futures
+WebSocket API inherits the handling): the client opens a new connection at once and sends new
+requests on it while the old one delivers the answers of the requests already on it. Over
+real sockets to the local exchange, which sends the event and closes the connection after a
+grace period.
+
+* orders in flight across the event are each answered once, on the old connection;
+* orders sent after it go on the new connection (the exchange sees no request on the old one);
+* the old connection is closed by the client once its answers are in, before the grace ends;
+* when the old connection ends before answering, those orders are unknown outcomes, never
+  resent: the exchange holds at most one order per client order ID;
+* the same over the USDⓈ-M futures WebSocket API, and with an Ed25519 logged-on session."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.resend_helpers import wait_for
+from tests.adversarial.server_shutdown_helpers import (
+    SYMBOL,
+    futures_count,
+    futures_session,
+    read_after_shutdown,
+    spot_count,
+    spot_session,
+    ws_api_connections,
+)
+from tradeexec.binance.models import OrderAck, OrderFull
+from tradeexec.binance.ws.wsapi import WsApiClient
+from tradeexec.errors import OrderStatusUnknown
+from tradeexec.sim.faults import FaultKind
+
+pytestmark = [pytest.mark.adversarial, pytest.mark.timeout(60)]
+
+WAIT = 10.0
+GRACE_S = 5.0
+SPOT_PATH = "/ws-api/v3"
+
+
+async def _spot_place(api: WsApiClient, cid: str) -> OrderAck | OrderFull:
+    return await api.place_order(
+        SYMBOL, "BUY", "LIMIT", quantity=Decimal("0.01"), price=Decimal("50000"), time_in_force="GTC",
+        new_client_order_id=cid,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("ed25519", [False, True], ids=["hmac", "ed25519-logon"])
+async def test_spot_orders_in_flight_are_answered_once_and_new_ones_use_the_new_connection(
+    ed25519: bool,
+) -> None:
+    async with spot_session(ed25519=ed25519) as (ex, api, states):
+        ex.inject(FaultKind.LATENCY, "order.place", latency_ms=150)
+        before = [f"sd-old-{i}" for i in range(4)]
+        in_flight = [asyncio.create_task(_spot_place(api, c)) for c in before]
+        await wait_for("the first order at the exchange", lambda: len(ex.fault_log) >= 1, WAIT)
+        assert ex.server_shutdown(grace_s=GRACE_S) == 1
+        await wait_for("the session on a new connection", states.moved, WAIT)
+        ex.clear_faults(FaultKind.LATENCY)
+        after = [f"sd-new-{i}" for i in range(3)]
+        answered_after = [await _spot_place(api, c) for c in after]
+        answered_before = await asyncio.gather(*in_flight)
+        assert [a.client_order_id for a in answered_before] == before
+        assert [a.client_order_id for a in answered_after] == after
+        assert all(spot_count(ex, c) == 1 for c in before + after)
+        assert read_after_shutdown(ex).isdisjoint(after)  # none sent on the old one
+        # The client closed the old connection itself once its answers were in.
+        await wait_for(
+            "the old connection closed", lambda: ws_api_connections(ex, SPOT_PATH) == 1, GRACE_S - 1
+        )
+        assert api.connected
+
+
+async def test_answers_lost_with_the_old_connection_are_unknown_and_never_resent() -> None:
+    async with spot_session() as (ex, api, states):
+        ex.inject(FaultKind.LATENCY, "order.place", latency_ms=400)
+        cids = [f"sd-lost-{i}" for i in range(3)]
+        tasks = [asyncio.create_task(_spot_place(api, c)) for c in cids]
+        await wait_for("the first order at the exchange", lambda: len(ex.fault_log) >= 1, WAIT)
+        ex.server_shutdown(grace_s=0.1)  # closes before the first answer is out
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(o, OrderStatusUnknown) for o in outcomes), outcomes
+        await wait_for("the session on a new connection", states.moved, WAIT)
+        ex.clear_faults(FaultKind.LATENCY)
+        await wait_for("the executing order booked", lambda: spot_count(ex, cids[0]) == 1, WAIT)
+        assert all(spot_count(ex, c) <= 1 for c in cids)  # never resent
+        later = await _spot_place(api, "sd-lost-after")
+        assert spot_count(ex, later.client_order_id) == 1
+
+
+async def test_futures_orders_in_flight_are_answered_once_and_new_ones_use_the_new_connection(
+    tmp_path: Path,
+) -> None:
+    async with futures_session(tmp_path) as (ex, api, states):
+        ex.inject(FaultKind.LATENCY, "order.place", latency_ms=150)
+
+        def place(cid: str) -> asyncio.Task[object]:
+            return asyncio.create_task(
+                api.futures_place_order(
+                    SYMBOL, "BUY", "LIMIT", price="50000", quantity="0.010", time_in_force="GTC",
+                    new_client_order_id=cid,
+                )
+            )  # fmt: skip
+
+        before = [f"fsd-old-{i}" for i in range(4)]
+        in_flight = [place(c) for c in before]
+        await wait_for("the first order at the exchange", lambda: len(ex.fault_log) >= 1, WAIT)
+        assert ex.server_shutdown(grace_s=GRACE_S) == 1
+        await wait_for("the session on a new connection", states.moved, WAIT)
+        ex.clear_faults(FaultKind.LATENCY)
+        after = [f"fsd-new-{i}" for i in range(3)]
+        for cid in after:
+            await place(cid)
+        await asyncio.gather(*in_flight)
+        assert all(futures_count(ex, c) == 1 for c in before + after)
+        assert read_after_shutdown(ex).isdisjoint(after)  # none sent on the old one
+        await wait_for(
+            "the old connection closed", lambda: ws_api_connections(ex, "/ws-fapi/v1") == 1, GRACE_S - 1
+        )
