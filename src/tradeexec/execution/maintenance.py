@@ -36,12 +36,17 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 from tradeexec.errors import BinanceAPIError, InvalidParameter, TradeexecError
 from tradeexec.execution.emergency_futures import futures_emergency_stop
 from tradeexec.execution.emergency_passes import SellSettings
-from tradeexec.execution.maintenance_windows import MaintenanceWindow, check_windows
+from tradeexec.execution.maintenance_windows import (
+    MaintenanceAction,
+    MaintenanceWindow,
+    check_action,
+    check_windows,
+)
 from tradeexec.execution.orders.request import OrderIntent
 from tradeexec.execution.policy import ErrorPolicy
 from tradeexec.venue.positions import PositionLeg, PositionSnapshot
@@ -55,8 +60,6 @@ if TYPE_CHECKING:
 __all__ = ["MaintenanceAction", "MaintenancePlan", "MaintenanceWindow"]
 
 log = logging.getLogger(__name__)
-MaintenanceAction = Literal["pause", "cancel", "flatten", "protect"]
-_ACTIONS: tuple[str, ...] = get_args(MaintenanceAction)
 _NEEDS_POSITIONS = ("flatten", "protect")
 # How long the pause waits for placements already past the gate before acting.
 _SETTLE_S = 5.0
@@ -76,8 +79,7 @@ class MaintenancePlan:
         lead_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if action not in _ACTIONS:
-            raise InvalidParameter("on_maintenance", f"must be one of {', '.join(_ACTIONS)}", repr(action))
+        check_action(action)
         if action in _NEEDS_POSITIONS and not holds_positions(venue):
             raise InvalidParameter(
                 "on_maintenance", f"{action!r} needs a venue that holds positions (futures)", action

@@ -15,12 +15,22 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from tradeexec.errors import InvalidParameter
 
-__all__ = ["MaintenanceWindow", "check_windows", "parse_window"]
+__all__ = [
+    "MaintenanceAction",
+    "MaintenanceSettings",
+    "MaintenanceWindow",
+    "check_action",
+    "check_windows",
+    "parse_window",
+]
 
 _FIELD = "maintenance_windows"
+MaintenanceAction = Literal["pause", "cancel", "flatten", "protect"]
+_ACTIONS: tuple[str, ...] = get_args(MaintenanceAction)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -88,3 +98,25 @@ def check_windows(windows: Iterable[MaintenanceWindow], lead_s: float) -> tuple[
         if later.start < earlier.end:
             raise InvalidParameter(_FIELD, f"windows overlap: {earlier} and {later}", str(later))
     return ordered
+
+
+def check_action(action: str) -> str:
+    """``on_maintenance``: one of ``MaintenanceAction``."""
+    if action not in _ACTIONS:
+        raise InvalidParameter("on_maintenance", f"must be one of {', '.join(_ACTIONS)}", repr(action))
+    return action
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceSettings:
+    """The maintenance settings of a run (CLI arguments, the config file's ``[maintenance]``),
+    checked when made, so that a typo is refused before any connection is opened; the
+    ``OrderManager`` checks again what depends on the venue (``flatten`` needs positions)."""
+
+    action: MaintenanceAction = "pause"
+    windows: tuple[MaintenanceWindow, ...] = ()
+    lead_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_action(self.action)
+        object.__setattr__(self, "windows", check_windows(self.windows, self.lead_s))
