@@ -14,6 +14,7 @@ grace period.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +30,12 @@ from tests.adversarial.server_shutdown_helpers import (
     spot_session,
     ws_api_connections,
 )
-from tradeexec.binance.models import OrderAck, OrderFull
+from tests.streams import collect
+from tradeexec.binance.client import BinanceClient
+from tradeexec.binance.enums import OrderStatus
+from tradeexec.binance.models import ExecutionReport, OrderAck, OrderFull
+from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.userdata import WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import OrderStatusUnknown
 from tradeexec.sim.faults import FaultKind
@@ -120,3 +126,39 @@ async def test_futures_orders_in_flight_are_answered_once_and_new_ones_use_the_n
         await wait_for(
             "the old connection closed", lambda: ws_api_connections(ex, "/ws-fapi/v1") == 1, GRACE_S - 1
         )
+
+
+async def test_user_data_moves_with_the_session_and_no_event_comes_twice() -> None:
+    """The old connection still carries a request when an order is canceled: its
+    subscription would deliver the cancel too, but events come from the current connection
+    only (the new subscription's)."""
+    async with (
+        spot_session() as (ex, api, _),
+        BinanceClient(ex.api_key, ex.api_secret, base_url=ex.rest_url) as rest,
+        WsApiUserData(api, rest) as users,
+    ):
+        resting = await rest.new_order(
+            SYMBOL, "BUY", "LIMIT", quantity="0.01", price="50000", time_in_force="GTC"
+        )
+        ex.inject(FaultKind.LATENCY, "order.status", latency_ms=1500)
+        slow = asyncio.create_task(api.order_status(SYMBOL, order_id=resting.order_id))
+        await wait_for("the slow request at the exchange", lambda: len(ex.fault_log) >= 1, WAIT)
+        ex.server_shutdown(grace_s=GRACE_S)
+        seen = await collect(users, _has_state(ConnectionState.RECONNECTED), WAIT)
+        await rest.cancel_order(SYMBOL, order_id=resting.order_id)
+        assert (await slow).order_id == resting.order_id  # answered on the old connection
+        ex.clear_faults(FaultKind.LATENCY)
+        marker = await _spot_place(api, "sd-marker")
+        seen += await collect(users, lambda s: any(_report_of(i, marker.order_id) for i in s), WAIT)
+        canceled = [
+            i for i in seen if _report_of(i, resting.order_id) and i.order_status is OrderStatus.CANCELED
+        ]
+        assert len(canceled) == 1
+
+
+def _has_state(state: ConnectionState) -> Callable[[list[object]], bool]:
+    return lambda items: any(isinstance(i, ConnectionEvent) and i.state is state for i in items)
+
+
+def _report_of(item: object, order_id: int) -> bool:
+    return isinstance(item, ExecutionReport) and item.order_id == order_id
