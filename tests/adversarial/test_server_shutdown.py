@@ -9,11 +9,14 @@ grace period.
 * the old connection is closed by the client once its answers are in, before the grace ends;
 * when the old connection ends before answering, those orders are unknown outcomes, never
   resent: the exchange holds at most one order per client order ID;
-* the same over the USDⓈ-M futures WebSocket API, and with an Ed25519 logged-on session."""
+* the same over the USDⓈ-M futures WebSocket API, and with an Ed25519 logged-on session;
+* the user data subscription moves with the session, no event delivered twice;
+* a spot market stream hands over to a new connection with no gap."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -30,11 +33,12 @@ from tests.adversarial.server_shutdown_helpers import (
     spot_session,
     ws_api_connections,
 )
-from tests.streams import collect
+from tests.streams import collect, keep_trading, local_exchange
 from tradeexec.binance.client import BinanceClient
 from tradeexec.binance.enums import OrderStatus
-from tradeexec.binance.models import ExecutionReport, OrderAck, OrderFull
+from tradeexec.binance.models import DepthUpdateEvent, ExecutionReport, OrderAck, OrderFull
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.streams import MarketStream
 from tradeexec.binance.ws.userdata import WsApiUserData
 from tradeexec.binance.ws.wsapi import WsApiClient
 from tradeexec.errors import OrderStatusUnknown
@@ -162,3 +166,34 @@ def _has_state(state: ConnectionState) -> Callable[[list[object]], bool]:
 
 def _report_of(item: object, order_id: int) -> bool:
     return isinstance(item, ExecutionReport) and item.order_id == order_id
+
+
+async def test_a_market_stream_hands_over_on_server_shutdown_without_a_gap() -> None:
+    """Spot's market streams define the event too (``!serverShutdown`` on a combined
+    stream): the stream moves to a new connection at once, before the server closes the old
+    one, and the depth diffs continue with no gap and no disconnection."""
+    depth: list[DepthUpdateEvent] = []
+    states: list[ConnectionEvent] = []
+    async with local_exchange() as ex:
+        stop = asyncio.Event()
+        trader = asyncio.create_task(keep_trading(ex, stop, seed=16))
+        try:
+            async with MarketStream(
+                ex.ws_url, ["btcusdt@depth@100ms"], on_state=states.append,
+                on_event=lambda e: depth.append(e) if isinstance(e, DepthUpdateEvent) else None,
+            ):  # fmt: skip
+                await wait_for("depth diffs", lambda: len(depth) >= 3, WAIT)
+                assert ex.server_shutdown(grace_s=GRACE_S, paths=("/stream",)) == 1
+                handed = lambda: any(s.state is ConnectionState.HANDOVER for s in states)  # noqa: E731
+                await wait_for("the handover", handed, WAIT)
+                n = len(depth)
+                await wait_for("diffs on the new connection", lambda: len(depth) > n + 2, WAIT)
+                closed = lambda: ws_api_connections(ex, "/stream") == 1  # noqa: E731
+                await wait_for("the old connection closed", closed, GRACE_S - 1)
+        finally:
+            stop.set()
+            await trader
+    assert [s.reason for s in states if s.state is ConnectionState.HANDOVER] == ["serverShutdown"]
+    assert ConnectionState.DISCONNECTED not in [s.state for s in states]
+    for prev, ev in itertools.pairwise(depth):
+        assert ev.first_update_id == prev.final_update_id + 1, (prev, ev)

@@ -184,10 +184,13 @@ class LocalExchange:
         self.state.faults.clear(kind)
 
     def server_shutdown(self, grace_s: float = 1.0, paths: tuple[str, ...] = WS_API_PATHS) -> int:
-        """Send ``serverShutdown`` on every open WebSocket API connection (spot's and
-        futures' by default) and close each ``grace_s`` seconds later; how many were told."""
-        conns = [c for path in paths for c in self.app[WS_KEY].connections.connections(path)]
-        return announce_shutdown(conns, self.state.now_ms(), grace_s)
+        """Send ``serverShutdown`` on every open connection to ``paths`` (the WebSocket
+        APIs, spot's and futures', by default; ``"/stream"`` and ``"/ws"`` are spot's market
+        streams, whose documentation defines the event too) and close each ``grace_s``
+        seconds later; how many were told."""
+        conns = self.app[WS_KEY].connections.connections()
+        chosen = [c for c in conns if c.target in paths or any(c.target.startswith(f"{p}/") for p in paths)]
+        return announce_shutdown(chosen, self.state.now_ms(), grace_s)
 
     def set_price(self, symbol: str, price: Decimal | str) -> None:
         self.admin.set_price(symbol, Decimal(price))
