@@ -75,4 +75,5 @@ def ws_api_connections(ex: LocalExchange, path: str) -> int:
 def read_after_shutdown(ex: LocalExchange) -> set[str]:
     """Client order IDs the exchange read on a connection after telling it serverShutdown
     (sent before the client heard it, or sent there since)."""
-    return {r.detail.rpartition(" ")[2] for r in ex.fault_log if r.kind is FaultKind.SERVER_SHUTDOWN}
+    after = [r.detail for r in ex.fault_log if r.kind is FaultKind.SERVER_SHUTDOWN]
+    return {d.rpartition(" ")[2] for d in after if d.startswith("after serverShutdown")}

@@ -197,3 +197,18 @@ async def test_a_market_stream_hands_over_on_server_shutdown_without_a_gap() -> 
     assert ConnectionState.DISCONNECTED not in [s.state for s in states]
     for prev, ev in itertools.pairwise(depth):
         assert ev.first_update_id == prev.final_update_id + 1, (prev, ev)
+
+
+async def test_the_fault_switch_announces_with_an_order_in_flight() -> None:
+    """``FaultKind.SERVER_SHUTDOWN`` aimed at ``order.place``: the event comes on the
+    connection while that order is being executed, its answer after it on the same
+    connection; the order is answered once and the next one goes on the new connection."""
+    async with spot_session() as (ex, api, states):
+        ex.inject(FaultKind.SERVER_SHUTDOWN, "order.place", count=1, latency_ms=int(GRACE_S * 1000))
+        first = await _spot_place(api, "sd-fault-1")
+        await wait_for("the session on a new connection", states.moved, WAIT)
+        second = await _spot_place(api, "sd-fault-2")
+        assert (spot_count(ex, first.client_order_id), spot_count(ex, second.client_order_id)) == (1, 1)
+        assert read_after_shutdown(ex) == set()  # the second went on the new connection
+        closed = lambda: ws_api_connections(ex, SPOT_PATH) == 1  # noqa: E731
+        await wait_for("the old connection closed", closed, GRACE_S - 1)
