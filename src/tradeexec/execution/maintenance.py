@@ -141,7 +141,7 @@ class MaintenancePlan:
         except BinanceAPIError as exc:
             if exc.http_status != 404:
                 raise
-            log.warning("the venue has no system status endpoint (%s); not checked", exc)
+            log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
             if self.holding is not None and self.clock() >= self.holding.end_s:
                 self._release(om, VenueStatus(False, "no status endpoint"))
             return

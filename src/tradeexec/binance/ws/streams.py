@@ -342,10 +342,12 @@ class MarketStream(AsyncService):
             shard.pacer = SendPacer(self.control_rate_per_s)
             shard.ready.set()
             announced = loop.create_task(shard.shutdown.wait())
-            done, _ = await asyncio.wait(
-                {reader, announced}, timeout=self.max_lifetime_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            announced.cancel()
+            try:
+                done, _ = await asyncio.wait(
+                    {reader, announced}, timeout=self.max_lifetime_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                announced.cancel()
             if reader not in done:
                 why = "serverShutdown" if shard.shutdown.is_set() else "planned, before lifetime"
                 shard.shutdown.clear()

@@ -17,6 +17,7 @@ import contextlib
 
 import msgspec
 
+from tradeexec.binance.models import ServerShutdown
 from tradeexec.binance.net.wsconn import WsConnection
 from tradeexec.binance.ws.wsapi_wire import WsApiEnvelope
 
@@ -27,19 +28,17 @@ __all__ = ["Link", "Pending", "is_server_shutdown", "retire"]
 Pending = dict[int, tuple[asyncio.Future[WsApiEnvelope], float]]
 
 
-class _ConnectionEvent(msgspec.Struct):
-    e: str = ""
-
-
-_EVENT = msgspec.json.Decoder(_ConnectionEvent)
+_SHUTDOWN = msgspec.json.Decoder(ServerShutdown)
 
 
 def is_server_shutdown(event: bytes) -> bool:
-    """Whether a subscription-less event is Binance's ``serverShutdown``."""
+    """Whether a subscription-less event is Binance's ``serverShutdown`` (another tag, or
+    anything else, does not decode as one)."""
     try:
-        return _EVENT.decode(event).e == "serverShutdown"
+        _SHUTDOWN.decode(event)
     except msgspec.DecodeError:
         return False
+    return True
 
 
 class Link:

@@ -25,6 +25,7 @@ from tradeexec.binance.models import (
     EmptyResponse,
     ListenKey,
     RateLimitOrderCount,
+    ServerShutdown,
     SessionStatus,
     UserDataSubscription,
 )
@@ -397,17 +398,17 @@ def announce_shutdown(conns: list[WsServerConnection], now_ms: int, grace_s: flo
     """Binance's ``serverShutdown`` event on each of ``conns`` (those not already told), in
     the form of its endpoint, each closed ``grace_s`` real seconds later; requests already
     received are still answered on it until then. How many were told."""
-    event = {"e": "serverShutdown", "E": now_ms}
+    event = formats.encode(ServerShutdown(event_time=now_ms))
     loop = asyncio.get_running_loop()
     told = [c for c in conns if c.shutdown_at_ms is None and not c.closed]
     for conn in told:
         conn.shutdown_at_ms = now_ms
         if conn.target in WS_API_PATHS:
-            conn.send(formats.encode({"event": event}))
+            conn.send(formats.connection_event(event))
         elif conn.target == "/stream":  # a combined stream names it as a stream
-            conn.send(formats.encode({"stream": "!serverShutdown", "data": event}))
+            conn.send(formats.combined("!serverShutdown", event))
         else:
-            conn.send(formats.encode(event))
+            conn.send(event)
         loop.call_later(grace_s, conn.close_soon, WSCloseCode.GOING_AWAY, "Server shutdown")
     return len(told)
 
