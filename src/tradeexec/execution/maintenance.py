@@ -34,9 +34,9 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tradeexec.errors import BinanceAPIError, InvalidParameter, TradeexecError
 from tradeexec.execution.emergency_futures import futures_emergency_stop
@@ -57,12 +57,25 @@ from tradeexec.venue.vocab import OrderType, Side
 if TYPE_CHECKING:
     from tradeexec.execution.orders.manager import OrderManager
 
-__all__ = ["MaintenanceAction", "MaintenancePlan", "MaintenanceWindow"]
+__all__ = ["MaintenanceAction", "MaintenancePlan", "MaintenanceWindow", "if_served"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _NEEDS_POSITIONS = ("flatten", "protect")
 # How long the pause waits for placements already past the gate before acting.
 _SETTLE_S = 5.0
+
+
+async def if_served(call: Awaitable[T], what: str) -> T | None:
+    """``await call``, or None when the venue has no such endpoint (404: the testnet has no
+    ``/sapi``): logged and skipped rather than fatal, since there nothing can be checked."""
+    try:
+        return await call
+    except BinanceAPIError as exc:
+        if exc.http_status != 404:
+            raise
+        log.warning("preflight: the venue has no %s endpoint (%s); not checked", what, exc)
+        return None
 
 
 class MaintenancePlan:
@@ -136,16 +149,11 @@ class MaintenancePlan:
     async def read_status(self, om: OrderManager) -> None:
         """Read the venue's status and observe it. A venue with no status endpoint (404: the
         testnet has no ``/sapi``) is logged and skipped; a window then ends on time alone."""
-        try:
-            status = await om.venue.status()
-        except BinanceAPIError as exc:
-            if exc.http_status != 404:
-                raise
-            log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
-            if self.holding is not None and self.clock() >= self.holding.end_s:
-                self._release(om, VenueStatus(False, "no status endpoint"))
-            return
-        await self.observe(om, status)
+        status = await if_served(om.venue.status(), "system status")
+        if status is not None:
+            await self.observe(om, status)
+        elif self.holding is not None and self.clock() >= self.holding.end_s:
+            self._release(om, VenueStatus(False, "no status endpoint"))
 
     async def observe(self, om: OrderManager, status: VenueStatus) -> None:
         """A status just read: on the change to maintenance the setting is applied once;

@@ -44,7 +44,7 @@ from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
-from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan, MaintenanceWindow
+from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan, MaintenanceWindow, if_served
 from tradeexec.execution.orders.batch import Batching
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
@@ -191,13 +191,8 @@ class OrderManager(Batching, Reconciling):
         ``RiskLimits.allow_fund_moving_key``), and exchange maintenance pauses trading through
         the policy. A venue without these endpoints (404: the testnet has no ``/sapi``) is
         logged and skipped rather than fatal, since there nothing can be checked."""
-        try:
-            restrictions = await self.venue.key_permissions()
-        except BinanceAPIError as exc:
-            if exc.http_status != 404:
-                raise
-            log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
-        else:
+        restrictions = await if_served(self.venue.key_permissions(), "API key permission")
+        if restrictions is not None:
             self.risk.check_key_permissions(restrictions, local_exchange=self.venue.is_local)
         await self.maintenance.read_status(self)
 
