@@ -18,6 +18,11 @@ One file holds what a run needs besides the strategy's code::
     duration = 600
     params = { window = 20, notional = "100" }
 
+    [maintenance]                          # windows copied from the exchange's notices
+    on_maintenance = "cancel"              # pause, cancel, flatten or protect
+    windows = ["2026-12-03T14:00Z/2026-12-03T16:00Z"]
+    lead_s = 600                           # act this long before each start
+
 A typo must not silently become a default (``max_order_notinal`` would trade with no limit),
 so unknown keys and wrong types are refused. tomllib gives no positions, so the key's line
 is found in the text. Secrets written inline are accepted with a warning (the file is one
@@ -35,7 +40,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, get_type_hints
 
-from tradeexec.errors import ConfigFileError
+from tradeexec.errors import ConfigFileError, InvalidParameter
+from tradeexec.execution.maintenance_windows import MaintenanceSettings, parse_window
 from tradeexec.execution.risk import RiskLimits
 
 __all__ = ["CONNECTION_KEYS", "ConfigFile", "find_line", "read_config"]
@@ -54,12 +60,17 @@ CONNECTION_KEYS: Final[dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "recv_window": (int, False),
     "timeout": ((int, float), False),
 }
-_TABLES: Final = ("binance", "risk", "journal", "strategy")
+_TABLES: Final = ("binance", "risk", "journal", "strategy", "maintenance")
 _JOURNAL_KEYS: Final[dict[str, type | tuple[type, ...]]] = {"dir": str}
 _STRATEGY_KEYS: Final[dict[str, type | tuple[type, ...]]] = {
     "symbols": list,
     "duration": (int, float),
     "params": dict,
+}
+_MAINTENANCE_KEYS: Final[dict[str, type | tuple[type, ...]]] = {
+    "on_maintenance": str,
+    "windows": list,
+    "lead_s": (int, float),
 }
 _RISK_FIELDS: Final = {f.name: f for f in dataclasses.fields(RiskLimits)}
 
@@ -73,6 +84,7 @@ class ConfigFile:
     risk: dict[str, Any] = field(default_factory=dict)
     journal: dict[str, Any] = field(default_factory=dict)
     strategy: dict[str, Any] = field(default_factory=dict)
+    maintenance: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -208,7 +220,33 @@ def read_config(path: Path | None, *, required: bool) -> ConfigFile:
         if key not in _RISK_FIELDS:
             raise check.unknown("risk", key, _RISK_FIELDS)
         out.risk[key] = _risk_value(check, key, value)
+    for key, value in data.get("maintenance", {}).items():
+        if key not in _MAINTENANCE_KEYS:
+            raise check.unknown("maintenance", key, _MAINTENANCE_KEYS)
+        kind = _MAINTENANCE_KEYS[key]
+        out.maintenance[key] = check.typed("maintenance", key, value, kind, _what(kind))
+    _check_maintenance(check, out.maintenance)
     return out
+
+
+def _check_maintenance(check: _Checker, table: dict[str, Any]) -> None:
+    """``[maintenance]`` as ``MaintenanceSettings`` takes it: windows parsed, every refusal
+    naming the file, the line and the rule."""
+    try:
+        windows = tuple(parse_window(_window_text(check, w)) for w in table.get("windows", ()))
+        MaintenanceSettings(table.get("on_maintenance", "pause"), windows, table.get("lead_s", 0.0))
+    except InvalidParameter as exc:
+        key = {"on_maintenance": "on_maintenance", "maintenance_lead_s": "lead_s"}.get(exc.field, "windows")
+        raise ConfigFileError(f"{check.at('maintenance', key)}: {exc}") from None
+    if "windows" in table:
+        table["windows"] = windows
+
+
+def _window_text(check: _Checker, value: Any) -> str:
+    if not isinstance(value, str):
+        where = check.at("maintenance", "windows")
+        raise ConfigFileError(f'{where}: each window must be a string "START/END", got {value!r}')
+    return value
 
 
 def _connection_value(check: _Checker, table: str, key: str, value: Any, warnings: list[str]) -> Any:

@@ -86,7 +86,8 @@ async def test_protect_places_one_reduce_only_stop_per_leg(tmp_path: Path) -> No
         await om.submit(_market_buy())
         await wait_for("the long", lambda: position(f.ex) == QTY, WAIT)
         f.ex.state.maintenance = True
-        await wait_for("the pause", lambda: om.policy.in_maintenance, WAIT)
+        # The pause comes first (nothing new slips in), then the stop goes out through it.
+        await wait_for("the stop", lambda: om.policy.in_maintenance and exchange_algos(f.ex) != [], WAIT)
         (stop,) = exchange_algos(f.ex)
         assert stop.status == "NEW" and stop.order_type == "STOP_MARKET" and str(stop.side) == "SELL"
         assert stop.reduce_only and stop.quantity == QTY

@@ -15,12 +15,13 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from tradeexec.cli.common import EXIT_OK, UsageError, add_command, emit, seconds_arg, table, text
 from tradeexec.cli.demo import present_run, trading_venue
 from tradeexec.config import load_settings, locate_config
 from tradeexec.config_file import ConfigFile, read_config
+from tradeexec.execution.maintenance_windows import MaintenanceAction, MaintenanceSettings, parse_window
 from tradeexec.execution.risk import RiskLimits
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ _EX_RUN = """  tradeexec run my_strategy.py --duration 30        # async def str
   tradeexec run --program -- ./signals.sh --fast     # any program printing JSON-lines signals
   tradeexec run my_strategy.py --venue testnet
   tradeexec run my_strategy.py --venue live --i-understand-live     # real money
+  tradeexec run my_strategy.py --on-maintenance cancel --maintenance-lead 600 \
+      --maintenance-window 2026-12-03T14:00Z/2026-12-03T16:00Z   # a window Binance announced
   the strategy is cancelled when --duration ends; this run's resting orders are cancelled,
   positions are left as they are.
 """
@@ -56,6 +59,12 @@ def register(sub: Any) -> None:
     run.add_argument("--report", help="HTML report path (default: report.html in the journal dir)")
     run.add_argument("--screenshot", help="save the view's last frame: .svg, .html, or text")
     run.add_argument("--i-understand-live", action="store_true", help="needed with --venue live (real money)")
+    run.add_argument("--on-maintenance", choices=get_args(MaintenanceAction),
+                     help="what to do when maintenance is announced (default pause)")  # fmt: skip
+    run.add_argument("--maintenance-window", action="append", metavar="START/END",
+                     help="an announced window, ISO 8601 with Z or an offset (repeatable)")  # fmt: skip
+    run.add_argument("--maintenance-lead", type=lead_arg, metavar="SECONDS",
+                     help="act this long before each window's start (default 0)")  # fmt: skip
     _add_config(run)
 
     config = sub.add_parser("config", help="the configuration file", description="the configuration file")
@@ -166,12 +175,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # RiskLimits' default unless the file says otherwise.
     local = venue_chosen is None and "require_ip_restriction" not in config.risk
     risk = config.risk_limits(**({"require_ip_restriction": False} if local else {}))
+    maintenance = _maintenance(args, r)
 
     def start(record: DemoRecord, say: Callable[[str], None], where: Path) -> Awaitable[DemoSummary]:
-        plan = RunPlan(strategy, duration, where, symbols, params, venue_chosen, url, risk)
+        plan = RunPlan(strategy, duration, where, symbols, params, venue_chosen, url, risk, maintenance)
         return run_strategy(plan, record=record, say=say)
 
     return present_run(args, duration, Path(journal).expanduser() if journal else None, start)
+
+
+def lead_arg(text: str) -> float:
+    """Seconds before a window's start, 0 allowed."""
+    return 0.0 if text.strip() in ("0", "0.0") else seconds_arg(text)
+
+
+def _maintenance(args: argparse.Namespace, r: _Resolved) -> MaintenanceSettings:
+    """The run's maintenance settings, argument over config file over default; windows given
+    as arguments replace the file's. Refused before anything is opened when typed wrong."""
+    given = args.maintenance_window
+    windows = tuple(parse_window(w) for w in given) if given else None
+    return MaintenanceSettings(
+        r.pick("on_maintenance", "pause", arg=args.on_maintenance, flag="--on-maintenance",
+               key="maintenance.on_maintenance"),
+        r.pick("maintenance_windows", (), arg=windows, flag="--maintenance-window",
+               key="maintenance.windows"),
+        r.pick("maintenance_lead_s", 0.0, arg=args.maintenance_lead, flag="--maintenance-lead",
+               key="maintenance.lead_s"),
+    )  # fmt: skip
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
@@ -197,6 +227,9 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     r.pick("strategy.symbols", "the strategy's SYMBOLS, else BTCUSDT", key="strategy.symbols")
     r.pick("strategy.duration", DEFAULT_DURATION_S, key="strategy.duration")
     r.pick("strategy.params", "the strategy's PARAMS", key="strategy.params")
+    r.pick("maintenance.on_maintenance", "pause", key="maintenance.on_maintenance")
+    r.pick("maintenance.windows", "none", key="maintenance.windows")
+    r.pick("maintenance.lead_s", 0.0, key="maintenance.lead_s")
     value = {
         "config_file": str(config.path) if config.path else None,
         "settings": [{"setting": n, "value": _shown(v), "source": s} for n, v, s in r.rows],

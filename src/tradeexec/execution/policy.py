@@ -9,10 +9,12 @@ decision is logged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +45,9 @@ _FATAL_CODES = frozenset({-1002, -1022, -2014, -2015})
 # SERVICE_SHUTTING_DOWN: what every path answers (HTTP 503) while the exchange is in maintenance.
 _MAINTENANCE_CODE = -1016
 _DEFAULT_WAIT_S = 60.0
+# Set (task-locally) while the manager's own maintenance work runs: its cancels and protective
+# stops go out through a pause that already holds every other caller back.
+_MAINTENANCE_WORK: ContextVar[bool] = ContextVar("maintenance_work", default=False)
 
 
 class TradingHalted(TradeexecError):
@@ -238,7 +243,7 @@ class ErrorPolicy:
     def check_can_send(self) -> None:
         """Raise TradingHalted unless a request may go out now (breaker closed, or the single
         half-open probe, and no maintenance)."""
-        if self._maintenance_reason is not None:
+        if self._maintenance_reason is not None and not _MAINTENANCE_WORK.get():
             raise TradingHalted(f"exchange maintenance: {self._maintenance_reason}")
         state = self.breaker
         if state is BreakerState.OPEN:
@@ -260,6 +265,17 @@ class ErrorPolicy:
         if self._maintenance_reason is None:
             log.warning("trading paused: exchange maintenance (%s)", reason)
         self._maintenance_reason = reason
+
+    @staticmethod
+    @contextlib.contextmanager
+    def maintenance_work() -> Iterator[None]:
+        """Inside, this task's requests pass the maintenance pause (``on_maintenance``'s
+        cancels and stops); every other task's stay held back."""
+        token = _MAINTENANCE_WORK.set(True)
+        try:
+            yield
+        finally:
+            _MAINTENANCE_WORK.reset(token)
 
     def note_system_status(self, status: int, msg: str = "") -> None:
         """Feed ``GET /sapi/v1/system/status``: 1 means maintenance, 0 normal."""

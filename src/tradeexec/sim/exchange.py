@@ -21,7 +21,8 @@ from aiohttp import web
 from tradeexec.binance.enums import Side
 from tradeexec.sim.admin import SimAdmin
 from tradeexec.sim.binance.service import WireState
-from tradeexec.sim.binance.ws_routes import setup_ws_routes
+from tradeexec.sim.binance.ws_api import WS_API_PATHS, announce_shutdown
+from tradeexec.sim.binance.ws_routes import WS_KEY, setup_ws_routes
 from tradeexec.sim.config import SimConfig
 from tradeexec.sim.engine import OrderRecord
 from tradeexec.sim.faults import FaultInjector, FaultKind, FaultRecord, FaultRule
@@ -181,6 +182,15 @@ class LocalExchange:
 
     def clear_faults(self, kind: FaultKind | str | None = None) -> None:
         self.state.faults.clear(kind)
+
+    def server_shutdown(self, grace_s: float = 1.0, paths: tuple[str, ...] = WS_API_PATHS) -> int:
+        """Send ``serverShutdown`` on every open connection to ``paths`` (the WebSocket
+        APIs, spot's and futures', by default; ``"/stream"`` and ``"/ws"`` are spot's market
+        streams, whose documentation defines the event too) and close each ``grace_s``
+        seconds later; how many were told."""
+        conns = self.app[WS_KEY].connections.connections()
+        chosen = [c for c in conns if c.target in paths or any(c.target.startswith(f"{p}/") for p in paths)]
+        return announce_shutdown(chosen, self.state.now_ms(), grace_s)
 
     def set_price(self, symbol: str, price: Decimal | str) -> None:
         self.admin.set_price(symbol, Decimal(price))

@@ -32,6 +32,9 @@ class FaultKind(StrEnum):
     MAINTENANCE = "maintenance"  # system status 1 and 503 on every API path
     CLOCK_SKEW = "clock_skew"  # the server clock jumps by skew_ms
     IP_BAN = "ip_ban"  # requests from IPs matching the target get 418 for duration_ms
+    # A WebSocket API request matching the target first draws ``serverShutdown`` on its
+    # connection, which closes latency_ms later (the answer still comes on it before then).
+    SERVER_SHUTDOWN = "server_shutdown"
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from tradeexec.binance.enums import OrderType, Side, TimeInForce
 from tradeexec.demo.record import ZERO, DemoRecord, DemoSummary
 from tradeexec.errors import BinanceAPIError, OrderRejectedLocally
 from tradeexec.execution.orders.managed import ManagedOrder
+from tradeexec.execution.policy import TradingHalted
 from tradeexec.execution.signals import Executor, OrderSignal, Signal, TargetPosition
 
 __all__ = ["StrategyContext"]
@@ -162,7 +163,8 @@ class StrategyContext:
         arrival = record.arrival(signal.symbol)  # the mid the decision was made on
         try:
             orders = await self._executor.submit(signal)
-        except (OrderRejectedLocally, BinanceAPIError) as exc:
+        except (OrderRejectedLocally, BinanceAPIError, TradingHalted) as exc:
+            # TradingHalted: a pause (maintenance, the breaker); the strategy may try again later.
             record.log(f"  refused: {exc}")
             return []
         for order in orders:

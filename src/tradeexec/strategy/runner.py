@@ -36,6 +36,7 @@ from typing import Any
 from tradeexec.config import Venue
 from tradeexec.demo.record import DemoRecord, DemoSummary
 from tradeexec.errors import InvalidParameter, StrategyFailed, StrategyLoadError
+from tradeexec.execution.maintenance_windows import MaintenanceSettings
 from tradeexec.execution.risk import RiskLimits
 from tradeexec.execution.signals import decode_lines
 from tradeexec.strategy.api import StrategyContext
@@ -72,6 +73,7 @@ class RunPlan:
     venue: Venue | None = None
     base_url: str | None = None
     risk: RiskLimits | None = None
+    maintenance: MaintenanceSettings | None = None
 
     @property
     def name(self) -> str:
@@ -154,7 +156,7 @@ async def run_strategy(
     record.started = time.time()
     record.journal_path = plan.journal_dir / "journal.sqlite"
     summary = DemoSummary(journal_path=record.journal_path, title=f"{plan.name} summary")
-    session_plan = SessionPlan(plan.tag, plan.venue, plan.base_url, plan.risk)
+    session_plan = SessionPlan(plan.tag, plan.venue, plan.base_url, plan.risk, maintenance=plan.maintenance)
     async with TradingSession.open(record, summary, session_plan) as session:
         _register_symbols(session)
         deadline = record.started + plan.duration_s

@@ -29,6 +29,7 @@ from tradeexec.demo.figures import symbol_grids
 from tradeexec.demo.record import QUOTE, START_QUOTE, ZERO, DemoRecord, DemoSummary, FillMark
 from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.maintenance_windows import MaintenanceSettings
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.orders.state import OrderState
@@ -52,6 +53,7 @@ class SessionPlan:
     base_url: str | None = None
     risk: RiskLimits | None = None
     product: str = "spot"  # or "usdm": USDⓈ-M futures (``tradeexec.strategy.products``)
+    maintenance: MaintenanceSettings | None = None  # on_maintenance, announced windows
 
 
 def _local_config(product: SpotProduct) -> SimConfig:
@@ -220,6 +222,7 @@ class TradingSession:
             risk = RiskManager(plan.risk or RiskLimits())  # key audit by venue: IP whitelist on real venues
             session.journal = Journal(record.journal_path)
             session.venue = venue
+            maintenance = plan.maintenance or MaintenanceSettings()
             session.manager = OrderManager(
                 venue,
                 session.journal,
@@ -229,6 +232,9 @@ class TradingSession:
                 prices=record.mark,
                 poll_interval_s=0.2,
                 stale_after_s=0.5,
+                on_maintenance=maintenance.action,
+                maintenance_windows=maintenance.windows,
+                maintenance_lead_s=maintenance.lead_s,
             )
             await session.before_start()
             session.executor = Executor(client, session.manager, positions, risk, strategy=plan.strategy)

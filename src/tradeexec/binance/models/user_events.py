@@ -116,6 +116,11 @@ class EventStreamTerminated(_Event, tag="eventStreamTerminated", frozen=True, kw
     """WebSocket API: the user data subscription ended (logout, key change)."""
 
 
+class ServerShutdown(_Event, tag="serverShutdown", frozen=True, kw_only=True):
+    """A connection event (WebSocket API and spot market streams), not a user event: the
+    server is about to go away; open a new connection (``binance/ws/wsapi_link.py``)."""
+
+
 class ExternalLockUpdate(_Event, tag="externalLockUpdate", frozen=True, kw_only=True):
     """WebSocket API: part of a balance was locked or released by another product."""
 

@@ -99,6 +99,7 @@ class StreamShard:
         self.task: asyncio.Task[None] | None = None
         self.pacer: SendPacer | None = None
         self.ready = asyncio.Event()
+        self.shutdown = asyncio.Event()  # the server announced serverShutdown on this connection
         self.tagged: bool
         self.streams_changed()
 

@@ -21,6 +21,8 @@ Design choices:
   keep growing the delay until a connection stays up for ``healthy_after_s``.
 * Every connect, disconnect, reconnect and handover is reported as a ``ConnectionEvent`` --
   to ``on_state`` and in the iterator -- never swallowed.
+* A ``serverShutdown`` event (``!serverShutdown`` on a combined stream: the server is about
+  to go away, at a time it does not say) starts the same gapless handover at once.
 * Control messages (SUBSCRIBE ...) are paced per connection below Binance's 5 inbound
   messages per second, leaving room for pongs, which the server counts too."""
 
@@ -64,6 +66,7 @@ from tradeexec.binance.ws.stream_shards import HandoverRoute, SendPacer, Silence
 from tradeexec.lifecycle import AsyncService
 
 log = logging.getLogger(__name__)
+_SERVER_SHUTDOWN = "!serverShutdown"  # the combined stream's name for the connection event
 # The reader lets an iterating consumer run once this many events wait, rather than decode
 # a whole socket read (hundreds of frames) first: events that pile up survive into the
 # garbage collector's older generations, which then cost more than the decoding.
@@ -338,9 +341,17 @@ class MarketStream(AsyncService):
             shard.ws = ws
             shard.pacer = SendPacer(self.control_rate_per_s)
             shard.ready.set()
-            done, _ = await asyncio.wait({reader}, timeout=self.max_lifetime_s)
-            if not done:
-                carried = await self._handover(shard, ws, reader, route)
+            announced = loop.create_task(shard.shutdown.wait())
+            try:
+                done, _ = await asyncio.wait(
+                    {reader, announced}, timeout=self.max_lifetime_s, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                announced.cancel()
+            if reader not in done:
+                why = "serverShutdown" if shard.shutdown.is_set() else "planned, before lifetime"
+                shard.shutdown.clear()
+                carried = await self._handover(shard, ws, reader, route, why)
                 if carried is not None:
                     continue
                 await asyncio.wait({reader})
@@ -367,6 +378,7 @@ class MarketStream(AsyncService):
         old: aiohttp.ClientWebSocketResponse,
         old_reader: asyncio.Task[str],
         old_route: HandoverRoute,
+        why: str,
     ) -> tuple[aiohttp.ClientWebSocketResponse, asyncio.Task[str], HandoverRoute] | None:
         """Open the replacement and buffer its events; drain the old connection by
         unsubscribing it (the answer comes after every event it still had to send); then
@@ -392,7 +404,7 @@ class MarketStream(AsyncService):
             await old_reader
         await old.close()
         self._flush(route, old_route.track)
-        self._report(ConnectionEvent(ConnectionState.HANDOVER, shard.index, "planned, before lifetime"))
+        self._report(ConnectionEvent(ConnectionState.HANDOVER, shard.index, why))
         return new, reader, route
 
     def _flush(self, route: HandoverRoute, delivered: dict[str, int]) -> None:
@@ -462,9 +474,9 @@ class MarketStream(AsyncService):
                     try:
                         message = one_pass(msg.data)
                     except msgspec.DecodeError:
-                        message = decode(msg.data)
+                        message = decode(msg.data, shard)
                 else:
-                    message = decode(msg.data)
+                    message = decode(msg.data, shard)
                 if message is None:
                     continue
                 event = message.data
@@ -490,16 +502,20 @@ class MarketStream(AsyncService):
                 error = ws.exception()
                 return f"connection error: {describe_failure(error) if error else 'unknown'}"
 
-    def _decode(self, data: str | bytes) -> UntaggedFrame | None:
+    def _decode(self, data: str | bytes, shard: StreamShard) -> UntaggedFrame | None:
         """Off the tagged path: the wrapper with ``data`` raw, then the decoder for that
-        stream. None for answers to requests (resolved here) and for frames that cannot be
-        read (logged)."""
+        stream. None for answers to requests (resolved here), for ``serverShutdown`` (which
+        starts the handover) and for frames that cannot be read (logged)."""
         try:
             wrapper = COMBINED_DECODER.decode(data)
         except msgspec.DecodeError:
             self._answer(data)
             return None
         name = wrapper.stream
+        if name == _SERVER_SHUTDOWN:
+            log.warning("market stream shard %d: serverShutdown, handing over", shard.index)
+            shard.shutdown.set()
+            return None
         decoder = self._decoders.get(name)
         if decoder is None:
             decoder = self._decoders[name] = PASSTHROUGH if self.raw else self._decoder_for(name)

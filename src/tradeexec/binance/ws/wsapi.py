@@ -11,6 +11,10 @@ endpoint it mirrors (``order.place`` is ``POST /api/v3/order``): the WebSocket A
 same per-IP REQUEST_WEIGHT and per-account ORDERS budgets as REST, so a burst here must wait
 for room exactly as a REST burst would, or the server answers 429 and then bans.
 
+A ``serverShutdown`` event (the server is about to go away) is handled make before break:
+a new connection is opened at once and new requests go on it, while the old one delivers the
+answers of the requests already on it (``wsapi_link.py``).
+
 The rule that matters most: an order request whose answer is lost -- timeout, connection
 dropped, -1007, 5xx -- raises ``OrderStatusUnknown`` and is never sent again. The one resend
 is after -1021 (timestamp outside recvWindow), see ``call``. The session itself reconnects
@@ -52,6 +56,7 @@ from tradeexec.binance.rest.order_args import OrderArgs, OrderOptions, order_arg
 from tradeexec.binance.rest.params import check_symbol
 from tradeexec.binance.rules.exchange_rules import ExchangeRules
 from tradeexec.binance.ws.connection import ConnectionEvent, ConnectionState
+from tradeexec.binance.ws.wsapi_link import Link, Pending, is_server_shutdown, retire
 from tradeexec.binance.ws.wsapi_wire import (
     ENCODE,
     ENVELOPE_DECODER,
@@ -124,8 +129,10 @@ class WsApiClient(AsyncService):
         self.logged_on = False
         self._ws: WsConnection | None = None
         self.order_id_params = itertools.count(1)
-        # Requests in flight: the future their answer resolves, and when to give up on it.
-        self._pending: dict[int, tuple[asyncio.Future[WsApiEnvelope], float]] = {}
+        # Requests in flight on the current connection (``Link.pending``): the future their
+        # answer resolves, and when to give up on it.
+        self._pending: Pending = {}
+        self._retiring: set[asyncio.Task[None]] = set()  # connections replaced after serverShutdown
         self._sweeper: asyncio.TimerHandle | None = None  # armed at the nearest deadline
         self._ready = asyncio.Event()
         self._closed = False
@@ -146,16 +153,17 @@ class WsApiClient(AsyncService):
 
     async def start(self) -> None:
         """Connect (and log on) before returning; later drops reconnect in the background."""
-        ws = await self._open()
-        self._runner = asyncio.get_running_loop().create_task(self._run(ws))
+        link = await self._open()
+        self._runner = asyncio.get_running_loop().create_task(self._run(link))
         await asyncio.wait_for(self._ready.wait(), self.request_timeout_s)
 
     async def close(self) -> None:
         self._closed = True
-        if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+        for task in [self._runner, *self._retiring]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._ws is not None:
             await self._ws.close()
         self._fail_pending("client closed")
@@ -167,26 +175,34 @@ class WsApiClient(AsyncService):
     def connected(self) -> bool:
         return self._ready.is_set()
 
-    async def _open(self) -> WsConnection:
+    async def _open(self) -> Link:
         # A session can go silent with TCP still up (the server stops sending and answering):
         # the heartbeat pings after ``h`` seconds without traffic and gives up after another
         # ``h / 2`` without a byte, so silence is noticed within ``silence_timeout_s`` and the
         # session is replaced like a dropped one. Answers are dispatched from the connection's
         # ``data_received``: no reader task between an answer and the request awaiting it.
-        return await connect(
+        # Each connection answers its own requests (``Link``), so that one replaced after a
+        # serverShutdown still delivers the answers already on their way.
+        link = Link()
+        link.ws = await connect(
             self.url,
-            self._dispatch,
-            on_closed=self._fail_pending,
+            lambda data: self._dispatch(data, link),
+            on_closed=lambda reason: link.fail(_Lost(reason)),
             heartbeat_s=self.silence_timeout_s / 1.5,
             max_msg_size=_MAX_MESSAGE,
             timeout_s=self.request_timeout_s,
         )
+        return link
 
-    async def _run(self, ws: WsConnection) -> None:
+    async def _run(self, link: Link) -> None:
         attempt = 0
         first = True
         while not self._closed:
-            self._ws = ws
+            # One synchronous step: a request signs for, sends on and waits in the same link.
+            self._ready.clear()
+            self.logged_on = False
+            ws, self._ws, self._pending = link.ws, link.ws, link.pending
+            assert ws is not None
             try:
                 await self._session_setup()
             except (BinanceAPIError, TransportError, _Lost) as exc:
@@ -196,10 +212,14 @@ class WsApiClient(AsyncService):
             first = False
             attempt = 0
             self._ready.set()
+            successor = await self._until_replaced(link)
+            if successor is not None:
+                link = successor
+                continue
             reason = await ws.wait_closed()
             self._ready.clear()
             self.logged_on = False
-            self._fail_pending(reason)
+            link.fail(_Lost(reason))
             await ws.close()
             while not self.closed:
                 attempt += 1
@@ -207,10 +227,35 @@ class WsApiClient(AsyncService):
                 delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 try:
-                    ws = await self._open()
+                    link = await self._open()
                     break
                 except (OSError, TimeoutError) as exc:
                     reason = f"connect failed: {exc!r}"
+
+    async def _until_replaced(self, link: Link) -> Link | None:
+        """Wait while ``link`` serves. On its ``serverShutdown`` a new connection is opened
+        while the old one still carries requests, and returned (the old one retires in the
+        background); None when the connection ended (or no new one could be opened)."""
+        assert link.ws is not None
+        closed = asyncio.ensure_future(link.ws.wait_closed())
+        announced = asyncio.ensure_future(link.shutdown.wait())
+        try:
+            await asyncio.wait((closed, announced), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+            announced.cancel()
+        if not link.shutdown.is_set() or link.ws.closed:
+            return None
+        self._report(ConnectionEvent(ConnectionState.DISCONNECTED, 0, "serverShutdown: new connection"))
+        try:
+            successor = await self._open()
+        except (OSError, TimeoutError) as exc:
+            log.error("WebSocket API: no new connection after serverShutdown: %r", exc)
+            return None
+        task = asyncio.get_running_loop().create_task(retire(link, _Lost))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return successor
 
     @property
     def closed(self) -> bool:
@@ -249,23 +294,29 @@ class WsApiClient(AsyncService):
             self.on_state(event)
 
     def _fail_pending(self, reason: str) -> None:
-        pending, self._pending = self._pending, {}
-        for fut, _ in pending.values():
+        waiting = list(self._pending.values())
+        self._pending.clear()
+        for fut, _ in waiting:
             if not fut.done():
                 fut.set_exception(_Lost(reason))
 
-    def _dispatch(self, data: bytes) -> None:
-        """Every message of the session, called as its bytes arrive."""
+    def _dispatch(self, data: bytes, link: Link) -> None:
+        """Every message of ``link``'s connection, called as its bytes arrive."""
         try:
             env = ENVELOPE_DECODER.decode(data)
         except msgspec.DecodeError:
             log.warning("unreadable WebSocket API frame: %.200r", data)
             return
         if env.event:
-            if self.on_event is not None:
+            if env.subscription_id is None and is_server_shutdown(env.event):
+                log.warning("WebSocket API serverShutdown: moving to a new connection")
+                link.shutdown.set()
+            elif self.on_event is not None and link.ws is self._ws:
+                # Events come from the current connection only: after a serverShutdown the
+                # new one subscribes again and the stream recovers the gap (no event twice).
                 self.on_event(env.subscription_id, bytes(env.event))
             return
-        waiting = self._pending.pop(env.id, None) if type(env.id) is int else None
+        waiting = link.pending.pop(env.id, None) if type(env.id) is int else None
         if waiting is not None and not waiting[0].done():
             waiting[0].set_result(env)
         elif env.rate_limits:

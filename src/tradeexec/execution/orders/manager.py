@@ -46,7 +46,7 @@ from tradeexec.execution.avg_prices import AveragePrices
 from tradeexec.execution.journal.guard import JOURNAL_ERRORS
 from tradeexec.execution.journal.records import Intent, OutcomeKind, RequestKind
 from tradeexec.execution.journal.store import Journal
-from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan
+from tradeexec.execution.maintenance import MaintenanceAction, MaintenancePlan, MaintenanceWindow, if_served
 from tradeexec.execution.orders.batch import Batching
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.reconcile import ReconcileReport, Reconciling
@@ -121,6 +121,9 @@ class OrderManager(Batching, Reconciling):
         average_prices: AveragePrices | None = None,
         on_maintenance: MaintenanceAction = "pause",
         status_every_s: float | None = None,
+        maintenance_windows: Iterable[MaintenanceWindow] = (),
+        maintenance_lead_s: float = 0.0,
+        maintenance_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(
             venue,
@@ -147,9 +150,13 @@ class OrderManager(Batching, Reconciling):
         self._poller: asyncio.Task[None] | None = None
         self._scanned_for_adoption = False
         self._born_mono = time.monotonic()
-        # What an announced maintenance window does, and how often the poller asks whether
-        # one is (None: at start, and while one lasts); see ``execution/maintenance.py``.
-        self.maintenance = MaintenancePlan(on_maintenance, venue, every_s=status_every_s)
+        # What an announced maintenance window does, how often the poller asks whether one
+        # is (None: at start, and while one lasts), and the windows known ahead; see
+        # ``execution/maintenance.py``.
+        self.maintenance = MaintenancePlan(
+            on_maintenance, venue, every_s=status_every_s, windows=maintenance_windows,
+            lead_s=maintenance_lead_s, clock=maintenance_clock,
+        )  # fmt: skip
 
     async def start(self, *, reconcile: bool = True, symbols: Iterable[str] = ()) -> ReconcileReport | None:
         """Preflight (unless ``preflight=False``), load the rules, reconcile (also reading
@@ -160,6 +167,7 @@ class OrderManager(Batching, Reconciling):
         if self.rules is None:
             self.rules = await self.venue.rules()
         report = await self.reconcile(symbols=symbols) if reconcile else None
+        await self.maintenance.check_windows(self)  # a window already due (or in progress)
         if self._poller is None:
             # Valuation still types the rules as Binance's (issue 14, its own step); it reads
             # only what ``VenueRules`` gives (membership, assets).
@@ -184,25 +192,10 @@ class OrderManager(Batching, Reconciling):
         ``RiskLimits.allow_fund_moving_key``), and exchange maintenance pauses trading through
         the policy. A venue without these endpoints (404: the testnet has no ``/sapi``) is
         logged and skipped rather than fatal, since there nothing can be checked."""
-        try:
-            restrictions = await self.venue.key_permissions()
-        except BinanceAPIError as exc:
-            if exc.http_status != 404:
-                raise
-            log.warning("preflight: the venue has no API key permission endpoint (%s); not checked", exc)
-        else:
+        restrictions = await if_served(self.venue.key_permissions(), "API key permission")
+        if restrictions is not None:
             self.risk.check_key_permissions(restrictions, local_exchange=self.venue.is_local)
-        await self._check_system_status()
-
-    async def _check_system_status(self) -> None:
-        try:
-            status = await self.venue.status()
-        except BinanceAPIError as exc:
-            if exc.http_status != 404:
-                raise
-            log.warning("preflight: the venue has no system status endpoint (%s); not checked", exc)
-            return
-        await self.maintenance.observe(self, status)
+        await self.maintenance.read_status(self)
 
     async def __aenter__(self) -> OrderManager:
         await self.start()
@@ -525,7 +518,7 @@ class OrderManager(Batching, Reconciling):
     async def _poll_loop(self) -> None:
         last = time.monotonic()
         while True:
-            interval = self._poll_interval()
+            interval = min(self._poll_interval(), self.maintenance.seconds_to_next())
             delay = last + interval - time.monotonic()
             if delay > 0:
                 # Woken early when the stream's state changes: a stream going down must not
@@ -537,11 +530,7 @@ class OrderManager(Batching, Reconciling):
                 continue
             last = time.monotonic()
             try:
-                if self.policy.in_maintenance or self.maintenance.status_due(last):
-                    # A ban or an outage while asking is expected here (the transport logged
-                    # it); the next round asks again.
-                    with contextlib.suppress(TradeexecError, OSError, TimeoutError):
-                        await self._check_system_status()
+                await self.maintenance.on_poll(self, last)
                 await self.poll_once()
             except Exception:
                 # The poller is the fallback when the stream is down: it must outlive any

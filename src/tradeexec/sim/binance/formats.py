@@ -392,6 +392,12 @@ def control_error(code: int, msg: str, request_id: int | str | None) -> ControlA
     return _ControlError(error=ControlError(code=code, msg=msg), id=request_id)
 
 
+def connection_event(payload: bytes) -> bytes:
+    """The WebSocket API's ``{"event": {...}}`` envelope of a connection event (no
+    ``subscriptionId``: ``serverShutdown``)."""
+    return b'{"event":' + payload + b"}"
+
+
 def combined(stream: str, payload: bytes) -> bytes:
     """``{"stream": ..., "data": ...}`` around an already encoded payload."""
     return b'{"stream":' + _encode(stream) + b',"data":' + payload + b"}"

@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from tradeexec.binance.enums import SecurityType
 from tradeexec.binance.models import (
     EmptyResponse,
     ListenKey,
     RateLimitOrderCount,
+    ServerShutdown,
     SessionStatus,
     UserDataSubscription,
 )
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
 MAX_SUBSCRIPTIONS = 1000
+WS_API_PATHS = ("/ws-api/v3", "/ws-fapi/v1")
 
 SessionMethod = Callable[["WsApiSession", Params, dict[str, str]], Any]
 
@@ -127,6 +129,11 @@ class WsApiSession:
             if op is None and local is None:
                 raise _unsupported()
             values = {str(k): _params_value(str(k), v) for k, v in raw_params.items()}
+            if self.conn.shutdown_at_ms is not None:
+                # Read after this connection announced serverShutdown (sent before the client
+                # heard it, or by a client that ignores it): logged so tests can tell which.
+                cid = values.get("newClientOrderId", "")
+                self.state.faults.record(FaultKind.SERVER_SHUTDOWN, method, f"after serverShutdown {cid}")
             return_limits = self.return_rate_limits and values.get("returnRateLimits") != "false"
             params = Params(values)
             params.mark_read("returnRateLimits")
@@ -205,6 +212,9 @@ class WsApiSession:
         faults = self.state.faults
         if not faults.rules:
             return
+        shutdown = faults.take(FaultKind.SERVER_SHUTDOWN, method)
+        if shutdown is not None:
+            announce_shutdown([self.conn], self.state.now_ms(), shutdown.latency_ms / 1000)
         delay = faults.take(FaultKind.LATENCY, method)
         if delay is not None:
             await asyncio.sleep(delay.latency_ms / 1000)
@@ -382,6 +392,25 @@ _SESSION_METHODS: dict[str, SessionMethod] = {
     "userDataStream.ping": WsApiSession.legacy_ping,
     "userDataStream.stop": WsApiSession.legacy_stop,
 }
+
+
+def announce_shutdown(conns: list[WsServerConnection], now_ms: int, grace_s: float) -> int:
+    """Binance's ``serverShutdown`` event on each of ``conns`` (those not already told), in
+    the form of its endpoint, each closed ``grace_s`` real seconds later; requests already
+    received are still answered on it until then. How many were told."""
+    event = formats.encode(ServerShutdown(event_time=now_ms))
+    loop = asyncio.get_running_loop()
+    told = [c for c in conns if c.shutdown_at_ms is None and not c.closed]
+    for conn in told:
+        conn.shutdown_at_ms = now_ms
+        if conn.target in WS_API_PATHS:
+            conn.send(formats.connection_event(event))
+        elif conn.target == "/stream":  # a combined stream names it as a stream
+            conn.send(formats.combined("!serverShutdown", event))
+        else:
+            conn.send(event)
+        loop.call_later(grace_s, conn.close_soon, WSCloseCode.GOING_AWAY, "Server shutdown")
+    return len(told)
 
 
 def signed_payload(values: dict[str, str]) -> tuple[bytes, str | None]:

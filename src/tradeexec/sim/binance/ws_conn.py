@@ -76,6 +76,7 @@ class WsServerConnection:
         self.ws = web.WebSocketResponse(autoping=False, timeout=_CLOSE_TIMEOUT_S, max_msg_size=1 << 20)
         self.silent = False
         self.closed = False
+        self.shutdown_at_ms: int | None = None  # when this connection announced serverShutdown
         self._faults = faults
         self._registry = registry
         self._out: deque[bytes] = deque()
