@@ -15,6 +15,7 @@ from __future__ import annotations
 from tradeexec.execution.emergency import AssetSale, EmergencyReport, LegClose, SellSettings, emergency_stop
 from tradeexec.execution.journal.records import ExchangeEvent, Intent
 from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.maintenance_windows import MaintenanceWindow
 from tradeexec.execution.orders.ids import make_client_order_id
 from tradeexec.execution.orders.managed import ManagedOrder
 from tradeexec.execution.orders.manager import OrderManager
@@ -51,6 +52,7 @@ __all__ = [
     "Intent",
     "Journal",
     "LegClose",
+    "MaintenanceWindow",
     "ManagedOrder",
     "MarkSource",
     "Marks",
