@@ -88,20 +88,27 @@ async def test_cross_long_is_closed_through_the_book_and_the_fund_at_its_bankrup
         account = (await api.signed("GET", "/fapi/v3/account")).body
         income = (await api.signed("GET", "/fapi/v1/income", {"symbol": "BTCUSDT"})).body
         book = (await api.public("GET", "/fapi/v1/depth", {"symbol": "BTCUSDT"})).body
-    # Margin balance 9,970 - 9,768.85 = 201.15 behind the long: bankruptcy at 50,030.
+    # Margin balance 9,970 - 9,768.85 = 201.15 behind the long: bankruptcy at 50,030. The
+    # long is above BTCUSDT's first tier: the smart first order sells 0.005 (keeping 0.995,
+    # under the tier's 50,000 floor) at 50,100 (-49.5); with its fee (0.005 * 50,100 * 0.4 %
+    # = 1.002) the balance 9,919.498 - 9,719.96575 = 199.53225 stays under the maintenance
+    # margin 199.919977: not compliant, so the fee is not charged and the rest is closed whole.
+    # Balance 200.53425 behind 0.995: bankruptcy 50,029.608..., 50,029.7 on the tick.
     rows = [(r["incomeType"], D(r["income"])) for r in income]
     assert rows == [
         ("COMMISSION", D("-30")),
-        ("REALIZED_PNL", D("-3960")),  # 0.4 at 50,100
+        ("REALIZED_PNL", D("-49.5")),  # the first order: 0.005 at 50,100
+        ("REALIZED_PNL", D("-3910.5")),  # 0.395 at 50,100
         ("REALIZED_PNL", D("-2985")),  # 0.3 to bob at 50,050
-        ("REALIZED_PNL", D("-2991")),  # 0.3 to the insurance fund at 50,030
-        ("INSURANCE_CLEAR", D("-34")),  # the 34 left, under the maintenance margin: all of it
+        ("REALIZED_PNL", D("-2991.09")),  # 0.3 to the insurance fund at 50,029.7
+        ("INSURANCE_CLEAR", D("-33.91")),  # the 33.91 left, under the maintenance margin: all of it
     ]
     assert D(account["totalWalletBalance"]) == D("0")
     assert fe.accounts["bob"].position("BTCUSDT", "BOTH").amt == D("0.3")
     assert [(D(p), D(q)) for p, q in book["bids"]] == [(D(50000), D(1))]
-    (force,) = fe.history.force_orders
-    assert (force.side, force.qty, force.price) == ("SELL", D(1), D(50030))
+    first, close = fe.history.force_orders
+    assert (first.side, first.qty, first.price, first.average) == ("SELL", D("0.005"), D(50030), D(50100))
+    assert (close.side, close.qty, close.price) == ("SELL", D("0.995"), D("50029.7"))
 
 
 EIGHT_HOURS = 8 * 3_600_000

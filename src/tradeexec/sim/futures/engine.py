@@ -337,7 +337,7 @@ class FuturesEngine(AlgoService, Liquidations):
             if record is not None:
                 out.append(record)
                 moved.setdefault(ev.account, {})[(record.symbol, meta.position_side)] = None
-            kind = _kind(ev.execution_type, meta.order_type)
+            kind = _kind(ev.execution_type, meta)
             if kind is not None and not self.accounts[ev.account].exempt:
                 updates.append(OrderUpdate(ev.account, ev.order, meta, kind, record, now_ms))
             parent = self._triggered.get((ev.order.symbol, ev.order.order_id))
@@ -499,13 +499,14 @@ class FuturesEngine(AlgoService, Liquidations):
         )
 
 
-def _kind(execution_type: ExecutionType, order_type: str) -> str | None:
+def _kind(execution_type: ExecutionType, meta: OrderMeta) -> str | None:
     """The futures stream's execution type of an engine event; None: not stated. A
     liquidation order's fills are CALCULATED ("Liquidation Execution") and its IOC's expiry
-    is not stated: the insurance fund takes that rest (``liquidator.py``)."""
-    if order_type == LIQUIDATION:
+    is not stated: the insurance fund takes that rest (``liquidator.py``); a smart
+    liquidation's first order's rest is not needed and expires as stated."""
+    if meta.order_type == LIQUIDATION:
         if execution_type is ExecutionType.TRADE:
             return "CALCULATED"
-        if execution_type is ExecutionType.EXPIRED:
+        if execution_type is ExecutionType.EXPIRED and not meta.smart:
             return None
     return _EXECUTION_TYPES.get(execution_type, str(execution_type))

@@ -6,16 +6,22 @@ For each condemned group (an isolated position, or every cross position together
 
 1. the account's open orders on the group's symbols are cancelled (their ORDER_TRADE_UPDATE
    CANCELED comes first);
-2. each position gets an ``autoclose-`` order, type LIQUIDATION, LIMIT IOC at its bankruptcy
+2. the smart first step (``liquidation.py``): each position above its first bracket tier
+   gets an ``autoclose-`` order (as in 3) for the part that brings it under its tier's
+   floor; its fills are CALCULATED, its IOC's unfilled rest is stated EXPIRED (no fund takes
+   it) and the forceOrder stream shows what it filled. If that leaves the group margin
+   compliant after its liquidation fee (an ACCOUNT_UPDATE INSURANCE_CLEAR with the remaining
+   positions), liquidation stops there: the rest of the position stays open;
+3. else each position gets an ``autoclose-`` order, type LIQUIDATION, LIMIT IOC at its bankruptcy
    price, reduce-only, on the position's side. It trades against the book like any order:
    others' resting orders fill (their own updates, maker commission), the public trade
    stream prints it. The stream states it as Binance's docs say: NEW, then each execution
    as CALCULATED ("Liquidation Execution"); the liquidated account pays no trading fee on it;
-3. what the book could not take at or better than the bankruptcy price goes to the
+4. what the book could not take at or better than the bankruptcy price goes to the
    insurance fund at that price: one more CALCULATED execution of the same order (own trade
    id, in the user's trades, no public print), after which the order is FILLED. The IOC's
    EXPIRED for that remainder is never stated;
-4. the clearance fee is booked (income INSURANCE_CLEAR, an ACCOUNT_UPDATE of that reason).
+5. the clearance fee is booked (income INSURANCE_CLEAR, an ACCOUNT_UPDATE of that reason).
 
 The ``<symbol>@forceOrder`` stream shows each order: its bankruptcy price, its average fill
 price and its whole quantity, FILLED. The book's own record of the order stops at its IOC's
@@ -42,6 +48,9 @@ from tradeexec.sim.futures.liquidation import (
     clearance,
     condemned,
     margin_behind,
+    smart_fee,
+    smart_quantity,
+    still_condemned,
 )
 from tradeexec.sim.futures.market_history import ForceRecord, MarketHistory
 from tradeexec.sim.futures.orders import FuturesFill, OrderMeta
@@ -85,7 +94,7 @@ class Liquidations:
         for acct in list(self.accounts.values()):
             if acct.exempt:
                 continue
-            for _ in range(len(acct.positions) + 1):  # each pass closes at least one position
+            for _ in range(len(acct.positions) + 1):  # each pass closes a position or saves its group
                 groups = condemned(self.figures, acct) if acct.open_positions() else []
                 if not groups:
                     break
@@ -97,16 +106,97 @@ class Liquidations:
             symbols |= {s for s in self.contracts if acct.margin_type_of(s) == CROSSED}
         for symbol in sorted(symbols):
             self.cancel_all(acct.name, symbol, now_ms)
-        realized = sum(
+        done, realized = Liquidations._reduce(self, acct, group, now_ms)
+        if done:
+            return
+        realized += sum(
             (Liquidations._close_position(self, acct, p, group.isolated, now_ms) for p in group.positions),
             ZERO,
         )
         fee = clearance(group, acct, realized)
         if fee:
             acct.wallet += fee
-            self._income(acct.name, group.positions[0].symbol, "INSURANCE_CLEAR", fee, now_ms)
-            wallet, cross = acct.wallet, acct.cross_wallet()
-            self._tell([AccountUpdate(acct.name, "INSURANCE_CLEAR", wallet, cross, fee, (), now_ms)])
+            Liquidations._charge(self, acct, group.positions[0].symbol, fee, (), now_ms)
+
+    def _charge(
+        self: _Host,
+        acct: FuturesWallet,
+        symbol: str,
+        fee: Decimal,
+        states: tuple[PositionState, ...],
+        now_ms: int,
+    ) -> None:
+        """Book a clearance fee already taken from the wallet: its income and its update."""
+        self._income(acct.name, symbol, "INSURANCE_CLEAR", fee, now_ms)
+        wallet, cross = acct.wallet, acct.cross_wallet()
+        self._tell([AccountUpdate(acct.name, "INSURANCE_CLEAR", wallet, cross, fee, states, now_ms)])
+
+    def _reduce(self: _Host, acct: FuturesWallet, group: Condemned, now_ms: int) -> tuple[bool, Decimal]:
+        """The smart first step (``liquidation.py``): one IOC order per position above its
+        first tier. Returns whether it made the group compliant (its fee then booked) and the
+        PnL it realized."""
+        realized, fee, reduced = ZERO, ZERO, []
+        for pos in group.positions:
+            wallet_before = pos.isolated_wallet
+            qty = smart_quantity(self.contract(pos.symbol), pos.amt, self.mark_price(pos.symbol))
+            if not qty or margin_behind(self.figures, acct, pos, group.isolated) <= 0:
+                continue  # a first-tier position, or one already bankrupt: no first order
+            order, mine = Liquidations._send(self, acct, pos, qty, group.isolated, now_ms, smart=True)
+            if not mine:
+                continue
+            Liquidations._publish(self, order, sum((f.qty for f in mine), ZERO), mine, now_ms)
+            gained = sum((f.realized_pnl for f in mine), ZERO)
+            charge = -smart_fee(self.contract(pos.symbol), sum((f.quote_qty for f in mine), ZERO))
+            if group.isolated:  # its loss and its fee are its own wallet's, not the cross one's
+                pos.isolated_wallet = wallet_before + gained + charge
+            realized, fee = realized + gained, fee + charge
+            reduced.append(pos)
+        acct.wallet += fee
+        if not reduced or still_condemned(self.figures, acct, group):
+            acct.wallet -= fee
+            if group.isolated and reduced:  # one position: its wallet took the whole fee
+                reduced[0].isolated_wallet -= fee
+            return False, realized
+        states = tuple(self._position_state(acct, p) for p in reduced)
+        Liquidations._charge(self, acct, reduced[0].symbol, fee, states, now_ms)
+        return True, realized
+
+    def _send(
+        self: _Host,
+        acct: FuturesWallet,
+        pos: OpenPosition,
+        qty: Decimal,
+        isolated: bool,
+        now_ms: int,
+        *,
+        smart: bool,
+    ) -> tuple[OrderRecord, list[FuturesFill]]:
+        """Send a liquidation order for ``qty`` of ``pos`` at its bankruptcy price through the
+        book; returns the order and its fills there."""
+        amount, symbol = pos.amt, pos.symbol
+        balance = margin_behind(self.figures, acct, pos, isolated)
+        price = bankruptcy_price(amount, self.mark_price(symbol), balance, self.contract(symbol).tick)
+        side = Side.SELL if amount > 0 else Side.BUY
+        self._liquidations += 1
+        request = OrderRequest(
+            symbol, side, OrderType.LIMIT, quantity=qty, price=price,
+            time_in_force=TimeInForce.IOC, client_order_id=f"autoclose-{now_ms}{self._liquidations:04d}",
+        )  # fmt: skip
+        result = self.engine.place(acct.name, request, now_ms)
+        self.meta[(symbol, result.order.order_id)] = OrderMeta(
+            pos.position_side, True, LIQUIDATION, "IOC", smart=smart
+        )
+        mine = [f for f in self.settle(result.events, now_ms) if f.order_id == result.order.order_id]
+        return result.order, mine
+
+    def _publish(
+        self: _Host, order: OrderRecord, filled: Decimal, mine: list[FuturesFill], now_ms: int
+    ) -> None:
+        """The forceOrder stream's record of a liquidation order: what it liquidated (the
+        fund's part, priced at the order's price, included) at its average price."""
+        quote = sum((f.quote_qty for f in mine), ZERO) + (filled - order.executed_qty) * order.price
+        record = ForceRecord(order.symbol, order.side.value, filled, order.price, now_ms, quote / filled)
+        self.history.liquidated(record)
 
     def _close_position(
         self: _Host, acct: FuturesWallet, pos: OpenPosition, isolated: bool, now_ms: int
@@ -116,27 +206,14 @@ class Liquidations:
         amount, symbol = pos.amt, pos.symbol
         if not amount:
             return ZERO
-        balance = margin_behind(self.figures, acct, pos, isolated)
-        price = bankruptcy_price(amount, self.mark_price(symbol), balance, self.contract(symbol).tick)
-        side = Side.SELL if amount > 0 else Side.BUY
-        self._liquidations += 1
-        request = OrderRequest(
-            symbol, side, OrderType.LIMIT, quantity=abs(amount), price=price,
-            time_in_force=TimeInForce.IOC, client_order_id=f"autoclose-{now_ms}{self._liquidations:04d}",
-        )  # fmt: skip
-        result = self.engine.place(acct.name, request, now_ms)
-        meta = OrderMeta(pos.position_side, True, LIQUIDATION, "IOC")
-        self.meta[(symbol, result.order.order_id)] = meta
-        mine = [f for f in self.settle(result.events, now_ms) if f.order_id == result.order.order_id]
+        order, mine = Liquidations._send(self, acct, pos, abs(amount), isolated, now_ms, smart=False)
         realized = sum((f.realized_pnl for f in mine), ZERO)
-        order = result.order
         rest = order.orig_qty - order.executed_qty
         if rest:
-            meta = self.meta[(symbol, order.order_id)] = replace(meta, fund_qty=rest)
+            key = (symbol, order.order_id)
+            meta = self.meta[key] = replace(self.meta[key], fund_qty=rest)
             realized += Liquidations._to_fund(self, acct, pos, order, meta=meta, rest=rest, now_ms=now_ms)
-        filled = order.orig_qty
-        quote = sum((f.quote_qty for f in mine), ZERO) + rest * price
-        self.history.liquidated(ForceRecord(symbol, side.value, filled, price, now_ms, quote / filled))
+        Liquidations._publish(self, order, order.orig_qty, mine, now_ms)
         return realized
 
     def _to_fund(

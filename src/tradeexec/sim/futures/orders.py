@@ -44,6 +44,9 @@ class OrderMeta:
     # A liquidation order's remainder the insurance fund took at its price: the book's
     # record stops at its IOC's part (``liquidator.py``), queries add this.
     fund_qty: Decimal = Decimal(0)
+    # A smart liquidation's first order (``liquidator.py``): no fund takes its IOC's rest,
+    # which expires and is stated so.
+    smart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
