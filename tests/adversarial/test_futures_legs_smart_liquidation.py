@@ -1,0 +1,84 @@
+"""End to end over the real local exchange (``FuturesVenue``, real sockets, real SQLite): a
+smart liquidation that leaves part of the position open (``sim/futures/liquidation.py``) shows
+in the tracked leg, its PnL and the account exactly as positionRisk, userTrades and the income
+history state them, and is recorded as one liquidation down to what is left, not to zero."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.futures_legs_helpers import income_by_type, until
+from tests.binance.futures.futures_venue_helpers import futures_venue
+from tradeexec.execution.feed import OrderFeed
+from tradeexec.execution.journal.store import Journal
+from tradeexec.execution.orders.manager import OrderManager
+from tradeexec.execution.positions import PositionTracker
+from tradeexec.execution.risk import RiskLimits, RiskManager
+from tradeexec.execution.signals import Executor, TargetPosition
+from tradeexec.venue.positions import PositionLeg
+
+pytestmark = pytest.mark.adversarial
+
+D = Decimal
+
+
+async def test_a_partial_liquidation_leaves_the_leg_at_the_venues_remaining_position(tmp_path: Path) -> None:
+    async with futures_venue(tmp_path) as (ex, client, venue):
+        fe = ex.state.futures
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "2")
+        await venue.set_leverage("BTCUSDT", 10)
+        om = OrderManager(
+            venue, Journal(tmp_path / "j.sqlite"), strategy="smart",
+            risk=RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None)),
+            positions=PositionTracker(), poll_interval_s=0.2, mark_refresh_s=0.2,
+        )  # fmt: skip
+        await om.start()
+        feed = OrderFeed(venue.user_stream(backoff_base_s=0.05), om, account=venue, resync_backoff_s=0.05)
+        await feed.start()
+        try:
+            legs = om.positions.legs
+            btc = legs.leg("BTCUSDT", PositionLeg.BOTH)
+            await Executor(venue, om, om.positions, om.risk).submit(
+                TargetPosition("BTCUSDT", target_quantity=D(1))
+            )
+            await until(lambda: btc.quantity == D(1), "the long in the leg")
+            # Bids: 0.003 at 50,200 (above the bankruptcy price, 50,030), then none until 50,000.
+            ex.futures_add_liquidity("BTCUSDT", "BUY", "50200", "0.003")
+            ex.futures_add_liquidity("BTCUSDT", "BUY", "50000", "1")
+            ex.futures_set_mark_price("BTCUSDT", "50231.15")  # condemned: the smart first order
+            await until(lambda: btc.quantity == D("0.997"), "the partial liquidation stated")
+            await until(lambda: om.positions.balance("USDT").total == ex_wallet(ex), "the wallet stated")
+
+            (risk,) = [p for p in await client.futures_position_risk_v3(symbol="BTCUSDT") if p.position_amt]
+            assert (
+                (btc.quantity, btc.entry_price)
+                == (risk.position_amt, risk.entry_price)
+                == (D("0.997"), D(60000))
+            )
+            assert legs.reconcile(await venue.positions()) == []
+            trades = await client.futures_user_trades("BTCUSDT", recv_window=60_000)
+            income = income_by_type(await client.futures_income(limit=1000, recv_window=60_000))
+            assert btc.realized_pnl == income[("BTCUSDT", "REALIZED_PNL")] == D("-29.4")
+            assert btc.realized_pnl == sum((t.realized_pnl for t in trades), D(0))
+            assert legs.commission() == -income[("BTCUSDT", "COMMISSION")] == D(30)
+            clearance = income[("BTCUSDT", "INSURANCE_CLEAR")]
+            assert clearance == D("-0.6024")  # the fee on what was liquidated only
+            assert om.positions.balance("USDT").total == D(10_000) + legs.wallet_change() + clearance
+            assert ex_wallet(ex) == D(10_000) + legs.wallet_change() + clearance
+            (record,) = legs.liquidations
+            assert (record.quantity_before, record.quantity_after) == (D(1), D("0.997"))
+            assert (record.price, record.realized_pnl) == (D(50200), D("-29.4"))
+            assert len(fe.history.force_orders) == 1
+        finally:
+            await feed.close()
+            await om.close()
+            om.journal.close()
+
+
+def ex_wallet(ex: object) -> Decimal:
+    """The account's wallet as the exchange holds it (read directly: no request)."""
+    futures = ex.state.futures  # type: ignore[attr-defined]
+    return sum((a.wallet for name, a in futures.accounts.items() if not a.exempt), D(0))
