@@ -63,3 +63,37 @@ async def test_cross_long_above_its_first_tier_is_reduced_not_closed() -> None:
     last = [e for e in mine if isinstance(e, AccountUpdate)][-1]
     assert (last.reason, last.balance_change) == ("INSURANCE_CLEAR", D("-0.6024"))
     assert [(p.amt, p.entry) for p in last.positions] == [(D("0.997"), D(60000))]
+
+
+async def test_isolated_short_above_its_first_tier_is_reduced_from_its_own_wallet() -> None:
+    async with futures_exchange(others=["bob"]) as (ex, api):
+        fe = ex.state.futures
+        ex.futures_add_liquidity("ETHUSDT", "BUY", "3000", "10")
+        await api.signed("POST", "/fapi/v1/marginType", {"symbol": "ETHUSDT", "marginType": "ISOLATED"})
+        await api.signed("POST", "/fapi/v1/leverage", {"symbol": "ETHUSDT", "leverage": 20})
+        await order(api, "ETHUSDT", "SELL", "5")  # short 5 at 3,000: fee 7.5, isolated wallet 750
+        fe.place("bob", FuturesOrderRequest("ETHUSDT", Side.SELL, "LIMIT", D(1), D(3135), "GTC"), 1)
+        ex.futures_add_liquidity("ETHUSDT", "SELL", "3160", "5")  # past bankruptcy: untouched
+        ex.futures_set_mark_price("ETHUSDT", "3132.63")  # margin 86.85 > maintenance 86.810475
+        assert D((await position(api, "ETHUSDT"))["positionAmt"]) == D(-5)
+        ex.futures_set_mark_price("ETHUSDT", "3132.64")
+        left = await position(api, "ETHUSDT")
+        account = (await api.signed("GET", "/fapi/v3/account")).body
+        income = (await api.signed("GET", "/fapi/v1/income", {"symbol": "ETHUSDT"})).body
+    # At 3,132.64 the isolated margin is 750 - 663.2 = 86.8, the maintenance margin (tier 2:
+    # 0.65 %, cum 15) 86.8108: condemned; bankruptcy 3,132.64 + 86.8 / 5 = 3,150. The first
+    # order keeps 3.192 (9,999.39... under the 10,000 floor) and buys 1.808: bob's 1 at 3,135
+    # (-135), the rest expires. Fee 3,135 * 0.5 % = 15.675, from the isolated wallet:
+    # 750 - 135 - 15.675 = 599.325; its margin 599.325 - 4 * 132.64 = 68.765 over the
+    # maintenance margin 4 * 3,132.64 * 0.65 % - 15 = 66.44864: compliant. The cross wallet
+    # (9,242.5) is untouched.
+    assert (D(left["positionAmt"]), D(left["entryPrice"])) == (D(-4), D(3000))
+    rows = [(r["incomeType"], D(r["income"])) for r in income]
+    assert rows == [("COMMISSION", D("-7.5")), ("REALIZED_PNL", D(-135)), ("INSURANCE_CLEAR", D("-15.675"))]
+    assert D(account["totalWalletBalance"]) == WALLET - D("7.5") - D(135) - D("15.675")
+    alice = fe.accounts[ex.config.accounts[0].name]
+    (short,) = alice.open_positions()
+    assert short.isolated_wallet == D("599.325")
+    assert alice.cross_wallet() == WALLET - D("7.5") - D(750)
+    (force,) = fe.history.force_orders
+    assert (force.side, force.qty, force.price, force.average) == ("BUY", D(1), D(3150), D(3135))
