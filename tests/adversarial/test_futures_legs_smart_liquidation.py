@@ -78,6 +78,57 @@ async def test_a_partial_liquidation_leaves_the_leg_at_the_venues_remaining_posi
             om.journal.close()
 
 
+async def test_a_first_order_that_does_not_save_the_account_is_one_liquidation_to_flat(
+    tmp_path: Path,
+) -> None:
+    """The smart first order sells 0.005 at 50,100 and leaves the account short of margin: a
+    second liquidation order closes the rest (0.395 to the book, 0.6 to the insurance fund at
+    its bankruptcy price, as in ``test_liquidation.py``). Two orders, one liquidation, one
+    clearance fee, the wallet at zero."""
+    async with futures_venue(tmp_path) as (ex, client, venue):
+        ex.futures_add_liquidity("BTCUSDT", "SELL", "60000", "2")
+        await venue.set_leverage("BTCUSDT", 10)
+        om = OrderManager(
+            venue, Journal(tmp_path / "j.sqlite"), strategy="smart",
+            risk=RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None)),
+            positions=PositionTracker(), poll_interval_s=0.2, mark_refresh_s=0.2,
+        )  # fmt: skip
+        await om.start()
+        feed = OrderFeed(venue.user_stream(backoff_base_s=0.05), om, account=venue, resync_backoff_s=0.05)
+        await feed.start()
+        try:
+            legs = om.positions.legs
+            btc = legs.leg("BTCUSDT", PositionLeg.BOTH)
+            await Executor(venue, om, om.positions, om.risk).submit(
+                TargetPosition("BTCUSDT", target_quantity=D(1))
+            )
+            await until(lambda: btc.quantity == D(1), "the long in the leg")
+            ex.futures_add_liquidity("BTCUSDT", "BUY", "50100", "0.4")
+            ex.futures_add_liquidity("BTCUSDT", "BUY", "50000", "1")  # under bankruptcy: untouched
+            ex.futures_set_mark_price("BTCUSDT", "50231.15")
+            await until(lambda: btc.quantity == 0, "the close stated")
+            await until(lambda: om.positions.balance("USDT").total == ex_wallet(ex), "the wallet stated")
+
+            assert legs.reconcile(await venue.positions()) == []
+            trades = await client.futures_user_trades("BTCUSDT", recv_window=60_000)
+            rows = await client.futures_income(limit=1000, recv_window=60_000)
+            income = income_by_type(rows)
+            assert len({t.order_id for t in trades if t.realized_pnl}) == 2  # two liquidation orders
+            assert [r.income_type for r in rows].count("INSURANCE_CLEAR") == 1  # charged once
+            assert btc.realized_pnl == income[("BTCUSDT", "REALIZED_PNL")]
+            assert btc.realized_pnl == sum((t.realized_pnl for t in trades), D(0))
+            clearance = income[("BTCUSDT", "INSURANCE_CLEAR")]
+            assert clearance < 0
+            assert om.positions.balance("USDT").total == D(10_000) + legs.wallet_change() + clearance == 0
+            (record,) = legs.liquidations
+            assert (record.quantity_before, record.quantity_after) == (D(1), D(0))
+            assert (record.price, record.realized_pnl) == (D("50029.7"), btc.realized_pnl)
+        finally:
+            await feed.close()
+            await om.close()
+            om.journal.close()
+
+
 def ex_wallet(ex: object) -> Decimal:
     """The account's wallet as the exchange holds it (read directly: no request)."""
     futures = ex.state.futures  # type: ignore[attr-defined]

@@ -204,6 +204,30 @@ def test_a_venue_close_after_a_liquidation_alarm_is_recorded_as_one() -> None:
     assert len(book.liquidations) == 1
 
 
+def test_a_smart_liquidations_two_orders_are_one_record_a_later_alarm_a_new_one() -> None:
+    """Each liquidation order is alarmed; the second (the rest closed after the first order
+    did not save the account) continues the record. Past the window, or another kind of
+    alarm, is a new record."""
+    book = LegBook()
+    book.apply_fill("BTCUSDT", BOTH, Side.BUY, D(4), D(100), trade_id=1, time_ms=1)
+    book.venue_closing("BTCUSDT", "liquidation", 2)
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.SELL, D(1), D(95), trade_id=2, time_ms=2)
+    book.venue_closing("BTCUSDT", "liquidation", 2)
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.SELL, D(2), D(90), trade_id=3, time_ms=2)
+    [record] = book.liquidations
+    assert (record.quantity_before, record.quantity_after, record.price) == (D(4), D(1), D(90))
+    assert record.realized_pnl == D(-25)
+    book.venue_closing("BTCUSDT", "auto_deleverage", 3)
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.SELL, D("0.5"), D(90), trade_id=4, time_ms=3)
+    book.venue_closing("BTCUSDT", "auto_deleverage", 3 + 60_001)
+    book.apply_venue_fill("BTCUSDT", BOTH, Side.SELL, D("0.5"), D(90), trade_id=5, time_ms=60_004)
+    assert [(r.reason, r.quantity_before, r.quantity_after) for r in book.liquidations] == [
+        ("liquidation", D(4), D(1)),
+        ("auto_deleverage", D(1), D("0.5")),
+        ("auto_deleverage", D("0.5"), D(0)),
+    ]
+
+
 def test_a_venue_close_trade_before_its_statement_moves_the_leg_once() -> None:
     book = LegBook()
     book.apply_fill("BTCUSDT", BOTH, Side.SELL, D(2), D(100), trade_id=1, time_ms=1)

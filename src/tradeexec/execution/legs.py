@@ -375,12 +375,18 @@ class LegBook:
     def venue_closing(self, symbol: str, why: str, at: int) -> None:
         """The venue said at ``at`` (its ms) that it is closing ``symbol``'s position itself
         (a liquidation or ADL alarm; "" for the whole account): for ``CLOSING_MS`` after, what
-        shrinks the symbol's legs without an order of ours is recorded as what it is."""
+        shrinks the symbol's legs without an order of ours is recorded as what it is. An alarm
+        of the same kind inside the window of the last one continues its record (a smart
+        liquidation is two orders, each alarmed: one liquidation); any other starts a new one."""
         until = at + CLOSING_MS
         symbols = {s for s, _ in self.legs} if not symbol else {symbol}
+        fresh = set()
         for s in symbols:
+            last = self._venue_closing.get(s)
+            if last is None or last[0] != why or at > last[1]:
+                fresh.add(s)
             self._venue_closing[s] = (why, until)
-        for key in [k for k in self._open_liquidations if k[0] in symbols]:
+        for key in [k for k in self._open_liquidations if k[0] in fresh]:
             del self._open_liquidations[key]  # a new alarm: a new record
 
     def closing(self, symbol: str, at: int) -> bool:
