@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.futures_legs_helpers import income_by_type, until
+from tests.adversarial.futures_legs_helpers import ex_wallet, income_by_type, managed, until
 from tests.binance.futures.futures_venue_helpers import futures_venue
-from tradeexec.execution.feed import OrderFeed
 from tradeexec.execution.journal.store import Journal
 from tradeexec.execution.orders.manager import OrderManager
 from tradeexec.execution.positions import PositionTracker
@@ -35,15 +34,7 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
         await venue.set_margin_mode("ETHUSDT", MarginMode.ISOLATED)
         await venue.set_leverage("ETHUSDT", 20)
         await venue.set_leverage("BTCUSDT", 10)
-        om = OrderManager(
-            venue, Journal(tmp_path / "j.sqlite"), strategy="legs",
-            risk=RiskManager(RiskLimits(require_ip_restriction=False, max_orders_per_second=None)),
-            positions=PositionTracker(), poll_interval_s=0.2, mark_refresh_s=0.2,
-        )  # fmt: skip
-        await om.start()
-        feed = OrderFeed(venue.user_stream(backoff_base_s=0.05), om, account=venue, resync_backoff_s=0.05)
-        await feed.start()
-        try:
+        async with managed(venue, tmp_path / "j.sqlite", "legs") as (om, feed):
             executor = Executor(venue, om, om.positions, om.risk)
             legs = om.positions.legs
             btc = legs.leg("BTCUSDT", BOTH)
@@ -100,10 +91,6 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
             account = await client.futures_account_v3()
             await until(lambda: om.marks("BTCUSDT") == D(60_500), "marks refreshed")
             assert om.valuation.equity() == account.total_margin_balance == ex_wallet(ex) + 150
-        finally:
-            await feed.close()
-            await om.close()
-            om.journal.close()
         # A restart on the same journal starts from the venue's legs.
         again = OrderManager(
             venue, Journal(tmp_path / "j.sqlite"), strategy="legs",
@@ -119,9 +106,3 @@ async def test_fills_funding_and_a_liquidation_in_the_legs_equal_the_venues_figu
         finally:
             await again.close()
             again.journal.close()
-
-
-def ex_wallet(ex: object) -> Decimal:
-    """The account's wallet as the exchange holds it (read directly: no request)."""
-    futures = ex.state.futures  # type: ignore[attr-defined]
-    return sum((a.wallet for name, a in futures.accounts.items() if not a.exempt), D(0))
