@@ -15,7 +15,8 @@ formula in ``margin.py`` is the mark price where the condition is first met).
   account loses exactly its isolated wallet; the cross account pays what is left of its
   cross wallet up to the maintenance margin, and a negative wallet (rounding) is made zero.
 
-**Smart liquidation** (Binance FAQ "Liquidation Protocols": all open orders are cancelled,
+**Smart liquidation** (Binance FAQ "Liquidation Protocols", support/faq/360033525271: all
+open orders are cancelled,
 then one large IOC order tries to reduce the margin requirement without liquidating the
 user fully; if the account is margin compliant after that order's realized loss and the
 liquidation fee, liquidation stops; else the position is closed at the bankruptcy price and
@@ -33,7 +34,10 @@ local exchange chooses, simply and deterministically:
 * the liquidation fee on it (``smart_fee``) is its filled notional (at the fill prices)
   times the contract's first-tier maintenance margin rate (the FAQ's older text named one
   fixed rate per contract, 0.3 % on BTCUSDT, "on the amount liquidated"), booked as
-  INSURANCE_CLEAR; an isolated position's loss and fee come out of its own wallet;
+  INSURANCE_CLEAR; an isolated position's loss and fee come out of its own wallet. Why
+  that rate: an order filled near the mark then saves a position past its tier's floor
+  (the maintenance margin it releases exceeds the fee), which a fee at the position's own
+  tier rate never could (it would take all the margin the order released);
 * the account is compliant again when the group is no longer condemned and no wallet it
   touched is negative; if not, the fee is not charged and the rest is closed whole as
   above, the clearance fee then taking what the whole liquidation left, so the account
