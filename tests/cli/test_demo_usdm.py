@@ -90,7 +90,9 @@ async def _watch(record: DemoRecord, seen: set[Leg], shown: list[tuple[Leg, D]],
     view = DemoView(record, duration_s=8, console=Console(width=160))
     async with aiohttp.ClientSession() as http:
         api = Api(http, ex.rest_url, ex.api_key, HmacSigner(ex.api_secret))
-        while record.phase == "trading":
+        # Trading and settling (the legs stay open until the stop): on a loaded machine the
+        # watcher's first look may come late in the trading window.
+        while record.phase in {"trading", "settling"}:
             seen.update(
                 _state(ex, r) for r in await _fapi(api, "/fapi/v2/positionRisk") if D(r["positionAmt"])
             )
