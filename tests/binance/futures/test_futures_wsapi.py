@@ -90,19 +90,26 @@ async def test_a_burst_over_rest_and_the_socket_waits_for_room_instead_of_429(tm
                 for i in range(6)
             ]
             tasks = rest + ws
-            end = time.monotonic() + DEADLINE_S
+            began = time.monotonic()
+            end = began + DEADLINE_S
             while sum(t.done() for t in tasks) < 8:
                 assert time.monotonic() < end, "eight orders did not complete"
                 await asyncio.wait(tasks, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
             await asyncio.wait(tasks, timeout=0.3)  # a ninth would have had time to be sent
             done = [t for t in tasks if t.done()]
             counted = limiter.order_counts(ex.account)[0]
+            # On a machine so loaded that the eight took most of the window, the next window
+            # may have opened: then only "no refusal, never over the budget" can be judged.
+            window_turned = time.monotonic() - began > 9.0
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
     errors = [t.exception() for t in done if t.exception() is not None]
     assert errors == []  # no 429, no -1015
-    assert len(done) == 8 and counted == 8  # the other four waited for room, unsent
+    if window_turned:
+        assert counted <= 8
+    else:
+        assert len(done) == 8 and counted == 8  # the other four waited for room, unsent
 
 
 async def test_a_lost_answer_to_a_websocket_order_is_an_unknown_outcome(tmp_path: Path) -> None:
