@@ -192,8 +192,8 @@ class MaintenancePlan:
                 log.exception("on_maintenance=%s could not be completed; pausing all the same", self.action)
 
     async def apply(self, om: OrderManager, reason: str) -> None:
-        """Run the setting against the venue (before the manager pauses: its own cancels
-        and stops still go out)."""
+        """Run the setting against the venue (under ``maintenance_work``: the pause is
+        already on, and these cancels and stops are let through it)."""
         log.warning("exchange maintenance announced (%s): on_maintenance=%s", reason, self.action)
         if self.action == "pause":
             return
